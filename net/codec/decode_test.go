@@ -1,0 +1,166 @@
+package codec
+
+import (
+	"errors"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	flatbuffers "github.com/google/flatbuffers/go"
+
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// decodeAndTouch decodes b as kind and, when that succeeds, reads every
+// field. It fails the test on a panic anywhere.
+func decodeAndTouch(t *testing.T, kind string, b []byte) error {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("%s: panic on %d bytes %x: %v", kind, len(b), b, r)
+		}
+	}()
+	m, err := decoders[kind](b)
+	if err == nil {
+		touch(m)
+	} else if !errors.Is(err, ErrMalformed) {
+		t.Fatalf("%s: error %v does not wrap ErrMalformed", kind, err)
+	}
+	return err
+}
+
+func TestSamplesDecode(t *testing.T) {
+	for kind, bufs := range samples() {
+		for i, b := range bufs {
+			if err := decodeAndTouch(t, kind, b); err != nil {
+				t.Errorf("%s sample %d: %v", kind, i, err)
+			}
+		}
+	}
+}
+
+func TestEveryTruncationIsRejected(t *testing.T) {
+	for kind, bufs := range samples() {
+		for _, b := range bufs {
+			for n := 0; n < len(b); n++ {
+				// A prefix may still decode when the cut removed only padding
+				// past the last field; it must then be safe to read.
+				_ = decodeAndTouch(t, kind, b[:n])
+			}
+		}
+	}
+	var f wire.NodeFrame
+	if err := DecodeNodeFrame(nil, 1<<20, &f); err == nil {
+		t.Fatal("empty frame decoded")
+	}
+}
+
+func TestBitFlipsNeverPanic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for kind, bufs := range samples() {
+		for _, b := range bufs {
+			for i := 0; i < 2000; i++ {
+				c := append([]byte(nil), b...)
+				for k := 0; k < 1+rng.IntN(3); k++ {
+					c[rng.IntN(len(c))] ^= 1 << rng.IntN(8)
+				}
+				_ = decodeAndTouch(t, kind, c)
+			}
+		}
+	}
+}
+
+func TestWrongIdentifierIsRejected(t *testing.T) {
+	s := samples()
+	var snap wire.Snapshot
+	err := DecodeSnapshot(s["CellDelta"][0], &snap)
+	if !errors.Is(err, ErrMalformed) {
+		t.Fatalf("cell delta decoded as snapshot: %v", err)
+	}
+}
+
+func TestSizeCapBeforeReading(t *testing.T) {
+	var in wire.Input
+	err := DecodeInput(make([]byte, MaxInput+1), &in)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("oversized input: %v", err)
+	}
+}
+
+func TestHostileVectorLengthIsRejected(t *testing.T) {
+	// A snapshot whose moves vector claims 2^31 elements.
+	u := Updates{Moves: []Move{{ID: 1}}}
+	b := append([]byte(nil), NewSnapshotEncoder().Encode(&Snapshot{Seq: 1, Updates: u})...)
+	var w wire.Snapshot
+	if err := DecodeSnapshot(b, &w); err != nil {
+		t.Fatal(err)
+	}
+	tab := w.Table()
+	lenPos := tab.Vector(flatbuffers.UOffsetT(tab.Offset(16))) - 4 // the moves vector's length
+	if b[lenPos] != 1 {
+		t.Fatalf("moves length at %d is %d", lenPos, b[lenPos])
+	}
+	b[lenPos+3] = 0x80 // 1 -> 0x80000001 elements
+	if err := DecodeSnapshot(b, &w); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("hostile vector length: %v", err)
+	}
+}
+
+func TestCellDeltaRoundTrip(t *testing.T) {
+	in := CellDelta{CX: 7, CY: 9, Tick: 1234, CellSize: 48, Updates: sampleUpdates(5)}
+	b := NewCellDeltaEncoder().Encode(&in)
+	var out CellDelta
+	if err := ReadCellDelta(b, 1<<20, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
+	}
+	// The default cell size costs nothing and reads back as 32.
+	in.CellSize = 0
+	if err := ReadCellDelta(NewCellDeltaEncoder().Encode(&in), 1<<20, &out); err != nil || out.CellSize != 32 {
+		t.Fatalf("default cell size: %d, %v", out.CellSize, err)
+	}
+}
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	in := Snapshot{Seq: 5, Baseline: 3, Tick: 77, OriginX: -5, OriginY: 6, TickUnixMs: 1 << 40, Updates: sampleUpdates(4)}
+	var out Snapshot
+	if err := ReadSnapshot(NewSnapshotEncoder().Encode(&in), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
+	}
+}
+
+func TestEmptySnapshotFitsOverhead(t *testing.T) {
+	b := NewSnapshotEncoder().Encode(&Snapshot{Seq: 1 << 30, Baseline: 1 << 30, Tick: 1 << 30, OriginX: -1 << 30, OriginY: 1 << 30, TickUnixMs: 1 << 60})
+	if len(b) > SnapshotOverhead {
+		t.Fatalf("empty snapshot is %d bytes, SnapshotOverhead says %d", len(b), SnapshotOverhead)
+	}
+}
+
+func TestInputRoundTrip(t *testing.T) {
+	in := Input{Seq: 1, Ack: 2, ClientTimeMs: 3, X: -4, Y: 5, Heading: 6, MoveX: -7, MoveY: 8, Actions: 9}
+	var out Input
+	if err := ReadInput(NewPlayerEncoder().Input(&in), &out); err != nil || out != in {
+		t.Fatalf("round trip: %+v %v", out, err)
+	}
+}
+
+func TestNodeFrameRoundTrip(t *testing.T) {
+	e := NewNodeEncoder()
+	env := Envelope{Kind: 3, Correlation: 4, Priority: wire.PriorityGameplay, History: true, Seq: 99, SentUnixMs: 7, Payload: []byte{1, 2, 3}}
+	var f wire.NodeFrame
+	if err := DecodeNodeFrame(e.Envelope(&env), 1<<20, &f); err != nil {
+		t.Fatal(err)
+	}
+	var w wire.Envelope
+	if f.BodyType() != wire.NodeBodyEnvelope || !Member(f.Body, &w) {
+		t.Fatalf("body %v", f.BodyType())
+	}
+	if got := ReadEnvelope(&w); !reflect.DeepEqual(got, env) {
+		t.Fatalf("round trip: %+v", got)
+	}
+}

@@ -1,0 +1,132 @@
+package codec
+
+import (
+	flatbuffers "github.com/google/flatbuffers/go"
+
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// entityOffsets are the vectors of one Updates, built before their table.
+type entityOffsets struct {
+	moves, states, enters, leaves flatbuffers.UOffsetT
+}
+
+// packUpdates writes the non-empty vectors of u; empty ones stay absent and
+// cost no bytes.
+func packUpdates(b *flatbuffers.Builder, u *Updates) entityOffsets {
+	var o entityOffsets
+	if n := len(u.Moves); n > 0 {
+		b.StartVector(sizeMove, n, 4)
+		for i := n - 1; i >= 0; i-- {
+			m := &u.Moves[i]
+			wire.CreateEntityMove(b, m.ID, m.X, m.Y)
+		}
+		o.moves = b.EndVector(n)
+	}
+	if n := len(u.States); n > 0 {
+		b.StartVector(sizeState, n, 4)
+		for i := n - 1; i >= 0; i-- {
+			s := &u.States[i]
+			wire.CreateEntityState(b, s.ID, s.Heading, s.Health, s.Anim, s.Flags)
+		}
+		o.states = b.EndVector(n)
+	}
+	if n := len(u.Enters); n > 0 {
+		b.StartVector(sizeSpawn, n, 4)
+		for i := n - 1; i >= 0; i-- {
+			s := &u.Enters[i]
+			wire.CreateEntitySpawn(b, s.ID, s.Template, s.X, s.Y, s.Kind, s.Heading, s.Health, s.Anim, s.Flags, s.Level)
+		}
+		o.enters = b.EndVector(n)
+	}
+	if n := len(u.Leaves); n > 0 {
+		b.StartVector(4, n, 4)
+		for i := n - 1; i >= 0; i-- {
+			b.PrependUint32(u.Leaves[i])
+		}
+		o.leaves = b.EndVector(n)
+	}
+	return o
+}
+
+// CellDeltaEncoder encodes cell deltas with one reused builder.
+// It is not safe for concurrent use; use one per goroutine.
+type CellDeltaEncoder struct {
+	b     *flatbuffers.Builder
+	ident [4]byte
+}
+
+// NewCellDeltaEncoder returns an encoder whose builder starts at 4 KiB and
+// grows to the largest delta it has encoded.
+func NewCellDeltaEncoder() *CellDeltaEncoder {
+	return &CellDeltaEncoder{b: flatbuffers.NewBuilder(4 << 10), ident: ident(identCellDelta)}
+}
+
+// Encode returns d's bytes, valid until the next call.
+func (e *CellDeltaEncoder) Encode(d *CellDelta) []byte {
+	b := e.b
+	b.Reset()
+	o := packUpdates(b, &d.Updates)
+	wire.CellDeltaStart(b)
+	wire.CellDeltaAddCx(b, d.CX)
+	wire.CellDeltaAddCy(b, d.CY)
+	wire.CellDeltaAddTick(b, d.Tick)
+	if d.CellSize != 0 {
+		wire.CellDeltaAddCellSize(b, d.CellSize)
+	}
+	addOffset(b, wire.CellDeltaAddMoves, o.moves)
+	addOffset(b, wire.CellDeltaAddStates, o.states)
+	addOffset(b, wire.CellDeltaAddEnters, o.enters)
+	addOffset(b, wire.CellDeltaAddLeaves, o.leaves)
+	b.FinishWithFileIdentifier(wire.CellDeltaEnd(b), e.ident[:])
+	return b.FinishedBytes()
+}
+
+// SnapshotEncoder encodes player snapshots with one reused builder.
+// It is not safe for concurrent use; use one per goroutine.
+type SnapshotEncoder struct {
+	b     *flatbuffers.Builder
+	ident [4]byte
+}
+
+// NewSnapshotEncoder returns an encoder sized for one datagram.
+func NewSnapshotEncoder() *SnapshotEncoder {
+	return &SnapshotEncoder{b: flatbuffers.NewBuilder(2 << 10), ident: ident(identSnapshot)}
+}
+
+// Encode returns s's bytes, valid until the next call.
+func (e *SnapshotEncoder) Encode(s *Snapshot) []byte {
+	b := e.b
+	b.Reset()
+	o := packUpdates(b, &s.Updates)
+	wire.SnapshotStart(b)
+	wire.SnapshotAddTickUnixMs(b, s.TickUnixMs)
+	wire.SnapshotAddSeq(b, s.Seq)
+	wire.SnapshotAddBaseline(b, s.Baseline)
+	wire.SnapshotAddTick(b, s.Tick)
+	wire.SnapshotAddOriginX(b, s.OriginX)
+	wire.SnapshotAddOriginY(b, s.OriginY)
+	addOffset(b, wire.SnapshotAddMoves, o.moves)
+	addOffset(b, wire.SnapshotAddStates, o.states)
+	addOffset(b, wire.SnapshotAddEnters, o.enters)
+	addOffset(b, wire.SnapshotAddLeaves, o.leaves)
+	b.FinishWithFileIdentifier(wire.SnapshotEnd(b), e.ident[:])
+	return b.FinishedBytes()
+}
+
+// SnapshotOverhead is the size of an empty snapshot with every header field
+// set: what a budget must keep free besides the records.
+const SnapshotOverhead = 64
+
+func addOffset(b *flatbuffers.Builder, add func(*flatbuffers.Builder, flatbuffers.UOffsetT), off flatbuffers.UOffsetT) {
+	if off != 0 {
+		add(b, off)
+	}
+}
+
+// ident turns a file identifier into the array an encoder keeps, so that
+// finishing a buffer does not allocate.
+func ident(id string) (a [4]byte) {
+	copy(a[:], id)
+	return a
+}

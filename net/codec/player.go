@@ -1,0 +1,289 @@
+package codec
+
+import (
+	flatbuffers "github.com/google/flatbuffers/go"
+
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// Input is one player input datagram (wire.Input).
+type Input struct {
+	Seq, Ack, ClientTimeMs uint32
+	X, Y                   int32 // claimed position, 1/256 m
+	Heading                uint8
+	MoveX, MoveY           int8
+	Actions                uint16
+}
+
+// ReadInput decodes an input datagram into in.
+func ReadInput(buf []byte, in *Input) error {
+	var w wire.Input
+	if err := DecodeInput(buf, &w); err != nil {
+		return err
+	}
+	*in = Input{Seq: w.Seq(), Ack: w.Ack(), ClientTimeMs: w.ClientTimeMs(), X: w.X(), Y: w.Y(),
+		Heading: w.Heading(), MoveX: w.MoveX(), MoveY: w.MoveY(), Actions: w.Actions()}
+	return nil
+}
+
+// PlayerEncoder encodes the messages of the player protocol: inputs and the
+// reliable messages in both directions. One per goroutine.
+type PlayerEncoder struct {
+	b                   *flatbuffers.Builder
+	identInput, identClient, identServer [4]byte
+}
+
+// NewPlayerEncoder returns an encoder for player messages.
+func NewPlayerEncoder() *PlayerEncoder {
+	return &PlayerEncoder{b: flatbuffers.NewBuilder(512),
+		identInput: ident(identInput), identClient: ident(identClientMessage), identServer: ident(identServerMessage)}
+}
+
+// Input returns an input datagram.
+func (e *PlayerEncoder) Input(in *Input) []byte {
+	b := e.b
+	b.Reset()
+	wire.InputStart(b)
+	wire.InputAddSeq(b, in.Seq)
+	wire.InputAddAck(b, in.Ack)
+	wire.InputAddClientTimeMs(b, in.ClientTimeMs)
+	wire.InputAddX(b, in.X)
+	wire.InputAddY(b, in.Y)
+	wire.InputAddActions(b, in.Actions)
+	wire.InputAddHeading(b, in.Heading)
+	wire.InputAddMoveX(b, in.MoveX)
+	wire.InputAddMoveY(b, in.MoveY)
+	b.FinishWithFileIdentifier(wire.InputEnd(b), e.identInput[:])
+	return b.FinishedBytes()
+}
+
+func (e *PlayerEncoder) client(typ wire.ClientBody, body flatbuffers.UOffsetT) []byte {
+	b := e.b
+	wire.ClientMessageStart(b)
+	wire.ClientMessageAddBodyType(b, typ)
+	wire.ClientMessageAddBody(b, body)
+	b.FinishWithFileIdentifier(wire.ClientMessageEnd(b), e.identClient[:])
+	return b.FinishedBytes()
+}
+
+func (e *PlayerEncoder) server(typ wire.ServerBody, body flatbuffers.UOffsetT) []byte {
+	b := e.b
+	wire.ServerMessageStart(b)
+	wire.ServerMessageAddBodyType(b, typ)
+	wire.ServerMessageAddBody(b, body)
+	b.FinishWithFileIdentifier(wire.ServerMessageEnd(b), e.identServer[:])
+	return b.FinishedBytes()
+}
+
+// LoginRequest returns a login request.
+func (e *PlayerEncoder) LoginRequest(account, password, realm string, clientVersion uint32) []byte {
+	b := e.b
+	b.Reset()
+	a, p, r := b.CreateString(account), b.CreateString(password), b.CreateString(realm)
+	wire.LoginRequestStart(b)
+	wire.LoginRequestAddAccount(b, a)
+	wire.LoginRequestAddPassword(b, p)
+	wire.LoginRequestAddRealm(b, r)
+	wire.LoginRequestAddClientVersion(b, clientVersion)
+	return e.client(wire.ClientBodyLoginRequest, wire.LoginRequestEnd(b))
+}
+
+// Connect returns a connect request with a session handle.
+func (e *PlayerEncoder) Connect(handle []byte, characterID uint64) []byte {
+	b := e.b
+	b.Reset()
+	h := b.CreateByteVector(handle)
+	wire.ConnectStart(b)
+	wire.ConnectAddCharacterId(b, characterID)
+	wire.ConnectAddSessionHandle(b, h)
+	return e.client(wire.ClientBodyConnect, wire.ConnectEnd(b))
+}
+
+// ChatSend returns a chat message from a player.
+func (e *PlayerEncoder) ChatSend(channel uint8, to, text string) []byte {
+	b := e.b
+	b.Reset()
+	t, x := b.CreateString(to), b.CreateString(text)
+	wire.ChatSendStart(b)
+	wire.ChatSendAddTo(b, t)
+	wire.ChatSendAddText(b, x)
+	wire.ChatSendAddChannel(b, channel)
+	return e.client(wire.ClientBodyChatSend, wire.ChatSendEnd(b))
+}
+
+// Logout returns a logout request.
+func (e *PlayerEncoder) Logout() []byte {
+	b := e.b
+	b.Reset()
+	wire.LogoutStart(b)
+	return e.client(wire.ClientBodyLogout, wire.LogoutEnd(b))
+}
+
+// LoginResult is what a login node answers (wire.LoginResult).
+type LoginResult struct {
+	Status        wire.LoginStatus
+	SessionHandle []byte
+	ExpiresUnixMs int64
+	Gateways      []string
+	Message       string
+}
+
+// LoginResult returns a login result.
+func (e *PlayerEncoder) LoginResult(r *LoginResult) []byte {
+	b := e.b
+	b.Reset()
+	var gws flatbuffers.UOffsetT
+	if len(r.Gateways) > 0 {
+		// Strings first, then the vector of their offsets; the builder has
+		// no room for the offsets elsewhere, so they are built twice over a
+		// small fixed array (a login result names few gateways).
+		var offs [64]flatbuffers.UOffsetT
+		n := min(len(r.Gateways), len(offs))
+		for i := 0; i < n; i++ {
+			offs[i] = b.CreateString(r.Gateways[i])
+		}
+		b.StartVector(4, n, 4)
+		for i := n - 1; i >= 0; i-- {
+			b.PrependUOffsetT(offs[i])
+		}
+		gws = b.EndVector(n)
+	}
+	h, m := b.CreateByteVector(r.SessionHandle), b.CreateString(r.Message)
+	wire.LoginResultStart(b)
+	wire.LoginResultAddExpiresUnixMs(b, r.ExpiresUnixMs)
+	wire.LoginResultAddSessionHandle(b, h)
+	addOffset(b, wire.LoginResultAddGateways, gws)
+	wire.LoginResultAddMessage(b, m)
+	wire.LoginResultAddStatus(b, r.Status)
+	return e.server(wire.ServerBodyLoginResult, wire.LoginResultEnd(b))
+}
+
+// Redirect tells a player to connect to another gateway.
+func (e *PlayerEncoder) Redirect(address, reason string) []byte {
+	b := e.b
+	b.Reset()
+	a, r := b.CreateString(address), b.CreateString(reason)
+	wire.RedirectStart(b)
+	wire.RedirectAddAddress(b, a)
+	wire.RedirectAddReason(b, r)
+	return e.server(wire.ServerBodyRedirect, wire.RedirectEnd(b))
+}
+
+// Welcome is the gateway's acceptance of a connection (wire.Welcome).
+type Welcome struct {
+	EntityID       uint32
+	Zone           string
+	TickHz         uint8
+	CellSize       uint16
+	SnapshotBudget uint16
+	X, Y           int32
+}
+
+// Welcome returns a welcome message.
+func (e *PlayerEncoder) Welcome(w *Welcome) []byte {
+	b := e.b
+	b.Reset()
+	z := b.CreateString(w.Zone)
+	wire.WelcomeStart(b)
+	wire.WelcomeAddEntityId(b, w.EntityID)
+	wire.WelcomeAddZone(b, z)
+	wire.WelcomeAddX(b, w.X)
+	wire.WelcomeAddY(b, w.Y)
+	if w.CellSize != 0 {
+		wire.WelcomeAddCellSize(b, w.CellSize)
+	}
+	wire.WelcomeAddSnapshotBudget(b, w.SnapshotBudget)
+	wire.WelcomeAddTickHz(b, w.TickHz)
+	return e.server(wire.ServerBodyWelcome, wire.WelcomeEnd(b))
+}
+
+// Chat returns a chat line for a player.
+func (e *PlayerEncoder) Chat(channel uint8, from, text string) []byte {
+	b := e.b
+	b.Reset()
+	f, t := b.CreateString(from), b.CreateString(text)
+	wire.ChatStart(b)
+	wire.ChatAddFrom(b, f)
+	wire.ChatAddText(b, t)
+	wire.ChatAddChannel(b, channel)
+	return e.server(wire.ServerBodyChat, wire.ChatEnd(b))
+}
+
+// Spawn returns the rarely changing data of an entity that entered view.
+func (e *PlayerEncoder) Spawn(id uint32, kind wire.EntityKind, template uint16, name string) []byte {
+	b := e.b
+	b.Reset()
+	n := b.CreateString(name)
+	wire.SpawnStart(b)
+	wire.SpawnAddId(b, id)
+	wire.SpawnAddName(b, n)
+	wire.SpawnAddTemplate(b, template)
+	wire.SpawnAddKind(b, kind)
+	return e.server(wire.ServerBodySpawn, wire.SpawnEnd(b))
+}
+
+// Despawn returns the removal of an entity.
+func (e *PlayerEncoder) Despawn(id uint32) []byte {
+	b := e.b
+	b.Reset()
+	wire.DespawnStart(b)
+	wire.DespawnAddId(b, id)
+	return e.server(wire.ServerBodyDespawn, wire.DespawnEnd(b))
+}
+
+// Damage returns a damage event.
+func (e *PlayerEncoder) Damage(source, target uint32, amount int32, school uint8, critical bool) []byte {
+	b := e.b
+	b.Reset()
+	wire.DamageStart(b)
+	wire.DamageAddSource(b, source)
+	wire.DamageAddTarget(b, target)
+	wire.DamageAddAmount(b, amount)
+	wire.DamageAddSchool(b, school)
+	wire.DamageAddCritical(b, critical)
+	return e.server(wire.ServerBodyDamage, wire.DamageEnd(b))
+}
+
+// Loot returns a loot event.
+func (e *PlayerEncoder) Loot(itemID uint64, template, count uint32) []byte {
+	b := e.b
+	b.Reset()
+	wire.LootStart(b)
+	wire.LootAddItemId(b, itemID)
+	wire.LootAddTemplate(b, template)
+	wire.LootAddCount(b, count)
+	return e.server(wire.ServerBodyLoot, wire.LootEnd(b))
+}
+
+// SystemMessage returns a system message.
+func (e *PlayerEncoder) SystemMessage(code uint16, text string) []byte {
+	b := e.b
+	b.Reset()
+	t := b.CreateString(text)
+	wire.SystemMessageStart(b)
+	wire.SystemMessageAddText(b, t)
+	wire.SystemMessageAddCode(b, code)
+	return e.server(wire.ServerBodySystemMessage, wire.SystemMessageEnd(b))
+}
+
+// Correction returns the authoritative position after a rejected move.
+func (e *PlayerEncoder) Correction(x, y int32, inputSeq uint32) []byte {
+	b := e.b
+	b.Reset()
+	wire.CorrectionStart(b)
+	wire.CorrectionAddX(b, x)
+	wire.CorrectionAddY(b, y)
+	wire.CorrectionAddInputSeq(b, inputSeq)
+	return e.server(wire.ServerBodyCorrection, wire.CorrectionEnd(b))
+}
+
+// Disconnect returns the last message before a connection is closed.
+func (e *PlayerEncoder) Disconnect(reason wire.DisconnectReason, text string) []byte {
+	b := e.b
+	b.Reset()
+	t := b.CreateString(text)
+	wire.DisconnectStart(b)
+	wire.DisconnectAddText(b, t)
+	wire.DisconnectAddReason(b, reason)
+	return e.server(wire.ServerBodyDisconnect, wire.DisconnectEnd(b))
+}

@@ -1,0 +1,79 @@
+package codec
+
+import (
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// sampleUpdates returns n of each record kind, with every field set.
+func sampleUpdates(n int) Updates {
+	var u Updates
+	for i := 0; i < n; i++ {
+		id := uint32(i + 1)
+		u.Moves = append(u.Moves, Move{ID: id, X: uint16(i * 97), Y: uint16(i * 131)})
+		u.States = append(u.States, State{ID: id, Heading: uint8(i), Health: 200, Anim: 3, Flags: 1})
+		u.Enters = append(u.Enters, Spawn{ID: id + 1000, Template: 7, X: 10, Y: 20, Kind: wire.EntityKindNpc,
+			Heading: 64, Health: 255, Anim: 1, Flags: 2, Level: 12})
+		u.Leaves = append(u.Leaves, id+5000)
+	}
+	return u
+}
+
+// samples returns one valid encoding of every envelope and every union
+// member, the fuzzers' seeds.
+func samples() map[string][][]byte {
+	out := map[string][][]byte{}
+	add := func(kind string, b []byte) { out[kind] = append(out[kind], append([]byte(nil), b...)) }
+
+	cd := CellDelta{CX: 3, CY: 4, Tick: 99, CellSize: 32, Updates: sampleUpdates(3)}
+	add("CellDelta", NewCellDeltaEncoder().Encode(&cd))
+	add("CellDelta", NewCellDeltaEncoder().Encode(&CellDelta{CX: 1, Tick: 1}))
+	sn := Snapshot{Seq: 10, Baseline: 8, Tick: 99, OriginX: -100, OriginY: 200, TickUnixMs: 1700000000000, Updates: sampleUpdates(3)}
+	add("Snapshot", NewSnapshotEncoder().Encode(&sn))
+
+	p := NewPlayerEncoder()
+	add("Input", p.Input(&Input{Seq: 5, Ack: 9, ClientTimeMs: 77, X: -300, Y: 400, Heading: 9, MoveX: -127, MoveY: 127, Actions: 3}))
+	add("ClientMessage", p.LoginRequest("alice", "correct horse", "fortrax", 1))
+	add("ClientMessage", p.Connect(make([]byte, SessionHandleSize), 42))
+	add("ClientMessage", p.ChatSend(2, "bob", "hello"))
+	add("ClientMessage", p.Logout())
+	add("ServerMessage", p.LoginResult(&LoginResult{Status: wire.LoginStatusOk, SessionHandle: make([]byte, SessionHandleSize),
+		ExpiresUnixMs: 1, Gateways: []string{"127.0.0.1:7001", "127.0.0.1:7002"}, Message: "welcome"}))
+	add("ServerMessage", p.Redirect("127.0.0.1:7002", "less loaded"))
+	add("ServerMessage", p.Welcome(&Welcome{EntityID: 5, Zone: "FORTRAX-ZONE-1", TickHz: 20, CellSize: 32, SnapshotBudget: 1200, X: 1, Y: 2}))
+	add("ServerMessage", p.Chat(0, "bob", "hi"))
+	add("ServerMessage", p.Spawn(5, wire.EntityKindPlayer, 3, "Alice"))
+	add("ServerMessage", p.Despawn(5))
+	add("ServerMessage", p.Damage(1, 2, 30, 1, true))
+	add("ServerMessage", p.Loot(77, 3, 2))
+	add("ServerMessage", p.SystemMessage(1, "restart in 5 minutes"))
+	add("ServerMessage", p.Correction(100, 200, 12))
+	add("ServerMessage", p.Disconnect(wire.DisconnectReasonShutdown, "bye"))
+
+	n := NewNodeEncoder()
+	add("NodeFrame", n.Hello(&Hello{NodeID: "FORTRAX-ZONE-1", Role: "zone", Realm: "fortrax", Incarnation: 7, Nonce: make([]byte, NonceSize), Protocol: 1}))
+	add("NodeFrame", n.HelloProof(make([]byte, NonceSize), []uint64{1, 2, 3}, []uint64{4, 5, 6}))
+	add("NodeFrame", n.Heartbeat(12345))
+	add("NodeFrame", n.Envelope(&Envelope{Kind: 9, Correlation: 3, Priority: wire.PriorityBulk, History: true, Reply: true,
+		Replayed: true, Seq: 11, SentUnixMs: 5, Payload: []byte("payload")}))
+	add("NodeFrame", n.Ack([]uint64{1, 2, 3}))
+	add("NodeFrame", n.HistoryRequest(600000))
+	add("NodeFrame", n.Bye("stopping"))
+	return out
+}
+
+// decoders maps each envelope to its decode function and a fresh value that
+// touch can walk after a successful decode.
+var decoders = map[string]func([]byte) (any, error){
+	"CellDelta": func(b []byte) (any, error) { var m wire.CellDelta; return &m, DecodeCellDelta(b, 1<<20, &m) },
+	"Snapshot":  func(b []byte) (any, error) { var m wire.Snapshot; return &m, DecodeSnapshot(b, &m) },
+	"Input":     func(b []byte) (any, error) { var m wire.Input; return &m, DecodeInput(b, &m) },
+	"ClientMessage": func(b []byte) (any, error) {
+		var m wire.ClientMessage
+		return &m, DecodeClientMessage(b, &m)
+	},
+	"ServerMessage": func(b []byte) (any, error) {
+		var m wire.ServerMessage
+		return &m, DecodeServerMessage(b, &m)
+	},
+	"NodeFrame": func(b []byte) (any, error) { var m wire.NodeFrame; return &m, DecodeNodeFrame(b, 1<<20, &m) },
+}

@@ -1,0 +1,123 @@
+package codec
+
+import "github.com/gridrealm/gridrealm/net/fbcheck"
+
+// Size limits of the envelopes, checked before anything else is read.
+const (
+	// MaxDatagram is the largest snapshot or input datagram accepted.
+	MaxDatagram = 64 << 10
+	// MaxInput is the largest input datagram accepted.
+	MaxInput = 256
+	// MaxPlayerMessage is the largest reliable player message accepted.
+	MaxPlayerMessage = 64 << 10
+	// MaxEntities bounds each entity vector of a snapshot or cell delta.
+	MaxEntities = 1 << 16
+	// MaxPayload bounds an RPC payload; frames are capped by net/frame too.
+	MaxPayload = 16 << 20
+	// MaxName bounds node ids, roles, realms, account and character names.
+	MaxName = 128
+	// MaxText bounds chat and system message text.
+	MaxText = 1024
+	// NonceSize is the length of a hello nonce and of a hello proof.
+	NonceSize = 32
+	// SessionHandleSize is the length of a session handle.
+	SessionHandleSize = 32
+	// MaxPriorities bounds the per-priority vectors of a link.
+	MaxPriorities = 8
+)
+
+// Record sizes on the wire.
+const (
+	sizeMove  = 8
+	sizeState = 8
+	sizeSpawn = 16
+)
+
+func scalar(name string, slot uint16, size int) fbcheck.Field {
+	return fbcheck.Field{Name: name, Slot: slot, Kind: fbcheck.Scalar, Size: size}
+}
+
+func str(name string, slot uint16, max int) fbcheck.Field {
+	return fbcheck.Field{Name: name, Slot: slot, Kind: fbcheck.String, Max: max}
+}
+
+func vec(name string, slot uint16, size, max int) fbcheck.Field {
+	return fbcheck.Field{Name: name, Slot: slot, Kind: fbcheck.Vector, Size: size, Max: max}
+}
+
+func union(name string, slot uint16, members ...*fbcheck.Schema) fbcheck.Field {
+	return fbcheck.Field{Name: name, Slot: slot, Kind: fbcheck.Union, Members: append([]*fbcheck.Schema{nil}, members...)}
+}
+
+func entityFields(first uint16) []fbcheck.Field {
+	return []fbcheck.Field{
+		vec("Moves", first, sizeMove, MaxEntities),
+		vec("States", first+2, sizeState, MaxEntities),
+		vec("Enters", first+4, sizeSpawn, MaxEntities),
+		vec("Leaves", first+6, 4, MaxEntities),
+	}
+}
+
+// schemas holds the description of every table, built once per process by
+// newSchemas; the tables are immutable after that.
+type schemas struct {
+	cellDelta, snapshot, input, clientMessage, serverMessage, nodeFrame *fbcheck.Schema
+	all                                                                 []*fbcheck.Schema
+}
+
+var schema = newSchemas()
+
+func newSchemas() *schemas {
+	s := &schemas{}
+	table := func(name string, fields ...fbcheck.Field) *fbcheck.Schema {
+		t := &fbcheck.Schema{Name: name, Fields: fields}
+		s.all = append(s.all, t)
+		return t
+	}
+	s.cellDelta = table("CellDelta", append([]fbcheck.Field{
+		scalar("Cx", 4, 2), scalar("Cy", 6, 2), scalar("Tick", 8, 4), scalar("CellSize", 10, 2),
+	}, entityFields(12)...)...)
+	s.snapshot = table("Snapshot", append([]fbcheck.Field{
+		scalar("Seq", 4, 4), scalar("Baseline", 6, 4), scalar("Tick", 8, 4),
+		scalar("OriginX", 10, 4), scalar("OriginY", 12, 4), scalar("TickUnixMs", 14, 8),
+	}, entityFields(16)...)...)
+	s.input = table("Input",
+		scalar("Seq", 4, 4), scalar("Ack", 6, 4), scalar("ClientTimeMs", 8, 4),
+		scalar("X", 10, 4), scalar("Y", 12, 4), scalar("Heading", 14, 1),
+		scalar("MoveX", 16, 1), scalar("MoveY", 18, 1), scalar("Actions", 20, 2))
+
+	s.clientMessage = table("ClientMessage", union("Body", 4,
+		table("LoginRequest", str("Account", 4, MaxName), str("Password", 6, 256), str("Realm", 8, MaxName), scalar("ClientVersion", 10, 4)),
+		table("Connect", vec("SessionHandle", 4, 1, SessionHandleSize), scalar("CharacterId", 6, 8)),
+		table("ChatSend", scalar("Channel", 4, 1), str("To", 6, MaxName), str("Text", 8, MaxText)),
+		table("Logout"),
+	))
+	s.serverMessage = table("ServerMessage", union("Body", 4,
+		table("LoginResult", scalar("Status", 4, 1), vec("SessionHandle", 6, 1, SessionHandleSize), scalar("ExpiresUnixMs", 8, 8),
+			fbcheck.Field{Name: "Gateways", Slot: 10, Kind: fbcheck.StringVector, Max: 64, MaxStr: MaxName}, str("Message", 12, MaxText)),
+		table("Redirect", str("Address", 4, MaxName), str("Reason", 6, MaxText)),
+		table("Welcome", scalar("EntityId", 4, 4), str("Zone", 6, MaxName), scalar("TickHz", 8, 1), scalar("CellSize", 10, 2),
+			scalar("SnapshotBudget", 12, 2), scalar("X", 14, 4), scalar("Y", 16, 4)),
+		table("Chat", scalar("Channel", 4, 1), str("From", 6, MaxName), str("Text", 8, MaxText)),
+		table("Spawn", scalar("Id", 4, 4), scalar("Kind", 6, 1), scalar("Template", 8, 2), str("Name", 10, MaxName)),
+		table("Despawn", scalar("Id", 4, 4)),
+		table("Damage", scalar("Source", 4, 4), scalar("Target", 6, 4), scalar("Amount", 8, 4), scalar("School", 10, 1), scalar("Critical", 12, 1)),
+		table("Loot", scalar("ItemId", 4, 8), scalar("Template", 6, 4), scalar("Count", 8, 4)),
+		table("SystemMessage", scalar("Code", 4, 2), str("Text", 6, MaxText)),
+		table("Correction", scalar("X", 4, 4), scalar("Y", 6, 4), scalar("InputSeq", 8, 4)),
+		table("Disconnect", scalar("Reason", 4, 1), str("Text", 6, MaxText)),
+	))
+	s.nodeFrame = table("NodeFrame", union("Body", 4,
+		table("Hello", str("NodeId", 4, MaxName), str("Role", 6, MaxName), str("Realm", 8, MaxName),
+			scalar("Incarnation", 10, 8), vec("Nonce", 12, 1, NonceSize), scalar("Protocol", 14, 2)),
+		table("HelloProof", vec("Mac", 4, 1, NonceSize), vec("StreamBase", 6, 8, MaxPriorities), vec("Delivered", 8, 8, MaxPriorities)),
+		table("Heartbeat", scalar("SentUnixNs", 4, 8)),
+		table("Envelope", scalar("Kind", 4, 2), scalar("Correlation", 6, 8), scalar("Priority", 8, 1),
+			scalar("History", 10, 1), scalar("Reply", 12, 1), scalar("Replayed", 14, 1),
+			scalar("Seq", 16, 8), scalar("SentUnixMs", 18, 8), vec("Payload", 20, 1, MaxPayload)),
+		table("Ack", vec("Delivered", 4, 8, MaxPriorities)),
+		table("HistoryRequest", scalar("WindowMs", 4, 4)),
+		table("Bye", str("Reason", 4, MaxText)),
+	))
+	return s
+}

@@ -1,0 +1,90 @@
+package codec
+
+import (
+	"reflect"
+	"strings"
+
+	flatbuffers "github.com/google/flatbuffers/go"
+
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// unionMembers maps a union member's name to a fresh table of its type.
+var unionMembers = map[string]func() any{
+	"LoginRequest": func() any { return new(wire.LoginRequest) }, "Connect": func() any { return new(wire.Connect) },
+	"ChatSend": func() any { return new(wire.ChatSend) }, "Logout": func() any { return new(wire.Logout) },
+	"LoginResult": func() any { return new(wire.LoginResult) }, "Redirect": func() any { return new(wire.Redirect) },
+	"Welcome": func() any { return new(wire.Welcome) }, "Chat": func() any { return new(wire.Chat) },
+	"Spawn": func() any { return new(wire.Spawn) }, "Despawn": func() any { return new(wire.Despawn) },
+	"Damage": func() any { return new(wire.Damage) }, "Loot": func() any { return new(wire.Loot) },
+	"SystemMessage": func() any { return new(wire.SystemMessage) }, "Correction": func() any { return new(wire.Correction) },
+	"Disconnect": func() any { return new(wire.Disconnect) }, "Hello": func() any { return new(wire.Hello) },
+	"HelloProof": func() any { return new(wire.HelloProof) }, "Heartbeat": func() any { return new(wire.Heartbeat) },
+	"Envelope": func() any { return new(wire.Envelope) }, "Ack": func() any { return new(wire.Ack) },
+	"HistoryRequest": func() any { return new(wire.HistoryRequest) }, "Bye": func() any { return new(wire.Bye) },
+}
+
+var (
+	typeInt      = reflect.TypeOf(0)
+	typeFBTable  = reflect.TypeOf(&flatbuffers.Table{})
+	touchSkipped = []string{"Mutate", "Init", "Table", "UnPack"}
+)
+
+// touch calls every read accessor of a generated table (a pointer to a wire
+// type), following vectors, structs and unions, the way a careless consumer
+// would after a successful decode. It panics where the bytes are unsafe.
+func touch(ptr any) {
+	v := reflect.ValueOf(ptr)
+	t := v.Type()
+	for i := 0; i < t.NumMethod(); i++ {
+		m := t.Method(i)
+		if skipMethod(m.Name) {
+			continue
+		}
+		call := v.Method(i)
+		switch mt := m.Type; {
+		case mt.NumIn() == 1:
+			call.Call(nil)
+		case mt.NumIn() == 2 && mt.In(1) == typeInt:
+			for j := 0; j < length(v, m.Name); j++ {
+				call.Call([]reflect.Value{reflect.ValueOf(j)})
+			}
+		case mt.NumIn() == 2 && mt.In(1) == typeFBTable:
+			tab := new(flatbuffers.Table)
+			if !call.Call([]reflect.Value{reflect.ValueOf(tab)})[0].Bool() {
+				continue
+			}
+			name := v.MethodByName(m.Name + "Type").Call(nil)[0].Interface().(interface{ String() string }).String()
+			mk, ok := unionMembers[name]
+			if !ok {
+				panic("touch: no member type for union value " + name)
+			}
+			member := mk()
+			reflect.ValueOf(member).MethodByName("Init").Call([]reflect.Value{reflect.ValueOf(tab.Bytes), reflect.ValueOf(tab.Pos)})
+			touch(member)
+		case mt.NumIn() == 3 && mt.In(2) == typeInt:
+			for j := 0; j < length(v, m.Name); j++ {
+				elem := reflect.New(mt.In(1).Elem())
+				call.Call([]reflect.Value{elem, reflect.ValueOf(j)})
+				touch(elem.Interface())
+			}
+		}
+	}
+}
+
+func skipMethod(name string) bool {
+	for _, p := range touchSkipped {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func length(v reflect.Value, name string) int {
+	l := v.MethodByName(name + "Length")
+	if !l.IsValid() {
+		panic("touch: no length accessor for " + name)
+	}
+	return int(l.Call(nil)[0].Int())
+}

@@ -1,0 +1,106 @@
+package frame
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// DefaultMax is the default largest frame, 1 MiB.
+const DefaultMax = 1 << 20
+
+// HeaderSize is the size of the length prefix.
+const HeaderSize = 4
+
+// ErrTooLarge is returned for a frame longer than the maximum; the stream
+// cannot be resynchronized and must be closed.
+var ErrTooLarge = errors.New("frame too large")
+
+// ErrEmpty is returned for a zero-length frame, which no protocol sends.
+var ErrEmpty = errors.New("empty frame")
+
+// Reader reads frames from a stream.
+type Reader struct {
+	r   *bufio.Reader
+	max int
+	buf []byte
+	hdr [HeaderSize]byte
+}
+
+// NewReader returns a reader that refuses frames over max bytes (DefaultMax
+// when max <= 0).
+func NewReader(r io.Reader, max int) *Reader {
+	if max <= 0 {
+		max = DefaultMax
+	}
+	return &Reader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+}
+
+// Next returns the next frame. The bytes are valid until the next call. At a
+// clean end of stream it returns io.EOF; a stream cut inside a frame gives
+// io.ErrUnexpectedEOF.
+func (r *Reader) Next() ([]byte, error) {
+	if _, err := io.ReadFull(r.r, r.hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.LittleEndian.Uint32(r.hdr[:])
+	if n == 0 {
+		return nil, ErrEmpty
+	}
+	if uint64(n) > uint64(r.max) {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, n, r.max)
+	}
+	if cap(r.buf) < int(n) {
+		r.buf = make([]byte, n, max(int(n), 2*cap(r.buf)))
+	}
+	b := r.buf[:n]
+	if _, err := io.ReadFull(r.r, b); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+// Buffered reports how many bytes are read ahead and not yet returned.
+func (r *Reader) Buffered() int { return r.r.Buffered() }
+
+// Writer writes frames to a buffered stream; Flush sends them.
+type Writer struct {
+	w   *bufio.Writer
+	max int
+	hdr [HeaderSize]byte
+}
+
+// NewWriter returns a writer that refuses frames over max bytes.
+func NewWriter(w io.Writer, max int) *Writer {
+	if max <= 0 {
+		max = DefaultMax
+	}
+	return &Writer{w: bufio.NewWriterSize(w, 64<<10), max: max}
+}
+
+// Write buffers one frame.
+func (w *Writer) Write(b []byte) error {
+	if len(b) == 0 {
+		return ErrEmpty
+	}
+	if len(b) > w.max {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), w.max)
+	}
+	binary.LittleEndian.PutUint32(w.hdr[:], uint32(len(b)))
+	if _, err := w.w.Write(w.hdr[:]); err != nil {
+		return err
+	}
+	_, err := w.w.Write(b)
+	return err
+}
+
+// Flush sends what is buffered.
+func (w *Writer) Flush() error { return w.w.Flush() }
+
+// Buffered reports how many bytes wait for Flush.
+func (w *Writer) Buffered() int { return w.w.Buffered() }
