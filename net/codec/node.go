@@ -144,11 +144,12 @@ func (e *NodeEncoder) Bye(reason string) []byte {
 	return e.finish(wire.NodeBodyBye, wire.ByeEnd(b))
 }
 
-// ReadHello copies a checked Hello out of its frame.
+// ReadHello copies a checked Hello out of its frame; nothing of it points
+// into the frame's bytes.
 func ReadHello(w *wire.Hello) Hello {
 	return Hello{
 		NodeID: string(w.NodeId()), Role: string(w.Role()), Realm: string(w.Realm()),
-		Incarnation: w.Incarnation(), Nonce: w.NonceBytes(), Protocol: w.Protocol(),
+		Incarnation: w.Incarnation(), Nonce: append([]byte(nil), w.NonceBytes()...), Protocol: w.Protocol(),
 	}
 }
 

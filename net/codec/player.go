@@ -29,7 +29,7 @@ func ReadInput(buf []byte, in *Input) error {
 // PlayerEncoder encodes the messages of the player protocol: inputs and the
 // reliable messages in both directions. One per goroutine.
 type PlayerEncoder struct {
-	b                   *flatbuffers.Builder
+	b                                    *flatbuffers.Builder
 	identInput, identClient, identServer [4]byte
 }
 

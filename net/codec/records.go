@@ -14,7 +14,7 @@ type Move struct {
 
 // State is a quantized change of visible state (wire.EntityState).
 type State struct {
-	ID                          uint32
+	ID                           uint32
 	Heading, Health, Anim, Flags uint8
 }
 

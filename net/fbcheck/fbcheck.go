@@ -15,7 +15,9 @@ type Error struct {
 	Pos  int
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("malformed flatbuffer: %s at byte %d", e.What, e.Pos) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("malformed flatbuffer: %s at byte %d", e.What, e.Pos)
+}
 
 // Unwrap makes errors.Is(err, ErrMalformed) true.
 func (e *Error) Unwrap() error { return ErrMalformed }

@@ -1,0 +1,95 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// HandleAdmin adds a handler to the admin endpoint. Call it before Start.
+func (n *Node) HandleAdmin(pattern string, h http.Handler) { n.adminMux.Handle(pattern, h) }
+
+func (n *Node) startAdmin() error {
+	if n.cfg.Admin == "-" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", n.cfg.Admin)
+	if err != nil {
+		return fmt.Errorf("node %s: admin listen %s: %w", n.cfg.ID, n.cfg.Admin, err)
+	}
+	n.adminLn = ln
+	mux := n.adminMux
+	mux.HandleFunc("/healthz", n.serveHealth)
+	mux.Handle("/metrics", promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{Registry: n.reg}))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	n.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := n.admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("admin endpoint failed", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (n *Node) stopAdmin() {
+	if n.admin == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	n.admin.Shutdown(ctx)
+}
+
+// Health is what /healthz answers.
+type Health struct {
+	ID     string       `json:"id"`
+	Role   string       `json:"role"`
+	Realm  string       `json:"realm,omitempty"`
+	Status string       `json:"status"` // "ok" or "stopping"
+	Peers  []PeerHealth `json:"peers"`
+}
+
+// PeerHealth is one link's state.
+type PeerHealth struct {
+	ID      string `json:"id"`
+	Up      bool   `json:"up"`
+	Pending int    `json:"pending"` // messages not yet acknowledged
+}
+
+// Health returns the node's state.
+func (n *Node) Health() Health {
+	h := Health{ID: n.cfg.ID, Role: string(n.cfg.Role), Realm: n.cfg.Realm, Status: "ok", Peers: []PeerHealth{}}
+	if n.stopped.Load() {
+		h.Status = "stopping"
+	}
+	for _, p := range n.allPeers() {
+		msgs, _ := p.pending()
+		p.mu.Lock()
+		up := p.conn != nil
+		p.mu.Unlock()
+		h.Peers = append(h.Peers, PeerHealth{ID: p.id, Up: up, Pending: msgs})
+	}
+	sort.Slice(h.Peers, func(i, j int) bool { return h.Peers[i].ID < h.Peers[j].ID })
+	return h
+}
+
+func (n *Node) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	h := n.Health()
+	w.Header().Set("Content-Type", "application/json")
+	if h.Status != "ok" {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	json.NewEncoder(w).Encode(h)
+}
