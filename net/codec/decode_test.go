@@ -8,6 +8,7 @@ import (
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
+	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
@@ -107,10 +108,9 @@ func TestHostileVectorLengthIsRejected(t *testing.T) {
 }
 
 func TestCellDeltaRoundTrip(t *testing.T) {
-	in := CellDelta{CX: 7, CY: 9, Tick: 1234, CellSize: 48, Updates: sampleUpdates(5)}
-	b := NewCellDeltaEncoder().Encode(&in)
-	var out CellDelta
-	if err := ReadCellDelta(b, 1<<20, &out); err != nil {
+	in := sampleCell(5)
+	var out spatial.CellChanges
+	if err := ReadCellDelta(NewCellDeltaEncoder().Encode(&in), 1<<20, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(in, out) {
@@ -121,6 +121,23 @@ func TestCellDeltaRoundTrip(t *testing.T) {
 	if err := ReadCellDelta(NewCellDeltaEncoder().Encode(&in), 1<<20, &out); err != nil || out.CellSize != 32 {
 		t.Fatalf("default cell size: %d, %v", out.CellSize, err)
 	}
+	if err := checkKinds(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCellDeltaSize pins the bandwidth of the most common delta: a cell
+// where a few entities took small steps.
+func TestCellDeltaSize(t *testing.T) {
+	c := spatial.CellChanges{CX: 70, CY: 70, Tick: 123456}
+	for i := 0; i < 8; i++ {
+		c.Steps = append(c.Steps, spatial.Step{Slot: uint16(i), DX: 20, DY: -20})
+	}
+	n := len(NewCellDeltaEncoder().Encode(&c))
+	if n > 8*4+44 { // 44 bytes of root, identifier, vtable, table and vector length
+		t.Fatalf("8 steps take %d bytes", n)
+	}
+	t.Logf("8 steps: %d bytes (%.1f per moved entity)", n, float64(n)/8)
 }
 
 func TestSnapshotRoundTrip(t *testing.T) {

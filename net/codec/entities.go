@@ -49,39 +49,6 @@ func packUpdates(b *flatbuffers.Builder, u *Updates) entityOffsets {
 	return o
 }
 
-// CellDeltaEncoder encodes cell deltas with one reused builder.
-// It is not safe for concurrent use; use one per goroutine.
-type CellDeltaEncoder struct {
-	b     *flatbuffers.Builder
-	ident [4]byte
-}
-
-// NewCellDeltaEncoder returns an encoder whose builder starts at 4 KiB and
-// grows to the largest delta it has encoded.
-func NewCellDeltaEncoder() *CellDeltaEncoder {
-	return &CellDeltaEncoder{b: flatbuffers.NewBuilder(4 << 10), ident: ident(identCellDelta)}
-}
-
-// Encode returns d's bytes, valid until the next call.
-func (e *CellDeltaEncoder) Encode(d *CellDelta) []byte {
-	b := e.b
-	b.Reset()
-	o := packUpdates(b, &d.Updates)
-	wire.CellDeltaStart(b)
-	wire.CellDeltaAddCx(b, d.CX)
-	wire.CellDeltaAddCy(b, d.CY)
-	wire.CellDeltaAddTick(b, d.Tick)
-	if d.CellSize != 0 {
-		wire.CellDeltaAddCellSize(b, d.CellSize)
-	}
-	addOffset(b, wire.CellDeltaAddMoves, o.moves)
-	addOffset(b, wire.CellDeltaAddStates, o.states)
-	addOffset(b, wire.CellDeltaAddEnters, o.enters)
-	addOffset(b, wire.CellDeltaAddLeaves, o.leaves)
-	b.FinishWithFileIdentifier(wire.CellDeltaEnd(b), e.ident[:])
-	return b.FinishedBytes()
-}
-
 // SnapshotEncoder encodes player snapshots with one reused builder.
 // It is not safe for concurrent use; use one per goroutine.
 type SnapshotEncoder struct {

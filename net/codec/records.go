@@ -44,14 +44,6 @@ func (u *Updates) Reset() {
 // Len is the number of records.
 func (u *Updates) Len() int { return len(u.Moves) + len(u.States) + len(u.Enters) + len(u.Leaves) }
 
-// CellDelta is what changed in one interest cell during one tick.
-type CellDelta struct {
-	CX, CY   uint16
-	Tick     uint32
-	CellSize uint16 // metres; 0 means the schema default (32)
-	Updates
-}
-
 // Snapshot is one player's view update.
 type Snapshot struct {
 	Seq, Baseline, Tick uint32
@@ -98,18 +90,6 @@ func vector(t flatbuffers.Table, slot flatbuffers.VOffsetT) (flatbuffers.UOffset
 		return 0, 0
 	}
 	return t.Vector(o), t.VectorLen(o)
-}
-
-// ReadCellDelta decodes buf (at most max bytes) into d, reusing d's memory:
-// no allocation once d's slices are large enough.
-func ReadCellDelta(buf []byte, max int, d *CellDelta) error {
-	var w wire.CellDelta
-	if err := DecodeCellDelta(buf, max, &w); err != nil {
-		return err
-	}
-	d.CX, d.CY, d.Tick, d.CellSize = w.Cx(), w.Cy(), w.Tick(), w.CellSize()
-	readUpdates(w.Table(), 12, &d.Updates)
-	return nil
 }
 
 // ReadSnapshot decodes buf into s, reusing s's memory.

@@ -1,8 +1,25 @@
 package codec
 
 import (
+	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/wire"
 )
+
+// sampleCell returns cell changes with n records of each kind, every field
+// set.
+func sampleCell(n int) spatial.CellChanges {
+	c := spatial.CellChanges{CX: 3, CY: 4, Tick: 99, CellSize: 32, Full: true}
+	for i := 0; i < n; i++ {
+		slot := uint16(i)
+		c.Steps = append(c.Steps, spatial.Step{Slot: slot, DX: int8(i - 3), DY: int8(3 - i)})
+		c.Moves = append(c.Moves, spatial.Move{Slot: slot + 100, X: uint16(i * 97), Y: uint16(i * 31)})
+		c.States = append(c.States, spatial.State{Slot: slot, Heading: uint8(i), Health: 200, Anim: 1, Flags: 2})
+		c.Enters = append(c.Enters, spatial.Enter{ID: uint32(1000 + i), Slot: slot + 200, Template: 7, X: 5, Y: 6,
+			Kind: spatial.KindNPC, Heading: 64, Health: 255, Anim: 3, Flags: 4, Level: 12})
+		c.Leaves = append(c.Leaves, slot+300)
+	}
+	return c
+}
 
 // sampleUpdates returns n of each record kind, with every field set.
 func sampleUpdates(n int) Updates {
@@ -24,9 +41,9 @@ func samples() map[string][][]byte {
 	out := map[string][][]byte{}
 	add := func(kind string, b []byte) { out[kind] = append(out[kind], append([]byte(nil), b...)) }
 
-	cd := CellDelta{CX: 3, CY: 4, Tick: 99, CellSize: 32, Updates: sampleUpdates(3)}
+	cd := sampleCell(3)
 	add("CellDelta", NewCellDeltaEncoder().Encode(&cd))
-	add("CellDelta", NewCellDeltaEncoder().Encode(&CellDelta{CX: 1, Tick: 1}))
+	add("CellDelta", NewCellDeltaEncoder().Encode(&spatial.CellChanges{CX: 1, Tick: 1}))
 	sn := Snapshot{Seq: 10, Baseline: 8, Tick: 99, OriginX: -100, OriginY: 200, TickUnixMs: 1700000000000, Updates: sampleUpdates(3)}
 	add("Snapshot", NewSnapshotEncoder().Encode(&sn))
 

@@ -31,6 +31,11 @@ const (
 	sizeMove  = 8
 	sizeState = 8
 	sizeSpawn = 16
+
+	sizeCellStep  = 4
+	sizeCellMove  = 6
+	sizeCellState = 6
+	sizeCellEnter = 20
 )
 
 func scalar(name string, slot uint16, size int) fbcheck.Field {
@@ -74,9 +79,11 @@ func newSchemas() *schemas {
 		s.all = append(s.all, t)
 		return t
 	}
-	s.cellDelta = table("CellDelta", append([]fbcheck.Field{
-		scalar("Cx", 4, 2), scalar("Cy", 6, 2), scalar("Tick", 8, 4), scalar("CellSize", 10, 2),
-	}, entityFields(12)...)...)
+	s.cellDelta = table("CellDelta",
+		scalar("Cx", 4, 2), scalar("Cy", 6, 2), scalar("Tick", 8, 4), scalar("CellSize", 10, 2), scalar("Full", 12, 1),
+		vec("Steps", 14, sizeCellStep, MaxEntities), vec("Moves", 16, sizeCellMove, MaxEntities),
+		vec("States", 18, sizeCellState, MaxEntities), vec("Enters", 20, sizeCellEnter, MaxEntities),
+		vec("Leaves", 22, 2, MaxEntities))
 	s.snapshot = table("Snapshot", append([]fbcheck.Field{
 		scalar("Seq", 4, 4), scalar("Baseline", 6, 4), scalar("Tick", 8, 4),
 		scalar("OriginX", 10, 4), scalar("OriginY", 12, 4), scalar("TickUnixMs", 14, 8),

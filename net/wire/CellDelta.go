@@ -85,12 +85,44 @@ func (rcv *CellDelta) MutateCellSize(n uint16) bool {
 	return rcv._tab.MutateUint16Slot(10, n)
 }
 
-// / Positions relative to the cell's corner.
-func (rcv *CellDelta) Moves(obj *EntityMove, j int) bool {
+// / The delta holds the whole cell: clear the mirror, then apply.
+func (rcv *CellDelta) Full() bool {
 	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
 	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+// / The delta holds the whole cell: clear the mirror, then apply.
+func (rcv *CellDelta) MutateFull(n bool) bool {
+	return rcv._tab.MutateBoolSlot(12, n)
+}
+
+func (rcv *CellDelta) Steps(obj *CellStep, j int) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
 		x := rcv._tab.Vector(o)
-		x += flatbuffers.UOffsetT(j) * 8
+		x += flatbuffers.UOffsetT(j) * 4
+		obj.Init(rcv._tab.Bytes, x)
+		return true
+	}
+	return false
+}
+
+func (rcv *CellDelta) StepsLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
+func (rcv *CellDelta) Moves(obj *CellMove, j int) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
+	if o != 0 {
+		x := rcv._tab.Vector(o)
+		x += flatbuffers.UOffsetT(j) * 6
 		obj.Init(rcv._tab.Bytes, x)
 		return true
 	}
@@ -98,19 +130,18 @@ func (rcv *CellDelta) Moves(obj *EntityMove, j int) bool {
 }
 
 func (rcv *CellDelta) MovesLength() int {
-	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
 	if o != 0 {
 		return rcv._tab.VectorLen(o)
 	}
 	return 0
 }
 
-// / Positions relative to the cell's corner.
-func (rcv *CellDelta) States(obj *EntityState, j int) bool {
-	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+func (rcv *CellDelta) States(obj *CellState, j int) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
 	if o != 0 {
 		x := rcv._tab.Vector(o)
-		x += flatbuffers.UOffsetT(j) * 8
+		x += flatbuffers.UOffsetT(j) * 6
 		obj.Init(rcv._tab.Bytes, x)
 		return true
 	}
@@ -118,19 +149,18 @@ func (rcv *CellDelta) States(obj *EntityState, j int) bool {
 }
 
 func (rcv *CellDelta) StatesLength() int {
-	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
 	if o != 0 {
 		return rcv._tab.VectorLen(o)
 	}
 	return 0
 }
 
-// / Entities that entered the cell (spawned or walked in), full state.
-func (rcv *CellDelta) Enters(obj *EntitySpawn, j int) bool {
-	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
+func (rcv *CellDelta) Enters(obj *CellEnter, j int) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(20))
 	if o != 0 {
 		x := rcv._tab.Vector(o)
-		x += flatbuffers.UOffsetT(j) * 16
+		x += flatbuffers.UOffsetT(j) * 20
 		obj.Init(rcv._tab.Bytes, x)
 		return true
 	}
@@ -138,44 +168,43 @@ func (rcv *CellDelta) Enters(obj *EntitySpawn, j int) bool {
 }
 
 func (rcv *CellDelta) EntersLength() int {
-	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(20))
 	if o != 0 {
 		return rcv._tab.VectorLen(o)
 	}
 	return 0
 }
 
-// / Entities that entered the cell (spawned or walked in), full state.
-// / Ids of entities that left the cell (despawned or walked out).
-func (rcv *CellDelta) Leaves(j int) uint32 {
-	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+// / Slots of entities that left the cell (despawned or walked out).
+func (rcv *CellDelta) Leaves(j int) uint16 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(22))
 	if o != 0 {
 		a := rcv._tab.Vector(o)
-		return rcv._tab.GetUint32(a + flatbuffers.UOffsetT(j*4))
+		return rcv._tab.GetUint16(a + flatbuffers.UOffsetT(j*2))
 	}
 	return 0
 }
 
 func (rcv *CellDelta) LeavesLength() int {
-	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(22))
 	if o != 0 {
 		return rcv._tab.VectorLen(o)
 	}
 	return 0
 }
 
-// / Ids of entities that left the cell (despawned or walked out).
-func (rcv *CellDelta) MutateLeaves(j int, n uint32) bool {
-	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+// / Slots of entities that left the cell (despawned or walked out).
+func (rcv *CellDelta) MutateLeaves(j int, n uint16) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(22))
 	if o != 0 {
 		a := rcv._tab.Vector(o)
-		return rcv._tab.MutateUint32(a+flatbuffers.UOffsetT(j*4), n)
+		return rcv._tab.MutateUint16(a+flatbuffers.UOffsetT(j*2), n)
 	}
 	return false
 }
 
 func CellDeltaStart(builder *flatbuffers.Builder) {
-	builder.StartObject(8)
+	builder.StartObject(10)
 }
 func CellDeltaAddCx(builder *flatbuffers.Builder, cx uint16) {
 	builder.PrependUint16Slot(0, cx, 0)
@@ -189,29 +218,38 @@ func CellDeltaAddTick(builder *flatbuffers.Builder, tick uint32) {
 func CellDeltaAddCellSize(builder *flatbuffers.Builder, cellSize uint16) {
 	builder.PrependUint16Slot(3, cellSize, 32)
 }
+func CellDeltaAddFull(builder *flatbuffers.Builder, full bool) {
+	builder.PrependBoolSlot(4, full, false)
+}
+func CellDeltaAddSteps(builder *flatbuffers.Builder, steps flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(5, flatbuffers.UOffsetT(steps), 0)
+}
+func CellDeltaStartStepsVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(4, numElems, 2)
+}
 func CellDeltaAddMoves(builder *flatbuffers.Builder, moves flatbuffers.UOffsetT) {
-	builder.PrependUOffsetTSlot(4, flatbuffers.UOffsetT(moves), 0)
+	builder.PrependUOffsetTSlot(6, flatbuffers.UOffsetT(moves), 0)
 }
 func CellDeltaStartMovesVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
-	return builder.StartVector(8, numElems, 4)
+	return builder.StartVector(6, numElems, 2)
 }
 func CellDeltaAddStates(builder *flatbuffers.Builder, states flatbuffers.UOffsetT) {
-	builder.PrependUOffsetTSlot(5, flatbuffers.UOffsetT(states), 0)
+	builder.PrependUOffsetTSlot(7, flatbuffers.UOffsetT(states), 0)
 }
 func CellDeltaStartStatesVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
-	return builder.StartVector(8, numElems, 4)
+	return builder.StartVector(6, numElems, 2)
 }
 func CellDeltaAddEnters(builder *flatbuffers.Builder, enters flatbuffers.UOffsetT) {
-	builder.PrependUOffsetTSlot(6, flatbuffers.UOffsetT(enters), 0)
+	builder.PrependUOffsetTSlot(8, flatbuffers.UOffsetT(enters), 0)
 }
 func CellDeltaStartEntersVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
-	return builder.StartVector(16, numElems, 4)
+	return builder.StartVector(20, numElems, 4)
 }
 func CellDeltaAddLeaves(builder *flatbuffers.Builder, leaves flatbuffers.UOffsetT) {
-	builder.PrependUOffsetTSlot(7, flatbuffers.UOffsetT(leaves), 0)
+	builder.PrependUOffsetTSlot(9, flatbuffers.UOffsetT(leaves), 0)
 }
 func CellDeltaStartLeavesVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
-	return builder.StartVector(4, numElems, 4)
+	return builder.StartVector(2, numElems, 2)
 }
 func CellDeltaEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	"systems": {"ecs"},                                       // gameplay over the core, never the network or the db
 	"world":   {"ecs", "systems", "net"},                     // zones run systems and talk over node links
 	"persist": {"net"},                                       // the db knows nothing of the zone
-	"net":     {"world"},                                     // gateways validate moves on a zone's terrain
+	"net":     {"ecs", "world"},                              // the core's wire records; gateways validate moves on a zone's terrain
 	"tools":   {"ecs", "systems", "world", "net", "persist"}, // anything but cmd
 }
 
