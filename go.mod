@@ -10,7 +10,10 @@ require (
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/kelindar/iostream v1.3.0 // indirect
+	github.com/kelindar/tile v1.2.3 // indirect
 	github.com/kr/text v0.2.0 // indirect
+	github.com/mlange-42/arche v0.15.3 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/prometheus/client_model v0.6.2 // indirect
 	github.com/prometheus/common v0.66.1 // indirect

@@ -1,8 +1,10 @@
 // Package codec is the only place where GridRealm code meets FlatBuffers.
 //
 // Encoding is layered like the seed's PackVector / PackMOB: quantizers turn
-// positions, headings and health into wire units (quant.go); records (Move,
-// State, Spawn) are the fixed-size entity updates; encoders (CellDeltaEncoder,
+// positions, headings and health into wire units (ecs/spatial, quant.go, so
+// that the zone's replication system can use them too); records (Move,
+// State, Spawn here, and spatial.CellChanges) are the fixed-size entity
+// updates; encoders (CellDeltaEncoder,
 // SnapshotEncoder, NodeEncoder, PlayerEncoder) build whole messages with a
 // reused builder, so that steady-state encoding allocates nothing. The bytes
 // an encoder returns stay valid until its next call.

@@ -1,8 +1,9 @@
-package codec
+package spatial
 
 import "math"
 
-// Wire units (net/schema/README.md explains them to client developers).
+// Wire units, the lowest layer of packing (the seed's PackVector):
+// net/schema/README.md explains them to client developers.
 const (
 	// PosSteps is how many position steps make one metre: 1/256 m each.
 	PosSteps = 256

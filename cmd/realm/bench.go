@@ -1,0 +1,68 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+
+	"github.com/gridrealm/gridrealm/tools/zonebench"
+)
+
+func runBench(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: realm bench zone [flags]", errUsage)
+	}
+	switch args[0] {
+	case "zone":
+		return benchZone(args[1:], stdout, stderr)
+	default:
+		return fmt.Errorf("%w: unknown benchmark %q (zone)", errUsage, args[0])
+	}
+}
+
+func benchZone(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("realm bench zone", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg zonebench.Config
+	fs.IntVar(&cfg.Players, "players", 1000, "simulated players")
+	fs.IntVar(&cfg.NPCs, "npcs", 5000, "NPCs")
+	fs.IntVar(&cfg.Ticks, "ticks", 200, "ticks to measure")
+	fs.IntVar(&cfg.Warmup, "warmup", 10, "ticks to run before measuring")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the map and the world")
+	fs.StringVar(&cfg.Scenario, "scenario", "spread", "spread (entities over a map sized to the count) or clump (every player inside one 100 m circle)")
+	fs.IntVar(&cfg.Gateways, "gateways", 4, "gateways the players are spread over")
+	fs.IntVar(&cfg.CellSize, "cell", 32, "interest cell size in metres")
+	jsonOut := fs.Bool("json", false, "print JSON (the only output format; kept for scripts)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	_ = jsonOut
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := zonebench.Run(cfg)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}

@@ -1,0 +1,68 @@
+// Command realm runs GridRealm: every node role, a whole realm on one
+// machine (realm up), benchmarks (realm bench) and admin tools.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// command is one subcommand.
+type command struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"bench", "run a benchmark and print JSON (bench zone ...)", runBench},
+		{"registry", "check a registry file (registry check FILE)", runRegistry},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(args[1:], stdout, stderr)
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, errUsage):
+				fmt.Fprintln(stderr, "realm:", err)
+				return 2
+			default:
+				fmt.Fprintln(stderr, "realm:", err)
+				return 1
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "realm: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+// errUsage marks a mistake in the command line.
+var errUsage = errors.New("usage")
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: realm <command> [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+}

@@ -1,0 +1,166 @@
+package spatial
+
+import (
+	"fmt"
+
+	arche "github.com/mlange-42/arche/ecs"
+)
+
+// NoCell is the cell of an entity that is in none (not yet placed, or gone).
+const NoCell int32 = -1
+
+// Cells is the interest grid: square cells over the terrain, the entities
+// in each, and what changed in each during the current tick. An entity in a
+// cell has a slot there, which names it in the cell's deltas.
+type Cells struct {
+	size   float32 // cell edge, metres
+	nx, ny int
+	cells  []cell
+	dirty  []int32 // cells with changes this tick
+}
+
+type cell struct {
+	slots   []arche.Entity // by slot; the zero Entity marks a free slot
+	free    []uint16
+	count   int
+	changes CellChanges
+	dirty   bool
+}
+
+// MaxCellSize is the largest cell edge the wire protocol can carry.
+const MaxCellSize = 255
+
+// NewCells returns the interest grid for an area of w × h metres.
+func NewCells(w, h float32, size int) (*Cells, error) {
+	if size < 1 || size > MaxCellSize {
+		return nil, fmt.Errorf("interest cell size %d m: must be 1..%d", size, MaxCellSize)
+	}
+	nx, ny := int(w/float32(size))+1, int(h/float32(size))+1
+	if nx > 1<<16 || ny > 1<<16 {
+		return nil, fmt.Errorf("interest grid of %d × %d cells: at most 65536 per side", nx, ny)
+	}
+	c := &Cells{size: float32(size), nx: nx, ny: ny, cells: make([]cell, nx*ny)}
+	for i := range c.cells {
+		cx, cy := c.Coords(int32(i))
+		c.cells[i].changes.CX, c.cells[i].changes.CY = cx, cy
+		c.cells[i].changes.CellSize = uint16(size)
+	}
+	return c, nil
+}
+
+// Size returns a cell's edge in metres.
+func (c *Cells) Size() float32 { return c.size }
+
+// Dims returns the grid's size in cells.
+func (c *Cells) Dims() (nx, ny int) { return c.nx, c.ny }
+
+// Len returns the number of cells.
+func (c *Cells) Len() int { return len(c.cells) }
+
+// CellOf returns the cell of a point; points outside the grid belong to
+// the nearest cell.
+func (c *Cells) CellOf(x, y float32) int32 {
+	cx := min(max(int(x/c.size), 0), c.nx-1)
+	cy := min(max(int(y/c.size), 0), c.ny-1)
+	return int32(cy*c.nx + cx)
+}
+
+// Coords returns a cell's column and row.
+func (c *Cells) Coords(cell int32) (cx, cy uint16) {
+	return uint16(int(cell) % c.nx), uint16(int(cell) / c.nx)
+}
+
+// Origin returns a cell's corner in metres.
+func (c *Cells) Origin(cell int32) (x, y float32) {
+	cx, cy := c.Coords(cell)
+	return float32(cx) * c.size, float32(cy) * c.size
+}
+
+// Count returns how many entities a cell holds.
+func (c *Cells) Count(cell int32) int { return c.cells[cell].count }
+
+// Insert places an entity in a cell and returns its slot.
+func (c *Cells) Insert(cell int32, e arche.Entity) uint16 {
+	cl := &c.cells[cell]
+	cl.count++
+	if n := len(cl.free); n > 0 {
+		s := cl.free[n-1]
+		cl.free = cl.free[:n-1]
+		cl.slots[s] = e
+		return s
+	}
+	if len(cl.slots) > 0xffff {
+		panic("spatial: more than 65536 entities in one cell") // 65536 slots is the wire limit
+	}
+	cl.slots = append(cl.slots, e)
+	return uint16(len(cl.slots) - 1)
+}
+
+// Remove frees an entity's slot in a cell.
+func (c *Cells) Remove(cell int32, slot uint16) {
+	cl := &c.cells[cell]
+	cl.slots[slot] = arche.Entity{}
+	cl.free = append(cl.free, slot)
+	cl.count--
+}
+
+// Each calls fn for every entity in a cell, with its slot.
+func (c *Cells) Each(cell int32, fn func(slot uint16, e arche.Entity)) {
+	for s, e := range c.cells[cell].slots {
+		if !e.IsZero() {
+			fn(uint16(s), e)
+		}
+	}
+}
+
+// Slots returns a cell's slot table (free slots hold the zero Entity). The
+// slice is valid until the cell changes.
+func (c *Cells) Slots(cell int32) []arche.Entity { return c.cells[cell].slots }
+
+// Area calls fn for every cell in the (2r+1) × (2r+1) block around cell
+// that lies in the grid.
+func (c *Cells) Area(cell int32, r int, fn func(cell int32)) {
+	cx, cy := int(cell)%c.nx, int(cell)/c.nx
+	for y := max(cy-r, 0); y <= min(cy+r, c.ny-1); y++ {
+		for x := max(cx-r, 0); x <= min(cx+r, c.nx-1); x++ {
+			fn(int32(y*c.nx + x))
+		}
+	}
+}
+
+// Rect calls fn for every cell that overlaps the rectangle [x0, x1] ×
+// [y0, y1] (metres), clamped to the grid.
+func (c *Cells) Rect(x0, y0, x1, y1 float32, fn func(cell int32)) {
+	cx0, cy0 := min(max(int(x0/c.size), 0), c.nx-1), min(max(int(y0/c.size), 0), c.ny-1)
+	cx1, cy1 := min(max(int(x1/c.size), 0), c.nx-1), min(max(int(y1/c.size), 0), c.ny-1)
+	for y := cy0; y <= cy1; y++ {
+		for x := cx0; x <= cx1; x++ {
+			fn(int32(y*c.nx + x))
+		}
+	}
+}
+
+// Changes returns the cell's change records for this tick and marks the
+// cell changed.
+func (c *Cells) Changes(cell int32, tick uint32) *CellChanges {
+	cl := &c.cells[cell]
+	if !cl.dirty {
+		cl.dirty = true
+		cl.changes.Tick = tick
+		c.dirty = append(c.dirty, cell)
+	}
+	return &cl.changes
+}
+
+// Dirty returns the cells that changed this tick, in the order they first
+// changed.
+func (c *Cells) Dirty() []int32 { return c.dirty }
+
+// ClearChanges forgets this tick's changes, keeping their memory.
+func (c *Cells) ClearChanges() {
+	for _, i := range c.dirty {
+		c.cells[i].dirty = false
+		c.cells[i].changes.Reset()
+	}
+	c.dirty = c.dirty[:0]
+}

@@ -1,0 +1,186 @@
+package systems
+
+import (
+	"math"
+
+	"github.com/mlange-42/arche/generic"
+
+	"github.com/gridrealm/gridrealm/ecs"
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+)
+
+// AI runs the NPC brains: wander around home, aggro on the nearest player
+// in range, chase (along an A* path when the straight line is blocked,
+// recomputed sparingly), give up past the leash and walk home healed.
+// Decisions are taken every ThinkEvery ticks, staggered over the NPCs;
+// steering runs every tick.
+type AI struct {
+	filter generic.Filter4[Brain, Position, Motion, Health]
+	pos    generic.Map[Position]
+	health generic.Map[Health]
+	dead   generic.Map[Dead]
+}
+
+// NewAI returns the AI system for w.
+func NewAI(w *ecs.World) *AI {
+	s := &AI{
+		filter: *generic.NewFilter4[Brain, Position, Motion, Health]().Without(generic.T[Dead]()),
+		pos:    generic.NewMap[Position](&w.ECS),
+		health: generic.NewMap[Health](&w.ECS),
+		dead:   generic.NewMap[Dead](&w.ECS),
+	}
+	s.filter.Register(&w.ECS)
+	return s
+}
+
+type aiContext struct {
+	w         *ecs.World
+	rules     *Rules
+	terrain   *spatial.Terrain
+	cells     *spatial.Cells
+	prox      *Proximity
+	pathsLeft int
+}
+
+// Run updates every NPC.
+func (s *AI) Run(w *ecs.World) {
+	c := aiContext{w: w, rules: ecs.Resource[Rules](w), terrain: ecs.Resource[spatial.Terrain](w),
+		cells: ecs.Resource[spatial.Cells](w), prox: ecs.Resource[Proximity](w)}
+	c.pathsLeft = c.rules.PathsPerTick
+	tick := w.Time.Tick
+	q := s.filter.Query(&w.ECS)
+	for q.Next() {
+		e := q.Entity()
+		b, p, m, h := q.Get()
+		think := (tick+uint64(e.ID()))%c.rules.ThinkEvery == 0
+		switch b.State {
+		case BrainIdle:
+			m.VX, m.VY = 0, 0
+			if think && !s.aggro(&c, e, b, p) && tick >= b.WaitUntil {
+				s.wander(&c, b, p)
+			}
+		case BrainWander:
+			if think && s.aggro(&c, e, b, p) {
+				break
+			}
+			if s.steer(&c, b, p, m, c.rules.NPCWalk) {
+				b.State, b.Path = BrainIdle, nil
+				b.WaitUntil = tick + 1 + c.w.Rand.Uint64N(c.rules.IdleTicks)
+				m.VX, m.VY = 0, 0
+			}
+		case BrainChase:
+			s.chase(&c, b, p, m, think)
+		case BrainReturn:
+			if s.steer(&c, b, p, m, c.rules.NPCWalk) {
+				b.State, b.Path = BrainIdle, nil
+				b.WaitUntil = tick + 1 + c.w.Rand.Uint64N(c.rules.IdleTicks)
+				m.VX, m.VY = 0, 0
+				h.Cur = h.Max
+			}
+		}
+	}
+}
+
+// aggro starts a chase of the nearest player in range.
+func (s *AI) aggro(c *aiContext, self ecsEntity, b *Brain, p *Position) bool {
+	target, ok := c.prox.Nearest(c.cells, p.X, p.Y, c.rules.AggroRadius, spatial.KindPlayer, self)
+	if !ok {
+		return false
+	}
+	b.State, b.Target, b.Path = BrainChase, target, nil
+	return true
+}
+
+func (s *AI) wander(c *aiContext, b *Brain, p *Position) {
+	for try := 0; try < 4; try++ {
+		a := c.w.Rand.Float64() * 2 * math.Pi
+		r := c.w.Rand.Float64() * float64(c.rules.WanderRadius)
+		gx, gy := b.HomeX+float32(math.Cos(a)*r), b.HomeY+float32(math.Sin(a)*r)
+		if c.terrain.Walkable(gx, gy) && c.terrain.LineClear(p.X, p.Y, gx, gy) {
+			b.State, b.GoalX, b.GoalY, b.Path = BrainWander, gx, gy, nil
+			return
+		}
+	}
+}
+
+func (s *AI) chase(c *aiContext, b *Brain, p *Position, m *Motion, think bool) {
+	r := c.rules
+	if !c.w.ECS.Alive(b.Target) || s.dead.Has(b.Target) || dist2(p.X, p.Y, b.HomeX, b.HomeY) > r.LeashRadius*r.LeashRadius {
+		s.goHome(c, b, p)
+		return
+	}
+	t := s.pos.Get(b.Target)
+	b.GoalX, b.GoalY = t.X, t.Y
+	if dist2(p.X, p.Y, t.X, t.Y) <= (r.NPCRange*0.8)*(r.NPCRange*0.8) {
+		m.VX, m.VY = 0, 0
+		m.Heading = HeadingOf(t.X-p.X, t.Y-p.Y)
+		return
+	}
+	if think {
+		switch {
+		case c.terrain.LineClear(p.X, p.Y, t.X, t.Y):
+			b.Path = nil
+		case (b.Path == nil || c.w.Time.Tick >= b.PathTick+r.PathEvery) && c.pathsLeft > 0:
+			c.pathsLeft--
+			s.findPath(c, b, p)
+		}
+	}
+	s.steer(c, b, p, m, r.NPCRun)
+}
+
+func (s *AI) goHome(c *aiContext, b *Brain, p *Position) {
+	b.State, b.Target, b.GoalX, b.GoalY, b.Path = BrainReturn, ecsEntity{}, b.HomeX, b.HomeY, nil
+	if !c.terrain.LineClear(p.X, p.Y, b.HomeX, b.HomeY) && c.pathsLeft > 0 {
+		c.pathsLeft--
+		s.findPath(c, b, p)
+	}
+}
+
+func (s *AI) findPath(c *aiContext, b *Brain, p *Position) {
+	b.PathTick = c.w.Time.Tick
+	path, ok := c.terrain.Path(p.X, p.Y, b.GoalX, b.GoalY)
+	if !ok {
+		b.Path = nil
+		return
+	}
+	b.Path, b.PathAt = path, 0
+}
+
+// steer sets the velocity towards the next waypoint (or the goal) and
+// reports whether the goal is reached.
+func (s *AI) steer(c *aiContext, b *Brain, p *Position, m *Motion, speed float32) bool {
+	tx, ty := b.GoalX, b.GoalY
+	for b.Path != nil && b.PathAt < len(b.Path) {
+		wp := b.Path[b.PathAt]
+		wx, wy := c.terrain.Center(wp.X, wp.Y)
+		if dist2(p.X, p.Y, wx, wy) > 0.25 {
+			tx, ty = wx, wy
+			break
+		}
+		b.PathAt++
+	}
+	dx, dy := tx-p.X, ty-p.Y
+	d := float32(math.Sqrt(float64(dx*dx + dy*dy)))
+	step := speed * c.w.Time.Dt
+	if d <= max(step, 0.1) && (b.Path == nil || b.PathAt >= len(b.Path)) {
+		if d > 0 {
+			p2 := *p
+			if Step(c.terrain, &p2, dx, dy) {
+				*p = p2
+			}
+		}
+		return true
+	}
+	if d == 0 {
+		return false
+	}
+	m.Speed = speed
+	m.VX, m.VY = dx/d*speed, dy/d*speed
+	m.Heading = HeadingOf(dx, dy)
+	return false
+}
+
+func dist2(ax, ay, bx, by float32) float32 {
+	dx, dy := ax-bx, ay-by
+	return dx*dx + dy*dy
+}

@@ -1,0 +1,292 @@
+// Package zonebench runs a zone headless with simulated players and
+// measures it: tick time, time dilation, what the zone would send to its
+// gateways, and what sending every player its own view would cost instead.
+// `realm bench zone` prints its Result as JSON.
+package zonebench
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"time"
+
+	archeecs "github.com/mlange-42/arche/ecs"
+	"github.com/mlange-42/arche/generic"
+
+	"github.com/gridrealm/gridrealm/ecs"
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/systems"
+	"github.com/gridrealm/gridrealm/world"
+)
+
+// Config is a bench run.
+type Config struct {
+	Players, NPCs int
+	Ticks         int
+	Warmup        int // ticks run before measuring (default 10)
+	Seed          uint64
+	Scenario      string // "spread" or "clump"
+	Gateways      int    // default 4
+	CellSize      int    // default 32
+}
+
+// Scenarios.
+const (
+	Spread = "spread"
+	Clump  = "clump"
+)
+
+// Milliseconds are tick times.
+type Milliseconds struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Result is what a run measured.
+type Result struct {
+	Scenario              string       `json:"scenario"`
+	Players               int          `json:"players"`
+	NPCs                  int          `json:"npcs"`
+	Ticks                 int          `json:"ticks"`
+	WarmupTicks           int          `json:"warmup_ticks"`
+	Gateways              int          `json:"gateways"`
+	MapMetres             float64      `json:"map_metres"`
+	TickMs                Milliseconds `json:"tick_ms"`
+	TimeDilationMin       float64      `json:"time_dilation_min"`
+	CellDeltasPerTick     float64      `json:"cell_deltas_per_tick"`
+	ZoneEgressBytesPerTk  float64      `json:"zone_egress_bytes_per_tick"`
+	NaiveEgressBytesPerTk float64      `json:"naive_egress_bytes_per_tick"`
+	EgressRatio           float64      `json:"naive_over_zone_egress"`
+	BytesPerMovedEntity   float64      `json:"bytes_per_moved_entity"`
+	MovedPerTick          float64      `json:"moved_entities_per_tick"`
+	EntitiesAtEnd         int          `json:"entities_at_end"`
+	AllocsPerTick         float64      `json:"allocs_per_tick"`
+	StateHash             string       `json:"state_hash"`
+	SystemMs              []SystemTime `json:"system_ms_mean"`
+	SlowestTick           SlowTick     `json:"slowest_tick"`
+	GoVersion             string       `json:"go"`
+	CPUs                  int          `json:"cpus"`
+}
+
+// SlowTick is the slowest measured tick and where its time went.
+type SlowTick struct {
+	Tick    uint64       `json:"tick"`
+	Ms      float64      `json:"ms"`
+	Systems []SystemTime `json:"systems"`
+}
+
+// SystemTime is a system's mean time per measured tick.
+type SystemTime struct {
+	Name string  `json:"name"`
+	Ms   float64 `json:"ms"`
+}
+
+// Run builds the scenario, runs it and measures it.
+func Run(cfg Config) (Result, error) {
+	if cfg.Gateways == 0 {
+		cfg.Gateways = 4
+	}
+	if cfg.Warmup == 0 {
+		cfg.Warmup = 10
+	}
+	if cfg.CellSize == 0 {
+		cfg.CellSize = 32
+	}
+	switch {
+	case cfg.Players < 0 || cfg.NPCs < 0 || cfg.Players+cfg.NPCs == 0:
+		return Result{}, fmt.Errorf("bench zone: need players or NPCs (players %d, npcs %d)", cfg.Players, cfg.NPCs)
+	case cfg.Ticks <= 0:
+		return Result{}, fmt.Errorf("bench zone: --ticks must be positive")
+	case cfg.Gateways < 1 || cfg.Gateways > world.MaxGateways:
+		return Result{}, fmt.Errorf("bench zone: --gateways must be 1..%d", world.MaxGateways)
+	case cfg.Scenario != Spread && cfg.Scenario != Clump:
+		return Result{}, fmt.Errorf("bench zone: --scenario %q: want spread or clump", cfg.Scenario)
+	}
+	b, err := newBench(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	return b.run(), nil
+}
+
+type bench struct {
+	cfg     Config
+	zone    *world.Zone
+	side    float32
+	players []playerSlot
+	replica generic.Map[systems.Replica]
+}
+
+type playerSlot struct {
+	e       archeecs.Entity
+	gateway world.GatewayID
+	cell    int32
+}
+
+// The map is sized so that about 100 entities stand in each player's view
+// (3 × 3 cells of 32 m): 92 m² per entity.
+const areaPerEntity = 9 * 32 * 32 / 100.0
+
+func newBench(cfg Config) (*bench, error) {
+	total := cfg.Players + cfg.NPCs
+	side := float32(math.Ceil(math.Sqrt(float64(total)*areaPerEntity*float64(cfg.CellSize*cfg.CellSize)/(32*32)) + 64))
+	// NPCs are tough, so that the players' attacks do not empty the zone
+	// during the run: the load stays what the scenario says it is.
+	z, err := world.NewZone(world.ZoneConfig{Name: "BENCH-ZONE", Seed: cfg.Seed, CellSize: cfg.CellSize,
+		Map:   world.MapConfig{Width: side, Height: side, Seed: cfg.Seed},
+		Rules: systems.Rules{NPCHealth: 2000}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	b := &bench{cfg: cfg, zone: z, side: side, replica: generic.NewMap[systems.Replica](&z.World.ECS)}
+	cx, cy := side/2, side/2
+	place := func(r float32) (float32, float32, error) {
+		x, y, ok := z.RandomWalkable(cx, cy, r)
+		if !ok {
+			return 0, 0, fmt.Errorf("bench zone: no walkable point near (%.0f, %.0f)", cx, cy)
+		}
+		return x, y, nil
+	}
+	spawnR, roamR := side/2-8, float32(60)
+	if cfg.Scenario == Clump {
+		spawnR, roamR = 50, 50 // every player inside one 100 m circle
+	}
+	for i := 0; i < cfg.NPCs; i++ {
+		x, y, err := place(spawnR)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := z.SpawnNPC(x, y, uint16(1+i%16), uint8(1+i%60)); err != nil {
+			return nil, err
+		}
+	}
+	for i := 0; i < cfg.Players; i++ {
+		x, y, err := place(spawnR)
+		if err != nil {
+			return nil, err
+		}
+		e, err := z.SpawnPlayer(x, y, uint16(i%8))
+		if err != nil {
+			return nil, err
+		}
+		ax, ay := x, y
+		if cfg.Scenario == Clump {
+			ax, ay = cx, cy
+		}
+		z.MakeBot(e, ax, ay, roamR)
+		b.players = append(b.players, playerSlot{e: e, gateway: world.GatewayID(i % cfg.Gateways), cell: spatial.NoCell})
+	}
+	// The gateways follow their players: each subscribes to the view of
+	// every player it holds, after replication and before publishing.
+	z.Schedule.Add(ecs.PhaseReplication, "gateways", gatewayModel{b})
+	return b, nil
+}
+
+// gatewayModel plays the gateways' part of interest management in the
+// bench: a gateway holds a reference on every cell in its players' views.
+type gatewayModel struct{ b *bench }
+
+func (g gatewayModel) Run(*ecs.World) {
+	b := g.b
+	r := b.zone.Config().ViewRadius
+	for i := range b.players {
+		p := &b.players[i]
+		cell := b.replica.Get(p.e).Cell
+		if cell == p.cell {
+			continue
+		}
+		if p.cell != spatial.NoCell {
+			b.zone.Cells.Area(p.cell, r, func(c int32) { b.zone.Publisher.Unsubscribe(p.gateway, c) })
+		}
+		b.zone.Cells.Area(cell, r, func(c int32) { b.zone.Publisher.Subscribe(p.gateway, c) })
+		p.cell = cell
+	}
+}
+
+func (b *bench) run() Result {
+	z := b.zone
+	for i := 0; i < b.cfg.Warmup; i++ {
+		z.Tick()
+	}
+	startTimings := z.Schedule.Timings()
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	mallocs := ms.Mallocs
+
+	works := make([]float64, 0, b.cfg.Ticks)
+	var slowest SlowTick
+	dilationMin := 1.0
+	var deltas, egress, naive, bytesAll, moved float64
+	for i := 0; i < b.cfg.Ticks; i++ {
+		st := z.Tick()
+		work := float64(st.Work) / float64(time.Millisecond)
+		works = append(works, work)
+		if work > slowest.Ms {
+			slowest = SlowTick{Tick: st.Tick, Ms: work, Systems: slowest.Systems[:0]}
+			for _, t := range z.Schedule.Timings() {
+				slowest.Systems = append(slowest.Systems, SystemTime{Name: t.Name, Ms: float64(t.Last) / float64(time.Millisecond)})
+			}
+		}
+		dilationMin = min(dilationMin, st.Dilation)
+		out := z.Publisher.Output()
+		deltas += float64(len(out.Cells))
+		for _, c := range out.Cells {
+			n := float64(len(c.Bytes))
+			bytesAll += n
+			moved += float64(c.Moved)
+			egress += n * float64(popcount(c.Gateways))
+			naive += n * float64(z.Publisher.Watchers(c.Cell))
+		}
+		for _, f := range out.Full {
+			egress += float64(len(f.Bytes))
+		}
+	}
+	// The dilation the last tick asks of the next counts too.
+	dilationMin = min(dilationMin, z.Loop.Dilation())
+	runtime.ReadMemStats(&ms)
+	ticks := float64(b.cfg.Ticks)
+
+	res := Result{
+		Scenario: b.cfg.Scenario, Players: b.cfg.Players, NPCs: b.cfg.NPCs, Ticks: b.cfg.Ticks, WarmupTicks: b.cfg.Warmup,
+		Gateways: b.cfg.Gateways, MapMetres: float64(b.side),
+		TickMs:          percentiles(works),
+		TimeDilationMin: dilationMin, CellDeltasPerTick: deltas / ticks,
+		ZoneEgressBytesPerTk: egress / ticks, NaiveEgressBytesPerTk: naive / ticks,
+		MovedPerTick:  moved / ticks,
+		EntitiesAtEnd: z.Entities(),
+		AllocsPerTick: float64(ms.Mallocs-mallocs) / ticks,
+		StateHash:     fmt.Sprintf("%016x", z.StateHash()),
+		GoVersion:     runtime.Version(), CPUs: runtime.NumCPU(),
+		SlowestTick: slowest,
+	}
+	if egress > 0 {
+		res.EgressRatio = naive / egress
+	}
+	if moved > 0 {
+		res.BytesPerMovedEntity = bytesAll / moved
+	}
+	end := z.Schedule.Timings()
+	for i, t := range end {
+		res.SystemMs = append(res.SystemMs, SystemTime{Name: t.Name,
+			Ms: float64(t.Total-startTimings[i].Total) / float64(time.Millisecond) / ticks})
+	}
+	return res
+}
+
+func percentiles(v []float64) Milliseconds {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	at := func(p float64) float64 { return s[min(len(s)-1, int(math.Ceil(p*float64(len(s))))-1)] }
+	return Milliseconds{P50: at(0.50), P99: at(0.99), Max: s[len(s)-1]}
+}
+
+func popcount(v uint64) int {
+	n := 0
+	for ; v != 0; v &= v - 1 {
+		n++
+	}
+	return n
+}
