@@ -102,6 +102,25 @@ func (s *Schedule) Run(w *World) {
 	}
 }
 
+// RunOnly runs the systems for which keep is true, in order: for tools that
+// time one system inside real ticks.
+func (s *Schedule) RunOnly(w *World, keep func(name string) bool) {
+	for i := range s.systems {
+		if keep(s.systems[i].Name) {
+			s.systems[i].sys.Run(w)
+		}
+	}
+}
+
+// Names returns the systems' names in run order.
+func (s *Schedule) Names() []string {
+	out := make([]string, len(s.systems))
+	for i, e := range s.systems {
+		out[i] = e.Name
+	}
+	return out
+}
+
 // Timings returns each system's timing, in run order.
 func (s *Schedule) Timings() []SystemTiming {
 	out := make([]SystemTiming, len(s.systems))

@@ -7,7 +7,8 @@ import (
 	"github.com/kelindar/tile"
 )
 
-// Tile bytes: byte 0 holds flags, byte 1 the move cost.
+// Tile bytes: byte 0 holds flags, byte 1 the move cost minus one, so
+// that the zero tile is open ground of cost 1.
 const (
 	tileFlags   = 0
 	tileCost    = 1
@@ -27,8 +28,9 @@ type Terrain struct {
 	walk []uint64
 }
 
-// MaxTiles is the largest edge of a terrain in tiles.
-const MaxTiles = math.MaxInt16
+// MaxTiles is the largest edge of a terrain in tiles (tile grids come in
+// pages of 3 × 3 tiles).
+const MaxTiles = math.MaxInt16 / 3 * 3
 
 // NewTerrain returns open terrain of w × h tiles of tileSize metres, every
 // tile walkable at cost 1.
@@ -39,16 +41,24 @@ func NewTerrain(w, h int, tileSize float32) (*Terrain, error) {
 	if !(tileSize > 0) {
 		return nil, fmt.Errorf("terrain tile size %v: must be positive", tileSize)
 	}
-	t := &Terrain{grid: tile.NewGrid(int16(w), int16(h)), tileSize: tileSize, w: int16(w), h: int16(h)}
+	// The tile grid wants sides that are multiples of 3; the tiles past
+	// (w, h) exist there but not here.
+	t := &Terrain{grid: tile.NewGrid(int16((w+2)/3*3), int16((h+2)/3*3)), tileSize: tileSize, w: int16(w), h: int16(h)}
 	t.walk = make([]uint64, (w*h+63)/64)
 	for i := range t.walk {
 		t.walk[i] = ^uint64(0)
 	}
-	t.grid.Each(func(p tile.Point, _ tile.Tile) {
-		var tl tile.Tile
-		tl[tileCost] = 1
-		t.grid.WriteAt(p.X, p.Y, tl)
-	})
+	// Block the padding so that no path leaves the terrain through it.
+	var wall tile.Tile
+	wall[tileFlags] = flagBlocked
+	gw, gh := t.grid.Size.X, t.grid.Size.Y
+	for y := int16(0); y < gh; y++ {
+		for x := int16(0); x < gw; x++ {
+			if x >= t.w || y >= t.h {
+				t.grid.WriteAt(x, y, wall)
+			}
+		}
+	}
 	return t, nil
 }
 
@@ -78,7 +88,7 @@ func (t *Terrain) SetTile(tx, ty int16, blocked bool, cost uint8) {
 		return
 	}
 	var tl tile.Tile
-	tl[tileCost] = max(cost, 1)
+	tl[tileCost] = max(cost, 1) - 1
 	i := int(ty)*int(t.w) + int(tx)
 	if blocked {
 		tl[tileFlags] |= flagBlocked
@@ -106,18 +116,18 @@ func (t *Terrain) Walkable(x, y float32) bool {
 
 // Cost returns a tile's move cost, 0 for a blocked or missing tile.
 func (t *Terrain) Cost(tx, ty int16) uint8 {
-	tl, ok := t.grid.At(tx, ty)
-	if !ok || tl[tileFlags]&flagBlocked != 0 {
+	if !t.WalkableTile(tx, ty) {
 		return 0
 	}
-	return tl[tileCost]
+	tl, _ := t.grid.At(tx, ty)
+	return tl[tileCost] + 1
 }
 
 func costOf(tl tile.Tile) uint16 {
 	if tl[tileFlags]&flagBlocked != 0 {
 		return 0
 	}
-	return uint16(tl[tileCost])
+	return uint16(tl[tileCost]) + 1
 }
 
 // LineClear reports whether the straight segment from a to b crosses only
@@ -136,7 +146,8 @@ func (t *Terrain) LineClear(ax, ay, bx, by float32) bool {
 }
 
 // Path returns an A* path of tiles from the tile under a to the tile under
-// b, in walking order, without the start tile; false when there is none.
+// b, in walking order, without the start tile and with the goal tile;
+// false when there is none.
 // It allocates; callers recompute paths sparingly.
 func (t *Terrain) Path(ax, ay, bx, by float32) ([]tile.Point, bool) {
 	sx, sy, ok1 := t.TileAt(ax, ay)
@@ -148,8 +159,12 @@ func (t *Terrain) Path(ax, ay, bx, by float32) ([]tile.Point, bool) {
 	if !ok {
 		return nil, false
 	}
-	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 { // tile returns it goal first
+	// tile returns the tiles between start and goal, goal side first.
+	for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
 		path[i], path[j] = path[j], path[i]
+	}
+	if sx != gx || sy != gy {
+		path = append(path, tile.At(gx, gy))
 	}
 	return path, true
 }

@@ -1,0 +1,82 @@
+package world
+
+import (
+	"testing"
+)
+
+// Benchmarks of the zone tick on a spread zone of 1,000 bots and 5,000
+// NPCs (about 100 entities in each 3 × 3 view). `realm bench zone` runs the
+// full-size scenarios. The steady-state tick should allocate (close to)
+// nothing: what remains are A* searches, which the AI rations per tick.
+
+func benchZone(b *testing.B) *Zone {
+	b.Helper()
+	z, err := NewZone(ZoneConfig{Name: "BENCH", Seed: 1, Map: MapConfig{Width: 800, Height: 800}}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 5000; i++ {
+		x, y, _ := z.RandomWalkable(400, 400, 390)
+		z.SpawnNPC(x, y, 1, 1)
+	}
+	for i := 0; i < 1000; i++ {
+		x, y, _ := z.RandomWalkable(400, 400, 390)
+		e, _ := z.SpawnPlayer(x, y, 0)
+		z.MakeBot(e, x, y, 60)
+	}
+	for c := int32(0); c < int32(z.Cells.Len()); c++ {
+		z.Publisher.Subscribe(GatewayID(c%4), c)
+	}
+	for i := 0; i < 50; i++ { // past the first enters and full states
+		z.Tick()
+	}
+	return z
+}
+
+func BenchmarkTick(b *testing.B) {
+	z := benchZone(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		z.Tick()
+	}
+}
+
+// BenchmarkSystem times each system inside real ticks: the systems before
+// and after it run untimed.
+func BenchmarkSystem(b *testing.B) {
+	names := benchZone(b).Schedule.Names()
+	for _, name := range names {
+		b.Run(name, func(b *testing.B) {
+			z := benchZone(b)
+			w, s := z.World, z.Schedule
+			before, at := true, false
+			keepBefore := func(n string) bool {
+				if n == name {
+					before = false
+				}
+				return before
+			}
+			keepAfter := func(n string) bool {
+				if n == name {
+					at = true
+					return false
+				}
+				return at
+			}
+			only := func(n string) bool { return n == name }
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				b.StopTimer()
+				w.Time.Tick++
+				before, at = true, false
+				s.RunOnly(w, keepBefore)
+				b.StartTimer()
+				s.RunOnly(w, only)
+				b.StopTimer()
+				s.RunOnly(w, keepAfter)
+				b.StartTimer()
+			}
+		})
+	}
+}

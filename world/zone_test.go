@@ -1,0 +1,231 @@
+package world
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/mlange-42/arche/generic"
+
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/systems"
+)
+
+// testZone builds a small zone with bots and NPCs around the centre.
+func testZone(t testing.TB, seed uint64, players, npcs int) *Zone {
+	t.Helper()
+	z, err := NewZone(ZoneConfig{Name: "TEST", Seed: seed, Map: MapConfig{Width: 256, Height: 256}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < npcs; i++ {
+		x, y, _ := z.RandomWalkable(128, 128, 100)
+		if _, err := z.SpawnNPC(x, y, 1, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < players; i++ {
+		x, y, _ := z.RandomWalkable(128, 128, 60)
+		e, err := z.SpawnPlayer(x, y, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		z.MakeBot(e, 128, 128, 60)
+	}
+	return z
+}
+
+// TestDeterminism: the same map seed and the same inputs give the same
+// state after T ticks; another seed gives another.
+func TestDeterminism(t *testing.T) {
+	run := func(seed uint64) uint64 {
+		z := testZone(t, seed, 40, 200)
+		for i := 0; i < 300; i++ {
+			z.Tick()
+		}
+		return z.StateHash()
+	}
+	a, b, c := run(42), run(42), run(43)
+	if a != b {
+		t.Fatalf("same seed, different state: %x != %x", a, b)
+	}
+	if a == c {
+		t.Fatalf("different seeds, same state %x", a)
+	}
+}
+
+// TestMirrorMatchesZone subscribes one gateway to every cell, applies only
+// the encoded bytes the zone publishes to a mirror, as a gateway would, and
+// checks the mirror against the zone's truth every tick: every entity
+// present, within the quantization error.
+func TestMirrorMatchesZone(t *testing.T) {
+	z := testZone(t, 7, 30, 150)
+	for c := int32(0); c < int32(z.Cells.Len()); c++ {
+		if err := z.Publisher.Subscribe(0, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mirror := spatial.NewMirror()
+	var changes spatial.CellChanges
+	apply := func(b []byte) {
+		if err := codec.ReadCellDelta(b, 1<<20, &changes); err != nil {
+			t.Fatal(err)
+		}
+		if err := mirror.Apply(&changes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pos := generic.NewFilter2[systems.Replica, systems.Position]()
+	for tick := 0; tick < 400; tick++ {
+		z.Tick()
+		out := z.Publisher.Output()
+		for _, f := range out.Full {
+			apply(f.Bytes)
+		}
+		for _, c := range out.Cells {
+			if c.Gateways&1 != 0 {
+				apply(c.Bytes)
+			}
+		}
+		truth := map[uint32][2]float32{}
+		q := pos.Query(&z.World.ECS)
+		for q.Next() {
+			r, p := q.Get()
+			truth[r.NetID] = [2]float32{p.X, p.Y}
+		}
+		if mirror.Len() != len(truth) {
+			t.Fatalf("tick %d: mirror has %d entities, zone %d", tick, mirror.Len(), len(truth))
+		}
+		mirror.Each(func(e *spatial.MirrorEntity, x, y float64) {
+			p, ok := truth[e.ID]
+			if !ok {
+				t.Fatalf("tick %d: mirror has entity %d the zone does not", tick, e.ID)
+			}
+			if math.Abs(x-float64(p[0])) > 1.0/256 || math.Abs(y-float64(p[1])) > 1.0/256 {
+				t.Fatalf("tick %d: entity %d at (%.4f, %.4f) in the mirror, (%.4f, %.4f) in the zone", tick, e.ID, x, y, p[0], p[1])
+			}
+		})
+	}
+}
+
+// TestUnchangedCostsNothing: a zone where nothing moves publishes no cell
+// delta at all.
+func TestUnchangedCostsNothing(t *testing.T) {
+	z, err := NewZone(ZoneConfig{Name: "STILL", Seed: 1, Map: MapConfig{Width: 128, Height: 128, Obstacles: -1},
+		Rules: systems.Rules{IdleTicks: 1 << 40}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		z.SpawnNPC(float32(10+5*i), 64, 1, 1)
+	}
+	z.Publisher.Subscribe(0, 0)
+	z.Tick() // everything enters
+	if len(z.Publisher.Output().Cells) == 0 {
+		t.Fatal("the first tick published nothing")
+	}
+	for i := 0; i < 50; i++ {
+		z.Tick()
+		if n := len(z.Publisher.Output().Cells); n != 0 {
+			t.Fatalf("tick %d: %d cell deltas while nothing changed", z.World.Time.Tick, n)
+		}
+	}
+}
+
+func TestSubscriptionsAreCounted(t *testing.T) {
+	z := testZone(t, 3, 0, 10)
+	cell := z.Cells.CellOf(128, 128)
+	z.Publisher.Subscribe(2, cell)
+	z.Publisher.Subscribe(2, cell)
+	z.Tick()
+	out := z.Publisher.Output()
+	if len(out.Full) != 1 || out.Full[0].Gateway != 2 || z.Publisher.Subscribers(cell) != 1<<2 {
+		t.Fatalf("full %+v, subscribers %b", out.Full, z.Publisher.Subscribers(cell))
+	}
+	z.Publisher.Unsubscribe(2, cell)
+	if z.Publisher.Subscribers(cell) != 1<<2 || z.Publisher.Watchers(cell) != 1 {
+		t.Fatal("one reference left must keep the subscription")
+	}
+	z.Publisher.Unsubscribe(2, cell)
+	if z.Publisher.Subscribers(cell) != 0 {
+		t.Fatal("last reference gone, still subscribed")
+	}
+	if err := z.Publisher.Subscribe(MaxGateways, cell); err == nil {
+		t.Fatal("gateway out of range accepted")
+	}
+}
+
+func TestInstanceCap(t *testing.T) {
+	tmpl := InstanceTemplate{Name: "CRYPT", Map: MapConfig{Width: 64, Height: 64, Seed: 5}, PlayerCap: 2,
+		Spawns: []NPCSpawn{{X: 32, Y: 32, Count: 5, Radius: 20, Template: 9}}, EntryX: 10, EntryY: 10}
+	z, err := NewInstance(tmpl, "1", 99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z.Entities() != 5 {
+		t.Fatalf("%d entities, want the 5 NPCs", z.Entities())
+	}
+	for i := 0; i < 2; i++ {
+		x, y, _ := z.RandomWalkable(10, 10, 8)
+		if _, err := z.SpawnPlayer(x, y, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, y, _ := z.RandomWalkable(10, 10, 8)
+	if _, err := z.SpawnPlayer(x, y, 0); !errors.Is(err, ErrFull) {
+		t.Fatalf("third player: %v", err)
+	}
+	if _, err := NewInstance(InstanceTemplate{Name: "X"}, "1", 1); err == nil {
+		t.Fatal("template without cap accepted")
+	}
+}
+
+func TestLoadMap(t *testing.T) {
+	tr, err := LoadMap(strings.NewReader("gridrealm-map 1 2\n..#\n.3.\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, h := tr.Tiles(); w != 3 || h != 2 {
+		t.Fatalf("%d × %d tiles", w, h)
+	}
+	// The first row is the north edge: '#' is tile (2, 1).
+	if tr.WalkableTile(2, 1) || !tr.WalkableTile(2, 0) || tr.Cost(1, 0) != 3 {
+		t.Fatal("tiles misplaced")
+	}
+	bad := map[string]string{
+		"":                               "missing header",
+		"gridrealm-map 2 1\n..":          "header",
+		"gridrealm-map 1 zero\n..":       "tile size",
+		"gridrealm-map 1 1\n..\n...":     "map line 3: row of 3 tiles",
+		"gridrealm-map 1 1\n..\n.x":      "map line 3 column 2",
+		"gridrealm-map 1 1\n":            "no rows",
+		"gridrealm-map 1 -1\n..":         "tile size",
+		"gridrealm-map 1 1\n" + "\x00\n": "not a tile",
+	}
+	for in, want := range bad {
+		if _, err := LoadMap(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestGeneratedMapIsDeterministic(t *testing.T) {
+	a, _ := GenerateMap(MapConfig{Width: 200, Height: 100, Seed: 9, Obstacles: 0.1})
+	b, _ := GenerateMap(MapConfig{Width: 200, Height: 100, Seed: 9, Obstacles: 0.1})
+	blocked := 0
+	for y := int16(0); y < 100; y++ {
+		for x := int16(0); x < 200; x++ {
+			if a.WalkableTile(x, y) != b.WalkableTile(x, y) {
+				t.Fatal("same seed, different maps")
+			}
+			if !a.WalkableTile(x, y) {
+				blocked++
+			}
+		}
+	}
+	if share := float64(blocked) / 20000; share < 0.1 || share > 0.12 {
+		t.Fatalf("obstacles cover %.3f of the map", share)
+	}
+}
