@@ -26,6 +26,7 @@ const (
 	identClientMessage = "GRCM"
 	identServerMessage = "GRSM"
 	identNodeFrame     = "GRNF"
+	identDbMessage     = "GRDB"
 )
 
 // verify is the one guarded path every decoder takes: size cap, structural
@@ -140,4 +141,24 @@ func Member(union func(*flatbuffers.Table) bool, dst Initer) bool {
 	}
 	dst.Init(t.Bytes, t.Pos)
 	return true
+}
+
+// DecodeDbMessage checks buf (at most max bytes) and points m at it.
+func DecodeDbMessage(buf []byte, max int, m *wire.DbMessage) error {
+	pos, err := verify(buf, max, identDbMessage, schema.dbMessage)
+	if err != nil {
+		return err
+	}
+	m.Init(buf, pos)
+	if m.BodyType() == wire.DbBodyNONE {
+		return fmt.Errorf("decode DbMessage: %w: empty body", ErrMalformed)
+	}
+	if m.BodyType() == wire.DbBodyDbRequest {
+		var r wire.DbRequest
+		Member(m.Body, &r)
+		if r.OpType() == wire.DbOpNONE {
+			return fmt.Errorf("decode DbMessage: %w: request without an operation", ErrMalformed)
+		}
+	}
+	return nil
 }

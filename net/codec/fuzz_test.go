@@ -21,3 +21,4 @@ func FuzzSnapshot(f *testing.F)      { fuzzEnvelope(f, "Snapshot") }
 func FuzzInput(f *testing.F)         { fuzzEnvelope(f, "Input") }
 func FuzzClientMessage(f *testing.F) { fuzzEnvelope(f, "ClientMessage") }
 func FuzzServerMessage(f *testing.F) { fuzzEnvelope(f, "ServerMessage") }
+func FuzzDbMessage(f *testing.F)     { fuzzEnvelope(f, "DbMessage") }

@@ -75,6 +75,22 @@ func samples() map[string][][]byte {
 	add("NodeFrame", n.Ack([]uint64{1, 2, 3}))
 	add("NodeFrame", n.HistoryRequest(600000))
 	add("NodeFrame", n.Bye("stopping"))
+	d := NewDbEncoder()
+	for _, r := range []DbRequest{
+		{Op: wire.DbOpDbCreateCharacter, Account: "alice", Name: "Alia", Zone: "Z1", X: 1, Y: 2, ExpiresUnixMs: 5},
+		{Op: wire.DbOpDbLoadCharacter, ID: 1}, {Op: wire.DbOpDbClaimCharacter, ID: 1, Zone: "Z1"},
+		{Op: wire.DbOpDbSaveCheckpoint, ID: 1, Epoch: 2, Zone: "Z1", X: 3, Y: 4, Level: 5, Health: 6},
+		{Op: wire.DbOpDbGrantItem, Owner: 1, Epoch: 2, Template: 3, Count: 4},
+		{Op: wire.DbOpDbTransferItem, Item: 9, From: 1, To: 2, Epoch: 3}, {Op: wire.DbOpDbDestroyItem, Item: 9, Owner: 1, Epoch: 2},
+		{Op: wire.DbOpDbGetItem, ID: 9}, {Op: wire.DbOpDbListItems, Owner: 1}, {Op: wire.DbOpDbBackup, Since: 77},
+	} {
+		add("DbMessage", d.Request(&r))
+	}
+	add("DbMessage", d.Reply(&DbReply{Status: wire.DbStatusOwnerMismatch, Message: "no", Epoch: 3,
+		Character: &DbCharacter{ID: 1, Account: "a", Name: "n", Zone: "z", X: 1, Y: 2, Level: 3, Health: 4, Epoch: 5},
+		Items:     []DbItem{{ID: 1, Owner: 2, Template: 3, Count: 4}}}))
+	add("DbMessage", d.BackupChunk([]byte("chunk")))
+	add("DbMessage", d.BackupDone(&DbBackupDone{Version: 9, Since: 3, SHA256: make([]byte, 32), Digest: make([]byte, 32), Bytes: 99}))
 	return out
 }
 
@@ -93,4 +109,5 @@ var decoders = map[string]func([]byte) (any, error){
 		return &m, DecodeServerMessage(b, &m)
 	},
 	"NodeFrame": func(b []byte) (any, error) { var m wire.NodeFrame; return &m, DecodeNodeFrame(b, 1<<20, &m) },
+	"DbMessage": func(b []byte) (any, error) { var m wire.DbMessage; return &m, DecodeDbMessage(b, 1<<20, &m) },
 }

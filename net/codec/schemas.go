@@ -36,6 +36,8 @@ const (
 	sizeCellMove  = 6
 	sizeCellState = 6
 	sizeCellEnter = 20
+
+	sizeDbItem = 24
 )
 
 func scalar(name string, slot uint16, size int) fbcheck.Field {
@@ -66,8 +68,8 @@ func entityFields(first uint16) []fbcheck.Field {
 // schemas holds the description of every table, built once per process by
 // newSchemas; the tables are immutable after that.
 type schemas struct {
-	cellDelta, snapshot, input, clientMessage, serverMessage, nodeFrame *fbcheck.Schema
-	all                                                                 []*fbcheck.Schema
+	cellDelta, snapshot, input, clientMessage, serverMessage, nodeFrame, dbMessage *fbcheck.Schema
+	all                                                                            []*fbcheck.Schema
 }
 
 var schema = newSchemas()
@@ -125,6 +127,29 @@ func newSchemas() *schemas {
 		table("Ack", vec("Delivered", 4, 8, MaxPriorities)),
 		table("HistoryRequest", scalar("WindowMs", 4, 4)),
 		table("Bye", str("Reason", 4, MaxText)),
+	))
+	character := table("DbCharacter", scalar("Id", 4, 8), str("Account", 6, MaxName), str("Name", 8, MaxName), str("Zone", 10, MaxName),
+		scalar("X", 12, 4), scalar("Y", 14, 4), scalar("Level", 16, 2), scalar("Health", 18, 4), scalar("Epoch", 20, 8))
+	s.dbMessage = table("DbMessage", union("Body", 4,
+		table("DbRequest", union("Op", 4,
+			table("DbCreateCharacter", str("Account", 4, MaxName), str("Name", 6, MaxName), str("Zone", 8, MaxName), scalar("X", 10, 4), scalar("Y", 12, 4)),
+			table("DbLoadCharacter", scalar("Id", 4, 8)),
+			table("DbClaimCharacter", scalar("Id", 4, 8), str("Zone", 6, MaxName)),
+			table("DbSaveCheckpoint", scalar("Id", 4, 8), scalar("Epoch", 6, 8), str("Zone", 8, MaxName), scalar("X", 10, 4), scalar("Y", 12, 4),
+				scalar("Level", 14, 2), scalar("Health", 16, 4)),
+			table("DbGrantItem", scalar("Owner", 4, 8), scalar("Epoch", 6, 8), scalar("Template", 8, 4), scalar("Count", 10, 4)),
+			table("DbTransferItem", scalar("Item", 4, 8), scalar("From", 6, 8), scalar("To", 8, 8), scalar("FromEpoch", 10, 8)),
+			table("DbDestroyItem", scalar("Item", 4, 8), scalar("Owner", 6, 8), scalar("Epoch", 8, 8)),
+			table("DbGetItem", scalar("Id", 4, 8)),
+			table("DbListItems", scalar("Owner", 4, 8)),
+			table("DbBackup", scalar("Since", 4, 8)),
+		), scalar("ExpiresUnixMs", 8, 8)),
+		table("DbReply", scalar("Status", 4, 1), str("Message", 6, MaxText),
+			fbcheck.Field{Name: "Character", Slot: 8, Kind: fbcheck.SubTable, Table: character},
+			vec("Items", 10, sizeDbItem, MaxEntities), scalar("Epoch", 12, 8)),
+		table("DbBackupChunk", vec("Data", 4, 1, MaxPayload)),
+		table("DbBackupDone", scalar("Status", 4, 1), str("Message", 6, MaxText), scalar("Version", 8, 8), scalar("Since", 10, 8),
+			vec("Sha256", 12, 1, 32), vec("Digest", 14, 1, 32), scalar("Bytes", 16, 8)),
 	))
 	return s
 }

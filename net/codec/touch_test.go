@@ -22,6 +22,13 @@ var unionMembers = map[string]func() any{
 	"HelloProof": func() any { return new(wire.HelloProof) }, "Heartbeat": func() any { return new(wire.Heartbeat) },
 	"Envelope": func() any { return new(wire.Envelope) }, "Ack": func() any { return new(wire.Ack) },
 	"HistoryRequest": func() any { return new(wire.HistoryRequest) }, "Bye": func() any { return new(wire.Bye) },
+	"DbRequest": func() any { return new(wire.DbRequest) }, "DbReply": func() any { return new(wire.DbReply) },
+	"DbBackupChunk": func() any { return new(wire.DbBackupChunk) }, "DbBackupDone": func() any { return new(wire.DbBackupDone) },
+	"DbCreateCharacter": func() any { return new(wire.DbCreateCharacter) }, "DbLoadCharacter": func() any { return new(wire.DbLoadCharacter) },
+	"DbClaimCharacter": func() any { return new(wire.DbClaimCharacter) }, "DbSaveCheckpoint": func() any { return new(wire.DbSaveCheckpoint) },
+	"DbGrantItem": func() any { return new(wire.DbGrantItem) }, "DbTransferItem": func() any { return new(wire.DbTransferItem) },
+	"DbDestroyItem": func() any { return new(wire.DbDestroyItem) }, "DbGetItem": func() any { return new(wire.DbGetItem) },
+	"DbListItems": func() any { return new(wire.DbListItems) }, "DbBackup": func() any { return new(wire.DbBackup) },
 }
 
 var (
@@ -62,6 +69,12 @@ func touch(ptr any) {
 			member := mk()
 			reflect.ValueOf(member).MethodByName("Init").Call([]reflect.Value{reflect.ValueOf(tab.Bytes), reflect.ValueOf(tab.Pos)})
 			touch(member)
+		case mt.NumIn() == 2 && mt.In(1).Kind() == reflect.Pointer && mt.NumOut() == 1 && mt.Out(0) == mt.In(1):
+			// A sub-table: Name(obj) returns obj, or nil when absent.
+			sub := call.Call([]reflect.Value{reflect.New(mt.In(1).Elem())})[0]
+			if !sub.IsNil() {
+				touch(sub.Interface())
+			}
 		case mt.NumIn() == 3 && mt.In(2) == typeInt:
 			for j := 0; j < length(v, m.Name); j++ {
 				elem := reflect.New(mt.In(1).Elem())
