@@ -71,7 +71,7 @@ type PeerHealth struct {
 // Health returns the node's state.
 func (n *Node) Health() Health {
 	h := Health{ID: n.cfg.ID, Role: string(n.cfg.Role), Realm: n.cfg.Realm, Status: "ok", Peers: []PeerHealth{}}
-	if n.stopped.Load() {
+	if n.stopping.Load() {
 		h.Status = "stopping"
 	}
 	for _, p := range n.allPeers() {

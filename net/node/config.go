@@ -63,6 +63,10 @@ type Config struct {
 	// StopTimeout bounds how long Stop waits for peers to acknowledge what
 	// this node sent (default 2 s).
 	StopTimeout time.Duration
+	// OnDrain, if set, runs during Stop after the main loop processed every
+	// received message and before the links close: the owner finishes
+	// work it queued (sending works until it returns).
+	OnDrain func()
 	// Logger receives the node's logs (default: slog.Default with node=ID).
 	Logger *slog.Logger
 }

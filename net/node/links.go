@@ -102,7 +102,7 @@ func (n *Node) dialLoop(p *peer) {
 func (n *Node) install(c *conn, p *peer, res *handshakeResult) {
 	p.install.Lock()
 	defer p.install.Unlock()
-	if n.stopped.Load() {
+	if n.stopping.Load() {
 		c.close("node stopping")
 		return
 	}

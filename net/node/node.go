@@ -45,8 +45,9 @@ type Node struct {
 
 	ctx      context.Context // cancelled by Stop and Kill
 	cancel   context.CancelFunc
-	draining atomic.Bool // readers stop delivering; the main loop drains
-	stopped  atomic.Bool
+	draining atomic.Bool    // readers stop delivering; the main loop drains
+	stopping atomic.Bool    // Stop or Kill began
+	stopped  atomic.Bool    // Send refuses
 	bg       sync.WaitGroup // accept and dial loops
 	conns    sync.WaitGroup // connection goroutines
 	loopDone chan struct{}
@@ -423,7 +424,7 @@ func (n *Node) deliver(it inboxItem, done <-chan struct{}) bool {
 // processed and acknowledged; what was sent gets up to StopTimeout to be
 // acknowledged; every link says goodbye. Safe to call more than once.
 func (n *Node) Stop() {
-	if !n.stopped.CompareAndSwap(false, true) {
+	if !n.stopping.CompareAndSwap(false, true) {
 		return
 	}
 	n.closeListeners()
@@ -433,6 +434,10 @@ func (n *Node) Stop() {
 		for n.Poll(nil, 1<<20) > 0 {
 		}
 	}
+	if n.cfg.OnDrain != nil {
+		n.cfg.OnDrain()
+	}
+	n.stopped.Store(true)
 	n.flushAcks()
 	n.waitAcked(n.cfg.StopTimeout)
 	for _, p := range n.allPeers() {
@@ -453,9 +458,10 @@ func (n *Node) Stop() {
 // Kill stops the node the way a crash would: sockets close at once, nothing
 // is drained or acknowledged. For tests of crash recovery.
 func (n *Node) Kill() {
-	if !n.stopped.CompareAndSwap(false, true) {
+	if !n.stopping.CompareAndSwap(false, true) {
 		return
 	}
+	n.stopped.Store(true)
 	n.draining.Store(true)
 	n.closeListeners()
 	n.cancel()
