@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"time"
 
+	"github.com/gridrealm/gridrealm/tools/dbbench"
 	"github.com/gridrealm/gridrealm/tools/zonebench"
 )
 
@@ -18,8 +20,10 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "zone":
 		return benchZone(args[1:], stdout, stderr)
+	case "db":
+		return benchDB(args[1:], stdout, stderr)
 	default:
-		return fmt.Errorf("%w: unknown benchmark %q (zone)", errUsage, args[0])
+		return fmt.Errorf("%w: unknown benchmark %q (zone, db)", errUsage, args[0])
 	}
 }
 
@@ -59,6 +63,40 @@ func benchZone(args []string, stdout, stderr io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 	res, err := zonebench.Run(cfg)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}
+
+func benchDB(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("realm bench db", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg dbbench.Config
+	fs.IntVar(&cfg.Clients, "clients", 64, "concurrent clients")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of the transfer phase")
+	fs.IntVar(&cfg.Characters, "characters", 10000, "characters")
+	fs.IntVar(&cfg.Items, "items", 100000, "items")
+	fs.StringVar(&cfg.Dir, "dir", "", "scratch directory (default: a temporary one, removed after)")
+	fs.Bool("json", true, "print JSON (the only output format)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := dbbench.Run(cfg)
 	if err != nil {
 		return err
 	}

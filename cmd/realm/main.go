@@ -18,7 +18,9 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"bench", "run a benchmark and print JSON (bench zone ...)", runBench},
+		{"db", "run the db node (db --data DIR), or dump a stopped one (db dump --data DIR --json)", runDB},
+		{"backup", "run the backup node (backup --data DIR), or backup list|verify|restore --data DIR", runBackup},
+		{"bench", "run a benchmark and print JSON (bench zone|db ...)", runBench},
 		{"registry", "check a registry file (registry check FILE)", runRegistry},
 	}
 }

@@ -60,6 +60,8 @@ func StatusError(s wire.DbStatus, msg string) error {
 }
 
 // Client sends db requests through a node. It is safe for concurrent use.
+// Callbacks run on the node's main loop, so the node must have one: a
+// Handler, or an owner that calls Poll.
 type Client struct {
 	n       *node.Node
 	db      string

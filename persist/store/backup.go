@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -49,16 +50,27 @@ func (s *Store) WriteBackup(w io.Writer, since uint64) (BackupInfo, error) {
 	info := BackupInfo{Since: since, Version: txn.ReadTs()}
 	sum := sha256.New()
 	cw := &countingWriter{w: io.MultiWriter(w, sum)}
-	if err := writeChanges(txn, since, cw); err != nil {
+	// A full backup visits exactly the live keys, in order: it computes
+	// the digest on the way. An incremental needs a pass of its own.
+	var live hash.Hash
+	if since == 0 {
+		live = sha256.New()
+	}
+	if err := writeChanges(txn, since, cw, live); err != nil {
 		txn.Discard()
 		return info, err
 	}
-	d, err := digestTxn(txn)
-	if err != nil {
-		txn.Discard()
-		return info, err
+	if live != nil {
+		copy(info.Digest[:], live.Sum(nil))
+	} else {
+		d, err := digestTxn(txn)
+		if err != nil {
+			txn.Discard()
+			return info, err
+		}
+		info.Digest = d
 	}
-	info.Digest, info.Bytes = d, cw.n
+	info.Bytes = cw.n
 	copy(info.SHA256[:], sum.Sum(nil))
 	if s.pin != nil {
 		s.pin.Discard()
@@ -67,58 +79,87 @@ func (s *Store) WriteBackup(w io.Writer, since uint64) (BackupInfo, error) {
 	return info, nil
 }
 
-// writeChanges writes every version newer than since, deletions included,
-// in lists of about 1 MiB.
-func writeChanges(txn *badger.Txn, since uint64, w io.Writer) error {
+// writeChanges writes the newest version of every key changed after since
+// (deletions as deletion markers); a full backup (since 0) writes only
+// what is live. Lists are cut at about 1 MiB.
+func writeChanges(txn *badger.Txn, since uint64, w io.Writer, digest hash.Hash) error {
 	opts := badger.DefaultIteratorOptions
-	opts.AllVersions = true
+	opts.PrefetchValues = false   // values are small and inline
+	opts.AllVersions = since != 0 // deletions only show with all versions
 	opts.SinceTs = since
 	it := txn.NewIterator(opts)
 	defer it.Close()
 	bw := bufio.NewWriterSize(w, 1<<20)
-	list := &pb.KVList{}
-	size := 0
+	var lw listWriter
+	var last []byte
 	for it.Rewind(); it.Valid(); it.Next() {
 		item := it.Item()
-		kv := &pb.KV{Key: item.KeyCopy(nil), Version: item.Version(), ExpiresAt: item.ExpiresAt(),
-			UserMeta: []byte{item.UserMeta()}, Meta: []byte{0}}
+		if last != nil && bytes.Equal(item.Key(), last) {
+			continue // an older version of a key already written
+		}
+		kv := lw.next()
+		kv.Key = item.KeyCopy(kv.Key[:0])
+		last = kv.Key
+		kv.Version, kv.ExpiresAt = item.Version(), item.ExpiresAt()
+		kv.UserMeta[0] = item.UserMeta()
 		if item.IsDeletedOrExpired() {
-			kv.Meta[0] = bitDelete
+			kv.Meta[0], kv.Value = bitDelete, nil
 		} else {
-			v, err := item.ValueCopy(nil)
+			kv.Meta[0] = 0
+			v, err := item.ValueCopy(kv.Value[:0])
 			if err != nil {
 				return fmt.Errorf("backup: read %x: %w", kv.Key, err)
 			}
 			kv.Value = v
+			if digest != nil {
+				hashPair(digest, kv.Key, v)
+			}
 		}
-		list.Kv = append(list.Kv, kv)
-		size += len(kv.Key) + len(kv.Value) + 16
-		if size >= 1<<20 {
-			if err := writeList(list, bw); err != nil {
+		if lw.size += len(kv.Key) + len(kv.Value) + 16; lw.size >= 1<<20 {
+			if err := lw.flush(bw); err != nil {
 				return err
 			}
-			list.Kv, size = list.Kv[:0], 0
+			last = nil
 		}
 	}
-	if len(list.Kv) > 0 {
-		if err := writeList(list, bw); err != nil {
-			return err
-		}
+	if err := lw.flush(bw); err != nil {
+		return err
 	}
 	return bw.Flush()
 }
 
-// writeList writes one list as Badger's backup does: a little-endian
-// uint64 length, then the list's protobuf bytes.
-func writeList(list *pb.KVList, w io.Writer) error {
-	buf, err := proto.Marshal(list)
+// listWriter reuses its KVs and buffers from list to list.
+type listWriter struct {
+	list pb.KVList
+	pool []*pb.KV
+	size int
+	buf  []byte
+}
+
+func (l *listWriter) next() *pb.KV {
+	n := len(l.list.Kv)
+	if n == len(l.pool) {
+		l.pool = append(l.pool, &pb.KV{UserMeta: []byte{0}, Meta: []byte{0}})
+	}
+	kv := l.pool[n]
+	l.list.Kv = append(l.list.Kv, kv)
+	return kv
+}
+
+func (l *listWriter) flush(w io.Writer) error {
+	if len(l.list.Kv) == 0 {
+		return nil
+	}
+	var err error
+	l.buf, err = proto.MarshalOptions{}.MarshalAppend(l.buf[:0], &l.list)
 	if err != nil {
 		return err
 	}
-	if err := binary.Write(w, binary.LittleEndian, uint64(len(buf))); err != nil {
+	if err := binary.Write(w, binary.LittleEndian, uint64(len(l.buf))); err != nil {
 		return err
 	}
-	_, err = w.Write(buf)
+	_, err = w.Write(l.buf)
+	l.list.Kv, l.size = l.list.Kv[:0], 0
 	return err
 }
 
@@ -133,12 +174,14 @@ func Digest(db *badger.DB) ([32]byte, error) {
 func digestTxn(txn *badger.Txn) ([32]byte, error) {
 	var out [32]byte
 	h := sha256.New()
-	it := txn.NewIterator(badger.DefaultIteratorOptions)
+	opts := badger.DefaultIteratorOptions
+	opts.PrefetchValues = false
+	it := txn.NewIterator(opts)
 	defer it.Close()
-	var n [8]byte
 	for it.Rewind(); it.Valid(); it.Next() {
 		item := it.Item()
-		if err := hashKV(h, item, n[:]); err != nil {
+		k := item.Key()
+		if err := item.Value(func(v []byte) error { hashPair(h, k, v); return nil }); err != nil {
 			return out, err
 		}
 	}
@@ -146,17 +189,15 @@ func digestTxn(txn *badger.Txn) ([32]byte, error) {
 	return out, nil
 }
 
-func hashKV(h hash.Hash, item *badger.Item, n []byte) error {
-	k := item.Key()
-	binary.LittleEndian.PutUint64(n, uint64(len(k)))
-	h.Write(n)
+// hashPair adds one key and value to a digest, length-prefixed.
+func hashPair(h hash.Hash, k, v []byte) {
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(k)))
+	h.Write(n[:])
 	h.Write(k)
-	return item.Value(func(v []byte) error {
-		binary.LittleEndian.PutUint64(n, uint64(len(v)))
-		h.Write(n)
-		h.Write(v)
-		return nil
-	})
+	binary.LittleEndian.PutUint64(n[:], uint64(len(v)))
+	h.Write(n[:])
+	h.Write(v)
 }
 
 // Load applies one backup stream to db (a chain is loaded in order: the

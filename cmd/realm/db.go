@@ -1,0 +1,87 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/gridrealm/gridrealm/net/registry"
+	"github.com/gridrealm/gridrealm/persist/backup"
+	"github.com/gridrealm/gridrealm/persist/dbnode"
+	"github.com/gridrealm/gridrealm/persist/store"
+)
+
+func runDB(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "dump" {
+		return dbDump(args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("realm db", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var nf nodeFlags
+	nf.register(fs, "DB-1")
+	data := fs.String("data", "", "data directory (required unless --in-memory)")
+	inMemory := fs.Bool("in-memory", false, "keep everything in RAM (tests)")
+	restore := fs.String("restore-from", "", "backup directory to restore from if the store fails its check at start")
+	sync := fs.Duration("sync", 0, "disk sync interval (default 1s)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ncfg, err := nf.config(registry.RoleDB)
+	if err != nil {
+		return err
+	}
+	if nf.reg != nil && *data == "" {
+		if e, _ := nf.reg.Node(nf.id); e.Data != "" {
+			*data = e.Data
+		}
+	}
+	if *data == "" && !*inMemory {
+		return fmt.Errorf("%w: --data is required", errUsage)
+	}
+	d, err := dbnode.Start(dbnode.Config{Node: ncfg,
+		Store:   store.Config{Dir: *data, InMemory: *inMemory, SyncInterval: *sync},
+		Restore: *restore, RestoreFunc: backup.RestoreOver})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := untilSignal()
+	defer cancel()
+	<-ctx.Done()
+	return d.Stop()
+}
+
+// dbDump prints every character and item of a stopped db as JSON lines.
+func dbDump(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("realm db dump", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "", "data directory of a stopped db node")
+	fs.Bool("json", true, "JSON lines (the only format)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return fmt.Errorf("%w: --data is required", errUsage)
+	}
+	db, err := badger.Open(badger.DefaultOptions(*data).WithReadOnly(true).WithLogger(nil))
+	if err != nil {
+		return fmt.Errorf("open %s (is the db node still running?): %w", *data, err)
+	}
+	defer db.Close()
+	return store.Dump(db, stdout)
+}
+
+// parse parses flags, turning mistakes into usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}
