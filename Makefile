@@ -5,7 +5,7 @@ FLATC    ?= flatc
 
 SCHEMAS  := $(wildcard net/schema/*.fbs)
 
-.PHONY: run test unit bench fuzz generate generate-check lint
+.PHONY: run test unit bench bench-zone bench-db fuzz soak generate generate-check lint
 
 run:
 	$(GO) run ./cmd/realm up
@@ -18,6 +18,19 @@ unit:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The issue-level figures: zone ticks and the db node, as JSON.
+bench-zone:
+	$(GO) run ./cmd/realm bench zone --scenario spread --players 10000 --npcs 50000 --ticks 200 --json
+	$(GO) run ./cmd/realm bench zone --scenario clump --players 2000 --npcs 2000 --ticks 200 --json
+
+bench-db:
+	$(GO) run ./cmd/realm bench db --json
+
+# The db crash test for 10 minutes instead of 15 seconds.
+SOAK ?= 10m
+soak:
+	GRIDREALM_CRASH_DURATION=$(SOAK) $(GO) test -count=1 -timeout 30m -run DBSurvivesSIGKILL -v ./tools/integration
 
 # Every fuzz target, FUZZTIME each (go test fuzzes one target at a time).
 fuzz:

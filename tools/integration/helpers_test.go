@@ -1,0 +1,132 @@
+package integration
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// realmBin is the realm binary built for this run.
+var realmBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gridrealm-integration-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	realmBin = filepath.Join(dir, "realm")
+	build := exec.Command("go", "build", "-o", realmBin, "github.com/gridrealm/gridrealm/cmd/realm")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build realm:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// freePort returns a loopback address nothing listens on now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// process is a node running as its own OS process.
+type process struct {
+	t    *testing.T
+	args []string
+	log  *syncWriter
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// startProcess runs `realm args...` and stops it (SIGKILL if need be) when
+// the test ends; its output is shown if the test fails.
+func startProcess(t *testing.T, args ...string) *process {
+	t.Helper()
+	p := &process{t: t, args: args, log: &syncWriter{}}
+	p.start()
+	t.Cleanup(func() {
+		p.stop(syscall.SIGKILL)
+		if t.Failed() {
+			t.Logf("output of realm %s:\n%s", strings.Join(args, " "), p.log.String())
+		}
+	})
+	return p
+}
+
+func (p *process) start() {
+	p.t.Helper()
+	cmd := exec.Command(realmBin, p.args...)
+	cmd.Stdout, cmd.Stderr = p.log, p.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test
+	if err := cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.cmd = cmd
+	p.mu.Unlock()
+}
+
+// stop sends sig and waits for the process to exit.
+func (p *process) stop(sig syscall.Signal) {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.cmd = nil
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	cmd.Process.Signal(sig)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		p.t.Errorf("realm %s did not stop on %v", strings.Join(p.args, " "), sig)
+	}
+}
+
+// restart kills the process with SIGKILL and starts it again.
+func (p *process) restart() {
+	p.stop(syscall.SIGKILL)
+	p.start()
+}
