@@ -2,12 +2,10 @@ package store
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -50,26 +48,34 @@ func (s *Store) WriteBackup(w io.Writer, since uint64) (BackupInfo, error) {
 	info := BackupInfo{Since: since, Version: txn.ReadTs()}
 	sum := sha256.New()
 	cw := &countingWriter{w: io.MultiWriter(w, sum)}
-	// A full backup visits exactly the live keys, in order: it computes
-	// the digest on the way. An incremental needs a pass of its own.
-	var live hash.Hash
-	if since == 0 {
-		live = sha256.New()
-	}
-	if err := writeChanges(txn, since, cw, live); err != nil {
-		txn.Discard()
-		return info, err
-	}
-	if live != nil {
-		copy(info.Digest[:], live.Sum(nil))
-	} else {
-		d, err := digestTxn(txn)
-		if err != nil {
-			txn.Discard()
-			return info, err
+	live := sha256.New()
+	opts := badger.DefaultIteratorOptions
+	opts.PrefetchValues = false   // values are small and inline
+	opts.AllVersions = since != 0 // deletions only show with all versions
+	opts.SinceTs = since
+	bw := bufio.NewWriterSize(cw, 1<<20)
+	// A full backup visits exactly the live keys: it computes the digest
+	// on the way. An incremental needs a pass of its own.
+	err := scanParallel(txn, scanRanges(txn), opts, true, func(o *rangeOut) error {
+		if since == 0 {
+			if _, err := io.Copy(live, &o.pairs); err != nil {
+				return err
+			}
 		}
-		info.Digest = d
+		_, err := io.Copy(bw, &o.frames)
+		return err
+	})
+	if err == nil {
+		err = bw.Flush()
 	}
+	if err == nil && since != 0 {
+		err = digestParallel(txn, live)
+	}
+	if err != nil {
+		txn.Discard()
+		return info, fmt.Errorf("backup: %w", err)
+	}
+	copy(info.Digest[:], live.Sum(nil))
 	info.Bytes = cw.n
 	copy(info.SHA256[:], sum.Sum(nil))
 	if s.pin != nil {
@@ -77,55 +83,6 @@ func (s *Store) WriteBackup(w io.Writer, since uint64) (BackupInfo, error) {
 	}
 	s.pin, s.pinVersion = txn, info.Version
 	return info, nil
-}
-
-// writeChanges writes the newest version of every key changed after since
-// (deletions as deletion markers); a full backup (since 0) writes only
-// what is live. Lists are cut at about 1 MiB.
-func writeChanges(txn *badger.Txn, since uint64, w io.Writer, digest hash.Hash) error {
-	opts := badger.DefaultIteratorOptions
-	opts.PrefetchValues = false   // values are small and inline
-	opts.AllVersions = since != 0 // deletions only show with all versions
-	opts.SinceTs = since
-	it := txn.NewIterator(opts)
-	defer it.Close()
-	bw := bufio.NewWriterSize(w, 1<<20)
-	var lw listWriter
-	var last []byte
-	for it.Rewind(); it.Valid(); it.Next() {
-		item := it.Item()
-		if last != nil && bytes.Equal(item.Key(), last) {
-			continue // an older version of a key already written
-		}
-		kv := lw.next()
-		kv.Key = item.KeyCopy(kv.Key[:0])
-		last = kv.Key
-		kv.Version, kv.ExpiresAt = item.Version(), item.ExpiresAt()
-		kv.UserMeta[0] = item.UserMeta()
-		if item.IsDeletedOrExpired() {
-			kv.Meta[0], kv.Value = bitDelete, nil
-		} else {
-			kv.Meta[0] = 0
-			v, err := item.ValueCopy(kv.Value[:0])
-			if err != nil {
-				return fmt.Errorf("backup: read %x: %w", kv.Key, err)
-			}
-			kv.Value = v
-			if digest != nil {
-				hashPair(digest, kv.Key, v)
-			}
-		}
-		if lw.size += len(kv.Key) + len(kv.Value) + 16; lw.size >= 1<<20 {
-			if err := lw.flush(bw); err != nil {
-				return err
-			}
-			last = nil
-		}
-	}
-	if err := lw.flush(bw); err != nil {
-		return err
-	}
-	return bw.Flush()
 }
 
 // listWriter reuses its KVs and buffers from list to list.
@@ -174,30 +131,11 @@ func Digest(db *badger.DB) ([32]byte, error) {
 func digestTxn(txn *badger.Txn) ([32]byte, error) {
 	var out [32]byte
 	h := sha256.New()
-	opts := badger.DefaultIteratorOptions
-	opts.PrefetchValues = false
-	it := txn.NewIterator(opts)
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
-		item := it.Item()
-		k := item.Key()
-		if err := item.Value(func(v []byte) error { hashPair(h, k, v); return nil }); err != nil {
-			return out, err
-		}
+	if err := digestParallel(txn, h); err != nil {
+		return out, err
 	}
 	copy(out[:], h.Sum(nil))
 	return out, nil
-}
-
-// hashPair adds one key and value to a digest, length-prefixed.
-func hashPair(h hash.Hash, k, v []byte) {
-	var n [8]byte
-	binary.LittleEndian.PutUint64(n[:], uint64(len(k)))
-	h.Write(n[:])
-	h.Write(k)
-	binary.LittleEndian.PutUint64(n[:], uint64(len(v)))
-	h.Write(n[:])
-	h.Write(v)
 }
 
 // Load applies one backup stream to db (a chain is loaded in order: the
