@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gridrealm/gridrealm/persist/store"
 )
 
 func TestBenchZonePrintsJSON(t *testing.T) {
@@ -62,5 +64,37 @@ func TestRegistryCheck(t *testing.T) {
 	errb.Reset()
 	if code := run([]string{"registry", "check", bad}, &out, &errb); code != 1 || !strings.Contains(errb.String(), `unknown role "wizard"`) {
 		t.Fatalf("bad registry: %d %s", code, errb.String())
+	}
+}
+
+func TestDBDumpListsEveryItemWithItsOwner(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.Open(store.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := s.CreateCharacter("acct", "Dumpy", "Z", 1, 2)
+	it, _ := s.GrantItem(c.ID, 0, 42, 3)
+	gone, _ := s.GrantItem(c.ID, 0, 43, 1)
+	s.DestroyItem(gone.ID, c.ID, 0)
+	s.Close()
+	var out, errb bytes.Buffer
+	if code := run([]string{"db", "dump", "--data", dir, "--json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("dump:\n%s", out.String())
+	}
+	var item struct{ Item store.Item }
+	json.Unmarshal([]byte(lines[1]), &item)
+	if item.Item.ID != it.ID || item.Item.Owner != c.ID || item.Item.Template != 42 {
+		t.Fatalf("item line %s", lines[1])
+	}
+	if !strings.Contains(lines[2], `"destroyed":true`) {
+		t.Fatalf("tombstone line %s", lines[2])
+	}
+	if code := run([]string{"db", "dump"}, &out, &errb); code != 2 {
+		t.Fatal("dump without --data accepted")
 	}
 }

@@ -257,6 +257,10 @@ func (b *Node) finish(m node.Message, err error) {
 		return
 	}
 	full := done.Since == 0
+	if !full && t.bytes == 0 {
+		os.Remove(t.path) // nothing changed since the last backup
+		return
+	}
 	kind := "incremental"
 	if full {
 		kind = "full"
