@@ -1,0 +1,56 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/gridrealm/gridrealm/tools/launch"
+)
+
+// runUp starts a whole realm on this machine, each node its own process.
+func runUp(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("realm up", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "./data", "data directory: registry, secret and every node's data (reused by the next realm up)")
+	portBase := fs.Int("port-base", launch.DefaultPortBase, "first port of a new realm: links from base+1, admin from base+2001")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *portBase < 1024 || *portBase > 60000 {
+		return fmt.Errorf("%w: --port-base %d: want 1024..60000", errUsage, *portBase)
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	reg, path, err := launch.LoadOrCreate(*data, bin, *portBase)
+	if err != nil {
+		return err
+	}
+	realm, err := launch.Start(reg, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "realm %q is up (registry %s):\n", launch.DevRealm, path)
+	for _, p := range realm.Procs {
+		fmt.Fprintf(stdout, "  %-14s %-8s pid %-7d link %-16s admin http://%s/healthz\n", p.Entry.ID, p.Entry.Role, p.PID(), p.Entry.Addr, p.Entry.Admin)
+	}
+	fmt.Fprintln(stdout, "Ctrl-C stops everything.")
+	ctx, cancel := untilSignal()
+	defer cancel()
+	exited := realm.Exited(ctx)
+	select {
+	case <-ctx.Done():
+	case p := <-exited:
+		fmt.Fprintf(stdout, "%s exited (%v): stopping the realm\n", p.Entry.ID, p.Err())
+	}
+	fmt.Fprintln(stdout, "stopping...")
+	if err := realm.Stop(15 * time.Second); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "stopped: no node left running")
+	return nil
+}

@@ -1,0 +1,192 @@
+// Package launch starts and stops a realm's nodes as OS processes, from
+// the restart commands of a registry: what `realm up` does, and where the
+// reviver (which restarts what crashes) will grow.
+package launch
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/registry"
+)
+
+// DevRealm is the realm name of a realm started by `realm up`.
+const DevRealm = "dev"
+
+// DefaultPortBase is where a dev realm's ports start: link ports from
+// base+1, admin ports from base+2001.
+const DefaultPortBase = 7100
+
+// DevRegistry returns the registry of a one-machine realm whose data lives
+// in dataDir and whose nodes run the binary bin. Addresses are fixed
+// loopback ports from portBase, so that tools (and a second `realm up`)
+// find them.
+func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	regPath := filepath.Join(abs, "registry.json")
+	node := func(id string, role registry.Role, port int, cmd string) registry.Entry {
+		return registry.Entry{
+			ID: id, Role: role, Realm: DevRealm,
+			Addr:    fmt.Sprintf("127.0.0.1:%d", portBase+port),
+			Admin:   fmt.Sprintf("127.0.0.1:%d", portBase+2000+port),
+			Data:    filepath.Join(abs, id),
+			Restart: []string{bin, cmd, "--registry", regPath, "--id", id},
+		}
+	}
+	r := &registry.Registry{Nodes: []registry.Entry{
+		node("DEV-DB-1", registry.RoleDB, 1, "db"),
+		node("DEV-BACKUP-1", registry.RoleBackup, 2, "backup"),
+	}}
+	r.SetSecret(secret)
+	return r, nil
+}
+
+// Process is one running node.
+type Process struct {
+	Entry registry.Entry
+	cmd   *exec.Cmd
+	done  chan struct{}
+	err   error
+}
+
+// PID returns the process id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// Realm is a set of running nodes.
+type Realm struct {
+	Procs []*Process
+	out   io.Writer
+	mu    sync.Mutex
+}
+
+// Start starts every node of the registry that has a restart command, its
+// output lines prefixed with its id on out.
+func Start(r *registry.Registry, out io.Writer) (*Realm, error) {
+	realm := &Realm{out: out}
+	for _, e := range r.Nodes {
+		if len(e.Restart) == 0 {
+			continue
+		}
+		p, err := realm.start(e)
+		if err != nil {
+			realm.Stop(5 * time.Second)
+			return nil, fmt.Errorf("start %s: %w", e.ID, err)
+		}
+		realm.Procs = append(realm.Procs, p)
+	}
+	return realm, nil
+}
+
+func (r *Realm) start(e registry.Entry) (*Process, error) {
+	cmd := exec.Command(e.Restart[0], e.Restart[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // never outlive realm up
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &Process{Entry: e, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			r.mu.Lock()
+			fmt.Fprintf(r.out, "%-14s %s\n", e.ID, sc.Text())
+			r.mu.Unlock()
+		}
+	}()
+	go func() {
+		p.err = cmd.Wait()
+		pw.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// Exited returns a channel that yields each process that exits by itself.
+func (r *Realm) Exited(ctx context.Context) <-chan *Process {
+	ch := make(chan *Process, len(r.Procs))
+	for _, p := range r.Procs {
+		go func(p *Process) {
+			select {
+			case <-p.done:
+				ch <- p
+			case <-ctx.Done():
+			}
+		}(p)
+	}
+	return ch
+}
+
+// Err returns how a process ended (nil while it runs or after a clean exit).
+func (p *Process) Err() error {
+	select {
+	case <-p.done:
+		return p.err
+	default:
+		return nil
+	}
+}
+
+// Stop sends SIGTERM to every node, waits up to grace for them to stop
+// cleanly, then kills what is left. It returns when no process is left.
+func (r *Realm) Stop(grace time.Duration) error {
+	for _, p := range r.Procs {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	deadline := time.After(grace)
+	var errs []error
+	for _, p := range r.Procs {
+		select {
+		case <-p.done:
+		case <-deadline:
+			p.cmd.Process.Kill()
+			<-p.done
+			errs = append(errs, fmt.Errorf("%s did not stop within %v: killed", p.Entry.ID, grace))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// LoadOrCreate returns the registry in dataDir, writing a new one (with a
+// fresh cluster secret) the first time.
+func LoadOrCreate(dataDir, bin string, portBase int) (*registry.Registry, string, error) {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, "", err
+	}
+	path := filepath.Join(dataDir, "registry.json")
+	if _, err := os.Stat(path); err == nil {
+		r, err := registry.Load(path)
+		if err != nil {
+			return nil, "", err
+		}
+		// The binary may have moved (go run builds a new one each time).
+		for i := range r.Nodes {
+			if len(r.Nodes[i].Restart) > 0 {
+				r.Nodes[i].Restart[0] = bin
+			}
+		}
+		return r, path, r.Save(path)
+	}
+	r, err := DevRegistry(dataDir, bin, portBase)
+	if err != nil {
+		return nil, "", err
+	}
+	return r, path, r.Save(path)
+}
