@@ -39,20 +39,19 @@ func benchZone(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Scenario, "scenario", "spread", "spread (entities over a map sized to the count) or clump (every player inside one 100 m circle)")
 	fs.IntVar(&cfg.Gateways, "gateways", 4, "gateways the players are spread over")
 	fs.IntVar(&cfg.CellSize, "cell", 32, "interest cell size in metres")
-	jsonOut := fs.Bool("json", false, "print JSON (the only output format; kept for scripts)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	fs.Bool("json", true, "print JSON (the only output format)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	if err := parse(fs, args); err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	_ = jsonOut
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	return profiled(*cpuProfile, stdout, func() (any, error) { return zonebench.Run(cfg) })
+}
+
+// profiled runs a bench, with a CPU profile if path is set, and prints its
+// result as indented JSON.
+func profiled(path string, stdout io.Writer, bench func() (any, error)) error {
+	if path != "" {
+		f, err := os.Create(path)
 		if err != nil {
 			return err
 		}
@@ -62,7 +61,7 @@ func benchZone(args []string, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	res, err := zonebench.Run(cfg)
+	res, err := bench()
 	if err != nil {
 		return err
 	}
@@ -81,26 +80,9 @@ func benchDB(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Items, "items", 100000, "items")
 	fs.StringVar(&cfg.Dir, "dir", "", "scratch directory (default: a temporary one, removed after)")
 	fs.Bool("json", true, "print JSON (the only output format)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-	res, err := dbbench.Run(cfg)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(res)
+	return profiled(*cpuProfile, stdout, func() (any, error) { return dbbench.Run(cfg) })
 }

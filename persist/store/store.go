@@ -338,24 +338,9 @@ func (s *Store) TransferItem(item, from, to, fromEpoch uint64) error {
 		return fmt.Errorf("transfer item %d to its owner: %w", item, ErrInvalid)
 	}
 	return s.update(func(txn *badger.Txn) error {
-		it, err := getItem(txn, item)
+		it, err := ownedItem(txn, item, from, fromEpoch)
 		if err != nil {
 			return err
-		}
-		if it.Destroyed {
-			return fmt.Errorf("item %d: %w (destroyed)", item, ErrNotFound)
-		}
-		if it.Owner != from {
-			return fmt.Errorf("item %d belongs to %d, not %d: %w", item, it.Owner, from, ErrOwnerMismatch)
-		}
-		if fromEpoch != 0 {
-			c, err := getCharacter(txn, from)
-			if err != nil {
-				return err
-			}
-			if err := fenced(c, fromEpoch); err != nil {
-				return err
-			}
 		}
 		if _, err := txn.Get(characterKey(to)); errors.Is(err, badger.ErrKeyNotFound) {
 			return fmt.Errorf("transfer item %d to character %d: %w", item, to, ErrNotFound)
@@ -373,27 +358,37 @@ func (s *Store) TransferItem(item, from, to, fromEpoch uint64) error {
 	})
 }
 
+// ownedItem returns a live item if owner holds it, and owner's zone holds
+// the epoch (0: unfenced).
+func ownedItem(txn *badger.Txn, item, owner, epoch uint64) (Item, error) {
+	it, err := getItem(txn, item)
+	if err != nil {
+		return it, err
+	}
+	if it.Destroyed {
+		return it, fmt.Errorf("item %d: %w (destroyed)", item, ErrNotFound)
+	}
+	if it.Owner != owner {
+		return it, fmt.Errorf("item %d belongs to %d, not %d: %w", item, it.Owner, owner, ErrOwnerMismatch)
+	}
+	if epoch != 0 {
+		c, err := getCharacter(txn, owner)
+		if err != nil {
+			return it, err
+		}
+		if err := fenced(c, epoch); err != nil {
+			return it, err
+		}
+	}
+	return it, nil
+}
+
 // DestroyItem destroys an item its owner holds: the only way an item goes.
 func (s *Store) DestroyItem(item, owner, epoch uint64) error {
 	return s.update(func(txn *badger.Txn) error {
-		it, err := getItem(txn, item)
+		it, err := ownedItem(txn, item, owner, epoch)
 		if err != nil {
 			return err
-		}
-		if it.Destroyed {
-			return fmt.Errorf("item %d: %w (destroyed)", item, ErrNotFound)
-		}
-		if it.Owner != owner {
-			return fmt.Errorf("item %d belongs to %d, not %d: %w", item, it.Owner, owner, ErrOwnerMismatch)
-		}
-		if epoch != 0 {
-			c, err := getCharacter(txn, owner)
-			if err != nil {
-				return err
-			}
-			if err := fenced(c, epoch); err != nil {
-				return err
-			}
 		}
 		it.Destroyed = true
 		if err := txn.Set(itemKey(item), it.encode()); err != nil {
