@@ -190,3 +190,74 @@ func TestRestartStartsANewChain(t *testing.T) {
 		t.Fatalf("after a db restart: %+v", m.Entries[1])
 	}
 }
+
+// TestUnusableStoreIsRestoredFromBackup: the last rung of the recovery
+// ladder. The db's files are destroyed; with a backup directory the db
+// node starts on the newest verified backup (the broken files kept aside),
+// without one it refuses to start and says why.
+func TestUnusableStoreIsRestoredFromBackup(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "db")
+	db := startDB(t, dataDir)
+	c, _ := db.Store().CreateCharacter("a", "Survivor", "Z", 0, 0)
+	it, _ := db.Store().GrantItem(c.ID, 0, 7, 1)
+	dir := t.TempDir()
+	b := startBackup(t, db, dir)
+	takeBackup(t, b, true, 1)
+	db.Stop()
+
+	entries, _ := os.ReadDir(dataDir)
+	for _, e := range entries {
+		os.WriteFile(filepath.Join(dataDir, e.Name()), []byte("this is not a badger file"), 0o644)
+	}
+	os.Remove(filepath.Join(dataDir, "CLEAN"))
+
+	cfg := dbnode.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()}, Store: store.Config{Dir: dataDir}}
+	if _, err := dbnode.Start(cfg); err == nil || !strings.Contains(err.Error(), "no backup to restore from") {
+		t.Fatalf("start on a broken store without backups: %v", err)
+	}
+	cfg.Restore, cfg.RestoreFunc = dir, RestoreOver
+	d, err := dbnode.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	got, err := d.Store().Item(it.ID)
+	if err != nil || got.Owner != c.ID {
+		t.Fatalf("item after restore: %+v %v", got, err)
+	}
+	if _, err := os.Stat(dataDir + ".broken"); err != nil {
+		t.Fatalf("the broken store was not kept aside: %v", err)
+	}
+}
+
+func TestManifestChainAndPrune(t *testing.T) {
+	m := &Manifest{Entries: []Entry{
+		{File: "f1", Full: true, Version: 10},
+		{File: "i1", Since: 10, Version: 20},
+		{File: "f2", Full: true, Version: 30},
+		{File: "i2", Since: 30, Version: 40},
+		{File: "i3", Since: 40, Version: 50, Verified: true},
+		{File: "f3", Full: true, Version: 60},
+	}}
+	chain, err := m.Chain(4)
+	if err != nil || len(chain) != 3 || chain[0].File != "f2" || chain[2].File != "i3" {
+		t.Fatalf("chain %+v %v", chain, err)
+	}
+	if i, err := m.Latest(); err != nil || i != 4 {
+		t.Fatalf("latest verified %d %v", i, err)
+	}
+	broken := &Manifest{Entries: []Entry{{File: "f", Full: true, Version: 10}, {File: "i", Since: 11, Version: 20}}}
+	if _, err := broken.Chain(1); err == nil || !strings.Contains(err.Error(), "chain is broken") {
+		t.Fatalf("broken chain: %v", err)
+	}
+	if _, err := (&Manifest{Entries: []Entry{{File: "i", Since: 5}}}).Chain(0); err == nil {
+		t.Fatal("chain without a full backup")
+	}
+	gone := m.prune(2)
+	if strings.Join(gone, ",") != "f1,i1" || len(m.Entries) != 4 || m.Entries[0].File != "f2" {
+		t.Fatalf("pruned %v, left %+v", gone, m.Entries)
+	}
+	if gone := m.prune(5); gone != nil {
+		t.Fatalf("pruned %v with fewer chains than kept", gone)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 // Report is what an integrity check found, and what it repaired.
 type Report struct {
+	Accounts   int `json:"accounts"`
 	Characters int `json:"characters"`
 	Items      int `json:"items"` // live items
 	Destroyed  int `json:"destroyed"`
@@ -33,8 +34,8 @@ func (r *Report) Problems() int {
 }
 
 func (r *Report) String() string {
-	return fmt.Sprintf("%d characters, %d items (%d destroyed); %d bad records, %d orphans, index %d missing/%d stale, names %d missing/%d stale",
-		r.Characters, r.Items, r.Destroyed, len(r.BadRecords), len(r.Orphans), r.IndexMissing, r.IndexStale, r.NamesMissing, r.NamesStale)
+	return fmt.Sprintf("%d accounts, %d characters, %d items (%d destroyed); %d bad records, %d orphans, index %d missing/%d stale, names %d missing/%d stale",
+		r.Accounts, r.Characters, r.Items, r.Destroyed, len(r.BadRecords), len(r.Orphans), r.IndexMissing, r.IndexStale, r.NamesMissing, r.NamesStale)
 }
 
 // Check verifies every record and index of db, as Store.Check does; it
@@ -63,6 +64,14 @@ func Check(db *badger.DB, repair bool, logf func(format string, args ...any)) (R
 				return fmt.Errorf("read %x: %w", k, err)
 			}
 			switch k[0] {
+			case prefixAccount:
+				a, err := decodeAccount(v)
+				if err != nil || string(k[1:]) != a.Name {
+					r.BadRecords = append(r.BadRecords, fmt.Sprintf("%x=%x", k, v))
+					bad = append(bad, k)
+					continue
+				}
+				r.Accounts++
 			case prefixCharacter:
 				c, err := decodeCharacter(v)
 				if err != nil || len(k) != 9 || c.ID != beUint64(k[1:]) {

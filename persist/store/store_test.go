@@ -288,3 +288,34 @@ func TestRecordsRejectGarbage(t *testing.T) {
 		t.Fatal("bad item decoded")
 	}
 }
+
+func TestAccounts(t *testing.T) {
+	s := openTest(t)
+	a, err := s.CreateAccount("alice", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateAccount("alice", "x"); !errors.Is(err, ErrExists) {
+		t.Fatalf("duplicate account: %v", err)
+	}
+	if _, err := s.CreateAccount("", "x"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("empty name: %v", err)
+	}
+	got, err := s.Account("alice")
+	if err != nil || got != a {
+		t.Fatalf("account %+v %v", got, err)
+	}
+	if _, err := s.Account("bob"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing account: %v", err)
+	}
+	enc := a.encode()
+	for n := 0; n < len(enc); n++ {
+		if _, err := decodeAccount(enc[:n]); err == nil {
+			t.Fatalf("truncated account of %d bytes decoded", n)
+		}
+	}
+	r, _ := s.Check(false)
+	if r.Accounts != 1 || r.Problems() != 0 {
+		t.Fatalf("check: %s", r.String())
+	}
+}
