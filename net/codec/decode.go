@@ -27,6 +27,7 @@ const (
 	identServerMessage = "GRSM"
 	identNodeFrame     = "GRNF"
 	identDbMessage     = "GRDB"
+	identRealmMessage  = "GRRM"
 )
 
 // verify is the one guarded path every decoder takes: size cap, structural
@@ -159,6 +160,19 @@ func DecodeDbMessage(buf []byte, max int, m *wire.DbMessage) error {
 		if r.OpType() == wire.DbOpNONE {
 			return fmt.Errorf("decode DbMessage: %w: request without an operation", ErrMalformed)
 		}
+	}
+	return nil
+}
+
+// DecodeRealmMessage checks buf and points m at it.
+func DecodeRealmMessage(buf []byte, max int, m *wire.RealmMessage) error {
+	pos, err := verify(buf, max, identRealmMessage, schema.realmMessage)
+	if err != nil {
+		return err
+	}
+	m.Init(buf, pos)
+	if m.BodyType() == wire.RealmBodyNONE {
+		return fmt.Errorf("decode RealmMessage: %w: empty body", ErrMalformed)
 	}
 	return nil
 }

@@ -22,3 +22,4 @@ func FuzzInput(f *testing.F)         { fuzzEnvelope(f, "Input") }
 func FuzzClientMessage(f *testing.F) { fuzzEnvelope(f, "ClientMessage") }
 func FuzzServerMessage(f *testing.F) { fuzzEnvelope(f, "ServerMessage") }
 func FuzzDbMessage(f *testing.F)     { fuzzEnvelope(f, "DbMessage") }
+func FuzzRealmMessage(f *testing.F)  { fuzzEnvelope(f, "RealmMessage") }

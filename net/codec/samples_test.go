@@ -90,6 +90,8 @@ func samples() map[string][][]byte {
 		Character: &DbCharacter{ID: 1, Account: "a", Name: "n", Zone: "z", X: 1, Y: 2, Level: 3, Health: 4, Epoch: 5},
 		Items:     []DbItem{{ID: 1, Owner: 2, Template: 3, Count: 4}}}))
 	add("DbMessage", d.BackupChunk([]byte("chunk")))
+	add("RealmMessage", NewRealmEncoder().SessionCreated(&SessionCreated{Handle: make([]byte, SessionHandleSize), Account: "alice",
+		ExpiresUnixMs: 99, Address: "127.0.0.1:5000"}))
 	add("DbMessage", d.BackupDone(&DbBackupDone{Version: 9, Since: 3, SHA256: make([]byte, 32), Digest: make([]byte, 32), Bytes: 99}))
 	return out
 }
@@ -110,4 +112,8 @@ var decoders = map[string]func([]byte) (any, error){
 	},
 	"NodeFrame": func(b []byte) (any, error) { var m wire.NodeFrame; return &m, DecodeNodeFrame(b, 1<<20, &m) },
 	"DbMessage": func(b []byte) (any, error) { var m wire.DbMessage; return &m, DecodeDbMessage(b, 1<<20, &m) },
+	"RealmMessage": func(b []byte) (any, error) {
+		var m wire.RealmMessage
+		return &m, DecodeRealmMessage(b, 1<<20, &m)
+	},
 }

@@ -68,8 +68,8 @@ func entityFields(first uint16) []fbcheck.Field {
 // schemas holds the description of every table, built once per process by
 // newSchemas; the tables are immutable after that.
 type schemas struct {
-	cellDelta, snapshot, input, clientMessage, serverMessage, nodeFrame, dbMessage *fbcheck.Schema
-	all                                                                            []*fbcheck.Schema
+	cellDelta, snapshot, input, clientMessage, serverMessage, nodeFrame, dbMessage, realmMessage *fbcheck.Schema
+	all                                                                                          []*fbcheck.Schema
 }
 
 var schema = newSchemas()
@@ -127,6 +127,9 @@ func newSchemas() *schemas {
 		table("Ack", vec("Delivered", 4, 8, MaxPriorities)),
 		table("HistoryRequest", scalar("WindowMs", 4, 4)),
 		table("Bye", str("Reason", 4, MaxText)),
+	))
+	s.realmMessage = table("RealmMessage", union("Body", 4,
+		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName)),
 	))
 	character := table("DbCharacter", scalar("Id", 4, 8), str("Account", 6, MaxName), str("Name", 8, MaxName), str("Zone", 10, MaxName),
 		scalar("X", 12, 4), scalar("Y", 14, 4), scalar("Level", 16, 2), scalar("Health", 18, 4), scalar("Epoch", 20, 8))

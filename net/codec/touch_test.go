@@ -29,6 +29,7 @@ var unionMembers = map[string]func() any{
 	"DbGrantItem": func() any { return new(wire.DbGrantItem) }, "DbTransferItem": func() any { return new(wire.DbTransferItem) },
 	"DbDestroyItem": func() any { return new(wire.DbDestroyItem) }, "DbGetItem": func() any { return new(wire.DbGetItem) },
 	"DbListItems": func() any { return new(wire.DbListItems) }, "DbBackup": func() any { return new(wire.DbBackup) },
+	"SessionCreated": func() any { return new(wire.SessionCreated) },
 }
 
 var (

@@ -12,4 +12,6 @@ const (
 	Db
 	// CellDelta carries one wire.CellDelta from a zone to a gateway.
 	CellDelta
+	// Realm carries a wire.RealmMessage (realm.fbs) to or from a realm node.
+	Realm
 )

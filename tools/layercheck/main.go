@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	"systems": {"ecs"},                                       // gameplay over the core, never the network or the db
 	"world":   {"ecs", "systems", "net"},                     // zones run systems and talk over node links
 	"persist": {"net"},                                       // the db knows nothing of the zone
-	"net":     {"ecs", "world"},                              // the core's wire records; gateways validate moves on a zone's terrain
+	"net":     {"ecs", "world", "persist"},                   // core wire records; gateways check moves on a zone's terrain; login keeps accounts in a store
 	"tools":   {"ecs", "systems", "world", "net", "persist"}, // anything but cmd
 }
 

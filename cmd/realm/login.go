@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/gridrealm/gridrealm/net/login"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/registry"
+	"github.com/gridrealm/gridrealm/persist/store"
+)
+
+// runLogin runs a login node: its players' address and the realms it
+// serves come from the registry.
+func runLogin(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("realm login", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var nf nodeFlags
+	nf.register(fs, "LOGIN-1")
+	data := fs.String("data", "", "accounts directory (default: the registry's data for this node)")
+	public := fs.String("public", "", "players' QUIC address (default: the registry's)")
+	certFile := fs.String("cert", "", "TLS certificate (PEM); default: a self-signed one in the data directory")
+	keyFile := fs.String("key", "", "TLS key (PEM)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ncfg, err := nf.config(registry.RoleLogin)
+	if err != nil {
+		return err
+	}
+	if nf.reg == nil {
+		return fmt.Errorf("%w: realm login needs --registry (it names the realms and their gateways)", errUsage)
+	}
+	self, _ := nf.reg.Node(nf.id)
+	if *data == "" {
+		*data = self.Data
+	}
+	if *public == "" {
+		*public = self.Public
+	}
+	if *data == "" || *public == "" {
+		return fmt.Errorf("%w: --data and --public (or the registry's data and public) are required", errUsage)
+	}
+	var certPEM, keyPEM []byte
+	if *certFile != "" {
+		if certPEM, err = os.ReadFile(*certFile); err == nil {
+			keyPEM, err = os.ReadFile(*keyFile)
+		}
+	} else {
+		certPEM, keyPEM, err = pquic.LoadOrCreateDevCert(*data)
+	}
+	if err != nil {
+		return err
+	}
+	tlsConf, err := pquic.ServerTLS(certPEM, keyPEM)
+	if err != nil {
+		return err
+	}
+	realms := map[string]login.Realm{}
+	for _, e := range nf.reg.ByRole("", registry.RoleRealm) {
+		r := login.Realm{Node: e.ID}
+		for _, g := range nf.reg.ByRole(e.Realm, registry.RoleGateway) {
+			r.Gateways = append(r.Gateways, g.Public)
+		}
+		realms[e.Realm] = r
+		ncfg.Peers = append(ncfg.Peers, node.Peer{ID: e.ID, Addr: e.Addr})
+	}
+	l, err := login.Start(login.Config{Node: ncfg, Listen: *public, TLS: tlsConf, Accounts: store.Config{Dir: *data}, Realms: realms})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := untilSignal()
+	defer cancel()
+	<-ctx.Done()
+	l.Stop()
+	return nil
+}
+
+// runAccount creates accounts in a stopped login node's store.
+func runAccount(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf("%w: realm account create --data DIR --name NAME [--password-file F] (else the password is read from stdin)", errUsage)
+	}
+	fs := flag.NewFlagSet("realm account create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", "", "the login node's accounts directory (the node must be stopped)")
+	name := fs.String("name", "", "account name")
+	pwFile := fs.String("password-file", "", "file holding the password (default: stdin)")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if *data == "" || *name == "" {
+		return fmt.Errorf("%w: --data and --name are required", errUsage)
+	}
+	var pw string
+	if *pwFile != "" {
+		b, err := os.ReadFile(*pwFile)
+		if err != nil {
+			return err
+		}
+		pw = strings.TrimRight(string(b), "\r\n")
+	} else {
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	}
+	if pw == "" || len(pw) > 256 {
+		return fmt.Errorf("%w: a password of 1..256 bytes is needed", errUsage)
+	}
+	s, err := store.Open(store.Config{Dir: *data})
+	if err != nil {
+		return fmt.Errorf("open %s (is the login node still running?): %w", *data, err)
+	}
+	defer s.Close()
+	h, err := login.HashPassword(pw, login.OWASP)
+	if err != nil {
+		return err
+	}
+	if _, err := s.CreateAccount(*name, h); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "account %q created\n", *name)
+	return nil
+}

@@ -1,0 +1,244 @@
+package login
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/store"
+)
+
+var secret = []byte("login-test-secret-0123456789")
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// realmNode records what the login node hands over.
+type realmNode struct {
+	mu       sync.Mutex
+	sessions []codec.SessionCreated
+}
+
+func (r *realmNode) HandleMessage(_ *node.Node, m node.Message) {
+	var msg wire.RealmMessage
+	if m.Kind != kinds.Realm || codec.DecodeRealmMessage(m.Payload, len(m.Payload), &msg) != nil {
+		return
+	}
+	var sc wire.SessionCreated
+	codec.Member(msg.Body, &sc)
+	r.mu.Lock()
+	r.sessions = append(r.sessions, codec.ReadSessionCreated(&sc))
+	r.mu.Unlock()
+}
+func (*realmNode) HandlePeer(*node.Node, node.PeerEvent) {}
+
+type fixture struct {
+	login  *Login
+	realm  *realmNode
+	client *tls.Config
+}
+
+func start(t *testing.T, tweak func(*Config)) *fixture {
+	t.Helper()
+	rec := &realmNode{}
+	rn, err := node.New(node.Config{ID: "REALM", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(), Handler: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn.Start()
+	t.Cleanup(rn.Stop)
+	certPEM, keyPEM, err := DevCertForTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	serverTLS, _ := pquic.ServerTLS(certPEM, keyPEM)
+	clientTLS, _ := pquic.ClientTLS(certPEM)
+	cfg := Config{
+		Node:   node.Config{ID: "LOGIN", Secret: secret, Logger: quiet(), Peers: []node.Peer{{ID: "REALM", Addr: rn.Addr()}}},
+		Listen: "127.0.0.1:0", TLS: serverTLS, Accounts: store.Config{Dir: t.TempDir()},
+		Realms: map[string]Realm{"dev": {Node: "REALM", Gateways: []string{"127.0.0.1:7443", "127.0.0.1:7444"}}},
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	l, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Stop)
+	if err := l.CreateAccount("alice", "correct horse"); err != nil {
+		t.Fatal(err)
+	}
+	for !l.Node().Connected("REALM") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return &fixture{login: l, realm: rec, client: clientTLS}
+}
+
+// DevCertForTest makes a throwaway certificate.
+func DevCertForTest() ([]byte, []byte, error) { return pquic.DevCertificate() }
+
+// attempt logs in and returns the answer (or the error closing the
+// connection).
+func (f *fixture) attempt(t *testing.T, account, password, realm string) (codec.LoginResult, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := pquic.Dial(ctx, f.login.Addr(), f.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(0, "")
+	if err := s.Send(codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1)); err != nil {
+		return codec.LoginResult{}, err
+	}
+	b, err := s.Recv(time.Now().Add(20 * time.Second))
+	if err != nil {
+		return codec.LoginResult{}, err
+	}
+	var m wire.ServerMessage
+	if err := codec.DecodeServerMessage(b, &m); err != nil || m.BodyType() != wire.ServerBodyLoginResult {
+		t.Fatalf("answer: %v %v", m.BodyType(), err)
+	}
+	var r wire.LoginResult
+	codec.Member(m.Body, &r)
+	res := codec.LoginResult{Status: r.Status(), SessionHandle: append([]byte(nil), r.SessionHandleBytes()...),
+		ExpiresUnixMs: r.ExpiresUnixMs(), Message: string(r.Message())}
+	for i := 0; i < r.GatewaysLength(); i++ {
+		res.Gateways = append(res.Gateways, string(r.Gateways(i)))
+	}
+	return res, nil
+}
+
+func TestLoginHandsTheSessionToTheRealm(t *testing.T) {
+	f := start(t, nil)
+	res, err := f.attempt(t, "alice", "correct horse", "dev")
+	if err != nil || res.Status != wire.LoginStatusOk {
+		t.Fatalf("login: %+v %v", res, err)
+	}
+	if len(res.SessionHandle) != 32 || bytes.Equal(res.SessionHandle, make([]byte, 32)) {
+		t.Fatalf("handle %x", res.SessionHandle)
+	}
+	if len(res.Gateways) != 2 || res.ExpiresUnixMs < time.Now().Add(time.Minute).UnixMilli() {
+		t.Fatalf("result %+v", res)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f.realm.mu.Lock()
+		n := len(f.realm.sessions)
+		f.realm.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the realm node never heard of the session")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	sc := f.realm.sessions[0]
+	if !bytes.Equal(sc.Handle, res.SessionHandle) || sc.Account != "alice" || sc.ExpiresUnixMs != res.ExpiresUnixMs {
+		t.Fatalf("session at the realm: %+v", sc)
+	}
+	again, _ := f.attempt(t, "alice", "correct horse", "dev")
+	if bytes.Equal(again.SessionHandle, res.SessionHandle) {
+		t.Fatal("two logins, one handle")
+	}
+}
+
+// TestFailuresDoNotRevealAccounts: a wrong password and an unknown account
+// get the same answer.
+func TestFailuresDoNotRevealAccounts(t *testing.T) {
+	f := start(t, func(c *Config) { c.Burst = 10 })
+	wrong, err1 := f.attempt(t, "alice", "wrong", "dev")
+	unknown, err2 := f.attempt(t, "nobody", "wrong", "dev")
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if wrong.Status != wire.LoginStatusDenied || unknown.Status != wrong.Status || unknown.Message != wrong.Message ||
+		len(wrong.SessionHandle) != 0 || len(unknown.SessionHandle) != 0 {
+		t.Fatalf("wrong password %+v, unknown account %+v", wrong, unknown)
+	}
+	if r, _ := f.attempt(t, "alice", "correct horse", "elsewhere"); r.Status != wire.LoginStatusUnknownRealm {
+		t.Fatalf("unknown realm: %+v", r)
+	}
+}
+
+func TestAttemptsAreRateLimitedPerAddress(t *testing.T) {
+	f := start(t, func(c *Config) { c.PerSecond, c.Burst = 0.01, 2 })
+	for i := 0; i < 2; i++ {
+		if r, _ := f.attempt(t, "alice", "wrong", "dev"); r.Status != wire.LoginStatusDenied {
+			t.Fatalf("attempt %d: %+v", i, r)
+		}
+	}
+	if r, _ := f.attempt(t, "alice", "correct horse", "dev"); r.Status != wire.LoginStatusRateLimited {
+		t.Fatalf("third attempt: %+v", r)
+	}
+}
+
+// TestFloodIsToldBusy: far more logins than workers and queue: the excess
+// is told Busy at once, nobody hangs, and the node serves afterwards.
+func TestFloodIsToldBusy(t *testing.T) {
+	f := start(t, func(c *Config) { c.Workers, c.Queue, c.Burst, c.PerSecond = 1, 1, 100, 100 })
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[wire.LoginStatus]int{}
+	for i := 0; i < 12; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := f.attempt(t, "alice", "wrong", "dev")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			counts[r.Status]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if counts[wire.LoginStatusBusy] == 0 || counts[wire.LoginStatusDenied] == 0 || counts[wire.LoginStatusBusy]+counts[wire.LoginStatusDenied] != 12 {
+		t.Fatalf("outcomes %v", counts)
+	}
+	if r, _ := f.attempt(t, "alice", "correct horse", "dev"); r.Status != wire.LoginStatusOk {
+		t.Fatalf("after the flood: %+v", r)
+	}
+}
+
+// TestHostileClientsAreDropped: garbage, or a message that is not a login
+// request, closes that connection with a reason; the node serves on.
+func TestHostileClientsAreDropped(t *testing.T) {
+	f := start(t, nil)
+	for _, junk := range [][]byte{[]byte("hello?"), codec.NewPlayerEncoder().ChatSend(0, "", "hi")} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		s, err := pquic.Dial(ctx, f.login.Addr(), f.client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Send(junk)
+		_, err = s.Recv(time.Now().Add(10 * time.Second))
+		reason, _, ok := pquic.CloseReason(err)
+		if !ok || reason != wire.DisconnectReasonProtocolError {
+			t.Fatalf("after %q: %v", junk, err)
+		}
+		cancel()
+	}
+	if r, _ := f.attempt(t, "alice", "correct horse", "dev"); r.Status != wire.LoginStatusOk {
+		t.Fatalf("after hostile clients: %+v", r)
+	}
+}
+
+func TestNoZeroRTT(t *testing.T) {
+	if pquic.Config().Allow0RTT {
+		t.Fatal("0-RTT data would be accepted: a replayed first flight could log in")
+	}
+}

@@ -1,0 +1,237 @@
+// Package pquic is the players' transport: QUIC (quic-go) with TLS 1.3,
+// the ALPN "gridrealm/1", one reliable bidirectional stream per connection
+// for control and events (length-prefixed frames, like node links) and
+// unreliable datagrams for snapshots and inputs. 0-RTT data is never
+// accepted: a replayed first flight must not log anyone in.
+//
+// Main types: Session (one player connection), Listener.
+package pquic
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/frame"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// ALPN is the application protocol of GridRealm's player connections.
+const ALPN = "gridrealm/1"
+
+// Config returns the QUIC settings of player connections: datagrams on,
+// 0-RTT off, a 15 s idle timeout with keep-alives.
+func Config() *quic.Config {
+	return &quic.Config{
+		EnableDatagrams: true,
+		Allow0RTT:       false,
+		MaxIdleTimeout:  15 * time.Second,
+		KeepAlivePeriod: 5 * time.Second,
+	}
+}
+
+// ServerTLS returns the server side TLS 1.3 config for a certificate and
+// key in PEM.
+func ServerTLS(certPEM, keyPEM []byte) (*tls.Config, error) {
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("player TLS: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{ALPN}, MinVersion: tls.VersionTLS13}, nil
+}
+
+// ClientTLS returns the client side config that trusts the CA (or
+// self-signed certificate) caPEM.
+func ClientTLS(caPEM []byte) (*tls.Config, error) {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, errors.New("player TLS: no certificate in the CA file")
+	}
+	return &tls.Config{RootCAs: pool, NextProtos: []string{ALPN}, MinVersion: tls.VersionTLS13, ServerName: "localhost"}, nil
+}
+
+// DevCertificate makes a self-signed certificate for localhost, 127.0.0.1
+// and ::1, valid for a year: what `realm up` uses on one machine.
+func DevCertificate() (certPEM, keyPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial, Subject: pkix.Name{CommonName: "GridRealm dev realm"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour),
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), nil
+}
+
+// Session is one player connection: the reliable stream and datagrams.
+type Session struct {
+	conn   *quic.Conn
+	stream *quic.Stream
+	r      *frame.Reader
+	wmu    sync.Mutex
+	w      *frame.Writer
+}
+
+// Dial connects to a login node or gateway and opens the reliable stream.
+func Dial(ctx context.Context, addr string, tlsConf *tls.Config) (*Session, error) {
+	conn, err := quic.DialAddr(ctx, addr, tlsConf, Config())
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", addr, err)
+	}
+	stream, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		conn.CloseWithError(0, "")
+		return nil, fmt.Errorf("connect %s: open stream: %w", addr, err)
+	}
+	return newSession(conn, stream), nil
+}
+
+func newSession(conn *quic.Conn, stream *quic.Stream) *Session {
+	return &Session{conn: conn, stream: stream,
+		r: frame.NewReader(stream, codec.MaxPlayerMessage), w: frame.NewWriter(stream, codec.MaxPlayerMessage)}
+}
+
+// Listener accepts player connections.
+type Listener struct{ ln *quic.Listener }
+
+// Listen listens for players on a UDP address.
+func Listen(addr string, tlsConf *tls.Config) (*Listener, error) {
+	ln, err := quic.ListenAddr(addr, tlsConf, Config())
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return &Listener{ln: ln}, nil
+}
+
+// Addr returns the listening address.
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Close stops listening.
+func (l *Listener) Close() error { return l.ln.Close() }
+
+// Accept waits for a connection and its reliable stream; a client that
+// does not open it within timeout is dropped.
+func (l *Listener) Accept(ctx context.Context, timeout time.Duration) (*Session, error) {
+	conn, err := l.ln.Accept(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	stream, err := conn.AcceptStream(sctx)
+	if err != nil {
+		conn.CloseWithError(quic.ApplicationErrorCode(wire.DisconnectReasonProtocolError), "no stream opened")
+		return nil, fmt.Errorf("accept from %s: %w", conn.RemoteAddr(), err)
+	}
+	return newSession(conn, stream), nil
+}
+
+// Send writes one reliable message.
+func (s *Session) Send(msg []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if err := s.w.Write(msg); err != nil {
+		return err
+	}
+	return s.w.Flush()
+}
+
+// Recv returns the next reliable message, valid until the next call; the
+// deadline, if not zero, bounds the wait.
+func (s *Session) Recv(deadline time.Time) ([]byte, error) {
+	s.stream.SetReadDeadline(deadline)
+	return s.r.Next()
+}
+
+// SendDatagram sends one unreliable datagram.
+func (s *Session) SendDatagram(b []byte) error { return s.conn.SendDatagram(b) }
+
+// RecvDatagram waits for the next datagram.
+func (s *Session) RecvDatagram(ctx context.Context) ([]byte, error) {
+	return s.conn.ReceiveDatagram(ctx)
+}
+
+// RemoteAddr returns the peer's address.
+func (s *Session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
+
+// Finish ends the reliable stream after what was sent, and waits (up to
+// timeout) for the peer to close the connection, so that nothing sent is
+// lost to an abrupt close; then it closes.
+func (s *Session) Finish(timeout time.Duration) {
+	s.stream.Close()
+	select {
+	case <-s.conn.Context().Done():
+	case <-time.After(timeout):
+	}
+	s.conn.CloseWithError(0, "")
+}
+
+// Close closes the connection at once, telling the peer why.
+func (s *Session) Close(reason wire.DisconnectReason, text string) error {
+	return s.conn.CloseWithError(quic.ApplicationErrorCode(reason), text)
+}
+
+// Done is closed when the connection ends.
+func (s *Session) Done() <-chan struct{} { return s.conn.Context().Done() }
+
+// CloseReason returns why a connection ended, if the peer said.
+func CloseReason(err error) (wire.DisconnectReason, string, bool) {
+	var app *quic.ApplicationError
+	if errors.As(err, &app) {
+		return wire.DisconnectReason(app.ErrorCode), app.ErrorMessage, true
+	}
+	return 0, "", false
+}
+
+// LoadOrCreateDevCert returns the certificate and key in dir (cert.pem,
+// key.pem), making a self-signed pair the first time.
+func LoadOrCreateDevCert(dir string) (certPEM, keyPEM []byte, err error) {
+	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if certPEM, err = os.ReadFile(certPath); err == nil {
+		if keyPEM, err = os.ReadFile(keyPath); err == nil {
+			return certPEM, keyPEM, nil
+		}
+	}
+	if certPEM, keyPEM, err = DevCertificate(); err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	if err := os.WriteFile(keyPath, keyPEM, 0o600); err != nil {
+		return nil, nil, err
+	}
+	return certPEM, keyPEM, os.WriteFile(certPath, certPEM, 0o644)
+}
