@@ -39,21 +39,24 @@ type Config struct {
 
 // Result is what a run measured.
 type Result struct {
-	Clients         int     `json:"clients"`
-	Characters      int     `json:"characters"`
-	Items           int     `json:"items"`
-	Seconds         float64 `json:"seconds"`
-	Transfers       int64   `json:"transfers"`
-	TransfersPerS   float64 `json:"transfers_per_s"`
-	TransferP50Ms   float64 `json:"transfer_p50_ms"`
-	TransferP99Ms   float64 `json:"transfer_p99_ms"`
-	Errors          int64   `json:"errors"`
-	BackupBytes     int64   `json:"backup_bytes"`
-	BackupMBPerS    float64 `json:"backup_mb_per_s"`
-	RestoreMBPerS   float64 `json:"restore_mb_per_s"`
-	RestoreVerified bool    `json:"restore_verified"`
-	GoVersion       string  `json:"go"`
-	CPUs            int     `json:"cpus"`
+	Clients         int        `json:"clients"`
+	Characters      int        `json:"characters"`
+	Items           int        `json:"items"`
+	Seconds         float64    `json:"seconds"`
+	Transfers       int64      `json:"transfers"`
+	TransfersPerS   float64    `json:"transfers_per_s"`
+	TransferP50Ms   float64    `json:"transfer_p50_ms"`
+	TransferP99Ms   float64    `json:"transfer_p99_ms"`
+	Errors          int64      `json:"errors"`
+	BackupBytes     int64      `json:"backup_bytes"`
+	BackupMBPerS    float64    `json:"backup_mb_per_s"` // median of the runs
+	BackupMinMax    [2]float64 `json:"backup_mb_per_s_min_max"`
+	RestoreMBPerS   float64    `json:"restore_mb_per_s"` // median of the runs
+	RestoreMinMax   [2]float64 `json:"restore_mb_per_s_min_max"`
+	RestoreVerified bool       `json:"restore_verified"` // every restore had the backup's digest
+	Runs            int        `json:"backup_restore_runs"`
+	GoVersion       string     `json:"go"`
+	CPUs            int        `json:"cpus"`
 }
 
 var secret = []byte("gridrealm-db-bench-secret-0123")
@@ -215,47 +218,74 @@ func transfers(c *dbclient.Client, chars, itemsAndOwners []uint64, cfg Config, r
 	}
 }
 
-// backupRestore times a full backup to a file and its restore into a new
-// on-disk Badger, and checks the restore's digest.
-func backupRestore(s *store.Store, dir string, res *Result) error {
-	path := filepath.Join(dir, "full.bak")
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	t0 := time.Now()
-	info, err := s.WriteBackup(f, 0)
-	if err == nil {
-		err = f.Sync()
-	}
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("bench db: backup: %w", err)
-	}
-	res.BackupBytes = info.Bytes
-	res.BackupMBPerS = float64(info.Bytes) / 1e6 / time.Since(t0).Seconds()
+// backupRuns is how many times backup and restore are timed: one run of a
+// few megabytes is at the mercy of one fsync or one compaction.
+const backupRuns = 5
 
-	target, err := badger.Open(badger.DefaultOptions(filepath.Join(dir, "restored")).WithLogger(nil))
-	if err != nil {
-		return err
+// backupRestore times full backups to a file and their restores into new
+// on-disk Badgers, each restore checked against the backup's digest, and
+// reports the medians.
+func backupRestore(s *store.Store, dir string, res *Result) error {
+	var backups, restores []float64
+	res.RestoreVerified, res.Runs = true, backupRuns
+	for run := 0; run < backupRuns; run++ {
+		path := filepath.Join(dir, fmt.Sprintf("full-%d.bak", run))
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		info, err := s.WriteBackup(f, 0)
+		if err == nil {
+			err = f.Sync()
+		}
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("bench db: backup: %w", err)
+		}
+		res.BackupBytes = info.Bytes
+		backups = append(backups, float64(info.Bytes)/1e6/time.Since(t0).Seconds())
+
+		mbps, ok, err := restore(path, filepath.Join(dir, fmt.Sprintf("restored-%d", run)), info)
+		if err != nil {
+			return err
+		}
+		restores = append(restores, mbps)
+		res.RestoreVerified = res.RestoreVerified && ok
+		os.Remove(path)
 	}
-	defer target.Close()
+	res.BackupMBPerS, res.BackupMinMax = median(backups)
+	res.RestoreMBPerS, res.RestoreMinMax = median(restores)
+	return nil
+}
+
+func restore(path, into string, info store.BackupInfo) (float64, bool, error) {
+	target, err := badger.Open(badger.DefaultOptions(into).WithLogger(nil))
+	if err != nil {
+		return 0, false, err
+	}
+	defer func() { target.Close(); os.RemoveAll(into) }()
 	in, err := os.Open(path)
 	if err != nil {
-		return err
+		return 0, false, err
 	}
 	defer in.Close()
-	t0 = time.Now()
+	t0 := time.Now()
 	if err := store.Load(target, in); err != nil {
-		return fmt.Errorf("bench db: restore: %w", err)
+		return 0, false, fmt.Errorf("bench db: restore: %w", err)
 	}
 	if err := target.Sync(); err != nil {
-		return err
+		return 0, false, err
 	}
-	res.RestoreMBPerS = float64(info.Bytes) / 1e6 / time.Since(t0).Seconds()
+	mbps := float64(info.Bytes) / 1e6 / time.Since(t0).Seconds()
 	d, err := store.Digest(target)
-	res.RestoreVerified = err == nil && d == info.Digest
-	return nil
+	return mbps, err == nil && d == info.Digest, nil
+}
+
+func median(v []float64) (float64, [2]float64) {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2], [2]float64{s[0], s[len(s)-1]}
 }
 
 // idle is the client node's handler: answers go to their Ask callbacks, and
