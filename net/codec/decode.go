@@ -28,6 +28,7 @@ const (
 	identNodeFrame     = "GRNF"
 	identDbMessage     = "GRDB"
 	identRealmMessage  = "GRRM"
+	identZoneMessage   = "GRZN"
 )
 
 // verify is the one guarded path every decoder takes: size cap, structural

@@ -23,3 +23,4 @@ func FuzzClientMessage(f *testing.F) { fuzzEnvelope(f, "ClientMessage") }
 func FuzzServerMessage(f *testing.F) { fuzzEnvelope(f, "ServerMessage") }
 func FuzzDbMessage(f *testing.F)     { fuzzEnvelope(f, "DbMessage") }
 func FuzzRealmMessage(f *testing.F)  { fuzzEnvelope(f, "RealmMessage") }
+func FuzzZoneMessage(f *testing.F)   { fuzzEnvelope(f, "ZoneMessage") }

@@ -90,6 +90,16 @@ func samples() map[string][][]byte {
 		Character: &DbCharacter{ID: 1, Account: "a", Name: "n", Zone: "z", X: 1, Y: 2, Level: 3, Health: 4, Epoch: 5},
 		Items:     []DbItem{{ID: 1, Owner: 2, Template: 3, Count: 4}}}))
 	add("DbMessage", d.BackupChunk([]byte("chunk")))
+	z := NewZoneEncoder()
+	add("ZoneMessage", z.Subscribe([]uint32{1, 2 << 16}))
+	add("ZoneMessage", z.Unsubscribe([]uint32{3}))
+	add("ZoneMessage", z.EnterPlayer(42))
+	add("ZoneMessage", z.LeavePlayer(42))
+	add("ZoneMessage", z.PlayerEntered(&PlayerEntered{Character: 42, NetID: 7, X: 1, Y: 2, Epoch: 3, MapSeed: 4, MapWidth: 5,
+		MapHeight: 6, CellSize: 32, PlayerSpeed: 6, TickHz: 20}))
+	add("ZoneMessage", z.Inputs([]ZoneInput{{Character: 42, X: -5, Y: 6, Seq: 7, Actions: 1, MoveX: -127, MoveY: 127, Heading: 9}}))
+	cdCopy := append([]byte(nil), NewCellDeltaEncoder().Encode(&cd)...)
+	add("ZoneMessage", z.Tick(99, 12345, [][]byte{cdCopy, cdCopy}))
 	add("RealmMessage", NewRealmEncoder().SessionCreated(&SessionCreated{Handle: make([]byte, SessionHandleSize), Account: "alice",
 		ExpiresUnixMs: 99, Address: "127.0.0.1:5000"}))
 	add("DbMessage", d.BackupDone(&DbBackupDone{Version: 9, Since: 3, SHA256: make([]byte, 32), Digest: make([]byte, 32), Bytes: 99}))
@@ -112,6 +122,10 @@ var decoders = map[string]func([]byte) (any, error){
 	},
 	"NodeFrame": func(b []byte) (any, error) { var m wire.NodeFrame; return &m, DecodeNodeFrame(b, 1<<20, &m) },
 	"DbMessage": func(b []byte) (any, error) { var m wire.DbMessage; return &m, DecodeDbMessage(b, 1<<20, &m) },
+	"ZoneMessage": func(b []byte) (any, error) {
+		var m wire.ZoneMessage
+		return &m, DecodeZoneMessage(b, 1<<20, &m)
+	},
 	"RealmMessage": func(b []byte) (any, error) {
 		var m wire.RealmMessage
 		return &m, DecodeRealmMessage(b, 1<<20, &m)

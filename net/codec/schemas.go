@@ -38,6 +38,8 @@ const (
 	sizeCellEnter = 20
 
 	sizeDbItem = 24
+
+	sizeZoneInput = 32
 )
 
 func scalar(name string, slot uint16, size int) fbcheck.Field {
@@ -68,8 +70,8 @@ func entityFields(first uint16) []fbcheck.Field {
 // schemas holds the description of every table, built once per process by
 // newSchemas; the tables are immutable after that.
 type schemas struct {
-	cellDelta, snapshot, input, clientMessage, serverMessage, nodeFrame, dbMessage, realmMessage *fbcheck.Schema
-	all                                                                                          []*fbcheck.Schema
+	cellDelta, snapshot, input, clientMessage, serverMessage, nodeFrame, dbMessage, realmMessage, zoneMessage *fbcheck.Schema
+	all                                                                                                       []*fbcheck.Schema
 }
 
 var schema = newSchemas()
@@ -130,6 +132,19 @@ func newSchemas() *schemas {
 	))
 	s.realmMessage = table("RealmMessage", union("Body", 4,
 		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName)),
+	))
+	cell := table("ZoneCell", vec("Delta", 4, 1, MaxPayload))
+	s.zoneMessage = table("ZoneMessage", union("Body", 4,
+		table("ZoneSubscribe", vec("Cells", 4, 4, MaxEntities)),
+		table("ZoneUnsubscribe", vec("Cells", 4, 4, MaxEntities)),
+		table("ZoneEnterPlayer", scalar("Character", 4, 8)),
+		table("ZonePlayerEntered", scalar("Character", 4, 8), scalar("NetId", 6, 4), scalar("X", 8, 4), scalar("Y", 10, 4),
+			scalar("Epoch", 12, 8), scalar("MapSeed", 14, 8), scalar("MapWidth", 16, 4), scalar("MapHeight", 18, 4),
+			scalar("CellSize", 20, 2), scalar("PlayerSpeed", 22, 4), scalar("TickHz", 24, 1)),
+		table("ZoneLeavePlayer", scalar("Character", 4, 8)),
+		table("ZoneInputs", vec("Inputs", 4, sizeZoneInput, MaxEntities)),
+		table("ZoneTick", scalar("Tick", 4, 4), scalar("TickUnixMs", 6, 8),
+			fbcheck.Field{Name: "Cells", Slot: 8, Kind: fbcheck.TableVector, Max: MaxEntities, Table: cell}),
 	))
 	character := table("DbCharacter", scalar("Id", 4, 8), str("Account", 6, MaxName), str("Name", 8, MaxName), str("Zone", 10, MaxName),
 		scalar("X", 12, 4), scalar("Y", 14, 4), scalar("Level", 16, 2), scalar("Health", 18, 4), scalar("Epoch", 20, 8))

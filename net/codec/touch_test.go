@@ -30,6 +30,10 @@ var unionMembers = map[string]func() any{
 	"DbDestroyItem": func() any { return new(wire.DbDestroyItem) }, "DbGetItem": func() any { return new(wire.DbGetItem) },
 	"DbListItems": func() any { return new(wire.DbListItems) }, "DbBackup": func() any { return new(wire.DbBackup) },
 	"SessionCreated": func() any { return new(wire.SessionCreated) },
+	"ZoneSubscribe":  func() any { return new(wire.ZoneSubscribe) }, "ZoneUnsubscribe": func() any { return new(wire.ZoneUnsubscribe) },
+	"ZoneEnterPlayer": func() any { return new(wire.ZoneEnterPlayer) }, "ZonePlayerEntered": func() any { return new(wire.ZonePlayerEntered) },
+	"ZoneLeavePlayer": func() any { return new(wire.ZoneLeavePlayer) }, "ZoneInputs": func() any { return new(wire.ZoneInputs) },
+	"ZoneTick": func() any { return new(wire.ZoneTick) },
 }
 
 var (

@@ -20,6 +20,8 @@ const (
 	// Union is a union whose type byte is at Slot and whose value is at
 	// Slot+2; Members[type] describes each member table (index 0 is NONE).
 	Union
+	// TableVector is a vector of at most Max tables described by Table.
+	TableVector
 )
 
 // Field describes one field of a table.
@@ -86,6 +88,8 @@ func (v *Verifier) checkField(t Table, f *Field) error {
 			return err
 		}
 		return v.nested(sub, f.Table)
+	case TableVector:
+		return v.tableVector(t, f)
 	case Union:
 		typ, value, err := v.Union(t, f.Slot, f.Slot+2)
 		if err != nil || typ == 0 {
@@ -104,4 +108,30 @@ func (v *Verifier) nested(t Table, s *Schema) error {
 	v.Enter()
 	defer v.Leave()
 	return v.Check(t, s)
+}
+
+// tableVector checks a vector of tables, each described by f.Table.
+func (v *Verifier) tableVector(t Table, f *Field) error {
+	pos, ok, err := v.ref(t, f.Slot)
+	if err != nil || !ok {
+		return err
+	}
+	start, n, err := v.vectorAt(pos, 4, f.Max)
+	if err != nil {
+		return err
+	}
+	if v.depth >= v.limits.MaxDepth {
+		return v.fail("tables nested too deep", pos)
+	}
+	for i := 0; i < n; i++ {
+		at := start + uint64(i)*4
+		sub, err := v.table(at + uint64(v.u32(at)))
+		if err != nil {
+			return err
+		}
+		if err := v.nested(sub, f.Table); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -10,8 +10,9 @@ const (
 	// Db carries a wire.DbMessage (db.fbs): requests to the db node, its
 	// replies, and backup streams.
 	Db
-	// CellDelta carries one wire.CellDelta from a zone to a gateway.
-	CellDelta
 	// Realm carries a wire.RealmMessage (realm.fbs) to or from a realm node.
 	Realm
+	// Zone carries a wire.ZoneMessage (zone.fbs) to or from a zone node:
+	// subscriptions, players entering, inputs, and each tick's cells.
+	Zone
 )

@@ -1,0 +1,187 @@
+package codec
+
+import (
+	"fmt"
+
+	flatbuffers "github.com/google/flatbuffers/go"
+
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// ZoneInput is one player's input forwarded by a gateway (wire.ZoneInput).
+type ZoneInput struct {
+	Character    uint64
+	X, Y         int32 // 1/256 m
+	Seq          uint32
+	Actions      uint16
+	MoveX, MoveY int8
+	Heading      uint8
+}
+
+// PlayerEntered is the zone's answer to ZoneEnterPlayer.
+type PlayerEntered struct {
+	Character   uint64
+	NetID       uint32
+	X, Y        int32 // 1/256 m
+	Epoch       uint64
+	MapSeed     uint64
+	MapWidth    float32
+	MapHeight   float32
+	CellSize    uint16
+	PlayerSpeed float32
+	TickHz      uint8
+}
+
+// ZoneEncoder encodes zone messages with a reused builder; one per
+// goroutine.
+type ZoneEncoder struct {
+	b     *flatbuffers.Builder
+	ident [4]byte
+	offs  []flatbuffers.UOffsetT
+}
+
+// NewZoneEncoder returns a zone message encoder.
+func NewZoneEncoder() *ZoneEncoder {
+	return &ZoneEncoder{b: flatbuffers.NewBuilder(1 << 10), ident: ident(identZoneMessage)}
+}
+
+func (e *ZoneEncoder) finish(typ wire.ZoneBody, body flatbuffers.UOffsetT) []byte {
+	b := e.b
+	wire.ZoneMessageStart(b)
+	wire.ZoneMessageAddBodyType(b, typ)
+	wire.ZoneMessageAddBody(b, body)
+	b.FinishWithFileIdentifier(wire.ZoneMessageEnd(b), e.ident[:])
+	return b.FinishedBytes()
+}
+
+func (e *ZoneEncoder) uint32s(v []uint32) flatbuffers.UOffsetT {
+	b := e.b
+	b.StartVector(4, len(v), 4)
+	for i := len(v) - 1; i >= 0; i-- {
+		b.PrependUint32(v[i])
+	}
+	return b.EndVector(len(v))
+}
+
+// Subscribe returns a subscription to cells (index cy<<16 | cx).
+func (e *ZoneEncoder) Subscribe(cells []uint32) []byte {
+	e.b.Reset()
+	v := e.uint32s(cells)
+	wire.ZoneSubscribeStart(e.b)
+	wire.ZoneSubscribeAddCells(e.b, v)
+	return e.finish(wire.ZoneBodyZoneSubscribe, wire.ZoneSubscribeEnd(e.b))
+}
+
+// Unsubscribe returns the end of a subscription to cells.
+func (e *ZoneEncoder) Unsubscribe(cells []uint32) []byte {
+	e.b.Reset()
+	v := e.uint32s(cells)
+	wire.ZoneUnsubscribeStart(e.b)
+	wire.ZoneUnsubscribeAddCells(e.b, v)
+	return e.finish(wire.ZoneBodyZoneUnsubscribe, wire.ZoneUnsubscribeEnd(e.b))
+}
+
+// EnterPlayer asks the zone to bring a character in.
+func (e *ZoneEncoder) EnterPlayer(character uint64) []byte {
+	e.b.Reset()
+	wire.ZoneEnterPlayerStart(e.b)
+	wire.ZoneEnterPlayerAddCharacter(e.b, character)
+	return e.finish(wire.ZoneBodyZoneEnterPlayer, wire.ZoneEnterPlayerEnd(e.b))
+}
+
+// LeavePlayer takes a character out of the zone.
+func (e *ZoneEncoder) LeavePlayer(character uint64) []byte {
+	e.b.Reset()
+	wire.ZoneLeavePlayerStart(e.b)
+	wire.ZoneLeavePlayerAddCharacter(e.b, character)
+	return e.finish(wire.ZoneBodyZoneLeavePlayer, wire.ZoneLeavePlayerEnd(e.b))
+}
+
+// PlayerEntered answers EnterPlayer.
+func (e *ZoneEncoder) PlayerEntered(p *PlayerEntered) []byte {
+	b := e.b
+	b.Reset()
+	wire.ZonePlayerEnteredStart(b)
+	wire.ZonePlayerEnteredAddCharacter(b, p.Character)
+	wire.ZonePlayerEnteredAddEpoch(b, p.Epoch)
+	wire.ZonePlayerEnteredAddMapSeed(b, p.MapSeed)
+	wire.ZonePlayerEnteredAddNetId(b, p.NetID)
+	wire.ZonePlayerEnteredAddX(b, p.X)
+	wire.ZonePlayerEnteredAddY(b, p.Y)
+	wire.ZonePlayerEnteredAddMapWidth(b, p.MapWidth)
+	wire.ZonePlayerEnteredAddMapHeight(b, p.MapHeight)
+	wire.ZonePlayerEnteredAddPlayerSpeed(b, p.PlayerSpeed)
+	wire.ZonePlayerEnteredAddCellSize(b, p.CellSize)
+	wire.ZonePlayerEnteredAddTickHz(b, p.TickHz)
+	return e.finish(wire.ZoneBodyZonePlayerEntered, wire.ZonePlayerEnteredEnd(b))
+}
+
+// ReadPlayerEntered copies a checked ZonePlayerEntered.
+func ReadPlayerEntered(w *wire.ZonePlayerEntered) PlayerEntered {
+	return PlayerEntered{Character: w.Character(), NetID: w.NetId(), X: w.X(), Y: w.Y(), Epoch: w.Epoch(),
+		MapSeed: w.MapSeed(), MapWidth: w.MapWidth(), MapHeight: w.MapHeight(), CellSize: w.CellSize(),
+		PlayerSpeed: w.PlayerSpeed(), TickHz: w.TickHz()}
+}
+
+// Inputs returns a batch of forwarded inputs.
+func (e *ZoneEncoder) Inputs(in []ZoneInput) []byte {
+	b := e.b
+	b.Reset()
+	b.StartVector(sizeZoneInput, len(in), 8)
+	for i := len(in) - 1; i >= 0; i-- {
+		p := &in[i]
+		wire.CreateZoneInput(b, p.Character, p.X, p.Y, p.Seq, p.Actions, p.MoveX, p.MoveY, p.Heading)
+	}
+	v := b.EndVector(len(in))
+	wire.ZoneInputsStart(b)
+	wire.ZoneInputsAddInputs(b, v)
+	return e.finish(wire.ZoneBodyZoneInputs, wire.ZoneInputsEnd(b))
+}
+
+// ReadInputs appends a checked batch's inputs to dst.
+func ReadInputs(w *wire.ZoneInputs, dst []ZoneInput) []ZoneInput {
+	var in wire.ZoneInput
+	for i := 0; i < w.InputsLength(); i++ {
+		w.Inputs(&in, i)
+		dst = append(dst, ZoneInput{Character: in.Character(), X: in.X(), Y: in.Y(), Seq: in.Seq(), Actions: in.Actions(),
+			MoveX: in.MoveX(), MoveY: in.MoveY(), Heading: in.Heading()})
+	}
+	return dst
+}
+
+// Tick returns one tick's cells for one gateway: each an encoded
+// CellDelta, copied as is.
+func (e *ZoneEncoder) Tick(tick uint32, tickUnixMs int64, cells [][]byte) []byte {
+	b := e.b
+	b.Reset()
+	e.offs = e.offs[:0]
+	for _, c := range cells {
+		d := b.CreateByteVector(c)
+		wire.ZoneCellStart(b)
+		wire.ZoneCellAddDelta(b, d)
+		e.offs = append(e.offs, wire.ZoneCellEnd(b))
+	}
+	b.StartVector(4, len(e.offs), 4)
+	for i := len(e.offs) - 1; i >= 0; i-- {
+		b.PrependUOffsetT(e.offs[i])
+	}
+	v := b.EndVector(len(e.offs))
+	wire.ZoneTickStart(b)
+	wire.ZoneTickAddTickUnixMs(b, tickUnixMs)
+	wire.ZoneTickAddTick(b, tick)
+	wire.ZoneTickAddCells(b, v)
+	return e.finish(wire.ZoneBodyZoneTick, wire.ZoneTickEnd(b))
+}
+
+// DecodeZoneMessage checks buf and points m at it.
+func DecodeZoneMessage(buf []byte, max int, m *wire.ZoneMessage) error {
+	pos, err := verify(buf, max, identZoneMessage, schema.zoneMessage)
+	if err != nil {
+		return err
+	}
+	m.Init(buf, pos)
+	if m.BodyType() == wire.ZoneBodyNONE {
+		return fmt.Errorf("decode ZoneMessage: %w: empty body", ErrMalformed)
+	}
+	return nil
+}
