@@ -102,6 +102,20 @@ func (p *Publisher) Unsubscribe(g GatewayID, cell int32) {
 	}
 }
 
+// DropGateway forgets every subscription of a gateway (it restarted and
+// will subscribe again).
+func (p *Publisher) DropGateway(g GatewayID) {
+	if g >= MaxGateways {
+		return
+	}
+	for cell := range p.subs {
+		i := cell*MaxGateways + int(g)
+		p.watchers[cell] -= int32(p.refs[i])
+		p.refs[i] = 0
+		p.subs[cell] &^= 1 << g
+	}
+}
+
 // Watchers returns how many references all gateways hold on a cell: the
 // number of players watching it.
 func (p *Publisher) Watchers(cell int32) int { return int(p.watchers[cell]) }

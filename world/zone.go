@@ -59,9 +59,10 @@ type Zone struct {
 	Publisher *Publisher
 	players   int
 
-	bots   generic.Map1[systems.Bot]
-	hashQ  generic.Filter4[systems.Replica, systems.Position, systems.Health, systems.Motion]
-	brains generic.Map[systems.Brain]
+	bots    generic.Map1[systems.Bot]
+	replica generic.Map[systems.Replica]
+	hashQ   generic.Filter4[systems.Replica, systems.Position, systems.Health, systems.Motion]
+	brains  generic.Map[systems.Brain]
 }
 
 // NewZone builds a zone. clock times the ticks (the real clock when nil).
@@ -104,7 +105,8 @@ func NewZone(cfg ZoneConfig, clock ecs.Clock) (*Zone, error) {
 
 	z := &Zone{cfg: cfg, World: world, Terrain: t, Cells: cells,
 		Spawner: systems.NewSpawner(world), Publisher: NewPublisher(world, cells),
-		bots: generic.NewMap1[systems.Bot](&world.ECS), brains: generic.NewMap[systems.Brain](&world.ECS)}
+		bots: generic.NewMap1[systems.Bot](&world.ECS), brains: generic.NewMap[systems.Brain](&world.ECS),
+		replica: generic.NewMap[systems.Replica](&world.ECS)}
 	z.hashQ = *generic.NewFilter4[systems.Replica, systems.Position, systems.Health, systems.Motion]()
 	z.hashQ.Register(&world.ECS)
 
@@ -150,6 +152,22 @@ func (z *Zone) SpawnPlayer(x, y float32, template uint16) (arche.Entity, error) 
 	}
 	z.players++
 	return z.Spawner.Player(z.World, x, y, template), nil
+}
+
+// RemovePlayer takes a player character out of the zone: its cell gets a
+// leave record and the entity is gone. Call it between systems (no query
+// open), e.g. from the input phase.
+func (z *Zone) RemovePlayer(e arche.Entity) {
+	if !z.World.ECS.Alive(e) {
+		return
+	}
+	if r := z.replica.Get(e); r != nil && r.Cell != spatial.NoCell {
+		ch := z.Cells.Changes(r.Cell, uint32(z.World.Time.Tick))
+		ch.Leaves = append(ch.Leaves, r.Slot)
+		z.Cells.Remove(r.Cell, r.Slot)
+	}
+	z.World.ECS.RemoveEntity(e)
+	z.players--
 }
 
 // MakeBot makes a player character a simulated player roaming the circle
