@@ -19,6 +19,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"up", "start a whole realm on this machine (up --data ./data); Ctrl-C stops it", runUp},
+		{"zone", "run a zone node (zone --registry R --id ID [--npcs N --seed S --size M | --map FILE])", runZone},
 		{"login", "run a login node (login --registry R --id ID)", runLogin},
 		{"account", "create an account in a stopped login node's store (account create --data DIR --name NAME)", runAccount},
 		{"db", "run the db node (db --data DIR), or dump a stopped one (db dump --data DIR --json)", runDB},

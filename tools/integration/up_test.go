@@ -53,10 +53,10 @@ func TestRealmUpStartsAndStopsEverything(t *testing.T) {
 				t.Fatalf("realm up did not come up:\n%s", log.String())
 			}
 		}
-		if len(pids) < 2 {
-			t.Fatalf("expected a db and a backup process:\n%s", log.String())
+		if len(pids) < 3 {
+			t.Fatalf("expected db, backup and zone processes:\n%s", log.String())
 		}
-		for _, port := range []int{base + 2001, base + 2002} {
+		for _, port := range []int{base + 2001, base + 2002, base + 2003} {
 			waitHealthy(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
 		}
 		cmd.Process.Signal(syscall.SIGINT)

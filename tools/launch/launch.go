@@ -53,6 +53,7 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 	r := &registry.Registry{Nodes: []registry.Entry{
 		node("DEV-DB-1", registry.RoleDB, 1, "db"),
 		node("DEV-BACKUP-1", registry.RoleBackup, 2, "backup"),
+		node("DEV-ZONE-1", registry.RoleZone, 3, "zone"),
 	}}
 	r.SetSecret(secret)
 	return r, nil
