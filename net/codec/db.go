@@ -142,6 +142,11 @@ func (e *DbEncoder) Request(r *DbRequest) []byte {
 		wire.DbBackupStart(b)
 		wire.DbBackupAddSince(b, r.Since)
 		op = wire.DbBackupEnd(b)
+	case wire.DbOpDbFindCharacter:
+		n := b.CreateString(r.Name)
+		wire.DbFindCharacterStart(b)
+		wire.DbFindCharacterAddName(b, n)
+		op = wire.DbFindCharacterEnd(b)
 	default:
 		panic("codec: DbRequest with unknown op " + r.Op.String()) // programmer misuse
 	}
@@ -196,6 +201,10 @@ func ReadDbRequest(w *wire.DbRequest, r *DbRequest) {
 		var t wire.DbBackup
 		Member(w.Op, &t)
 		r.Since = t.Since()
+	case wire.DbOpDbFindCharacter:
+		var t wire.DbFindCharacter
+		Member(w.Op, &t)
+		r.Name = string(t.Name())
 	}
 }
 

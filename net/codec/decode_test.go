@@ -221,3 +221,17 @@ func TestDbRoundTrip(t *testing.T) {
 		t.Fatalf("reply round trip:\n in %+v\nout %+v", in, out)
 	}
 }
+
+func TestRealmConnectedRoundTrip(t *testing.T) {
+	in := RealmConnected{Status: wire.RealmStatusOk, Message: "welcome", Account: "bob", Zone: "Z1", ZoneAddr: "127.0.0.1:7103",
+		Entered: PlayerEntered{Character: 7, NetID: 9, X: -256, Y: 512, Epoch: 3, MapSeed: 11, MapWidth: 1024, MapHeight: 512, CellSize: 32, PlayerSpeed: 6, TickHz: 20}}
+	var m wire.RealmMessage
+	if err := DecodeRealmMessage(NewRealmEncoder().Connected(&in), 1<<20, &m); err != nil {
+		t.Fatal(err)
+	}
+	var w wire.RealmConnected
+	Member(m.Body, &w)
+	if out := ReadRealmConnected(&w); out != in {
+		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
+	}
+}

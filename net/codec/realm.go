@@ -38,9 +38,69 @@ func (e *RealmEncoder) SessionCreated(s *SessionCreated) []byte {
 	wire.SessionCreatedAddHandle(b, h)
 	wire.SessionCreatedAddAccount(b, a)
 	wire.SessionCreatedAddAddress(b, addr)
-	body := wire.SessionCreatedEnd(b)
+	return e.finish(wire.RealmBodySessionCreated, wire.SessionCreatedEnd(b))
+}
+
+// Connect returns a gateway's RealmConnect for a session handle.
+func (e *RealmEncoder) Connect(handle []byte) []byte {
+	b := e.b
+	b.Reset()
+	h := b.CreateByteVector(handle)
+	wire.RealmConnectStart(b)
+	wire.RealmConnectAddHandle(b, h)
+	return e.finish(wire.RealmBodyRealmConnect, wire.RealmConnectEnd(b))
+}
+
+// RealmConnected is the realm's answer to a gateway's RealmConnect.
+type RealmConnected struct {
+	Status   wire.RealmStatus
+	Message  string
+	Account  string
+	Zone     string
+	ZoneAddr string
+	Entered  PlayerEntered
+}
+
+// Connected returns the answer to a RealmConnect.
+func (e *RealmEncoder) Connected(c *RealmConnected) []byte {
+	b := e.b
+	b.Reset()
+	m, a, z, za := b.CreateString(c.Message), b.CreateString(c.Account), b.CreateString(c.Zone), b.CreateString(c.ZoneAddr)
+	entered := packPlayerEntered(b, &c.Entered)
+	wire.RealmConnectedStart(b)
+	wire.RealmConnectedAddMessage(b, m)
+	wire.RealmConnectedAddAccount(b, a)
+	wire.RealmConnectedAddZone(b, z)
+	wire.RealmConnectedAddZoneAddr(b, za)
+	wire.RealmConnectedAddEntered(b, entered)
+	wire.RealmConnectedAddStatus(b, c.Status)
+	return e.finish(wire.RealmBodyRealmConnected, wire.RealmConnectedEnd(b))
+}
+
+// ReadRealmConnected copies a checked RealmConnected.
+func ReadRealmConnected(w *wire.RealmConnected) RealmConnected {
+	c := RealmConnected{Status: w.Status(), Message: string(w.Message()), Account: string(w.Account()),
+		Zone: string(w.Zone()), ZoneAddr: string(w.ZoneAddr())}
+	var pe wire.ZonePlayerEntered
+	if w.Entered(&pe) != nil {
+		c.Entered = ReadPlayerEntered(&pe)
+	}
+	return c
+}
+
+// PlayerLeft returns a gateway's notice that a player left.
+func (e *RealmEncoder) PlayerLeft(character uint64) []byte {
+	b := e.b
+	b.Reset()
+	wire.RealmPlayerLeftStart(b)
+	wire.RealmPlayerLeftAddCharacter(b, character)
+	return e.finish(wire.RealmBodyRealmPlayerLeft, wire.RealmPlayerLeftEnd(b))
+}
+
+func (e *RealmEncoder) finish(typ wire.RealmBody, body flatbuffers.UOffsetT) []byte {
+	b := e.b
 	wire.RealmMessageStart(b)
-	wire.RealmMessageAddBodyType(b, wire.RealmBodySessionCreated)
+	wire.RealmMessageAddBodyType(b, typ)
 	wire.RealmMessageAddBody(b, body)
 	b.FinishWithFileIdentifier(wire.RealmMessageEnd(b), e.ident[:])
 	return b.FinishedBytes()

@@ -100,6 +100,12 @@ func samples() map[string][][]byte {
 	add("ZoneMessage", z.Inputs([]ZoneInput{{Character: 42, X: -5, Y: 6, Seq: 7, Actions: 1, MoveX: -127, MoveY: 127, Heading: 9}}))
 	cdCopy := append([]byte(nil), NewCellDeltaEncoder().Encode(&cd)...)
 	add("ZoneMessage", z.Tick(99, 12345, [][]byte{cdCopy, cdCopy}))
+	re := NewRealmEncoder()
+	add("RealmMessage", re.Connect(make([]byte, SessionHandleSize)))
+	add("RealmMessage", re.Connected(&RealmConnected{Status: wire.RealmStatusOk, Message: "m", Account: "a", Zone: "Z", ZoneAddr: "127.0.0.1:1",
+		Entered: PlayerEntered{Character: 1, NetID: 2, X: 3, Y: 4, Epoch: 5, MapSeed: 6, MapWidth: 7, MapHeight: 8, CellSize: 32, PlayerSpeed: 6, TickHz: 20}}))
+	add("RealmMessage", re.PlayerLeft(9))
+	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbFindCharacter, Name: "Alia"}))
 	add("RealmMessage", NewRealmEncoder().SessionCreated(&SessionCreated{Handle: make([]byte, SessionHandleSize), Account: "alice",
 		ExpiresUnixMs: 99, Address: "127.0.0.1:5000"}))
 	add("DbMessage", d.BackupDone(&DbBackupDone{Version: 9, Since: 3, SHA256: make([]byte, 32), Digest: make([]byte, 32), Bytes: 99}))

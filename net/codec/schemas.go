@@ -1,6 +1,9 @@
 package codec
 
-import "github.com/gridrealm/gridrealm/net/fbcheck"
+import (
+	"github.com/gridrealm/gridrealm/net/fbcheck"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
 
 // Size limits of the envelopes, checked before anything else is read.
 const (
@@ -130,9 +133,6 @@ func newSchemas() *schemas {
 		table("HistoryRequest", scalar("WindowMs", 4, 4)),
 		table("Bye", str("Reason", 4, MaxText)),
 	))
-	s.realmMessage = table("RealmMessage", union("Body", 4,
-		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName)),
-	))
 	cell := table("ZoneCell", vec("Delta", 4, 1, MaxPayload))
 	s.zoneMessage = table("ZoneMessage", union("Body", 4,
 		table("ZoneSubscribe", vec("Cells", 4, 4, MaxEntities)),
@@ -145,6 +145,14 @@ func newSchemas() *schemas {
 		table("ZoneInputs", vec("Inputs", 4, sizeZoneInput, MaxEntities)),
 		table("ZoneTick", scalar("Tick", 4, 4), scalar("TickUnixMs", 6, 8),
 			fbcheck.Field{Name: "Cells", Slot: 8, Kind: fbcheck.TableVector, Max: MaxEntities, Table: cell}),
+	))
+	entered := s.zoneMessage.Fields[0].Members[wire.ZoneBodyZonePlayerEntered]
+	s.realmMessage = table("RealmMessage", union("Body", 4,
+		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName)),
+		table("RealmConnect", vec("Handle", 4, 1, SessionHandleSize)),
+		table("RealmConnected", scalar("Status", 4, 1), str("Message", 6, MaxText), str("Account", 8, MaxName), str("Zone", 10, MaxName),
+			str("ZoneAddr", 12, MaxName), fbcheck.Field{Name: "Entered", Slot: 14, Kind: fbcheck.SubTable, Table: entered}),
+		table("RealmPlayerLeft", scalar("Character", 4, 8)),
 	))
 	character := table("DbCharacter", scalar("Id", 4, 8), str("Account", 6, MaxName), str("Name", 8, MaxName), str("Zone", 10, MaxName),
 		scalar("X", 12, 4), scalar("Y", 14, 4), scalar("Level", 16, 2), scalar("Health", 18, 4), scalar("Epoch", 20, 8))
@@ -161,6 +169,7 @@ func newSchemas() *schemas {
 			table("DbGetItem", scalar("Id", 4, 8)),
 			table("DbListItems", scalar("Owner", 4, 8)),
 			table("DbBackup", scalar("Since", 4, 8)),
+			table("DbFindCharacter", str("Name", 4, MaxName)),
 		), scalar("ExpiresUnixMs", 8, 8)),
 		table("DbReply", scalar("Status", 4, 1), str("Message", 6, MaxText),
 			fbcheck.Field{Name: "Character", Slot: 8, Kind: fbcheck.SubTable, Table: character},

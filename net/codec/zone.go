@@ -99,8 +99,13 @@ func (e *ZoneEncoder) LeavePlayer(character uint64) []byte {
 
 // PlayerEntered answers EnterPlayer.
 func (e *ZoneEncoder) PlayerEntered(p *PlayerEntered) []byte {
-	b := e.b
-	b.Reset()
+	e.b.Reset()
+	return e.finish(wire.ZoneBodyZonePlayerEntered, packPlayerEntered(e.b, p))
+}
+
+// packPlayerEntered writes a ZonePlayerEntered table (also nested in a
+// RealmConnected).
+func packPlayerEntered(b *flatbuffers.Builder, p *PlayerEntered) flatbuffers.UOffsetT {
 	wire.ZonePlayerEnteredStart(b)
 	wire.ZonePlayerEnteredAddCharacter(b, p.Character)
 	wire.ZonePlayerEnteredAddEpoch(b, p.Epoch)
@@ -113,7 +118,7 @@ func (e *ZoneEncoder) PlayerEntered(p *PlayerEntered) []byte {
 	wire.ZonePlayerEnteredAddPlayerSpeed(b, p.PlayerSpeed)
 	wire.ZonePlayerEnteredAddCellSize(b, p.CellSize)
 	wire.ZonePlayerEnteredAddTickHz(b, p.TickHz)
-	return e.finish(wire.ZoneBodyZonePlayerEntered, wire.ZonePlayerEnteredEnd(b))
+	return wire.ZonePlayerEnteredEnd(b)
 }
 
 // ReadPlayerEntered copies a checked ZonePlayerEntered.

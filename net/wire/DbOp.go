@@ -18,6 +18,7 @@ const (
 	DbOpDbGetItem         DbOp = 8
 	DbOpDbListItems       DbOp = 9
 	DbOpDbBackup          DbOp = 10
+	DbOpDbFindCharacter   DbOp = 11
 )
 
 var EnumNamesDbOp = map[DbOp]string{
@@ -32,6 +33,7 @@ var EnumNamesDbOp = map[DbOp]string{
 	DbOpDbGetItem:         "DbGetItem",
 	DbOpDbListItems:       "DbListItems",
 	DbOpDbBackup:          "DbBackup",
+	DbOpDbFindCharacter:   "DbFindCharacter",
 }
 
 var EnumValuesDbOp = map[string]DbOp{
@@ -46,6 +48,7 @@ var EnumValuesDbOp = map[string]DbOp{
 	"DbGetItem":         DbOpDbGetItem,
 	"DbListItems":       DbOpDbListItems,
 	"DbBackup":          DbOpDbBackup,
+	"DbFindCharacter":   DbOpDbFindCharacter,
 }
 
 func (v DbOp) String() string {

@@ -7,18 +7,27 @@ import "strconv"
 type RealmBody byte
 
 const (
-	RealmBodyNONE           RealmBody = 0
-	RealmBodySessionCreated RealmBody = 1
+	RealmBodyNONE            RealmBody = 0
+	RealmBodySessionCreated  RealmBody = 1
+	RealmBodyRealmConnect    RealmBody = 2
+	RealmBodyRealmConnected  RealmBody = 3
+	RealmBodyRealmPlayerLeft RealmBody = 4
 )
 
 var EnumNamesRealmBody = map[RealmBody]string{
-	RealmBodyNONE:           "NONE",
-	RealmBodySessionCreated: "SessionCreated",
+	RealmBodyNONE:            "NONE",
+	RealmBodySessionCreated:  "SessionCreated",
+	RealmBodyRealmConnect:    "RealmConnect",
+	RealmBodyRealmConnected:  "RealmConnected",
+	RealmBodyRealmPlayerLeft: "RealmPlayerLeft",
 }
 
 var EnumValuesRealmBody = map[string]RealmBody{
-	"NONE":           RealmBodyNONE,
-	"SessionCreated": RealmBodySessionCreated,
+	"NONE":            RealmBodyNONE,
+	"SessionCreated":  RealmBodySessionCreated,
+	"RealmConnect":    RealmBodyRealmConnect,
+	"RealmConnected":  RealmBodyRealmConnected,
+	"RealmPlayerLeft": RealmBodyRealmPlayerLeft,
 }
 
 func (v RealmBody) String() string {

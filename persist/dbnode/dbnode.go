@@ -228,6 +228,10 @@ func (d *DB) apply(r *codec.DbRequest) codec.DbReply {
 		var c store.Character
 		c, err = s.CreateCharacter(r.Account, r.Name, r.Zone, r.X, r.Y)
 		rep.Character = character(c)
+	case wire.DbOpDbFindCharacter:
+		var c store.Character
+		c, err = s.CharacterByName(r.Name)
+		rep.Character = character(c)
 	case wire.DbOpDbLoadCharacter:
 		var c store.Character
 		if c, err = s.Character(r.ID); err == nil {

@@ -78,6 +78,12 @@ func TestOperationsOverTheLink(t *testing.T) {
 	if err != nil || load.Character.Name != "Ben" || len(load.Items) != 1 || load.Items[0].Count != 3 {
 		t.Fatalf("load: %+v %v", load, err)
 	}
+	if f, err := c.Sync(codec.DbRequest{Op: wire.DbOpDbFindCharacter, Name: "Ben"}); err != nil || f.Character.ID != b.Character.ID {
+		t.Fatalf("find Ben: %+v %v", f, err)
+	}
+	if _, err := c.Sync(codec.DbRequest{Op: wire.DbOpDbFindCharacter, Name: "Nobody"}); !errors.Is(err, dbclient.ErrNotFound) {
+		t.Fatalf("find nobody: %v", err)
+	}
 	if _, err := c.Sync(codec.DbRequest{Op: wire.DbOpDbCreateCharacter, Account: "acct", Name: "Ann"}); !errors.Is(err, dbclient.ErrExists) {
 		t.Fatalf("duplicate name: %v", err)
 	}

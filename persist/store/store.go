@@ -260,6 +260,31 @@ func (s *Store) Character(id uint64) (c Character, err error) {
 	return c, err
 }
 
+// CharacterByName returns the character with a name.
+func (s *Store) CharacterByName(name string) (c Character, err error) {
+	err = s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(nameKey(name))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("character %q: %w", name, ErrNotFound)
+		} else if err != nil {
+			return err
+		}
+		var id uint64
+		if err := item.Value(func(v []byte) error {
+			if len(v) != 8 {
+				return fmt.Errorf("%w: name index of %q", errBadRecord, name)
+			}
+			id = beUint64(v)
+			return nil
+		}); err != nil {
+			return err
+		}
+		c, err = getCharacter(txn, id)
+		return err
+	})
+	return c, err
+}
+
 // ClaimCharacter gives a character to a zone with a new epoch, which every
 // later write for it must carry: the zone that held it before is fenced off.
 func (s *Store) ClaimCharacter(id uint64, zone string) (epoch uint64, err error) {
