@@ -81,11 +81,14 @@ func (e *ZoneEncoder) Unsubscribe(cells []uint32) []byte {
 	return e.finish(wire.ZoneBodyZoneUnsubscribe, wire.ZoneUnsubscribeEnd(e.b))
 }
 
-// EnterPlayer asks the zone to bring a character in.
-func (e *ZoneEncoder) EnterPlayer(character uint64) []byte {
+// EnterPlayer asks the zone to bring a character in, moved by the inputs
+// of gateway (empty: the sender).
+func (e *ZoneEncoder) EnterPlayer(character uint64, gateway string) []byte {
 	e.b.Reset()
+	g := e.b.CreateString(gateway)
 	wire.ZoneEnterPlayerStart(e.b)
 	wire.ZoneEnterPlayerAddCharacter(e.b, character)
+	wire.ZoneEnterPlayerAddGateway(e.b, g)
 	return e.finish(wire.ZoneBodyZoneEnterPlayer, wire.ZoneEnterPlayerEnd(e.b))
 }
 

@@ -282,6 +282,15 @@ func (n *Node) Ask(to string, m Out, timeout time.Duration, done func(Message, e
 	return nil
 }
 
+// After runs fn on the main loop once d has passed: a timer for handlers,
+// which must never sleep.
+func (n *Node) After(d time.Duration, fn func()) {
+	a := &ask{corr: 0, deadline: time.Now().Add(d), done: func(Message, error) { fn() }, timer: true}
+	n.asksMu.Lock()
+	heap.Push(&n.asks, a)
+	n.asksMu.Unlock()
+}
+
 // RequestHistory asks a peer to resend its history-flagged messages of the
 // last window (at most Config.HistoryWindow), now or on the next link.
 func (n *Node) RequestHistory(peerID string, window time.Duration) error {
@@ -397,9 +406,13 @@ func (n *Node) expireAsks(h Handler, now time.Time) {
 			return
 		}
 		a := heap.Pop(&n.asks).(*ask)
-		delete(n.askByID, a.corr)
+		if !a.timer {
+			delete(n.askByID, a.corr)
+		}
 		n.asksMu.Unlock()
-		n.metrics.rpcTimeouts.Inc()
+		if !a.timer {
+			n.metrics.rpcTimeouts.Inc()
+		}
 		n.safely("", func() { a.done(Message{Corr: a.corr}, ErrTimeout) })
 	}
 }
@@ -529,6 +542,7 @@ type ask struct {
 	deadline time.Time
 	done     func(Message, error)
 	index    int
+	timer    bool // After, not a question
 }
 
 type askHeap []*ask

@@ -333,3 +333,24 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestAfterRunsOnTheMainLoop(t *testing.T) {
+	rec := &recorder{}
+	cfg := testConfig("A")
+	cfg.Handler = rec
+	a := startNode(t, cfg)
+	fired := make(chan time.Duration, 1)
+	start := time.Now()
+	a.After(50*time.Millisecond, func() { fired <- time.Since(start) })
+	select {
+	case d := <-fired:
+		if d < 50*time.Millisecond {
+			t.Fatalf("fired after %v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("never fired")
+	}
+	if strings.Contains(metricText(t, a), "gridrealm_rpc_timeouts_total 1") {
+		t.Fatal("a timer counted as an RPC timeout")
+	}
+}

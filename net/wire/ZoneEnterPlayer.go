@@ -48,11 +48,24 @@ func (rcv *ZoneEnterPlayer) MutateCharacter(n uint64) bool {
 	return rcv._tab.MutateUint64Slot(4, n)
 }
 
+// / The gateway whose inputs move the character (default: the sender).
+func (rcv *ZoneEnterPlayer) Gateway() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+// / The gateway whose inputs move the character (default: the sender).
 func ZoneEnterPlayerStart(builder *flatbuffers.Builder) {
-	builder.StartObject(1)
+	builder.StartObject(2)
 }
 func ZoneEnterPlayerAddCharacter(builder *flatbuffers.Builder, character uint64) {
 	builder.PrependUint64Slot(0, character, 0)
+}
+func ZoneEnterPlayerAddGateway(builder *flatbuffers.Builder, gateway flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(1, flatbuffers.UOffsetT(gateway), 0)
 }
 func ZoneEnterPlayerEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

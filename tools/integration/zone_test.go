@@ -110,7 +110,7 @@ func TestZoneNode(t *testing.T) {
 
 	zenc := codec.NewZoneEncoder()
 	entered := make(chan codec.PlayerEntered, 1)
-	gn.Ask("ZONE-1", node.Out{Kind: kinds.Zone, Payload: zenc.EnterPlayer(char)}, 10*time.Second, func(m node.Message, err error) {
+	gn.Ask("ZONE-1", node.Out{Kind: kinds.Zone, Payload: zenc.EnterPlayer(char, "")}, 10*time.Second, func(m node.Message, err error) {
 		if err != nil {
 			t.Error(err)
 			return

@@ -85,7 +85,6 @@ type player struct {
 	entity    arche.Entity
 	epoch     uint64
 	gateway   string // who forwards its inputs
-	leaving   bool
 }
 
 // Start builds the zone and its node and starts ticking.
@@ -184,7 +183,11 @@ func (zn *ZoneNode) HandleMessage(_ *node.Node, m node.Message) {
 	case wire.ZoneBodyZoneEnterPlayer:
 		var e wire.ZoneEnterPlayer
 		codec.Member(msg.Body, &e)
-		zn.enter(m, e.Character())
+		gateway := string(e.Gateway())
+		if gateway == "" {
+			gateway = m.From
+		}
+		zn.enter(m, e.Character(), gateway)
 	case wire.ZoneBodyZoneLeavePlayer:
 		var l wire.ZoneLeavePlayer
 		codec.Member(msg.Body, &l)
@@ -247,9 +250,11 @@ func (zn *ZoneNode) subscribe(peer string, n int, at func(int) uint32, on bool) 
 	}
 }
 
-// enter claims and loads a character, then answers the asker.
-func (zn *ZoneNode) enter(m node.Message, character uint64) {
-	if p := zn.players[character]; p != nil && !p.leaving {
+// enter claims and loads a character, then answers the asker; gateway
+// forwards its inputs.
+func (zn *ZoneNode) enter(m node.Message, character uint64, gateway string) {
+	if p := zn.players[character]; p != nil {
+		p.gateway = gateway // a reconnect through another gateway
 		zn.replyEntered(m, p)
 		return
 	}
@@ -263,14 +268,14 @@ func (zn *ZoneNode) enter(m node.Message, character uint64) {
 				zn.log.Warn("zone: cannot load character", "character", character, "err", err)
 				return
 			}
-			zn.spawn(m, load.Character, claim.Epoch)
+			zn.spawn(m, load.Character, claim.Epoch, gateway)
 		})
 	})
 }
 
 // spawn puts a loaded character in the world, at its checkpoint if that is
 // walkable ground of this zone, else somewhere near the centre.
-func (zn *ZoneNode) spawn(m node.Message, c *codec.DbCharacter, epoch uint64) {
+func (zn *ZoneNode) spawn(m node.Message, c *codec.DbCharacter, epoch uint64, gateway string) {
 	x, y := c.X, c.Y
 	if c.Zone != zn.cfg.Zone.Name || !zn.zone.Terrain.Walkable(x, y) {
 		w, h := zn.zone.Terrain.Size()
@@ -288,7 +293,7 @@ func (zn *ZoneNode) spawn(m node.Message, c *codec.DbCharacter, epoch uint64) {
 	if c.Health > 0 {
 		zn.health.Get(e).Cur = min(c.Health, zn.health.Get(e).Max)
 	}
-	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: m.From}
+	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: gateway}
 	zn.players[c.ID] = p
 	zn.byEntity[e] = c.ID
 	zn.replyEntered(m, p)
