@@ -1,0 +1,362 @@
+package gateway
+
+import (
+	"math"
+	"slices"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// Entity is an entity as a player sees it: absolute quantized position
+// (1/256 m, zone coordinates) and visible state.
+type Entity struct {
+	ID                           uint32
+	X, Y                         int32
+	Heading, Health, Anim, Flags uint8
+	Kind                         wire.EntityKind
+	Template                     uint16
+	Level                        uint8
+}
+
+func (e *Entity) sameState(o *Entity) bool {
+	return e.Heading == o.Heading && e.Health == o.Health && e.Anim == o.Anim && e.Flags == o.Flags
+}
+
+// historyLen is how many snapshots a View remembers: a client that acks
+// nothing for this many ticks (1.6 s at 20 Hz) gets full state again.
+const historyLen = 32
+
+// DefaultBudget is one snapshot's size limit: one QUIC datagram.
+const DefaultBudget = 1200
+
+// Record sizes in a snapshot (wire structs) and the cost of a vector.
+const (
+	moveSize, stateSize, spawnSize, leaveSize = 8, 8, 16, 4
+	vectorCost                                = 8 // length prefix and alignment
+)
+
+// View builds one player's snapshots. Not safe for concurrent use.
+type View struct {
+	budget int
+	seq    uint32
+	acked  uint32
+	// history[seq % historyLen] is what the client holds after applying
+	// snapshot seq: the baseline for a later delta. Sorted by ID.
+	history [historyLen]sent
+	prio    map[uint32]float32
+	enc     *codec.SnapshotEncoder
+	snap    codec.Snapshot
+	cands   []candidate
+	keys    []uint64 // score bits << 32 | candidate index, for sorting
+	spare   []uint64
+	taken   []bool // by candidate index
+	next    []Entity
+	size    int     // bytes the snapshot under construction will take
+	vectors [4]bool // which of its vectors are not empty
+	// OverBudget counts snapshots that came out larger than the budget
+	// (a bug: it must stay 0).
+	OverBudget int
+}
+
+type sent struct {
+	seq      uint32
+	entities []Entity
+}
+
+// candidate is one change waiting for room in a snapshot. Candidates are
+// made in the merge order of the visible set and the baseline.
+type candidate struct {
+	score float32
+	kind  uint8 // changeEnter, changeLeave, changeMove, changeState, changeBoth
+	cur   int   // index in the visible set (enter, move, state)
+	base  int   // index in the baseline (leave, move, state)
+}
+
+const (
+	changeEnter uint8 = iota
+	changeLeave
+	changeMove
+	changeState
+	changeBoth
+)
+
+// NewView returns a view with a byte budget per snapshot (DefaultBudget
+// when 0).
+func NewView(budget int) *View {
+	if budget <= 0 {
+		budget = DefaultBudget
+	}
+	return &View{budget: budget, prio: map[uint32]float32{}, enc: codec.NewSnapshotEncoder()}
+}
+
+// Ack records the newest snapshot the client has applied.
+func (v *View) Ack(seq uint32) {
+	if seq > v.acked && seq <= v.seq {
+		v.acked = seq
+	}
+}
+
+// Seq returns the last snapshot's sequence.
+func (v *View) Seq() uint32 { return v.seq }
+
+// baseline returns the acked snapshot's view, or nil for full state.
+func (v *View) baseline() (uint32, []Entity) {
+	if v.acked == 0 || v.seq-v.acked >= historyLen {
+		return 0, nil
+	}
+	h := &v.history[v.acked%historyLen]
+	if h.seq != v.acked {
+		return 0, nil
+	}
+	return v.acked, h.entities
+}
+
+// Build makes the next snapshot from what the player sees now (visible,
+// sorted by ID; px, py is the player, 1/256 m). The bytes are valid until
+// the next call.
+func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int64) []byte {
+	baseSeq, base := v.baseline()
+	v.seq++
+	originX, originY := px/256-128, py/256-128 // whole metres: 256 m around the player
+
+	// Every difference between what the client has and what is true.
+	v.cands = v.cands[:0]
+	i, j := 0, 0
+	for i < len(visible) || j < len(base) {
+		switch {
+		case j >= len(base) || (i < len(visible) && visible[i].ID < base[j].ID):
+			v.add(candidate{kind: changeEnter, cur: i}, &visible[i], nil, px, py)
+			i++
+		case i >= len(visible) || base[j].ID < visible[i].ID:
+			v.add(candidate{kind: changeLeave, base: j}, nil, &base[j], px, py)
+			j++
+		default:
+			cur, old := &visible[i], &base[j]
+			moved, changed := cur.X != old.X || cur.Y != old.Y, !cur.sameState(old)
+			switch {
+			case moved && changed:
+				v.add(candidate{kind: changeBoth, cur: i, base: j}, cur, old, px, py)
+			case moved:
+				v.add(candidate{kind: changeMove, cur: i, base: j}, cur, old, px, py)
+			case changed:
+				v.add(candidate{kind: changeState, cur: i, base: j}, cur, old, px, py)
+			default:
+				delete(v.prio, cur.ID) // nothing owed
+			}
+			i, j = i+1, j+1
+		}
+	}
+	// Most important first: positive float32 bits order like the floats, so
+	// a radix sort on them is enough (stable, so ties keep merge order).
+	v.keys = v.keys[:0]
+	for k, c := range v.cands {
+		v.keys = append(v.keys, uint64(math.Float32bits(c.score))<<32|uint64(k))
+	}
+	v.keys, v.spare = radixSortHigh32(v.keys, v.spare)
+	v.taken = slices.Grow(v.taken[:0], len(v.cands))[:len(v.cands)]
+	clear(v.taken)
+
+	// Take changes while they fit.
+	s := &v.snap
+	s.Updates.Reset()
+	*s = codec.Snapshot{Seq: v.seq, Baseline: baseSeq, Tick: tick, OriginX: originX, OriginY: originY, TickUnixMs: tickUnixMs, Updates: s.Updates}
+	v.size, v.vectors = codec.SnapshotOverhead, [4]bool{}
+	for i := len(v.keys) - 1; i >= 0; i-- {
+		k := int(uint32(v.keys[i]))
+		c := v.cands[k]
+		if v.take(c, visible, base, originX, originY) {
+			v.taken[k] = true
+			v.sent(c, visible, base)
+		} else {
+			v.owe(c, visible, base)
+		}
+	}
+	out := v.enc.Encode(s)
+	if len(out) > v.budget {
+		v.OverBudget++
+	}
+	v.remember(visible, base)
+	return out
+}
+
+// Vectors of a snapshot, for the budget.
+const (
+	vecMoves = iota
+	vecStates
+	vecEnters
+	vecLeaves
+)
+
+// take adds a change's records to the snapshot if they all fit.
+func (v *View) take(c candidate, visible, base []Entity, originX, originY int32) bool {
+	var need [4]int // bytes per vector
+	switch c.kind {
+	case changeEnter:
+		need[vecEnters] = spawnSize
+	case changeLeave:
+		need[vecLeaves] = leaveSize
+	case changeMove:
+		need[vecMoves] = moveSize
+	case changeState:
+		need[vecStates] = stateSize
+	case changeBoth:
+		need[vecMoves], need[vecStates] = moveSize, stateSize
+	}
+	total := 0
+	for vec, n := range need {
+		if n > 0 {
+			total += n
+			if !v.vectors[vec] {
+				total += vectorCost
+			}
+		}
+	}
+	if v.size+total > v.budget {
+		return false
+	}
+	s := &v.snap
+	if c.kind == changeLeave {
+		s.Leaves = append(s.Leaves, base[c.base].ID)
+	} else {
+		e := &visible[c.cur]
+		qx, qy, in := v.rel(e, originX, originY)
+		if !in {
+			return false
+		}
+		switch c.kind {
+		case changeEnter:
+			s.Enters = append(s.Enters, codec.Spawn{ID: e.ID, Template: e.Template, X: qx, Y: qy, Kind: e.Kind,
+				Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags, Level: e.Level})
+		default:
+			if need[vecMoves] > 0 {
+				s.Moves = append(s.Moves, codec.Move{ID: e.ID, X: qx, Y: qy})
+			}
+			if need[vecStates] > 0 {
+				s.States = append(s.States, codec.State{ID: e.ID, Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags})
+			}
+		}
+	}
+	v.size += total
+	for vec, n := range need {
+		if n > 0 {
+			v.vectors[vec] = true
+		}
+	}
+	return true
+}
+
+// rel returns an entity's position relative to the snapshot's origin.
+func (v *View) rel(e *Entity, originX, originY int32) (uint16, uint16, bool) {
+	dx, dy := int64(e.X)-int64(originX)*256, int64(e.Y)-int64(originY)*256
+	if dx < 0 || dy < 0 || dx > math.MaxUint16 || dy > math.MaxUint16 {
+		return 0, 0, false
+	}
+	return uint16(dx), uint16(dy), true
+}
+
+// add scores a change: entering and leaving first, then by how far the
+// entity moved and how close it is to the player, plus what it is owed.
+func (v *View) add(c candidate, cur, old *Entity, px, py int32) {
+	id := uint32(0)
+	var score float32
+	switch c.kind {
+	case changeEnter:
+		id, score = cur.ID, 1000
+	case changeLeave:
+		id, score = old.ID, 900
+	default:
+		id = cur.ID
+		moved := float32(math.Abs(float64(cur.X-old.X)) + math.Abs(float64(cur.Y-old.Y)))
+		dist := float32(math.Abs(float64(cur.X-px))+math.Abs(float64(cur.Y-py))) / 256
+		score = (1 + moved/64) * 32 / (8 + dist)
+		if !cur.sameState(old) {
+			score += 4
+		}
+	}
+	c.score = score + v.prio[id]
+	v.cands = append(v.cands, c)
+}
+
+// sent clears what an entity was owed.
+func (v *View) sent(c candidate, visible, base []Entity) {
+	if c.kind == changeLeave {
+		delete(v.prio, base[c.base].ID)
+	} else {
+		delete(v.prio, visible[c.cur].ID)
+	}
+}
+
+// owe raises the priority of a change left out, so that it wins soon.
+func (v *View) owe(c candidate, visible, base []Entity) {
+	id := uint32(0)
+	if c.kind == changeLeave {
+		id = base[c.base].ID
+	} else {
+		id = visible[c.cur].ID
+	}
+	v.prio[id] = c.score
+}
+
+// remember stores what the client holds after this snapshot: the baseline
+// with the changes sent applied, the others not. It walks the same merge
+// as Build, in which the candidates were made, so it is linear.
+func (v *View) remember(visible, base []Entity) {
+	next := v.next[:0]
+	k := 0 // the next candidate, in merge order
+	i, j := 0, 0
+	for i < len(visible) || j < len(base) {
+		switch {
+		case j >= len(base) || (i < len(visible) && visible[i].ID < base[j].ID):
+			if v.taken[k] { // an enter that was sent
+				next = append(next, visible[i])
+			}
+			k, i = k+1, i+1
+		case i >= len(visible) || base[j].ID < visible[i].ID:
+			if !v.taken[k] { // a leave not sent yet: the client still has it
+				next = append(next, base[j])
+			}
+			k, j = k+1, j+1
+		default:
+			cur, old := &visible[i], &base[j]
+			if cur.X == old.X && cur.Y == old.Y && cur.sameState(old) {
+				next = append(next, *old) // unchanged: no candidate
+			} else {
+				if v.taken[k] {
+					next = append(next, *cur)
+				} else {
+					next = append(next, *old)
+				}
+				k++
+			}
+			i, j = i+1, j+1
+		}
+	}
+	h := &v.history[v.seq%historyLen]
+	h.seq = v.seq
+	v.next, h.entities = h.entities[:0], next
+}
+
+// radixSortHigh32 sorts keys by their high 32 bits, stably (LSD radix, four
+// 8-bit passes); spare is scratch. It returns the sorted slice and the
+// scratch to keep.
+func radixSortHigh32(keys, spare []uint64) ([]uint64, []uint64) {
+	spare = slices.Grow(spare[:0], len(keys))[:len(keys)]
+	src, dst := keys, spare
+	for shift := uint(32); shift < 64; shift += 8 {
+		var count [257]int
+		for _, k := range src {
+			count[(k>>shift)&0xff+1]++
+		}
+		for i := 1; i < 257; i++ {
+			count[i] += count[i-1]
+		}
+		for _, k := range src {
+			b := (k >> shift) & 0xff
+			dst[count[b]] = k
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	return src, dst // four passes: the result is back in keys' array
+}
