@@ -102,6 +102,22 @@ func (m *Mirror) Each(fn func(e *MirrorEntity, x, y float64)) {
 	}
 }
 
+// EachIn calls fn for every entity of one cell, with its absolute position
+// in wire units (1/256 m); false if the mirror does not hold the cell.
+func (m *Mirror) EachIn(cx, cy uint16, fn func(e *MirrorEntity, x, y int32)) bool {
+	cell := m.cells[key(cx, cy)]
+	if cell == nil {
+		return false
+	}
+	ox, oy := int32(cx)*int32(cell.size)*PosSteps, int32(cy)*int32(cell.size)*PosSteps
+	for i := range cell.slots {
+		if e := &cell.slots[i]; e.ID != 0 {
+			fn(e, ox+int32(e.X), oy+int32(e.Y))
+		}
+	}
+	return true
+}
+
 // Len counts the mirrored entities.
 func (m *Mirror) Len() int {
 	n := 0

@@ -137,6 +137,15 @@ func TestMirrorAppliesInOrderAndRejectsGaps(t *testing.T) {
 			t.Fatalf("entity %d at %v, %v", e.ID, x, y)
 		}
 	})
+	n := 0
+	if !m.EachIn(1, 1, func(e *MirrorEntity, x, y int32) {
+		n++
+		if e.ID != 8 || x != 32*256+110 || y != 32*256+90 {
+			t.Fatalf("EachIn: %d at %d, %d", e.ID, x, y)
+		}
+	}) || n != 1 || m.EachIn(5, 5, func(*MirrorEntity, int32, int32) {}) {
+		t.Fatal("EachIn")
+	}
 	if err := m.Apply(&CellChanges{CX: 1, CY: 1, CellSize: 32, States: []State{{Slot: 3}}}); err == nil {
 		t.Fatal("state for a free slot accepted")
 	}

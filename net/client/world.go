@@ -106,3 +106,14 @@ func (w *World) Len() int {
 	}
 	return len(v.entities)
 }
+
+// Each calls fn for every entity of the newest view.
+func (w *World) Each(fn func(e Entity)) {
+	v := &w.history[w.latest%views]
+	if v.seq != w.latest {
+		return
+	}
+	for _, e := range v.entities {
+		fn(e)
+	}
+}

@@ -258,14 +258,17 @@ func (zn *ZoneNode) enter(m node.Message, character uint64, gateway string) {
 		zn.replyEntered(m, p)
 		return
 	}
-	zn.db.Do(codec.DbRequest{Op: wire.DbOpDbClaimCharacter, ID: character, Zone: zn.cfg.Zone.Name}, func(claim codec.DbReply, err error) {
-		if err != nil {
-			zn.log.Warn("zone: cannot claim character", "character", character, "err", err)
+	// Load first: where the character last stood decides where it appears
+	// (the claim rewrites its zone). The claim then fences off any zone
+	// that held it.
+	zn.db.Do(codec.DbRequest{Op: wire.DbOpDbLoadCharacter, ID: character}, func(load codec.DbReply, err error) {
+		if err != nil || load.Character == nil {
+			zn.log.Warn("zone: cannot load character", "character", character, "err", err)
 			return
 		}
-		zn.db.Do(codec.DbRequest{Op: wire.DbOpDbLoadCharacter, ID: character}, func(load codec.DbReply, err error) {
-			if err != nil || load.Character == nil {
-				zn.log.Warn("zone: cannot load character", "character", character, "err", err)
+		zn.db.Do(codec.DbRequest{Op: wire.DbOpDbClaimCharacter, ID: character, Zone: zn.cfg.Zone.Name}, func(claim codec.DbReply, err error) {
+			if err != nil {
+				zn.log.Warn("zone: cannot claim character", "character", character, "err", err)
 				return
 			}
 			zn.spawn(m, load.Character, claim.Epoch, gateway)

@@ -1,0 +1,166 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// ErrDenied: the login node refused the account or password, or asked to
+// wait (the result's status says which).
+var ErrDenied = errors.New("login refused")
+
+// Login logs in to a login node and returns its answer: with status Ok, a
+// session handle and the gateways to connect to.
+func Login(ctx context.Context, addr string, tlsConf *tls.Config, account, password, realm string) (codec.LoginResult, error) {
+	s, err := pquic.Dial(ctx, addr, tlsConf)
+	if err != nil {
+		return codec.LoginResult{}, err
+	}
+	defer s.Close(0, "")
+	if err := s.Send(codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1)); err != nil {
+		return codec.LoginResult{}, err
+	}
+	deadline, _ := ctx.Deadline()
+	b, err := s.Recv(deadline)
+	if err != nil {
+		return codec.LoginResult{}, err
+	}
+	var m wire.ServerMessage
+	if err := codec.DecodeServerMessage(b, &m); err != nil || m.BodyType() != wire.ServerBodyLoginResult {
+		return codec.LoginResult{}, fmt.Errorf("login: unexpected answer: %v", err)
+	}
+	var w wire.LoginResult
+	codec.Member(m.Body, &w)
+	r := codec.LoginResult{Status: w.Status(), SessionHandle: append([]byte(nil), w.SessionHandleBytes()...),
+		ExpiresUnixMs: w.ExpiresUnixMs(), Message: string(w.Message())}
+	for i := 0; i < w.GatewaysLength(); i++ {
+		r.Gateways = append(r.Gateways, string(w.Gateways(i)))
+	}
+	if r.Status != wire.LoginStatusOk {
+		return r, fmt.Errorf("%w: %s: %s", ErrDenied, r.Status, r.Message)
+	}
+	return r, nil
+}
+
+// Conn is a connection to a gateway: the world view it keeps, and inputs.
+type Conn struct {
+	s       *pquic.Session
+	Welcome codec.Welcome
+
+	mu    sync.Mutex
+	world World
+	enc   *codec.PlayerEncoder
+	seq   uint32
+	snap  codec.Snapshot
+	done  chan struct{}
+	err   error
+	Stats Stats
+}
+
+// Stats counts what a connection received.
+type Stats struct {
+	Snapshots, Skipped, Bytes int
+}
+
+// Connect presents a session handle to a gateway, following redirects to
+// another gateway, and starts receiving snapshots.
+func Connect(ctx context.Context, gateway string, tlsConf *tls.Config, handle []byte) (*Conn, error) {
+	for hops := 0; hops < 4; hops++ {
+		s, err := pquic.Dial(ctx, gateway, tlsConf)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Send(codec.NewPlayerEncoder().Connect(handle, 0)); err != nil {
+			s.Close(0, "")
+			return nil, err
+		}
+		deadline, _ := ctx.Deadline()
+		b, err := s.Recv(deadline)
+		if err != nil {
+			s.Close(0, "")
+			if reason, text, ok := pquic.CloseReason(err); ok {
+				return nil, fmt.Errorf("gateway %s closed the connection: %s: %s", gateway, reason, text)
+			}
+			return nil, err
+		}
+		var m wire.ServerMessage
+		if err := codec.DecodeServerMessage(b, &m); err != nil {
+			s.Close(wire.DisconnectReasonProtocolError, "")
+			return nil, err
+		}
+		switch m.BodyType() {
+		case wire.ServerBodyRedirect:
+			var r wire.Redirect
+			codec.Member(m.Body, &r)
+			s.Close(0, "")
+			gateway = string(r.Address())
+			continue
+		case wire.ServerBodyWelcome:
+			var w wire.Welcome
+			codec.Member(m.Body, &w)
+			c := &Conn{s: s, enc: codec.NewPlayerEncoder(), done: make(chan struct{}),
+				Welcome: codec.Welcome{EntityID: w.EntityId(), Zone: string(w.Zone()), TickHz: w.TickHz(), CellSize: w.CellSize(),
+					SnapshotBudget: w.SnapshotBudget(), X: w.X(), Y: w.Y()}}
+			go c.receive()
+			return c, nil
+		default:
+			s.Close(wire.DisconnectReasonProtocolError, "")
+			return nil, fmt.Errorf("gateway %s: unexpected %s", gateway, m.BodyType())
+		}
+	}
+	return nil, errors.New("connect: too many redirects")
+}
+
+// receive applies snapshot datagrams until the connection ends.
+func (c *Conn) receive() {
+	defer close(c.done)
+	for {
+		b, err := c.s.RecvDatagram(context.Background())
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.mu.Lock()
+		c.Stats.Bytes += len(b)
+		if err := codec.ReadSnapshot(b, &c.snap); err == nil {
+			c.Stats.Snapshots++
+			if c.world.Apply(&c.snap) != nil {
+				c.Stats.Skipped++
+			}
+		}
+		c.mu.Unlock()
+	}
+}
+
+// SendInput sends an input datagram; it acknowledges the newest snapshot.
+func (c *Conn) SendInput(in codec.Input) error {
+	c.mu.Lock()
+	c.seq++
+	in.Seq, in.Ack = c.seq, c.world.Latest()
+	in.ClientTimeMs = uint32(time.Now().UnixMilli())
+	b := append([]byte(nil), c.enc.Input(&in)...)
+	c.mu.Unlock()
+	return c.s.SendDatagram(b)
+}
+
+// View runs fn with the world view, locked.
+func (c *Conn) View(fn func(w *World)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fn(&c.world)
+}
+
+// Close ends the connection.
+func (c *Conn) Close() error {
+	c.s.Close(0, "bye")
+	<-c.done
+	return nil
+}

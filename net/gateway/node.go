@@ -1,0 +1,393 @@
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// Config configures a gateway node; the zero value of a field means its
+// default.
+type Config struct {
+	// Node is the gateway's link identity; its Peers must include Realm.
+	// Zones are dialed as players enter them.
+	Node node.Config
+	// Realm is the realm node's id.
+	Realm string
+	// Listen is the players' QUIC address; TLS its certificate. Required.
+	Listen string
+	TLS    *tls.Config
+	// Budget is the size of one snapshot datagram (default 1,200 B).
+	Budget int
+	// Handshake bounds a connection from accept to Welcome (default 10 s).
+	Handshake time.Duration
+}
+
+// Gateway is a running gateway node: it holds players' connections,
+// mirrors the cells they watch and sends each player its snapshots.
+//
+// This is the path's skeleton: connect, place, mirror, snapshot, forward
+// inputs. Load balancing between gateways, movement validation, message
+// budgets and pacing across the tick come next.
+type Gateway struct {
+	cfg  Config
+	node *node.Node
+	ln   *pquic.Listener
+	log  *slog.Logger
+	zenc *codec.ZoneEncoder
+
+	mu      sync.Mutex // players and zones; the main loop and connections share them
+	players map[uint64]*player
+	zones   map[string]*zoneView
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// zoneView is what the gateway knows of one zone.
+type zoneView struct {
+	id       string
+	mirror   *spatial.Mirror
+	refs     map[uint32]int // cell index (cy<<16|cx) -> players watching
+	cellSize int32          // 1/256 m
+	inputs   []codec.ZoneInput
+}
+
+// player is one connected player.
+type player struct {
+	s         *pquic.Session
+	character uint64
+	netID     uint32
+	zone      string
+	view      *View
+	cells     []uint32 // the cells it watches
+	ack       atomic.Uint32
+	input     atomic.Pointer[codec.Input]
+	px, py    int32 // last known position, 1/256 m
+	visible   []Entity
+}
+
+// Start starts the gateway.
+func Start(cfg Config) (*Gateway, error) {
+	if cfg.Realm == "" || cfg.Listen == "" || cfg.TLS == nil {
+		return nil, errors.New("gateway: Realm, Listen and TLS are required")
+	}
+	if cfg.Handshake == 0 {
+		cfg.Handshake = 10 * time.Second
+	}
+	if cfg.Node.Role == "" {
+		cfg.Node.Role = "gateway"
+	}
+	g := &Gateway{cfg: cfg, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{}}
+	g.log = cfg.Node.Logger
+	if g.log == nil {
+		g.log = slog.Default()
+	}
+	cfg.Node.Handler = g
+	var err error
+	if g.node, err = node.New(cfg.Node); err != nil {
+		return nil, err
+	}
+	if err := g.node.Start(); err != nil {
+		return nil, err
+	}
+	if g.ln, err = pquic.Listen(cfg.Listen, cfg.TLS); err != nil {
+		g.node.Stop()
+		return nil, err
+	}
+	g.ctx, g.cancel = context.WithCancel(context.Background())
+	g.wg.Add(1)
+	go g.accept()
+	return g, nil
+}
+
+// Addr returns the players' address.
+func (g *Gateway) Addr() string { return g.ln.Addr().String() }
+
+// Node returns the gateway's node.
+func (g *Gateway) Node() *node.Node { return g.node }
+
+// Players counts the connected players.
+func (g *Gateway) Players() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.players)
+}
+
+// Stop disconnects every player and stops.
+func (g *Gateway) Stop() {
+	g.cancel()
+	g.ln.Close()
+	g.mu.Lock()
+	for _, p := range g.players {
+		p.s.Close(wire.DisconnectReasonShutdown, "the gateway is stopping")
+	}
+	g.mu.Unlock()
+	g.wg.Wait()
+	g.node.Stop()
+}
+
+func (g *Gateway) accept() {
+	defer g.wg.Done()
+	for {
+		s, err := g.ln.Accept(g.ctx, g.cfg.Handshake)
+		if err != nil {
+			if g.ctx.Err() != nil {
+				return
+			}
+			continue
+		}
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			g.serve(s)
+		}()
+	}
+}
+
+// serve runs one player's connection: Connect, placement, then inputs.
+func (g *Gateway) serve(s *pquic.Session) {
+	b, err := s.Recv(time.Now().Add(g.cfg.Handshake))
+	if err != nil {
+		s.Close(wire.DisconnectReasonProtocolError, "no connect request")
+		return
+	}
+	var m wire.ClientMessage
+	if err := codec.DecodeClientMessage(b, &m); err != nil || m.BodyType() != wire.ClientBodyConnect {
+		s.Close(wire.DisconnectReasonProtocolError, "expected a connect request")
+		return
+	}
+	var c wire.Connect
+	codec.Member(m.Body, &c)
+	placed := make(chan codec.RealmConnected, 1)
+	handle := append([]byte(nil), c.SessionHandleBytes()...)
+	err = g.node.Ask(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().Connect(handle)},
+		g.cfg.Handshake, func(rm node.Message, err error) {
+			var rc codec.RealmConnected
+			if err == nil {
+				var msg wire.RealmMessage
+				if err = codec.DecodeRealmMessage(rm.Payload, len(rm.Payload)+1, &msg); err == nil && msg.BodyType() == wire.RealmBodyRealmConnected {
+					var w wire.RealmConnected
+					codec.Member(msg.Body, &w)
+					rc = codec.ReadRealmConnected(&w)
+				}
+			}
+			if err != nil {
+				rc.Status = wire.RealmStatusUnavailable
+			}
+			placed <- rc
+		})
+	if err != nil {
+		s.Close(wire.DisconnectReasonServerError, "the realm is unavailable")
+		return
+	}
+	var rc codec.RealmConnected
+	select {
+	case rc = <-placed:
+	case <-g.ctx.Done():
+		return
+	}
+	switch rc.Status {
+	case wire.RealmStatusOk:
+	case wire.RealmStatusInvalidSession:
+		s.Close(wire.DisconnectReasonSessionInvalid, rc.Message)
+		return
+	default:
+		s.Close(wire.DisconnectReasonServerError, rc.Message)
+		return
+	}
+	p := &player{s: s, character: rc.Entered.Character, netID: rc.Entered.NetID, zone: rc.Zone,
+		view: NewView(g.cfg.Budget), px: rc.Entered.X, py: rc.Entered.Y}
+	g.join(p, rc)
+	defer g.leave(p)
+	welcome := codec.Welcome{EntityID: p.netID, Zone: rc.Zone, TickHz: rc.Entered.TickHz, CellSize: rc.Entered.CellSize,
+		SnapshotBudget: uint16(p.view.budget), X: rc.Entered.X, Y: rc.Entered.Y}
+	if err := s.Send(codec.NewPlayerEncoder().Welcome(&welcome)); err != nil {
+		return
+	}
+	g.readInputs(p)
+}
+
+// join registers a placed player and subscribes to its view.
+func (g *Gateway) join(p *player, rc codec.RealmConnected) {
+	if !g.node.Connected(rc.Zone) {
+		g.node.AddPeer(rc.Zone, rc.ZoneAddr) // an error means it is dialed already
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	z := g.zones[rc.Zone]
+	if z == nil {
+		z = &zoneView{id: rc.Zone, mirror: spatial.NewMirror(), refs: map[uint32]int{}, cellSize: int32(rc.Entered.CellSize) * spatial.PosSteps}
+		g.zones[rc.Zone] = z
+	}
+	g.players[p.character] = p
+	g.watch(z, p)
+}
+
+// watch points a player's subscriptions at the 3 × 3 cells around it;
+// g.mu is held.
+func (g *Gateway) watch(z *zoneView, p *player) {
+	cx, cy := p.px/z.cellSize, p.py/z.cellSize
+	var want []uint32
+	for dy := int32(-1); dy <= 1; dy++ {
+		for dx := int32(-1); dx <= 1; dx++ {
+			if cx+dx >= 0 && cy+dy >= 0 {
+				want = append(want, uint32(cy+dy)<<16|uint32(cx+dx))
+			}
+		}
+	}
+	if slices.Equal(want, p.cells) {
+		return
+	}
+	var add, drop []uint32
+	for _, c := range want {
+		if !slices.Contains(p.cells, c) {
+			if z.refs[c]++; z.refs[c] == 1 {
+				add = append(add, c)
+			}
+		}
+	}
+	for _, c := range p.cells {
+		if !slices.Contains(want, c) {
+			if z.refs[c]--; z.refs[c] == 0 {
+				delete(z.refs, c)
+				drop = append(drop, c)
+				cxx, cyy := uint16(c&0xffff), uint16(c>>16)
+				z.mirror.Drop(cxx, cyy)
+			}
+		}
+	}
+	p.cells = want
+	if len(add) > 0 {
+		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Subscribe(add)})
+	}
+	if len(drop) > 0 {
+		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Unsubscribe(drop)})
+	}
+}
+
+// leave forgets a disconnected player and tells the realm.
+func (g *Gateway) leave(p *player) {
+	g.mu.Lock()
+	delete(g.players, p.character)
+	if z := g.zones[p.zone]; z != nil {
+		saved := p.cells
+		p.cells = nil
+		for _, c := range saved {
+			if z.refs[c]--; z.refs[c] == 0 {
+				delete(z.refs, c)
+				z.mirror.Drop(uint16(c&0xffff), uint16(c>>16))
+				g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Unsubscribe([]uint32{c})})
+			}
+		}
+	}
+	g.mu.Unlock()
+	g.node.Send(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerLeft(p.character)})
+	p.s.Close(0, "")
+}
+
+// readInputs takes the player's input datagrams until the connection ends:
+// the newest input wins, and its ack moves the snapshot baseline.
+func (g *Gateway) readInputs(p *player) {
+	for {
+		b, err := p.s.RecvDatagram(g.ctx)
+		if err != nil {
+			return
+		}
+		var in codec.Input
+		if err := codec.ReadInput(b, &in); err != nil {
+			p.s.Close(wire.DisconnectReasonProtocolError, "bad input datagram")
+			return
+		}
+		p.ack.Store(in.Ack)
+		if old := p.input.Load(); old == nil || in.Seq > old.Seq {
+			p.input.Store(&in)
+		}
+	}
+}
+
+// HandlePeer: zones and the realm come and go.
+func (g *Gateway) HandlePeer(*node.Node, node.PeerEvent) {}
+
+// HandleMessage takes a zone's tick: it updates the mirror, then sends
+// each of the zone's players its snapshot and forwards their inputs.
+func (g *Gateway) HandleMessage(_ *node.Node, m node.Message) {
+	if m.Kind != kinds.Zone {
+		return
+	}
+	var msg wire.ZoneMessage
+	if err := codec.DecodeZoneMessage(m.Payload, len(m.Payload)+1, &msg); err != nil || msg.BodyType() != wire.ZoneBodyZoneTick {
+		return
+	}
+	var tick wire.ZoneTick
+	codec.Member(msg.Body, &tick)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	z := g.zones[m.From]
+	if z == nil {
+		return
+	}
+	var cell wire.ZoneCell
+	var ch spatial.CellChanges
+	for i := 0; i < tick.CellsLength(); i++ {
+		tick.Cells(&cell, i)
+		if err := codec.ReadCellDelta(cell.DeltaBytes(), 1<<20, &ch); err != nil {
+			g.log.Warn("gateway: bad cell delta from zone", "zone", m.From, "err", err)
+			continue
+		}
+		if err := z.mirror.Apply(&ch); err != nil {
+			// Out of step: forget the cell and subscribe again for full state.
+			z.mirror.Drop(ch.CX, ch.CY)
+			c := uint32(ch.CY)<<16 | uint32(ch.CX)
+			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Unsubscribe([]uint32{c})})
+			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Subscribe([]uint32{c})})
+		}
+	}
+	z.inputs = z.inputs[:0]
+	for _, p := range g.players {
+		if p.zone != z.id {
+			continue
+		}
+		g.snapshot(z, p, tick.Tick(), tick.TickUnixMs())
+		if in := p.input.Swap(nil); in != nil {
+			z.inputs = append(z.inputs, codec.ZoneInput{Character: p.character, X: in.X, Y: in.Y, Seq: in.Seq, Actions: in.Actions,
+				MoveX: in.MoveX, MoveY: in.MoveY, Heading: in.Heading})
+		}
+	}
+	if len(z.inputs) > 0 {
+		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: g.zenc.Inputs(z.inputs)})
+	}
+}
+
+// snapshot builds and sends one player's datagram; g.mu is held.
+func (g *Gateway) snapshot(z *zoneView, p *player, tick uint32, tickUnixMs int64) {
+	p.visible = p.visible[:0]
+	for _, c := range p.cells {
+		z.mirror.EachIn(uint16(c&0xffff), uint16(c>>16), func(e *spatial.MirrorEntity, x, y int32) {
+			if e.ID == p.netID {
+				p.px, p.py = x, y
+			}
+			p.visible = append(p.visible, Entity{ID: e.ID, X: x, Y: y, Heading: e.Heading, Health: e.Health, Anim: e.Anim,
+				Flags: e.Flags, Kind: wire.EntityKind(e.Kind), Template: e.Template, Level: e.Level})
+		})
+	}
+	slices.SortFunc(p.visible, func(a, b Entity) int { return int(int64(a.ID) - int64(b.ID)) })
+	p.view.Ack(p.ack.Load())
+	if err := p.s.SendDatagram(p.view.Build(p.visible, p.px, p.py, tick, tickUnixMs)); err != nil {
+		g.log.Debug("gateway: snapshot not sent", "character", p.character, "err", err)
+	}
+	g.watch(z, p) // the player may have walked into another cell
+}

@@ -1,0 +1,161 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/mlange-42/arche/generic"
+
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/net/client"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/gateway"
+	"github.com/gridrealm/gridrealm/net/login"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/persist/dbnode"
+	"github.com/gridrealm/gridrealm/persist/store"
+	"github.com/gridrealm/gridrealm/systems"
+	"github.com/gridrealm/gridrealm/world"
+	"github.com/gridrealm/gridrealm/world/realmnode"
+	"github.com/gridrealm/gridrealm/world/zonenode"
+)
+
+// TestPlayerPath: players log in over QUIC, connect to a gateway with
+// their handles, are placed by the realm in the zone, walk, and see every
+// player where the zone has them.
+func TestPlayerPath(t *testing.T) {
+	secret := []byte("player-path-test-secret-01234567")
+	mk := func(id string, peers ...node.Peer) node.Config {
+		return node.Config{ID: id, Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(), Peers: peers}
+	}
+	certPEM, keyPEM, _ := pquic.DevCertificate()
+	serverTLS, _ := pquic.ServerTLS(certPEM, keyPEM)
+	clientTLS, _ := pquic.ClientTLS(certPEM)
+
+	db, err := dbnode.Start(dbnode.Config{Node: mk("DB"), Store: store.Config{Dir: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Stop()
+	dbPeer := node.Peer{ID: "DB", Addr: db.Node().Addr()}
+	zn, err := zonenode.Start(zonenode.Config{Node: mk("ZONE-1", dbPeer), DB: "DB", Checkpoint: time.Hour,
+		Zone: world.ZoneConfig{Seed: 9, Map: world.MapConfig{Width: 256, Height: 256, Obstacles: -1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zoneStopped := false
+	defer func() {
+		if !zoneStopped {
+			zn.Stop()
+		}
+	}()
+	zonePeer := node.Peer{ID: "ZONE-1", Addr: zn.Node().Addr()}
+	rn, err := realmnode.Start(realmnode.Config{Node: mk("REALM", dbPeer, zonePeer), DB: "DB",
+		Zones: map[string]string{"ZONE-1": zn.Node().Addr()}, DefaultZone: "ZONE-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rn.Stop()
+	realmPeer := node.Peer{ID: "REALM", Addr: rn.Node().Addr()}
+	gw, err := gateway.Start(gateway.Config{Node: mk("GW-1", realmPeer), Realm: "REALM", Listen: "127.0.0.1:0", TLS: serverTLS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Stop()
+	lg, err := login.Start(login.Config{Node: mk("LOGIN", realmPeer), Listen: "127.0.0.1:0", TLS: serverTLS,
+		Accounts: store.Config{Dir: t.TempDir()}, PerSecond: 100, Burst: 100,
+		Realms: map[string]login.Realm{"dev": {Node: "REALM", Gateways: []string{gw.Addr()}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Stop()
+
+	const players = 5
+	var conns []*client.Conn
+	for i := 0; i < players; i++ {
+		name := fmt.Sprintf("player%d", i)
+		if err := lg.CreateAccount(name, "pw-"+name); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		res, err := client.Login(ctx, lg.Addr(), clientTLS, name, "pw-"+name, "dev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := client.Connect(ctx, res.Gateways[0], clientTLS, res.SessionHandle)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if c.Welcome.EntityID == 0 || c.Welcome.Zone != "ZONE-1" || c.Welcome.TickHz != 20 {
+			t.Fatalf("welcome %+v", c.Welcome)
+		}
+		conns = append(conns, c)
+	}
+	waitUntil(t, "every player at the gateway", 5*time.Second, func() bool { return gw.Players() == players })
+
+	// Everyone walks east for a second, then stands still.
+	for k := 0; k < 20; k++ {
+		for _, c := range conns {
+			c.SendInput(codec.Input{MoveX: 127})
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for k := 0; k < 20; k++ {
+		for _, c := range conns {
+			c.SendInput(codec.Input{})
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for i, c := range conns {
+		c.View(func(w *client.World) {
+			self, ok := w.Entity(c.Welcome.EntityID)
+			if !ok {
+				t.Fatalf("player %d does not see itself (%d entities)", i, w.Len())
+			}
+			if start := spatial.DequantizeCoord(c.Welcome.X); self.X < start+3 {
+				t.Fatalf("player %d did not walk east: %.2f from %.2f", i, self.X, start)
+			}
+		})
+	}
+
+	// The zone's truth, read once it stopped ticking: every player a client
+	// sees stands where the zone has it.
+	zn.Stop()
+	zoneStopped = true
+	truth := map[uint32][2]float32{}
+	q := generic.NewFilter2[systems.Replica, systems.Position]().Query(&zn.Zone().World.ECS)
+	for q.Next() {
+		r, p := q.Get()
+		truth[r.NetID] = [2]float32{p.X, p.Y}
+	}
+	// Every entity a client sees stands where the zone has it, and every
+	// player in the viewer's 3 x 3 cells is seen.
+	cellOf := func(x, y float64) (int, int) { return int(x) / 32, int(y) / 32 }
+	for i, c := range conns {
+		c.View(func(w *client.World) {
+			self, _ := w.Entity(c.Welcome.EntityID)
+			vx, vy := cellOf(self.X, self.Y)
+			w.Each(func(e client.Entity) {
+				p, ok := truth[e.ID]
+				if !ok || math.Abs(e.X-float64(p[0])) > 1.0/256 || math.Abs(e.Y-float64(p[1])) > 1.0/256 {
+					t.Fatalf("player %d sees %d at (%.4f, %.4f), the zone has (%.4f, %.4f) (in the zone: %v)", i, e.ID, e.X, e.Y, p[0], p[1], ok)
+				}
+			})
+			for _, other := range conns {
+				p := truth[other.Welcome.EntityID]
+				ox, oy := cellOf(float64(p[0]), float64(p[1]))
+				if ox >= vx-1 && ox <= vx+1 && oy >= vy-1 && oy <= vy+1 {
+					if _, ok := w.Entity(other.Welcome.EntityID); !ok {
+						t.Fatalf("player %d does not see player %d in its view", i, other.Welcome.EntityID)
+					}
+				}
+			}
+		})
+	}
+}
