@@ -11,7 +11,6 @@ import (
 
 	"github.com/gridrealm/gridrealm/net/login"
 	"github.com/gridrealm/gridrealm/net/node"
-	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/persist/store"
 )
@@ -25,7 +24,7 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	nf.register(fs, "LOGIN-1")
 	data := fs.String("data", "", "accounts directory (default: the registry's data for this node)")
 	public := fs.String("public", "", "players' QUIC address (default: the registry's)")
-	certFile := fs.String("cert", "", "TLS certificate (PEM); default: a self-signed one in the data directory")
+	certFile := fs.String("cert", "", "TLS certificate (PEM); default: the realm's dev certificate beside the registry")
 	keyFile := fs.String("key", "", "TLS key (PEM)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -47,18 +46,7 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	if *data == "" || *public == "" {
 		return fmt.Errorf("%w: --data and --public (or the registry's data and public) are required", errUsage)
 	}
-	var certPEM, keyPEM []byte
-	if *certFile != "" {
-		if certPEM, err = os.ReadFile(*certFile); err == nil {
-			keyPEM, err = os.ReadFile(*keyFile)
-		}
-	} else {
-		certPEM, keyPEM, err = pquic.LoadOrCreateDevCert(*data)
-	}
-	if err != nil {
-		return err
-	}
-	tlsConf, err := pquic.ServerTLS(certPEM, keyPEM)
+	tlsConf, err := playerTLS(*certFile, *keyFile, &nf)
 	if err != nil {
 		return err
 	}

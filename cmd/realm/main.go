@@ -20,6 +20,8 @@ func commands() []command {
 	return []command{
 		{"up", "start a whole realm on this machine (up --data ./data); Ctrl-C stops it", runUp},
 		{"zone", "run a zone node (zone --registry R --id ID [--npcs N --seed S --size M | --map FILE])", runZone},
+		{"realm", "run a realm node, the realm's directory (realm --registry R --id ID)", runRealmNode},
+		{"gateway", "run a gateway node (gateway --registry R --id ID)", runGateway},
 		{"login", "run a login node (login --registry R --id ID)", runLogin},
 		{"account", "create an account in a stopped login node's store (account create --data DIR --name NAME)", runAccount},
 		{"db", "run the db node (db --data DIR), or dump a stopped one (db dump --data DIR --json)", runDB},

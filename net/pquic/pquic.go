@@ -216,7 +216,8 @@ func CloseReason(err error) (wire.DisconnectReason, string, bool) {
 }
 
 // LoadOrCreateDevCert returns the certificate and key in dir (cert.pem,
-// key.pem), making a self-signed pair the first time.
+// key.pem), making a self-signed pair the first time. Nodes that share a
+// directory should have it made before they start (realm up does).
 func LoadOrCreateDevCert(dir string) (certPEM, keyPEM []byte, err error) {
 	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	if certPEM, err = os.ReadFile(certPath); err == nil {
@@ -230,8 +231,18 @@ func LoadOrCreateDevCert(dir string) (certPEM, keyPEM []byte, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err
 	}
-	if err := os.WriteFile(keyPath, keyPEM, 0o600); err != nil {
+	// Written aside and renamed, key first: a reader never sees a torn
+	// file, nor a certificate without its key.
+	if err := writeAtomic(keyPath, keyPEM, 0o600); err != nil {
 		return nil, nil, err
 	}
-	return certPEM, keyPEM, os.WriteFile(certPath, certPEM, 0o644)
+	return certPEM, keyPEM, writeAtomic(certPath, certPEM, 0o644)
+}
+
+func writeAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

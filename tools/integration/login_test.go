@@ -74,7 +74,7 @@ func TestLoginNodeProcess(t *testing.T) {
 	var certPEM []byte
 	deadline := time.Now().Add(15 * time.Second)
 	for certPEM == nil {
-		certPEM, _ = os.ReadFile(filepath.Join(loginData, "cert.pem"))
+		certPEM, _ = os.ReadFile(filepath.Join(dir, "cert.pem")) // beside the registry
 		if time.Now().After(deadline) {
 			t.Fatal("the login node wrote no certificate")
 		}

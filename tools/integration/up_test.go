@@ -2,17 +2,23 @@ package integration
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gridrealm/gridrealm/net/client"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/pquic"
 )
 
 // TestRealmUpStartsAndStopsEverything: realm up starts each node as its own
@@ -22,7 +28,7 @@ func TestRealmUpStartsAndStopsEverything(t *testing.T) {
 	data := t.TempDir()
 	base := 20000 + os.Getpid()%2000*10
 	for round := 0; round < 2; round++ {
-		cmd := exec.Command(realmBin, "up", "--data", data, "--port-base", strconv.Itoa(base))
+		cmd := exec.Command(realmBin, "up", "--data", data, "--port-base", strconv.Itoa(base), "--dev-accounts", "3")
 		out, _ := cmd.StdoutPipe()
 		cmd.Stderr = cmd.Stdout
 		if err := cmd.Start(); err != nil {
@@ -53,12 +59,42 @@ func TestRealmUpStartsAndStopsEverything(t *testing.T) {
 				t.Fatalf("realm up did not come up:\n%s", log.String())
 			}
 		}
-		if len(pids) < 3 {
-			t.Fatalf("expected db, backup and zone processes:\n%s", log.String())
+		if len(pids) != 7 {
+			t.Fatalf("expected db, backup, zone, realm, login and 2 gateway processes:\n%s", log.String())
 		}
-		for _, port := range []int{base + 2001, base + 2002, base + 2003} {
+		for port := base + 2001; port <= base+2007; port++ {
 			waitHealthy(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
 		}
+		// A player logs in and enters the world through a gateway.
+		certPEM, err := os.ReadFile(filepath.Join(data, "cert.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clientTLS, _ := pquic.ClientTLS(certPEM)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		var res codec.LoginResult
+		for try := 0; ; try++ { // the login node may still be starting
+			res, err = client.Login(ctx, fmt.Sprintf("127.0.0.1:%d", base+1005), clientTLS, "bot1", "bot", "dev")
+			if err == nil || try > 50 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("login: %v\n%s", err, log.String())
+		}
+		conn, err := client.Connect(ctx, res.Gateways[0], clientTLS, res.SessionHandle)
+		cancel()
+		if err != nil || conn.Welcome.EntityID == 0 {
+			t.Fatalf("connect: %v\n%s", err, log.String())
+		}
+		waitUntil(t, "the player to see itself", 10*time.Second, func() bool {
+			seen := false
+			conn.View(func(w *client.World) { _, seen = w.Entity(conn.Welcome.EntityID) })
+			return seen
+		})
+		conn.Close()
+
 		cmd.Process.Signal(syscall.SIGINT)
 		done := make(chan error, 1)
 		go func() {

@@ -17,7 +17,11 @@ import (
 	"syscall"
 	"time"
 
+	"log/slog"
+
+	"github.com/gridrealm/gridrealm/net/login"
 	"github.com/gridrealm/gridrealm/net/registry"
+	"github.com/gridrealm/gridrealm/persist/store"
 )
 
 // DevRealm is the realm name of a realm started by `realm up`.
@@ -42,8 +46,16 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 	}
 	regPath := filepath.Join(abs, "registry.json")
 	node := func(id string, role registry.Role, port int, cmd string) registry.Entry {
+		realm := DevRealm
+		if role == registry.RoleLogin {
+			realm = "" // a login node serves every realm
+		}
+		public := ""
+		if role == registry.RoleLogin || role == registry.RoleGateway {
+			public = fmt.Sprintf("127.0.0.1:%d", portBase+1000+port)
+		}
 		return registry.Entry{
-			ID: id, Role: role, Realm: DevRealm,
+			ID: id, Role: role, Realm: realm, Public: public,
 			Addr:    fmt.Sprintf("127.0.0.1:%d", portBase+port),
 			Admin:   fmt.Sprintf("127.0.0.1:%d", portBase+2000+port),
 			Data:    filepath.Join(abs, id),
@@ -54,6 +66,10 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 		node("DEV-DB-1", registry.RoleDB, 1, "db"),
 		node("DEV-BACKUP-1", registry.RoleBackup, 2, "backup"),
 		node("DEV-ZONE-1", registry.RoleZone, 3, "zone"),
+		node("DEV-REALM-1", registry.RoleRealm, 4, "realm"),
+		node("DEV-LOGIN-1", registry.RoleLogin, 5, "login"),
+		node("DEV-GATEWAY-1", registry.RoleGateway, 6, "gateway"),
+		node("DEV-GATEWAY-2", registry.RoleGateway, 7, "gateway"),
 	}}
 	r.SetSecret(secret)
 	return r, nil
@@ -190,4 +206,31 @@ func LoadOrCreate(dataDir, bin string, portBase int) (*registry.Registry, string
 		return nil, "", err
 	}
 	return r, path, r.Save(path)
+}
+
+// DevAccounts creates accounts bot0..botN-1 with the password "bot" in the
+// login node's store, before the login node starts (its store is its own
+// while it runs). Existing accounts are kept.
+func DevAccounts(r *registry.Registry, n int) error {
+	logins := r.ByRole("", registry.RoleLogin)
+	if len(logins) == 0 || logins[0].Data == "" {
+		return errors.New("dev accounts: the registry has no login node with a data directory")
+	}
+	s, err := store.Open(store.Config{Dir: logins[0].Data, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return fmt.Errorf("dev accounts: %w", err)
+	}
+	defer s.Close()
+	hash, err := login.HashPassword("bot", login.OWASP)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		// One hash for all: dev accounts share a password, and hashing
+		// thousands at OWASP cost would take minutes.
+		if _, err := s.CreateAccount(fmt.Sprintf("bot%d", i), hash); err != nil && !errors.Is(err, store.ErrExists) {
+			return fmt.Errorf("dev accounts: %w", err)
+		}
+	}
+	return nil
 }

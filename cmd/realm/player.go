@@ -1,0 +1,118 @@
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/gridrealm/gridrealm/net/gateway"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/registry"
+	"github.com/gridrealm/gridrealm/world/realmnode"
+)
+
+// playerTLS loads the players' certificate, or makes (once) the dev one
+// that the realm's login and gateway nodes share, beside the registry.
+func playerTLS(certFile, keyFile string, nf *nodeFlags) (*tls.Config, error) {
+	var certPEM, keyPEM []byte
+	var err error
+	if certFile != "" {
+		if certPEM, err = os.ReadFile(certFile); err == nil {
+			keyPEM, err = os.ReadFile(keyFile)
+		}
+	} else {
+		certPEM, keyPEM, err = pquic.LoadOrCreateDevCert(filepath.Dir(nf.registry))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pquic.ServerTLS(certPEM, keyPEM)
+}
+
+// runRealmNode runs a realm node: its zones and db come from the registry.
+func runRealmNode(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("realm realm", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var nf nodeFlags
+	nf.register(fs, "REALM-1")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ncfg, err := nf.config(registry.RoleRealm)
+	if err != nil {
+		return err
+	}
+	if nf.reg == nil {
+		return fmt.Errorf("%w: realm realm needs --registry (it names the zones)", errUsage)
+	}
+	db, err := nf.peer(ncfg, registry.RoleDB, "", "")
+	if err != nil {
+		return err
+	}
+	cfg := realmnode.Config{DB: db.ID, Zones: map[string]string{}}
+	ncfg.Peers = []node.Peer{db}
+	for _, z := range nf.reg.ByRole(ncfg.Realm, registry.RoleZone) {
+		cfg.Zones[z.ID] = z.Addr
+		ncfg.Peers = append(ncfg.Peers, node.Peer{ID: z.ID, Addr: z.Addr})
+		if cfg.DefaultZone == "" {
+			cfg.DefaultZone = z.ID
+		}
+	}
+	if cfg.DefaultZone == "" {
+		return fmt.Errorf("registry %s: realm %q has no zone", nf.registry, ncfg.Realm)
+	}
+	cfg.Node = ncfg
+	r, err := realmnode.Start(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := untilSignal()
+	defer cancel()
+	<-ctx.Done()
+	r.Stop()
+	return nil
+}
+
+// runGateway runs a gateway: its players' address and realm node come
+// from the registry.
+func runGateway(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("realm gateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var nf nodeFlags
+	nf.register(fs, "GATEWAY-1")
+	certFile := fs.String("cert", "", "TLS certificate (PEM); default: the realm's dev certificate beside the registry")
+	keyFile := fs.String("key", "", "TLS key (PEM)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ncfg, err := nf.config(registry.RoleGateway)
+	if err != nil {
+		return err
+	}
+	if nf.reg == nil {
+		return fmt.Errorf("%w: realm gateway needs --registry", errUsage)
+	}
+	realm, err := nf.peer(ncfg, registry.RoleRealm, "", "")
+	if err != nil {
+		return err
+	}
+	tlsConf, err := playerTLS(*certFile, *keyFile, &nf)
+	if err != nil {
+		return err
+	}
+	self, _ := nf.reg.Node(nf.id)
+	ncfg.Peers = []node.Peer{realm}
+	g, err := gateway.Start(gateway.Config{Node: ncfg, Realm: realm.ID, Listen: self.Public, TLS: tlsConf})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := untilSignal()
+	defer cancel()
+	<-ctx.Done()
+	g.Stop()
+	return nil
+}
