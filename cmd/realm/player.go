@@ -106,7 +106,14 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 	}
 	self, _ := nf.reg.Node(nf.id)
 	ncfg.Peers = []node.Peer{realm}
-	g, err := gateway.Start(gateway.Config{Node: ncfg, Realm: realm.ID, Listen: self.Public, TLS: tlsConf})
+	var siblings []string
+	for _, e := range nf.reg.ByRole(ncfg.Realm, registry.RoleGateway) {
+		if e.ID != self.ID {
+			siblings = append(siblings, e.ID)
+			ncfg.Peers = append(ncfg.Peers, node.Peer{ID: e.ID, Addr: e.Addr})
+		}
+	}
+	g, err := gateway.Start(gateway.Config{Node: ncfg, Realm: realm.ID, Listen: self.Public, Public: self.Public, TLS: tlsConf, Siblings: siblings})
 	if err != nil {
 		return err
 	}

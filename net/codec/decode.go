@@ -29,6 +29,7 @@ const (
 	identDbMessage     = "GRDB"
 	identRealmMessage  = "GRRM"
 	identZoneMessage   = "GRZN"
+	identGatewayMsg    = "GRGW"
 )
 
 // verify is the one guarded path every decoder takes: size cap, structural
@@ -176,4 +177,33 @@ func DecodeRealmMessage(buf []byte, max int, m *wire.RealmMessage) error {
 		return fmt.Errorf("decode RealmMessage: %w: empty body", ErrMalformed)
 	}
 	return nil
+}
+
+// DecodeGatewayMessage checks buf and points m at it.
+func DecodeGatewayMessage(buf []byte, max int, m *wire.GatewayMessage) error {
+	pos, err := verify(buf, max, identGatewayMsg, schema.gatewayMessage)
+	if err != nil {
+		return err
+	}
+	m.Init(buf, pos)
+	if m.BodyType() == wire.GatewayBodyNONE {
+		return fmt.Errorf("decode GatewayMessage: %w: empty body", ErrMalformed)
+	}
+	return nil
+}
+
+// GatewayLoad encodes a gateway's load report.
+func GatewayLoad(players uint32, public string) []byte {
+	b := flatbuffers.NewBuilder(64)
+	p := b.CreateString(public)
+	wire.GatewayLoadStart(b)
+	wire.GatewayLoadAddPlayers(b, players)
+	wire.GatewayLoadAddPublic(b, p)
+	body := wire.GatewayLoadEnd(b)
+	wire.GatewayMessageStart(b)
+	wire.GatewayMessageAddBodyType(b, wire.GatewayBodyGatewayLoad)
+	wire.GatewayMessageAddBody(b, body)
+	id := ident(identGatewayMsg)
+	b.FinishWithFileIdentifier(wire.GatewayMessageEnd(b), id[:])
+	return b.FinishedBytes()
 }

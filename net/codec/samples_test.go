@@ -100,6 +100,7 @@ func samples() map[string][][]byte {
 	add("ZoneMessage", z.Inputs([]ZoneInput{{Character: 42, X: -5, Y: 6, Seq: 7, Actions: 1, MoveX: -127, MoveY: 127, Heading: 9}}))
 	cdCopy := append([]byte(nil), NewCellDeltaEncoder().Encode(&cd)...)
 	add("ZoneMessage", z.Tick(99, 12345, [][]byte{cdCopy, cdCopy}))
+	add("GatewayMessage", GatewayLoad(17, "127.0.0.1:7443"))
 	re := NewRealmEncoder()
 	add("RealmMessage", re.Connect(make([]byte, SessionHandleSize)))
 	add("RealmMessage", re.Connected(&RealmConnected{Status: wire.RealmStatusOk, Message: "m", Account: "a", Zone: "Z", ZoneAddr: "127.0.0.1:1",
@@ -128,6 +129,10 @@ var decoders = map[string]func([]byte) (any, error){
 	},
 	"NodeFrame": func(b []byte) (any, error) { var m wire.NodeFrame; return &m, DecodeNodeFrame(b, 1<<20, &m) },
 	"DbMessage": func(b []byte) (any, error) { var m wire.DbMessage; return &m, DecodeDbMessage(b, 1<<20, &m) },
+	"GatewayMessage": func(b []byte) (any, error) {
+		var m wire.GatewayMessage
+		return &m, DecodeGatewayMessage(b, 1<<20, &m)
+	},
 	"ZoneMessage": func(b []byte) (any, error) {
 		var m wire.ZoneMessage
 		return &m, DecodeZoneMessage(b, 1<<20, &m)

@@ -73,8 +73,8 @@ func entityFields(first uint16) []fbcheck.Field {
 // schemas holds the description of every table, built once per process by
 // newSchemas; the tables are immutable after that.
 type schemas struct {
-	cellDelta, snapshot, input, clientMessage, serverMessage, nodeFrame, dbMessage, realmMessage, zoneMessage *fbcheck.Schema
-	all                                                                                                       []*fbcheck.Schema
+	cellDelta, snapshot, input, clientMessage, serverMessage, nodeFrame, dbMessage, realmMessage, zoneMessage, gatewayMessage *fbcheck.Schema
+	all                                                                                                                       []*fbcheck.Schema
 }
 
 var schema = newSchemas()
@@ -153,6 +153,9 @@ func newSchemas() *schemas {
 		table("RealmConnected", scalar("Status", 4, 1), str("Message", 6, MaxText), str("Account", 8, MaxName), str("Zone", 10, MaxName),
 			str("ZoneAddr", 12, MaxName), fbcheck.Field{Name: "Entered", Slot: 14, Kind: fbcheck.SubTable, Table: entered}),
 		table("RealmPlayerLeft", scalar("Character", 4, 8)),
+	))
+	s.gatewayMessage = table("GatewayMessage", union("Body", 4,
+		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName)),
 	))
 	character := table("DbCharacter", scalar("Id", 4, 8), str("Account", 6, MaxName), str("Name", 8, MaxName), str("Zone", 10, MaxName),
 		scalar("X", 12, 4), scalar("Y", 14, 4), scalar("Level", 16, 2), scalar("Health", 18, 4), scalar("Epoch", 20, 8))

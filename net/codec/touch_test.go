@@ -35,7 +35,7 @@ var unionMembers = map[string]func() any{
 	"ZoneSubscribe":   func() any { return new(wire.ZoneSubscribe) }, "ZoneUnsubscribe": func() any { return new(wire.ZoneUnsubscribe) },
 	"ZoneEnterPlayer": func() any { return new(wire.ZoneEnterPlayer) }, "ZonePlayerEntered": func() any { return new(wire.ZonePlayerEntered) },
 	"ZoneLeavePlayer": func() any { return new(wire.ZoneLeavePlayer) }, "ZoneInputs": func() any { return new(wire.ZoneInputs) },
-	"ZoneTick": func() any { return new(wire.ZoneTick) },
+	"ZoneTick": func() any { return new(wire.ZoneTick) }, "GatewayLoad": func() any { return new(wire.GatewayLoad) },
 }
 
 var (

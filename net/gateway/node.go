@@ -33,14 +33,24 @@ type Config struct {
 	Budget int
 	// Handshake bounds a connection from accept to Welcome (default 10 s).
 	Handshake time.Duration
+	// Public is the players' address other gateways redirect players to
+	// (default: the listener's address).
+	Public string
+	// Siblings are the realm's other gateways (node ids, among Node.Peers):
+	// they tell each other their load, and a player connecting to one that
+	// is not the least loaded is redirected to the one that is.
+	Siblings []string
 }
 
 // Gateway is a running gateway node: it holds players' connections,
 // mirrors the cells they watch and sends each player its snapshots.
 //
-// This is the path's skeleton: connect, place, mirror, snapshot, forward
-// inputs. Load balancing between gateways, movement validation, message
-// budgets and pacing across the tick come next.
+// Gateways share the realm's players: each tells its siblings its load
+// every 100 ms, and a gateway that is not the least loaded redirects a
+// connecting player to the one that is.
+//
+// Movement validation, message budgets and pacing across the tick come
+// next.
 type Gateway struct {
 	cfg  Config
 	node *node.Node
@@ -48,13 +58,22 @@ type Gateway struct {
 	log  *slog.Logger
 	zenc *codec.ZoneEncoder
 
-	mu      sync.Mutex // players and zones; the main loop and connections share them
-	players map[uint64]*player
-	zones   map[string]*zoneView
+	mu         sync.Mutex // players, zones, loads; the main loop and connections share them
+	players    map[uint64]*player
+	zones      map[string]*zoneView
+	loads      map[string]*siblingLoad
+	connecting int // players between accept and placement, counted as load
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+}
+
+// siblingLoad is the last load another gateway reported.
+type siblingLoad struct {
+	players int
+	public  string
+	at      time.Time
 }
 
 // zoneView is what the gateway knows of one zone.
@@ -91,7 +110,8 @@ func Start(cfg Config) (*Gateway, error) {
 	if cfg.Node.Role == "" {
 		cfg.Node.Role = "gateway"
 	}
-	g := &Gateway{cfg: cfg, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{}}
+	g := &Gateway{cfg: cfg, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{},
+		loads: map[string]*siblingLoad{}}
 	g.log = cfg.Node.Logger
 	if g.log == nil {
 		g.log = slog.Default()
@@ -108,9 +128,13 @@ func Start(cfg Config) (*Gateway, error) {
 		g.node.Stop()
 		return nil, err
 	}
+	if g.cfg.Public == "" {
+		g.cfg.Public = g.ln.Addr().String()
+	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
-	g.wg.Add(1)
+	g.wg.Add(2)
 	go g.accept()
+	go g.report()
 	return g, nil
 }
 
@@ -172,6 +196,16 @@ func (g *Gateway) serve(s *pquic.Session) {
 	}
 	var c wire.Connect
 	codec.Member(m.Body, &c)
+	if to := g.redirect(); to != "" {
+		s.Send(codec.NewPlayerEncoder().Redirect(to, "a less loaded gateway"))
+		s.Finish(2 * time.Second)
+		return
+	}
+	defer func() {
+		g.mu.Lock()
+		g.connecting--
+		g.mu.Unlock()
+	}()
 	placed := make(chan codec.RealmConnected, 1)
 	handle := append([]byte(nil), c.SessionHandleBytes()...)
 	err = g.node.Ask(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().Connect(handle)},
@@ -219,6 +253,48 @@ func (g *Gateway) serve(s *pquic.Session) {
 		return
 	}
 	g.readInputs(p)
+}
+
+// redirect returns the players' address of a sibling with fewer players
+// than this gateway (the least loaded one), or "" to keep the player here,
+// counted as connecting. The sibling's count goes up at once, so that a
+// burst of connects does not all go to one stale figure.
+func (g *Gateway) redirect() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	mine := len(g.players) + g.connecting
+	var best *siblingLoad
+	for _, l := range g.loads {
+		if time.Since(l.at) < time.Second && l.players < mine && (best == nil || l.players < best.players) {
+			best = l
+		}
+	}
+	if best == nil {
+		g.connecting++
+		return ""
+	}
+	best.players++
+	return best.public
+}
+
+// report tells the siblings this gateway's load, every 100 ms.
+func (g *Gateway) report() {
+	defer g.wg.Done()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-g.ctx.Done():
+			return
+		}
+		g.mu.Lock()
+		load := codec.GatewayLoad(uint32(len(g.players)+g.connecting), g.cfg.Public)
+		g.mu.Unlock()
+		for _, sib := range g.cfg.Siblings {
+			g.node.Send(sib, node.Out{Kind: kinds.Gateway, Priority: node.Control, Payload: load})
+		}
+	}
 }
 
 // join registers a placed player and subscribes to its view.
@@ -325,6 +401,10 @@ func (g *Gateway) HandlePeer(*node.Node, node.PeerEvent) {}
 // HandleMessage takes a zone's tick: it updates the mirror, then sends
 // each of the zone's players its snapshot and forwards their inputs.
 func (g *Gateway) HandleMessage(_ *node.Node, m node.Message) {
+	if m.Kind == kinds.Gateway {
+		g.sibling(m)
+		return
+	}
 	if m.Kind != kinds.Zone {
 		return
 	}
@@ -390,4 +470,17 @@ func (g *Gateway) snapshot(z *zoneView, p *player, tick uint32, tickUnixMs int64
 		g.log.Debug("gateway: snapshot not sent", "character", p.character, "err", err)
 	}
 	g.watch(z, p) // the player may have walked into another cell
+}
+
+// sibling records another gateway's load.
+func (g *Gateway) sibling(m node.Message) {
+	var msg wire.GatewayMessage
+	if err := codec.DecodeGatewayMessage(m.Payload, len(m.Payload)+1, &msg); err != nil || msg.BodyType() != wire.GatewayBodyGatewayLoad {
+		return
+	}
+	var l wire.GatewayLoad
+	codec.Member(msg.Body, &l)
+	g.mu.Lock()
+	g.loads[m.From] = &siblingLoad{players: int(l.Players()), public: string(l.Public()), at: time.Now()}
+	g.mu.Unlock()
 }

@@ -24,9 +24,10 @@ import (
 	"github.com/gridrealm/gridrealm/world/zonenode"
 )
 
-// TestPlayerPath: players log in over QUIC, connect to a gateway with
-// their handles, are placed by the realm in the zone, walk, and see every
-// player where the zone has them.
+// TestPlayerPath: 50 players log in over QUIC and all connect to the
+// first gateway with their handles; redirects share them between the two
+// gateways (a difference of at most one); the realm places them in the
+// zone; they walk, and see every player in view where the zone has it.
 func TestPlayerPath(t *testing.T) {
 	secret := []byte("player-path-test-secret-01234567")
 	mk := func(id string, peers ...node.Peer) node.Config {
@@ -61,20 +62,32 @@ func TestPlayerPath(t *testing.T) {
 	}
 	defer rn.Stop()
 	realmPeer := node.Peer{ID: "REALM", Addr: rn.Node().Addr()}
-	gw, err := gateway.Start(gateway.Config{Node: mk("GW-1", realmPeer), Realm: "REALM", Listen: "127.0.0.1:0", TLS: serverTLS})
+	// Two gateways that share the players; each knows the other.
+	gw2Link := freePort(t)
+	gw, err := gateway.Start(gateway.Config{Node: mk("GW-1", realmPeer, node.Peer{ID: "GW-2", Addr: gw2Link}), Realm: "REALM",
+		Listen: "127.0.0.1:0", TLS: serverTLS, Siblings: []string{"GW-2"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer gw.Stop()
+	cfg2 := mk("GW-2", realmPeer, node.Peer{ID: "GW-1", Addr: gw.Node().Addr()})
+	cfg2.Listen = gw2Link
+	gw2, err := gateway.Start(gateway.Config{Node: cfg2, Realm: "REALM", Listen: "127.0.0.1:0", TLS: serverTLS, Siblings: []string{"GW-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw2.Stop()
+	waitUntil(t, "the gateways to know each other", 5*time.Second, func() bool { return gw.Node().Connected("GW-2") })
+	time.Sleep(200 * time.Millisecond) // a load report each way
 	lg, err := login.Start(login.Config{Node: mk("LOGIN", realmPeer), Listen: "127.0.0.1:0", TLS: serverTLS,
 		Accounts: store.Config{Dir: t.TempDir()}, PerSecond: 100, Burst: 100,
-		Realms: map[string]login.Realm{"dev": {Node: "REALM", Gateways: []string{gw.Addr()}}}})
+		Realms: map[string]login.Realm{"dev": {Node: "REALM", Gateways: []string{gw.Addr(), gw2.Addr()}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer lg.Stop()
 
-	const players = 5
+	const players = 50
 	var conns []*client.Conn
 	for i := 0; i < players; i++ {
 		name := fmt.Sprintf("player%d", i)
@@ -97,7 +110,10 @@ func TestPlayerPath(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	waitUntil(t, "every player at the gateway", 5*time.Second, func() bool { return gw.Players() == players })
+	waitUntil(t, "every player at a gateway", 5*time.Second, func() bool { return gw.Players()+gw2.Players() == players })
+	if d := gw.Players() - gw2.Players(); d > 1 || d < -1 {
+		t.Fatalf("players not balanced: %d and %d", gw.Players(), gw2.Players())
+	}
 
 	// Everyone walks east for a second, then stands still.
 	for k := 0; k < 20; k++ {
