@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/wire"
@@ -68,6 +69,11 @@ type Conn struct {
 // Stats counts what a connection received.
 type Stats struct {
 	Snapshots, Skipped, Bytes int
+	// Corrections of the claimed position, and the last one (1/256 m).
+	Corrections        int
+	CorrectX, CorrectY int32
+	// Disconnect is why the gateway disconnected, if it said.
+	Disconnect wire.DisconnectReason
 }
 
 // Connect presents a session handle to a gateway, following redirects to
@@ -110,6 +116,7 @@ func Connect(ctx context.Context, gateway string, tlsConf *tls.Config, handle []
 				Welcome: codec.Welcome{EntityID: w.EntityId(), Zone: string(w.Zone()), TickHz: w.TickHz(), CellSize: w.CellSize(),
 					SnapshotBudget: w.SnapshotBudget(), X: w.X(), Y: w.Y()}}
 			go c.receive()
+			go c.events()
 			return c, nil
 		default:
 			s.Close(wire.DisconnectReasonProtocolError, "")
@@ -140,15 +147,57 @@ func (c *Conn) receive() {
 	}
 }
 
+// events reads the reliable stream: corrections and disconnect reasons.
+func (c *Conn) events() {
+	var m wire.ServerMessage
+	for {
+		b, err := c.s.Recv(time.Time{})
+		if err != nil {
+			return
+		}
+		if codec.DecodeServerMessage(b, &m) != nil {
+			continue
+		}
+		c.mu.Lock()
+		switch m.BodyType() {
+		case wire.ServerBodyCorrection:
+			var w wire.Correction
+			codec.Member(m.Body, &w)
+			c.Stats.Corrections++
+			c.Stats.CorrectX, c.Stats.CorrectY = w.X(), w.Y()
+		case wire.ServerBodyDisconnect:
+			var w wire.Disconnect
+			codec.Member(m.Body, &w)
+			c.Stats.Disconnect = w.Reason()
+		}
+		c.mu.Unlock()
+	}
+}
+
 // SendInput sends an input datagram; it acknowledges the newest snapshot.
+// A zero claimed position (X, Y) is filled with where the client sees its
+// own entity: an honest client without prediction.
 func (c *Conn) SendInput(in codec.Input) error {
 	c.mu.Lock()
+	if in.X == 0 && in.Y == 0 {
+		in.X, in.Y = c.Welcome.X, c.Welcome.Y
+		if self, ok := c.world.Entity(c.Welcome.EntityID); ok {
+			in.X, in.Y = spatial.QuantizeCoord(self.X), spatial.QuantizeCoord(self.Y)
+		}
+	}
 	c.seq++
 	in.Seq, in.Ack = c.seq, c.world.Latest()
 	in.ClientTimeMs = uint32(time.Now().UnixMilli())
 	b := append([]byte(nil), c.enc.Input(&in)...)
 	c.mu.Unlock()
 	return c.s.SendDatagram(b)
+}
+
+// Counters returns a copy of the connection's stats.
+func (c *Conn) Counters() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Stats
 }
 
 // View runs fn with the world view, locked.

@@ -30,6 +30,10 @@ type PlayerEntered struct {
 	CellSize    uint16
 	PlayerSpeed float32
 	TickHz      uint8
+	// The map, for a gateway to regenerate it and check moves.
+	MapObstacles float32
+	MapTileSize  float32
+	MapFile      bool // loaded from a file: cannot be regenerated
 }
 
 // ZoneEncoder encodes zone messages with a reused builder; one per
@@ -121,6 +125,9 @@ func packPlayerEntered(b *flatbuffers.Builder, p *PlayerEntered) flatbuffers.UOf
 	wire.ZonePlayerEnteredAddPlayerSpeed(b, p.PlayerSpeed)
 	wire.ZonePlayerEnteredAddCellSize(b, p.CellSize)
 	wire.ZonePlayerEnteredAddTickHz(b, p.TickHz)
+	wire.ZonePlayerEnteredAddMapObstacles(b, p.MapObstacles)
+	wire.ZonePlayerEnteredAddMapTileSize(b, p.MapTileSize)
+	wire.ZonePlayerEnteredAddMapFile(b, p.MapFile)
 	return wire.ZonePlayerEnteredEnd(b)
 }
 
@@ -128,7 +135,7 @@ func packPlayerEntered(b *flatbuffers.Builder, p *PlayerEntered) flatbuffers.UOf
 func ReadPlayerEntered(w *wire.ZonePlayerEntered) PlayerEntered {
 	return PlayerEntered{Character: w.Character(), NetID: w.NetId(), X: w.X(), Y: w.Y(), Epoch: w.Epoch(),
 		MapSeed: w.MapSeed(), MapWidth: w.MapWidth(), MapHeight: w.MapHeight(), CellSize: w.CellSize(),
-		PlayerSpeed: w.PlayerSpeed(), TickHz: w.TickHz()}
+		PlayerSpeed: w.PlayerSpeed(), TickHz: w.TickHz(), MapObstacles: w.MapObstacles(), MapTileSize: w.MapTileSize(), MapFile: w.MapFile()}
 }
 
 // Inputs returns a batch of forwarded inputs.

@@ -83,6 +83,8 @@ type zoneView struct {
 	refs     map[uint32]int // cell index (cy<<16|cx) -> players watching
 	cellSize int32          // 1/256 m
 	inputs   []codec.ZoneInput
+	terrain  *spatial.Terrain // to check moves on; nil for a map that cannot be regenerated
+	speed    float32          // players' top speed, m/s
 }
 
 // player is one connected player.
@@ -95,9 +97,20 @@ type player struct {
 	cells     []uint32 // the cells it watches
 	ack       atomic.Uint32
 	input     atomic.Pointer[codec.Input]
-	px, py    int32 // last known position, 1/256 m
+	px, py    int32         // last known position, 1/256 m (main loop)
+	auth      atomic.Uint64 // the same, packed, for the input goroutine
 	visible   []Entity
+
+	// Move validation, on the input goroutine.
+	violations  float64
+	lastDecay   time.Time
+	lastCorrect time.Time
+	// Corrections counts the corrections sent.
+	Corrections atomic.Int64
 }
+
+func pack(x, y int32) uint64         { return uint64(uint32(x))<<32 | uint64(uint32(y)) }
+func unpack(v uint64) (int32, int32) { return int32(uint32(v >> 32)), int32(uint32(v)) }
 
 // Start starts the gateway.
 func Start(cfg Config) (*Gateway, error) {
@@ -143,6 +156,16 @@ func (g *Gateway) Addr() string { return g.ln.Addr().String() }
 
 // Node returns the gateway's node.
 func (g *Gateway) Node() *node.Node { return g.node }
+
+// Corrections counts the move corrections sent to the connected players.
+func (g *Gateway) Corrections() (n int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, p := range g.players {
+		n += p.Corrections.Load()
+	}
+	return n
+}
 
 // Players counts the connected players.
 func (g *Gateway) Players() int {
@@ -245,6 +268,7 @@ func (g *Gateway) serve(s *pquic.Session) {
 	}
 	p := &player{s: s, character: rc.Entered.Character, netID: rc.Entered.NetID, zone: rc.Zone,
 		view: NewView(g.cfg.Budget), px: rc.Entered.X, py: rc.Entered.Y}
+	p.auth.Store(pack(p.px, p.py))
 	g.join(p, rc)
 	defer g.leave(p)
 	welcome := codec.Welcome{EntityID: p.netID, Zone: rc.Zone, TickHz: rc.Entered.TickHz, CellSize: rc.Entered.CellSize,
@@ -306,7 +330,8 @@ func (g *Gateway) join(p *player, rc codec.RealmConnected) {
 	defer g.mu.Unlock()
 	z := g.zones[rc.Zone]
 	if z == nil {
-		z = &zoneView{id: rc.Zone, mirror: spatial.NewMirror(), refs: map[uint32]int{}, cellSize: int32(rc.Entered.CellSize) * spatial.PosSteps}
+		z = &zoneView{id: rc.Zone, mirror: spatial.NewMirror(), refs: map[uint32]int{}, cellSize: int32(rc.Entered.CellSize) * spatial.PosSteps,
+			terrain: zoneTerrain(rc.Entered), speed: rc.Entered.PlayerSpeed}
 		g.zones[rc.Zone] = z
 	}
 	g.players[p.character] = p
@@ -376,8 +401,13 @@ func (g *Gateway) leave(p *player) {
 }
 
 // readInputs takes the player's input datagrams until the connection ends:
-// the newest input wins, and its ack moves the snapshot baseline.
+// the newest input wins, its ack moves the snapshot baseline, and its
+// claimed position is checked.
 func (g *Gateway) readInputs(p *player) {
+	g.mu.Lock()
+	z := g.zones[p.zone]
+	g.mu.Unlock()
+	enc := codec.NewPlayerEncoder()
 	for {
 		b, err := p.s.RecvDatagram(g.ctx)
 		if err != nil {
@@ -389,10 +419,40 @@ func (g *Gateway) readInputs(p *player) {
 			return
 		}
 		p.ack.Store(in.Ack)
-		if old := p.input.Load(); old == nil || in.Seq > old.Seq {
-			p.input.Store(&in)
+		if old := p.input.Load(); old != nil && in.Seq <= old.Seq {
+			continue // an older input arrived late: the newest wins
 		}
+		if !g.validate(z, p, &in, enc) {
+			return
+		}
+		p.input.Store(&in)
 	}
+}
+
+// validate checks a claimed position; it reports false when the player was
+// disconnected for too many violations.
+func (g *Gateway) validate(z *zoneView, p *player, in *codec.Input, enc *codec.PlayerEncoder) bool {
+	now := time.Now()
+	if !p.lastDecay.IsZero() {
+		p.violations = max(0, p.violations-now.Sub(p.lastDecay).Seconds())
+	}
+	p.lastDecay = now
+	ax, ay := unpack(p.auth.Load())
+	if checkMove(z.terrain, ax, ay, in.X, in.Y, z.speed) == moveOK {
+		return true
+	}
+	p.violations++
+	if p.violations > violationLimit {
+		p.s.Send(enc.Disconnect(wire.DisconnectReasonMovementViolations, "too many impossible moves"))
+		p.s.Close(wire.DisconnectReasonMovementViolations, "too many impossible moves")
+		return false
+	}
+	if now.Sub(p.lastCorrect) >= correctEvery*time.Millisecond {
+		p.lastCorrect = now
+		p.Corrections.Add(1)
+		p.s.Send(enc.Correction(ax, ay, in.Seq))
+	}
+	return true
 }
 
 // HandlePeer: zones and the realm come and go.
@@ -459,6 +519,7 @@ func (g *Gateway) snapshot(z *zoneView, p *player, tick uint32, tickUnixMs int64
 		z.mirror.EachIn(uint16(c&0xffff), uint16(c>>16), func(e *spatial.MirrorEntity, x, y int32) {
 			if e.ID == p.netID {
 				p.px, p.py = x, y
+				p.auth.Store(pack(x, y))
 			}
 			p.visible = append(p.visible, Entity{ID: e.ID, X: x, Y: y, Heading: e.Heading, Health: e.Health, Anim: e.Anim,
 				Flags: e.Flags, Kind: wire.EntityKind(e.Kind), Template: e.Template, Level: e.Level})

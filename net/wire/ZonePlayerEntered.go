@@ -170,8 +170,50 @@ func (rcv *ZonePlayerEntered) MutateTickHz(n byte) bool {
 	return rcv._tab.MutateByteSlot(24, n)
 }
 
+// / The generated map's obstacle share (negative: none), and its tile
+// / size in metres; a map loaded from a file cannot be regenerated and
+// / has map_file set.
+func (rcv *ZonePlayerEntered) MapObstacles() float32 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(26))
+	if o != 0 {
+		return rcv._tab.GetFloat32(o + rcv._tab.Pos)
+	}
+	return 0.0
+}
+
+// / The generated map's obstacle share (negative: none), and its tile
+// / size in metres; a map loaded from a file cannot be regenerated and
+// / has map_file set.
+func (rcv *ZonePlayerEntered) MutateMapObstacles(n float32) bool {
+	return rcv._tab.MutateFloat32Slot(26, n)
+}
+
+func (rcv *ZonePlayerEntered) MapTileSize() float32 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(28))
+	if o != 0 {
+		return rcv._tab.GetFloat32(o + rcv._tab.Pos)
+	}
+	return 0.0
+}
+
+func (rcv *ZonePlayerEntered) MutateMapTileSize(n float32) bool {
+	return rcv._tab.MutateFloat32Slot(28, n)
+}
+
+func (rcv *ZonePlayerEntered) MapFile() bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(30))
+	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+func (rcv *ZonePlayerEntered) MutateMapFile(n bool) bool {
+	return rcv._tab.MutateBoolSlot(30, n)
+}
+
 func ZonePlayerEnteredStart(builder *flatbuffers.Builder) {
-	builder.StartObject(11)
+	builder.StartObject(14)
 }
 func ZonePlayerEnteredAddCharacter(builder *flatbuffers.Builder, character uint64) {
 	builder.PrependUint64Slot(0, character, 0)
@@ -205,6 +247,15 @@ func ZonePlayerEnteredAddPlayerSpeed(builder *flatbuffers.Builder, playerSpeed f
 }
 func ZonePlayerEnteredAddTickHz(builder *flatbuffers.Builder, tickHz byte) {
 	builder.PrependByteSlot(10, tickHz, 0)
+}
+func ZonePlayerEnteredAddMapObstacles(builder *flatbuffers.Builder, mapObstacles float32) {
+	builder.PrependFloat32Slot(11, mapObstacles, 0.0)
+}
+func ZonePlayerEnteredAddMapTileSize(builder *flatbuffers.Builder, mapTileSize float32) {
+	builder.PrependFloat32Slot(12, mapTileSize, 0.0)
+}
+func ZonePlayerEnteredAddMapFile(builder *flatbuffers.Builder, mapFile bool) {
+	builder.PrependBoolSlot(13, mapFile, false)
 }
 func ZonePlayerEnteredEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -140,6 +140,10 @@ func TestPlayerPath(t *testing.T) {
 		})
 	}
 
+	if n := gw.Corrections() + gw2.Corrections(); n != 0 {
+		t.Fatalf("%d corrections of honest players", n)
+	}
+
 	// The zone's truth, read once it stopped ticking: every player a client
 	// sees stands where the zone has it.
 	zn.Stop()

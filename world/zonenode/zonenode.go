@@ -307,9 +307,14 @@ func (zn *ZoneNode) replyEntered(m node.Message, p *player) {
 	zc := zn.zone.Config()
 	w, h := zn.zone.Terrain.Size()
 	tickHz := uint8(time.Second / zn.zone.Loop.TickLen())
+	m2 := zc.Map
+	if m2.Seed == 0 {
+		m2.Seed = zc.Seed
+	}
 	pe := codec.PlayerEntered{Character: p.character, NetID: zn.rep.Get(p.entity).NetID, X: spatial.QuantizeCoord(float64(pos.X)),
-		Y: spatial.QuantizeCoord(float64(pos.Y)), Epoch: p.epoch, MapSeed: zc.Seed, MapWidth: w, MapHeight: h,
-		CellSize: uint16(zc.CellSize), PlayerSpeed: zc.Rules.PlayerSpeed, TickHz: tickHz}
+		Y: spatial.QuantizeCoord(float64(pos.Y)), Epoch: p.epoch, MapSeed: m2.Seed, MapWidth: w, MapHeight: h,
+		CellSize: uint16(zc.CellSize), PlayerSpeed: zc.Rules.PlayerSpeed, TickHz: tickHz,
+		MapObstacles: float32(m2.Obstacles), MapTileSize: zn.zone.Terrain.TileSize(), MapFile: zc.Terrain != nil}
 	zn.node.Reply(m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.PlayerEntered(&pe)})
 }
 

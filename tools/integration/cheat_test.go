@@ -1,0 +1,163 @@
+package integration
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/net/client"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/gateway"
+	"github.com/gridrealm/gridrealm/net/login"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/persist/dbnode"
+	"github.com/gridrealm/gridrealm/persist/store"
+	"github.com/gridrealm/gridrealm/world"
+	"github.com/gridrealm/gridrealm/world/realmnode"
+	"github.com/gridrealm/gridrealm/world/zonenode"
+)
+
+// TestCheatersAreCorrected: a client claiming 1.5 times its top speed, or
+// a blocked tile, is corrected; an honest one whose inputs arrive with up
+// to 200 ms of jitter never is.
+func TestCheatersAreCorrected(t *testing.T) {
+	secret := []byte("cheat-test-secret-0123456789abcd")
+	mk := func(id string, peers ...node.Peer) node.Config {
+		return node.Config{ID: id, Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(), Peers: peers}
+	}
+	certPEM, keyPEM, _ := pquic.DevCertificate()
+	serverTLS, _ := pquic.ServerTLS(certPEM, keyPEM)
+	clientTLS, _ := pquic.ClientTLS(certPEM)
+	db, err := dbnode.Start(dbnode.Config{Node: mk("DB"), Store: store.Config{Dir: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Stop()
+	dbPeer := node.Peer{ID: "DB", Addr: db.Node().Addr()}
+	mapCfg := world.MapConfig{Width: 256, Height: 256, Obstacles: 0.3, Seed: 11}
+	zn, err := zonenode.Start(zonenode.Config{Node: mk("ZONE-1", dbPeer), DB: "DB", Checkpoint: time.Hour,
+		Zone: world.ZoneConfig{Seed: 11, Map: mapCfg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zn.Stop()
+	zonePeer := node.Peer{ID: "ZONE-1", Addr: zn.Node().Addr()}
+	rn, err := realmnode.Start(realmnode.Config{Node: mk("REALM", dbPeer, zonePeer), DB: "DB",
+		Zones: map[string]string{"ZONE-1": zn.Node().Addr()}, DefaultZone: "ZONE-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rn.Stop()
+	realmPeer := node.Peer{ID: "REALM", Addr: rn.Node().Addr()}
+	gw, err := gateway.Start(gateway.Config{Node: mk("GW-1", realmPeer), Realm: "REALM", Listen: "127.0.0.1:0", TLS: serverTLS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Stop()
+	lg, err := login.Start(login.Config{Node: mk("LOGIN", realmPeer), Listen: "127.0.0.1:0", TLS: serverTLS,
+		Accounts: store.Config{Dir: t.TempDir()}, Realms: map[string]login.Realm{"dev": {Node: "REALM", Gateways: []string{gw.Addr()}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Stop()
+	connect := func(name string) *client.Conn {
+		t.Helper()
+		lg.CreateAccount(name, "pw")
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		res, err := client.Login(ctx, lg.Addr(), clientTLS, name, "pw", "dev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := client.Connect(ctx, res.Gateways[0], clientTLS, res.SessionHandle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	honest, speeder, waller := connect("honest"), connect("speeder"), connect("waller")
+
+	// The waller's claim: the blocked tile nearest to where it stands.
+	terrain, _ := world.GenerateMap(mapCfg)
+	wx, wy := spatial.DequantizeCoord(waller.Welcome.X), spatial.DequantizeCoord(waller.Welcome.Y)
+	var wall [2]float64
+	best := math.Inf(1)
+	for dy := -3.0; dy <= 3; dy += 0.5 {
+		for dx := -3.0; dx <= 3; dx += 0.5 {
+			if d := math.Hypot(dx, dy); d < best && !terrain.Walkable(float32(wx+dx), float32(wy+dy)) {
+				best, wall = d, [2]float64{wx + dx, wy + dy}
+			}
+		}
+	}
+	if math.IsInf(best, 1) {
+		t.Fatal("no blocked tile within 3 m of the waller: pick another seed")
+	}
+
+	var wg sync.WaitGroup
+	start := time.Now()
+	// The honest client: its inputs (claiming what it sees) arrive with up
+	// to 200 ms of jitter, out of order.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		jitter := rand.New(rand.NewPCG(1, 2))
+		var sends sync.WaitGroup
+		for time.Since(start) < 3*time.Second {
+			delay := time.Duration(jitter.IntN(200)) * time.Millisecond
+			sends.Add(1)
+			go func() {
+				defer sends.Done()
+				time.Sleep(delay)
+				honest.SendInput(codec.Input{MoveX: 127})
+			}()
+			time.Sleep(50 * time.Millisecond)
+		}
+		sends.Wait()
+	}()
+	// The speeder claims 1.5 times the top speed, east.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		x0, y0 := spatial.DequantizeCoord(speeder.Welcome.X), spatial.DequantizeCoord(speeder.Welcome.Y)
+		for time.Since(start) < 3*time.Second {
+			x := x0 + 1.5*6*time.Since(start).Seconds()
+			speeder.SendInput(codec.Input{MoveX: 127, X: spatial.QuantizeCoord(x), Y: spatial.QuantizeCoord(y0)})
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	// The waller steps into the wall once, 1 s in.
+	time.Sleep(time.Second)
+	wallSent := time.Now()
+	waller.SendInput(codec.Input{X: spatial.QuantizeCoord(wall[0]), Y: spatial.QuantizeCoord(wall[1])})
+	waitUntil(t, "the waller's correction", 2*time.Second, func() bool { return waller.Counters().Corrections > 0 })
+	if d := time.Since(wallSent); d > 150*time.Millisecond {
+		t.Errorf("the step into the wall was corrected after %v", d)
+	}
+	wg.Wait()
+
+	if n := honest.Counters().Corrections; n != 0 {
+		t.Fatalf("the honest client was corrected %d times", n)
+	}
+	s := speeder.Counters()
+	if s.Corrections == 0 {
+		t.Fatal("the speeder was never corrected")
+	}
+	// A correction carries the authoritative position: where the zone has
+	// the speeder, not where it claimed to be.
+	speeder.View(func(w *client.World) {
+		self, _ := w.Entity(speeder.Welcome.EntityID)
+		if cx := spatial.DequantizeCoord(s.CorrectX); cx > self.X+1 {
+			t.Fatalf("corrected to x=%.1f, the zone has it at %.1f", cx, self.X)
+		}
+	})
+	if w := waller.Counters(); math.Hypot(spatial.DequantizeCoord(w.CorrectX)-wx, spatial.DequantizeCoord(w.CorrectY)-wy) > 0.5 {
+		t.Fatalf("the waller was corrected to (%.2f, %.2f), it stands at (%.2f, %.2f)",
+			spatial.DequantizeCoord(w.CorrectX), spatial.DequantizeCoord(w.CorrectY), wx, wy)
+	}
+}
