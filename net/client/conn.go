@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -63,12 +64,16 @@ type Conn struct {
 	snap  codec.Snapshot
 	done  chan struct{}
 	err   error
+	opts  Options
+	drop  *rand.Rand
 	Stats Stats
 }
 
 // Stats counts what a connection received.
 type Stats struct {
 	Snapshots, Skipped, Bytes int
+	// Dropped counts datagrams the drop shim threw away.
+	Dropped int
 	// Corrections of the claimed position, and the last one (1/256 m).
 	Corrections        int
 	CorrectX, CorrectY int32
@@ -76,9 +81,23 @@ type Stats struct {
 	Disconnect wire.DisconnectReason
 }
 
+// Options tune a connection.
+type Options struct {
+	// DropRate is the share of received datagrams the client throws away,
+	// as a lossy network would: a shim for tests and load tests.
+	DropRate float64
+	// Seed seeds the drops.
+	Seed uint64
+}
+
 // Connect presents a session handle to a gateway, following redirects to
 // another gateway, and starts receiving snapshots.
 func Connect(ctx context.Context, gateway string, tlsConf *tls.Config, handle []byte) (*Conn, error) {
+	return ConnectWith(ctx, gateway, tlsConf, handle, Options{})
+}
+
+// ConnectWith is Connect with options.
+func ConnectWith(ctx context.Context, gateway string, tlsConf *tls.Config, handle []byte, opts Options) (*Conn, error) {
 	for hops := 0; hops < 4; hops++ {
 		s, err := pquic.Dial(ctx, gateway, tlsConf)
 		if err != nil {
@@ -112,7 +131,8 @@ func Connect(ctx context.Context, gateway string, tlsConf *tls.Config, handle []
 		case wire.ServerBodyWelcome:
 			var w wire.Welcome
 			codec.Member(m.Body, &w)
-			c := &Conn{s: s, enc: codec.NewPlayerEncoder(), done: make(chan struct{}),
+			c := &Conn{s: s, enc: codec.NewPlayerEncoder(), done: make(chan struct{}), opts: opts,
+				drop: rand.New(rand.NewPCG(opts.Seed, 0x64726f70)),
 				Welcome: codec.Welcome{EntityID: w.EntityId(), Zone: string(w.Zone()), TickHz: w.TickHz(), CellSize: w.CellSize(),
 					SnapshotBudget: w.SnapshotBudget(), X: w.X(), Y: w.Y()}}
 			go c.receive()
@@ -136,6 +156,11 @@ func (c *Conn) receive() {
 			return
 		}
 		c.mu.Lock()
+		if c.opts.DropRate > 0 && c.drop.Float64() < c.opts.DropRate {
+			c.Stats.Dropped++
+			c.mu.Unlock()
+			continue
+		}
 		c.Stats.Bytes += len(b)
 		if err := codec.ReadSnapshot(b, &c.snap); err == nil {
 			c.Stats.Snapshots++

@@ -167,6 +167,17 @@ func (g *Gateway) Corrections() (n int64) {
 	return n
 }
 
+// OverBudget counts the snapshots of connected players that came out
+// larger than their budget: a bug, so it must stay 0.
+func (g *Gateway) OverBudget() (n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, p := range g.players {
+		n += p.view.OverBudget
+	}
+	return n
+}
+
 // Players counts the connected players.
 func (g *Gateway) Players() int {
 	g.mu.Lock()
