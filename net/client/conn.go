@@ -178,6 +178,15 @@ func (c *Conn) events() {
 	for {
 		b, err := c.s.Recv(time.Time{})
 		if err != nil {
+			// The close may overtake the Disconnect message: it carries the
+			// reason too.
+			if reason, _, ok := pquic.CloseReason(err); ok && reason != 0 {
+				c.mu.Lock()
+				if c.Stats.Disconnect == 0 {
+					c.Stats.Disconnect = reason
+				}
+				c.mu.Unlock()
+			}
 			return
 		}
 		if codec.DecodeServerMessage(b, &m) != nil {

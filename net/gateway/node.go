@@ -49,8 +49,9 @@ type Config struct {
 // every 100 ms, and a gateway that is not the least loaded redirects a
 // connecting player to the one that is.
 //
-// Movement validation, message budgets and pacing across the tick come
-// next.
+// Each player's messages are budgeted per kind and second: over budget they
+// are dropped and counted, far over the player is disconnected. Pacing the
+// sends across the tick and routing chat come next.
 type Gateway struct {
 	cfg  Config
 	node *node.Node
@@ -100,6 +101,9 @@ type player struct {
 	px, py    int32         // last known position, 1/256 m (main loop)
 	auth      atomic.Uint64 // the same, packed, for the input goroutine
 	visible   []Entity
+
+	// Budgets: inputs on the input goroutine, the rest on the stream's.
+	inputs, chat, other *budget
 
 	// Move validation, on the input goroutine.
 	violations  float64
@@ -280,6 +284,7 @@ func (g *Gateway) serve(s *pquic.Session) {
 	p := &player{s: s, character: rc.Entered.Character, netID: rc.Entered.NetID, zone: rc.Zone,
 		view: NewView(g.cfg.Budget), px: rc.Entered.X, py: rc.Entered.Y}
 	p.auth.Store(pack(p.px, p.py))
+	p.inputs, p.chat, p.other = newBudget(inputsPerSecond), newBudget(chatPerSecond), newBudget(otherPerSecond)
 	g.join(p, rc)
 	defer g.leave(p)
 	welcome := codec.Welcome{EntityID: p.netID, Zone: rc.Zone, TickHz: rc.Entered.TickHz, CellSize: rc.Entered.CellSize,
@@ -287,6 +292,7 @@ func (g *Gateway) serve(s *pquic.Session) {
 	if err := s.Send(codec.NewPlayerEncoder().Welcome(&welcome)); err != nil {
 		return
 	}
+	go g.readStream(p)
 	g.readInputs(p)
 }
 
@@ -424,6 +430,12 @@ func (g *Gateway) readInputs(p *player) {
 		if err != nil {
 			return
 		}
+		if ok, flood := p.inputs.take(time.Now()); flood {
+			g.disconnect(p, wire.DisconnectReasonMessageFlood, "far too many inputs")
+			return
+		} else if !ok {
+			continue // over budget: dropped, counted
+		}
 		var in codec.Input
 		if err := codec.ReadInput(b, &in); err != nil {
 			p.s.Close(wire.DisconnectReasonProtocolError, "bad input datagram")
@@ -440,6 +452,49 @@ func (g *Gateway) readInputs(p *player) {
 	}
 }
 
+// readStream reads the player's reliable messages, within their budgets:
+// a logout ends the connection. (Chat is budgeted here; routing it to
+// other players is still to come.)
+func (g *Gateway) readStream(p *player) {
+	var m wire.ClientMessage
+	for {
+		b, err := p.s.Recv(time.Time{})
+		if err != nil {
+			return
+		}
+		if err := codec.DecodeClientMessage(b, &m); err != nil {
+			g.disconnect(p, wire.DisconnectReasonProtocolError, "a message that does not decode")
+			return
+		}
+		bud := p.other
+		if m.BodyType() == wire.ClientBodyChatSend {
+			bud = p.chat
+		}
+		ok, flood := bud.take(time.Now())
+		switch {
+		case flood:
+			g.disconnect(p, wire.DisconnectReasonMessageFlood, "far too many messages")
+			return
+		case !ok:
+			continue
+		}
+		switch m.BodyType() {
+		case wire.ClientBodyLogout:
+			p.s.Close(0, "logged out")
+			return
+		case wire.ClientBodyLoginRequest, wire.ClientBodyConnect:
+			g.disconnect(p, wire.DisconnectReasonProtocolError, "already connected")
+			return
+		}
+	}
+}
+
+// disconnect tells the player why, then closes its connection.
+func (g *Gateway) disconnect(p *player, reason wire.DisconnectReason, text string) {
+	p.s.Send(codec.NewPlayerEncoder().Disconnect(reason, text))
+	p.s.Close(reason, text)
+}
+
 // validate checks a claimed position; it reports false when the player was
 // disconnected for too many violations.
 func (g *Gateway) validate(z *zoneView, p *player, in *codec.Input, enc *codec.PlayerEncoder) bool {
@@ -454,8 +509,7 @@ func (g *Gateway) validate(z *zoneView, p *player, in *codec.Input, enc *codec.P
 	}
 	p.violations++
 	if p.violations > violationLimit {
-		p.s.Send(enc.Disconnect(wire.DisconnectReasonMovementViolations, "too many impossible moves"))
-		p.s.Close(wire.DisconnectReasonMovementViolations, "too many impossible moves")
+		g.disconnect(p, wire.DisconnectReasonMovementViolations, "too many impossible moves")
 		return false
 	}
 	if now.Sub(p.lastCorrect) >= correctEvery*time.Millisecond {

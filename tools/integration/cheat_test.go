@@ -15,6 +15,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/login"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/wire"
 	"github.com/gridrealm/gridrealm/persist/dbnode"
 	"github.com/gridrealm/gridrealm/persist/store"
 	"github.com/gridrealm/gridrealm/world"
@@ -23,8 +24,9 @@ import (
 )
 
 // TestCheatersAreCorrected: a client claiming 1.5 times its top speed, or
-// a blocked tile, is corrected; an honest one whose inputs arrive with up
-// to 200 ms of jitter never is.
+// a blocked tile, is corrected; one flooding inputs is disconnected with a
+// reason; an honest one whose inputs arrive with up to 200 ms of jitter is
+// never corrected.
 func TestCheatersAreCorrected(t *testing.T) {
 	secret := []byte("cheat-test-secret-0123456789abcd")
 	mk := func(id string, peers ...node.Peer) node.Config {
@@ -81,7 +83,7 @@ func TestCheatersAreCorrected(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
-	honest, speeder, waller := connect("honest"), connect("speeder"), connect("waller")
+	honest, speeder, waller, flooder := connect("honest"), connect("speeder"), connect("waller"), connect("flooder")
 
 	// The waller's claim: the blocked tile nearest to where it stands.
 	terrain, _ := world.GenerateMap(mapCfg)
@@ -138,6 +140,18 @@ func TestCheatersAreCorrected(t *testing.T) {
 	waitUntil(t, "the waller's correction", 2*time.Second, func() bool { return waller.Counters().Corrections > 0 })
 	if d := time.Since(wallSent); d > 150*time.Millisecond {
 		t.Errorf("the step into the wall was corrected after %v", d)
+	}
+	// The flooder sends inputs as fast as it can: far over its budget, it
+	// is disconnected with a reason.
+	for i := 0; i < 5000 && flooder.Counters().Disconnect == 0; i++ {
+		flooder.SendInput(codec.Input{})
+		if i%100 == 99 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitUntil(t, "the flooder's disconnect", 5*time.Second, func() bool { return flooder.Counters().Disconnect != 0 })
+	if r := flooder.Counters().Disconnect; r != wire.DisconnectReasonMessageFlood {
+		t.Fatalf("the flooder was disconnected for %v", r)
 	}
 	wg.Wait()
 
