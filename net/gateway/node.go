@@ -50,8 +50,9 @@ type Config struct {
 // connecting player to the one that is.
 //
 // Each player's messages are budgeted per kind and second: over budget they
-// are dropped and counted, far over the player is disconnected. Pacing the
-// sends across the tick and routing chat come next.
+// are dropped and counted, far over the player is disconnected. A tick's
+// snapshots are sent in groups spread over the tick, never in one burst.
+// Routing chat comes next.
 type Gateway struct {
 	cfg  Config
 	node *node.Node
@@ -86,6 +87,8 @@ type zoneView struct {
 	inputs   []codec.ZoneInput
 	terrain  *spatial.Terrain // to check moves on; nil for a map that cannot be regenerated
 	speed    float32          // players' top speed, m/s
+	tickLen  time.Duration
+	pacer    *pacer // one per zone: zones' ticks do not wait for each other
 }
 
 // player is one connected player.
@@ -182,6 +185,19 @@ func (g *Gateway) OverBudget() (n int) {
 	return n
 }
 
+// Pacing reports how long the last tick's sends were spread over, and
+// how often the main loop had to wait for the pacer.
+func (g *Gateway) Pacing() (last time.Duration, waited int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, z := range g.zones {
+		z.pacer.mu.Lock()
+		last, waited = max(last, z.pacer.lastLen), waited+z.pacer.waited
+		z.pacer.mu.Unlock()
+	}
+	return last, waited
+}
+
 // Players counts the connected players.
 func (g *Gateway) Players() int {
 	g.mu.Lock()
@@ -200,6 +216,11 @@ func (g *Gateway) Stop() {
 	g.mu.Unlock()
 	g.wg.Wait()
 	g.node.Stop()
+	g.mu.Lock()
+	for _, z := range g.zones {
+		z.pacer.close()
+	}
+	g.mu.Unlock()
 }
 
 func (g *Gateway) accept() {
@@ -348,7 +369,8 @@ func (g *Gateway) join(p *player, rc codec.RealmConnected) {
 	z := g.zones[rc.Zone]
 	if z == nil {
 		z = &zoneView{id: rc.Zone, mirror: spatial.NewMirror(), refs: map[uint32]int{}, cellSize: int32(rc.Entered.CellSize) * spatial.PosSteps,
-			terrain: zoneTerrain(rc.Entered), speed: rc.Entered.PlayerSpeed}
+			terrain: zoneTerrain(rc.Entered), speed: rc.Entered.PlayerSpeed, tickLen: time.Second / time.Duration(max(rc.Entered.TickHz, 1)),
+			pacer: newPacer()}
 		g.zones[rc.Zone] = z
 	}
 	g.players[p.character] = p
@@ -562,11 +584,13 @@ func (g *Gateway) HandleMessage(_ *node.Node, m node.Message) {
 		}
 	}
 	z.inputs = z.inputs[:0]
+	b := z.pacer.begin(z.tickLen)
+	defer z.pacer.commit(b)
 	for _, p := range g.players {
 		if p.zone != z.id {
 			continue
 		}
-		g.snapshot(z, p, tick.Tick(), tick.TickUnixMs())
+		g.snapshot(z, p, b, tick.Tick(), tick.TickUnixMs())
 		if in := p.input.Swap(nil); in != nil {
 			z.inputs = append(z.inputs, codec.ZoneInput{Character: p.character, X: in.X, Y: in.Y, Seq: in.Seq, Actions: in.Actions,
 				MoveX: in.MoveX, MoveY: in.MoveY, Heading: in.Heading})
@@ -577,8 +601,9 @@ func (g *Gateway) HandleMessage(_ *node.Node, m node.Message) {
 	}
 }
 
-// snapshot builds and sends one player's datagram; g.mu is held.
-func (g *Gateway) snapshot(z *zoneView, p *player, tick uint32, tickUnixMs int64) {
+// snapshot builds one player's datagram into the tick's batch; g.mu is
+// held.
+func (g *Gateway) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixMs int64) {
 	p.visible = p.visible[:0]
 	for _, c := range p.cells {
 		z.mirror.EachIn(uint16(c&0xffff), uint16(c>>16), func(e *spatial.MirrorEntity, x, y int32) {
@@ -592,9 +617,7 @@ func (g *Gateway) snapshot(z *zoneView, p *player, tick uint32, tickUnixMs int64
 	}
 	slices.SortFunc(p.visible, func(a, b Entity) int { return int(int64(a.ID) - int64(b.ID)) })
 	p.view.Ack(p.ack.Load())
-	if err := p.s.SendDatagram(p.view.Build(p.visible, p.px, p.py, tick, tickUnixMs)); err != nil {
-		g.log.Debug("gateway: snapshot not sent", "character", p.character, "err", err)
-	}
+	b.add(p.s, p.view.Build(p.visible, p.px, p.py, tick, tickUnixMs))
 	g.watch(z, p) // the player may have walked into another cell
 }
 

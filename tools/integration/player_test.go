@@ -153,6 +153,11 @@ func TestPlayerPath(t *testing.T) {
 	if n := gw.OverBudget() + gw2.OverBudget(); n != 0 {
 		t.Fatalf("%d snapshots over their budget", n)
 	}
+	// The sends of a tick are spread over most of it, not one burst: the
+	// pacer waits for each of its 8 groups' turn, 5 ms apart at 20 Hz.
+	if last, _ := gw.Pacing(); last < 35*time.Millisecond {
+		t.Fatalf("a tick's snapshots went out within %v", last)
+	}
 	if d := conns[1].Counters().Dropped; d == 0 {
 		t.Fatal("the drop shim dropped nothing")
 	}

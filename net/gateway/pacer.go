@@ -1,0 +1,121 @@
+package gateway
+
+import (
+	"sync"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/pquic"
+)
+
+// pacing: one zone tick's snapshots go out in pacedGroups groups spread
+// over pacedShare of the tick, so that the gateway's sends (and the
+// players' downstream) do not spike at the start of each tick.
+const (
+	pacedGroups = 8
+	pacedShare  = 0.8
+)
+
+// batch is one tick's datagrams, in an arena.
+type batch struct {
+	arena []byte
+	sends []pacedSend
+	span  time.Duration // the tick's length
+}
+
+type pacedSend struct {
+	s          *pquic.Session
+	start, end int
+}
+
+// pacer sends one zone's batches spread over their tick. Two batches
+// alternate: the main loop fills one while the pacer sends the other.
+type pacer struct {
+	batches [2]batch
+	next    int
+	busy    sync.WaitGroup // the batch being sent
+	work    chan *batch
+	stop    chan struct{}
+	done    chan struct{}
+
+	mu      sync.Mutex
+	waited  int           // times the main loop waited for the pacer
+	lastLen time.Duration // how long the last batch took to send
+}
+
+func newPacer() *pacer {
+	p := &pacer{work: make(chan *batch, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go p.run()
+	return p
+}
+
+// begin returns the batch to fill for the next tick, waiting (and
+// counting it) if the pacer is still sending the one before the last.
+func (p *pacer) begin(span time.Duration) *batch {
+	b := &p.batches[p.next]
+	p.next ^= 1
+	t0 := time.Now()
+	p.busy.Wait() // the last batch is sent; normally long since
+	if time.Since(t0) > time.Millisecond {
+		p.mu.Lock()
+		p.waited++
+		p.mu.Unlock()
+	}
+	b.arena, b.sends, b.span = b.arena[:0], b.sends[:0], span
+	return b
+}
+
+// add appends one datagram to a batch.
+func (b *batch) add(s *pquic.Session, d []byte) {
+	start := len(b.arena)
+	b.arena = append(b.arena, d...)
+	b.sends = append(b.sends, pacedSend{s: s, start: start, end: len(b.arena)})
+}
+
+// commit hands a filled batch to the pacer.
+func (p *pacer) commit(b *batch) {
+	if len(b.sends) == 0 {
+		return
+	}
+	p.busy.Wait() // the other batch is done: the pacer takes one at a time
+	p.busy.Add(1)
+	p.work <- b
+}
+
+func (p *pacer) run() {
+	defer close(p.done)
+	for {
+		select {
+		case b := <-p.work:
+			p.send(b)
+		case <-p.stop:
+			return
+		}
+	}
+}
+
+// send spreads a batch over its share of the tick.
+func (p *pacer) send(b *batch) {
+	defer p.busy.Done()
+	start := time.Now()
+	gap := time.Duration(float64(b.span) * pacedShare / pacedGroups)
+	per := (len(b.sends) + pacedGroups - 1) / pacedGroups
+	for g := 0; g < pacedGroups; g++ {
+		if g > 0 {
+			time.Sleep(time.Until(start.Add(time.Duration(g) * gap)))
+		}
+		for i := g * per; i < min((g+1)*per, len(b.sends)); i++ {
+			s := b.sends[i]
+			s.s.SendDatagram(b.arena[s.start:s.end])
+		}
+	}
+	p.mu.Lock()
+	p.lastLen = time.Since(start)
+	p.mu.Unlock()
+	b.sends = b.sends[:0]
+}
+
+func (p *pacer) close() {
+	p.busy.Wait()
+	close(p.stop)
+	<-p.done
+}
