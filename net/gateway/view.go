@@ -44,7 +44,7 @@ type View struct {
 	// history[seq % historyLen] is what the client holds after applying
 	// snapshot seq: the baseline for a later delta. Sorted by ID.
 	history [historyLen]sent
-	prio    map[uint32]float32
+	owed    owedTable
 	enc     *codec.SnapshotEncoder
 	snap    codec.Snapshot
 	cands   []candidate
@@ -87,7 +87,7 @@ func NewView(budget int) *View {
 	if budget <= 0 {
 		budget = DefaultBudget
 	}
-	return &View{budget: budget, prio: map[uint32]float32{}, enc: codec.NewSnapshotEncoder()}
+	return &View{budget: budget, enc: codec.NewSnapshotEncoder()}
 }
 
 // Ack records the newest snapshot the client has applied.
@@ -142,18 +142,20 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 			case changed:
 				v.add(candidate{kind: changeState, cur: i, base: j}, cur, old, px, py)
 			default:
-				delete(v.prio, cur.ID) // nothing owed
+				*v.owed.slot(cur.ID) = 0 // nothing owed
 			}
 			i, j = i+1, j+1
 		}
 	}
-	// Most important first: positive float32 bits order like the floats, so
-	// a radix sort on them is enough (stable, so ties keep merge order).
+	// Most important first: positive float32 bits order like the floats;
+	// their top 16 bits (about 1% resolution) are enough for an order of
+	// importance, so two radix passes sort it (stably: ties keep merge
+	// order).
 	v.keys = v.keys[:0]
 	for k, c := range v.cands {
-		v.keys = append(v.keys, uint64(math.Float32bits(c.score))<<32|uint64(k))
+		v.keys = append(v.keys, uint64(math.Float32bits(c.score)>>16)<<48|uint64(k))
 	}
-	v.keys, v.spare = radixSortHigh32(v.keys, v.spare)
+	v.keys, v.spare = radixSortHigh16(v.keys, v.spare)
 	v.taken = slices.Grow(v.taken[:0], len(v.cands))[:len(v.cands)]
 	clear(v.taken)
 
@@ -163,7 +165,7 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	*s = codec.Snapshot{Seq: v.seq, Baseline: baseSeq, Tick: tick, OriginX: originX, OriginY: originY, TickUnixMs: tickUnixMs, Updates: s.Updates}
 	v.size, v.vectors = codec.SnapshotOverhead, [4]bool{}
 	for i := len(v.keys) - 1; i >= 0; i-- {
-		k := int(uint32(v.keys[i]))
+		k := int(uint32(v.keys[i])) // the low bits hold the candidate's index
 		c := v.cands[k]
 		if v.take(c, visible, base, originX, originY) {
 			v.taken[k] = true
@@ -171,6 +173,9 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 		} else {
 			v.owe(c, visible, base)
 		}
+	}
+	if v.seq%256 == 0 {
+		v.owed.sweep()
 	}
 	out := v.enc.Encode(s)
 	if len(out) > v.budget {
@@ -267,23 +272,23 @@ func (v *View) add(c candidate, cur, old *Entity, px, py int32) {
 		id, score = old.ID, 900
 	default:
 		id = cur.ID
-		moved := float32(math.Abs(float64(cur.X-old.X)) + math.Abs(float64(cur.Y-old.Y)))
-		dist := float32(math.Abs(float64(cur.X-px))+math.Abs(float64(cur.Y-py))) / 256
+		moved := float32(absDiff(cur.X, old.X) + absDiff(cur.Y, old.Y))
+		dist := float32(absDiff(cur.X, px)+absDiff(cur.Y, py)) / 256
 		score = (1 + moved/64) * 32 / (8 + dist)
 		if !cur.sameState(old) {
 			score += 4
 		}
 	}
-	c.score = score + v.prio[id]
+	c.score = score + *v.owed.slot(id)
 	v.cands = append(v.cands, c)
 }
 
 // sent clears what an entity was owed.
 func (v *View) sent(c candidate, visible, base []Entity) {
 	if c.kind == changeLeave {
-		delete(v.prio, base[c.base].ID)
+		*v.owed.slot(base[c.base].ID) = 0
 	} else {
-		delete(v.prio, visible[c.cur].ID)
+		*v.owed.slot(visible[c.cur].ID) = 0
 	}
 }
 
@@ -295,7 +300,7 @@ func (v *View) owe(c candidate, visible, base []Entity) {
 	} else {
 		id = visible[c.cur].ID
 	}
-	v.prio[id] = c.score
+	*v.owed.slot(id) = c.score
 }
 
 // remember stores what the client holds after this snapshot: the baseline
@@ -337,13 +342,13 @@ func (v *View) remember(visible, base []Entity) {
 	v.next, h.entities = h.entities[:0], next
 }
 
-// radixSortHigh32 sorts keys by their high 32 bits, stably (LSD radix, four
+// radixSortHigh16 sorts keys by their high 16 bits, stably (LSD radix, two
 // 8-bit passes); spare is scratch. It returns the sorted slice and the
 // scratch to keep.
-func radixSortHigh32(keys, spare []uint64) ([]uint64, []uint64) {
+func radixSortHigh16(keys, spare []uint64) ([]uint64, []uint64) {
 	spare = slices.Grow(spare[:0], len(keys))[:len(keys)]
 	src, dst := keys, spare
-	for shift := uint(32); shift < 64; shift += 8 {
+	for shift := uint(48); shift < 64; shift += 8 {
 		var count [257]int
 		for _, k := range src {
 			count[(k>>shift)&0xff+1]++
@@ -358,5 +363,12 @@ func radixSortHigh32(keys, spare []uint64) ([]uint64, []uint64) {
 		}
 		src, dst = dst, src
 	}
-	return src, dst // four passes: the result is back in keys' array
+	return src, dst // two passes: the result is back in keys' array
+}
+
+func absDiff(a, b int32) int32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
 }
