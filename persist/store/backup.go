@@ -138,13 +138,55 @@ func digestTxn(txn *badger.Txn) ([32]byte, error) {
 	return out, nil
 }
 
+// MaxBackupFrame bounds one frame of a backup stream (WriteBackup makes
+// frames of about 1 MiB).
+const MaxBackupFrame = 64 << 20
+
+// ErrCorruptBackup is returned for a backup stream whose framing is wrong.
+var ErrCorruptBackup = errors.New("corrupt backup stream")
+
 // Load applies one backup stream to db (a chain is loaded in order: the
-// full backup, then each incremental).
-func Load(db *badger.DB, r io.Reader) error {
+// full backup, then each incremental). The stream is untrusted: its frames
+// are checked before Badger reads them (Badger allocates whatever length a
+// frame claims), and a panic inside Badger's loader becomes an error.
+func Load(db *badger.DB, r io.ReadSeeker) (err error) {
+	if err := checkFrames(r); err != nil {
+		return err
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: the loader failed: %v", ErrCorruptBackup, p)
+		}
+	}()
 	if err := db.Load(r, 256); err != nil {
 		return fmt.Errorf("load backup: %w", err)
 	}
 	return nil
+}
+
+// checkFrames walks a backup stream's frames (a little-endian uint64
+// length, then that many bytes) and checks each fits the cap and the
+// stream.
+func checkFrames(r io.Reader) error {
+	var hdr [8]byte
+	for off := int64(0); ; {
+		if _, err := io.ReadFull(r, hdr[:]); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("%w: frame header at byte %d: %v", ErrCorruptBackup, off, err)
+		}
+		n := binary.LittleEndian.Uint64(hdr[:])
+		if n > MaxBackupFrame {
+			return fmt.Errorf("%w: frame at byte %d claims %d bytes, limit %d", ErrCorruptBackup, off, n, MaxBackupFrame)
+		}
+		if got, err := io.CopyN(io.Discard, r, int64(n)); err != nil {
+			return fmt.Errorf("%w: frame at byte %d: %d of %d bytes", ErrCorruptBackup, off, got, n)
+		}
+		off += 8 + int64(n)
+	}
 }
 
 // ErrNoPin: an incremental backup was asked of a store that has no backup

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
@@ -317,5 +318,27 @@ func TestAccounts(t *testing.T) {
 	r, _ := s.Check(false)
 	if r.Accounts != 1 || r.Problems() != 0 {
 		t.Fatalf("check: %s", r.String())
+	}
+}
+
+// TestLoadRefusesBadStreams: a backup stream is input from another node;
+// a frame claiming more than the cap or more than the stream holds, or
+// bytes that are not a backup, give an error, never a crash.
+func TestLoadRefusesBadStreams(t *testing.T) {
+	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	huge := binary.LittleEndian.AppendUint64(nil, 1<<62)
+	short := append(binary.LittleEndian.AppendUint64(nil, 100), 1, 2, 3)
+	junk := append(binary.LittleEndian.AppendUint64(nil, 8), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+	for name, b := range map[string][]byte{"huge frame": huge, "short frame": short, "cut header": {1, 2, 3}, "not protobuf": junk} {
+		if err := Load(db, bytes.NewReader(b)); err == nil {
+			t.Errorf("%s: loaded", name)
+		}
+	}
+	if err := Load(db, bytes.NewReader(nil)); err != nil {
+		t.Errorf("an empty stream (nothing changed): %v", err)
 	}
 }
