@@ -162,13 +162,3 @@ func ReadEnvelope(w *wire.Envelope) Envelope {
 		Seq: w.Seq(), SentUnixMs: w.SentUnixMs(), Payload: w.PayloadBytes(),
 	}
 }
-
-// ReadUint64s copies a checked vector of at most MaxPriorities uint64s into
-// dst and returns how many there were.
-func ReadUint64s(n int, at func(int) uint64, dst *[MaxPriorities]uint64) int {
-	n = min(n, MaxPriorities)
-	for i := 0; i < n; i++ {
-		dst[i] = at(i)
-	}
-	return n
-}

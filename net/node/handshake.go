@@ -109,14 +109,12 @@ func (n *Node) handshake(nc net.Conn, want string) (*conn, *handshakeResult, err
 	var wp wire.HelloProof
 	codec.Member(f.Body, &wp)
 	res := &handshakeResult{hello: theirs}
-	var tmp [codec.MaxPriorities]uint64
-	nb := codec.ReadUint64s(wp.StreamBaseLength(), wp.StreamBase, &tmp)
-	copy(res.base[:], tmp[:min(nb, numPriorities)])
-	tmp = [codec.MaxPriorities]uint64{}
-	nd := codec.ReadUint64s(wp.DeliveredLength(), wp.Delivered, &tmp)
-	copy(res.delivered[:], tmp[:min(nd, numPriorities)])
+	theirBase := uint64sOf(wp.StreamBaseLength(), wp.StreamBase)
+	theirDelivered := uint64sOf(wp.DeliveredLength(), wp.Delivered)
+	copy(res.base[:], theirBase)
+	copy(res.delivered[:], theirDelivered)
 	want2 := n.proof(theirs.NodeID, n.cfg.ID, theirs.Incarnation, n.incarnation, nonce[:], theirs.Nonce,
-		uint64sOf(wp.StreamBaseLength(), wp.StreamBase), uint64sOf(wp.DeliveredLength(), wp.Delivered))
+		theirBase, theirDelivered)
 	if !hmac.Equal(wp.MacBytes(), want2) {
 		return nil, nil, fmt.Errorf("peer %q at %s: %w", theirs.NodeID, nc.RemoteAddr(), ErrBadProof)
 	}
