@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -246,7 +247,7 @@ func (s *Store) CreateCharacter(account, name, zone string, x, y float32) (Chara
 		if err := txn.Set(characterKey(id), c.encode()); err != nil {
 			return err
 		}
-		return txn.Set(nameKey(name), idKey(prefixCharacter, id)[1:])
+		return txn.Set(nameKey(name), binary.BigEndian.AppendUint64(nil, id))
 	})
 	return c, err
 }
