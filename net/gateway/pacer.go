@@ -3,8 +3,6 @@ package gateway
 import (
 	"sync"
 	"time"
-
-	"github.com/gridrealm/gridrealm/net/pquic"
 )
 
 // pacing: one zone tick's snapshots go out in pacedGroups groups spread
@@ -22,13 +20,19 @@ type batch struct {
 	span  time.Duration // the tick's length
 }
 
+// datagramSender is where a paced datagram goes: a player's QUIC session.
+type datagramSender interface {
+	SendDatagram([]byte) error
+}
+
 type pacedSend struct {
-	s          *pquic.Session
+	to         datagramSender
 	start, end int
 }
 
 // pacer sends one zone's batches spread over their tick. Two batches
-// alternate: the main loop fills one while the pacer sends the other.
+// alternate: the main loop fills one while the pacer sends the other, and
+// waits only when it hands over a batch before the last one is out.
 type pacer struct {
 	batches [2]batch
 	next    int
@@ -48,35 +52,36 @@ func newPacer() *pacer {
 	return p
 }
 
-// begin returns the batch to fill for the next tick, waiting (and
-// counting it) if the pacer is still sending the one before the last.
+// begin returns the batch to fill for the next tick. It never waits: the
+// pacer may still be sending the other batch, but this one was sent out
+// before the last commit handed that one over.
 func (p *pacer) begin(span time.Duration) *batch {
 	b := &p.batches[p.next]
 	p.next ^= 1
-	t0 := time.Now()
-	p.busy.Wait() // the last batch is sent; normally long since
-	if time.Since(t0) > time.Millisecond {
-		p.mu.Lock()
-		p.waited++
-		p.mu.Unlock()
-	}
 	b.arena, b.sends, b.span = b.arena[:0], b.sends[:0], span
 	return b
 }
 
 // add appends one datagram to a batch.
-func (b *batch) add(s *pquic.Session, d []byte) {
+func (b *batch) add(to datagramSender, d []byte) {
 	start := len(b.arena)
 	b.arena = append(b.arena, d...)
-	b.sends = append(b.sends, pacedSend{s: s, start: start, end: len(b.arena)})
+	b.sends = append(b.sends, pacedSend{to: to, start: start, end: len(b.arena)})
 }
 
-// commit hands a filled batch to the pacer.
+// commit hands a filled batch to the pacer, first waiting (and counting
+// it) if the pacer is still sending the batch before.
 func (p *pacer) commit(b *batch) {
 	if len(b.sends) == 0 {
 		return
 	}
-	p.busy.Wait() // the other batch is done: the pacer takes one at a time
+	t0 := time.Now()
+	p.busy.Wait() // the pacer takes one batch at a time
+	if time.Since(t0) > time.Millisecond {
+		p.mu.Lock()
+		p.waited++
+		p.mu.Unlock()
+	}
 	p.busy.Add(1)
 	p.work <- b
 }
@@ -105,13 +110,12 @@ func (p *pacer) send(b *batch) {
 		}
 		for i := g * per; i < min((g+1)*per, len(b.sends)); i++ {
 			s := b.sends[i]
-			s.s.SendDatagram(b.arena[s.start:s.end])
+			s.to.SendDatagram(b.arena[s.start:s.end]) // a full or closed session drops it, as QUIC datagrams may be
 		}
 	}
 	p.mu.Lock()
 	p.lastLen = time.Since(start)
 	p.mu.Unlock()
-	b.sends = b.sends[:0]
 }
 
 func (p *pacer) close() {
