@@ -74,6 +74,7 @@ type ZoneNode struct {
 
 	lastCheckpoint time.Time
 	cells          [world.MaxGateways][][]byte // per gateway, this tick
+	unsent         [world.MaxGateways]bool     // the last tick to this gateway was not sent
 	inputs         []codec.ZoneInput
 
 	cancel context.CancelFunc
@@ -400,8 +401,15 @@ func (zn *ZoneNode) send(w *ecs.World) {
 			continue
 		}
 		payload := zn.enc.Tick(uint32(w.Time.Tick), now, zn.cells[g])
-		if err := zn.node.Send(name, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: payload}); err != nil {
-			zn.log.Warn("zone: tick not sent", "gateway", name, "err", fmt.Sprint(err))
+		err := zn.node.Send(name, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: payload})
+		// Said once when sends start failing and once when they recover,
+		// not twenty times a second.
+		switch {
+		case err != nil && !zn.unsent[g]:
+			zn.log.Warn("zone: ticks not sent", "gateway", name, "tick", w.Time.Tick, "err", fmt.Sprint(err))
+		case err == nil && zn.unsent[g]:
+			zn.log.Info("zone: ticks sent again", "gateway", name, "tick", w.Time.Tick)
 		}
+		zn.unsent[g] = err != nil
 	}
 }
