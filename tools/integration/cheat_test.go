@@ -13,14 +13,9 @@ import (
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/gateway"
 	"github.com/gridrealm/gridrealm/net/login"
-	"github.com/gridrealm/gridrealm/net/node"
-	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/wire"
-	"github.com/gridrealm/gridrealm/persist/dbnode"
 	"github.com/gridrealm/gridrealm/persist/store"
 	"github.com/gridrealm/gridrealm/world"
-	"github.com/gridrealm/gridrealm/world/realmnode"
-	"github.com/gridrealm/gridrealm/world/zonenode"
 )
 
 // TestCheatersAreCorrected: a client claiming 1.5 times its top speed, or
@@ -28,34 +23,9 @@ import (
 // reason; an honest one whose inputs arrive with up to 200 ms of jitter is
 // never corrected.
 func TestCheatersAreCorrected(t *testing.T) {
-	secret := []byte("cheat-test-secret-0123456789abcd")
-	mk := func(id string, peers ...node.Peer) node.Config {
-		return node.Config{ID: id, Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(), Peers: peers}
-	}
-	certPEM, keyPEM, _ := pquic.DevCertificate()
-	serverTLS, _ := pquic.ServerTLS(certPEM, keyPEM)
-	clientTLS, _ := pquic.ClientTLS(certPEM)
-	db, err := dbnode.Start(dbnode.Config{Node: mk("DB"), Store: store.Config{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Stop()
-	dbPeer := node.Peer{ID: "DB", Addr: db.Node().Addr()}
 	mapCfg := world.MapConfig{Width: 256, Height: 256, Obstacles: 0.3, Seed: 11}
-	zn, err := zonenode.Start(zonenode.Config{Node: mk("ZONE-1", dbPeer), DB: "DB", Checkpoint: time.Hour,
-		Zone: world.ZoneConfig{Seed: 11, Map: mapCfg}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zn.Stop()
-	zonePeer := node.Peer{ID: "ZONE-1", Addr: zn.Node().Addr()}
-	rn, err := realmnode.Start(realmnode.Config{Node: mk("REALM", dbPeer, zonePeer), DB: "DB",
-		Zones: map[string]string{"ZONE-1": zn.Node().Addr()}, DefaultZone: "ZONE-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rn.Stop()
-	realmPeer := node.Peer{ID: "REALM", Addr: rn.Node().Addr()}
+	rc := startCore(t, "cheat-test-secret-0123456789abcd", world.ZoneConfig{Seed: 11, Map: mapCfg})
+	mk, serverTLS, clientTLS, realmPeer := rc.nodeConfig, rc.serverTLS, rc.clientTLS, rc.realmPeer
 	gw, err := gateway.Start(gateway.Config{Node: mk("GW-1", realmPeer), Realm: "REALM", Listen: "127.0.0.1:0", TLS: serverTLS})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/persist/dbnode"
+	"github.com/gridrealm/gridrealm/persist/store"
+	"github.com/gridrealm/gridrealm/world"
+	"github.com/gridrealm/gridrealm/world/realmnode"
+	"github.com/gridrealm/gridrealm/world/zonenode"
 )
 
 // realmBin is the realm binary built for this run.
@@ -129,4 +138,60 @@ func (p *process) stop(sig syscall.Signal) {
 func (p *process) restart() {
 	p.stop(syscall.SIGKILL)
 	p.start()
+}
+
+// core is the heart of a realm run in this process: a db node, one zone
+// (ZONE-1) and the realm node, with the TLS its gateways and clients use.
+// Tests add the gateways and the login node they are about.
+type core struct {
+	secret               []byte
+	serverTLS, clientTLS *tls.Config
+	db                   *dbnode.DB
+	zone                 *zonenode.ZoneNode
+	realm                *realmnode.RealmNode
+	dbPeer, zonePeer     node.Peer
+	realmPeer            node.Peer
+}
+
+// startCore starts a db, a zone and a realm; they stop when the test ends
+// (the zone may be stopped before that, to read its world).
+func startCore(t *testing.T, secret string, zone world.ZoneConfig) *core {
+	t.Helper()
+	c := &core{secret: []byte(secret)}
+	certPEM, keyPEM, err := pquic.DevCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.serverTLS, err = pquic.ServerTLS(certPEM, keyPEM); err != nil {
+		t.Fatal(err)
+	}
+	if c.clientTLS, err = pquic.ClientTLS(certPEM); err != nil {
+		t.Fatal(err)
+	}
+	if c.db, err = dbnode.Start(dbnode.Config{Node: c.nodeConfig("DB"), Store: store.Config{Dir: t.TempDir()}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.db.Stop(); err != nil {
+			t.Errorf("db did not close cleanly: %v", err)
+		}
+	})
+	c.dbPeer = node.Peer{ID: "DB", Addr: c.db.Node().Addr()}
+	if c.zone, err = zonenode.Start(zonenode.Config{Node: c.nodeConfig("ZONE-1", c.dbPeer), DB: "DB", Checkpoint: time.Hour, Zone: zone}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.zone.Stop)
+	c.zonePeer = node.Peer{ID: "ZONE-1", Addr: c.zone.Node().Addr()}
+	if c.realm, err = realmnode.Start(realmnode.Config{Node: c.nodeConfig("REALM", c.dbPeer, c.zonePeer), DB: "DB",
+		Zones: map[string]string{"ZONE-1": c.zonePeer.Addr}, DefaultZone: "ZONE-1"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.realm.Stop)
+	c.realmPeer = node.Peer{ID: "REALM", Addr: c.realm.Node().Addr()}
+	return c
+}
+
+// nodeConfig is the link config of one more node of this realm.
+func (c *core) nodeConfig(id string, peers ...node.Peer) node.Config {
+	return node.Config{ID: id, Secret: c.secret, Listen: "127.0.0.1:0", Logger: quiet(), Peers: peers}
 }

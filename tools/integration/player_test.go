@@ -15,13 +15,9 @@ import (
 	"github.com/gridrealm/gridrealm/net/gateway"
 	"github.com/gridrealm/gridrealm/net/login"
 	"github.com/gridrealm/gridrealm/net/node"
-	"github.com/gridrealm/gridrealm/net/pquic"
-	"github.com/gridrealm/gridrealm/persist/dbnode"
 	"github.com/gridrealm/gridrealm/persist/store"
 	"github.com/gridrealm/gridrealm/systems"
 	"github.com/gridrealm/gridrealm/world"
-	"github.com/gridrealm/gridrealm/world/realmnode"
-	"github.com/gridrealm/gridrealm/world/zonenode"
 )
 
 // TestPlayerPath: 50 players log in over QUIC and all connect to the
@@ -31,39 +27,9 @@ import (
 // datagrams, sees every player in view where the zone has it. No snapshot
 // goes over its budget, and no honest player is corrected.
 func TestPlayerPath(t *testing.T) {
-	secret := []byte("player-path-test-secret-01234567")
-	mk := func(id string, peers ...node.Peer) node.Config {
-		return node.Config{ID: id, Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(), Peers: peers}
-	}
-	certPEM, keyPEM, _ := pquic.DevCertificate()
-	serverTLS, _ := pquic.ServerTLS(certPEM, keyPEM)
-	clientTLS, _ := pquic.ClientTLS(certPEM)
-
-	db, err := dbnode.Start(dbnode.Config{Node: mk("DB"), Store: store.Config{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Stop()
-	dbPeer := node.Peer{ID: "DB", Addr: db.Node().Addr()}
-	zn, err := zonenode.Start(zonenode.Config{Node: mk("ZONE-1", dbPeer), DB: "DB", Checkpoint: time.Hour,
-		Zone: world.ZoneConfig{Seed: 9, Map: world.MapConfig{Width: 256, Height: 256, Obstacles: -1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	zoneStopped := false
-	defer func() {
-		if !zoneStopped {
-			zn.Stop()
-		}
-	}()
-	zonePeer := node.Peer{ID: "ZONE-1", Addr: zn.Node().Addr()}
-	rn, err := realmnode.Start(realmnode.Config{Node: mk("REALM", dbPeer, zonePeer), DB: "DB",
-		Zones: map[string]string{"ZONE-1": zn.Node().Addr()}, DefaultZone: "ZONE-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rn.Stop()
-	realmPeer := node.Peer{ID: "REALM", Addr: rn.Node().Addr()}
+	rc := startCore(t, "player-path-test-secret-01234567",
+		world.ZoneConfig{Seed: 9, Map: world.MapConfig{Width: 256, Height: 256, Obstacles: -1}})
+	mk, serverTLS, clientTLS, realmPeer, zn := rc.nodeConfig, rc.serverTLS, rc.clientTLS, rc.realmPeer, rc.zone
 	// Two gateways that share the players; each knows the other.
 	gw2Link := freePort(t)
 	gw, err := gateway.Start(gateway.Config{Node: mk("GW-1", realmPeer, node.Peer{ID: "GW-2", Addr: gw2Link}), Realm: "REALM",
@@ -165,7 +131,6 @@ func TestPlayerPath(t *testing.T) {
 	// The zone's truth, read once it stopped ticking: every player a client
 	// sees stands where the zone has it.
 	zn.Stop()
-	zoneStopped = true
 	truth := map[uint32][2]float32{}
 	q := generic.NewFilter2[systems.Replica, systems.Position]().Query(&zn.Zone().World.ECS)
 	for q.Next() {

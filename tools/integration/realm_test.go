@@ -11,11 +11,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/wire"
-	"github.com/gridrealm/gridrealm/persist/dbnode"
-	"github.com/gridrealm/gridrealm/persist/store"
 	"github.com/gridrealm/gridrealm/world"
-	"github.com/gridrealm/gridrealm/world/realmnode"
-	"github.com/gridrealm/gridrealm/world/zonenode"
 )
 
 type silent struct{}
@@ -29,32 +25,14 @@ func (silent) HandlePeer(*node.Node, node.PeerEvent)  {}
 // leaves, the zone saves and drops it; the next session finds the same
 // character.
 func TestRealmDirectory(t *testing.T) {
-	secret := []byte("realm-directory-test-secret-0123")
+	rc := startCore(t, "realm-directory-test-secret-0123",
+		world.ZoneConfig{Seed: 5, Map: world.MapConfig{Width: 256, Height: 256, Obstacles: -1}})
+	realmPeer, zonePeer, dbPeer, zn, rn := rc.realmPeer, rc.zonePeer, rc.dbPeer, rc.zone, rc.realm
 	mk := func(id string, h node.Handler, peers ...node.Peer) node.Config {
-		return node.Config{ID: id, Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(), Handler: h, Peers: peers}
+		cfg := rc.nodeConfig(id, peers...)
+		cfg.Handler = h
+		return cfg
 	}
-	db, err := dbnode.Start(dbnode.Config{Node: mk("DB", nil), Store: store.Config{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Stop()
-	dbPeer := node.Peer{ID: "DB", Addr: db.Node().Addr()}
-	zcfg := mk("ZONE-1", nil, dbPeer)
-	zcfg.Handler = nil
-	zn, err := zonenode.Start(zonenode.Config{Node: zcfg, DB: "DB", Checkpoint: time.Hour,
-		Zone: world.ZoneConfig{Seed: 5, Map: world.MapConfig{Width: 256, Height: 256, Obstacles: -1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zn.Stop()
-	zonePeer := node.Peer{ID: "ZONE-1", Addr: zn.Node().Addr()}
-	rn, err := realmnode.Start(realmnode.Config{Node: mk("REALM", nil, dbPeer, zonePeer), DB: "DB",
-		Zones: map[string]string{"ZONE-1": zn.Node().Addr()}, DefaultZone: "ZONE-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rn.Stop()
-	realmPeer := node.Peer{ID: "REALM", Addr: rn.Node().Addr()}
 	login, _ := node.New(mk("LOGIN", silent{}, realmPeer))
 	login.Start()
 	defer login.Stop()
