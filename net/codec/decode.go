@@ -191,19 +191,3 @@ func DecodeGatewayMessage(buf []byte, max int, m *wire.GatewayMessage) error {
 	}
 	return nil
 }
-
-// GatewayLoad encodes a gateway's load report.
-func GatewayLoad(players uint32, public string) []byte {
-	b := flatbuffers.NewBuilder(64)
-	p := b.CreateString(public)
-	wire.GatewayLoadStart(b)
-	wire.GatewayLoadAddPlayers(b, players)
-	wire.GatewayLoadAddPublic(b, p)
-	body := wire.GatewayLoadEnd(b)
-	wire.GatewayMessageStart(b)
-	wire.GatewayMessageAddBodyType(b, wire.GatewayBodyGatewayLoad)
-	wire.GatewayMessageAddBody(b, body)
-	id := ident(identGatewayMsg)
-	b.FinishWithFileIdentifier(wire.GatewayMessageEnd(b), id[:])
-	return b.FinishedBytes()
-}
