@@ -155,6 +155,31 @@ func TestSubscriptionsAreCounted(t *testing.T) {
 	if err := z.Publisher.Subscribe(MaxGateways, cell); err == nil {
 		t.Fatal("gateway out of range accepted")
 	}
+
+	// A gateway that restarts loses all its references at once; the
+	// others keep theirs, and it gets whole cells again when it comes back.
+	other := z.Cells.CellOf(64, 64)
+	z.Publisher.Subscribe(2, cell)
+	z.Publisher.Subscribe(2, cell)
+	z.Publisher.Subscribe(2, other)
+	z.Publisher.Subscribe(5, cell)
+	z.Tick()
+	z.Publisher.Subscribe(2, other) // not yet published when the gateway goes
+	z.Publisher.DropGateway(2)
+	if z.Publisher.Subscribers(cell) != 1<<5 || z.Publisher.Watchers(cell) != 1 ||
+		z.Publisher.Subscribers(other) != 0 || z.Publisher.Watchers(other) != 0 {
+		t.Fatalf("after the drop: cell %b/%d, other %b/%d", z.Publisher.Subscribers(cell), z.Publisher.Watchers(cell),
+			z.Publisher.Subscribers(other), z.Publisher.Watchers(other))
+	}
+	z.Tick()
+	if out := z.Publisher.Output(); len(out.Full) != 0 {
+		t.Fatalf("a dropped gateway was sent %+v", out.Full)
+	}
+	z.Publisher.Subscribe(2, cell)
+	z.Tick()
+	if out := z.Publisher.Output(); len(out.Full) != 1 || out.Full[0].Gateway != 2 || z.Publisher.Subscribers(cell) != 1<<5|1<<2 {
+		t.Fatalf("back after the drop: full %+v, subscribers %b", out.Full, z.Publisher.Subscribers(cell))
+	}
 }
 
 func TestInstanceCap(t *testing.T) {
