@@ -125,8 +125,10 @@ func TestScheduleRunsPhasesInOrder(t *testing.T) {
 	add(PhaseSimulation, "movement")
 	add(PhaseSpatial, "interest")
 	add(PhaseInput, "bots")
+	s.Prepend(PhaseSimulation, "first-sim", SystemFunc(func(*World) { order = append(order, "first-sim") }))
+	s.Prepend(PhaseInput, "inbox", SystemFunc(func(*World) { order = append(order, "inbox") }))
 	s.Run(w)
-	want := "input bots ai movement interest publish"
+	want := "inbox input bots first-sim ai movement interest publish"
 	got := ""
 	for i, n := range order {
 		if i > 0 {

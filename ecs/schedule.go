@@ -91,6 +91,27 @@ func (s *Schedule) Add(phase Phase, name string, sys System) {
 	s.systems[at] = scheduled{SystemTiming: SystemTiming{Name: name, Phase: phase}, sys: sys}
 }
 
+// Prepend adds a named system at the start of a phase, ahead of the
+// systems already there: for what feeds them, such as a node's inbox,
+// which must be applied before the input systems read it in the same tick.
+func (s *Schedule) Prepend(phase Phase, name string, sys System) {
+	s.Add(phase, name, sys)
+	at := 0
+	for at < len(s.systems) && s.systems[at].Phase < phase {
+		at++
+	}
+	last := len(s.systems) - 1
+	for i := range s.systems {
+		if s.systems[i].Name == name {
+			last = i
+			break
+		}
+	}
+	e := s.systems[last]
+	copy(s.systems[at+1:last+1], s.systems[at:last])
+	s.systems[at] = e
+}
+
 // Run runs every system once, in phase order, timing each.
 func (s *Schedule) Run(w *World) {
 	for i := range s.systems {

@@ -125,7 +125,9 @@ func Start(cfg Config) (*ZoneNode, error) {
 		input: generic.NewMap[systems.Player](&z.World.ECS), pos: generic.NewMap[systems.Position](&z.World.ECS),
 		health: generic.NewMap[systems.Health](&z.World.ECS), app: generic.NewMap[systems.Appearance](&z.World.ECS),
 		rep: generic.NewMap[systems.Replica](&z.World.ECS), lastCheckpoint: time.Now(), done: make(chan struct{})}
-	z.Schedule.Add(ecs.PhaseInput, "inbox", ecs.SystemFunc(zn.drainInbox))
+	// The inbox runs first, so that inputs drained this tick move players
+	// this tick (after the input system, they would wait a whole tick).
+	z.Schedule.Prepend(ecs.PhaseInput, "inbox", ecs.SystemFunc(zn.drainInbox))
 	z.Schedule.Add(ecs.PhasePersistence, "checkpoint", ecs.SystemFunc(zn.checkpoint))
 	z.Schedule.Add(ecs.PhasePublish, "send", ecs.SystemFunc(zn.send))
 	if err := n.Start(); err != nil {
