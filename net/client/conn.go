@@ -103,7 +103,7 @@ func ConnectWith(ctx context.Context, gateway string, tlsConf *tls.Config, handl
 		if err != nil {
 			return nil, err
 		}
-		if err := s.Send(codec.NewPlayerEncoder().Connect(handle, 0)); err != nil {
+		if err := s.Send(codec.NewPlayerEncoder().Connect(handle, 0, uint8(hops))); err != nil {
 			s.Close(0, "")
 			return nil, err
 		}

@@ -102,7 +102,7 @@ func newSchemas() *schemas {
 
 	s.clientMessage = table("ClientMessage", union("Body", 4,
 		table("LoginRequest", str("Account", 4, MaxName), str("Password", 6, 256), str("Realm", 8, MaxName), scalar("ClientVersion", 10, 4)),
-		table("Connect", vec("SessionHandle", 4, 1, SessionHandleSize), scalar("CharacterId", 6, 8)),
+		table("Connect", vec("SessionHandle", 4, 1, SessionHandleSize), scalar("CharacterId", 6, 8), scalar("Redirects", 8, 1)),
 		table("ChatSend", scalar("Channel", 4, 1), str("To", 6, MaxName), str("Text", 8, MaxText)),
 		table("Logout"),
 	))

@@ -255,7 +255,7 @@ func (g *Gateway) serve(s *pquic.Session) {
 	}
 	var c wire.Connect
 	codec.Member(m.Body, &c)
-	if to := g.redirect(); to != "" {
+	if to := g.redirect(c.Redirects() == 0); to != "" {
 		s.Send(codec.NewPlayerEncoder().Redirect(to, "a less loaded gateway"))
 		s.Finish(2 * time.Second)
 		return
@@ -320,13 +320,18 @@ func (g *Gateway) serve(s *pquic.Session) {
 // redirect returns the players' address of a sibling with fewer players
 // than this gateway (the least loaded one), or "" to keep the player here,
 // counted as connecting. The sibling's count goes up at once, so that a
-// burst of connects does not all go to one stale figure.
-func (g *Gateway) redirect() string {
+// burst of connects does not all go to one stale figure. A player already
+// redirected once (mayRedirect false) stays: load figures are up to 100 ms
+// old, and two gateways could otherwise bounce a player between them.
+func (g *Gateway) redirect(mayRedirect bool) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	mine := len(g.players) + g.connecting
 	var best *siblingLoad
 	for _, l := range g.loads {
+		if !mayRedirect {
+			break
+		}
 		if time.Since(l.at) < time.Second && l.players < mine && (best == nil || l.players < best.players) {
 			best = l
 		}

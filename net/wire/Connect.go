@@ -83,8 +83,26 @@ func (rcv *Connect) MutateCharacterId(n uint64) bool {
 	return rcv._tab.MutateUint64Slot(6, n)
 }
 
+// / How many gateways redirected this connection already. A gateway
+// / redirects only a first attempt, so stale load figures cannot bounce a
+// / player between gateways.
+func (rcv *Connect) Redirects() byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.GetByte(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+// / How many gateways redirected this connection already. A gateway
+// / redirects only a first attempt, so stale load figures cannot bounce a
+// / player between gateways.
+func (rcv *Connect) MutateRedirects(n byte) bool {
+	return rcv._tab.MutateByteSlot(8, n)
+}
+
 func ConnectStart(builder *flatbuffers.Builder) {
-	builder.StartObject(2)
+	builder.StartObject(3)
 }
 func ConnectAddSessionHandle(builder *flatbuffers.Builder, sessionHandle flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(sessionHandle), 0)
@@ -94,6 +112,9 @@ func ConnectStartSessionHandleVector(builder *flatbuffers.Builder, numElems int)
 }
 func ConnectAddCharacterId(builder *flatbuffers.Builder, characterId uint64) {
 	builder.PrependUint64Slot(1, characterId, 0)
+}
+func ConnectAddRedirects(builder *flatbuffers.Builder, redirects byte) {
+	builder.PrependByteSlot(2, redirects, 0)
 }
 func ConnectEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()
