@@ -74,6 +74,9 @@ type Stats struct {
 	Snapshots, Skipped, Bytes int
 	// Dropped counts datagrams the drop shim threw away.
 	Dropped int
+	// OverBudget counts snapshot datagrams larger than the budget the
+	// gateway announced in Welcome: a gateway bug, always 0.
+	OverBudget int
 	// Corrections of the claimed position, and the last one (1/256 m).
 	Corrections        int
 	CorrectX, CorrectY int32
@@ -88,6 +91,14 @@ type Options struct {
 	DropRate float64
 	// Seed seeds the drops.
 	Seed uint64
+	// OnSnapshot, when set, is called for every snapshot datagram received
+	// (after the drop shim), once it has been applied to the world view:
+	// applyErr is Apply's answer (ErrNoBaseline for a skipped delta). It
+	// runs on the receiving goroutine with the view locked, so it must be
+	// quick and must not call the Conn's methods; w is the view itself.
+	// Load tools use it to time snapshots (s.TickUnixMs) and to watch the
+	// player's own entity.
+	OnSnapshot func(s *codec.Snapshot, size int, applyErr error, w *World)
 }
 
 // Connect presents a session handle to a gateway, following redirects to
@@ -162,10 +173,17 @@ func (c *Conn) receive() {
 			continue
 		}
 		c.Stats.Bytes += len(b)
+		if budget := int(c.Welcome.SnapshotBudget); budget > 0 && len(b) > budget {
+			c.Stats.OverBudget++
+		}
 		if err := codec.ReadSnapshot(b, &c.snap); err == nil {
 			c.Stats.Snapshots++
-			if c.world.Apply(&c.snap) != nil {
+			applyErr := c.world.Apply(&c.snap)
+			if applyErr != nil {
 				c.Stats.Skipped++
+			}
+			if c.opts.OnSnapshot != nil {
+				c.opts.OnSnapshot(&c.snap, len(b), applyErr, &c.world)
 			}
 		}
 		c.mu.Unlock()
@@ -239,6 +257,21 @@ func (c *Conn) View(fn func(w *World)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fn(&c.world)
+}
+
+// Done is closed when the connection has ended (closed by either side or
+// lost); Err then says why, and Counters().Disconnect carries the reason
+// the gateway gave, if it gave one.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err returns what ended the connection, once Done is closed.
+func (c *Conn) Err() error {
+	select {
+	case <-c.done:
+		return c.err
+	default:
+		return nil
+	}
 }
 
 // Close ends the connection.

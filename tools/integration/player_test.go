@@ -119,6 +119,11 @@ func TestPlayerPath(t *testing.T) {
 	if n := gw.OverBudget() + gw2.OverBudget(); n != 0 {
 		t.Fatalf("%d snapshots over their budget", n)
 	}
+	for i, c := range conns { // and as the players measured them
+		if n := c.Counters().OverBudget; n != 0 {
+			t.Fatalf("player %d received %d datagrams over its budget", i, n)
+		}
+	}
 	// The sends of a tick are spread over most of it, not one burst: the
 	// pacer waits for each of its 8 groups' turn, 5 ms apart at 20 Hz.
 	if last, _ := gw.Pacing(); last < 35*time.Millisecond {
