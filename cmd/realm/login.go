@@ -26,8 +26,13 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	public := fs.String("public", "", "players' QUIC address (default: the registry's)")
 	certFile := fs.String("cert", "", "TLS certificate (PEM); default: the realm's dev certificate beside the registry")
 	keyFile := fs.String("key", "", "TLS key (PEM)")
+	perSecond := fs.Float64("attempts-per-second", 1, "login attempts allowed per second from one address")
+	burst := fs.Int("attempts-burst", 5, "login attempts one address may make at once before the rate applies")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *perSecond <= 0 || *burst < 1 {
+		return fmt.Errorf("%w: --attempts-per-second must be > 0 and --attempts-burst ≥ 1", errUsage)
 	}
 	ncfg, err := nf.config(registry.RoleLogin)
 	if err != nil {
@@ -59,7 +64,8 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 		realms[e.Realm] = r
 		ncfg.Peers = append(ncfg.Peers, node.Peer{ID: e.ID, Addr: e.Addr})
 	}
-	l, err := login.Start(login.Config{Node: ncfg, Listen: *public, TLS: tlsConf, Accounts: store.Config{Dir: *data}, Realms: realms})
+	l, err := login.Start(login.Config{Node: ncfg, Listen: *public, TLS: tlsConf, Accounts: store.Config{Dir: *data}, Realms: realms,
+		PerSecond: *perSecond, Burst: *burst})
 	if err != nil {
 		return err
 	}

@@ -10,9 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -30,6 +33,13 @@ const DevRealm = "dev"
 // DefaultPortBase is where a dev realm's ports start: link ports from
 // base+1, admin ports from base+2001.
 const DefaultPortBase = 7100
+
+// DevLoginAddr is where the login node of a realm started by `realm up`
+// with portBase listens for players.
+func DevLoginAddr(portBase int) string { return fmt.Sprintf("127.0.0.1:%d", portBase+1000+loginSlot) }
+
+// loginSlot is the login node's place in DevRegistry's port numbering.
+const loginSlot = 5
 
 // DevRegistry returns the registry of a one-machine realm whose data lives
 // in dataDir and whose nodes run the binary bin. Addresses are fixed
@@ -62,12 +72,16 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 			Restart: []string{bin, cmd, "--registry", regPath, "--id", id},
 		}
 	}
+	// Every player of a dev realm (bots included) comes from 127.0.0.1:
+	// the per-address login limit is the whole realm's.
+	loginNode := node("DEV-LOGIN-1", registry.RoleLogin, loginSlot, "login")
+	loginNode.Restart = append(loginNode.Restart, "--attempts-per-second", "500", "--attempts-burst", "1000")
 	r := &registry.Registry{Nodes: []registry.Entry{
 		node("DEV-DB-1", registry.RoleDB, 1, "db"),
 		node("DEV-BACKUP-1", registry.RoleBackup, 2, "backup"),
 		node("DEV-ZONE-1", registry.RoleZone, 3, "zone"),
 		node("DEV-REALM-1", registry.RoleRealm, 4, "realm"),
-		node("DEV-LOGIN-1", registry.RoleLogin, 5, "login"),
+		loginNode,
 		node("DEV-GATEWAY-1", registry.RoleGateway, 6, "gateway"),
 		node("DEV-GATEWAY-2", registry.RoleGateway, 7, "gateway"),
 	}}
@@ -193,11 +207,8 @@ func LoadOrCreate(dataDir, bin string, portBase int) (*registry.Registry, string
 		if err != nil {
 			return nil, "", err
 		}
-		// The binary may have moved (go run builds a new one each time).
-		for i := range r.Nodes {
-			if len(r.Nodes[i].Restart) > 0 {
-				r.Nodes[i].Restart[0] = bin
-			}
+		if err := refresh(r, dataDir, bin); err != nil {
+			return nil, "", fmt.Errorf("%s: %w", path, err)
 		}
 		return r, path, r.Save(path)
 	}
@@ -206,6 +217,38 @@ func LoadOrCreate(dataDir, bin string, portBase int) (*registry.Registry, string
 		return nil, "", err
 	}
 	return r, path, r.Save(path)
+}
+
+// refresh brings a dev registry written by an earlier `realm up` up to
+// date: every node's command is the one this version would write (the
+// binary may have moved: go run builds a new one each time), and nodes
+// this version adds are added on the same port numbering. Addresses, data
+// directories and the secret are kept.
+func refresh(r *registry.Registry, dataDir, bin string) error {
+	db := r.ByRole(DevRealm, registry.RoleDB)
+	if len(db) == 0 {
+		return errors.New("not a dev registry: no db node in realm " + DevRealm)
+	}
+	_, port, err := net.SplitHostPort(db[0].Addr)
+	if err != nil {
+		return err
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return fmt.Errorf("db address %s: %w", db[0].Addr, err)
+	}
+	want, err := DevRegistry(dataDir, bin, p-1)
+	if err != nil {
+		return err
+	}
+	for _, e := range want.Nodes {
+		if i := slices.IndexFunc(r.Nodes, func(n registry.Entry) bool { return n.ID == e.ID }); i >= 0 {
+			r.Nodes[i].Restart = e.Restart
+		} else {
+			r.Nodes = append(r.Nodes, e)
+		}
+	}
+	return nil
 }
 
 // DevAccounts creates accounts bot0..botN-1 with the password "bot" in the
