@@ -1,0 +1,135 @@
+// Command swarm runs headless bots against a realm over real QUIC and
+// reports what they saw: a load tester's tool, and a CI gate.
+//
+//	realm up --dev-accounts 1000 &
+//	swarm --bots 1000 --duration 60s --behavior wander --json report.json --html report.html --max-p99-ms 100
+//
+// The exit code is 0 when the run kept within its thresholds (--max-p99-ms,
+// --max-errors), 1 when it did not, 2 when it could not run.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/tools/launch"
+	"github.com/gridrealm/gridrealm/tools/swarm"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("swarm", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg swarm.Config
+	fs.StringVar(&cfg.Login, "login", launch.DevLoginAddr(launch.DefaultPortBase), "login node's player address (default: where a default realm up listens)")
+	ca := fs.String("ca", filepath.Join("data", "cert.pem"), "certificate the realm's players trust (realm up writes it into its data dir)")
+	fs.StringVar(&cfg.Realm, "realm", "dev", "realm to play on")
+	fs.StringVar(&cfg.Accounts, "accounts", "bot", "account name prefix: bot i logs in as PREFIX<first+i>")
+	fs.IntVar(&cfg.First, "first", 0, "number of the first bot account")
+	fs.StringVar(&cfg.Password, "password", "bot", "the bots' password (realm up --dev-accounts uses \"bot\")")
+	fs.IntVar(&cfg.Bots, "bots", 100, "how many bots")
+	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of the run, ramp included")
+	fs.Float64Var(&cfg.Ramp, "ramp", 50, "bots started per second (0: all at once)")
+	behavior := fs.String("behavior", "wander", "wander, clump or follow")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the bots' choices")
+	fs.Float64Var(&cfg.DropRate, "drop", 0, "share of snapshot datagrams each bot throws away (a lossy network)")
+	jsonFile := fs.String("json", "", "write the report as JSON to this file (- for stdout)")
+	htmlFile := fs.String("html", "", "write the report as a self-contained HTML page with plots")
+	maxP99 := fs.Float64("max-p99-ms", -1, "fail (exit 1) when snapshot age p99 exceeds this many ms (negative: not checked)")
+	maxErrors := fs.Int64("max-errors", 0, "fail (exit 1) when errors (failed bots + disconnects + budget violations) exceed this (negative: not checked)")
+	quiet := fs.Bool("quiet", false, "no live progress line")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	cfg.Behavior = swarm.Behavior(*behavior)
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "swarm: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	if cfg.Bots < 1 || cfg.Bots > 100000 {
+		fmt.Fprintf(stderr, "swarm: --bots %d: want 1..100000\n", cfg.Bots)
+		return 2
+	}
+	if cfg.Duration <= 0 || cfg.Duration > 24*time.Hour {
+		fmt.Fprintf(stderr, "swarm: --duration %v: want more than 0 and at most 24h\n", cfg.Duration)
+		return 2
+	}
+	certPEM, err := os.ReadFile(*ca)
+	if err != nil {
+		fmt.Fprintf(stderr, "swarm: the realm's certificate: %v (start a realm with realm up, or pass --ca)\n", err)
+		return 2
+	}
+	if cfg.TLS, err = pquic.ClientTLS(certPEM); err != nil {
+		fmt.Fprintf(stderr, "swarm: %s: %v\n", *ca, err)
+		return 2
+	}
+	if !*quiet && isTerminal(os.Stderr) {
+		cfg.Progress = func(p swarm.Progress) {
+			fmt.Fprintf(stderr, "\r%4.0fs  %d/%d bots connected  %.0f msg/s  snapshot age p99 %.1f ms  errors %d\x1b[K",
+				p.Elapsed.Seconds(), p.Connected, p.Bots, p.MessagesPerSec, p.AgeP99Ms, p.Errors)
+		}
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	rep, err := swarm.Run(ctx, cfg)
+	if cfg.Progress != nil {
+		fmt.Fprintln(stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "swarm: %v\n", err)
+		return 2
+	}
+	pass := rep.Judge(*maxP99, *maxErrors)
+	rep.WriteTable(stdout)
+	if err := writeFile(*jsonFile, stdout, rep.WriteJSON); err != nil {
+		fmt.Fprintf(stderr, "swarm: %v\n", err)
+		return 2
+	}
+	if err := writeFile(*htmlFile, stdout, rep.WriteHTML); err != nil {
+		fmt.Fprintf(stderr, "swarm: %v\n", err)
+		return 2
+	}
+	if !pass {
+		return 1
+	}
+	return 0
+}
+
+// writeFile writes with write into path ("" for nothing, - for stdout).
+func writeFile(path string, stdout io.Writer, write func(io.Writer) error) error {
+	switch path {
+	case "":
+		return nil
+	case "-":
+		return write(stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

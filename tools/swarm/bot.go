@@ -1,0 +1,355 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/client"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// Echo detection: a turn is echoed by the first snapshot in which the
+// bot's own entity moved at least echoStep metres per tick along the new
+// direction. Turns are always by 90° or more, so the old motion never
+// counts (its projection on the new direction is at most quantization
+// noise, 1/256 m).
+const (
+	echoStep    = 0.02
+	echoTimeout = 2 * time.Second
+)
+
+// bot is one headless player.
+type bot struct {
+	s     *swarm
+	index int
+	rng   *rand.Rand
+	conn  *client.Conn
+	self  atomic.Uint32 // the bot's entity, once connected
+
+	// mu guards what the snapshot callback and the input loop share.
+	mu          sync.Mutex
+	x, y        float64 // own position, metres, from the newest snapshot
+	tick        uint32  // the tick of x, y
+	seen        bool
+	echoPending bool
+	echoDX      float64
+	echoDY      float64
+	echoSent    time.Time
+
+	// The input loop's own state.
+	dx, dy     float64   // current direction (unit, or 0)
+	until      time.Time // when the current leg ends
+	checkX     float64   // stuck detection: position a second ago
+	checkY     float64
+	checkAt    time.Time
+	approachAt time.Time // clump: next re-aim at the target
+}
+
+// run logs in, connects and plays until end.
+func (b *bot) run(ctx context.Context, end time.Time) {
+	ctx, cancel := context.WithDeadline(ctx, end)
+	defer cancel()
+	res, err := b.login(ctx)
+	if err != nil {
+		b.s.m.fail(err.Error())
+		return
+	}
+	cctx, ccancel := context.WithTimeout(ctx, 15*time.Second)
+	conn, err := client.ConnectWith(cctx, res.Gateways[0], b.s.cfg.TLS, res.SessionHandle, client.Options{
+		DropRate: b.s.cfg.DropRate, Seed: b.s.cfg.Seed ^ uint64(b.index)<<20, OnSnapshot: b.onSnapshot})
+	ccancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			b.s.m.fail("connect: not connected before the end of the run")
+		} else {
+			b.s.m.fail("connect: " + shortErr(err))
+		}
+		return
+	}
+	b.conn = conn
+	b.self.Store(conn.Welcome.EntityID)
+	b.mu.Lock()
+	b.x, b.y = float64(conn.Welcome.X)/256, float64(conn.Welcome.Y)/256
+	b.mu.Unlock()
+	b.s.m.connect()
+	connectedAt := time.Now()
+	reason := b.play(ctx, conn)
+	st := conn.Counters()
+	if reason == "" && st.Disconnect != 0 { // told just as the run ended
+		reason = "disconnected: " + st.Disconnect.String()
+	}
+	conn.Close()
+	b.s.m.leave(float64(st.Bytes)/time.Since(connectedAt).Seconds(), int64(st.OverBudget), reason)
+}
+
+// login logs in, retrying while the login node is busy or rate limits.
+func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
+	account := fmt.Sprintf("%s%d", b.s.cfg.Accounts, b.s.cfg.First+b.index)
+	backoff := 100 * time.Millisecond
+	for {
+		lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		res, err := client.Login(lctx, b.s.cfg.Login, b.s.cfg.TLS, account, b.s.cfg.Password, b.s.cfg.Realm)
+		cancel()
+		if err == nil {
+			if len(res.Gateways) == 0 {
+				return res, errors.New("login: no gateway offered")
+			}
+			return res, nil
+		}
+		retry := errors.Is(err, client.ErrDenied) && (res.Status == wire.LoginStatusBusy || res.Status == wire.LoginStatusRateLimited)
+		if !retry {
+			if ctx.Err() != nil {
+				return res, errors.New("login: not logged in before the end of the run")
+			}
+			if errors.Is(err, client.ErrDenied) {
+				return res, fmt.Errorf("login: %s", res.Status)
+			}
+			return res, errors.New("login: " + shortErr(err))
+		}
+		b.s.m.add(&b.s.m.loginRetries, 1)
+		wait := backoff/2 + time.Duration(b.rng.Int64N(int64(backoff)))
+		backoff = min(2*backoff, 2*time.Second)
+		select {
+		case <-ctx.Done():
+			return res, fmt.Errorf("login: still %s at the end of the run", res.Status)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// play sends inputs at the gateway's tick rate until the run ends or the
+// connection does; it returns why the connection ended early, or "".
+func (b *bot) play(ctx context.Context, conn *client.Conn) string {
+	hz := int(conn.Welcome.TickHz)
+	if hz <= 0 {
+		hz = 20
+	}
+	// Start at a random phase so that bots' inputs do not arrive together.
+	select {
+	case <-time.After(time.Duration(b.rng.Int64N(int64(time.Second / time.Duration(hz))))):
+	case <-ctx.Done():
+		return ""
+	}
+	t := time.NewTicker(time.Second / time.Duration(hz))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-conn.Done():
+			st := conn.Counters()
+			if st.Disconnect != 0 {
+				return "disconnected: " + st.Disconnect.String()
+			}
+			return "connection lost: " + shortErr(conn.Err())
+		case now := <-t.C:
+			b.step(now)
+			mx, my := int8(math.Round(b.dx*127)), int8(math.Round(b.dy*127))
+			heading := uint8(0)
+			if b.dx != 0 || b.dy != 0 {
+				heading = uint8(int(math.Round(math.Atan2(b.dy, b.dx)/(2*math.Pi)*256)) & 0xff)
+			}
+			if err := conn.SendInput(codec.Input{MoveX: mx, MoveY: my, Heading: heading}); err == nil {
+				b.s.m.input()
+			}
+		}
+	}
+}
+
+// step runs the behavior: it picks the direction of this tick.
+func (b *bot) step(now time.Time) {
+	b.mu.Lock()
+	x, y, seen := b.x, b.y, b.seen
+	if b.echoPending && now.Sub(b.echoSent) > echoTimeout {
+		b.echoPending = false
+		b.s.m.add(&b.s.m.echoTimeouts, 1)
+	}
+	b.mu.Unlock()
+	if b.checkAt.IsZero() || now.Sub(b.checkAt) >= time.Second {
+		stuck := seen && (b.dx != 0 || b.dy != 0) && !b.checkAt.IsZero() && math.Hypot(x-b.checkX, y-b.checkY) < 0.5
+		b.checkX, b.checkY, b.checkAt = x, y, now
+		if stuck { // against a wall: try another way for a while
+			b.turn(now, b.rng.Float64()*2*math.Pi, time.Duration(500+b.rng.IntN(1000))*time.Millisecond)
+			return
+		}
+	}
+	switch b.s.cfg.Behavior {
+	case Clump:
+		b.clump(now, x, y)
+	case Follow:
+		if b.index%10 != 0 {
+			b.follow(now, x, y)
+			return
+		}
+		b.wander(now)
+	default:
+		b.wander(now)
+	}
+}
+
+// wander walks legs of 1 to 3 s, each turning at least 90° from the last.
+func (b *bot) wander(now time.Time) {
+	if now.Before(b.until) {
+		return
+	}
+	a := math.Atan2(b.dy, b.dx) + math.Pi/2 + b.rng.Float64()*math.Pi // 90°..270° away
+	if b.dx == 0 && b.dy == 0 {
+		a = b.rng.Float64() * 2 * math.Pi
+	}
+	b.turn(now, a, time.Duration(1000+b.rng.IntN(2000))*time.Millisecond)
+}
+
+// clumpRadius is how close to the clump point bots mill about.
+const clumpRadius = 12
+
+// clump walks to the swarm's clump point (where the first bot to see
+// itself stood) and mills about within clumpRadius of it.
+func (b *bot) clump(now time.Time, x, y float64) {
+	tx, ty, ok := b.s.clumpPoint()
+	if !ok {
+		b.wander(now)
+		return
+	}
+	if d := math.Hypot(tx-x, ty-y); d > clumpRadius {
+		if now.Before(b.approachAt) && now.Before(b.until) {
+			return
+		}
+		b.approachAt = now.Add(250 * time.Millisecond)
+		b.aim(now, tx-x, ty-y, 3*time.Second)
+		return
+	}
+	if now.Before(b.until) {
+		return
+	}
+	a := math.Atan2(b.dy, b.dx) + math.Pi/2 + b.rng.Float64()*math.Pi
+	b.turn(now, a, time.Duration(500+b.rng.IntN(1000))*time.Millisecond)
+}
+
+// follow keeps within a few metres of the previous bot: groups of ten,
+// each led by a wandering bot.
+func (b *bot) follow(now time.Time, x, y float64) {
+	leader := b.s.bots[b.index-1]
+	id := leader.self.Load()
+	if id == 0 {
+		b.stop(now)
+		return
+	}
+	var lx, ly float64
+	var visible bool
+	b.conn.View(func(w *client.World) {
+		if e, ok := w.Entity(id); ok {
+			lx, ly, visible = e.X, e.Y, true
+		}
+	})
+	if !visible { // out of view: head where the leader says it is
+		leader.mu.Lock()
+		lx, ly, visible = leader.x, leader.y, leader.seen
+		leader.mu.Unlock()
+	}
+	if !visible || math.Hypot(lx-x, ly-y) < 3 {
+		b.stop(now)
+		return
+	}
+	if now.Before(b.approachAt) {
+		return
+	}
+	b.approachAt = now.Add(250 * time.Millisecond)
+	b.aim(now, lx-x, ly-y, time.Second)
+}
+
+// aim heads toward (dx, dy) along the nearest of 8 directions.
+func (b *bot) aim(now time.Time, dx, dy float64, leg time.Duration) {
+	a := math.Round(math.Atan2(dy, dx)/(math.Pi/4)) * (math.Pi / 4)
+	b.turn(now, a, leg)
+}
+
+func (b *bot) stop(now time.Time) {
+	b.dx, b.dy = 0, 0
+	b.until = now
+}
+
+// turn sets a new direction (angle a, snapped to 8 directions) for leg.
+// A turn of 90° or more, or a start from standing, is timed until the
+// bot's own entity shows it: the input→echo latency.
+func (b *bot) turn(now time.Time, a float64, leg time.Duration) {
+	a = math.Round(a/(math.Pi/4)) * (math.Pi / 4)
+	dx, dy := math.Cos(a), math.Sin(a)
+	if math.Abs(dx) < 1e-9 {
+		dx = 0
+	}
+	if math.Abs(dy) < 1e-9 {
+		dy = 0
+	}
+	b.until = now.Add(leg)
+	if dx == b.dx && dy == b.dy {
+		return
+	}
+	timed := b.dx*dx+b.dy*dy <= 1e-9
+	b.dx, b.dy = dx, dy
+	if !timed {
+		return
+	}
+	b.mu.Lock()
+	if !b.echoPending {
+		b.echoPending, b.echoDX, b.echoDY, b.echoSent = true, dx, dy, now
+	}
+	b.mu.Unlock()
+}
+
+// onSnapshot runs on the connection's receiving goroutine, with its view
+// locked: it times the snapshot and watches the bot's own entity.
+func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.World) {
+	now := time.Now()
+	age := now.Sub(time.UnixMilli(s.TickUnixMs))
+	b.s.m.snapshot(age, size, applyErr != nil)
+	id := b.self.Load()
+	if applyErr != nil || id == 0 {
+		return
+	}
+	e, ok := w.Entity(id)
+	if !ok {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.seen && s.Tick > b.tick && b.echoPending {
+		step := ((e.X-b.x)*b.echoDX + (e.Y-b.y)*b.echoDY) / float64(s.Tick-b.tick)
+		if step >= echoStep {
+			b.echoPending = false
+			b.s.m.echoed(now.Sub(b.echoSent))
+		}
+	}
+	if !b.seen || s.Tick > b.tick {
+		b.x, b.y, b.tick, b.seen = e.X, e.Y, s.Tick, true
+	}
+	if b.s.cfg.Behavior == Clump {
+		b.s.offerClumpPoint(e.X, e.Y)
+	}
+}
+
+// shortErr keeps the first line of an error, for grouping reasons.
+func shortErr(err error) string {
+	if err == nil {
+		return "closed"
+	}
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	if reason, _, ok := pquic.CloseReason(err); ok && reason != 0 {
+		return reason.String()
+	}
+	if len(msg) > 120 {
+		msg = msg[:120]
+	}
+	return msg
+}

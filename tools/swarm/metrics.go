@@ -1,0 +1,227 @@
+package swarm
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Latencies are recorded in microseconds, from 1 µs to 60 s, to three
+// significant figures.
+const (
+	histMin, histMax = 1, 60_000_000
+	histDigits       = 3
+)
+
+func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(histMin, histMax, histDigits) }
+
+func record(h *hdrhistogram.Histogram, d time.Duration) {
+	us := d.Microseconds()
+	if us < histMin {
+		us = histMin
+	}
+	if us > histMax {
+		us = histMax
+	}
+	h.RecordValue(us)
+}
+
+// metrics gathers what every bot sees. One lock: a thousand bots record
+// about 20,000 samples a second, which a mutex carries easily.
+type metrics struct {
+	mu    sync.Mutex
+	start time.Time
+
+	age, echo       *hdrhistogram.Histogram // the whole run
+	secAge, secEcho *hdrhistogram.Histogram // the current second
+	sec             struct {
+		snapshots, bytes, inputs, errors int64
+	}
+
+	connected     int // connected now
+	everConnected int
+	failed        int
+	disconnected  int
+	snapshots     int64
+	skipped       int64
+	inputs        int64
+	budget        int64 // snapshot datagrams over their player's budget
+	echoTimeouts  int64
+	loginRetries  int64
+	failures      map[string]int
+	disconnects   map[string]int
+	rates         []float64 // downstream bytes/s of each bot that connected
+	timeline      []Second
+}
+
+func newMetrics(start time.Time) *metrics {
+	return &metrics{start: start, age: newHist(), echo: newHist(), secAge: newHist(), secEcho: newHist(),
+		failures: map[string]int{}, disconnects: map[string]int{}}
+}
+
+// snapshot records one snapshot datagram: its age (tick time to arrival)
+// and size.
+func (m *metrics) snapshot(age time.Duration, size int, skipped bool) {
+	m.mu.Lock()
+	record(m.age, age)
+	record(m.secAge, age)
+	m.snapshots++
+	m.sec.snapshots++
+	m.sec.bytes += int64(size)
+	if skipped {
+		m.skipped++
+	}
+	m.mu.Unlock()
+}
+
+func (m *metrics) echoed(d time.Duration) {
+	m.mu.Lock()
+	record(m.echo, d)
+	record(m.secEcho, d)
+	m.mu.Unlock()
+}
+
+func (m *metrics) add(counter *int64, n int64) {
+	m.mu.Lock()
+	*counter += n
+	m.mu.Unlock()
+}
+
+func (m *metrics) input() {
+	m.mu.Lock()
+	m.inputs++
+	m.sec.inputs++
+	m.mu.Unlock()
+}
+
+func (m *metrics) connect() {
+	m.mu.Lock()
+	m.connected++
+	m.everConnected++
+	m.mu.Unlock()
+}
+
+func (m *metrics) fail(reason string) {
+	m.mu.Lock()
+	m.failed++
+	m.failures[reason]++
+	m.sec.errors++
+	m.mu.Unlock()
+}
+
+// leave records a connected bot's end: rate is its downstream bytes per
+// second, overBudget the snapshot datagrams it got over its budget, reason
+// why the connection ended early ("" at the end of the run).
+func (m *metrics) leave(rate float64, overBudget int64, reason string) {
+	m.mu.Lock()
+	m.connected--
+	m.rates = append(m.rates, rate)
+	m.budget += overBudget
+	m.sec.errors += overBudget
+	if reason != "" {
+		m.disconnected++
+		m.disconnects[reason]++
+		m.sec.errors++
+	}
+	m.mu.Unlock()
+}
+
+// Second is one second of the run's timeline.
+type Second struct {
+	T         int   `json:"t"`
+	Connected int   `json:"connected"`
+	Snapshots int64 `json:"snapshots"`
+	Inputs    int64 `json:"inputs"`
+	Errors    int64 `json:"errors"`
+	// DownBytesPerBot is the second's downstream bytes over the bots
+	// connected at its end.
+	DownBytesPerBot float64 `json:"down_bytes_per_bot"`
+	AgeP50Ms        float64 `json:"snapshot_age_p50_ms"`
+	AgeP99Ms        float64 `json:"snapshot_age_p99_ms"`
+	EchoP99Ms       float64 `json:"echo_p99_ms"`
+}
+
+// closeSecond ends the current second of the timeline and returns it.
+func (m *metrics) closeSecond() Second {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := Second{T: len(m.timeline) + 1, Connected: m.connected, Snapshots: m.sec.snapshots, Inputs: m.sec.inputs,
+		Errors: m.sec.errors, AgeP50Ms: ms(m.secAge.ValueAtQuantile(50)), AgeP99Ms: ms(m.secAge.ValueAtQuantile(99)),
+		EchoP99Ms: ms(m.secEcho.ValueAtQuantile(99))}
+	if m.connected > 0 {
+		s.DownBytesPerBot = float64(m.sec.bytes) / float64(m.connected)
+	}
+	m.timeline = append(m.timeline, s)
+	m.secAge.Reset()
+	m.secEcho.Reset()
+	m.sec = struct{ snapshots, bytes, inputs, errors int64 }{}
+	return s
+}
+
+// Progress is the run so far, for a live progress line.
+type Progress struct {
+	Elapsed         time.Duration
+	Connected, Bots int
+	Errors          int64
+	MessagesPerSec  float64 // snapshots and inputs, the last second
+	AgeP99Ms        float64 // the run so far
+}
+
+func (m *metrics) progress(last Second, bots int) Progress {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return Progress{Elapsed: time.Since(m.start), Connected: m.connected, Bots: bots, Errors: m.errors(),
+		MessagesPerSec: float64(last.Snapshots + last.Inputs), AgeP99Ms: ms(m.age.ValueAtQuantile(99))}
+}
+
+// errors counts what the thresholds judge: bots that never connected,
+// connections lost before the end, and datagrams over budget.
+func (m *metrics) errors() int64 { return int64(m.failed+m.disconnected) + m.budget }
+
+func ms(us int64) float64 { return float64(us) / 1000 }
+
+// report turns the metrics into a report.
+func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := &Report{
+		Login: cfg.Login, Realm: cfg.Realm, Behavior: string(cfg.Behavior), Bots: cfg.Bots, Seed: cfg.Seed,
+		DurationS: cfg.Duration.Seconds(), RampPerS: cfg.Ramp, DropRate: cfg.DropRate,
+		Started: m.start.UTC().Format(time.RFC3339), ElapsedS: elapsed.Seconds(),
+		Connected: m.everConnected, Failed: m.failed, Disconnects: m.disconnected,
+		FailureReasons: m.failures, DisconnectReasons: m.disconnects,
+		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
+		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,
+		BudgetViolations: m.budget, LoginRetries: m.loginRetries, Errors: m.errors(),
+		Timeline: m.timeline,
+	}
+	if len(m.rates) > 0 {
+		sum := 0.0
+		for _, v := range m.rates {
+			sum += v
+			r.DownBytesPerBot.Max = max(r.DownBytesPerBot.Max, v)
+		}
+		r.DownBytesPerBot.Mean = sum / float64(len(m.rates))
+	}
+	return r
+}
+
+func latency(h *hdrhistogram.Histogram) Latency {
+	if h.TotalCount() == 0 {
+		return Latency{}
+	}
+	return Latency{Count: h.TotalCount(), P50: ms(h.ValueAtQuantile(50)), P95: ms(h.ValueAtQuantile(95)),
+		P99: ms(h.ValueAtQuantile(99)), Max: ms(h.Max())}
+}
+
+// sortedKeys returns a map's keys in order, for stable output.
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

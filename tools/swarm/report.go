@@ -1,0 +1,252 @@
+package swarm
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"strings"
+)
+
+// Latency is a latency distribution, in milliseconds.
+type Latency struct {
+	Count int64   `json:"count"`
+	P50   float64 `json:"p50_ms"`
+	P95   float64 `json:"p95_ms"`
+	P99   float64 `json:"p99_ms"`
+	Max   float64 `json:"max_ms"`
+}
+
+// Report is what a run measured. Its JSON form is stable: CI jobs read it.
+type Report struct {
+	Login     string  `json:"login"`
+	Realm     string  `json:"realm"`
+	Behavior  string  `json:"behavior"`
+	Bots      int     `json:"bots"`
+	Seed      uint64  `json:"seed"`
+	DurationS float64 `json:"duration_s"`
+	RampPerS  float64 `json:"ramp_per_s"`
+	DropRate  float64 `json:"drop_rate"`
+	Started   string  `json:"started"`
+	ElapsedS  float64 `json:"elapsed_s"`
+
+	// Connected counts bots that got into the world; Failed those that
+	// did not (FailureReasons says why).
+	Connected      int            `json:"connected"`
+	Failed         int            `json:"failed"`
+	FailureReasons map[string]int `json:"failure_reasons"`
+	// Disconnects counts connections that ended before the run did.
+	Disconnects       int            `json:"disconnects"`
+	DisconnectReasons map[string]int `json:"disconnect_reasons"`
+
+	Snapshots        int64 `json:"snapshots"`
+	SnapshotsSkipped int64 `json:"snapshots_skipped"` // deltas whose baseline the bot had lost
+	Inputs           int64 `json:"inputs"`
+	// SnapshotAge: tick wall-clock time → datagram arrival.
+	SnapshotAge Latency `json:"snapshot_age"`
+	// Echo: an input that turns the bot → the first snapshot showing it.
+	Echo         Latency `json:"input_echo"`
+	EchoTimeouts int64   `json:"input_echo_timeouts"`
+	// DownBytesPerBot: snapshot bytes per second of each connected bot.
+	DownBytesPerBot struct {
+		Mean float64 `json:"mean"`
+		Max  float64 `json:"max"`
+	} `json:"down_bytes_per_s_per_bot"`
+	BudgetViolations int64 `json:"budget_violations"`
+	LoginRetries     int64 `json:"login_retries"`
+	// Errors is what --max-errors judges: Failed + Disconnects +
+	// BudgetViolations.
+	Errors   int64    `json:"errors"`
+	Timeline []Second `json:"timeline"`
+	// Verdict lists the thresholds the run broke; empty means it passed.
+	Verdict []string `json:"verdict"`
+}
+
+// Judge checks the report against thresholds (a negative threshold is not
+// checked), records the verdict and reports whether the run passed.
+func (r *Report) Judge(maxP99Ms float64, maxErrors int64) bool {
+	r.Verdict = []string{}
+	if maxP99Ms >= 0 && r.SnapshotAge.P99 > maxP99Ms {
+		r.Verdict = append(r.Verdict, fmt.Sprintf("snapshot age p99 %.1f ms > %.1f ms", r.SnapshotAge.P99, maxP99Ms))
+	}
+	if maxErrors >= 0 && r.Errors > maxErrors {
+		r.Verdict = append(r.Verdict, fmt.Sprintf("errors %d > %d", r.Errors, maxErrors))
+	}
+	if r.Connected == 0 {
+		r.Verdict = append(r.Verdict, "no bot connected")
+	}
+	return len(r.Verdict) == 0
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	return e.Encode(r)
+}
+
+// WriteTable writes the report as a table for people.
+func (r *Report) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "swarm: %d bots, %s, %.0f s (ramp %.0f/s), login %s, seed %d\n", r.Bots, r.Behavior, r.DurationS, r.RampPerS, r.Login, r.Seed)
+	row := func(name, format string, args ...any) {
+		fmt.Fprintf(&b, "  %-28s "+format+"\n", append([]any{name}, args...)...)
+	}
+	row("bots connected / failed", "%d / %d", r.Connected, r.Failed)
+	for _, k := range sortedKeys(r.FailureReasons) {
+		row("  failed: "+k, "%d", r.FailureReasons[k])
+	}
+	row("disconnects", "%d", r.Disconnects)
+	for _, k := range sortedKeys(r.DisconnectReasons) {
+		row("  "+k, "%d", r.DisconnectReasons[k])
+	}
+	row("snapshot age ms", "p50 %.1f  p95 %.1f  p99 %.1f  max %.1f  (%d snapshots)", r.SnapshotAge.P50, r.SnapshotAge.P95, r.SnapshotAge.P99, r.SnapshotAge.Max, r.SnapshotAge.Count)
+	row("input→echo ms", "p50 %.1f  p99 %.1f  max %.1f  (%d turns, %d not seen in 2 s)", r.Echo.P50, r.Echo.P99, r.Echo.Max, r.Echo.Count, r.EchoTimeouts)
+	row("down bytes/s per bot", "mean %.0f  max %.0f", r.DownBytesPerBot.Mean, r.DownBytesPerBot.Max)
+	row("snapshots skipped (no base)", "%d", r.SnapshotsSkipped)
+	row("budget violations", "%d", r.BudgetViolations)
+	row("login retries (busy)", "%d", r.LoginRetries)
+	row("errors", "%d", r.Errors)
+	if len(r.Timeline) > 0 {
+		b.WriteString("  timeline:   s  bots  snaps/s  B/s/bot  age p50  age p99  echo p99  errors\n")
+		for _, s := range r.Timeline {
+			fmt.Fprintf(&b, "            %3d  %4d  %7d  %7.0f  %7.1f  %7.1f  %8.1f  %6d\n", s.T, s.Connected, s.Snapshots, s.DownBytesPerBot, s.AgeP50Ms, s.AgeP99Ms, s.EchoP99Ms, s.Errors)
+		}
+	}
+	if r.Verdict != nil {
+		if len(r.Verdict) == 0 {
+			b.WriteString("PASS\n")
+		} else {
+			b.WriteString("FAIL: " + strings.Join(r.Verdict, "; ") + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteHTML writes a self-contained page (no scripts, no external files)
+// with the summary and plots of latency and bandwidth over time.
+func (r *Report) WriteHTML(w io.Writer) error {
+	var table strings.Builder
+	r.WriteTable(&table)
+	t := make([]float64, len(r.Timeline))
+	series := func(f func(Second) float64) []float64 {
+		out := make([]float64, len(r.Timeline))
+		for i, s := range r.Timeline {
+			out[i] = f(s)
+		}
+		return out
+	}
+	for i, s := range r.Timeline {
+		t[i] = float64(s.T)
+	}
+	data := struct {
+		R                        *Report
+		Table                    string
+		Latency, Bandwidth, Bots template.HTML
+	}{R: r, Table: table.String(),
+		Latency: plot("latency (ms) per second", "ms", t, []line{
+			{"snapshot age p50", "#1f77b4", series(func(s Second) float64 { return s.AgeP50Ms })},
+			{"snapshot age p99", "#d62728", series(func(s Second) float64 { return s.AgeP99Ms })},
+			{"input→echo p99", "#2ca02c", series(func(s Second) float64 { return s.EchoP99Ms })},
+		}),
+		Bandwidth: plot("downstream bytes/s per bot", "B/s", t, []line{
+			{"bytes/s per bot", "#9467bd", series(func(s Second) float64 { return s.DownBytesPerBot })},
+		}),
+		Bots: plot("bots connected, errors", "bots", t, []line{
+			{"connected", "#1f77b4", series(func(s Second) float64 { return float64(s.Connected) })},
+			{"errors", "#d62728", series(func(s Second) float64 { return float64(s.Errors) })},
+		}),
+	}
+	return page.Execute(w, data)
+}
+
+var page = template.Must(template.New("report").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>GridRealm swarm: {{.R.Bots}} bots, {{.R.Behavior}}</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1000px}pre{background:#f6f6f6;padding:1em;overflow:auto}svg{display:block;margin:1em 0}</style>
+</head><body>
+<h1>Swarm: {{.R.Bots}} bots, {{.R.Behavior}}, {{printf "%.0f" .R.DurationS}} s</h1>
+<p>Started {{.R.Started}} against {{.R.Login}}.{{if .R.Verdict}} Verdict: <strong>FAIL</strong>: {{range .R.Verdict}}{{.}}; {{end}}{{else if ne .R.Verdict nil}} Verdict: <strong>PASS</strong>.{{end}}</p>
+{{.Latency}}
+{{.Bandwidth}}
+{{.Bots}}
+<h2>Summary</h2>
+<pre>{{.Table}}</pre>
+</body></html>
+`))
+
+type line struct {
+	name, color string
+	y           []float64
+}
+
+// plot draws lines over t as an inline SVG chart.
+func plot(title, unit string, t []float64, lines []line) template.HTML {
+	const W, H, left, right, top, bottom = 960.0, 260.0, 60.0, 20.0, 30.0, 40.0
+	maxT, maxY := 1.0, 0.0
+	for _, v := range t {
+		maxT = max(maxT, v)
+	}
+	for _, l := range lines {
+		for _, v := range l.y {
+			maxY = max(maxY, v)
+		}
+	}
+	maxY = niceCeil(maxY)
+	x := func(v float64) float64 { return left + v/maxT*(W-left-right) }
+	y := func(v float64) float64 { return H - bottom - v/maxY*(H-top-bottom) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s">`, W, H, W, H, template.HTMLEscapeString(title))
+	fmt.Fprintf(&b, `<text x="%.0f" y="18" font-size="14" font-weight="bold">%s</text>`, left, template.HTMLEscapeString(title))
+	for i := 0; i <= 4; i++ {
+		v := maxY * float64(i) / 4
+		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%.0f" y="%.1f" font-size="11" text-anchor="end">%s</text>`,
+			left, W-right, y(v), y(v), left-6, y(v)+4, short(v))
+	}
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="11" text-anchor="middle">seconds</text>`, (W+left)/2, H-6)
+	for i := 0; i <= 5; i++ {
+		v := maxT * float64(i) / 5
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="11" text-anchor="middle">%.0f</text>`, x(v), H-bottom+16, v)
+	}
+	fmt.Fprintf(&b, `<text x="12" y="%.0f" font-size="11" transform="rotate(-90 12 %.0f)" text-anchor="middle">%s</text>`, (H)/2, H/2, template.HTMLEscapeString(unit))
+	for k, l := range lines {
+		var pts strings.Builder
+		for i, v := range l.y {
+			fmt.Fprintf(&pts, "%.1f,%.1f ", x(t[i]), y(v))
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>`, l.color, strings.TrimSpace(pts.String()))
+		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="10" height="10" fill="%s"/><text x="%.0f" y="%.0f" font-size="11">%s</text>`,
+			W-right-180, top+float64(k)*16, l.color, W-right-165, top+float64(k)*16+9, template.HTMLEscapeString(l.name))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// niceCeil rounds up to 1, 2 or 5 times a power of ten.
+func niceCeil(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if v <= m*p {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+func short(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.1fM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	case v == math.Trunc(v):
+		return fmt.Sprintf("%.0f", v)
+	default:
+		return fmt.Sprintf("%.1f", v)
+	}
+}
