@@ -141,6 +141,9 @@ func (z *Zone) SpawnNPC(x, y float32, template uint16, level uint8) (arche.Entit
 	return z.Spawner.NPC(z.World, x, y, template, level), nil
 }
 
+// Players counts the player characters in the zone.
+func (z *Zone) Players() int { return z.players }
+
 // SpawnPlayer places a player character at (x, y); an instance refuses
 // players beyond its cap with ErrFull.
 func (z *Zone) SpawnPlayer(x, y float32, template uint16) (arche.Entity, error) {

@@ -48,7 +48,7 @@ func runUp(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "realm %q is up (registry %s):\n", launch.DevRealm, path)
 	for _, p := range realm.Procs {
-		fmt.Fprintf(stdout, "  %-14s %-8s pid %-7d link %-16s admin http://%s/healthz", p.Entry.ID, p.Entry.Role, p.PID(), p.Entry.Addr, p.Entry.Admin)
+		fmt.Fprintf(stdout, "  %-14s %-22s pid %-7d link %-16s admin http://%s/healthz", p.Entry.ID, launch.Describe(p.Entry), p.PID(), p.Entry.Addr, p.Entry.Admin)
 		if p.Entry.Public != "" {
 			fmt.Fprintf(stdout, "  players %s", p.Entry.Public)
 		}

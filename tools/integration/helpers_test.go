@@ -24,8 +24,8 @@ import (
 	"github.com/gridrealm/gridrealm/world/zonenode"
 )
 
-// realmBin is the realm binary built for this run.
-var realmBin string
+// realmBin and swarmBin are the binaries built for this run.
+var realmBin, swarmBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "gridrealm-integration-")
@@ -33,11 +33,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	realmBin = filepath.Join(dir, "realm")
-	build := exec.Command("go", "build", "-o", realmBin, "github.com/gridrealm/gridrealm/cmd/realm")
+	realmBin, swarmBin = filepath.Join(dir, "realm"), filepath.Join(dir, "swarm")
+	build := exec.Command("go", "build", "-o", dir, "github.com/gridrealm/gridrealm/cmd/realm", "github.com/gridrealm/gridrealm/cmd/swarm")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build realm:", err)
+		fmt.Fprintln(os.Stderr, "build realm and swarm:", err)
 		os.Exit(1)
 	}
 	code := m.Run()

@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,53 +20,106 @@ import (
 	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/tools/swarm"
 )
 
+// upNodes is how many processes realm up starts: db, backup, two zones
+// (the open zone and an instance), realm, login and two gateways.
+const upNodes = 8
+
+// realmUp is a running `realm up`.
+type realmUp struct {
+	cmd   *exec.Cmd
+	lines chan string
+	log   strings.Builder
+	pids  []int
+	base  int
+}
+
+// startRealmUp runs realm up on data and waits until it says it is up and
+// every node answers its health check.
+func startRealmUp(t *testing.T, data string, base, devAccounts int) *realmUp {
+	t.Helper()
+	u := &realmUp{base: base, lines: make(chan string, 1000)}
+	u.cmd = exec.Command(realmBin, "up", "--data", data, "--port-base", strconv.Itoa(base), "--dev-accounts", strconv.Itoa(devAccounts))
+	out, _ := u.cmd.StdoutPipe()
+	u.cmd.Stderr = u.cmd.Stdout
+	if err := u.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			u.lines <- sc.Text()
+		}
+		close(u.lines)
+	}()
+	pidRE := regexp.MustCompile(`pid (\d+)`)
+	deadline := time.After(20 * time.Second)
+	for !strings.Contains(u.log.String(), "Ctrl-C stops everything") {
+		select {
+		case l := <-u.lines:
+			u.log.WriteString(l + "\n")
+			if m := pidRE.FindStringSubmatch(l); m != nil {
+				pid, _ := strconv.Atoi(m[1])
+				u.pids = append(u.pids, pid)
+			}
+		case <-deadline:
+			u.cmd.Process.Kill()
+			t.Fatalf("realm up did not come up:\n%s", u.log.String())
+		}
+	}
+	if len(u.pids) != upNodes {
+		u.cmd.Process.Kill()
+		t.Fatalf("expected %d node processes:\n%s", upNodes, u.log.String())
+	}
+	for port := base + 2001; port < base+2001+upNodes; port++ {
+		waitHealthy(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
+	}
+	return u
+}
+
+// stop sends SIGINT and checks that realm up stops cleanly with no node
+// process left.
+func (u *realmUp) stop(t *testing.T) {
+	t.Helper()
+	u.cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() {
+		for l := range u.lines {
+			u.log.WriteString(l + "\n")
+		}
+		done <- u.cmd.Wait()
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("realm up exited with %v:\n%s", err, u.log.String())
+		}
+	case <-time.After(30 * time.Second):
+		u.cmd.Process.Kill()
+		t.Fatalf("realm up did not stop:\n%s", u.log.String())
+	}
+	for _, pid := range u.pids {
+		if syscall.Kill(pid, 0) == nil {
+			t.Fatalf("process %d is still running after realm up stopped", pid)
+		}
+	}
+	if !strings.Contains(u.log.String(), "stopped: no node left running") {
+		t.Fatalf("realm up did not say it stopped everything:\n%s", u.log.String())
+	}
+}
+
+func upBase(offset int) int { return 20000 + (os.Getpid()+offset)%2000*10 }
+
 // TestRealmUpStartsAndStopsEverything: realm up starts each node as its own
-// process, they serve their health checks, and SIGINT leaves no process.
-// A second realm up reuses the data.
+// process, they serve their health checks, a player logs in and sees
+// itself, and SIGINT leaves no process. A second realm up reuses the data.
 func TestRealmUpStartsAndStopsEverything(t *testing.T) {
 	data := t.TempDir()
-	base := 20000 + os.Getpid()%2000*10
+	base := upBase(0)
 	for round := 0; round < 2; round++ {
-		cmd := exec.Command(realmBin, "up", "--data", data, "--port-base", strconv.Itoa(base), "--dev-accounts", "3")
-		out, _ := cmd.StdoutPipe()
-		cmd.Stderr = cmd.Stdout
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string, 1000)
-		go func() {
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
-		var pids []int
-		var log strings.Builder
-		pidRE := regexp.MustCompile(`pid (\d+)`)
-		deadline := time.After(20 * time.Second)
-		for !strings.Contains(log.String(), "Ctrl-C stops everything") {
-			select {
-			case l := <-lines:
-				log.WriteString(l + "\n")
-				if m := pidRE.FindStringSubmatch(l); m != nil {
-					pid, _ := strconv.Atoi(m[1])
-					pids = append(pids, pid)
-				}
-			case <-deadline:
-				cmd.Process.Kill()
-				t.Fatalf("realm up did not come up:\n%s", log.String())
-			}
-		}
-		if len(pids) != 7 {
-			t.Fatalf("expected db, backup, zone, realm, login and 2 gateway processes:\n%s", log.String())
-		}
-		for port := base + 2001; port <= base+2007; port++ {
-			waitHealthy(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
-		}
-		// A player logs in and enters the world through a gateway.
+		u := startRealmUp(t, data, base, 3)
 		certPEM, err := os.ReadFile(filepath.Join(data, "cert.pem"))
 		if err != nil {
 			t.Fatal(err)
@@ -81,12 +135,12 @@ func TestRealmUpStartsAndStopsEverything(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 		if err != nil {
-			t.Fatalf("login: %v\n%s", err, log.String())
+			t.Fatalf("login: %v\n%s", err, u.log.String())
 		}
 		conn, err := client.Connect(ctx, res.Gateways[0], clientTLS, res.SessionHandle)
 		cancel()
 		if err != nil || conn.Welcome.EntityID == 0 {
-			t.Fatalf("connect: %v\n%s", err, log.String())
+			t.Fatalf("connect: %v\n%s", err, u.log.String())
 		}
 		waitUntil(t, "the player to see itself", 10*time.Second, func() bool {
 			seen := false
@@ -94,36 +148,49 @@ func TestRealmUpStartsAndStopsEverything(t *testing.T) {
 			return seen
 		})
 		conn.Close()
-
-		cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan error, 1)
-		go func() {
-			for l := range lines {
-				log.WriteString(l + "\n")
-			}
-			done <- cmd.Wait()
-		}()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("realm up exited with %v:\n%s", err, log.String())
-			}
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			t.Fatalf("realm up did not stop:\n%s", log.String())
-		}
-		for _, pid := range pids {
-			if syscall.Kill(pid, 0) == nil {
-				t.Fatalf("process %d is still running after realm up stopped", pid)
-			}
-		}
-		if !strings.Contains(log.String(), "stopped: no node left running") {
-			t.Fatalf("round %d:\n%s", round, log.String())
-		}
+		u.stop(t)
 	}
 	if _, err := os.Stat(data + "/registry.json"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSwarmAgainstRealmUp is the load tester's path: realm up in the
+// background, a swarm of 50 bots for 15 s gated on 0 errors, then realm
+// up stops with nothing left running.
+func TestSwarmAgainstRealmUp(t *testing.T) {
+	data := t.TempDir()
+	base := upBase(1000)
+	u := startRealmUp(t, data, base, 50)
+	report := filepath.Join(data, "swarm.json")
+	cmd := exec.Command(swarmBin, "--login", fmt.Sprintf("127.0.0.1:%d", base+1005), "--ca", filepath.Join(data, "cert.pem"),
+		"--bots", "50", "--duration", "15s", "--json", report, "--html", filepath.Join(data, "swarm.html"), "--max-errors", "0")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		u.stop(t)
+		t.Fatalf("swarm: %v\n%s\nrealm up:\n%s", err, out, u.log.String())
+	}
+	u.stop(t)
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r swarm.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Connected != 50 || r.Failed != 0 || r.Errors != 0 || r.Disconnects != 0 || r.BudgetViolations != 0 {
+		t.Fatalf("swarm report: %d connected, %d failed, %d disconnects, %d over budget, %d errors\n%s", r.Connected, r.Failed, r.Disconnects, r.BudgetViolations, r.Errors, out)
+	}
+	// 50 bots at 20 Hz for most of 15 s, every one timed; turns echoed.
+	if r.SnapshotAge.Count < 50*20*10 || r.Echo.Count < 50 {
+		t.Fatalf("%d snapshots timed, %d turns echoed\n%s", r.SnapshotAge.Count, r.Echo.Count, out)
+	}
+	if len(r.Timeline) < 14 {
+		t.Fatalf("timeline of %d seconds", len(r.Timeline))
+	}
+	t.Logf("swarm of 50 for 15 s:\n%s", out)
 }
 
 func waitHealthy(t *testing.T, url string) {

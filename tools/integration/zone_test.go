@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -177,5 +178,88 @@ func TestZoneNode(t *testing.T) {
 	}
 	if gw.err != nil {
 		t.Fatalf("mirror: %v", gw.err)
+	}
+}
+
+// TestInstanceZoneNode: a zone node running an instance copy has the
+// template's NPCs, brings players in at its entry, and once at its cap
+// refuses the next character before claiming it, so that the character
+// stays with the zone it came from.
+func TestInstanceZoneNode(t *testing.T) {
+	secret := []byte("instance-zone-test-secret-012345")
+	db, err := dbnode.Start(dbnode.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()},
+		Store: store.Config{Dir: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Stop()
+	tmpl := &world.InstanceTemplate{Name: "crypt", Map: world.MapConfig{Width: 128, Height: 128, Obstacles: -1}, PlayerCap: 1,
+		EntryX: 64, EntryY: 64, Spawns: []world.NPCSpawn{{X: 30, Y: 30, Template: 7, Level: 9, Count: 4, Radius: 6}}}
+	zn, err := zonenode.Start(zonenode.Config{
+		Node:     node.Config{ID: "INST-1", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(), Peers: []node.Peer{{ID: "DB", Addr: db.Node().Addr()}}},
+		Zone:     world.ZoneConfig{Seed: 5},
+		Instance: tmpl, DB: "DB", Checkpoint: time.Hour,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zn.Stop()
+	if n := zn.Zone().World.ECS.Stats().Entities.Used; n != 4 {
+		t.Fatalf("the instance starts with %d entities, want the template's 4 NPCs", n)
+	}
+	gn, err := node.New(node.Config{ID: "GW-1", Secret: secret, Logger: quiet(), Handler: silent{},
+		Peers: []node.Peer{{ID: "INST-1", Addr: zn.Node().Addr()}, {ID: "DB", Addr: db.Node().Addr()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gn.Start()
+	defer gn.Stop()
+	dbc := dbclient.New(gn, "DB", 5*time.Second)
+	var chars []uint64
+	for _, name := range []string{"First", "Second"} {
+		c, err := dbc.Sync(codec.DbRequest{Op: wire.DbOpDbCreateCharacter, Account: "acct-" + name, Name: name, Zone: "OPEN", X: 10, Y: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chars = append(chars, c.Character.ID)
+	}
+	enter := func(char uint64, wait time.Duration) (codec.PlayerEntered, error) {
+		type answer struct {
+			pe  codec.PlayerEntered
+			err error
+		}
+		ch := make(chan answer, 1)
+		gn.Ask("INST-1", node.Out{Kind: kinds.Zone, Payload: codec.NewZoneEncoder().EnterPlayer(char, "")}, wait, func(m node.Message, err error) {
+			if err != nil {
+				ch <- answer{err: err}
+				return
+			}
+			var msg wire.ZoneMessage
+			codec.DecodeZoneMessage(m.Payload, len(m.Payload), &msg)
+			var pe wire.ZonePlayerEntered
+			codec.Member(msg.Body, &pe)
+			ch <- answer{pe: codec.ReadPlayerEntered(&pe)}
+		})
+		a := <-ch
+		return a.pe, a.err
+	}
+	pe, err := enter(chars[0], 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, y := spatial.DequantizeCoord(pe.X), spatial.DequantizeCoord(pe.Y); math.Hypot(x-64, y-64) > 8 || pe.MapWidth != 128 {
+		t.Fatalf("entered at (%.1f, %.1f) of a %v m map, want within 8 m of the entry (64, 64)", x, y, pe.MapWidth)
+	}
+	if _, err := enter(chars[1], 1500*time.Millisecond); err == nil {
+		t.Fatal("a full instance brought a second character in")
+	}
+	for i, want := range []string{"INST-1", "OPEN"} {
+		r, err := dbc.Sync(codec.DbRequest{Op: wire.DbOpDbLoadCharacter, ID: chars[i]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Character.Zone != want {
+			t.Fatalf("character %d is held by %q, want %q", i, r.Character.Zone, want)
+		}
 	}
 }

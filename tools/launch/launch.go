@@ -76,10 +76,14 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 	// the per-address login limit is the whole realm's.
 	loginNode := node("DEV-LOGIN-1", registry.RoleLogin, loginSlot, "login")
 	loginNode.Restart = append(loginNode.Restart, "--attempts-per-second", "500", "--attempts-burst", "1000")
+	// The second zone node runs an instance (a dungeon copy) on a small map.
+	instance := node("DEV-ZONE-2", registry.RoleZone, 8, "zone")
+	instance.Restart = append(instance.Restart, "--instance", "crypt", "--size", "256", "--seed", "2")
 	r := &registry.Registry{Nodes: []registry.Entry{
 		node("DEV-DB-1", registry.RoleDB, 1, "db"),
 		node("DEV-BACKUP-1", registry.RoleBackup, 2, "backup"),
 		node("DEV-ZONE-1", registry.RoleZone, 3, "zone"),
+		instance,
 		node("DEV-REALM-1", registry.RoleRealm, 4, "realm"),
 		loginNode,
 		node("DEV-GATEWAY-1", registry.RoleGateway, 6, "gateway"),
@@ -87,6 +91,18 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 	}}
 	r.SetSecret(secret)
 	return r, nil
+}
+
+// Describe says what a node runs: its role, and for a zone node the
+// instance template it runs copies of, if any.
+func Describe(e registry.Entry) string {
+	if i := slices.Index(e.Restart, "--instance"); i >= 0 && i+1 < len(e.Restart) {
+		return fmt.Sprintf("%s (instance %s)", e.Role, e.Restart[i+1])
+	}
+	if e.Role == registry.RoleZone {
+		return fmt.Sprintf("%s (open)", e.Role)
+	}
+	return string(e.Role)
 }
 
 // Process is one running node.

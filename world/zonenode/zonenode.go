@@ -43,8 +43,12 @@ type Config struct {
 	Zone world.ZoneConfig
 	// DB is the db node's id.
 	DB string
-	// NPCs are spread over the map at start.
+	// NPCs are spread over the map at start (an open zone's).
 	NPCs int
+	// Instance, when set, makes the node run a copy of this instance
+	// template instead of an open zone: its map, NPCs and player cap,
+	// players appearing at its entry. Zone.Seed seeds the copy.
+	Instance *world.InstanceTemplate
 	// Checkpoint is how often players' positions and stats are saved
 	// (default 10 s).
 	Checkpoint time.Duration
@@ -76,6 +80,7 @@ type ZoneNode struct {
 	cells          [world.MaxGateways][][]byte // per gateway, this tick
 	unsent         [world.MaxGateways]bool     // the last tick to this gateway was not sent
 	inputs         []codec.ZoneInput
+	entering       int // characters being loaded and claimed
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -106,7 +111,21 @@ func Start(cfg Config) (*ZoneNode, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	z, err := world.NewZone(cfg.Zone, cfg.Clock)
+	var z *world.Zone
+	var err error
+	if cfg.Instance != nil {
+		z, err = world.NewInstance(*cfg.Instance, "1", cfg.Zone.Seed)
+		if err == nil {
+			// Characters are claimed by the node's name, which the realm
+			// routes by; the copy's own name ("template/1") is for logs.
+			name := cfg.Zone.Name
+			cfg.Zone = z.Config()
+			cfg.Zone.Name = name
+		}
+		cfg.NPCs = 0
+	} else {
+		z, err = world.NewZone(cfg.Zone, cfg.Clock)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -261,15 +280,24 @@ func (zn *ZoneNode) enter(m node.Message, character uint64, gateway string) {
 		zn.replyEntered(m, p)
 		return
 	}
+	// A full instance takes no one: checked before the claim, so that a
+	// refused character stays with the zone it came from.
+	if limit := zn.zone.Config().PlayerCap; limit > 0 && zn.zone.Players()+zn.entering >= limit {
+		zn.log.Warn("zone: full, a character is not brought in", "character", character, "cap", limit)
+		return
+	}
+	zn.entering++
 	// Load first: where the character last stood decides where it appears
 	// (the claim rewrites its zone). The claim then fences off any zone
 	// that held it.
 	zn.db.Do(codec.DbRequest{Op: wire.DbOpDbLoadCharacter, ID: character}, func(load codec.DbReply, err error) {
 		if err != nil || load.Character == nil {
+			zn.entering--
 			zn.log.Warn("zone: cannot load character", "character", character, "err", err)
 			return
 		}
 		zn.db.Do(codec.DbRequest{Op: wire.DbOpDbClaimCharacter, ID: character, Zone: zn.cfg.Zone.Name}, func(claim codec.DbReply, err error) {
+			zn.entering--
 			if err != nil {
 				zn.log.Warn("zone: cannot claim character", "character", character, "err", err)
 				return
@@ -280,13 +308,18 @@ func (zn *ZoneNode) enter(m node.Message, character uint64, gateway string) {
 }
 
 // spawn puts a loaded character in the world, at its checkpoint if that is
-// walkable ground of this zone, else somewhere near the centre.
+// walkable ground of this zone, else near an instance's entry or the
+// centre of an open zone.
 func (zn *ZoneNode) spawn(m node.Message, c *codec.DbCharacter, epoch uint64, gateway string) {
 	x, y := c.X, c.Y
 	if c.Zone != zn.cfg.Zone.Name || !zn.zone.Terrain.Walkable(x, y) {
 		w, h := zn.zone.Terrain.Size()
+		cx, cy, r := w/2, h/2, min(w, h)/4
+		if t := zn.cfg.Instance; t != nil {
+			cx, cy, r = t.EntryX, t.EntryY, 8
+		}
 		var ok bool
-		if x, y, ok = zn.zone.RandomWalkable(w/2, h/2, min(w, h)/4); !ok {
+		if x, y, ok = zn.zone.RandomWalkable(cx, cy, r); !ok {
 			zn.log.Error("zone: no walkable ground for a player")
 			return
 		}
