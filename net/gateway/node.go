@@ -226,7 +226,7 @@ func (g *Gateway) Stop() {
 func (g *Gateway) accept() {
 	defer g.wg.Done()
 	for {
-		s, err := g.ln.Accept(g.ctx, g.cfg.Handshake)
+		in, err := g.ln.Accept(g.ctx)
 		if err != nil {
 			if g.ctx.Err() != nil {
 				return
@@ -236,6 +236,10 @@ func (g *Gateway) accept() {
 		g.wg.Add(1)
 		go func() {
 			defer g.wg.Done()
+			s, err := in.Open(g.ctx, g.cfg.Handshake)
+			if err != nil {
+				return
+			}
 			g.serve(s)
 		}()
 	}

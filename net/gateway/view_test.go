@@ -201,8 +201,11 @@ func quicPair(b *testing.B) (*pquic.Session, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	accepted := make(chan *pquic.Session, 1)
 	go func() {
-		s, err := ln.Accept(ctx, 5*time.Second)
-		if err == nil {
+		in, err := ln.Accept(ctx)
+		if err != nil {
+			return
+		}
+		if s, err := in.Open(ctx, 5*time.Second); err == nil {
 			accepted <- s
 		}
 	}()

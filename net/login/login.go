@@ -205,7 +205,7 @@ func (l *Login) HandlePeer(*node.Node, node.PeerEvent) {}
 func (l *Login) accept() {
 	defer l.conns.Done()
 	for {
-		s, err := l.ln.Accept(l.ctx, l.cfg.Handshake)
+		in, err := l.ln.Accept(l.ctx)
 		if err != nil {
 			if l.ctx.Err() != nil {
 				return
@@ -215,6 +215,10 @@ func (l *Login) accept() {
 		l.conns.Add(1)
 		go func() {
 			defer l.conns.Done()
+			s, err := in.Open(l.ctx, l.cfg.Handshake)
+			if err != nil {
+				return
+			}
 			l.serve(s)
 		}()
 	}

@@ -141,21 +141,33 @@ func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
 // Close stops listening.
 func (l *Listener) Close() error { return l.ln.Close() }
 
-// Accept waits for a connection and its reliable stream; a client that
-// does not open it within timeout is dropped.
-func (l *Listener) Accept(ctx context.Context, timeout time.Duration) (*Session, error) {
+// Incoming is an accepted connection whose reliable stream is not open
+// yet.
+type Incoming struct{ conn *quic.Conn }
+
+// Accept waits for the next connection. It does not wait for the
+// connection's stream: call Open for that, off the accept loop, so that one
+// slow client cannot hold up the others (while the loop waits, quic-go's
+// accept queue fills and refuses new connections).
+func (l *Listener) Accept(ctx context.Context) (*Incoming, error) {
 	conn, err := l.ln.Accept(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return &Incoming{conn: conn}, nil
+}
+
+// Open waits for the client's reliable stream; a client that does not open
+// it within timeout is dropped.
+func (in *Incoming) Open(ctx context.Context, timeout time.Duration) (*Session, error) {
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	stream, err := conn.AcceptStream(sctx)
+	stream, err := in.conn.AcceptStream(sctx)
 	if err != nil {
-		conn.CloseWithError(quic.ApplicationErrorCode(wire.DisconnectReasonProtocolError), "no stream opened")
-		return nil, fmt.Errorf("accept from %s: %w", conn.RemoteAddr(), err)
+		in.conn.CloseWithError(quic.ApplicationErrorCode(wire.DisconnectReasonProtocolError), "no stream opened")
+		return nil, fmt.Errorf("accept from %s: %w", in.conn.RemoteAddr(), err)
 	}
-	return newSession(conn, stream), nil
+	return newSession(in.conn, stream), nil
 }
 
 // Send writes one reliable message.
