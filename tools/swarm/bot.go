@@ -105,22 +105,25 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 			}
 			return res, nil
 		}
-		retry := errors.Is(err, client.ErrDenied) && (res.Status == wire.LoginStatusBusy || res.Status == wire.LoginStatusRateLimited)
-		if !retry {
-			if ctx.Err() != nil {
-				return res, errors.New("login: not logged in before the end of the run")
-			}
-			if errors.Is(err, client.ErrDenied) {
-				return res, fmt.Errorf("login: %s", res.Status)
-			}
-			return res, errors.New("login: " + shortErr(err))
+		// Busy, rate limited or unreachable: a player's client tries again
+		// a little later. A refused password does not get better.
+		denied := errors.Is(err, client.ErrDenied)
+		if denied && res.Status != wire.LoginStatusBusy && res.Status != wire.LoginStatusRateLimited {
+			return res, fmt.Errorf("login: %s", res.Status)
+		}
+		why := "login: " + shortErr(err)
+		if denied {
+			why = "login: " + res.Status.String()
+		}
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("%s until the end of the run", why)
 		}
 		b.s.m.add(&b.s.m.loginRetries, 1)
 		wait := backoff/2 + time.Duration(b.rng.Int64N(int64(backoff)))
 		backoff = min(2*backoff, 2*time.Second)
 		select {
 		case <-ctx.Done():
-			return res, fmt.Errorf("login: still %s at the end of the run", res.Status)
+			return res, fmt.Errorf("%s until the end of the run", why)
 		case <-time.After(wait):
 		}
 	}

@@ -106,7 +106,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("down bytes/s per bot", "mean %.0f  max %.0f", r.DownBytesPerBot.Mean, r.DownBytesPerBot.Max)
 	row("snapshots skipped (no base)", "%d", r.SnapshotsSkipped)
 	row("budget violations", "%d", r.BudgetViolations)
-	row("login retries (busy)", "%d", r.LoginRetries)
+	row("login retries", "%d", r.LoginRetries)
 	row("errors", "%d", r.Errors)
 	if len(r.Timeline) > 0 {
 		b.WriteString("  timeline:   s  bots  snaps/s  B/s/bot  age p50  age p99  echo p99  errors\n")

@@ -2,10 +2,10 @@
 // the client library (net/client), and reports what they saw. It is what
 // the swarm command runs; load tests can call Run directly.
 //
-// Each bot logs in (retrying while the login node says Busy or rate
-// limits), connects to the gateway it is given (following a redirect),
-// then sends one input per tick, acknowledging the newest snapshot, until
-// the run ends. Behaviors:
+// Each bot logs in (retrying while the login node says Busy, rate limits
+// or cannot be reached), connects to the gateway it is given (following a
+// redirect), then sends one input per tick, acknowledging the newest
+// snapshot, until the run ends. Behaviors:
 //
 //   - wander: walk legs of 1–3 s, each turning 90° or more from the last;
 //   - clump: walk to where the first bot stood and mill about within 12 m:
