@@ -103,6 +103,7 @@ type player struct {
 	input     atomic.Pointer[codec.Input]
 	px, py    int32         // last known position, 1/256 m (main loop)
 	auth      atomic.Uint64 // the same, packed, for the input goroutine
+	shown     shownRing     // where its recent snapshots showed it
 	visible   []Entity
 
 	// Budgets: inputs on the input goroutine, the rest on the stream's.
@@ -114,6 +115,39 @@ type player struct {
 	lastCorrect time.Time
 	// Corrections counts the corrections sent.
 	Corrections atomic.Int64
+}
+
+// shownRing remembers where the player's last snapshots showed it, by
+// sequence: the main loop writes, the input goroutine reads. A client
+// without prediction claims the position of the snapshot it acknowledges,
+// which under load lags the authoritative one by its round trip.
+type shownRing struct {
+	seq [32]atomic.Uint32
+	pos [32]atomic.Uint64
+}
+
+func (r *shownRing) put(seq uint32, x, y int32) {
+	i := seq % 32
+	r.seq[i].Store(0) // readers of the old entry see it change
+	r.pos[i].Store(pack(x, y))
+	r.seq[i].Store(seq)
+}
+
+// get returns where snapshot seq showed the player, if still remembered.
+func (r *shownRing) get(seq uint32) (x, y int32, ok bool) {
+	if seq == 0 {
+		return 0, 0, false
+	}
+	i := seq % 32
+	if r.seq[i].Load() != seq {
+		return 0, 0, false
+	}
+	v := r.pos[i].Load()
+	if r.seq[i].Load() != seq {
+		return 0, 0, false
+	}
+	x, y = unpack(v)
+	return x, y, true
 }
 
 func pack(x, y int32) uint64         { return uint64(uint32(x))<<32 | uint64(uint32(y)) }
@@ -526,6 +560,21 @@ func (g *Gateway) disconnect(p *player, reason wire.DisconnectReason, text strin
 	p.s.Close(reason, text)
 }
 
+// judge checks a claimed position against the authoritative one and, for a
+// lagging client, against where the snapshot it acknowledges showed it.
+// Claims move no one (the zone moves players by intent), so the second
+// chance lets no cheat further; it spares honest clients under load.
+func (p *player) judge(z *zoneView, in *codec.Input) moveCheck {
+	ax, ay := unpack(p.auth.Load())
+	check := checkMove(z.terrain, ax, ay, in.X, in.Y, z.speed)
+	if check == moveTooFar {
+		if sx, sy, ok := p.shown.get(in.Ack); ok {
+			check = checkMove(z.terrain, sx, sy, in.X, in.Y, z.speed)
+		}
+	}
+	return check
+}
+
 // validate checks a claimed position; it reports false when the player was
 // disconnected for too many violations.
 func (g *Gateway) validate(z *zoneView, p *player, in *codec.Input, enc *codec.PlayerEncoder) bool {
@@ -534,10 +583,10 @@ func (g *Gateway) validate(z *zoneView, p *player, in *codec.Input, enc *codec.P
 		p.violations = max(0, p.violations-now.Sub(p.lastDecay).Seconds())
 	}
 	p.lastDecay = now
-	ax, ay := unpack(p.auth.Load())
-	if checkMove(z.terrain, ax, ay, in.X, in.Y, z.speed) == moveOK {
+	if p.judge(z, in) == moveOK {
 		return true
 	}
+	ax, ay := unpack(p.auth.Load())
 	p.violations++
 	if p.violations > violationLimit {
 		g.disconnect(p, wire.DisconnectReasonMovementViolations, "too many impossible moves")
@@ -627,6 +676,7 @@ func (g *Gateway) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUn
 	slices.SortFunc(p.visible, func(a, b Entity) int { return int(int64(a.ID) - int64(b.ID)) })
 	p.view.Ack(p.ack.Load())
 	b.add(p.s, p.view.Build(p.visible, p.px, p.py, tick, tickUnixMs))
+	p.shown.put(p.view.Seq(), p.px, p.py)
 	g.watch(z, p) // the player may have walked into another cell
 }
 
