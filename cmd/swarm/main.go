@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -40,16 +41,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.First, "first", 0, "number of the first bot account")
 	fs.StringVar(&cfg.Password, "password", "bot", "the bots' password (realm up --dev-accounts uses \"bot\")")
 	fs.IntVar(&cfg.Bots, "bots", 100, "how many bots")
-	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of the run, ramp included")
+	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of the steady phase, which begins once every bot has connected (or failed)")
 	fs.Float64Var(&cfg.Ramp, "ramp", 50, "bots started per second (0: all at once)")
+	fs.DurationVar(&cfg.RampTimeout, "ramp-timeout", 3*time.Minute, "bots not connected this long after the start count as failed")
 	behavior := fs.String("behavior", "wander", "wander, clump or follow")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the bots' choices")
 	fs.Float64Var(&cfg.DropRate, "drop", 0, "share of snapshot datagrams each bot throws away (a lossy network)")
 	jsonFile := fs.String("json", "", "write the report as JSON to this file (- for stdout)")
 	htmlFile := fs.String("html", "", "write the report as a self-contained HTML page with plots")
-	maxP99 := fs.Float64("max-p99-ms", -1, "fail (exit 1) when snapshot age p99 exceeds this many ms (negative: not checked)")
+	maxP99 := fs.Float64("max-p99-ms", -1, "fail (exit 1) when the steady phase's snapshot age p99 exceeds this many ms (negative: not checked)")
 	maxErrors := fs.Int64("max-errors", 0, "fail (exit 1) when errors (failed bots + disconnects + budget violations) exceed this (negative: not checked)")
 	quiet := fs.Bool("quiet", false, "no live progress line")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the swarm itself to this file (the realm's nodes serve theirs on their admin ports)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -83,6 +86,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "\r%4.0fs  %d/%d bots connected  %.0f msg/s  snapshot age p99 %.1f ms  errors %d\x1b[K",
 				p.Elapsed.Seconds(), p.Connected, p.Bots, p.MessagesPerSec, p.AgeP99Ms, p.Errors)
 		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "swarm: %v\n", err)
+			return 2
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "swarm: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()

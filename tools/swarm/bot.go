@@ -52,27 +52,32 @@ type bot struct {
 	checkY     float64
 	checkAt    time.Time
 	approachAt time.Time // clump: next re-aim at the target
+
+	steadyAt    time.Time // when the steady phase began, if it did while connected
+	steadyBytes int       // bytes received by then
 }
 
-// run logs in, connects and plays until end.
-func (b *bot) run(ctx context.Context, end time.Time) {
-	ctx, cancel := context.WithDeadline(ctx, end)
-	defer cancel()
-	res, err := b.login(ctx)
+// run logs in and connects (by joinBy), then plays until ctx ends.
+func (b *bot) run(ctx context.Context, joinBy time.Time) {
+	jctx, jcancel := context.WithDeadline(ctx, joinBy)
+	defer jcancel()
+	res, err := b.login(jctx)
 	if err != nil {
 		b.s.m.fail(err.Error())
+		b.s.joining.Done()
 		return
 	}
-	cctx, ccancel := context.WithTimeout(ctx, 15*time.Second)
+	cctx, ccancel := context.WithTimeout(jctx, 15*time.Second)
 	conn, err := client.ConnectWith(cctx, res.Gateways[0], b.s.cfg.TLS, res.SessionHandle, client.Options{
 		DropRate: b.s.cfg.DropRate, Seed: b.s.cfg.Seed ^ uint64(b.index)<<20, OnSnapshot: b.onSnapshot})
 	ccancel()
 	if err != nil {
-		if ctx.Err() != nil {
-			b.s.m.fail("connect: not connected before the end of the run")
+		if jctx.Err() != nil {
+			b.s.m.fail("connect: not connected before the ramp ended")
 		} else {
 			b.s.m.fail("connect: " + shortErr(err))
 		}
+		b.s.joining.Done()
 		return
 	}
 	b.conn = conn
@@ -81,14 +86,18 @@ func (b *bot) run(ctx context.Context, end time.Time) {
 	b.x, b.y = float64(conn.Welcome.X)/256, float64(conn.Welcome.Y)/256
 	b.mu.Unlock()
 	b.s.m.connect()
-	connectedAt := time.Now()
+	b.s.joining.Done()
 	reason := b.play(ctx, conn)
 	st := conn.Counters()
 	if reason == "" && st.Disconnect != 0 { // told just as the run ended
 		reason = "disconnected: " + st.Disconnect.String()
 	}
 	conn.Close()
-	b.s.m.leave(float64(st.Bytes)/time.Since(connectedAt).Seconds(), int64(st.OverBudget), reason)
+	rate := -1.0 // not connected in the steady phase
+	if !b.steadyAt.IsZero() {
+		rate = float64(st.Bytes-b.steadyBytes) / time.Since(b.steadyAt).Seconds()
+	}
+	b.s.m.leave(rate, int64(st.OverBudget), reason)
 }
 
 // login logs in, retrying while the login node is busy or rate limits.
@@ -144,10 +153,14 @@ func (b *bot) play(ctx context.Context, conn *client.Conn) string {
 	}
 	t := time.NewTicker(time.Second / time.Duration(hz))
 	defer t.Stop()
+	steady := b.s.steady
 	for {
 		select {
 		case <-ctx.Done():
 			return ""
+		case <-steady:
+			b.steadyAt, b.steadyBytes = time.Now(), conn.Counters().Bytes
+			steady = nil
 		case <-conn.Done():
 			st := conn.Counters()
 			if st.Disconnect != 0 {

@@ -34,7 +34,10 @@ type metrics struct {
 	mu    sync.Mutex
 	start time.Time
 
-	age, echo       *hdrhistogram.Histogram // the whole run
+	age, echo       *hdrhistogram.Histogram // the steady phase (the ramp's until it begins)
+	rampAge         *hdrhistogram.Histogram // the ramp's, once the steady phase began
+	rampEcho        *hdrhistogram.Histogram
+	steadyAt        time.Time
 	secAge, secEcho *hdrhistogram.Histogram // the current second
 	sec             struct {
 		snapshots, bytes, inputs, errors int64
@@ -59,6 +62,16 @@ type metrics struct {
 func newMetrics(start time.Time) *metrics {
 	return &metrics{start: start, age: newHist(), echo: newHist(), secAge: newHist(), secEcho: newHist(),
 		failures: map[string]int{}, disconnects: map[string]int{}}
+}
+
+// beginSteady starts the steady phase: every bot that will connect has;
+// what was measured so far is the ramp's.
+func (m *metrics) beginSteady() {
+	m.mu.Lock()
+	m.rampAge, m.rampEcho = m.age, m.echo
+	m.age, m.echo = newHist(), newHist()
+	m.steadyAt = time.Now()
+	m.mu.Unlock()
 }
 
 // snapshot records one snapshot datagram: its age (tick time to arrival)
@@ -117,7 +130,9 @@ func (m *metrics) fail(reason string) {
 func (m *metrics) leave(rate float64, overBudget int64, reason string) {
 	m.mu.Lock()
 	m.connected--
-	m.rates = append(m.rates, rate)
+	if rate >= 0 {
+		m.rates = append(m.rates, rate)
+	}
 	m.budget += overBudget
 	m.sec.errors += overBudget
 	if reason != "" {
@@ -131,6 +146,7 @@ func (m *metrics) leave(rate float64, overBudget int64, reason string) {
 // Second is one second of the run's timeline.
 type Second struct {
 	T         int   `json:"t"`
+	Steady    bool  `json:"steady"` // in the steady phase (else the ramp)
 	Connected int   `json:"connected"`
 	Snapshots int64 `json:"snapshots"`
 	Inputs    int64 `json:"inputs"`
@@ -147,7 +163,7 @@ type Second struct {
 func (m *metrics) closeSecond() Second {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := Second{T: len(m.timeline) + 1, Connected: m.connected, Snapshots: m.sec.snapshots, Inputs: m.sec.inputs,
+	s := Second{T: len(m.timeline) + 1, Steady: !m.steadyAt.IsZero(), Connected: m.connected, Snapshots: m.sec.snapshots, Inputs: m.sec.inputs,
 		Errors: m.sec.errors, AgeP50Ms: ms(m.secAge.ValueAtQuantile(50)), AgeP99Ms: ms(m.secAge.ValueAtQuantile(99)),
 		EchoP99Ms: ms(m.secEcho.ValueAtQuantile(99))}
 	if m.connected > 0 {
@@ -190,12 +206,17 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		Login: cfg.Login, Realm: cfg.Realm, Behavior: string(cfg.Behavior), Bots: cfg.Bots, Seed: cfg.Seed,
 		DurationS: cfg.Duration.Seconds(), RampPerS: cfg.Ramp, DropRate: cfg.DropRate,
 		Started: m.start.UTC().Format(time.RFC3339), ElapsedS: elapsed.Seconds(),
+		RampS:     elapsed.Seconds(),
 		Connected: m.everConnected, Failed: m.failed, Disconnects: m.disconnected,
 		FailureReasons: m.failures, DisconnectReasons: m.disconnects,
 		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
 		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,
 		BudgetViolations: m.budget, LoginRetries: m.loginRetries, Errors: m.errors(),
 		Timeline: m.timeline,
+	}
+	if !m.steadyAt.IsZero() {
+		r.RampS = m.steadyAt.Sub(m.start).Seconds()
+		r.Ramp = RampReport{SnapshotAge: latency(m.rampAge), Echo: latency(m.rampEcho)}
 	}
 	if len(m.rates) > 0 {
 		sum := 0.0

@@ -18,6 +18,13 @@ type Latency struct {
 	Max   float64 `json:"max_ms"`
 }
 
+// RampReport is what the bots saw while the others were still logging in
+// (login's password hashing competes for the CPU then).
+type RampReport struct {
+	SnapshotAge Latency `json:"snapshot_age"`
+	Echo        Latency `json:"input_echo"`
+}
+
 // Report is what a run measured. Its JSON form is stable: CI jobs read it.
 type Report struct {
 	Login     string  `json:"login"`
@@ -30,6 +37,11 @@ type Report struct {
 	DropRate  float64 `json:"drop_rate"`
 	Started   string  `json:"started"`
 	ElapsedS  float64 `json:"elapsed_s"`
+	// RampS is how long the bots took to log in and connect; the steady
+	// phase (DurationS) followed. Latencies are the steady phase's; Ramp
+	// has the ramp's.
+	RampS float64    `json:"ramp_s"`
+	Ramp  RampReport `json:"ramp"`
 
 	// Connected counts bots that got into the world; Failed those that
 	// did not (FailureReasons says why).
@@ -48,7 +60,8 @@ type Report struct {
 	// Echo: an input that turns the bot → the first snapshot showing it.
 	Echo         Latency `json:"input_echo"`
 	EchoTimeouts int64   `json:"input_echo_timeouts"`
-	// DownBytesPerBot: snapshot bytes per second of each connected bot.
+	// DownBytesPerBot: snapshot bytes per second of each bot connected in
+	// the steady phase.
 	DownBytesPerBot struct {
 		Mean float64 `json:"mean"`
 		Max  float64 `json:"max"`
@@ -89,7 +102,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // WriteTable writes the report as a table for people.
 func (r *Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "swarm: %d bots, %s, %.0f s (ramp %.0f/s), login %s, seed %d\n", r.Bots, r.Behavior, r.DurationS, r.RampPerS, r.Login, r.Seed)
+	fmt.Fprintf(&b, "swarm: %d bots, %s, %.0f s steady after a %.1f s ramp (%.0f/s), login %s, seed %d\n", r.Bots, r.Behavior, r.DurationS, r.RampS, r.RampPerS, r.Login, r.Seed)
 	row := func(name, format string, args ...any) {
 		fmt.Fprintf(&b, "  %-28s "+format+"\n", append([]any{name}, args...)...)
 	}
@@ -104,14 +117,20 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("snapshot age ms", "p50 %.1f  p95 %.1f  p99 %.1f  max %.1f  (%d snapshots)", r.SnapshotAge.P50, r.SnapshotAge.P95, r.SnapshotAge.P99, r.SnapshotAge.Max, r.SnapshotAge.Count)
 	row("input→echo ms", "p50 %.1f  p99 %.1f  max %.1f  (%d turns, %d not seen in 2 s)", r.Echo.P50, r.Echo.P99, r.Echo.Max, r.Echo.Count, r.EchoTimeouts)
 	row("down bytes/s per bot", "mean %.0f  max %.0f", r.DownBytesPerBot.Mean, r.DownBytesPerBot.Max)
+	row("ramp: snapshot age ms", "p50 %.1f  p99 %.1f  max %.1f", r.Ramp.SnapshotAge.P50, r.Ramp.SnapshotAge.P99, r.Ramp.SnapshotAge.Max)
+	row("ramp: input→echo ms", "p50 %.1f  p99 %.1f", r.Ramp.Echo.P50, r.Ramp.Echo.P99)
 	row("snapshots skipped (no base)", "%d", r.SnapshotsSkipped)
 	row("budget violations", "%d", r.BudgetViolations)
 	row("login retries", "%d", r.LoginRetries)
 	row("errors", "%d", r.Errors)
 	if len(r.Timeline) > 0 {
-		b.WriteString("  timeline:   s  bots  snaps/s  B/s/bot  age p50  age p99  echo p99  errors\n")
+		b.WriteString("  timeline:    s  bots  snaps/s  B/s/bot  age p50  age p99  echo p99  errors\n")
 		for _, s := range r.Timeline {
-			fmt.Fprintf(&b, "            %3d  %4d  %7d  %7.0f  %7.1f  %7.1f  %8.1f  %6d\n", s.T, s.Connected, s.Snapshots, s.DownBytesPerBot, s.AgeP50Ms, s.AgeP99Ms, s.EchoP99Ms, s.Errors)
+			phase := "ramp"
+			if s.Steady {
+				phase = ""
+			}
+			fmt.Fprintf(&b, "  %8s %3d  %4d  %7d  %7.0f  %7.1f  %7.1f  %8.1f  %6d\n", phase, s.T, s.Connected, s.Snapshots, s.DownBytesPerBot, s.AgeP50Ms, s.AgeP99Ms, s.EchoP99Ms, s.Errors)
 		}
 	}
 	if r.Verdict != nil {

@@ -58,10 +58,14 @@ type Config struct {
 	Password string
 	// Bots is how many bots run (required, ≥ 1).
 	Bots int
-	// Duration of the run, ramp included (required).
+	// Duration of the steady phase (required): it begins once every bot
+	// has connected or failed, and is what the latencies describe.
 	Duration time.Duration
 	// Ramp is how many bots start per second (0: all at once).
 	Ramp float64
+	// RampTimeout bounds the ramp (default 3 min): bots not connected by
+	// then count as failed, and the steady phase begins.
+	RampTimeout time.Duration
 	// Behavior (default wander).
 	Behavior Behavior
 	// Seed makes the bots' choices repeatable.
@@ -74,17 +78,20 @@ type Config struct {
 }
 
 type swarm struct {
-	cfg  Config
-	m    *metrics
-	bots []*bot
+	cfg     Config
+	m       *metrics
+	bots    []*bot
+	joining sync.WaitGroup // bots not yet connected or failed
+	steady  chan struct{}  // closed when the steady phase begins
 
 	clumpMu        sync.Mutex
 	clumpX, clumpY float64
 	clumpSet       bool
 }
 
-// Run runs the bots for cfg.Duration (or until ctx ends) and returns the
-// report. Every bot has stopped and closed its connection when it returns.
+// Run ramps the bots up, runs them for cfg.Duration (or until ctx ends)
+// and returns the report. Every bot has stopped and closed its connection
+// when it returns.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Login == "" || cfg.TLS == nil {
 		return nil, errors.New("swarm: Login and TLS are required")
@@ -97,6 +104,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.Realm == "" {
 		cfg.Realm = "dev"
+	}
+	if cfg.RampTimeout <= 0 {
+		cfg.RampTimeout = 3 * time.Minute
 	}
 	if cfg.Accounts == "" {
 		cfg.Accounts = "bot"
@@ -112,15 +122,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("swarm: unknown behavior %q (want wander, clump or follow)", cfg.Behavior)
 	}
 	start := time.Now()
-	end := start.Add(cfg.Duration)
-	s := &swarm{cfg: cfg, m: newMetrics(start)}
+	s := &swarm{cfg: cfg, m: newMetrics(start), steady: make(chan struct{})}
 	for i := range cfg.Bots {
 		s.bots = append(s.bots, &bot{s: s, index: i, rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)))})
 	}
-	ctx, cancel := context.WithDeadline(ctx, end)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	joinBy := start.Add(cfg.RampTimeout)
 
-	var wg sync.WaitGroup
 	seconds := make(chan struct{})
 	go func() { // the timeline, one entry a second
 		defer close(seconds)
@@ -139,25 +148,53 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 		}
 	}()
-launch:
+
+	// The ramp: bots start at cfg.Ramp a second and log in and connect;
+	// it ends when each has connected or failed.
+	var wg sync.WaitGroup
+	s.joining.Add(cfg.Bots)
+	started := 0
 	for i, b := range s.bots {
 		if cfg.Ramp > 0 {
 			at := start.Add(time.Duration(float64(i) / cfg.Ramp * float64(time.Second)))
 			select {
 			case <-ctx.Done():
-				for range s.bots[i:] {
-					s.m.fail("not started: the run ended during the ramp")
-				}
-				break launch
 			case <-time.After(time.Until(at)):
 			}
 		}
+		if ctx.Err() != nil || time.Now().After(joinBy) {
+			break
+		}
+		started++
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b.run(ctx, end)
+			b.run(ctx, joinBy)
 		}()
 	}
+	for range s.bots[started:] {
+		s.m.fail("not started: the ramp ended first")
+		s.joining.Done()
+	}
+	joined := make(chan struct{})
+	go func() {
+		s.joining.Wait()
+		close(joined)
+	}()
+	select {
+	case <-joined:
+	case <-ctx.Done():
+	}
+	// The steady phase: every bot that will connect has.
+	if ctx.Err() == nil {
+		s.m.beginSteady()
+		close(s.steady)
+		select {
+		case <-time.After(cfg.Duration):
+		case <-ctx.Done():
+		}
+	}
+	cancel()
 	wg.Wait()
 	<-seconds
 	return s.m.report(cfg, time.Since(start)), nil
