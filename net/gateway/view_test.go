@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -236,5 +237,52 @@ func TestRadixSortHigh16(t *testing.T) {
 	got, _ := radixSortHigh16(slices.Clone(keys), nil)
 	if !slices.Equal(got, want) {
 		t.Fatal("radix sort differs from a stable sort")
+	}
+}
+
+func TestSortByID(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var keys []uint64
+	var spare []Entity
+	for n := 0; n < 300; n += 7 {
+		es := make([]Entity, n)
+		for i := range es {
+			es[i] = Entity{ID: rng.Uint32N(1000), X: int32(i)}
+		}
+		want := slices.Clone(es)
+		slices.SortStableFunc(want, func(a, b Entity) int { return cmp.Compare(a.ID, b.ID) })
+		var got []Entity
+		got, keys, spare = sortByID(es, keys, spare)
+		if !slices.Equal(got, want) {
+			t.Fatalf("n=%d: not sorted by ID (stably)", n)
+		}
+	}
+}
+
+func BenchmarkSortByID(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	es := make([]Entity, 150)
+	for i := range es {
+		es[i] = Entity{ID: rng.Uint32N(100000)}
+	}
+	work := make([]Entity, len(es))
+	var keys []uint64
+	var spare []Entity
+	for b.Loop() {
+		copy(work, es)
+		work, keys, spare = sortByID(work, keys, spare)
+	}
+}
+
+func BenchmarkSortFunc(b *testing.B) { // what sortByID replaced
+	rng := rand.New(rand.NewPCG(1, 2))
+	es := make([]Entity, 150)
+	for i := range es {
+		es[i] = Entity{ID: rng.Uint32N(100000)}
+	}
+	work := make([]Entity, len(es))
+	for b.Loop() {
+		copy(work, es)
+		slices.SortFunc(work, func(a, b Entity) int { return int(int64(a.ID) - int64(b.ID)) })
 	}
 }
