@@ -1,9 +1,10 @@
 package client
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"maps"
+	"slices"
 
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -32,11 +33,17 @@ var ErrNoBaseline = errors.New("snapshot baseline not held")
 type World struct {
 	history [views]view
 	latest  uint32
+	enters  []Entity // scratch of Apply
+	gone    []int    // scratch of Apply
 }
 
+// view is the entities of one snapshot, sorted by ID: applying a delta
+// copies its baseline's slice (one memmove) and finds entities by binary
+// search, several times cheaper than copying a map per snapshot.
 type view struct {
 	seq      uint32
-	entities map[uint32]Entity
+	entities []Entity
+	valid    bool
 }
 
 // Latest returns the newest snapshot applied: what to acknowledge.
@@ -48,72 +55,100 @@ func (w *World) Apply(s *codec.Snapshot) error {
 	if s.Seq <= w.latest {
 		return nil
 	}
-	var base map[uint32]Entity
+	var base []Entity
 	if s.Baseline != 0 {
 		b := &w.history[s.Baseline%views]
-		if b.seq != s.Baseline || b.entities == nil {
+		if b.seq != s.Baseline || !b.valid {
 			return fmt.Errorf("%w: snapshot %d wants %d", ErrNoBaseline, s.Seq, s.Baseline)
 		}
 		base = b.entities
 	}
 	slot := &w.history[s.Seq%views]
-	next := slot.entities
-	if next == nil {
-		next = map[uint32]Entity{}
-	}
-	clear(next)
-	maps.Copy(next, base)
+	next := append(slot.entities[:0], base...) // base may be this very slot, 64 snapshots ago: a no-op copy
 	ox, oy := float64(s.OriginX), float64(s.OriginY)
-	for _, id := range s.Leaves {
-		delete(next, id)
+	if len(s.Leaves) > 0 {
+		gone := w.gone[:0]
+		for _, id := range s.Leaves { // find them all before marking: marks unsort the slice
+			if i, ok := find(next, id); ok {
+				gone = append(gone, i)
+			}
+		}
+		for _, i := range gone {
+			next[i].ID = 0
+		}
+		next = slices.DeleteFunc(next, func(e Entity) bool { return e.ID == 0 })
+		w.gone = gone
 	}
+	w.enters = w.enters[:0]
 	for _, e := range s.Enters {
-		next[e.ID] = Entity{ID: e.ID, X: ox + spatial.DequantizeOffset(e.X), Y: oy + spatial.DequantizeOffset(e.Y),
+		n := Entity{ID: e.ID, X: ox + spatial.DequantizeOffset(e.X), Y: oy + spatial.DequantizeOffset(e.Y),
 			Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags, Kind: e.Kind, Template: e.Template, Level: e.Level}
+		if i, ok := find(next, e.ID); ok {
+			next[i] = n
+		} else if j := slices.IndexFunc(w.enters, func(o Entity) bool { return o.ID == e.ID }); j >= 0 {
+			w.enters[j] = n // entered twice: the last wins
+		} else if e.ID != 0 {
+			w.enters = append(w.enters, n)
+		}
+	}
+	if len(w.enters) > 0 {
+		next = append(next, w.enters...)
+		slices.SortFunc(next, func(a, b Entity) int { return cmp.Compare(a.ID, b.ID) })
 	}
 	for _, m := range s.Moves {
-		if e, ok := next[m.ID]; ok {
-			e.X, e.Y = ox+spatial.DequantizeOffset(m.X), oy+spatial.DequantizeOffset(m.Y)
-			next[m.ID] = e
+		if i, ok := find(next, m.ID); ok {
+			next[i].X, next[i].Y = ox+spatial.DequantizeOffset(m.X), oy+spatial.DequantizeOffset(m.Y)
 		}
 	}
 	for _, st := range s.States {
-		if e, ok := next[st.ID]; ok {
+		if i, ok := find(next, st.ID); ok {
+			e := &next[i]
 			e.Heading, e.Health, e.Anim, e.Flags = st.Heading, st.Health, st.Anim, st.Flags
-			next[st.ID] = e
 		}
 	}
-	slot.seq, slot.entities = s.Seq, next
+	slot.seq, slot.entities, slot.valid = s.Seq, next, true
 	w.latest = s.Seq
 	return nil
 }
 
+// find returns the index of entity id in es (sorted by ID).
+func find(es []Entity, id uint32) (int, bool) {
+	lo, hi := 0, len(es)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if es[m].ID < id {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(es) && es[lo].ID == id
+}
+
+// newest returns the newest view's entities, or nil.
+func (w *World) newest() []Entity {
+	v := &w.history[w.latest%views]
+	if v.seq != w.latest || !v.valid {
+		return nil
+	}
+	return v.entities
+}
+
 // Entity returns one entity of the newest view.
 func (w *World) Entity(id uint32) (Entity, bool) {
-	v := &w.history[w.latest%views]
-	if v.seq != w.latest || v.entities == nil {
-		return Entity{}, false
+	es := w.newest()
+	if i, ok := find(es, id); ok {
+		return es[i], true
 	}
-	e, ok := v.entities[id]
-	return e, ok
+	return Entity{}, false
 }
 
 // Len counts the entities of the newest view.
-func (w *World) Len() int {
-	v := &w.history[w.latest%views]
-	if v.seq != w.latest {
-		return 0
-	}
-	return len(v.entities)
-}
+func (w *World) Len() int { return len(w.newest()) }
 
-// Each calls fn for every entity of the newest view.
+// Each calls fn for every entity of the newest view, in ID order.
 func (w *World) Each(fn func(e Entity)) {
-	v := &w.history[w.latest%views]
-	if v.seq != w.latest {
-		return
-	}
-	for _, e := range v.entities {
+	for _, e := range w.newest() {
 		fn(e)
 	}
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"errors"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -34,5 +35,97 @@ func TestWorldAppliesDeltasOnTheirBaseline(t *testing.T) {
 	lost := codec.Snapshot{Seq: 5, Baseline: 4}
 	if err := w.Apply(&lost); !errors.Is(err, ErrNoBaseline) || w.Latest() != 2 {
 		t.Fatalf("missing baseline: %v, latest %d", err, w.Latest())
+	}
+}
+
+// TestWorldMatchesAModel applies random chains of deltas (with lost and
+// repeated baselines) and compares every view with a plain map model.
+func TestWorldMatchesAModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var w World
+	model := map[uint32]map[uint32]Entity{0: {}} // seq -> entities
+	var slots [views]uint32                      // which applied snapshot each view slot holds
+	for seq := uint32(1); seq < 2000; seq++ {
+		base := uint32(0)
+		if seq > 1 && rng.IntN(10) > 0 {
+			base = seq - 1 - uint32(rng.IntN(int(min(seq-1, 70))))
+		}
+		s := codec.Snapshot{Seq: seq, Baseline: base, OriginX: int32(rng.IntN(10))}
+		mb, held := model[base]
+		next := map[uint32]Entity{}
+		for id, e := range mb {
+			next[id] = e
+		}
+		for k := rng.IntN(6); k > 0; k-- {
+			id := 1 + rng.Uint32N(40)
+			s.Leaves = append(s.Leaves, id)
+			delete(next, id)
+		}
+		for k := rng.IntN(6); k > 0; k-- {
+			id := 1 + rng.Uint32N(40)
+			sp := codec.Spawn{ID: id, X: uint16(rng.IntN(5000)), Y: uint16(rng.IntN(5000)), Health: uint8(rng.IntN(255))}
+			s.Enters = append(s.Enters, sp)
+			next[id] = Entity{ID: id, X: float64(s.OriginX) + float64(sp.X)/256, Y: float64(sp.Y) / 256, Health: sp.Health}
+		}
+		for k := rng.IntN(10); k > 0; k-- {
+			id := 1 + rng.Uint32N(40)
+			mv := codec.Move{ID: id, X: uint16(rng.IntN(5000)), Y: uint16(rng.IntN(5000))}
+			s.Moves = append(s.Moves, mv)
+			if e, ok := next[id]; ok {
+				e.X, e.Y = float64(s.OriginX)+float64(mv.X)/256, float64(mv.Y)/256
+				next[id] = e
+			}
+		}
+		err := w.Apply(&s)
+		inHistory := base == 0 || (held && slots[base%views] == base)
+		if !inHistory {
+			if !errors.Is(err, ErrNoBaseline) {
+				t.Fatalf("seq %d on %d: %v, want ErrNoBaseline", seq, base, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("seq %d on %d: %v", seq, base, err)
+		}
+		model[seq] = next
+		slots[seq%views] = seq
+		if w.Len() != len(next) {
+			var ids []uint32
+			w.Each(func(e Entity) { ids = append(ids, e.ID) })
+			t.Fatalf("seq %d on %d: %d entities %v, model %v; snapshot %+v", seq, base, w.Len(), ids, next, s)
+		}
+		last := uint32(0)
+		w.Each(func(e Entity) {
+			if e.ID <= last || e != next[e.ID] {
+				t.Fatalf("seq %d: entity %+v, model %+v (order %d)", seq, e, next[e.ID], last)
+			}
+			last = e.ID
+		})
+	}
+}
+
+// BenchmarkWorldApply: a delta of 50 moves and 10 state changes on a view
+// of 150 entities, a busy player's snapshot.
+func BenchmarkWorldApply(b *testing.B) {
+	var w World
+	full := codec.Snapshot{Seq: 1}
+	for id := uint32(1); id <= 150; id++ {
+		full.Enters = append(full.Enters, codec.Spawn{ID: id * 7, X: uint16(id), Y: uint16(id)})
+	}
+	w.Apply(&full)
+	d := codec.Snapshot{}
+	for id := uint32(1); id <= 50; id++ {
+		d.Moves = append(d.Moves, codec.Move{ID: id * 21, X: 5, Y: 5})
+	}
+	for id := uint32(1); id <= 10; id++ {
+		d.States = append(d.States, codec.State{ID: id * 14, Health: 3})
+	}
+	seq := uint32(1)
+	for b.Loop() {
+		d.Baseline, d.Seq = seq, seq+1
+		seq++
+		if err := w.Apply(&d); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
