@@ -67,6 +67,8 @@ type Conn struct {
 	opts  Options
 	drop  *rand.Rand
 	Stats Stats
+
+	selfX, selfY int32 // where the client last saw its own entity, 1/256 m
 }
 
 // Stats counts what a connection received.
@@ -91,6 +93,10 @@ type Options struct {
 	DropRate float64
 	// Seed seeds the drops.
 	Seed uint64
+	// Transport, when set, carries the connection over a socket shared
+	// with other connections (pquic.NewTransport): for tools that run many
+	// clients. Closing the Conn leaves the Transport open.
+	Transport *pquic.Transport
 	// OnSnapshot, when set, is called for every snapshot datagram received
 	// (after the drop shim), once it has been applied to the world view:
 	// applyErr is Apply's answer (ErrNoBaseline for a skipped delta). It
@@ -109,8 +115,12 @@ func Connect(ctx context.Context, gateway string, tlsConf *tls.Config, handle []
 
 // ConnectWith is Connect with options.
 func ConnectWith(ctx context.Context, gateway string, tlsConf *tls.Config, handle []byte, opts Options) (*Conn, error) {
+	dial := pquic.Dial
+	if opts.Transport != nil {
+		dial = opts.Transport.Dial
+	}
 	for hops := 0; hops < 4; hops++ {
-		s, err := pquic.Dial(ctx, gateway, tlsConf)
+		s, err := dial(ctx, gateway, tlsConf)
 		if err != nil {
 			return nil, err
 		}
@@ -145,7 +155,7 @@ func ConnectWith(ctx context.Context, gateway string, tlsConf *tls.Config, handl
 			c := &Conn{s: s, enc: codec.NewPlayerEncoder(), done: make(chan struct{}), opts: opts,
 				drop: rand.New(rand.NewPCG(opts.Seed, 0x64726f70)),
 				Welcome: codec.Welcome{EntityID: w.EntityId(), Zone: string(w.Zone()), TickHz: w.TickHz(), CellSize: w.CellSize(),
-					SnapshotBudget: w.SnapshotBudget(), X: w.X(), Y: w.Y()}}
+					SnapshotBudget: w.SnapshotBudget(), X: w.X(), Y: w.Y()}, selfX: w.X(), selfY: w.Y()}
 			go c.receive()
 			go c.events()
 			return c, nil
@@ -232,10 +242,13 @@ func (c *Conn) events() {
 func (c *Conn) SendInput(in codec.Input) error {
 	c.mu.Lock()
 	if in.X == 0 && in.Y == 0 {
-		in.X, in.Y = c.Welcome.X, c.Welcome.Y
+		// Where the client last saw itself: its own entity can be missing
+		// from a snapshot for a moment (a cell being resent), and falling
+		// back to the spawn point would be a teleport.
 		if self, ok := c.world.Entity(c.Welcome.EntityID); ok {
-			in.X, in.Y = spatial.QuantizeCoord(self.X), spatial.QuantizeCoord(self.Y)
+			c.selfX, c.selfY = spatial.QuantizeCoord(self.X), spatial.QuantizeCoord(self.Y)
 		}
+		in.X, in.Y = c.selfX, c.selfY
 	}
 	c.seq++
 	in.Seq, in.Ack = c.seq, c.world.Latest()

@@ -110,6 +110,47 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config) (*Session, erro
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", addr, err)
 	}
+	return openStream(ctx, addr, conn)
+}
+
+// Transport is one UDP socket shared by many outgoing connections, for
+// tools that run many clients at once (a swarm): one socket and one
+// receive loop for all of them instead of one each, and received packets
+// read in batches.
+type Transport struct {
+	tr *quic.Transport
+}
+
+// NewTransport opens a UDP socket on an ephemeral port.
+func NewTransport() (*Transport, error) {
+	udp, err := net.ListenUDP("udp", nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Transport{tr: &quic.Transport{Conn: udp}}, nil
+}
+
+// Dial is the package's Dial, over the shared socket.
+func (t *Transport) Dial(ctx context.Context, addr string, tlsConf *tls.Config) (*Session, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", addr, err)
+	}
+	conn, err := t.tr.Dial(ctx, ua, tlsConf, Config())
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", addr, err)
+	}
+	return openStream(ctx, addr, conn)
+}
+
+// Close closes the socket and every connection still on it.
+func (t *Transport) Close() error {
+	err := t.tr.Close()
+	t.tr.Conn.Close()
+	return err
+}
+
+func openStream(ctx context.Context, addr string, conn *quic.Conn) (*Session, error) {
 	stream, err := conn.OpenStreamSync(ctx)
 	if err != nil {
 		conn.CloseWithError(0, "")
