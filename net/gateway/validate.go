@@ -31,6 +31,10 @@ const (
 	moveBlocked
 )
 
+func (c moveCheck) String() string {
+	return [...]string{"ok", "too far", "blocked"}[c]
+}
+
 // checkMove judges a claim (x, y, 1/256 m) against the authoritative
 // position (ax, ay) for a character of top speed m/s, on terrain (nil: no
 // terrain check).
@@ -39,10 +43,24 @@ func checkMove(t *spatial.Terrain, ax, ay, x, y int32, speed float32) moveCheck 
 	if math.Hypot(dx, dy) > float64(speed)*slack+slackMetres {
 		return moveTooFar
 	}
-	if t != nil && !t.Walkable(float32(x)/spatial.PosSteps, float32(y)/spatial.PosSteps) {
+	if t != nil && !walkableWithin(t, x, y) {
 		return moveBlocked
 	}
 	return moveOK
+}
+
+// walkableWithin reports whether (x, y) (1/256 m) is walkable, or one
+// quantization step from walkable ground: a character standing against a
+// wall is a hair from it, and rounding its position to 1/256 m can put it
+// on the wall's edge. (Honest bots pushing into walls were disconnected
+// for it.)
+func walkableWithin(t *spatial.Terrain, x, y int32) bool {
+	for _, d := range [...][2]int32{{0, 0}, {1, 0}, {-1, 0}, {0, 1}, {0, -1}, {1, 1}, {1, -1}, {-1, 1}, {-1, -1}} {
+		if t.Walkable(float32(x+d[0])/spatial.PosSteps, float32(y+d[1])/spatial.PosSteps) {
+			return true
+		}
+	}
+	return false
 }
 
 // zoneTerrain regenerates a zone's map from what the zone told, or nil

@@ -22,6 +22,9 @@ func TestCheckMove(t *testing.T) {
 		{"1.5 times too fast for a while", 10, 10, 15, 10, moveTooFar},
 		{"a teleport", 10, 10, 50, 50, moveTooFar},
 		{"into the wall", 10.5, 10.5, 12.5, 10.5, moveBlocked},
+		{"against the wall, rounded onto its edge", 11.99, 10.5, 12, 10.5, moveOK},
+		{"against the wall's corner, rounded onto it", 11.99, 9.99, 12, 10, moveOK},
+		{"a step into the wall", 11.99, 10.5, 12 + 2.0/256, 10.5, moveBlocked},
 		{"off the map", 0.5, 0.5, -0.5, 0.5, moveBlocked},
 	}
 	for _, c := range cases {
