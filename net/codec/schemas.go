@@ -42,7 +42,8 @@ const (
 
 	sizeDbItem = 24
 
-	sizeZoneInput = 32
+	sizeZoneInput    = 32
+	sizeZonePlayerAt = 12
 )
 
 func scalar(name string, slot uint16, size int) fbcheck.Field {
@@ -145,7 +146,8 @@ func newSchemas() *schemas {
 		table("ZoneLeavePlayer", scalar("Character", 4, 8)),
 		table("ZoneInputs", vec("Inputs", 4, sizeZoneInput, MaxEntities)),
 		table("ZoneTick", scalar("Tick", 4, 4), scalar("TickUnixMs", 6, 8),
-			fbcheck.Field{Name: "Cells", Slot: 8, Kind: fbcheck.TableVector, Max: MaxEntities, Table: cell}),
+			fbcheck.Field{Name: "Cells", Slot: 8, Kind: fbcheck.TableVector, Max: MaxEntities, Table: cell},
+			vec("Players", 10, sizeZonePlayerAt, MaxEntities)),
 	))
 	entered := s.zoneMessage.Fields[0].Members[wire.ZoneBodyZonePlayerEntered]
 	s.realmMessage = table("RealmMessage", union("Body", 4,

@@ -164,11 +164,25 @@ func ReadInputs(w *wire.ZoneInputs, dst []ZoneInput) []ZoneInput {
 	return dst
 }
 
-// Tick returns one tick's cells for one gateway: each an encoded
-// CellDelta, copied as is.
-func (e *ZoneEncoder) Tick(tick uint32, tickUnixMs int64, cells [][]byte) []byte {
+// PlayerAt is a gateway's player that changed cells, at (X, Y) (1/256 m).
+type PlayerAt struct {
+	NetID uint32
+	X, Y  int32
+}
+
+// Tick returns one tick's cells for one gateway (each an encoded
+// CellDelta, copied as is) and its players that changed cells.
+func (e *ZoneEncoder) Tick(tick uint32, tickUnixMs int64, cells [][]byte, players []PlayerAt) []byte {
 	b := e.b
 	b.Reset()
+	var pv flatbuffers.UOffsetT
+	if len(players) > 0 {
+		wire.ZoneTickStartPlayersVector(b, len(players))
+		for i := len(players) - 1; i >= 0; i-- {
+			wire.CreateZonePlayerAt(b, players[i].NetID, players[i].X, players[i].Y)
+		}
+		pv = b.EndVector(len(players))
+	}
 	e.offs = e.offs[:0]
 	for _, c := range cells {
 		d := b.CreateByteVector(c)
@@ -185,6 +199,9 @@ func (e *ZoneEncoder) Tick(tick uint32, tickUnixMs int64, cells [][]byte) []byte
 	wire.ZoneTickAddTickUnixMs(b, tickUnixMs)
 	wire.ZoneTickAddTick(b, tick)
 	wire.ZoneTickAddCells(b, v)
+	if pv != 0 {
+		wire.ZoneTickAddPlayers(b, pv)
+	}
 	return e.finish(wire.ZoneBodyZoneTick, wire.ZoneTickEnd(b))
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -82,8 +83,9 @@ type siblingLoad struct {
 type zoneView struct {
 	id       string
 	mirror   *spatial.Mirror
-	refs     map[uint32]int // cell index (cy<<16|cx) -> players watching
-	cellSize int32          // 1/256 m
+	refs     map[uint32]int     // cell index (cy<<16|cx) -> players watching
+	byNet    map[uint32]*player // this gateway's players in the zone, by entity
+	cellSize int32              // 1/256 m
 	inputs   []codec.ZoneInput
 	terrain  *spatial.Terrain // to check moves on; nil for a map that cannot be regenerated
 	speed    float32          // players' top speed, m/s
@@ -413,12 +415,13 @@ func (g *Gateway) join(p *player, rc codec.RealmConnected) {
 	defer g.mu.Unlock()
 	z := g.zones[rc.Zone]
 	if z == nil {
-		z = &zoneView{id: rc.Zone, mirror: spatial.NewMirror(), refs: map[uint32]int{}, cellSize: int32(rc.Entered.CellSize) * spatial.PosSteps,
+		z = &zoneView{id: rc.Zone, mirror: spatial.NewMirror(), refs: map[uint32]int{}, byNet: map[uint32]*player{}, cellSize: int32(rc.Entered.CellSize) * spatial.PosSteps,
 			terrain: zoneTerrain(rc.Entered), speed: rc.Entered.PlayerSpeed, tickLen: time.Second / time.Duration(max(rc.Entered.TickHz, 1)),
 			pacer: newPacer()}
 		g.zones[rc.Zone] = z
 	}
 	g.players[p.character] = p
+	z.byNet[p.netID] = p
 	g.watch(z, p)
 }
 
@@ -469,6 +472,9 @@ func (g *Gateway) leave(p *player) {
 	g.mu.Lock()
 	delete(g.players, p.character)
 	if z := g.zones[p.zone]; z != nil {
+		if z.byNet[p.netID] == p {
+			delete(z.byNet, p.netID)
+		}
 		saved := p.cells
 		p.cells = nil
 		for _, c := range saved {
@@ -585,12 +591,18 @@ func (g *Gateway) validate(z *zoneView, p *player, in *codec.Input, enc *codec.P
 		p.violations = max(0, p.violations-now.Sub(p.lastDecay).Seconds())
 	}
 	p.lastDecay = now
-	if p.judge(z, in) == moveOK {
+	check := p.judge(z, in)
+	if check == moveOK {
 		return true
 	}
 	ax, ay := unpack(p.auth.Load())
 	p.violations++
 	if p.violations > violationLimit {
+		sx, sy, _ := p.shown.get(in.Ack)
+		g.log.Warn("gateway: disconnecting a player for impossible moves", "character", p.character, "check", check,
+			"claim", fmt.Sprintf("(%.2f, %.2f)", float64(in.X)/256, float64(in.Y)/256),
+			"authoritative", fmt.Sprintf("(%.2f, %.2f)", float64(ax)/256, float64(ay)/256),
+			"acked", in.Ack, "acked_showed", fmt.Sprintf("(%.2f, %.2f)", float64(sx)/256, float64(sy)/256))
 		g.disconnect(p, wire.DisconnectReasonMovementViolations, "too many impossible moves")
 		return false
 	}
@@ -637,10 +649,22 @@ func (g *Gateway) HandleMessage(_ *node.Node, m node.Message) {
 		}
 		if err := z.mirror.Apply(&ch); err != nil {
 			// Out of step: forget the cell and subscribe again for full state.
+			g.log.Debug("gateway: cell out of step, asking for it whole", "zone", m.From, "err", err)
 			z.mirror.Drop(ch.CX, ch.CY)
 			c := uint32(ch.CY)<<16 | uint32(ch.CX)
 			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Unsubscribe([]uint32{c})})
 			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Subscribe([]uint32{c})})
+		}
+	}
+	// Players the zone says changed cells: their views move there, even
+	// far from the cells mirrored so far (a respawn).
+	var at wire.ZonePlayerAt
+	for i := 0; i < tick.PlayersLength(); i++ {
+		tick.Players(&at, i)
+		if p := z.byNet[at.NetId()]; p != nil {
+			p.px, p.py = at.X(), at.Y()
+			p.auth.Store(pack(p.px, p.py))
+			g.watch(z, p)
 		}
 	}
 	z.inputs = z.inputs[:0]

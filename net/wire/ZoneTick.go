@@ -6,7 +6,8 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-// / Zone -> gateway, once per tick: the deltas of the cells it watches.
+// / Zone -> gateway, once per tick: the deltas of the cells it watches, and
+// / its players that changed cells.
 type ZoneTick struct {
 	_tab flatbuffers.Table
 }
@@ -78,8 +79,27 @@ func (rcv *ZoneTick) CellsLength() int {
 	return 0
 }
 
+func (rcv *ZoneTick) Players(obj *ZonePlayerAt, j int) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		x := rcv._tab.Vector(o)
+		x += flatbuffers.UOffsetT(j) * 12
+		obj.Init(rcv._tab.Bytes, x)
+		return true
+	}
+	return false
+}
+
+func (rcv *ZoneTick) PlayersLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
 func ZoneTickStart(builder *flatbuffers.Builder) {
-	builder.StartObject(3)
+	builder.StartObject(4)
 }
 func ZoneTickAddTick(builder *flatbuffers.Builder, tick uint32) {
 	builder.PrependUint32Slot(0, tick, 0)
@@ -92,6 +112,12 @@ func ZoneTickAddCells(builder *flatbuffers.Builder, cells flatbuffers.UOffsetT) 
 }
 func ZoneTickStartCellsVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
 	return builder.StartVector(4, numElems, 4)
+}
+func ZoneTickAddPlayers(builder *flatbuffers.Builder, players flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(3, flatbuffers.UOffsetT(players), 0)
+}
+func ZoneTickStartPlayersVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(12, numElems, 4)
 }
 func ZoneTickEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ type testGateway struct {
 	mu     sync.Mutex
 	mirror *spatial.Mirror
 	ticks  int
+	at     []codec.PlayerAt // players the zone said changed cells
 	err    error
 }
 
@@ -36,6 +38,11 @@ func (g *testGateway) HandleMessage(_ *node.Node, m node.Message) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.ticks++
+	var at wire.ZonePlayerAt
+	for i := 0; i < tick.PlayersLength(); i++ {
+		tick.Players(&at, i)
+		g.at = append(g.at, codec.PlayerAt{NetID: at.NetId(), X: at.X(), Y: at.Y()})
+	}
 	var cell wire.ZoneCell
 	var ch spatial.CellChanges
 	for i := 0; i < tick.CellsLength(); i++ {
@@ -159,11 +166,31 @@ func TestZoneNode(t *testing.T) {
 	if gw.err != nil {
 		t.Fatalf("mirror: %v", gw.err)
 	}
+	// The zone told the gateway its player's cell once (on entering): it
+	// stayed in cell 3 (96..128 m).
+	gw.mu.Lock()
+	told := slices.Clone(gw.at)
+	gw.mu.Unlock()
+	if len(told) != 1 || told[0].NetID != pe.NetID || told[0].X != pe.X || told[0].Y != pe.Y {
+		t.Fatalf("players told: %+v, want the player once, where it entered", told)
+	}
+	// Walking west over the cell edge at 96 m, it is told again.
+	for i := 0; i < 40; i++ {
+		gn.Send("ZONE-1", node.Out{Kind: kinds.Zone, Payload: zenc.Inputs([]codec.ZoneInput{{Character: char, MoveX: -127, Seq: uint32(100 + i)}})})
+		time.Sleep(50 * time.Millisecond)
+	}
+	gn.Send("ZONE-1", node.Out{Kind: kinds.Zone, Payload: zenc.Inputs([]codec.ZoneInput{{Character: char, Seq: 199}})})
+	waitUntil(t, "the zone to tell the player's new cell", 5*time.Second, func() bool {
+		gw.mu.Lock()
+		defer gw.mu.Unlock()
+		n := len(gw.at)
+		return n >= 2 && gw.at[n-1].NetID == pe.NetID && spatial.DequantizeCoord(gw.at[n-1].X) < 96
+	})
 
 	// The checkpoint reaches the db with the zone's epoch.
-	waitUntil(t, "a checkpoint east of the start", 5*time.Second, func() bool {
+	waitUntil(t, "a checkpoint west of the cell edge", 5*time.Second, func() bool {
 		r, err := dbc.Sync(codec.DbRequest{Op: wire.DbOpDbLoadCharacter, ID: char})
-		return err == nil && r.Character.X > float32(x0)+3 && r.Character.Epoch == 1
+		return err == nil && r.Character.X < 96 && r.Character.Epoch == 1
 	})
 
 	// Another zone claims the character: this zone's next checkpoint is

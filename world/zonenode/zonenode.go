@@ -77,8 +77,9 @@ type ZoneNode struct {
 	rep    generic.Map[systems.Replica]
 
 	lastCheckpoint time.Time
-	cells          [world.MaxGateways][][]byte // per gateway, this tick
-	unsent         [world.MaxGateways]bool     // the last tick to this gateway was not sent
+	cells          [world.MaxGateways][][]byte         // per gateway, this tick
+	moved          [world.MaxGateways][]codec.PlayerAt // per gateway, its players that changed cells
+	unsent         [world.MaxGateways]bool             // the last tick to this gateway was not sent
 	inputs         []codec.ZoneInput
 	entering       int // characters being loaded and claimed
 
@@ -91,7 +92,10 @@ type player struct {
 	entity    arche.Entity
 	epoch     uint64
 	gateway   string // who forwards its inputs
+	cell      uint32 // the cell its gateway was last told, cy<<16|cx (noCell: none yet)
 }
+
+const noCell = ^uint32(0)
 
 // Start builds the zone and its node and starts ticking.
 func Start(cfg Config) (*ZoneNode, error) {
@@ -277,6 +281,7 @@ func (zn *ZoneNode) subscribe(peer string, n int, at func(int) uint32, on bool) 
 func (zn *ZoneNode) enter(m node.Message, character uint64, gateway string) {
 	if p := zn.players[character]; p != nil {
 		p.gateway = gateway // a reconnect through another gateway
+		p.cell = noCell     // which is told where the player is
 		zn.replyEntered(m, p)
 		return
 	}
@@ -332,7 +337,7 @@ func (zn *ZoneNode) spawn(m node.Message, c *codec.DbCharacter, epoch uint64, ga
 	if c.Health > 0 {
 		zn.health.Get(e).Cur = min(c.Health, zn.health.Get(e).Max)
 	}
-	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: gateway}
+	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: gateway, cell: noCell}
 	zn.players[c.ID] = p
 	zn.byEntity[e] = c.ID
 	zn.replyEntered(m, p)
@@ -414,6 +419,31 @@ func (zn *ZoneNode) save(p *player) {
 	})
 }
 
+// playersMoved lists, per gateway, its players that are in another cell
+// than the gateway was last told: a gateway finds its players in the cells
+// it mirrors, which fails when one is moved far (a respawn at its spawn
+// point).
+func (zn *ZoneNode) playersMoved() {
+	for g := range zn.names {
+		zn.moved[g] = zn.moved[g][:0]
+	}
+	size := float32(zn.zone.Config().CellSize)
+	for _, p := range zn.players {
+		g, ok := zn.gateways[p.gateway]
+		if !ok || !zn.zone.World.ECS.Alive(p.entity) {
+			continue
+		}
+		pos := zn.pos.Get(p.entity)
+		cell := uint32(int32(pos.Y/size))<<16 | uint32(int32(pos.X/size))&0xffff
+		if cell == p.cell {
+			continue
+		}
+		p.cell = cell
+		zn.moved[g] = append(zn.moved[g], codec.PlayerAt{NetID: zn.rep.Get(p.entity).NetID,
+			X: spatial.QuantizeCoord(float64(pos.X)), Y: spatial.QuantizeCoord(float64(pos.Y))})
+	}
+}
+
 // send gives each gateway this tick's cells, in one message.
 func (zn *ZoneNode) send(w *ecs.World) {
 	out := zn.zone.Publisher.Output()
@@ -430,12 +460,13 @@ func (zn *ZoneNode) send(w *ecs.World) {
 	for _, f := range out.Full {
 		zn.cells[f.Gateway] = append(zn.cells[f.Gateway], f.Bytes)
 	}
+	zn.playersMoved()
 	now := time.Now().UnixMilli()
 	for g, name := range zn.names {
-		if len(zn.cells[g]) == 0 {
+		if len(zn.cells[g]) == 0 && len(zn.moved[g]) == 0 {
 			continue
 		}
-		payload := zn.enc.Tick(uint32(w.Time.Tick), now, zn.cells[g])
+		payload := zn.enc.Tick(uint32(w.Time.Tick), now, zn.cells[g], zn.moved[g])
 		err := zn.node.Send(name, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: payload})
 		// Said once when sends start failing and once when they recover,
 		// not twenty times a second.
