@@ -29,11 +29,12 @@ const (
 
 // bot is one headless player.
 type bot struct {
-	s     *swarm
-	index int
-	rng   *rand.Rand
-	conn  *client.Conn
-	self  atomic.Uint32 // the bot's entity, once connected
+	s         *swarm
+	index     int
+	rng       *rand.Rand
+	transport *pquic.Transport // shared with other bots
+	conn      *client.Conn
+	self      atomic.Uint32 // the bot's entity, once connected
 
 	// mu guards what the snapshot callback and the input loop share.
 	mu          sync.Mutex
@@ -69,7 +70,8 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 	}
 	cctx, ccancel := context.WithTimeout(jctx, 15*time.Second)
 	conn, err := client.ConnectWith(cctx, res.Gateways[0], b.s.cfg.TLS, res.SessionHandle, client.Options{
-		DropRate: b.s.cfg.DropRate, Seed: b.s.cfg.Seed ^ uint64(b.index)<<20, OnSnapshot: b.onSnapshot})
+		DropRate: b.s.cfg.DropRate, Seed: b.s.cfg.Seed ^ uint64(b.index)<<20, OnSnapshot: b.onSnapshot,
+		Transport: b.transport})
 	ccancel()
 	if err != nil {
 		if jctx.Err() != nil {
@@ -333,6 +335,9 @@ func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.
 	}
 	e, ok := w.Entity(id)
 	if !ok {
+		if b.seen {
+			b.s.m.add(&b.s.m.selfMissing, 1)
+		}
 		return
 	}
 	b.mu.Lock()

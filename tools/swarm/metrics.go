@@ -53,6 +53,7 @@ type metrics struct {
 	budget        int64 // snapshot datagrams over their player's budget
 	echoTimeouts  int64
 	loginRetries  int64
+	selfMissing   int64 // snapshots without the bot's own entity, once seen
 	failures      map[string]int
 	disconnects   map[string]int
 	rates         []float64 // downstream bytes/s of each bot that connected
@@ -211,7 +212,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		FailureReasons: m.failures, DisconnectReasons: m.disconnects,
 		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
 		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,
-		BudgetViolations: m.budget, LoginRetries: m.loginRetries, Errors: m.errors(),
+		BudgetViolations: m.budget, LoginRetries: m.loginRetries, SelfMissing: m.selfMissing, Errors: m.errors(),
 		Timeline: m.timeline,
 	}
 	if !m.steadyAt.IsZero() {

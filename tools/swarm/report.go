@@ -67,7 +67,10 @@ type Report struct {
 		Max  float64 `json:"max"`
 	} `json:"down_bytes_per_s_per_bot"`
 	BudgetViolations int64 `json:"budget_violations"`
-	LoginRetries     int64 `json:"login_retries"`
+	// SelfMissing counts snapshots in which a bot did not see itself
+	// (after it first did): a gap in the gateway's view of its cells.
+	SelfMissing  int64 `json:"self_missing"`
+	LoginRetries int64 `json:"login_retries"`
 	// Errors is what --max-errors judges: Failed + Disconnects +
 	// BudgetViolations.
 	Errors   int64    `json:"errors"`
@@ -121,6 +124,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("ramp: input→echo ms", "p50 %.1f  p99 %.1f", r.Ramp.Echo.P50, r.Ramp.Echo.P99)
 	row("snapshots skipped (no base)", "%d", r.SnapshotsSkipped)
 	row("budget violations", "%d", r.BudgetViolations)
+	row("snapshots without self", "%d", r.SelfMissing)
 	row("login retries", "%d", r.LoginRetries)
 	row("errors", "%d", r.Errors)
 	if len(r.Timeline) > 0 {

@@ -30,6 +30,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/gridrealm/gridrealm/net/pquic"
 )
 
 // Behavior is how bots move.
@@ -77,6 +79,9 @@ type Config struct {
 	Progress func(Progress)
 }
 
+// botsPerSocket is how many bots share one UDP socket.
+const botsPerSocket = 32
+
 type swarm struct {
 	cfg     Config
 	m       *metrics
@@ -123,8 +128,23 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	start := time.Now()
 	s := &swarm{cfg: cfg, m: newMetrics(start), steady: make(chan struct{})}
+	// Bots share UDP sockets, botsPerSocket each: fewer receive loops,
+	// and packets read in batches.
+	var transports []*pquic.Transport
+	defer func() {
+		for _, t := range transports {
+			t.Close()
+		}
+	}()
 	for i := range cfg.Bots {
-		s.bots = append(s.bots, &bot{s: s, index: i, rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i)))})
+		if i%botsPerSocket == 0 {
+			t, err := pquic.NewTransport()
+			if err != nil {
+				return nil, fmt.Errorf("swarm: %w", err)
+			}
+			transports = append(transports, t)
+		}
+		s.bots = append(s.bots, &bot{s: s, index: i, rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i))), transport: transports[len(transports)-1]})
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
