@@ -121,17 +121,18 @@ type player struct {
 	Corrections atomic.Int64
 }
 
-// shownRing remembers where the player's last snapshots showed it, by
-// sequence: the main loop writes, the input goroutine reads. A client
-// without prediction claims the position of the snapshot it acknowledges,
-// which under load lags the authoritative one by its round trip.
+// shownRing remembers where the player's last 64 snapshots (3.2 s) showed
+// it, by sequence: the main loop writes, the input goroutine reads. A
+// client without prediction claims the position of the snapshot it
+// acknowledges, which under load lags the authoritative one by its round
+// trip.
 type shownRing struct {
-	seq [32]atomic.Uint32
-	pos [32]atomic.Uint64
+	seq [64]atomic.Uint32
+	pos [64]atomic.Uint64
 }
 
 func (r *shownRing) put(seq uint32, x, y int32) {
-	i := seq % 32
+	i := seq % 64
 	r.seq[i].Store(0) // readers of the old entry see it change
 	r.pos[i].Store(pack(x, y))
 	r.seq[i].Store(seq)
@@ -142,7 +143,7 @@ func (r *shownRing) get(seq uint32) (x, y int32, ok bool) {
 	if seq == 0 {
 		return 0, 0, false
 	}
-	i := seq % 32
+	i := seq % 64
 	if r.seq[i].Load() != seq {
 		return 0, 0, false
 	}

@@ -67,15 +67,15 @@ func TestLaggingClientsAreJudgedByWhatTheyWereShown(t *testing.T) {
 	z := &zoneView{speed: 6}
 	p := &player{}
 	m := func(metres float64) int32 { return int32(metres * 256) }
-	for seq := uint32(1); seq <= 40; seq++ { // walking east at 6 m/s, 20 Hz
+	for seq := uint32(1); seq <= 72; seq++ { // walking east at 6 m/s, 20 Hz
 		x := m(100 + 0.3*float64(seq))
 		p.shown.put(seq, x, m(50))
 		p.auth.Store(pack(x, m(50)))
 	}
-	// Authoritative: x = 112 m. The client acknowledges snapshot 30
-	// (x = 109 m, 3 m behind: within the slack) and 20 (x = 106 m, 6 m
-	// behind: beyond it, but what it was shown).
-	if c := p.judge(z, &codec.Input{Ack: 30, X: m(109), Y: m(50)}); c != moveOK {
+	// Authoritative: x = 121.6 m. The client acknowledges snapshot 62
+	// (x = 118.6 m, 3 m behind: within the slack) and 20 (x = 106 m, 15.6 m
+	// behind: beyond it, but what it was shown, 2.6 s ago).
+	if c := p.judge(z, &codec.Input{Ack: 62, X: m(118.6), Y: m(50)}); c != moveOK {
 		t.Fatalf("a claim 3 m behind: %v", c)
 	}
 	if c := p.judge(z, &codec.Input{Ack: 20, X: m(106), Y: m(50)}); c != moveOK {
@@ -85,7 +85,7 @@ func TestLaggingClientsAreJudgedByWhatTheyWereShown(t *testing.T) {
 		t.Fatalf("a claim far from both: %v", c)
 	}
 	if c := p.judge(z, &codec.Input{Ack: 5, X: m(101.5), Y: m(50)}); c != moveTooFar {
-		t.Fatalf("a claim of a forgotten snapshot (ring of 32): %v", c)
+		t.Fatalf("a claim of a forgotten snapshot (ring of 64): %v", c)
 	}
 	if c := p.judge(z, &codec.Input{Ack: 0, X: m(106), Y: m(50)}); c != moveTooFar {
 		t.Fatalf("no acknowledged snapshot: %v", c)
