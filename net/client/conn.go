@@ -79,6 +79,8 @@ type Stats struct {
 	// OverBudget counts snapshot datagrams larger than the budget the
 	// gateway announced in Welcome: a gateway bug, always 0.
 	OverBudget int
+	// MaxDatagram is the largest snapshot datagram received, bytes.
+	MaxDatagram int
 	// Corrections of the claimed position, and the last one (1/256 m).
 	Corrections        int
 	CorrectX, CorrectY int32
@@ -183,6 +185,7 @@ func (c *Conn) receive() {
 			continue
 		}
 		c.Stats.Bytes += len(b)
+		c.Stats.MaxDatagram = max(c.Stats.MaxDatagram, len(b))
 		if budget := int(c.Welcome.SnapshotBudget); budget > 0 && len(b) > budget {
 			c.Stats.OverBudget++
 		}

@@ -100,6 +100,7 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 		rate = float64(st.Bytes-b.steadyBytes) / time.Since(b.steadyAt).Seconds()
 	}
 	b.s.m.leave(rate, int64(st.OverBudget), reason)
+	b.s.m.datagram(st.MaxDatagram, int(conn.Welcome.SnapshotBudget))
 }
 
 // login logs in, retrying while the login node is busy or rate limits.

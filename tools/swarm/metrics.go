@@ -54,6 +54,8 @@ type metrics struct {
 	echoTimeouts  int64
 	loginRetries  int64
 	selfMissing   int64 // snapshots without the bot's own entity, once seen
+	maxDatagram   int
+	budget0       int // the budget gateways announced (the smallest)
 	failures      map[string]int
 	disconnects   map[string]int
 	rates         []float64 // downstream bytes/s of each bot that connected
@@ -144,6 +146,16 @@ func (m *metrics) leave(rate float64, overBudget int64, reason string) {
 	m.mu.Unlock()
 }
 
+// datagram records a bot's largest snapshot datagram and its budget.
+func (m *metrics) datagram(size, budget int) {
+	m.mu.Lock()
+	m.maxDatagram = max(m.maxDatagram, size)
+	if m.budget0 == 0 || budget < m.budget0 {
+		m.budget0 = budget
+	}
+	m.mu.Unlock()
+}
+
 // Second is one second of the run's timeline.
 type Second struct {
 	T         int   `json:"t"`
@@ -212,7 +224,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		FailureReasons: m.failures, DisconnectReasons: m.disconnects,
 		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
 		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,
-		BudgetViolations: m.budget, LoginRetries: m.loginRetries, SelfMissing: m.selfMissing, Errors: m.errors(),
+		BudgetViolations: m.budget, LoginRetries: m.loginRetries, SelfMissing: m.selfMissing, MaxDatagram: m.maxDatagram, Budget: m.budget0, Errors: m.errors(),
 		Timeline: m.timeline,
 	}
 	if !m.steadyAt.IsZero() {

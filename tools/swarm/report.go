@@ -67,6 +67,10 @@ type Report struct {
 		Max  float64 `json:"max"`
 	} `json:"down_bytes_per_s_per_bot"`
 	BudgetViolations int64 `json:"budget_violations"`
+	// MaxDatagram is the largest snapshot datagram any bot received, and
+	// Budget the (smallest) budget the gateways announced.
+	MaxDatagram int `json:"max_datagram"`
+	Budget      int `json:"budget"`
 	// SelfMissing counts snapshots in which a bot did not see itself
 	// (after it first did): a gap in the gateway's view of its cells.
 	SelfMissing  int64 `json:"self_missing"`
@@ -123,7 +127,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("ramp: snapshot age ms", "p50 %.1f  p99 %.1f  max %.1f", r.Ramp.SnapshotAge.P50, r.Ramp.SnapshotAge.P99, r.Ramp.SnapshotAge.Max)
 	row("ramp: input→echo ms", "p50 %.1f  p99 %.1f", r.Ramp.Echo.P50, r.Ramp.Echo.P99)
 	row("snapshots skipped (no base)", "%d", r.SnapshotsSkipped)
-	row("budget violations", "%d", r.BudgetViolations)
+	row("budget violations", "%d (largest datagram %d B, budget %d B)", r.BudgetViolations, r.MaxDatagram, r.Budget)
 	row("snapshots without self", "%d", r.SelfMissing)
 	row("login retries", "%d", r.LoginRetries)
 	row("errors", "%d", r.Errors)
