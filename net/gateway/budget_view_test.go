@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
@@ -45,6 +46,42 @@ func TestSnapshotsNeverExceedTheBudget(t *testing.T) {
 		}
 		if v.OverBudget != 0 {
 			t.Fatalf("%d snapshots over budget", v.OverBudget)
+		}
+	}
+}
+
+// TestSelfGoesFirst: in a crowd whose changes overflow the budget every
+// tick, the player's own moves are in every snapshot.
+func TestSelfGoesFirst(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	v := NewView(DefaultBudget)
+	v.Self = 150 * 3
+	var ents []Entity
+	for id := uint32(1); id <= 300; id++ {
+		ents = append(ents, Entity{ID: id * 3, X: int32(rng.IntN(4*256)) + 500*256, Y: int32(rng.IntN(4*256)) + 500*256, Kind: wire.EntityKindPlayer})
+	}
+	var snap codec.Snapshot
+	for tick := uint32(1); tick <= 100; tick++ {
+		for i := range ents {
+			ents[i].X += int32(rng.IntN(100) + 1) // everyone moves, a lot
+		}
+		self := ents[149]
+		v.Ack(tick - 1)
+		if err := codec.ReadSnapshot(v.Build(ents, self.X, self.Y, tick, 0), &snap); err != nil {
+			t.Fatal(err)
+		}
+		if tick == 1 {
+			continue // full state: enters
+		}
+		if len(snap.Moves) >= len(ents)-1 {
+			t.Fatalf("tick %d: all %d moves fit; the test wants a crowd over budget", tick, len(snap.Moves))
+		}
+		found := false
+		for _, m := range snap.Moves {
+			found = found || m.ID == v.Self
+		}
+		if !found {
+			t.Fatalf("tick %d: the player's own move is not among the %d sent", tick, len(snap.Moves))
 		}
 	}
 }

@@ -347,6 +347,7 @@ func (g *Gateway) serve(s *pquic.Session) {
 	}
 	p := &player{s: s, character: rc.Entered.Character, netID: rc.Entered.NetID, zone: rc.Zone,
 		view: NewView(g.cfg.Budget), px: rc.Entered.X, py: rc.Entered.Y}
+	p.view.Self = p.netID
 	p.auth.Store(pack(p.px, p.py))
 	p.inputs, p.chat, p.other = newBudget(inputsPerSecond), newBudget(chatPerSecond), newBudget(otherPerSecond)
 	g.join(p, rc)

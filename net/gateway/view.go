@@ -42,6 +42,9 @@ const (
 
 // View builds one player's snapshots. Not safe for concurrent use.
 type View struct {
+	// Self is the player's own entity: its changes go first, so that a
+	// player in a crowd sees its own moves at once.
+	Self   uint32
 	budget int
 	seq    uint32
 	acked  uint32
@@ -284,6 +287,9 @@ func (v *View) add(c candidate, cur, old *Entity, px, py int32) {
 		}
 	}
 	c.score = score + *v.owed.slot(id)
+	if id == v.Self && id != 0 {
+		c.score = math.MaxFloat32
+	}
 	v.cands = append(v.cands, c)
 }
 
