@@ -5,7 +5,7 @@ FLATC    ?= flatc
 
 SCHEMAS  := $(wildcard net/schema/*.fbs)
 
-.PHONY: run test unit bench bench-zone bench-db fuzz soak generate generate-check lint
+.PHONY: run test unit bench bench-zone bench-db fuzz soak swarm generate generate-check lint
 
 run:
 	$(GO) run ./cmd/realm up
@@ -26,6 +26,11 @@ bench-zone:
 
 bench-db:
 	$(GO) run ./cmd/realm bench db --json
+
+# realm up plus a swarm against it, both torn down after: SWARM_BOTS (1000),
+# SWARM_DURATION (60s), SWARM_BEHAVIOR (wander), SWARM_ARGS (more flags).
+swarm:
+	GO=$(GO) bash tools/swarm/make-swarm.sh
 
 # The db crash test for 10 minutes instead of 15 seconds.
 SOAK ?= 10m
