@@ -231,9 +231,6 @@ func TestInstanceZoneNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer zn.Stop()
-	if n := zn.Zone().World.ECS.Stats().Entities.Used; n != 4 {
-		t.Fatalf("the instance starts with %d entities, want the template's 4 NPCs", n)
-	}
 	gn, err := node.New(node.Config{ID: "GW-1", Secret: secret, Logger: quiet(), Handler: silent{},
 		Peers: []node.Peer{{ID: "INST-1", Addr: zn.Node().Addr()}, {ID: "DB", Addr: db.Node().Addr()}}})
 	if err != nil {
@@ -288,5 +285,9 @@ func TestInstanceZoneNode(t *testing.T) {
 		if r.Character.Zone != want {
 			t.Fatalf("character %d is held by %q, want %q", i, r.Character.Zone, want)
 		}
+	}
+	zn.Stop() // the world is the tick loop's until it stops
+	if n := zn.Zone().World.ECS.Stats().Entities.Used; n != 5 {
+		t.Fatalf("the instance holds %d entities, want the template's 4 NPCs and the player", n)
 	}
 }
