@@ -154,6 +154,10 @@ func TestResources(t *testing.T) {
 	if Resource[terrain](w).n != 3 {
 		t.Fatal("resource")
 	}
+	type missing struct{}
+	if Resource[missing](w) != nil {
+		t.Fatal("a resource the world does not have is not nil")
+	}
 	a, b := NewWorld(7), NewWorld(7)
 	if a.Rand.Uint64() != b.Rand.Uint64() {
 		t.Fatal("same seed, different randomness")

@@ -52,5 +52,12 @@ func NewWorld(seed uint64) *World {
 // resource of that type exists already (programmer misuse).
 func AddResource[T any](w *World, res *T) { arche.AddResource(&w.ECS, res) }
 
-// Resource returns the resource of type T, or nil.
-func Resource[T any](w *World) *T { return arche.GetResource[T](&w.ECS) }
+// Resource returns the resource of type T, or nil when the world has
+// none. (arche's GetResource panics on a missing one, whatever its doc
+// says.)
+func Resource[T any](w *World) *T {
+	if !w.ECS.Resources().Has(arche.ResourceID[T](&w.ECS)) {
+		return nil
+	}
+	return arche.GetResource[T](&w.ECS)
+}
