@@ -19,7 +19,20 @@ type Combat struct {
 	dead     generic.Map[Dead]
 	markDead generic.Map1[Dead]
 	killed   []ecsEntity
+	log      *CombatLog // nil when the world keeps none
 }
+
+// Hit is one attack that landed this tick.
+type Hit struct {
+	Source, Target ecsEntity
+	Amount         int32
+	Killed         bool // the hit brought the target to zero health
+}
+
+// CombatLog is a world resource: this tick's hits, for whoever reports
+// them (a zone node tells players the damage they dealt and took).
+// Combat empties it at the start of every tick.
+type CombatLog struct{ Hits []Hit }
 
 // Appearance.Flags bits set by combat.
 const (
@@ -53,6 +66,10 @@ func (s *Combat) Run(w *ecs.World) {
 	r := ecs.Resource[Rules](w)
 	tick := w.Time.Tick
 	s.killed = s.killed[:0]
+	s.log = ecs.Resource[CombatLog](w)
+	if s.log != nil {
+		s.log.Hits = s.log.Hits[:0]
+	}
 
 	q := s.npcs.Query(&w.ECS)
 	for q.Next() {
@@ -72,7 +89,7 @@ func (s *Combat) Run(w *ecs.World) {
 		}
 		b.ReadyAt = tick + r.NPCCooldown
 		a.Anim = AnimAttack
-		s.hit(b.Target, r.NPCDamage, tick)
+		s.hit(q.Entity(), b.Target, r.NPCDamage, tick)
 	}
 
 	prox := ecs.Resource[Proximity](w)
@@ -94,7 +111,7 @@ func (s *Combat) Run(w *ecs.World) {
 		if b := s.brain.Get(target); b.State != BrainChase {
 			b.State, b.Target, b.Path = BrainChase, pq.Entity(), nil
 		}
-		s.hit(target, r.PlayerDamage, tick)
+		s.hit(pq.Entity(), target, r.PlayerDamage, tick)
 	}
 	for _, e := range s.killed {
 		if !s.dead.Has(e) {
@@ -103,14 +120,18 @@ func (s *Combat) Run(w *ecs.World) {
 	}
 }
 
-func (s *Combat) hit(target ecsEntity, damage int32, tick uint64) {
+func (s *Combat) hit(source, target ecsEntity, damage int32, tick uint64) {
 	h := s.health.Get(target)
 	if h.Cur <= 0 {
 		return
 	}
 	h.Cur -= damage
 	h.LastHit = tick
-	if h.Cur <= 0 {
+	killed := h.Cur <= 0
+	if s.log != nil {
+		s.log.Hits = append(s.log.Hits, Hit{Source: source, Target: target, Amount: damage, Killed: killed})
+	}
+	if killed {
 		h.Cur = 0
 		s.killed = append(s.killed, target)
 	}

@@ -102,6 +102,7 @@ func NewZone(cfg ZoneConfig, clock ecs.Clock) (*Zone, error) {
 	ecs.AddResource(world, systems.NewProximity(cells.Len()))
 	ecs.AddResource(world, &systems.NetIDs{})
 	ecs.AddResource(world, &systems.Respawns{})
+	ecs.AddResource(world, &systems.CombatLog{})
 
 	z := &Zone{cfg: cfg, World: world, Terrain: t, Cells: cells,
 		Spawner: systems.NewSpawner(world), Publisher: NewPublisher(world, cells),
