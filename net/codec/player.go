@@ -101,6 +101,13 @@ func (e *PlayerEncoder) Connect(handle []byte, characterID uint64, redirects uin
 	return e.client(wire.ClientBodyConnect, wire.ConnectEnd(b))
 }
 
+// Chat channels (ChatSend.channel, Chat.channel).
+const (
+	ChatSay     = 0 // players within earshot
+	ChatZone    = 1 // every player in the zone
+	ChatWhisper = 2 // the player named in ChatSend.to
+)
+
 // ChatSend returns a chat message from a player.
 func (e *PlayerEncoder) ChatSend(channel uint8, to, text string) []byte {
 	b := e.b

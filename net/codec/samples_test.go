@@ -99,7 +99,9 @@ func samples() map[string][][]byte {
 		MapHeight: 6, CellSize: 32, PlayerSpeed: 6, TickHz: 20}))
 	add("ZoneMessage", z.Inputs([]ZoneInput{{Character: 42, X: -5, Y: 6, Seq: 7, Actions: 1, MoveX: -127, MoveY: 127, Heading: 9}}))
 	cdCopy := append([]byte(nil), NewCellDeltaEncoder().Encode(&cd)...)
-	add("ZoneMessage", z.Tick(99, 12345, [][]byte{cdCopy, cdCopy}, []PlayerAt{{NetID: 7, X: -3, Y: 9}}))
+	add("ZoneMessage", z.Tick(99, 12345, [][]byte{cdCopy, cdCopy}, []PlayerAt{{NetID: 7, X: -3, Y: 9}},
+		[]PlayerEvent{{Character: 5, Message: NewPlayerEncoder().Damage(1, 2, 30, 0, false)}}))
+	add("ZoneMessage", z.Chat(5, 0, "", "hello"))
 	add("GatewayMessage", GatewayLoad(17, "127.0.0.1:7443"))
 	re := NewRealmEncoder()
 	add("RealmMessage", re.Connect(make([]byte, SessionHandleSize)))

@@ -135,6 +135,7 @@ func newSchemas() *schemas {
 		table("Bye", str("Reason", 4, MaxText)),
 	))
 	cell := table("ZoneCell", vec("Delta", 4, 1, MaxPayload))
+	event := table("ZonePlayerEvent", scalar("Character", 4, 8), vec("Message", 6, 1, MaxPlayerMessage))
 	s.zoneMessage = table("ZoneMessage", union("Body", 4,
 		table("ZoneSubscribe", vec("Cells", 4, 4, MaxEntities)),
 		table("ZoneUnsubscribe", vec("Cells", 4, 4, MaxEntities)),
@@ -147,7 +148,9 @@ func newSchemas() *schemas {
 		table("ZoneInputs", vec("Inputs", 4, sizeZoneInput, MaxEntities)),
 		table("ZoneTick", scalar("Tick", 4, 4), scalar("TickUnixMs", 6, 8),
 			fbcheck.Field{Name: "Cells", Slot: 8, Kind: fbcheck.TableVector, Max: MaxEntities, Table: cell},
-			vec("Players", 10, sizeZonePlayerAt, MaxEntities)),
+			vec("Players", 10, sizeZonePlayerAt, MaxEntities),
+			fbcheck.Field{Name: "Events", Slot: 12, Kind: fbcheck.TableVector, Max: MaxEntities, Table: event}),
+		table("ZoneChat", scalar("Character", 4, 8), scalar("Channel", 6, 1), str("To", 8, MaxName), str("Text", 10, MaxText)),
 	))
 	entered := s.zoneMessage.Fields[0].Members[wire.ZoneBodyZonePlayerEntered]
 	s.realmMessage = table("RealmMessage", union("Body", 4,

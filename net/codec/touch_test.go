@@ -36,6 +36,7 @@ var unionMembers = map[string]func() any{
 	"ZoneEnterPlayer": func() any { return new(wire.ZoneEnterPlayer) }, "ZonePlayerEntered": func() any { return new(wire.ZonePlayerEntered) },
 	"ZoneLeavePlayer": func() any { return new(wire.ZoneLeavePlayer) }, "ZoneInputs": func() any { return new(wire.ZoneInputs) },
 	"ZoneTick": func() any { return new(wire.ZoneTick) }, "GatewayLoad": func() any { return new(wire.GatewayLoad) },
+	"ZoneChat": func() any { return new(wire.ZoneChat) },
 }
 
 var (

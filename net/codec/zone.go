@@ -170,11 +170,48 @@ type PlayerAt struct {
 	X, Y  int32
 }
 
-// Tick returns one tick's cells for one gateway (each an encoded
-// CellDelta, copied as is) and its players that changed cells.
-func (e *ZoneEncoder) Tick(tick uint32, tickUnixMs int64, cells [][]byte, players []PlayerAt) []byte {
+// PlayerEvent is a reliable event for one player: an encoded
+// ServerMessage.
+type PlayerEvent struct {
+	Character uint64
+	Message   []byte
+}
+
+// Chat returns a player's chat line for the zone to route.
+func (e *ZoneEncoder) Chat(character uint64, channel uint8, to, text string) []byte {
 	b := e.b
 	b.Reset()
+	t, x := b.CreateString(to), b.CreateString(text)
+	wire.ZoneChatStart(b)
+	wire.ZoneChatAddCharacter(b, character)
+	wire.ZoneChatAddTo(b, t)
+	wire.ZoneChatAddText(b, x)
+	wire.ZoneChatAddChannel(b, channel)
+	return e.finish(wire.ZoneBodyZoneChat, wire.ZoneChatEnd(b))
+}
+
+// Tick returns one tick's cells for one gateway (each an encoded
+// CellDelta, copied as is), its players that changed cells, and its
+// players' events.
+func (e *ZoneEncoder) Tick(tick uint32, tickUnixMs int64, cells [][]byte, players []PlayerAt, events []PlayerEvent) []byte {
+	b := e.b
+	b.Reset()
+	var ev flatbuffers.UOffsetT
+	if len(events) > 0 {
+		e.offs = e.offs[:0]
+		for _, x := range events {
+			m := b.CreateByteVector(x.Message)
+			wire.ZonePlayerEventStart(b)
+			wire.ZonePlayerEventAddCharacter(b, x.Character)
+			wire.ZonePlayerEventAddMessage(b, m)
+			e.offs = append(e.offs, wire.ZonePlayerEventEnd(b))
+		}
+		wire.ZoneTickStartEventsVector(b, len(e.offs))
+		for i := len(e.offs) - 1; i >= 0; i-- {
+			b.PrependUOffsetT(e.offs[i])
+		}
+		ev = b.EndVector(len(e.offs))
+	}
 	var pv flatbuffers.UOffsetT
 	if len(players) > 0 {
 		wire.ZoneTickStartPlayersVector(b, len(players))
@@ -201,6 +238,9 @@ func (e *ZoneEncoder) Tick(tick uint32, tickUnixMs int64, cells [][]byte, player
 	wire.ZoneTickAddCells(b, v)
 	if pv != 0 {
 		wire.ZoneTickAddPlayers(b, pv)
+	}
+	if ev != 0 {
+		wire.ZoneTickAddEvents(b, ev)
 	}
 	return e.finish(wire.ZoneBodyZoneTick, wire.ZoneTickEnd(b))
 }

@@ -15,6 +15,7 @@ const (
 	ZoneBodyZoneLeavePlayer   ZoneBody = 5
 	ZoneBodyZoneInputs        ZoneBody = 6
 	ZoneBodyZoneTick          ZoneBody = 7
+	ZoneBodyZoneChat          ZoneBody = 8
 )
 
 var EnumNamesZoneBody = map[ZoneBody]string{
@@ -26,6 +27,7 @@ var EnumNamesZoneBody = map[ZoneBody]string{
 	ZoneBodyZoneLeavePlayer:   "ZoneLeavePlayer",
 	ZoneBodyZoneInputs:        "ZoneInputs",
 	ZoneBodyZoneTick:          "ZoneTick",
+	ZoneBodyZoneChat:          "ZoneChat",
 }
 
 var EnumValuesZoneBody = map[string]ZoneBody{
@@ -37,6 +39,7 @@ var EnumValuesZoneBody = map[string]ZoneBody{
 	"ZoneLeavePlayer":   ZoneBodyZoneLeavePlayer,
 	"ZoneInputs":        ZoneBodyZoneInputs,
 	"ZoneTick":          ZoneBodyZoneTick,
+	"ZoneChat":          ZoneBodyZoneChat,
 }
 
 func (v ZoneBody) String() string {

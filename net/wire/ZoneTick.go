@@ -6,8 +6,8 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-// / Zone -> gateway, once per tick: the deltas of the cells it watches, and
-// / its players that changed cells.
+// / Zone -> gateway, once per tick: the deltas of the cells it watches, its
+// / players that changed cells, and its players' events.
 type ZoneTick struct {
 	_tab flatbuffers.Table
 }
@@ -98,8 +98,28 @@ func (rcv *ZoneTick) PlayersLength() int {
 	return 0
 }
 
+func (rcv *ZoneTick) Events(obj *ZonePlayerEvent, j int) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		x := rcv._tab.Vector(o)
+		x += flatbuffers.UOffsetT(j) * 4
+		x = rcv._tab.Indirect(x)
+		obj.Init(rcv._tab.Bytes, x)
+		return true
+	}
+	return false
+}
+
+func (rcv *ZoneTick) EventsLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
 func ZoneTickStart(builder *flatbuffers.Builder) {
-	builder.StartObject(4)
+	builder.StartObject(5)
 }
 func ZoneTickAddTick(builder *flatbuffers.Builder, tick uint32) {
 	builder.PrependUint32Slot(0, tick, 0)
@@ -118,6 +138,12 @@ func ZoneTickAddPlayers(builder *flatbuffers.Builder, players flatbuffers.UOffse
 }
 func ZoneTickStartPlayersVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
 	return builder.StartVector(12, numElems, 4)
+}
+func ZoneTickAddEvents(builder *flatbuffers.Builder, events flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(4, flatbuffers.UOffsetT(events), 0)
+}
+func ZoneTickStartEventsVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(4, numElems, 4)
 }
 func ZoneTickEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()
