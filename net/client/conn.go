@@ -81,6 +81,8 @@ type Stats struct {
 	OverBudget int
 	// MaxDatagram is the largest snapshot datagram received, bytes.
 	MaxDatagram int
+	// Events received on the reliable stream, by kind.
+	Chats, Damages, Loots, SystemMessages int
 	// Corrections of the claimed position, and the last one (1/256 m).
 	Corrections        int
 	CorrectX, CorrectY int32
@@ -107,6 +109,10 @@ type Options struct {
 	// Load tools use it to time snapshots (s.TickUnixMs) and to watch the
 	// player's own entity.
 	OnSnapshot func(s *codec.Snapshot, size int, applyErr error, w *World)
+	// OnEvent, when set, is called for every event the gateway sends on
+	// the reliable stream (Chat, Damage, Loot, SystemMessage, Correction,
+	// Disconnect), on the stream's goroutine; m is valid during the call.
+	OnEvent func(m *wire.ServerMessage)
 }
 
 // Connect presents a session handle to a gateway, following redirects to
@@ -203,7 +209,8 @@ func (c *Conn) receive() {
 	}
 }
 
-// events reads the reliable stream: corrections and disconnect reasons.
+// events reads the reliable stream: game events, corrections and
+// disconnect reasons.
 func (c *Conn) events() {
 	var m wire.ServerMessage
 	for {
@@ -223,8 +230,19 @@ func (c *Conn) events() {
 		if codec.DecodeServerMessage(b, &m) != nil {
 			continue
 		}
+		if c.opts.OnEvent != nil {
+			c.opts.OnEvent(&m)
+		}
 		c.mu.Lock()
 		switch m.BodyType() {
+		case wire.ServerBodyChat:
+			c.Stats.Chats++
+		case wire.ServerBodyDamage:
+			c.Stats.Damages++
+		case wire.ServerBodyLoot:
+			c.Stats.Loots++
+		case wire.ServerBodySystemMessage:
+			c.Stats.SystemMessages++
 		case wire.ServerBodyCorrection:
 			var w wire.Correction
 			codec.Member(m.Body, &w)
@@ -259,6 +277,12 @@ func (c *Conn) SendInput(in codec.Input) error {
 	b := append([]byte(nil), c.enc.Input(&in)...)
 	c.mu.Unlock()
 	return c.s.SendDatagram(b)
+}
+
+// Chat sends a chat line on a channel (codec.ChatSay, ChatZone, or
+// ChatWhisper to the player named to); the zone routes it.
+func (c *Conn) Chat(channel uint8, to, text string) error {
+	return c.s.Send(codec.NewPlayerEncoder().ChatSend(channel, to, text))
 }
 
 // Counters returns a copy of the connection's stats.

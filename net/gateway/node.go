@@ -53,7 +53,9 @@ type Config struct {
 // Each player's messages are budgeted per kind and second: over budget they
 // are dropped and counted, far over the player is disconnected. A tick's
 // snapshots are sent in groups spread over the tick, never in one burst.
-// Routing chat comes next.
+// Chat goes to the zone, which routes it; the zone's events for a player
+// (chat, damage, loot, system messages) come with its ticks and go out on
+// the player's stream.
 type Gateway struct {
 	cfg  Config
 	node *node.Node
@@ -107,7 +109,8 @@ type player struct {
 	auth      atomic.Uint64 // the same, packed, for the input goroutine
 	shown     shownRing     // where its recent snapshots showed it
 	visible   []Entity
-	sortKeys  []uint64 // scratch of sortByID
+	sortKeys  []uint64    // scratch of sortByID
+	events    chan []byte // the zone's events, for writeEvents
 	sortSpare []Entity
 
 	// Budgets: inputs on the input goroutine, the rest on the stream's.
@@ -346,7 +349,7 @@ func (g *Gateway) serve(s *pquic.Session) {
 		return
 	}
 	p := &player{s: s, character: rc.Entered.Character, netID: rc.Entered.NetID, zone: rc.Zone,
-		view: NewView(g.cfg.Budget), px: rc.Entered.X, py: rc.Entered.Y}
+		view: NewView(g.cfg.Budget), px: rc.Entered.X, py: rc.Entered.Y, events: make(chan []byte, eventQueue)}
 	p.view.Self = p.netID
 	p.auth.Store(pack(p.px, p.py))
 	p.inputs, p.chat, p.other = newBudget(inputsPerSecond), newBudget(chatPerSecond), newBudget(otherPerSecond)
@@ -358,7 +361,27 @@ func (g *Gateway) serve(s *pquic.Session) {
 		return
 	}
 	go g.readStream(p)
+	go g.writeEvents(p)
 	g.readInputs(p)
+}
+
+// eventQueue is how many events may wait for a player's stream; a player
+// who lets more pile up is not reading, and is disconnected.
+const eventQueue = 256
+
+// writeEvents sends the zone's events to the player, off the main loop: a
+// stream under flow control must not stall every other player.
+func (g *Gateway) writeEvents(p *player) {
+	for {
+		select {
+		case <-p.s.Done():
+			return
+		case b := <-p.events:
+			if p.s.Send(b) != nil {
+				return
+			}
+		}
+	}
 }
 
 // redirect returns the players' address of a sibling with fewer players
@@ -528,10 +551,10 @@ func (g *Gateway) readInputs(p *player) {
 }
 
 // readStream reads the player's reliable messages, within their budgets:
-// a logout ends the connection. (Chat is budgeted here; routing it to
-// other players is still to come.)
+// chat goes to the zone to route, a logout ends the connection.
 func (g *Gateway) readStream(p *player) {
 	var m wire.ClientMessage
+	zenc := codec.NewZoneEncoder()
 	for {
 		b, err := p.s.Recv(time.Time{})
 		if err != nil {
@@ -554,6 +577,11 @@ func (g *Gateway) readStream(p *player) {
 			continue
 		}
 		switch m.BodyType() {
+		case wire.ClientBodyChatSend:
+			var c wire.ChatSend
+			codec.Member(m.Body, &c)
+			g.node.Send(p.zone, node.Out{Kind: kinds.Zone, Priority: node.Gameplay,
+				Payload: zenc.Chat(p.character, c.Channel(), string(c.To()), string(c.Text()))})
 		case wire.ClientBodyLogout:
 			p.s.Close(0, "logged out")
 			return
@@ -656,6 +684,26 @@ func (g *Gateway) HandleMessage(_ *node.Node, m node.Message) {
 			c := uint32(ch.CY)<<16 | uint32(ch.CX)
 			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Unsubscribe([]uint32{c})})
 			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Subscribe([]uint32{c})})
+		}
+	}
+	// Events for players go out on their streams, by their writers.
+	var ev wire.ZonePlayerEvent
+	var sm wire.ServerMessage
+	for i := 0; i < tick.EventsLength(); i++ {
+		tick.Events(&ev, i)
+		p := g.players[ev.Character()]
+		if p == nil || p.zone != z.id {
+			continue
+		}
+		b := ev.MessageBytes()
+		if codec.DecodeServerMessage(b, &sm) != nil {
+			g.log.Warn("gateway: an event from the zone does not decode", "zone", m.From)
+			continue
+		}
+		select {
+		case p.events <- append([]byte(nil), b...):
+		default:
+			go g.disconnect(p, wire.DisconnectReasonProtocolError, "events are not being read")
 		}
 	}
 	// Players the zone says changed cells: their views move there, even

@@ -157,6 +157,12 @@ type core struct {
 // (the zone may be stopped before that, to read its world).
 func startCore(t *testing.T, secret string, zone world.ZoneConfig) *core {
 	t.Helper()
+	return startCoreNPCs(t, secret, zone, 0)
+}
+
+// startCoreNPCs is startCore with npcs NPCs spread over the zone.
+func startCoreNPCs(t *testing.T, secret string, zone world.ZoneConfig, npcs int) *core {
+	t.Helper()
 	c := &core{secret: []byte(secret)}
 	certPEM, keyPEM, err := pquic.DevCertificate()
 	if err != nil {
@@ -177,7 +183,7 @@ func startCore(t *testing.T, secret string, zone world.ZoneConfig) *core {
 		}
 	})
 	c.dbPeer = node.Peer{ID: "DB", Addr: c.db.Node().Addr()}
-	if c.zone, err = zonenode.Start(zonenode.Config{Node: c.nodeConfig("ZONE-1", c.dbPeer), DB: "DB", Checkpoint: time.Hour, Zone: zone}); err != nil {
+	if c.zone, err = zonenode.Start(zonenode.Config{Node: c.nodeConfig("ZONE-1", c.dbPeer), DB: "DB", Checkpoint: time.Hour, Zone: zone, NPCs: npcs}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.zone.Stop)

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	arche "github.com/mlange-42/arche/ecs"
@@ -81,7 +82,11 @@ type ZoneNode struct {
 	moved          [world.MaxGateways][]codec.PlayerAt // per gateway, its players that changed cells
 	unsent         [world.MaxGateways]bool             // the last tick to this gateway was not sent
 	inputs         []codec.ZoneInput
-	entering       int // characters being loaded and claimed
+	entering       int                                    // characters being loaded and claimed
+	events         []codec.PlayerEvent                    // players' events, for the next ZoneTicks
+	gwEvents       [world.MaxGateways][]codec.PlayerEvent // the same, per gateway, at send
+	penc           *codec.PlayerEncoder
+	rng            *rand.Rand // loot rolls
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -92,6 +97,7 @@ type player struct {
 	entity    arche.Entity
 	epoch     uint64
 	gateway   string // who forwards its inputs
+	name      string
 	cell      uint32 // the cell its gateway was last told, cy<<16|cx (noCell: none yet)
 }
 
@@ -147,10 +153,12 @@ func Start(cfg Config) (*ZoneNode, error) {
 		gateways: map[string]world.GatewayID{}, players: map[uint64]*player{}, byEntity: map[arche.Entity]uint64{},
 		input: generic.NewMap[systems.Player](&z.World.ECS), pos: generic.NewMap[systems.Position](&z.World.ECS),
 		health: generic.NewMap[systems.Health](&z.World.ECS), app: generic.NewMap[systems.Appearance](&z.World.ECS),
-		rep: generic.NewMap[systems.Replica](&z.World.ECS), lastCheckpoint: time.Now(), done: make(chan struct{})}
+		rep: generic.NewMap[systems.Replica](&z.World.ECS), lastCheckpoint: time.Now(), done: make(chan struct{}),
+		penc: codec.NewPlayerEncoder(), rng: rand.New(rand.NewPCG(cfg.Zone.Seed, 0x6c6f6f74))}
 	// The inbox runs first, so that inputs drained this tick move players
 	// this tick (after the input system, they would wait a whole tick).
 	z.Schedule.Prepend(ecs.PhaseInput, "inbox", ecs.SystemFunc(zn.drainInbox))
+	z.Schedule.Add(ecs.PhaseSimulation, "events", ecs.SystemFunc(zn.combatEvents)) // after combat, before the dead go
 	z.Schedule.Add(ecs.PhasePersistence, "checkpoint", ecs.SystemFunc(zn.checkpoint))
 	z.Schedule.Add(ecs.PhasePublish, "send", ecs.SystemFunc(zn.send))
 	if err := n.Start(); err != nil {
@@ -227,6 +235,12 @@ func (zn *ZoneNode) HandleMessage(_ *node.Node, m node.Message) {
 			if p := zn.players[zn.inputs[i].Character]; p == nil || p.gateway != m.From {
 				zn.inputs[i].Character = 0 // not this gateway's player: ignored
 			}
+		}
+	case wire.ZoneBodyZoneChat:
+		var c wire.ZoneChat
+		codec.Member(msg.Body, &c)
+		if p := zn.players[c.Character()]; p != nil && p.gateway == m.From {
+			zn.chat(p, c.Channel(), string(c.To()), string(c.Text()))
 		}
 	default:
 		zn.log.Warn("zone: unexpected message", "peer", m.From, "body", msg.BodyType())
@@ -337,7 +351,7 @@ func (zn *ZoneNode) spawn(m node.Message, c *codec.DbCharacter, epoch uint64, ga
 	if c.Health > 0 {
 		zn.health.Get(e).Cur = min(c.Health, zn.health.Get(e).Max)
 	}
-	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: gateway, cell: noCell}
+	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: gateway, cell: noCell, name: c.Name}
 	zn.players[c.ID] = p
 	zn.byEntity[e] = c.ID
 	zn.replyEntered(m, p)
@@ -461,12 +475,29 @@ func (zn *ZoneNode) send(w *ecs.World) {
 		zn.cells[f.Gateway] = append(zn.cells[f.Gateway], f.Bytes)
 	}
 	zn.playersMoved()
-	now := time.Now().UnixMilli()
-	for g, name := range zn.names {
-		if len(zn.cells[g]) == 0 && len(zn.moved[g]) == 0 {
+	for g := range zn.names {
+		zn.gwEvents[g] = zn.gwEvents[g][:0]
+	}
+	kept := zn.events[:0]
+	for _, ev := range zn.events {
+		p := zn.players[ev.Character]
+		if p == nil {
+			continue // gone: its events with it
+		}
+		g, ok := zn.gateways[p.gateway]
+		if !ok {
+			kept = append(kept, ev) // its gateway has not subscribed yet
 			continue
 		}
-		payload := zn.enc.Tick(uint32(w.Time.Tick), now, zn.cells[g], zn.moved[g])
+		zn.gwEvents[g] = append(zn.gwEvents[g], ev)
+	}
+	zn.events = kept
+	now := time.Now().UnixMilli()
+	for g, name := range zn.names {
+		if len(zn.cells[g]) == 0 && len(zn.moved[g]) == 0 && len(zn.gwEvents[g]) == 0 {
+			continue
+		}
+		payload := zn.enc.Tick(uint32(w.Time.Tick), now, zn.cells[g], zn.moved[g], zn.gwEvents[g])
 		err := zn.node.Send(name, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: payload})
 		// Said once when sends start failing and once when they recover,
 		// not twenty times a second.

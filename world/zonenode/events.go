@@ -1,0 +1,118 @@
+package zonenode
+
+import (
+	"math"
+	"strings"
+
+	arche "github.com/mlange-42/arche/ecs"
+
+	"github.com/gridrealm/gridrealm/ecs"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/systems"
+)
+
+// Players' reliable events: the damage they deal and take, their deaths,
+// the loot of what they kill, and chat. The zone encodes each as the
+// ServerMessage the player receives; the player's gateway forwards it on
+// the player's stream with the next ZoneTick.
+
+// Event rules.
+const (
+	sayRange   = 40  // metres a say carries
+	lootChance = 0.5 // of an NPC a player kills dropping an item
+	lootBase   = 1000
+	// System message codes.
+	SystemDied       = 1
+	SystemNoSuchName = 2
+)
+
+// event queues a message for a player's next ZoneTick.
+func (zn *ZoneNode) event(character uint64, msg []byte) {
+	zn.events = append(zn.events, codec.PlayerEvent{Character: character, Message: append([]byte(nil), msg...)})
+}
+
+// combatEvents runs after combat, while this tick's dead still exist:
+// each player hears of the hits it dealt or took, of its death, and of the
+// loot of the NPCs it killed.
+func (zn *ZoneNode) combatEvents(w *ecs.World) {
+	log := ecs.Resource[systems.CombatLog](w)
+	if log == nil {
+		return
+	}
+	for _, h := range log.Hits {
+		src, dst := zn.byEntity[h.Source], zn.byEntity[h.Target]
+		if src == 0 && dst == 0 {
+			continue // NPCs among themselves
+		}
+		msg := zn.penc.Damage(zn.netID(h.Source), zn.netID(h.Target), h.Amount, 0, false)
+		if dst != 0 {
+			zn.event(dst, msg)
+			if h.Killed {
+				zn.event(dst, zn.penc.SystemMessage(SystemDied, "You died. You are back at your spawn point."))
+			}
+		}
+		if src != 0 && src != dst {
+			zn.event(src, msg)
+			if h.Killed && dst == 0 && zn.rng.Float64() < lootChance {
+				zn.loot(src, uint32(lootBase)+uint32(zn.app.Get(h.Target).Template))
+			}
+		}
+	}
+}
+
+func (zn *ZoneNode) netID(e arche.Entity) uint32 {
+	if !zn.zone.World.ECS.Alive(e) {
+		return 0
+	}
+	return zn.rep.Get(e).NetID
+}
+
+// loot grants an item in the db, with the player's epoch, and tells the
+// player once the db has it.
+func (zn *ZoneNode) loot(character uint64, template uint32) {
+	p := zn.players[character]
+	if p == nil {
+		return
+	}
+	zn.db.Do(codec.DbRequest{Op: wire.DbOpDbGrantItem, Owner: character, Epoch: p.epoch, Template: template, Count: 1},
+		func(r codec.DbReply, err error) {
+			if err != nil || len(r.Items) == 0 {
+				zn.log.Warn("zone: loot not granted", "character", character, "template", template, "err", err)
+				return
+			}
+			it := r.Items[0]
+			zn.event(character, zn.penc.Loot(it.ID, it.Template, it.Count))
+		})
+}
+
+// chat routes a player's line: a say to players within earshot, a zone
+// line to every player, a whisper to the player of that name.
+func (zn *ZoneNode) chat(from *player, channel uint8, to, text string) {
+	if text == "" || len(text) > codec.MaxText {
+		return
+	}
+	msg := zn.penc.Chat(channel, from.name, text)
+	switch channel {
+	case codec.ChatSay:
+		fp := zn.pos.Get(from.entity)
+		for _, p := range zn.players {
+			pp := zn.pos.Get(p.entity)
+			if math.Hypot(float64(pp.X-fp.X), float64(pp.Y-fp.Y)) <= sayRange {
+				zn.event(p.character, msg)
+			}
+		}
+	case codec.ChatZone:
+		for _, p := range zn.players {
+			zn.event(p.character, msg)
+		}
+	case codec.ChatWhisper:
+		for _, p := range zn.players {
+			if strings.EqualFold(p.name, to) {
+				zn.event(p.character, msg)
+				return
+			}
+		}
+		zn.event(from.character, zn.penc.SystemMessage(SystemNoSuchName, "No one called "+to+" is in this zone."))
+	}
+}
