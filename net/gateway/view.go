@@ -174,7 +174,8 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	for i := len(v.keys) - 1; i >= 0; i-- {
 		k := int(uint32(v.keys[i])) // the low bits hold the candidate's index
 		c := v.cands[k]
-		if v.take(c, visible, base, originX, originY) {
+		// Once not even the smallest record fits, the rest is owed.
+		if v.budget-v.size >= leaveSize && v.take(c, visible, base, originX, originY) {
 			v.taken[k] = true
 			v.sent(c, visible, base)
 		} else {
@@ -202,60 +203,64 @@ const (
 
 // take adds a change's records to the snapshot if they all fit.
 func (v *View) take(c candidate, visible, base []Entity, originX, originY int32) bool {
-	var need [4]int // bytes per vector
+	moves, states := c.kind == changeMove || c.kind == changeBoth, c.kind == changeState || c.kind == changeBoth
+	var total int
 	switch c.kind {
 	case changeEnter:
-		need[vecEnters] = spawnSize
+		total = spawnSize + v.vectorCost(vecEnters)
 	case changeLeave:
-		need[vecLeaves] = leaveSize
-	case changeMove:
-		need[vecMoves] = moveSize
-	case changeState:
-		need[vecStates] = stateSize
-	case changeBoth:
-		need[vecMoves], need[vecStates] = moveSize, stateSize
-	}
-	total := 0
-	for vec, n := range need {
-		if n > 0 {
-			total += n
-			if !v.vectors[vec] {
-				total += vectorCost
-			}
+		total = leaveSize + v.vectorCost(vecLeaves)
+	default:
+		if moves {
+			total += moveSize + v.vectorCost(vecMoves)
+		}
+		if states {
+			total += stateSize + v.vectorCost(vecStates)
 		}
 	}
 	if v.size+total > v.budget {
 		return false
 	}
 	s := &v.snap
-	if c.kind == changeLeave {
+	switch c.kind {
+	case changeLeave:
 		s.Leaves = append(s.Leaves, base[c.base].ID)
-	} else {
+		v.vectors[vecLeaves] = true
+	case changeEnter:
 		e := &visible[c.cur]
 		qx, qy, in := v.rel(e, originX, originY)
 		if !in {
 			return false
 		}
-		switch c.kind {
-		case changeEnter:
-			s.Enters = append(s.Enters, codec.Spawn{ID: e.ID, Template: e.Template, X: qx, Y: qy, Kind: e.Kind,
-				Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags, Level: e.Level})
-		default:
-			if need[vecMoves] > 0 {
-				s.Moves = append(s.Moves, codec.Move{ID: e.ID, X: qx, Y: qy})
-			}
-			if need[vecStates] > 0 {
-				s.States = append(s.States, codec.State{ID: e.ID, Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags})
-			}
+		s.Enters = append(s.Enters, codec.Spawn{ID: e.ID, Template: e.Template, X: qx, Y: qy, Kind: e.Kind,
+			Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags, Level: e.Level})
+		v.vectors[vecEnters] = true
+	default:
+		e := &visible[c.cur]
+		qx, qy, in := v.rel(e, originX, originY)
+		if !in {
+			return false
+		}
+		if moves {
+			s.Moves = append(s.Moves, codec.Move{ID: e.ID, X: qx, Y: qy})
+			v.vectors[vecMoves] = true
+		}
+		if states {
+			s.States = append(s.States, codec.State{ID: e.ID, Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags})
+			v.vectors[vecStates] = true
 		}
 	}
 	v.size += total
-	for vec, n := range need {
-		if n > 0 {
-			v.vectors[vec] = true
-		}
-	}
 	return true
+}
+
+// vectorCost is what opening a vector of the snapshot costs: nothing once
+// it is open.
+func (v *View) vectorCost(vec int) int {
+	if v.vectors[vec] {
+		return 0
+	}
+	return vectorCost
 }
 
 // rel returns an entity's position relative to the snapshot's origin.
