@@ -111,6 +111,7 @@ type player struct {
 	visible   []Entity
 	sortKeys  []uint64    // scratch of sortByID
 	events    chan []byte // the zone's events, for writeEvents
+	stalled   atomic.Bool // its event queue overflowed: being disconnected
 	sortSpare []Entity
 
 	// Budgets: inputs on the input goroutine, the rest on the stream's.
@@ -703,7 +704,11 @@ func (g *Gateway) HandleMessage(_ *node.Node, m node.Message) {
 		select {
 		case p.events <- append([]byte(nil), b...):
 		default:
-			go g.disconnect(p, wire.DisconnectReasonProtocolError, "events are not being read")
+			// Not reading its stream: the close carries the reason (a
+			// Disconnect message would wait behind the rest).
+			if p.stalled.CompareAndSwap(false, true) {
+				go p.s.Close(wire.DisconnectReasonProtocolError, "events are not being read")
+			}
 		}
 	}
 	// Players the zone says changed cells: their views move there, even
