@@ -173,15 +173,15 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Table                    string
 		Latency, Bandwidth, Bots template.HTML
 	}{R: r, Table: table.String(),
-		Latency: plot("latency (ms) per second", "ms", t, []line{
+		Latency: plot("latency (ms) per second", "ms", t, r.RampS, []line{
 			{"snapshot age p50", "#1f77b4", series(func(s Second) float64 { return s.AgeP50Ms })},
 			{"snapshot age p99", "#d62728", series(func(s Second) float64 { return s.AgeP99Ms })},
 			{"input→echo p99", "#2ca02c", series(func(s Second) float64 { return s.EchoP99Ms })},
 		}),
-		Bandwidth: plot("downstream bytes/s per bot", "B/s", t, []line{
+		Bandwidth: plot("downstream bytes/s per bot", "B/s", t, r.RampS, []line{
 			{"bytes/s per bot", "#9467bd", series(func(s Second) float64 { return s.DownBytesPerBot })},
 		}),
-		Bots: plot("bots connected, errors", "bots", t, []line{
+		Bots: plot("bots connected, errors", "bots", t, r.RampS, []line{
 			{"connected", "#1f77b4", series(func(s Second) float64 { return float64(s.Connected) })},
 			{"errors", "#d62728", series(func(s Second) float64 { return float64(s.Errors) })},
 		}),
@@ -209,8 +209,9 @@ type line struct {
 	y           []float64
 }
 
-// plot draws lines over t as an inline SVG chart.
-func plot(title, unit string, t []float64, lines []line) template.HTML {
+// plot draws lines over t as an inline SVG chart; the seconds before
+// steadyAt (the ramp) are shaded.
+func plot(title, unit string, t []float64, steadyAt float64, lines []line) template.HTML {
 	const W, H, left, right, top, bottom = 960.0, 260.0, 60.0, 20.0, 30.0, 40.0
 	maxT, maxY := 1.0, 0.0
 	for _, v := range t {
@@ -233,9 +234,13 @@ func plot(title, unit string, t []float64, lines []line) template.HTML {
 			left, W-right, y(v), y(v), left-6, y(v)+4, short(v))
 	}
 	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="11" text-anchor="middle">seconds</text>`, (W+left)/2, H-6)
-	for i := 0; i <= 5; i++ {
-		v := maxT * float64(i) / 5
+	step := niceCeil(maxT / 6)
+	for v := 0.0; v <= maxT; v += step {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="11" text-anchor="middle">%.0f</text>`, x(v), H-bottom+16, v)
+	}
+	if steadyAt > 0 { // the ramp, shaded
+		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="%.1f" height="%.0f" fill="#000" fill-opacity="0.05"/><text x="%.1f" y="%.0f" font-size="11" fill="#666">ramp</text>`,
+			left, top, x(steadyAt)-left, H-top-bottom, left+4, top+12)
 	}
 	fmt.Fprintf(&b, `<text x="12" y="%.0f" font-size="11" transform="rotate(-90 12 %.0f)" text-anchor="middle">%s</text>`, (H)/2, H/2, template.HTMLEscapeString(unit))
 	for k, l := range lines {
@@ -251,13 +256,14 @@ func plot(title, unit string, t []float64, lines []line) template.HTML {
 	return template.HTML(b.String())
 }
 
-// niceCeil rounds up to 1, 2 or 5 times a power of ten.
+// niceCeil rounds up to a round number: 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8
+// times a power of ten.
 func niceCeil(v float64) float64 {
 	if v <= 0 {
 		return 1
 	}
 	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
+	for _, m := range []float64{1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10} {
 		if v <= m*p {
 			return m * p
 		}
