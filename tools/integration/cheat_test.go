@@ -11,10 +11,7 @@ import (
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/gateway"
-	"github.com/gridrealm/gridrealm/net/login"
 	"github.com/gridrealm/gridrealm/net/wire"
-	"github.com/gridrealm/gridrealm/persist/store"
 	"github.com/gridrealm/gridrealm/world"
 )
 
@@ -25,18 +22,8 @@ import (
 func TestCheatersAreCorrected(t *testing.T) {
 	mapCfg := world.MapConfig{Width: 256, Height: 256, Obstacles: 0.3, Seed: 11}
 	rc := startCore(t, "cheat-test-secret-0123456789abcd", world.ZoneConfig{Seed: 11, Map: mapCfg})
-	mk, serverTLS, clientTLS, realmPeer := rc.nodeConfig, rc.serverTLS, rc.clientTLS, rc.realmPeer
-	gw, err := gateway.Start(gateway.Config{Node: mk("GW-1", realmPeer), Realm: "REALM", Listen: "127.0.0.1:0", TLS: serverTLS})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Stop()
-	lg, err := login.Start(login.Config{Node: mk("LOGIN", realmPeer), Listen: "127.0.0.1:0", TLS: serverTLS,
-		Accounts: store.Config{Dir: t.TempDir()}, Realms: map[string]login.Realm{"dev": {Node: "REALM", Gateways: []string{gw.Addr()}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg.Stop()
+	clientTLS := rc.clientTLS
+	_, lg := rc.startFront(t)
 	connect := func(name string) *client.Conn {
 		t.Helper()
 		lg.CreateAccount(name, "pw")

@@ -9,11 +9,8 @@ import (
 	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/dbclient"
-	"github.com/gridrealm/gridrealm/net/gateway"
-	"github.com/gridrealm/gridrealm/net/login"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/wire"
-	"github.com/gridrealm/gridrealm/persist/store"
 	"github.com/gridrealm/gridrealm/systems"
 	"github.com/gridrealm/gridrealm/world"
 )
@@ -67,18 +64,8 @@ func (h *heard) has(chat string) bool {
 func TestGameEvents(t *testing.T) {
 	rc := startCoreNPCs(t, "game-events-test-secret-01234567",
 		world.ZoneConfig{Seed: 21, Map: world.MapConfig{Width: 64, Height: 64, Obstacles: -1}}, 60)
-	mk, serverTLS, clientTLS, realmPeer := rc.nodeConfig, rc.serverTLS, rc.clientTLS, rc.realmPeer
-	gw, err := gateway.Start(gateway.Config{Node: mk("GW-1", realmPeer), Realm: "REALM", Listen: "127.0.0.1:0", TLS: serverTLS})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Stop()
-	lg, err := login.Start(login.Config{Node: mk("LOGIN", realmPeer), Listen: "127.0.0.1:0", TLS: serverTLS,
-		Accounts: store.Config{Dir: t.TempDir()}, Realms: map[string]login.Realm{"dev": {Node: "REALM", Gateways: []string{gw.Addr()}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg.Stop()
+	mk, clientTLS := rc.nodeConfig, rc.clientTLS
+	_, lg := rc.startFront(t)
 	names := []string{"ann", "bob", "cid"}
 	var conns []*client.Conn
 	var ears []*heard

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridrealm/gridrealm/net/gateway"
+	"github.com/gridrealm/gridrealm/net/login"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/persist/dbnode"
@@ -195,6 +197,24 @@ func startCoreNPCs(t *testing.T, secret string, zone world.ZoneConfig, npcs int)
 	t.Cleanup(c.realm.Stop)
 	c.realmPeer = node.Peer{ID: "REALM", Addr: c.realm.Node().Addr()}
 	return c
+}
+
+// startFront starts a gateway (GW-1) and a login node (LOGIN) serving the
+// realm "dev" in front of the core; both stop when the test ends.
+func (c *core) startFront(t *testing.T) (*gateway.Gateway, *login.Login) {
+	t.Helper()
+	gw, err := gateway.Start(gateway.Config{Node: c.nodeConfig("GW-1", c.realmPeer), Realm: "REALM", Listen: "127.0.0.1:0", TLS: c.serverTLS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gw.Stop)
+	lg, err := login.Start(login.Config{Node: c.nodeConfig("LOGIN", c.realmPeer), Listen: "127.0.0.1:0", TLS: c.serverTLS,
+		Accounts: store.Config{Dir: t.TempDir()}, Realms: map[string]login.Realm{"dev": {Node: "REALM", Gateways: []string{gw.Addr()}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lg.Stop)
+	return gw, lg
 }
 
 // nodeConfig is the link config of one more node of this realm.
