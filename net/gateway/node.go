@@ -63,6 +63,7 @@ type Gateway struct {
 	log  *slog.Logger
 	zenc *codec.ZoneEncoder
 
+	metrics    *metrics
 	mu         sync.Mutex // players, zones, loads; the main loop and connections share them
 	players    map[uint64]*player
 	zones      map[string]*zoneView
@@ -184,6 +185,7 @@ func Start(cfg Config) (*Gateway, error) {
 	if g.node, err = node.New(cfg.Node); err != nil {
 		return nil, err
 	}
+	g.metrics = g.newMetrics()
 	if err := g.node.Start(); err != nil {
 		return nil, err
 	}
@@ -533,6 +535,7 @@ func (g *Gateway) readInputs(p *player) {
 			g.disconnect(p, wire.DisconnectReasonMessageFlood, "far too many inputs")
 			return
 		} else if !ok {
+			g.metrics.dropped.WithLabelValues("input").Inc()
 			continue // over budget: dropped, counted
 		}
 		var in codec.Input
@@ -565,9 +568,9 @@ func (g *Gateway) readStream(p *player) {
 			g.disconnect(p, wire.DisconnectReasonProtocolError, "a message that does not decode")
 			return
 		}
-		bud := p.other
+		bud, kind := p.other, "other"
 		if m.BodyType() == wire.ClientBodyChatSend {
-			bud = p.chat
+			bud, kind = p.chat, "chat"
 		}
 		ok, flood := bud.take(time.Now())
 		switch {
@@ -575,6 +578,7 @@ func (g *Gateway) readStream(p *player) {
 			g.disconnect(p, wire.DisconnectReasonMessageFlood, "far too many messages")
 			return
 		case !ok:
+			g.metrics.dropped.WithLabelValues(kind).Inc()
 			continue
 		}
 		switch m.BodyType() {
@@ -595,6 +599,7 @@ func (g *Gateway) readStream(p *player) {
 
 // disconnect tells the player why, then closes its connection.
 func (g *Gateway) disconnect(p *player, reason wire.DisconnectReason, text string) {
+	g.metrics.disconnects.WithLabelValues(reason.String()).Inc()
 	p.s.Send(codec.NewPlayerEncoder().Disconnect(reason, text))
 	p.s.Close(reason, text)
 }
@@ -640,6 +645,7 @@ func (g *Gateway) validate(z *zoneView, p *player, in *codec.Input, enc *codec.P
 	if now.Sub(p.lastCorrect) >= correctEvery*time.Millisecond {
 		p.lastCorrect = now
 		p.Corrections.Add(1)
+		g.metrics.corrections.Inc()
 		p.s.Send(enc.Correction(ax, ay, in.Seq))
 	}
 	return true
@@ -703,10 +709,13 @@ func (g *Gateway) HandleMessage(_ *node.Node, m node.Message) {
 		}
 		select {
 		case p.events <- append([]byte(nil), b...):
+			g.metrics.events.Inc()
 		default:
+			g.metrics.eventsDropped.Inc()
 			// Not reading its stream: the close carries the reason (a
 			// Disconnect message would wait behind the rest).
 			if p.stalled.CompareAndSwap(false, true) {
+				g.metrics.disconnects.WithLabelValues("EventsNotRead").Inc()
 				go p.s.Close(wire.DisconnectReasonProtocolError, "events are not being read")
 			}
 		}
@@ -756,7 +765,13 @@ func (g *Gateway) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUn
 	}
 	p.visible, p.sortKeys, p.sortSpare = sortByID(p.visible, p.sortKeys, p.sortSpare)
 	p.view.Ack(p.ack.Load())
-	b.add(p.s, p.view.Build(p.visible, p.px, p.py, tick, tickUnixMs))
+	out := p.view.Build(p.visible, p.px, p.py, tick, tickUnixMs)
+	g.metrics.snapshots.Inc()
+	g.metrics.snapshotBytes.Add(float64(len(out)))
+	if len(out) > p.view.budget {
+		g.metrics.overBudget.Inc()
+	}
+	b.add(p.s, out)
 	p.shown.put(p.view.Seq(), p.px, p.py)
 	g.watch(z, p) // the player may have walked into another cell
 }

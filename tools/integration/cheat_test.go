@@ -23,7 +23,7 @@ func TestCheatersAreCorrected(t *testing.T) {
 	mapCfg := world.MapConfig{Width: 256, Height: 256, Obstacles: 0.3, Seed: 11}
 	rc := startCore(t, "cheat-test-secret-0123456789abcd", world.ZoneConfig{Seed: 11, Map: mapCfg})
 	clientTLS := rc.clientTLS
-	_, lg := rc.startFront(t)
+	gw, lg := rc.startFront(t)
 	connect := func(name string) *client.Conn {
 		t.Helper()
 		lg.CreateAccount(name, "pw")
@@ -111,6 +111,13 @@ func TestCheatersAreCorrected(t *testing.T) {
 		t.Fatalf("the flooder was disconnected for %v", r)
 	}
 	wg.Wait()
+	// Operators see it on the gateway's /metrics.
+	if n := metric(t, gw.Node(), "gridrealm_gateway_disconnects_total", "reason", "MessageFlood"); n != 1 {
+		t.Errorf("metrics: %v MessageFlood disconnects, want 1", n)
+	}
+	if metric(t, gw.Node(), "gridrealm_gateway_corrections_total") == 0 || metric(t, gw.Node(), "gridrealm_gateway_messages_over_budget_total", "kind", "input") == 0 {
+		t.Error("metrics: no corrections or no inputs dropped over budget")
+	}
 
 	if n := honest.Counters().Corrections; n != 0 {
 		t.Fatalf("the honest client was corrected %d times", n)

@@ -199,6 +199,41 @@ func startCoreNPCs(t *testing.T, secret string, zone world.ZoneConfig, npcs int)
 	return c
 }
 
+// metric sums a metric's series on a node's /metrics registry whose labels
+// include the given ones (name=value pairs).
+func metric(t *testing.T, n *node.Node, name string, labels ...string) float64 {
+	t.Helper()
+	families, err := n.Metrics().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, l := range m.GetLabel() {
+					found = found || (l.GetName() == labels[i] && l.GetValue() == labels[i+1])
+				}
+				if !found {
+					continue series
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				sum += m.Counter.GetValue()
+			case m.Gauge != nil:
+				sum += m.Gauge.GetValue()
+			}
+		}
+	}
+	return sum
+}
+
 // startFront starts a gateway (GW-1) and a login node (LOGIN) serving the
 // realm "dev" in front of the core; both stop when the test ends.
 func (c *core) startFront(t *testing.T) (*gateway.Gateway, *login.Login) {

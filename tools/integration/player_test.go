@@ -119,6 +119,15 @@ func TestPlayerPath(t *testing.T) {
 	if n := gw.OverBudget() + gw2.OverBudget(); n != 0 {
 		t.Fatalf("%d snapshots over their budget", n)
 	}
+	// The gateways' /metrics say the same.
+	for _, g := range []*gateway.Gateway{gw, gw2} {
+		if n := metric(t, g.Node(), "gridrealm_gateway_snapshots_over_budget_total"); n != 0 {
+			t.Fatalf("%s's metrics: %v snapshots over budget", g.Node().ID(), n)
+		}
+		if metric(t, g.Node(), "gridrealm_gateway_snapshots_total") == 0 || metric(t, g.Node(), "gridrealm_gateway_players") < players/2-1 {
+			t.Fatalf("%s's metrics show no snapshots or too few players", g.Node().ID())
+		}
+	}
 	for i, c := range conns { // and as the players measured them
 		if n := c.Counters().OverBudget; n != 0 {
 			t.Fatalf("player %d received %d datagrams over its budget", i, n)

@@ -1,0 +1,44 @@
+package gateway
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the gateway's figures on its node's /metrics.
+type metrics struct {
+	snapshots, snapshotBytes, overBudget prometheus.Counter
+	corrections, events, eventsDropped   prometheus.Counter
+	dropped, disconnects                 *prometheus.CounterVec
+}
+
+func (g *Gateway) newMetrics() *metrics {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: name, Help: help})
+	}
+	m := &metrics{
+		snapshots:     counter("snapshots_total", "Snapshot datagrams built for players."),
+		snapshotBytes: counter("snapshot_bytes_total", "Bytes of the snapshot datagrams built."),
+		overBudget:    counter("snapshots_over_budget_total", "Snapshots larger than their player's budget (a bug: stays 0)."),
+		corrections:   counter("corrections_total", "Corrections of impossible moves sent to players."),
+		events:        counter("events_total", "Zone events (chat, damage, loot, system messages) queued for players."),
+		eventsDropped: counter("events_dropped_total", "Zone events for players whose event queue was full."),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "messages_over_budget_total",
+			Help: "Player messages dropped over their per-second budget, by kind."}, []string{"kind"}),
+		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "disconnects_total",
+			Help: "Players the gateway disconnected, by reason."}, []string{"reason"}),
+	}
+	players := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "players",
+		Help: "Players connected to this gateway."}, func() float64 {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return float64(len(g.players))
+	})
+	pacerWaits := prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "pacer_waits_total",
+		Help: "Ticks whose snapshots waited for the previous tick's to finish going out (the gateway falling behind)."}, func() float64 {
+		_, waited := g.Pacing()
+		return float64(waited)
+	})
+	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped,
+		m.dropped, m.disconnects, players, pacerWaits)
+	return m
+}
