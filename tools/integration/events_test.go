@@ -143,6 +143,12 @@ func TestGameEvents(t *testing.T) {
 	if item.Template < 1000 || item.Count != 1 {
 		t.Fatalf("loot %+v", item)
 	}
+	// The zone's /metrics count the events and the loot, and its ticks.
+	zn := rc.zone.Node()
+	if metric(t, zn, "gridrealm_zone_player_events_total") == 0 || metric(t, zn, "gridrealm_zone_loot_granted_total") == 0 ||
+		metric(t, zn, "gridrealm_zone_players") != 3 || metric(t, zn, "gridrealm_zone_dilation") <= 0 {
+		t.Error("the zone's metrics do not show its events, loot, players or dilation")
+	}
 	// The item is in the db, owned by the looter's character.
 	cfg := mk("TESTER", rc.dbPeer)
 	cfg.Handler = silent{} // replies are dispatched, not left in an inbox

@@ -30,6 +30,7 @@ const (
 // event queues a message for a player's next ZoneTick.
 func (zn *ZoneNode) event(character uint64, msg []byte) {
 	zn.events = append(zn.events, codec.PlayerEvent{Character: character, Message: append([]byte(nil), msg...)})
+	zn.metrics.events.Inc()
 }
 
 // combatEvents runs after combat, while this tick's dead still exist:
@@ -81,6 +82,7 @@ func (zn *ZoneNode) loot(character uint64, template uint32) {
 				zn.log.Warn("zone: loot not granted", "character", character, "template", template, "err", err)
 				return
 			}
+			zn.metrics.lootings.Inc()
 			it := r.Items[0]
 			zn.event(character, zn.penc.Loot(it.ID, it.Template, it.Count))
 		})

@@ -86,6 +86,7 @@ type ZoneNode struct {
 	events         []codec.PlayerEvent                    // players' events, for the next ZoneTicks
 	gwEvents       [world.MaxGateways][]codec.PlayerEvent // the same, per gateway, at send
 	penc           *codec.PlayerEncoder
+	metrics        *metrics
 	rng            *rand.Rand // loot rolls
 
 	cancel context.CancelFunc
@@ -161,6 +162,7 @@ func Start(cfg Config) (*ZoneNode, error) {
 	z.Schedule.Add(ecs.PhaseSimulation, "events", ecs.SystemFunc(zn.combatEvents)) // after combat, before the dead go
 	z.Schedule.Add(ecs.PhasePersistence, "checkpoint", ecs.SystemFunc(zn.checkpoint))
 	z.Schedule.Add(ecs.PhasePublish, "send", ecs.SystemFunc(zn.send))
+	zn.metrics = zn.newMetrics()
 	if err := n.Start(); err != nil {
 		return nil, err
 	}
@@ -168,7 +170,13 @@ func Start(cfg Config) (*ZoneNode, error) {
 	zn.cancel = cancel
 	go func() {
 		defer close(zn.done)
-		z.Run(ctx, nil)
+		z.Run(ctx, func(s ecs.TickStats) {
+			entities := -1 // counted once a second: arche's Stats allocates
+			if s.Tick%20 == 0 {
+				entities = zn.zone.World.ECS.Stats().Entities.Used
+			}
+			zn.metrics.tick(s, len(zn.players), entities)
+		})
 	}()
 	return zn, nil
 }
@@ -508,5 +516,8 @@ func (zn *ZoneNode) send(w *ecs.World) {
 			zn.log.Info("zone: ticks sent again", "gateway", name, "tick", w.Time.Tick)
 		}
 		zn.unsent[g] = err != nil
+		if err != nil {
+			zn.metrics.ticksUnsent.Inc()
+		}
 	}
 }

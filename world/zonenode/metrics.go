@@ -1,0 +1,54 @@
+package zonenode
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridrealm/gridrealm/ecs"
+)
+
+// metrics are the zone's figures on its node's /metrics: how its ticks
+// keep time, and what it holds.
+type metrics struct {
+	work, late       prometheus.Histogram
+	dilation         prometheus.Gauge
+	players          prometheus.Gauge
+	entities         prometheus.Gauge
+	ticksUnsent      prometheus.Counter
+	events, lootings prometheus.Counter
+}
+
+func (zn *ZoneNode) newMetrics() *metrics {
+	opts := func(name, help string) prometheus.GaugeOpts {
+		return prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "zone", Name: name, Help: help}
+	}
+	buckets := []float64{.0005, .001, .002, .005, .01, .02, .03, .05, .075, .1, .2, .5, 1}
+	m := &metrics{
+		work: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "tick_work_seconds",
+			Help: "How long a tick's systems took.", Buckets: buckets}),
+		late: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "tick_late_seconds",
+			Help: "How far after its scheduled time a tick started.", Buckets: buckets}),
+		dilation: prometheus.NewGauge(opts("dilation", "The last tick's time dilation (1: keeping time; lower: the zone is slowing its game clock).")),
+		players:  prometheus.NewGauge(opts("players", "Player characters in the zone.")),
+		entities: prometheus.NewGauge(opts("entities", "Entities in the zone.")),
+		ticksUnsent: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "ticks_unsent_total",
+			Help: "Ticks a gateway could not be sent."}),
+		events: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "player_events_total",
+			Help: "Events (chat, damage, death, loot) queued for players."}),
+		lootings: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "loot_granted_total",
+			Help: "Items granted in the db as loot."}),
+	}
+	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings)
+	return m
+}
+
+// tick records one tick's stats (entities < 0: not counted this tick); it
+// runs on the tick's goroutine.
+func (m *metrics) tick(s ecs.TickStats, players, entities int) {
+	m.work.Observe(s.Work.Seconds())
+	m.late.Observe(s.Late.Seconds())
+	m.dilation.Set(s.Dilation)
+	m.players.Set(float64(players))
+	if entities >= 0 {
+		m.entities.Set(float64(entities))
+	}
+}
