@@ -34,7 +34,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("swarm", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg swarm.Config
-	fs.StringVar(&cfg.Login, "login", launch.DevLoginAddr(launch.DefaultPortBase), "login node's player address (default: where a default realm up listens)")
+	fs.StringVar(&cfg.Login, "login", launch.DevLoginAddr(launch.DefaultPortBase), "login node's player address (the default is where a default realm up listens)")
 	ca := fs.String("ca", filepath.Join("data", "cert.pem"), "certificate the realm's players trust (realm up writes it into its data dir)")
 	fs.StringVar(&cfg.Realm, "realm", "dev", "realm to play on")
 	fs.StringVar(&cfg.Accounts, "accounts", "bot", "account name prefix: bot i logs in as PREFIX<first+i>")
