@@ -190,6 +190,10 @@ func TestSwarmAgainstRealmUp(t *testing.T) {
 	if len(r.Timeline) < 14 {
 		t.Fatalf("timeline of %d seconds", len(r.Timeline))
 	}
+	page, err := os.ReadFile(filepath.Join(data, "swarm.html"))
+	if err != nil || strings.Count(string(page), "<svg") != 3 || !strings.Contains(string(page), "<strong>PASS</strong>") {
+		t.Fatalf("the HTML report: %v, %d bytes", err, len(page))
+	}
 	t.Logf("swarm of 50 for 15 s:\n%s", out)
 }
 

@@ -179,8 +179,13 @@ func TestReportFormats(t *testing.T) {
 		strings.Contains(page, "http://") && !strings.Contains(page, `xmlns="http://www.w3.org/2000/svg"`) {
 		t.Fatalf("the page is not three self-contained plots:\n%s", page)
 	}
-	if !strings.Contains(page, "FAIL") {
+	if !strings.Contains(page, "<strong>FAIL</strong>") {
 		t.Fatal("the page does not show the verdict")
+	}
+	r.Judge(-1, -1)
+	h.Reset()
+	if err := r.WriteHTML(&h); err != nil || !strings.Contains(h.String(), "<strong>PASS</strong>") {
+		t.Fatalf("a passing run's page: %v", err)
 	}
 }
 
