@@ -154,32 +154,36 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 			i, j = i+1, j+1
 		}
 	}
-	// Most important first: positive float32 bits order like the floats;
-	// their top 16 bits (about 1% resolution) are enough for an order of
-	// importance, so two radix passes sort it (stably: ties keep merge
-	// order).
-	v.keys = v.keys[:0]
-	for k, c := range v.cands {
-		v.keys = append(v.keys, uint64(math.Float32bits(c.score)>>16)<<48|uint64(k))
-	}
-	v.keys, v.spare = radixSortHigh16(v.keys, v.spare)
 	v.taken = slices.Grow(v.taken[:0], len(v.cands))[:len(v.cands)]
 	clear(v.taken)
-
-	// Take changes while they fit.
 	s := &v.snap
 	s.Updates.Reset()
 	*s = codec.Snapshot{Seq: v.seq, Baseline: baseSeq, Tick: tick, OriginX: originX, OriginY: originY, TickUnixMs: tickUnixMs, Updates: s.Updates}
 	v.size, v.vectors = codec.SnapshotOverhead+alignSlack, [4]bool{}
-	for i := len(v.keys) - 1; i >= 0; i-- {
-		k := int(uint32(v.keys[i])) // the low bits hold the candidate's index
-		c := v.cands[k]
-		// Once not even the smallest record fits, the rest is owed.
-		if v.budget-v.size >= leaveSize && v.take(c, visible, base, originX, originY) {
-			v.taken[k] = true
-			v.sent(c, visible, base)
-		} else {
-			v.owe(c, visible, base)
+
+	// When every change fits (most snapshots, outside crowds), the order
+	// does not matter: take them as they come.
+	need := 4 * vectorCost
+	for _, c := range v.cands {
+		need += recordSize[c.kind]
+	}
+	if v.size+need <= v.budget {
+		for k, c := range v.cands {
+			v.settle(k, c, visible, base, originX, originY)
+		}
+	} else {
+		// Most important first: positive float32 bits order like the
+		// floats; their top 16 bits (about 1% resolution) are enough for
+		// an order of importance, so two radix passes sort it (stably:
+		// ties keep merge order).
+		v.keys = v.keys[:0]
+		for k, c := range v.cands {
+			v.keys = append(v.keys, uint64(math.Float32bits(c.score)>>16)<<48|uint64(k))
+		}
+		v.keys, v.spare = radixSortHigh16(v.keys, v.spare)
+		for i := len(v.keys) - 1; i >= 0; i-- {
+			k := int(uint32(v.keys[i])) // the low bits hold the candidate's index
+			v.settle(k, v.cands[k], visible, base, originX, originY)
 		}
 	}
 	if v.seq%256 == 0 {
@@ -192,6 +196,20 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	v.remember(visible, base)
 	return out
 }
+
+// settle takes a change into the snapshot, or owes it when it does not
+// fit (once not even the smallest record fits, the rest is owed).
+func (v *View) settle(k int, c candidate, visible, base []Entity, originX, originY int32) {
+	if v.budget-v.size >= leaveSize && v.take(c, visible, base, originX, originY) {
+		v.taken[k] = true
+		v.sent(c, visible, base)
+	} else {
+		v.owe(c, visible, base)
+	}
+}
+
+// recordSize is the bytes a change's records take, by kind.
+var recordSize = [...]int{changeEnter: spawnSize, changeLeave: leaveSize, changeMove: moveSize, changeState: stateSize, changeBoth: moveSize + stateSize}
 
 // Vectors of a snapshot, for the budget.
 const (

@@ -329,3 +329,26 @@ func BenchmarkSortFunc(b *testing.B) { // what sortByID replaced
 		slices.SortFunc(work, func(a, b Entity) int { return int(int64(a.ID) - int64(b.ID)) })
 	}
 }
+
+// BenchmarkViewSparse: a player who sees a few dozen entities, whose
+// changes all fit in one datagram (most players, outside crowds).
+func BenchmarkViewSparse(b *testing.B) {
+	s := newScene(9, 60)
+	frames := make([][]Entity, 64)
+	for i := range frames {
+		s.step()
+		frames[i] = slices.Clone(s.see())
+	}
+	v := NewView(0)
+	for i := 0; i < 64; i++ {
+		v.Build(frames[i], s.px, s.py, uint32(i), 0)
+		v.Ack(v.Seq())
+	}
+	i := 0
+	for b.Loop() {
+		v.Build(frames[i%len(frames)], s.px, s.py, uint32(i), 0)
+		v.Ack(v.Seq() - 1)
+		i++
+	}
+	b.ReportMetric(float64(len(frames[0])), "entities")
+}
