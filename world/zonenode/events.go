@@ -1,6 +1,7 @@
 package zonenode
 
 import (
+	"bytes"
 	"math"
 	"strings"
 
@@ -27,9 +28,11 @@ const (
 	SystemNoSuchName = 2
 )
 
-// event queues a message for a player's next ZoneTick.
+// event queues a message for a player's next ZoneTick. msg is the zone's
+// own copy (the encoder's buffer is reused by the next message); players
+// who get the same message share it.
 func (zn *ZoneNode) event(character uint64, msg []byte) {
-	zn.events = append(zn.events, codec.PlayerEvent{Character: character, Message: append([]byte(nil), msg...)})
+	zn.events = append(zn.events, codec.PlayerEvent{Character: character, Message: msg})
 	zn.metrics.events.Inc()
 }
 
@@ -46,11 +49,11 @@ func (zn *ZoneNode) combatEvents(w *ecs.World) {
 		if src == 0 && dst == 0 {
 			continue // NPCs among themselves
 		}
-		msg := zn.penc.Damage(zn.netID(h.Source), zn.netID(h.Target), h.Amount, 0, false)
+		msg := bytes.Clone(zn.penc.Damage(zn.netID(h.Source), zn.netID(h.Target), h.Amount, 0, false))
 		if dst != 0 {
 			zn.event(dst, msg)
 			if h.Killed {
-				zn.event(dst, zn.penc.SystemMessage(SystemDied, "You died. You are back at your spawn point."))
+				zn.event(dst, bytes.Clone(zn.penc.SystemMessage(SystemDied, "You died. You are back at your spawn point.")))
 			}
 		}
 		if src != 0 && src != dst {
@@ -84,7 +87,7 @@ func (zn *ZoneNode) loot(character uint64, template uint32) {
 			}
 			zn.metrics.lootings.Inc()
 			it := r.Items[0]
-			zn.event(character, zn.penc.Loot(it.ID, it.Template, it.Count))
+			zn.event(character, bytes.Clone(zn.penc.Loot(it.ID, it.Template, it.Count)))
 		})
 }
 
@@ -94,7 +97,7 @@ func (zn *ZoneNode) chat(from *player, channel uint8, to, text string) {
 	if text == "" || len(text) > codec.MaxText {
 		return
 	}
-	msg := zn.penc.Chat(channel, from.name, text)
+	msg := bytes.Clone(zn.penc.Chat(channel, from.name, text))
 	switch channel {
 	case codec.ChatSay:
 		fp := zn.pos.Get(from.entity)
@@ -115,6 +118,6 @@ func (zn *ZoneNode) chat(from *player, channel uint8, to, text string) {
 				return
 			}
 		}
-		zn.event(from.character, zn.penc.SystemMessage(SystemNoSuchName, "No one called "+to+" is in this zone."))
+		zn.event(from.character, bytes.Clone(zn.penc.SystemMessage(SystemNoSuchName, "No one called "+to+" is in this zone.")))
 	}
 }
