@@ -68,6 +68,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "swarm: --bots %d: want 1..100000\n", cfg.Bots)
 		return 2
 	}
+	if cfg.RampTimeout <= 0 {
+		fmt.Fprintf(stderr, "swarm: --ramp-timeout %v: want more than 0\n", cfg.RampTimeout)
+		return 2
+	}
 	if cfg.Duration <= 0 || cfg.Duration > 24*time.Hour {
 		fmt.Fprintf(stderr, "swarm: --duration %v: want more than 0 and at most 24h\n", cfg.Duration)
 		return 2

@@ -25,6 +25,8 @@ func TestBadRunsExit2(t *testing.T) {
 	}{
 		{[]string{"--bots", "0", "--ca", cert}, "--bots 0"},
 		{[]string{"--duration", "0s", "--ca", cert}, "--duration"},
+		{[]string{"--ramp-timeout", "-1s", "--ca", cert}, "--ramp-timeout"},
+		{[]string{"--ramp", "-5", "--ca", cert}, "Ramp"},
 		{[]string{"--ca", filepath.Join(t.TempDir(), "none.pem")}, "the realm's certificate"},
 		{[]string{"--behavior", "dance", "--ca", cert}, "unknown behavior"},
 		{[]string{"--drop", "1.5", "--ca", cert}, "DropRate"},
