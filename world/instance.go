@@ -3,6 +3,7 @@ package world
 import (
 	"fmt"
 
+	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 )
 
@@ -32,12 +33,13 @@ type InstanceTemplate struct {
 }
 
 // NewInstance makes a copy of a template: a zone with the template's NPCs
-// and player cap. seed makes each copy's randomness its own.
-func NewInstance(t InstanceTemplate, id string, seed uint64) (*Zone, error) {
+// and player cap. seed makes each copy's randomness its own; clock drives
+// its ticks (the real clock when nil).
+func NewInstance(t InstanceTemplate, id string, seed uint64, clock ecs.Clock) (*Zone, error) {
 	if t.PlayerCap <= 0 {
 		return nil, fmt.Errorf("instance template %s: PlayerCap must be positive", t.Name)
 	}
-	z, err := NewZone(ZoneConfig{Name: t.Name + "/" + id, Seed: seed, Terrain: t.Terrain, Map: t.Map, PlayerCap: t.PlayerCap}, nil)
+	z, err := NewZone(ZoneConfig{Name: t.Name + "/" + id, Seed: seed, Terrain: t.Terrain, Map: t.Map, PlayerCap: t.PlayerCap}, clock)
 	if err != nil {
 		return nil, err
 	}

@@ -185,7 +185,7 @@ func TestSubscriptionsAreCounted(t *testing.T) {
 func TestInstanceCap(t *testing.T) {
 	tmpl := InstanceTemplate{Name: "CRYPT", Map: MapConfig{Width: 64, Height: 64, Seed: 5}, PlayerCap: 2,
 		Spawns: []NPCSpawn{{X: 32, Y: 32, Count: 5, Radius: 20, Template: 9}}, EntryX: 10, EntryY: 10}
-	z, err := NewInstance(tmpl, "1", 99)
+	z, err := NewInstance(tmpl, "1", 99, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestInstanceCap(t *testing.T) {
 	if _, err := z.SpawnPlayer(x, y, 0); !errors.Is(err, ErrFull) {
 		t.Fatalf("third player: %v", err)
 	}
-	if _, err := NewInstance(InstanceTemplate{Name: "X"}, "1", 1); err == nil {
+	if _, err := NewInstance(InstanceTemplate{Name: "X"}, "1", 1, nil); err == nil {
 		t.Fatal("template without cap accepted")
 	}
 }

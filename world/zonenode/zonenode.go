@@ -99,10 +99,8 @@ type player struct {
 	epoch     uint64
 	gateway   string // who forwards its inputs
 	name      string
-	cell      uint32 // the cell its gateway was last told, cy<<16|cx (noCell: none yet)
+	cell      int32 // the cell its gateway was last told (spatial.NoCell: none yet)
 }
-
-const noCell = ^uint32(0)
 
 // Start builds the zone and its node and starts ticking.
 func Start(cfg Config) (*ZoneNode, error) {
@@ -125,7 +123,7 @@ func Start(cfg Config) (*ZoneNode, error) {
 	var z *world.Zone
 	var err error
 	if cfg.Instance != nil {
-		z, err = world.NewInstance(*cfg.Instance, "1", cfg.Zone.Seed)
+		z, err = world.NewInstance(*cfg.Instance, "1", cfg.Zone.Seed, cfg.Clock)
 		if err == nil {
 			// Characters are claimed by the node's name, which the realm
 			// routes by; the copy's own name ("template/1") is for logs.
@@ -302,8 +300,8 @@ func (zn *ZoneNode) subscribe(peer string, n int, at func(int) uint32, on bool) 
 // forwards its inputs.
 func (zn *ZoneNode) enter(m node.Message, character uint64, gateway string) {
 	if p := zn.players[character]; p != nil {
-		p.gateway = gateway // a reconnect through another gateway
-		p.cell = noCell     // which is told where the player is
+		p.gateway = gateway     // a reconnect through another gateway
+		p.cell = spatial.NoCell // which is told where the player is
 		zn.replyEntered(m, p)
 		return
 	}
@@ -359,7 +357,7 @@ func (zn *ZoneNode) spawn(m node.Message, c *codec.DbCharacter, epoch uint64, ga
 	if c.Health > 0 {
 		zn.health.Get(e).Cur = min(c.Health, zn.health.Get(e).Max)
 	}
-	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: gateway, cell: noCell, name: c.Name}
+	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: gateway, cell: spatial.NoCell, name: c.Name}
 	zn.players[c.ID] = p
 	zn.byEntity[e] = c.ID
 	zn.replyEntered(m, p)
@@ -449,19 +447,18 @@ func (zn *ZoneNode) playersMoved() {
 	for g := range zn.names {
 		zn.moved[g] = zn.moved[g][:0]
 	}
-	size := float32(zn.zone.Config().CellSize)
 	for _, p := range zn.players {
 		g, ok := zn.gateways[p.gateway]
 		if !ok || !zn.zone.World.ECS.Alive(p.entity) {
 			continue
 		}
-		pos := zn.pos.Get(p.entity)
-		cell := uint32(int32(pos.Y/size))<<16 | uint32(int32(pos.X/size))&0xffff
-		if cell == p.cell {
+		r := zn.rep.Get(p.entity) // the interest system keeps its cell
+		if r.Cell == p.cell {
 			continue
 		}
-		p.cell = cell
-		zn.moved[g] = append(zn.moved[g], codec.PlayerAt{NetID: zn.rep.Get(p.entity).NetID,
+		p.cell = r.Cell
+		pos := zn.pos.Get(p.entity)
+		zn.moved[g] = append(zn.moved[g], codec.PlayerAt{NetID: r.NetID,
 			X: spatial.QuantizeCoord(float64(pos.X)), Y: spatial.QuantizeCoord(float64(pos.Y))})
 	}
 }
