@@ -74,7 +74,14 @@ func startRealmUp(t *testing.T, data string, base, devAccounts int) *realmUp {
 		t.Fatalf("expected %d node processes:\n%s", upNodes, u.log.String())
 	}
 	for port := base + 2001; port < base+2001+upNodes; port++ {
-		waitHealthy(t, fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
+		if err := waitHealthy(fmt.Sprintf("http://127.0.0.1:%d/healthz", port)); err != nil {
+			u.cmd.Process.Signal(syscall.SIGINT)
+			for l := range u.lines { // until realm up has stopped
+				u.log.WriteString(l + "\n")
+			}
+			u.cmd.Wait()
+			t.Fatalf("%v\n%s", err, u.log.String())
+		}
 	}
 	return u
 }
@@ -110,7 +117,10 @@ func (u *realmUp) stop(t *testing.T) {
 	}
 }
 
-func upBase(offset int) int { return 20000 + (os.Getpid()+offset)%2000*10 }
+// upBase is a port base for realm up: its ports run to base+2008, kept
+// below 32768, where Linux starts handing out ephemeral ports (an outgoing
+// connection of another test could hold one of them).
+func upBase(offset int) int { return 20000 + (os.Getpid()+offset)%1000*10 }
 
 // TestRealmUpStartsAndStopsEverything: realm up starts each node as its own
 // process, they serve their health checks, a player logs in and sees
@@ -160,7 +170,7 @@ func TestRealmUpStartsAndStopsEverything(t *testing.T) {
 // up stops with nothing left running.
 func TestSwarmAgainstRealmUp(t *testing.T) {
 	data := t.TempDir()
-	base := upBase(1000)
+	base := upBase(500)
 	u := startRealmUp(t, data, base, 50)
 	report := filepath.Join(data, "swarm.json")
 	cmd := exec.Command(swarmBin, "--login", fmt.Sprintf("127.0.0.1:%d", base+1005), "--ca", filepath.Join(data, "cert.pem"),
@@ -197,8 +207,7 @@ func TestSwarmAgainstRealmUp(t *testing.T) {
 	t.Logf("swarm of 50 for 15 s:\n%s", out)
 }
 
-func waitHealthy(t *testing.T, url string) {
-	t.Helper()
+func waitHealthy(url string) error {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		resp, err := http.Get(url)
@@ -206,11 +215,11 @@ func waitHealthy(t *testing.T, url string) {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return
+				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not healthy: %v", url, err)
+			return fmt.Errorf("%s not healthy: %v", url, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
