@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -83,5 +84,78 @@ func TestSelfGoesFirst(t *testing.T) {
 		if !found {
 			t.Fatalf("tick %d: the player's own move is not among the %d sent", tick, len(snap.Moves))
 		}
+	}
+}
+
+// TestCrowdPriorities: when a crowd's changes overflow the budget every
+// tick, entities that enter view go out at once, near movers go out more
+// often than far ones, and no mover waits long (what is left out is owed,
+// and the debt grows until it wins).
+func TestCrowdPriorities(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	v := NewView(DefaultBudget)
+	const px, py = 500 * 256, 500 * 256
+	var ents []Entity
+	for id := uint32(1); id <= 300; id++ {
+		r := int32(2 * 256) // the near half, within 3 m
+		if id%2 == 0 {
+			r = 60 * 256 // the far half, 60 m out
+		}
+		ents = append(ents, Entity{ID: id, X: px + r, Y: py + int32(rng.IntN(256)), Kind: wire.EntityKindNpc})
+	}
+	lastSent := map[uint32]uint32{}
+	sent := map[uint32]int{}
+	maxWait := map[bool]uint32{}
+	var snap codec.Snapshot
+	for tick := uint32(1); tick <= 200; tick++ {
+		for i := range ents {
+			ents[i].X += int32(rng.IntN(64)) - 32 // everyone moves a little
+		}
+		visible := ents
+		newcomer := Entity{ID: 1000 + tick, X: px + 40*256, Y: py, Kind: wire.EntityKindPlayer}
+		if tick > 20 && tick%10 == 0 { // someone arrives, far out
+			visible = append(slices.Clone(ents), newcomer)
+		}
+		if err := codec.ReadSnapshot(v.Build(visible, px, py, tick, 0), &snap); err != nil {
+			t.Fatal(err)
+		}
+		v.Ack(tick)
+		if tick <= 10 {
+			continue // full state and its aftermath
+		}
+		if len(snap.Moves) >= len(ents)-1 {
+			t.Fatalf("tick %d: all moves fit; the test wants a crowd over budget", tick)
+		}
+		if len(visible) > len(ents) && (len(snap.Enters) != 1 || snap.Enters[0].ID != newcomer.ID) {
+			t.Fatalf("tick %d: %d enters, want the newcomer at once", tick, len(snap.Enters))
+		}
+		for _, m := range snap.Moves {
+			if m.ID >= 1000 {
+				continue
+			}
+			sent[m.ID]++
+			if w := tick - max(lastSent[m.ID], 10); w > maxWait[m.ID%2 == 1] {
+				maxWait[m.ID%2 == 1] = w
+			}
+			lastSent[m.ID] = tick
+		}
+	}
+	near, far := 0, 0
+	for _, e := range ents {
+		if e.ID%2 == 1 {
+			near += sent[e.ID]
+		} else {
+			far += sent[e.ID]
+		}
+		if tick := lastSent[e.ID]; tick < 180 {
+			t.Errorf("entity %d (near %v): last sent at tick %d of 200", e.ID, e.ID%2 == 1, tick)
+		}
+	}
+	t.Logf("moves sent: near %d, far %d; longest wait: near %d, far %d ticks", near, far, maxWait[true], maxWait[false])
+	if near < 2*far {
+		t.Errorf("near movers sent %d times, far ones %d: near ones should win", near, far)
+	}
+	if maxWait[false] > 25 || maxWait[true] > 8 {
+		t.Errorf("longest wait between moves: near %d, far %d ticks", maxWait[true], maxWait[false])
 	}
 }
