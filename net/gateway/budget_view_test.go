@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/wire"
 )
@@ -157,5 +158,55 @@ func TestCrowdPriorities(t *testing.T) {
 	}
 	if maxWait[false] > 25 || maxWait[true] > 8 {
 		t.Errorf("longest wait between moves: near %d, far %d ticks", maxWait[true], maxWait[false])
+	}
+}
+
+// TestViewRemembersWhatTheClientHolds: after every snapshot, what the view
+// keeps as that snapshot's baseline is exactly what a client holds after
+// applying it: through crowds over budget, enters and leaves, and acks
+// that come late or not at all.
+func TestViewRemembersWhatTheClientHolds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for trial := 0; trial < 60; trial++ {
+		v := NewView(DefaultBudget)
+		var w client.World
+		var snap codec.Snapshot
+		var ents []Entity
+		for id := uint32(1); id <= uint32(1+rng.IntN(250)); id++ {
+			ents = append(ents, Entity{ID: id * 2, X: int32(rng.IntN(40*256)) + 500*256, Y: int32(rng.IntN(40*256)) + 500*256,
+				Kind: wire.EntityKindNpc, Health: 255, Template: uint16(id), Level: 4})
+		}
+		for tick := uint32(1); tick <= 80; tick++ {
+			var visible []Entity
+			for i := range ents {
+				e := &ents[i]
+				if rng.IntN(4) > 0 {
+					e.X += int32(rng.IntN(200) - 100)
+					e.Heading = uint8(rng.IntN(256))
+				}
+				if rng.IntN(1+trial%5) == 0 || rng.IntN(10) > 0 { // some trials see a shifting subset
+					visible = append(visible, *e)
+				}
+			}
+			if err := codec.ReadSnapshot(v.Build(visible, 520*256, 520*256, tick, 0), &snap); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Apply(&snap); err != nil {
+				t.Fatalf("trial %d tick %d: %v", trial, tick, err)
+			}
+			held := v.history[v.seq%historyLen].entities
+			if len(held) != w.Len() {
+				t.Fatalf("trial %d tick %d: the view remembers %d entities, the client holds %d", trial, tick, len(held), w.Len())
+			}
+			for _, e := range held {
+				got, ok := w.Entity(e.ID)
+				if !ok || got.X != float64(e.X)/256 || got.Y != float64(e.Y)/256 || got.Heading != e.Heading || got.Health != e.Health {
+					t.Fatalf("trial %d tick %d: entity %d remembered %+v, the client holds %+v (%v)", trial, tick, e.ID, e, got, ok)
+				}
+			}
+			if rng.IntN(3) > 0 { // acks lost or late
+				v.Ack(w.Latest() - uint32(rng.IntN(3)))
+			}
+		}
 	}
 }

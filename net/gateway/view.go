@@ -55,9 +55,14 @@ type View struct {
 	enc     *codec.SnapshotEncoder
 	snap    codec.Snapshot
 	cands   []candidate
-	keys    []uint64 // score bits << 32 | candidate index, for sorting
-	spare   []uint64
-	taken   []bool // by candidate index
+	// count[b] is how many candidates are in score bucket b (then, while
+	// sorting, where the next one goes); only [lo, hi] is ever non-zero,
+	// and only during Build. need is the bytes all the records take.
+	count   [scoreBuckets]int32
+	lo, hi  int
+	need    int32
+	order   []int32 // candidate indexes by score bucket, ascending
+	taken   []uint8 // by candidate index: 1 when sent
 	next    []Entity
 	size    int     // bytes the snapshot under construction will take
 	vectors [4]bool // which of its vectors are not empty
@@ -74,10 +79,27 @@ type sent struct {
 // candidate is one change waiting for room in a snapshot. Candidates are
 // made in the merge order of the visible set and the baseline.
 type candidate struct {
-	score float32
-	kind  uint8 // changeEnter, changeLeave, changeMove, changeState, changeBoth
-	cur   int   // index in the visible set (enter, move, state)
-	base  int   // index in the baseline (leave, move, state)
+	score  float32
+	kind   uint8  // changeEnter, changeLeave, changeMove, changeState, changeBoth
+	bucket uint16 // scoreBucket(score)
+	// Where the merge of the visible set and the baseline was: the index
+	// in each (an enter's is the baseline entity after it, a leave's the
+	// visible one after it).
+	cur, base int32
+}
+
+// Scores are ordered by bucket: 16 per doubling, from 2^-8 to 2^24
+// (clamped at both ends), so that one bucket spans 4.4% of score.
+const (
+	scoreBuckets    = 512
+	scoreBucketBase = (127 - 8) << 4 // bits>>19 of float32(2^-8): exponent and 4 mantissa bits
+)
+
+// scoreBucket returns a positive score's bucket: positive float32 bits
+// order like the floats.
+func scoreBucket(score float32) uint16 {
+	b := int(math.Float32bits(score)>>19) - scoreBucketBase
+	return uint16(min(max(b, 0), scoreBuckets-1))
 }
 
 const (
@@ -94,7 +116,7 @@ func NewView(budget int) *View {
 	if budget <= 0 {
 		budget = DefaultBudget
 	}
-	return &View{budget: budget, enc: codec.NewSnapshotEncoder()}
+	return &View{budget: budget, enc: codec.NewSnapshotEncoder(), lo: scoreBuckets, hi: -1}
 }
 
 // Ack records the newest snapshot the client has applied.
@@ -133,21 +155,25 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	for i < len(visible) || j < len(base) {
 		switch {
 		case j >= len(base) || (i < len(visible) && visible[i].ID < base[j].ID):
-			v.add(candidate{kind: changeEnter, cur: i}, &visible[i], nil, px, py)
+			v.add(candidate{kind: changeEnter, cur: int32(i), base: int32(j)}, &visible[i], nil, px, py)
 			i++
 		case i >= len(visible) || base[j].ID < visible[i].ID:
-			v.add(candidate{kind: changeLeave, base: j}, nil, &base[j], px, py)
+			v.add(candidate{kind: changeLeave, cur: int32(i), base: int32(j)}, nil, &base[j], px, py)
 			j++
 		default:
 			cur, old := &visible[i], &base[j]
 			moved, changed := cur.X != old.X || cur.Y != old.Y, !cur.sameState(old)
+			c := candidate{cur: int32(i), base: int32(j)}
 			switch {
 			case moved && changed:
-				v.add(candidate{kind: changeBoth, cur: i, base: j}, cur, old, px, py)
+				c.kind = changeBoth
+				v.add(c, cur, old, px, py)
 			case moved:
-				v.add(candidate{kind: changeMove, cur: i, base: j}, cur, old, px, py)
+				c.kind = changeMove
+				v.add(c, cur, old, px, py)
 			case changed:
-				v.add(candidate{kind: changeState, cur: i, base: j}, cur, old, px, py)
+				c.kind = changeState
+				v.add(c, cur, old, px, py)
 			default:
 				*v.owed.slot(cur.ID) = 0 // nothing owed
 			}
@@ -163,29 +189,35 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 
 	// When every change fits (most snapshots, outside crowds), the order
 	// does not matter: take them as they come.
-	need := 4 * vectorCost
-	for _, c := range v.cands {
-		need += recordSize[c.kind]
-	}
-	if v.size+need <= v.budget {
+	if v.size+4*vectorCost+int(v.need) <= v.budget {
 		for k, c := range v.cands {
 			v.settle(k, c, visible, base, originX, originY)
 		}
 	} else {
-		// Most important first: positive float32 bits order like the
-		// floats; their top 16 bits (about 1% resolution) are enough for
-		// an order of importance, so two radix passes sort it (stably:
-		// ties keep merge order).
-		v.keys = v.keys[:0]
-		for k, c := range v.cands {
-			v.keys = append(v.keys, uint64(math.Float32bits(c.score)>>16)<<48|uint64(k))
+		// Most important first: a counting sort by score bucket (stable:
+		// ties keep merge order), taken from the top. Settling in this
+		// order also keeps its branches predictable: taken, then owed.
+		pos := int32(0)
+		for b := v.lo; b <= v.hi; b++ {
+			n := v.count[b]
+			v.count[b] = pos
+			pos += n
 		}
-		v.keys, v.spare = radixSortHigh16(v.keys, v.spare)
-		for i := len(v.keys) - 1; i >= 0; i-- {
-			k := int(uint32(v.keys[i])) // the low bits hold the candidate's index
+		v.order = slices.Grow(v.order[:0], len(v.cands))[:len(v.cands)]
+		for k := range v.cands {
+			b := v.cands[k].bucket
+			v.order[v.count[b]] = int32(k)
+			v.count[b]++
+		}
+		for i := len(v.order) - 1; i >= 0; i-- {
+			k := int(v.order[i])
 			v.settle(k, v.cands[k], visible, base, originX, originY)
 		}
 	}
+	if v.lo <= v.hi {
+		clear(v.count[v.lo : v.hi+1])
+	}
+	v.lo, v.hi, v.need = scoreBuckets, -1, 0
 	if v.seq%256 == 0 {
 		v.owed.sweep()
 	}
@@ -201,7 +233,7 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 // fit (once not even the smallest record fits, the rest is owed).
 func (v *View) settle(k int, c candidate, visible, base []Entity, originX, originY int32) {
 	if v.budget-v.size >= leaveSize && v.take(c, visible, base, originX, originY) {
-		v.taken[k] = true
+		v.taken[k] = 1
 		v.sent(c, visible, base)
 	} else {
 		v.owe(c, visible, base)
@@ -209,7 +241,7 @@ func (v *View) settle(k int, c candidate, visible, base []Entity, originX, origi
 }
 
 // recordSize is the bytes a change's records take, by kind.
-var recordSize = [...]int{changeEnter: spawnSize, changeLeave: leaveSize, changeMove: moveSize, changeState: stateSize, changeBoth: moveSize + stateSize}
+var recordSize = [...]int32{changeEnter: spawnSize, changeLeave: leaveSize, changeMove: moveSize, changeState: stateSize, changeBoth: moveSize + stateSize}
 
 // Vectors of a snapshot, for the budget.
 const (
@@ -313,6 +345,11 @@ func (v *View) add(c candidate, cur, old *Entity, px, py int32) {
 	if id == v.Self && id != 0 {
 		c.score = math.MaxFloat32
 	}
+	c.bucket = scoreBucket(c.score)
+	b := int(c.bucket)
+	v.count[b]++
+	v.need += recordSize[c.kind]
+	v.lo, v.hi = min(v.lo, b), max(v.hi, b)
 	v.cands = append(v.cands, c)
 }
 
@@ -337,66 +374,41 @@ func (v *View) owe(c candidate, visible, base []Entity) {
 }
 
 // remember stores what the client holds after this snapshot: the baseline
-// with the changes sent applied, the others not. It walks the same merge
-// as Build, in which the candidates were made, so it is linear.
+// with the changes sent applied, the others not. Between two candidates
+// (in merge order) lie entities that did not change, a run of the
+// baseline: copied whole.
 func (v *View) remember(visible, base []Entity) {
 	next := v.next[:0]
-	k := 0 // the next candidate, in merge order
-	i, j := 0, 0
-	for i < len(visible) || j < len(base) {
-		switch {
-		case j >= len(base) || (i < len(visible) && visible[i].ID < base[j].ID):
-			if v.taken[k] { // an enter that was sent
-				next = append(next, visible[i])
+	from := int32(0) // the baseline's next entity not yet copied or replaced
+	for k := range v.cands {
+		c := &v.cands[k]
+		if c.base > from {
+			next = append(next, base[from:c.base]...)
+		}
+		t := v.taken[k]
+		switch c.kind {
+		case changeEnter:
+			if t == 1 {
+				next = append(next, visible[c.cur])
 			}
-			k, i = k+1, i+1
-		case i >= len(visible) || base[j].ID < visible[i].ID:
-			if !v.taken[k] { // a leave not sent yet: the client still has it
-				next = append(next, base[j])
+			from = c.base
+		case changeLeave:
+			if t == 0 { // not sent yet: the client still has it
+				next = append(next, base[c.base])
 			}
-			k, j = k+1, j+1
+			from = c.base + 1
 		default:
-			cur, old := &visible[i], &base[j]
-			if cur.X == old.X && cur.Y == old.Y && cur.sameState(old) {
-				next = append(next, *old) // unchanged: no candidate
-			} else {
-				if v.taken[k] {
-					next = append(next, *cur)
-				} else {
-					next = append(next, *old)
-				}
-				k++
-			}
-			i, j = i+1, j+1
+			// The old state if the change was left out, else the new one
+			// (indexed, not branched on: which it is is a coin toss in a
+			// crowd).
+			next = append(next, *[2]*Entity{&base[c.base], &visible[c.cur]}[t&1])
+			from = c.base + 1
 		}
 	}
+	next = append(next, base[from:]...)
 	h := &v.history[v.seq%historyLen]
 	h.seq = v.seq
 	v.next, h.entities = h.entities[:0], next
-}
-
-// radixSortHigh16 sorts keys by their high 16 bits, stably (LSD radix, two
-// 8-bit passes); spare is scratch. It returns the sorted slice and the
-// scratch to keep.
-func radixSortHigh16(keys, spare []uint64) ([]uint64, []uint64) {
-	spare = slices.Grow(spare[:0], len(keys))[:len(keys)]
-	src, dst := keys, spare
-	for shift := uint(48); shift < 64; shift += 8 {
-		var count [257]int
-		for _, k := range src {
-			count[(k>>shift)&0xff+1]++
-		}
-		for i := 1; i < 257; i++ {
-			count[i] += count[i-1]
-		}
-		for _, k := range src {
-			b := (k >> shift) & 0xff
-			dst[count[b]] = k
-			count[b]++
-		}
-		src, dst = dst, src
-	}
-	return src, dst // two passes: the result is back in keys' array
 }
 
 func absDiff(a, b int32) int32 {

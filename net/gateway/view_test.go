@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -192,9 +194,35 @@ func BenchmarkGatewayPlayerDatagram(b *testing.B) {
 	}
 	b.Run("build", func(b *testing.B) { run(b, func([]byte) {}) })
 	b.Run("send", func(b *testing.B) {
-		server, drain := quicPair(b)
+		servers, drain := quicPlayers(b, 1)
 		defer drain()
-		run(b, func(d []byte) { server.SendDatagram(d) })
+		run(b, func(d []byte) { servers[0].SendDatagram(d) })
+	})
+	b.Run("send16", func(b *testing.B) {
+		const players = 16
+		servers, drain := quicPlayers(b, players)
+		defer drain()
+		views := make([]*View, players)
+		for p := range views {
+			views[p] = NewView(0)
+			for i := 0; i < 64; i++ {
+				views[p].Build(frames[(i+p*16)%len(frames)], s.px, s.py, uint32(i), 0)
+				if views[p].Seq() > 2 {
+					views[p].Ack(views[p].Seq() - 2)
+				}
+			}
+		}
+		b.ReportAllocs()
+		cpu0 := processCPU()
+		i := 0
+		for b.Loop() {
+			p := i % players
+			v := views[p]
+			servers[p].SendDatagram(v.Build(frames[(i/players+p*16)%len(frames)], s.px, s.py, uint32(i), 0))
+			v.Ack(v.Seq() - 2)
+			i++
+		}
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	})
 }
 
@@ -211,7 +239,7 @@ func processCPU() int64 {
 // client end is another process (this test binary, running
 // TestDatagramSink) that reads and drops every datagram: so that the
 // benchmark's CPU figure is the sending side's alone.
-func quicPair(b *testing.B) (*pquic.Session, func()) {
+func quicPlayers(b *testing.B, n int) ([]*pquic.Session, func()) {
 	certPEM, keyPEM, _ := pquic.DevCertificate()
 	stls, _ := pquic.ServerTLS(certPEM, keyPEM)
 	ln, err := pquic.Listen("127.0.0.1:0", stls)
@@ -223,24 +251,36 @@ func quicPair(b *testing.B) (*pquic.Session, func()) {
 		b.Fatal(err)
 	}
 	sink := exec.Command(os.Args[0], "-test.run", "^TestDatagramSink$")
-	sink.Env = append(os.Environ(), "GRIDREALM_SINK_ADDR="+ln.Addr().String(), "GRIDREALM_SINK_CERT="+certFile)
+	sink.Env = append(os.Environ(), "GRIDREALM_SINK_ADDR="+ln.Addr().String(), "GRIDREALM_SINK_CERT="+certFile,
+		"GRIDREALM_SINK_CONNS="+strconv.Itoa(n))
 	sink.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := sink.Start(); err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	in, err := ln.Accept(ctx)
-	if err != nil {
-		sink.Process.Kill()
-		b.Fatal(err)
+	var servers []*pquic.Session
+	for len(servers) < n {
+		in, err := ln.Accept(ctx)
+		if err != nil {
+			sink.Process.Kill()
+			b.Fatal(err)
+		}
+		server, err := in.Open(ctx, 5*time.Second)
+		if err != nil {
+			sink.Process.Kill()
+			b.Fatal(err)
+		}
+		servers = append(servers, server)
 	}
-	server, err := in.Open(ctx, 5*time.Second)
-	if err != nil {
+	return servers, func() {
+		for _, s := range servers {
+			s.Close(0, "")
+		}
+		ln.Close()
 		sink.Process.Kill()
-		b.Fatal(err)
+		sink.Wait()
 	}
-	return server, func() { server.Close(0, ""); ln.Close(); sink.Process.Kill(); sink.Wait() }
 }
 
 // TestDatagramSink is the receiving end of quicPair, in its own process;
@@ -257,30 +297,23 @@ func TestDatagramSink(t *testing.T) {
 	ctls, _ := pquic.ClientTLS(certPEM)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	c, err := pquic.Dial(ctx, addr, ctls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Send([]byte("hello")) // a stream opens when it carries data
-	for {
-		if _, err := c.RecvDatagram(ctx); err != nil {
-			return
+	n, _ := strconv.Atoi(os.Getenv("GRIDREALM_SINK_CONNS"))
+	var wg sync.WaitGroup
+	for range max(n, 1) {
+		c, err := pquic.Dial(ctx, addr, ctls)
+		if err != nil {
+			t.Fatal(err)
 		}
+		c.Send([]byte("hello")) // a stream opens when it carries data
+		wg.Go(func() {
+			for {
+				if _, err := c.RecvDatagram(ctx); err != nil {
+					return
+				}
+			}
+		})
 	}
-}
-
-func TestRadixSortHigh16(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	keys := make([]uint64, 500)
-	for i := range keys {
-		keys[i] = uint64(rng.Uint32N(3000))<<48 | uint64(i) // many ties
-	}
-	want := slices.Clone(keys)
-	slices.SortStableFunc(want, func(a, b uint64) int { return int(int64(a>>48) - int64(b>>48)) })
-	got, _ := radixSortHigh16(slices.Clone(keys), nil)
-	if !slices.Equal(got, want) {
-		t.Fatal("radix sort differs from a stable sort")
-	}
+	wg.Wait()
 }
 
 func TestSortByID(t *testing.T) {
