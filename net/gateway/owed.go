@@ -30,9 +30,13 @@ func (o *owedTable) slot(id uint32) *float32 {
 	return &o.last[id%owedPageSize]
 }
 
-// sweep frees pages that owe nothing.
+// sweep frees pages that owe nothing, but the one in use: freeing it
+// would only have the next lookup allocate it again.
 func (o *owedTable) sweep() {
 	for k, p := range o.pages {
+		if p == o.last {
+			continue
+		}
 		empty := true
 		for _, v := range p {
 			if v != 0 {
@@ -42,9 +46,6 @@ func (o *owedTable) sweep() {
 		}
 		if empty {
 			delete(o.pages, k)
-			if o.last == p {
-				o.last = nil
-			}
 		}
 	}
 }
