@@ -2,22 +2,13 @@ package gateway
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
@@ -156,164 +147,6 @@ func TestSnapshotsDeltaAndFallBack(t *testing.T) {
 	if snap.Baseline != 0 || len(snap.Enters) != len(s.see()) {
 		t.Fatalf("after a long silence: baseline %d, %d enters", snap.Baseline, len(snap.Enters))
 	}
-}
-
-// BenchmarkGatewayPlayerDatagram: the CPU of one player's datagram per
-// tick: delta against the acked snapshot, priorities, budget cut, encode
-// (build), and with the send on a real QUIC connection over loopback, the
-// client side draining it (send). The crowd: about 150 visible entities of which 60% move each
-// tick; the client acks two snapshots behind (about 100 ms at 20 Hz). The
-// frames are made before timing.
-func BenchmarkGatewayPlayerDatagram(b *testing.B) {
-	s := newScene(9, 240)
-	frames := make([][]Entity, 256)
-	for i := range frames {
-		s.step()
-		frames[i] = slices.Clone(s.see())
-	}
-	run := func(b *testing.B, send func([]byte)) {
-		v := NewView(0)
-		for i := 0; i < 64; i++ { // warm: history and buffers at their size
-			v.Build(frames[i], s.px, s.py, uint32(i), 0)
-			if v.Seq() > 2 {
-				v.Ack(v.Seq() - 2)
-			}
-		}
-		b.ReportAllocs()
-		cpu0 := processCPU()
-		i := 0
-		for b.Loop() {
-			send(v.Build(frames[i%len(frames)], s.px, s.py, uint32(i), 0))
-			v.Ack(v.Seq() - 2)
-			i++
-		}
-		// CPU of every thread of this process per datagram, quic-go's
-		// sending goroutines included (the receiving end is another
-		// process).
-		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
-	}
-	b.Run("build", func(b *testing.B) { run(b, func([]byte) {}) })
-	b.Run("send", func(b *testing.B) {
-		servers, drain := quicPlayers(b, 1)
-		defer drain()
-		run(b, func(d []byte) { servers[0].SendDatagram(d) })
-	})
-	b.Run("send16", func(b *testing.B) {
-		const players = 16
-		servers, drain := quicPlayers(b, players)
-		defer drain()
-		views := make([]*View, players)
-		for p := range views {
-			views[p] = NewView(0)
-			for i := 0; i < 64; i++ {
-				views[p].Build(frames[(i+p*16)%len(frames)], s.px, s.py, uint32(i), 0)
-				if views[p].Seq() > 2 {
-					views[p].Ack(views[p].Seq() - 2)
-				}
-			}
-		}
-		b.ReportAllocs()
-		cpu0 := processCPU()
-		i := 0
-		for b.Loop() {
-			p := i % players
-			v := views[p]
-			servers[p].SendDatagram(v.Build(frames[(i/players+p*16)%len(frames)], s.px, s.py, uint32(i), 0))
-			v.Ack(v.Seq() - 2)
-			i++
-		}
-		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
-	})
-}
-
-// quicPair connects a client to a server over loopback QUIC and returns
-// the server's side; the client drains datagrams until drain is called.
-// processCPU is the CPU time (user and system) the process has used, ns.
-func processCPU() int64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Utime.Nano() + ru.Stime.Nano()
-}
-
-// quicPair returns the server end of a loopback QUIC connection whose
-// client end is another process (this test binary, running
-// TestDatagramSink) that reads and drops every datagram: so that the
-// benchmark's CPU figure is the sending side's alone.
-func quicPlayers(b *testing.B, n int) ([]*pquic.Session, func()) {
-	certPEM, keyPEM, _ := pquic.DevCertificate()
-	stls, _ := pquic.ServerTLS(certPEM, keyPEM)
-	ln, err := pquic.Listen("127.0.0.1:0", stls)
-	if err != nil {
-		b.Fatal(err)
-	}
-	certFile := filepath.Join(b.TempDir(), "cert.pem")
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	sink := exec.Command(os.Args[0], "-test.run", "^TestDatagramSink$")
-	sink.Env = append(os.Environ(), "GRIDREALM_SINK_ADDR="+ln.Addr().String(), "GRIDREALM_SINK_CERT="+certFile,
-		"GRIDREALM_SINK_CONNS="+strconv.Itoa(n))
-	sink.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := sink.Start(); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var servers []*pquic.Session
-	for len(servers) < n {
-		in, err := ln.Accept(ctx)
-		if err != nil {
-			sink.Process.Kill()
-			b.Fatal(err)
-		}
-		server, err := in.Open(ctx, 5*time.Second)
-		if err != nil {
-			sink.Process.Kill()
-			b.Fatal(err)
-		}
-		servers = append(servers, server)
-	}
-	return servers, func() {
-		for _, s := range servers {
-			s.Close(0, "")
-		}
-		ln.Close()
-		sink.Process.Kill()
-		sink.Wait()
-	}
-}
-
-// TestDatagramSink is the receiving end of quicPair, in its own process;
-// it runs only when a benchmark starts it.
-func TestDatagramSink(t *testing.T) {
-	addr := os.Getenv("GRIDREALM_SINK_ADDR")
-	if addr == "" {
-		t.Skip("the receiving end of BenchmarkGatewayPlayerDatagram/send")
-	}
-	certPEM, err := os.ReadFile(os.Getenv("GRIDREALM_SINK_CERT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctls, _ := pquic.ClientTLS(certPEM)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	n, _ := strconv.Atoi(os.Getenv("GRIDREALM_SINK_CONNS"))
-	var wg sync.WaitGroup
-	for range max(n, 1) {
-		c, err := pquic.Dial(ctx, addr, ctls)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Send([]byte("hello")) // a stream opens when it carries data
-		wg.Go(func() {
-			for {
-				if _, err := c.RecvDatagram(ctx); err != nil {
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
 }
 
 func TestSortByID(t *testing.T) {
