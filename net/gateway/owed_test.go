@@ -15,7 +15,7 @@ func TestOwedSweep(t *testing.T) {
 	if len(o.pages) != 2 || o.pages[1] != nil || o.pages[0] == nil || o.pages[3] == nil {
 		t.Fatalf("after a sweep, pages %v; want 0 and 3", keys(o.pages))
 	}
-	if *o.slot(owedPageSize+7) != 0 || *o.slot(5) != 1.5 { // a lookup allocates page 1 again
+	if *o.slot(owedPageSize + 7) != 0 || *o.slot(5) != 1.5 { // a lookup allocates page 1 again
 		t.Fatal("a sweep changed what is owed")
 	}
 	o.sweep() // page 0 is in use now: pages 1 and 3 go
