@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -58,14 +59,14 @@ type View struct {
 	// count[b] is how many candidates are in score bucket b (then, while
 	// sorting, where the next one goes); only [lo, hi] is ever non-zero,
 	// and only during Build. need is the bytes all the records take.
-	count   [scoreBuckets]int32
-	lo, hi  int
-	need    int32
-	order   []int32 // candidate indexes by score bucket, ascending
-	taken   []uint8 // by candidate index: 1 when sent
-	next    []Entity
-	size    int     // bytes the snapshot under construction will take
-	vectors [4]bool // which of its vectors are not empty
+	count  [scoreBuckets]int32
+	lo, hi int
+	need   int32
+	order  []int32 // candidate indexes by score bucket, ascending
+	taken  []uint8 // by candidate index: 1 when sent
+	next   []Entity
+	size   int   // bytes the snapshot under construction will take
+	open   uint8 // which of its vectors are not empty (1 << vecMoves...)
 	// OverBudget counts snapshots that came out larger than the budget
 	// (a bug: it must stay 0).
 	OverBudget int
@@ -80,6 +81,7 @@ type sent struct {
 // made in the merge order of the visible set and the baseline.
 type candidate struct {
 	score  float32
+	id     uint32
 	kind   uint8  // changeEnter, changeLeave, changeMove, changeState, changeBoth
 	bucket uint16 // scoreBucket(score)
 	// Where the merge of the visible set and the baseline was: the index
@@ -185,13 +187,13 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	s := &v.snap
 	s.Updates.Reset()
 	*s = codec.Snapshot{Seq: v.seq, Baseline: baseSeq, Tick: tick, OriginX: originX, OriginY: originY, TickUnixMs: tickUnixMs, Updates: s.Updates}
-	v.size, v.vectors = codec.SnapshotOverhead+alignSlack, [4]bool{}
+	v.size, v.open = codec.SnapshotOverhead+alignSlack, 0
 
 	// When every change fits (most snapshots, outside crowds), the order
 	// does not matter: take them as they come.
 	if v.size+4*vectorCost+int(v.need) <= v.budget {
-		for k, c := range v.cands {
-			v.settle(k, c, visible, base, originX, originY)
+		for k := range v.cands {
+			v.settle(k, &v.cands[k], visible, originX, originY)
 		}
 	} else {
 		// Most important first: a counting sort by score bucket (stable:
@@ -211,7 +213,7 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 		}
 		for i := len(v.order) - 1; i >= 0; i-- {
 			k := int(v.order[i])
-			v.settle(k, v.cands[k], visible, base, originX, originY)
+			v.settle(k, &v.cands[k], visible, originX, originY)
 		}
 	}
 	if v.lo <= v.hi {
@@ -229,88 +231,61 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	return out
 }
 
-// settle takes a change into the snapshot, or owes it when it does not
-// fit (once not even the smallest record fits, the rest is owed).
-func (v *View) settle(k int, c candidate, visible, base []Entity, originX, originY int32) {
-	if v.budget-v.size >= leaveSize && v.take(c, visible, base, originX, originY) {
-		v.taken[k] = 1
-		v.sent(c, visible, base)
-	} else {
-		v.owe(c, visible, base)
+// settle takes a change into the snapshot if its records fit, and
+// clears what the entity was owed; or it owes the change.
+func (v *View) settle(k int, c *candidate, visible []Entity, originX, originY int32) {
+	open := kindVectors[c.kind] &^ v.open // the vectors its records would open
+	size := int(recordSize[c.kind]) + vectorCost*bits.OnesCount8(open)
+	if v.size+size > v.budget || !v.put(c, visible, originX, originY) {
+		*v.owed.slot(c.id) = c.score
+		return
 	}
+	v.open |= open
+	v.size += size
+	v.taken[k] = 1
+	*v.owed.slot(c.id) = 0
 }
 
 // recordSize is the bytes a change's records take, by kind.
 var recordSize = [...]int32{changeEnter: spawnSize, changeLeave: leaveSize, changeMove: moveSize, changeState: stateSize, changeBoth: moveSize + stateSize}
 
-// Vectors of a snapshot, for the budget.
+// Vectors of a snapshot, for the budget: bits of View.open.
 const (
-	vecMoves = iota
+	vecMoves = 1 << iota
 	vecStates
 	vecEnters
 	vecLeaves
 )
 
-// take adds a change's records to the snapshot if they all fit.
-func (v *View) take(c candidate, visible, base []Entity, originX, originY int32) bool {
-	moves, states := c.kind == changeMove || c.kind == changeBoth, c.kind == changeState || c.kind == changeBoth
-	var total int
-	switch c.kind {
-	case changeEnter:
-		total = spawnSize + v.vectorCost(vecEnters)
-	case changeLeave:
-		total = leaveSize + v.vectorCost(vecLeaves)
-	default:
-		if moves {
-			total += moveSize + v.vectorCost(vecMoves)
-		}
-		if states {
-			total += stateSize + v.vectorCost(vecStates)
-		}
+// kindVectors is the vectors a change's records go in, by kind.
+var kindVectors = [...]uint8{changeEnter: vecEnters, changeLeave: vecLeaves, changeMove: vecMoves, changeState: vecStates, changeBoth: vecMoves | vecStates}
+
+// put adds a change's records to the snapshot; false if the entity is
+// outside the snapshot's frame.
+func (v *View) put(c *candidate, visible []Entity, originX, originY int32) bool {
+	s := &v.snap
+	if c.kind == changeLeave {
+		s.Leaves = append(s.Leaves, c.id)
+		return true
 	}
-	if v.size+total > v.budget {
+	e := &visible[c.cur]
+	qx, qy, in := v.rel(e, originX, originY)
+	if !in {
 		return false
 	}
-	s := &v.snap
 	switch c.kind {
-	case changeLeave:
-		s.Leaves = append(s.Leaves, base[c.base].ID)
-		v.vectors[vecLeaves] = true
 	case changeEnter:
-		e := &visible[c.cur]
-		qx, qy, in := v.rel(e, originX, originY)
-		if !in {
-			return false
-		}
 		s.Enters = append(s.Enters, codec.Spawn{ID: e.ID, Template: e.Template, X: qx, Y: qy, Kind: e.Kind,
 			Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags, Level: e.Level})
-		v.vectors[vecEnters] = true
+	case changeMove:
+		s.Moves = append(s.Moves, codec.Move{ID: e.ID, X: qx, Y: qy})
+	case changeState:
+		s.States = append(s.States, codec.State{ID: e.ID, Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags})
 	default:
-		e := &visible[c.cur]
-		qx, qy, in := v.rel(e, originX, originY)
-		if !in {
-			return false
-		}
-		if moves {
-			s.Moves = append(s.Moves, codec.Move{ID: e.ID, X: qx, Y: qy})
-			v.vectors[vecMoves] = true
-		}
-		if states {
-			s.States = append(s.States, codec.State{ID: e.ID, Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags})
-			v.vectors[vecStates] = true
-		}
+		s.Moves = append(s.Moves, codec.Move{ID: e.ID, X: qx, Y: qy})
+		s.States = append(s.States, codec.State{ID: e.ID, Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags})
 	}
-	v.size += total
 	return true
-}
-
-// vectorCost is what opening a vector of the snapshot costs: nothing once
-// it is open.
-func (v *View) vectorCost(vec int) int {
-	if v.vectors[vec] {
-		return 0
-	}
-	return vectorCost
 }
 
 // rel returns an entity's position relative to the snapshot's origin.
@@ -341,6 +316,7 @@ func (v *View) add(c candidate, cur, old *Entity, px, py int32) {
 			score += 4
 		}
 	}
+	c.id = id
 	c.score = score + *v.owed.slot(id)
 	if id == v.Self && id != 0 {
 		c.score = math.MaxFloat32
@@ -351,26 +327,6 @@ func (v *View) add(c candidate, cur, old *Entity, px, py int32) {
 	v.need += recordSize[c.kind]
 	v.lo, v.hi = min(v.lo, b), max(v.hi, b)
 	v.cands = append(v.cands, c)
-}
-
-// sent clears what an entity was owed.
-func (v *View) sent(c candidate, visible, base []Entity) {
-	if c.kind == changeLeave {
-		*v.owed.slot(base[c.base].ID) = 0
-	} else {
-		*v.owed.slot(visible[c.cur].ID) = 0
-	}
-}
-
-// owe raises the priority of a change left out, so that it wins soon.
-func (v *View) owe(c candidate, visible, base []Entity) {
-	id := uint32(0)
-	if c.kind == changeLeave {
-		id = base[c.base].ID
-	} else {
-		id = visible[c.cur].ID
-	}
-	*v.owed.slot(id) = c.score
 }
 
 // remember stores what the client holds after this snapshot: the baseline
