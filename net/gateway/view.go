@@ -334,37 +334,39 @@ func (v *View) add(c candidate, cur, old *Entity, px, py int32) {
 // (in merge order) lie entities that did not change, a run of the
 // baseline: copied whole.
 func (v *View) remember(visible, base []Entity) {
-	next := v.next[:0]
+	// Room for the worst case, written by index: each candidate adds at
+	// most one entity, and runs add the rest of the baseline.
+	next := slices.Grow(v.next[:0], len(v.cands)+len(base))[:len(v.cands)+len(base)]
+	n := 0
 	from := int32(0) // the baseline's next entity not yet copied or replaced
 	for k := range v.cands {
 		c := &v.cands[k]
 		if c.base > from {
-			next = append(next, base[from:c.base]...)
+			n += copy(next[n:], base[from:c.base])
 		}
-		t := v.taken[k]
+		t := int(v.taken[k] & 1)
 		switch c.kind {
-		case changeEnter:
-			if t == 1 {
-				next = append(next, visible[c.cur])
-			}
+		case changeEnter: // kept if sent
+			next[n] = visible[c.cur]
+			n += t
 			from = c.base
-		case changeLeave:
-			if t == 0 { // not sent yet: the client still has it
-				next = append(next, base[c.base])
-			}
+		case changeLeave: // kept if not sent yet: the client still has it
+			next[n] = base[c.base]
+			n += 1 - t
 			from = c.base + 1
 		default:
 			// The old state if the change was left out, else the new one
 			// (indexed, not branched on: which it is is a coin toss in a
 			// crowd).
-			next = append(next, *[2]*Entity{&base[c.base], &visible[c.cur]}[t&1])
+			next[n] = *[2]*Entity{&base[c.base], &visible[c.cur]}[t]
+			n++
 			from = c.base + 1
 		}
 	}
-	next = append(next, base[from:]...)
+	n += copy(next[n:], base[from:])
 	h := &v.history[v.seq%historyLen]
 	h.seq = v.seq
-	v.next, h.entities = h.entities[:0], next
+	v.next, h.entities = h.entities[:0], next[:n]
 }
 
 func absDiff(a, b int32) int32 {
