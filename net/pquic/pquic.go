@@ -236,6 +236,9 @@ func (s *Session) RecvDatagram(ctx context.Context) ([]byte, error) {
 	return s.conn.ReceiveDatagram(ctx)
 }
 
+// PacketsSent is how many QUIC packets the connection has sent.
+func (s *Session) PacketsSent() uint64 { return s.conn.ConnectionStats().PacketsSent }
+
 // RemoteAddr returns the peer's address.
 func (s *Session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
 
