@@ -5,7 +5,7 @@ FLATC    ?= flatc
 
 SCHEMAS  := $(wildcard net/schema/*.fbs)
 
-.PHONY: run test unit bench bench-zone bench-db fuzz soak swarm generate generate-check lint
+.PHONY: run test unit bench bench-zone bench-db bench-gateway fuzz soak swarm generate generate-check lint
 
 run:
 	$(GO) run ./cmd/realm up
@@ -26,6 +26,11 @@ bench-zone:
 
 bench-db:
 	$(GO) run ./cmd/realm bench db --json
+
+# CPU per player datagram (build, send on QUIC, 16 players) in a crowd and
+# in a sparse view, and the UDP floor: five runs of each.
+bench-gateway:
+	$(GO) test -run '^$$' -bench GatewayPlayerDatagram -benchmem -count 5 ./net/gateway
 
 # realm up plus a swarm against it, both torn down after: SWARM_BOTS (1000),
 # SWARM_DURATION (60s), SWARM_BEHAVIOR (wander), SWARM_ARGS (more flags).
