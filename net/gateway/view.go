@@ -62,6 +62,7 @@ type View struct {
 	count  [scoreBuckets]int32
 	lo, hi int
 	need   int32
+	enters int     // candidates that enter view
 	order  []int32 // candidate indexes by score bucket, ascending
 	taken  []uint8 // by candidate index: 1 when sent
 	next   []Entity
@@ -152,7 +153,7 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	originX, originY := px/256-128, py/256-128 // whole metres: 256 m around the player
 
 	// Every difference between what the client has and what is true.
-	v.cands = v.cands[:0]
+	v.cands, v.enters = v.cands[:0], 0
 	i, j := 0, 0
 	for i < len(visible) || j < len(base) {
 		switch {
@@ -322,6 +323,7 @@ func (v *View) add(c candidate, cur, old *Entity, px, py int32) {
 		c.score = math.MaxFloat32
 	}
 	c.bucket = scoreBucket(c.score)
+	v.enters += int(b2u(c.kind == changeEnter))
 	b := int(c.bucket)
 	v.count[b]++
 	v.need += recordSize[c.kind]
@@ -334,9 +336,10 @@ func (v *View) add(c candidate, cur, old *Entity, px, py int32) {
 // (in merge order) lie entities that did not change, a run of the
 // baseline: copied whole.
 func (v *View) remember(visible, base []Entity) {
-	// Room for the worst case, written by index: each candidate adds at
-	// most one entity, and runs add the rest of the baseline.
-	next := slices.Grow(v.next[:0], len(v.cands)+len(base))[:len(v.cands)+len(base)]
+	// Written by index into room for the worst case, every enter sent:
+	// each slot is written before the count says whether it is kept.
+	size := len(base) + v.enters
+	next := slices.Grow(v.next[:0], size)[:size]
 	n := 0
 	from := int32(0) // the baseline's next entity not yet copied or replaced
 	for k := range v.cands {
@@ -374,4 +377,11 @@ func absDiff(a, b int32) int32 {
 		return a - b
 	}
 	return b - a
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
