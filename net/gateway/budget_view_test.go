@@ -20,8 +20,8 @@ func TestSnapshotsNeverExceedTheBudget(t *testing.T) {
 		v := NewView(DefaultBudget)
 		var ents []Entity
 		for id := uint32(1); id <= uint32(1+rng.IntN(300)); id++ {
-			ents = append(ents, Entity{ID: id * 3, X: int32(rng.IntN(60*256)) + 500*256, Y: int32(rng.IntN(60*256)) + 500*256,
-				Kind: wire.EntityKindPlayer, Health: 255, Template: uint16(id), Level: 10})
+			x, y := int32(rng.IntN(60*256))+500*256, int32(rng.IntN(60*256))+500*256
+			ents = append(ents, Entity{Held: Held{ID: id * 3, X: x, Y: y, Health: 255}, Kind: wire.EntityKindPlayer, Template: uint16(id), Level: 10})
 		}
 		for tick := uint32(1); tick <= 60; tick++ {
 			var visible []Entity
@@ -60,7 +60,8 @@ func TestSelfGoesFirst(t *testing.T) {
 	v.Self = 150 * 3
 	var ents []Entity
 	for id := uint32(1); id <= 300; id++ {
-		ents = append(ents, Entity{ID: id * 3, X: int32(rng.IntN(4*256)) + 500*256, Y: int32(rng.IntN(4*256)) + 500*256, Kind: wire.EntityKindPlayer})
+		x, y := int32(rng.IntN(4*256))+500*256, int32(rng.IntN(4*256))+500*256
+		ents = append(ents, Entity{Held: Held{ID: id * 3, X: x, Y: y}, Kind: wire.EntityKindPlayer})
 	}
 	var snap codec.Snapshot
 	for tick := uint32(1); tick <= 100; tick++ {
@@ -102,7 +103,7 @@ func TestCrowdPriorities(t *testing.T) {
 		if id%2 == 0 {
 			r = 60 * 256 // the far half, 60 m out
 		}
-		ents = append(ents, Entity{ID: id, X: px + r, Y: py + int32(rng.IntN(256)), Kind: wire.EntityKindNpc})
+		ents = append(ents, Entity{Held: Held{ID: id, X: px + r, Y: py + int32(rng.IntN(256))}, Kind: wire.EntityKindNpc})
 	}
 	lastSent := map[uint32]uint32{}
 	sent := map[uint32]int{}
@@ -113,7 +114,7 @@ func TestCrowdPriorities(t *testing.T) {
 			ents[i].X += int32(rng.IntN(64)) - 32 // everyone moves a little
 		}
 		visible := ents
-		newcomer := Entity{ID: 1000 + tick, X: px + 40*256, Y: py, Kind: wire.EntityKindPlayer}
+		newcomer := Entity{Held: Held{ID: 1000 + tick, X: px + 40*256, Y: py}, Kind: wire.EntityKindPlayer}
 		if tick > 20 && tick%10 == 0 { // someone arrives, far out
 			visible = append(slices.Clone(ents), newcomer)
 		}
@@ -173,8 +174,8 @@ func TestViewRemembersWhatTheClientHolds(t *testing.T) {
 		var snap codec.Snapshot
 		var ents []Entity
 		for id := uint32(1); id <= uint32(1+rng.IntN(250)); id++ {
-			ents = append(ents, Entity{ID: id * 2, X: int32(rng.IntN(40*256)) + 500*256, Y: int32(rng.IntN(40*256)) + 500*256,
-				Kind: wire.EntityKindNpc, Health: 255, Template: uint16(id), Level: 4})
+			x, y := int32(rng.IntN(40*256))+500*256, int32(rng.IntN(40*256))+500*256
+			ents = append(ents, Entity{Held: Held{ID: id * 2, X: x, Y: y, Health: 255}, Kind: wire.EntityKindNpc, Template: uint16(id), Level: 4})
 		}
 		for tick := uint32(1); tick <= 80; tick++ {
 			var visible []Entity

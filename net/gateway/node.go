@@ -759,8 +759,9 @@ func (g *Gateway) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUn
 				p.px, p.py = x, y
 				p.auth.Store(pack(x, y))
 			}
-			p.visible = append(p.visible, Entity{ID: e.ID, X: x, Y: y, Heading: e.Heading, Health: e.Health, Anim: e.Anim,
-				Flags: e.Flags, Kind: wire.EntityKind(e.Kind), Template: e.Template, Level: e.Level})
+			p.visible = append(p.visible, Entity{
+				Held: Held{ID: e.ID, X: x, Y: y, Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags},
+				Kind: wire.EntityKind(e.Kind), Template: e.Template, Level: e.Level})
 		})
 	}
 	p.visible, p.sortKeys, p.sortSpare = sortByID(p.visible, p.sortKeys, p.sortSpare)

@@ -10,17 +10,24 @@ import (
 )
 
 // Entity is an entity as a player sees it: absolute quantized position
-// (1/256 m, zone coordinates) and visible state.
+// (1/256 m, zone coordinates) and visible state, which change (Held), and
+// what is sent once, when it enters view.
 type Entity struct {
+	Held
+	Kind     wire.EntityKind
+	Template uint16
+	Level    uint8
+}
+
+// Held is the part of an entity that changes, all a baseline keeps of it
+// (16 bytes, not the 24 of an Entity: less to copy and to keep).
+type Held struct {
 	ID                           uint32
 	X, Y                         int32
 	Heading, Health, Anim, Flags uint8
-	Kind                         wire.EntityKind
-	Template                     uint16
-	Level                        uint8
 }
 
-func (e *Entity) sameState(o *Entity) bool {
+func (e *Held) sameState(o *Held) bool {
 	return e.Heading == o.Heading && e.Health == o.Health && e.Anim == o.Anim && e.Flags == o.Flags
 }
 
@@ -65,7 +72,7 @@ type View struct {
 	enters int     // candidates that enter view
 	order  []int32 // candidate indexes by score bucket, ascending
 	taken  []uint8 // by candidate index: 1 when sent
-	next   []Entity
+	next   []Held
 	size   int   // bytes the snapshot under construction will take
 	open   uint8 // which of its vectors are not empty (1 << vecMoves...)
 	// OverBudget counts snapshots that came out larger than the budget
@@ -75,7 +82,7 @@ type View struct {
 
 type sent struct {
 	seq      uint32
-	entities []Entity
+	entities []Held
 }
 
 // candidate is one change waiting for room in a snapshot. Candidates are
@@ -133,7 +140,7 @@ func (v *View) Ack(seq uint32) {
 func (v *View) Seq() uint32 { return v.seq }
 
 // baseline returns the acked snapshot's view, or nil for full state.
-func (v *View) baseline() (uint32, []Entity) {
+func (v *View) baseline() (uint32, []Held) {
 	if v.acked == 0 || v.seq-v.acked >= historyLen {
 		return 0, nil
 	}
@@ -300,7 +307,7 @@ func (v *View) rel(e *Entity, originX, originY int32) (uint16, uint16, bool) {
 
 // add scores a change: entering and leaving first, then by how far the
 // entity moved and how close it is to the player, plus what it is owed.
-func (v *View) add(c candidate, cur, old *Entity, px, py int32) {
+func (v *View) add(c candidate, cur *Entity, old *Held, px, py int32) {
 	id := uint32(0)
 	var score float32
 	switch c.kind {
@@ -335,7 +342,7 @@ func (v *View) add(c candidate, cur, old *Entity, px, py int32) {
 // with the changes sent applied, the others not. Between two candidates
 // (in merge order) lie entities that did not change, a run of the
 // baseline: copied whole.
-func (v *View) remember(visible, base []Entity) {
+func (v *View) remember(visible []Entity, base []Held) {
 	// Written by index into room for the worst case, every enter sent:
 	// each slot is written before the count says whether it is kept.
 	size := len(base) + v.enters
@@ -350,7 +357,7 @@ func (v *View) remember(visible, base []Entity) {
 		t := int(v.taken[k] & 1)
 		switch c.kind {
 		case changeEnter: // kept if sent
-			next[n] = visible[c.cur]
+			next[n] = visible[c.cur].Held
 			n += t
 			from = c.base
 		case changeLeave: // kept if not sent yet: the client still has it
@@ -361,7 +368,7 @@ func (v *View) remember(visible, base []Entity) {
 			// The old state if the change was left out, else the new one
 			// (indexed, not branched on: which it is is a coin toss in a
 			// crowd).
-			next[n] = *[2]*Entity{&base[c.base], &visible[c.cur]}[t]
+			next[n] = *[2]*Held{&base[c.base], &visible[c.cur].Held}[t]
 			n++
 			from = c.base + 1
 		}

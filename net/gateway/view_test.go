@@ -24,8 +24,8 @@ type scene struct {
 func newScene(seed uint64, n int) *scene {
 	s := &scene{rng: rand.New(rand.NewPCG(seed, 1)), px: 1000 * 256, py: 1000 * 256, half: 48 * 256}
 	for i := 0; i < n; i++ {
-		s.all = append(s.all, Entity{ID: uint32(i + 1), X: s.px + int32(s.rng.IntN(120*256)) - 60*256, Y: s.py + int32(s.rng.IntN(120*256)) - 60*256,
-			Health: 255, Kind: wire.EntityKindNpc, Template: uint16(i % 7), Level: 3})
+		x, y := s.px+int32(s.rng.IntN(120*256))-60*256, s.py+int32(s.rng.IntN(120*256))-60*256
+		s.all = append(s.all, Entity{Held: Held{ID: uint32(i + 1), X: x, Y: y, Health: 255}, Kind: wire.EntityKindNpc, Template: uint16(i % 7), Level: 3})
 	}
 	return s
 }
@@ -156,7 +156,7 @@ func TestSortByID(t *testing.T) {
 	for n := 0; n < 300; n += 7 {
 		es := make([]Entity, n)
 		for i := range es {
-			es[i] = Entity{ID: rng.Uint32N(1000), X: int32(i)}
+			es[i] = Entity{Held: Held{ID: rng.Uint32N(1000), X: int32(i)}}
 		}
 		want := slices.Clone(es)
 		slices.SortStableFunc(want, func(a, b Entity) int { return cmp.Compare(a.ID, b.ID) })
@@ -172,7 +172,7 @@ func BenchmarkSortByID(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	es := make([]Entity, 150)
 	for i := range es {
-		es[i] = Entity{ID: rng.Uint32N(100000)}
+		es[i] = Entity{Held: Held{ID: rng.Uint32N(100000)}}
 	}
 	work := make([]Entity, len(es))
 	var keys []uint64
@@ -187,7 +187,7 @@ func BenchmarkSortFunc(b *testing.B) { // what sortByID replaced
 	rng := rand.New(rand.NewPCG(1, 2))
 	es := make([]Entity, 150)
 	for i := range es {
-		es[i] = Entity{ID: rng.Uint32N(100000)}
+		es[i] = Entity{Held: Held{ID: rng.Uint32N(100000)}}
 	}
 	work := make([]Entity, len(es))
 	for b.Loop() {
