@@ -63,9 +63,10 @@ type View struct {
 	enc     *codec.SnapshotEncoder
 	snap    codec.Snapshot
 	cands   []candidate
-	// count[b] is how many candidates are in score bucket b (then, while
-	// sorting, where the next one goes); only [lo, hi] is ever non-zero,
-	// and only during Build. need is the bytes all the records take.
+	// Made by add for each Build: count[b] is how many candidates are in
+	// score bucket b (then, while sorting, where the next one goes), all in
+	// [lo, hi], and zero again when Build returns; need is the bytes all
+	// the records take.
 	count  [scoreBuckets]int32
 	lo, hi int
 	need   int32
@@ -126,7 +127,7 @@ func NewView(budget int) *View {
 	if budget <= 0 {
 		budget = DefaultBudget
 	}
-	return &View{budget: budget, enc: codec.NewSnapshotEncoder(), lo: scoreBuckets, hi: -1}
+	return &View{budget: budget, enc: codec.NewSnapshotEncoder()}
 }
 
 // Ack records the newest snapshot the client has applied.
@@ -160,7 +161,7 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	originX, originY := px/256-128, py/256-128 // whole metres: 256 m around the player
 
 	// Every difference between what the client has and what is true.
-	v.cands, v.enters = v.cands[:0], 0
+	v.cands, v.enters, v.need, v.lo, v.hi = v.cands[:0], 0, 0, scoreBuckets, -1
 	i, j := 0, 0
 	for i < len(visible) || j < len(base) {
 		switch {
@@ -172,19 +173,15 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 			j++
 		default:
 			cur, old := &visible[i], &base[j]
-			moved, changed := cur.X != old.X || cur.Y != old.Y, !cur.sameState(old)
-			c := candidate{cur: int32(i), base: int32(j)}
-			switch {
-			case moved && changed:
-				c.kind = changeBoth
-				v.add(c, cur, old, px, py)
-			case moved:
-				c.kind = changeMove
-				v.add(c, cur, old, px, py)
-			case changed:
-				c.kind = changeState
-				v.add(c, cur, old, px, py)
-			default:
+			if moved, changed := cur.X != old.X || cur.Y != old.Y, !cur.sameState(old); moved || changed {
+				kind := changeBoth
+				if !changed {
+					kind = changeMove
+				} else if !moved {
+					kind = changeState
+				}
+				v.add(candidate{kind: kind, cur: int32(i), base: int32(j)}, cur, old, px, py)
+			} else {
 				*v.owed.slot(cur.ID) = 0 // nothing owed
 			}
 			i, j = i+1, j+1
@@ -225,9 +222,8 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 		}
 	}
 	if v.lo <= v.hi {
-		clear(v.count[v.lo : v.hi+1])
+		clear(v.count[v.lo : v.hi+1]) // zero again for the next Build
 	}
-	v.lo, v.hi, v.need = scoreBuckets, -1, 0
 	if v.seq%256 == 0 {
 		v.owed.sweep()
 	}
@@ -320,7 +316,7 @@ func (v *View) add(c candidate, cur *Entity, old *Held, px, py int32) {
 		moved := float32(absDiff(cur.X, old.X) + absDiff(cur.Y, old.Y))
 		dist := float32(absDiff(cur.X, px)+absDiff(cur.Y, py)) / 256
 		score = (1 + moved/64) * 32 / (8 + dist)
-		if !cur.sameState(old) {
+		if c.kind != changeMove { // the state changed too
 			score += 4
 		}
 	}
@@ -330,7 +326,9 @@ func (v *View) add(c candidate, cur *Entity, old *Held, px, py int32) {
 		c.score = math.MaxFloat32
 	}
 	c.bucket = scoreBucket(c.score)
-	v.enters += int(b2u(c.kind == changeEnter))
+	if c.kind == changeEnter {
+		v.enters++
+	}
 	b := int(c.bucket)
 	v.count[b]++
 	v.need += recordSize[c.kind]
@@ -384,11 +382,4 @@ func absDiff(a, b int32) int32 {
 		return a - b
 	}
 	return b - a
-}
-
-func b2u(b bool) uint8 {
-	if b {
-		return 1
-	}
-	return 0
 }
