@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"io"
 	"log/slog"
 	"sync"
 	"testing"
@@ -20,7 +19,7 @@ import (
 
 var secret = []byte("login-test-secret-0123456789")
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // realmNode records what the login node hands over.
 type realmNode struct {

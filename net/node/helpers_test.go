@@ -18,7 +18,7 @@ func testConfig(id string) Config {
 	return Config{
 		ID: id, Role: "zone", Realm: "test", Secret: testSecret, Listen: "127.0.0.1:0",
 		HeartbeatInterval: 50 * time.Millisecond, DeadAfter: 500 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.DiscardHandler),
 	}
 }
 

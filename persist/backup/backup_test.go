@@ -2,7 +2,6 @@ package backup
 
 import (
 	"encoding/hex"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,7 +18,7 @@ import (
 
 var secret = []byte("backup-test-secret-0123456789")
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func startDB(t *testing.T, dir string) *dbnode.DB {
 	t.Helper()

@@ -2,7 +2,6 @@ package dbnode
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"sync"
 	"testing"
@@ -18,7 +17,7 @@ import (
 
 var secret = []byte("dbnode-test-secret-0123456789")
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 type collect struct {
 	mu   sync.Mutex

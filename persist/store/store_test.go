@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"io"
 	"log/slog"
 	"sync"
 	"testing"
@@ -12,7 +11,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 )
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func openTest(t testing.TB) *Store {
 	t.Helper()

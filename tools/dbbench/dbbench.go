@@ -6,7 +6,6 @@ package dbbench
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -86,7 +85,7 @@ func Run(cfg Config) (Result, error) {
 		defer os.RemoveAll(dir)
 		cfg.Dir = dir
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	db, err := dbnode.Start(dbnode.Config{
 		Node:  node.Config{ID: "BENCH-DB", Secret: secret, Listen: "127.0.0.1:0", Admin: "-", Logger: log},
 		Store: store.Config{Dir: filepath.Join(cfg.Dir, "db"), Logger: log},

@@ -275,7 +275,7 @@ func DevAccounts(r *registry.Registry, n int) error {
 	if len(logins) == 0 || logins[0].Data == "" {
 		return errors.New("dev accounts: the registry has no login node with a data directory")
 	}
-	s, err := store.Open(store.Config{Dir: logins[0].Data, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := store.Open(store.Config{Dir: logins[0].Data, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return fmt.Errorf("dev accounts: %w", err)
 	}
