@@ -63,13 +63,10 @@ type View struct {
 	enc     *codec.SnapshotEncoder
 	snap    codec.Snapshot
 	cands   []candidate
-	// Made by add for each Build: count[b] is how many candidates are in
-	// score bucket b (then, while sorting, where the next one goes), all in
-	// [lo, hi], and zero again when Build returns; need is the bytes all
-	// the records take.
+	// Made with the candidates of each Build: count[b] is how many are in
+	// score bucket b (then, while sorting, where the next one goes), zero
+	// again when Build returns.
 	count  [scoreBuckets]int32
-	lo, hi int
-	need   int32
 	enters int     // candidates that enter view
 	order  []int32 // candidate indexes by score bucket, ascending
 	taken  []uint8 // by candidate index: 1 when sent
@@ -160,33 +157,63 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	v.seq++
 	originX, originY := px/256-128, py/256-128 // whole metres: 256 m around the player
 
-	// Every difference between what the client has and what is true.
-	v.cands, v.enters, v.need, v.lo, v.hi = v.cands[:0], 0, 0, scoreBuckets, -1
+	// Every difference between what the client has and what is true, a
+	// candidate each, scored and counted by score bucket as it is made.
+	// Entering and leaving score first, then changes by how far the entity
+	// moved and how close it is to the player, plus what it is owed. (The
+	// loop keeps its counts in locals: in View's fields, each candidate
+	// would load and store them all.)
+	cands := slices.Grow(v.cands[:0], len(visible)+len(base))[:len(visible)+len(base)]
+	// need is the bytes all their records take; their buckets are in [lo, hi].
+	n, enters, need, lo, hi := 0, 0, int32(0), scoreBuckets, -1
 	i, j := 0, 0
 	for i < len(visible) || j < len(base) {
+		c := &cands[n]
+		var score float32
 		switch {
 		case j >= len(base) || (i < len(visible) && visible[i].ID < base[j].ID):
-			v.add(candidate{kind: changeEnter, cur: int32(i), base: int32(j)}, &visible[i], nil, px, py)
+			*c = candidate{kind: changeEnter, id: visible[i].ID, cur: int32(i), base: int32(j)}
+			score = 1000
+			enters++
 			i++
 		case i >= len(visible) || base[j].ID < visible[i].ID:
-			v.add(candidate{kind: changeLeave, cur: int32(i), base: int32(j)}, nil, &base[j], px, py)
+			*c = candidate{kind: changeLeave, id: base[j].ID, cur: int32(i), base: int32(j)}
+			score = 900
 			j++
 		default:
 			cur, old := &visible[i], &base[j]
-			if moved, changed := cur.X != old.X || cur.Y != old.Y, !cur.sameState(old); moved || changed {
-				kind := changeBoth
-				if !changed {
-					kind = changeMove
-				} else if !moved {
-					kind = changeState
-				}
-				v.add(candidate{kind: kind, cur: int32(i), base: int32(j)}, cur, old, px, py)
-			} else {
+			moved, changed := cur.X != old.X || cur.Y != old.Y, !cur.sameState(old)
+			if !moved && !changed {
 				*v.owed.slot(cur.ID) = 0 // nothing owed
+				i, j = i+1, j+1
+				continue
+			}
+			kind := changeBoth
+			if !changed {
+				kind = changeMove
+			} else if !moved {
+				kind = changeState
+			}
+			*c = candidate{kind: kind, id: cur.ID, cur: int32(i), base: int32(j)}
+			dist := float32(absDiff(cur.X, px)+absDiff(cur.Y, py)) / 256
+			score = (1 + float32(absDiff(cur.X, old.X)+absDiff(cur.Y, old.Y))/64) * 32 / (8 + dist)
+			if changed {
+				score += 4
 			}
 			i, j = i+1, j+1
 		}
+		score += *v.owed.slot(c.id)
+		if c.id == v.Self && c.id != 0 {
+			score = math.MaxFloat32
+		}
+		b := scoreBucket(score)
+		c.score, c.bucket = score, b
+		v.count[b]++
+		need += recordSize[c.kind]
+		lo, hi = min(lo, int(b)), max(hi, int(b))
+		n++
 	}
+	v.cands, v.enters = cands[:n], enters
 	v.taken = slices.Grow(v.taken[:0], len(v.cands))[:len(v.cands)]
 	clear(v.taken)
 	s := &v.snap
@@ -196,7 +223,7 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 
 	// When every change fits (most snapshots, outside crowds), the order
 	// does not matter: take them as they come.
-	if v.size+4*vectorCost+int(v.need) <= v.budget {
+	if v.size+4*vectorCost+int(need) <= v.budget {
 		for k := range v.cands {
 			v.settle(k, &v.cands[k], visible, originX, originY)
 		}
@@ -205,7 +232,7 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 		// ties keep merge order), taken from the top. Settling in this
 		// order also keeps its branches predictable: taken, then owed.
 		pos := int32(0)
-		for b := v.lo; b <= v.hi; b++ {
+		for b := lo; b <= hi; b++ {
 			n := v.count[b]
 			v.count[b] = pos
 			pos += n
@@ -221,8 +248,8 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 			v.settle(k, &v.cands[k], visible, originX, originY)
 		}
 	}
-	if v.lo <= v.hi {
-		clear(v.count[v.lo : v.hi+1]) // zero again for the next Build
+	if lo <= hi {
+		clear(v.count[lo : hi+1]) // zero again for the next Build
 	}
 	if v.seq%256 == 0 {
 		v.owed.sweep()
@@ -299,41 +326,6 @@ func (v *View) rel(e *Entity, originX, originY int32) (uint16, uint16, bool) {
 		return 0, 0, false
 	}
 	return uint16(dx), uint16(dy), true
-}
-
-// add scores a change: entering and leaving first, then by how far the
-// entity moved and how close it is to the player, plus what it is owed.
-func (v *View) add(c candidate, cur *Entity, old *Held, px, py int32) {
-	id := uint32(0)
-	var score float32
-	switch c.kind {
-	case changeEnter:
-		id, score = cur.ID, 1000
-	case changeLeave:
-		id, score = old.ID, 900
-	default:
-		id = cur.ID
-		moved := float32(absDiff(cur.X, old.X) + absDiff(cur.Y, old.Y))
-		dist := float32(absDiff(cur.X, px)+absDiff(cur.Y, py)) / 256
-		score = (1 + moved/64) * 32 / (8 + dist)
-		if c.kind != changeMove { // the state changed too
-			score += 4
-		}
-	}
-	c.id = id
-	c.score = score + *v.owed.slot(id)
-	if id == v.Self && id != 0 {
-		c.score = math.MaxFloat32
-	}
-	c.bucket = scoreBucket(c.score)
-	if c.kind == changeEnter {
-		v.enters++
-	}
-	b := int(c.bucket)
-	v.count[b]++
-	v.need += recordSize[c.kind]
-	v.lo, v.hi = min(v.lo, b), max(v.hi, b)
-	v.cands = append(v.cands, c)
 }
 
 // remember stores what the client holds after this snapshot: the baseline
