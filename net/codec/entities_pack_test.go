@@ -9,9 +9,26 @@ import (
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
-// TestPackedRecordsMatchGenerated: the records packUpdates places as
-// words are byte for byte what the generated Create functions write.
+// TestPackedRecordsMatchGenerated: the records packUpdates writes, copied
+// as memory or placed as words, are byte for byte what the generated
+// Create functions write.
 func TestPackedRecordsMatchGenerated(t *testing.T) {
+	if !recordsInWireLayout {
+		t.Log("records are not in wire layout here: only the word-at-a-time way is used")
+	}
+	for _, copied := range []bool{true, false} {
+		if copied && !recordsInWireLayout {
+			continue
+		}
+		t.Run(map[bool]string{true: "copied", false: "placed"}[copied], func(t *testing.T) {
+			defer func(was bool) { recordsInWireLayout = was }(recordsInWireLayout)
+			recordsInWireLayout = copied
+			testPackedRecords(t)
+		})
+	}
+}
+
+func testPackedRecords(t *testing.T) {
 	u := sampleUpdates(7)
 	u.Enters[3].Kind, u.Enters[3].Template, u.Enters[3].X, u.Enters[3].Y = wire.EntityKindPlayer, 0xBEEF, 0xFFFF, 0x1234
 	u.States[2] = State{ID: 0xDEADBEEF, Heading: 0xA1, Health: 0xB2, Anim: 0xC3, Flags: 0xD4}
