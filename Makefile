@@ -27,8 +27,8 @@ bench-zone:
 bench-db:
 	$(GO) run ./cmd/realm bench db --json
 
-# CPU per player datagram (build, send on QUIC, 16 players) in a crowd and
-# in a sparse view, and the UDP floor: five runs of each.
+# CPU per player datagram (build; send on QUIC for 1, 16 and 256 players)
+# in a crowd and in a sparse view, and the UDP floor: five runs of each.
 bench-gateway:
 	$(GO) test -run '^$$' -bench GatewayPlayerDatagram -benchmem -count 5 ./net/gateway
 

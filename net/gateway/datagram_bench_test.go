@@ -33,8 +33,10 @@ import (
 //   - send: build, then the datagram on a real QUIC connection over
 //     loopback, to a client in another process (TestDatagramSink) that
 //     drains it;
-//   - players16: the same for 16 players on 16 connections, in turn, as a
-//     gateway sends a tick's datagrams.
+//   - players16, players256: the same for 16 (or 256) players on as many
+//     connections, in turn, as a gateway sends a tick's datagrams. With
+//     256, each connection's state in quic-go (and each view) is colder
+//     when its turn comes, as with a gateway's thousands of players.
 //
 // cpu-ns/op is the CPU of every thread of this process per datagram
 // (quic-go's connection goroutines and the kernel's work in its sendmsg
@@ -79,7 +81,7 @@ func BenchmarkGatewayPlayerDatagram(b *testing.B) {
 			b.ReportMetric(float64(len(frames[0])), "in-view")
 		}
 		b.Run(sc.name+"/build", func(b *testing.B) { run(b, 1, func(int, []byte) {}) })
-		for _, players := range []int{1, 16} {
+		for _, players := range []int{1, 16, 256} {
 			name := sc.name + "/send"
 			if players > 1 {
 				name = fmt.Sprintf("%s/players%d", sc.name, players)
