@@ -17,7 +17,7 @@ import (
 func TestSnapshotsNeverExceedTheBudget(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for trial := 0; trial < 500; trial++ {
-		v := NewView(DefaultBudget)
+		v := NewView(DefaultBudget, nil)
 		var ents []Entity
 		for id := uint32(1); id <= uint32(1+rng.IntN(300)); id++ {
 			x, y := int32(rng.IntN(60*256))+500*256, int32(rng.IntN(60*256))+500*256
@@ -41,9 +41,9 @@ func TestSnapshotsNeverExceedTheBudget(t *testing.T) {
 				v.Ack(tick - uint32(rng.IntN(3)))
 			}
 			out := v.Build(visible, 530*256, 530*256, tick, int64(tick)*50)
-			if len(out) > DefaultBudget || len(out) > v.size {
+			if len(out) > DefaultBudget || len(out) > v.sc.size {
 				t.Fatalf("trial %d tick %d: snapshot of %d bytes, reckoned %d (%d moves, %d states, %d enters, %d leaves)",
-					trial, tick, len(out), v.size, len(v.snap.Moves), len(v.snap.States), len(v.snap.Enters), len(v.snap.Leaves))
+					trial, tick, len(out), v.sc.size, len(v.sc.snap.Moves), len(v.sc.snap.States), len(v.sc.snap.Enters), len(v.sc.snap.Leaves))
 			}
 		}
 		if v.OverBudget != 0 {
@@ -56,7 +56,7 @@ func TestSnapshotsNeverExceedTheBudget(t *testing.T) {
 // tick, the player's own moves are in every snapshot.
 func TestSelfGoesFirst(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	v := NewView(DefaultBudget)
+	v := NewView(DefaultBudget, nil)
 	v.Self = 150 * 3
 	var ents []Entity
 	for id := uint32(1); id <= 300; id++ {
@@ -95,7 +95,7 @@ func TestSelfGoesFirst(t *testing.T) {
 // and the debt grows until it wins).
 func TestCrowdPriorities(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	v := NewView(DefaultBudget)
+	v := NewView(DefaultBudget, nil)
 	const px, py = 500 * 256, 500 * 256
 	var ents []Entity
 	for id := uint32(1); id <= 300; id++ {
@@ -169,7 +169,7 @@ func TestCrowdPriorities(t *testing.T) {
 func TestViewRemembersWhatTheClientHolds(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	for trial := 0; trial < 60; trial++ {
-		v := NewView(DefaultBudget)
+		v := NewView(DefaultBudget, nil)
 		var w client.World
 		var snap codec.Snapshot
 		var ents []Entity

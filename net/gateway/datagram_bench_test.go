@@ -58,8 +58,9 @@ func BenchmarkGatewayPlayerDatagram(b *testing.B) {
 		}
 		run := func(b *testing.B, players int, send func(player int, d []byte)) {
 			views := make([]*View, players)
+			scratch := NewScratch() // shared, as in a gateway
 			for p := range views {
-				views[p] = NewView(0)
+				views[p] = NewView(0, scratch)
 				for i := 0; i < 64; i++ { // warm: history and buffers at their size
 					views[p].Build(frames[(i+p*16)%len(frames)], s.px, s.py, uint32(i), 0)
 					if views[p].Seq() > 2 {

@@ -68,7 +68,8 @@ type Gateway struct {
 	players    map[uint64]*player
 	zones      map[string]*zoneView
 	loads      map[string]*siblingLoad
-	connecting int // players between accept and placement, counted as load
+	connecting int      // players between accept and placement, counted as load
+	scratch    *Scratch // where every player's snapshot is built, one at a time (under mu)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -175,7 +176,7 @@ func Start(cfg Config) (*Gateway, error) {
 		cfg.Node.Role = "gateway"
 	}
 	g := &Gateway{cfg: cfg, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{},
-		loads: map[string]*siblingLoad{}}
+		loads: map[string]*siblingLoad{}, scratch: NewScratch()}
 	g.log = cfg.Node.Logger
 	if g.log == nil {
 		g.log = slog.Default()
@@ -352,7 +353,7 @@ func (g *Gateway) serve(s *pquic.Session) {
 		return
 	}
 	p := &player{s: s, character: rc.Entered.Character, netID: rc.Entered.NetID, zone: rc.Zone,
-		view: NewView(g.cfg.Budget), px: rc.Entered.X, py: rc.Entered.Y, events: make(chan []byte, eventQueue)}
+		view: NewView(g.cfg.Budget, g.scratch), px: rc.Entered.X, py: rc.Entered.Y, events: make(chan []byte, eventQueue)}
 	p.view.Self = p.netID
 	p.auth.Store(pack(p.px, p.py))
 	p.inputs, p.chat, p.other = newBudget(inputsPerSecond), newBudget(chatPerSecond), newBudget(otherPerSecond)

@@ -48,7 +48,8 @@ const (
 	alignSlack                                = 8
 )
 
-// View builds one player's snapshots. Not safe for concurrent use.
+// View builds one player's snapshots. Not safe for concurrent use, nor
+// for use at the same time as another view sharing its Scratch.
 type View struct {
 	// Self is the player's own entity: its changes go first, so that a
 	// player in a crowd sees its own moves at once.
@@ -59,10 +60,23 @@ type View struct {
 	// history[seq % historyLen] is what the client holds after applying
 	// snapshot seq: the baseline for a later delta. Sorted by ID.
 	history [historyLen]sent
+	next    []Held // room for the next snapshot's entry in history
 	owed    owedTable
-	enc     *codec.SnapshotEncoder
-	snap    codec.Snapshot
-	cands   []candidate
+	sc      *Scratch
+	// OverBudget counts snapshots that came out larger than the budget
+	// (a bug: it must stay 0).
+	OverBudget int
+}
+
+// Scratch is the working memory of building a snapshot: the candidate
+// changes, their order, the snapshot's records and its encoder: 9 KB
+// for a crowd of 160. Views built one after another share one (NewView), so
+// that it stays in cache while a view keeps only what it must remember:
+// its history and what it owes.
+type Scratch struct {
+	enc   *codec.SnapshotEncoder
+	snap  codec.Snapshot
+	cands []candidate
 	// Made with the candidates of each Build: count[b] is how many are in
 	// score bucket b (then, while sorting, where the next one goes), zero
 	// again when Build returns.
@@ -70,13 +84,12 @@ type View struct {
 	enters int     // candidates that enter view
 	order  []int32 // candidate indexes by score bucket, ascending
 	taken  []uint8 // by candidate index: 1 when sent
-	next   []Held
-	size   int   // bytes the snapshot under construction will take
-	open   uint8 // which of its vectors are not empty (1 << vecMoves...)
-	// OverBudget counts snapshots that came out larger than the budget
-	// (a bug: it must stay 0).
-	OverBudget int
+	size   int     // bytes the snapshot under construction will take
+	open   uint8   // which of its vectors are not empty (1 << vecMoves...)
 }
+
+// NewScratch returns working memory for building snapshots.
+func NewScratch() *Scratch { return &Scratch{enc: codec.NewSnapshotEncoder()} }
 
 type sent struct {
 	seq      uint32
@@ -119,12 +132,17 @@ const (
 )
 
 // NewView returns a view with a byte budget per snapshot (DefaultBudget
-// when 0).
-func NewView(budget int) *View {
+// when 0) that builds in scratch: shared by views whose Builds never run
+// at the same time, as one goroutine's (nil: a scratch of its own). The
+// bytes Build returns are valid until the next Build in the same scratch.
+func NewView(budget int, scratch *Scratch) *View {
 	if budget <= 0 {
 		budget = DefaultBudget
 	}
-	return &View{budget: budget, enc: codec.NewSnapshotEncoder()}
+	if scratch == nil {
+		scratch = NewScratch()
+	}
+	return &View{budget: budget, sc: scratch}
 }
 
 // Ack records the newest snapshot the client has applied.
@@ -153,6 +171,7 @@ func (v *View) baseline() (uint32, []Held) {
 // sorted by ID; px, py is the player, 1/256 m). The bytes are valid until
 // the next call.
 func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int64) []byte {
+	sc := v.sc
 	baseSeq, base := v.baseline()
 	v.seq++
 	originX, originY := px/256-128, py/256-128 // whole metres: 256 m around the player
@@ -163,7 +182,7 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	// moved and how close it is to the player, plus what it is owed. (The
 	// loop keeps its counts in locals: in View's fields, each candidate
 	// would load and store them all.)
-	cands := slices.Grow(v.cands[:0], len(visible)+len(base))[:len(visible)+len(base)]
+	cands := slices.Grow(sc.cands[:0], len(visible)+len(base))[:len(visible)+len(base)]
 	// need is the bytes all their records take; their buckets are in [lo, hi].
 	n, enters, need, lo, hi := 0, 0, int32(0), scoreBuckets, -1
 	i, j := 0, 0
@@ -208,24 +227,24 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 		}
 		b := scoreBucket(score)
 		c.score, c.bucket = score, b
-		v.count[b]++
+		sc.count[b]++
 		need += recordSize[c.kind]
 		lo, hi = min(lo, int(b)), max(hi, int(b))
 		n++
 	}
-	v.cands, v.enters = cands[:n], enters
-	v.taken = slices.Grow(v.taken[:0], len(v.cands))[:len(v.cands)]
-	clear(v.taken)
-	s := &v.snap
+	sc.cands, sc.enters = cands[:n], enters
+	sc.taken = slices.Grow(sc.taken[:0], len(sc.cands))[:len(sc.cands)]
+	clear(sc.taken)
+	s := &sc.snap
 	s.Updates.Reset()
 	*s = codec.Snapshot{Seq: v.seq, Baseline: baseSeq, Tick: tick, OriginX: originX, OriginY: originY, TickUnixMs: tickUnixMs, Updates: s.Updates}
-	v.size, v.open = codec.SnapshotOverhead+alignSlack, 0
+	sc.size, sc.open = codec.SnapshotOverhead+alignSlack, 0
 
 	// When every change fits (most snapshots, outside crowds), the order
 	// does not matter: take them as they come.
-	if v.size+4*vectorCost+int(need) <= v.budget {
-		for k := range v.cands {
-			v.settle(k, &v.cands[k], visible, originX, originY)
+	if sc.size+4*vectorCost+int(need) <= v.budget {
+		for k := range sc.cands {
+			v.settle(k, &sc.cands[k], visible, originX, originY)
 		}
 	} else {
 		// Most important first: a counting sort by score bucket (stable:
@@ -233,28 +252,28 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 		// order also keeps its branches predictable: taken, then owed.
 		pos := int32(0)
 		for b := lo; b <= hi; b++ {
-			n := v.count[b]
-			v.count[b] = pos
+			n := sc.count[b]
+			sc.count[b] = pos
 			pos += n
 		}
-		v.order = slices.Grow(v.order[:0], len(v.cands))[:len(v.cands)]
-		for k := range v.cands {
-			b := v.cands[k].bucket
-			v.order[v.count[b]] = int32(k)
-			v.count[b]++
+		sc.order = slices.Grow(sc.order[:0], len(sc.cands))[:len(sc.cands)]
+		for k := range sc.cands {
+			b := sc.cands[k].bucket
+			sc.order[sc.count[b]] = int32(k)
+			sc.count[b]++
 		}
-		for i := len(v.order) - 1; i >= 0; i-- {
-			k := int(v.order[i])
-			v.settle(k, &v.cands[k], visible, originX, originY)
+		for i := len(sc.order) - 1; i >= 0; i-- {
+			k := int(sc.order[i])
+			v.settle(k, &sc.cands[k], visible, originX, originY)
 		}
 	}
 	if lo <= hi {
-		clear(v.count[lo : hi+1]) // zero again for the next Build
+		clear(sc.count[lo : hi+1]) // zero again for the next Build
 	}
 	if v.seq%256 == 0 {
 		v.owed.sweep()
 	}
-	out := v.enc.Encode(s)
+	out := sc.enc.Encode(s)
 	if len(out) > v.budget {
 		v.OverBudget++
 	}
@@ -265,15 +284,16 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 // settle takes a change into the snapshot if its records fit, and
 // clears what the entity was owed; or it owes the change.
 func (v *View) settle(k int, c *candidate, visible []Entity, originX, originY int32) {
-	open := kindVectors[c.kind] &^ v.open // the vectors its records would open
+	sc := v.sc
+	open := kindVectors[c.kind] &^ sc.open // the vectors its records would open
 	size := int(recordSize[c.kind]) + vectorCost*bits.OnesCount8(open)
-	if v.size+size > v.budget || !v.put(c, visible, originX, originY) {
+	if sc.size+size > v.budget || !v.put(c, visible, originX, originY) {
 		*v.owed.slot(c.id) = c.score
 		return
 	}
-	v.open |= open
-	v.size += size
-	v.taken[k] = 1
+	sc.open |= open
+	sc.size += size
+	sc.taken[k] = 1
 	*v.owed.slot(c.id) = 0
 }
 
@@ -294,7 +314,8 @@ var kindVectors = [...]uint8{changeEnter: vecEnters, changeLeave: vecLeaves, cha
 // put adds a change's records to the snapshot; false if the entity is
 // outside the snapshot's frame.
 func (v *View) put(c *candidate, visible []Entity, originX, originY int32) bool {
-	s := &v.snap
+	sc := v.sc
+	s := &sc.snap
 	if c.kind == changeLeave {
 		s.Leaves = append(s.Leaves, c.id)
 		return true
@@ -333,18 +354,19 @@ func (v *View) rel(e *Entity, originX, originY int32) (uint16, uint16, bool) {
 // (in merge order) lie entities that did not change, a run of the
 // baseline: copied whole.
 func (v *View) remember(visible []Entity, base []Held) {
+	sc := v.sc
 	// Written by index into room for the worst case, every enter sent:
 	// each slot is written before the count says whether it is kept.
-	size := len(base) + v.enters
+	size := len(base) + sc.enters
 	next := slices.Grow(v.next[:0], size)[:size]
 	n := 0
 	from := int32(0) // the baseline's next entity not yet copied or replaced
-	for k := range v.cands {
-		c := &v.cands[k]
+	for k := range sc.cands {
+		c := &sc.cands[k]
 		if c.base > from {
 			n += copy(next[n:], base[from:c.base])
 		}
-		t := int(v.taken[k] & 1)
+		t := int(sc.taken[k] & 1)
 		switch c.kind {
 		case changeEnter: // kept if sent
 			next[n] = visible[c.cur].Held

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"math/rand/v2"
@@ -63,7 +64,7 @@ func (s *scene) see() []Entity {
 // client's view is exactly the truth.
 func TestClientConvergesUnderLossAndBudget(t *testing.T) {
 	s := newScene(7, 300)
-	v := NewView(DefaultBudget)
+	v := NewView(DefaultBudget, nil)
 	var w client.World
 	drop := rand.New(rand.NewPCG(3, 4))
 	var snap codec.Snapshot
@@ -124,7 +125,7 @@ func TestClientConvergesUnderLossAndBudget(t *testing.T) {
 // for longer than the history gets full state again.
 func TestSnapshotsDeltaAndFallBack(t *testing.T) {
 	s := newScene(1, 20)
-	v := NewView(0)
+	v := NewView(0, nil)
 	var w client.World
 	var snap codec.Snapshot
 	first := v.Build(s.see(), s.px, s.py, 1, 0)
@@ -205,7 +206,7 @@ func BenchmarkViewSparse(b *testing.B) {
 		s.step()
 		frames[i] = slices.Clone(s.see())
 	}
-	v := NewView(0)
+	v := NewView(0, nil)
 	for i := 0; i < 64; i++ {
 		v.Build(frames[i], s.px, s.py, uint32(i), 0)
 		v.Ack(v.Seq())
@@ -217,4 +218,40 @@ func BenchmarkViewSparse(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(len(frames[0])), "entities")
+}
+
+// TestViewsShareScratch: views that take turns in one Scratch send what
+// views with scratch of their own send, byte for byte, through crowds and
+// sparse views, enters and leaves, and acks at different lags.
+func TestViewsShareScratch(t *testing.T) {
+	shared := NewScratch()
+	type pair struct {
+		s           *scene
+		inTurn, own *View
+		lag         uint32
+	}
+	var pairs []pair
+	for i, n := range []int{240, 60, 400, 10} {
+		s := newScene(uint64(20+i), n)
+		pairs = append(pairs, pair{s: s, inTurn: NewView(0, shared), own: NewView(0, nil), lag: uint32(1 + i)})
+	}
+	for tick := uint32(1); tick <= 300; tick++ {
+		for i := range pairs {
+			p := &pairs[i]
+			p.s.step()
+			if tick%50 == 0 { // walk away: most of the view leaves, another enters
+				p.s.px += 40 * 256
+			}
+			vis := p.s.see()
+			got := p.inTurn.Build(vis, p.s.px, p.s.py, tick, 0)
+			want := p.own.Build(vis, p.s.px, p.s.py, tick, 0)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("tick %d, view %d: %d bytes built in turn, %d alone, and they differ", tick, i, len(got), len(want))
+			}
+			if seq := p.own.Seq(); seq > p.lag && tick%7 != 0 { // some acks are lost
+				p.inTurn.Ack(seq - p.lag)
+				p.own.Ack(seq - p.lag)
+			}
+		}
+	}
 }
