@@ -28,9 +28,11 @@ bench-db:
 	$(GO) run ./cmd/realm bench db --json
 
 # CPU per player datagram (build; send on QUIC for 1, 16 and 256 players)
-# in a crowd and in a sparse view, and the UDP floor: five runs of each.
+# in a crowd and in a sparse view, and the UDP floor; CPU per player of a
+# whole snapshot pass (mirror, what each sees, build) for 100 players in a
+# crowd and spread out: five runs of each.
 bench-gateway:
-	$(GO) test -run '^$$' -bench GatewayPlayerDatagram -benchmem -count 5 ./net/gateway
+	$(GO) test -run '^$$' -bench 'Gateway(PlayerDatagram|Pass)' -benchmem -count 5 ./net/gateway
 
 # realm up plus a swarm against it, both torn down after: SWARM_BOTS (1000),
 # SWARM_DURATION (60s), SWARM_BEHAVIOR (wander), SWARM_ARGS (more flags).

@@ -1,0 +1,216 @@
+package gateway
+
+import (
+	"cmp"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/net/client"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/node"
+)
+
+// BenchmarkGatewayPass: a gateway's snapshot pass for one zone tick, per
+// player: the cells' deltas applied to the mirror, then for every player
+// what it sees (gathered from the mirror and sorted by ID) and its
+// snapshot built into the tick's batch; no sends (the datagram benchmark
+// has them). In the crowd, 100 players and 60 NPCs stand in one cell and
+// every player sees all of them; in the spread, each of 100 players has
+// its own 3 x 3 cells, with 20 NPCs in each. 60% of the entities move
+// each tick, and players ack two snapshots behind.
+func BenchmarkGatewayPass(b *testing.B) {
+	for _, spread := range []bool{false, true} {
+		name := map[bool]string{false: "crowd", true: "spread"}[spread]
+		b.Run(name, func(b *testing.B) {
+			const players = 100
+			cells := make([]uint32, players)
+			npcs := func(cell uint32) int { return 0 }
+			for i := range cells {
+				cells[i] = 40<<16 | 40
+				if spread { // 3 cells apart: views do not overlap
+					cells[i] = uint32(40+3*(i/10))<<16 | uint32(40+3*(i%10))
+				}
+			}
+			if spread {
+				npcs = func(uint32) int { return 20 }
+			} else {
+				npcs = func(cell uint32) int { return 60 * boolInt(cell == 40<<16|40) }
+			}
+			g, z, ticks := passScene(b, cells, npcs)
+			var bt batch
+			tick := 0
+			step := func() {
+				for i := range ticks[tick%len(ticks)] {
+					if err := z.mirror.Apply(&ticks[tick%len(ticks)][i]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				tick++
+				bt.arena, bt.sends = bt.arena[:0], bt.sends[:0]
+				g.pass(z, &bt, uint32(tick), 0)
+				for _, p := range z.byNet {
+					if seq := p.view.Seq(); seq > 1 {
+						p.ack.Store(seq - 1) // two behind at the next build
+					}
+				}
+			}
+			for range 64 { // warm: histories and buffers at their size
+				step()
+			}
+			cpu0 := processCPU()
+			for b.Loop() {
+				step()
+			}
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N*players), "cpu-ns/player")
+			b.ReportMetric(float64(len(bt.arena))/float64(len(bt.sends)), "bytes/datagram")
+			for _, p := range z.byNet {
+				if p.view.OverBudget > 0 {
+					b.Fatalf("player %d: %d snapshots over budget", p.netID, p.view.OverBudget)
+				}
+			}
+		})
+	}
+}
+
+// passScene makes a gateway (its node not started: the subscriptions it
+// sends go nowhere) with one zone mirrored in full: a player standing in
+// each of cells (cy<<16 | cx), npcs(cell) NPCs in each cell they watch.
+// It returns 64 ticks of moves (60% of the entities, within their cells)
+// as cell deltas, to apply in turn.
+func passScene(tb testing.TB, cells []uint32, npcs func(cell uint32) int) (*Gateway, *zoneView, [][]spatial.CellChanges) {
+	n, err := node.New(node.Config{ID: "gateway-bench", Secret: []byte("a bench secret of thirty-two bytes!")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g := &Gateway{node: n, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{}, loads: map[string]*siblingLoad{}, scratch: NewScratch()}
+	g.metrics = g.newMetrics()
+	const cellSize = 32                      // metres
+	const span = cellSize * spatial.PosSteps // a cell's side, wire units
+	z := &zoneView{id: "zone", mirror: spatial.NewMirror(), refs: map[uint32]int{}, byNet: map[uint32]*player{},
+		cellSize: span, tickLen: 50 * time.Millisecond, sights: map[uint64]*sight{}}
+	g.zones[z.id] = z
+
+	rng := rand.New(rand.NewPCG(3, 4))
+	type mobile struct {
+		cell uint32 // cy<<16 | cx
+		slot uint16
+		x, y int // in the cell, wire units
+	}
+	var all []*mobile
+	full := map[uint32]*spatial.CellChanges{}
+	place := func(cell uint32) *mobile {
+		c := full[cell]
+		if c == nil {
+			c = &spatial.CellChanges{CX: uint16(cell), CY: uint16(cell >> 16), CellSize: cellSize, Full: true}
+			full[cell] = c
+		}
+		m := &mobile{cell: cell, slot: uint16(len(c.Enters)), x: rng.IntN(span), y: rng.IntN(span)}
+		c.Enters = append(c.Enters, spatial.Enter{ID: uint32(len(all) + 1), Slot: m.slot, Template: uint16(len(all) % 7),
+			X: uint16(m.x), Y: uint16(m.y), Health: 255, Level: 3})
+		all = append(all, m)
+		return m
+	}
+	for _, cell := range cells {
+		cx, cy := int32(cell&0xffff), int32(cell>>16)
+		m := place(cell)
+		netID := uint32(len(all))
+		p := &player{netID: netID, character: uint64(netID), zone: z.id, view: NewView(0, g.scratch),
+			px: cx*span + int32(m.x), py: cy*span + int32(m.y)}
+		p.view.Self = netID
+		g.players[p.character], z.byNet[netID] = p, p
+		g.watch(z, p)
+	}
+	for cell := range z.refs {
+		for range npcs(cell) {
+			place(cell)
+		}
+	}
+	for _, c := range full {
+		if err := z.mirror.Apply(c); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	ticks := make([][]spatial.CellChanges, 64)
+	for t := range ticks {
+		moves := map[uint32]*spatial.CellChanges{}
+		for _, m := range all {
+			if rng.IntN(10) >= 6 {
+				continue
+			}
+			m.x = min(max(m.x+rng.IntN(161)-80, 0), span-1)
+			m.y = min(max(m.y+rng.IntN(161)-80, 0), span-1)
+			c := moves[m.cell]
+			if c == nil {
+				c = &spatial.CellChanges{CX: uint16(m.cell), CY: uint16(m.cell >> 16), CellSize: cellSize, Tick: uint32(t)}
+				moves[m.cell] = c
+			}
+			c.Moves = append(c.Moves, spatial.Move{Slot: m.slot, X: uint16(m.x), Y: uint16(m.y)})
+		}
+		for _, c := range moves {
+			ticks[t] = append(ticks[t], *c)
+		}
+	}
+	return g, z, ticks
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestPlayersSeeTheirCells: through a snapshot pass, each player's client
+// holds exactly the mirrored entities of the 3 x 3 cells around it, with
+// players sharing a cell (who share what they see), players whose views
+// overlap from next-door cells, and one alone.
+func TestPlayersSeeTheirCells(t *testing.T) {
+	at := func(cx, cy uint32) uint32 { return cy<<16 | cx }
+	cells := []uint32{at(40, 40), at(40, 40), at(40, 40), at(41, 40), at(41, 40), at(50, 50)}
+	g, z, ticks := passScene(t, cells, func(uint32) int { return 4 })
+	players := slices.SortedFunc(maps.Values(z.byNet), func(a, b *player) int { return cmp.Compare(a.netID, b.netID) })
+	worlds := make([]client.World, len(players))
+	var bt batch
+	var snap codec.Snapshot
+	for tick := range 40 {
+		for i := range ticks[tick] {
+			if err := z.mirror.Apply(&ticks[tick][i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		bt.arena, bt.sends = bt.arena[:0], bt.sends[:0]
+		z.nextPass()
+		for i, p := range players {
+			g.snapshot(z, p, &bt, uint32(tick+1), 0)
+			sent := bt.sends[len(bt.sends)-1]
+			if err := codec.ReadSnapshot(bt.arena[sent.start:sent.end], &snap); err != nil {
+				t.Fatal(err)
+			}
+			if err := worlds[i].Apply(&snap); err != nil {
+				t.Fatalf("tick %d, player %d: %v", tick, p.netID, err)
+			}
+			p.ack.Store(worlds[i].Latest())
+
+			want := 0
+			for _, c := range p.cells {
+				z.mirror.EachIn(uint16(c&0xffff), uint16(c>>16), func(e *spatial.MirrorEntity, x, y int32) {
+					want++
+					got, ok := worlds[i].Entity(e.ID)
+					if !ok || got.X != float64(x)/256 || got.Y != float64(y)/256 || got.Heading != e.Heading {
+						t.Fatalf("tick %d, player %d: entity %d is at (%d, %d)/256, the client has %+v (%v)", tick, p.netID, e.ID, x, y, got, ok)
+					}
+				})
+			}
+			if worlds[i].Len() != want {
+				t.Fatalf("tick %d, player %d: the client holds %d entities, its cells %d", tick, p.netID, worlds[i].Len(), want)
+			}
+		}
+		if len(z.sights) != 3 {
+			t.Fatalf("tick %d: %d sights for players around 3 cells", tick, len(z.sights))
+		}
+	}
+}
