@@ -332,12 +332,24 @@ func (v *View) put(c *candidate, visible []Entity, originX, originY int32) bool 
 	case changeMove:
 		s.Moves = append(s.Moves, codec.Move{ID: e.ID, X: qx, Y: qy})
 	case changeState:
-		s.States = append(s.States, codec.State{ID: e.ID, Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags})
+		s.States = appendState(s.States, e)
 	default:
 		s.Moves = append(s.Moves, codec.Move{ID: e.ID, X: qx, Y: qy})
-		s.States = append(s.States, codec.State{ID: e.ID, Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags})
+		s.States = appendState(s.States, e)
 	}
 	return true
+}
+
+// appendState appends an entity's state record, its fields written in
+// place. (As a literal, the record is put together on the stack by four
+// byte stores and then copied as one 8-byte load, which the CPU cannot
+// forward from those stores: it waits for them to reach the cache. That
+// wait was a quarter of a sparse snapshot's build.)
+func appendState(states []codec.State, e *Entity) []codec.State {
+	states = append(states, codec.State{})
+	st := &states[len(states)-1]
+	st.ID, st.Heading, st.Health, st.Anim, st.Flags = e.ID, e.Heading, e.Health, e.Anim, e.Flags
+	return states
 }
 
 // rel returns an entity's position relative to the snapshot's origin.
