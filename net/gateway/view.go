@@ -169,7 +169,7 @@ func (v *View) baseline() (uint32, []Held) {
 
 // Build makes the next snapshot from what the player sees now (visible,
 // sorted by ID; px, py is the player, 1/256 m). The bytes are valid until
-// the next call.
+// the next Build in the view's scratch.
 func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int64) []byte {
 	sc := v.sc
 	baseSeq, base := v.baseline()
