@@ -23,24 +23,28 @@ import (
 // its own 3 x 3 cells, with 20 NPCs in each. 60% of the entities move
 // each tick, and players ack two snapshots behind.
 func BenchmarkGatewayPass(b *testing.B) {
-	for _, spread := range []bool{false, true} {
-		name := map[bool]string{false: "crowd", true: "spread"}[spread]
-		b.Run(name, func(b *testing.B) {
-			const players = 100
+	const players = 100
+	const crowdCell = 40<<16 | 40
+	for _, scene := range []struct {
+		name string
+		cell func(player int) uint32 // where a player stands
+		npcs func(cell uint32) int   // NPCs in each watched cell
+	}{
+		{"crowd", func(int) uint32 { return crowdCell }, func(cell uint32) int {
+			if cell == crowdCell {
+				return 60
+			}
+			return 0
+		}},
+		{"spread", func(i int) uint32 { return uint32(40+3*(i/10))<<16 | uint32(40+3*(i%10)) }, // 3 cells apart: views do not overlap
+			func(uint32) int { return 20 }},
+	} {
+		b.Run(scene.name, func(b *testing.B) {
 			cells := make([]uint32, players)
-			npcs := func(cell uint32) int { return 0 }
 			for i := range cells {
-				cells[i] = 40<<16 | 40
-				if spread { // 3 cells apart: views do not overlap
-					cells[i] = uint32(40+3*(i/10))<<16 | uint32(40+3*(i%10))
-				}
+				cells[i] = scene.cell(i)
 			}
-			if spread {
-				npcs = func(uint32) int { return 20 }
-			} else {
-				npcs = func(cell uint32) int { return 60 * boolInt(cell == 40<<16|40) }
-			}
-			g, z, ticks := passScene(b, cells, npcs)
+			g, z, ticks := passScene(b, cells, scene.npcs)
 			var bt batch
 			tick := 0
 			step := func() {
@@ -157,13 +161,6 @@ func passScene(tb testing.TB, cells []uint32, npcs func(cell uint32) int) (*Gate
 	return g, z, ticks
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // TestPlayersSeeTheirCells: through a snapshot pass, each player's client
 // holds exactly the mirrored entities of the 3 x 3 cells around it, with
 // players sharing a cell (who share what they see), players whose views
@@ -195,15 +192,24 @@ func TestPlayersSeeTheirCells(t *testing.T) {
 			}
 			p.ack.Store(worlds[i].Latest())
 
-			want := 0
+			want, self := 0, false
 			for _, c := range p.cells {
 				z.mirror.EachIn(uint16(c&0xffff), uint16(c>>16), func(e *spatial.MirrorEntity, x, y int32) {
 					want++
+					if e.ID == p.netID { // the gateway follows the zone's position of the player
+						self = true
+						if p.px != x || p.py != y || p.auth.Load() != pack(x, y) {
+							t.Fatalf("tick %d, player %d: the zone has it at (%d, %d), the gateway at (%d, %d)", tick, p.netID, x, y, p.px, p.py)
+						}
+					}
 					got, ok := worlds[i].Entity(e.ID)
 					if !ok || got.X != float64(x)/256 || got.Y != float64(y)/256 || got.Heading != e.Heading {
 						t.Fatalf("tick %d, player %d: entity %d is at (%d, %d)/256, the client has %+v (%v)", tick, p.netID, e.ID, x, y, got, ok)
 					}
 				})
+			}
+			if !self {
+				t.Fatalf("tick %d, player %d: not in its own cells", tick, p.netID)
 			}
 			if worlds[i].Len() != want {
 				t.Fatalf("tick %d, player %d: the client holds %d entities, its cells %d", tick, p.netID, worlds[i].Len(), want)
