@@ -3,7 +3,9 @@ package gateway
 // owedTable holds the priority each entity is owed for changes left out
 // of earlier snapshots. Entities are visited in ID order, so a paged table
 // with a one-page cache answers almost every lookup without hashing. Pages
-// that fall back to all zeros are freed by sweep.
+// no lookup touched between two sweeps are freed: their entities were
+// neither in view nor in the client's baseline all that time, so what
+// they were owed no longer matters (one that comes back enters afresh).
 type owedTable struct {
 	pages   map[uint32]*owedPage
 	lastKey uint32
@@ -12,7 +14,10 @@ type owedTable struct {
 
 const owedPageSize = 1024
 
-type owedPage [owedPageSize]float32
+type owedPage struct {
+	owed [owedPageSize]float32
+	used bool // looked up since the last sweep
+}
 
 func (o *owedTable) slot(id uint32) *float32 {
 	k := id / owedPageSize
@@ -25,27 +30,19 @@ func (o *owedTable) slot(id uint32) *float32 {
 			p = new(owedPage)
 			o.pages[k] = p
 		}
+		p.used = true
 		o.last, o.lastKey = p, k
 	}
-	return &o.last[id%owedPageSize]
+	return &o.last.owed[id%owedPageSize]
 }
 
-// sweep frees pages that owe nothing, but the one in use: freeing it
-// would only have the next lookup allocate it again.
+// sweep frees the pages not looked up since the last sweep.
 func (o *owedTable) sweep() {
 	for k, p := range o.pages {
-		if p == o.last {
-			continue
-		}
-		empty := true
-		for _, v := range p {
-			if v != 0 {
-				empty = false
-				break
-			}
-		}
-		if empty {
+		if !p.used {
 			delete(o.pages, k)
 		}
+		p.used = false
 	}
+	o.last = nil // so that the next lookup marks its page
 }
