@@ -60,9 +60,16 @@ type View struct {
 	// history[seq % historyLen] is what the client holds after applying
 	// snapshot seq: the baseline for a later delta. Sorted by ID.
 	history [historyLen]sent
-	next    []Held // room for the next snapshot's entry in history
-	owed    owedTable
-	sc      *Scratch
+	// spare is room for the next entries in history: the entity buffers
+	// of snapshots older than the acked one, which are never a baseline
+	// again. Taken last in, first out: the one freed last is warmest in
+	// cache, and a view keeps only as many as the client has not acked,
+	// and maxSpare more (not one per entry of history: 85 KB per player
+	// in a crowd).
+	spare [][]Held
+	freed uint32 // every snapshot up to this one has given its room back
+	owed  owedTable
+	sc    *Scratch
 	// OverBudget counts snapshots that came out larger than the budget
 	// (a bug: it must stay 0).
 	OverBudget int
@@ -173,6 +180,7 @@ func (v *View) baseline() (uint32, []Held) {
 func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int64) []byte {
 	sc := v.sc
 	baseSeq, base := v.baseline()
+	v.free()
 	v.seq++
 	originX, originY := px/256-128, py/256-128 // whole metres: 256 m around the player
 
@@ -370,7 +378,11 @@ func (v *View) remember(visible []Entity, base []Held) {
 	// Written by index into room for the worst case, every enter sent:
 	// each slot is written before the count says whether it is kept.
 	size := len(base) + sc.enters
-	next := slices.Grow(v.next[:0], size)[:size]
+	var next []Held
+	if k := len(v.spare) - 1; k >= 0 {
+		next, v.spare = v.spare[k], v.spare[:k]
+	}
+	next = slices.Grow(next, size)[:size]
 	n := 0
 	from := int32(0) // the baseline's next entity not yet copied or replaced
 	for k := range sc.cands {
@@ -399,8 +411,34 @@ func (v *View) remember(visible []Entity, base []Held) {
 	}
 	n += copy(next[n:], base[from:])
 	h := &v.history[v.seq%historyLen]
-	h.seq = v.seq
-	v.next, h.entities = h.entities[:0], next[:n]
+	if h.entities != nil { // a snapshot never acked, historyLen ago
+		v.giveBack(h.entities)
+	}
+	h.seq, h.entities = v.seq, next[:n]
+}
+
+// free gives back the room of the snapshots older than the acked one.
+func (v *View) free() {
+	if v.acked-v.freed > historyLen { // all of history is older than it
+		v.freed = v.acked - historyLen
+	}
+	for ; v.freed+1 < v.acked; v.freed++ {
+		h := &v.history[(v.freed+1)%historyLen]
+		if h.seq == v.freed+1 && h.entities != nil {
+			v.giveBack(h.entities)
+			h.entities = nil
+		}
+	}
+}
+
+// maxSpare is how many entity buffers a view keeps spare: once a client
+// that had stopped acking acks again, the rest go to the collector.
+const maxSpare = 2
+
+func (v *View) giveBack(entities []Held) {
+	if len(v.spare) < maxSpare {
+		v.spare = append(v.spare, entities[:0])
+	}
 }
 
 func absDiff(a, b int32) int32 {

@@ -255,3 +255,76 @@ func TestViewsShareScratch(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryHoldsWhatMayBeAcked: a view keeps the entities of the
+// snapshots from the acked one on, and little room besides: three
+// snapshots' worth for a client acking two behind, all of history for
+// one that stops acking, few again once it acks. Room given back and
+// reused never corrupts a baseline: the client ends with the truth.
+func TestHistoryHoldsWhatMayBeAcked(t *testing.T) {
+	s := newScene(5, 240)
+	v := NewView(0, nil)
+	var w client.World
+	var snap codec.Snapshot
+	held := func() (n int) {
+		for _, h := range v.history {
+			if h.entities != nil {
+				n++
+			}
+		}
+		return n
+	}
+	tick := uint32(0)
+	build := func(ack func()) {
+		tick++
+		if err := codec.ReadSnapshot(v.Build(s.see(), s.px, s.py, tick, 0), &snap); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Apply(&snap); err != nil {
+			t.Fatalf("tick %d: %v", tick, err)
+		}
+		ack()
+	}
+	ackTwoBehind := func() {
+		if w.Latest() > 2 {
+			v.Ack(w.Latest() - 2)
+		}
+	}
+	check := func(phase string, most int) {
+		if n := held() + len(v.spare); n > most {
+			t.Fatalf("%s: %d snapshots held and %d spare, want at most %d in all", phase, held(), len(v.spare), most)
+		}
+	}
+	for range 100 {
+		s.step()
+		build(ackTwoBehind)
+		check("acking two behind", 3+maxSpare)
+	}
+	for range 2 * historyLen {
+		s.step()
+		build(func() {})
+		check("no acks", historyLen+maxSpare)
+	}
+	if held() != historyLen {
+		t.Fatalf("no acks: %d snapshots held, want all %d", held(), historyLen)
+	}
+	for i := range 100 {
+		s.step()
+		build(ackTwoBehind)
+		if i > 0 { // the first ack frees room at the next build
+			check("acking again", 3+maxSpare)
+		}
+	}
+	for range 40 { // the crowd stands still: every change fits in time
+		build(ackTwoBehind)
+	}
+	visible := s.see()
+	if w.Len() != len(visible) {
+		t.Fatalf("client sees %d entities, the player's view has %d", w.Len(), len(visible))
+	}
+	for _, e := range visible {
+		if got, ok := w.Entity(e.ID); !ok || got.X != float64(e.X)/256 || got.Y != float64(e.Y)/256 || got.Health != e.Health {
+			t.Fatalf("entity %d: client %+v (held %v), truth %+v", e.ID, got, ok, e)
+		}
+	}
+}
