@@ -34,9 +34,11 @@ import (
 //     loopback, to a client in another process (TestDatagramSink) that
 //     drains it;
 //   - players16, players256: the same for 16 (or 256) players on as many
-//     connections, in turn, as a gateway sends a tick's datagrams. With
-//     256, each connection's state in quic-go (and each view) is colder
-//     when its turn comes, as with a gateway's thousands of players.
+//     connections, as a gateway does a tick: every player's datagram is
+//     built and copied into the tick's batch, then the batch is sent
+//     (batch.send, the pacer's, its groups back to back). With 256, each
+//     connection's state in quic-go (and each view) is colder when its
+//     turn comes, as with a gateway's thousands of players.
 //
 // cpu-ns/op is the CPU of every thread of this process per datagram
 // (quic-go's connection goroutines and the kernel's work in its sendmsg
@@ -56,7 +58,11 @@ func BenchmarkGatewayPlayerDatagram(b *testing.B) {
 			s.step()
 			frames[i] = slices.Clone(s.see())
 		}
-		run := func(b *testing.B, players int, send func(player int, d []byte)) {
+		// run builds the players' datagrams in turn; with a sink, it
+		// sends them as a gateway does: a tick's datagrams (one per player)
+		// are built into a batch, and the batch is sent (the pacer's send,
+		// its groups back to back).
+		run := func(b *testing.B, players int, sink *sink) {
 			views := make([]*View, players)
 			scratch := NewScratch() // shared, as in a gateway
 			for p := range views {
@@ -68,20 +74,30 @@ func BenchmarkGatewayPlayerDatagram(b *testing.B) {
 					}
 				}
 			}
+			var bt batch
 			b.ReportAllocs()
 			cpu0 := processCPU()
 			i := 0
 			for b.Loop() {
 				p := i % players
 				v := views[p]
-				send(p, v.Build(frames[(i/players+p*16)%len(frames)], s.px, s.py, uint32(i), 0))
+				d := v.Build(frames[(i/players+p*16)%len(frames)], s.px, s.py, uint32(i), 0)
 				v.Ack(v.Seq() - 2)
 				i++
+				if sink == nil {
+					continue
+				}
+				bt.add(sink.players[p], d)
+				if p == players-1 {
+					bt.send(time.Now())
+					bt.arena, bt.sends = bt.arena[:0], bt.sends[:0]
+				}
 			}
+			bt.send(time.Now()) // the last tick's, if cut short
 			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(len(frames[0])), "in-view")
 		}
-		b.Run(sc.name+"/build", func(b *testing.B) { run(b, 1, func(int, []byte) {}) })
+		b.Run(sc.name+"/build", func(b *testing.B) { run(b, 1, nil) })
 		for _, players := range []int{1, 16, 256} {
 			name := sc.name + "/send"
 			if players > 1 {
@@ -90,11 +106,7 @@ func BenchmarkGatewayPlayerDatagram(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				sink := startSink(b, players)
 				sent0 := sink.packetsSent()
-				run(b, players, func(p int, d []byte) {
-					if err := sink.players[p].SendDatagram(d); err != nil {
-						b.Fatal(err)
-					}
-				})
+				run(b, players, sink)
 				// 1 when every datagram goes in a packet of its own, more
 				// with acks and keep-alives, less when quic-go coalesces
 				// small datagrams queued together: that the figure counts

@@ -102,10 +102,19 @@ func (p *pacer) run() {
 func (p *pacer) send(b *batch) {
 	defer p.busy.Done()
 	start := time.Now()
+	b.send(start)
+	p.mu.Lock()
+	p.lastLen = time.Since(start)
+	p.mu.Unlock()
+}
+
+// send sends a batch's datagrams in pacedGroups groups, spread over
+// pacedShare of its span from start (back to back when its span is 0).
+func (b *batch) send(start time.Time) {
 	gap := time.Duration(float64(b.span) * pacedShare / pacedGroups)
 	per := (len(b.sends) + pacedGroups - 1) / pacedGroups
 	for g := 0; g < pacedGroups; g++ {
-		if g > 0 {
+		if g > 0 && gap > 0 {
 			time.Sleep(time.Until(start.Add(time.Duration(g) * gap)))
 		}
 		for i := g * per; i < min((g+1)*per, len(b.sends)); i++ {
@@ -113,9 +122,6 @@ func (p *pacer) send(b *batch) {
 			s.to.SendDatagram(b.arena[s.start:s.end]) // a full or closed session drops it, as QUIC datagrams may be
 		}
 	}
-	p.mu.Lock()
-	p.lastLen = time.Since(start)
-	p.mu.Unlock()
 }
 
 func (p *pacer) close() {
