@@ -289,20 +289,20 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	return out
 }
 
-// settle takes a change into the snapshot if its records fit, and
-// clears what the entity was owed; or it owes the change.
+// settle takes a change into the snapshot if its records fit. (What the
+// entity is owed is written in remember, in ID order like the lookups
+// before: in priority order, nearly every one missed the owed table's
+// page cache when a view's entities spanned pages.)
 func (v *View) settle(k int, c *candidate, visible []Entity, originX, originY int32) {
 	sc := v.sc
 	open := kindVectors[c.kind] &^ sc.open // the vectors its records would open
 	size := int(recordSize[c.kind]) + vectorCost*bits.OnesCount8(open)
 	if sc.size+size > v.budget || !v.put(c, visible, originX, originY) {
-		*v.owed.slot(c.id) = c.score
 		return
 	}
 	sc.open |= open
 	sc.size += size
 	sc.taken[k] = 1
-	*v.owed.slot(c.id) = 0
 }
 
 // recordSize is the bytes a change's records take, by kind.
@@ -370,7 +370,8 @@ func (v *View) rel(e *Entity, originX, originY int32) (uint16, uint16, bool) {
 }
 
 // remember stores what the client holds after this snapshot: the baseline
-// with the changes sent applied, the others not. Between two candidates
+// with the changes sent applied, the others not; and what each change left
+// out is owed. Between two candidates
 // (in merge order) lie entities that did not change, a run of the
 // baseline: copied whole.
 func (v *View) remember(visible []Entity, base []Held) {
@@ -391,6 +392,7 @@ func (v *View) remember(visible []Entity, base []Held) {
 			n += copy(next[n:], base[from:c.base])
 		}
 		t := int(sc.taken[k] & 1)
+		*v.owed.slot(c.id) = c.score * float32(1-t) // all of it if left out, else nothing
 		switch c.kind {
 		case changeEnter: // kept if sent
 			next[n] = visible[c.cur].Held
