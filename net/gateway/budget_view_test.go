@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -209,5 +210,71 @@ func TestViewRemembersWhatTheClientHolds(t *testing.T) {
 				v.Ack(w.Latest() - uint32(rng.IntN(3)))
 			}
 		}
+	}
+}
+
+// TestOwedFollowsWhatIsSeen: what a view owes is the changes the last
+// snapshot left out, each with its score, and nothing for what it sent:
+// so the list is as long as what is left out, however far apart the IDs
+// in view lie, and empty once the player has walked away and the client
+// holds nothing.
+func TestOwedFollowsWhatIsSeen(t *testing.T) {
+	s := newScene(9, 240)
+	for i := range s.all { // IDs far apart, in the same order
+		s.all[i].ID = uint32(i+1) * 100_003
+	}
+	v := NewView(0, nil)
+	var snap codec.Snapshot
+	leftOut := 0
+	for tick := uint32(1); tick <= 120; tick++ {
+		s.step()
+		if tick == 100 { // walk away: nothing in view
+			s.px += 2000 * 256
+		}
+		if err := codec.ReadSnapshot(v.Build(s.see(), s.px, s.py, tick, 0), &snap); err != nil {
+			t.Fatal(err)
+		}
+		if v.Seq() > 2 {
+			v.Ack(v.Seq() - 2)
+		}
+		sent := map[uint32]bool{}
+		for _, m := range snap.Moves {
+			sent[m.ID] = true
+		}
+		for _, st := range snap.States {
+			sent[st.ID] = true
+		}
+		for _, e := range snap.Enters {
+			sent[e.ID] = true
+		}
+		for _, id := range snap.Leaves {
+			sent[id] = true
+		}
+		owed := map[uint32]float32{}
+		for i, o := range v.owed[:len(v.owed)-1] {
+			if i > 0 && o.id <= v.owed[i-1].id {
+				t.Fatalf("tick %d: owed not in ID order at %d", tick, i)
+			}
+			owed[o.id] = o.score
+		}
+		if last := v.owed[len(v.owed)-1]; last.id != math.MaxUint32 {
+			t.Fatalf("tick %d: owed ends with %+v, not the sentinel", tick, last)
+		}
+		for _, c := range v.sc.cands {
+			score, ok := owed[c.id]
+			if sent[c.id] == ok || ok && score != c.score {
+				t.Fatalf("tick %d: entity %d sent %v, owed %v (%g, its score %g)", tick, c.id, sent[c.id], ok, score, c.score)
+			}
+		}
+		if len(owed) != len(v.sc.cands)-len(sent) {
+			t.Fatalf("tick %d: %d owed, %d candidates of which %d sent", tick, len(owed), len(v.sc.cands), len(sent))
+		}
+		leftOut += len(owed)
+	}
+	if leftOut == 0 {
+		t.Fatal("nothing was ever left out: the test wants a crowd over budget")
+	}
+	if len(v.owed) != 1 {
+		t.Fatalf("walked away: %d owed, want none", len(v.owed)-1)
 	}
 }

@@ -68,8 +68,16 @@ type View struct {
 	// in a crowd).
 	spare [][]Held
 	freed uint32 // every snapshot up to this one has given its room back
-	owed  owedTable
-	sc    *Scratch
+	// owed is what entities are owed for changes left out of earlier
+	// snapshots: the candidates the last Build left out, with their
+	// scores, in ID order. Build reads it along its merge, which goes in
+	// ID order too, and remember writes the next (into owedNext). An
+	// entity that was no candidate owes nothing: the client has its
+	// state, or it is neither in view nor in the client's baseline (if it
+	// comes back, it enters afresh). So a view's memory for this follows
+	// what it sees, not how far apart the IDs of what it sees lie.
+	owed, owedNext []owedEntry
+	sc             *Scratch
 	// OverBudget counts snapshots that came out larger than the budget
 	// (a bug: it must stay 0).
 	OverBudget int
@@ -194,6 +202,10 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	// need is the bytes all their records take; their buckets are in [lo, hi].
 	n, enters, need, lo, hi := 0, 0, int32(0), scoreBuckets, -1
 	i, j := 0, 0
+	owed, oc := v.owed, 0 // what is owed, and the next entry that may be the candidate's
+	if len(owed) == 0 {
+		owed = owedNone[:]
+	}
 	for i < len(visible) || j < len(base) {
 		c := &cands[n]
 		var score float32
@@ -211,7 +223,6 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 			cur, old := &visible[i], &base[j]
 			moved, changed := cur.X != old.X || cur.Y != old.Y, !cur.sameState(old)
 			if !moved && !changed {
-				*v.owed.slot(cur.ID) = 0 // nothing owed
 				i, j = i+1, j+1
 				continue
 			}
@@ -229,7 +240,14 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 			}
 			i, j = i+1, j+1
 		}
-		score += *v.owed.slot(c.id)
+		for owed[oc].id < c.id { // entities owed that are no candidates now
+			oc++
+		}
+		// Taken without a branch when the entry is the candidate's (a coin
+		// toss in a crowd); never the sentinel.
+		hit := b2u32(owed[oc].id == c.id) & b2u32(oc < len(owed)-1)
+		score += math.Float32frombits(math.Float32bits(owed[oc].score) & -hit)
+		oc += int(hit)
 		if c.id == v.Self && c.id != 0 {
 			score = math.MaxFloat32
 		}
@@ -278,9 +296,6 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	if lo <= hi {
 		clear(sc.count[lo : hi+1]) // zero again for the next Build
 	}
-	if v.seq%256 == 0 {
-		v.owed.sweep()
-	}
 	out := sc.enc.Encode(s)
 	if len(out) > v.budget {
 		v.OverBudget++
@@ -290,9 +305,7 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 }
 
 // settle takes a change into the snapshot if its records fit. (What the
-// entity is owed is written in remember, in ID order like the lookups
-// before: in priority order, nearly every one missed the owed table's
-// page cache when a view's entities spanned pages.)
+// entity is owed is written in remember, in ID order.)
 func (v *View) settle(k int, c *candidate, visible []Entity, originX, originY int32) {
 	sc := v.sc
 	open := kindVectors[c.kind] &^ sc.open // the vectors its records would open
@@ -369,11 +382,10 @@ func (v *View) rel(e *Entity, originX, originY int32) (uint16, uint16, bool) {
 	return uint16(dx), uint16(dy), true
 }
 
-// remember stores what the client holds after this snapshot: the baseline
-// with the changes sent applied, the others not; and what each change left
-// out is owed. Between two candidates
-// (in merge order) lie entities that did not change, a run of the
-// baseline: copied whole.
+// remember stores what the client holds after this snapshot, the
+// baseline with the changes sent applied and the others not, and what
+// the changes left out are owed. Between two candidates (in merge order)
+// lie entities that did not change, a run of the baseline: copied whole.
 func (v *View) remember(visible []Entity, base []Held) {
 	sc := v.sc
 	// Written by index into room for the worst case, every enter sent:
@@ -384,7 +396,10 @@ func (v *View) remember(visible []Entity, base []Held) {
 		next, v.spare = v.spare[k], v.spare[:k]
 	}
 	next = slices.Grow(next, size)[:size]
-	n := 0
+	// Likewise what is owed: a candidate's entry, kept if it was left out;
+	// then the sentinel.
+	owed := slices.Grow(v.owedNext[:0], len(sc.cands)+1)[:len(sc.cands)+1]
+	n, m := 0, 0
 	from := int32(0) // the baseline's next entity not yet copied or replaced
 	for k := range sc.cands {
 		c := &sc.cands[k]
@@ -392,7 +407,8 @@ func (v *View) remember(visible []Entity, base []Held) {
 			n += copy(next[n:], base[from:c.base])
 		}
 		t := int(sc.taken[k] & 1)
-		*v.owed.slot(c.id) = c.score * float32(1-t) // all of it if left out, else nothing
+		owed[m] = owedEntry{id: c.id, score: c.score}
+		m += 1 - t
 		switch c.kind {
 		case changeEnter: // kept if sent
 			next[n] = visible[c.cur].Held
@@ -417,6 +433,26 @@ func (v *View) remember(visible []Entity, base []Held) {
 		v.giveBack(h.entities)
 	}
 	h.seq, h.entities = v.seq, next[:n]
+	owed[m] = owedEntry{id: math.MaxUint32}
+	v.owed, v.owedNext = owed[:m+1], v.owed
+}
+
+// owedEntry is what one entity is owed: the score of its change left out.
+// A list of them ends with a sentinel, ID MaxUint32, above every ID.
+type owedEntry struct {
+	id    uint32
+	score float32
+}
+
+// owedNone is the list of a view that has built nothing yet.
+var owedNone = [1]owedEntry{{id: math.MaxUint32}}
+
+// b2u32 is 1 for true, 0 for false (a SETcc, no branch).
+func b2u32(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // free gives back the room of the snapshots older than the acked one.
