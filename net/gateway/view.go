@@ -269,9 +269,7 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	// When every change fits (most snapshots, outside crowds), the order
 	// does not matter: take them as they come.
 	if sc.size+4*vectorCost+int(need) <= v.budget {
-		for k := range sc.cands {
-			v.settle(k, &sc.cands[k], visible, originX, originY)
-		}
+		v.fill(nil, visible, originX, originY)
 	} else {
 		// Most important first: a counting sort by score bucket (stable:
 		// ties keep merge order), taken from the top. Settling in this
@@ -288,10 +286,7 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 			sc.order[sc.count[b]] = int32(k)
 			sc.count[b]++
 		}
-		for i := len(sc.order) - 1; i >= 0; i-- {
-			k := int(sc.order[i])
-			v.settle(k, &sc.cands[k], visible, originX, originY)
-		}
+		v.fill(sc.order, visible, originX, originY)
 	}
 	if lo <= hi {
 		clear(sc.count[lo : hi+1]) // zero again for the next Build
@@ -304,18 +299,32 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	return out
 }
 
-// settle takes a change into the snapshot if its records fit. (What the
-// entity is owed is written in remember, in ID order.)
-func (v *View) settle(k int, c *candidate, visible []Entity, originX, originY int32) {
+// fill takes the candidates into the snapshot while their records fit:
+// from the last of order (candidate indexes) to the first, or in merge
+// order when order is nil; it stops when no record can fit. (What those
+// left out are owed is written in remember, in ID order.)
+func (v *View) fill(order []int32, visible []Entity, originX, originY int32) {
 	sc := v.sc
-	open := kindVectors[c.kind] &^ sc.open // the vectors its records would open
-	size := int(recordSize[c.kind]) + vectorCost*bits.OnesCount8(open)
-	if sc.size+size > v.budget || !v.put(c, visible, originX, originY) {
-		return
+	size, open := sc.size, sc.open // in registers, not View's fields, through the loop
+	for i := range sc.cands {
+		k := i
+		if order != nil {
+			k = int(order[len(order)-1-i])
+		}
+		c := &sc.cands[k]
+		opens := kindVectors[c.kind] &^ open // the vectors its records would open
+		need := int(recordSize[c.kind]) + vectorCost*bits.OnesCount8(opens)
+		if size+need > v.budget || !v.put(c, visible, originX, originY) {
+			if v.budget-size < leaveSize { // the smallest record: none fits now
+				break
+			}
+			continue
+		}
+		open |= opens
+		size += need
+		sc.taken[k] = 1
 	}
-	sc.open |= open
-	sc.size += size
-	sc.taken[k] = 1
+	sc.size, sc.open = size, open
 }
 
 // recordSize is the bytes a change's records take, by kind.
