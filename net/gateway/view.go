@@ -272,8 +272,8 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 		v.fill(nil, visible, originX, originY)
 	} else {
 		// Most important first: a counting sort by score bucket (stable:
-		// ties keep merge order), taken from the top. Settling in this
-		// order also keeps its branches predictable: taken, then owed.
+		// ties keep merge order), taken from the top. Filling in this
+		// order also keeps its branches predictable: taken, then left out.
 		pos := int32(0)
 		for b := lo; b <= hi; b++ {
 			n := sc.count[b]
