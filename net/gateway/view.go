@@ -301,10 +301,14 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 
 // fill takes the candidates into the snapshot while their records fit:
 // from the last of order (candidate indexes) to the first, or in merge
-// order when order is nil; it stops when no record can fit. (What those
-// left out are owed is written in remember, in ID order.)
+// order when order is nil; it stops when no record can fit. Moves and
+// states, nearly all of a crowd's records, are appended here with the
+// vectors and counts in registers. (What those left out are owed is
+// written in remember, in ID order.)
 func (v *View) fill(order []int32, visible []Entity, originX, originY int32) {
 	sc := v.sc
+	s := &sc.snap
+	moves, states := s.Moves, s.States
 	size, open := sc.size, sc.open // in registers, not View's fields, through the loop
 	for i := range sc.cands {
 		k := i
@@ -314,16 +318,34 @@ func (v *View) fill(order []int32, visible []Entity, originX, originY int32) {
 		c := &sc.cands[k]
 		opens := kindVectors[c.kind] &^ open // the vectors its records would open
 		need := int(recordSize[c.kind]) + vectorCost*bits.OnesCount8(opens)
-		if size+need > v.budget || !v.put(c, visible, originX, originY) {
+		if size+need > v.budget {
 			if v.budget-size < leaveSize { // the smallest record: none fits now
 				break
 			}
 			continue
 		}
+		if c.kind == changeEnter || c.kind == changeLeave { // rare: a call
+			if !v.put(c, visible, originX, originY) {
+				continue
+			}
+		} else { // a move, a state or both: here, with the vectors in registers
+			e := &visible[c.cur]
+			qx, qy, in := v.rel(e, originX, originY)
+			if !in {
+				continue
+			}
+			if c.kind != changeState {
+				moves = append(moves, codec.Move{ID: e.ID, X: qx, Y: qy})
+			}
+			if c.kind != changeMove {
+				states = appendState(states, e)
+			}
+		}
 		open |= opens
 		size += need
 		sc.taken[k] = 1
 	}
+	s.Moves, s.States = moves, states
 	sc.size, sc.open = size, open
 }
 
@@ -341,11 +363,10 @@ const (
 // kindVectors is the vectors a change's records go in, by kind.
 var kindVectors = [...]uint8{changeEnter: vecEnters, changeLeave: vecLeaves, changeMove: vecMoves, changeState: vecStates, changeBoth: vecMoves | vecStates}
 
-// put adds a change's records to the snapshot; false if the entity is
-// outside the snapshot's frame.
+// put adds an enter's or a leave's record to the snapshot; false if the
+// entity is outside the snapshot's frame.
 func (v *View) put(c *candidate, visible []Entity, originX, originY int32) bool {
-	sc := v.sc
-	s := &sc.snap
+	s := &v.sc.snap
 	if c.kind == changeLeave {
 		s.Leaves = append(s.Leaves, c.id)
 		return true
@@ -355,18 +376,8 @@ func (v *View) put(c *candidate, visible []Entity, originX, originY int32) bool 
 	if !in {
 		return false
 	}
-	switch c.kind {
-	case changeEnter:
-		s.Enters = append(s.Enters, codec.Spawn{ID: e.ID, Template: e.Template, X: qx, Y: qy, Kind: e.Kind,
-			Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags, Level: e.Level})
-	case changeMove:
-		s.Moves = append(s.Moves, codec.Move{ID: e.ID, X: qx, Y: qy})
-	case changeState:
-		s.States = appendState(s.States, e)
-	default:
-		s.Moves = append(s.Moves, codec.Move{ID: e.ID, X: qx, Y: qy})
-		s.States = appendState(s.States, e)
-	}
+	s.Enters = append(s.Enters, codec.Spawn{ID: e.ID, Template: e.Template, X: qx, Y: qy, Kind: e.Kind,
+		Heading: e.Heading, Health: e.Health, Anim: e.Anim, Flags: e.Flags, Level: e.Level})
 	return true
 }
 
