@@ -32,7 +32,7 @@ bench-db:
 # whole snapshot pass (mirror, what each sees, build) for 100 players in a
 # crowd and spread out: five runs of each.
 bench-gateway:
-	$(GO) test -run '^$$' -bench 'Gateway(PlayerDatagram|Pass)' -benchmem -count 5 ./net/gateway
+	$(GO) test -run '^$$' -bench 'Gateway(PlayerDatagram|Pass)' -benchmem -count 5 ./world/gateway
 
 # realm up plus a swarm against it, both torn down after: SWARM_BOTS (1000),
 # SWARM_DURATION (60s), SWARM_BEHAVIOR (wander), SWARM_ARGS (more flags).

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/persist/backup"
-	"github.com/gridrealm/gridrealm/persist/dbnode"
+	"github.com/gridrealm/gridrealm/persist/db"
 	"github.com/gridrealm/gridrealm/persist/store"
 )
 
@@ -40,7 +40,7 @@ func runDB(args []string, stdout, stderr io.Writer) error {
 	if *data == "" && !*inMemory {
 		return fmt.Errorf("%w: --data is required", errUsage)
 	}
-	d, err := dbnode.Start(dbnode.Config{Node: ncfg,
+	d, err := db.Start(db.Config{Node: ncfg,
 		Store:   store.Config{Dir: *data, InMemory: *inMemory, SyncInterval: *sync},
 		Restore: *restore, RestoreFunc: backup.RestoreOver})
 	if err != nil {

@@ -9,10 +9,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/gridrealm/gridrealm/net/login"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/persist/store"
+	"github.com/gridrealm/gridrealm/world/login"
 )
 
 // runLogin runs a login node: its players' address and the realms it

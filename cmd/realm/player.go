@@ -8,11 +8,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gridrealm/gridrealm/net/gateway"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/registry"
-	"github.com/gridrealm/gridrealm/world/realmnode"
+	"github.com/gridrealm/gridrealm/world/gateway"
+	"github.com/gridrealm/gridrealm/world/realm"
 )
 
 // playerTLS loads the players' certificate, or makes (once) the dev one
@@ -53,7 +53,7 @@ func runRealmNode(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg := realmnode.Config{DB: db.ID, Zones: map[string]string{}}
+	cfg := realm.Config{DB: db.ID, Zones: map[string]string{}}
 	ncfg.Peers = []node.Peer{db}
 	for _, z := range nf.reg.ByRole(ncfg.Realm, registry.RoleZone) {
 		cfg.Zones[z.ID] = z.Addr
@@ -66,7 +66,7 @@ func runRealmNode(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("registry %s: realm %q has no zone", nf.registry, ncfg.Realm)
 	}
 	cfg.Node = ncfg
-	r, err := realmnode.Start(cfg)
+	r, err := realm.Start(cfg)
 	if err != nil {
 		return err
 	}

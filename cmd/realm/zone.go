@@ -11,7 +11,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/world"
-	"github.com/gridrealm/gridrealm/world/zonenode"
+	"github.com/gridrealm/gridrealm/world/zone"
 )
 
 // runZone runs a zone node: the zone runtime as a node, its db from the
@@ -21,7 +21,7 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var nf nodeFlags
 	nf.register(fs, "ZONE-1")
-	var cfg zonenode.Config
+	var cfg zone.Config
 	fs.Uint64Var(&cfg.Zone.Seed, "seed", 1, "seed of the map and the world")
 	var size float64
 	fs.Float64Var(&size, "size", 1024, "edge of the generated map, metres")
@@ -58,7 +58,7 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.Node, cfg.DB = ncfg, db.ID
 	cfg.Node.Peers = []node.Peer{db}
-	zn, err := zonenode.Start(cfg)
+	zn, err := zone.Start(cfg)
 	if err != nil {
 		return err
 	}

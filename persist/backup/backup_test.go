@@ -12,7 +12,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/gridrealm/gridrealm/net/node"
-	"github.com/gridrealm/gridrealm/persist/dbnode"
+	"github.com/gridrealm/gridrealm/persist/db"
 	"github.com/gridrealm/gridrealm/persist/store"
 )
 
@@ -20,9 +20,9 @@ var secret = []byte("backup-test-secret-0123456789")
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func startDB(t *testing.T, dir string) *dbnode.DB {
+func startDB(t *testing.T, dir string) *db.Node {
 	t.Helper()
-	d, err := dbnode.Start(dbnode.Config{
+	d, err := db.Start(db.Config{
 		Node:  node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()},
 		Store: store.Config{Dir: dir},
 	})
@@ -32,10 +32,10 @@ func startDB(t *testing.T, dir string) *dbnode.DB {
 	return d
 }
 
-func startBackup(t *testing.T, db *dbnode.DB, dir string) *Node {
+func startBackup(t *testing.T, dbn *db.Node, dir string) *Node {
 	t.Helper()
 	b, err := Start(Config{
-		Node: node.Config{ID: "BACKUP", Secret: secret, Logger: quiet(), Peers: []node.Peer{{ID: "DB", Addr: db.Node().Addr()}}},
+		Node: node.Config{ID: "BACKUP", Secret: secret, Logger: quiet(), Peers: []node.Peer{{ID: "DB", Addr: dbn.Node().Addr()}}},
 		DB:   "DB", Dir: dir, Interval: time.Hour,
 	})
 	if err != nil {
@@ -62,11 +62,11 @@ func takeBackup(t *testing.T, b *Node, full bool, verified int) {
 // TestChainRestoresExactly: full + incrementals restore to the db's exact
 // digest; an item destroyed before a backup does not come back.
 func TestChainRestoresExactly(t *testing.T) {
-	db := startDB(t, t.TempDir())
-	defer db.Stop()
-	s := db.Store()
+	dbn := startDB(t, t.TempDir())
+	defer dbn.Stop()
+	s := dbn.Store()
 	dir := t.TempDir()
-	b := startBackup(t, db, dir)
+	b := startBackup(t, dbn, dir)
 
 	var chars []uint64
 	for i := 0; i < 100; i++ {
@@ -135,11 +135,11 @@ func TestChainRestoresExactly(t *testing.T) {
 // TestFlippedBitIsDetected flips one bit in each backup file in turn:
 // verification names the damaged file every time.
 func TestFlippedBitIsDetected(t *testing.T) {
-	db := startDB(t, t.TempDir())
-	defer db.Stop()
-	s := db.Store()
+	dbn := startDB(t, t.TempDir())
+	defer dbn.Stop()
+	s := dbn.Store()
 	dir := t.TempDir()
-	b := startBackup(t, db, dir)
+	b := startBackup(t, dbn, dir)
 	c, _ := s.CreateCharacter("a", "A", "Z", 0, 0)
 	for i := 0; i < 50; i++ {
 		s.GrantItem(c.ID, 0, 1, 1)
@@ -171,14 +171,14 @@ func TestFlippedBitIsDetected(t *testing.T) {
 // the next backup is full even when an incremental was asked for.
 func TestRestartStartsANewChain(t *testing.T) {
 	dataDir := t.TempDir()
-	db := startDB(t, dataDir)
-	c, _ := db.Store().CreateCharacter("a", "A", "Z", 0, 0)
+	dbn := startDB(t, dataDir)
+	c, _ := dbn.Store().CreateCharacter("a", "A", "Z", 0, 0)
 	dir := t.TempDir()
-	b := startBackup(t, db, dir)
+	b := startBackup(t, dbn, dir)
 	takeBackup(t, b, true, 1)
-	addr := db.Node().Addr()
-	db.Stop()
-	d2, err := dbnode.Start(dbnode.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: addr, Logger: quiet()}, Store: store.Config{Dir: dataDir}})
+	addr := dbn.Node().Addr()
+	dbn.Stop()
+	d2, err := db.Start(db.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: addr, Logger: quiet()}, Store: store.Config{Dir: dataDir}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,13 +196,13 @@ func TestRestartStartsANewChain(t *testing.T) {
 // without one it refuses to start and says why.
 func TestUnusableStoreIsRestoredFromBackup(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "db")
-	db := startDB(t, dataDir)
-	c, _ := db.Store().CreateCharacter("a", "Survivor", "Z", 0, 0)
-	it, _ := db.Store().GrantItem(c.ID, 0, 7, 1)
+	dbn := startDB(t, dataDir)
+	c, _ := dbn.Store().CreateCharacter("a", "Survivor", "Z", 0, 0)
+	it, _ := dbn.Store().GrantItem(c.ID, 0, 7, 1)
 	dir := t.TempDir()
-	b := startBackup(t, db, dir)
+	b := startBackup(t, dbn, dir)
 	takeBackup(t, b, true, 1)
-	db.Stop()
+	dbn.Stop()
 
 	entries, _ := os.ReadDir(dataDir)
 	for _, e := range entries {
@@ -210,12 +210,12 @@ func TestUnusableStoreIsRestoredFromBackup(t *testing.T) {
 	}
 	os.Remove(filepath.Join(dataDir, "CLEAN"))
 
-	cfg := dbnode.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()}, Store: store.Config{Dir: dataDir}}
-	if _, err := dbnode.Start(cfg); err == nil || !strings.Contains(err.Error(), "no backup to restore from") {
+	cfg := db.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()}, Store: store.Config{Dir: dataDir}}
+	if _, err := db.Start(cfg); err == nil || !strings.Contains(err.Error(), "no backup to restore from") {
 		t.Fatalf("start on a broken store without backups: %v", err)
 	}
 	cfg.Restore, cfg.RestoreFunc = dir, RestoreOver
-	d, err := dbnode.Start(cfg)
+	d, err := db.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

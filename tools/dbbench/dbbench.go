@@ -20,10 +20,10 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/dbclient"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/wire"
-	"github.com/gridrealm/gridrealm/persist/dbnode"
+	"github.com/gridrealm/gridrealm/persist/db"
+	"github.com/gridrealm/gridrealm/persist/dbclient"
 	"github.com/gridrealm/gridrealm/persist/store"
 )
 
@@ -86,7 +86,7 @@ func Run(cfg Config) (Result, error) {
 		cfg.Dir = dir
 	}
 	log := slog.New(slog.DiscardHandler)
-	db, err := dbnode.Start(dbnode.Config{
+	db, err := db.Start(db.Config{
 		Node:  node.Config{ID: "BENCH-DB", Secret: secret, Listen: "127.0.0.1:0", Admin: "-", Logger: log},
 		Store: store.Config{Dir: filepath.Join(cfg.Dir, "db"), Logger: log},
 	})

@@ -14,15 +14,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gridrealm/gridrealm/net/gateway"
-	"github.com/gridrealm/gridrealm/net/login"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/pquic"
-	"github.com/gridrealm/gridrealm/persist/dbnode"
+	"github.com/gridrealm/gridrealm/persist/db"
 	"github.com/gridrealm/gridrealm/persist/store"
 	"github.com/gridrealm/gridrealm/world"
-	"github.com/gridrealm/gridrealm/world/realmnode"
-	"github.com/gridrealm/gridrealm/world/zonenode"
+	"github.com/gridrealm/gridrealm/world/gateway"
+	"github.com/gridrealm/gridrealm/world/login"
+	"github.com/gridrealm/gridrealm/world/realm"
+	"github.com/gridrealm/gridrealm/world/zone"
 )
 
 // realmBin and swarmBin are the binaries built for this run.
@@ -147,22 +147,22 @@ func (p *process) restart() {
 type core struct {
 	secret               []byte
 	serverTLS, clientTLS *tls.Config
-	db                   *dbnode.DB
-	zone                 *zonenode.ZoneNode
-	realm                *realmnode.RealmNode
+	db                   *db.Node
+	zone                 *zone.Node
+	realm                *realm.Node
 	dbPeer, zonePeer     node.Peer
 	realmPeer            node.Peer
 }
 
 // startCore starts a db, a zone and a realm; they stop when the test ends
 // (the zone may be stopped before that, to read its world).
-func startCore(t *testing.T, secret string, zone world.ZoneConfig) *core {
+func startCore(t *testing.T, secret string, zc world.ZoneConfig) *core {
 	t.Helper()
-	return startCoreNPCs(t, secret, zone, 0)
+	return startCoreNPCs(t, secret, zc, 0)
 }
 
 // startCoreNPCs is startCore with npcs NPCs spread over the zone.
-func startCoreNPCs(t *testing.T, secret string, zone world.ZoneConfig, npcs int) *core {
+func startCoreNPCs(t *testing.T, secret string, zc world.ZoneConfig, npcs int) *core {
 	t.Helper()
 	c := &core{secret: []byte(secret)}
 	certPEM, keyPEM, err := pquic.DevCertificate()
@@ -175,7 +175,7 @@ func startCoreNPCs(t *testing.T, secret string, zone world.ZoneConfig, npcs int)
 	if c.clientTLS, err = pquic.ClientTLS(certPEM); err != nil {
 		t.Fatal(err)
 	}
-	if c.db, err = dbnode.Start(dbnode.Config{Node: c.nodeConfig("DB"), Store: store.Config{Dir: t.TempDir()}}); err != nil {
+	if c.db, err = db.Start(db.Config{Node: c.nodeConfig("DB"), Store: store.Config{Dir: t.TempDir()}}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -184,12 +184,12 @@ func startCoreNPCs(t *testing.T, secret string, zone world.ZoneConfig, npcs int)
 		}
 	})
 	c.dbPeer = node.Peer{ID: "DB", Addr: c.db.Node().Addr()}
-	if c.zone, err = zonenode.Start(zonenode.Config{Node: c.nodeConfig("ZONE-1", c.dbPeer), DB: "DB", Checkpoint: time.Hour, Zone: zone, NPCs: npcs}); err != nil {
+	if c.zone, err = zone.Start(zone.Config{Node: c.nodeConfig("ZONE-1", c.dbPeer), DB: "DB", Checkpoint: time.Hour, Zone: zc, NPCs: npcs}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.zone.Stop)
 	c.zonePeer = node.Peer{ID: "ZONE-1", Addr: c.zone.Node().Addr()}
-	if c.realm, err = realmnode.Start(realmnode.Config{Node: c.nodeConfig("REALM", c.dbPeer, c.zonePeer), DB: "DB",
+	if c.realm, err = realm.Start(realm.Config{Node: c.nodeConfig("REALM", c.dbPeer, c.zonePeer), DB: "DB",
 		Zones: map[string]string{"ZONE-1": c.zonePeer.Addr}, DefaultZone: "ZONE-1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func metric(t *testing.T, n *node.Node, name string, labels ...string) float64 {
 
 // startFront starts a gateway (GW-1) and a login node (LOGIN) serving the
 // realm "dev" in front of the core; both stop when the test ends.
-func (c *core) startFront(t *testing.T) (*gateway.Gateway, *login.Login) {
+func (c *core) startFront(t *testing.T) (*gateway.Node, *login.Node) {
 	t.Helper()
 	gw, err := gateway.Start(gateway.Config{Node: c.nodeConfig("GW-1", c.realmPeer), Realm: "REALM", Listen: "127.0.0.1:0", TLS: c.serverTLS})
 	if err != nil {

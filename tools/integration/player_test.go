@@ -12,12 +12,12 @@ import (
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/gateway"
-	"github.com/gridrealm/gridrealm/net/login"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/persist/store"
 	"github.com/gridrealm/gridrealm/systems"
 	"github.com/gridrealm/gridrealm/world"
+	"github.com/gridrealm/gridrealm/world/gateway"
+	"github.com/gridrealm/gridrealm/world/login"
 )
 
 // TestPlayerPath: 50 players log in over QUIC and all connect to the
@@ -120,7 +120,7 @@ func TestPlayerPath(t *testing.T) {
 		t.Fatalf("%d snapshots over their budget", n)
 	}
 	// The gateways' /metrics say the same.
-	for _, g := range []*gateway.Gateway{gw, gw2} {
+	for _, g := range []*gateway.Node{gw, gw2} {
 		if n := metric(t, g.Node(), "gridrealm_gateway_snapshots_over_budget_total"); n != 0 {
 			t.Fatalf("%s's metrics: %v snapshots over budget", g.Node().ID(), n)
 		}

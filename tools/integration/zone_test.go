@@ -9,14 +9,14 @@ import (
 
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/dbclient"
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/wire"
-	"github.com/gridrealm/gridrealm/persist/dbnode"
+	"github.com/gridrealm/gridrealm/persist/db"
+	"github.com/gridrealm/gridrealm/persist/dbclient"
 	"github.com/gridrealm/gridrealm/persist/store"
 	"github.com/gridrealm/gridrealm/world"
-	"github.com/gridrealm/gridrealm/world/zonenode"
+	"github.com/gridrealm/gridrealm/world/zone"
 )
 
 // testGateway plays a gateway: it mirrors the cells the zone sends.
@@ -86,13 +86,13 @@ func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 // its position with its epoch and lets go once another zone claims it.
 func TestZoneNode(t *testing.T) {
 	secret := []byte("zone-node-test-secret-0123456789")
-	db, err := dbnode.Start(dbnode.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()},
+	db, err := db.Start(db.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()},
 		Store: store.Config{Dir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Stop()
-	zn, err := zonenode.Start(zonenode.Config{
+	zn, err := zone.Start(zone.Config{
 		Node: node.Config{ID: "ZONE-1", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(), Peers: []node.Peer{{ID: "DB", Addr: db.Node().Addr()}}},
 		Zone: world.ZoneConfig{Seed: 3, Map: world.MapConfig{Width: 256, Height: 256, Obstacles: -1}},
 		DB:   "DB", NPCs: 20, Checkpoint: 300 * time.Millisecond,
@@ -214,7 +214,7 @@ func TestZoneNode(t *testing.T) {
 // stays with the zone it came from.
 func TestInstanceZoneNode(t *testing.T) {
 	secret := []byte("instance-zone-test-secret-012345")
-	db, err := dbnode.Start(dbnode.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()},
+	db, err := db.Start(db.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()},
 		Store: store.Config{Dir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +222,7 @@ func TestInstanceZoneNode(t *testing.T) {
 	defer db.Stop()
 	tmpl := &world.InstanceTemplate{Name: "crypt", Map: world.MapConfig{Width: 128, Height: 128, Obstacles: -1}, PlayerCap: 1,
 		EntryX: 64, EntryY: 64, Spawns: []world.NPCSpawn{{X: 30, Y: 30, Template: 7, Level: 9, Count: 4, Radius: 6}}}
-	zn, err := zonenode.Start(zonenode.Config{
+	zn, err := zone.Start(zone.Config{
 		Node:     node.Config{ID: "INST-1", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(), Peers: []node.Peer{{ID: "DB", Addr: db.Node().Addr()}}},
 		Zone:     world.ZoneConfig{Seed: 5},
 		Instance: tmpl, DB: "DB", Checkpoint: time.Hour,

@@ -22,9 +22,9 @@ import (
 
 	"log/slog"
 
-	"github.com/gridrealm/gridrealm/net/login"
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/persist/store"
+	"github.com/gridrealm/gridrealm/world/login"
 )
 
 // DevRealm is the realm name of a realm started by `realm up`.

@@ -11,7 +11,7 @@
 // (the only read), then keeps it in RAM. Every Checkpoint it saves the
 // position and stats with that epoch; a checkpoint refused for a stale
 // epoch means another zone claimed the character, and this zone lets go.
-package zonenode
+package zone
 
 import (
 	"context"
@@ -27,10 +27,10 @@ import (
 	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/dbclient"
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/dbclient"
 	"github.com/gridrealm/gridrealm/systems"
 	"github.com/gridrealm/gridrealm/world"
 )
@@ -58,7 +58,7 @@ type Config struct {
 }
 
 // ZoneNode is a running zone node.
-type ZoneNode struct {
+type Node struct {
 	cfg  Config
 	node *node.Node
 	zone *world.Zone
@@ -103,7 +103,7 @@ type player struct {
 }
 
 // Start builds the zone and its node and starts ticking.
-func Start(cfg Config) (*ZoneNode, error) {
+func Start(cfg Config) (*Node, error) {
 	if cfg.DB == "" {
 		return nil, errors.New("zone node: DB is required")
 	}
@@ -148,7 +148,7 @@ func Start(cfg Config) (*ZoneNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	zn := &ZoneNode{cfg: cfg, node: n, zone: z, db: dbclient.New(n, cfg.DB, 5*time.Second), log: log, enc: codec.NewZoneEncoder(),
+	zn := &Node{cfg: cfg, node: n, zone: z, db: dbclient.New(n, cfg.DB, 5*time.Second), log: log, enc: codec.NewZoneEncoder(),
 		gateways: map[string]world.GatewayID{}, players: map[uint64]*player{}, byEntity: map[arche.Entity]uint64{},
 		input: generic.NewMap[systems.Player](&z.World.ECS), pos: generic.NewMap[systems.Position](&z.World.ECS),
 		health: generic.NewMap[systems.Health](&z.World.ECS), app: generic.NewMap[systems.Appearance](&z.World.ECS),
@@ -180,14 +180,14 @@ func Start(cfg Config) (*ZoneNode, error) {
 }
 
 // Node returns the zone's node.
-func (zn *ZoneNode) Node() *node.Node { return zn.node }
+func (zn *Node) Node() *node.Node { return zn.node }
 
 // Zone returns the zone. Touch it only from the tick (systems), or after
 // Stop.
-func (zn *ZoneNode) Zone() *world.Zone { return zn.zone }
+func (zn *Node) Zone() *world.Zone { return zn.zone }
 
 // Stop stops ticking and the node.
-func (zn *ZoneNode) Stop() {
+func (zn *Node) Stop() {
 	zn.cancel()
 	<-zn.done
 	zn.node.Stop()
@@ -195,13 +195,13 @@ func (zn *ZoneNode) Stop() {
 
 // drainInbox is the tick's first system: every message waiting is handled
 // here, on the tick's goroutine.
-func (zn *ZoneNode) drainInbox(*ecs.World) {
+func (zn *Node) drainInbox(*ecs.World) {
 	zn.node.Poll(zn, 1<<16)
 	zn.applyInputs()
 }
 
 // HandleMessage handles one message from a gateway, the realm or the db.
-func (zn *ZoneNode) HandleMessage(_ *node.Node, m node.Message) {
+func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 	if m.Kind != kinds.Zone {
 		zn.log.Warn("zone: unexpected message kind", "peer", m.From, "kind", m.Kind)
 		return
@@ -255,13 +255,13 @@ func (zn *ZoneNode) HandleMessage(_ *node.Node, m node.Message) {
 
 // HandlePeer forgets a gateway's subscriptions when its link goes down for
 // good; a gateway that comes back subscribes again.
-func (zn *ZoneNode) HandlePeer(_ *node.Node, e node.PeerEvent) {
+func (zn *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
 	if g, ok := zn.gateways[e.Peer]; ok && e.Up && e.Restarted {
 		zn.zone.Publisher.DropGateway(g)
 	}
 }
 
-func (zn *ZoneNode) gatewayID(peer string) (world.GatewayID, bool) {
+func (zn *Node) gatewayID(peer string) (world.GatewayID, bool) {
 	if g, ok := zn.gateways[peer]; ok {
 		return g, true
 	}
@@ -275,7 +275,7 @@ func (zn *ZoneNode) gatewayID(peer string) (world.GatewayID, bool) {
 	return g, true
 }
 
-func (zn *ZoneNode) subscribe(peer string, n int, at func(int) uint32, on bool) {
+func (zn *Node) subscribe(peer string, n int, at func(int) uint32, on bool) {
 	g, ok := zn.gatewayID(peer)
 	if !ok {
 		return
@@ -298,7 +298,7 @@ func (zn *ZoneNode) subscribe(peer string, n int, at func(int) uint32, on bool) 
 
 // enter claims and loads a character, then answers the asker; gateway
 // forwards its inputs.
-func (zn *ZoneNode) enter(m node.Message, character uint64, gateway string) {
+func (zn *Node) enter(m node.Message, character uint64, gateway string) {
 	if p := zn.players[character]; p != nil {
 		p.gateway = gateway     // a reconnect through another gateway
 		p.cell = spatial.NoCell // which is told where the player is
@@ -335,7 +335,7 @@ func (zn *ZoneNode) enter(m node.Message, character uint64, gateway string) {
 // spawn puts a loaded character in the world, at its checkpoint if that is
 // walkable ground of this zone, else near an instance's entry or the
 // centre of an open zone.
-func (zn *ZoneNode) spawn(m node.Message, c *codec.DbCharacter, epoch uint64, gateway string) {
+func (zn *Node) spawn(m node.Message, c *codec.DbCharacter, epoch uint64, gateway string) {
 	x, y := c.X, c.Y
 	if c.Zone != zn.cfg.Zone.Name || !zn.zone.Terrain.Walkable(x, y) {
 		w, h := zn.zone.Terrain.Size()
@@ -363,7 +363,7 @@ func (zn *ZoneNode) spawn(m node.Message, c *codec.DbCharacter, epoch uint64, ga
 	zn.replyEntered(m, p)
 }
 
-func (zn *ZoneNode) replyEntered(m node.Message, p *player) {
+func (zn *Node) replyEntered(m node.Message, p *player) {
 	pos := zn.pos.Get(p.entity)
 	zc := zn.zone.Config()
 	w, h := zn.zone.Terrain.Size()
@@ -380,7 +380,7 @@ func (zn *ZoneNode) replyEntered(m node.Message, p *player) {
 }
 
 // leave takes a character out, saving it first when asked.
-func (zn *ZoneNode) leave(character uint64, save bool) {
+func (zn *Node) leave(character uint64, save bool) {
 	p := zn.players[character]
 	if p == nil {
 		return
@@ -394,7 +394,7 @@ func (zn *ZoneNode) leave(character uint64, save bool) {
 }
 
 // applyInputs turns this tick's forwarded inputs into intents.
-func (zn *ZoneNode) applyInputs() {
+func (zn *Node) applyInputs() {
 	for _, in := range zn.inputs {
 		p := zn.players[in.Character]
 		if in.Character == 0 || p == nil {
@@ -409,7 +409,7 @@ func (zn *ZoneNode) applyInputs() {
 }
 
 // checkpoint saves every player now and then.
-func (zn *ZoneNode) checkpoint(*ecs.World) {
+func (zn *Node) checkpoint(*ecs.World) {
 	if time.Since(zn.lastCheckpoint) < zn.cfg.Checkpoint {
 		return
 	}
@@ -419,7 +419,7 @@ func (zn *ZoneNode) checkpoint(*ecs.World) {
 	}
 }
 
-func (zn *ZoneNode) save(p *player) {
+func (zn *Node) save(p *player) {
 	pos, h := zn.pos.Get(p.entity), zn.health.Get(p.entity)
 	req := codec.DbRequest{Op: wire.DbOpDbSaveCheckpoint, ID: p.character, Epoch: p.epoch, Zone: zn.cfg.Zone.Name,
 		X: pos.X, Y: pos.Y, Level: uint16(zn.app.Get(p.entity).Level), Health: h.Cur}
@@ -443,7 +443,7 @@ func (zn *ZoneNode) save(p *player) {
 // than the gateway was last told: a gateway finds its players in the cells
 // it mirrors, which fails when one is moved far (a respawn at its spawn
 // point).
-func (zn *ZoneNode) playersMoved() {
+func (zn *Node) playersMoved() {
 	for g := range zn.names {
 		zn.moved[g] = zn.moved[g][:0]
 	}
@@ -464,7 +464,7 @@ func (zn *ZoneNode) playersMoved() {
 }
 
 // send gives each gateway this tick's cells, in one message.
-func (zn *ZoneNode) send(w *ecs.World) {
+func (zn *Node) send(w *ecs.World) {
 	out := zn.zone.Publisher.Output()
 	for g := range zn.names {
 		zn.cells[g] = zn.cells[g][:0]

@@ -1,4 +1,4 @@
-package zonenode
+package zone
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ const (
 // event queues a message for a player's next ZoneTick. msg is the zone's
 // own copy (the encoder's buffer is reused by the next message); players
 // who get the same message share it.
-func (zn *ZoneNode) event(character uint64, msg []byte) {
+func (zn *Node) event(character uint64, msg []byte) {
 	zn.events = append(zn.events, codec.PlayerEvent{Character: character, Message: msg})
 	zn.metrics.events.Inc()
 }
@@ -39,7 +39,7 @@ func (zn *ZoneNode) event(character uint64, msg []byte) {
 // combatEvents runs after combat, while this tick's dead still exist:
 // each player hears of the hits it dealt or took, of its death, and of the
 // loot of the NPCs it killed.
-func (zn *ZoneNode) combatEvents(w *ecs.World) {
+func (zn *Node) combatEvents(w *ecs.World) {
 	log := ecs.Resource[systems.CombatLog](w)
 	if log == nil {
 		return
@@ -65,7 +65,7 @@ func (zn *ZoneNode) combatEvents(w *ecs.World) {
 	}
 }
 
-func (zn *ZoneNode) netID(e arche.Entity) uint32 {
+func (zn *Node) netID(e arche.Entity) uint32 {
 	if !zn.zone.World.ECS.Alive(e) {
 		return 0
 	}
@@ -74,7 +74,7 @@ func (zn *ZoneNode) netID(e arche.Entity) uint32 {
 
 // loot grants an item in the db, with the player's epoch, and tells the
 // player once the db has it.
-func (zn *ZoneNode) loot(character uint64, template uint32) {
+func (zn *Node) loot(character uint64, template uint32) {
 	p := zn.players[character]
 	if p == nil {
 		return
@@ -93,7 +93,7 @@ func (zn *ZoneNode) loot(character uint64, template uint32) {
 
 // chat routes a player's line: a say to players within earshot, a zone
 // line to every player, a whisper to the player of that name.
-func (zn *ZoneNode) chat(from *player, channel uint8, to, text string) {
+func (zn *Node) chat(from *player, channel uint8, to, text string) {
 	if text == "" || len(text) > codec.MaxText {
 		return
 	}

@@ -41,7 +41,7 @@ func (r *realmNode) HandleMessage(_ *node.Node, m node.Message) {
 func (*realmNode) HandlePeer(*node.Node, node.PeerEvent) {}
 
 type fixture struct {
-	login  *Login
+	login  *Node
 	realm  *realmNode
 	client *tls.Config
 }

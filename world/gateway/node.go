@@ -57,7 +57,7 @@ type Config struct {
 // Chat goes to the zone, which routes it; the zone's events for a player
 // (chat, damage, loot, system messages) come with its ticks and go out on
 // the player's stream.
-type Gateway struct {
+type Node struct {
 	cfg  Config
 	node *node.Node
 	ln   *pquic.Listener
@@ -218,7 +218,7 @@ func pack(x, y int32) uint64         { return uint64(uint32(x))<<32 | uint64(uin
 func unpack(v uint64) (int32, int32) { return int32(uint32(v >> 32)), int32(uint32(v)) }
 
 // Start starts the gateway.
-func Start(cfg Config) (*Gateway, error) {
+func Start(cfg Config) (*Node, error) {
 	if cfg.Realm == "" || cfg.Listen == "" || cfg.TLS == nil {
 		return nil, errors.New("gateway: Realm, Listen and TLS are required")
 	}
@@ -228,7 +228,7 @@ func Start(cfg Config) (*Gateway, error) {
 	if cfg.Node.Role == "" {
 		cfg.Node.Role = "gateway"
 	}
-	g := &Gateway{cfg: cfg, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{},
+	g := &Node{cfg: cfg, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{},
 		loads: map[string]*siblingLoad{}, scratch: NewScratch()}
 	g.log = cfg.Node.Logger
 	if g.log == nil {
@@ -258,13 +258,13 @@ func Start(cfg Config) (*Gateway, error) {
 }
 
 // Addr returns the players' address.
-func (g *Gateway) Addr() string { return g.ln.Addr().String() }
+func (g *Node) Addr() string { return g.ln.Addr().String() }
 
 // Node returns the gateway's node.
-func (g *Gateway) Node() *node.Node { return g.node }
+func (g *Node) Node() *node.Node { return g.node }
 
 // Corrections counts the move corrections sent to the connected players.
-func (g *Gateway) Corrections() (n int64) {
+func (g *Node) Corrections() (n int64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, p := range g.players {
@@ -275,7 +275,7 @@ func (g *Gateway) Corrections() (n int64) {
 
 // OverBudget counts the snapshots of connected players that came out
 // larger than their budget: a bug, so it must stay 0.
-func (g *Gateway) OverBudget() (n int) {
+func (g *Node) OverBudget() (n int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, p := range g.players {
@@ -286,7 +286,7 @@ func (g *Gateway) OverBudget() (n int) {
 
 // Pacing reports how long the last tick's sends were spread over, and
 // how often the main loop had to wait for the pacer.
-func (g *Gateway) Pacing() (last time.Duration, waited int) {
+func (g *Node) Pacing() (last time.Duration, waited int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, z := range g.zones {
@@ -298,14 +298,14 @@ func (g *Gateway) Pacing() (last time.Duration, waited int) {
 }
 
 // Players counts the connected players.
-func (g *Gateway) Players() int {
+func (g *Node) Players() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.players)
 }
 
 // Stop disconnects every player and stops.
-func (g *Gateway) Stop() {
+func (g *Node) Stop() {
 	g.cancel()
 	g.ln.Close()
 	g.mu.Lock()
@@ -322,7 +322,7 @@ func (g *Gateway) Stop() {
 	g.mu.Unlock()
 }
 
-func (g *Gateway) accept() {
+func (g *Node) accept() {
 	defer g.wg.Done()
 	for {
 		in, err := g.ln.Accept(g.ctx)
@@ -345,7 +345,7 @@ func (g *Gateway) accept() {
 }
 
 // serve runs one player's connection: Connect, placement, then inputs.
-func (g *Gateway) serve(s *pquic.Session) {
+func (g *Node) serve(s *pquic.Session) {
 	b, err := s.Recv(time.Now().Add(g.cfg.Handshake))
 	if err != nil {
 		s.Close(wire.DisconnectReasonProtocolError, "no connect request")
@@ -428,7 +428,7 @@ const eventQueue = 256
 
 // writeEvents sends the zone's events to the player, off the main loop: a
 // stream under flow control must not stall every other player.
-func (g *Gateway) writeEvents(p *player) {
+func (g *Node) writeEvents(p *player) {
 	for {
 		select {
 		case <-p.s.Done():
@@ -447,7 +447,7 @@ func (g *Gateway) writeEvents(p *player) {
 // burst of connects does not all go to one stale figure. A player already
 // redirected once (mayRedirect false) stays: load figures are up to 100 ms
 // old, and two gateways could otherwise bounce a player between them.
-func (g *Gateway) redirect(mayRedirect bool) string {
+func (g *Node) redirect(mayRedirect bool) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	mine := len(g.players) + g.connecting
@@ -469,7 +469,7 @@ func (g *Gateway) redirect(mayRedirect bool) string {
 }
 
 // report tells the siblings this gateway's load, every 100 ms.
-func (g *Gateway) report() {
+func (g *Node) report() {
 	defer g.wg.Done()
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
@@ -489,7 +489,7 @@ func (g *Gateway) report() {
 }
 
 // join registers a placed player and subscribes to its view.
-func (g *Gateway) join(p *player, rc codec.RealmConnected) {
+func (g *Node) join(p *player, rc codec.RealmConnected) {
 	if !g.node.Connected(rc.Zone) {
 		g.node.AddPeer(rc.Zone, rc.ZoneAddr) // an error means it is dialed already
 	}
@@ -509,7 +509,7 @@ func (g *Gateway) join(p *player, rc codec.RealmConnected) {
 
 // watch points a player's subscriptions at the 3 × 3 cells around it;
 // g.mu is held.
-func (g *Gateway) watch(z *zoneView, p *player) {
+func (g *Node) watch(z *zoneView, p *player) {
 	cx, cy := p.px/z.cellSize, p.py/z.cellSize
 	centre := uint64(uint32(cy))<<32 | uint64(uint32(cx))
 	if p.cells != nil && centre == p.centre {
@@ -551,7 +551,7 @@ func (g *Gateway) watch(z *zoneView, p *player) {
 }
 
 // leave forgets a disconnected player and tells the realm.
-func (g *Gateway) leave(p *player) {
+func (g *Node) leave(p *player) {
 	g.mu.Lock()
 	delete(g.players, p.character)
 	if z := g.zones[p.zone]; z != nil {
@@ -576,7 +576,7 @@ func (g *Gateway) leave(p *player) {
 // readInputs takes the player's input datagrams until the connection ends:
 // the newest input wins, its ack moves the snapshot baseline, and its
 // claimed position is checked.
-func (g *Gateway) readInputs(p *player) {
+func (g *Node) readInputs(p *player) {
 	g.mu.Lock()
 	z := g.zones[p.zone]
 	g.mu.Unlock()
@@ -611,7 +611,7 @@ func (g *Gateway) readInputs(p *player) {
 
 // readStream reads the player's reliable messages, within their budgets:
 // chat goes to the zone to route, a logout ends the connection.
-func (g *Gateway) readStream(p *player) {
+func (g *Node) readStream(p *player) {
 	var m wire.ClientMessage
 	zenc := codec.NewZoneEncoder()
 	for {
@@ -653,7 +653,7 @@ func (g *Gateway) readStream(p *player) {
 }
 
 // disconnect tells the player why, then closes its connection.
-func (g *Gateway) disconnect(p *player, reason wire.DisconnectReason, text string) {
+func (g *Node) disconnect(p *player, reason wire.DisconnectReason, text string) {
 	g.metrics.disconnects.WithLabelValues(reason.String()).Inc()
 	p.s.Send(codec.NewPlayerEncoder().Disconnect(reason, text))
 	p.s.Close(reason, text)
@@ -676,7 +676,7 @@ func (p *player) judge(z *zoneView, in *codec.Input) moveCheck {
 
 // validate checks a claimed position; it reports false when the player was
 // disconnected for too many violations.
-func (g *Gateway) validate(z *zoneView, p *player, in *codec.Input, enc *codec.PlayerEncoder) bool {
+func (g *Node) validate(z *zoneView, p *player, in *codec.Input, enc *codec.PlayerEncoder) bool {
 	now := time.Now()
 	if !p.lastDecay.IsZero() {
 		p.violations = max(0, p.violations-now.Sub(p.lastDecay).Seconds())
@@ -707,11 +707,11 @@ func (g *Gateway) validate(z *zoneView, p *player, in *codec.Input, enc *codec.P
 }
 
 // HandlePeer: zones and the realm come and go.
-func (g *Gateway) HandlePeer(*node.Node, node.PeerEvent) {}
+func (g *Node) HandlePeer(*node.Node, node.PeerEvent) {}
 
 // HandleMessage takes a zone's tick: it updates the mirror, then sends
 // each of the zone's players its snapshot and forwards their inputs.
-func (g *Gateway) HandleMessage(_ *node.Node, m node.Message) {
+func (g *Node) HandleMessage(_ *node.Node, m node.Message) {
 	if m.Kind == kinds.Gateway {
 		g.sibling(m)
 		return
@@ -796,7 +796,7 @@ func (g *Gateway) HandleMessage(_ *node.Node, m node.Message) {
 
 // pass builds the snapshot of every player in the zone into the tick's
 // batch, and takes their newest inputs for the zone; g.mu is held.
-func (g *Gateway) pass(z *zoneView, b *batch, tick uint32, tickUnixMs int64) {
+func (g *Node) pass(z *zoneView, b *batch, tick uint32, tickUnixMs int64) {
 	z.inputs = z.inputs[:0]
 	z.nextPass()
 	for _, p := range g.players {
@@ -813,7 +813,7 @@ func (g *Gateway) pass(z *zoneView, b *batch, tick uint32, tickUnixMs int64) {
 
 // snapshot builds one player's datagram into the tick's batch; g.mu is
 // held.
-func (g *Gateway) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixMs int64) {
+func (g *Node) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixMs int64) {
 	visible := z.sight(p)
 	if i, ok := slices.BinarySearchFunc(visible, p.netID, func(e Entity, id uint32) int { return cmp.Compare(e.ID, id) }); ok {
 		p.px, p.py = visible[i].X, visible[i].Y // where the zone has it
@@ -858,7 +858,7 @@ func sortByID(es []Entity, keys []uint64, spare []Entity) ([]Entity, []uint64, [
 }
 
 // sibling records another gateway's load.
-func (g *Gateway) sibling(m node.Message) {
+func (g *Node) sibling(m node.Message) {
 	var msg wire.GatewayMessage
 	if err := codec.DecodeGatewayMessage(m.Payload, len(m.Payload)+1, &msg); err != nil || msg.BodyType() != wire.GatewayBodyGatewayLoad {
 		return

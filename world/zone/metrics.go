@@ -1,4 +1,4 @@
-package zonenode
+package zone
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,7 +17,7 @@ type metrics struct {
 	events, lootings prometheus.Counter
 }
 
-func (zn *ZoneNode) newMetrics() *metrics {
+func (zn *Node) newMetrics() *metrics {
 	opts := func(name, help string) prometheus.GaugeOpts {
 		return prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "zone", Name: name, Help: help}
 	}

@@ -11,7 +11,7 @@ type metrics struct {
 	dropped, disconnects                 *prometheus.CounterVec
 }
 
-func (g *Gateway) newMetrics() *metrics {
+func (g *Node) newMetrics() *metrics {
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: name, Help: help})
 	}

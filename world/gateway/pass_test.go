@@ -85,12 +85,12 @@ func BenchmarkGatewayPass(b *testing.B) {
 // each of cells (cy<<16 | cx), npcs(cell) NPCs in each cell they watch.
 // It returns 64 ticks of moves (60% of the entities, within their cells)
 // as cell deltas, to apply in turn.
-func passScene(tb testing.TB, cells []uint32, npcs func(cell uint32) int) (*Gateway, *zoneView, [][]spatial.CellChanges) {
+func passScene(tb testing.TB, cells []uint32, npcs func(cell uint32) int) (*Node, *zoneView, [][]spatial.CellChanges) {
 	n, err := node.New(node.Config{ID: "gateway-bench", Secret: []byte("a bench secret of thirty-two bytes!")})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	g := &Gateway{node: n, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{}, loads: map[string]*siblingLoad{}, scratch: NewScratch()}
+	g := &Node{node: n, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{}, loads: map[string]*siblingLoad{}, scratch: NewScratch()}
 	g.metrics = g.newMetrics()
 	const cellSize = 32                      // metres
 	const span = cellSize * spatial.PosSteps // a cell's side, wire units

@@ -71,7 +71,7 @@ type Config struct {
 }
 
 // Login is a running login node.
-type Login struct {
+type Node struct {
 	cfg      Config
 	node     *node.Node
 	accounts *store.Store
@@ -95,7 +95,7 @@ type job struct {
 }
 
 // Start opens the accounts, joins the realm nodes and listens for players.
-func Start(cfg Config) (*Login, error) {
+func Start(cfg Config) (*Node, error) {
 	if cfg.Listen == "" || cfg.TLS == nil {
 		return nil, errors.New("login: Listen and TLS are required")
 	}
@@ -136,7 +136,7 @@ func Start(cfg Config) (*Login, error) {
 	if err != nil {
 		return nil, fmt.Errorf("login: accounts: %w", err)
 	}
-	l := &Login{cfg: cfg, accounts: accounts, log: log, dummy: dummy,
+	l := &Node{cfg: cfg, accounts: accounts, log: log, dummy: dummy,
 		limiter: newLimiter(cfg.PerSecond, cfg.Burst), jobs: make(chan job, cfg.Queue)}
 	cfg.Node.Handler = l
 	if l.node, err = node.New(cfg.Node); err != nil {
@@ -166,13 +166,13 @@ func Start(cfg Config) (*Login, error) {
 }
 
 // Addr returns the players' address.
-func (l *Login) Addr() string { return l.ln.Addr().String() }
+func (l *Node) Addr() string { return l.ln.Addr().String() }
 
 // Node returns the login node's node.
-func (l *Login) Node() *node.Node { return l.node }
+func (l *Node) Node() *node.Node { return l.node }
 
 // CreateAccount creates an account with a password.
-func (l *Login) CreateAccount(name, password string) error {
+func (l *Node) CreateAccount(name, password string) error {
 	if len(password) < 1 || len(password) > 256 {
 		return fmt.Errorf("account %q: %w: a password of 1..256 bytes is needed", name, store.ErrInvalid)
 	}
@@ -186,7 +186,7 @@ func (l *Login) CreateAccount(name, password string) error {
 
 // Stop stops accepting players, answers the logins under way, and stops.
 // The queue closes only once no connection can submit to it.
-func (l *Login) Stop() {
+func (l *Node) Stop() {
 	l.cancel()
 	l.ln.Close()
 	l.conns.Wait()
@@ -197,12 +197,12 @@ func (l *Login) Stop() {
 }
 
 // HandleMessage: nothing is expected from realm nodes yet.
-func (l *Login) HandleMessage(*node.Node, node.Message) {}
+func (l *Node) HandleMessage(*node.Node, node.Message) {}
 
 // HandlePeer: links to realm nodes come and go.
-func (l *Login) HandlePeer(*node.Node, node.PeerEvent) {}
+func (l *Node) HandlePeer(*node.Node, node.PeerEvent) {}
 
-func (l *Login) accept() {
+func (l *Node) accept() {
 	defer l.conns.Done()
 	for {
 		in, err := l.ln.Accept(l.ctx)
@@ -225,7 +225,7 @@ func (l *Login) accept() {
 }
 
 // serve answers one connection's login request.
-func (l *Login) serve(s *pquic.Session) {
+func (l *Node) serve(s *pquic.Session) {
 	deadline := time.Now().Add(l.cfg.Handshake)
 	b, err := s.Recv(deadline)
 	if err != nil {
@@ -250,7 +250,7 @@ func (l *Login) serve(s *pquic.Session) {
 }
 
 // login decides one attempt.
-func (l *Login) login(account, password, realmName string, addr net.Addr, deadline time.Time) codec.LoginResult {
+func (l *Node) login(account, password, realmName string, addr net.Addr, deadline time.Time) codec.LoginResult {
 	host := addr.String()
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -282,7 +282,7 @@ func (l *Login) login(account, password, realmName string, addr net.Addr, deadli
 // denied is the one answer to every failed password check.
 var denied = codec.LoginResult{Status: wire.LoginStatusDenied, Message: "wrong account name or password"}
 
-func (l *Login) worker() {
+func (l *Node) worker() {
 	defer l.workers.Done()
 	for j := range l.jobs {
 		j.reply <- l.check(j)
@@ -290,7 +290,7 @@ func (l *Login) worker() {
 }
 
 // check runs the password check and, on success, creates the session.
-func (l *Login) check(j job) codec.LoginResult {
+func (l *Node) check(j job) codec.LoginResult {
 	a, err := l.accounts.Account(j.account)
 	if err != nil {
 		CheckPassword(l.dummy, j.password) // the same cost as a real check

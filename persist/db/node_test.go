@@ -1,4 +1,4 @@
-package dbnode
+package db
 
 import (
 	"errors"
@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/dbclient"
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/dbclient"
 	"github.com/gridrealm/gridrealm/persist/store"
 )
 
@@ -31,7 +31,7 @@ func (c *collect) HandleMessage(_ *node.Node, m node.Message) {
 }
 func (*collect) HandlePeer(*node.Node, node.PeerEvent) {}
 
-func setup(t *testing.T) (*DB, *node.Node, *dbclient.Client, *collect) {
+func setup(t *testing.T) (*Node, *node.Node, *dbclient.Client, *collect) {
 	t.Helper()
 	d, err := Start(Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()},
 		Store: store.Config{Dir: t.TempDir()}})

@@ -9,7 +9,7 @@
 // bring it in: the zone claims it in the db with a new epoch and loads it.
 // The answer tells the gateway the zone, its address, and where the
 // character stands.
-package realmnode
+package realm
 
 import (
 	"errors"
@@ -19,10 +19,10 @@ import (
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/dbclient"
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/dbclient"
 )
 
 // Config configures a realm node; the zero value of a field means its
@@ -44,7 +44,7 @@ type Config struct {
 }
 
 // RealmNode is a running realm node.
-type RealmNode struct {
+type Node struct {
 	cfg  Config
 	node *node.Node
 	db   *dbclient.Client
@@ -70,7 +70,7 @@ type Placement struct {
 }
 
 // Start starts the realm node.
-func Start(cfg Config) (*RealmNode, error) {
+func Start(cfg Config) (*Node, error) {
 	if cfg.DB == "" || cfg.DefaultZone == "" || cfg.Zones[cfg.DefaultZone] == "" {
 		return nil, errors.New("realm node: DB and a DefaultZone among Zones are required")
 	}
@@ -80,7 +80,7 @@ func Start(cfg Config) (*RealmNode, error) {
 	if cfg.Node.Role == "" {
 		cfg.Node.Role = "realm"
 	}
-	r := &RealmNode{cfg: cfg, sessions: map[[32]byte]*session{}, players: map[uint64]Placement{}}
+	r := &Node{cfg: cfg, sessions: map[[32]byte]*session{}, players: map[uint64]Placement{}}
 	r.log = cfg.Node.Logger
 	if r.log == nil {
 		r.log = slog.Default()
@@ -96,13 +96,13 @@ func Start(cfg Config) (*RealmNode, error) {
 }
 
 // Node returns the realm node's node.
-func (r *RealmNode) Node() *node.Node { return r.node }
+func (r *Node) Node() *node.Node { return r.node }
 
 // Stop stops the realm node.
-func (r *RealmNode) Stop() { r.node.Stop() }
+func (r *Node) Stop() { r.node.Stop() }
 
 // Directory returns where every player is.
-func (r *RealmNode) Directory() []Placement {
+func (r *Node) Directory() []Placement {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]Placement, 0, len(r.players))
@@ -113,10 +113,10 @@ func (r *RealmNode) Directory() []Placement {
 }
 
 // HandlePeer: links come and go; gateways and zones reconnect.
-func (r *RealmNode) HandlePeer(*node.Node, node.PeerEvent) {}
+func (r *Node) HandlePeer(*node.Node, node.PeerEvent) {}
 
 // HandleMessage runs on the node's main loop.
-func (r *RealmNode) HandleMessage(n *node.Node, m node.Message) {
+func (r *Node) HandleMessage(n *node.Node, m node.Message) {
 	if m.Kind != kinds.Realm {
 		r.log.Warn("realm: unexpected message kind", "peer", m.From, "kind", m.Kind)
 		return
@@ -144,7 +144,7 @@ func (r *RealmNode) HandleMessage(n *node.Node, m node.Message) {
 	}
 }
 
-func (r *RealmNode) addSession(sc codec.SessionCreated) {
+func (r *Node) addSession(sc codec.SessionCreated) {
 	if len(sc.Handle) != 32 {
 		return
 	}
@@ -171,11 +171,11 @@ func (r *RealmNode) addSession(sc codec.SessionCreated) {
 const sessionWait = 2 * time.Second
 
 // connect answers a gateway's RealmConnect.
-func (r *RealmNode) connect(m node.Message, handle []byte) {
+func (r *Node) connect(m node.Message, handle []byte) {
 	r.connectBy(m, handle, time.Now().Add(sessionWait))
 }
 
-func (r *RealmNode) connectBy(m node.Message, handle []byte, wait time.Time) {
+func (r *Node) connectBy(m node.Message, handle []byte, wait time.Time) {
 	refuse := func(status wire.RealmStatus, why string) {
 		r.reply(m, &codec.RealmConnected{Status: status, Message: why})
 	}
@@ -215,7 +215,7 @@ func (r *RealmNode) connectBy(m node.Message, handle []byte, wait time.Time) {
 }
 
 // character finds the account's character, creating it the first time.
-func (r *RealmNode) character(account string, done func(*codec.DbCharacter, error)) {
+func (r *Node) character(account string, done func(*codec.DbCharacter, error)) {
 	r.db.Do(codec.DbRequest{Op: wire.DbOpDbFindCharacter, Name: account}, func(rep codec.DbReply, err error) {
 		if err == nil {
 			done(rep.Character, nil)
@@ -236,7 +236,7 @@ func (r *RealmNode) character(account string, done func(*codec.DbCharacter, erro
 }
 
 // enter asks the zone to bring the character in and answers the gateway.
-func (r *RealmNode) enter(m node.Message, account string, character uint64, zone string) {
+func (r *Node) enter(m node.Message, account string, character uint64, zone string) {
 	payload := codec.NewZoneEncoder().EnterPlayer(character, m.From)
 	err := r.node.Ask(zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}, 10*time.Second, func(zm node.Message, err error) {
 		var pe codec.PlayerEntered
@@ -266,7 +266,7 @@ func (r *RealmNode) enter(m node.Message, account string, character uint64, zone
 }
 
 // left takes a player out of its zone.
-func (r *RealmNode) left(gateway string, character uint64) {
+func (r *Node) left(gateway string, character uint64) {
 	r.mu.Lock()
 	p, ok := r.players[character]
 	if ok && p.Gateway == gateway {
@@ -279,7 +279,7 @@ func (r *RealmNode) left(gateway string, character uint64) {
 	r.node.Send(p.Zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().LeavePlayer(character)})
 }
 
-func (r *RealmNode) reply(m node.Message, c *codec.RealmConnected) {
+func (r *Node) reply(m node.Message, c *codec.RealmConnected) {
 	if err := r.node.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().Connected(c)}); err != nil {
 		r.log.Warn("realm: answer not sent", "gateway", m.From, "err", err)
 	}

@@ -8,7 +8,7 @@
 // At start, after an unclean stop, the store is checked before the node
 // serves: repaired if it can be (the first rungs of the recovery ladder),
 // else replaced by the newest verified backup (the last rung).
-package dbnode
+package db
 
 import (
 	"errors"
@@ -45,7 +45,7 @@ type Config struct {
 }
 
 // DB is a running db node.
-type DB struct {
+type Node struct {
 	cfg     Config
 	node    *node.Node
 	store   *store.Store
@@ -67,7 +67,7 @@ type job struct {
 
 // Start opens (checking it after an unclean stop) the store and starts the
 // node.
-func Start(cfg Config) (*DB, error) {
+func Start(cfg Config) (*Node, error) {
 	if cfg.Workers == 0 {
 		cfg.Workers = 64
 	}
@@ -83,7 +83,7 @@ func Start(cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &DB{cfg: cfg, store: s, log: log, jobs: make(chan job, cfg.Queue), done: make(chan struct{}), backup: make(chan struct{}, 1)}
+	d := &Node{cfg: cfg, store: s, log: log, jobs: make(chan job, cfg.Queue), done: make(chan struct{}), backup: make(chan struct{}, 1)}
 	cfg.Node.Handler = d
 	cfg.Node.OnDrain = d.drain
 	if cfg.Node.Role == "" {
@@ -141,14 +141,14 @@ func openChecked(cfg Config, log *slog.Logger) (*store.Store, error) {
 }
 
 // Node returns the db's node.
-func (d *DB) Node() *node.Node { return d.node }
+func (d *Node) Node() *node.Node { return d.node }
 
 // Store returns the db's store.
-func (d *DB) Store() *store.Store { return d.store }
+func (d *Node) Store() *store.Store { return d.store }
 
 // Stop stops the node (every queued operation is applied and answered
 // first) and closes the store cleanly.
-func (d *DB) Stop() error {
+func (d *Node) Stop() error {
 	d.node.Stop()
 	return d.store.Close()
 }
@@ -156,7 +156,7 @@ func (d *DB) Stop() error {
 // drain runs inside the node's Stop, once no request can arrive any more:
 // the workers finish the queue and their replies go out; a running backup
 // gives up.
-func (d *DB) drain() {
+func (d *Node) drain() {
 	close(d.jobs)
 	d.workers.Wait()
 	close(d.done)
@@ -164,7 +164,7 @@ func (d *DB) drain() {
 }
 
 // HandleMessage decodes a request and queues it; it never blocks.
-func (d *DB) HandleMessage(n *node.Node, m node.Message) {
+func (d *Node) HandleMessage(n *node.Node, m node.Message) {
 	if m.Kind != kinds.Db {
 		d.log.Warn("db: unexpected message kind", "peer", m.From, "kind", m.Kind)
 		return
@@ -195,9 +195,9 @@ func (d *DB) HandleMessage(n *node.Node, m node.Message) {
 }
 
 // HandlePeer logs links.
-func (d *DB) HandlePeer(_ *node.Node, e node.PeerEvent) {}
+func (d *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {}
 
-func (d *DB) worker() {
+func (d *Node) worker() {
 	defer d.workers.Done()
 	enc := codec.NewDbEncoder()
 	for j := range d.jobs {
@@ -210,13 +210,13 @@ func (d *DB) worker() {
 	}
 }
 
-func (d *DB) reply(n *node.Node, m node.Message, rep codec.DbReply, op string) {
+func (d *Node) reply(n *node.Node, m node.Message, rep codec.DbReply, op string) {
 	d.ops.WithLabelValues(op, rep.Status.String()).Inc()
 	n.Reply(m, node.Out{Kind: kinds.Db, Priority: node.Gameplay, Payload: codec.NewDbEncoder().Reply(&rep)})
 }
 
 // apply runs one operation.
-func (d *DB) apply(r *codec.DbRequest) codec.DbReply {
+func (d *Node) apply(r *codec.DbRequest) codec.DbReply {
 	if r.ExpiresUnixMs != 0 && time.Now().UnixMilli() > r.ExpiresUnixMs {
 		return codec.DbReply{Status: wire.DbStatusExpired}
 	}

@@ -1,4 +1,4 @@
-package dbnode
+package db
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ const ChunkSize = 256 << 10
 // startBackup streams a backup to the asking node, one at a time: chunks
 // as one-way messages, then a DbBackupDone as the answer to the request.
 // All are bulk priority, so they arrive in order and after gameplay.
-func (d *DB) startBackup(m node.Message, since uint64) {
+func (d *Node) startBackup(m node.Message, since uint64) {
 	select {
 	case d.backup <- struct{}{}:
 	default:
@@ -47,7 +47,7 @@ func (d *DB) startBackup(m node.Message, since uint64) {
 
 // chunkWriter cuts a backup stream into chunk messages.
 type chunkWriter struct {
-	d   *DB
+	d   *Node
 	to  string
 	enc *codec.DbEncoder
 	buf []byte
@@ -86,7 +86,7 @@ func (c *chunkWriter) flush() error {
 
 // sendBulk sends, waiting while the peer's outbox is full: a backup is
 // paced by how fast the backup node takes it.
-func (d *DB) sendBulk(send func() error) error {
+func (d *Node) sendBulk(send func() error) error {
 	for {
 		err := send()
 		if !errors.Is(err, node.ErrOutboxFull) {
