@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"fmt"
 	"math"
+	"time"
 
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/wire"
 	"github.com/gridrealm/gridrealm/world"
 )
 
@@ -76,4 +79,87 @@ func zoneTerrain(pe codec.PlayerEntered) *spatial.Terrain {
 		return nil
 	}
 	return t
+}
+
+// readInputs takes the player's input datagrams until the connection ends:
+// the newest input wins, its ack moves the snapshot baseline, and its
+// claimed position is checked.
+func (g *Node) readInputs(p *player) {
+	g.mu.Lock()
+	z := g.zones[p.zone]
+	g.mu.Unlock()
+	enc := codec.NewPlayerEncoder()
+	for {
+		b, err := p.s.RecvDatagram(g.ctx)
+		if err != nil {
+			return
+		}
+		if ok, flood := p.inputs.take(time.Now()); flood {
+			g.disconnect(p, wire.DisconnectReasonMessageFlood, "far too many inputs")
+			return
+		} else if !ok {
+			g.metrics.dropped.WithLabelValues("input").Inc()
+			continue // over budget: dropped, counted
+		}
+		var in codec.Input
+		if err := codec.ReadInput(b, &in); err != nil {
+			p.s.Close(wire.DisconnectReasonProtocolError, "bad input datagram")
+			return
+		}
+		p.ack.Store(in.Ack)
+		if old := p.input.Load(); old != nil && in.Seq <= old.Seq {
+			continue // an older input arrived late: the newest wins
+		}
+		if !g.validate(z, p, &in, enc) {
+			return
+		}
+		p.input.Store(&in)
+	}
+}
+
+// judge checks a claimed position against the authoritative one and, for a
+// lagging client, against where the snapshot it acknowledges showed it.
+// Claims move no one (the zone moves players by intent), so the second
+// chance lets no cheat further; it spares honest clients under load.
+func (p *player) judge(z *zoneView, in *codec.Input) moveCheck {
+	ax, ay := unpack(p.auth.Load())
+	check := checkMove(z.terrain, ax, ay, in.X, in.Y, z.speed)
+	if check == moveTooFar {
+		if sx, sy, ok := p.shown.get(in.Ack); ok {
+			check = checkMove(z.terrain, sx, sy, in.X, in.Y, z.speed)
+		}
+	}
+	return check
+}
+
+// validate checks a claimed position; it reports false when the player was
+// disconnected for too many violations.
+func (g *Node) validate(z *zoneView, p *player, in *codec.Input, enc *codec.PlayerEncoder) bool {
+	now := time.Now()
+	if !p.lastDecay.IsZero() {
+		p.violations = max(0, p.violations-now.Sub(p.lastDecay).Seconds())
+	}
+	p.lastDecay = now
+	check := p.judge(z, in)
+	if check == moveOK {
+		return true
+	}
+	ax, ay := unpack(p.auth.Load())
+	p.violations++
+	if p.violations > violationLimit {
+		sx, sy, _ := p.shown.get(in.Ack)
+		g.log.Warn("gateway: disconnecting a player for impossible moves", "character", p.character, "check", check,
+			"claim", fmt.Sprintf("(%.2f, %.2f)", float64(in.X)/256, float64(in.Y)/256),
+			"authoritative", fmt.Sprintf("(%.2f, %.2f)", float64(ax)/256, float64(ay)/256),
+			"acked", in.Ack, "acked_showed", fmt.Sprintf("(%.2f, %.2f)", float64(sx)/256, float64(sy)/256))
+		g.disconnect(p, wire.DisconnectReasonMovementViolations, "too many impossible moves")
+		return false
+	}
+	if now.Sub(p.lastCorrect) >= correctEvery*time.Millisecond {
+		p.lastCorrect = now
+		p.Corrections.Add(1)
+		g.metrics.corrections.Inc()
+		p.s.Send(enc.Correction(ax, ay, in.Seq))
+	}
+	return true
 }

@@ -1,0 +1,77 @@
+package gateway
+
+import (
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// siblingLoad is the last load another gateway reported.
+type siblingLoad struct {
+	players int
+	public  string
+	at      time.Time
+}
+
+// redirect returns the players' address of a sibling with fewer players
+// than this gateway (the least loaded one), or "" to keep the player here,
+// counted as connecting. The sibling's count goes up at once, so that a
+// burst of connects does not all go to one stale figure. A player already
+// redirected once (mayRedirect false) stays: load figures are up to 100 ms
+// old, and two gateways could otherwise bounce a player between them.
+func (g *Node) redirect(mayRedirect bool) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	mine := len(g.players) + g.connecting
+	var best *siblingLoad
+	for _, l := range g.loads {
+		if !mayRedirect {
+			break
+		}
+		if time.Since(l.at) < time.Second && l.players < mine && (best == nil || l.players < best.players) {
+			best = l
+		}
+	}
+	if best == nil {
+		g.connecting++
+		return ""
+	}
+	best.players++
+	return best.public
+}
+
+// report tells the siblings this gateway's load, every 100 ms.
+func (g *Node) report() {
+	defer g.wg.Done()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-g.ctx.Done():
+			return
+		}
+		g.mu.Lock()
+		load := codec.GatewayLoad(uint32(len(g.players)+g.connecting), g.cfg.Public)
+		g.mu.Unlock()
+		for _, sib := range g.cfg.Siblings {
+			g.node.Send(sib, node.Out{Kind: kinds.Gateway, Priority: node.Control, Payload: load})
+		}
+	}
+}
+
+// sibling records another gateway's load.
+func (g *Node) sibling(m node.Message) {
+	var msg wire.GatewayMessage
+	if err := codec.DecodeGatewayMessage(m.Payload, len(m.Payload)+1, &msg); err != nil || msg.BodyType() != wire.GatewayBodyGatewayLoad {
+		return
+	}
+	var l wire.GatewayLoad
+	codec.Member(msg.Body, &l)
+	g.mu.Lock()
+	g.loads[m.From] = &siblingLoad{players: int(l.Players()), public: string(l.Public()), at: time.Now()}
+	g.mu.Unlock()
+}

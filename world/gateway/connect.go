@@ -1,0 +1,154 @@
+package gateway
+
+import (
+	"time"
+
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+func (g *Node) accept() {
+	defer g.wg.Done()
+	for {
+		in, err := g.ln.Accept(g.ctx)
+		if err != nil {
+			if g.ctx.Err() != nil {
+				return
+			}
+			continue
+		}
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			s, err := in.Open(g.ctx, g.cfg.Handshake)
+			if err != nil {
+				return
+			}
+			g.serve(s)
+		}()
+	}
+}
+
+// serve runs one player's connection: Connect, placement, then inputs.
+func (g *Node) serve(s *pquic.Session) {
+	b, err := s.Recv(time.Now().Add(g.cfg.Handshake))
+	if err != nil {
+		s.Close(wire.DisconnectReasonProtocolError, "no connect request")
+		return
+	}
+	var m wire.ClientMessage
+	if err := codec.DecodeClientMessage(b, &m); err != nil || m.BodyType() != wire.ClientBodyConnect {
+		s.Close(wire.DisconnectReasonProtocolError, "expected a connect request")
+		return
+	}
+	var c wire.Connect
+	codec.Member(m.Body, &c)
+	if to := g.redirect(c.Redirects() == 0); to != "" {
+		s.Send(codec.NewPlayerEncoder().Redirect(to, "a less loaded gateway"))
+		s.Finish(2 * time.Second)
+		return
+	}
+	defer func() {
+		g.mu.Lock()
+		g.connecting--
+		g.mu.Unlock()
+	}()
+	placed := make(chan codec.RealmConnected, 1)
+	handle := append([]byte(nil), c.SessionHandleBytes()...)
+	err = g.node.Ask(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().Connect(handle)},
+		g.cfg.Handshake, func(rm node.Message, err error) {
+			var rc codec.RealmConnected
+			if err == nil {
+				var msg wire.RealmMessage
+				if err = codec.DecodeRealmMessage(rm.Payload, len(rm.Payload)+1, &msg); err == nil && msg.BodyType() == wire.RealmBodyRealmConnected {
+					var w wire.RealmConnected
+					codec.Member(msg.Body, &w)
+					rc = codec.ReadRealmConnected(&w)
+				}
+			}
+			if err != nil {
+				rc.Status = wire.RealmStatusUnavailable
+			}
+			placed <- rc
+		})
+	if err != nil {
+		s.Close(wire.DisconnectReasonServerError, "the realm is unavailable")
+		return
+	}
+	var rc codec.RealmConnected
+	select {
+	case rc = <-placed:
+	case <-g.ctx.Done():
+		return
+	}
+	switch rc.Status {
+	case wire.RealmStatusOk:
+	case wire.RealmStatusInvalidSession:
+		s.Close(wire.DisconnectReasonSessionInvalid, rc.Message)
+		return
+	default:
+		s.Close(wire.DisconnectReasonServerError, rc.Message)
+		return
+	}
+	p := &player{s: s, character: rc.Entered.Character, netID: rc.Entered.NetID, zone: rc.Zone,
+		view: NewView(g.cfg.Budget, g.scratch), px: rc.Entered.X, py: rc.Entered.Y, events: make(chan []byte, eventQueue)}
+	p.view.Self = p.netID
+	p.auth.Store(pack(p.px, p.py))
+	p.inputs, p.chat, p.other = newBudget(inputsPerSecond), newBudget(chatPerSecond), newBudget(otherPerSecond)
+	g.join(p, rc)
+	defer g.leave(p)
+	welcome := codec.Welcome{EntityID: p.netID, Zone: rc.Zone, TickHz: rc.Entered.TickHz, CellSize: rc.Entered.CellSize,
+		SnapshotBudget: uint16(p.view.budget), X: rc.Entered.X, Y: rc.Entered.Y}
+	if err := s.Send(codec.NewPlayerEncoder().Welcome(&welcome)); err != nil {
+		return
+	}
+	go g.readStream(p)
+	go g.writeEvents(p)
+	g.readInputs(p)
+}
+
+// join registers a placed player and subscribes to its view.
+func (g *Node) join(p *player, rc codec.RealmConnected) {
+	if !g.node.Connected(rc.Zone) {
+		g.node.AddPeer(rc.Zone, rc.ZoneAddr) // an error means it is dialed already
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	z := g.zones[rc.Zone]
+	if z == nil {
+		z = &zoneView{id: rc.Zone, mirror: spatial.NewMirror(), refs: map[uint32]int{}, byNet: map[uint32]*player{}, cellSize: int32(rc.Entered.CellSize) * spatial.PosSteps,
+			terrain: zoneTerrain(rc.Entered), speed: rc.Entered.PlayerSpeed, tickLen: time.Second / time.Duration(max(rc.Entered.TickHz, 1)),
+			pacer: newPacer(), sights: map[uint64]*sight{}}
+		g.zones[rc.Zone] = z
+	}
+	g.players[p.character] = p
+	z.byNet[p.netID] = p
+	g.watch(z, p)
+}
+
+// leave forgets a disconnected player and tells the realm.
+func (g *Node) leave(p *player) {
+	g.mu.Lock()
+	delete(g.players, p.character)
+	if z := g.zones[p.zone]; z != nil {
+		if z.byNet[p.netID] == p {
+			delete(z.byNet, p.netID)
+		}
+		saved := p.cells
+		p.cells = nil
+		for _, c := range saved {
+			if z.refs[c]--; z.refs[c] == 0 {
+				delete(z.refs, c)
+				z.mirror.Drop(uint16(c&0xffff), uint16(c>>16))
+				g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Unsubscribe([]uint32{c})})
+			}
+		}
+	}
+	g.mu.Unlock()
+	g.node.Send(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerLeft(p.character)})
+	p.s.Close(0, "")
+}

@@ -1,0 +1,75 @@
+package gateway
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/pquic"
+)
+
+// player is one connected player.
+type player struct {
+	s         *pquic.Session
+	character uint64
+	netID     uint32
+	zone      string
+	view      *View
+	cells     []uint32 // the cells it watches
+	centre    uint64   // the cell they are around: cy<<32 | cx
+	ack       atomic.Uint32
+	input     atomic.Pointer[codec.Input]
+	px, py    int32         // last known position, 1/256 m (main loop)
+	auth      atomic.Uint64 // the same, packed, for the input goroutine
+	shown     shownRing     // where its recent snapshots showed it
+	events    chan []byte   // the zone's events, for writeEvents
+	stalled   atomic.Bool   // its event queue overflowed: being disconnected
+
+	// Budgets: inputs on the input goroutine, the rest on the stream's.
+	inputs, chat, other *budget
+
+	// Move validation, on the input goroutine.
+	violations  float64
+	lastDecay   time.Time
+	lastCorrect time.Time
+	// Corrections counts the corrections sent.
+	Corrections atomic.Int64
+}
+
+// shownRing remembers where the player's last 64 snapshots (3.2 s) showed
+// it, by sequence: the main loop writes, the input goroutine reads. A
+// client without prediction claims the position of the snapshot it
+// acknowledges, which under load lags the authoritative one by its round
+// trip.
+type shownRing struct {
+	seq [64]atomic.Uint32
+	pos [64]atomic.Uint64
+}
+
+func (r *shownRing) put(seq uint32, x, y int32) {
+	i := seq % 64
+	r.seq[i].Store(0) // readers of the old entry see it change
+	r.pos[i].Store(pack(x, y))
+	r.seq[i].Store(seq)
+}
+
+// get returns where snapshot seq showed the player, if still remembered.
+func (r *shownRing) get(seq uint32) (x, y int32, ok bool) {
+	if seq == 0 {
+		return 0, 0, false
+	}
+	i := seq % 64
+	if r.seq[i].Load() != seq {
+		return 0, 0, false
+	}
+	v := r.pos[i].Load()
+	if r.seq[i].Load() != seq {
+		return 0, 0, false
+	}
+	x, y = unpack(v)
+	return x, y, true
+}
+
+func pack(x, y int32) uint64 { return uint64(uint32(x))<<32 | uint64(uint32(y)) }
+
+func unpack(v uint64) (int32, int32) { return int32(uint32(v >> 32)), int32(uint32(v)) }

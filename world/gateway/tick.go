@@ -1,0 +1,152 @@
+package gateway
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// HandlePeer: zones and the realm come and go.
+func (g *Node) HandlePeer(*node.Node, node.PeerEvent) {}
+
+// HandleMessage takes a zone's tick: it updates the mirror, then sends
+// each of the zone's players its snapshot and forwards their inputs.
+func (g *Node) HandleMessage(_ *node.Node, m node.Message) {
+	if m.Kind == kinds.Gateway {
+		g.sibling(m)
+		return
+	}
+	if m.Kind != kinds.Zone {
+		return
+	}
+	var msg wire.ZoneMessage
+	if err := codec.DecodeZoneMessage(m.Payload, len(m.Payload)+1, &msg); err != nil || msg.BodyType() != wire.ZoneBodyZoneTick {
+		return
+	}
+	var tick wire.ZoneTick
+	codec.Member(msg.Body, &tick)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	z := g.zones[m.From]
+	if z == nil {
+		return
+	}
+	g.applyCells(z, &tick)
+	g.forwardEvents(z, &tick)
+	g.movePlayers(z, &tick)
+	b := z.pacer.begin(z.tickLen)
+	defer z.pacer.commit(b)
+	g.pass(z, b, tick.Tick(), tick.TickUnixMs())
+	if len(z.inputs) > 0 {
+		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: g.zenc.Inputs(z.inputs)})
+	}
+}
+
+// applyCells brings the mirror up to date with the tick's cell deltas; a
+// cell out of step is asked for whole again. g.mu is held.
+func (g *Node) applyCells(z *zoneView, tick *wire.ZoneTick) {
+	var cell wire.ZoneCell
+	var ch spatial.CellChanges
+	for i := 0; i < tick.CellsLength(); i++ {
+		tick.Cells(&cell, i)
+		if err := codec.ReadCellDelta(cell.DeltaBytes(), 1<<20, &ch); err != nil {
+			g.log.Warn("gateway: bad cell delta from zone", "zone", z.id, "err", err)
+			continue
+		}
+		if err := z.mirror.Apply(&ch); err != nil {
+			// Out of step: forget the cell and subscribe again for full state.
+			g.log.Debug("gateway: cell out of step, asking for it whole", "zone", z.id, "err", err)
+			z.mirror.Drop(ch.CX, ch.CY)
+			c := uint32(ch.CY)<<16 | uint32(ch.CX)
+			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Unsubscribe([]uint32{c})})
+			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Subscribe([]uint32{c})})
+		}
+	}
+}
+
+// forwardEvents queues the tick's events for their players' streams (their
+// writers send them); g.mu is held.
+func (g *Node) forwardEvents(z *zoneView, tick *wire.ZoneTick) {
+	var ev wire.ZonePlayerEvent
+	var sm wire.ServerMessage
+	for i := 0; i < tick.EventsLength(); i++ {
+		tick.Events(&ev, i)
+		p := g.players[ev.Character()]
+		if p == nil || p.zone != z.id {
+			continue
+		}
+		b := ev.MessageBytes()
+		if codec.DecodeServerMessage(b, &sm) != nil {
+			g.log.Warn("gateway: an event from the zone does not decode", "zone", z.id)
+			continue
+		}
+		select {
+		case p.events <- append([]byte(nil), b...):
+			g.metrics.events.Inc()
+		default:
+			g.metrics.eventsDropped.Inc()
+			// Not reading its stream: the close carries the reason (a
+			// Disconnect message would wait behind the rest).
+			if p.stalled.CompareAndSwap(false, true) {
+				g.metrics.disconnects.WithLabelValues("EventsNotRead").Inc()
+				go p.s.Close(wire.DisconnectReasonProtocolError, "events are not being read")
+			}
+		}
+	}
+}
+
+// movePlayers moves the views of the players the zone says changed cells,
+// even far from the cells mirrored so far (a respawn); g.mu is held.
+func (g *Node) movePlayers(z *zoneView, tick *wire.ZoneTick) {
+	var at wire.ZonePlayerAt
+	for i := 0; i < tick.PlayersLength(); i++ {
+		tick.Players(&at, i)
+		if p := z.byNet[at.NetId()]; p != nil {
+			p.px, p.py = at.X(), at.Y()
+			p.auth.Store(pack(p.px, p.py))
+			g.watch(z, p)
+		}
+	}
+}
+
+// pass builds the snapshot of every player in the zone into the tick's
+// batch, and takes their newest inputs for the zone; g.mu is held.
+func (g *Node) pass(z *zoneView, b *batch, tick uint32, tickUnixMs int64) {
+	z.inputs = z.inputs[:0]
+	z.nextPass()
+	for _, p := range g.players {
+		if p.zone != z.id {
+			continue
+		}
+		g.snapshot(z, p, b, tick, tickUnixMs)
+		if in := p.input.Swap(nil); in != nil {
+			z.inputs = append(z.inputs, codec.ZoneInput{Character: p.character, X: in.X, Y: in.Y, Seq: in.Seq, Actions: in.Actions,
+				MoveX: in.MoveX, MoveY: in.MoveY, Heading: in.Heading})
+		}
+	}
+}
+
+// snapshot builds one player's datagram into the tick's batch; g.mu is
+// held.
+func (g *Node) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixMs int64) {
+	visible := z.sight(p)
+	if i, ok := slices.BinarySearchFunc(visible, p.netID, func(e Entity, id uint32) int { return cmp.Compare(e.ID, id) }); ok {
+		p.px, p.py = visible[i].X, visible[i].Y // where the zone has it
+		p.auth.Store(pack(p.px, p.py))
+	}
+	p.view.Ack(p.ack.Load())
+	out := p.view.Build(visible, p.px, p.py, tick, tickUnixMs)
+	g.metrics.snapshots.Inc()
+	g.metrics.snapshotBytes.Add(float64(len(out)))
+	if len(out) > p.view.budget {
+		g.metrics.overBudget.Inc()
+	}
+	b.add(p.s, out)
+	p.shown.put(p.view.Seq(), p.px, p.py)
+	g.watch(z, p) // the player may have walked into another cell
+}
