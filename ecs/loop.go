@@ -5,37 +5,15 @@ import (
 	"time"
 )
 
-// Clock is where the loop reads time; tests drive a fake one.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits for d (or returns early when ctx ends).
-	Sleep(ctx context.Context, d time.Duration)
-}
-
-// RealClock is the wall clock.
-type RealClock struct{}
-
-// Now returns the wall time.
-func (RealClock) Now() time.Time { return time.Now() }
-
-// Sleep waits for d or until ctx ends.
-func (RealClock) Sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
-
 // LoopConfig configures a Loop; the zero value means the defaults.
 type LoopConfig struct {
-	// TickLen is the wall time of one tick (default 50 ms: 20 Hz).
+	// TickLen is the wall time of one tick and the game time it simulates
+	// (default 50 ms: 20 Hz).
 	TickLen time.Duration
-	// MinDilation is the slowest the game clock may run relative to wall
-	// time (default 0.1).
-	MinDilation float64
 }
+
+// DefaultTickLen is a tick's length when LoopConfig.TickLen is zero.
+const DefaultTickLen = 50 * time.Millisecond
 
 // TickStats describes one tick.
 type TickStats struct {
@@ -44,65 +22,75 @@ type TickStats struct {
 	Work time.Duration
 	// Late is how far after its scheduled time the tick started.
 	Late time.Duration
-	// Dilation is the dilation this tick ran with.
+	// Dilation is game time over wall time since the previous tick
+	// started: 1 when the zone keeps its tick, TickLen/interval when it
+	// does not.
 	Dilation float64
 }
 
-// Loop runs a world's schedule at a fixed tick. A tick that overruns its
-// budget is never hidden: the next tick simulates less game time (time
-// dilation, reported in TickStats and by Dilation) instead of skipping
-// systems, and the loop never runs ticks back to back to catch up.
+// Loop runs a world's schedule at a fixed tick. Every tick simulates
+// exactly TickLen of game time (a fixed step: the same inputs give the
+// same world, whatever the machine's speed). A tick that overruns its
+// budget is never hidden and never skipped: the next tick starts late,
+// game time falls behind wall time (time dilation), and the factor —
+// game time over wall time, measured — is reported in TickStats and by
+// Dilation. Movement, cooldowns, regeneration and respawns all advance
+// by ticks of game time, so they all slow down alike. The loop never runs
+// ticks back to back to catch up.
 type Loop struct {
-	cfg      LoopConfig
-	clock    Clock
-	world    *World
-	schedule *Schedule
-	next     time.Time
-	dilation float64
+	cfg       LoopConfig
+	clock     Clock
+	world     *World
+	schedule  *Schedule
+	next      time.Time
+	lastStart time.Time
+	dilation  float64
 }
 
 // NewLoop returns a loop for w and s driven by clock (the real clock when
 // nil).
 func NewLoop(cfg LoopConfig, clock Clock, w *World, s *Schedule) *Loop {
 	if cfg.TickLen <= 0 {
-		cfg.TickLen = 50 * time.Millisecond
+		cfg.TickLen = DefaultTickLen
 	}
-	if cfg.MinDilation <= 0 || cfg.MinDilation > 1 {
-		cfg.MinDilation = 0.1
-	}
-	if clock == nil {
-		clock = RealClock{}
-	}
-	return &Loop{cfg: cfg, clock: clock, world: w, schedule: s, dilation: 1}
+	w.Time.TickLen = cfg.TickLen
+	return &Loop{cfg: cfg, clock: OrReal(clock), world: w, schedule: s, dilation: 1}
 }
 
 // TickLen returns the loop's nominal tick length.
 func (l *Loop) TickLen() time.Duration { return l.cfg.TickLen }
 
-// Dilation returns the dilation the next tick will run with.
+// Dilation returns game time over wall time measured at the last tick.
 func (l *Loop) Dilation() float64 { return l.dilation }
 
-// Step runs one tick now, whatever the time, and returns its stats.
+// Step runs one tick now, whatever the time, and returns its stats. Run
+// back to back (a headless run), each tick's wall time is the longer of
+// its work and TickLen.
 func (l *Loop) Step() TickStats {
+	start := l.clock.Now()
+	st := l.step(start)
+	if work := st.Work; work > l.cfg.TickLen {
+		// Back to back, the next tick starts when this one ends.
+		l.dilation = float64(l.cfg.TickLen) / float64(work)
+	} else {
+		l.dilation = 1
+	}
+	st.Dilation = l.dilation
+	l.lastStart = time.Time{}
+	return st
+}
+
+func (l *Loop) step(start time.Time) TickStats {
 	w := l.world
-	w.Time.Elapsed += time.Duration(float64(w.Time.TickLen) * w.Time.Dilation)
+	if w.Time.Tick > 0 {
+		w.Time.Elapsed += w.Time.TickLen
+	}
 	w.Time.Tick++
 	w.Time.TickLen = l.cfg.TickLen
+	w.Time.Dt = float32(l.cfg.TickLen.Seconds())
 	w.Time.Dilation = l.dilation
-	w.Time.Dt = float32(l.cfg.TickLen.Seconds() * l.dilation)
-
-	start := l.clock.Now()
 	l.schedule.Run(w)
-	work := l.clock.Now().Sub(start)
-
-	st := TickStats{Tick: w.Time.Tick, Work: work, Dilation: l.dilation}
-	// The next tick simulates the share of a tick's game time that the
-	// zone can compute in a tick's wall time.
-	l.dilation = 1
-	if work > l.cfg.TickLen {
-		l.dilation = max(l.cfg.MinDilation, float64(l.cfg.TickLen)/float64(work))
-	}
-	return st
+	return TickStats{Tick: w.Time.Tick, Work: l.clock.Now().Sub(start)}
 }
 
 // Run ticks until ctx ends, calling onTick (if not nil) after each tick.
@@ -114,8 +102,10 @@ func (l *Loop) Run(ctx context.Context, onTick func(TickStats)) {
 			l.clock.Sleep(ctx, wait)
 			continue
 		}
-		st := l.Step()
+		l.measure(now)
+		st := l.step(now)
 		st.Late = now.Sub(l.next)
+		st.Dilation = l.dilation
 		if onTick != nil {
 			onTick(st)
 		}
@@ -127,4 +117,17 @@ func (l *Loop) Run(ctx context.Context, onTick func(TickStats)) {
 			l.next = now
 		}
 	}
+}
+
+// measure sets the dilation from the wall time since the previous tick
+// started: that interval simulated one TickLen of game time.
+func (l *Loop) measure(start time.Time) {
+	if !l.lastStart.IsZero() {
+		if interval := start.Sub(l.lastStart); interval > l.cfg.TickLen {
+			l.dilation = float64(l.cfg.TickLen) / float64(interval)
+		} else {
+			l.dilation = 1
+		}
+	}
+	l.lastStart = start
 }

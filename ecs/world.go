@@ -11,13 +11,15 @@ import (
 type Time struct {
 	// Tick is the number of the running tick, from 1.
 	Tick uint64
-	// TickLen is the nominal wall time of a tick.
+	// TickLen is the game time every tick simulates, and the wall time it
+	// is given.
 	TickLen time.Duration
-	// Dilation is the fraction of TickLen this tick simulates: 1 when the
-	// zone keeps up, less when the previous tick overran its budget.
+	// Dilation is game time over wall time measured at the previous tick:
+	// 1 when the zone keeps its tick, less when ticks run late. Systems
+	// need not use it: every tick simulates TickLen, so anything that
+	// counts ticks or integrates Dt slows down alike.
 	Dilation float64
-	// Dt is the game time this tick simulates, in seconds
-	// (TickLen × Dilation).
+	// Dt is the game time this tick simulates, in seconds (TickLen).
 	Dt float32
 	// Elapsed is the game time simulated before this tick.
 	Elapsed time.Duration
@@ -42,11 +44,16 @@ type World struct {
 func NewWorld(seed uint64) *World {
 	return &World{
 		ECS:  arche.NewWorld(),
-		Rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		Rand: NewRand(seed, seed^0x9e3779b97f4a7c15),
 		Seed: seed,
 		Time: Time{Dilation: 1},
 	}
 }
+
+// NewRand returns a generator seeded with seed on the given stream: what
+// anything deterministic that is not a world's system (map generation)
+// draws from, so that no other code needs math/rand.
+func NewRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }
 
 // AddResource registers a resource of type T, one per type. Panics if a
 // resource of that type exists already (programmer misuse).

@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 
+	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 )
 
@@ -50,7 +50,7 @@ func GenerateMap(cfg MapConfig) (*spatial.Terrain, error) {
 	if cfg.Obstacles < 0 {
 		return t, nil
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6d617073))
+	rng := ecs.NewRand(cfg.Seed, 0x6d617073)
 	covered, target := 0, int(float64(tw*th)*cfg.Obstacles)
 	for covered < target {
 		w, h := 2+rng.IntN(7), 2+rng.IntN(7)

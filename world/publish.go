@@ -116,6 +116,19 @@ func (p *Publisher) DropGateway(g GatewayID) {
 	}
 }
 
+// Watching reports whether a gateway holds any subscription.
+func (p *Publisher) Watching(g GatewayID) bool {
+	if g >= MaxGateways {
+		return false
+	}
+	for _, subs := range p.subs {
+		if subs&(1<<g) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Watchers returns how many references all gateways hold on a cell: the
 // number of players watching it.
 func (p *Publisher) Watchers(cell int32) int { return int(p.watchers[cell]) }

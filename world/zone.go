@@ -31,7 +31,8 @@ type ZoneConfig struct {
 	// CellSize is the interest cell edge in metres (default 32, at most 255).
 	CellSize int
 	// ViewRadius is how many cells around its own a player sees (default 1:
-	// a 3 × 3 block).
+	// a 3 × 3 block; at most MaxViewRadius). Gateways subscribe their
+	// players to that block.
 	ViewRadius int
 	// TickLen is the tick length (default 50 ms).
 	TickLen time.Duration
@@ -43,6 +44,13 @@ type ZoneConfig struct {
 
 // ErrFull is returned when an instance is at its player cap.
 var ErrFull = errors.New("zone is full")
+
+// ErrConfig is wrapped by every configuration error of a zone.
+var ErrConfig = errors.New("world: invalid zone config")
+
+// MaxViewRadius is the largest ViewRadius: 7 watches a 15 × 15 block,
+// which at the default cell size is most of a small zone.
+const MaxViewRadius = 7
 
 // Zone is one ECS world at a fixed tick, with its terrain, interest grid
 // and the schedule of systems: the game logic of one zone or instance
@@ -73,8 +81,11 @@ func NewZone(cfg ZoneConfig, clock ecs.Clock) (*Zone, error) {
 	if cfg.ViewRadius == 0 {
 		cfg.ViewRadius = 1
 	}
-	if cfg.ViewRadius < 0 || cfg.PlayerCap < 0 {
-		return nil, fmt.Errorf("zone %s: ViewRadius and PlayerCap must not be negative", cfg.Name)
+	switch {
+	case cfg.ViewRadius < 0 || cfg.ViewRadius > MaxViewRadius:
+		return nil, fmt.Errorf("%w: zone %s: ViewRadius %d is outside 1..%d", ErrConfig, cfg.Name, cfg.ViewRadius, MaxViewRadius)
+	case cfg.PlayerCap < 0:
+		return nil, fmt.Errorf("%w: zone %s: PlayerCap %d is negative", ErrConfig, cfg.Name, cfg.PlayerCap)
 	}
 	cfg.Rules = cfg.Rules.WithDefaults()
 	t := cfg.Terrain

@@ -34,6 +34,10 @@ type PlayerEntered struct {
 	MapObstacles float32
 	MapTileSize  float32
 	MapFile      bool // loaded from a file: cannot be regenerated
+	// ViewRadius is how many cells around its own a player sees (1: 3 × 3).
+	ViewRadius uint8
+	// Refused, when set, says why the zone did not take the character.
+	Refused string
 }
 
 // ZoneEncoder encodes zone messages with a reused builder; one per
@@ -113,7 +117,15 @@ func (e *ZoneEncoder) PlayerEntered(p *PlayerEntered) []byte {
 // packPlayerEntered writes a ZonePlayerEntered table (also nested in a
 // RealmConnected).
 func packPlayerEntered(b *flatbuffers.Builder, p *PlayerEntered) flatbuffers.UOffsetT {
+	var refused flatbuffers.UOffsetT
+	if p.Refused != "" {
+		refused = b.CreateString(clip(p.Refused, MaxText))
+	}
 	wire.ZonePlayerEnteredStart(b)
+	if refused != 0 {
+		wire.ZonePlayerEnteredAddRefused(b, refused)
+	}
+	wire.ZonePlayerEnteredAddViewRadius(b, p.ViewRadius)
 	wire.ZonePlayerEnteredAddCharacter(b, p.Character)
 	wire.ZonePlayerEnteredAddEpoch(b, p.Epoch)
 	wire.ZonePlayerEnteredAddMapSeed(b, p.MapSeed)
@@ -135,7 +147,8 @@ func packPlayerEntered(b *flatbuffers.Builder, p *PlayerEntered) flatbuffers.UOf
 func ReadPlayerEntered(w *wire.ZonePlayerEntered) PlayerEntered {
 	return PlayerEntered{Character: w.Character(), NetID: w.NetId(), X: w.X(), Y: w.Y(), Epoch: w.Epoch(),
 		MapSeed: w.MapSeed(), MapWidth: w.MapWidth(), MapHeight: w.MapHeight(), CellSize: w.CellSize(),
-		PlayerSpeed: w.PlayerSpeed(), TickHz: w.TickHz(), MapObstacles: w.MapObstacles(), MapTileSize: w.MapTileSize(), MapFile: w.MapFile()}
+		PlayerSpeed: w.PlayerSpeed(), TickHz: w.TickHz(), MapObstacles: w.MapObstacles(), MapTileSize: w.MapTileSize(), MapFile: w.MapFile(),
+		ViewRadius: w.ViewRadius(), Refused: string(w.Refused())}
 }
 
 // Inputs returns a batch of forwarded inputs.
@@ -256,4 +269,13 @@ func DecodeZoneMessage(buf []byte, max int, m *wire.ZoneMessage) error {
 		return fmt.Errorf("decode ZoneMessage: %w: empty body", ErrMalformed)
 	}
 	return nil
+}
+
+// clip cuts s to at most n bytes, so that an encoded message always
+// passes the decoder's bounds.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

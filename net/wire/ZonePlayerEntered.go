@@ -212,8 +212,34 @@ func (rcv *ZonePlayerEntered) MutateMapFile(n bool) bool {
 	return rcv._tab.MutateBoolSlot(30, n)
 }
 
+// / How many cells around its own a player sees (1: the 3 × 3 block).
+func (rcv *ZonePlayerEntered) ViewRadius() byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(32))
+	if o != 0 {
+		return rcv._tab.GetByte(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+// / How many cells around its own a player sees (1: the 3 × 3 block).
+func (rcv *ZonePlayerEntered) MutateViewRadius(n byte) bool {
+	return rcv._tab.MutateByteSlot(32, n)
+}
+
+// / Set when the zone did not take the character: why (a full instance,
+// / a character that cannot be loaded). The other fields are then unset.
+func (rcv *ZonePlayerEntered) Refused() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(34))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+// / Set when the zone did not take the character: why (a full instance,
+// / a character that cannot be loaded). The other fields are then unset.
 func ZonePlayerEnteredStart(builder *flatbuffers.Builder) {
-	builder.StartObject(14)
+	builder.StartObject(16)
 }
 func ZonePlayerEnteredAddCharacter(builder *flatbuffers.Builder, character uint64) {
 	builder.PrependUint64Slot(0, character, 0)
@@ -256,6 +282,12 @@ func ZonePlayerEnteredAddMapTileSize(builder *flatbuffers.Builder, mapTileSize f
 }
 func ZonePlayerEnteredAddMapFile(builder *flatbuffers.Builder, mapFile bool) {
 	builder.PrependBoolSlot(13, mapFile, false)
+}
+func ZonePlayerEnteredAddViewRadius(builder *flatbuffers.Builder, viewRadius byte) {
+	builder.PrependByteSlot(14, viewRadius, 0)
+}
+func ZonePlayerEnteredAddRefused(builder *flatbuffers.Builder, refused flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(15, flatbuffers.UOffsetT(refused), 0)
 }
 func ZonePlayerEnteredEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -122,7 +122,7 @@ func (g *Node) join(p *player, rc codec.RealmConnected) {
 	if z == nil {
 		z = &zoneView{id: rc.Zone, mirror: spatial.NewMirror(), refs: map[uint32]int{}, byNet: map[uint32]*player{}, cellSize: int32(rc.Entered.CellSize) * spatial.PosSteps,
 			terrain: zoneTerrain(rc.Entered), speed: rc.Entered.PlayerSpeed, tickLen: time.Second / time.Duration(max(rc.Entered.TickHz, 1)),
-			pacer: newPacer(), sights: map[uint64]*sight{}}
+			pacer: newPacer(), sights: map[uint64]*sight{}, viewRadius: int32(max(rc.Entered.ViewRadius, 1))}
 		g.zones[rc.Zone] = z
 	}
 	g.players[p.character] = p

@@ -20,6 +20,9 @@ type zoneView struct {
 	terrain  *spatial.Terrain // to check moves on; nil for a map that cannot be regenerated
 	speed    float32          // players' top speed, m/s
 	tickLen  time.Duration
+	// viewRadius is how many cells around its own a player watches (the
+	// zone's ViewRadius: 1 is the 3 × 3 block).
+	viewRadius int32
 	pacer    *pacer // one per zone: zones' ticks do not wait for each other
 	// What players see, by the cell their view is centred on, made once
 	// per snapshot pass (pass counts them) for all who share it.
@@ -28,7 +31,7 @@ type zoneView struct {
 }
 
 // sight is what the players whose views are centred on one cell see in one
-// snapshot pass (the mirrored entities of the 3 × 3 cells around it),
+// snapshot pass (the mirrored entities of the cells in its view radius),
 // gathered and sorted by ID once for all of them: in a crowd, where many
 // players share a cell, doing it for each added a third to the cost of
 // building their snapshots (BenchmarkGatewayPass).

@@ -7,7 +7,8 @@ import (
 	"github.com/gridrealm/gridrealm/net/node"
 )
 
-// watch points a player's subscriptions at the 3 × 3 cells around it;
+// watch points a player's subscriptions at the cells within the zone's
+// view radius of its own (the 3 × 3 block by default);
 // g.mu is held.
 func (g *Node) watch(z *zoneView, p *player) {
 	cx, cy := p.px/z.cellSize, p.py/z.cellSize
@@ -16,8 +17,9 @@ func (g *Node) watch(z *zoneView, p *player) {
 		return
 	}
 	var want []uint32
-	for dy := int32(-1); dy <= 1; dy++ {
-		for dx := int32(-1); dx <= 1; dx++ {
+	r := z.viewRadius
+	for dy := -r; dy <= r; dy++ {
+		for dx := -r; dx <= r; dx++ {
 			if cx+dx >= 0 && cy+dy >= 0 {
 				want = append(want, uint32(cy+dy)<<16|uint32(cx+dx))
 			}

@@ -246,13 +246,20 @@ func (r *Node) enter(m node.Message, account string, character uint64, zone stri
 				var w wire.ZonePlayerEntered
 				codec.Member(msg.Body, &w)
 				pe = codec.ReadPlayerEntered(&w)
+				if pe.Refused != "" {
+					err = errors.New(pe.Refused)
+				}
 			} else if err == nil {
 				err = fmt.Errorf("zone answered %s", msg.BodyType())
 			}
 		}
 		if err != nil {
 			r.log.Warn("realm: zone did not take the character", "zone", zone, "character", character, "err", err)
-			r.reply(m, &codec.RealmConnected{Status: wire.RealmStatusUnavailable, Message: "the zone is unavailable"})
+			msg := "the zone is unavailable"
+			if pe.Refused != "" {
+				msg = "the zone did not take the character: " + pe.Refused
+			}
+			r.reply(m, &codec.RealmConnected{Status: wire.RealmStatusUnavailable, Message: msg})
 			return
 		}
 		r.mu.Lock()

@@ -58,7 +58,7 @@ func (zn *Node) combatEvents(w *ecs.World) {
 		}
 		if src != 0 && src != dst {
 			zn.event(src, msg)
-			if h.Killed && dst == 0 && zn.rng.Float64() < lootChance {
+			if h.Killed && dst == 0 && w.Rand.Float64() < lootChance {
 				zn.loot(src, uint32(lootBase)+uint32(zn.app.Get(h.Target).Template))
 			}
 		}

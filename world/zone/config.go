@@ -1,0 +1,75 @@
+package zone
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gridrealm/gridrealm/ecs"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/registry"
+	"github.com/gridrealm/gridrealm/world"
+)
+
+// Defaults of Config's zero fields.
+const (
+	DefaultCheckpoint = 10 * time.Second
+	DefaultDBTimeout  = 5 * time.Second
+)
+
+// ErrConfig is wrapped by every configuration error of a zone node.
+var ErrConfig = errors.New("zone: invalid config")
+
+// Config configures a zone node; the zero value of a field means its
+// default.
+type Config struct {
+	// Node is the zone's link identity; its Peers must include DB.
+	Node node.Config
+	// Zone is the zone itself (Name defaults to Node.ID).
+	Zone world.ZoneConfig
+	// DB is the db node's id. Required.
+	DB string
+	// NPCs are spread over the map at start (an open zone's; default 0).
+	NPCs int
+	// Instance, when set, makes the node run a copy of this instance
+	// template instead of an open zone: its map, NPCs and player cap,
+	// players appearing at its entry. Zone.Seed seeds the copy.
+	Instance *world.InstanceTemplate
+	// Checkpoint is how often players' positions and stats are saved, in
+	// the clock's time (default DefaultCheckpoint, 10 s).
+	Checkpoint time.Duration
+	// DBTimeout bounds one db request (default DefaultDBTimeout, 5 s).
+	DBTimeout time.Duration
+	// Clock drives the tick, checkpoints and tick timestamps (default: the
+	// wall clock).
+	Clock ecs.Clock
+}
+
+// withDefaults returns the config with its defaults filled in, or an error
+// wrapping ErrConfig that names the field.
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.DB == "":
+		return c, fmt.Errorf("%w: DB is required", ErrConfig)
+	case c.Checkpoint < 0:
+		return c, fmt.Errorf("%w: Checkpoint %v is negative", ErrConfig, c.Checkpoint)
+	case c.DBTimeout < 0:
+		return c, fmt.Errorf("%w: DBTimeout %v is negative", ErrConfig, c.DBTimeout)
+	case c.NPCs < 0:
+		return c, fmt.Errorf("%w: NPCs %d is negative", ErrConfig, c.NPCs)
+	}
+	if c.Checkpoint == 0 {
+		c.Checkpoint = DefaultCheckpoint
+	}
+	if c.DBTimeout == 0 {
+		c.DBTimeout = DefaultDBTimeout
+	}
+	if c.Zone.Name == "" {
+		c.Zone.Name = c.Node.ID
+	}
+	if c.Node.Role == "" {
+		c.Node.Role = registry.RoleZone
+	}
+	c.Clock = ecs.OrReal(c.Clock)
+	return c, nil
+}

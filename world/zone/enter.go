@@ -1,0 +1,171 @@
+package zone
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// pendingEnter is a character being loaded and claimed. Enters that
+// arrive meanwhile wait for the same outcome instead of loading it again:
+// two loads in flight would spawn it twice.
+type pendingEnter struct {
+	askers  []node.Message // every ZoneEnterPlayer waiting: all are answered
+	gateway string         // the newest asker's gateway forwards its inputs
+}
+
+// enter claims and loads a character, then answers the asker; gateway
+// forwards its inputs.
+func (zn *Node) enter(m node.Message, character uint64, gateway string) {
+	if p := zn.players[character]; p != nil {
+		p.gateway = gateway     // a reconnect through another gateway
+		p.cell = spatial.NoCell // which is told where the player is
+		zn.replyEntered(m, p)
+		return
+	}
+	if pe := zn.pending[character]; pe != nil {
+		pe.askers, pe.gateway = append(pe.askers, m), gateway
+		return
+	}
+	// A full instance takes no one: checked before the claim, so that a
+	// refused character stays with the zone it came from. Characters
+	// being brought in hold their slots.
+	if limit := zn.zone.Config().PlayerCap; limit > 0 && zn.zone.Players()+len(zn.pending) >= limit {
+		zn.log.Warn("zone: full, a character is not brought in", "character", character, "cap", limit)
+		zn.refuse(m, character, "the zone is full")
+		return
+	}
+	zn.pending[character] = &pendingEnter{askers: []node.Message{m}, gateway: gateway}
+	// Load first: where the character last stood decides where it appears
+	// (the claim rewrites its zone). The claim then fences off any zone
+	// that held it.
+	err := zn.db.Do(codec.DbRequest{Op: wire.DbOpDbLoadCharacter, ID: character}, func(load codec.DbReply, err error) {
+		if err == nil && load.Character == nil {
+			err = errors.New("no such character")
+		}
+		if err != nil {
+			zn.enterFailed(character, "cannot load the character", err)
+			return
+		}
+		zn.claim(character, load.Character)
+	})
+	if err != nil {
+		zn.enterFailed(character, "cannot reach the db", err)
+	}
+}
+
+// claim claims a loaded character with a new epoch and spawns it.
+func (zn *Node) claim(character uint64, c *codec.DbCharacter) {
+	err := zn.db.Do(codec.DbRequest{Op: wire.DbOpDbClaimCharacter, ID: character, Zone: zn.cfg.Zone.Name}, func(claim codec.DbReply, err error) {
+		if err != nil {
+			zn.enterFailed(character, "cannot claim the character", err)
+			return
+		}
+		pe := zn.pending[character]
+		delete(zn.pending, character)
+		if pe == nil {
+			return
+		}
+		p, err := zn.spawn(c, claim.Epoch, pe.gateway)
+		if err != nil {
+			zn.log.Warn("zone: cannot spawn player", "character", character, "err", err)
+			for _, m := range pe.askers {
+				zn.refuse(m, character, "no room for the character")
+			}
+			return
+		}
+		for _, m := range pe.askers {
+			zn.replyEntered(m, p)
+		}
+	})
+	if err != nil {
+		zn.enterFailed(character, "cannot reach the db", err)
+	}
+}
+
+// enterFailed ends a pending enter: its slot is free again and every asker
+// hears why.
+func (zn *Node) enterFailed(character uint64, why string, err error) {
+	zn.log.Warn("zone: character not brought in", "character", character, "why", why, "err", err)
+	pe := zn.pending[character]
+	delete(zn.pending, character)
+	if pe == nil {
+		return
+	}
+	for _, m := range pe.askers {
+		zn.refuse(m, character, why)
+	}
+}
+
+// refuse answers a ZoneEnterPlayer with the reason the zone did not take
+// the character.
+func (zn *Node) refuse(m node.Message, character uint64, why string) {
+	pe := codec.PlayerEntered{Character: character, Refused: why}
+	zn.node.Reply(m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.PlayerEntered(&pe)})
+}
+
+// spawn puts a loaded character in the world, at its checkpoint if that is
+// walkable ground of this zone, else near an instance's entry or the
+// centre of an open zone.
+func (zn *Node) spawn(c *codec.DbCharacter, epoch uint64, gateway string) (*player, error) {
+	x, y := c.X, c.Y
+	if c.Zone != zn.cfg.Zone.Name || !zn.zone.Terrain.Walkable(x, y) {
+		w, h := zn.zone.Terrain.Size()
+		cx, cy, r := w/2, h/2, min(w, h)/4
+		if t := zn.cfg.Instance; t != nil {
+			cx, cy, r = t.EntryX, t.EntryY, 8
+		}
+		var ok bool
+		if x, y, ok = zn.zone.RandomWalkable(cx, cy, r); !ok {
+			return nil, errors.New("no walkable ground for a player")
+		}
+	}
+	e, err := zn.zone.SpawnPlayer(x, y, 0)
+	if err != nil {
+		return nil, err
+	}
+	if c.Health > 0 {
+		zn.health.Get(e).Cur = min(c.Health, zn.health.Get(e).Max)
+	}
+	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: gateway, cell: spatial.NoCell, name: c.Name}
+	zn.players[c.ID] = p
+	zn.byEntity[e] = c.ID
+	return p, nil
+}
+
+func (zn *Node) replyEntered(m node.Message, p *player) {
+	pos := zn.pos.Get(p.entity)
+	zc := zn.zone.Config()
+	w, h := zn.zone.Terrain.Size()
+	tickHz := uint8(time.Second / zn.zone.Loop.TickLen())
+	m2 := zc.Map
+	if m2.Seed == 0 {
+		m2.Seed = zc.Seed
+	}
+	pe := codec.PlayerEntered{Character: p.character, NetID: zn.rep.Get(p.entity).NetID, X: spatial.QuantizeCoord(float64(pos.X)),
+		Y: spatial.QuantizeCoord(float64(pos.Y)), Epoch: p.epoch, MapSeed: m2.Seed, MapWidth: w, MapHeight: h,
+		CellSize: uint16(zc.CellSize), PlayerSpeed: zc.Rules.PlayerSpeed, TickHz: tickHz,
+		MapObstacles: float32(m2.Obstacles), MapTileSize: zn.zone.Terrain.TileSize(), MapFile: zc.Terrain != nil,
+		ViewRadius: uint8(zc.ViewRadius)}
+	zn.node.Reply(m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.PlayerEntered(&pe)})
+}
+
+// leave takes a character out, saving it first when asked.
+func (zn *Node) leave(character uint64, save bool) {
+	p := zn.players[character]
+	if p == nil {
+		return
+	}
+	if save {
+		zn.save(p)
+	}
+	delete(zn.players, character)
+	delete(zn.byEntity, p.entity)
+	zn.zone.RemovePlayer(p.entity)
+	zn.release(p.gateway)
+}

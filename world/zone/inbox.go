@@ -1,0 +1,86 @@
+package zone
+
+import (
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// HandleMessage handles one message from a gateway, the realm or the db.
+func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
+	if m.Kind != kinds.Zone {
+		zn.log.Warn("zone: unexpected message kind", "peer", m.From, "kind", m.Kind)
+		return
+	}
+	var msg wire.ZoneMessage
+	if err := codec.DecodeZoneMessage(m.Payload, len(m.Payload)+1, &msg); err != nil {
+		zn.log.Warn("zone: bad message", "peer", m.From, "err", err)
+		return
+	}
+	switch msg.BodyType() {
+	case wire.ZoneBodyZoneSubscribe:
+		var s wire.ZoneSubscribe
+		codec.Member(msg.Body, &s)
+		zn.subscribe(m.From, s.CellsLength(), s.Cells, true)
+	case wire.ZoneBodyZoneUnsubscribe:
+		var s wire.ZoneUnsubscribe
+		codec.Member(msg.Body, &s)
+		zn.subscribe(m.From, s.CellsLength(), s.Cells, false)
+	case wire.ZoneBodyZoneEnterPlayer:
+		var e wire.ZoneEnterPlayer
+		codec.Member(msg.Body, &e)
+		gateway := string(e.Gateway())
+		if gateway == "" {
+			gateway = m.From
+		}
+		zn.enter(m, e.Character(), gateway)
+	case wire.ZoneBodyZoneLeavePlayer:
+		var l wire.ZoneLeavePlayer
+		codec.Member(msg.Body, &l)
+		zn.leave(l.Character(), true)
+	case wire.ZoneBodyZoneInputs:
+		var in wire.ZoneInputs
+		codec.Member(msg.Body, &in)
+		start := len(zn.inputs)
+		zn.inputs = codec.ReadInputs(&in, zn.inputs)
+		for i := start; i < len(zn.inputs); i++ {
+			if p := zn.players[zn.inputs[i].Character]; p == nil || p.gateway != m.From {
+				zn.inputs[i].Character = 0 // not this gateway's player: ignored
+			}
+		}
+	case wire.ZoneBodyZoneChat:
+		var c wire.ZoneChat
+		codec.Member(msg.Body, &c)
+		if p := zn.players[c.Character()]; p != nil && p.gateway == m.From {
+			zn.chat(p, c.Channel(), string(c.To()), string(c.Text()))
+		}
+	default:
+		zn.log.Warn("zone: unexpected message", "peer", m.From, "body", msg.BodyType())
+	}
+}
+
+// HandlePeer forgets a gateway's subscriptions when its link goes down for
+// good; a gateway that comes back subscribes again.
+func (zn *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
+	if g, ok := zn.gateways[e.Peer]; ok && e.Up && e.Restarted {
+		zn.zone.Publisher.DropGateway(g)
+		zn.release(e.Peer)
+	}
+}
+
+// applyInputs turns this tick's forwarded inputs into intents.
+func (zn *Node) applyInputs() {
+	for _, in := range zn.inputs {
+		p := zn.players[in.Character]
+		if in.Character == 0 || p == nil {
+			continue
+		}
+		pl := zn.input.Get(p.entity)
+		pl.MoveX, pl.MoveY = float32(in.MoveX)/127, float32(in.MoveY)/127
+		pl.Heading = float32(spatial.DequantizeHeading(in.Heading))
+		pl.Actions = in.Actions
+	}
+	zn.inputs = zn.inputs[:0]
+}

@@ -1,0 +1,214 @@
+package zone
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/db"
+	"github.com/gridrealm/gridrealm/persist/store"
+	"github.com/gridrealm/gridrealm/world"
+)
+
+var secret = []byte("zone-test-secret-0123456789abcdef")
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+type nopHandler struct{}
+
+func (nopHandler) HandleMessage(*node.Node, node.Message) {}
+func (nopHandler) HandlePeer(*node.Node, node.PeerEvent)  {}
+
+// rig is a real db node, a zone node over it and a node that asks the zone
+// what the realm asks it (standing for the realm).
+type rig struct {
+	db    *db.Node
+	zone  *Node
+	realm *node.Node
+}
+
+func startRig(t *testing.T, cfg Config) *rig {
+	t.Helper()
+	d, err := db.Start(db.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()},
+		Store: store.Config{InMemory: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop() })
+	cfg.Node = node.Config{ID: "ZONE", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(),
+		Peers: []node.Peer{{ID: "DB", Addr: d.Node().Addr()}}}
+	cfg.DB = "DB"
+	z, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			z.Stop()
+		}
+	})
+	r, err := node.New(node.Config{ID: "REALM", Secret: secret, Logger: quiet(), Handler: nopHandler{},
+		Peers: []node.Peer{{ID: "ZONE", Addr: z.Node().Addr()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	return &rig{db: d, zone: z, realm: r}
+}
+
+func (r *rig) character(t *testing.T, name string) uint64 {
+	t.Helper()
+	c, err := r.db.Store().CreateCharacter("acct-"+name, name, "ZONE", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}
+
+// enter asks the zone to take a character, as the realm does, and returns
+// a channel with the answer.
+func (r *rig) enter(t *testing.T, character uint64) <-chan codec.PlayerEntered {
+	t.Helper()
+	out := make(chan codec.PlayerEntered, 1)
+	payload := codec.NewZoneEncoder().EnterPlayer(character, "GW")
+	err := r.realm.Ask("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}, 5*time.Second, func(m node.Message, err error) {
+		if err != nil {
+			out <- codec.PlayerEntered{Refused: "no answer: " + err.Error()}
+			return
+		}
+		var msg wire.ZoneMessage
+		if err := codec.DecodeZoneMessage(m.Payload, len(m.Payload)+1, &msg); err != nil || msg.BodyType() != wire.ZoneBodyZonePlayerEntered {
+			out <- codec.PlayerEntered{Refused: fmt.Sprintf("bad answer %v %v", msg.BodyType(), err)}
+			return
+		}
+		var w wire.ZonePlayerEntered
+		codec.Member(msg.Body, &w)
+		out <- codec.ReadPlayerEntered(&w)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func waitLinked(t *testing.T, n *node.Node, peer string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !n.Connected(peer) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never linked", peer)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestTwoEntersSpawnOnce: two enters in flight for one character (a player
+// who reconnects at once) bring it in once; both askers get the same
+// entity.
+func TestTwoEntersSpawnOnce(t *testing.T) {
+	r := startRig(t, Config{Zone: world.ZoneConfig{Seed: 1, Map: world.MapConfig{Width: 128, Height: 128}}})
+	waitLinked(t, r.realm, "ZONE")
+	c := r.character(t, "Ann")
+	a, b := r.enter(t, c), r.enter(t, c)
+	ea, eb := <-a, <-b
+	if ea.Refused != "" || eb.Refused != "" {
+		t.Fatalf("refused: %q %q", ea.Refused, eb.Refused)
+	}
+	if ea.NetID != eb.NetID || ea.Epoch != eb.Epoch {
+		t.Fatalf("two entities or two claims for one character: %+v / %+v", ea, eb)
+	}
+	r.zone.Stop()
+	if n := r.zone.Zone().Players(); n != 1 {
+		t.Fatalf("%d players in the zone, want 1", n)
+	}
+}
+
+// TestFailedEnterFreesItsSlot: an instance with room for one refuses a
+// character the db does not know, with the reason, and its slot is free
+// for the next.
+func TestFailedEnterFreesItsSlot(t *testing.T) {
+	tmpl := &world.InstanceTemplate{Name: "cell", Map: world.MapConfig{Width: 64, Height: 64}, PlayerCap: 1, EntryX: 32, EntryY: 32}
+	r := startRig(t, Config{Instance: tmpl})
+	waitLinked(t, r.realm, "ZONE")
+	if e := <-r.enter(t, 424242); !strings.Contains(e.Refused, "cannot load") {
+		t.Fatalf("unknown character: %+v", e)
+	}
+	c := r.character(t, "Ben")
+	if e := <-r.enter(t, c); e.Refused != "" || e.NetID == 0 {
+		t.Fatalf("the one slot was not free: %+v", e)
+	}
+	d := r.character(t, "Cid")
+	if e := <-r.enter(t, d); e.Refused != "the zone is full" {
+		t.Fatalf("a second player in a cap-1 instance: %+v", e)
+	}
+}
+
+// TestEnteredCarriesViewRadius: gateways learn the zone's view radius.
+func TestEnteredCarriesViewRadius(t *testing.T) {
+	r := startRig(t, Config{Zone: world.ZoneConfig{Seed: 1, ViewRadius: 2, Map: world.MapConfig{Width: 256, Height: 256}}})
+	waitLinked(t, r.realm, "ZONE")
+	if e := <-r.enter(t, r.character(t, "Dee")); e.ViewRadius != 2 {
+		t.Fatalf("view radius %d, want 2", e.ViewRadius)
+	}
+}
+
+// TestGatewayIDsAreReused: gateways that come, watch and go give their id
+// back, so that more than world.MaxGateways of them over a zone's life
+// never run it out.
+func TestGatewayIDsAreReused(t *testing.T) {
+	z, err := world.NewZone(world.ZoneConfig{Seed: 1, Map: world.MapConfig{Width: 128, Height: 128}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zn := &Node{zone: z, log: quiet(), gateways: map[string]world.GatewayID{}, players: map[uint64]*player{},
+		pending: map[uint64]*pendingEnter{}}
+	cell := func(int) uint32 { return 1<<16 | 1 }
+	for i := 0; i < 3*world.MaxGateways; i++ {
+		gw := fmt.Sprintf("GW-%d", i)
+		zn.subscribe(gw, 1, cell, true)
+		if _, ok := zn.gateways[gw]; !ok {
+			t.Fatalf("gateway %d got no id", i)
+		}
+		zn.subscribe(gw, 1, cell, false)
+	}
+	if len(zn.names) != 1 || len(zn.gateways) != 0 {
+		t.Fatalf("%d ids taken, %d held, after gateways that all left", len(zn.names), len(zn.gateways))
+	}
+	// One that still forwards a player keeps its id.
+	zn.subscribe("GW-A", 1, cell, true)
+	zn.players[7] = &player{gateway: "GW-A"}
+	zn.subscribe("GW-A", 1, cell, false)
+	if _, ok := zn.gateways["GW-A"]; !ok {
+		t.Fatal("a gateway with a player lost its id")
+	}
+}
+
+// TestConfigErrorsNameTheField: impossible values are refused with
+// ErrConfig and the field's name.
+func TestConfigErrorsNameTheField(t *testing.T) {
+	for _, tc := range []struct {
+		cfg   Config
+		field string
+	}{
+		{Config{}, "DB"},
+		{Config{DB: "DB", Checkpoint: -time.Second}, "Checkpoint"},
+		{Config{DB: "DB", DBTimeout: -1}, "DBTimeout"},
+		{Config{DB: "DB", NPCs: -1}, "NPCs"},
+	} {
+		_, err := Start(tc.cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.field) || !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: %v", tc.cfg, err)
+		}
+	}
+}
