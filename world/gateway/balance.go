@@ -31,7 +31,7 @@ func (g *Node) redirect(mayRedirect bool) string {
 		if !mayRedirect {
 			break
 		}
-		if time.Since(l.at) < time.Second && l.players < mine && (best == nil || l.players < best.players) {
+		if g.clock.Now().Sub(l.at) < time.Second && l.players < mine && (best == nil || l.players < best.players) {
 			best = l
 		}
 	}
@@ -43,15 +43,12 @@ func (g *Node) redirect(mayRedirect bool) string {
 	return best.public
 }
 
-// report tells the siblings this gateway's load, every 100 ms.
+// report tells the siblings this gateway's load, every LoadEvery.
 func (g *Node) report() {
 	defer g.wg.Done()
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
 	for {
-		select {
-		case <-t.C:
-		case <-g.ctx.Done():
+		g.clock.Sleep(g.ctx, g.cfg.LoadEvery)
+		if g.ctx.Err() != nil {
 			return
 		}
 		g.mu.Lock()
@@ -72,6 +69,6 @@ func (g *Node) sibling(m node.Message) {
 	var l wire.GatewayLoad
 	codec.Member(msg.Body, &l)
 	g.mu.Lock()
-	g.loads[m.From] = &siblingLoad{players: int(l.Players()), public: string(l.Public()), at: time.Now()}
+	g.loads[m.From] = &siblingLoad{players: int(l.Players()), public: string(l.Public()), at: g.clock.Now()}
 	g.mu.Unlock()
 }

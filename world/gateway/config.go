@@ -2,10 +2,31 @@ package gateway
 
 import (
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"time"
 
+	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/registry"
 )
+
+// Defaults of Config's zero fields.
+const (
+	// DefaultBudget is the size of one snapshot datagram, in bytes: what
+	// fits a QUIC datagram on a 1,280-byte path MTU.
+	DefaultBudget = 1200
+	// DefaultHandshake bounds a connection from accept to Welcome.
+	DefaultHandshake = 10 * time.Second
+	// DefaultLoadEvery is how often a gateway tells its siblings its load.
+	DefaultLoadEvery = 100 * time.Millisecond
+	// MinBudget is the smallest datagram budget that holds a snapshot's
+	// header and a few records.
+	MinBudget = 256
+)
+
+// ErrConfig is wrapped by every configuration error of a gateway.
+var ErrConfig = errors.New("gateway: invalid config")
 
 // Config configures a gateway node; the zero value of a field means its
 // default.
@@ -13,15 +34,20 @@ type Config struct {
 	// Node is the gateway's link identity; its Peers must include Realm.
 	// Zones are dialed as players enter them.
 	Node node.Config
-	// Realm is the realm node's id.
+	// Realm is the realm node's id. Required.
 	Realm string
 	// Listen is the players' QUIC address; TLS its certificate. Required.
 	Listen string
 	TLS    *tls.Config
-	// Budget is the size of one snapshot datagram (default 1,200 B).
+	// Budget is the size of one snapshot datagram, in bytes (default
+	// DefaultBudget, 1,200; at least MinBudget).
 	Budget int
-	// Handshake bounds a connection from accept to Welcome (default 10 s).
+	// Handshake bounds a connection from accept to Welcome (default
+	// DefaultHandshake, 10 s).
 	Handshake time.Duration
+	// LoadEvery is how often the gateway tells its siblings its load
+	// (default DefaultLoadEvery, 100 ms).
+	LoadEvery time.Duration
 	// Public is the players' address other gateways redirect players to
 	// (default: the listener's address).
 	Public string
@@ -29,4 +55,40 @@ type Config struct {
 	// they tell each other their load, and a player connecting to one that
 	// is not the least loaded is redirected to the one that is.
 	Siblings []string
+	// Clock is where budgets, move checks, pacing and load reports read
+	// time (default: the wall clock).
+	Clock ecs.Clock
+}
+
+// withDefaults returns the config with its defaults filled in, or an error
+// wrapping ErrConfig that names the field.
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.Realm == "":
+		return c, fmt.Errorf("%w: Realm is required", ErrConfig)
+	case c.Listen == "":
+		return c, fmt.Errorf("%w: Listen is required", ErrConfig)
+	case c.TLS == nil:
+		return c, fmt.Errorf("%w: TLS is required", ErrConfig)
+	case c.Budget != 0 && c.Budget < MinBudget:
+		return c, fmt.Errorf("%w: Budget %d is below %d bytes", ErrConfig, c.Budget, MinBudget)
+	case c.Handshake < 0:
+		return c, fmt.Errorf("%w: Handshake %v is negative", ErrConfig, c.Handshake)
+	case c.LoadEvery < 0:
+		return c, fmt.Errorf("%w: LoadEvery %v is negative", ErrConfig, c.LoadEvery)
+	}
+	if c.Budget == 0 {
+		c.Budget = DefaultBudget
+	}
+	if c.Handshake == 0 {
+		c.Handshake = DefaultHandshake
+	}
+	if c.LoadEvery == 0 {
+		c.LoadEvery = DefaultLoadEvery
+	}
+	if c.Node.Role == "" {
+		c.Node.Role = registry.RoleGateway
+	}
+	c.Clock = ecs.OrReal(c.Clock)
+	return c, nil
 }

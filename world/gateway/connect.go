@@ -35,7 +35,7 @@ func (g *Node) accept() {
 
 // serve runs one player's connection: Connect, placement, then inputs.
 func (g *Node) serve(s *pquic.Session) {
-	b, err := s.Recv(time.Now().Add(g.cfg.Handshake))
+	b, err := s.Recv(g.clock.Now().Add(g.cfg.Handshake))
 	if err != nil {
 		s.Close(wire.DisconnectReasonProtocolError, "no connect request")
 		return
@@ -122,7 +122,7 @@ func (g *Node) join(p *player, rc codec.RealmConnected) {
 	if z == nil {
 		z = &zoneView{id: rc.Zone, mirror: spatial.NewMirror(), refs: map[uint32]int{}, byNet: map[uint32]*player{}, cellSize: int32(rc.Entered.CellSize) * spatial.PosSteps,
 			terrain: zoneTerrain(rc.Entered), speed: rc.Entered.PlayerSpeed, tickLen: time.Second / time.Duration(max(rc.Entered.TickHz, 1)),
-			pacer: newPacer(), sights: map[uint64]*sight{}, viewRadius: int32(max(rc.Entered.ViewRadius, 1))}
+			pacer: newPacer(g.clock), sights: map[uint64]*sight{}, viewRadius: int32(max(rc.Entered.ViewRadius, 1))}
 		g.zones[rc.Zone] = z
 	}
 	g.players[p.character] = p

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/net/pquic"
 )
 
@@ -89,11 +90,11 @@ func BenchmarkGatewayPlayerDatagram(b *testing.B) {
 				}
 				bt.add(sink.players[p], d)
 				if p == players-1 {
-					bt.send(time.Now())
+					bt.send(ecs.RealClock{}, time.Now())
 					bt.arena, bt.sends = bt.arena[:0], bt.sends[:0]
 				}
 			}
-			bt.send(time.Now()) // the last tick's, if cut short
+			bt.send(ecs.RealClock{}, time.Now()) // the last tick's, if cut short
 			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(len(frames[0])), "in-view")
 		}

@@ -2,11 +2,11 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/pquic"
@@ -17,7 +17,7 @@ import (
 // mirrors the cells they watch and sends each player its snapshots.
 //
 // Gateways share the realm's players: each tells its siblings its load
-// every 100 ms, and a gateway that is not the least loaded redirects a
+// every LoadEvery, and a gateway that is not the least loaded redirects a
 // connecting player to the one that is.
 //
 // Each player's messages are budgeted per kind and second: over budget they
@@ -27,11 +27,12 @@ import (
 // (chat, damage, loot, system messages) come with its ticks and go out on
 // the player's stream.
 type Node struct {
-	cfg  Config
-	node *node.Node
-	ln   *pquic.Listener
-	log  *slog.Logger
-	zenc *codec.ZoneEncoder
+	cfg   Config
+	node  *node.Node
+	ln    *pquic.Listener
+	log   *slog.Logger
+	clock ecs.Clock
+	zenc  *codec.ZoneEncoder
 
 	metrics    *metrics
 	mu         sync.Mutex // players, zones, loads; the main loop and connections share them
@@ -48,23 +49,17 @@ type Node struct {
 
 // Start starts the gateway.
 func Start(cfg Config) (*Node, error) {
-	if cfg.Realm == "" || cfg.Listen == "" || cfg.TLS == nil {
-		return nil, errors.New("gateway: Realm, Listen and TLS are required")
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Handshake == 0 {
-		cfg.Handshake = 10 * time.Second
-	}
-	if cfg.Node.Role == "" {
-		cfg.Node.Role = "gateway"
-	}
-	g := &Node{cfg: cfg, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{},
+	g := &Node{cfg: cfg, clock: cfg.Clock, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{},
 		loads: map[string]*siblingLoad{}, scratch: NewScratch()}
 	g.log = cfg.Node.Logger
 	if g.log == nil {
 		g.log = slog.Default()
 	}
 	cfg.Node.Handler = g
-	var err error
 	if g.node, err = node.New(cfg.Node); err != nil {
 		return nil, err
 	}

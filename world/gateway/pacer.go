@@ -1,8 +1,11 @@
 package gateway
 
 import (
+	"context"
 	"sync"
 	"time"
+
+	"github.com/gridrealm/gridrealm/ecs"
 )
 
 // pacing: one zone tick's snapshots go out in pacedGroups groups spread
@@ -41,13 +44,14 @@ type pacer struct {
 	stop    chan struct{}
 	done    chan struct{}
 
+	clock   ecs.Clock
 	mu      sync.Mutex
 	waited  int           // times the main loop waited for the pacer
 	lastLen time.Duration // how long the last batch took to send
 }
 
-func newPacer() *pacer {
-	p := &pacer{work: make(chan *batch, 1), stop: make(chan struct{}), done: make(chan struct{})}
+func newPacer(clock ecs.Clock) *pacer {
+	p := &pacer{clock: ecs.OrReal(clock), work: make(chan *batch, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go p.run()
 	return p
 }
@@ -75,9 +79,9 @@ func (p *pacer) commit(b *batch) {
 	if len(b.sends) == 0 {
 		return
 	}
-	t0 := time.Now()
+	t0 := p.clock.Now()
 	p.busy.Wait() // the pacer takes one batch at a time
-	if time.Since(t0) > time.Millisecond {
+	if p.clock.Now().Sub(t0) > time.Millisecond {
 		p.mu.Lock()
 		p.waited++
 		p.mu.Unlock()
@@ -101,21 +105,21 @@ func (p *pacer) run() {
 // send spreads a batch over its share of the tick.
 func (p *pacer) send(b *batch) {
 	defer p.busy.Done()
-	start := time.Now()
-	b.send(start)
+	start := p.clock.Now()
+	b.send(p.clock, start)
 	p.mu.Lock()
-	p.lastLen = time.Since(start)
+	p.lastLen = p.clock.Now().Sub(start)
 	p.mu.Unlock()
 }
 
 // send sends a batch's datagrams in pacedGroups groups, spread over
 // pacedShare of its span from start (back to back when its span is 0).
-func (b *batch) send(start time.Time) {
+func (b *batch) send(clock ecs.Clock, start time.Time) {
 	gap := time.Duration(float64(b.span) * pacedShare / pacedGroups)
 	per := (len(b.sends) + pacedGroups - 1) / pacedGroups
 	for g := 0; g < pacedGroups; g++ {
 		if g > 0 && gap > 0 {
-			time.Sleep(time.Until(start.Add(time.Duration(g) * gap)))
+			clock.Sleep(context.Background(), start.Add(time.Duration(g)*gap).Sub(clock.Now()))
 		}
 		for i := g * per; i < min((g+1)*per, len(b.sends)); i++ {
 			s := b.sends[i]

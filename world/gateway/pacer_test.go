@@ -29,7 +29,7 @@ func (r *recorder) snapshot() ([][]byte, []time.Time) {
 }
 
 func TestPacerSpreadsABatchOverItsTick(t *testing.T) {
-	p := newPacer()
+	p := newPacer(nil)
 	var r recorder
 	const span = 80 * time.Millisecond
 	b := p.begin(span)
@@ -58,7 +58,7 @@ func TestPacerSpreadsABatchOverItsTick(t *testing.T) {
 }
 
 func TestPacerFillsOneBatchWhileSendingTheOther(t *testing.T) {
-	p := newPacer()
+	p := newPacer(nil)
 	var r recorder
 	const span = 200 * time.Millisecond
 	first := p.begin(span)

@@ -23,7 +23,7 @@ type zoneView struct {
 	// viewRadius is how many cells around its own a player watches (the
 	// zone's ViewRadius: 1 is the 3 × 3 block).
 	viewRadius int32
-	pacer    *pacer // one per zone: zones' ticks do not wait for each other
+	pacer      *pacer // one per zone: zones' ticks do not wait for each other
 	// What players see, by the cell their view is centred on, made once
 	// per snapshot pass (pass counts them) for all who share it.
 	sights map[uint64]*sight

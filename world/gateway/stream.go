@@ -46,7 +46,7 @@ func (g *Node) readStream(p *player) {
 		if m.BodyType() == wire.ClientBodyChatSend {
 			bud, kind = p.chat, "chat"
 		}
-		ok, flood := bud.take(time.Now())
+		ok, flood := bud.take(g.clock.Now())
 		switch {
 		case flood:
 			g.disconnect(p, wire.DisconnectReasonMessageFlood, "far too many messages")

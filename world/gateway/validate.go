@@ -94,7 +94,7 @@ func (g *Node) readInputs(p *player) {
 		if err != nil {
 			return
 		}
-		if ok, flood := p.inputs.take(time.Now()); flood {
+		if ok, flood := p.inputs.take(g.clock.Now()); flood {
 			g.disconnect(p, wire.DisconnectReasonMessageFlood, "far too many inputs")
 			return
 		} else if !ok {
@@ -135,7 +135,7 @@ func (p *player) judge(z *zoneView, in *codec.Input) moveCheck {
 // validate checks a claimed position; it reports false when the player was
 // disconnected for too many violations.
 func (g *Node) validate(z *zoneView, p *player, in *codec.Input, enc *codec.PlayerEncoder) bool {
-	now := time.Now()
+	now := g.clock.Now()
 	if !p.lastDecay.IsZero() {
 		p.violations = max(0, p.violations-now.Sub(p.lastDecay).Seconds())
 	}

@@ -35,8 +35,6 @@ func (e *Held) sameState(o *Held) bool {
 // nothing for this many ticks (1.6 s at 20 Hz) gets full state again.
 const historyLen = 32
 
-// DefaultBudget is one snapshot's size limit: one QUIC datagram.
-const DefaultBudget = 1200
 
 // Record sizes in a snapshot (wire structs) and the cost of a vector.
 // alignSlack is room for the padding that aligns the snapshot table's

@@ -1,0 +1,140 @@
+// Package login is the login node: players connect over QUIC, prove who
+// they are with a password, and receive a session handle, which the login
+// node hands to the realm node of the realm they asked for.
+//
+// Passwords are checked with argon2id (at least OWASP's m = 19 MiB, t = 2,
+// p = 1) on a bounded pool of workers: a flood of logins waits in a short
+// queue or is told Busy, and cannot starve the node. Attempts are rate
+// limited per address. A failed login never says whether the account
+// exists: an unknown account costs the same hash as a wrong password and
+// gets the same answer. A session handle is 256 random bits, expires, and
+// the realm node lets it connect one gateway connection once.
+//
+// Accounts live in the login node's own store (persist/store, apart from
+// the game state).
+package login
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridrealm/gridrealm/ecs"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/persist/store"
+)
+
+// Login is a running login node.
+type Node struct {
+	cfg      Config
+	node     *node.Node
+	accounts *store.Store
+	ln       *pquic.Listener
+	log      *slog.Logger
+	clock    ecs.Clock
+	limiter  *limiter
+	jobs     chan job
+	dummy    string // a hash to check unknown accounts against
+
+	ctx     context.Context
+	cancel  context.CancelFunc
+	conns   sync.WaitGroup // the accept loop and each connection
+	workers sync.WaitGroup
+
+	results *prometheus.CounterVec
+}
+
+type job struct {
+	account, password, realm, addr string
+	reply                          chan codec.LoginResult
+}
+
+// Start opens the accounts, joins the realm nodes and listens for players.
+func Start(cfg Config) (*Node, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Node.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg.Accounts.Logger = log
+	dummy, err := HashPassword("no account has this password", cfg.Hash)
+	if err != nil {
+		return nil, err
+	}
+	accounts, err := store.Open(cfg.Accounts)
+	if err != nil {
+		return nil, fmt.Errorf("login: accounts: %w", err)
+	}
+	l := &Node{cfg: cfg, clock: cfg.Clock, accounts: accounts, log: log, dummy: dummy,
+		limiter: newLimiter(cfg.PerSecond, cfg.Burst), jobs: make(chan job, cfg.Queue)}
+	cfg.Node.Handler = l
+	if l.node, err = node.New(cfg.Node); err != nil {
+		accounts.Close()
+		return nil, err
+	}
+	l.results = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "login", Name: "attempts_total",
+		Help: "Login attempts by outcome."}, []string{"status"})
+	l.node.Metrics().MustRegister(l.results)
+	if err := l.node.Start(); err != nil {
+		accounts.Close()
+		return nil, err
+	}
+	if l.ln, err = pquic.Listen(cfg.Listen, cfg.TLS); err != nil {
+		l.node.Stop()
+		accounts.Close()
+		return nil, err
+	}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	l.workers.Add(cfg.Workers)
+	for i := 0; i < cfg.Workers; i++ {
+		go l.worker()
+	}
+	l.conns.Add(1)
+	go l.accept()
+	return l, nil
+}
+
+// Addr returns the players' address.
+func (l *Node) Addr() string { return l.ln.Addr().String() }
+
+// Node returns the login node's node.
+func (l *Node) Node() *node.Node { return l.node }
+
+// CreateAccount creates an account with a password.
+func (l *Node) CreateAccount(name, password string) error {
+	if len(password) < 1 || len(password) > 256 {
+		return fmt.Errorf("account %q: %w: a password of 1..256 bytes is needed", name, store.ErrInvalid)
+	}
+	h, err := HashPassword(password, l.cfg.Hash)
+	if err != nil {
+		return err
+	}
+	_, err = l.accounts.CreateAccount(name, h)
+	return err
+}
+
+// Stop stops accepting players, answers the logins under way, and stops.
+// The queue closes only once no connection can submit to it.
+func (l *Node) Stop() {
+	l.cancel()
+	l.ln.Close()
+	l.conns.Wait()
+	close(l.jobs)
+	l.workers.Wait()
+	l.node.Stop()
+	l.accounts.Close()
+}
+
+// HandleMessage: nothing is expected from realm nodes yet.
+func (l *Node) HandleMessage(*node.Node, node.Message) {}
+
+// HandlePeer: links to realm nodes come and go.
+func (l *Node) HandlePeer(*node.Node, node.PeerEvent) {}

@@ -1,0 +1,77 @@
+package realm
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gridrealm/gridrealm/ecs"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/registry"
+)
+
+// Config configures a realm node; the zero value of a field means its
+// default.
+type Config struct {
+	// Node is the realm node's identity; its Peers must include DB and
+	// every zone.
+	Node node.Config
+	// DB is the db node's id.
+	DB string
+	// Zones are the realm's zone nodes: id -> link address (told to
+	// gateways).
+	Zones map[string]string
+	// DefaultZone is where new characters start and where characters of an
+	// unknown zone go. Required.
+	DefaultZone string
+	// MaxSessions bounds the sessions waiting to connect (default
+	// DefaultMaxSessions, 100,000).
+	MaxSessions int
+	// DBTimeout bounds one db request (default DefaultDBTimeout, 5 s);
+	// EnterTimeout bounds a zone's answer to an enter (default
+	// DefaultEnterTimeout, 10 s).
+	DBTimeout, EnterTimeout time.Duration
+	// Clock is where session expiry reads time (default: the wall clock).
+	Clock ecs.Clock
+}
+
+// Defaults of Config's zero fields.
+const (
+	DefaultMaxSessions  = 100000
+	DefaultDBTimeout    = 5 * time.Second
+	DefaultEnterTimeout = 10 * time.Second
+)
+
+// ErrConfig is wrapped by every configuration error of a realm node.
+var ErrConfig = errors.New("realm: invalid config")
+
+// withDefaults returns the config with its defaults filled in, or an error
+// wrapping ErrConfig that names the field.
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.DB == "":
+		return c, fmt.Errorf("%w: DB is required", ErrConfig)
+	case c.DefaultZone == "":
+		return c, fmt.Errorf("%w: DefaultZone is required", ErrConfig)
+	case c.Zones[c.DefaultZone] == "":
+		return c, fmt.Errorf("%w: DefaultZone %q is not among Zones", ErrConfig, c.DefaultZone)
+	case c.MaxSessions < 0:
+		return c, fmt.Errorf("%w: MaxSessions %d is negative", ErrConfig, c.MaxSessions)
+	case c.DBTimeout < 0 || c.EnterTimeout < 0:
+		return c, fmt.Errorf("%w: DBTimeout and EnterTimeout must not be negative", ErrConfig)
+	}
+	if c.MaxSessions == 0 {
+		c.MaxSessions = DefaultMaxSessions
+	}
+	if c.DBTimeout == 0 {
+		c.DBTimeout = DefaultDBTimeout
+	}
+	if c.EnterTimeout == 0 {
+		c.EnterTimeout = DefaultEnterTimeout
+	}
+	if c.Node.Role == "" {
+		c.Node.Role = registry.RoleRealm
+	}
+	c.Clock = ecs.OrReal(c.Clock)
+	return c, nil
+}

@@ -1,0 +1,161 @@
+package realm
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/ecs"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/db"
+	"github.com/gridrealm/gridrealm/persist/store"
+	"github.com/gridrealm/gridrealm/world"
+	"github.com/gridrealm/gridrealm/world/zone"
+)
+
+var secret = []byte("realm-test-secret-0123456789abcdef")
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+type nopHandler struct{}
+
+func (nopHandler) HandleMessage(*node.Node, node.Message) {}
+func (nopHandler) HandlePeer(*node.Node, node.PeerEvent)  {}
+
+// rig: a real db and zone node, the realm node under test, and a node that
+// speaks as the login node and a gateway.
+type rig struct {
+	realm *Node
+	peer  *node.Node
+}
+
+func startRig(t *testing.T, clock ecs.Clock) *rig {
+	t.Helper()
+	d, err := db.Start(db.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()},
+		Store: store.Config{InMemory: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop() })
+	dbPeer := node.Peer{ID: "DB", Addr: d.Node().Addr()}
+	z, err := zone.Start(zone.Config{Node: node.Config{ID: "ZONE", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(),
+		Peers: []node.Peer{dbPeer}}, DB: "DB", Zone: world.ZoneConfig{Seed: 1, Map: world.MapConfig{Width: 128, Height: 128}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(z.Stop)
+	r, err := Start(Config{Node: node.Config{ID: "REALM", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(),
+		Peers: []node.Peer{dbPeer, {ID: "ZONE", Addr: z.Node().Addr()}}}, DB: "DB",
+		Zones: map[string]string{"ZONE": z.Node().Addr()}, DefaultZone: "ZONE", Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	p, err := node.New(node.Config{ID: "GW", Secret: secret, Logger: quiet(), Handler: nopHandler{},
+		Peers: []node.Peer{{ID: "REALM", Addr: r.Node().Addr()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	return &rig{realm: r, peer: p}
+}
+
+// session tells the realm of a session, as the login node does.
+func (r *rig) session(t *testing.T, account string, expires time.Time) []byte {
+	t.Helper()
+	handle := bytes.Repeat([]byte{byte(len(account))}, codec.SessionHandleSize)
+	sc := codec.SessionCreated{Handle: handle, Account: account, ExpiresUnixMs: expires.UnixMilli()}
+	if err := r.peer.Send("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().SessionCreated(&sc)}); err != nil {
+		t.Fatal(err)
+	}
+	return handle
+}
+
+// connect presents a handle, as a gateway does, and waits for the answer.
+func (r *rig) connect(t *testing.T, handle []byte) codec.RealmConnected {
+	t.Helper()
+	out := make(chan codec.RealmConnected, 1)
+	err := r.peer.Ask("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().Connect(handle)}, 10*time.Second,
+		func(m node.Message, err error) {
+			var rc codec.RealmConnected
+			var msg wire.RealmMessage
+			if err == nil && codec.DecodeRealmMessage(m.Payload, len(m.Payload)+1, &msg) == nil && msg.BodyType() == wire.RealmBodyRealmConnected {
+				var w wire.RealmConnected
+				codec.Member(msg.Body, &w)
+				rc = codec.ReadRealmConnected(&w)
+			} else {
+				rc.Message = "no answer"
+			}
+			out <- rc
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return <-out
+}
+
+// TestSessionConnectsOnce: a fresh handle places the account's character
+// in its zone (creating it the first time); the same handle again is
+// refused.
+func TestSessionConnectsOnce(t *testing.T) {
+	r := startRig(t, nil)
+	h := r.session(t, "ann", time.Now().Add(time.Minute))
+	rc := r.connect(t, h)
+	if rc.Status != wire.RealmStatusOk || rc.Zone != "ZONE" || rc.Entered.NetID == 0 {
+		t.Fatalf("first connect: %+v", rc)
+	}
+	dir := r.realm.Directory()
+	if len(dir) != 1 || dir[0].Account != "ann" || dir[0].Gateway != "GW" || dir[0].Zone != "ZONE" {
+		t.Fatalf("directory: %+v", dir)
+	}
+	if rc := r.connect(t, h); rc.Status != wire.RealmStatusInvalidSession {
+		t.Fatalf("second connect with one handle: %+v", rc)
+	}
+}
+
+// TestSessionExpiresOnTheRealmsClock: expiry is read from the injected
+// clock, not the wall's.
+func TestSessionExpiresOnTheRealmsClock(t *testing.T) {
+	now := time.Now()
+	clock := ecs.NewManualClock(now.Add(time.Hour)) // the realm is an hour ahead
+	r := startRig(t, clock)
+	h := r.session(t, "ben", now.Add(time.Minute))
+	if rc := r.connect(t, h); rc.Status != wire.RealmStatusInvalidSession {
+		t.Fatalf("a session expired on the realm's clock was taken: %+v", rc)
+	}
+}
+
+func TestUnknownHandleIsRefused(t *testing.T) {
+	r := startRig(t, nil)
+	if rc := r.connect(t, make([]byte, 5)); rc.Status != wire.RealmStatusInvalidSession {
+		t.Fatalf("a short handle: %+v", rc)
+	}
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	zones := map[string]string{"Z": "127.0.0.1:1"}
+	for _, tc := range []struct {
+		cfg   Config
+		field string
+	}{
+		{Config{DefaultZone: "Z", Zones: zones}, "DB"},
+		{Config{DB: "DB", Zones: zones}, "DefaultZone"},
+		{Config{DB: "DB", DefaultZone: "Y", Zones: zones}, "DefaultZone"},
+		{Config{DB: "DB", DefaultZone: "Z", Zones: zones, MaxSessions: -1}, "MaxSessions"},
+		{Config{DB: "DB", DefaultZone: "Z", Zones: zones, DBTimeout: -1}, "DBTimeout"},
+	} {
+		_, err := Start(tc.cfg)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: %v", tc.field, err)
+		}
+	}
+}

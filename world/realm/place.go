@@ -1,0 +1,97 @@
+package realm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/dbclient"
+)
+
+// character finds the account's character, creating it the first time.
+// A request the db link cannot take is answered at once with its error.
+func (r *Node) character(account string, done func(*codec.DbCharacter, error)) {
+	err := r.db.Do(codec.DbRequest{Op: wire.DbOpDbFindCharacter, Name: account}, func(rep codec.DbReply, err error) {
+		if err == nil {
+			done(rep.Character, nil)
+			return
+		}
+		if !errors.Is(err, dbclient.ErrNotFound) {
+			done(nil, err)
+			return
+		}
+		err = r.db.Do(codec.DbRequest{Op: wire.DbOpDbCreateCharacter, Account: account, Name: account}, func(rep codec.DbReply, err error) {
+			if err != nil {
+				done(nil, fmt.Errorf("create the default character: %w", err))
+				return
+			}
+			done(rep.Character, nil)
+		})
+		if err != nil {
+			done(nil, fmt.Errorf("create the default character: %w", err))
+		}
+	})
+	if err != nil {
+		done(nil, err)
+	}
+}
+
+// enter asks the zone to bring the character in and answers the gateway.
+func (r *Node) enter(m node.Message, account string, character uint64, zone string) {
+	payload := codec.NewZoneEncoder().EnterPlayer(character, m.From)
+	err := r.node.Ask(zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}, r.cfg.EnterTimeout, func(zm node.Message, err error) {
+		var pe codec.PlayerEntered
+		if err == nil {
+			var msg wire.ZoneMessage
+			if err = codec.DecodeZoneMessage(zm.Payload, len(zm.Payload)+1, &msg); err == nil && msg.BodyType() == wire.ZoneBodyZonePlayerEntered {
+				var w wire.ZonePlayerEntered
+				codec.Member(msg.Body, &w)
+				pe = codec.ReadPlayerEntered(&w)
+				if pe.Refused != "" {
+					err = errors.New(pe.Refused)
+				}
+			} else if err == nil {
+				err = fmt.Errorf("zone answered %s", msg.BodyType())
+			}
+		}
+		if err != nil {
+			r.log.Warn("realm: zone did not take the character", "zone", zone, "character", character, "err", err)
+			msg := "the zone is unavailable"
+			if pe.Refused != "" {
+				msg = "the zone did not take the character: " + pe.Refused
+			}
+			r.reply(m, &codec.RealmConnected{Status: wire.RealmStatusUnavailable, Message: msg})
+			return
+		}
+		r.mu.Lock()
+		r.players[character] = Placement{Account: account, Character: character, Gateway: m.From, Zone: zone}
+		r.mu.Unlock()
+		r.reply(m, &codec.RealmConnected{Status: wire.RealmStatusOk, Account: account, Zone: zone, ZoneAddr: r.cfg.Zones[zone], Entered: pe})
+	})
+	if err != nil {
+		r.reply(m, &codec.RealmConnected{Status: wire.RealmStatusUnavailable, Message: "the zone is unavailable"})
+	}
+}
+
+// left takes a player out of its zone.
+func (r *Node) left(gateway string, character uint64) {
+	r.mu.Lock()
+	p, ok := r.players[character]
+	if ok && p.Gateway == gateway {
+		delete(r.players, character)
+	}
+	r.mu.Unlock()
+	if !ok || p.Gateway != gateway {
+		return
+	}
+	r.node.Send(p.Zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().LeavePlayer(character)})
+}
+
+func (r *Node) reply(m node.Message, c *codec.RealmConnected) {
+	if err := r.node.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().Connected(c)}); err != nil {
+		r.log.Warn("realm: answer not sent", "gateway", m.From, "err", err)
+	}
+}

@@ -1,0 +1,85 @@
+package realm
+
+import (
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+type session struct {
+	account string
+	expires time.Time
+	used    bool
+}
+
+func (r *Node) addSession(sc codec.SessionCreated) {
+	if len(sc.Handle) != 32 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.clock.Now()
+	if len(r.sessions) >= r.cfg.MaxSessions {
+		for h, s := range r.sessions {
+			if now.After(s.expires) || s.used {
+				delete(r.sessions, h)
+			}
+		}
+		if len(r.sessions) >= r.cfg.MaxSessions {
+			r.log.Error("realm: too many open sessions, refusing one", "account", sc.Account)
+			return
+		}
+	}
+	r.sessions[[32]byte(sc.Handle)] = &session{account: sc.Account, expires: time.UnixMilli(sc.ExpiresUnixMs)}
+}
+
+// sessionWait is how long a connect waits for a handle the realm has not
+// heard of: the login node's message travels on another link and may come
+// second.
+const sessionWait = 2 * time.Second
+
+// connect answers a gateway's RealmConnect.
+func (r *Node) connect(m node.Message, handle []byte) {
+	r.connectBy(m, handle, r.clock.Now().Add(sessionWait))
+}
+
+func (r *Node) connectBy(m node.Message, handle []byte, wait time.Time) {
+	refuse := func(status wire.RealmStatus, why string) {
+		r.reply(m, &codec.RealmConnected{Status: status, Message: why})
+	}
+	if len(handle) != 32 {
+		refuse(wire.RealmStatusInvalidSession, "no such session")
+		return
+	}
+	r.mu.Lock()
+	s := r.sessions[[32]byte(handle)]
+	if s == nil && r.clock.Now().Before(wait) {
+		r.mu.Unlock()
+		h := append([]byte(nil), handle...)
+		r.node.After(50*time.Millisecond, func() { r.connectBy(m, h, wait) })
+		return
+	}
+	ok := s != nil && !s.used && r.clock.Now().Before(s.expires)
+	if ok {
+		s.used = true // a handle connects once
+	}
+	r.mu.Unlock()
+	if !ok {
+		refuse(wire.RealmStatusInvalidSession, "session unknown, expired or used")
+		return
+	}
+	r.character(s.account, func(c *codec.DbCharacter, err error) {
+		if err != nil {
+			r.log.Warn("realm: no character", "account", s.account, "err", err)
+			refuse(wire.RealmStatusUnavailable, "the realm cannot load your character")
+			return
+		}
+		zone := c.Zone
+		if r.cfg.Zones[zone] == "" {
+			zone = r.cfg.DefaultZone
+		}
+		r.enter(m, s.account, c.ID, zone)
+	})
+}
