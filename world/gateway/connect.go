@@ -125,15 +125,25 @@ func (g *Node) join(p *player, rc codec.RealmConnected) {
 			pacer: newPacer(g.clock), sights: map[uint64]*sight{}, viewRadius: int32(max(rc.Entered.ViewRadius, 1))}
 		g.zones[rc.Zone] = z
 	}
+	if old := g.players[p.character]; old != nil && old != p {
+		// The same character connected again (a client that reconnected
+		// before its old connection timed out): the newer one wins.
+		old.replaced.Store(true)
+		go g.disconnect(old, wire.DisconnectReasonReplaced, "your character connected again")
+	}
 	g.players[p.character] = p
 	z.byNet[p.netID] = p
 	g.watch(z, p)
 }
 
-// leave forgets a disconnected player and tells the realm.
+// leave forgets a disconnected player and tells the realm, unless a newer
+// connection of the same character replaced it.
 func (g *Node) leave(p *player) {
 	g.mu.Lock()
-	delete(g.players, p.character)
+	current := g.players[p.character] == p
+	if current {
+		delete(g.players, p.character)
+	}
 	if z := g.zones[p.zone]; z != nil {
 		if z.byNet[p.netID] == p {
 			delete(z.byNet, p.netID)
@@ -149,6 +159,8 @@ func (g *Node) leave(p *player) {
 		}
 	}
 	g.mu.Unlock()
-	g.node.Send(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerLeft(p.character)})
+	if current {
+		g.node.Send(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerLeft(p.character)})
+	}
 	p.s.Close(0, "")
 }

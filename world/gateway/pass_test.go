@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -90,7 +91,7 @@ func passScene(tb testing.TB, cells []uint32, npcs func(cell uint32) int) (*Node
 	if err != nil {
 		tb.Fatal(err)
 	}
-	g := &Node{node: n, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{}, loads: map[string]*siblingLoad{}, scratch: NewScratch()}
+	g := &Node{clock: ecs.RealClock{}, node: n, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{}, loads: map[string]*siblingLoad{}, scratch: NewScratch()}
 	g.metrics = g.newMetrics()
 	const cellSize = 32                      // metres
 	const span = cellSize * spatial.PosSteps // a cell's side, wire units

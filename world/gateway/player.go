@@ -24,6 +24,7 @@ type player struct {
 	shown     shownRing     // where its recent snapshots showed it
 	events    chan []byte   // the zone's events, for writeEvents
 	stalled   atomic.Bool   // its event queue overflowed: being disconnected
+	replaced  atomic.Bool   // a newer connection of its character took over
 
 	// Budgets: inputs on the input goroutine, the rest on the stream's.
 	inputs, chat, other *budget

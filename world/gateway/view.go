@@ -35,7 +35,6 @@ func (e *Held) sameState(o *Held) bool {
 // nothing for this many ticks (1.6 s at 20 Hz) gets full state again.
 const historyLen = 32
 
-
 // Record sizes in a snapshot (wire structs) and the cost of a vector.
 // alignSlack is room for the padding that aligns the snapshot table's
 // 64-bit field, which shifts with the vectors' sizes (measured: up to 8

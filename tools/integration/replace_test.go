@@ -1,0 +1,72 @@
+package integration
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/client"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/world"
+)
+
+// TestSecondConnectionReplacesTheFirst: the same character connecting
+// twice on one gateway (a client that reconnects before its old connection
+// timed out) keeps the newer connection in the game and closes the older
+// one with the reason Replaced.
+func TestSecondConnectionReplacesTheFirst(t *testing.T) {
+	c := startCore(t, "replace-test-secret-0123456789abc", world.ZoneConfig{Seed: 3, Map: world.MapConfig{Width: 128, Height: 128, Obstacles: -1}})
+	gw, lg := c.startFront(t)
+	if err := lg.CreateAccount("twice", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	connect := func() *client.Conn {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		res, err := client.Login(ctx, lg.Addr(), c.clientTLS, "twice", "pw", "dev")
+		if err != nil || res.Status != wire.LoginStatusOk {
+			t.Fatalf("login: %+v %v", res, err)
+		}
+		conn, err := client.Connect(ctx, gw.Addr(), c.clientTLS, res.SessionHandle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return conn
+	}
+	first := connect()
+	second := connect()
+	select {
+	case <-first.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the older connection was not closed")
+	}
+	waitUntil(t, "the older connection to hear why", 2*time.Second, func() bool {
+		return first.Counters().Disconnect == wire.DisconnectReasonReplaced
+	})
+	// The newer one stays in the game, well after the old connection's end
+	// reached the realm: it is in the directory, and it walks.
+	time.Sleep(500 * time.Millisecond)
+	if dir := c.realm.Directory(); len(dir) != 1 || dir[0].Gateway != "GW-1" {
+		t.Fatalf("directory after the replace: %+v", dir)
+	}
+	before := second.Counters().Snapshots
+	for i := uint32(1); i <= 40; i++ {
+		second.SendInput(codec.Input{Seq: i, MoveX: 127})
+		time.Sleep(25 * time.Millisecond)
+	}
+	waitUntil(t, "the newer connection to walk", 5*time.Second, func() bool {
+		var self bool
+		second.View(func(w *client.World) { _, self = w.Entity(second.Welcome.EntityID) })
+		return second.Counters().Snapshots > before+10 && self
+	})
+	select {
+	case <-second.Done():
+		t.Fatalf("the newer connection ended: %v", second.Err())
+	default:
+	}
+	if n := gw.Players(); n != 1 {
+		t.Fatalf("gateway holds %d players", n)
+	}
+}
