@@ -18,7 +18,9 @@
 // the receiver drops what it already processed. Delivery is exactly once and
 // in order within a priority across dropped connections and across a
 // graceful Stop and restart of either side (Stop processes what it has
-// received and acknowledges it before it closes). After a crash of the
+// received and acknowledges it before it closes; a node without a Handler
+// acknowledges only what its owner polled, and the rest comes again to its
+// next incarnation). After a crash of the
 // receiver, messages it processed but had not yet acknowledged are delivered
 // again: at least once, never lost. Priorities (Control > Gameplay > Bulk)
 // are sent highest first, and heartbeats and acks go before all of them.

@@ -354,3 +354,33 @@ func TestAfterRunsOnTheMainLoop(t *testing.T) {
 		t.Fatal("a timer counted as an RPC timeout")
 	}
 }
+
+// TestPollModeStopLosesNothing: a poll-mode node (the zone) stopped with
+// messages it never polled does not acknowledge them; its next incarnation
+// gets every one, once.
+func TestPollModeStopLosesNothing(t *testing.T) {
+	b := startNode(t, testConfig("B"))
+	addr := b.Addr()
+	acfg := testConfig("A")
+	acfg.Peers = []Peer{{ID: "B", Addr: addr}}
+	a := startNode(t, acfg)
+	for i := 0; i < 10; i++ {
+		if err := a.Send("B", Out{Kind: 1, Payload: payload(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "10 messages in the inbox", 5*time.Second, func() bool { return len(b.inbox) >= 10 })
+	b.Stop()
+	bcfg := testConfig("B")
+	bcfg.Listen = addr
+	b2 := startNode(t, bcfg)
+	rec := &recorder{}
+	waitFor(t, "10 messages in the next incarnation", 5*time.Second, func() bool { b2.Poll(rec, 16); return rec.count() >= 10 })
+	time.Sleep(100 * time.Millisecond)
+	b2.Poll(rec, 16)
+	for i, m := range rec.snapshot() {
+		if payloadIndex(m.Payload) != i || i >= 10 {
+			t.Fatalf("message %d has payload %d (of %d)", i, payloadIndex(m.Payload), rec.count())
+		}
+	}
+}
