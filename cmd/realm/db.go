@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	badger "github.com/dgraph-io/badger/v4"
-
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/persist/backup"
 	"github.com/gridrealm/gridrealm/persist/db"
@@ -64,11 +62,11 @@ func dbDump(args []string, stdout, stderr io.Writer) error {
 	if *data == "" {
 		return fmt.Errorf("%w: --data is required", errUsage)
 	}
-	db, err := badger.Open(badger.DefaultOptions(*data).WithReadOnly(true).WithLogger(nil))
+	db, closeDB, err := store.OpenOffline(*data)
 	if err != nil {
-		return fmt.Errorf("open %s (is the db node still running?): %w", *data, err)
+		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	return store.Dump(db, stdout)
 }
 

@@ -45,14 +45,7 @@ func (r *Report) String() string {
 // else delete the invalid record, logging its content through logf. An
 // error means the store cannot be read: restore it from a backup.
 func Check(db *badger.DB, repair bool, logf func(format string, args ...any)) (Report, error) {
-	var r Report
-	owners := map[uint64]bool{}      // characters
-	names := map[string]uint64{}     // name -> character id
-	live := map[[2]uint64]bool{}     // (owner, item) of live items
-	index := map[[2]uint64]bool{}    // (owner, item) in the index
-	nameIndex := map[string]uint64{} // name index entries
-	var bad [][]byte                 // keys of bad records
-	items := map[uint64]uint64{}     // live item -> owner
+	sc := newScan()
 	err := db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.DefaultIteratorOptions)
 		defer it.Close()
@@ -63,137 +56,169 @@ func Check(db *badger.DB, repair bool, logf func(format string, args ...any)) (R
 			if err != nil {
 				return fmt.Errorf("read %x: %w", k, err)
 			}
-			switch k[0] {
-			case prefixAccount:
-				a, err := decodeAccount(v)
-				if err != nil || string(k[1:]) != a.Name {
-					r.BadRecords = append(r.BadRecords, fmt.Sprintf("%x=%x", k, v))
-					bad = append(bad, k)
-					continue
-				}
-				r.Accounts++
-			case prefixCharacter:
-				c, err := decodeCharacter(v)
-				if err != nil || len(k) != 9 || c.ID != beUint64(k[1:]) {
-					r.BadRecords = append(r.BadRecords, fmt.Sprintf("%x=%x", k, v))
-					bad = append(bad, k)
-					continue
-				}
-				r.Characters++
-				owners[c.ID] = true
-				names[c.Name] = c.ID
-			case prefixItem:
-				i, err := decodeItem(v)
-				if err != nil || len(k) != 9 || i.ID != beUint64(k[1:]) {
-					r.BadRecords = append(r.BadRecords, fmt.Sprintf("%x=%x", k, v))
-					bad = append(bad, k)
-					continue
-				}
-				if i.Destroyed {
-					r.Destroyed++
-					continue
-				}
-				r.Items++
-				items[i.ID] = i.Owner
-			case prefixOwned:
-				if len(k) != 17 {
-					bad = append(bad, k)
-					r.BadRecords = append(r.BadRecords, fmt.Sprintf("%x=%x", k, v))
-					continue
-				}
-				index[[2]uint64{beUint64(k[1:]), beUint64(k[9:])}] = true
-			case prefixName:
-				if len(v) != 8 {
-					bad = append(bad, k)
-					r.BadRecords = append(r.BadRecords, fmt.Sprintf("%x=%x", k, v))
-					continue
-				}
-				nameIndex[string(k[1:])] = beUint64(v)
-			}
+			sc.record(k, v)
 		}
 		return nil
 	})
 	if err != nil {
-		return r, err
+		return sc.r, err
 	}
-	for id, owner := range items {
-		if !owners[owner] {
-			r.Orphans = append(r.Orphans, id)
+	fix := sc.problems()
+	if !repair || sc.r.Problems() == 0 {
+		return sc.r, nil
+	}
+	if err := sc.repair(db, fix, logf); err != nil {
+		return sc.r, err
+	}
+	sc.r.Repaired = true
+	return sc.r, nil
+}
+
+// scan is what a check gathers in one pass over the records.
+type scan struct {
+	r         Report
+	owners    map[uint64]bool    // characters
+	names     map[string]uint64  // name -> character id
+	index     map[[2]uint64]bool // (owner, item) in the index
+	nameIndex map[string]uint64  // name index entries
+	items     map[uint64]uint64  // live item -> owner
+	bad       [][]byte           // keys of bad records
+}
+
+func newScan() *scan {
+	return &scan{owners: map[uint64]bool{}, names: map[string]uint64{}, index: map[[2]uint64]bool{},
+		nameIndex: map[string]uint64{}, items: map[uint64]uint64{}}
+}
+
+func (sc *scan) badRecord(k, v []byte) {
+	sc.r.BadRecords = append(sc.r.BadRecords, fmt.Sprintf("%x=%x", k, v))
+	sc.bad = append(sc.bad, k)
+}
+
+// record takes one key and value.
+func (sc *scan) record(k, v []byte) {
+	switch k[0] {
+	case prefixAccount:
+		if a, err := decodeAccount(v); err != nil || string(k[1:]) != a.Name {
+			sc.badRecord(k, v)
+			return
+		}
+		sc.r.Accounts++
+	case prefixCharacter:
+		c, err := decodeCharacter(v)
+		if err != nil || len(k) != 9 || c.ID != beUint64(k[1:]) {
+			sc.badRecord(k, v)
+			return
+		}
+		sc.r.Characters++
+		sc.owners[c.ID] = true
+		sc.names[c.Name] = c.ID
+	case prefixItem:
+		i, err := decodeItem(v)
+		if err != nil || len(k) != 9 || i.ID != beUint64(k[1:]) {
+			sc.badRecord(k, v)
+			return
+		}
+		if i.Destroyed {
+			sc.r.Destroyed++
+			return
+		}
+		sc.r.Items++
+		sc.items[i.ID] = i.Owner
+	case prefixOwned:
+		if len(k) != 17 {
+			sc.badRecord(k, v)
+			return
+		}
+		sc.index[[2]uint64{beUint64(k[1:]), beUint64(k[9:])}] = true
+	case prefixName:
+		if len(v) != 8 {
+			sc.badRecord(k, v)
+			return
+		}
+		sc.nameIndex[string(k[1:])] = beUint64(v)
+	}
+}
+
+// fixes are the index entries a repair adds and deletes.
+type fixes struct {
+	addIdx, delIdx   [][2]uint64
+	addName, delName []string
+}
+
+// problems compares the records with their indexes and counts what is
+// wrong in the report.
+func (sc *scan) problems() fixes {
+	var f fixes
+	live := map[[2]uint64]bool{} // (owner, item) of live items
+	for id, owner := range sc.items {
+		if !sc.owners[owner] {
+			sc.r.Orphans = append(sc.r.Orphans, id)
 			continue
 		}
 		live[[2]uint64{owner, id}] = true
 	}
-	var addIdx, delIdx [][2]uint64
 	for k := range live {
-		if !index[k] {
-			r.IndexMissing++
-			addIdx = append(addIdx, k)
+		if !sc.index[k] {
+			sc.r.IndexMissing++
+			f.addIdx = append(f.addIdx, k)
 		}
 	}
-	for k := range index {
+	for k := range sc.index {
 		if !live[k] {
-			r.IndexStale++
-			delIdx = append(delIdx, k)
+			sc.r.IndexStale++
+			f.delIdx = append(f.delIdx, k)
 		}
 	}
-	var addName []string
-	var delName []string
-	for n, id := range names {
-		if nameIndex[n] != id {
-			r.NamesMissing++
-			addName = append(addName, n)
+	for n, id := range sc.names {
+		if sc.nameIndex[n] != id {
+			sc.r.NamesMissing++
+			f.addName = append(f.addName, n)
 		}
 	}
-	for n, id := range nameIndex {
-		if names[n] != id {
-			r.NamesStale++
-			if _, ok := names[n]; !ok {
-				delName = append(delName, n)
+	for n, id := range sc.nameIndex {
+		if sc.names[n] != id {
+			sc.r.NamesStale++
+			if _, ok := sc.names[n]; !ok {
+				f.delName = append(f.delName, n)
 			}
 		}
 	}
-	if !repair || r.Problems() == 0 {
-		return r, nil
-	}
+	return f
+}
+
+// repair deletes bad records and orphans and rebuilds the indexes, in one
+// write batch.
+func (sc *scan) repair(db *badger.DB, f fixes, logf func(format string, args ...any)) error {
 	wb := db.NewWriteBatch()
 	defer wb.Cancel()
-	for _, k := range bad {
+	var ops []func() error
+	for _, k := range sc.bad {
 		logf("integrity: deleting undecodable record %x", k)
-		if err := wb.Delete(k); err != nil {
-			return r, err
+		ops = append(ops, func() error { return wb.Delete(k) })
+	}
+	for _, id := range sc.r.Orphans {
+		logf("integrity: deleting item %d: owner %d does not exist", id, sc.items[id])
+		ops = append(ops, func() error { return wb.Delete(itemKey(id)) })
+	}
+	for _, k := range f.addIdx {
+		ops = append(ops, func() error { return wb.Set(ownedKey(k[0], k[1]), nil) })
+	}
+	for _, k := range f.delIdx {
+		ops = append(ops, func() error { return wb.Delete(ownedKey(k[0], k[1])) })
+	}
+	for _, n := range f.addName {
+		ops = append(ops, func() error { return wb.Set(nameKey(n), binary.BigEndian.AppendUint64(nil, sc.names[n])) })
+	}
+	for _, n := range f.delName {
+		ops = append(ops, func() error { return wb.Delete(nameKey(n)) })
+	}
+	for _, op := range ops {
+		if err := op(); err != nil {
+			return err
 		}
 	}
-	for _, id := range r.Orphans {
-		logf("integrity: deleting item %d: owner %d does not exist", id, items[id])
-		if err := wb.Delete(itemKey(id)); err != nil {
-			return r, err
-		}
-	}
-	for _, k := range addIdx {
-		if err := wb.Set(ownedKey(k[0], k[1]), nil); err != nil {
-			return r, err
-		}
-	}
-	for _, k := range delIdx {
-		if err := wb.Delete(ownedKey(k[0], k[1])); err != nil {
-			return r, err
-		}
-	}
-	for _, n := range addName {
-		if err := wb.Set(nameKey(n), binary.BigEndian.AppendUint64(nil, names[n])); err != nil {
-			return r, err
-		}
-	}
-	for _, n := range delName {
-		if err := wb.Delete(nameKey(n)); err != nil {
-			return r, err
-		}
-	}
-	if err := wb.Flush(); err != nil {
-		return r, err
-	}
-	r.Repaired = true
-	return r, nil
+	return wb.Flush()
 }
 
 // Check runs the integrity check on the store.
