@@ -50,8 +50,10 @@ func restoreChain(dir string, chain []Entry, db *badger.DB) error {
 }
 
 // VerifyEntry restores the chain up to entry i into a scratch in-memory
-// Badger and checks it: the integrity check and item conservation pass,
-// and the digest is the db's at that version.
+// Badger and checks it: every record decodes, every live item has exactly
+// one existing owner and the indexes agree (store.Check finds nothing),
+// and the digest is the db's at that version, so the backup holds exactly
+// the state the db had.
 func VerifyEntry(dir string, m *Manifest, i int) (store.Report, error) {
 	chain, err := m.Chain(i)
 	if err != nil {
