@@ -5,13 +5,24 @@ FLATC    ?= flatc
 
 SCHEMAS  := $(wildcard net/schema/*.fbs)
 
-.PHONY: run test unit bench bench-zone bench-db bench-gateway fuzz soak swarm generate generate-check lint
+.PHONY: run build setup test unit bench bench-zone bench-db bench-gateway fuzz soak swarm generate generate-check lint
 
-run:
-	$(GO) run ./cmd/realm up
+# A realm on this machine with DEV_ACCOUNTS bot accounts (bot0…, password
+# "bot"), so that bin/swarm can play on it at once. Ctrl-C stops it.
+DEV_ACCOUNTS ?= 1000
+run: build
+	./bin/realm up --dev-accounts $(DEV_ACCOUNTS)
+
+# bin/realm and bin/swarm.
+build:
+	$(GO) build -o bin/ ./cmd/realm ./cmd/swarm
+
+# What make test needs beyond Go (flatc): installed, or the command to run.
+setup:
+	@bash tools/setup.sh
 
 # Everything CI checks: lint, generated code up to date, every test.
-test: lint generate-check unit
+test: setup lint generate-check unit
 
 unit:
 	$(GO) test -race -timeout 10m ./...
@@ -70,6 +81,7 @@ generate-check:
 
 lint:
 	$(GO) vet ./...
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:" $$out >&2; exit 1; fi
 	$(GO) run ./tools/layercheck .
+	$(GO) run ./tools/funclen .

@@ -31,9 +31,53 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	o, code := parseFlags(args, stderr)
+	if o == nil {
+		return code
+	}
+	if !o.quiet && isTerminal(os.Stderr) {
+		o.cfg.Progress = func(p swarm.Progress) {
+			fmt.Fprintf(stderr, "\r%4.0fs  %d/%d bots connected  %.0f msg/s  snapshot age p99 %.1f ms  errors %d\x1b[K",
+				p.Elapsed.Seconds(), p.Connected, p.Bots, p.MessagesPerSec, p.AgeP99Ms, p.Errors)
+		}
+	}
+	if o.cpuProfile != "" {
+		stop, err := startProfile(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "swarm: %v\n", err)
+			return 2
+		}
+		defer stop()
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	rep, err := swarm.Run(ctx, o.cfg)
+	if o.cfg.Progress != nil {
+		fmt.Fprintln(stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "swarm: %v\n", err)
+		return 2
+	}
+	return report(rep, o, stdout, stderr)
+}
+
+// options are the parsed command line.
+type options struct {
+	cfg                swarm.Config
+	jsonFile, htmlFile string
+	maxP99             float64
+	maxErrors          int64
+	quiet              bool
+	cpuProfile         string
+}
+
+// parseFlags returns the options, or nil and the exit code.
+func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	fs := flag.NewFlagSet("swarm", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cfg swarm.Config
+	o := &options{}
+	cfg := &o.cfg
 	fs.StringVar(&cfg.Login, "login", launch.DevLoginAddr(launch.DefaultPortBase), "login node's player address (the default is where a default realm up listens)")
 	ca := fs.String("ca", filepath.Join("data", "cert.pem"), "certificate the realm's players trust (realm up writes it into its data dir)")
 	fs.StringVar(&cfg.Realm, "realm", "dev", "realm to play on")
@@ -47,80 +91,72 @@ func run(args []string, stdout, stderr io.Writer) int {
 	behavior := fs.String("behavior", "wander", "wander, clump or follow")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the bots' choices")
 	fs.Float64Var(&cfg.DropRate, "drop", 0, "share of snapshot datagrams each bot throws away (a lossy network)")
-	jsonFile := fs.String("json", "", "write the report as JSON to this file (- for stdout)")
-	htmlFile := fs.String("html", "", "write the report as a self-contained HTML page with plots")
-	maxP99 := fs.Float64("max-p99-ms", -1, "fail (exit 1) when the steady phase's snapshot age p99 exceeds this many ms (negative: not checked)")
-	maxErrors := fs.Int64("max-errors", 0, "fail (exit 1) when errors (failed bots + disconnects + budget violations) exceed this (negative: not checked)")
-	quiet := fs.Bool("quiet", false, "no live progress line")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the swarm itself to this file (the realm's nodes serve theirs on their admin ports)")
+	fs.StringVar(&o.jsonFile, "json", "", "write the report as JSON to this file (- for stdout)")
+	fs.StringVar(&o.htmlFile, "html", "", "write the report as a self-contained HTML page with plots")
+	fs.Float64Var(&o.maxP99, "max-p99-ms", -1, "fail (exit 1) when the steady phase's snapshot age p99 exceeds this many ms (negative: not checked)")
+	fs.Int64Var(&o.maxErrors, "max-errors", 0, "fail (exit 1) when errors (failed bots + disconnects + budget violations) exceed this (negative: not checked)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no live progress line")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the swarm itself to this file (the realm's nodes serve theirs on their admin ports)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return nil, 0
 		}
-		return 2
+		return nil, 2
 	}
 	cfg.Behavior = swarm.Behavior(*behavior)
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "swarm: unexpected arguments %q\n", fs.Args())
-		return 2
-	}
-	if cfg.Bots < 1 || cfg.Bots > 100000 {
-		fmt.Fprintf(stderr, "swarm: --bots %d: want 1..100000\n", cfg.Bots)
-		return 2
-	}
-	if cfg.RampTimeout <= 0 {
-		fmt.Fprintf(stderr, "swarm: --ramp-timeout %v: want more than 0\n", cfg.RampTimeout)
-		return 2
-	}
-	if cfg.Duration <= 0 || cfg.Duration > 24*time.Hour {
-		fmt.Fprintf(stderr, "swarm: --duration %v: want more than 0 and at most 24h\n", cfg.Duration)
-		return 2
+	if err := checkFlags(fs, cfg); err != nil {
+		fmt.Fprintf(stderr, "swarm: %v\n", err)
+		return nil, 2
 	}
 	certPEM, err := os.ReadFile(*ca)
 	if err != nil {
-		fmt.Fprintf(stderr, "swarm: the realm's certificate: %v (start a realm with realm up, or pass --ca)\n", err)
-		return 2
+		fmt.Fprintf(stderr, "swarm: the realm's certificate: %v (start a realm with make run or realm up, or pass --ca)\n", err)
+		return nil, 2
 	}
 	if cfg.TLS, err = pquic.ClientTLS(certPEM); err != nil {
 		fmt.Fprintf(stderr, "swarm: %s: %v\n", *ca, err)
-		return 2
+		return nil, 2
 	}
-	if !*quiet && isTerminal(os.Stderr) {
-		cfg.Progress = func(p swarm.Progress) {
-			fmt.Fprintf(stderr, "\r%4.0fs  %d/%d bots connected  %.0f msg/s  snapshot age p99 %.1f ms  errors %d\x1b[K",
-				p.Elapsed.Seconds(), p.Connected, p.Bots, p.MessagesPerSec, p.AgeP99Ms, p.Errors)
-		}
+	return o, 0
+}
+
+// checkFlags rejects impossible values, naming the flag.
+func checkFlags(fs *flag.FlagSet, cfg *swarm.Config) error {
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	case cfg.Bots < 1 || cfg.Bots > 100000:
+		return fmt.Errorf("--bots %d: want 1..100000", cfg.Bots)
+	case cfg.RampTimeout <= 0:
+		return fmt.Errorf("--ramp-timeout %v: want more than 0", cfg.RampTimeout)
+	case cfg.Duration <= 0 || cfg.Duration > 24*time.Hour:
+		return fmt.Errorf("--duration %v: want more than 0 and at most 24h", cfg.Duration)
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			fmt.Fprintf(stderr, "swarm: %v\n", err)
-			return 2
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "swarm: %v\n", err)
-			return 2
-		}
-		defer f.Close()
-		defer pprof.StopCPUProfile()
-	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
-	rep, err := swarm.Run(ctx, cfg)
-	if cfg.Progress != nil {
-		fmt.Fprintln(stderr)
-	}
+	return nil
+}
+
+// startProfile profiles the swarm's CPU into file until stop.
+func startProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
 	if err != nil {
-		fmt.Fprintf(stderr, "swarm: %v\n", err)
-		return 2
+		return nil, err
 	}
-	pass := rep.Judge(*maxP99, *maxErrors)
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// report writes the report and returns the exit code its verdict gives.
+func report(rep *swarm.Report, o *options, stdout, stderr io.Writer) int {
+	pass := rep.Judge(o.maxP99, o.maxErrors)
 	rep.WriteTable(stdout)
-	if err := writeFile(*jsonFile, stdout, rep.WriteJSON); err != nil {
+	if err := writeFile(o.jsonFile, stdout, rep.WriteJSON); err != nil {
 		fmt.Fprintf(stderr, "swarm: %v\n", err)
 		return 2
 	}
-	if err := writeFile(*htmlFile, stdout, rep.WriteHTML); err != nil {
+	if err := writeFile(o.htmlFile, stdout, rep.WriteHTML); err != nil {
 		fmt.Fprintf(stderr, "swarm: %v\n", err)
 		return 2
 	}

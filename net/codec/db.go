@@ -78,7 +78,17 @@ func (e *DbEncoder) finish(typ wire.DbBody, body flatbuffers.UOffsetT) []byte {
 func (e *DbEncoder) Request(r *DbRequest) []byte {
 	b := e.b
 	b.Reset()
-	var op flatbuffers.UOffsetT
+	op := packDbOp(b, r)
+	wire.DbRequestStart(b)
+	wire.DbRequestAddOpType(b, r.Op)
+	wire.DbRequestAddOp(b, op)
+	wire.DbRequestAddExpiresUnixMs(b, r.ExpiresUnixMs)
+	return e.finish(wire.DbBodyDbRequest, wire.DbRequestEnd(b))
+}
+
+// packDbOp writes the request's operation table: one case per op, each
+// the fields of its table.
+func packDbOp(b *flatbuffers.Builder, r *DbRequest) (op flatbuffers.UOffsetT) {
 	switch r.Op {
 	case wire.DbOpDbCreateCharacter:
 		a, n, z := b.CreateString(r.Account), b.CreateString(r.Name), b.CreateString(r.Zone)
@@ -150,11 +160,7 @@ func (e *DbEncoder) Request(r *DbRequest) []byte {
 	default:
 		panic("codec: DbRequest with unknown op " + r.Op.String()) // programmer misuse
 	}
-	wire.DbRequestStart(b)
-	wire.DbRequestAddOpType(b, r.Op)
-	wire.DbRequestAddOp(b, op)
-	wire.DbRequestAddExpiresUnixMs(b, r.ExpiresUnixMs)
-	return e.finish(wire.DbBodyDbRequest, wire.DbRequestEnd(b))
+	return op
 }
 
 // ReadDbRequest copies a checked request's fields into r.

@@ -120,6 +120,10 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 		// Busy, rate limited or unreachable: a player's client tries again
 		// a little later. A refused password does not get better.
 		denied := errors.Is(err, client.ErrDenied)
+		if denied && res.Status == wire.LoginStatusDenied {
+			return res, fmt.Errorf("login: %s (no such account, or another password: realm up --dev-accounts N, which make run passes, creates %s0…%sN-1 with the password \"bot\")",
+				res.Status, b.s.cfg.Accounts, b.s.cfg.Accounts)
+		}
 		if denied && res.Status != wire.LoginStatusBusy && res.Status != wire.LoginStatusRateLimited {
 			return res, fmt.Errorf("login: %s", res.Status)
 		}

@@ -98,14 +98,50 @@ type swarm struct {
 // and returns the report. Every bot has stopped and closed its connection
 // when it returns.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	if cfg.Login == "" || cfg.TLS == nil {
-		return nil, errors.New("swarm: Login and TLS are required")
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Bots < 1 || cfg.Duration <= 0 {
-		return nil, errors.New("swarm: Bots ≥ 1 and a positive Duration are required")
+	start := time.Now()
+	s := &swarm{cfg: cfg, m: newMetrics(start), steady: make(chan struct{})}
+	transports, err := s.makeBots()
+	defer func() {
+		for _, t := range transports {
+			t.Close()
+		}
+	}()
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Ramp < 0 || cfg.DropRate < 0 || cfg.DropRate >= 1 {
-		return nil, errors.New("swarm: Ramp must be ≥ 0 and DropRate in [0, 1)")
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	seconds := s.timeline(ctx)
+	var wg sync.WaitGroup
+	s.ramp(ctx, start, &wg)
+	// The steady phase: every bot that will connect has.
+	if ctx.Err() == nil {
+		s.m.beginSteady()
+		close(s.steady)
+		select {
+		case <-time.After(cfg.Duration):
+		case <-ctx.Done():
+		}
+	}
+	cancel()
+	wg.Wait()
+	<-seconds
+	return s.m.report(cfg, time.Since(start)), nil
+}
+
+// withDefaults checks the config and fills in its defaults.
+func (cfg Config) withDefaults() (Config, error) {
+	switch {
+	case cfg.Login == "" || cfg.TLS == nil:
+		return cfg, errors.New("swarm: Login and TLS are required")
+	case cfg.Bots < 1 || cfg.Duration <= 0:
+		return cfg, errors.New("swarm: Bots ≥ 1 and a positive Duration are required")
+	case cfg.Ramp < 0 || cfg.DropRate < 0 || cfg.DropRate >= 1:
+		return cfg, errors.New("swarm: Ramp must be ≥ 0 and DropRate in [0, 1)")
 	}
 	if cfg.Realm == "" {
 		cfg.Realm = "dev"
@@ -124,34 +160,33 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Behavior = Wander
 	case Wander, Clump, Follow:
 	default:
-		return nil, fmt.Errorf("swarm: unknown behavior %q (want wander, clump or follow)", cfg.Behavior)
+		return cfg, fmt.Errorf("swarm: unknown behavior %q (want wander, clump or follow)", cfg.Behavior)
 	}
-	start := time.Now()
-	s := &swarm{cfg: cfg, m: newMetrics(start), steady: make(chan struct{})}
-	// Bots share UDP sockets, botsPerSocket each: fewer receive loops,
-	// and packets read in batches.
+	return cfg, nil
+}
+
+// makeBots makes the bots; they share UDP sockets, botsPerSocket each:
+// fewer receive loops, and packets read in batches.
+func (s *swarm) makeBots() ([]*pquic.Transport, error) {
 	var transports []*pquic.Transport
-	defer func() {
-		for _, t := range transports {
-			t.Close()
-		}
-	}()
-	for i := range cfg.Bots {
+	for i := range s.cfg.Bots {
 		if i%botsPerSocket == 0 {
 			t, err := pquic.NewTransport()
 			if err != nil {
-				return nil, fmt.Errorf("swarm: %w", err)
+				return transports, fmt.Errorf("swarm: %w", err)
 			}
 			transports = append(transports, t)
 		}
-		s.bots = append(s.bots, &bot{s: s, index: i, rng: rand.New(rand.NewPCG(cfg.Seed, uint64(i))), transport: transports[len(transports)-1]})
+		s.bots = append(s.bots, &bot{s: s, index: i, rng: rand.New(rand.NewPCG(s.cfg.Seed, uint64(i))), transport: transports[len(transports)-1]})
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	joinBy := start.Add(cfg.RampTimeout)
+	return transports, nil
+}
 
+// timeline closes one entry of the timeline a second until ctx ends; the
+// channel it returns closes after the last.
+func (s *swarm) timeline(ctx context.Context) <-chan struct{} {
 	seconds := make(chan struct{})
-	go func() { // the timeline, one entry a second
+	go func() {
 		defer close(seconds)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
@@ -162,21 +197,25 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				return
 			case <-t.C:
 				sec := s.m.closeSecond()
-				if cfg.Progress != nil {
-					cfg.Progress(s.m.progress(sec, cfg.Bots))
+				if s.cfg.Progress != nil {
+					s.cfg.Progress(s.m.progress(sec, s.cfg.Bots))
 				}
 			}
 		}
 	}()
+	return seconds
+}
 
-	// The ramp: bots start at cfg.Ramp a second and log in and connect;
-	// it ends when each has connected or failed.
-	var wg sync.WaitGroup
-	s.joining.Add(cfg.Bots)
+// ramp starts the bots at cfg.Ramp a second, each logging in and
+// connecting (wg counts them), and returns when each has connected or
+// failed, or ctx ends.
+func (s *swarm) ramp(ctx context.Context, start time.Time, wg *sync.WaitGroup) {
+	joinBy := start.Add(s.cfg.RampTimeout)
+	s.joining.Add(s.cfg.Bots)
 	started := 0
 	for i, b := range s.bots {
-		if cfg.Ramp > 0 {
-			at := start.Add(time.Duration(float64(i) / cfg.Ramp * float64(time.Second)))
+		if s.cfg.Ramp > 0 {
+			at := start.Add(time.Duration(float64(i) / s.cfg.Ramp * float64(time.Second)))
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Until(at)):
@@ -205,19 +244,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	case <-joined:
 	case <-ctx.Done():
 	}
-	// The steady phase: every bot that will connect has.
-	if ctx.Err() == nil {
-		s.m.beginSteady()
-		close(s.steady)
-		select {
-		case <-time.After(cfg.Duration):
-		case <-ctx.Done():
-		}
-	}
-	cancel()
-	wg.Wait()
-	<-seconds
-	return s.m.report(cfg, time.Since(start)), nil
 }
 
 // clumpPoint returns where clumping bots gather: the first position any

@@ -182,6 +182,10 @@ func (v *View) baseline() (uint32, []Held) {
 // Build makes the next snapshot from what the player sees now (visible,
 // sorted by ID; px, py is the player, 1/256 m). The bytes are valid until
 // the next Build in the view's scratch.
+//
+// Build is one long function on purpose (tools/funclen/allow.txt): it is
+// the gateway's hottest path, and its merge loop keeps counts and vectors
+// in registers that a split spills (BenchmarkGatewayPlayerDatagram).
 func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int64) []byte {
 	sc := v.sc
 	baseSeq, base := v.baseline()
