@@ -62,6 +62,10 @@ type manualWaiter struct {
 	ch chan time.Time
 }
 
+// Epoch is a fixed start for a ManualClock, so that runs that print times
+// print the same ones.
+var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // NewManualClock returns a clock standing at start.
 func NewManualClock(start time.Time) *ManualClock { return &ManualClock{now: start} }
 

@@ -3,16 +3,9 @@
 // chat, keeps a local view of the world from the snapshots it receives,
 // and hands you the game's events.
 //
-// A session, in order:
-//
-//	res, err := client.Login(ctx, loginAddr, tlsConf, account, password, "dev")
-//	conn, err := client.ConnectWith(ctx, res.Gateways[0], tlsConf, res.SessionHandle, client.Options{
-//		OnEvent: func(m *wire.ServerMessage) { ... }, // Chat, Damage, Loot, SystemMessage, ...
-//	})
-//	defer conn.Close()
-//	conn.SendInput(codec.Input{MoveX: 127})  // once per tick (conn.Welcome.TickHz)
-//	conn.View(func(w *client.World) { ... }) // what the player sees now
-//	conn.Chat(codec.ChatSay, "", "hello")
+// A session, in order (Example has it whole, compiled with the package):
+// Login, then ConnectWith the handle it returns, then SendInput once per
+// tick, View to read what the player sees, Chat, and Close.
 //
 // Login answers with a session handle (valid once, for a couple of
 // minutes) and the gateways to try. Connect presents it and follows a
