@@ -30,9 +30,9 @@ func runBackup(args []string, stdout, stderr io.Writer) error {
 	dbID := fs.String("db", "", "db node id (default: the realm's db node in the registry)")
 	dbAddr := fs.String("db-addr", "", "db node link address (without a registry)")
 	var cfg backup.Config
-	fs.DurationVar(&cfg.Interval, "interval", 0, "time between backups (default 60s)")
-	fs.DurationVar(&cfg.FullEvery, "full-every", 0, "time between full backups (default 1h)")
-	fs.IntVar(&cfg.Keep, "keep", 0, "chains to keep (default 24)")
+	fs.DurationVar(&cfg.Interval, "interval", backup.DefaultInterval, "time between backups")
+	fs.DurationVar(&cfg.FullEvery, "full-every", backup.DefaultFullEvery, "time between full backups")
+	fs.IntVar(&cfg.Keep, "keep", backup.DefaultKeep, "chains to keep")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

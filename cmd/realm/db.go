@@ -22,7 +22,7 @@ func runDB(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "", "data directory (required unless --in-memory)")
 	inMemory := fs.Bool("in-memory", false, "keep everything in RAM (tests)")
 	restore := fs.String("restore-from", "", "backup directory to restore from if the store fails its check at start")
-	sync := fs.Duration("sync", 0, "disk sync interval (default 1s)")
+	sync := fs.Duration("sync", store.DefaultSyncInterval, "disk sync interval: the most a machine crash can lose")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -26,8 +26,8 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	public := fs.String("public", "", "players' QUIC address (default: the registry's)")
 	certFile := fs.String("cert", "", "TLS certificate (PEM); default: the realm's dev certificate beside the registry")
 	keyFile := fs.String("key", "", "TLS key (PEM)")
-	perSecond := fs.Float64("attempts-per-second", 1, "login attempts allowed per second from one address")
-	burst := fs.Int("attempts-burst", 5, "login attempts one address may make at once before the rate applies")
+	perSecond := fs.Float64("attempts-per-second", login.DefaultPerSecond, "login attempts allowed per second from one address")
+	burst := fs.Int("attempts-burst", login.DefaultBurst, "login attempts one address may make at once before the rate applies")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -86,6 +86,7 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 	nf.register(fs, "GATEWAY-1")
 	certFile := fs.String("cert", "", "TLS certificate (PEM); default: the realm's dev certificate beside the registry")
 	keyFile := fs.String("key", "", "TLS key (PEM)")
+	budget := fs.Int("budget", gateway.DefaultBudget, "bytes of one snapshot datagram")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -113,7 +114,7 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 			ncfg.Peers = append(ncfg.Peers, node.Peer{ID: e.ID, Addr: e.Addr})
 		}
 	}
-	g, err := gateway.Start(gateway.Config{Node: ncfg, Realm: realm.ID, Listen: self.Public, Public: self.Public, TLS: tlsConf, Siblings: siblings})
+	g, err := gateway.Start(gateway.Config{Node: ncfg, Budget: *budget, Realm: realm.ID, Listen: self.Public, Public: self.Public, TLS: tlsConf, Siblings: siblings})
 	if err != nil {
 		return err
 	}

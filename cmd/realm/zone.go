@@ -30,6 +30,8 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	instance := fs.String("instance", "", "run a copy of an instance template of this name (a dungeon: small map, NPC camps, a player cap) instead of an open zone")
 	playerCap := fs.Int("player-cap", 5, "players one instance copy admits (with --instance)")
 	camps := fs.Int("camps", 6, "NPC camps of an instance, 5 NPCs each (with --instance)")
+	fs.DurationVar(&cfg.Checkpoint, "checkpoint", zone.DefaultCheckpoint, "how often players' positions are saved: the most a zone crash can roll a position back")
+	fs.IntVar(&cfg.Zone.ViewRadius, "view-radius", 1, "cells around its own a player sees (1: the 3 × 3 block)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -258,5 +259,22 @@ func TestManifestChainAndPrune(t *testing.T) {
 	}
 	if gone := m.prune(5); gone != nil {
 		t.Fatalf("pruned %v with fewer chains than kept", gone)
+	}
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	for _, tc := range []struct {
+		cfg   Config
+		field string
+	}{
+		{Config{DB: "DB"}, "Dir"},
+		{Config{Dir: "x"}, "DB"},
+		{Config{Dir: "x", DB: "DB", Interval: -1}, "Interval"},
+		{Config{Dir: "x", DB: "DB", Keep: -1}, "Keep"},
+	} {
+		_, err := Start(tc.cfg)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: %v", tc.field, err)
+		}
 	}
 }

@@ -19,25 +19,6 @@ import (
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
-// Config configures a backup node; the zero value of a field means its
-// default.
-type Config struct {
-	Node node.Config
-	// DB is the db node's id; it must be among Node.Peers.
-	DB string
-	// Dir holds the backups and the manifest. Required.
-	Dir string
-	// Interval between backups (default 60 s).
-	Interval time.Duration
-	// FullEvery is how often a full backup starts a new chain (default 1 h).
-	FullEvery time.Duration
-	// Keep is how many chains (full backups with their incrementals) to
-	// keep (default 24).
-	Keep int
-	// Timeout bounds one backup transfer (default 10 min).
-	Timeout time.Duration
-}
-
 // Node is a running backup node.
 type Node struct {
 	cfg  Config
@@ -68,20 +49,9 @@ type transfer struct {
 
 // Start starts the backup node.
 func Start(cfg Config) (*Node, error) {
-	if cfg.Dir == "" || cfg.DB == "" {
-		return nil, fmt.Errorf("backup node: Dir and DB are required")
-	}
-	if cfg.Interval == 0 {
-		cfg.Interval = time.Minute
-	}
-	if cfg.FullEvery == 0 {
-		cfg.FullEvery = time.Hour
-	}
-	if cfg.Keep == 0 {
-		cfg.Keep = 24
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 10 * time.Minute
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
@@ -91,9 +61,6 @@ func Start(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	b := &Node{cfg: cfg, manifest: m, stop: make(chan struct{})}
-	if cfg.Node.Role == "" {
-		cfg.Node.Role = "backup"
-	}
 	cfg.Node.Handler = b
 	b.log = cfg.Node.Logger
 	if b.log == nil {

@@ -26,24 +26,6 @@ import (
 	"github.com/gridrealm/gridrealm/persist/store"
 )
 
-// Config configures a db node; the zero value of a field means its default.
-type Config struct {
-	Node  node.Config
-	Store store.Config
-	// Workers apply operations concurrently (default 64).
-	Workers int
-	// Queue bounds the operations waiting for a worker (default 8192); a
-	// request beyond it is answered Busy at once.
-	Queue int
-	// Restore, when the store fails its check at start, replaces it with
-	// the newest verified backup of this backup directory. Empty: the node
-	// refuses to start instead.
-	Restore string
-	// RestoreFunc does the restore (persist/backup provides it); required
-	// with Restore.
-	RestoreFunc func(backupDir, dataDir string) error
-}
-
 // DB is a running db node.
 type Node struct {
 	cfg     Config
@@ -68,11 +50,9 @@ type job struct {
 // Start opens (checking it after an unclean stop) the store and starts the
 // node.
 func Start(cfg Config) (*Node, error) {
-	if cfg.Workers == 0 {
-		cfg.Workers = 64
-	}
-	if cfg.Queue == 0 {
-		cfg.Queue = 8192
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	log := cfg.Node.Logger
 	if log == nil {
@@ -86,9 +66,6 @@ func Start(cfg Config) (*Node, error) {
 	d := &Node{cfg: cfg, store: s, log: log, jobs: make(chan job, cfg.Queue), done: make(chan struct{}), backup: make(chan struct{}, 1)}
 	cfg.Node.Handler = d
 	cfg.Node.OnDrain = d.drain
-	if cfg.Node.Role == "" {
-		cfg.Node.Role = "db"
-	}
 	n, err := node.New(cfg.Node)
 	if err != nil {
 		s.Close()

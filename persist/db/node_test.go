@@ -3,6 +3,7 @@ package db
 import (
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -188,4 +189,22 @@ func TestStopAnswersEverythingApplied(t *testing.T) {
 		t.Fatalf("%d grants applied, %d answered OK", len(items), ok)
 	}
 	t.Logf("%d of 2000 grants applied and answered before the stop", ok)
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	for _, tc := range []struct {
+		cfg   Config
+		field string
+	}{
+		{Config{Store: store.Config{InMemory: true}, Workers: -1}, "Workers"},
+		{Config{Store: store.Config{InMemory: true}, Workers: MaxWorkers + 1}, "Workers"},
+		{Config{Store: store.Config{InMemory: true}, Queue: -1}, "Queue"},
+		{Config{Store: store.Config{InMemory: true}, Restore: "/backups"}, "RestoreFunc"},
+		{Config{}, "Store.Dir"},
+	} {
+		_, err := Start(tc.cfg)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: %v", tc.field, err)
+		}
+	}
 }

@@ -28,15 +28,27 @@ type Config struct {
 	Dir string
 	// InMemory keeps everything in RAM, for tests and scratch restores.
 	InMemory bool
-	// SyncInterval is how often writes are synced to disk (default 1 s):
+	// SyncInterval is how often writes are synced to disk (default
+	// DefaultSyncInterval, 1 s):
 	// the most a machine crash can lose. Writes are acknowledged before.
 	SyncInterval time.Duration
 	// BlockCacheMB and IndexCacheMB size Badger's caches so that the
-	// working set stays in RAM (defaults 256 and 64).
+	// working set stays in RAM (defaults DefaultBlockCacheMB, 256, and
+	// DefaultIndexCacheMB, 64).
 	BlockCacheMB, IndexCacheMB int64
 	// Logger receives Badger's warnings and the store's own logs.
 	Logger *slog.Logger
 }
+
+// Defaults of Config's zero fields.
+const (
+	DefaultSyncInterval = time.Second
+	DefaultBlockCacheMB = 256
+	DefaultIndexCacheMB = 64
+)
+
+// ErrConfig is wrapped by every configuration error of a store.
+var ErrConfig = errors.New("store: invalid config")
 
 // Store is the game state database. Its methods are safe for concurrent
 // use: concurrent operations commit together (Badger batches commits),
@@ -67,20 +79,23 @@ const cleanMarker = "CLEAN"
 
 // Open opens (or creates) a store.
 func Open(cfg Config) (*Store, error) {
+	if cfg.SyncInterval < 0 || cfg.BlockCacheMB < 0 || cfg.IndexCacheMB < 0 {
+		return nil, fmt.Errorf("%w: SyncInterval, BlockCacheMB and IndexCacheMB must not be negative", ErrConfig)
+	}
 	if cfg.SyncInterval == 0 {
-		cfg.SyncInterval = time.Second
+		cfg.SyncInterval = DefaultSyncInterval
 	}
 	if cfg.BlockCacheMB == 0 {
-		cfg.BlockCacheMB = 256
+		cfg.BlockCacheMB = DefaultBlockCacheMB
 	}
 	if cfg.IndexCacheMB == 0 {
-		cfg.IndexCacheMB = 64
+		cfg.IndexCacheMB = DefaultIndexCacheMB
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if !cfg.InMemory && cfg.Dir == "" {
-		return nil, fmt.Errorf("store: a directory is required (or InMemory)")
+		return nil, fmt.Errorf("%w: Dir is required (or InMemory)", ErrConfig)
 	}
 	clean := true
 	if !cfg.InMemory {
