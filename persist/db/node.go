@@ -1,13 +1,3 @@
-// Package dbnode runs the db node: the store served over node links. Each
-// request is one operation in one transaction, applied by a pool of
-// workers so that concurrent callers commit together (Badger batches the
-// commits of concurrent transactions) while the node's main loop only
-// decodes and queues; each reply is sent once its transaction committed.
-// Backups stream to the backup node on request.
-//
-// At start, after an unclean stop, the store is checked before the node
-// serves: repaired if it can be (the first rungs of the recovery ladder),
-// else replaced by the newest verified backup (the last rung).
 package db
 
 import (

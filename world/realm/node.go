@@ -1,14 +1,3 @@
-// Package realmnode runs the realm node, the realm's directory: which
-// sessions the login nodes opened, which gateway holds which player, and
-// which zone holds which character.
-//
-// A gateway presents a player's session handle (RealmConnect). The realm
-// checks it (known, not expired, not used: a handle connects once), finds
-// the account's character (creating the account's default character, named
-// after the account, the first time), and asks the character's zone to
-// bring it in: the zone claims it in the db with a new epoch and loads it.
-// The answer tells the gateway the zone, its address, and where the
-// character stands.
 package realm
 
 import (

@@ -1,16 +1,3 @@
-// Package zonenode runs a zone as a node of the realm. The zone's tick
-// loop is the node's main loop: at the start of every tick (the input
-// phase) it drains the node's inbox (gateway subscriptions, players
-// entering and leaving, forwarded inputs, db answers), so that all game
-// logic stays on one goroutine; after the publish phase it sends each
-// gateway one ZoneTick with the cells it watches (each encoded once for
-// all gateways).
-//
-// A character enters on ZoneEnterPlayer: the zone claims it in the db (a
-// new epoch, which fences off any zone that held it before) and loads it
-// (the only read), then keeps it in RAM. Every Checkpoint it saves the
-// position and stats with that epoch; a checkpoint refused for a stale
-// epoch means another zone claimed the character, and this zone lets go.
 package zone
 
 import (
