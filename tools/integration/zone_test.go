@@ -274,8 +274,8 @@ func TestInstanceZoneNode(t *testing.T) {
 	if x, y := spatial.DequantizeCoord(pe.X), spatial.DequantizeCoord(pe.Y); math.Hypot(x-64, y-64) > 8 || pe.MapWidth != 128 {
 		t.Fatalf("entered at (%.1f, %.1f) of a %v m map, want within 8 m of the entry (64, 64)", x, y, pe.MapWidth)
 	}
-	if _, err := enter(chars[1], 1500*time.Millisecond); err == nil {
-		t.Fatal("a full instance brought a second character in")
+	if pe, err := enter(chars[1], 5*time.Second); err != nil || pe.Refused != "the zone is full" {
+		t.Fatalf("a full instance answered %+v, %v; want a refusal that says it is full", pe, err)
 	}
 	for i, want := range []string{"INST-1", "OPEN"} {
 		r, err := dbc.Sync(codec.DbRequest{Op: wire.DbOpDbLoadCharacter, ID: chars[i]})
