@@ -2,45 +2,25 @@ package dbclient_test
 
 import (
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/node/nodetest"
 	"github.com/gridrealm/gridrealm/net/wire"
 	"github.com/gridrealm/gridrealm/persist/db"
+	"github.com/gridrealm/gridrealm/persist/db/dbtest"
 	"github.com/gridrealm/gridrealm/persist/dbclient"
-	"github.com/gridrealm/gridrealm/persist/store"
 )
 
 var secret = []byte("dbclient-test-secret-0123456789ab")
 
-type nopHandler struct{}
-
-func (nopHandler) HandleMessage(*node.Node, node.Message) {}
-func (nopHandler) HandlePeer(*node.Node, node.PeerEvent)  {}
-
-func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
 // client links a client node to a real db node (in memory).
 func client(t *testing.T, timeout time.Duration) (*dbclient.Client, *db.Node) {
 	t.Helper()
-	d, err := db.Start(db.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()},
-		Store: store.Config{InMemory: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Stop() })
-	n, err := node.New(node.Config{ID: "ZONE", Secret: secret, Logger: quiet(), Handler: nopHandler{},
-		Peers: []node.Peer{{ID: "DB", Addr: d.Node().Addr()}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Stop)
+	d := dbtest.Start(t, secret)
+	n := nodetest.Start(t, node.Config{ID: "ZONE", Secret: secret, Peers: []node.Peer{dbtest.Peer(d)}})
 	return dbclient.New(n, "DB", timeout), d
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -14,9 +13,7 @@ import (
 
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/node"
-	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/net/wire"
-	"github.com/gridrealm/gridrealm/persist/dbclient"
 	"github.com/gridrealm/gridrealm/persist/store"
 )
 
@@ -49,27 +46,8 @@ func TestDBSurvivesSIGKILL(t *testing.T) {
 		characters = 10000
 		items      = 20000
 	)
-	dir := t.TempDir()
-	data := filepath.Join(dir, "db")
-	secret := []byte("crash-test-secret-0123456789abcdef")
-	reg := &registry.Registry{Nodes: []registry.Entry{{ID: "DB-1", Role: registry.RoleDB, Realm: "crash", Addr: freePort(t), Admin: "127.0.0.1:0"}}}
-	reg.SetSecret(secret)
-	regPath := filepath.Join(dir, "registry.json")
-	if err := reg.Save(regPath); err != nil {
-		t.Fatal(err)
-	}
-	db := startProcess(t, "db", "--registry", regPath, "--id", "DB-1", "--data", data, "--log", "warn")
-
-	n, err := node.New(node.Config{ID: "CRASH-CLIENT", Secret: secret, Admin: "-", Logger: quiet(), Handler: idle{},
-		Peers: []node.Peer{{ID: "DB-1", Addr: reg.Nodes[0].Addr}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop()
-	c := dbclient.New(n, "DB-1", 2*time.Second)
+	dp := startDBProcess(t, "crash", []byte("crash-test-secret-0123456789abcdef"))
+	db, data, c := dp.proc, dp.data, dp.client
 
 	// Seed through the db node, retrying until it answers.
 	must := func(r codec.DbRequest) codec.DbReply {

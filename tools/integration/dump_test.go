@@ -3,43 +3,21 @@ package integration
 import (
 	"bytes"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/node"
-	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/net/wire"
-	"github.com/gridrealm/gridrealm/persist/dbclient"
 )
 
 // TestDumpReadsAKilledStore: `realm db dump` refuses a store a running db
 // holds, with the reason, and reads the store a SIGKILLed db left behind
 // (which Badger cannot open read-only) without changing it.
 func TestDumpReadsAKilledStore(t *testing.T) {
-	dir := t.TempDir()
-	data := filepath.Join(dir, "db")
-	secret := []byte("dump-test-secret-0123456789abcdef")
-	reg := &registry.Registry{Nodes: []registry.Entry{{ID: "DB-1", Role: registry.RoleDB, Realm: "dump", Addr: freePort(t), Admin: "127.0.0.1:0"}}}
-	reg.SetSecret(secret)
-	regPath := filepath.Join(dir, "registry.json")
-	if err := reg.Save(regPath); err != nil {
-		t.Fatal(err)
-	}
-	db := startProcess(t, "db", "--registry", regPath, "--id", "DB-1", "--data", data, "--log", "warn")
-	n, err := node.New(node.Config{ID: "DUMP-CLIENT", Secret: secret, Admin: "-", Logger: quiet(), Handler: idle{},
-		Peers: []node.Peer{{ID: "DB-1", Addr: reg.Nodes[0].Addr}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop()
-	c := dbclient.New(n, "DB-1", 2*time.Second)
+	dp := startDBProcess(t, "dump", []byte("dump-test-secret-0123456789abcdef"))
+	db, data, c := dp.proc, dp.data, dp.client
 	waitUntil(t, "the db to answer", 10*time.Second, func() bool {
 		_, err := c.Sync(codec.DbRequest{Op: wire.DbOpDbCreateCharacter, Account: "a", Name: "Survivor", Zone: "Z"})
 		return err == nil

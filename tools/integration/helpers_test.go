@@ -15,8 +15,11 @@ import (
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/node/nodetest"
 	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/persist/db"
+	"github.com/gridrealm/gridrealm/persist/dbclient"
 	"github.com/gridrealm/gridrealm/persist/store"
 	"github.com/gridrealm/gridrealm/world"
 	"github.com/gridrealm/gridrealm/world/gateway"
@@ -254,4 +257,29 @@ func (c *core) startFront(t *testing.T) (*gateway.Node, *login.Node) {
 // nodeConfig is the link config of one more node of this realm.
 func (c *core) nodeConfig(id string, peers ...node.Peer) node.Config {
 	return node.Config{ID: id, Secret: c.secret, Listen: "127.0.0.1:0", Logger: quiet(), Peers: peers}
+}
+
+// dbProcess is a db node run as a `realm db` process (from a registry of
+// its own, on a free port), with a client linked to it from this process.
+type dbProcess struct {
+	proc   *process
+	data   string // the store's directory
+	client *dbclient.Client
+}
+
+// startDBProcess starts the db process; both stop when the test ends. The
+// client's requests time out after 2 s.
+func startDBProcess(t *testing.T, realmName string, secret []byte) *dbProcess {
+	t.Helper()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "db")
+	reg := &registry.Registry{Nodes: []registry.Entry{{ID: "DB-1", Role: registry.RoleDB, Realm: realmName, Addr: freePort(t), Admin: "127.0.0.1:0"}}}
+	reg.SetSecret(secret)
+	regPath := filepath.Join(dir, "registry.json")
+	if err := reg.Save(regPath); err != nil {
+		t.Fatal(err)
+	}
+	proc := startProcess(t, "db", "--registry", regPath, "--id", "DB-1", "--data", data, "--log", "warn")
+	n := nodetest.Start(t, node.Config{ID: realmName + "-CLIENT", Secret: secret, Admin: "-", Peers: []node.Peer{{ID: "DB-1", Addr: reg.Nodes[0].Addr}}})
+	return &dbProcess{proc: proc, data: data, client: dbclient.New(n, "DB-1", 2*time.Second)}
 }

@@ -3,7 +3,6 @@ package realm
 import (
 	"bytes"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -12,21 +11,16 @@ import (
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/node/nodetest"
 	"github.com/gridrealm/gridrealm/net/wire"
-	"github.com/gridrealm/gridrealm/persist/db"
-	"github.com/gridrealm/gridrealm/persist/store"
+	"github.com/gridrealm/gridrealm/persist/db/dbtest"
 	"github.com/gridrealm/gridrealm/world"
 	"github.com/gridrealm/gridrealm/world/zone"
 )
 
 var secret = []byte("realm-test-secret-0123456789abcdef")
 
-func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-type nopHandler struct{}
-
-func (nopHandler) HandleMessage(*node.Node, node.Message) {}
-func (nopHandler) HandlePeer(*node.Node, node.PeerEvent)  {}
+var quiet = nodetest.Quiet
 
 // rig: a real db and zone node, the realm node under test, and a node that
 // speaks as the login node and a gateway.
@@ -37,13 +31,7 @@ type rig struct {
 
 func startRig(t *testing.T, clock ecs.Clock) *rig {
 	t.Helper()
-	d, err := db.Start(db.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()},
-		Store: store.Config{InMemory: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Stop() })
-	dbPeer := node.Peer{ID: "DB", Addr: d.Node().Addr()}
+	dbPeer := dbtest.Peer(dbtest.Start(t, secret))
 	z, err := zone.Start(zone.Config{Node: node.Config{ID: "ZONE", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(),
 		Peers: []node.Peer{dbPeer}}, DB: "DB", Zone: world.ZoneConfig{Seed: 1, Map: world.MapConfig{Width: 128, Height: 128}}})
 	if err != nil {
@@ -57,15 +45,7 @@ func startRig(t *testing.T, clock ecs.Clock) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Stop)
-	p, err := node.New(node.Config{ID: "GW", Secret: secret, Logger: quiet(), Handler: nopHandler{},
-		Peers: []node.Peer{{ID: "REALM", Addr: r.Node().Addr()}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Stop)
+	p := nodetest.Start(t, node.Config{ID: "GW", Secret: secret, Peers: []node.Peer{{ID: "REALM", Addr: r.Node().Addr()}}})
 	return &rig{realm: r, peer: p}
 }
 

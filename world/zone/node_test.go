@@ -3,7 +3,6 @@ package zone
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -11,20 +10,16 @@ import (
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/node/nodetest"
 	"github.com/gridrealm/gridrealm/net/wire"
 	"github.com/gridrealm/gridrealm/persist/db"
-	"github.com/gridrealm/gridrealm/persist/store"
+	"github.com/gridrealm/gridrealm/persist/db/dbtest"
 	"github.com/gridrealm/gridrealm/world"
 )
 
 var secret = []byte("zone-test-secret-0123456789abcdef")
 
-func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-type nopHandler struct{}
-
-func (nopHandler) HandleMessage(*node.Node, node.Message) {}
-func (nopHandler) HandlePeer(*node.Node, node.PeerEvent)  {}
+var quiet = nodetest.Quiet
 
 // rig is a real db node, a zone node over it and a node that asks the zone
 // what the realm asks it (standing for the realm).
@@ -36,14 +31,8 @@ type rig struct {
 
 func startRig(t *testing.T, cfg Config) *rig {
 	t.Helper()
-	d, err := db.Start(db.Config{Node: node.Config{ID: "DB", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet()},
-		Store: store.Config{InMemory: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Stop() })
-	cfg.Node = node.Config{ID: "ZONE", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(),
-		Peers: []node.Peer{{ID: "DB", Addr: d.Node().Addr()}}}
+	d := dbtest.Start(t, secret)
+	cfg.Node = node.Config{ID: "ZONE", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(), Peers: []node.Peer{dbtest.Peer(d)}}
 	cfg.DB = "DB"
 	z, err := Start(cfg)
 	if err != nil {
@@ -55,15 +44,7 @@ func startRig(t *testing.T, cfg Config) *rig {
 			z.Stop()
 		}
 	})
-	r, err := node.New(node.Config{ID: "REALM", Secret: secret, Logger: quiet(), Handler: nopHandler{},
-		Peers: []node.Peer{{ID: "ZONE", Addr: z.Node().Addr()}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(r.Stop)
+	r := nodetest.Start(t, node.Config{ID: "REALM", Secret: secret, Peers: []node.Peer{{ID: "ZONE", Addr: z.Node().Addr()}}})
 	return &rig{db: d, zone: z, realm: r}
 }
 
