@@ -54,9 +54,10 @@ type Publisher struct {
 	arena    []byte
 	out      Output
 	offsets  []int
-	subs     []uint64 // per cell, established subscribers
-	refs     []uint16 // per cell and gateway
-	watchers []int32  // per cell: references of all gateways
+	subs     []uint64           // per cell, established subscribers
+	refs     []uint16           // per cell and gateway
+	watchers []int32            // per cell: references of all gateways
+	held     [MaxGateways]int32 // per gateway: cells it holds a reference to
 	pending  []FullCell
 	full     spatial.CellChanges
 	replica  generic.Map[systems.Replica]
@@ -81,6 +82,7 @@ func (p *Publisher) Subscribe(g GatewayID, cell int32) error {
 	p.refs[i]++
 	p.watchers[cell]++
 	if p.refs[i] == 1 {
+		p.held[g]++
 		p.pending = append(p.pending, FullCell{Gateway: g, Cell: cell})
 	}
 	return nil
@@ -98,6 +100,7 @@ func (p *Publisher) Unsubscribe(g GatewayID, cell int32) {
 	p.refs[i]--
 	p.watchers[cell]--
 	if p.refs[i] == 0 {
+		p.held[g]--
 		p.subs[cell] &^= 1 << g
 	}
 }
@@ -114,20 +117,12 @@ func (p *Publisher) DropGateway(g GatewayID) {
 		p.refs[i] = 0
 		p.subs[cell] &^= 1 << g
 	}
+	p.held[g] = 0
 }
 
-// Watching reports whether a gateway holds any subscription.
-func (p *Publisher) Watching(g GatewayID) bool {
-	if g >= MaxGateways {
-		return false
-	}
-	for _, subs := range p.subs {
-		if subs&(1<<g) != 0 {
-			return true
-		}
-	}
-	return false
-}
+// Watching reports whether a gateway holds any subscription, established
+// or still waiting for its first full state.
+func (p *Publisher) Watching(g GatewayID) bool { return g < MaxGateways && p.held[g] > 0 }
 
 // Watchers returns how many references all gateways hold on a cell: the
 // number of players watching it.

@@ -5,9 +5,11 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlange-42/arche/generic"
 
+	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/systems"
@@ -53,6 +55,43 @@ func TestDeterminism(t *testing.T) {
 	}
 	if a == c {
 		t.Fatalf("different seeds, same state %x", a)
+	}
+}
+
+// TestOverloadKeepsTheSameWorld: a zone whose ticks all overrun their
+// budget (dilation 0.4) computes, tick for tick, the same world as one that
+// keeps its tick: every tick simulates the same game time, so movement,
+// cooldowns, regeneration and respawns slow down alike and replays hold.
+func TestOverloadKeepsTheSameWorld(t *testing.T) {
+	run := func(work time.Duration) (uint64, float64) {
+		clock := ecs.NewManualClock(ecs.Epoch)
+		z, err := NewZone(ZoneConfig{Name: "TEST", Seed: 5, Map: MapConfig{Width: 256, Height: 256}}, clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 100; i++ {
+			x, y, _ := z.RandomWalkable(128, 128, 100)
+			z.SpawnNPC(x, y, 1, 1)
+		}
+		for i := 0; i < 20; i++ {
+			x, y, _ := z.RandomWalkable(128, 128, 60)
+			e, _ := z.SpawnPlayer(x, y, 0)
+			z.MakeBot(e, 128, 128, 60)
+		}
+		z.Schedule.Add(ecs.PhaseSimulation, "load", ecs.SystemFunc(func(*ecs.World) { clock.Advance(work) }))
+		var st ecs.TickStats
+		for i := 0; i < 400; i++ {
+			st = z.Tick()
+		}
+		return z.StateHash(), st.Dilation
+	}
+	fast, d1 := run(10 * time.Millisecond)
+	slow, d2 := run(125 * time.Millisecond)
+	if d1 != 1 || d2 != 0.4 {
+		t.Fatalf("dilations %v and %v, want 1 and 0.4", d1, d2)
+	}
+	if fast != slow {
+		t.Fatalf("an overloaded zone computed another world: %x != %x", slow, fast)
 	}
 }
 
