@@ -17,7 +17,7 @@ func (g *Node) watch(z *zoneView, p *player) {
 		return
 	}
 	var want []uint32
-	r := z.viewRadius
+	r := max(z.viewRadius, 1) // a zone too old to say has the 3 × 3 block
 	for dy := -r; dy <= r; dy++ {
 		for dx := -r; dx <= r; dx++ {
 			if cx+dx >= 0 && cy+dy >= 0 {
