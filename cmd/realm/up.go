@@ -59,9 +59,11 @@ func runUp(args []string, stdout, stderr io.Writer) error {
 	ctx, cancel := untilSignal()
 	defer cancel()
 	exited := realm.Exited(ctx)
+	var failed error
 	select {
 	case <-ctx.Done():
 	case p := <-exited:
+		failed = fmt.Errorf("%s exited (%v): the realm was stopped", p.Entry.ID, p.Err())
 		fmt.Fprintf(stdout, "%s exited (%v): stopping the realm\n", p.Entry.ID, p.Err())
 	}
 	fmt.Fprintln(stdout, "stopping...")
@@ -69,5 +71,5 @@ func runUp(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, "stopped: no node left running")
-	return nil
+	return failed
 }

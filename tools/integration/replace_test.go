@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -68,5 +69,41 @@ func TestSecondConnectionReplacesTheFirst(t *testing.T) {
 	}
 	if n := gw.Players(); n != 1 {
 		t.Fatalf("gateway holds %d players", n)
+	}
+}
+
+// TestStoppedGatewayTellsItsPlayersWhy: a gateway that stops closes every
+// player with the reason Shutdown, never a bare close.
+func TestStoppedGatewayTellsItsPlayersWhy(t *testing.T) {
+	c := startCore(t, "shutdown-test-secret-0123456789ab", world.ZoneConfig{Seed: 3, Map: world.MapConfig{Width: 128, Height: 128, Obstacles: -1}})
+	gw, lg := c.startFront(t)
+	var conns []*client.Conn
+	for i := 0; i < 5; i++ {
+		name := fmt.Sprintf("p%d", i)
+		if err := lg.CreateAccount(name, "pw"); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		res, err := client.Login(ctx, lg.Addr(), c.clientTLS, name, "pw", "dev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := client.Connect(ctx, gw.Addr(), c.clientTLS, res.SessionHandle)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, conn)
+	}
+	gw.Stop()
+	for i, conn := range conns {
+		select {
+		case <-conn.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("player %d still connected", i)
+		}
+		if r := conn.Counters().Disconnect; r != wire.DisconnectReasonShutdown {
+			t.Errorf("player %d was closed with %v, want Shutdown", i, r)
+		}
 	}
 }

@@ -224,3 +224,36 @@ func waitHealthy(url string) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestRealmUpFailsWhenANodeDies: until the reviver restarts nodes, a node
+// that dies stops the realm, and realm up says so with a non-zero exit,
+// leaving no process behind.
+func TestRealmUpFailsWhenANodeDies(t *testing.T) {
+	u := startRealmUp(t, t.TempDir(), upBase(3), 1)
+	victim := u.pids[len(u.pids)-1]
+	syscall.Kill(victim, syscall.SIGKILL)
+	done := make(chan error, 1)
+	go func() {
+		for l := range u.lines {
+			u.log.WriteString(l + "\n")
+		}
+		done <- u.cmd.Wait()
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("realm up exited 0 after a node died:\n%s", u.log.String())
+		}
+	case <-time.After(30 * time.Second):
+		u.cmd.Process.Kill()
+		t.Fatalf("realm up did not stop after a node died:\n%s", u.log.String())
+	}
+	for _, pid := range u.pids {
+		if syscall.Kill(pid, 0) == nil {
+			t.Fatalf("process %d is still running", pid)
+		}
+	}
+	if !strings.Contains(u.log.String(), "the realm was stopped") {
+		t.Fatalf("realm up did not say why it stopped:\n%s", u.log.String())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gridrealm/gridrealm/ecs"
@@ -42,9 +43,10 @@ type Node struct {
 	connecting int      // players between accept and placement, counted as load
 	scratch    *Scratch // where every player's snapshot is built, one at a time (under mu)
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx      context.Context
+	cancel   context.CancelFunc
+	stopping atomic.Bool
+	wg       sync.WaitGroup
 }
 
 // Start starts the gateway.
@@ -128,15 +130,26 @@ func (g *Node) Players() int {
 	return len(g.players)
 }
 
-// Stop disconnects every player and stops.
-func (g *Node) Stop() {
-	g.cancel()
+// Stop disconnects every player with the reason Shutdown and stops. Safe
+// to call more than once.
+func (g *Node) Stop() { g.StopWith(wire.DisconnectReasonShutdown, "the gateway is stopping") }
+
+// StopWith disconnects every player with reason and text, then stops. The
+// players are closed before anything else ends, so that each one's close
+// carries the reason (a connection whose goroutines ended first would be
+// closed bare).
+func (g *Node) StopWith(reason wire.DisconnectReason, text string) {
+	if !g.stopping.CompareAndSwap(false, true) {
+		return
+	}
 	g.ln.Close()
 	g.mu.Lock()
 	for _, p := range g.players {
-		p.s.Close(wire.DisconnectReasonShutdown, "the gateway is stopping")
+		g.metrics.disconnects.WithLabelValues(reason.String()).Inc()
+		p.s.Close(reason, text)
 	}
 	g.mu.Unlock()
+	g.cancel()
 	g.wg.Wait()
 	g.node.Stop()
 	g.mu.Lock()
