@@ -31,6 +31,9 @@ type Config struct {
 	// EnterTimeout bounds a zone's answer to an enter (default
 	// DefaultEnterTimeout, 10 s).
 	DBTimeout, EnterTimeout time.Duration
+	// GatewayGrace is how long a gateway's link may stay down before its
+	// players leave the directory (default DefaultGatewayGrace, 2 s).
+	GatewayGrace time.Duration
 	// Clock is where session expiry reads time (default: the wall clock).
 	Clock ecs.Clock
 }
@@ -40,6 +43,7 @@ const (
 	DefaultMaxSessions  = 100000
 	DefaultDBTimeout    = 5 * time.Second
 	DefaultEnterTimeout = 10 * time.Second
+	DefaultGatewayGrace = 2 * time.Second
 )
 
 // ErrConfig is wrapped by every configuration error of a realm node.
@@ -57,8 +61,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: DefaultZone %q is not among Zones", ErrConfig, c.DefaultZone)
 	case c.MaxSessions < 0:
 		return c, fmt.Errorf("%w: MaxSessions %d is negative", ErrConfig, c.MaxSessions)
-	case c.DBTimeout < 0 || c.EnterTimeout < 0:
-		return c, fmt.Errorf("%w: DBTimeout and EnterTimeout must not be negative", ErrConfig)
+	case c.DBTimeout < 0 || c.EnterTimeout < 0 || c.GatewayGrace < 0:
+		return c, fmt.Errorf("%w: DBTimeout, EnterTimeout and GatewayGrace must not be negative", ErrConfig)
 	}
 	if c.MaxSessions == 0 {
 		c.MaxSessions = DefaultMaxSessions
@@ -68,6 +72,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.EnterTimeout == 0 {
 		c.EnterTimeout = DefaultEnterTimeout
+	}
+	if c.GatewayGrace == 0 {
+		c.GatewayGrace = DefaultGatewayGrace
 	}
 	if c.Node.Role == "" {
 		c.Node.Role = registry.RoleRealm

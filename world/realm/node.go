@@ -71,8 +71,39 @@ func (r *Node) Directory() []Placement {
 	return out
 }
 
-// HandlePeer: links come and go; gateways and zones reconnect.
-func (r *Node) HandlePeer(*node.Node, node.PeerEvent) {}
+// HandlePeer takes a gateway's players out of the directory when the
+// gateway is gone: at once when a new incarnation of it links up, or when
+// its link stays down for GatewayGrace (the zones let them go on their
+// own). Players who reconnected through another gateway meanwhile stay.
+func (r *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
+	switch {
+	case e.Up && e.Restarted:
+		r.gatewayGone(e.Peer)
+	case !e.Up:
+		peer := e.Peer
+		r.node.After(r.cfg.GatewayGrace, func() {
+			if !r.node.Connected(peer) {
+				r.gatewayGone(peer)
+			}
+		})
+	}
+}
+
+// gatewayGone forgets the players the gateway held.
+func (r *Node) gatewayGone(gateway string) {
+	r.mu.Lock()
+	n := 0
+	for character, p := range r.players {
+		if p.Gateway == gateway {
+			delete(r.players, character)
+			n++
+		}
+	}
+	r.mu.Unlock()
+	if n > 0 {
+		r.log.Warn("realm: a gateway is gone, its players taken out of the directory", "gateway", gateway, "players", n)
+	}
+}
 
 // HandleMessage runs on the node's main loop.
 func (r *Node) HandleMessage(n *node.Node, m node.Message) {

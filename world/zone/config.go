@@ -13,8 +13,9 @@ import (
 
 // Defaults of Config's zero fields.
 const (
-	DefaultCheckpoint = 10 * time.Second
-	DefaultDBTimeout  = 5 * time.Second
+	DefaultCheckpoint   = 10 * time.Second
+	DefaultDBTimeout    = 5 * time.Second
+	DefaultGatewayGrace = 2 * time.Second
 )
 
 // ErrConfig is wrapped by every configuration error of a zone node.
@@ -40,6 +41,11 @@ type Config struct {
 	Checkpoint time.Duration
 	// DBTimeout bounds one db request (default DefaultDBTimeout, 5 s).
 	DBTimeout time.Duration
+	// GatewayGrace is how long a gateway's link may stay down before its
+	// players are saved and taken out of the zone (default
+	// DefaultGatewayGrace, 2 s). A player who reconnects through another
+	// gateway within it keeps its entity.
+	GatewayGrace time.Duration
 	// Clock drives the tick, checkpoints and tick timestamps (default: the
 	// wall clock).
 	Clock ecs.Clock
@@ -55,6 +61,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: Checkpoint %v is negative", ErrConfig, c.Checkpoint)
 	case c.DBTimeout < 0:
 		return c, fmt.Errorf("%w: DBTimeout %v is negative", ErrConfig, c.DBTimeout)
+	case c.GatewayGrace < 0:
+		return c, fmt.Errorf("%w: GatewayGrace %v is negative", ErrConfig, c.GatewayGrace)
 	case c.NPCs < 0:
 		return c, fmt.Errorf("%w: NPCs %d is negative", ErrConfig, c.NPCs)
 	}
@@ -63,6 +71,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.DBTimeout == 0 {
 		c.DBTimeout = DefaultDBTimeout
+	}
+	if c.GatewayGrace == 0 {
+		c.GatewayGrace = DefaultGatewayGrace
 	}
 	if c.Zone.Name == "" {
 		c.Zone.Name = c.Node.ID

@@ -61,12 +61,52 @@ func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 	}
 }
 
-// HandlePeer forgets a gateway's subscriptions when its link goes down for
-// good; a gateway that comes back subscribes again.
+// HandlePeer lets a gateway's players go when the gateway is gone: at
+// once when a new incarnation of it links up (the old one's players went
+// with it), or when its link stays down for GatewayGrace. A player who
+// reconnected through another gateway meanwhile is that gateway's now and
+// stays. A gateway that comes back subscribes again.
 func (zn *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
-	if g, ok := zn.gateways[e.Peer]; ok && e.Up && e.Restarted {
+	switch {
+	case e.Up && e.Restarted:
+		zn.gatewayGone(e.Peer)
+	case !e.Up && zn.forwards(e.Peer):
+		peer := e.Peer
+		zn.node.After(zn.cfg.GatewayGrace, func() {
+			if !zn.node.Connected(peer) {
+				zn.gatewayGone(peer)
+			}
+		})
+	}
+}
+
+// forwards reports whether a gateway forwards any player of this zone.
+func (zn *Node) forwards(gateway string) bool {
+	for _, p := range zn.players {
+		if p.gateway == gateway {
+			return true
+		}
+	}
+	return false
+}
+
+// gatewayGone saves and takes out every player the gateway forwarded, and
+// forgets its subscriptions.
+func (zn *Node) gatewayGone(gateway string) {
+	n := 0
+	for character, p := range zn.players {
+		if p.gateway == gateway {
+			zn.leave(character, true)
+			n++
+		}
+	}
+	if g, ok := zn.gateways[gateway]; ok {
 		zn.zone.Publisher.DropGateway(g)
-		zn.release(e.Peer)
+		zn.release(gateway)
+	}
+	if n > 0 {
+		zn.log.Warn("zone: a gateway is gone, its players saved and taken out", "gateway", gateway, "players", n)
+		zn.metrics.playersDropped.Add(float64(n))
 	}
 }
 

@@ -15,6 +15,7 @@ type metrics struct {
 	entities         prometheus.Gauge
 	ticksUnsent      prometheus.Counter
 	events, lootings prometheus.Counter
+	playersDropped   prometheus.Counter
 }
 
 func (zn *Node) newMetrics() *metrics {
@@ -36,8 +37,10 @@ func (zn *Node) newMetrics() *metrics {
 			Help: "Events (chat, damage, death, loot) queued for players."}),
 		lootings: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "loot_granted_total",
 			Help: "Items granted in the db as loot."}),
+		playersDropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "players_dropped_total",
+			Help: "Players saved and taken out because their gateway was gone."}),
 	}
-	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings)
+	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.playersDropped)
 	return m
 }
 
