@@ -1,12 +1,14 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gridrealm/gridrealm/ecs/spatial"
@@ -15,47 +17,19 @@ import (
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
-// ErrDenied: the login node refused the account or password, or asked to
-// wait (the result's status says which).
-var ErrDenied = errors.New("login refused")
-
-// Login logs in to a login node and returns its answer: with status Ok, a
-// session handle and the gateways to connect to.
-func Login(ctx context.Context, addr string, tlsConf *tls.Config, account, password, realm string) (codec.LoginResult, error) {
-	s, err := pquic.Dial(ctx, addr, tlsConf)
-	if err != nil {
-		return codec.LoginResult{}, err
-	}
-	defer s.Close(0, "")
-	if err := s.Send(codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1)); err != nil {
-		return codec.LoginResult{}, err
-	}
-	deadline, _ := ctx.Deadline()
-	b, err := s.Recv(deadline)
-	if err != nil {
-		return codec.LoginResult{}, err
-	}
-	var m wire.ServerMessage
-	if err := codec.DecodeServerMessage(b, &m); err != nil || m.BodyType() != wire.ServerBodyLoginResult {
-		return codec.LoginResult{}, fmt.Errorf("login: unexpected answer: %v", err)
-	}
-	var w wire.LoginResult
-	codec.Member(m.Body, &w)
-	r := codec.LoginResult{Status: w.Status(), SessionHandle: append([]byte(nil), w.SessionHandleBytes()...),
-		ExpiresUnixMs: w.ExpiresUnixMs(), Message: string(w.Message())}
-	for i := 0; i < w.GatewaysLength(); i++ {
-		r.Gateways = append(r.Gateways, string(w.Gateways(i)))
-	}
-	if r.Status != wire.LoginStatusOk {
-		return r, fmt.Errorf("%w: %s: %s", ErrDenied, r.Status, r.Message)
-	}
-	return r, nil
-}
-
 // Conn is a connection to a gateway: the world view it keeps, and inputs.
+// With Options.Reconnect it outlives the QUIC connection under it: a lost
+// connection is replaced by a new one to any of the realm's gateways,
+// presented with the resume token, and Done closes only once that fails.
 type Conn struct {
-	s       *pquic.Session
+	s       *pquic.Session // the current connection (under mu)
+	tlsConf *tls.Config
+	gateway string // the gateway of the current connection
+	closing atomic.Bool
+	// Welcome is the first connection's welcome; Welcomed returns the
+	// current one, which a reconnect replaces.
 	Welcome codec.Welcome
+	cur     codec.Welcome
 
 	mu    sync.Mutex
 	world World
@@ -88,6 +62,8 @@ type Stats struct {
 	CorrectX, CorrectY int32
 	// Disconnect is why the gateway disconnected, if it said.
 	Disconnect wire.DisconnectReason
+	// Reconnects counts the connections lost and made again (Options.Reconnect).
+	Reconnects int
 }
 
 // Options tune a connection.
@@ -113,7 +89,31 @@ type Options struct {
 	// the reliable stream (Chat, Damage, Loot, SystemMessage, Correction,
 	// Disconnect), on the stream's goroutine; m is valid during the call.
 	OnEvent func(m *wire.ServerMessage)
+
+	// Reconnect makes a lost connection come back by itself: the client
+	// presents its resume token (Welcome.ResumeToken) to the gateways in
+	// Gateways, in turn, with backoff, for at most ReconnectFor (default
+	// 30 s), without logging in again. A connection the gateway ended on
+	// purpose (Replaced, a cheat, a flood, an invalid session, a db
+	// failure) is not resumed. With Reconnect, DeadAfter defaults to
+	// DefaultReconnectDeadAfter.
+	Reconnect    bool
+	Gateways     []string
+	ReconnectFor time.Duration
+	// OnReconnect, when set, hears of every lost connection: whether it
+	// came back, where and how long it took.
+	OnReconnect func(ReconnectEvent)
+	// DeadAfter is how long the gateway may stay silent before the
+	// connection counts as lost: QUIC's idle timeout, with keep-alives
+	// four times within it (default 15 s; DefaultReconnectDeadAfter with
+	// Reconnect).
+	DeadAfter time.Duration
 }
+
+// DefaultReconnectDeadAfter is how soon a reconnecting client decides its
+// gateway is gone: short enough to be back within 2 s of a gateway's
+// crash, at the cost of 4 keep-alives a second.
+const DefaultReconnectDeadAfter = 1200 * time.Millisecond
 
 // Connect presents a session handle to a gateway, following redirects to
 // another gateway, and starts receiving snapshots.
@@ -123,32 +123,39 @@ func Connect(ctx context.Context, gateway string, tlsConf *tls.Config, handle []
 
 // ConnectWith is Connect with options.
 func ConnectWith(ctx context.Context, gateway string, tlsConf *tls.Config, handle []byte, opts Options) (*Conn, error) {
-	dial := pquic.Dial
+	if opts.Reconnect && opts.DeadAfter == 0 {
+		opts.DeadAfter = DefaultReconnectDeadAfter
+	}
+	if opts.ReconnectFor <= 0 {
+		opts.ReconnectFor = 30 * time.Second
+	}
+	s, w, at, err := handshake(ctx, gateway, tlsConf, handle, &opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{s: s, tlsConf: tlsConf, gateway: at, enc: codec.NewPlayerEncoder(), done: make(chan struct{}), opts: opts,
+		drop: rand.New(rand.NewPCG(opts.Seed, 0x64726f70)), Welcome: w, cur: w, selfX: w.X, selfY: w.Y}
+	go c.receive()
+	go c.events(s)
+	return c, nil
+}
+
+// handshake connects to a gateway with a session handle or resume token,
+// following redirects, and returns the connection, its welcome and the
+// gateway that welcomed it.
+func handshake(ctx context.Context, gateway string, tlsConf *tls.Config, handle []byte, opts *Options) (*pquic.Session, codec.Welcome, string, error) {
+	dial := pquic.DialIdle
 	if opts.Transport != nil {
-		dial = opts.Transport.Dial
+		dial = opts.Transport.DialIdle
 	}
 	for hops := 0; hops < 4; hops++ {
-		s, err := dial(ctx, gateway, tlsConf)
+		s, err := dial(ctx, gateway, tlsConf, opts.DeadAfter)
 		if err != nil {
-			return nil, err
+			return nil, codec.Welcome{}, "", err
 		}
-		if err := s.Send(codec.NewPlayerEncoder().Connect(handle, 0, uint8(hops))); err != nil {
-			s.Close(0, "")
-			return nil, err
-		}
-		deadline, _ := ctx.Deadline()
-		b, err := s.Recv(deadline)
+		m, err := greet(ctx, s, gateway, handle, hops)
 		if err != nil {
-			s.Close(0, "")
-			if reason, text, ok := pquic.CloseReason(err); ok {
-				return nil, fmt.Errorf("gateway %s closed the connection: %s: %s", gateway, reason, text)
-			}
-			return nil, err
-		}
-		var m wire.ServerMessage
-		if err := codec.DecodeServerMessage(b, &m); err != nil {
-			s.Close(wire.DisconnectReasonProtocolError, "")
-			return nil, err
+			return nil, codec.Welcome{}, "", err
 		}
 		switch m.BodyType() {
 		case wire.ServerBodyRedirect:
@@ -160,101 +167,71 @@ func ConnectWith(ctx context.Context, gateway string, tlsConf *tls.Config, handl
 		case wire.ServerBodyWelcome:
 			var w wire.Welcome
 			codec.Member(m.Body, &w)
-			c := &Conn{s: s, enc: codec.NewPlayerEncoder(), done: make(chan struct{}), opts: opts,
-				drop: rand.New(rand.NewPCG(opts.Seed, 0x64726f70)),
-				Welcome: codec.Welcome{EntityID: w.EntityId(), Zone: string(w.Zone()), TickHz: w.TickHz(), CellSize: w.CellSize(),
-					SnapshotBudget: w.SnapshotBudget(), X: w.X(), Y: w.Y()}, selfX: w.X(), selfY: w.Y()}
-			go c.receive()
-			go c.events()
-			return c, nil
+			return s, codec.Welcome{EntityID: w.EntityId(), Zone: string(w.Zone()), TickHz: w.TickHz(), CellSize: w.CellSize(),
+				SnapshotBudget: w.SnapshotBudget(), X: w.X(), Y: w.Y(), ResumeToken: bytes.Clone(w.ResumeTokenBytes())}, gateway, nil
 		default:
 			s.Close(wire.DisconnectReasonProtocolError, "")
-			return nil, fmt.Errorf("gateway %s: unexpected %s", gateway, m.BodyType())
+			return nil, codec.Welcome{}, "", fmt.Errorf("gateway %s: unexpected %s", gateway, m.BodyType())
 		}
 	}
-	return nil, errors.New("connect: too many redirects")
+	return nil, codec.Welcome{}, "", errors.New("connect: too many redirects")
 }
 
-// receive applies snapshot datagrams until the connection ends.
-func (c *Conn) receive() {
-	defer close(c.done)
-	for {
-		b, err := c.s.RecvDatagram(context.Background())
-		if err != nil {
-			c.err = err
-			return
-		}
-		c.mu.Lock()
-		if c.opts.DropRate > 0 && c.drop.Float64() < c.opts.DropRate {
-			c.Stats.Dropped++
-			c.mu.Unlock()
-			continue
-		}
-		c.Stats.Bytes += len(b)
-		c.Stats.MaxDatagram = max(c.Stats.MaxDatagram, len(b))
-		if budget := int(c.Welcome.SnapshotBudget); budget > 0 && len(b) > budget {
-			c.Stats.OverBudget++
-		}
-		if err := codec.ReadSnapshot(b, &c.snap); err == nil {
-			c.Stats.Snapshots++
-			applyErr := c.world.Apply(&c.snap)
-			if applyErr != nil {
-				c.Stats.Skipped++
-			}
-			if c.opts.OnSnapshot != nil {
-				c.opts.OnSnapshot(&c.snap, len(b), applyErr, &c.world)
-			}
-		}
-		c.mu.Unlock()
+// ClosedError is a gateway's refusal of a connection, with its reason.
+type ClosedError struct {
+	Gateway string
+	Reason  wire.DisconnectReason
+	Text    string
+}
+
+func (e *ClosedError) Error() string {
+	return fmt.Sprintf("gateway %s closed the connection: %s: %s", e.Gateway, e.Reason, e.Text)
+}
+
+// greet sends Connect and returns the gateway's first answer.
+func greet(ctx context.Context, s *pquic.Session, gateway string, handle []byte, hops int) (*wire.ServerMessage, error) {
+	if err := s.Send(codec.NewPlayerEncoder().Connect(handle, 0, uint8(hops))); err != nil {
+		s.Close(0, "")
+		return nil, err
 	}
-}
-
-// events reads the reliable stream: game events, corrections and
-// disconnect reasons.
-func (c *Conn) events() {
+	deadline, _ := ctx.Deadline()
+	b, err := s.Recv(deadline)
+	if err != nil {
+		s.Close(0, "")
+		if reason, text, ok := pquic.CloseReason(err); ok {
+			return nil, &ClosedError{Gateway: gateway, Reason: reason, Text: text}
+		}
+		return nil, err
+	}
 	var m wire.ServerMessage
-	for {
-		b, err := c.s.Recv(time.Time{})
-		if err != nil {
-			// The close may overtake the Disconnect message: it carries the
-			// reason too.
-			if reason, _, ok := pquic.CloseReason(err); ok && reason != 0 {
-				c.mu.Lock()
-				if c.Stats.Disconnect == 0 {
-					c.Stats.Disconnect = reason
-				}
-				c.mu.Unlock()
-			}
-			return
-		}
-		if codec.DecodeServerMessage(b, &m) != nil {
-			continue
-		}
-		if c.opts.OnEvent != nil {
-			c.opts.OnEvent(&m)
-		}
-		c.mu.Lock()
-		switch m.BodyType() {
-		case wire.ServerBodyChat:
-			c.Stats.Chats++
-		case wire.ServerBodyDamage:
-			c.Stats.Damages++
-		case wire.ServerBodyLoot:
-			c.Stats.Loots++
-		case wire.ServerBodySystemMessage:
-			c.Stats.SystemMessages++
-		case wire.ServerBodyCorrection:
-			var w wire.Correction
-			codec.Member(m.Body, &w)
-			c.Stats.Corrections++
-			c.Stats.CorrectX, c.Stats.CorrectY = w.X(), w.Y()
-		case wire.ServerBodyDisconnect:
-			var w wire.Disconnect
-			codec.Member(m.Body, &w)
-			c.Stats.Disconnect = w.Reason()
-		}
-		c.mu.Unlock()
+	if err := codec.DecodeServerMessage(b, &m); err != nil {
+		s.Close(wire.DisconnectReasonProtocolError, "")
+		return nil, err
 	}
+	return &m, nil
+}
+
+// session returns the current connection.
+func (c *Conn) session() *pquic.Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.s
+}
+
+// Gateway returns the address of the gateway the current connection is
+// to.
+func (c *Conn) Gateway() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gateway
+}
+
+// Welcomed returns the current connection's welcome (a reconnect may have
+// brought a new entity id and resume token).
+func (c *Conn) Welcomed() codec.Welcome {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cur
 }
 
 // SendInput sends an input datagram; it acknowledges the newest snapshot.
@@ -266,7 +243,7 @@ func (c *Conn) SendInput(in codec.Input) error {
 		// Where the client last saw itself: its own entity can be missing
 		// from a snapshot for a moment (a cell being resent), and falling
 		// back to the spawn point would be a teleport.
-		if self, ok := c.world.Entity(c.Welcome.EntityID); ok {
+		if self, ok := c.world.Entity(c.cur.EntityID); ok {
 			c.selfX, c.selfY = spatial.QuantizeCoord(self.X), spatial.QuantizeCoord(self.Y)
 		}
 		in.X, in.Y = c.selfX, c.selfY
@@ -275,14 +252,15 @@ func (c *Conn) SendInput(in codec.Input) error {
 	in.Seq, in.Ack = c.seq, c.world.Latest()
 	in.ClientTimeMs = uint32(time.Now().UnixMilli())
 	b := append([]byte(nil), c.enc.Input(&in)...)
+	s := c.s
 	c.mu.Unlock()
-	return c.s.SendDatagram(b)
+	return s.SendDatagram(b)
 }
 
 // Chat sends a chat line on a channel (codec.ChatSay, ChatZone, or
 // ChatWhisper to the player named to); the zone routes it.
 func (c *Conn) Chat(channel uint8, to, text string) error {
-	return c.s.Send(codec.NewPlayerEncoder().ChatSend(channel, to, text))
+	return c.session().Send(codec.NewPlayerEncoder().ChatSend(channel, to, text))
 }
 
 // Counters returns a copy of the connection's stats.
@@ -314,9 +292,10 @@ func (c *Conn) Err() error {
 	}
 }
 
-// Close ends the connection.
+// Close ends the connection (and any reconnecting).
 func (c *Conn) Close() error {
-	c.s.Close(0, "bye")
+	c.closing.Store(true)
+	c.session().Close(0, "bye")
 	<-c.done
 	return nil
 }

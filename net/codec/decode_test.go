@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"reflect"
@@ -224,14 +225,15 @@ func TestDbRoundTrip(t *testing.T) {
 
 func TestRealmConnectedRoundTrip(t *testing.T) {
 	in := RealmConnected{Status: wire.RealmStatusOk, Message: "welcome", Account: "bob", Zone: "Z1", ZoneAddr: "127.0.0.1:7103",
-		Entered: PlayerEntered{Character: 7, NetID: 9, X: -256, Y: 512, Epoch: 3, MapSeed: 11, MapWidth: 1024, MapHeight: 512, CellSize: 32, PlayerSpeed: 6, TickHz: 20}}
+		Entered: PlayerEntered{Character: 7, NetID: 9, X: -256, Y: 512, Epoch: 3, MapSeed: 11, MapWidth: 1024, MapHeight: 512, CellSize: 32, PlayerSpeed: 6, TickHz: 20,
+			ViewRadius: 2}, ResumeToken: bytes.Repeat([]byte{7}, SessionHandleSize)}
 	var m wire.RealmMessage
 	if err := DecodeRealmMessage(NewRealmEncoder().Connected(&in), 1<<20, &m); err != nil {
 		t.Fatal(err)
 	}
 	var w wire.RealmConnected
 	Member(m.Body, &w)
-	if out := ReadRealmConnected(&w); out != in {
+	if out := ReadRealmConnected(&w); !reflect.DeepEqual(out, in) {
 		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
 	}
 }

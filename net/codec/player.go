@@ -186,6 +186,9 @@ type Welcome struct {
 	CellSize       uint16
 	SnapshotBudget uint16
 	X, Y           int32
+	// ResumeToken brings the player back through any gateway after the
+	// connection is lost (SessionHandleSize bytes; none when empty).
+	ResumeToken []byte
 }
 
 // Welcome returns a welcome message.
@@ -193,7 +196,14 @@ func (e *PlayerEncoder) Welcome(w *Welcome) []byte {
 	b := e.b
 	b.Reset()
 	z := b.CreateString(w.Zone)
+	var token flatbuffers.UOffsetT
+	if len(w.ResumeToken) > 0 {
+		token = b.CreateByteVector(w.ResumeToken)
+	}
 	wire.WelcomeStart(b)
+	if token != 0 {
+		wire.WelcomeAddResumeToken(b, token)
+	}
 	wire.WelcomeAddEntityId(b, w.EntityID)
 	wire.WelcomeAddZone(b, z)
 	wire.WelcomeAddX(b, w.X)

@@ -1,6 +1,8 @@
 package codec
 
 import (
+	"bytes"
+
 	flatbuffers "github.com/google/flatbuffers/go"
 
 	"github.com/gridrealm/gridrealm/net/wire"
@@ -59,6 +61,9 @@ type RealmConnected struct {
 	Zone     string
 	ZoneAddr string
 	Entered  PlayerEntered
+	// ResumeToken is the player's token to come back after a lost
+	// connection (Welcome.ResumeToken).
+	ResumeToken []byte
 }
 
 // Connected returns the answer to a RealmConnect.
@@ -67,7 +72,14 @@ func (e *RealmEncoder) Connected(c *RealmConnected) []byte {
 	b.Reset()
 	m, a, z, za := b.CreateString(c.Message), b.CreateString(c.Account), b.CreateString(c.Zone), b.CreateString(c.ZoneAddr)
 	entered := packPlayerEntered(b, &c.Entered)
+	var token flatbuffers.UOffsetT
+	if len(c.ResumeToken) > 0 {
+		token = b.CreateByteVector(c.ResumeToken)
+	}
 	wire.RealmConnectedStart(b)
+	if token != 0 {
+		wire.RealmConnectedAddResumeToken(b, token)
+	}
 	wire.RealmConnectedAddMessage(b, m)
 	wire.RealmConnectedAddAccount(b, a)
 	wire.RealmConnectedAddZone(b, z)
@@ -80,7 +92,7 @@ func (e *RealmEncoder) Connected(c *RealmConnected) []byte {
 // ReadRealmConnected copies a checked RealmConnected.
 func ReadRealmConnected(w *wire.RealmConnected) RealmConnected {
 	c := RealmConnected{Status: w.Status(), Message: string(w.Message()), Account: string(w.Account()),
-		Zone: string(w.Zone()), ZoneAddr: string(w.ZoneAddr())}
+		Zone: string(w.Zone()), ZoneAddr: string(w.ZoneAddr()), ResumeToken: bytes.Clone(w.ResumeTokenBytes())}
 	var pe wire.ZonePlayerEntered
 	if w.Entered(&pe) != nil {
 		c.Entered = ReadPlayerEntered(&pe)

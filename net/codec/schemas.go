@@ -112,7 +112,7 @@ func newSchemas() *schemas {
 			fbcheck.Field{Name: "Gateways", Slot: 10, Kind: fbcheck.StringVector, Max: 64, MaxStr: MaxName}, str("Message", 12, MaxText)),
 		table("Redirect", str("Address", 4, MaxName), str("Reason", 6, MaxText)),
 		table("Welcome", scalar("EntityId", 4, 4), str("Zone", 6, MaxName), scalar("TickHz", 8, 1), scalar("CellSize", 10, 2),
-			scalar("SnapshotBudget", 12, 2), scalar("X", 14, 4), scalar("Y", 16, 4)),
+			scalar("SnapshotBudget", 12, 2), scalar("X", 14, 4), scalar("Y", 16, 4), vec("ResumeToken", 18, 1, SessionHandleSize)),
 		table("Chat", scalar("Channel", 4, 1), str("From", 6, MaxName), str("Text", 8, MaxText)),
 		table("Spawn", scalar("Id", 4, 4), scalar("Kind", 6, 1), scalar("Template", 8, 2), str("Name", 10, MaxName)),
 		table("Despawn", scalar("Id", 4, 4)),
@@ -158,7 +158,8 @@ func newSchemas() *schemas {
 		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName)),
 		table("RealmConnect", vec("Handle", 4, 1, SessionHandleSize)),
 		table("RealmConnected", scalar("Status", 4, 1), str("Message", 6, MaxText), str("Account", 8, MaxName), str("Zone", 10, MaxName),
-			str("ZoneAddr", 12, MaxName), fbcheck.Field{Name: "Entered", Slot: 14, Kind: fbcheck.SubTable, Table: entered}),
+			str("ZoneAddr", 12, MaxName), fbcheck.Field{Name: "Entered", Slot: 14, Kind: fbcheck.SubTable, Table: entered},
+			vec("ResumeToken", 16, 1, SessionHandleSize)),
 		table("RealmPlayerLeft", scalar("Character", 4, 8)),
 	))
 	s.gatewayMessage = table("GatewayMessage", union("Body", 4,

@@ -99,7 +99,24 @@ type Session struct {
 
 // Dial connects to a login node or gateway and opens the reliable stream.
 func Dial(ctx context.Context, addr string, tlsConf *tls.Config) (*Session, error) {
-	conn, err := quic.DialAddr(ctx, addr, tlsConf, Config())
+	return DialIdle(ctx, addr, tlsConf, 0)
+}
+
+// clientConfig is Config with an idle timeout of idle (0: Config's), and
+// keep-alives four times within it: a client that wants to learn fast that
+// its gateway died (to reconnect elsewhere) asks for a short one.
+func clientConfig(idle time.Duration) *quic.Config {
+	c := Config()
+	if idle > 0 {
+		c.MaxIdleTimeout, c.KeepAlivePeriod = idle, idle/4
+	}
+	return c
+}
+
+// DialIdle is Dial with the connection counted as lost after idle of
+// silence from the server (0: Config's 15 s).
+func DialIdle(ctx context.Context, addr string, tlsConf *tls.Config, idle time.Duration) (*Session, error) {
+	conn, err := quic.DialAddr(ctx, addr, tlsConf, clientConfig(idle))
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", addr, err)
 	}
@@ -125,11 +142,16 @@ func NewTransport() (*Transport, error) {
 
 // Dial is the package's Dial, over the shared socket.
 func (t *Transport) Dial(ctx context.Context, addr string, tlsConf *tls.Config) (*Session, error) {
+	return t.DialIdle(ctx, addr, tlsConf, 0)
+}
+
+// DialIdle is the package's DialIdle, over the shared socket.
+func (t *Transport) DialIdle(ctx context.Context, addr string, tlsConf *tls.Config, idle time.Duration) (*Session, error) {
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", addr, err)
 	}
-	conn, err := t.tr.Dial(ctx, ua, tlsConf, Config())
+	conn, err := t.tr.Dial(ctx, ua, tlsConf, clientConfig(idle))
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", addr, err)
 	}

@@ -92,8 +92,44 @@ func (rcv *RealmConnected) Entered(obj *ZonePlayerEntered) *ZonePlayerEntered {
 	return nil
 }
 
+// / The player's resume token (see Welcome.resume_token).
+func (rcv *RealmConnected) ResumeToken(j int) byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
+	if o != 0 {
+		a := rcv._tab.Vector(o)
+		return rcv._tab.GetByte(a + flatbuffers.UOffsetT(j*1))
+	}
+	return 0
+}
+
+func (rcv *RealmConnected) ResumeTokenLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
+func (rcv *RealmConnected) ResumeTokenBytes() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+// / The player's resume token (see Welcome.resume_token).
+func (rcv *RealmConnected) MutateResumeToken(j int, n byte) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
+	if o != 0 {
+		a := rcv._tab.Vector(o)
+		return rcv._tab.MutateByte(a+flatbuffers.UOffsetT(j*1), n)
+	}
+	return false
+}
+
 func RealmConnectedStart(builder *flatbuffers.Builder) {
-	builder.StartObject(6)
+	builder.StartObject(7)
 }
 func RealmConnectedAddStatus(builder *flatbuffers.Builder, status RealmStatus) {
 	builder.PrependByteSlot(0, byte(status), 0)
@@ -112,6 +148,12 @@ func RealmConnectedAddZoneAddr(builder *flatbuffers.Builder, zoneAddr flatbuffer
 }
 func RealmConnectedAddEntered(builder *flatbuffers.Builder, entered flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(5, flatbuffers.UOffsetT(entered), 0)
+}
+func RealmConnectedAddResumeToken(builder *flatbuffers.Builder, resumeToken flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(6, flatbuffers.UOffsetT(resumeToken), 0)
+}
+func RealmConnectedStartResumeTokenVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(1, numElems, 1)
 }
 func RealmConnectedEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

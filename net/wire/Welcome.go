@@ -118,8 +118,50 @@ func (rcv *Welcome) MutateY(n int32) bool {
 	return rcv._tab.MutateInt32Slot(16, n)
 }
 
+// / A token to present (in Connect.session_handle) to any of the realm's
+// / gateways to come back without logging in again after this connection
+// / is lost: one use, bound to this character, valid while the player is
+// / connected and for a short while after.
+func (rcv *Welcome) ResumeToken(j int) byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+	if o != 0 {
+		a := rcv._tab.Vector(o)
+		return rcv._tab.GetByte(a + flatbuffers.UOffsetT(j*1))
+	}
+	return 0
+}
+
+func (rcv *Welcome) ResumeTokenLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
+func (rcv *Welcome) ResumeTokenBytes() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+// / A token to present (in Connect.session_handle) to any of the realm's
+// / gateways to come back without logging in again after this connection
+// / is lost: one use, bound to this character, valid while the player is
+// / connected and for a short while after.
+func (rcv *Welcome) MutateResumeToken(j int, n byte) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+	if o != 0 {
+		a := rcv._tab.Vector(o)
+		return rcv._tab.MutateByte(a+flatbuffers.UOffsetT(j*1), n)
+	}
+	return false
+}
+
 func WelcomeStart(builder *flatbuffers.Builder) {
-	builder.StartObject(7)
+	builder.StartObject(8)
 }
 func WelcomeAddEntityId(builder *flatbuffers.Builder, entityId uint32) {
 	builder.PrependUint32Slot(0, entityId, 0)
@@ -141,6 +183,12 @@ func WelcomeAddX(builder *flatbuffers.Builder, x int32) {
 }
 func WelcomeAddY(builder *flatbuffers.Builder, y int32) {
 	builder.PrependInt32Slot(6, y, 0)
+}
+func WelcomeAddResumeToken(builder *flatbuffers.Builder, resumeToken flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(7, flatbuffers.UOffsetT(resumeToken), 0)
+}
+func WelcomeStartResumeTokenVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(1, numElems, 1)
 }
 func WelcomeEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

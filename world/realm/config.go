@@ -34,6 +34,9 @@ type Config struct {
 	// GatewayGrace is how long a gateway's link may stay down before its
 	// players leave the directory (default DefaultGatewayGrace, 2 s).
 	GatewayGrace time.Duration
+	// ResumeTTL is how long a player's resume token stays valid after its
+	// connection ended (default DefaultResumeTTL, 30 s).
+	ResumeTTL time.Duration
 	// Clock is where session expiry reads time (default: the wall clock).
 	Clock ecs.Clock
 }
@@ -44,6 +47,7 @@ const (
 	DefaultDBTimeout    = 5 * time.Second
 	DefaultEnterTimeout = 10 * time.Second
 	DefaultGatewayGrace = 2 * time.Second
+	DefaultResumeTTL    = 30 * time.Second
 )
 
 // ErrConfig is wrapped by every configuration error of a realm node.
@@ -61,8 +65,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: DefaultZone %q is not among Zones", ErrConfig, c.DefaultZone)
 	case c.MaxSessions < 0:
 		return c, fmt.Errorf("%w: MaxSessions %d is negative", ErrConfig, c.MaxSessions)
-	case c.DBTimeout < 0 || c.EnterTimeout < 0 || c.GatewayGrace < 0:
-		return c, fmt.Errorf("%w: DBTimeout, EnterTimeout and GatewayGrace must not be negative", ErrConfig)
+	case c.DBTimeout < 0 || c.EnterTimeout < 0 || c.GatewayGrace < 0 || c.ResumeTTL < 0:
+		return c, fmt.Errorf("%w: DBTimeout, EnterTimeout, GatewayGrace and ResumeTTL must not be negative", ErrConfig)
 	}
 	if c.MaxSessions == 0 {
 		c.MaxSessions = DefaultMaxSessions
@@ -75,6 +79,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.GatewayGrace == 0 {
 		c.GatewayGrace = DefaultGatewayGrace
+	}
+	if c.ResumeTTL == 0 {
+		c.ResumeTTL = DefaultResumeTTL
 	}
 	if c.Node.Role == "" {
 		c.Node.Role = registry.RoleRealm

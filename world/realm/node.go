@@ -31,6 +31,7 @@ type Placement struct {
 	Character uint64
 	Gateway   string
 	Zone      string
+	resume    [32]byte // the player's resume token
 }
 
 // Start starts the realm node.
@@ -96,6 +97,7 @@ func (r *Node) gatewayGone(gateway string) {
 	for character, p := range r.players {
 		if p.Gateway == gateway {
 			delete(r.players, character)
+			r.resumeFrom(p)
 			n++
 		}
 	}

@@ -67,9 +67,11 @@ func (r *Node) enter(m node.Message, account string, character uint64, zone stri
 			return
 		}
 		r.mu.Lock()
-		r.players[character] = Placement{Account: account, Character: character, Gateway: m.From, Zone: zone}
+		token := r.newResume(account, character)
+		r.players[character] = Placement{Account: account, Character: character, Gateway: m.From, Zone: zone, resume: token}
 		r.mu.Unlock()
-		r.reply(m, &codec.RealmConnected{Status: wire.RealmStatusOk, Account: account, Zone: zone, ZoneAddr: r.cfg.Zones[zone], Entered: pe})
+		r.reply(m, &codec.RealmConnected{Status: wire.RealmStatusOk, Account: account, Zone: zone, ZoneAddr: r.cfg.Zones[zone], Entered: pe,
+			ResumeToken: token[:]})
 	})
 	if err != nil {
 		r.reply(m, &codec.RealmConnected{Status: wire.RealmStatusUnavailable, Message: "the zone is unavailable"})
@@ -82,6 +84,7 @@ func (r *Node) left(gateway string, character uint64) {
 	p, ok := r.players[character]
 	if ok && p.Gateway == gateway {
 		delete(r.players, character)
+		r.resumeFrom(p)
 	}
 	r.mu.Unlock()
 	if !ok || p.Gateway != gateway {

@@ -1,6 +1,7 @@
 package realm
 
 import (
+	"crypto/rand"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -8,10 +9,37 @@ import (
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
+// session is a login node's session handle, or a player's resume token
+// (character set: it brings back that character only).
 type session struct {
-	account string
-	expires time.Time
-	used    bool
+	account   string
+	character uint64
+	expires   time.Time
+	used      bool
+}
+
+// connected is how long a resume token of a connected player lasts: until
+// its placement ends, when it gets ResumeTTL.
+var connected = time.Unix(1<<40, 0)
+
+// newResume makes the placed character's resume token, replacing the one
+// it had; r.mu is held.
+func (r *Node) newResume(account string, character uint64) [32]byte {
+	if old, ok := r.players[character]; ok {
+		delete(r.sessions, old.resume)
+	}
+	var token [32]byte
+	rand.Read(token[:]) // crypto/rand: never fails on Linux
+	r.sessions[token] = &session{account: account, character: character, expires: connected}
+	return token
+}
+
+// resumeFrom starts the resume token's short life once its placement ended;
+// r.mu is held.
+func (r *Node) resumeFrom(p Placement) {
+	if s := r.sessions[p.resume]; s != nil && !s.used {
+		s.expires = r.clock.Now().Add(r.cfg.ResumeTTL)
+	}
 }
 
 func (r *Node) addSession(sc codec.SessionCreated) {
@@ -79,6 +107,10 @@ func (r *Node) connectBy(m node.Message, handle []byte, wait time.Time) {
 		zone := c.Zone
 		if r.cfg.Zones[zone] == "" {
 			zone = r.cfg.DefaultZone
+		}
+		if s.character != 0 && s.character != c.ID {
+			refuse(wire.RealmStatusInvalidSession, "the resume token is another character's")
+			return
 		}
 		r.enter(m, s.account, c.ID, zone)
 	})

@@ -1,0 +1,103 @@
+package client
+
+import (
+	"context"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// receive applies snapshot datagrams until the connection ends for good:
+// a lost connection that Options.Reconnect brings back goes on.
+func (c *Conn) receive() {
+	defer close(c.done)
+	for {
+		err := c.receiveFrom(c.session())
+		if !c.reconnect(err) {
+			c.err = err
+			return
+		}
+	}
+}
+
+// receiveFrom applies one connection's snapshot datagrams until it ends.
+func (c *Conn) receiveFrom(s *pquic.Session) error {
+	for {
+		b, err := s.RecvDatagram(context.Background())
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		if c.opts.DropRate > 0 && c.drop.Float64() < c.opts.DropRate {
+			c.Stats.Dropped++
+			c.mu.Unlock()
+			continue
+		}
+		c.Stats.Bytes += len(b)
+		c.Stats.MaxDatagram = max(c.Stats.MaxDatagram, len(b))
+		if budget := int(c.cur.SnapshotBudget); budget > 0 && len(b) > budget {
+			c.Stats.OverBudget++
+		}
+		if err := codec.ReadSnapshot(b, &c.snap); err == nil {
+			c.Stats.Snapshots++
+			applyErr := c.world.Apply(&c.snap)
+			if applyErr != nil {
+				c.Stats.Skipped++
+			}
+			if c.opts.OnSnapshot != nil {
+				c.opts.OnSnapshot(&c.snap, len(b), applyErr, &c.world)
+			}
+		}
+		c.mu.Unlock()
+	}
+}
+
+// events reads one connection's reliable stream: game events,
+// corrections and disconnect reasons.
+func (c *Conn) events(s *pquic.Session) {
+	var m wire.ServerMessage
+	for {
+		b, err := s.Recv(time.Time{})
+		if err != nil {
+			// The close may overtake the Disconnect message: it carries the
+			// reason too.
+			if reason, _, ok := pquic.CloseReason(err); ok && reason != 0 {
+				c.mu.Lock()
+				if c.Stats.Disconnect == 0 {
+					c.Stats.Disconnect = reason
+				}
+				c.mu.Unlock()
+			}
+			return
+		}
+		if codec.DecodeServerMessage(b, &m) != nil {
+			continue
+		}
+		if c.opts.OnEvent != nil {
+			c.opts.OnEvent(&m)
+		}
+		c.mu.Lock()
+		switch m.BodyType() {
+		case wire.ServerBodyChat:
+			c.Stats.Chats++
+		case wire.ServerBodyDamage:
+			c.Stats.Damages++
+		case wire.ServerBodyLoot:
+			c.Stats.Loots++
+		case wire.ServerBodySystemMessage:
+			c.Stats.SystemMessages++
+		case wire.ServerBodyCorrection:
+			var w wire.Correction
+			codec.Member(m.Body, &w)
+			c.Stats.Corrections++
+			c.Stats.CorrectX, c.Stats.CorrectY = w.X(), w.Y()
+		case wire.ServerBodyDisconnect:
+			var w wire.Disconnect
+			codec.Member(m.Body, &w)
+			c.Stats.Disconnect = w.Reason()
+		}
+		c.mu.Unlock()
+	}
+}
