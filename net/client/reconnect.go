@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/wire"
 )
@@ -22,6 +23,9 @@ type ReconnectEvent struct {
 	Back    bool
 	Gateway string
 	Took    time.Duration
+	// Welcome is the new connection's welcome (its entity and resume
+	// token), when Back.
+	Welcome codec.Welcome
 	// Err is why it did not come back.
 	Err error
 }
@@ -54,7 +58,7 @@ func (c *Conn) reconnect(lost error) bool {
 		c.tell(ev)
 		return false
 	}
-	ev.Back, ev.Gateway = true, at
+	ev.Back, ev.Gateway, ev.Welcome = true, at, c.Welcomed()
 	c.tell(ev)
 	return s != nil
 }

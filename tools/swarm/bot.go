@@ -45,6 +45,8 @@ type bot struct {
 	echoDX      float64
 	echoDY      float64
 	echoSent    time.Time
+	lastSnap    time.Time // when the newest snapshot arrived
+	lostAt      time.Time // a reconnect is waiting for its first snapshot with self since then
 
 	// The input loop's own state.
 	dx, dy     float64   // current direction (unit, or 0)
@@ -71,7 +73,7 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 	cctx, ccancel := context.WithTimeout(jctx, 15*time.Second)
 	conn, err := client.ConnectWith(cctx, res.Gateways[0], b.s.cfg.TLS, res.SessionHandle, client.Options{
 		DropRate: b.s.cfg.DropRate, Seed: b.s.cfg.Seed ^ uint64(b.index)<<20, OnSnapshot: b.onSnapshot,
-		Transport: b.transport})
+		Transport: b.transport, Reconnect: true, Gateways: res.Gateways, OnReconnect: b.onReconnect})
 	ccancel()
 	if err != nil {
 		if jctx.Err() != nil {
@@ -330,6 +332,19 @@ func (b *bot) turn(now time.Time, a float64, leg time.Duration) {
 
 // onSnapshot runs on the connection's receiving goroutine, with its view
 // locked: it times the snapshot and watches the bot's own entity.
+// onReconnect follows a lost connection: a bot that came back is counted
+// once it sees itself again.
+func (b *bot) onReconnect(ev client.ReconnectEvent) {
+	if !ev.Back {
+		b.s.m.lost()
+		return
+	}
+	b.self.Store(ev.Welcome.EntityID)
+	b.mu.Lock()
+	b.lostAt, b.seen = b.lastSnap, false
+	b.mu.Unlock()
+}
+
 func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.World) {
 	now := time.Now()
 	age := now.Sub(time.UnixMilli(s.TickUnixMs))
@@ -347,6 +362,11 @@ func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.lastSnap = now
+	if !b.lostAt.IsZero() {
+		b.s.m.reconnected(now.Sub(b.lostAt))
+		b.lostAt = time.Time{}
+	}
 	if b.seen && s.Tick > b.tick && b.echoPending {
 		step := ((e.X-b.x)*b.echoDX + (e.Y-b.y)*b.echoDY) / float64(s.Tick-b.tick)
 		if step >= echoStep {

@@ -53,7 +53,10 @@ type metrics struct {
 	budget        int64 // snapshot datagrams over their player's budget
 	echoTimeouts  int64
 	loginRetries  int64
-	selfMissing   int64 // snapshots without the bot's own entity, once seen
+	selfMissing   int64                   // snapshots without the bot's own entity, once seen
+	reconnects    int64                   // lost connections that came back (resume tokens)
+	neverBack     int                     // lost connections that did not
+	recovery      *hdrhistogram.Histogram // last snapshot before a loss → first showing the bot again
 	maxDatagram   int
 	budget0       int // the budget gateways announced (the smallest)
 	failures      map[string]int
@@ -63,8 +66,24 @@ type metrics struct {
 }
 
 func newMetrics(start time.Time) *metrics {
-	return &metrics{start: start, age: newHist(), echo: newHist(), secAge: newHist(), secEcho: newHist(),
+	return &metrics{start: start, age: newHist(), echo: newHist(), secAge: newHist(), secEcho: newHist(), recovery: newHist(),
 		failures: map[string]int{}, disconnects: map[string]int{}}
+}
+
+// reconnected records a lost connection that came back, and how long the
+// bot went without seeing itself.
+func (m *metrics) reconnected(gap time.Duration) {
+	m.mu.Lock()
+	m.reconnects++
+	record(m.recovery, gap)
+	m.mu.Unlock()
+}
+
+// lost records a lost connection that did not come back.
+func (m *metrics) lost() {
+	m.mu.Lock()
+	m.neverBack++
+	m.mu.Unlock()
 }
 
 // beginSteady starts the steady phase: every bot that will connect has;
@@ -225,7 +244,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
 		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,
 		BudgetViolations: m.budget, LoginRetries: m.loginRetries, SelfMissing: m.selfMissing, MaxDatagram: m.maxDatagram, Budget: m.budget0, Errors: m.errors(),
-		Timeline: m.timeline,
+		Timeline: m.timeline, Reconnects: m.reconnects, NeverBack: m.neverBack, Recovery: latency(m.recovery),
 	}
 	if !m.steadyAt.IsZero() {
 		r.RampS = m.steadyAt.Sub(m.start).Seconds()
