@@ -25,6 +25,16 @@
 // again: at least once, never lost. Priorities (Control > Gameplay > Bulk)
 // are sent highest first, and heartbeats and acks go before all of them.
 //
+// Volatile messages (Out.Volatile: per-tick state, subscriptions, load
+// reports, and every reply) are meaningful only to the incarnation of the
+// peer they were sent to: when the peer turns out to have restarted, the
+// ones it did not acknowledge are dropped, not replayed (the rest of the
+// stream is numbered again after what it acknowledged), and the owner of
+// that state sends the new incarnation fresh state.
+//
+// The main loop takes control messages and link events before the rest:
+// an answer never waits behind a backlog of gameplay state.
+//
 // History. Messages sent with History set (chat, system messages) are kept
 // for Config.HistoryWindow and resent, marked Replayed, to a peer that asks
 // with RequestHistory (or automatically, with Config.HistoryOnConnect).

@@ -90,6 +90,11 @@ func (n *Node) handshake(nc net.Conn, want string) (*conn, *handshakeResult, err
 	var base, delivered [numPriorities]uint64
 	if p := n.peer(theirs.NodeID); p != nil {
 		p.mu.Lock()
+		if p.remoteInc != 0 && p.remoteInc != theirs.Incarnation {
+			if dropped := p.forgetVolatile(); dropped > 0 {
+				n.metrics.volatileDropped.WithLabelValues(theirs.NodeID).Add(float64(dropped))
+			}
+		}
 		for i := range base {
 			base[i] = p.out[i].acked
 			if p.remoteInc == theirs.Incarnation {

@@ -27,16 +27,31 @@ type inboxItem struct {
 func (n *Node) Poll(h Handler, max int) int {
 	k := 0
 	for ; k < max; k++ {
-		select {
-		case it := <-n.inbox:
-			n.dispatch(h, it)
-		default:
-			n.expireAsks(h, time.Now())
-			return k
+		it, ok := n.take()
+		if !ok {
+			break
 		}
+		n.dispatch(h, it)
 	}
 	n.expireAsks(h, time.Now())
 	return k
+}
+
+// take returns the next waiting item without blocking: control first.
+func (n *Node) take() (inboxItem, bool) {
+	select {
+	case it := <-n.inboxCtl:
+		return it, true
+	default:
+	}
+	select {
+	case it := <-n.inboxCtl:
+		return it, true
+	case it := <-n.inbox:
+		return it, true
+	default:
+		return inboxItem{}, false
+	}
 }
 
 func (n *Node) loop() {
@@ -45,12 +60,18 @@ func (n *Node) loop() {
 	defer t.Stop()
 	h := n.cfg.Handler
 	for {
+		if it, ok := n.take(); ok {
+			n.dispatch(h, it)
+			continue
+		}
 		select {
+		case it := <-n.inboxCtl:
+			n.dispatch(h, it)
 		case it := <-n.inbox:
 			n.dispatch(h, it)
 		case now := <-t.C:
 			n.expireAsks(h, now)
-			if n.draining.Load() && len(n.inbox) == 0 {
+			if n.draining.Load() && len(n.inbox) == 0 && len(n.inboxCtl) == 0 {
 				return
 			}
 		}
@@ -135,13 +156,17 @@ func (n *Node) expireAsks(h Handler, now time.Time) {
 // deliver puts an item in the inbox, waiting while it is full, unless the
 // connection closes first. It reports whether the item was delivered.
 func (n *Node) deliver(it inboxItem, done <-chan struct{}) bool {
+	box := n.inbox
+	if it.kind == itemPeer || it.msg.Priority == Control {
+		box = n.inboxCtl
+	}
 	select {
-	case n.inbox <- it:
+	case box <- it:
 		return true
 	default:
 	}
 	select {
-	case n.inbox <- it:
+	case box <- it:
 		return true
 	case <-done:
 		return false

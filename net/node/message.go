@@ -42,6 +42,13 @@ type Out struct {
 	Priority Priority
 	// History keeps the message for replay to a peer that restarts.
 	History bool
+	// Volatile marks a message meaningful only to the incarnation of the
+	// peer it was sent to (per-tick state, subscriptions, load reports): if
+	// the peer turns out to have restarted before acknowledging it, it is
+	// dropped instead of being delivered to the new incarnation, which gets
+	// fresh state from its owner. Replies are always volatile: only the
+	// incarnation that asked waits for them.
+	Volatile bool
 	// Payload is copied by Send.
 	Payload []byte
 }

@@ -6,7 +6,7 @@ type metrics struct {
 	framesIn, framesOut, bytesIn, bytesOut *prometheus.CounterVec
 	resent, duplicates, linkDrops          *prometheus.CounterVec
 	badFrames, helloRefused                *prometheus.CounterVec
-	outboxRejected                         *prometheus.CounterVec
+	outboxRejected, volatileDropped        *prometheus.CounterVec
 	peersUp                                prometheus.Gauge
 	rpcTimeouts, handlerPanics             prometheus.Counter
 }
@@ -18,23 +18,24 @@ func newMetrics(n *Node) *metrics {
 		return v
 	}
 	m := &metrics{
-		framesIn:       f("frames_received_total", "Frames received, by peer.", "peer"),
-		framesOut:      f("frames_sent_total", "Frames sent, by peer.", "peer"),
-		bytesIn:        f("received_bytes_total", "Bytes received with framing, by peer.", "peer"),
-		bytesOut:       f("sent_bytes_total", "Bytes sent with framing, by peer.", "peer"),
-		resent:         f("resent_total", "Messages sent again after a reconnect, by peer.", "peer"),
-		duplicates:     f("duplicates_dropped_total", "Received messages dropped as already processed, by peer.", "peer"),
-		linkDrops:      f("drops_total", "Links that went down, by peer.", "peer"),
-		badFrames:      f("bad_frames_total", "Frames that did not decode or broke the protocol, by peer.", "peer"),
-		helloRefused:   f("hello_refused_total", "Connections refused at the handshake, by reason (secret, handshake).", "reason"),
-		outboxRejected: f("outbox_rejected_total", "Sends refused because the peer's outbox was full, by peer and priority.", "peer", "priority"),
+		framesIn:        f("frames_received_total", "Frames received, by peer.", "peer"),
+		framesOut:       f("frames_sent_total", "Frames sent, by peer.", "peer"),
+		bytesIn:         f("received_bytes_total", "Bytes received with framing, by peer.", "peer"),
+		bytesOut:        f("sent_bytes_total", "Bytes sent with framing, by peer.", "peer"),
+		resent:          f("resent_total", "Messages sent again after a reconnect, by peer.", "peer"),
+		duplicates:      f("duplicates_dropped_total", "Received messages dropped as already processed, by peer.", "peer"),
+		linkDrops:       f("drops_total", "Links that went down, by peer.", "peer"),
+		badFrames:       f("bad_frames_total", "Frames that did not decode or broke the protocol, by peer.", "peer"),
+		helloRefused:    f("hello_refused_total", "Connections refused at the handshake, by reason (secret, handshake).", "reason"),
+		outboxRejected:  f("outbox_rejected_total", "Sends refused because the peer's outbox was full, by peer and priority.", "peer", "priority"),
+		volatileDropped: f("volatile_dropped_total", "Unacknowledged volatile messages dropped because the peer restarted, by peer.", "peer"),
 	}
 	m.peersUp = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "link", Name: "peers_up", Help: "Links currently up."})
 	m.rpcTimeouts = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "rpc", Name: "timeouts_total", Help: "Questions that got no answer in time."})
 	m.handlerPanics = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "node", Name: "handler_panics_total", Help: "Handler calls that panicked (bugs)."})
 	n.reg.MustRegister(m.peersUp, m.rpcTimeouts, m.handlerPanics,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "node", Name: "inbox_depth", Help: "Messages waiting for the main loop."},
-			func() float64 { return float64(len(n.inbox)) }),
+			func() float64 { return float64(len(n.inbox) + len(n.inboxCtl)) }),
 		&outboxCollector{n: n},
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m

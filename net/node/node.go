@@ -28,7 +28,10 @@ type Node struct {
 	peers   map[string]*peer
 	started bool
 
-	inbox chan inboxItem
+	// The inbox: control messages and link events, then the rest. The main
+	// loop takes from inboxCtl first, so that a backlog of gameplay state
+	// never delays an answer or a link event.
+	inboxCtl, inbox chan inboxItem
 
 	asksMu  sync.Mutex
 	asks    askHeap
@@ -67,6 +70,7 @@ func New(cfg Config) (*Node, error) {
 		reg:         prometheus.NewRegistry(),
 		peers:       map[string]*peer{},
 		inbox:       make(chan inboxItem, c.InboxSize),
+		inboxCtl:    make(chan inboxItem, c.InboxSize),
 		askByID:     map[uint64]*ask{},
 		adminMux:    http.NewServeMux(),
 		loopDone:    make(chan struct{}),

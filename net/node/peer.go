@@ -14,6 +14,7 @@ type outMsg struct {
 	reply      bool
 	history    bool
 	replayed   bool
+	volatile   bool
 	sentUnixMs int64
 	payload    []byte
 }
@@ -106,6 +107,32 @@ func (p *peer) next() (outMsg, Priority, bool) {
 		}
 	}
 	return outMsg{}, 0, false
+}
+
+// forgetVolatile drops the unacknowledged volatile messages of every
+// queue, for a peer found to be a new incarnation, and numbers the rest
+// again after what was acknowledged: none of them reached the new
+// incarnation, whose stream starts there. p.mu is held.
+func (p *peer) forgetVolatile() (dropped int) {
+	for i := range p.out {
+		q := &p.out[i]
+		kept := q.msgs[:0]
+		q.bytes = 0
+		for _, m := range q.msgs {
+			if m.volatile {
+				dropped++
+				continue
+			}
+			m.seq = q.acked + uint64(len(kept)) + 1
+			kept = append(kept, m)
+			q.bytes += len(m.payload)
+		}
+		clear(q.msgs[len(kept):])
+		q.msgs, q.sent = kept, 0
+		q.nextSeq = q.acked + uint64(len(kept))
+		q.written = min(q.written, q.acked)
+	}
+	return dropped
 }
 
 // pending counts unacknowledged messages.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -369,7 +370,7 @@ func TestPollModeStopLosesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "10 messages in the inbox", 5*time.Second, func() bool { return len(b.inbox) >= 10 })
+	waitFor(t, "10 messages in the inbox", 5*time.Second, func() bool { return len(b.inbox)+len(b.inboxCtl) >= 10 })
 	b.Stop()
 	bcfg := testConfig("B")
 	bcfg.Listen = addr
@@ -382,5 +383,68 @@ func TestPollModeStopLosesNothing(t *testing.T) {
 		if payloadIndex(m.Payload) != i || i >= 10 {
 			t.Fatalf("message %d has payload %d (of %d)", i, payloadIndex(m.Payload), rec.count())
 		}
+	}
+}
+
+// TestVolatileIsNotReplayedToANewIncarnation: what a node sent a peer that
+// then restarted without processing it reaches the new incarnation only if
+// it was not volatile (per-tick state is fresh from its owner instead), in
+// order and without a gap in the sequence.
+func TestVolatileIsNotReplayedToANewIncarnation(t *testing.T) {
+	b := startNode(t, testConfig("B"))
+	addr := b.Addr()
+	acfg := testConfig("A")
+	acfg.Peers = []Peer{{ID: "B", Addr: addr}}
+	a := startNode(t, acfg)
+	for i := 0; i < 20; i++ {
+		if err := a.Send("B", Out{Kind: 1, Priority: Gameplay, Volatile: i%2 == 1, Payload: payload(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "20 messages at B", 5*time.Second, func() bool { return len(b.inbox) >= 20 })
+	b.Stop() // polled nothing: nothing acknowledged
+	waitFor(t, "A to see B go", 5*time.Second, func() bool { return !a.Connected("B") })
+	bcfg := testConfig("B")
+	bcfg.Listen = addr
+	b2 := startNode(t, bcfg)
+	waitFor(t, "A to link to the new incarnation", 5*time.Second, func() bool { return a.Connected("B") })
+	for i := 20; i < 24; i++ { // sent on its link: delivered, volatile or not
+		a.Send("B", Out{Kind: 1, Priority: Gameplay, Volatile: true, Payload: payload(i)})
+	}
+	rec := &recorder{}
+	waitFor(t, "the new incarnation's messages", 5*time.Second, func() bool { b2.Poll(rec, 64); return rec.count() >= 14 })
+	time.Sleep(100 * time.Millisecond)
+	b2.Poll(rec, 64)
+	var got []int
+	for _, m := range rec.snapshot() {
+		got = append(got, payloadIndex(m.Payload))
+	}
+	want := []int{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 21, 22, 23}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("the new incarnation got %v, want %v", got, want)
+	}
+	if !strings.Contains(metricText(t, a), `gridrealm_link_volatile_dropped_total{peer="B"} 10`) {
+		t.Fatal("the 10 volatile messages were not counted as dropped")
+	}
+}
+
+// TestControlOvertakesAGameplayBacklog: a control message that arrives
+// behind a backlog of gameplay state is handled first.
+func TestControlOvertakesAGameplayBacklog(t *testing.T) {
+	b := startNode(t, testConfig("B"))
+	acfg := testConfig("A")
+	acfg.Peers = []Peer{{ID: "B", Addr: b.Addr()}}
+	a := startNode(t, acfg)
+	for i := 0; i < 500; i++ {
+		a.Send("B", Out{Kind: 1, Priority: Gameplay, Payload: payload(i)})
+	}
+	waitFor(t, "the backlog", 5*time.Second, func() bool { return len(b.inbox) >= 500 })
+	a.Send("B", Out{Kind: 2, Priority: Control, Payload: payload(9999)})
+	waitFor(t, "the control message", 5*time.Second, func() bool { return len(b.inboxCtl) >= 2 }) // the link's up event and it
+	rec := &recorder{}
+	b.Poll(rec, 1) // the link event
+	b.Poll(rec, 1)
+	if msgs := rec.snapshot(); len(msgs) != 1 || msgs[0].Kind != 2 {
+		t.Fatalf("first handled: %+v", msgs)
 	}
 }

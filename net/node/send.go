@@ -40,7 +40,7 @@ func (n *Node) send(to string, m Out, corr uint64, reply bool) error {
 		return fmt.Errorf("%w: %s %s: %d messages, %d bytes queued", ErrOutboxFull, to, m.Priority, len(q.msgs), q.bytes)
 	}
 	q.nextSeq++
-	om := outMsg{seq: q.nextSeq, kind: m.Kind, corr: corr, reply: reply, history: m.History,
+	om := outMsg{seq: q.nextSeq, kind: m.Kind, corr: corr, reply: reply, history: m.History, volatile: m.Volatile || reply,
 		sentUnixMs: now.UnixMilli(), payload: append([]byte(nil), m.Payload...)}
 	q.msgs = append(q.msgs, om)
 	q.bytes += len(om.payload)

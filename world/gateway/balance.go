@@ -55,7 +55,7 @@ func (g *Node) report() {
 		load := codec.GatewayLoad(uint32(len(g.players)+g.connecting), g.cfg.Public)
 		g.mu.Unlock()
 		for _, sib := range g.cfg.Siblings {
-			g.node.Send(sib, node.Out{Kind: kinds.Gateway, Priority: node.Control, Payload: load})
+			g.node.Send(sib, node.Out{Kind: kinds.Gateway, Priority: node.Control, Volatile: true, Payload: load})
 		}
 	}
 }

@@ -154,7 +154,7 @@ func (g *Node) leave(p *player) {
 			if z.refs[c]--; z.refs[c] == 0 {
 				delete(z.refs, c)
 				z.mirror.Drop(uint16(c&0xffff), uint16(c>>16))
-				g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Unsubscribe([]uint32{c})})
+				g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Unsubscribe([]uint32{c})})
 			}
 		}
 	}

@@ -45,9 +45,9 @@ func (g *Node) watch(z *zoneView, p *player) {
 	}
 	p.cells, p.centre = want, centre
 	if len(add) > 0 {
-		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Subscribe(add)})
+		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Subscribe(add)})
 	}
 	if len(drop) > 0 {
-		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Unsubscribe(drop)})
+		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Unsubscribe(drop)})
 	}
 }

@@ -43,7 +43,7 @@ func (g *Node) HandleMessage(_ *node.Node, m node.Message) {
 	defer z.pacer.commit(b)
 	g.pass(z, b, tick.Tick(), tick.TickUnixMs())
 	if len(z.inputs) > 0 {
-		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: g.zenc.Inputs(z.inputs)})
+		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Volatile: true, Payload: g.zenc.Inputs(z.inputs)})
 	}
 }
 
@@ -63,8 +63,8 @@ func (g *Node) applyCells(z *zoneView, tick *wire.ZoneTick) {
 			g.log.Debug("gateway: cell out of step, asking for it whole", "zone", z.id, "err", err)
 			z.mirror.Drop(ch.CX, ch.CY)
 			c := uint32(ch.CY)<<16 | uint32(ch.CX)
-			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Unsubscribe([]uint32{c})})
-			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: g.zenc.Subscribe([]uint32{c})})
+			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Unsubscribe([]uint32{c})})
+			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Subscribe([]uint32{c})})
 		}
 	}
 }

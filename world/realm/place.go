@@ -90,7 +90,7 @@ func (r *Node) left(gateway string, character uint64) {
 	if !ok || p.Gateway != gateway {
 		return
 	}
-	r.node.Send(p.Zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().LeavePlayer(character)})
+	r.node.Send(p.Zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: codec.NewZoneEncoder().LeavePlayer(character)})
 }
 
 func (r *Node) reply(m node.Message, c *codec.RealmConnected) {

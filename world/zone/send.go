@@ -74,7 +74,7 @@ func (zn *Node) send(w *ecs.World) {
 			continue
 		}
 		payload := zn.enc.Tick(uint32(w.Time.Tick), now, zn.cells[g], zn.moved[g], zn.gwEvents[g])
-		err := zn.node.Send(name, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: payload})
+		err := zn.node.Send(name, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Volatile: true, Payload: payload})
 		// Said once when sends start failing and once when they recover,
 		// not twenty times a second.
 		switch {
