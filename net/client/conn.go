@@ -64,6 +64,9 @@ type Stats struct {
 	Disconnect wire.DisconnectReason
 	// Reconnects counts the connections lost and made again (Options.Reconnect).
 	Reconnects int
+	// Rewelcomes counts Welcomes on a live connection: the zone restarted
+	// and took the player back under a new entity (Welcomed has it).
+	Rewelcomes int
 }
 
 // Options tune a connection.

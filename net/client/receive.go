@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -93,6 +94,16 @@ func (c *Conn) events(s *pquic.Session) {
 			codec.Member(m.Body, &w)
 			c.Stats.Corrections++
 			c.Stats.CorrectX, c.Stats.CorrectY = w.X(), w.Y()
+		case wire.ServerBodyWelcome:
+			// The zone restarted and took the player back: a new entity.
+			var w wire.Welcome
+			codec.Member(m.Body, &w)
+			c.cur.EntityID, c.cur.X, c.cur.Y, c.cur.Zone = w.EntityId(), w.X(), w.Y(), string(w.Zone())
+			if t := w.ResumeTokenBytes(); len(t) > 0 {
+				c.cur.ResumeToken = bytes.Clone(t)
+			}
+			c.selfX, c.selfY = w.X(), w.Y()
+			c.Stats.Rewelcomes++
 		case wire.ServerBodyDisconnect:
 			var w wire.Disconnect
 			codec.Member(m.Body, &w)

@@ -84,25 +84,7 @@ func (n *Node) handshake(nc net.Conn, want string) (*conn, *handshakeResult, err
 		return nil, nil, errDuplicateLink
 	}
 
-	// What this side tells the peer about the two streams. Only a peer that
-	// exists already has state; nothing is created before the peer proves
-	// itself.
-	var base, delivered [numPriorities]uint64
-	if p := n.peer(theirs.NodeID); p != nil {
-		p.mu.Lock()
-		if p.remoteInc != 0 && p.remoteInc != theirs.Incarnation {
-			if dropped := p.forgetVolatile(); dropped > 0 {
-				n.metrics.volatileDropped.WithLabelValues(theirs.NodeID).Add(float64(dropped))
-			}
-		}
-		for i := range base {
-			base[i] = p.out[i].acked
-			if p.remoteInc == theirs.Incarnation {
-				delivered[i] = p.delivered[i].Load()
-			}
-		}
-		p.mu.Unlock()
-	}
+	base, delivered := n.streams(theirs)
 	mac := n.proof(n.cfg.ID, theirs.NodeID, n.incarnation, theirs.Incarnation, theirs.Nonce, nonce[:], base[:], delivered[:])
 	if err := c.writeNow(c.enc.HelloProof(mac, base[:], delivered[:])); err != nil {
 		return nil, nil, fmt.Errorf("%w: send proof: %v", ErrHandshake, err)
@@ -125,6 +107,27 @@ func (n *Node) handshake(nc net.Conn, want string) (*conn, *handshakeResult, err
 	}
 	c.peerID = theirs.NodeID
 	return c, res, nil
+}
+
+// streams is what this side tells the peer about the two streams: where
+// its stream to the peer starts (what the peer acknowledged) and what it
+// processed of the peer's (for the same incarnation only). Only a peer
+// that exists already has state; nothing is created before the peer
+// proves itself.
+func (n *Node) streams(theirs codec.Hello) (base, delivered [numPriorities]uint64) {
+	p := n.peer(theirs.NodeID)
+	if p == nil {
+		return base, delivered
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range base {
+		base[i] = p.out[i].acked
+		if p.remoteInc == theirs.Incarnation {
+			delivered[i] = p.delivered[i].Load()
+		}
+	}
+	return base, delivered
 }
 
 // proof is the MAC that the node from proves to the node to: both ids, both

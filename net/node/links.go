@@ -118,6 +118,14 @@ func (n *Node) install(c *conn, p *peer, res *handshakeResult) {
 	c.inc = res.hello.Incarnation
 	p.mu.Lock()
 	restarted := p.remoteInc != 0 && p.remoteInc != c.inc
+	if restarted {
+		// What the old incarnation did not acknowledge and was only for it
+		// is dropped; the rest is numbered again from what it acknowledged
+		// (the base this side announced).
+		if dropped := p.forgetVolatile(); dropped > 0 {
+			n.metrics.volatileDropped.WithLabelValues(p.id).Add(float64(dropped))
+		}
+	}
 	if p.remoteInc != c.inc {
 		// A new incarnation of the peer (or the first link): its stream to
 		// this node starts after what it knows this node processed.

@@ -8,6 +8,7 @@ import (
 type metrics struct {
 	snapshots, snapshotBytes, overBudget prometheus.Counter
 	corrections, events, eventsDropped   prometheus.Counter
+	zoneRestarts                         prometheus.Counter
 	dropped, disconnects                 *prometheus.CounterVec
 }
 
@@ -22,6 +23,7 @@ func (g *Node) newMetrics() *metrics {
 		corrections:   counter("corrections_total", "Corrections of impossible moves sent to players."),
 		events:        counter("events_total", "Zone events (chat, damage, loot, system messages) queued for players."),
 		eventsDropped: counter("events_dropped_total", "Zone events for players whose event queue was full."),
+		zoneRestarts:  counter("zone_restarts_total", "Zones found restarted, whose players were entered again."),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "messages_over_budget_total",
 			Help: "Player messages dropped over their per-second budget, by kind."}, []string{"kind"}),
 		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "disconnects_total",
@@ -38,7 +40,7 @@ func (g *Node) newMetrics() *metrics {
 		_, waited := g.Pacing()
 		return float64(waited)
 	})
-	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped,
+	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts,
 		m.dropped, m.disconnects, players, pacerWaits)
 	return m
 }

@@ -25,6 +25,7 @@ type player struct {
 	events    chan []byte   // the zone's events, for writeEvents
 	stalled   atomic.Bool   // its event queue overflowed: being disconnected
 	replaced  atomic.Bool   // a newer connection of its character took over
+	resume    []byte        // its resume token, told again in a new Welcome
 
 	// Budgets: inputs on the input goroutine, the rest on the stream's.
 	inputs, chat, other *budget

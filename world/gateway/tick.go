@@ -11,8 +11,19 @@ import (
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
-// HandlePeer: zones and the realm come and go.
-func (g *Node) HandlePeer(*node.Node, node.PeerEvent) {}
+// HandlePeer brings players back into a zone that restarted (zoneback.go);
+// other links come and go on their own.
+func (g *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
+	if !e.Up || !e.Restarted {
+		return
+	}
+	g.mu.Lock()
+	z := g.zones[e.Peer]
+	g.mu.Unlock()
+	if z != nil {
+		g.zoneRestarted(z)
+	}
+}
 
 // HandleMessage takes a zone's tick: it updates the mirror, then sends
 // each of the zone's players its snapshot and forwards their inputs.

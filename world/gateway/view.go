@@ -54,6 +54,7 @@ type View struct {
 	budget int
 	seq    uint32
 	acked  uint32
+	floor  uint32 // snapshots up to it are no baseline (Forget)
 	// history[seq % historyLen] is what the client holds after applying
 	// snapshot seq: the baseline for a later delta. Sorted by ID.
 	history [historyLen]sent
@@ -167,9 +168,17 @@ func (v *View) Ack(seq uint32) {
 // Seq returns the last snapshot's sequence.
 func (v *View) Seq() uint32 { return v.seq }
 
+// Forget makes the next snapshots full state until the client acks one
+// built after now: what the client holds means nothing any more (its zone
+// restarted and numbered its entities afresh).
+func (v *View) Forget() {
+	v.floor = v.seq
+	v.owed = v.owed[:0]
+}
+
 // baseline returns the acked snapshot's view, or nil for full state.
 func (v *View) baseline() (uint32, []Held) {
-	if v.acked == 0 || v.seq-v.acked >= historyLen {
+	if v.acked <= v.floor || v.seq-v.acked >= historyLen {
 		return 0, nil
 	}
 	h := &v.history[v.acked%historyLen]

@@ -79,6 +79,9 @@ func (zn *Node) claim(character uint64, c *codec.DbCharacter) {
 			}
 			return
 		}
+		// The character's first checkpoint here: where it appeared, so that
+		// a crash before the next one brings it back there.
+		zn.save(p)
 		for _, m := range pe.askers {
 			zn.replyEntered(m, p)
 		}

@@ -1,0 +1,98 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/client"
+	"github.com/gridrealm/gridrealm/net/pquic"
+)
+
+// TestZoneCrashPlayersStay: the open zone's process is SIGKILLed while
+// bots play, and started again (as the reviver will). No bot is
+// disconnected: its gateway enters it again in the new incarnation (loaded
+// from its last checkpoint, claimed with a new epoch), tells it its new
+// entity, and its view converges with the zone again.
+func TestZoneCrashPlayersStay(t *testing.T) {
+	const bots = 6
+	r := startDevRealm(t, upBase(800), bots)
+	certPEM, err := os.ReadFile(filepath.Join(r.dir, "cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsConf, _ := pquic.ClientTLS(certPEM)
+	var conns []*client.Conn
+	for i := 0; i < bots; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		res, err := loginRetrying(ctx, r.entry("DEV-LOGIN-1").Public, tlsConf, fmt.Sprintf("bot%d", i))
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		conn, err := client.ConnectWith(ctx, res.Gateways[0], tlsConf, res.SessionHandle, client.Options{Reconnect: true, Gateways: res.Gateways})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conns = append(conns, conn)
+	}
+	where := func(c *client.Conn) (x, y float64, ok bool) {
+		id := c.Welcomed().EntityID
+		c.View(func(w *client.World) {
+			var e client.Entity
+			if e, ok = w.Entity(id); ok {
+				x, y = e.X, e.Y
+			}
+		})
+		return x, y, ok
+	}
+	waitUntil(t, "every bot to see itself", 10*time.Second, func() bool {
+		for _, c := range conns {
+			if _, _, ok := where(c); !ok {
+				return false
+			}
+		}
+		return true
+	})
+	before := make([][2]float64, bots)
+	for i, c := range conns {
+		x, y, _ := where(c)
+		before[i] = [2]float64{x, y}
+	}
+	zone := r.procs["DEV-ZONE-1"]
+	zone.stop(syscall.SIGKILL)
+	zone.start()
+	waitUntil(t, "every bot to be back in the restarted zone", 15*time.Second, func() bool {
+		for _, c := range conns {
+			if c.Counters().Rewelcomes != 1 {
+				return false
+			}
+			if _, _, ok := where(c); !ok {
+				return false
+			}
+		}
+		return true
+	})
+	for i, c := range conns {
+		st := c.Counters()
+		if st.Reconnects != 0 || c.Err() != nil {
+			t.Errorf("bot %d: reconnected %d times, err %v: a zone crash must not disconnect", i, st.Reconnects, c.Err())
+		}
+		// The bots stood still: back where they were (their character's
+		// checkpoint is where they entered).
+		x, y, _ := where(c)
+		if d := math.Hypot(x-before[i][0], y-before[i][1]); d > 1 {
+			t.Errorf("bot %d: back at (%.1f, %.1f), was at (%.1f, %.1f)", i, x, y, before[i][0], before[i][1])
+		}
+	}
+	if n := r.metric(t, "DEV-ZONE-1", "gridrealm_zone_players"); n != bots {
+		t.Fatalf("the restarted zone holds %v players, want %d", n, bots)
+	}
+}

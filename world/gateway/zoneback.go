@@ -1,0 +1,104 @@
+package gateway
+
+import (
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// zoneRestarted brings this gateway's players back into a zone that
+// restarted (a crash and the reviver, or an operator): the new incarnation
+// knows no one and holds no subscription. The mirror of its cells is
+// forgotten, and each player is entered again (the zone loads the
+// character from its last checkpoint and claims it with a new epoch). The
+// player stays connected: its next snapshots are full state (the new
+// incarnation numbers its entities afresh), and a new Welcome on its stream
+// tells the client its new entity. A player the zone does not take back is disconnected with the
+// reason, and its client may resume.
+func (g *Node) zoneRestarted(z *zoneView) {
+	g.mu.Lock()
+	z.mirror, z.refs, z.sights = spatial.NewMirror(), map[uint32]int{}, map[uint64]*sight{}
+	var players []*player
+	for _, p := range g.players {
+		if p.zone == z.id {
+			p.cells = nil // subscribed again once back
+			players = append(players, p)
+		}
+	}
+	g.mu.Unlock()
+	g.log.Warn("gateway: a zone restarted, entering its players again", "zone", z.id, "players", len(players))
+	g.metrics.zoneRestarts.Inc()
+	for _, p := range players {
+		g.reenter(z, p)
+	}
+}
+
+// reenter asks the restarted zone to take one player back.
+func (g *Node) reenter(z *zoneView, p *player) {
+	payload := g.zenc.EnterPlayer(p.character, g.cfg.Node.ID)
+	err := g.node.Ask(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}, g.cfg.Handshake, func(m node.Message, err error) {
+		pe, err := readEntered(m, err)
+		if err != nil {
+			g.log.Warn("gateway: a restarted zone did not take a player back", "zone", z.id, "character", p.character, "err", err)
+			go g.disconnect(p, wire.DisconnectReasonServerError, "the zone restarted and could not take your character back")
+			return
+		}
+		g.back(z, p, pe)
+	})
+	if err != nil {
+		go g.disconnect(p, wire.DisconnectReasonServerError, "the zone restarted and cannot be reached")
+	}
+}
+
+// back puts a player taken back by its zone under its new entity.
+func (g *Node) back(z *zoneView, p *player, pe codec.PlayerEntered) {
+	g.mu.Lock()
+	if g.players[p.character] != p {
+		g.mu.Unlock()
+		return // gone meanwhile
+	}
+	if z.byNet[p.netID] == p {
+		delete(z.byNet, p.netID)
+	}
+	p.netID, p.px, p.py = pe.NetID, pe.X, pe.Y
+	p.view.Self = pe.NetID
+	p.view.Forget() // the new incarnation numbered its entities afresh
+	p.auth.Store(pack(p.px, p.py))
+	z.byNet[p.netID] = p
+	g.watch(z, p)
+	welcome := codec.Welcome{EntityID: p.netID, Zone: z.id, TickHz: pe.TickHz, CellSize: pe.CellSize,
+		SnapshotBudget: uint16(p.view.budget), X: pe.X, Y: pe.Y, ResumeToken: p.resume}
+	g.mu.Unlock()
+	select {
+	case p.events <- codec.NewPlayerEncoder().Welcome(&welcome):
+	default:
+		go g.disconnect(p, wire.DisconnectReasonServerError, "events are not being read")
+	}
+}
+
+// readEntered decodes a zone's answer to ZoneEnterPlayer.
+func readEntered(m node.Message, err error) (codec.PlayerEntered, error) {
+	if err != nil {
+		return codec.PlayerEntered{}, err
+	}
+	var msg wire.ZoneMessage
+	if err := codec.DecodeZoneMessage(m.Payload, len(m.Payload)+1, &msg); err != nil {
+		return codec.PlayerEntered{}, err
+	}
+	if msg.BodyType() != wire.ZoneBodyZonePlayerEntered {
+		return codec.PlayerEntered{}, errUnexpected(msg.BodyType().String())
+	}
+	var w wire.ZonePlayerEntered
+	codec.Member(msg.Body, &w)
+	pe := codec.ReadPlayerEntered(&w)
+	if pe.Refused != "" {
+		return pe, errUnexpected(pe.Refused)
+	}
+	return pe, nil
+}
+
+type errUnexpected string
+
+func (e errUnexpected) Error() string { return "zone: " + string(e) }
