@@ -25,6 +25,7 @@ func commands() []command {
 		{"db", "run the db node (db --data DIR), or dump a stopped one (db dump --data DIR --json)", runDB},
 		{"backup", "run the backup node (backup --data DIR), or backup list|verify|restore --data DIR", runBackup},
 		{"bench", "run a benchmark and print JSON (bench zone|db ...)", runBench},
+		{"reviver", "keep a registry's nodes running: start them, restart what dies (reviver --registry R)", runReviver},
 		{"registry", "check a registry file (registry check FILE)", runRegistry},
 	}
 }

@@ -4,12 +4,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
-	"time"
+	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/tools/launch"
+	"github.com/gridrealm/gridrealm/tools/reviver"
 )
 
 // runUp starts a whole realm on this machine, each node its own process.
@@ -25,51 +31,104 @@ func runUp(args []string, stdout, stderr io.Writer) error {
 	if *portBase < 1024 || *portBase > 60000 {
 		return fmt.Errorf("%w: --port-base %d: want 1024..60000", errUsage, *portBase)
 	}
-	bin, err := os.Executable()
+	reg, path, err := prepareUp(*data, *portBase, *devAccounts)
 	if err != nil {
 		return err
 	}
-	reg, path, err := launch.LoadOrCreate(*data, bin, *portBase)
+	var outMu sync.Mutex
+	say := func(format string, a ...any) {
+		outMu.Lock()
+		fmt.Fprintf(stdout, format, a...)
+		outMu.Unlock()
+	}
+	rv, err := reviver.Start(reviver.Config{Registry: reg, Out: stdout, Admin: reviverAdmin(reg),
+		Logger: slog.New(slog.DiscardHandler), OnEvent: func(e reviver.Event) {
+			if e.Kind != reviver.Started {
+				say("%s\n", e)
+			}
+		}})
 	if err != nil {
 		return err
+	}
+	pids := rv.Running()
+	say("realm %q is up under a reviver (registry %s):\n", launch.DevRealm, path)
+	for _, e := range reg.Nodes {
+		if pids[e.ID] == 0 {
+			continue
+		}
+		line := fmt.Sprintf("  %-14s %-22s pid %-7d link %-16s admin http://%s/healthz", e.ID, launch.Describe(e), pids[e.ID], e.Addr, e.Admin)
+		if e.Public != "" {
+			line += "  players " + e.Public
+		}
+		say("%s\n", line)
+	}
+	if a := rv.AdminAddr(); a != "" {
+		say("  the reviver's events: http://%s/events (and /metrics)\n", a)
+	}
+	say("Players trust %s.\n", filepath.Join(filepath.Dir(path), "cert.pem"))
+	say("A node that dies is restarted. Ctrl-C stops everything.\n")
+	ctx, cancel := untilSignal()
+	defer cancel()
+	<-ctx.Done()
+	say("stopping...\n")
+	return stopUp(rv, reg, say)
+}
+
+// prepareUp loads or makes the registry of a realm in data, its dev
+// certificate, and the dev accounts.
+func prepareUp(data string, portBase, devAccounts int) (*registry.Registry, string, error) {
+	bin, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	reg, path, err := launch.LoadOrCreate(data, bin, portBase)
+	if err != nil {
+		return nil, "", err
 	}
 	// One certificate for every player-facing node, made before they start.
 	if _, _, err := pquic.LoadOrCreateDevCert(filepath.Dir(path)); err != nil {
-		return err
+		return nil, "", err
 	}
-	if *devAccounts > 0 {
-		if err := launch.DevAccounts(reg, *devAccounts); err != nil {
-			return err
+	if devAccounts > 0 {
+		if err := launch.DevAccounts(reg, devAccounts); err != nil {
+			return nil, "", err
 		}
 	}
-	realm, err := launch.Start(reg, stdout)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "realm %q is up (registry %s):\n", launch.DevRealm, path)
-	for _, p := range realm.Procs {
-		fmt.Fprintf(stdout, "  %-14s %-22s pid %-7d link %-16s admin http://%s/healthz", p.Entry.ID, launch.Describe(p.Entry), p.PID(), p.Entry.Addr, p.Entry.Admin)
-		if p.Entry.Public != "" {
-			fmt.Fprintf(stdout, "  players %s", p.Entry.Public)
+	return reg, path, nil
+}
+
+// stopUp stops the reviver and every node; it fails when a node had to be
+// killed, or when the reviver gave up on one during the run.
+func stopUp(rv *reviver.Reviver, reg *registry.Registry, say func(string, ...any)) error {
+	var gaveUp []string
+	for _, e := range reg.Nodes {
+		if rv.GaveUp(e.ID) {
+			gaveUp = append(gaveUp, e.ID)
 		}
-		fmt.Fprintln(stdout)
 	}
-	fmt.Fprintf(stdout, "Players trust %s.\n", filepath.Join(filepath.Dir(path), "cert.pem"))
-	fmt.Fprintln(stdout, "Ctrl-C stops everything.")
-	ctx, cancel := untilSignal()
-	defer cancel()
-	exited := realm.Exited(ctx)
-	var failed error
-	select {
-	case <-ctx.Done():
-	case p := <-exited:
-		failed = fmt.Errorf("%s exited (%v): the realm was stopped", p.Entry.ID, p.Err())
-		fmt.Fprintf(stdout, "%s exited (%v): stopping the realm\n", p.Entry.ID, p.Err())
-	}
-	fmt.Fprintln(stdout, "stopping...")
-	if err := realm.Stop(15 * time.Second); err != nil {
+	if err := rv.Stop(); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "stopped: no node left running")
-	return failed
+	say("stopped: no node left running\n")
+	if len(gaveUp) > 0 {
+		return fmt.Errorf("the reviver gave up on %s (restart cycles): see its events above", strings.Join(gaveUp, ", "))
+	}
+	return nil
+}
+
+// reviverAdmin is where realm up's reviver serves its events: the port
+// after the last node's admin port.
+func reviverAdmin(reg *registry.Registry) string {
+	last := 0
+	for _, e := range reg.Nodes {
+		if _, port, err := net.SplitHostPort(e.Admin); err == nil {
+			if p, err := strconv.Atoi(port); err == nil && p > last {
+				last = p
+			}
+		}
+	}
+	if last == 0 {
+		return "127.0.0.1:0"
+	}
+	return fmt.Sprintf("127.0.0.1:%d", last+1)
 }

@@ -1,5 +1,6 @@
-// Package launch starts and stops a realm's nodes as OS processes, from
-// the restart commands of a registry: what `realm up` does. It does not
-// restart a node that exits: `realm up` stops the whole realm then, until
-// the reviver exists (ARCHITECTURE.md, "Crash handling").
+// Package launch makes the registry of a realm on one machine, what `realm
+// up` runs under a reviver (tools/reviver): the dev registry (node ids,
+// loopback ports from a base, restart commands, a fresh cluster secret),
+// bringing an older one up to date, the dev accounts bots log in as, and
+// how a node is described to the operator.
 package launch

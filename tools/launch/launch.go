@@ -1,21 +1,14 @@
 package launch
 
 import (
-	"bufio"
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
-	"syscall"
-	"time"
 
 	"log/slog"
 
@@ -100,112 +93,6 @@ func Describe(e registry.Entry) string {
 		return fmt.Sprintf("%s (open)", e.Role)
 	}
 	return string(e.Role)
-}
-
-// Process is one running node.
-type Process struct {
-	Entry registry.Entry
-	cmd   *exec.Cmd
-	done  chan struct{}
-	err   error
-}
-
-// PID returns the process id.
-func (p *Process) PID() int { return p.cmd.Process.Pid }
-
-// Realm is a set of running nodes.
-type Realm struct {
-	Procs []*Process
-	out   io.Writer
-	mu    sync.Mutex
-}
-
-// Start starts every node of the registry that has a restart command, its
-// output lines prefixed with its id on out.
-func Start(r *registry.Registry, out io.Writer) (*Realm, error) {
-	realm := &Realm{out: out}
-	for _, e := range r.Nodes {
-		if len(e.Restart) == 0 {
-			continue
-		}
-		p, err := realm.start(e)
-		if err != nil {
-			realm.Stop(5 * time.Second)
-			return nil, fmt.Errorf("start %s: %w", e.ID, err)
-		}
-		realm.Procs = append(realm.Procs, p)
-	}
-	return realm, nil
-}
-
-func (r *Realm) start(e registry.Entry) (*Process, error) {
-	cmd := exec.Command(e.Restart[0], e.Restart[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // never outlive realm up
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &Process{Entry: e, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			r.mu.Lock()
-			fmt.Fprintf(r.out, "%-14s %s\n", e.ID, sc.Text())
-			r.mu.Unlock()
-		}
-	}()
-	go func() {
-		p.err = cmd.Wait()
-		pw.Close()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-// Exited returns a channel that yields each process that exits by itself.
-func (r *Realm) Exited(ctx context.Context) <-chan *Process {
-	ch := make(chan *Process, len(r.Procs))
-	for _, p := range r.Procs {
-		go func(p *Process) {
-			select {
-			case <-p.done:
-				ch <- p
-			case <-ctx.Done():
-			}
-		}(p)
-	}
-	return ch
-}
-
-// Err returns how a process ended (nil while it runs or after a clean exit).
-func (p *Process) Err() error {
-	select {
-	case <-p.done:
-		return p.err
-	default:
-		return nil
-	}
-}
-
-// Stop sends SIGTERM to every node, waits up to grace for them to stop
-// cleanly, then kills what is left. It returns when no process is left.
-func (r *Realm) Stop(grace time.Duration) error {
-	for _, p := range r.Procs {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-	}
-	deadline := time.After(grace)
-	var errs []error
-	for _, p := range r.Procs {
-		select {
-		case <-p.done:
-		case <-deadline:
-			p.cmd.Process.Kill()
-			<-p.done
-			errs = append(errs, fmt.Errorf("%s did not stop within %v: killed", p.Entry.ID, grace))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // LoadOrCreate returns the registry in dataDir, writing a new one (with a

@@ -1,0 +1,23 @@
+// Package reviver is the reviver: it keeps a realm's nodes running.
+//
+//	owns      the procedures that keep nodes running: restarts, backoff,
+//	          restart cycles
+//	limited by little
+//	talks to  every node (its /healthz), and the operating system (processes)
+//
+// A Reviver starts every node of a registry that has a restart command,
+// watches each one (its process's exit, and its /healthz answering), and
+// restarts a node that dies or stops answering with the registry's restart
+// command, after a backoff that doubles while the node keeps dying. A node
+// that dies CycleLimit times within CycleWindow is in a restart cycle: the
+// reviver gives up on it, says so (log, metric, /events), and leaves the
+// rest of the realm running. Every event — a crash seen, a restart, giving
+// up, a node healthy again — is logged, counted in
+// gridrealm_reviver_events_total{node,role,event} and kept in /events.
+//
+// Not built yet (the reviver issue): a second reviver on standby under a
+// lease, stop-and-restore of the db, scheduled restarts with a countdown.
+// Today `realm up` runs one Reviver in its own process.
+//
+// Main types: [Reviver] (Start, Stop, Events), [Config], [Event].
+package reviver

@@ -1,0 +1,143 @@
+package reviver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridrealm/gridrealm/net/registry"
+)
+
+// Reviver keeps a registry's nodes running. Create it with Start.
+type Reviver struct {
+	cfg    Config
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	outMu  sync.Mutex
+	http   *http.Client
+
+	mu      sync.Mutex
+	events  []Event
+	running map[string]*process // by node id, while it runs
+	gaveUp  map[string]bool
+
+	reg    *prometheus.Registry
+	counts *prometheus.CounterVec
+	admin  *http.Server
+	adminL net.Listener
+}
+
+// Start starts every node with a restart command and supervises them
+// until Stop.
+func Start(cfg Config) (*Reviver, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &Reviver{cfg: cfg, running: map[string]*process{}, gaveUp: map[string]bool{}, reg: prometheus.NewRegistry(),
+		http: &http.Client{Timeout: cfg.DeadAfter / 2}}
+	r.counts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "reviver", Name: "events_total",
+		Help: "What happened to the nodes the reviver keeps running, by node, role and event (started, crashed, restarted, recovered, gave_up)."},
+		[]string{"node", "role", "event"})
+	r.reg.MustRegister(r.counts, prometheus.NewGoCollector())
+	if err := r.startAdmin(); err != nil {
+		return nil, err
+	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	var first []*process
+	for _, e := range cfg.Registry.Nodes {
+		if len(e.Restart) == 0 {
+			continue
+		}
+		p, err := launch(e, cfg.Out, &r.outMu)
+		if err != nil {
+			r.Stop()
+			return nil, err
+		}
+		r.setRunning(e.ID, p)
+		r.record(Event{Node: e.ID, Role: e.Role, Kind: Started, PID: p.pid()})
+		first = append(first, p)
+		r.wg.Add(1)
+		go r.supervise(e, p)
+	}
+	if len(first) == 0 {
+		r.Stop()
+		return nil, fmt.Errorf("%w: no node of the registry has a restart command", ErrConfig)
+	}
+	return r, nil
+}
+
+// Running returns the process id of every node running now.
+func (r *Reviver) Running() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int{}
+	for id, p := range r.running {
+		out[id] = p.pid()
+	}
+	return out
+}
+
+// GaveUp reports whether the reviver gave up on a node (a restart cycle).
+func (r *Reviver) GaveUp(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gaveUp[id]
+}
+
+// Stop stops supervising and stops every node (SIGTERM, then SIGKILL after
+// StopGrace). It returns once no node it started is left; the error lists
+// the nodes that had to be killed.
+func (r *Reviver) Stop() error {
+	r.cancel()
+	r.wg.Wait()
+	r.mu.Lock()
+	procs := r.running
+	r.running = map[string]*process{}
+	r.mu.Unlock()
+	var errs []error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for id, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if p.stop(r.cfg.StopGrace) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s did not stop within %v: killed", id, r.cfg.StopGrace))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if r.admin != nil {
+		r.admin.Close()
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Reviver) setRunning(id string, p *process) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p == nil {
+		delete(r.running, id)
+		return
+	}
+	r.running[id] = p
+}
+
+// entry returns a node's registry entry.
+func (r *Reviver) entry(id string) (registry.Entry, bool) {
+	for _, e := range r.cfg.Registry.Nodes {
+		if e.ID == id {
+			return e, true
+		}
+	}
+	return registry.Entry{}, false
+}

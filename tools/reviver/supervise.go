@@ -1,0 +1,115 @@
+package reviver
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/registry"
+)
+
+// supervise keeps one node running until the reviver stops: it watches the
+// process (watch), and after a crash waits out the backoff and starts the
+// node again, unless the crashes make a restart cycle.
+func (r *Reviver) supervise(e registry.Entry, p *process) {
+	defer r.wg.Done()
+	var deaths []time.Time
+	backoff := r.cfg.BackoffMin
+	for restarted := false; ; restarted = true {
+		started := time.Now()
+		why, stopping := r.watch(e, p, started, restarted)
+		if stopping {
+			return
+		}
+		r.setRunning(e.ID, nil)
+		r.record(Event{Node: e.ID, Role: e.Role, Kind: Crashed, PID: p.pid(), Detail: why})
+		now := time.Now()
+		if now.Sub(started) > r.cfg.CycleWindow {
+			backoff = r.cfg.BackoffMin // it had been up for a while: a fresh failure
+		}
+		deaths = append(deaths, now)
+		for len(deaths) > 0 && now.Sub(deaths[0]) > r.cfg.CycleWindow {
+			deaths = deaths[1:]
+		}
+		if len(deaths) >= r.cfg.CycleLimit {
+			r.mu.Lock()
+			r.gaveUp[e.ID] = true
+			r.mu.Unlock()
+			r.record(Event{Node: e.ID, Role: e.Role, Kind: GaveUp,
+				Detail: fmt.Sprintf("%d crashes within %v: a restart cycle; the node stays stopped", len(deaths), r.cfg.CycleWindow)})
+			return
+		}
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		next, err := launch(e, r.cfg.Out, &r.outMu)
+		if err != nil {
+			r.record(Event{Node: e.ID, Role: e.Role, Kind: GaveUp, Detail: err.Error()})
+			return
+		}
+		r.setRunning(e.ID, next)
+		r.record(Event{Node: e.ID, Role: e.Role, Kind: Restarted, PID: next.pid(), Detail: fmt.Sprintf("after %v of backoff", backoff)})
+		backoff = min(2*backoff, r.cfg.BackoffMax)
+		p = next
+	}
+}
+
+// watch waits until the node's process exits, or it fails its health
+// check for DeadAfter (then it is killed), or the reviver stops. It
+// returns why the node is dead, or stopping.
+func (r *Reviver) watch(e registry.Entry, p *process, started time.Time, restarted bool) (why string, stopping bool) {
+	var healthySince, failingSince time.Time
+	for {
+		select {
+		case <-r.ctx.Done():
+			return "", true
+		case <-p.done:
+			return fmt.Sprintf("exited: %v", exitStatus(p.err)), false
+		case <-time.After(r.cfg.CheckEvery):
+		}
+		if e.Admin == "" || e.Admin == "-" {
+			continue // nothing to ask: the process's exit is all there is
+		}
+		err := r.healthy(e.Admin)
+		now := time.Now()
+		switch {
+		case err == nil && healthySince.IsZero():
+			healthySince, failingSince = now, time.Time{}
+			if restarted {
+				r.record(Event{Node: e.ID, Role: e.Role, Kind: Recovered, PID: p.pid(), Detail: fmt.Sprintf("healthy %v after its start", now.Sub(started).Round(time.Millisecond))})
+			}
+		case err == nil:
+			failingSince = time.Time{}
+		case healthySince.IsZero() && now.Sub(started) > r.cfg.StartGrace:
+			p.kill()
+			return fmt.Sprintf("not healthy %v after its start: %v", r.cfg.StartGrace, err), false
+		case !healthySince.IsZero() && failingSince.IsZero():
+			failingSince = now
+		case !healthySince.IsZero() && now.Sub(failingSince) >= r.cfg.DeadAfter:
+			p.kill()
+			return fmt.Sprintf("not answering its health check for %v: %v", r.cfg.DeadAfter, err), false
+		}
+	}
+}
+
+// healthy asks a node's /healthz.
+func (r *Reviver) healthy(admin string) error {
+	resp, err := r.http.Get("http://" + admin + "/healthz")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/healthz answered %s", resp.Status)
+	}
+	return nil
+}
+
+func exitStatus(err error) string {
+	if err == nil {
+		return "status 0"
+	}
+	return err.Error()
+}
