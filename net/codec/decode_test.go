@@ -237,3 +237,17 @@ func TestRealmConnectedRoundTrip(t *testing.T) {
 		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
 	}
 }
+
+func TestGatewayPlayersRoundTrip(t *testing.T) {
+	in := []PlayerAtGateway{{Character: 7, Account: "ann", Zone: "Z1", ResumeToken: bytes.Repeat([]byte{1}, SessionHandleSize)},
+		{Character: 9, Account: "ben", Zone: "Z2", ResumeToken: bytes.Repeat([]byte{2}, SessionHandleSize)}}
+	var m wire.RealmMessage
+	if err := DecodeRealmMessage(NewRealmEncoder().GatewayPlayers(in), 1<<20, &m); err != nil || m.BodyType() != wire.RealmBodyRealmGatewayPlayers {
+		t.Fatal(err)
+	}
+	var w wire.RealmGatewayPlayers
+	Member(m.Body, &w)
+	if out := ReadGatewayPlayers(&w); !reflect.DeepEqual(out, in) {
+		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
+	}
+}

@@ -109,6 +109,58 @@ func (e *RealmEncoder) PlayerLeft(character uint64) []byte {
 	return e.finish(wire.RealmBodyRealmPlayerLeft, wire.RealmPlayerLeftEnd(b))
 }
 
+// PlayerAtGateway is one player a gateway holds (RealmGatewayPlayers).
+type PlayerAtGateway struct {
+	Character   uint64
+	Account     string
+	Zone        string
+	ResumeToken []byte
+}
+
+// GatewayPlayers returns a gateway's report of the players it holds, for a
+// realm node that restarted.
+func (e *RealmEncoder) GatewayPlayers(players []PlayerAtGateway) []byte {
+	b := e.b
+	b.Reset()
+	offs := make([]flatbuffers.UOffsetT, len(players))
+	for i := range players {
+		p := &players[i]
+		a, z := b.CreateString(clip(p.Account, MaxName)), b.CreateString(clip(p.Zone, MaxName))
+		var token flatbuffers.UOffsetT
+		if len(p.ResumeToken) == SessionHandleSize {
+			token = b.CreateByteVector(p.ResumeToken)
+		}
+		wire.RealmPlayerAtStart(b)
+		wire.RealmPlayerAtAddCharacter(b, p.Character)
+		wire.RealmPlayerAtAddAccount(b, a)
+		wire.RealmPlayerAtAddZone(b, z)
+		if token != 0 {
+			wire.RealmPlayerAtAddResumeToken(b, token)
+		}
+		offs[i] = wire.RealmPlayerAtEnd(b)
+	}
+	wire.RealmGatewayPlayersStartPlayersVector(b, len(offs))
+	for i := len(offs) - 1; i >= 0; i-- {
+		b.PrependUOffsetT(offs[i])
+	}
+	v := b.EndVector(len(offs))
+	wire.RealmGatewayPlayersStart(b)
+	wire.RealmGatewayPlayersAddPlayers(b, v)
+	return e.finish(wire.RealmBodyRealmGatewayPlayers, wire.RealmGatewayPlayersEnd(b))
+}
+
+// ReadGatewayPlayers copies a checked RealmGatewayPlayers.
+func ReadGatewayPlayers(w *wire.RealmGatewayPlayers) []PlayerAtGateway {
+	out := make([]PlayerAtGateway, 0, w.PlayersLength())
+	var p wire.RealmPlayerAt
+	for i := 0; i < w.PlayersLength(); i++ {
+		w.Players(&p, i)
+		out = append(out, PlayerAtGateway{Character: p.Character(), Account: string(p.Account()), Zone: string(p.Zone()),
+			ResumeToken: bytes.Clone(p.ResumeTokenBytes())})
+	}
+	return out
+}
+
 func (e *RealmEncoder) finish(typ wire.RealmBody, body flatbuffers.UOffsetT) []byte {
 	b := e.b
 	wire.RealmMessageStart(b)

@@ -108,6 +108,7 @@ func samples() map[string][][]byte {
 	add("RealmMessage", re.Connected(&RealmConnected{Status: wire.RealmStatusOk, Message: "m", Account: "a", Zone: "Z", ZoneAddr: "127.0.0.1:1",
 		Entered: PlayerEntered{Character: 1, NetID: 2, X: 3, Y: 4, Epoch: 5, MapSeed: 6, MapWidth: 7, MapHeight: 8, CellSize: 32, PlayerSpeed: 6, TickHz: 20}}))
 	add("RealmMessage", re.PlayerLeft(9))
+	add("RealmMessage", re.GatewayPlayers([]PlayerAtGateway{{Character: 9, Account: "a", Zone: "Z", ResumeToken: make([]byte, SessionHandleSize)}}))
 	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbFindCharacter, Name: "Alia"}))
 	add("RealmMessage", NewRealmEncoder().SessionCreated(&SessionCreated{Handle: make([]byte, SessionHandleSize), Account: "alice",
 		ExpiresUnixMs: 99, Address: "127.0.0.1:5000"}))

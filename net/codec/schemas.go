@@ -19,6 +19,8 @@ const (
 	MaxPayload = 16 << 20
 	// MaxName bounds node ids, roles, realms, account and character names.
 	MaxName = 128
+	// MaxGatewayPlayers bounds the players one gateway reports at once.
+	MaxGatewayPlayers = 100000
 	// MaxText bounds chat and system message text.
 	MaxText = 1024
 	// NonceSize is the length of a hello nonce and of a hello proof.
@@ -161,6 +163,9 @@ func newSchemas() *schemas {
 			str("ZoneAddr", 12, MaxName), fbcheck.Field{Name: "Entered", Slot: 14, Kind: fbcheck.SubTable, Table: entered},
 			vec("ResumeToken", 16, 1, SessionHandleSize)),
 		table("RealmPlayerLeft", scalar("Character", 4, 8)),
+		table("RealmGatewayPlayers", fbcheck.Field{Name: "Players", Slot: 4, Kind: fbcheck.TableVector, Max: MaxGatewayPlayers,
+			Table: table("RealmPlayerAt", scalar("Character", 4, 8), str("Account", 6, MaxName), str("Zone", 8, MaxName),
+				vec("ResumeToken", 10, 1, SessionHandleSize))}),
 	))
 	s.gatewayMessage = table("GatewayMessage", union("Body", 4,
 		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName)),

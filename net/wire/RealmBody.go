@@ -7,27 +7,30 @@ import "strconv"
 type RealmBody byte
 
 const (
-	RealmBodyNONE            RealmBody = 0
-	RealmBodySessionCreated  RealmBody = 1
-	RealmBodyRealmConnect    RealmBody = 2
-	RealmBodyRealmConnected  RealmBody = 3
-	RealmBodyRealmPlayerLeft RealmBody = 4
+	RealmBodyNONE                RealmBody = 0
+	RealmBodySessionCreated      RealmBody = 1
+	RealmBodyRealmConnect        RealmBody = 2
+	RealmBodyRealmConnected      RealmBody = 3
+	RealmBodyRealmPlayerLeft     RealmBody = 4
+	RealmBodyRealmGatewayPlayers RealmBody = 5
 )
 
 var EnumNamesRealmBody = map[RealmBody]string{
-	RealmBodyNONE:            "NONE",
-	RealmBodySessionCreated:  "SessionCreated",
-	RealmBodyRealmConnect:    "RealmConnect",
-	RealmBodyRealmConnected:  "RealmConnected",
-	RealmBodyRealmPlayerLeft: "RealmPlayerLeft",
+	RealmBodyNONE:                "NONE",
+	RealmBodySessionCreated:      "SessionCreated",
+	RealmBodyRealmConnect:        "RealmConnect",
+	RealmBodyRealmConnected:      "RealmConnected",
+	RealmBodyRealmPlayerLeft:     "RealmPlayerLeft",
+	RealmBodyRealmGatewayPlayers: "RealmGatewayPlayers",
 }
 
 var EnumValuesRealmBody = map[string]RealmBody{
-	"NONE":            RealmBodyNONE,
-	"SessionCreated":  RealmBodySessionCreated,
-	"RealmConnect":    RealmBodyRealmConnect,
-	"RealmConnected":  RealmBodyRealmConnected,
-	"RealmPlayerLeft": RealmBodyRealmPlayerLeft,
+	"NONE":                RealmBodyNONE,
+	"SessionCreated":      RealmBodySessionCreated,
+	"RealmConnect":        RealmBodyRealmConnect,
+	"RealmConnected":      RealmBodyRealmConnected,
+	"RealmPlayerLeft":     RealmBodyRealmPlayerLeft,
+	"RealmGatewayPlayers": RealmBodyRealmGatewayPlayers,
 }
 
 func (v RealmBody) String() string {

@@ -26,6 +26,7 @@ type player struct {
 	stalled   atomic.Bool   // its event queue overflowed: being disconnected
 	replaced  atomic.Bool   // a newer connection of its character took over
 	resume    []byte        // its resume token, told again in a new Welcome
+	account   string        // its account, reported to a realm node that restarted
 
 	// Budgets: inputs on the input goroutine, the rest on the stream's.
 	inputs, chat, other *budget

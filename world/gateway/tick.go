@@ -11,10 +11,15 @@ import (
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
-// HandlePeer brings players back into a zone that restarted (zoneback.go);
-// other links come and go on their own.
+// HandlePeer brings players back into a zone that restarted (zoneback.go)
+// and tells a realm node that restarted who is here; other links come and
+// go on their own.
 func (g *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
 	if !e.Up || !e.Restarted {
+		return
+	}
+	if e.Peer == g.cfg.Realm {
+		g.reportPlayers()
 		return
 	}
 	g.mu.Lock()

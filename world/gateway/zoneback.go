@@ -102,3 +102,21 @@ func readEntered(m node.Message, err error) (codec.PlayerEntered, error) {
 type errUnexpected string
 
 func (e errUnexpected) Error() string { return "zone: " + string(e) }
+
+// reportPlayers tells a realm node that restarted which players this
+// gateway holds, with their zones and resume tokens: its directory is
+// rebuilt from what the gateways report.
+func (g *Node) reportPlayers() {
+	g.mu.Lock()
+	players := make([]codec.PlayerAtGateway, 0, len(g.players))
+	for _, p := range g.players {
+		players = append(players, codec.PlayerAtGateway{Character: p.character, Account: p.account, Zone: p.zone, ResumeToken: p.resume})
+	}
+	g.mu.Unlock()
+	payload := codec.NewRealmEncoder().GatewayPlayers(players)
+	if err := g.node.Send(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Volatile: true, Payload: payload}); err != nil {
+		g.log.Warn("gateway: players not reported to the restarted realm node", "err", err)
+		return
+	}
+	g.log.Info("gateway: players reported to the restarted realm node", "players", len(players))
+}

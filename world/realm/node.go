@@ -10,6 +10,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/wire"
 	"github.com/gridrealm/gridrealm/persist/dbclient"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // RealmNode is a running realm node.
@@ -52,6 +53,12 @@ func Start(cfg Config) (*Node, error) {
 	}
 	r.node = n
 	r.db = dbclient.New(n, cfg.DB, cfg.DBTimeout)
+	n.Metrics().MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "realm", Name: "players",
+		Help: "Players in the realm's directory."}, func() float64 {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return float64(len(r.players))
+	}))
 	return r, n.Start()
 }
 
@@ -127,6 +134,10 @@ func (r *Node) HandleMessage(n *node.Node, m node.Message) {
 		var w wire.RealmConnect
 		codec.Member(msg.Body, &w)
 		r.connect(m, w.HandleBytes())
+	case wire.RealmBodyRealmGatewayPlayers:
+		var w wire.RealmGatewayPlayers
+		codec.Member(msg.Body, &w)
+		r.gatewayPlayers(m.From, codec.ReadGatewayPlayers(&w))
 	case wire.RealmBodyRealmPlayerLeft:
 		var w wire.RealmPlayerLeft
 		codec.Member(msg.Body, &w)

@@ -98,3 +98,26 @@ func (r *Node) reply(m node.Message, c *codec.RealmConnected) {
 		r.log.Warn("realm: answer not sent", "gateway", m.From, "err", err)
 	}
 }
+
+// gatewayPlayers rebuilds the directory from a gateway's report, after this
+// realm node restarted: each player is placed where the gateway says, and
+// its resume token is valid again. A player already placed through another
+// gateway since is left there.
+func (r *Node) gatewayPlayers(gateway string, players []codec.PlayerAtGateway) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, p := range players {
+		if old, ok := r.players[p.Character]; ok && old.Gateway != gateway {
+			continue
+		}
+		pl := Placement{Account: p.Account, Character: p.Character, Gateway: gateway, Zone: p.Zone}
+		if len(p.ResumeToken) == len(pl.resume) {
+			pl.resume = [32]byte(p.ResumeToken)
+			r.sessions[pl.resume] = &session{account: p.Account, character: p.Character, expires: connected}
+		}
+		r.players[p.Character] = pl
+		n++
+	}
+	r.log.Info("realm: directory rebuilt from a gateway's report", "gateway", gateway, "players", n)
+}
