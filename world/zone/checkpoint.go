@@ -1,7 +1,9 @@
 package zone
 
 import (
+	"context"
 	"errors"
+	"time"
 
 	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -20,12 +22,37 @@ func (zn *Node) checkpoint(*ecs.World) {
 	}
 }
 
-func (zn *Node) save(p *player) {
+// saveAll saves every player when the zone stops (its tick has ended),
+// polling the node for the db's answers until all came or timeout passed,
+// so that a graceful stop (the reviver's, a scheduled restart, Ctrl-C)
+// loses no position. It reports how many saves were not acknowledged.
+func (zn *Node) saveAll(timeout time.Duration) int {
+	pending := 0
+	for _, p := range zn.players {
+		pending++
+		zn.saveThen(p, func() { pending-- })
+	}
+	deadline := zn.clock.Now().Add(timeout)
+	for pending > 0 && zn.clock.Now().Before(deadline) {
+		zn.node.Poll(zn, 1024)
+		zn.clock.Sleep(context.Background(), 5*time.Millisecond)
+	}
+	return pending
+}
+
+func (zn *Node) save(p *player) { zn.saveThen(p, nil) }
+
+// saveThen saves a player's checkpoint with its epoch; done, if set, runs
+// when the db answered (or the request failed).
+func (zn *Node) saveThen(p *player, done func()) {
 	pos, h := zn.pos.Get(p.entity), zn.health.Get(p.entity)
 	req := codec.DbRequest{Op: wire.DbOpDbSaveCheckpoint, ID: p.character, Epoch: p.epoch, Zone: zn.cfg.Zone.Name,
 		X: pos.X, Y: pos.Y, Level: uint16(zn.app.Get(p.entity).Level), Health: h.Cur}
 	character := p.character
-	zn.db.Do(req, func(_ codec.DbReply, err error) {
+	err := zn.db.Do(req, func(_ codec.DbReply, err error) {
+		if done != nil {
+			defer done()
+		}
 		switch {
 		case err == nil:
 		case errors.Is(err, dbclient.ErrStaleEpoch):
@@ -38,4 +65,10 @@ func (zn *Node) save(p *player) {
 			zn.log.Warn("zone: checkpoint failed", "character", character, "err", err)
 		}
 	})
+	if err != nil {
+		zn.log.Warn("zone: checkpoint not sent", "character", character, "err", err)
+		if done != nil {
+			done()
+		}
+	}
 }

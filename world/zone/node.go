@@ -152,10 +152,14 @@ func (zn *Node) Node() *node.Node { return zn.node }
 // Stop.
 func (zn *Node) Zone() *world.Zone { return zn.zone }
 
-// Stop stops ticking and the node.
+// Stop stops ticking, saves every player (waiting up to DBTimeout for the
+// db) and stops the node.
 func (zn *Node) Stop() {
 	zn.cancel()
 	<-zn.done
+	if n := zn.saveAll(zn.cfg.DBTimeout); n > 0 {
+		zn.log.Warn("zone: stopped with checkpoints unacknowledged", "players", n)
+	}
 	zn.node.Stop()
 }
 

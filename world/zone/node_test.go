@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
@@ -22,7 +23,8 @@ var secret = []byte("zone-test-secret-0123456789abcdef")
 var quiet = nodetest.Quiet
 
 // rig is a real db node, a zone node over it and a node that asks the zone
-// what the realm asks it (standing for the realm).
+// what the realm asks it and sends what a gateway sends (standing for
+// both).
 type rig struct {
 	db    *db.Node
 	zone  *Node
@@ -44,7 +46,7 @@ func startRig(t *testing.T, cfg Config) *rig {
 			z.Stop()
 		}
 	})
-	r := nodetest.Start(t, node.Config{ID: "REALM", Secret: secret, Peers: []node.Peer{{ID: "ZONE", Addr: z.Node().Addr()}}})
+	r := nodetest.Start(t, node.Config{ID: "GW", Secret: secret, Peers: []node.Peer{{ID: "ZONE", Addr: z.Node().Addr()}}})
 	return &rig{db: d, zone: z, realm: r}
 }
 
@@ -191,5 +193,30 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.field) || !errors.Is(err, ErrConfig) {
 			t.Errorf("%+v: %v", tc.cfg, err)
 		}
+	}
+}
+
+// TestStopSavesEveryPlayer: a zone that stops gracefully saves where its
+// players are, so that the next incarnation loses no position.
+func TestStopSavesEveryPlayer(t *testing.T) {
+	r := startRig(t, Config{Checkpoint: time.Hour, Zone: world.ZoneConfig{Seed: 1, Map: world.MapConfig{Width: 256, Height: 256, Obstacles: -1}}})
+	waitLinked(t, r.realm, "ZONE")
+	c := r.character(t, "Eve")
+	e := <-r.enter(t, c)
+	if e.Refused != "" {
+		t.Fatal(e.Refused)
+	}
+	enc := codec.NewZoneEncoder()
+	for seq := uint32(1); seq <= 20; seq++ { // a second of walking east
+		r.realm.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: enc.Inputs([]codec.ZoneInput{{Character: c, Seq: seq, MoveX: 127}})})
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.zone.Stop()
+	got, err := r.db.Store().Character(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x0 := spatial.DequantizeCoord(e.X); float64(got.X)-x0 < 2 {
+		t.Fatalf("saved at x %.1f, entered at %.1f: the walk was not saved", got.X, x0)
 	}
 }
