@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 )
 
 // TestRealmAndLoginCrashDisconnectNoOne: the realm node's process is
-// SIGKILLed and started again, then the login node's. No bot is
+// SIGKILLed and the reviver starts it again, then the login node's. No bot is
 // disconnected; the new realm node rebuilds its directory from what the
 // gateways report (resume tokens included: a bot of a gateway killed
 // afterwards still comes back without logging in); a new bot logs in.
@@ -52,12 +51,8 @@ func TestRealmAndLoginCrashDisconnectNoOne(t *testing.T) {
 		return r.metric(t, "DEV-REALM-1", "gridrealm_realm_players") == bots
 	})
 	for _, id := range []string{"DEV-REALM-1", "DEV-LOGIN-1"} {
-		p := r.procs[id]
-		p.stop(syscall.SIGKILL)
-		p.start()
-		if err := waitHealthy("http://" + r.entry(id).Admin + "/healthz"); err != nil {
-			t.Fatal(err)
-		}
+		r.kill(t, id)
+		r.restarted(t, id, 1)
 	}
 	waitUntil(t, "the new realm node to rebuild its directory", 10*time.Second, func() bool {
 		return r.metric(t, "DEV-REALM-1", "gridrealm_realm_players") == bots
@@ -76,7 +71,7 @@ func TestRealmAndLoginCrashDisconnectNoOne(t *testing.T) {
 			onVictim = append(onVictim, c)
 		}
 	}
-	r.procs["DEV-GATEWAY-1"].stop(syscall.SIGKILL)
+	r.kill(t, "DEV-GATEWAY-1")
 	waitUntil(t, "the killed gateway's bots to come back", 15*time.Second, func() bool {
 		for _, c := range onVictim {
 			if c.Counters().Reconnects != 1 {

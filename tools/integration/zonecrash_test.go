@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 )
 
 // TestZoneCrashPlayersStay: the open zone's process is SIGKILLed while
-// bots play, and started again (as the reviver will). No bot is
+// bots play, and the reviver starts it again. No bot is
 // disconnected: its gateway enters it again in the new incarnation (loaded
 // from its last checkpoint, claimed with a new epoch), tells it its new
 // entity, and its view converges with the zone again.
@@ -43,16 +42,7 @@ func TestZoneCrashPlayersStay(t *testing.T) {
 		defer conn.Close()
 		conns = append(conns, conn)
 	}
-	where := func(c *client.Conn) (x, y float64, ok bool) {
-		id := c.Welcomed().EntityID
-		c.View(func(w *client.World) {
-			var e client.Entity
-			if e, ok = w.Entity(id); ok {
-				x, y = e.X, e.Y
-			}
-		})
-		return x, y, ok
-	}
+	where := selfAt
 	waitUntil(t, "every bot to see itself", 10*time.Second, func() bool {
 		for _, c := range conns {
 			if _, _, ok := where(c); !ok {
@@ -66,9 +56,7 @@ func TestZoneCrashPlayersStay(t *testing.T) {
 		x, y, _ := where(c)
 		before[i] = [2]float64{x, y}
 	}
-	zone := r.procs["DEV-ZONE-1"]
-	zone.stop(syscall.SIGKILL)
-	zone.start()
+	r.kill(t, "DEV-ZONE-1") // the reviver starts it again
 	waitUntil(t, "every bot to be back in the restarted zone", 15*time.Second, func() bool {
 		for _, c := range conns {
 			if c.Counters().Rewelcomes != 1 {

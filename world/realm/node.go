@@ -33,6 +33,7 @@ type Placement struct {
 	Gateway   string
 	Zone      string
 	resume    [32]byte // the player's resume token
+	orphaned  bool     // its gateway's link went down since it was placed
 }
 
 // Start starts the realm node.
@@ -89,6 +90,7 @@ func (r *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
 		r.gatewayGone(e.Peer)
 	case !e.Up:
 		peer := e.Peer
+		r.orphan(peer)
 		r.node.After(r.cfg.GatewayGrace, func() {
 			if !r.node.Connected(peer) {
 				r.gatewayGone(peer)
@@ -97,12 +99,25 @@ func (r *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
 	}
 }
 
-// gatewayGone forgets the players the gateway held.
+// orphan marks the placements of a gateway whose link went down.
+func (r *Node) orphan(gateway string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for character, p := range r.players {
+		if p.Gateway == gateway {
+			p.orphaned = true
+			r.players[character] = p
+		}
+	}
+}
+
+// gatewayGone forgets the players the gateway held when its link went
+// down; one placed since (through its new incarnation) stays.
 func (r *Node) gatewayGone(gateway string) {
 	r.mu.Lock()
 	n := 0
 	for character, p := range r.players {
-		if p.Gateway == gateway {
+		if p.Gateway == gateway && p.orphaned {
 			delete(r.players, character)
 			r.resumeFrom(p)
 			n++

@@ -25,6 +25,7 @@ func (zn *Node) enter(m node.Message, character uint64, gateway string) {
 	if p := zn.players[character]; p != nil {
 		p.gateway = gateway     // a reconnect through another gateway
 		p.cell = spatial.NoCell // which is told where the player is
+		p.orphaned = false
 		zn.replyEntered(m, p)
 		return
 	}

@@ -66,11 +66,15 @@ func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 // with it), or when its link stays down for GatewayGrace. A player who
 // reconnected through another gateway meanwhile is that gateway's now and
 // stays. A gateway that comes back subscribes again.
+//
+// Only players the gateway held when its link went down go: one entered
+// since (through the gateway's new incarnation, whose link to this zone may
+// come up after the realm placed the player) stays.
 func (zn *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
 	switch {
 	case e.Up && e.Restarted:
 		zn.gatewayGone(e.Peer)
-	case !e.Up && zn.forwards(e.Peer):
+	case !e.Up && zn.orphan(e.Peer):
 		peer := e.Peer
 		zn.node.After(zn.cfg.GatewayGrace, func() {
 			if !zn.node.Connected(peer) {
@@ -80,22 +84,24 @@ func (zn *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
 	}
 }
 
-// forwards reports whether a gateway forwards any player of this zone.
-func (zn *Node) forwards(gateway string) bool {
+// orphan marks the players a gateway forwards as orphaned, and reports
+// whether there were any.
+func (zn *Node) orphan(gateway string) bool {
+	found := false
 	for _, p := range zn.players {
 		if p.gateway == gateway {
-			return true
+			p.orphaned, found = true, true
 		}
 	}
-	return false
+	return found
 }
 
-// gatewayGone saves and takes out every player the gateway forwarded, and
-// forgets its subscriptions.
+// gatewayGone saves and takes out every player the gateway held when its
+// link went down, and forgets its subscriptions.
 func (zn *Node) gatewayGone(gateway string) {
 	n := 0
 	for character, p := range zn.players {
-		if p.gateway == gateway {
+		if p.gateway == gateway && p.orphaned {
 			zn.leave(character, true)
 			n++
 		}

@@ -59,6 +59,9 @@ type player struct {
 	gateway   string // who forwards its inputs
 	name      string
 	cell      int32 // the cell its gateway was last told (spatial.NoCell: none yet)
+	// orphaned: its gateway's link went down since it was last entered;
+	// if the gateway is gone, so is the player.
+	orphaned bool
 }
 
 // Start builds the zone and its node and starts ticking.
