@@ -5,7 +5,7 @@ FLATC    ?= flatc
 
 SCHEMAS  := $(wildcard net/schema/*.fbs)
 
-.PHONY: run build setup test unit bench bench-zone bench-db bench-gateway fuzz soak swarm generate generate-check lint
+.PHONY: run build setup test unit drill bench bench-zone bench-db bench-gateway fuzz soak swarm generate generate-check lint
 
 # A realm on this machine with DEV_ACCOUNTS bot accounts (bot0…, password
 # "bot"), so that bin/swarm can play on it at once. Ctrl-C stops it.
@@ -54,6 +54,14 @@ swarm:
 SOAK ?= 10m
 soak:
 	GRIDREALM_CRASH_DURATION=$(SOAK) $(GO) test -count=1 -timeout 30m -run DBSurvivesSIGKILL -v ./tools/integration
+
+# A live crash drill: a realm under a reviver, DRILL_BOTS bots, a SIGKILL
+# of a random node every 10-30 s for DRILL; JSON report in drill-report.json.
+DRILL ?= 5m
+DRILL_BOTS ?= 100
+drill:
+	GRIDREALM_DRILL=$(DRILL) GRIDREALM_DRILL_BOTS=$(DRILL_BOTS) GRIDREALM_DRILL_REPORT=$(CURDIR)/drill-report.json \
+	  $(GO) test -count=1 -timeout 60m -run '^TestDrill$$' -v ./tools/integration
 
 # Every fuzz target, FUZZTIME each (go test fuzzes one target at a time).
 fuzz:

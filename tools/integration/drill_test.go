@@ -1,0 +1,199 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/tools/reviver"
+	"github.com/gridrealm/gridrealm/tools/swarm"
+)
+
+// drillTargets are the nodes a drill kills. The db is not among them yet:
+// its stop-and-restore is still to come (the reviver issue), and until
+// then a db crash only has the reviver restart it.
+var drillTargets = []string{"DEV-GATEWAY-1", "DEV-GATEWAY-2", "DEV-ZONE-1", "DEV-REALM-1", "DEV-LOGIN-1"}
+
+// DrillReport is what make drill writes.
+type DrillReport struct {
+	DurationS float64 `json:"duration_s"`
+	Bots      int     `json:"bots"`
+	// Kills by node, and each node's recovery: the kill → the reviver's
+	// restarted node answering its health check, ms.
+	Kills    map[string]int          `json:"kills"`
+	Recovery map[string]DrillLatency `json:"recovery_ms"`
+	// From the swarm: bots that lost their connection and came back (and
+	// how long they went without seeing themselves), and those that never
+	// did.
+	Reconnects    int64         `json:"reconnects"`
+	BotRecovery   swarm.Latency `json:"bot_recovery"`
+	NeverBack     int           `json:"never_back"`
+	BotsConnected int           `json:"bots_connected"`
+	BotsFailed    int           `json:"bots_failed"`
+	Disconnects   int           `json:"disconnects"`
+	// From `realm db dump` after the realm stopped: items, and those
+	// whose owner does not exist (lost) or that appear twice
+	// (duplicated).
+	Items          int    `json:"items"`
+	ItemsOrphaned  int    `json:"items_orphaned"`
+	ItemsDuplicate int    `json:"items_duplicated"`
+	NotDrilled     string `json:"not_drilled"`
+}
+
+// DrillLatency is a node's recovery times.
+type DrillLatency struct {
+	P50 float64 `json:"p50"`
+	Max float64 `json:"max"`
+}
+
+// TestDrill is make drill: a realm under a reviver, a swarm of bots with
+// Reconnect, and a SIGKILL of a random node every 10-30 s for
+// GRIDREALM_DRILL (DRILL=5m in make drill). Skipped without it.
+func TestDrill(t *testing.T) {
+	length := os.Getenv("GRIDREALM_DRILL")
+	if length == "" {
+		t.Skip("make drill runs this (DRILL=5m)")
+	}
+	dur, err := time.ParseDuration(length)
+	if err != nil || dur <= 0 {
+		t.Fatalf("GRIDREALM_DRILL=%q: want a duration", length)
+	}
+	bots := 100
+	if v := os.Getenv("GRIDREALM_DRILL_BOTS"); v != "" {
+		if bots, err = strconv.Atoi(v); err != nil || bots < 1 {
+			t.Fatalf("GRIDREALM_DRILL_BOTS=%q", v)
+		}
+	}
+	r := startDevRealm(t, upBase(950), bots)
+	certPEM, err := os.ReadFile(filepath.Join(r.dir, "cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsConf, _ := pquic.ClientTLS(certPEM)
+	done := make(chan *swarm.Report, 1)
+	go func() {
+		rep, err := swarm.Run(context.Background(), swarm.Config{Login: r.entry("DEV-LOGIN-1").Public, TLS: tlsConf,
+			Bots: bots, Duration: dur, Ramp: 50, Behavior: swarm.Wander, Seed: 7})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- rep
+	}()
+	rep := &DrillReport{DurationS: dur.Seconds(), Bots: bots, Kills: map[string]int{}, Recovery: map[string]DrillLatency{},
+		NotDrilled: "the db: its stop-and-restore is not built yet"}
+	recovery := r.drillKills(t, dur, rep.Kills)
+	for id, ds := range recovery {
+		slices.Sort(ds)
+		rep.Recovery[id] = DrillLatency{P50: ms(ds[len(ds)/2]), Max: ms(ds[len(ds)-1])}
+	}
+	sw := <-done
+	if sw != nil {
+		rep.Reconnects, rep.BotRecovery, rep.NeverBack = sw.Reconnects, sw.Recovery, sw.NeverBack
+		rep.BotsConnected, rep.BotsFailed, rep.Disconnects = sw.Connected, sw.Failed, sw.Disconnects
+	}
+	if err := r.rv.Stop(); err != nil {
+		t.Error(err)
+	}
+	rep.Items, rep.ItemsOrphaned, rep.ItemsDuplicate = r.dumpItems(t)
+	out, _ := json.MarshalIndent(rep, "", "  ")
+	file := os.Getenv("GRIDREALM_DRILL_REPORT")
+	if file == "" {
+		file = "drill-report.json"
+	}
+	if err := os.WriteFile(file, append(out, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("drill report (%s):\n%s", file, out)
+	if rep.NeverBack > 0 || rep.ItemsOrphaned > 0 || rep.ItemsDuplicate > 0 {
+		t.Fatalf("the drill left %d bots out, %d items without owner, %d duplicated", rep.NeverBack, rep.ItemsOrphaned, rep.ItemsDuplicate)
+	}
+}
+
+// drillKills kills a random target every 10-30 s until dur has passed, and
+// returns each node's recovery times.
+func (r *devRealm) drillKills(t *testing.T, dur time.Duration, kills map[string]int) map[string][]time.Duration {
+	rng := rand.New(rand.NewPCG(11, 13))
+	recovery := map[string][]time.Duration{}
+	end := time.Now().Add(dur)
+	for {
+		wait := 10*time.Second + time.Duration(rng.Int64N(int64(20*time.Second)))
+		if time.Now().Add(wait).After(end) {
+			time.Sleep(time.Until(end))
+			return recovery
+		}
+		time.Sleep(wait)
+		id := drillTargets[rng.IntN(len(drillTargets))]
+		before := r.recovered(id)
+		killed := time.Now()
+		r.kill(t, id)
+		kills[id]++
+		waitUntil(t, id+" to recover", 30*time.Second, func() bool { return r.recovered(id) > before })
+		recovery[id] = append(recovery[id], time.Since(killed))
+		t.Logf("killed %s: healthy again after %v", id, time.Since(killed).Round(time.Millisecond))
+	}
+}
+
+// recovered counts a node's Recovered events.
+func (r *devRealm) recovered(id string) int {
+	n := 0
+	for _, e := range r.rv.Events() {
+		if e.Node == id && e.Kind == reviver.Recovered {
+			n++
+		}
+	}
+	return n
+}
+
+// dumpItems reads the stopped db with realm db dump and counts its items,
+// those whose owner is no character, and item ids seen twice.
+func (r *devRealm) dumpItems(t *testing.T) (items, orphaned, duplicated int) {
+	out, err := exec.Command(realmBin, "db", "dump", "--data", r.entry("DEV-DB-1").Data, "--json").Output()
+	if err != nil {
+		t.Fatalf("db dump: %v", err)
+	}
+	type record struct {
+		Character *struct{ ID uint64 } `json:"character"`
+		Item      *struct {
+			ID, Owner uint64
+			Destroyed bool
+		} `json:"item"`
+	}
+	characters, seen := map[uint64]bool{}, map[uint64]bool{}
+	var owners []uint64
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var rec record
+		if json.Unmarshal(sc.Bytes(), &rec) != nil {
+			continue
+		}
+		switch {
+		case rec.Character != nil:
+			characters[rec.Character.ID] = true
+		case rec.Item != nil && !rec.Item.Destroyed:
+			items++
+			if seen[rec.Item.ID] {
+				duplicated++
+			}
+			seen[rec.Item.ID] = true
+			owners = append(owners, rec.Item.Owner)
+		}
+	}
+	for _, o := range owners {
+		if !characters[o] {
+			orphaned++
+		}
+	}
+	return items, orphaned, duplicated
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
