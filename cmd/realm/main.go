@@ -26,6 +26,7 @@ func commands() []command {
 		{"backup", "run the backup node (backup --data DIR), or backup list|verify|restore --data DIR", runBackup},
 		{"bench", "run a benchmark and print JSON (bench zone|db ...)", runBench},
 		{"reviver", "keep a registry's nodes running: start them, restart what dies (reviver --registry R)", runReviver},
+		{"admin", "an operator's action on a running realm (admin restart --registry R --in 5m --reason TEXT | --cancel)", runAdmin},
 		{"registry", "check a registry file (registry check FILE)", runRegistry},
 	}
 }

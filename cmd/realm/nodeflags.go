@@ -52,7 +52,7 @@ func (f *nodeFlags) config(role registry.Role) (node.Config, error) {
 			return cfg, fmt.Errorf("registry %s: node %q is a %s node, not %s", f.registry, f.id, e.Role, role)
 		}
 		f.reg = reg
-		cfg.Secret, cfg.Realm = reg.ClusterSecret(), e.Realm
+		cfg.Secret, cfg.Realm, cfg.AdminToken = reg.ClusterSecret(), e.Realm, reg.AdminToken()
 		if cfg.Listen == "" {
 			cfg.Listen = e.Addr
 		}
@@ -72,7 +72,7 @@ func (f *nodeFlags) config(role registry.Role) (node.Config, error) {
 	if b, err := hex.DecodeString(string(secret)); err == nil {
 		secret = b
 	}
-	cfg.Secret = secret
+	cfg.Secret, cfg.AdminToken = secret, registry.AdminToken(secret)
 	return cfg, nil
 }
 

@@ -16,7 +16,7 @@ func runReviver(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("realm reviver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	regFile := fs.String("registry", "", "registry file: the nodes to keep running")
-	admin := fs.String("admin", "127.0.0.1:0", "address of the reviver's /healthz, /metrics and /events (- for none)")
+	admin := fs.String("admin", "", "address of the reviver's /healthz, /metrics, /events and admin actions (default: the registry's reviver entry; - for none)")
 	var cfg reviver.Config
 	fs.DurationVar(&cfg.DeadAfter, "dead-after", reviver.DefaultDeadAfter, "how long a node may fail its health check before it is restarted")
 	fs.IntVar(&cfg.CycleLimit, "cycle-limit", reviver.DefaultCycleLimit, "crashes within --cycle-window that make a restart cycle (the node is given up on)")
@@ -30,6 +30,9 @@ func runReviver(args []string, stdout, stderr io.Writer) error {
 	reg, err := registry.Load(*regFile)
 	if err != nil {
 		return err
+	}
+	if *admin == "" {
+		*admin = reviverAdmin(reg)
 	}
 	cfg.Registry, cfg.Out, cfg.Admin = reg, stdout, *admin
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -116,19 +114,11 @@ func stopUp(rv *reviver.Reviver, reg *registry.Registry, say func(string, ...any
 	return nil
 }
 
-// reviverAdmin is where realm up's reviver serves its events: the port
-// after the last node's admin port.
+// reviverAdmin is where a reviver serves its events and admin actions:
+// the admin address of the registry's reviver entry, or any free port.
 func reviverAdmin(reg *registry.Registry) string {
-	last := 0
-	for _, e := range reg.Nodes {
-		if _, port, err := net.SplitHostPort(e.Admin); err == nil {
-			if p, err := strconv.Atoi(port); err == nil && p > last {
-				last = p
-			}
-		}
+	if rv := reg.ByRole("", registry.RoleReviver); len(rv) > 0 && rv[0].Admin != "" {
+		return rv[0].Admin
 	}
-	if last == 0 {
-		return "127.0.0.1:0"
-	}
-	return fmt.Sprintf("127.0.0.1:%d", last+1)
+	return "127.0.0.1:0"
 }

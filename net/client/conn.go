@@ -97,8 +97,8 @@ type Options struct {
 	// presents its resume token (Welcome.ResumeToken) to the gateways in
 	// Gateways, in turn, with backoff, for at most ReconnectFor (default
 	// 30 s), without logging in again. A connection the gateway ended on
-	// purpose (Replaced, a cheat, a flood, an invalid session, a db
-	// failure) is not resumed. With Reconnect, DeadAfter defaults to
+	// purpose (Replaced, a cheat, a flood, an invalid session, a realm
+	// restart, a db failure) is not resumed. With Reconnect, DeadAfter defaults to
 	// DefaultReconnectDeadAfter.
 	Reconnect    bool
 	Gateways     []string

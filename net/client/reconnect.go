@@ -31,10 +31,11 @@ type ReconnectEvent struct {
 }
 
 // final are the reasons a gateway ends a connection on purpose: coming
-// back would be refused, or should not be tried.
+// back would be refused, or should not be tried (a realm that restarts or
+// stops for its db forgets resume tokens: the player logs in again).
 var final = []wire.DisconnectReason{wire.DisconnectReasonReplaced, wire.DisconnectReasonMovementViolations,
 	wire.DisconnectReasonMessageFlood, wire.DisconnectReasonProtocolError, wire.DisconnectReasonSessionInvalid,
-	wire.DisconnectReasonDatabaseFailure}
+	wire.DisconnectReasonDatabaseFailure, wire.DisconnectReasonRealmRestart}
 
 // reconnect brings a lost connection back when the options ask for it,
 // and reports whether it did.

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -92,4 +94,29 @@ func (n *Node) serveHealth(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	json.NewEncoder(w).Encode(h)
+}
+
+// HandleAction registers an admin action: a POST to path on the admin
+// endpoint that changes something (a broadcast, a kick). A request without
+// Config.AdminToken as its bearer token is refused with 401; a node
+// without a token refuses every action.
+func (n *Node) HandleAction(path string, h http.HandlerFunc) {
+	n.adminMux.HandleFunc(path, func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodPost {
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return
+		}
+		if !AuthorizedAdmin(req, n.cfg.AdminToken) {
+			http.Error(w, "an admin action needs the realm's admin token", http.StatusUnauthorized)
+			return
+		}
+		h(w, req)
+	})
+}
+
+// AuthorizedAdmin reports whether a request carries token as its bearer
+// token, compared in constant time; an empty token authorizes nothing.
+func AuthorizedAdmin(req *http.Request, token string) bool {
+	got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	return ok && token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
 }

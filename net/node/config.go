@@ -24,6 +24,10 @@ type Config struct {
 	Listen string
 	// Admin is the admin HTTP address (default "127.0.0.1:0"; "-" disables it).
 	Admin string
+	// AdminToken, when set, is what an admin action (HandleAction) must
+	// present as "Authorization: Bearer TOKEN" (registry.AdminToken);
+	// without it, actions are refused.
+	AdminToken string
 	// Peers are the nodes this node dials, and keeps dialing while it runs.
 	Peers []Peer
 

@@ -2,6 +2,8 @@ package registry
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -287,4 +289,16 @@ func (r *Registry) SetSecret(secret []byte) {
 	r.secret = secret
 	r.Secret = hex.EncodeToString(secret)
 	r.SecretFile = ""
+}
+
+// AdminToken is the token an operator's tool presents (HTTP Authorization:
+// Bearer) to a node's admin actions: derived from the cluster secret, so
+// that whoever holds the registry may act and nobody else.
+func (r *Registry) AdminToken() string { return AdminToken(r.secret) }
+
+// AdminToken derives the admin token from a cluster secret.
+func AdminToken(secret []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("gridrealm admin token v1"))
+	return hex.EncodeToString(mac.Sum(nil))
 }

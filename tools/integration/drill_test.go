@@ -36,6 +36,7 @@ type DrillReport struct {
 	// how long they went without seeing themselves), and those that never
 	// did.
 	Reconnects    int64         `json:"reconnects"`
+	ZoneRestarts  int64         `json:"zone_restarts_lived"`
 	BotRecovery   swarm.Latency `json:"bot_recovery"`
 	NeverBack     int           `json:"never_back"`
 	BotsConnected int           `json:"bots_connected"`
@@ -98,7 +99,7 @@ func TestDrill(t *testing.T) {
 	}
 	sw := <-done
 	if sw != nil {
-		rep.Reconnects, rep.BotRecovery, rep.NeverBack = sw.Reconnects, sw.Recovery, sw.NeverBack
+		rep.Reconnects, rep.ZoneRestarts, rep.BotRecovery, rep.NeverBack = sw.Reconnects, sw.ZoneRestarts, sw.Recovery, sw.NeverBack
 		rep.BotsConnected, rep.BotsFailed, rep.Disconnects = sw.Connected, sw.Failed, sw.Disconnects
 	}
 	if err := r.rv.Stop(); err != nil {

@@ -47,10 +47,16 @@ func startDevRealm(t *testing.T, base, accounts int) *devRealm {
 		t.Fatal(err)
 	}
 	for i := range reg.Nodes {
-		reg.Nodes[i].Restart = append(reg.Nodes[i].Restart, "--log", "warn")
+		if len(reg.Nodes[i].Restart) > 0 {
+			reg.Nodes[i].Restart = append(reg.Nodes[i].Restart, "--log", "warn")
+		}
 	}
 	out := &syncWriter{}
-	rv, err := reviver.Start(reviver.Config{Registry: reg, Out: out, Logger: quiet(),
+	admin := ""
+	if e, ok := reg.Node("DEV-REVIVER-1"); ok {
+		admin = e.Admin
+	}
+	rv, err := reviver.Start(reviver.Config{Registry: reg, Out: out, Logger: quiet(), Admin: admin,
 		CheckEvery: 100 * time.Millisecond, DeadAfter: time.Second, BackoffMin: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +74,9 @@ func startDevRealm(t *testing.T, base, accounts int) *devRealm {
 	})
 	r := &devRealm{reg: reg, dir: dir, rv: rv}
 	for _, e := range reg.Nodes {
+		if len(e.Restart) == 0 {
+			continue // the reviver entry: the test runs it
+		}
 		if err := waitHealthy("http://" + e.Admin + "/healthz"); err != nil {
 			t.Fatalf("%s: %v", e.ID, err)
 		}

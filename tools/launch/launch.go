@@ -69,6 +69,10 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 	// The second zone node runs an instance (a dungeon copy) on a small map.
 	instance := node("DEV-ZONE-2", registry.RoleZone, 8, "zone")
 	instance.Restart = append(instance.Restart, "--instance", "crypt", "--size", "256", "--seed", "2")
+	// The reviver is no process of its own: realm up runs it, and serves
+	// its /events and admin actions at this entry's admin address.
+	reviverNode := node("DEV-REVIVER-1", registry.RoleReviver, 9, "reviver")
+	reviverNode.Realm, reviverNode.Restart, reviverNode.Data = "", nil, ""
 	r := &registry.Registry{Nodes: []registry.Entry{
 		node("DEV-DB-1", registry.RoleDB, 1, "db"),
 		node("DEV-BACKUP-1", registry.RoleBackup, 2, "backup"),
@@ -78,6 +82,7 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 		loginNode,
 		node("DEV-GATEWAY-1", registry.RoleGateway, 6, "gateway"),
 		node("DEV-GATEWAY-2", registry.RoleGateway, 7, "gateway"),
+		reviverNode,
 	}}
 	r.SetSecret(secret)
 	return r, nil

@@ -37,8 +37,8 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	if !bytes.Equal(r.ClusterSecret(), secret) {
 		t.Fatal("the cluster secret changed")
 	}
-	if len(r.Nodes) != 8 {
-		t.Fatalf("%d nodes, want 8", len(r.Nodes))
+	if len(r.Nodes) != 9 { // the 8 processes and the reviver
+		t.Fatalf("%d nodes, want 9", len(r.Nodes))
 	}
 	zone2, ok := r.Node("DEV-ZONE-2")
 	if !ok || zone2.Addr != "127.0.0.1:23008" || !slices.Contains(zone2.Restart, "--instance") {
@@ -48,14 +48,17 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	if login.Addr != "127.0.0.1:23005" || !slices.Contains(login.Restart, "--attempts-per-second") {
 		t.Fatalf("the login node: %+v", login)
 	}
+	if rv, ok := r.Node("DEV-REVIVER-1"); !ok || rv.Admin != "127.0.0.1:25009" || len(rv.Restart) != 0 {
+		t.Fatalf("the reviver: %+v", rv)
+	}
 	for _, e := range r.Nodes {
-		if e.Restart[0] != "/new/realm" {
+		if len(e.Restart) > 0 && e.Restart[0] != "/new/realm" {
 			t.Fatalf("%s still runs %s", e.ID, e.Restart[0])
 		}
 	}
 	// And the registry on disk says so too.
 	again, err := registry.Load(filepath.Join(dir, "registry.json"))
-	if err != nil || len(again.Nodes) != 8 {
+	if err != nil || len(again.Nodes) != 9 {
 		t.Fatalf("saved registry: %v, %d nodes", err, len(again.Nodes))
 	}
 }

@@ -2,9 +2,12 @@ package reviver
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
+	"time"
 
+	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -25,6 +28,14 @@ func (r *Reviver) startAdmin() error {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(r.Events())
 	})
+	mux.HandleFunc("/restart", r.serveRestart)
+	mux.HandleFunc("/restart/cancel", r.action(func(w http.ResponseWriter, _ *http.Request) {
+		if !r.CancelRestart() {
+			http.Error(w, ErrNoRestart.Error(), http.StatusNotFound)
+			return
+		}
+		fmt.Fprintln(w, "cancelled")
+	}))
 	r.adminL, r.admin = ln, &http.Server{Handler: mux}
 	go r.admin.Serve(ln)
 	return nil
@@ -36,4 +47,42 @@ func (r *Reviver) AdminAddr() string {
 		return ""
 	}
 	return r.adminL.Addr().String()
+}
+
+// serveRestart shows the scheduled restart (GET) or schedules one (POST
+// in=DURATION reason=TEXT, with the admin token).
+func (r *Reviver) serveRestart(w http.ResponseWriter, req *http.Request) {
+	if req.Method == http.MethodGet {
+		at, reason, ok := r.Scheduled()
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"scheduled": ok, "at": at, "reason": reason})
+		return
+	}
+	r.action(func(w http.ResponseWriter, req *http.Request) {
+		in, err := time.ParseDuration(req.FormValue("in"))
+		if err != nil {
+			http.Error(w, "in: a duration such as 5m", http.StatusBadRequest)
+			return
+		}
+		if err := r.ScheduleRestart(in, req.FormValue("reason")); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintln(w, "scheduled")
+	})(w, req)
+}
+
+// action wraps an admin action: POST only, with the admin token.
+func (r *Reviver) action(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodPost {
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return
+		}
+		if !node.AuthorizedAdmin(req, r.cfg.AdminToken) {
+			http.Error(w, "an admin action needs the realm's admin token", http.StatusUnauthorized)
+			return
+		}
+		h(w, req)
+	}
 }

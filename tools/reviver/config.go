@@ -56,6 +56,9 @@ type Config struct {
 	// StopGrace bounds how long Stop waits for a node to stop on SIGTERM
 	// before it is killed (default DefaultStopGrace, 15 s).
 	StopGrace time.Duration
+	// AdminToken is what the reviver's own admin actions require, and what
+	// it presents to the nodes' (default: the registry's AdminToken).
+	AdminToken string
 	// OnEvent, if set, hears of every event as it happens.
 	OnEvent func(Event)
 	// Logger receives the reviver's logs (default: slog.Default).
@@ -89,6 +92,9 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.StopGrace, DefaultStopGrace)
 	if c.CycleLimit == 0 {
 		c.CycleLimit = DefaultCycleLimit
+	}
+	if c.AdminToken == "" {
+		c.AdminToken = c.Registry.AdminToken()
 	}
 	if c.Out == nil {
 		c.Out = io.Discard

@@ -23,6 +23,11 @@ const (
 	Recovered EventKind = "recovered"
 	// GaveUp: the node is in a restart cycle and is left stopped.
 	GaveUp EventKind = "gave_up"
+	// RestartScheduled, RestartCancelled and RealmRestarted are the
+	// realm's scheduled restarts (Node is "realm").
+	RestartScheduled EventKind = "restart_scheduled"
+	RestartCancelled EventKind = "restart_cancelled"
+	RealmRestarted   EventKind = "realm_restarted"
 )
 
 // Event is one thing that happened to one node.

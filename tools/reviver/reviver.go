@@ -15,12 +15,19 @@ import (
 
 // Reviver keeps a registry's nodes running. Create it with Start.
 type Reviver struct {
-	cfg    Config
+	cfg   Config
+	outMu sync.Mutex
+	http  *http.Client
+
+	// The supervisors of the running generation of nodes: a scheduled
+	// restart stops them all and starts a new generation.
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	outMu  sync.Mutex
-	http   *http.Client
+
+	restart  *schedule // the scheduled restart, if any (under mu)
+	stopped  chan struct{}
+	stopOnce sync.Once
 
 	mu      sync.Mutex
 	events  []Event
@@ -41,7 +48,7 @@ func Start(cfg Config) (*Reviver, error) {
 		return nil, err
 	}
 	r := &Reviver{cfg: cfg, running: map[string]*process{}, gaveUp: map[string]bool{}, reg: prometheus.NewRegistry(),
-		http: &http.Client{Timeout: cfg.DeadAfter / 2}}
+		http: &http.Client{Timeout: cfg.DeadAfter / 2}, stopped: make(chan struct{})}
 	r.counts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "reviver", Name: "events_total",
 		Help: "What happened to the nodes the reviver keeps running, by node, role and event (started, crashed, restarted, recovered, gave_up)."},
 		[]string{"node", "role", "event"})
@@ -49,28 +56,36 @@ func Start(cfg Config) (*Reviver, error) {
 	if err := r.startAdmin(); err != nil {
 		return nil, err
 	}
+	if err := r.startNodes(); err != nil {
+		r.Stop()
+		return nil, err
+	}
+	return r, nil
+}
+
+// startNodes starts every node with a restart command, each under a
+// supervisor of a new generation.
+func (r *Reviver) startNodes() error {
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	var first []*process
-	for _, e := range cfg.Registry.Nodes {
+	started := 0
+	for _, e := range r.cfg.Registry.Nodes {
 		if len(e.Restart) == 0 {
 			continue
 		}
-		p, err := launch(e, cfg.Out, &r.outMu)
+		p, err := launch(e, r.cfg.Out, &r.outMu)
 		if err != nil {
-			r.Stop()
-			return nil, err
+			return err
 		}
 		r.setRunning(e.ID, p)
 		r.record(Event{Node: e.ID, Role: e.Role, Kind: Started, PID: p.pid()})
-		first = append(first, p)
+		started++
 		r.wg.Add(1)
 		go r.supervise(e, p)
 	}
-	if len(first) == 0 {
-		r.Stop()
-		return nil, fmt.Errorf("%w: no node of the registry has a restart command", ErrConfig)
+	if started == 0 {
+		return fmt.Errorf("%w: no node of the registry has a restart command", ErrConfig)
 	}
-	return r, nil
+	return nil
 }
 
 // Running returns the process id of every node running now.
@@ -95,7 +110,27 @@ func (r *Reviver) GaveUp(id string) bool {
 // StopGrace). It returns once no node it started is left; the error lists
 // the nodes that had to be killed.
 func (r *Reviver) Stop() error {
-	r.cancel()
+	r.stopOnce.Do(func() { close(r.stopped) })
+	r.CancelRestart()
+	err := r.stopNodes()
+	if r.admin != nil {
+		r.admin.Close()
+	}
+	return err
+}
+
+// stopOrder is the order nodes stop in: players' doors first (they tell
+// players why), then the directory, the zones (which save everyone), and
+// the db last.
+var stopOrder = []registry.Role{registry.RoleGateway, registry.RoleLogin, registry.RoleRealm, registry.RoleZone,
+	registry.RoleInstance, registry.RoleBackup, registry.RoleDB}
+
+// stopNodes stops the supervisors, then every node, role by role in
+// stopOrder (the nodes of a role together).
+func (r *Reviver) stopNodes() error {
+	if r.cancel != nil {
+		r.cancel()
+	}
 	r.wg.Wait()
 	r.mu.Lock()
 	procs := r.running
@@ -103,22 +138,30 @@ func (r *Reviver) Stop() error {
 	r.mu.Unlock()
 	var errs []error
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for id, p := range procs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if p.stop(r.cfg.StopGrace) {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("%s did not stop within %v: killed", id, r.cfg.StopGrace))
-				mu.Unlock()
+	stopRole := func(match func(registry.Role) bool) {
+		var wg sync.WaitGroup
+		for id, p := range procs {
+			e, _ := r.entry(id)
+			if !match(e.Role) {
+				continue
 			}
-		}()
+			delete(procs, id)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if p.stop(r.cfg.StopGrace) {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("%s did not stop within %v: killed", id, r.cfg.StopGrace))
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
-	if r.admin != nil {
-		r.admin.Close()
+	for _, role := range stopOrder {
+		stopRole(func(r registry.Role) bool { return r == role })
 	}
+	stopRole(func(registry.Role) bool { return true }) // any other
 	return errors.Join(errs...)
 }
 

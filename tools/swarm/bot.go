@@ -73,7 +73,7 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 	cctx, ccancel := context.WithTimeout(jctx, 15*time.Second)
 	conn, err := client.ConnectWith(cctx, res.Gateways[0], b.s.cfg.TLS, res.SessionHandle, client.Options{
 		DropRate: b.s.cfg.DropRate, Seed: b.s.cfg.Seed ^ uint64(b.index)<<20, OnSnapshot: b.onSnapshot,
-		Transport: b.transport, Reconnect: true, Gateways: res.Gateways, OnReconnect: b.onReconnect})
+		Transport: b.transport, Reconnect: true, Gateways: res.Gateways, OnReconnect: b.onReconnect, OnEvent: b.onEvent})
 	ccancel()
 	if err != nil {
 		if jctx.Err() != nil {
@@ -343,6 +343,23 @@ func (b *bot) onReconnect(ev client.ReconnectEvent) {
 	b.mu.Lock()
 	b.lostAt, b.seen = b.lastSnap, false
 	b.mu.Unlock()
+	b.s.m.reconnected()
+}
+
+// onEvent follows a zone that restarted: its gateway entered the bot
+// again, under a new entity, which a new Welcome tells; the bot counts as
+// recovered once it sees itself again.
+func (b *bot) onEvent(m *wire.ServerMessage) {
+	if m.BodyType() != wire.ServerBodyWelcome {
+		return
+	}
+	var w wire.Welcome
+	codec.Member(m.Body, &w)
+	b.self.Store(w.EntityId())
+	b.mu.Lock()
+	b.lostAt, b.seen = b.lastSnap, false
+	b.mu.Unlock()
+	b.s.m.rewelcomed()
 }
 
 func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.World) {
@@ -364,7 +381,7 @@ func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.
 	defer b.mu.Unlock()
 	b.lastSnap = now
 	if !b.lostAt.IsZero() {
-		b.s.m.reconnected(now.Sub(b.lostAt))
+		b.s.m.recovered(now.Sub(b.lostAt))
 		b.lostAt = time.Time{}
 	}
 	if b.seen && s.Tick > b.tick && b.echoPending {

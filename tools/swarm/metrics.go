@@ -55,6 +55,7 @@ type metrics struct {
 	loginRetries  int64
 	selfMissing   int64                   // snapshots without the bot's own entity, once seen
 	reconnects    int64                   // lost connections that came back (resume tokens)
+	zoneRestarts  int64                   // zone restarts lived through (a new Welcome on a live connection)
 	neverBack     int                     // lost connections that did not
 	recovery      *hdrhistogram.Histogram // last snapshot before a loss → first showing the bot again
 	maxDatagram   int
@@ -70,12 +71,25 @@ func newMetrics(start time.Time) *metrics {
 		failures: map[string]int{}, disconnects: map[string]int{}}
 }
 
-// reconnected records a lost connection that came back, and how long the
-// bot went without seeing itself.
-func (m *metrics) reconnected(gap time.Duration) {
+// recovered records how long a bot went without seeing itself across a
+// lost connection or its zone's restart.
+func (m *metrics) recovered(gap time.Duration) {
+	m.mu.Lock()
+	record(m.recovery, gap)
+	m.mu.Unlock()
+}
+
+// reconnected counts a lost connection that came back.
+func (m *metrics) reconnected() {
 	m.mu.Lock()
 	m.reconnects++
-	record(m.recovery, gap)
+	m.mu.Unlock()
+}
+
+// rewelcomed counts a zone restart the bot lived through.
+func (m *metrics) rewelcomed() {
+	m.mu.Lock()
+	m.zoneRestarts++
 	m.mu.Unlock()
 }
 
@@ -244,7 +258,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
 		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,
 		BudgetViolations: m.budget, LoginRetries: m.loginRetries, SelfMissing: m.selfMissing, MaxDatagram: m.maxDatagram, Budget: m.budget0, Errors: m.errors(),
-		Timeline: m.timeline, Reconnects: m.reconnects, NeverBack: m.neverBack, Recovery: latency(m.recovery),
+		Timeline: m.timeline, Reconnects: m.reconnects, ZoneRestarts: m.zoneRestarts, NeverBack: m.neverBack, Recovery: latency(m.recovery),
 	}
 	if !m.steadyAt.IsZero() {
 		r.RampS = m.steadyAt.Sub(m.start).Seconds()

@@ -76,12 +76,14 @@ type Report struct {
 	SelfMissing  int64 `json:"self_missing"`
 	LoginRetries int64 `json:"login_retries"`
 	// Reconnects counts lost connections that came back through a
-	// gateway with the bot's resume token; NeverBack those that did not.
-	// Recovery is how long a bot that came back went without seeing
-	// itself: its last snapshot before the loss → the first after.
-	Reconnects int64   `json:"reconnects"`
-	NeverBack  int     `json:"never_back"`
-	Recovery   Latency `json:"recovery"`
+	// gateway with the bot's resume token; NeverBack those that did not;
+	// ZoneRestarts the restarts of its zone a bot lived through connected.
+	// Recovery is how long a bot went without seeing itself across either:
+	// its last snapshot before → the first after.
+	Reconnects   int64   `json:"reconnects"`
+	ZoneRestarts int64   `json:"zone_restarts"`
+	NeverBack    int     `json:"never_back"`
+	Recovery     Latency `json:"recovery"`
 	// Errors is what --max-errors judges: Failed + Disconnects +
 	// BudgetViolations.
 	Errors   int64    `json:"errors"`
@@ -137,7 +139,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("budget violations", "%d (largest datagram %d B, budget %d B)", r.BudgetViolations, r.MaxDatagram, r.Budget)
 	row("snapshots without self", "%d", r.SelfMissing)
 	row("login retries", "%d", r.LoginRetries)
-	row("reconnects / never back", "%d / %d  (recovery ms p50 %.0f  max %.0f)", r.Reconnects, r.NeverBack, r.Recovery.P50, r.Recovery.Max)
+	row("reconnects / never back", "%d / %d  (zone restarts %d; recovery ms p50 %.0f  max %.0f)", r.Reconnects, r.NeverBack, r.ZoneRestarts, r.Recovery.P50, r.Recovery.Max)
 	row("errors", "%d", r.Errors)
 	if len(r.Timeline) > 0 {
 		b.WriteString("  timeline:    s  bots  snaps/s  B/s/bot  age p50  age p99  echo p99  errors\n")

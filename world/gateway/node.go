@@ -46,7 +46,11 @@ type Node struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	stopping atomic.Bool
-	wg       sync.WaitGroup
+	// closing is the reason Stop gives players, when an operator's
+	// procedure set one (a scheduled restart); 0: Shutdown.
+	closing     wire.DisconnectReason
+	closingText string
+	wg          sync.WaitGroup
 }
 
 // Start starts the gateway.
@@ -66,6 +70,7 @@ func Start(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	g.metrics = g.newMetrics()
+	g.registerActions()
 	if err := g.node.Start(); err != nil {
 		return nil, err
 	}
@@ -130,9 +135,18 @@ func (g *Node) Players() int {
 	return len(g.players)
 }
 
-// Stop disconnects every player with the reason Shutdown and stops. Safe
-// to call more than once.
-func (g *Node) Stop() { g.StopWith(wire.DisconnectReasonShutdown, "the gateway is stopping") }
+// Stop disconnects every player with the reason Shutdown (or the one an
+// operator's procedure set: RealmRestart) and stops. Safe to call more
+// than once.
+func (g *Node) Stop() {
+	g.mu.Lock()
+	reason, text := g.closing, g.closingText
+	g.mu.Unlock()
+	if reason == 0 {
+		reason, text = wire.DisconnectReasonShutdown, "the gateway is stopping"
+	}
+	g.StopWith(reason, text)
+}
 
 // StopWith disconnects every player with reason and text, then stops. The
 // players are closed before anything else ends, so that each one's close

@@ -1,0 +1,189 @@
+package reviver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/registry"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// countdown are the times before a scheduled restart at which players are
+// told again (the schedule is announced when it is made, too).
+var countdown = []time.Duration{30 * time.Minute, 10 * time.Minute, 5 * time.Minute, 2 * time.Minute, time.Minute,
+	30 * time.Second, 10 * time.Second}
+
+// MaxRestartDelay bounds how far ahead a restart may be scheduled.
+const MaxRestartDelay = 24 * time.Hour
+
+// ErrNoRestart is returned by CancelRestart's callers when none is
+// scheduled, and by ScheduleRestart for an impossible request.
+var ErrNoRestart = errors.New("no restart scheduled")
+
+// schedule is a restart to come.
+type schedule struct {
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
+	cancel context.CancelFunc
+}
+
+// ScheduleRestart restarts the whole realm in d, telling players before:
+// when it is scheduled, and at each mark of the countdown (30 min, 10 min,
+// 5 min, 2 min, 1 min, 30 s, 10 s before). Then every gateway closes its
+// players with the reason RealmRestart, every node stops in order (the
+// zones save everyone), and every node starts again. A restart scheduled
+// replaces the one before.
+func (r *Reviver) ScheduleRestart(d time.Duration, reason string) error {
+	if d < 0 || d > MaxRestartDelay {
+		return fmt.Errorf("%w: in %v: want 0..%v", ErrNoRestart, d, MaxRestartDelay)
+	}
+	if reason == "" {
+		reason = "scheduled maintenance"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &schedule{At: time.Now().Add(d), Reason: reason, cancel: cancel}
+	r.mu.Lock()
+	old := r.restart
+	r.restart = s
+	r.mu.Unlock()
+	if old != nil {
+		old.cancel()
+	}
+	r.record(Event{Node: "realm", Kind: RestartScheduled, Detail: fmt.Sprintf("in %v: %s", d.Round(time.Second), reason)})
+	go r.countDown(ctx, s)
+	return nil
+}
+
+// CancelRestart cancels the scheduled restart, telling players; it
+// reports whether there was one.
+func (r *Reviver) CancelRestart() bool {
+	r.mu.Lock()
+	s := r.restart
+	r.restart = nil
+	r.mu.Unlock()
+	if s == nil {
+		return false
+	}
+	s.cancel()
+	select {
+	case <-r.stopped:
+	default:
+		r.announce("The scheduled restart is cancelled.")
+		r.record(Event{Node: "realm", Kind: RestartCancelled, Detail: s.Reason})
+	}
+	return true
+}
+
+// Scheduled returns the restart to come, if any.
+func (r *Reviver) Scheduled() (at time.Time, reason string, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.restart == nil {
+		return time.Time{}, "", false
+	}
+	return r.restart.At, r.restart.Reason, true
+}
+
+// countDown tells players at each mark, then restarts the realm.
+func (r *Reviver) countDown(ctx context.Context, s *schedule) {
+	r.announce(fmt.Sprintf("The realm restarts in %s: %s.", human(time.Until(s.At)), s.Reason))
+	for _, mark := range countdown {
+		wait := time.Until(s.At.Add(-mark))
+		if wait <= 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		r.announce(fmt.Sprintf("The realm restarts in %s: %s.", human(mark), s.Reason))
+	}
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(time.Until(s.At)):
+	}
+	r.mu.Lock()
+	if r.restart != s {
+		r.mu.Unlock()
+		return
+	}
+	r.restart = nil
+	r.mu.Unlock()
+	r.restartRealm(s.Reason)
+}
+
+// restartRealm stops every node in order and starts them all again.
+func (r *Reviver) restartRealm(reason string) {
+	r.announce("The realm restarts now: " + reason + ".")
+	for _, e := range r.cfg.Registry.Nodes {
+		if e.Role == registry.RoleGateway {
+			r.post(e, "/admin/closing", url.Values{"reason": {strconv.Itoa(int(wire.DisconnectReasonRealmRestart))}, "text": {reason}})
+		}
+	}
+	start := time.Now()
+	if err := r.stopNodes(); err != nil {
+		r.cfg.Logger.Warn("reviver: restart: " + err.Error())
+	}
+	select {
+	case <-r.stopped:
+		return
+	default:
+	}
+	if err := r.startNodes(); err != nil {
+		r.cfg.Logger.Error("reviver: restart: " + err.Error())
+		return
+	}
+	r.record(Event{Node: "realm", Kind: RealmRestarted, Detail: fmt.Sprintf("stopped and started again in %v: %s", time.Since(start).Round(time.Millisecond), reason)})
+}
+
+// announce sends a system message to every player, through every gateway.
+func (r *Reviver) announce(text string) {
+	for _, e := range r.cfg.Registry.Nodes {
+		if e.Role == registry.RoleGateway {
+			r.post(e, "/admin/broadcast", url.Values{"text": {text}})
+		}
+	}
+}
+
+// post posts an admin action to a node, with the realm's admin token.
+func (r *Reviver) post(e registry.Entry, path string, form url.Values) {
+	if e.Admin == "" || e.Admin == "-" {
+		return
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+e.Admin+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+r.cfg.AdminToken)
+	resp, err := r.http.Do(req)
+	if err != nil {
+		r.cfg.Logger.Warn("reviver: admin action failed", "node", e.ID, "path", path, "err", err)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		r.cfg.Logger.Warn("reviver: admin action refused", "node", e.ID, "path", path, "status", resp.Status)
+	}
+}
+
+// human says a duration as players read it.
+func human(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute < time.Second:
+		if m := int(d / time.Minute); m == 1 {
+			return "1 minute"
+		} else {
+			return fmt.Sprintf("%d minutes", m)
+		}
+	case d >= time.Minute:
+		return d.Round(time.Second).String()
+	default:
+		return fmt.Sprintf("%d seconds", int(d.Round(time.Second)/time.Second))
+	}
+}

@@ -1,0 +1,58 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// SystemAnnouncement is the system message code of an operator's
+// announcement (a restart countdown, a broadcast).
+const SystemAnnouncement = 100
+
+// registerActions adds the gateway's admin actions to its node's admin
+// endpoint (each needs the realm's admin token):
+//
+//	POST /admin/broadcast  text=…            a system message to every player
+//	POST /admin/closing    reason=… text=…   the reason the next Stop gives players
+func (g *Node) registerActions() {
+	g.node.HandleAction("/admin/broadcast", func(w http.ResponseWriter, req *http.Request) {
+		text := req.FormValue("text")
+		if text == "" || len(text) > codec.MaxText {
+			http.Error(w, fmt.Sprintf("text: 1..%d bytes", codec.MaxText), http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintf(w, "%d\n", g.Broadcast(text))
+	})
+	g.node.HandleAction("/admin/closing", func(w http.ResponseWriter, req *http.Request) {
+		code, err := strconv.Atoi(req.FormValue("reason"))
+		if err != nil || code <= 0 || code > 255 {
+			http.Error(w, "reason: a DisconnectReason number", http.StatusBadRequest)
+			return
+		}
+		g.mu.Lock()
+		g.closing, g.closingText = wire.DisconnectReason(code), req.FormValue("text")
+		g.mu.Unlock()
+		fmt.Fprintln(w, "ok")
+	})
+}
+
+// Broadcast sends a system message to every player of the gateway and
+// returns how many it was queued for.
+func (g *Node) Broadcast(text string) int {
+	msg := codec.NewPlayerEncoder().SystemMessage(SystemAnnouncement, text)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, p := range g.players {
+		select {
+		case p.events <- append([]byte(nil), msg...):
+			n++
+		default: // not reading its stream: its writer closes it soon
+		}
+	}
+	return n
+}
