@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Role is what a node does.
@@ -67,6 +68,18 @@ type Entry struct {
 	Restart []string `json:"restart,omitempty"`
 	// Data is the node's data directory, for nodes that keep state.
 	Data string `json:"data,omitempty"`
+	// RestartDaily, on a reviver's entry, restarts the realm every day at
+	// this UTC time ("HH:MM"), with a 30-minute countdown told to players.
+	RestartDaily string `json:"restart_daily,omitempty"`
+}
+
+// DailyTime parses a RestartDaily value: hour and minute of a UTC day.
+func DailyTime(s string) (hour, minute int, err error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%q: want HH:MM, UTC", s)
+	}
+	return t.Hour(), t.Minute(), nil
 }
 
 // Registry is the whole file.
@@ -205,6 +218,14 @@ func (r *Registry) validate() error {
 				return fmt.Errorf("%w: %s: %s %s is already used by %s", ErrInvalid, where, a.name, a.addr, other)
 			}
 			addrs[a.addr] = e.ID
+		}
+		if e.RestartDaily != "" {
+			if e.Role != RoleReviver {
+				return fmt.Errorf("%w: %s: restart_daily belongs on a reviver's entry", ErrInvalid, where)
+			}
+			if _, _, err := DailyTime(e.RestartDaily); err != nil {
+				return fmt.Errorf("%w: %s: restart_daily %v", ErrInvalid, where, err)
+			}
 		}
 		if (e.Role == RoleLogin || e.Role == RoleGateway) && e.Public == "" {
 			return fmt.Errorf("%w: %s: a %s node needs a public address", ErrInvalid, where, e.Role)

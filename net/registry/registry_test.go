@@ -95,3 +95,20 @@ func TestSecretFileAndSaveLoad(t *testing.T) {
 		t.Fatalf("reload: %v", err)
 	}
 }
+
+func TestRestartDailyIsChecked(t *testing.T) {
+	for _, tc := range []struct {
+		entry string
+		ok    bool
+	}{
+		{`{"id":"R-1","role":"reviver","addr":"127.0.0.1:1","restart_daily":"04:30"}`, true},
+		{`{"id":"R-1","role":"reviver","addr":"127.0.0.1:1","restart_daily":"25:00"}`, false},
+		{`{"id":"R-1","role":"reviver","addr":"127.0.0.1:1","restart_daily":"4pm"}`, false},
+		{`{"id":"Z-1","role":"zone","realm":"r","addr":"127.0.0.1:1","restart_daily":"04:30"}`, false},
+	} {
+		_, err := Parse([]byte(`{"secret":"00112233445566778899aabbccddeeff","nodes":[`+tc.entry+`]}`), ".")
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: %v", tc.entry, err)
+		}
+	}
+}

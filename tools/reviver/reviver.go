@@ -60,6 +60,12 @@ func Start(cfg Config) (*Reviver, error) {
 		r.Stop()
 		return nil, err
 	}
+	for _, e := range cfg.Registry.ByRole("", registry.RoleReviver) {
+		if h, m, err := registry.DailyTime(e.RestartDaily); e.RestartDaily != "" && err == nil {
+			go r.daily(h, m)
+			break
+		}
+	}
 	return r, nil
 }
 

@@ -187,3 +187,32 @@ func human(d time.Duration) string {
 		return fmt.Sprintf("%d seconds", int(d.Round(time.Second)/time.Second))
 	}
 }
+
+// dailyNotice is how long before a daily restart its countdown begins.
+const dailyNotice = 30 * time.Minute
+
+// daily restarts the realm every day at the registry reviver entry's
+// RestartDaily (UTC), each time with a countdown of dailyNotice, until the
+// reviver stops.
+func (r *Reviver) daily(hour, minute int) {
+	for {
+		now := time.Now().UTC()
+		next := time.Date(now.Year(), now.Month(), now.Day(), hour, minute, 0, 0, time.UTC)
+		if !next.After(now.Add(dailyNotice)) {
+			next = next.AddDate(0, 0, 1)
+		}
+		select {
+		case <-r.stopped:
+			return
+		case <-time.After(time.Until(next.Add(-dailyNotice))):
+		}
+		if err := r.ScheduleRestart(time.Until(next), "the daily restart"); err != nil {
+			r.cfg.Logger.Error("reviver: daily restart: " + err.Error())
+		}
+		select { // past this day's restart before planning the next
+		case <-r.stopped:
+			return
+		case <-time.After(time.Until(next) + time.Minute):
+		}
+	}
+}
