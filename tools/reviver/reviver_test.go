@@ -197,3 +197,17 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestNextDaily(t *testing.T) {
+	at := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	for _, tc := range []struct{ now, want string }{
+		{"2026-11-30T01:00:00Z", "2026-11-30T04:00:00Z"},
+		{"2026-11-30T03:40:00Z", "2026-12-01T04:00:00Z"}, // its countdown would have begun
+		{"2026-11-30T05:00:00Z", "2026-12-01T04:00:00Z"},
+		{"2026-12-31T23:00:00Z", "2027-01-01T04:00:00Z"},
+	} {
+		if got := nextDaily(at(tc.now), 4, 0); !got.Equal(at(tc.want)) {
+			t.Errorf("at %s: next %s, want %s", tc.now, got, tc.want)
+		}
+	}
+}

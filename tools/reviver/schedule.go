@@ -196,11 +196,7 @@ const dailyNotice = 30 * time.Minute
 // reviver stops.
 func (r *Reviver) daily(hour, minute int) {
 	for {
-		now := time.Now().UTC()
-		next := time.Date(now.Year(), now.Month(), now.Day(), hour, minute, 0, 0, time.UTC)
-		if !next.After(now.Add(dailyNotice)) {
-			next = next.AddDate(0, 0, 1)
-		}
+		next := nextDaily(time.Now(), hour, minute)
 		select {
 		case <-r.stopped:
 			return
@@ -215,4 +211,15 @@ func (r *Reviver) daily(hour, minute int) {
 		case <-time.After(time.Until(next) + time.Minute):
 		}
 	}
+}
+
+// nextDaily is the next daily restart at hour:minute UTC whose countdown
+// has not begun yet.
+func nextDaily(now time.Time, hour, minute int) time.Time {
+	now = now.UTC()
+	next := time.Date(now.Year(), now.Month(), now.Day(), hour, minute, 0, 0, time.UTC)
+	if !next.After(now.Add(dailyNotice)) {
+		next = next.AddDate(0, 0, 1)
+	}
+	return next
 }
