@@ -17,6 +17,15 @@ func (c *Conn) receive() {
 	for {
 		err := c.receiveFrom(c.session())
 		if !c.reconnect(err) {
+			// The close carries the gateway's reason: counted before Done,
+			// whichever of the stream and the datagrams saw the end first.
+			if reason, _, ok := pquic.CloseReason(err); ok && reason != 0 {
+				c.mu.Lock()
+				if c.Stats.Disconnect == 0 {
+					c.Stats.Disconnect = reason
+				}
+				c.mu.Unlock()
+			}
 			c.err = err
 			return
 		}

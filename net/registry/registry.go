@@ -68,9 +68,33 @@ type Entry struct {
 	Restart []string `json:"restart,omitempty"`
 	// Data is the node's data directory, for nodes that keep state.
 	Data string `json:"data,omitempty"`
+	// Recovery is what the reviver does when the node crashes: "compensate"
+	// (restart it; the others cope) or "stop-and-restore" (tell players,
+	// stop the realm, restart the node, whose start checks and restores its
+	// state, then start the realm again). Default: stop-and-restore for a
+	// db node, compensate for the rest.
+	Recovery string `json:"recovery,omitempty"`
 	// RestartDaily, on a reviver's entry, restarts the realm every day at
 	// this UTC time ("HH:MM"), with a 30-minute countdown told to players.
 	RestartDaily string `json:"restart_daily,omitempty"`
+}
+
+// The recovery modes.
+const (
+	Compensate     = "compensate"
+	StopAndRestore = "stop-and-restore"
+)
+
+// RecoveryMode returns the node's recovery mode, its default filled in.
+func (e Entry) RecoveryMode() string {
+	switch {
+	case e.Recovery != "":
+		return e.Recovery
+	case e.Role == RoleDB:
+		return StopAndRestore
+	default:
+		return Compensate
+	}
 }
 
 // DailyTime parses a RestartDaily value: hour and minute of a UTC day.
@@ -218,6 +242,9 @@ func (r *Registry) validate() error {
 				return fmt.Errorf("%w: %s: %s %s is already used by %s", ErrInvalid, where, a.name, a.addr, other)
 			}
 			addrs[a.addr] = e.ID
+		}
+		if e.Recovery != "" && e.Recovery != Compensate && e.Recovery != StopAndRestore {
+			return fmt.Errorf("%w: %s: recovery %q: want %s or %s", ErrInvalid, where, e.Recovery, Compensate, StopAndRestore)
 		}
 		if e.RestartDaily != "" {
 			if e.Role != RoleReviver {

@@ -158,6 +158,12 @@ func (r *devRealm) recovered(id string) int {
 // dumpItems reads the stopped db with realm db dump and counts its items,
 // those whose owner is no character, and item ids seen twice.
 func (r *devRealm) dumpItems(t *testing.T) (items, orphaned, duplicated int) {
+	items, orphaned, duplicated, _ = r.dump(t)
+	return items, orphaned, duplicated
+}
+
+// dump is dumpItems with every live item's owner, by item id.
+func (r *devRealm) dump(t *testing.T) (items, orphaned, duplicated int, owners map[uint64]uint64) {
 	out, err := exec.Command(realmBin, "db", "dump", "--data", r.entry("DEV-DB-1").Data, "--json").Output()
 	if err != nil {
 		t.Fatalf("db dump: %v", err)
@@ -170,7 +176,7 @@ func (r *devRealm) dumpItems(t *testing.T) (items, orphaned, duplicated int) {
 		} `json:"item"`
 	}
 	characters, seen := map[uint64]bool{}, map[uint64]bool{}
-	var owners []uint64
+	owners = map[uint64]uint64{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		var rec record
@@ -186,7 +192,7 @@ func (r *devRealm) dumpItems(t *testing.T) (items, orphaned, duplicated int) {
 				duplicated++
 			}
 			seen[rec.Item.ID] = true
-			owners = append(owners, rec.Item.Owner)
+			owners[rec.Item.ID] = rec.Item.Owner
 		}
 	}
 	for _, o := range owners {
@@ -194,7 +200,7 @@ func (r *devRealm) dumpItems(t *testing.T) (items, orphaned, duplicated int) {
 			orphaned++
 		}
 	}
-	return items, orphaned, duplicated
+	return items, orphaned, duplicated, owners
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

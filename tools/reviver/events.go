@@ -28,6 +28,9 @@ const (
 	RestartScheduled EventKind = "restart_scheduled"
 	RestartCancelled EventKind = "restart_cancelled"
 	RealmRestarted   EventKind = "realm_restarted"
+	// StopAndRestore: a node whose recovery is stop-and-restore failed
+	// (the db): the realm is stopped and started again around its check.
+	StopAndRestore EventKind = "stop_and_restore"
 )
 
 // Event is one thing that happened to one node.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -33,6 +34,10 @@ type Reviver struct {
 	events  []Event
 	running map[string]*process // by node id, while it runs
 	gaveUp  map[string]bool
+	deaths  map[string][]time.Time // each node's recent crashes
+	// procedure serializes the procedures that stop and start the whole
+	// realm (a scheduled restart, a stop-and-restore).
+	procedure sync.Mutex
 
 	reg    *prometheus.Registry
 	counts *prometheus.CounterVec
@@ -47,7 +52,7 @@ func Start(cfg Config) (*Reviver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Reviver{cfg: cfg, running: map[string]*process{}, gaveUp: map[string]bool{}, reg: prometheus.NewRegistry(),
+	r := &Reviver{cfg: cfg, running: map[string]*process{}, gaveUp: map[string]bool{}, deaths: map[string][]time.Time{}, reg: prometheus.NewRegistry(),
 		http: &http.Client{Timeout: cfg.DeadAfter / 2}, stopped: make(chan struct{})}
 	r.counts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "reviver", Name: "events_total",
 		Help: "What happened to the nodes the reviver keeps running, by node, role and event (started, crashed, restarted, recovered, gave_up)."},
@@ -118,6 +123,8 @@ func (r *Reviver) GaveUp(id string) bool {
 func (r *Reviver) Stop() error {
 	r.stopOnce.Do(func() { close(r.stopped) })
 	r.CancelRestart()
+	r.procedure.Lock() // a procedure under way ends first, and starts nothing after
+	defer r.procedure.Unlock()
 	err := r.stopNodes()
 	if r.admin != nil {
 		r.admin.Close()

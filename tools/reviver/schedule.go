@@ -122,12 +122,45 @@ func (r *Reviver) countDown(ctx context.Context, s *schedule) {
 
 // restartRealm stops every node in order and starts them all again.
 func (r *Reviver) restartRealm(reason string) {
+	r.procedure.Lock()
+	defer r.procedure.Unlock()
 	r.announce("The realm restarts now: " + reason + ".")
+	r.closing(wire.DisconnectReasonRealmRestart, reason)
+	r.cycle(reason)
+}
+
+// closing tells every gateway the reason its coming stop gives players.
+func (r *Reviver) closing(reason wire.DisconnectReason, text string) {
 	for _, e := range r.cfg.Registry.Nodes {
 		if e.Role == registry.RoleGateway {
-			r.post(e, "/admin/closing", url.Values{"reason": {strconv.Itoa(int(wire.DisconnectReasonRealmRestart))}, "text": {reason}})
+			r.post(e, "/admin/closing", url.Values{"reason": {strconv.Itoa(int(reason))}, "text": {text}})
 		}
 	}
+}
+
+// stopAndRestore is the seed's procedure for a node whose state the
+// others cannot do without (the db): every player is told why and let go
+// with DatabaseFailure, the realm stops, and every node starts again — the
+// failed node first in the registry's order, whose start checks its store
+// with the recovery ladder (repair, else the newest verified backup)
+// before it serves.
+func (r *Reviver) stopAndRestore(e registry.Entry, why string) {
+	r.procedure.Lock()
+	defer r.procedure.Unlock()
+	select {
+	case <-r.stopped:
+		return
+	default:
+	}
+	r.record(Event{Node: e.ID, Role: e.Role, Kind: StopAndRestore, Detail: why})
+	text := "the realm stops to check its database"
+	r.announce("The realm stops now: " + text + ". Log in again in a minute.")
+	r.closing(wire.DisconnectReasonDatabaseFailure, text)
+	r.cycle("a stop-and-restore after " + e.ID + " failed")
+}
+
+// cycle stops every node in order and starts them all again.
+func (r *Reviver) cycle(reason string) {
 	start := time.Now()
 	if err := r.stopNodes(); err != nil {
 		r.cfg.Logger.Warn("reviver: restart: " + err.Error())

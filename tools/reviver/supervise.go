@@ -13,7 +13,6 @@ import (
 // node again, unless the crashes make a restart cycle.
 func (r *Reviver) supervise(e registry.Entry, p *process) {
 	defer r.wg.Done()
-	var deaths []time.Time
 	backoff := r.cfg.BackoffMin
 	for restarted := false; ; restarted = true {
 		started := time.Now()
@@ -23,20 +22,14 @@ func (r *Reviver) supervise(e registry.Entry, p *process) {
 		}
 		r.setRunning(e.ID, nil)
 		r.record(Event{Node: e.ID, Role: e.Role, Kind: Crashed, PID: p.pid(), Detail: why})
-		now := time.Now()
-		if now.Sub(started) > r.cfg.CycleWindow {
+		if time.Since(started) > r.cfg.CycleWindow {
 			backoff = r.cfg.BackoffMin // it had been up for a while: a fresh failure
 		}
-		deaths = append(deaths, now)
-		for len(deaths) > 0 && now.Sub(deaths[0]) > r.cfg.CycleWindow {
-			deaths = deaths[1:]
+		if r.inCycle(e) {
+			return
 		}
-		if len(deaths) >= r.cfg.CycleLimit {
-			r.mu.Lock()
-			r.gaveUp[e.ID] = true
-			r.mu.Unlock()
-			r.record(Event{Node: e.ID, Role: e.Role, Kind: GaveUp,
-				Detail: fmt.Sprintf("%d crashes within %v: a restart cycle; the node stays stopped", len(deaths), r.cfg.CycleWindow)})
+		if e.RecoveryMode() == registry.StopAndRestore {
+			go r.stopAndRestore(e, why)
 			return
 		}
 		select {
@@ -54,6 +47,29 @@ func (r *Reviver) supervise(e registry.Entry, p *process) {
 		backoff = min(2*backoff, r.cfg.BackoffMax)
 		p = next
 	}
+}
+
+// inCycle counts a node's crash; when it makes CycleLimit within
+// CycleWindow (across restarts of the whole realm too), the reviver gives
+// up on the node and reports it.
+func (r *Reviver) inCycle(e registry.Entry) bool {
+	now := time.Now()
+	r.mu.Lock()
+	deaths := append(r.deaths[e.ID], now)
+	for len(deaths) > 0 && now.Sub(deaths[0]) > r.cfg.CycleWindow {
+		deaths = deaths[1:]
+	}
+	r.deaths[e.ID] = deaths
+	cycle := len(deaths) >= r.cfg.CycleLimit
+	if cycle {
+		r.gaveUp[e.ID] = true
+	}
+	r.mu.Unlock()
+	if cycle {
+		r.record(Event{Node: e.ID, Role: e.Role, Kind: GaveUp,
+			Detail: fmt.Sprintf("%d crashes within %v: a restart cycle; the node stays stopped", len(deaths), r.cfg.CycleWindow)})
+	}
+	return cycle
 }
 
 // watch waits until the node's process exits, or it fails its health

@@ -1,0 +1,113 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/client"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/node/nodetest"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/dbclient"
+	"github.com/gridrealm/gridrealm/tools/reviver"
+)
+
+// TestDBCrashStopsAndRestoresTheRealm: the db's process is SIGKILLed while
+// bots play and items are granted. The reviver runs the seed's procedure:
+// every bot is let go with the reason DatabaseFailure, the realm stops,
+// every node starts again (the db checking its store first), and the bots
+// log in again. Every grant the db acknowledged before the kill is there,
+// every item has exactly one existing owner, none appears twice.
+func TestDBCrashStopsAndRestoresTheRealm(t *testing.T) {
+	const bots = 3
+	r := startDevRealm(t, upBase(500), bots)
+	certPEM, err := os.ReadFile(filepath.Join(r.dir, "cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsConf, _ := pquic.ClientTLS(certPEM)
+	login := func(i int) *client.Conn {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		res, err := loginRetrying(ctx, r.entry("DEV-LOGIN-1").Public, tlsConf, fmt.Sprintf("bot%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			conn, err := client.ConnectWith(ctx, res.Gateways[0], tlsConf, res.SessionHandle, client.Options{Reconnect: true, Gateways: res.Gateways})
+			if err == nil {
+				t.Cleanup(func() { conn.Close() })
+				return conn
+			}
+			if ctx.Err() != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond) // the realm is still coming back
+			if res, err = loginRetrying(ctx, r.entry("DEV-LOGIN-1").Public, tlsConf, fmt.Sprintf("bot%d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var conns []*client.Conn
+	for i := 0; i < bots; i++ {
+		conns = append(conns, login(i))
+	}
+	// Grants through the db, acknowledged, for characters of the realm.
+	db := r.entry("DEV-DB-1")
+	n := nodetest.Start(t, node.Config{ID: "GRANTER", Secret: r.reg.ClusterSecret(), Peers: []node.Peer{{ID: db.ID, Addr: db.Addr}}})
+	c := dbclient.New(n, db.ID, 2*time.Second)
+	owner, err := c.Sync(codec.DbRequest{Op: wire.DbOpDbCreateCharacter, Account: "granter", Name: "Granter", Zone: "DEV-ZONE-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var granted []uint64
+	for i := 0; i < 50; i++ {
+		rep, err := c.Sync(codec.DbRequest{Op: wire.DbOpDbGrantItem, Owner: owner.Character.ID, Template: uint32(i), Count: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		granted = append(granted, rep.Items[0].ID)
+	}
+	r.kill(t, "DEV-DB-1")
+	for i, conn := range conns {
+		select {
+		case <-conn.Done():
+		case <-time.After(30 * time.Second):
+			t.Fatalf("bot %d was not let go", i)
+		}
+		if st := conn.Counters(); st.Disconnect != wire.DisconnectReasonDatabaseFailure {
+			t.Errorf("bot %d let go with %v, want DatabaseFailure", i, st.Disconnect)
+		}
+	}
+	waitUntil(t, "the realm to come back", 60*time.Second, func() bool {
+		for _, e := range r.rv.Events() {
+			if e.Kind == reviver.RealmRestarted {
+				return true
+			}
+		}
+		return false
+	})
+	for i := 0; i < bots; i++ {
+		c := login(i)
+		waitUntil(t, "a bot back in the game", 15*time.Second, func() bool { _, _, ok := selfAt(c); return ok })
+	}
+	// The grants are all there, each item once with an existing owner.
+	if err := r.rv.Stop(); err != nil {
+		t.Error(err)
+	}
+	items, orphaned, duplicated, owners := r.dump(t)
+	if orphaned != 0 || duplicated != 0 {
+		t.Fatalf("after the db crash: %d items, %d without owner, %d twice", items, orphaned, duplicated)
+	}
+	for _, id := range granted {
+		if owners[id] != owner.Character.ID {
+			t.Fatalf("acknowledged grant %d: owner %d, want %d", id, owners[id], owner.Character.ID)
+		}
+	}
+}
