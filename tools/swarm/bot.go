@@ -60,38 +60,43 @@ type bot struct {
 	steadyBytes int       // bytes received by then
 }
 
-// run logs in and connects (by joinBy), then plays until ctx ends.
+// run logs in and connects (by joinBy), then plays until ctx ends. A
+// bot the whole realm let go (a db failure, a restart) logs in again, as
+// a player would.
 func (b *bot) run(ctx context.Context, joinBy time.Time) {
 	jctx, jcancel := context.WithDeadline(ctx, joinBy)
 	defer jcancel()
-	res, err := b.login(jctx)
+	conn, err := b.join(jctx)
 	if err != nil {
+		if jctx.Err() != nil && ctx.Err() == nil {
+			err = errors.New("connect: not connected before the ramp ended")
+		}
 		b.s.m.fail(err.Error())
 		b.s.joining.Done()
 		return
 	}
-	cctx, ccancel := context.WithTimeout(jctx, 15*time.Second)
-	conn, err := client.ConnectWith(cctx, res.Gateways[0], b.s.cfg.TLS, res.SessionHandle, client.Options{
-		DropRate: b.s.cfg.DropRate, Seed: b.s.cfg.Seed ^ uint64(b.index)<<20, OnSnapshot: b.onSnapshot,
-		Transport: b.transport, Reconnect: true, Gateways: res.Gateways, OnReconnect: b.onReconnect, OnEvent: b.onEvent})
-	ccancel()
-	if err != nil {
-		if jctx.Err() != nil {
-			b.s.m.fail("connect: not connected before the ramp ended")
-		} else {
-			b.s.m.fail("connect: " + shortErr(err))
-		}
-		b.s.joining.Done()
-		return
-	}
-	b.conn = conn
-	b.self.Store(conn.Welcome.EntityID)
-	b.mu.Lock()
-	b.x, b.y = float64(conn.Welcome.X)/256, float64(conn.Welcome.Y)/256
-	b.mu.Unlock()
 	b.s.m.connect()
 	b.s.joining.Done()
-	reason := b.play(ctx, conn)
+	carried := 0 // bytes of the connections before this one
+	var reason string
+	for {
+		reason = b.play(ctx, conn)
+		if ctx.Err() != nil || !realmWide(conn.Counters().Disconnect) {
+			break
+		}
+		carried += conn.Counters().Bytes
+		conn.Close()
+		b.mu.Lock()
+		b.lostAt, b.seen = b.lastSnap, false
+		b.mu.Unlock()
+		next, err := b.join(ctx)
+		if err != nil {
+			reason = "could not log in again: " + shortErr(err)
+			break
+		}
+		b.s.m.relogged()
+		conn = next
+	}
 	st := conn.Counters()
 	if reason == "" && st.Disconnect != 0 { // told just as the run ended
 		reason = "disconnected: " + st.Disconnect.String()
@@ -99,10 +104,48 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 	conn.Close()
 	rate := -1.0 // not connected in the steady phase
 	if !b.steadyAt.IsZero() {
-		rate = float64(st.Bytes-b.steadyBytes) / time.Since(b.steadyAt).Seconds()
+		rate = float64(carried+st.Bytes-b.steadyBytes) / time.Since(b.steadyAt).Seconds()
 	}
 	b.s.m.leave(rate, int64(st.OverBudget), reason)
 	b.s.m.datagram(st.MaxDatagram, int(conn.Welcome.SnapshotBudget))
+}
+
+// realmWide reports whether a disconnect let every player of the realm
+// go: the player logs in again.
+func realmWide(r wire.DisconnectReason) bool {
+	return r == wire.DisconnectReasonDatabaseFailure || r == wire.DisconnectReasonRealmRestart
+}
+
+// join logs in and connects, retrying a connect the realm is not ready
+// for (it may be coming back), until ctx ends.
+func (b *bot) join(ctx context.Context) (*client.Conn, error) {
+	for {
+		res, err := b.login(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cctx, ccancel := context.WithTimeout(ctx, 15*time.Second)
+		conn, err := client.ConnectWith(cctx, res.Gateways[0], b.s.cfg.TLS, res.SessionHandle, client.Options{
+			DropRate: b.s.cfg.DropRate, Seed: b.s.cfg.Seed ^ uint64(b.index)<<20, OnSnapshot: b.onSnapshot,
+			Transport: b.transport, Reconnect: true, Gateways: res.Gateways, OnReconnect: b.onReconnect, OnEvent: b.onEvent})
+		ccancel()
+		if err == nil {
+			b.conn = conn
+			b.self.Store(conn.Welcome.EntityID)
+			b.mu.Lock()
+			b.x, b.y = float64(conn.Welcome.X)/256, float64(conn.Welcome.Y)/256
+			b.mu.Unlock()
+			return conn, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("connect: %s", shortErr(err))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connect: %s", shortErr(err))
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // login logs in, retrying while the login node is busy or rate limits.

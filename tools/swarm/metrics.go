@@ -56,6 +56,7 @@ type metrics struct {
 	selfMissing   int64                   // snapshots without the bot's own entity, once seen
 	reconnects    int64                   // lost connections that came back (resume tokens)
 	zoneRestarts  int64                   // zone restarts lived through (a new Welcome on a live connection)
+	relogins      int64                   // logins again after the realm let every player go
 	neverBack     int                     // lost connections that did not
 	recovery      *hdrhistogram.Histogram // last snapshot before a loss → first showing the bot again
 	maxDatagram   int
@@ -83,6 +84,14 @@ func (m *metrics) recovered(gap time.Duration) {
 func (m *metrics) reconnected() {
 	m.mu.Lock()
 	m.reconnects++
+	m.mu.Unlock()
+}
+
+// relogged counts a bot that logged in again after the realm let every
+// player go.
+func (m *metrics) relogged() {
+	m.mu.Lock()
+	m.relogins++
 	m.mu.Unlock()
 }
 
@@ -258,7 +267,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
 		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,
 		BudgetViolations: m.budget, LoginRetries: m.loginRetries, SelfMissing: m.selfMissing, MaxDatagram: m.maxDatagram, Budget: m.budget0, Errors: m.errors(),
-		Timeline: m.timeline, Reconnects: m.reconnects, ZoneRestarts: m.zoneRestarts, NeverBack: m.neverBack, Recovery: latency(m.recovery),
+		Timeline: m.timeline, Reconnects: m.reconnects, ZoneRestarts: m.zoneRestarts, Relogins: m.relogins, NeverBack: m.neverBack, Recovery: latency(m.recovery),
 	}
 	if !m.steadyAt.IsZero() {
 		r.RampS = m.steadyAt.Sub(m.start).Seconds()

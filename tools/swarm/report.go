@@ -80,10 +80,13 @@ type Report struct {
 	// ZoneRestarts the restarts of its zone a bot lived through connected.
 	// Recovery is how long a bot went without seeing itself across either:
 	// its last snapshot before → the first after.
-	Reconnects   int64   `json:"reconnects"`
-	ZoneRestarts int64   `json:"zone_restarts"`
-	NeverBack    int     `json:"never_back"`
-	Recovery     Latency `json:"recovery"`
+	Reconnects   int64 `json:"reconnects"`
+	ZoneRestarts int64 `json:"zone_restarts"`
+	// Relogins counts bots that logged in again after the realm let every
+	// player go (a db failure, a restart).
+	Relogins  int64   `json:"relogins"`
+	NeverBack int     `json:"never_back"`
+	Recovery  Latency `json:"recovery"`
 	// Errors is what --max-errors judges: Failed + Disconnects +
 	// BudgetViolations.
 	Errors   int64    `json:"errors"`
@@ -139,7 +142,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("budget violations", "%d (largest datagram %d B, budget %d B)", r.BudgetViolations, r.MaxDatagram, r.Budget)
 	row("snapshots without self", "%d", r.SelfMissing)
 	row("login retries", "%d", r.LoginRetries)
-	row("reconnects / never back", "%d / %d  (zone restarts %d; recovery ms p50 %.0f  max %.0f)", r.Reconnects, r.NeverBack, r.ZoneRestarts, r.Recovery.P50, r.Recovery.Max)
+	row("reconnects / never back", "%d / %d  (zone restarts %d, logins again %d; recovery ms p50 %.0f  max %.0f)", r.Reconnects, r.NeverBack, r.ZoneRestarts, r.Relogins, r.Recovery.P50, r.Recovery.Max)
 	row("errors", "%d", r.Errors)
 	if len(r.Timeline) > 0 {
 		b.WriteString("  timeline:    s  bots  snaps/s  B/s/bot  age p50  age p99  echo p99  errors\n")
