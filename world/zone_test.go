@@ -18,7 +18,13 @@ import (
 // testZone builds a small zone with bots and NPCs around the centre.
 func testZone(t testing.TB, seed uint64, players, npcs int) *Zone {
 	t.Helper()
-	z, err := NewZone(ZoneConfig{Name: "TEST", Seed: seed, Map: MapConfig{Width: 256, Height: 256}}, nil)
+	return testZoneClock(t, seed, players, npcs, nil)
+}
+
+// testZoneClock is testZone on a clock.
+func testZoneClock(t testing.TB, seed uint64, players, npcs int, clock ecs.Clock) *Zone {
+	t.Helper()
+	z, err := NewZone(ZoneConfig{Name: "TEST", Seed: seed, Map: MapConfig{Width: 256, Height: 256}}, clock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,19 +71,7 @@ func TestDeterminism(t *testing.T) {
 func TestOverloadKeepsTheSameWorld(t *testing.T) {
 	run := func(work time.Duration) (uint64, float64) {
 		clock := ecs.NewManualClock(ecs.Epoch)
-		z, err := NewZone(ZoneConfig{Name: "TEST", Seed: 5, Map: MapConfig{Width: 256, Height: 256}}, clock)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i < 100; i++ {
-			x, y, _ := z.RandomWalkable(128, 128, 100)
-			z.SpawnNPC(x, y, 1, 1)
-		}
-		for i := 0; i < 20; i++ {
-			x, y, _ := z.RandomWalkable(128, 128, 60)
-			e, _ := z.SpawnPlayer(x, y, 0)
-			z.MakeBot(e, 128, 128, 60)
-		}
+		z := testZoneClock(t, 5, 20, 100, clock)
 		z.Schedule.Add(ecs.PhaseSimulation, "load", ecs.SystemFunc(func(*ecs.World) { clock.Advance(work) }))
 		var st ecs.TickStats
 		for i := 0; i < 400; i++ {

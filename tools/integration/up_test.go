@@ -54,21 +54,7 @@ func startRealmUp(t *testing.T, data string, base, devAccounts int) *realmUp {
 		}
 		close(u.lines)
 	}()
-	pidRE := regexp.MustCompile(`pid (\d+)`)
-	deadline := time.After(20 * time.Second)
-	for !strings.Contains(u.log.String(), "Ctrl-C stops everything") {
-		select {
-		case l := <-u.lines:
-			u.log.WriteString(l + "\n")
-			if m := pidRE.FindStringSubmatch(l); m != nil {
-				pid, _ := strconv.Atoi(m[1])
-				u.pids = append(u.pids, pid)
-			}
-		case <-deadline:
-			u.cmd.Process.Kill()
-			t.Fatalf("realm up did not come up:\n%s", u.log.String())
-		}
-	}
+	u.readUntil(t, "Ctrl-C stops everything", regexp.MustCompile(`pid (\d+)`), "realm up did not come up")
 	if len(u.pids) != upNodes {
 		u.cmd.Process.Kill()
 		t.Fatalf("expected %d node processes:\n%s", upNodes, u.log.String())
@@ -84,6 +70,27 @@ func startRealmUp(t *testing.T, data string, base, devAccounts int) *realmUp {
 		}
 	}
 	return u
+}
+
+// readUntil reads realm up's output until a line holds want (20 s at
+// most, else it kills realm up and fails with why), keeping the pids that
+// pidRE finds.
+func (u *realmUp) readUntil(t *testing.T, want string, pidRE *regexp.Regexp, why string) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for !strings.Contains(u.log.String(), want) {
+		select {
+		case l := <-u.lines:
+			u.log.WriteString(l + "\n")
+			if m := pidRE.FindStringSubmatch(l); m != nil {
+				pid, _ := strconv.Atoi(m[1])
+				u.pids = append(u.pids, pid)
+			}
+		case <-deadline:
+			u.cmd.Process.Kill()
+			t.Fatalf("%s:\n%s", why, u.log.String())
+		}
+	}
 }
 
 // stop sends SIGINT and checks that realm up stops cleanly with no node
@@ -233,21 +240,7 @@ func TestRealmUpRestartsADeadNode(t *testing.T) {
 	u := startRealmUp(t, t.TempDir(), upBase(3), 1)
 	victim := u.pids[len(u.pids)-1] // the last node of the table: a gateway
 	syscall.Kill(victim, syscall.SIGKILL)
-	pidRE := regexp.MustCompile(`restarted \(pid (\d+)\)`)
-	deadline := time.After(20 * time.Second)
-	for !strings.Contains(u.log.String(), " recovered") {
-		select {
-		case l := <-u.lines:
-			u.log.WriteString(l + "\n")
-			if m := pidRE.FindStringSubmatch(l); m != nil {
-				pid, _ := strconv.Atoi(m[1])
-				u.pids = append(u.pids, pid)
-			}
-		case <-deadline:
-			u.cmd.Process.Kill()
-			t.Fatalf("the node was not restarted:\n%s", u.log.String())
-		}
-	}
+	u.readUntil(t, " recovered", regexp.MustCompile(`restarted \(pid (\d+)\)`), "the node was not restarted")
 	if !strings.Contains(u.log.String(), "crashed (pid "+strconv.Itoa(victim)) {
 		t.Fatalf("the crash was not reported:\n%s", u.log.String())
 	}
