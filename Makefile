@@ -56,11 +56,13 @@ soak:
 	GRIDREALM_CRASH_DURATION=$(SOAK) $(GO) test -count=1 -timeout 30m -run DBSurvivesSIGKILL -v ./tools/integration
 
 # A live crash drill: a realm under a reviver, DRILL_BOTS bots, a SIGKILL
-# of a random node every 10-30 s for DRILL; JSON report in drill-report.json.
+# of a random node (of DRILL_TARGETS, node ids, when given) every 10-30 s
+# for DRILL; JSON report in drill-report.json.
 DRILL ?= 5m
 DRILL_BOTS ?= 100
+DRILL_TARGETS ?=
 drill:
-	GRIDREALM_DRILL=$(DRILL) GRIDREALM_DRILL_BOTS=$(DRILL_BOTS) GRIDREALM_DRILL_REPORT=$(CURDIR)/drill-report.json \
+	GRIDREALM_DRILL=$(DRILL) GRIDREALM_DRILL_BOTS=$(DRILL_BOTS) GRIDREALM_DRILL_TARGETS=$(DRILL_TARGETS) GRIDREALM_DRILL_REPORT=$(CURDIR)/drill-report.json \
 	  $(GO) test -count=1 -timeout 60m -run '^TestDrill$$' -v ./tools/integration
 
 # Every fuzz target, FUZZTIME each (go test fuzzes one target at a time).

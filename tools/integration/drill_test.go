@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,6 +127,10 @@ func TestDrill(t *testing.T) {
 func (r *devRealm) drillKills(t *testing.T, dur time.Duration, kills map[string]int) map[string][]time.Duration {
 	rng := rand.New(rand.NewPCG(11, 13))
 	recovery := map[string][]time.Duration{}
+	targets := drillTargets
+	if v := os.Getenv("GRIDREALM_DRILL_TARGETS"); v != "" {
+		targets = strings.Split(v, ",") // a focused drill: make drill DRILL_TARGETS=DEV-DB-1
+	}
 	end := time.Now().Add(dur)
 	for {
 		wait := 10*time.Second + time.Duration(rng.Int64N(int64(20*time.Second)))
@@ -134,7 +139,7 @@ func (r *devRealm) drillKills(t *testing.T, dur time.Duration, kills map[string]
 			return recovery
 		}
 		time.Sleep(wait)
-		id := drillTargets[rng.IntN(len(drillTargets))]
+		id := targets[rng.IntN(len(targets))]
 		kind := reviver.Recovered
 		if id == "DEV-DB-1" {
 			kind = reviver.RealmRestarted // a stop-and-restore

@@ -174,7 +174,26 @@ func (r *Reviver) cycle(reason string) {
 		r.cfg.Logger.Error("reviver: restart: " + err.Error())
 		return
 	}
-	r.record(Event{Node: "realm", Kind: RealmRestarted, Detail: fmt.Sprintf("stopped and started again in %v: %s", time.Since(start).Round(time.Millisecond), reason)})
+	r.healthyAll(r.cfg.StartGrace)
+	r.record(Event{Node: "realm", Kind: RealmRestarted, Detail: fmt.Sprintf("stopped, started again and healthy in %v: %s", time.Since(start).Round(time.Millisecond), reason)})
+}
+
+// healthyAll waits until every node with a restart command and an admin
+// address answers its health check, or timeout passes.
+func (r *Reviver) healthyAll(timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for _, e := range r.cfg.Registry.Nodes {
+		if len(e.Restart) == 0 || e.Admin == "" || e.Admin == "-" {
+			continue
+		}
+		for r.healthy(e.Admin) != nil && time.Now().Before(deadline) {
+			select {
+			case <-r.stopped:
+				return
+			case <-time.After(r.cfg.CheckEvery):
+			}
+		}
+	}
 }
 
 // announce sends a system message to every player, through every gateway.
