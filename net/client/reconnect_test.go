@@ -1,0 +1,124 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// scriptedGateway welcomes every connection with a resume token of its
+// own and records the handle each one presented.
+type scriptedGateway struct {
+	ln       *pquic.Listener
+	token    []byte
+	mu       sync.Mutex
+	handles  [][]byte
+	sessions chan *pquic.Session
+}
+
+func startScripted(t *testing.T, stls *tls.Config, token byte) *scriptedGateway {
+	t.Helper()
+	ln, err := pquic.Listen("127.0.0.1:0", stls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &scriptedGateway{ln: ln, token: bytes.Repeat([]byte{token}, codec.SessionHandleSize), sessions: make(chan *pquic.Session, 4)}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); ln.Close() })
+	go func() {
+		for {
+			in, err := ln.Accept(ctx)
+			if err != nil {
+				return
+			}
+			s, err := in.Open(ctx, 5*time.Second)
+			if err != nil {
+				continue
+			}
+			b, err := s.Recv(time.Now().Add(5 * time.Second))
+			if err != nil {
+				continue
+			}
+			var m wire.ClientMessage
+			if codec.DecodeClientMessage(b, &m) != nil {
+				continue
+			}
+			var c wire.Connect
+			codec.Member(m.Body, &c)
+			g.mu.Lock()
+			g.handles = append(g.handles, bytes.Clone(c.SessionHandleBytes()))
+			g.mu.Unlock()
+			s.Send(codec.NewPlayerEncoder().Welcome(&codec.Welcome{EntityID: 5, Zone: "Z", TickHz: 20, ResumeToken: g.token}))
+			g.sessions <- s
+		}
+	}()
+	return g
+}
+
+func (g *scriptedGateway) presented() [][]byte {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([][]byte(nil), g.handles...)
+}
+
+// TestReconnectPresentsTheTokenToTheNextGateway: a connection closed with
+// no reason (a crash, a lost network) comes back on the next gateway of
+// the list, presenting the resume token of the last Welcome; one closed
+// on purpose (Replaced) does not come back.
+func TestReconnectPresentsTheTokenToTheNextGateway(t *testing.T) {
+	certPEM, keyPEM, err := pquic.DevCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stls, _ := pquic.ServerTLS(certPEM, keyPEM)
+	ctls, _ := pquic.ClientTLS(certPEM)
+	a, b := startScripted(t, stls, 0xa), startScripted(t, stls, 0xb)
+	var mu sync.Mutex
+	var events []ReconnectEvent
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := ConnectWith(ctx, a.ln.Addr().String(), ctls, make([]byte, codec.SessionHandleSize), Options{
+		Reconnect: true, Gateways: []string{a.ln.Addr().String(), b.ln.Addr().String()},
+		OnReconnect: func(ev ReconnectEvent) { mu.Lock(); events = append(events, ev); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	(<-a.sessions).Close(0, "") // gone, with no reason
+	bs := <-b.sessions
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Counters().Reconnects != 1 || c.Gateway() != b.ln.Addr().String() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not back on the next gateway: %+v on %s", c.Counters(), c.Gateway())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := b.presented(); len(got) != 1 || !bytes.Equal(got[0], a.token) {
+		t.Fatalf("b was presented %x, want a's resume token", got)
+	}
+	if !bytes.Equal(c.Welcomed().ResumeToken, b.token) {
+		t.Fatal("the new Welcome's token was not kept")
+	}
+	// Closed on purpose: Done, no third connection.
+	bs.Close(wire.DisconnectReasonReplaced, "another connection")
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a Replaced connection was resumed")
+	}
+	if c.Counters().Disconnect != wire.DisconnectReasonReplaced {
+		t.Fatalf("reason %v", c.Counters().Disconnect)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) != 1 || !events[0].Back || events[0].Gateway != b.ln.Addr().String() {
+		t.Fatalf("events: %+v", events)
+	}
+}
