@@ -12,15 +12,9 @@ import (
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/wire"
 	"github.com/gridrealm/gridrealm/persist/store"
 )
-
-type idle struct{}
-
-func (idle) HandleMessage(*node.Node, node.Message) {}
-func (idle) HandlePeer(*node.Node, node.PeerEvent)  {}
 
 // crashDuration is how long the crash test transfers; make soak sets
 // GRIDREALM_CRASH_DURATION=10m.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -283,10 +282,4 @@ func startDBProcess(t *testing.T, realmName string, secret []byte) *dbProcess {
 	proc := startProcess(t, "db", "--registry", regPath, "--id", "DB-1", "--data", data, "--log", "warn")
 	n := nodetest.Start(t, node.Config{ID: realmName + "-CLIENT", Secret: secret, Admin: "-", Peers: []node.Peer{{ID: "DB-1", Addr: reg.Nodes[0].Addr}}})
 	return &dbProcess{proc: proc, data: data, client: dbclient.New(n, "DB-1", 2*time.Second)}
-}
-
-var httpClient = &http.Client{Timeout: 10 * time.Second}
-
-func httpNewPost(url string) (*http.Request, error) {
-	return http.NewRequest(http.MethodPost, url, nil)
 }

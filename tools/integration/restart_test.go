@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -128,8 +129,8 @@ func abs(v float64) float64 {
 
 // httpPost posts an empty form and returns the status code.
 func httpPost(url string) (int, error) {
-	req, _ := httpNewPost(url)
-	resp, err := httpClient.Do(req)
+	req, _ := http.NewRequest(http.MethodPost, url, nil)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		return 0, err
 	}
