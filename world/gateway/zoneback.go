@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"fmt"
+
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/kinds"
@@ -88,20 +90,16 @@ func readEntered(m node.Message, err error) (codec.PlayerEntered, error) {
 		return codec.PlayerEntered{}, err
 	}
 	if msg.BodyType() != wire.ZoneBodyZonePlayerEntered {
-		return codec.PlayerEntered{}, errUnexpected(msg.BodyType().String())
+		return codec.PlayerEntered{}, fmt.Errorf("zone answered %s", msg.BodyType())
 	}
 	var w wire.ZonePlayerEntered
 	codec.Member(msg.Body, &w)
 	pe := codec.ReadPlayerEntered(&w)
 	if pe.Refused != "" {
-		return pe, errUnexpected(pe.Refused)
+		return pe, fmt.Errorf("zone refused: %s", pe.Refused)
 	}
 	return pe, nil
 }
-
-type errUnexpected string
-
-func (e errUnexpected) Error() string { return "zone: " + string(e) }
 
 // reportPlayers tells a realm node that restarted which players this
 // gateway holds, with their zones and resume tokens: its directory is
