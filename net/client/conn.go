@@ -93,6 +93,10 @@ type Options struct {
 	// Disconnect), on the stream's goroutine; m is valid during the call.
 	OnEvent func(m *wire.ServerMessage)
 
+	// Gateways are the realm's gateways (the login result's): where a lost
+	// connection comes back (Reconnect), and where Connect turns when the
+	// gateway it was given does not answer.
+	//
 	// Reconnect makes a lost connection come back by itself: the client
 	// presents its resume token (Welcome.ResumeToken) to the gateways in
 	// Gateways, in turn, with backoff, for at most ReconnectFor (default
@@ -100,8 +104,8 @@ type Options struct {
 	// purpose (Replaced, a cheat, a flood, an invalid session, a realm
 	// restart, a db failure) is not resumed. With Reconnect, DeadAfter defaults to
 	// DefaultReconnectDeadAfter.
-	Reconnect    bool
 	Gateways     []string
+	Reconnect    bool
 	ReconnectFor time.Duration
 	// OnReconnect, when set, hears of every lost connection: whether it
 	// came back, where and how long it took.
@@ -132,7 +136,7 @@ func ConnectWith(ctx context.Context, gateway string, tlsConf *tls.Config, handl
 	if opts.ReconnectFor <= 0 {
 		opts.ReconnectFor = 30 * time.Second
 	}
-	s, w, at, err := handshake(ctx, gateway, tlsConf, handle, &opts)
+	s, w, at, err := connectAny(ctx, gateway, tlsConf, handle, &opts)
 	if err != nil {
 		return nil, err
 	}
@@ -143,16 +147,55 @@ func ConnectWith(ctx context.Context, gateway string, tlsConf *tls.Config, handl
 	return c, nil
 }
 
+// connectAny connects to gateway, or, when it does not answer, to the
+// other gateways of Options.Gateways in turn (each try bounded by
+// gatewayTry): a realm's gateway may be down. A gateway that answers and
+// refuses (a ClosedError) is the answer.
+func connectAny(ctx context.Context, gateway string, tlsConf *tls.Config, handle []byte, opts *Options) (*pquic.Session, codec.Welcome, string, error) {
+	candidates := append([]string{gateway}, opts.Gateways...)
+	var firstErr error
+	for i, g := range candidates {
+		if i > 0 && g == gateway {
+			continue
+		}
+		try := time.Duration(0) // the caller's deadline alone
+		if len(opts.Gateways) > 0 {
+			try = gatewayTry
+		}
+		s, w, at, err := handshake(ctx, g, tlsConf, handle, opts, try)
+		if err == nil {
+			return s, w, at, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		var closed *ClosedError
+		if errors.As(err, &closed) || ctx.Err() != nil || len(opts.Gateways) == 0 {
+			return nil, codec.Welcome{}, "", err
+		}
+	}
+	return nil, codec.Welcome{}, "", firstErr
+}
+
+// gatewayTry bounds one try to reach a gateway (the QUIC handshake, not
+// the placement that follows) when others are listed to fall back on.
+const gatewayTry = 3 * time.Second
+
 // handshake connects to a gateway with a session handle or resume token,
 // following redirects, and returns the connection, its welcome and the
 // gateway that welcomed it.
-func handshake(ctx context.Context, gateway string, tlsConf *tls.Config, handle []byte, opts *Options) (*pquic.Session, codec.Welcome, string, error) {
+func handshake(ctx context.Context, gateway string, tlsConf *tls.Config, handle []byte, opts *Options, dialTry time.Duration) (*pquic.Session, codec.Welcome, string, error) {
 	dial := pquic.DialIdle
 	if opts.Transport != nil {
 		dial = opts.Transport.DialIdle
 	}
 	for hops := 0; hops < 4; hops++ {
-		s, err := dial(ctx, gateway, tlsConf, opts.DeadAfter)
+		dctx, cancel := ctx, context.CancelFunc(func() {})
+		if dialTry > 0 {
+			dctx, cancel = context.WithTimeout(ctx, dialTry)
+		}
+		s, err := dial(dctx, gateway, tlsConf, opts.DeadAfter)
+		cancel()
 		if err != nil {
 			return nil, codec.Welcome{}, "", err
 		}

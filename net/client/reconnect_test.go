@@ -122,3 +122,28 @@ func TestReconnectPresentsTheTokenToTheNextGateway(t *testing.T) {
 		t.Fatalf("events: %+v", events)
 	}
 }
+
+// TestConnectTurnsToAnotherGateway: the gateway a client is sent to does
+// not answer (it crashed); Connect reaches another of the realm's.
+func TestConnectTurnsToAnotherGateway(t *testing.T) {
+	certPEM, keyPEM, err := pquic.DevCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stls, _ := pquic.ServerTLS(certPEM, keyPEM)
+	ctls, _ := pquic.ClientTLS(certPEM)
+	dead := startScripted(t, stls, 0xd)
+	deadAddr := dead.ln.Addr().String()
+	dead.ln.Close()
+	alive := startScripted(t, stls, 0xe)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := ConnectWith(ctx, deadAddr, ctls, make([]byte, codec.SessionHandleSize), Options{Gateways: []string{deadAddr, alive.ln.Addr().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.Gateway() != alive.ln.Addr().String() {
+		t.Fatalf("connected to %s", c.Gateway())
+	}
+}

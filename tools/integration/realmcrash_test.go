@@ -25,18 +25,14 @@ func TestRealmAndLoginCrashDisconnectNoOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	tlsConf, _ := pquic.ClientTLS(certPEM)
-	connect := func(account string, skip string) *client.Conn {
+	connect := func(account string) *client.Conn {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		res, err := loginRetrying(ctx, r.entry("DEV-LOGIN-1").Public, tlsConf, account)
 		if err != nil {
 			t.Fatal(err)
 		}
-		gateway := res.Gateways[0]
-		if gateway == skip {
-			gateway = res.Gateways[1]
-		}
-		conn, err := client.ConnectWith(ctx, gateway, tlsConf, res.SessionHandle, client.Options{Reconnect: true, Gateways: res.Gateways})
+		conn, err := client.ConnectWith(ctx, res.Gateways[0], tlsConf, res.SessionHandle, client.Options{Reconnect: true, Gateways: res.Gateways})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +41,7 @@ func TestRealmAndLoginCrashDisconnectNoOne(t *testing.T) {
 	}
 	var conns []*client.Conn
 	for i := 0; i < bots; i++ {
-		conns = append(conns, connect(fmt.Sprintf("bot%d", i), ""))
+		conns = append(conns, connect(fmt.Sprintf("bot%d", i)))
 	}
 	waitUntil(t, "the realm to place every bot", 10*time.Second, func() bool {
 		return r.metric(t, "DEV-REALM-1", "gridrealm_realm_players") == bots
@@ -80,9 +76,9 @@ func TestRealmAndLoginCrashDisconnectNoOne(t *testing.T) {
 		}
 		return true
 	})
-	// And a new player logs in at the new login node (and plays through
-	// the gateway that is left).
-	fresh := connect(fmt.Sprintf("bot%d", bots), victim)
+	// And a new player logs in at the new login node, and plays through
+	// whichever gateway answers.
+	fresh := connect(fmt.Sprintf("bot%d", bots))
 	if fresh.Welcomed().EntityID == 0 {
 		t.Fatal("no entity for a new login")
 	}
