@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -22,24 +21,8 @@ import (
 func TestCheatersAreCorrected(t *testing.T) {
 	mapCfg := world.MapConfig{Width: 256, Height: 256, Obstacles: 0.3, Seed: 11}
 	rc := startCore(t, "cheat-test-secret-0123456789abcd", world.ZoneConfig{Seed: 11, Map: mapCfg})
-	clientTLS := rc.clientTLS
 	gw, lg := rc.startFront(t)
-	connect := func(name string) *client.Conn {
-		t.Helper()
-		lg.CreateAccount(name, "pw")
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		res, err := client.Login(ctx, lg.Addr(), clientTLS, name, "pw", "dev")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := client.Connect(ctx, res.Gateways[0], clientTLS, res.SessionHandle)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
+	connect := func(name string) *client.Conn { return rc.player(t, lg, gw.Addr(), name) }
 	honest, speeder, waller, flooder := connect("honest"), connect("speeder"), connect("waller"), connect("flooder")
 
 	// The waller's claim: the blocked tile nearest to where it stands.

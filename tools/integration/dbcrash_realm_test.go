@@ -1,10 +1,6 @@
 package integration
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,7 +8,6 @@ import (
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/node/nodetest"
-	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/wire"
 	"github.com/gridrealm/gridrealm/persist/dbclient"
 	"github.com/gridrealm/gridrealm/tools/reviver"
@@ -27,36 +22,9 @@ import (
 func TestDBCrashStopsAndRestoresTheRealm(t *testing.T) {
 	const bots = 3
 	r := startDevRealm(t, upBase(500), bots)
-	certPEM, err := os.ReadFile(filepath.Join(r.dir, "cert.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsConf, _ := pquic.ClientTLS(certPEM)
-	login := func(i int) *client.Conn {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		res, err := loginRetrying(ctx, r.entry("DEV-LOGIN-1").Public, tlsConf, fmt.Sprintf("bot%d", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			conn, err := client.ConnectWith(ctx, res.Gateways[0], tlsConf, res.SessionHandle, client.Options{Reconnect: true, Gateways: res.Gateways})
-			if err == nil {
-				t.Cleanup(func() { conn.Close() })
-				return conn
-			}
-			if ctx.Err() != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(200 * time.Millisecond) // the realm is still coming back
-			if res, err = loginRetrying(ctx, r.entry("DEV-LOGIN-1").Public, tlsConf, fmt.Sprintf("bot%d", i)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	var conns []*client.Conn
 	for i := 0; i < bots; i++ {
-		conns = append(conns, login(i))
+		conns = append(conns, r.bot(t, i))
 	}
 	// Grants through the db, acknowledged, for characters of the realm.
 	db := r.entry("DEV-DB-1")
@@ -94,7 +62,7 @@ func TestDBCrashStopsAndRestoresTheRealm(t *testing.T) {
 		return false
 	})
 	for i := 0; i < bots; i++ {
-		c := login(i)
+		c := r.bot(t, i)
 		waitUntil(t, "a bot back in the game", 15*time.Second, func() bool { _, _, ok := selfAt(c); return ok })
 	}
 	// The grants are all there, each item once with an existing owner.

@@ -1,21 +1,16 @@
 package integration
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/tools/reviver"
 	"github.com/gridrealm/gridrealm/tools/swarm"
 )
@@ -78,14 +73,9 @@ func TestDrill(t *testing.T) {
 		}
 	}
 	r := startDevRealm(t, upBase(950), bots)
-	certPEM, err := os.ReadFile(filepath.Join(r.dir, "cert.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsConf, _ := pquic.ClientTLS(certPEM)
 	done := make(chan *swarm.Report, 1)
 	go func() {
-		rep, err := swarm.Run(context.Background(), swarm.Config{Login: r.entry("DEV-LOGIN-1").Public, TLS: tlsConf,
+		rep, err := swarm.Run(context.Background(), swarm.Config{Login: r.entry("DEV-LOGIN-1").Public, TLS: r.tls,
 			Bots: bots, Duration: dur, Ramp: 50, Behavior: swarm.Wander, Seed: 7})
 		if err != nil {
 			t.Error(err)
@@ -152,65 +142,6 @@ func (r *devRealm) drillKills(t *testing.T, dur time.Duration, kills map[string]
 		recovery[id] = append(recovery[id], time.Since(killed))
 		t.Logf("killed %s: healthy again after %v", id, time.Since(killed).Round(time.Millisecond))
 	}
-}
-
-// count counts a node's events of a kind (the realm's, for RealmRestarted).
-func (r *devRealm) count(id string, kind reviver.EventKind) int {
-	n := 0
-	for _, e := range r.rv.Events() {
-		if (e.Node == id || kind == reviver.RealmRestarted) && e.Kind == kind {
-			n++
-		}
-	}
-	return n
-}
-
-// dumpItems reads the stopped db with realm db dump and counts its items,
-// those whose owner is no character, and item ids seen twice.
-func (r *devRealm) dumpItems(t *testing.T) (items, orphaned, duplicated int) {
-	items, orphaned, duplicated, _ = r.dump(t)
-	return items, orphaned, duplicated
-}
-
-// dump is dumpItems with every live item's owner, by item id.
-func (r *devRealm) dump(t *testing.T) (items, orphaned, duplicated int, owners map[uint64]uint64) {
-	out, err := exec.Command(realmBin, "db", "dump", "--data", r.entry("DEV-DB-1").Data, "--json").Output()
-	if err != nil {
-		t.Fatalf("db dump: %v", err)
-	}
-	type record struct {
-		Character *struct{ ID uint64 } `json:"character"`
-		Item      *struct {
-			ID, Owner uint64
-			Destroyed bool
-		} `json:"item"`
-	}
-	characters, seen := map[uint64]bool{}, map[uint64]bool{}
-	owners = map[uint64]uint64{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var rec record
-		if json.Unmarshal(sc.Bytes(), &rec) != nil {
-			continue
-		}
-		switch {
-		case rec.Character != nil:
-			characters[rec.Character.ID] = true
-		case rec.Item != nil && !rec.Item.Destroyed:
-			items++
-			if seen[rec.Item.ID] {
-				duplicated++
-			}
-			seen[rec.Item.ID] = true
-			owners[rec.Item.ID] = rec.Item.Owner
-		}
-	}
-	for _, o := range owners {
-		if !characters[o] {
-			orphaned++
-		}
-	}
-	return items, orphaned, duplicated, owners
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

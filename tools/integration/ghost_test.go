@@ -1,12 +1,10 @@
 package integration
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/world"
 )
 
@@ -18,21 +16,7 @@ func TestDeadGatewayLeavesNoGhosts(t *testing.T) {
 	c := startCore(t, "ghost-test-secret-0123456789abcdef", world.ZoneConfig{Seed: 4, Map: world.MapConfig{Width: 128, Height: 128, Obstacles: -1}})
 	gw, lg := c.startFront(t)
 	for i := 0; i < 4; i++ {
-		name := fmt.Sprintf("g%d", i)
-		if err := lg.CreateAccount(name, "pw"); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		res, err := client.Login(ctx, lg.Addr(), c.clientTLS, name, "pw", "dev")
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := client.Connect(ctx, gw.Addr(), c.clientTLS, res.SessionHandle)
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		c.player(t, lg, gw.Addr(), fmt.Sprintf("g%d", i))
 	}
 	waitUntil(t, "4 players in the zone", 5*time.Second, func() bool {
 		return metric(t, c.zone.Node(), "gridrealm_zone_players") == 4 && len(c.realm.Directory()) == 4

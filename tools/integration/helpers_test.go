@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/node/nodetest"
 	"github.com/gridrealm/gridrealm/net/pquic"
@@ -282,4 +285,26 @@ func startDBProcess(t *testing.T, realmName string, secret []byte) *dbProcess {
 	proc := startProcess(t, "db", "--registry", regPath, "--id", "DB-1", "--data", data, "--log", "warn")
 	n := nodetest.Start(t, node.Config{ID: realmName + "-CLIENT", Secret: secret, Admin: "-", Peers: []node.Peer{{ID: "DB-1", Addr: reg.Nodes[0].Addr}}})
 	return &dbProcess{proc: proc, data: data, client: dbclient.New(n, "DB-1", 2*time.Second)}
+}
+
+// player logs in as name (the account made with the password "pw" if it
+// does not exist) at lg and connects to gateway; the connection closes
+// when the test ends.
+func (c *core) player(t *testing.T, lg *login.Node, gateway, name string) *client.Conn {
+	t.Helper()
+	if err := lg.CreateAccount(name, "pw"); err != nil && !errors.Is(err, store.ErrExists) {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := client.Login(ctx, lg.Addr(), c.clientTLS, name, "pw", "dev")
+	if err != nil {
+		t.Fatalf("login %s: %v", name, err)
+	}
+	conn, err := client.Connect(ctx, gateway, c.clientTLS, res.SessionHandle)
+	if err != nil {
+		t.Fatalf("connect %s: %v", name, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

@@ -1,15 +1,10 @@
 package integration
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/client"
-	"github.com/gridrealm/gridrealm/net/pquic"
 )
 
 // TestRealmAndLoginCrashDisconnectNoOne: the realm node's process is
@@ -20,28 +15,9 @@ import (
 func TestRealmAndLoginCrashDisconnectNoOne(t *testing.T) {
 	const bots = 6
 	r := startDevRealm(t, upBase(900), bots+1)
-	certPEM, err := os.ReadFile(filepath.Join(r.dir, "cert.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsConf, _ := pquic.ClientTLS(certPEM)
-	connect := func(account string) *client.Conn {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		res, err := loginRetrying(ctx, r.entry("DEV-LOGIN-1").Public, tlsConf, account)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := client.ConnectWith(ctx, res.Gateways[0], tlsConf, res.SessionHandle, client.Options{Reconnect: true, Gateways: res.Gateways})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		return conn
-	}
 	var conns []*client.Conn
 	for i := 0; i < bots; i++ {
-		conns = append(conns, connect(fmt.Sprintf("bot%d", i)))
+		conns = append(conns, r.bot(t, i))
 	}
 	waitUntil(t, "the realm to place every bot", 10*time.Second, func() bool {
 		return r.metric(t, "DEV-REALM-1", "gridrealm_realm_players") == bots
@@ -78,7 +54,7 @@ func TestRealmAndLoginCrashDisconnectNoOne(t *testing.T) {
 	})
 	// And a new player logs in at the new login node, and plays through
 	// whichever gateway answers.
-	fresh := connect(fmt.Sprintf("bot%d", bots))
+	fresh := r.bot(t, bots)
 	if fresh.Welcomed().EntityID == 0 {
 		t.Fatal("no entity for a new login")
 	}

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -19,25 +18,8 @@ import (
 func TestSecondConnectionReplacesTheFirst(t *testing.T) {
 	c := startCore(t, "replace-test-secret-0123456789abc", world.ZoneConfig{Seed: 3, Map: world.MapConfig{Width: 128, Height: 128, Obstacles: -1}})
 	gw, lg := c.startFront(t)
-	if err := lg.CreateAccount("twice", "pw"); err != nil {
-		t.Fatal(err)
-	}
-	connect := func() *client.Conn {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		res, err := client.Login(ctx, lg.Addr(), c.clientTLS, "twice", "pw", "dev")
-		if err != nil || res.Status != wire.LoginStatusOk {
-			t.Fatalf("login: %+v %v", res, err)
-		}
-		conn, err := client.Connect(ctx, gw.Addr(), c.clientTLS, res.SessionHandle)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		return conn
-	}
-	first := connect()
-	second := connect()
+	first := c.player(t, lg, gw.Addr(), "twice")
+	second := c.player(t, lg, gw.Addr(), "twice")
 	select {
 	case <-first.Done():
 	case <-time.After(5 * time.Second):
@@ -79,21 +61,7 @@ func TestStoppedGatewayTellsItsPlayersWhy(t *testing.T) {
 	gw, lg := c.startFront(t)
 	var conns []*client.Conn
 	for i := 0; i < 5; i++ {
-		name := fmt.Sprintf("p%d", i)
-		if err := lg.CreateAccount(name, "pw"); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		res, err := client.Login(ctx, lg.Addr(), c.clientTLS, name, "pw", "dev")
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := client.Connect(ctx, gw.Addr(), c.clientTLS, res.SessionHandle)
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, conn)
+		conns = append(conns, c.player(t, lg, gw.Addr(), fmt.Sprintf("p%d", i)))
 	}
 	gw.Stop()
 	for i, conn := range conns {

@@ -2,10 +2,7 @@ package integration
 
 import (
 	"bytes"
-	"context"
-	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/client"
-	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/wire"
 	"github.com/gridrealm/gridrealm/tools/reviver"
 )
@@ -48,29 +44,10 @@ func TestScheduledRestart(t *testing.T) {
 		t.Fatalf("cancel: %v: %s", err, out)
 	}
 
-	certPEM, err := os.ReadFile(filepath.Join(r.dir, "cert.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsConf, _ := pquic.ClientTLS(certPEM)
-	login := func(i int) *client.Conn {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		res, err := loginRetrying(ctx, r.entry("DEV-LOGIN-1").Public, tlsConf, fmt.Sprintf("bot%d", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := client.ConnectWith(ctx, res.Gateways[0], tlsConf, res.SessionHandle, client.Options{Reconnect: true, Gateways: res.Gateways})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		return conn
-	}
 	var conns []*client.Conn
 	before := map[int][2]float64{}
 	for i := 0; i < bots; i++ {
-		conns = append(conns, login(i))
+		conns = append(conns, r.bot(t, i))
 	}
 	waitUntil(t, "every bot to see itself", 10*time.Second, func() bool {
 		for i, c := range conns {
@@ -112,7 +89,7 @@ func TestScheduledRestart(t *testing.T) {
 		}
 	}
 	for i := 0; i < bots; i++ {
-		c := login(i)
+		c := r.bot(t, i)
 		waitUntil(t, "a bot back after the restart", 10*time.Second, func() bool { _, _, ok := selfAt(c); return ok })
 		if x, y, _ := selfAt(c); abs(x-before[i][0]) > 1 || abs(y-before[i][1]) > 1 {
 			t.Errorf("bot %d back at (%.1f, %.1f), was at (%.1f, %.1f)", i, x, y, before[i][0], before[i][1])

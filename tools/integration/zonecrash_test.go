@@ -1,16 +1,11 @@
 package integration
 
 import (
-	"context"
-	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/client"
-	"github.com/gridrealm/gridrealm/net/pquic"
 )
 
 // TestZoneCrashPlayersStay: the open zone's process is SIGKILLed while
@@ -21,26 +16,9 @@ import (
 func TestZoneCrashPlayersStay(t *testing.T) {
 	const bots = 6
 	r := startDevRealm(t, upBase(800), bots)
-	certPEM, err := os.ReadFile(filepath.Join(r.dir, "cert.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsConf, _ := pquic.ClientTLS(certPEM)
 	var conns []*client.Conn
 	for i := 0; i < bots; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		res, err := loginRetrying(ctx, r.entry("DEV-LOGIN-1").Public, tlsConf, fmt.Sprintf("bot%d", i))
-		if err != nil {
-			cancel()
-			t.Fatal(err)
-		}
-		conn, err := client.ConnectWith(ctx, res.Gateways[0], tlsConf, res.SessionHandle, client.Options{Reconnect: true, Gateways: res.Gateways})
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		conns = append(conns, conn)
+		conns = append(conns, r.bot(t, i))
 	}
 	where := selfAt
 	waitUntil(t, "every bot to see itself", 10*time.Second, func() bool {

@@ -1,0 +1,267 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/client"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/registry"
+	"github.com/gridrealm/gridrealm/tools/launch"
+	"github.com/gridrealm/gridrealm/tools/reviver"
+)
+
+// devRealm is a dev realm's nodes run as separate `realm` processes from
+// the registry realm up would write, under a reviver run by the test: a
+// test kills a node's process and the reviver starts it again.
+type devRealm struct {
+	reg *registry.Registry
+	dir string
+	rv  *reviver.Reviver
+	tls *tls.Config // what its players trust
+}
+
+func startDevRealm(t *testing.T, base, accounts int) *devRealm {
+	t.Helper()
+	dir := t.TempDir()
+	reg, _, err := launch.LoadOrCreate(dir, realmBin, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pquic.LoadOrCreateDevCert(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := launch.DevAccounts(reg, accounts); err != nil {
+		t.Fatal(err)
+	}
+	for i := range reg.Nodes {
+		if len(reg.Nodes[i].Restart) > 0 {
+			reg.Nodes[i].Restart = append(reg.Nodes[i].Restart, "--log", "warn")
+		}
+	}
+	out := &syncWriter{}
+	admin := ""
+	if e, ok := reg.Node("DEV-REVIVER-1"); ok {
+		admin = e.Admin
+	}
+	rv, err := reviver.Start(reviver.Config{Registry: reg, Out: out, Logger: quiet(), Admin: admin,
+		CheckEvery: 100 * time.Millisecond, DeadAfter: time.Second, BackoffMin: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := rv.Stop(); err != nil {
+			t.Error(err)
+		}
+		if t.Failed() {
+			t.Logf("the realm's output:\n%s", out.String())
+			for _, e := range rv.Events() {
+				t.Log(e)
+			}
+		}
+	})
+	certPEM, err := os.ReadFile(filepath.Join(dir, "cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientTLS, err := pquic.ClientTLS(certPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &devRealm{reg: reg, dir: dir, rv: rv, tls: clientTLS}
+	for _, e := range reg.Nodes {
+		if len(e.Restart) == 0 {
+			continue // the reviver entry: the test runs it
+		}
+		if err := waitHealthy("http://" + e.Admin + "/healthz"); err != nil {
+			t.Fatalf("%s: %v", e.ID, err)
+		}
+	}
+	return r
+}
+
+// kill SIGKILLs a node's process; the reviver will start it again.
+func (r *devRealm) kill(t *testing.T, id string) {
+	t.Helper()
+	pid := r.rv.Running()[id]
+	if pid == 0 {
+		t.Fatalf("%s is not running", id)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// restarted waits until the reviver has started a node again after a kill
+// and it answers its health check.
+func (r *devRealm) restarted(t *testing.T, id string, times int) {
+	t.Helper()
+	waitUntil(t, id+" to be restarted", 15*time.Second, func() bool {
+		n := 0
+		for _, e := range r.rv.Events() {
+			if e.Node == id && e.Kind == reviver.Recovered {
+				n++
+			}
+		}
+		return n >= times
+	})
+}
+
+func (r *devRealm) entry(id string) registry.Entry {
+	for _, e := range r.reg.Nodes {
+		if e.ID == id {
+			return e
+		}
+	}
+	panic("no node " + id)
+}
+
+// metric reads one unlabelled metric from a node's /metrics.
+func (r *devRealm) metric(t *testing.T, id, name string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + r.entry(id).Admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	t.Fatalf("%s has no metric %s", id, name)
+	return 0
+}
+
+// loginRetrying logs in as a dev account, retrying while the login node
+// is starting or busy.
+func loginRetrying(ctx context.Context, addr string, tlsConf *tls.Config, account string) (codec.LoginResult, error) {
+	for {
+		res, err := client.Login(ctx, addr, tlsConf, account, "bot", launch.DevRealm)
+		if err == nil {
+			return res, nil
+		}
+		select {
+		case <-ctx.Done():
+			return res, fmt.Errorf("login %s: %w", account, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// selfAt returns where a bot sees itself, if it does.
+func selfAt(c *client.Conn) (x, y float64, ok bool) {
+	id := c.Welcomed().EntityID
+	c.View(func(w *client.World) {
+		var e client.Entity
+		if e, ok = w.Entity(id); ok {
+			x, y = e.X, e.Y
+		}
+	})
+	return x, y, ok
+}
+
+// count counts a node's events of a kind (the realm's, for RealmRestarted).
+func (r *devRealm) count(id string, kind reviver.EventKind) int {
+	n := 0
+	for _, e := range r.rv.Events() {
+		if (e.Node == id || kind == reviver.RealmRestarted) && e.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// dumpItems reads the stopped db with realm db dump and counts its items,
+// those whose owner is no character, and item ids seen twice.
+func (r *devRealm) dumpItems(t *testing.T) (items, orphaned, duplicated int) {
+	items, orphaned, duplicated, _ = r.dump(t)
+	return items, orphaned, duplicated
+}
+
+// dump is dumpItems with every live item's owner, by item id.
+func (r *devRealm) dump(t *testing.T) (items, orphaned, duplicated int, owners map[uint64]uint64) {
+	out, err := exec.Command(realmBin, "db", "dump", "--data", r.entry("DEV-DB-1").Data, "--json").Output()
+	if err != nil {
+		t.Fatalf("db dump: %v", err)
+	}
+	type record struct {
+		Character *struct{ ID uint64 } `json:"character"`
+		Item      *struct {
+			ID, Owner uint64
+			Destroyed bool
+		} `json:"item"`
+	}
+	characters, seen := map[uint64]bool{}, map[uint64]bool{}
+	owners = map[uint64]uint64{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var rec record
+		if json.Unmarshal(sc.Bytes(), &rec) != nil {
+			continue
+		}
+		switch {
+		case rec.Character != nil:
+			characters[rec.Character.ID] = true
+		case rec.Item != nil && !rec.Item.Destroyed:
+			items++
+			if seen[rec.Item.ID] {
+				duplicated++
+			}
+			seen[rec.Item.ID] = true
+			owners[rec.Item.ID] = rec.Item.Owner
+		}
+	}
+	for _, o := range owners {
+		if !characters[o] {
+			orphaned++
+		}
+	}
+	return items, orphaned, duplicated, owners
+}
+
+// bot logs dev account bot<i> in and connects it with Reconnect over the
+// realm's gateways (tune changes the options), retrying while the realm
+// is coming back, for 60 s at most; the connection closes when the test
+// ends.
+func (r *devRealm) bot(t *testing.T, i int, tune ...func(*client.Options)) *client.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	account := fmt.Sprintf("bot%d", i)
+	for {
+		res, err := loginRetrying(ctx, r.entry("DEV-LOGIN-1").Public, r.tls, account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := client.Options{Reconnect: true, Gateways: res.Gateways}
+		for _, f := range tune {
+			f(&opts)
+		}
+		conn, err := client.ConnectWith(ctx, res.Gateways[0], r.tls, res.SessionHandle, opts)
+		if err == nil {
+			t.Cleanup(func() { conn.Close() })
+			return conn
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%s: %v", account, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
