@@ -21,8 +21,9 @@ type Node struct {
 	log   *slog.Logger
 	clock ecs.Clock
 
-	mu       sync.Mutex // guards what Directory reads; the main loop writes
-	sessions map[[32]byte]*session
+	mu       sync.Mutex            // guards what Directory reads; the main loop writes
+	sessions map[[32]byte]*session // login nodes' handles, waiting to connect
+	resumes  map[[32]byte]*session // players' resume tokens (not bounded by MaxSessions)
 	players  map[uint64]Placement
 }
 
@@ -42,7 +43,7 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Node{cfg: cfg, clock: cfg.Clock, sessions: map[[32]byte]*session{}, players: map[uint64]Placement{}}
+	r := &Node{cfg: cfg, clock: cfg.Clock, sessions: map[[32]byte]*session{}, resumes: map[[32]byte]*session{}, players: map[uint64]Placement{}}
 	r.log = cfg.Node.Logger
 	if r.log == nil {
 		r.log = slog.Default()

@@ -2,6 +2,7 @@ package realm
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ type rig struct {
 	peer  *node.Node
 }
 
-func startRig(t *testing.T, clock ecs.Clock) *rig {
+func startRig(t *testing.T, clock ecs.Clock, tune ...func(*Config)) *rig {
 	t.Helper()
 	dbPeer := dbtest.Peer(dbtest.Start(t, secret))
 	z, err := zone.Start(zone.Config{Node: node.Config{ID: "ZONE", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(),
@@ -38,9 +39,13 @@ func startRig(t *testing.T, clock ecs.Clock) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(z.Stop)
-	r, err := Start(Config{Node: node.Config{ID: "REALM", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(),
+	cfg := Config{Node: node.Config{ID: "REALM", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(),
 		Peers: []node.Peer{dbPeer, {ID: "ZONE", Addr: z.Node().Addr()}}}, DB: "DB",
-		Zones: map[string]string{"ZONE": z.Node().Addr()}, DefaultZone: "ZONE", Clock: clock})
+		Zones: map[string]string{"ZONE": z.Node().Addr()}, DefaultZone: "ZONE", Clock: clock}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	r, err := Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +57,8 @@ func startRig(t *testing.T, clock ecs.Clock) *rig {
 // session tells the realm of a session, as the login node does.
 func (r *rig) session(t *testing.T, account string, expires time.Time) []byte {
 	t.Helper()
-	handle := bytes.Repeat([]byte{byte(len(account))}, codec.SessionHandleSize)
+	sum := sha256.Sum256([]byte(account))
+	handle := sum[:codec.SessionHandleSize]
 	sc := codec.SessionCreated{Handle: handle, Account: account, ExpiresUnixMs: expires.UnixMilli()}
 	if err := r.peer.Send("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().SessionCreated(&sc)}); err != nil {
 		t.Fatal(err)
@@ -137,5 +143,28 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("%s: %v", tc.field, err)
 		}
+	}
+}
+
+// TestResumeTokenComesBackOnce: a placed player's resume token places it
+// again, once, after its connection ended; and connected players' tokens
+// do not take the room of sessions waiting to connect (MaxSessions).
+func TestResumeTokenComesBackOnce(t *testing.T) {
+	r := startRig(t, nil, func(c *Config) { c.MaxSessions = 1 })
+	rc := r.connect(t, r.session(t, "ann", time.Now().Add(time.Minute)))
+	if rc.Status != wire.RealmStatusOk || len(rc.ResumeToken) != codec.SessionHandleSize {
+		t.Fatalf("first connect: %+v", rc)
+	}
+	// Another login fits although ann's token lives: tokens are not sessions.
+	if other := r.connect(t, r.session(t, "bob", time.Now().Add(time.Minute))); other.Status != wire.RealmStatusOk {
+		t.Fatalf("a second player with MaxSessions 1: %+v", other)
+	}
+	r.peer.Send("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerLeft(rc.Entered.Character)})
+	back := r.connect(t, rc.ResumeToken)
+	if back.Status != wire.RealmStatusOk || back.Entered.Character != rc.Entered.Character || bytes.Equal(back.ResumeToken, rc.ResumeToken) {
+		t.Fatalf("resume: %+v", back)
+	}
+	if again := r.connect(t, rc.ResumeToken); again.Status != wire.RealmStatusInvalidSession {
+		t.Fatalf("a token used twice: %+v", again)
 	}
 }

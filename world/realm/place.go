@@ -114,7 +114,7 @@ func (r *Node) gatewayPlayers(gateway string, players []codec.PlayerAtGateway) {
 		pl := Placement{Account: p.Account, Character: p.Character, Gateway: gateway, Zone: p.Zone}
 		if len(p.ResumeToken) == len(pl.resume) {
 			pl.resume = [32]byte(p.ResumeToken)
-			r.sessions[pl.resume] = &session{account: p.Account, character: p.Character, expires: connected}
+			r.resumes[pl.resume] = &session{account: p.Account, character: p.Character, expires: connected}
 		}
 		r.players[p.Character] = pl
 		n++

@@ -26,18 +26,33 @@ var connected = time.Unix(1<<40, 0)
 // it had; r.mu is held.
 func (r *Node) newResume(account string, character uint64) [32]byte {
 	if old, ok := r.players[character]; ok {
-		delete(r.sessions, old.resume)
+		delete(r.resumes, old.resume)
 	}
+	r.pruneResumes()
 	var token [32]byte
 	rand.Read(token[:]) // crypto/rand: never fails on Linux
-	r.sessions[token] = &session{account: account, character: character, expires: connected}
+	r.resumes[token] = &session{account: account, character: character, expires: connected}
 	return token
+}
+
+// pruneResumes drops used and expired resume tokens once they outnumber
+// the placed players (whose tokens live) by a margin; r.mu is held.
+func (r *Node) pruneResumes() {
+	if len(r.resumes) < 2*len(r.players)+1024 {
+		return
+	}
+	now := r.clock.Now()
+	for t, s := range r.resumes {
+		if s.used || now.After(s.expires) {
+			delete(r.resumes, t)
+		}
+	}
 }
 
 // resumeFrom starts the resume token's short life once its placement ended;
 // r.mu is held.
 func (r *Node) resumeFrom(p Placement) {
-	if s := r.sessions[p.resume]; s != nil && !s.used {
+	if s := r.resumes[p.resume]; s != nil && !s.used {
 		s.expires = r.clock.Now().Add(r.cfg.ResumeTTL)
 	}
 }
@@ -83,6 +98,9 @@ func (r *Node) connectBy(m node.Message, handle []byte, wait time.Time) {
 	}
 	r.mu.Lock()
 	s := r.sessions[[32]byte(handle)]
+	if s == nil {
+		s = r.resumes[[32]byte(handle)]
+	}
 	if s == nil && r.clock.Now().Before(wait) {
 		r.mu.Unlock()
 		h := append([]byte(nil), handle...)
