@@ -45,18 +45,35 @@ func runAdmin(args []string, stdout, stderr io.Writer) error {
 	if *cancel {
 		path, form = "/restart/cancel", url.Values{}
 	}
-	req, _ := http.NewRequest(http.MethodPost, "http://"+revivers[0].Admin+path, strings.NewReader(form.Encode()))
+	// The reviver holding the lease acts; a standby refuses with 409.
+	var errs []string
+	for _, rv := range revivers {
+		body, status, err := adminPost(reg, rv.Admin+path, form)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Sprintf("%s at %s: %v", rv.ID, rv.Admin, err))
+		case status == http.StatusConflict:
+			errs = append(errs, fmt.Sprintf("%s: %s", rv.ID, body))
+		case status != http.StatusOK:
+			return fmt.Errorf("the reviver %s refused: %d: %s", rv.ID, status, body)
+		default:
+			fmt.Fprintln(stdout, body)
+			return nil
+		}
+	}
+	return fmt.Errorf("no reviver acted: %s", strings.Join(errs, "; "))
+}
+
+// adminPost posts an admin action with the registry's admin token.
+func adminPost(reg *registry.Registry, addrPath string, form url.Values) (string, int, error) {
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addrPath, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "Bearer "+reg.AdminToken())
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
-		return fmt.Errorf("the reviver at %s: %w", revivers[0].Admin, err)
+		return "", 0, err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("the reviver refused: %s: %s", resp.Status, strings.TrimSpace(string(body)))
-	}
-	fmt.Fprint(stdout, string(body))
-	return nil
+	return strings.TrimSpace(string(body)), resp.StatusCode, nil
 }

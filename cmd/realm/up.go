@@ -1,14 +1,14 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/registry"
@@ -33,23 +33,20 @@ func runUp(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var outMu sync.Mutex
-	say := func(format string, a ...any) {
-		outMu.Lock()
-		fmt.Fprintf(stdout, format, a...)
-		outMu.Unlock()
-	}
-	rv, err := reviver.Start(reviver.Config{Registry: reg, Out: stdout, Admin: reviverAdmin(reg),
-		Logger: slog.New(slog.DiscardHandler), OnEvent: func(e reviver.Event) {
-			if e.Kind != reviver.Started {
-				say("%s\n", e)
-			}
-		}})
+	bin, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	pids := rv.Running()
-	say("realm %q is up under a reviver (registry %s):\n", launch.DevRealm, path)
+	rs, err := launch.StartRevivers(bin, path, reg, stdout)
+	if err != nil {
+		return err
+	}
+	pids, err := rs.NodePIDs(30 * time.Second)
+	if err != nil {
+		return errors.Join(err, rs.Stop())
+	}
+	lease, _ := reviver.ReadLease(rs.State())
+	fmt.Fprintf(stdout, "realm %q is up under two revivers (%s holds the lease; registry %s):\n", launch.DevRealm, lease.Holder, path)
 	for _, e := range reg.Nodes {
 		if pids[e.ID] == 0 {
 			continue
@@ -58,18 +55,18 @@ func runUp(args []string, stdout, stderr io.Writer) error {
 		if e.Public != "" {
 			line += "  players " + e.Public
 		}
-		say("%s\n", line)
+		fmt.Fprintf(stdout, "%s\n", line)
 	}
-	if a := rv.AdminAddr(); a != "" {
-		say("  the reviver's events: http://%s/events (and /metrics)\n", a)
+	for _, e := range reg.ByRole("", registry.RoleReviver) {
+		fmt.Fprintf(stdout, "  %-14s %-22s pid %-7d events http://%s/events\n", e.ID, "reviver", rs.PID(e.ID), e.Admin)
 	}
-	say("Players trust %s.\n", filepath.Join(filepath.Dir(path), "cert.pem"))
-	say("A node that dies is restarted. Ctrl-C stops everything.\n")
+	fmt.Fprintf(stdout, "Nodes' logs are in %s; players trust %s.\n", filepath.Join(rs.State(), "logs"), filepath.Join(filepath.Dir(path), "cert.pem"))
+	fmt.Fprintf(stdout, "A node that dies is restarted, and so is a reviver. Ctrl-C stops everything.\n")
 	ctx, cancel := untilSignal()
 	defer cancel()
 	<-ctx.Done()
-	say("stopping...\n")
-	return stopUp(rv, reg, say)
+	fmt.Fprintf(stdout, "stopping...\n")
+	return stopUp(rs, stdout)
 }
 
 // prepareUp loads or makes the registry of a realm in data, its dev
@@ -95,30 +92,17 @@ func prepareUp(data string, portBase, devAccounts int) (*registry.Registry, stri
 	return reg, path, nil
 }
 
-// stopUp stops the reviver and every node; it fails when a node had to be
-// killed, or when the reviver gave up on one during the run.
-func stopUp(rv *reviver.Reviver, reg *registry.Registry, say func(string, ...any)) error {
-	var gaveUp []string
-	for _, e := range reg.Nodes {
-		if rv.GaveUp(e.ID) {
-			gaveUp = append(gaveUp, e.ID)
-		}
-	}
-	if err := rv.Stop(); err != nil {
+// stopUp stops the revivers and every node; it fails when a node had to
+// be killed, or when the revivers gave up on one during the run.
+func stopUp(rs *launch.Revivers, stdout io.Writer) error {
+	if err := rs.Stop(); err != nil {
 		return err
 	}
-	say("stopped: no node left running\n")
-	if len(gaveUp) > 0 {
-		return fmt.Errorf("the reviver gave up on %s (restart cycles): see its events above", strings.Join(gaveUp, ", "))
+	fmt.Fprintf(stdout, "stopped: no node left running\n")
+	if l, err := reviver.ReadLease(rs.State()); err != nil {
+		return err
+	} else if len(l.GaveUp) > 0 {
+		return fmt.Errorf("the reviver gave up on %s (restart cycles): see its events above", strings.Join(l.GaveUp, ", "))
 	}
 	return nil
-}
-
-// reviverAdmin is where a reviver serves its events and admin actions:
-// the admin address of the registry's reviver entry, or any free port.
-func reviverAdmin(reg *registry.Registry) string {
-	if rv := reg.ByRole("", registry.RoleReviver); len(rv) > 0 && rv[0].Admin != "" {
-		return rv[0].Admin
-	}
-	return "127.0.0.1:0"
 }

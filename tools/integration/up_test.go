@@ -54,7 +54,7 @@ func startRealmUp(t *testing.T, data string, base, devAccounts int) *realmUp {
 		}
 		close(u.lines)
 	}()
-	u.readUntil(t, "Ctrl-C stops everything", regexp.MustCompile(`pid (\d+)`), "realm up did not come up")
+	u.readUntil(t, "Ctrl-C stops everything", regexp.MustCompile(`pid (\d+) +link`), "realm up did not come up")
 	if len(u.pids) != upNodes {
 		u.cmd.Process.Kill()
 		t.Fatalf("expected %d node processes:\n%s", upNodes, u.log.String())

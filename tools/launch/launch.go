@@ -28,6 +28,10 @@ const DefaultPortBase = 7100
 // with portBase listens for players.
 func DevLoginAddr(portBase int) string { return fmt.Sprintf("127.0.0.1:%d", portBase+1000+loginSlot) }
 
+// RunDir is the directory of a dev realm's data that its revivers share:
+// the lease, and the nodes' pid files and logs (logs/ID.log).
+const RunDir = "run"
+
 // loginSlot is the login node's place in DevRegistry's port numbering.
 const loginSlot = 5
 
@@ -69,10 +73,15 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 	// The second zone node runs an instance (a dungeon copy) on a small map.
 	instance := node("DEV-ZONE-2", registry.RoleZone, 8, "zone")
 	instance.Restart = append(instance.Restart, "--instance", "crypt", "--size", "256", "--seed", "2")
-	// The reviver is no process of its own: realm up runs it, and serves
-	// its /events and admin actions at this entry's admin address.
-	reviverNode := node("DEV-REVIVER-1", registry.RoleReviver, 9, "reviver")
-	reviverNode.Realm, reviverNode.Restart, reviverNode.Data = "", nil, ""
+	// Two revivers, one active and one on standby: realm up runs them
+	// (they have no restart command: no reviver restarts a reviver). They
+	// share their state directory (the lease, the nodes' pid files and
+	// logs) and serve /events and admin actions at their admin addresses.
+	reviverNode := func(id string, port int) registry.Entry {
+		e := node(id, registry.RoleReviver, port, "reviver")
+		e.Realm, e.Restart, e.Data = "", nil, filepath.Join(abs, RunDir)
+		return e
+	}
 	r := &registry.Registry{Nodes: []registry.Entry{
 		node("DEV-DB-1", registry.RoleDB, 1, "db"),
 		node("DEV-BACKUP-1", registry.RoleBackup, 2, "backup"),
@@ -82,7 +91,8 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 		loginNode,
 		node("DEV-GATEWAY-1", registry.RoleGateway, 6, "gateway"),
 		node("DEV-GATEWAY-2", registry.RoleGateway, 7, "gateway"),
-		reviverNode,
+		reviverNode("DEV-REVIVER-1", 9),
+		reviverNode("DEV-REVIVER-2", 10),
 	}}
 	r.SetSecret(secret)
 	return r, nil
@@ -149,6 +159,9 @@ func refresh(r *registry.Registry, dataDir, bin string) error {
 	for _, e := range want.Nodes {
 		if i := slices.IndexFunc(r.Nodes, func(n registry.Entry) bool { return n.ID == e.ID }); i >= 0 {
 			r.Nodes[i].Restart = e.Restart
+			if e.Role == registry.RoleReviver {
+				r.Nodes[i].Data = e.Data
+			}
 		} else {
 			r.Nodes = append(r.Nodes, e)
 		}

@@ -37,8 +37,8 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	if !bytes.Equal(r.ClusterSecret(), secret) {
 		t.Fatal("the cluster secret changed")
 	}
-	if len(r.Nodes) != 9 { // the 8 processes and the reviver
-		t.Fatalf("%d nodes, want 9", len(r.Nodes))
+	if len(r.Nodes) != 10 { // the 8 processes and the two revivers
+		t.Fatalf("%d nodes, want 10", len(r.Nodes))
 	}
 	zone2, ok := r.Node("DEV-ZONE-2")
 	if !ok || zone2.Addr != "127.0.0.1:23008" || !slices.Contains(zone2.Restart, "--instance") {
@@ -48,8 +48,11 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	if login.Addr != "127.0.0.1:23005" || !slices.Contains(login.Restart, "--attempts-per-second") {
 		t.Fatalf("the login node: %+v", login)
 	}
-	if rv, ok := r.Node("DEV-REVIVER-1"); !ok || rv.Admin != "127.0.0.1:25009" || len(rv.Restart) != 0 {
-		t.Fatalf("the reviver: %+v", rv)
+	rv1, ok1 := r.Node("DEV-REVIVER-1")
+	rv2, ok2 := r.Node("DEV-REVIVER-2")
+	if !ok1 || !ok2 || rv1.Admin != "127.0.0.1:25009" || rv2.Admin != "127.0.0.1:25010" || len(rv1.Restart)+len(rv2.Restart) != 0 ||
+		rv1.Data != filepath.Join(dir, RunDir) || rv2.Data != rv1.Data {
+		t.Fatalf("the revivers: %+v, %+v", rv1, rv2)
 	}
 	for _, e := range r.Nodes {
 		if len(e.Restart) > 0 && e.Restart[0] != "/new/realm" {
@@ -58,7 +61,7 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	}
 	// And the registry on disk says so too.
 	again, err := registry.Load(filepath.Join(dir, "registry.json"))
-	if err != nil || len(again.Nodes) != 9 {
+	if err != nil || len(again.Nodes) != 10 {
 		t.Fatalf("saved registry: %v, %d nodes", err, len(again.Nodes))
 	}
 }

@@ -83,6 +83,11 @@ func (r *Reviver) action(h http.HandlerFunc) http.HandlerFunc {
 			http.Error(w, "an admin action needs the realm's admin token", http.StatusUnauthorized)
 			return
 		}
+		if !r.Acting() {
+			l, _ := ReadLease(r.cfg.State)
+			http.Error(w, fmt.Sprintf("this reviver stands by: ask %s at %s", l.Holder, l.Admin), http.StatusConflict)
+			return
+		}
 		h(w, req)
 	}
 }

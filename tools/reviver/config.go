@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/registry"
@@ -20,6 +21,7 @@ const (
 	DefaultCycleLimit  = 5
 	DefaultCycleWindow = time.Minute
 	DefaultStopGrace   = 15 * time.Second
+	DefaultLeaseTTL    = 3 * time.Second
 )
 
 // ErrConfig is wrapped by every configuration error of a reviver.
@@ -59,7 +61,23 @@ type Config struct {
 	// AdminToken is what the reviver's own admin actions require, and what
 	// it presents to the nodes' (default: the registry's AdminToken).
 	AdminToken string
-	// OnEvent, if set, hears of every event as it happens.
+	// State, when set, is a directory the realm's revivers share: two or
+	// more revivers with the same State take turns under a lease kept
+	// there (one acts, the others stand by), and the nodes run detached so
+	// that they outlive a reviver's crash — their process ids, start times
+	// and output (logs/ID.log) are kept there too, for the next holder to
+	// adopt them. Without State the reviver is alone and its nodes die
+	// with it.
+	State string
+	// ID names this reviver in the lease (default: the host name and
+	// process id).
+	ID string
+	// LeaseTTL is how long a standby waits, having seen the lease
+	// unchanged, before it takes over; the holder renews it every third of
+	// that (default DefaultLeaseTTL, 3 s).
+	LeaseTTL time.Duration
+	// OnEvent, if set, hears of every event as it happens, and the events
+	// are not logged (it tells them).
 	OnEvent func(Event)
 	// Logger receives the reviver's logs (default: slog.Default).
 	Logger *slog.Logger
@@ -71,8 +89,10 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.Registry == nil:
 		return c, fmt.Errorf("%w: Registry is required", ErrConfig)
-	case c.CheckEvery < 0 || c.DeadAfter < 0 || c.StartGrace < 0 || c.CycleWindow < 0 || c.StopGrace < 0:
-		return c, fmt.Errorf("%w: CheckEvery, DeadAfter, StartGrace, CycleWindow and StopGrace must not be negative", ErrConfig)
+	case c.CheckEvery < 0 || c.DeadAfter < 0 || c.StartGrace < 0 || c.CycleWindow < 0 || c.StopGrace < 0 || c.LeaseTTL < 0:
+		return c, fmt.Errorf("%w: CheckEvery, DeadAfter, StartGrace, CycleWindow, StopGrace and LeaseTTL must not be negative", ErrConfig)
+	case c.LeaseTTL > 0 && c.LeaseTTL < 300*time.Millisecond:
+		return c, fmt.Errorf("%w: LeaseTTL %v: want at least 300ms", ErrConfig, c.LeaseTTL)
 	case c.BackoffMin < 0 || c.BackoffMax < 0 || (c.BackoffMax > 0 && c.BackoffMax < c.BackoffMin):
 		return c, fmt.Errorf("%w: BackoffMin %v and BackoffMax %v: want 0 ≤ min ≤ max", ErrConfig, c.BackoffMin, c.BackoffMax)
 	case c.CycleLimit < 0:
@@ -90,6 +110,11 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.BackoffMax, max(DefaultBackoffMax, c.BackoffMin))
 	def(&c.CycleWindow, DefaultCycleWindow)
 	def(&c.StopGrace, DefaultStopGrace)
+	def(&c.LeaseTTL, DefaultLeaseTTL)
+	if c.ID == "" {
+		host, _ := os.Hostname()
+		c.ID = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
 	if c.CycleLimit == 0 {
 		c.CycleLimit = DefaultCycleLimit
 	}

@@ -15,9 +15,12 @@
 // up, a node healthy again — is logged, counted in
 // gridrealm_reviver_events_total{node,role,event} and kept in /events.
 //
-// Not built yet (the reviver issue): a second reviver on standby under a
-// lease, stop-and-restore of the db, scheduled restarts with a countdown.
-// Today `realm up` runs one Reviver in its own process.
+// With a State directory two revivers share the work: one holds the lease
+// (lease.go) and acts, the other stands by and takes over when the holder
+// stops renewing it, adopting the nodes where they run (the nodes run
+// detached, their pids in State). `realm up` runs two such revivers, each
+// a `realm reviver` process.
 //
-// Main types: [Reviver] (Start, Stop, Events), [Config], [Event].
+// Main types: [Reviver] (Start, Stop, Events, Active), [Config], [Event],
+// [Lease].
 package reviver

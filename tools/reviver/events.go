@@ -17,6 +17,13 @@ const (
 	// Crashed: the node's process exited, or it stopped answering its
 	// health check for DeadAfter (it is then killed).
 	Crashed EventKind = "crashed"
+	// Adopted: a reviver that took over found the node running (started
+	// by the reviver before it) and watches it from now on.
+	Adopted EventKind = "adopted"
+	// LeaseAcquired and LeaseLost: this reviver became the active one, or
+	// a standby (Node is the reviver's ID).
+	LeaseAcquired EventKind = "lease_acquired"
+	LeaseLost     EventKind = "lease_lost"
 	// Restarted: the node was started again after a crash.
 	Restarted EventKind = "restarted"
 	// Recovered: a restarted node answers its health check again.
@@ -69,6 +76,10 @@ func (r *Reviver) record(e Event) {
 	}
 	r.mu.Unlock()
 	r.counts.WithLabelValues(e.Node, string(e.Role), string(e.Kind)).Inc()
+	if r.cfg.OnEvent != nil {
+		r.cfg.OnEvent(e)
+		return
+	}
 	switch e.Kind {
 	case Crashed:
 		r.cfg.Logger.Warn(e.String(), "node", e.Node, "role", e.Role)
@@ -76,9 +87,6 @@ func (r *Reviver) record(e Event) {
 		r.cfg.Logger.Error(e.String(), "node", e.Node, "role", e.Role)
 	default:
 		r.cfg.Logger.Info(e.String(), "node", e.Node, "role", e.Role)
-	}
-	if r.cfg.OnEvent != nil {
-		r.cfg.OnEvent(e)
 	}
 }
 

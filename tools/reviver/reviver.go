@@ -16,9 +16,12 @@ import (
 
 // Reviver keeps a registry's nodes running. Create it with Start.
 type Reviver struct {
-	cfg   Config
-	outMu sync.Mutex
-	http  *http.Client
+	cfg    Config
+	launch *launcher
+	http   *http.Client
+	lease  leaseFile
+	born   time.Time     // when it started: a realm stopped on purpose since stays stopped
+	quit   chan struct{} // closed when Stop has finished
 
 	// The supervisors of the running generation of nodes: a scheduled
 	// restart stops them all and starts a new generation.
@@ -31,6 +34,10 @@ type Reviver struct {
 	stopOnce sync.Once
 
 	mu      sync.Mutex
+	active  bool      // it holds the lease (always, without State)
+	epoch   uint64    // the lease's epoch while active
+	until   time.Time // when its lease runs out by its own clock, unless renewed
+	view    leaseView // what it has seen of the lease
 	events  []Event
 	running map[string]*process // by node id, while it runs
 	gaveUp  map[string]bool
@@ -53,7 +60,8 @@ func Start(cfg Config) (*Reviver, error) {
 		return nil, err
 	}
 	r := &Reviver{cfg: cfg, running: map[string]*process{}, gaveUp: map[string]bool{}, deaths: map[string][]time.Time{}, reg: prometheus.NewRegistry(),
-		http: &http.Client{Timeout: cfg.DeadAfter / 2}, stopped: make(chan struct{})}
+		http: &http.Client{Timeout: cfg.DeadAfter / 2}, stopped: make(chan struct{}), quit: make(chan struct{}),
+		launch: &launcher{state: cfg.State, out: cfg.Out}, lease: leaseFile{dir: cfg.State}, born: time.Now()}
 	r.counts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "reviver", Name: "events_total",
 		Help: "What happened to the nodes the reviver keeps running, by node, role and event (started, crashed, restarted, recovered, gave_up)."},
 		[]string{"node", "role", "event"})
@@ -61,9 +69,19 @@ func Start(cfg Config) (*Reviver, error) {
 	if err := r.startAdmin(); err != nil {
 		return nil, err
 	}
-	if err := r.startNodes(); err != nil {
-		r.Stop()
-		return nil, err
+	if cfg.State == "" {
+		r.active = true
+		if err := r.startNodes(); err != nil {
+			r.Stop()
+			return nil, err
+		}
+	} else {
+		if restartable(cfg.Registry) == 0 {
+			r.Stop()
+			return nil, fmt.Errorf("%w: no node of the registry has a restart command", ErrConfig)
+		}
+		r.tick() // active at once when the lease is free
+		go r.lead()
 	}
 	for _, e := range cfg.Registry.ByRole("", registry.RoleReviver) {
 		if h, m, err := registry.DailyTime(e.RestartDaily); e.RestartDaily != "" && err == nil {
@@ -74,27 +92,31 @@ func Start(cfg Config) (*Reviver, error) {
 	return r, nil
 }
 
-// startNodes starts every node with a restart command, each under a
-// supervisor of a new generation.
+// startNodes starts every node with a restart command — or adopts it,
+// when a reviver before this one started it and it still runs — each under
+// a supervisor of a new generation. A node given up on stays stopped.
 func (r *Reviver) startNodes() error {
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	started := 0
+	if restartable(r.cfg.Registry) == 0 {
+		return fmt.Errorf("%w: no node of the registry has a restart command", ErrConfig)
+	}
 	for _, e := range r.cfg.Registry.Nodes {
-		if len(e.Restart) == 0 {
+		if len(e.Restart) == 0 || r.GaveUp(e.ID) {
 			continue
 		}
-		p, err := launch(e, r.cfg.Out, &r.outMu)
-		if err != nil {
-			return err
+		p := r.launch.adopt(e.ID, r.quit)
+		if p != nil {
+			r.record(Event{Node: e.ID, Role: e.Role, Kind: Adopted, PID: p.pid()})
+		} else {
+			var err error
+			if p, err = r.launch.launch(e); err != nil {
+				return err
+			}
+			r.record(Event{Node: e.ID, Role: e.Role, Kind: Started, PID: p.pid()})
 		}
 		r.setRunning(e.ID, p)
-		r.record(Event{Node: e.ID, Role: e.Role, Kind: Started, PID: p.pid()})
-		started++
 		r.wg.Add(1)
 		go r.supervise(e, p)
-	}
-	if started == 0 {
-		return fmt.Errorf("%w: no node of the registry has a restart command", ErrConfig)
 	}
 	return nil
 }
@@ -120,14 +142,43 @@ func (r *Reviver) GaveUp(id string) bool {
 // Stop stops supervising and stops every node (SIGTERM, then SIGKILL after
 // StopGrace). It returns once no node it started is left; the error lists
 // the nodes that had to be killed.
+//
+// With State, only the holder of the lease stops the nodes: it first marks
+// the realm stopped in the lease (so that no standby takes over and starts
+// them again), and lets the lease go at the end. A standby just stops.
 func (r *Reviver) Stop() error {
 	r.stopOnce.Do(func() { close(r.stopped) })
 	r.CancelRestart()
 	r.procedure.Lock() // a procedure under way ends first, and starts nothing after
 	defer r.procedure.Unlock()
+	defer func() {
+		if r.admin != nil {
+			r.admin.Close()
+		}
+		select {
+		case <-r.quit:
+		default:
+			close(r.quit)
+		}
+	}()
+	if !r.Active() {
+		return nil
+	}
+	if r.cfg.State != "" {
+		r.lease.update(func(l *Lease) bool {
+			l.Stopped = time.Now()
+			return l.Holder == r.cfg.ID
+		})
+	}
 	err := r.stopNodes()
-	if r.admin != nil {
-		r.admin.Close()
+	if r.cfg.State != "" {
+		r.lease.update(func(l *Lease) bool {
+			if l.Holder != r.cfg.ID {
+				return false
+			}
+			l.Holder, l.Admin = "", ""
+			return true
+		})
 	}
 	return err
 }
@@ -149,6 +200,9 @@ func (r *Reviver) stopNodes() error {
 	procs := r.running
 	r.running = map[string]*process{}
 	r.mu.Unlock()
+	if !r.Acting() {
+		return nil // no longer its realm to stop
+	}
 	var errs []error
 	var mu sync.Mutex
 	stopRole := func(match func(registry.Role) bool) {

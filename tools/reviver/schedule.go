@@ -55,6 +55,7 @@ func (r *Reviver) ScheduleRestart(d time.Duration, reason string) error {
 	if old != nil {
 		old.cancel()
 	}
+	r.keepPlan(&PlannedRestart{At: s.At, Reason: reason})
 	r.record(Event{Node: "realm", Kind: RestartScheduled, Detail: fmt.Sprintf("in %v: %s", d.Round(time.Second), reason)})
 	go r.countDown(ctx, s)
 	return nil
@@ -71,6 +72,7 @@ func (r *Reviver) CancelRestart() bool {
 		return false
 	}
 	s.cancel()
+	r.keepPlan(nil)
 	select {
 	case <-r.stopped:
 	default:
@@ -117,13 +119,36 @@ func (r *Reviver) countDown(ctx context.Context, s *schedule) {
 	}
 	r.restart = nil
 	r.mu.Unlock()
+	r.keepPlan(nil)
 	r.restartRealm(s.Reason)
+}
+
+// keepPlan writes the scheduled restart (nil: none) into the lease, for
+// the reviver that would take over from this one.
+func (r *Reviver) keepPlan(p *PlannedRestart) {
+	if r.cfg.State == "" {
+		return
+	}
+	select {
+	case <-r.stopped:
+		return // stopping: the realm's plan is not this reviver's to change now
+	default:
+	}
+	if _, err := r.lease.update(func(l *Lease) bool {
+		l.Restart = p
+		return l.Holder == r.cfg.ID
+	}); err != nil {
+		r.cfg.Logger.Warn("reviver: lease: " + err.Error())
+	}
 }
 
 // restartRealm stops every node in order and starts them all again.
 func (r *Reviver) restartRealm(reason string) {
 	r.procedure.Lock()
 	defer r.procedure.Unlock()
+	if !r.Acting() {
+		return
+	}
 	r.announce("The realm restarts now: " + reason + ".")
 	r.closing(wire.DisconnectReasonRealmRestart, reason)
 	r.cycle(reason)
@@ -147,6 +172,9 @@ func (r *Reviver) closing(reason wire.DisconnectReason, text string) {
 func (r *Reviver) stopAndRestore(e registry.Entry, why string) {
 	r.procedure.Lock()
 	defer r.procedure.Unlock()
+	if !r.Acting() {
+		return
+	}
 	select {
 	case <-r.stopped:
 		return

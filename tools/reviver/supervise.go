@@ -1,8 +1,10 @@
 package reviver
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/registry"
@@ -37,7 +39,10 @@ func (r *Reviver) supervise(e registry.Entry, p *process) {
 			return
 		case <-time.After(backoff):
 		}
-		next, err := launch(e, r.cfg.Out, &r.outMu)
+		if !r.Acting() {
+			return // its lease ran out: the next holder looks at the node afresh
+		}
+		next, err := r.launch.launch(e)
 		if err != nil {
 			r.record(Event{Node: e.ID, Role: e.Role, Kind: GaveUp, Detail: err.Error()})
 			return
@@ -65,6 +70,11 @@ func (r *Reviver) inCycle(e registry.Entry) bool {
 		r.gaveUp[e.ID] = true
 	}
 	r.mu.Unlock()
+	if cycle && r.cfg.State != "" {
+		if _, err := r.lease.update(func(l *Lease) bool { return l.Holder == r.cfg.ID && gaveUpOn(l, e.ID) }); err != nil {
+			r.cfg.Logger.Warn("reviver: lease: " + err.Error())
+		}
+	}
 	if cycle {
 		r.record(Event{Node: e.ID, Role: e.Role, Kind: GaveUp,
 			Detail: fmt.Sprintf("%d crashes within %v: a restart cycle; the node stays stopped", len(deaths), r.cfg.CycleWindow)})
@@ -82,7 +92,7 @@ func (r *Reviver) watch(e registry.Entry, p *process, started time.Time, restart
 		case <-r.ctx.Done():
 			return "", true
 		case <-p.done:
-			return fmt.Sprintf("exited: %v", exitStatus(p.err)), false
+			return exitStatus(p.err), false
 		case <-time.After(r.cfg.CheckEvery):
 		}
 		if e.Admin == "" || e.Admin == "-" {
@@ -98,6 +108,8 @@ func (r *Reviver) watch(e registry.Entry, p *process, started time.Time, restart
 			}
 		case err == nil:
 			failingSince = time.Time{}
+		case !r.Acting():
+			continue // only the holder of the lease kills a node
 		case healthySince.IsZero() && now.Sub(started) > r.cfg.StartGrace:
 			p.kill()
 			return fmt.Sprintf("not healthy %v after its start: %v", r.cfg.StartGrace, err), false
@@ -124,8 +136,13 @@ func (r *Reviver) healthy(admin string) error {
 }
 
 func exitStatus(err error) string {
-	if err == nil {
-		return "status 0"
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return "exited: status 0"
+	case errors.As(err, &exit):
+		return "exited: " + err.Error()
+	default:
+		return err.Error()
 	}
-	return err.Error()
 }
