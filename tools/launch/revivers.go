@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,6 +44,9 @@ func StartRevivers(bin, regPath string, reg *registry.Registry, out io.Writer, e
 	if len(ids) == 0 || ids[0].Data == "" {
 		return nil, errors.New("revivers: the registry has no reviver entry with a state directory (its data)")
 	}
+	if err := resetLease(ids[0].Data); err != nil {
+		return nil, err
+	}
 	rs := &Revivers{bin: bin, regPath: regPath, state: ids[0].Data, reg: reg, out: &prefixer{w: out},
 		procs: map[string]*exec.Cmd{}, tailStop: make(chan struct{})}
 	go tailLogs(filepath.Join(rs.state, "logs"), rs.out, rs.tailStop)
@@ -56,6 +60,25 @@ func StartRevivers(bin, regPath string, reg *registry.Registry, out io.Writer, e
 		go rs.keep(e.ID, args)
 	}
 	return rs, nil
+}
+
+// resetLease makes sure no reviver of a state directory runs (the lease's
+// holder does not answer), and lets its lease go, so that the revivers
+// about to start begin the realm anew instead of waiting out a lease left
+// by a machine that went down.
+func resetLease(state string) error {
+	l, err := reviver.ReadLease(state)
+	if err != nil {
+		return err
+	}
+	if l.Holder != "" && l.Admin != "" {
+		c := http.Client{Timeout: time.Second}
+		if resp, err := c.Get("http://" + l.Admin + "/healthz"); err == nil {
+			resp.Body.Close()
+			return fmt.Errorf("revivers: %s already runs this realm (its lease in %s; admin %s)", l.Holder, state, l.Admin)
+		}
+	}
+	return reviver.ResetLease(state)
 }
 
 // State is the revivers' shared state directory.

@@ -129,3 +129,18 @@ func gaveUpOn(l *Lease, id string) bool {
 	l.GaveUp = append(l.GaveUp, id)
 	return true
 }
+
+// ResetLease lets the lease of a state directory go, as a realm that
+// stopped on purpose would have: for a tool that starts a realm's revivers
+// and knows none of them runs (after the machine went down, say). The
+// nodes given up on and the scheduled restart are forgotten with it.
+func ResetLease(state string) error {
+	_, err := leaseFile{dir: state}.update(func(l *Lease) bool {
+		if l.Holder == "" && l.GaveUp == nil && l.Restart == nil {
+			return false
+		}
+		*l = Lease{Epoch: l.Epoch, Stopped: l.Stopped}
+		return true
+	})
+	return err
+}
