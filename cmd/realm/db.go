@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/persist/backup"
@@ -21,7 +22,7 @@ func runDB(args []string, stdout, stderr io.Writer) error {
 	nf.register(fs, "DB-1")
 	data := fs.String("data", "", "data directory (required unless --in-memory)")
 	inMemory := fs.Bool("in-memory", false, "keep everything in RAM (tests)")
-	restore := fs.String("restore-from", "", "backup directory to restore from if the store fails its check at start")
+	restore := fs.String("restore-from", "", "backup directory to restore from if the store fails its check at start (default: DATA.restore, where the reviver puts the backup node's newest, if it is there)")
 	sync := fs.Duration("sync", store.DefaultSyncInterval, "disk sync interval: the most a machine crash can lose")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -37,6 +38,11 @@ func runDB(args []string, stdout, stderr io.Writer) error {
 	}
 	if *data == "" && !*inMemory {
 		return fmt.Errorf("%w: --data is required", errUsage)
+	}
+	if *restore == "" && *data != "" {
+		if st, err := os.Stat(db.RestoreDir(*data)); err == nil && st.IsDir() {
+			*restore = db.RestoreDir(*data)
+		}
 	}
 	d, err := db.Start(db.Config{Node: ncfg,
 		Store:   store.Config{Dir: *data, InMemory: *inMemory, SyncInterval: *sync},

@@ -73,6 +73,7 @@ func Start(cfg Config) (*Node, error) {
 		Help: "Backups taken, by kind (full, incremental) and outcome (verified, failed)."}, []string{"kind", "outcome"})
 	b.lastSize = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "backup", Name: "last_bytes", Help: "Size of the last backup."})
 	b.node.Metrics().MustRegister(b.backups, b.lastSize)
+	b.node.HandleAction(NewestPath, b.serveNewest)
 	if err := b.node.Start(); err != nil {
 		return nil, err
 	}

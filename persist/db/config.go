@@ -19,9 +19,10 @@ type Config struct {
 	// Queue bounds the operations waiting for a worker (default
 	// DefaultQueue, 8,192); a request beyond it is answered Busy at once.
 	Queue int
-	// Restore, when the store fails its check at start, replaces it with
-	// the newest verified backup of this backup directory. Empty: the node
-	// refuses to start instead.
+	// Restore, when the store fails its check at start (or is not there
+	// at all while Restore holds backups), replaces it with the newest
+	// verified backup of this backup directory. Empty: the node refuses to
+	// start on a store that fails its check.
 	Restore string
 	// RestoreFunc does the restore (persist/backup provides it); required
 	// with Restore.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -82,7 +84,17 @@ func Start(cfg Config) (*Node, error) {
 
 // openChecked opens the store; after an unclean stop it runs the recovery
 // ladder before anything is served.
+//
+// A store that is not there at all (a new disk, a deleted directory) while
+// Restore holds backups is restored too: a db that has had data never
+// starts empty without a word.
 func openChecked(cfg Config, log *slog.Logger) (*store.Store, error) {
+	if !cfg.Store.InMemory && cfg.Restore != "" && cfg.RestoreFunc != nil && emptyDir(cfg.Store.Dir) && hasBackups(cfg.Restore) {
+		log.Error("db: no store, but backups: restoring the newest verified backup", "dir", cfg.Store.Dir, "backups", cfg.Restore)
+		if err := cfg.RestoreFunc(cfg.Restore, cfg.Store.Dir); err != nil {
+			return nil, fmt.Errorf("db: no store in %s, and restoring %s failed: %w", cfg.Store.Dir, cfg.Restore, err)
+		}
+	}
 	s, err := store.Open(cfg.Store)
 	if err == nil && s.WasClean() {
 		return s, nil
@@ -275,4 +287,21 @@ func dbItems(items []store.Item) []codec.DbItem {
 		out = append(out, codec.DbItem{ID: it.ID, Owner: it.Owner, Template: it.Template, Count: it.Count})
 	}
 	return out
+}
+
+// RestoreDir is where the reviver puts the newest verified backup it
+// fetched from the backup node for a db whose data directory is dataDir,
+// and where `realm db` looks for one when --restore-from is not given.
+func RestoreDir(dataDir string) string { return filepath.Clean(dataDir) + ".restore" }
+
+// emptyDir reports whether dir is missing or holds nothing.
+func emptyDir(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return (err != nil && os.IsNotExist(err)) || (err == nil && len(entries) == 0)
+}
+
+// hasBackups reports whether dir holds a backup manifest.
+func hasBackups(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "manifest.json"))
+	return err == nil
 }

@@ -35,7 +35,7 @@ type devRealm struct {
 	tls *tls.Config // what its players trust
 }
 
-func startDevRealm(t *testing.T, base, accounts int) *devRealm {
+func startDevRealm(t *testing.T, base, accounts int, tweaks ...func(*registry.Registry)) *devRealm {
 	t.Helper()
 	dir := t.TempDir()
 	reg, _, err := launch.LoadOrCreate(dir, realmBin, base)
@@ -52,6 +52,9 @@ func startDevRealm(t *testing.T, base, accounts int) *devRealm {
 		if len(reg.Nodes[i].Restart) > 0 {
 			reg.Nodes[i].Restart = append(reg.Nodes[i].Restart, "--log", "warn")
 		}
+	}
+	for _, tweak := range tweaks {
+		tweak(reg)
 	}
 	out := &syncWriter{}
 	admin := ""

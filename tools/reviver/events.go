@@ -38,6 +38,11 @@ const (
 	// StopAndRestore: a node whose recovery is stop-and-restore failed
 	// (the db): the realm is stopped and started again around its check.
 	StopAndRestore EventKind = "stop_and_restore"
+	// BackupFetched and BackupFetchFailed: during a stop-and-restore of
+	// the db, the newest verified backup was fetched from the backup node
+	// for the db's start (or could not be).
+	BackupFetched     EventKind = "backup_fetched"
+	BackupFetchFailed EventKind = "backup_fetch_failed"
 )
 
 // Event is one thing that happened to one node.

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/backup"
+	"github.com/gridrealm/gridrealm/persist/db"
 )
 
 // countdown are the times before a scheduled restart at which players are
@@ -181,10 +184,41 @@ func (r *Reviver) stopAndRestore(e registry.Entry, why string) {
 	default:
 	}
 	r.record(Event{Node: e.ID, Role: e.Role, Kind: StopAndRestore, Detail: why})
+	r.fetchBackup(e) // while the backup node still runs
 	text := "the realm stops to check its database"
 	r.announce("The realm stops now: " + text + ". Log in again in a minute.")
 	r.closing(wire.DisconnectReasonDatabaseFailure, text)
 	r.cycle("a stop-and-restore after " + e.ID + " failed")
+}
+
+// fetchBackup gets the newest verified backup of a failed db's realm from
+// its backup node (over the network: backups live on other hardware) into
+// the db's restore directory, for its start to restore from if its store
+// cannot be repaired. The reviver runs on the db's host (it starts the
+// db's process). Without a fresh copy, an older one is removed: a db
+// restores the newest backup or none.
+func (r *Reviver) fetchBackup(e registry.Entry) {
+	if e.Role != registry.RoleDB || e.Data == "" {
+		return
+	}
+	dir := db.RestoreDir(e.Data)
+	bk := r.cfg.Registry.ByRole(e.Realm, registry.RoleBackup)
+	if len(bk) == 0 || bk[0].Admin == "" || bk[0].Admin == "-" {
+		os.RemoveAll(dir)
+		r.record(Event{Node: e.ID, Role: e.Role, Kind: BackupFetchFailed, Detail: "the realm has no backup node with an admin address"})
+		return
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	got, err := backup.Fetch(ctx, bk[0].Admin, r.cfg.AdminToken, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		r.record(Event{Node: e.ID, Role: e.Role, Kind: BackupFetchFailed, Detail: err.Error()})
+		return
+	}
+	r.record(Event{Node: e.ID, Role: e.Role, Kind: BackupFetched, Detail: fmt.Sprintf("%s (version %d, verified) from %s into %s in %v",
+		got.File, got.Version, bk[0].ID, dir, time.Since(start).Round(time.Millisecond))})
 }
 
 // cycle stops every node in order and starts them all again.
