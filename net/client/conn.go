@@ -112,15 +112,17 @@ type Options struct {
 	OnReconnect func(ReconnectEvent)
 	// DeadAfter is how long the gateway may stay silent before the
 	// connection counts as lost: QUIC's idle timeout, with keep-alives
-	// four times within it (default 15 s; DefaultReconnectDeadAfter with
+	// eight times within it (default 15 s; DefaultReconnectDeadAfter with
 	// Reconnect).
 	DeadAfter time.Duration
 }
 
 // DefaultReconnectDeadAfter is how soon a reconnecting client decides its
-// gateway is gone: short enough to be back within 2 s of a gateway's
-// crash, at the cost of 4 keep-alives a second.
-const DefaultReconnectDeadAfter = 1200 * time.Millisecond
+// gateway is gone (1–1.125 s after its last packet): short enough to be
+// back well within 2 s of a gateway's crash, at the cost of a keep-alive
+// every 125 ms while the client has nothing else to send (a playing client
+// sends inputs more often than that anyway).
+const DefaultReconnectDeadAfter = time.Second
 
 // Connect presents a session handle to a gateway, following redirects to
 // another gateway, and starts receiving snapshots.
@@ -162,7 +164,7 @@ func connectAny(ctx context.Context, gateway string, tlsConf *tls.Config, handle
 		if len(opts.Gateways) > 0 {
 			try = gatewayTry
 		}
-		s, w, at, err := handshake(ctx, g, tlsConf, handle, opts, try)
+		s, w, at, err := handshake(ctx, g, tlsConf, handle, false, opts, try)
 		if err == nil {
 			return s, w, at, nil
 		}
@@ -184,7 +186,7 @@ const gatewayTry = 3 * time.Second
 // handshake connects to a gateway with a session handle or resume token,
 // following redirects, and returns the connection, its welcome and the
 // gateway that welcomed it.
-func handshake(ctx context.Context, gateway string, tlsConf *tls.Config, handle []byte, opts *Options, dialTry time.Duration) (*pquic.Session, codec.Welcome, string, error) {
+func handshake(ctx context.Context, gateway string, tlsConf *tls.Config, handle []byte, resume bool, opts *Options, dialTry time.Duration) (*pquic.Session, codec.Welcome, string, error) {
 	dial := pquic.DialIdle
 	if opts.Transport != nil {
 		dial = opts.Transport.DialIdle
@@ -199,7 +201,7 @@ func handshake(ctx context.Context, gateway string, tlsConf *tls.Config, handle 
 		if err != nil {
 			return nil, codec.Welcome{}, "", err
 		}
-		m, err := greet(ctx, s, gateway, handle, hops)
+		m, err := greet(ctx, s, gateway, handle, resume, hops)
 		if err != nil {
 			return nil, codec.Welcome{}, "", err
 		}
@@ -235,8 +237,8 @@ func (e *ClosedError) Error() string {
 }
 
 // greet sends Connect and returns the gateway's first answer.
-func greet(ctx context.Context, s *pquic.Session, gateway string, handle []byte, hops int) (*wire.ServerMessage, error) {
-	if err := s.Send(codec.NewPlayerEncoder().Connect(handle, 0, uint8(hops))); err != nil {
+func greet(ctx context.Context, s *pquic.Session, gateway string, handle []byte, resume bool, hops int) (*wire.ServerMessage, error) {
+	if err := s.Send(codec.NewPlayerEncoder().Connect(handle, 0, uint8(hops), resume)); err != nil {
 		s.Close(0, "")
 		return nil, err
 	}

@@ -82,7 +82,7 @@ func (c *Conn) redial(token []byte, lostGateway string, deadline time.Time) (*pq
 			attempt = deadline
 		}
 		ctx, cancel := context.WithDeadline(context.Background(), attempt)
-		s, w, at, err := handshake(ctx, gateway, c.tlsConf, token, &c.opts, 0)
+		s, w, at, err := handshake(ctx, gateway, c.tlsConf, token, true, &c.opts, 0)
 		cancel()
 		if err == nil {
 			c.mu.Lock()

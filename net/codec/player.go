@@ -88,15 +88,17 @@ func (e *PlayerEncoder) LoginRequest(account, password, realm string, clientVers
 	return e.client(wire.ClientBodyLoginRequest, wire.LoginRequestEnd(b))
 }
 
-// Connect returns a connect request with a session handle; redirects
-// counts the gateways that redirected it so far.
-func (e *PlayerEncoder) Connect(handle []byte, characterID uint64, redirects uint8) []byte {
+// Connect returns a connect request with a session handle (or, to resume
+// a lost session, its resume token); redirects counts the gateways that
+// redirected it so far.
+func (e *PlayerEncoder) Connect(handle []byte, characterID uint64, redirects uint8, resume bool) []byte {
 	b := e.b
 	b.Reset()
 	h := b.CreateByteVector(handle)
 	wire.ConnectStart(b)
 	wire.ConnectAddCharacterId(b, characterID)
 	wire.ConnectAddRedirects(b, redirects)
+	wire.ConnectAddResume(b, resume)
 	wire.ConnectAddSessionHandle(b, h)
 	return e.client(wire.ClientBodyConnect, wire.ConnectEnd(b))
 }

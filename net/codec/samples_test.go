@@ -50,7 +50,7 @@ func samples() map[string][][]byte {
 	p := NewPlayerEncoder()
 	add("Input", p.Input(&Input{Seq: 5, Ack: 9, ClientTimeMs: 77, X: -300, Y: 400, Heading: 9, MoveX: -127, MoveY: 127, Actions: 3}))
 	add("ClientMessage", p.LoginRequest("alice", "correct horse", "fortrax", 1))
-	add("ClientMessage", p.Connect(make([]byte, SessionHandleSize), 42, 1))
+	add("ClientMessage", p.Connect(make([]byte, SessionHandleSize), 42, 1, true))
 	add("ClientMessage", p.ChatSend(2, "bob", "hello"))
 	add("ClientMessage", p.Logout())
 	add("ServerMessage", p.LoginResult(&LoginResult{Status: wire.LoginStatusOk, SessionHandle: make([]byte, SessionHandleSize),

@@ -103,12 +103,17 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config) (*Session, erro
 }
 
 // clientConfig is Config with an idle timeout of idle (0: Config's), and
-// keep-alives four times within it: a client that wants to learn fast that
-// its gateway died (to reconnect elsewhere) asks for a short one.
+// keep-alives eight times within it: a client that wants to learn fast
+// that its gateway died (to reconnect elsewhere) asks for a short one.
+//
+// QUIC's idle timer starts again at the first ack-eliciting packet sent
+// after the last one received; a client with nothing to say sends its
+// first keep-alive up to one keep-alive period after the gateway died, so
+// a loss is noticed between idle and idle + idle/8 after it.
 func clientConfig(idle time.Duration) *quic.Config {
 	c := Config()
 	if idle > 0 {
-		c.MaxIdleTimeout, c.KeepAlivePeriod = idle, idle/4
+		c.MaxIdleTimeout, c.KeepAlivePeriod = idle, idle/8
 	}
 	return c
 }

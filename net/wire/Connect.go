@@ -101,8 +101,28 @@ func (rcv *Connect) MutateRedirects(n byte) bool {
 	return rcv._tab.MutateByteSlot(8, n)
 }
 
+// / The connection resumes a session its gateway lost (session_handle is
+// / the resume token from Welcome). The gateway keeps it rather than
+// / redirecting it, so that the player is back at once; new players even
+// / out the load.
+func (rcv *Connect) Resume() bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+// / The connection resumes a session its gateway lost (session_handle is
+// / the resume token from Welcome). The gateway keeps it rather than
+// / redirecting it, so that the player is back at once; new players even
+// / out the load.
+func (rcv *Connect) MutateResume(n bool) bool {
+	return rcv._tab.MutateBoolSlot(10, n)
+}
+
 func ConnectStart(builder *flatbuffers.Builder) {
-	builder.StartObject(3)
+	builder.StartObject(4)
 }
 func ConnectAddSessionHandle(builder *flatbuffers.Builder, sessionHandle flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(sessionHandle), 0)
@@ -115,6 +135,9 @@ func ConnectAddCharacterId(builder *flatbuffers.Builder, characterId uint64) {
 }
 func ConnectAddRedirects(builder *flatbuffers.Builder, redirects byte) {
 	builder.PrependByteSlot(2, redirects, 0)
+}
+func ConnectAddResume(builder *flatbuffers.Builder, resume bool) {
+	builder.PrependBoolSlot(3, resume, false)
 }
 func ConnectEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

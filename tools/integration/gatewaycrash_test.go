@@ -25,12 +25,13 @@ func TestGatewayCrashPlayersComeBack(t *testing.T) {
 	r := startDevRealm(t, upBase(700), bots)
 	var mu sync.Mutex
 	back := map[int]client.ReconnectEvent{}
+	backAt := map[int]time.Time{}
 	var conns []*client.Conn
 	for i := 0; i < bots; i++ {
 		conns = append(conns, r.bot(t, i, func(o *client.Options) {
 			o.OnReconnect = func(ev client.ReconnectEvent) {
 				mu.Lock()
-				back[i] = ev
+				back[i], backAt[i] = ev, time.Now()
 				mu.Unlock()
 			}
 		}))
@@ -84,9 +85,17 @@ func TestGatewayCrashPlayersComeBack(t *testing.T) {
 		worst = max(worst, d)
 	}
 	t.Logf("%d bots back, the slowest %v after the kill", len(recovered), worst)
-	// DESIGN's target is 2 s; the bound leaves room for -race on a shared
-	// two-core machine (make drill measures the real figure).
-	if worst > 3*time.Second {
+	for _, i := range onVictim {
+		mu.Lock()
+		ev, at := back[i], backAt[i]
+		mu.Unlock()
+		t.Logf("bot %d: in the game again %v after the kill: it noticed the loss after %v, reconnected in %v (through %s)", i, recovered[i].Round(time.Millisecond),
+			(at.Sub(killed) - ev.Took).Round(time.Millisecond), ev.Took.Round(time.Millisecond), ev.Gateway)
+	}
+	// The target: every bot back within 2 s of the kill (measured 1.2–1.3 s:
+	// the loss noticed after 1–1.125 s of silence, the resume ~50 ms, the
+	// first snapshot the next tick).
+	if worst > 2*time.Second {
 		t.Fatalf("the slowest bot was back %v after the kill", worst)
 	}
 	for _, i := range onVictim {

@@ -47,7 +47,7 @@ func (g *Node) serve(s *pquic.Session) {
 	}
 	var c wire.Connect
 	codec.Member(m.Body, &c)
-	if to := g.redirect(c.Redirects() == 0); to != "" {
+	if to := g.redirect(c.Redirects() == 0 && !c.Resume()); to != "" {
 		s.Send(codec.NewPlayerEncoder().Redirect(to, "a less loaded gateway"))
 		s.Finish(2 * time.Second)
 		return
