@@ -42,7 +42,8 @@ type Conn struct {
 	drop  *rand.Rand
 	Stats Stats
 
-	selfX, selfY int32 // where the client last saw its own entity, 1/256 m
+	selfX, selfY int32  // where the client last saw its own entity, 1/256 m
+	lastEvent    uint64 // the highest chat or system message number seen (under mu)
 }
 
 // Stats counts what a connection received.
@@ -164,7 +165,7 @@ func connectAny(ctx context.Context, gateway string, tlsConf *tls.Config, handle
 		if len(opts.Gateways) > 0 {
 			try = gatewayTry
 		}
-		s, w, at, err := handshake(ctx, g, tlsConf, handle, false, opts, try)
+		s, w, at, err := handshake(ctx, g, tlsConf, handle, nil, opts, try)
 		if err == nil {
 			return s, w, at, nil
 		}
@@ -186,7 +187,7 @@ const gatewayTry = 3 * time.Second
 // handshake connects to a gateway with a session handle or resume token,
 // following redirects, and returns the connection, its welcome and the
 // gateway that welcomed it.
-func handshake(ctx context.Context, gateway string, tlsConf *tls.Config, handle []byte, resume bool, opts *Options, dialTry time.Duration) (*pquic.Session, codec.Welcome, string, error) {
+func handshake(ctx context.Context, gateway string, tlsConf *tls.Config, handle []byte, resume *resumption, opts *Options, dialTry time.Duration) (*pquic.Session, codec.Welcome, string, error) {
 	dial := pquic.DialIdle
 	if opts.Transport != nil {
 		dial = opts.Transport.DialIdle
@@ -237,8 +238,17 @@ func (e *ClosedError) Error() string {
 }
 
 // greet sends Connect and returns the gateway's first answer.
-func greet(ctx context.Context, s *pquic.Session, gateway string, handle []byte, resume bool, hops int) (*wire.ServerMessage, error) {
-	if err := s.Send(codec.NewPlayerEncoder().Connect(handle, 0, uint8(hops), resume)); err != nil {
+// resumption is what a connection that resumes a lost session tells its
+// gateway: the highest chat or system message number its client saw. nil:
+// a new session.
+type resumption struct{ lastEvent uint64 }
+
+func greet(ctx context.Context, s *pquic.Session, gateway string, handle []byte, resume *resumption, hops int) (*wire.ServerMessage, error) {
+	var last uint64
+	if resume != nil {
+		last = resume.lastEvent
+	}
+	if err := s.Send(codec.NewPlayerEncoder().Connect(handle, 0, uint8(hops), resume != nil, last)); err != nil {
 		s.Close(0, "")
 		return nil, err
 	}

@@ -123,7 +123,7 @@ func TestConnAgainstAScriptedGateway(t *testing.T) {
 	}
 	send(big)
 	// An event, then a disconnect with its reason.
-	gw.Send(codec.NewPlayerEncoder().Chat(codec.ChatSay, "ann", "hi"))
+	gw.Send(codec.NewPlayerEncoder().Chat(codec.ChatSay, "ann", "hi", 1))
 	waitFor(t, func() bool { return c.Counters().Chats == 1 })
 	gw.Send(codec.NewPlayerEncoder().Disconnect(wire.DisconnectReasonMessageFlood, "far too many inputs"))
 	gw.Close(wire.DisconnectReasonMessageFlood, "far too many inputs")

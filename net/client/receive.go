@@ -92,12 +92,18 @@ func (c *Conn) events(s *pquic.Session) {
 		switch m.BodyType() {
 		case wire.ServerBodyChat:
 			c.Stats.Chats++
+			var ch wire.Chat
+			codec.Member(m.Body, &ch)
+			c.lastEvent = max(c.lastEvent, ch.Seq())
 		case wire.ServerBodyDamage:
 			c.Stats.Damages++
 		case wire.ServerBodyLoot:
 			c.Stats.Loots++
 		case wire.ServerBodySystemMessage:
 			c.Stats.SystemMessages++
+			var sm wire.SystemMessage
+			codec.Member(m.Body, &sm)
+			c.lastEvent = max(c.lastEvent, sm.Seq())
 		case wire.ServerBodyCorrection:
 			var w wire.Correction
 			codec.Member(m.Body, &w)

@@ -42,7 +42,7 @@ var final = []wire.DisconnectReason{wire.DisconnectReasonReplaced, wire.Disconne
 func (c *Conn) reconnect(lost error) bool {
 	reason, _, _ := pquic.CloseReason(lost)
 	c.mu.Lock()
-	token, gateway := c.cur.ResumeToken, c.gateway
+	token, gateway, last := c.cur.ResumeToken, c.gateway, c.lastEvent
 	if reason == 0 {
 		reason = c.Stats.Disconnect
 	}
@@ -52,7 +52,7 @@ func (c *Conn) reconnect(lost error) bool {
 	}
 	start := time.Now()
 	ev := ReconnectEvent{Lost: lost, Reason: reason}
-	s, at, err := c.redial(token, gateway, start.Add(c.opts.ReconnectFor))
+	s, at, err := c.redial(token, gateway, &resumption{lastEvent: last}, start.Add(c.opts.ReconnectFor))
 	ev.Took = time.Since(start)
 	if err != nil {
 		ev.Err = err
@@ -67,7 +67,7 @@ func (c *Conn) reconnect(lost error) bool {
 // redial tries the gateways in turn, the next one after the lost one
 // first, with backoff, until one welcomes the token or the deadline
 // passes. The new connection takes over the Conn.
-func (c *Conn) redial(token []byte, lostGateway string, deadline time.Time) (*pquic.Session, string, error) {
+func (c *Conn) redial(token []byte, lostGateway string, resume *resumption, deadline time.Time) (*pquic.Session, string, error) {
 	candidates := c.opts.Gateways
 	if len(candidates) == 0 {
 		candidates = []string{lostGateway}
@@ -82,7 +82,7 @@ func (c *Conn) redial(token []byte, lostGateway string, deadline time.Time) (*pq
 			attempt = deadline
 		}
 		ctx, cancel := context.WithDeadline(context.Background(), attempt)
-		s, w, at, err := handshake(ctx, gateway, c.tlsConf, token, true, &c.opts, 0)
+		s, w, at, err := handshake(ctx, gateway, c.tlsConf, token, resume, &c.opts, 0)
 		cancel()
 		if err == nil {
 			c.mu.Lock()

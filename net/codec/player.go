@@ -91,7 +91,10 @@ func (e *PlayerEncoder) LoginRequest(account, password, realm string, clientVers
 // Connect returns a connect request with a session handle (or, to resume
 // a lost session, its resume token); redirects counts the gateways that
 // redirected it so far.
-func (e *PlayerEncoder) Connect(handle []byte, characterID uint64, redirects uint8, resume bool) []byte {
+//
+// A resuming connection gives lastEvent, the highest Chat or SystemMessage
+// seq it saw.
+func (e *PlayerEncoder) Connect(handle []byte, characterID uint64, redirects uint8, resume bool, lastEvent uint64) []byte {
 	b := e.b
 	b.Reset()
 	h := b.CreateByteVector(handle)
@@ -99,6 +102,7 @@ func (e *PlayerEncoder) Connect(handle []byte, characterID uint64, redirects uin
 	wire.ConnectAddCharacterId(b, characterID)
 	wire.ConnectAddRedirects(b, redirects)
 	wire.ConnectAddResume(b, resume)
+	wire.ConnectAddLastEvent(b, lastEvent)
 	wire.ConnectAddSessionHandle(b, h)
 	return e.client(wire.ClientBodyConnect, wire.ConnectEnd(b))
 }
@@ -219,7 +223,9 @@ func (e *PlayerEncoder) Welcome(w *Welcome) []byte {
 }
 
 // Chat returns a chat line for a player.
-func (e *PlayerEncoder) Chat(channel uint8, from, text string) []byte {
+//
+// seq is the zone's number of the line (0: none).
+func (e *PlayerEncoder) Chat(channel uint8, from, text string, seq uint64) []byte {
 	b := e.b
 	b.Reset()
 	f, t := b.CreateString(from), b.CreateString(text)
@@ -227,6 +233,7 @@ func (e *PlayerEncoder) Chat(channel uint8, from, text string) []byte {
 	wire.ChatAddFrom(b, f)
 	wire.ChatAddText(b, t)
 	wire.ChatAddChannel(b, channel)
+	wire.ChatAddSeq(b, seq)
 	return e.server(wire.ServerBodyChat, wire.ChatEnd(b))
 }
 
@@ -277,13 +284,16 @@ func (e *PlayerEncoder) Loot(itemID uint64, template, count uint32) []byte {
 }
 
 // SystemMessage returns a system message.
-func (e *PlayerEncoder) SystemMessage(code uint16, text string) []byte {
+//
+// seq is the zone's number of the message (0: a gateway's, not numbered).
+func (e *PlayerEncoder) SystemMessage(code uint16, text string, seq uint64) []byte {
 	b := e.b
 	b.Reset()
 	t := b.CreateString(text)
 	wire.SystemMessageStart(b)
 	wire.SystemMessageAddText(b, t)
 	wire.SystemMessageAddCode(b, code)
+	wire.SystemMessageAddSeq(b, seq)
 	return e.server(wire.ServerBodySystemMessage, wire.SystemMessageEnd(b))
 }
 

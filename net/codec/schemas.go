@@ -105,7 +105,8 @@ func newSchemas() *schemas {
 
 	s.clientMessage = table("ClientMessage", union("Body", 4,
 		table("LoginRequest", str("Account", 4, MaxName), str("Password", 6, 256), str("Realm", 8, MaxName), scalar("ClientVersion", 10, 4)),
-		table("Connect", vec("SessionHandle", 4, 1, SessionHandleSize), scalar("CharacterId", 6, 8), scalar("Redirects", 8, 1)),
+		table("Connect", vec("SessionHandle", 4, 1, SessionHandleSize), scalar("CharacterId", 6, 8), scalar("Redirects", 8, 1),
+			scalar("Resume", 10, 1), scalar("LastEvent", 12, 8)),
 		table("ChatSend", scalar("Channel", 4, 1), str("To", 6, MaxName), str("Text", 8, MaxText)),
 		table("Logout"),
 	))
@@ -115,12 +116,12 @@ func newSchemas() *schemas {
 		table("Redirect", str("Address", 4, MaxName), str("Reason", 6, MaxText)),
 		table("Welcome", scalar("EntityId", 4, 4), str("Zone", 6, MaxName), scalar("TickHz", 8, 1), scalar("CellSize", 10, 2),
 			scalar("SnapshotBudget", 12, 2), scalar("X", 14, 4), scalar("Y", 16, 4), vec("ResumeToken", 18, 1, SessionHandleSize)),
-		table("Chat", scalar("Channel", 4, 1), str("From", 6, MaxName), str("Text", 8, MaxText)),
+		table("Chat", scalar("Channel", 4, 1), str("From", 6, MaxName), str("Text", 8, MaxText), scalar("Seq", 10, 8)),
 		table("Spawn", scalar("Id", 4, 4), scalar("Kind", 6, 1), scalar("Template", 8, 2), str("Name", 10, MaxName)),
 		table("Despawn", scalar("Id", 4, 4)),
 		table("Damage", scalar("Source", 4, 4), scalar("Target", 6, 4), scalar("Amount", 8, 4), scalar("School", 10, 1), scalar("Critical", 12, 1)),
 		table("Loot", scalar("ItemId", 4, 8), scalar("Template", 6, 4), scalar("Count", 8, 4)),
-		table("SystemMessage", scalar("Code", 4, 2), str("Text", 6, MaxText)),
+		table("SystemMessage", scalar("Code", 4, 2), str("Text", 6, MaxText), scalar("Seq", 8, 8)),
 		table("Correction", scalar("X", 4, 4), scalar("Y", 6, 4), scalar("InputSeq", 8, 4)),
 		table("Disconnect", scalar("Reason", 4, 1), str("Text", 6, MaxText)),
 	))
@@ -154,6 +155,7 @@ func newSchemas() *schemas {
 			vec("Players", 10, sizeZonePlayerAt, MaxEntities),
 			fbcheck.Field{Name: "Events", Slot: 12, Kind: fbcheck.TableVector, Max: MaxEntities, Table: event}),
 		table("ZoneChat", scalar("Character", 4, 8), scalar("Channel", 6, 1), str("To", 8, MaxName), str("Text", 10, MaxText)),
+		table("ZoneReplayEvents", scalar("Character", 4, 8), scalar("Since", 6, 8)),
 	))
 	entered := s.zoneMessage.Fields[0].Members[wire.ZoneBodyZonePlayerEntered]
 	s.realmMessage = table("RealmMessage", union("Body", 4,

@@ -36,7 +36,8 @@ var unionMembers = map[string]func() any{
 	"ZoneEnterPlayer": func() any { return new(wire.ZoneEnterPlayer) }, "ZonePlayerEntered": func() any { return new(wire.ZonePlayerEntered) },
 	"ZoneLeavePlayer": func() any { return new(wire.ZoneLeavePlayer) }, "ZoneInputs": func() any { return new(wire.ZoneInputs) },
 	"ZoneTick": func() any { return new(wire.ZoneTick) }, "GatewayLoad": func() any { return new(wire.GatewayLoad) },
-	"ZoneChat": func() any { return new(wire.ZoneChat) },
+	"ZoneChat":         func() any { return new(wire.ZoneChat) },
+	"ZoneReplayEvents": func() any { return new(wire.ZoneReplayEvents) },
 }
 
 var (

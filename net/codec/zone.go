@@ -100,6 +100,16 @@ func (e *ZoneEncoder) EnterPlayer(character uint64, gateway string) []byte {
 	return e.finish(wire.ZoneBodyZoneEnterPlayer, wire.ZoneEnterPlayerEnd(e.b))
 }
 
+// ReplayEvents asks the zone for the chat lines and system messages a
+// player missed: those numbered after since.
+func (e *ZoneEncoder) ReplayEvents(character, since uint64) []byte {
+	e.b.Reset()
+	wire.ZoneReplayEventsStart(e.b)
+	wire.ZoneReplayEventsAddCharacter(e.b, character)
+	wire.ZoneReplayEventsAddSince(e.b, since)
+	return e.finish(wire.ZoneBodyZoneReplayEvents, wire.ZoneReplayEventsEnd(e.b))
+}
+
 // LeavePlayer takes a character out of the zone.
 func (e *ZoneEncoder) LeavePlayer(character uint64) []byte {
 	e.b.Reset()

@@ -61,8 +61,26 @@ func (rcv *Chat) Text() []byte {
 	return nil
 }
 
+// / The zone's number of the line: increasing (0: none). A client that
+// / resumes a lost session gives the highest it saw (Connect.last_event)
+// / and gets the lines it missed, which may come after newer ones.
+func (rcv *Chat) Seq() uint64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.GetUint64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+// / The zone's number of the line: increasing (0: none). A client that
+// / resumes a lost session gives the highest it saw (Connect.last_event)
+// / and gets the lines it missed, which may come after newer ones.
+func (rcv *Chat) MutateSeq(n uint64) bool {
+	return rcv._tab.MutateUint64Slot(10, n)
+}
+
 func ChatStart(builder *flatbuffers.Builder) {
-	builder.StartObject(3)
+	builder.StartObject(4)
 }
 func ChatAddChannel(builder *flatbuffers.Builder, channel byte) {
 	builder.PrependByteSlot(0, channel, 0)
@@ -72,6 +90,9 @@ func ChatAddFrom(builder *flatbuffers.Builder, from flatbuffers.UOffsetT) {
 }
 func ChatAddText(builder *flatbuffers.Builder, text flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(2, flatbuffers.UOffsetT(text), 0)
+}
+func ChatAddSeq(builder *flatbuffers.Builder, seq uint64) {
+	builder.PrependUint64Slot(3, seq, 0)
 }
 func ChatEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

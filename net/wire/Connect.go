@@ -121,8 +121,24 @@ func (rcv *Connect) MutateResume(n bool) bool {
 	return rcv._tab.MutateBoolSlot(10, n)
 }
 
+// / With resume: the highest Chat or SystemMessage seq the client saw.
+// / The zone sends the lines after it that the player missed.
+func (rcv *Connect) LastEvent() uint64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		return rcv._tab.GetUint64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+// / With resume: the highest Chat or SystemMessage seq the client saw.
+// / The zone sends the lines after it that the player missed.
+func (rcv *Connect) MutateLastEvent(n uint64) bool {
+	return rcv._tab.MutateUint64Slot(12, n)
+}
+
 func ConnectStart(builder *flatbuffers.Builder) {
-	builder.StartObject(4)
+	builder.StartObject(5)
 }
 func ConnectAddSessionHandle(builder *flatbuffers.Builder, sessionHandle flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(sessionHandle), 0)
@@ -138,6 +154,9 @@ func ConnectAddRedirects(builder *flatbuffers.Builder, redirects byte) {
 }
 func ConnectAddResume(builder *flatbuffers.Builder, resume bool) {
 	builder.PrependBoolSlot(3, resume, false)
+}
+func ConnectAddLastEvent(builder *flatbuffers.Builder, lastEvent uint64) {
+	builder.PrependUint64Slot(4, lastEvent, 0)
 }
 func ConnectEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

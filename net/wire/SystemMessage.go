@@ -53,14 +53,31 @@ func (rcv *SystemMessage) Text() []byte {
 	return nil
 }
 
+// / As Chat.seq, for a zone's messages (0: a gateway's, not kept).
+func (rcv *SystemMessage) Seq() uint64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.GetUint64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+// / As Chat.seq, for a zone's messages (0: a gateway's, not kept).
+func (rcv *SystemMessage) MutateSeq(n uint64) bool {
+	return rcv._tab.MutateUint64Slot(8, n)
+}
+
 func SystemMessageStart(builder *flatbuffers.Builder) {
-	builder.StartObject(2)
+	builder.StartObject(3)
 }
 func SystemMessageAddCode(builder *flatbuffers.Builder, code uint16) {
 	builder.PrependUint16Slot(0, code, 0)
 }
 func SystemMessageAddText(builder *flatbuffers.Builder, text flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(1, flatbuffers.UOffsetT(text), 0)
+}
+func SystemMessageAddSeq(builder *flatbuffers.Builder, seq uint64) {
+	builder.PrependUint64Slot(2, seq, 0)
 }
 func SystemMessageEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

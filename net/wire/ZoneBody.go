@@ -16,6 +16,7 @@ const (
 	ZoneBodyZoneInputs        ZoneBody = 6
 	ZoneBodyZoneTick          ZoneBody = 7
 	ZoneBodyZoneChat          ZoneBody = 8
+	ZoneBodyZoneReplayEvents  ZoneBody = 9
 )
 
 var EnumNamesZoneBody = map[ZoneBody]string{
@@ -28,6 +29,7 @@ var EnumNamesZoneBody = map[ZoneBody]string{
 	ZoneBodyZoneInputs:        "ZoneInputs",
 	ZoneBodyZoneTick:          "ZoneTick",
 	ZoneBodyZoneChat:          "ZoneChat",
+	ZoneBodyZoneReplayEvents:  "ZoneReplayEvents",
 }
 
 var EnumValuesZoneBody = map[string]ZoneBody{
@@ -40,6 +42,7 @@ var EnumValuesZoneBody = map[string]ZoneBody{
 	"ZoneInputs":        ZoneBodyZoneInputs,
 	"ZoneTick":          ZoneBodyZoneTick,
 	"ZoneChat":          ZoneBodyZoneChat,
+	"ZoneReplayEvents":  ZoneBodyZoneReplayEvents,
 }
 
 func (v ZoneBody) String() string {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/client"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/wire"
 )
 
 // TestGatewayCrashPlayersComeBack: the gateway processes of a realm serve
@@ -26,6 +28,7 @@ func TestGatewayCrashPlayersComeBack(t *testing.T) {
 	var mu sync.Mutex
 	back := map[int]client.ReconnectEvent{}
 	backAt := map[int]time.Time{}
+	heard := map[int][]string{} // the zone chat each bot got
 	var conns []*client.Conn
 	for i := 0; i < bots; i++ {
 		conns = append(conns, r.bot(t, i, func(o *client.Options) {
@@ -33,6 +36,15 @@ func TestGatewayCrashPlayersComeBack(t *testing.T) {
 				mu.Lock()
 				back[i], backAt[i] = ev, time.Now()
 				mu.Unlock()
+			}
+			o.OnEvent = func(m *wire.ServerMessage) {
+				if m.BodyType() == wire.ServerBodyChat {
+					var ch wire.Chat
+					codec.Member(m.Body, &ch)
+					mu.Lock()
+					heard[i] = append(heard[i], string(ch.Text()))
+					mu.Unlock()
+				}
 			}
 		}))
 	}
@@ -69,8 +81,33 @@ func TestGatewayCrashPlayersComeBack(t *testing.T) {
 			}
 		}
 	}()
+	var speaker *client.Conn // a bot of the other gateway
+	for i, c := range conns {
+		if !slices.Contains(onVictim, i) {
+			speaker = c
+		}
+	}
+	lines := []string{"before the crash", "while your gateway was down", "after it came back"}
+	speaker.Chat(codec.ChatZone, "", lines[0])
+	waitUntil(t, "every bot to hear the first line", 5*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range conns {
+			if len(heard[i]) == 0 {
+				return false
+			}
+		}
+		return true
+	})
 	killed := time.Now()
 	r.kill(t, "DEV-GATEWAY-1")
+	// Said while the victims' gateway is dead, and again after the
+	// reviver restarted it (its new incarnation made the zone let the
+	// victims go): they hear both when they are back, once.
+	time.Sleep(100 * time.Millisecond)
+	speaker.Chat(codec.ChatZone, "", lines[1])
+	r.restarted(t, "DEV-GATEWAY-1", 1)
+	speaker.Chat(codec.ChatZone, "", lines[2])
 	recovered := map[int]time.Duration{}
 	waitUntil(t, "the victim's bots to be back", 15*time.Second, func() bool {
 		for _, i := range onVictim {
@@ -117,6 +154,28 @@ func TestGatewayCrashPlayersComeBack(t *testing.T) {
 			t.Errorf("bot %d of the surviving gateway reconnected", i)
 		}
 	}
+	waitUntil(t, "every bot to hear every line", 5*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range conns {
+			if len(heard[i]) < len(lines) {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(300 * time.Millisecond) // no line twice
+	mu.Lock()
+	for i := range conns {
+		got := slices.Clone(heard[i])
+		slices.Sort(got)
+		want := slices.Clone(lines)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("bot %d heard %q, want each of %q once", i, heard[i], lines)
+		}
+	}
+	mu.Unlock()
 	// After the gateway grace, the zone holds every bot once: no ghost of
 	// the dead gateway, no second entity.
 	time.Sleep(2500 * time.Millisecond)

@@ -43,7 +43,7 @@ func (g *Node) registerActions() {
 // Broadcast sends a system message to every player of the gateway and
 // returns how many it was queued for.
 func (g *Node) Broadcast(text string) int {
-	msg := codec.NewPlayerEncoder().SystemMessage(SystemAnnouncement, text)
+	msg := codec.NewPlayerEncoder().SystemMessage(SystemAnnouncement, text, 0)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	n := 0

@@ -107,6 +107,10 @@ func (g *Node) serve(s *pquic.Session) {
 	if err := s.Send(codec.NewPlayerEncoder().Welcome(&welcome)); err != nil {
 		return
 	}
+	if c.Resume() {
+		// Back after its gateway died: the zone sends what it missed.
+		g.node.Send(rc.Zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().ReplayEvents(p.character, c.LastEvent())})
+	}
 	go g.readStream(p)
 	go g.writeEvents(p)
 	g.readInputs(p)

@@ -26,6 +26,7 @@ func (zn *Node) enter(m node.Message, character uint64, gateway string) {
 		p.gateway = gateway     // a reconnect through another gateway
 		p.cell = spatial.NoCell // which is told where the player is
 		p.orphaned = false
+		p.routedAt = zn.seq
 		zn.replyEntered(m, p)
 		return
 	}
@@ -136,7 +137,8 @@ func (zn *Node) spawn(c *codec.DbCharacter, epoch uint64, gateway string) (*play
 	if c.Health > 0 {
 		zn.health.Get(e).Cur = min(c.Health, zn.health.Get(e).Max)
 	}
-	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: gateway, cell: spatial.NoCell, name: c.Name}
+	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: gateway, cell: spatial.NoCell, name: c.Name, routedAt: zn.seq}
+	delete(zn.away, c.ID)
 	zn.players[c.ID] = p
 	zn.byEntity[e] = c.ID
 	return p, nil

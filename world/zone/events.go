@@ -53,7 +53,8 @@ func (zn *Node) combatEvents(w *ecs.World) {
 		if dst != 0 {
 			zn.event(dst, msg)
 			if h.Killed {
-				zn.event(dst, bytes.Clone(zn.penc.SystemMessage(SystemDied, "You died. You are back at your spawn point.")))
+				seq := zn.nextSeq()
+				zn.deliver(dst, seq, bytes.Clone(zn.penc.SystemMessage(SystemDied, "You died. You are back at your spawn point.", seq)))
 			}
 		}
 		if src != 0 && src != dst {
@@ -92,32 +93,50 @@ func (zn *Node) loot(character uint64, template uint32) {
 }
 
 // chat routes a player's line: a say to players within earshot, a zone
-// line to every player, a whisper to the player of that name.
+// line to every player, a whisper to the player of that name. Players away
+// (let go with their gateway, who may come back) are recipients too: the
+// line is kept for them.
 func (zn *Node) chat(from *player, channel uint8, to, text string) {
 	if text == "" || len(text) > codec.MaxText {
 		return
 	}
-	msg := bytes.Clone(zn.penc.Chat(channel, from.name, text))
+	seq := zn.nextSeq()
+	msg := bytes.Clone(zn.penc.Chat(channel, from.name, text, seq))
 	switch channel {
 	case codec.ChatSay:
 		fp := zn.pos.Get(from.entity)
+		near := func(x, y float32) bool { return math.Hypot(float64(x-fp.X), float64(y-fp.Y)) <= sayRange }
 		for _, p := range zn.players {
-			pp := zn.pos.Get(p.entity)
-			if math.Hypot(float64(pp.X-fp.X), float64(pp.Y-fp.Y)) <= sayRange {
-				zn.event(p.character, msg)
+			if pp := zn.pos.Get(p.entity); near(pp.X, pp.Y) {
+				zn.deliver(p.character, seq, msg)
+			}
+		}
+		for character, a := range zn.away {
+			if near(a.x, a.y) {
+				zn.remember(character, seq, msg)
 			}
 		}
 	case codec.ChatZone:
 		for _, p := range zn.players {
-			zn.event(p.character, msg)
+			zn.deliver(p.character, seq, msg)
+		}
+		for character := range zn.away {
+			zn.remember(character, seq, msg)
 		}
 	case codec.ChatWhisper:
 		for _, p := range zn.players {
 			if strings.EqualFold(p.name, to) {
-				zn.event(p.character, msg)
+				zn.deliver(p.character, seq, msg)
 				return
 			}
 		}
-		zn.event(from.character, bytes.Clone(zn.penc.SystemMessage(SystemNoSuchName, "No one called "+to+" is in this zone.")))
+		for character, a := range zn.away {
+			if strings.EqualFold(a.name, to) {
+				zn.remember(character, seq, msg)
+				return
+			}
+		}
+		seq = zn.nextSeq()
+		zn.deliver(from.character, seq, bytes.Clone(zn.penc.SystemMessage(SystemNoSuchName, "No one called "+to+" is in this zone.", seq)))
 	}
 }

@@ -56,6 +56,12 @@ func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 		if p := zn.players[c.Character()]; p != nil && p.gateway == m.From {
 			zn.chat(p, c.Channel(), string(c.To()), string(c.Text()))
 		}
+	case wire.ZoneBodyZoneReplayEvents:
+		var r wire.ZoneReplayEvents
+		codec.Member(msg.Body, &r)
+		if p := zn.players[r.Character()]; p != nil && p.gateway == m.From {
+			zn.replayEvents(p, r.Since())
+		}
 	default:
 		zn.log.Warn("zone: unexpected message", "peer", m.From, "body", msg.BodyType())
 	}
@@ -102,6 +108,7 @@ func (zn *Node) gatewayGone(gateway string) {
 	n := 0
 	for character, p := range zn.players {
 		if p.gateway == gateway && p.orphaned {
+			zn.goneAway(p)
 			zn.leave(character, true)
 			n++
 		}

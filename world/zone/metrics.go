@@ -16,6 +16,7 @@ type metrics struct {
 	ticksUnsent      prometheus.Counter
 	events, lootings prometheus.Counter
 	playersDropped   prometheus.Counter
+	replayed         prometheus.Counter
 }
 
 func (zn *Node) newMetrics() *metrics {
@@ -39,8 +40,10 @@ func (zn *Node) newMetrics() *metrics {
 			Help: "Items granted in the db as loot."}),
 		playersDropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "players_dropped_total",
 			Help: "Players saved and taken out because their gateway was gone."}),
+		replayed: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "events_replayed_total",
+			Help: "Chat lines and system messages sent again to players who missed them when their gateway died."}),
 	}
-	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.playersDropped)
+	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.playersDropped, m.replayed)
 	return m
 }
 

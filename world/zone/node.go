@@ -47,6 +47,9 @@ type Node struct {
 	gwEvents       [world.MaxGateways][]codec.PlayerEvent // the same, per gateway, at send
 	penc           *codec.PlayerEncoder
 	metrics        *metrics
+	seq            uint64                // the last history number (history.go)
+	history        []delivery            // numbered messages, oldest first
+	away           map[uint64]awayPlayer // players let go with their gateway, by character
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -62,6 +65,9 @@ type player struct {
 	// orphaned: its gateway's link went down since it was last entered;
 	// if the gateway is gone, so is the player.
 	orphaned bool
+	// routedAt is the history number when it was last routed to a gateway:
+	// what it missed before is replayed up to there.
+	routedAt uint64
 }
 
 // Start builds the zone and its node and starts ticking.
@@ -84,7 +90,7 @@ func Start(cfg Config) (*Node, error) {
 	}
 	zn := &Node{cfg: cfg, node: n, zone: z, clock: cfg.Clock, db: dbclient.New(n, cfg.DB, cfg.DBTimeout), log: log,
 		enc: codec.NewZoneEncoder(), penc: codec.NewPlayerEncoder(), done: make(chan struct{}),
-		gateways: map[string]world.GatewayID{}, players: map[uint64]*player{}, pending: map[uint64]*pendingEnter{},
+		gateways: map[string]world.GatewayID{}, players: map[uint64]*player{}, pending: map[uint64]*pendingEnter{}, away: map[uint64]awayPlayer{},
 		byEntity: map[arche.Entity]uint64{},
 		input:    generic.NewMap[systems.Player](&z.World.ECS), pos: generic.NewMap[systems.Position](&z.World.ECS),
 		health: generic.NewMap[systems.Health](&z.World.ECS), app: generic.NewMap[systems.Appearance](&z.World.ECS),
@@ -94,6 +100,7 @@ func Start(cfg Config) (*Node, error) {
 	z.Schedule.Prepend(ecs.PhaseInput, "inbox", ecs.SystemFunc(zn.drainInbox))
 	z.Schedule.Add(ecs.PhaseSimulation, "events", ecs.SystemFunc(zn.combatEvents)) // after combat, before the dead go
 	z.Schedule.Add(ecs.PhasePersistence, "checkpoint", ecs.SystemFunc(zn.checkpoint))
+	z.Schedule.Add(ecs.PhasePersistence, "history", ecs.SystemFunc(func(*ecs.World) { zn.pruneHistory() }))
 	z.Schedule.Add(ecs.PhasePublish, "send", ecs.SystemFunc(zn.send))
 	zn.metrics = zn.newMetrics()
 	if err := n.Start(); err != nil {

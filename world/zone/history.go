@@ -1,0 +1,96 @@
+package zone
+
+import (
+	"time"
+)
+
+// Chat history. Every chat line and system message the zone sends a
+// player is numbered — increasing, and never below the wall clock in
+// microseconds, so numbers keep increasing across the zone's restarts —
+// and kept for historyWindow (at most historyCap deliveries). A player
+// whose gateway died misses what was routed to it meanwhile; its client
+// comes back through another gateway with the highest number it saw, and
+// the gateway asks (ZoneReplayEvents) for the rest: what the zone numbered
+// after it, up to the moment the player was routed to the new gateway
+// (what came after went there). A player let go because its gateway was
+// gone is kept "away" for awayFor, still a recipient of the zone's and
+// whispered lines and of says around where it stood, so that what it
+// missed is kept too.
+const (
+	historyWindow = 10 * time.Minute
+	historyCap    = 100_000
+	awayFor       = 30 * time.Second // as long as a resume token lives after its connection
+)
+
+// delivery is one numbered message for one player.
+type delivery struct {
+	seq       uint64
+	character uint64
+	at        time.Time
+	msg       []byte // shared by every recipient of the message
+}
+
+// awayPlayer is a player let go because its gateway died, who may come
+// back with its resume token.
+type awayPlayer struct {
+	name  string
+	x, y  float32
+	until time.Time
+}
+
+// nextSeq numbers the next history message.
+func (zn *Node) nextSeq() uint64 {
+	zn.seq = max(zn.seq+1, uint64(zn.clock.Now().UnixMicro()))
+	return zn.seq
+}
+
+// deliver queues a numbered message for a player in the zone, and keeps it.
+func (zn *Node) deliver(character, seq uint64, msg []byte) {
+	zn.event(character, msg)
+	zn.remember(character, seq, msg)
+}
+
+// remember keeps a numbered message for a player (in the zone or away).
+func (zn *Node) remember(character, seq uint64, msg []byte) {
+	zn.history = append(zn.history, delivery{seq: seq, character: character, at: zn.clock.Now(), msg: msg})
+}
+
+// pruneHistory forgets deliveries older than historyWindow or beyond
+// historyCap, and players away for longer than awayFor. Run every tick.
+func (zn *Node) pruneHistory() {
+	now := zn.clock.Now()
+	cut := 0
+	for cut < len(zn.history) && (now.Sub(zn.history[cut].at) > historyWindow || len(zn.history)-cut > historyCap) {
+		cut++
+	}
+	if cut > 0 {
+		zn.history = append(zn.history[:0], zn.history[cut:]...)
+	}
+	for character, a := range zn.away {
+		if now.After(a.until) {
+			delete(zn.away, character)
+		}
+	}
+}
+
+// goneAway keeps a player let go with its gateway as away.
+func (zn *Node) goneAway(p *player) {
+	pos := zn.pos.Get(p.entity)
+	zn.away[p.character] = awayPlayer{name: p.name, x: pos.X, y: pos.Y, until: zn.clock.Now().Add(awayFor)}
+}
+
+// replayEvents sends a player what it missed: the deliveries numbered
+// after since, up to when it was routed to its gateway, oldest first.
+func (zn *Node) replayEvents(p *player, since uint64) {
+	n := 0
+	for _, d := range zn.history {
+		if d.character == p.character && d.seq > since && d.seq <= p.routedAt {
+			zn.event(p.character, d.msg)
+			n++
+		}
+	}
+	if n > 0 {
+		zn.metrics.replayed.Add(float64(n))
+		zn.log.Info("zone: a player got the chat it missed", "character", p.character, "messages", n)
+	}
+}
