@@ -57,32 +57,8 @@ func (g *Node) serve(s *pquic.Session) {
 		g.connecting--
 		g.mu.Unlock()
 	}()
-	placed := make(chan codec.RealmConnected, 1)
-	handle := append([]byte(nil), c.SessionHandleBytes()...)
-	err = g.node.Ask(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().Connect(handle)},
-		g.cfg.Handshake, func(rm node.Message, err error) {
-			var rc codec.RealmConnected
-			if err == nil {
-				var msg wire.RealmMessage
-				if err = codec.DecodeRealmMessage(rm.Payload, len(rm.Payload)+1, &msg); err == nil && msg.BodyType() == wire.RealmBodyRealmConnected {
-					var w wire.RealmConnected
-					codec.Member(msg.Body, &w)
-					rc = codec.ReadRealmConnected(&w)
-				}
-			}
-			if err != nil {
-				rc.Status = wire.RealmStatusUnavailable
-			}
-			placed <- rc
-		})
-	if err != nil {
-		s.Close(wire.DisconnectReasonServerError, "the realm is unavailable")
-		return
-	}
-	var rc codec.RealmConnected
-	select {
-	case rc = <-placed:
-	case <-g.ctx.Done():
+	rc, ok := g.place(s, c.SessionHandleBytes())
+	if !ok {
 		return
 	}
 	switch rc.Status {
@@ -114,6 +90,40 @@ func (g *Node) serve(s *pquic.Session) {
 	go g.readStream(p)
 	go g.writeEvents(p)
 	g.readInputs(p)
+}
+
+// place asks the realm to place the session (a session handle or a resume
+// token); false when the realm cannot answer (the connection is closed) or
+// the gateway stops.
+func (g *Node) place(s *pquic.Session, handle []byte) (rc codec.RealmConnected, ok bool) {
+	placed := make(chan codec.RealmConnected, 1)
+	handle = append([]byte(nil), handle...)
+	err := g.node.Ask(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().Connect(handle)},
+		g.cfg.Handshake, func(rm node.Message, err error) {
+			var rc codec.RealmConnected
+			if err == nil {
+				var msg wire.RealmMessage
+				if err = codec.DecodeRealmMessage(rm.Payload, len(rm.Payload)+1, &msg); err == nil && msg.BodyType() == wire.RealmBodyRealmConnected {
+					var w wire.RealmConnected
+					codec.Member(msg.Body, &w)
+					rc = codec.ReadRealmConnected(&w)
+				}
+			}
+			if err != nil {
+				rc.Status = wire.RealmStatusUnavailable
+			}
+			placed <- rc
+		})
+	if err != nil {
+		s.Close(wire.DisconnectReasonServerError, "the realm is unavailable")
+		return rc, false
+	}
+	select {
+	case rc = <-placed:
+		return rc, true
+	case <-g.ctx.Done():
+		return rc, false
+	}
 }
 
 // join registers a placed player and subscribes to its view.
