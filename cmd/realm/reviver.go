@@ -26,6 +26,8 @@ func runReviver(args []string, stdout, stderr io.Writer) error {
 	state := fs.String("state", "", "directory shared with the other reviver: the lease, the nodes' pid files and logs (default: its entry's data; - to run alone, the nodes dying with it)")
 	var cfg reviver.Config
 	fs.DurationVar(&cfg.DeadAfter, "dead-after", reviver.DefaultDeadAfter, "how long a node may fail its health check before it is restarted")
+	fs.DurationVar(&cfg.CheckEvery, "check-every", reviver.DefaultCheckEvery, "how often each node's /healthz is asked")
+	fs.DurationVar(&cfg.BackoffMin, "backoff-min", reviver.DefaultBackoffMin, "the first wait before a restart (it doubles while a node keeps dying)")
 	fs.IntVar(&cfg.CycleLimit, "cycle-limit", reviver.DefaultCycleLimit, "crashes within --cycle-window that make a restart cycle (the node is given up on)")
 	fs.DurationVar(&cfg.CycleWindow, "cycle-window", reviver.DefaultCycleWindow, "the window of --cycle-limit")
 	fs.DurationVar(&cfg.LeaseTTL, "lease-ttl", reviver.DefaultLeaseTTL, "how long the standby waits on an unrenewed lease before it takes over")

@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,19 +28,20 @@ import (
 )
 
 // devRealm is a dev realm's nodes run as separate `realm` processes from
-// the registry realm up would write, under a reviver run by the test: a
-// test kills a node's process and the reviver starts it again.
+// the registry realm up would write, under its two revivers, each a `realm
+// reviver` process, as realm up runs them: a test kills a node's process
+// (or the active reviver's) and the realm comes back.
 type devRealm struct {
 	reg *registry.Registry
 	dir string
-	rv  *reviver.Reviver
+	rv  *revivers
 	tls *tls.Config // what its players trust
 }
 
 func startDevRealm(t *testing.T, base, accounts int, tweaks ...func(*registry.Registry)) *devRealm {
 	t.Helper()
 	dir := t.TempDir()
-	reg, _, err := launch.LoadOrCreate(dir, realmBin, base)
+	reg, path, err := launch.LoadOrCreate(dir, realmBin, base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,16 +59,15 @@ func startDevRealm(t *testing.T, base, accounts int, tweaks ...func(*registry.Re
 	for _, tweak := range tweaks {
 		tweak(reg)
 	}
-	out := &syncWriter{}
-	admin := ""
-	if e, ok := reg.Node("DEV-REVIVER-1"); ok {
-		admin = e.Admin
+	if err := reg.Save(path); err != nil {
+		t.Fatal(err)
 	}
-	rv, err := reviver.Start(reviver.Config{Registry: reg, Out: out, Logger: quiet(), Admin: admin,
-		CheckEvery: 100 * time.Millisecond, DeadAfter: time.Second, BackoffMin: 50 * time.Millisecond})
+	out := &syncWriter{}
+	rs, err := launch.StartRevivers(realmBin, path, reg, out, "--check-every", "100ms", "--dead-after", "1s", "--backoff-min", "50ms")
 	if err != nil {
 		t.Fatal(err)
 	}
+	rv := &revivers{rs: rs, reg: reg, seen: map[string]bool{}}
 	t.Cleanup(func() {
 		if err := rv.Stop(); err != nil {
 			t.Error(err)
@@ -77,6 +79,9 @@ func startDevRealm(t *testing.T, base, accounts int, tweaks ...func(*registry.Re
 			}
 		}
 	})
+	if _, err := rs.NodePIDs(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
 	certPEM, err := os.ReadFile(filepath.Join(dir, "cert.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -88,13 +93,76 @@ func startDevRealm(t *testing.T, base, accounts int, tweaks ...func(*registry.Re
 	r := &devRealm{reg: reg, dir: dir, rv: rv, tls: clientTLS}
 	for _, e := range reg.Nodes {
 		if len(e.Restart) == 0 {
-			continue // the reviver entry: the test runs it
+			continue // a reviver
 		}
 		if err := waitHealthy("http://" + e.Admin + "/healthz"); err != nil {
 			t.Fatalf("%s: %v", e.ID, err)
 		}
 	}
 	return r
+}
+
+// revivers is the test's view of the realm's two reviver processes.
+type revivers struct {
+	rs       *launch.Revivers
+	reg      *registry.Registry
+	mu       sync.Mutex
+	events   []reviver.Event // every event either reported, oldest first
+	seen     map[string]bool
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Events returns every event the revivers reported so far (a killed
+// reviver's, too, as far as they were read before).
+func (v *revivers) Events() []reviver.Event {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, e := range v.reg.ByRole("", registry.RoleReviver) {
+		resp, err := http.Get("http://" + e.Admin + "/events")
+		if err != nil {
+			continue
+		}
+		var evs []reviver.Event
+		json.NewDecoder(resp.Body).Decode(&evs)
+		resp.Body.Close()
+		for _, ev := range evs {
+			key := fmt.Sprintf("%s %s %s %s %d", e.ID, ev.At.Format(time.RFC3339Nano), ev.Node, ev.Kind, ev.PID)
+			if !v.seen[key] {
+				v.seen[key] = true
+				v.events = append(v.events, ev)
+			}
+		}
+	}
+	slices.SortStableFunc(v.events, func(a, b reviver.Event) int { return a.At.Compare(b.At) })
+	return slices.Clone(v.events)
+}
+
+// Running returns the process id of every node that runs, from the
+// revivers' pid files.
+func (v *revivers) Running() map[string]int {
+	out := map[string]int{}
+	for _, e := range v.reg.Nodes {
+		if pid, start, err := reviver.ReadPIDFile(v.rs.State(), e.ID); err == nil && reviver.Alive(pid, start) {
+			out[e.ID] = pid
+		}
+	}
+	return out
+}
+
+// Holder returns the reviver holding the lease.
+func (v *revivers) Holder() string {
+	l, _ := reviver.ReadLease(v.rs.State())
+	return l.Holder
+}
+
+// Stop stops the revivers and the realm (once).
+func (v *revivers) Stop() error {
+	v.stopOnce.Do(func() {
+		v.Events() // the last ones
+		v.stopErr = v.rs.Stop()
+	})
+	return v.stopErr
 }
 
 // kill SIGKILLs a node's process; the reviver will start it again.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,9 +17,14 @@ import (
 )
 
 // drillTargets are the nodes a drill kills: every role whose process a
-// player's path depends on. A db kill is a stop-and-restore: every bot is
-// let go and logs in again.
-var drillTargets = []string{"DEV-GATEWAY-1", "DEV-GATEWAY-2", "DEV-ZONE-1", "DEV-REALM-1", "DEV-LOGIN-1", "DEV-DB-1"}
+// player's path depends on, and the reviver holding the lease
+// (activeReviver). A db kill is a stop-and-restore: every bot is let go
+// and logs in again.
+var drillTargets = []string{"DEV-GATEWAY-1", "DEV-GATEWAY-2", "DEV-ZONE-1", "DEV-REALM-1", "DEV-LOGIN-1", "DEV-DB-1", activeReviver}
+
+// activeReviver stands for whichever reviver holds the lease: its recovery
+// is the other one taking the lease over.
+const activeReviver = "REVIVER"
 
 // DrillReport is what make drill writes.
 type DrillReport struct {
@@ -130,6 +136,11 @@ func (r *devRealm) drillKills(t *testing.T, dur time.Duration, kills map[string]
 		}
 		time.Sleep(wait)
 		id := targets[rng.IntN(len(targets))]
+		if id == activeReviver {
+			recovery[id] = append(recovery[id], r.killReviver(t))
+			kills[id]++
+			continue
+		}
 		kind := reviver.Recovered
 		if id == "DEV-DB-1" {
 			kind = reviver.RealmRestarted // a stop-and-restore
@@ -145,3 +156,24 @@ func (r *devRealm) drillKills(t *testing.T, dur time.Duration, kills map[string]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// killReviver SIGKILLs the reviver holding the lease and waits for the
+// other to take it over (launch.Revivers starts the killed one again, on
+// standby); it returns how long that took.
+func (r *devRealm) killReviver(t *testing.T) time.Duration {
+	t.Helper()
+	holder := r.rv.Holder()
+	pid := r.rv.rs.PID(holder)
+	if holder == "" || pid == 0 {
+		t.Fatalf("no reviver holds the lease (%q, pid %d)", holder, pid)
+	}
+	killed := time.Now()
+	syscall.Kill(pid, syscall.SIGKILL)
+	waitUntil(t, "the standby reviver to take over", 30*time.Second, func() bool {
+		h := r.rv.Holder()
+		return h != "" && h != holder
+	})
+	took := time.Since(killed)
+	t.Logf("killed the active reviver %s: %s took over after %v", holder, r.rv.Holder(), took.Round(time.Millisecond))
+	return took
+}
