@@ -83,6 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	behavior := fs.String("behavior", "wander", "wander, clump or follow")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the bots' choices")
 	fs.Float64Var(&cfg.DropRate, "drop", 0, "share of snapshot datagrams each bot throws away (a lossy network)")
+	fs.BoolVar(&cfg.Fight, "fight", false, "bots hold the attack action: they hit NPCs in range, and NPCs they kill drop loot (items in the db)")
 	fs.StringVar(&o.jsonFile, "json", "", "write the report as JSON to this file (- for stdout)")
 	fs.StringVar(&o.htmlFile, "html", "", "write the report as a self-contained HTML page with plots")
 	fs.Float64Var(&o.maxP99, "max-p99-ms", -1, "fail (exit 1) when the steady phase's snapshot age p99 exceeds this many ms (negative: not checked)")

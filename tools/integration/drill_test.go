@@ -82,7 +82,7 @@ func TestDrill(t *testing.T) {
 	done := make(chan *swarm.Report, 1)
 	go func() {
 		rep, err := swarm.Run(context.Background(), swarm.Config{Login: r.entry("DEV-LOGIN-1").Public, TLS: r.tls,
-			Bots: bots, Duration: dur, Ramp: 50, Behavior: swarm.Wander, Seed: 7})
+			Bots: bots, Duration: dur, Ramp: 50, Behavior: swarm.Wander, Seed: 7, Fight: true})
 		if err != nil {
 			t.Error(err)
 		}

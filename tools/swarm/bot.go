@@ -15,6 +15,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/systems"
 )
 
 // Echo detection: a turn is echoed by the first snapshot in which the
@@ -226,7 +227,11 @@ func (b *bot) play(ctx context.Context, conn *client.Conn) string {
 			if b.dx != 0 || b.dy != 0 {
 				heading = uint8(int(math.Round(math.Atan2(b.dy, b.dx)/(2*math.Pi)*256)) & 0xff)
 			}
-			if err := conn.SendInput(codec.Input{MoveX: mx, MoveY: my, Heading: heading}); err == nil {
+			in := codec.Input{MoveX: mx, MoveY: my, Heading: heading}
+			if b.s.cfg.Fight {
+				in.Actions = systems.ActionAttack
+			}
+			if err := conn.SendInput(in); err == nil {
 				b.s.m.input()
 			}
 		}

@@ -50,6 +50,10 @@ type Config struct {
 	Behavior Behavior
 	// Seed makes the bots' choices repeatable.
 	Seed uint64
+	// Fight makes the bots hold the attack action: each hits the nearest
+	// NPC in range when it can, and the NPCs it kills drop loot — items
+	// granted in the db (what a crash drill then counts).
+	Fight bool
 	// DropRate is the share of snapshot datagrams each bot throws away, as
 	// a lossy network would.
 	DropRate float64
