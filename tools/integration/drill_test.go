@@ -38,14 +38,17 @@ type DrillReport struct {
 	// From the swarm: bots that lost their connection and came back (and
 	// how long they went without seeing themselves), and those that never
 	// did.
-	Reconnects    int64         `json:"reconnects"`
-	Relogins      int64         `json:"logins_again"`
-	ZoneRestarts  int64         `json:"zone_restarts_lived"`
-	BotRecovery   swarm.Latency `json:"bot_recovery"`
-	NeverBack     int           `json:"never_back"`
-	BotsConnected int           `json:"bots_connected"`
-	BotsFailed    int           `json:"bots_failed"`
-	Disconnects   int           `json:"disconnects"`
+	Reconnects   int64         `json:"reconnects"`
+	Relogins     int64         `json:"logins_again"`
+	ZoneRestarts int64         `json:"zone_restarts_lived"`
+	BotRecovery  swarm.Latency `json:"bot_recovery"`
+	// BotRecoveryBy splits it: reconnect (a gateway killed), new_welcome
+	// (a zone killed), login_again (the db killed).
+	BotRecoveryBy map[string]swarm.Latency `json:"bot_recovery_by"`
+	NeverBack     int                      `json:"never_back"`
+	BotsConnected int                      `json:"bots_connected"`
+	BotsFailed    int                      `json:"bots_failed"`
+	Disconnects   int                      `json:"disconnects"`
 	// From `realm db dump` after the realm stopped: items, and those
 	// whose owner does not exist (lost) or that appear twice
 	// (duplicated).
@@ -97,6 +100,7 @@ func TestDrill(t *testing.T) {
 	sw := <-done
 	if sw != nil {
 		rep.Reconnects, rep.ZoneRestarts, rep.BotRecovery, rep.NeverBack = sw.Reconnects, sw.ZoneRestarts, sw.Recovery, sw.NeverBack
+		rep.BotRecoveryBy = sw.RecoveryBy
 		rep.Relogins = sw.Relogins
 		rep.BotsConnected, rep.BotsFailed, rep.Disconnects = sw.Connected, sw.Failed, sw.Disconnects
 	}

@@ -48,6 +48,7 @@ type bot struct {
 	echoSent    time.Time
 	lastSnap    time.Time // when the newest snapshot arrived
 	lostAt      time.Time // a reconnect is waiting for its first snapshot with self since then
+	lostWhy     string    // what it waits after: reconnect, new_welcome (a zone restart or handoff), login_again
 
 	// The input loop's own state.
 	dx, dy     float64   // current direction (unit, or 0)
@@ -88,7 +89,7 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 		carried += conn.Counters().Bytes
 		conn.Close()
 		b.mu.Lock()
-		b.lostAt, b.seen = b.lastSnap, false
+		b.lostAt, b.lostWhy, b.seen = b.lastSnap, "login_again", false
 		b.mu.Unlock()
 		next, err := b.join(ctx)
 		if err != nil {
@@ -389,7 +390,7 @@ func (b *bot) onReconnect(ev client.ReconnectEvent) {
 	}
 	b.self.Store(ev.Welcome.EntityID)
 	b.mu.Lock()
-	b.lostAt, b.seen = b.lastSnap, false
+	b.lostAt, b.lostWhy, b.seen = b.lastSnap, "reconnect", false
 	b.mu.Unlock()
 	b.s.m.reconnected()
 }
@@ -405,7 +406,7 @@ func (b *bot) onEvent(m *wire.ServerMessage) {
 	codec.Member(m.Body, &w)
 	b.self.Store(w.EntityId())
 	b.mu.Lock()
-	b.lostAt, b.seen = b.lastSnap, false
+	b.lostAt, b.lostWhy, b.seen = b.lastSnap, "new_welcome", false
 	b.mu.Unlock()
 	b.s.m.rewelcomed()
 }
@@ -429,7 +430,7 @@ func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.
 	defer b.mu.Unlock()
 	b.lastSnap = now
 	if !b.lostAt.IsZero() {
-		b.s.m.recovered(now.Sub(b.lostAt))
+		b.s.m.recovered(b.lostWhy, now.Sub(b.lostAt))
 		b.lostAt = time.Time{}
 	}
 	if b.seen && s.Tick > b.tick && b.echoPending {

@@ -53,12 +53,13 @@ type metrics struct {
 	budget        int64 // snapshot datagrams over their player's budget
 	echoTimeouts  int64
 	loginRetries  int64
-	selfMissing   int64                   // snapshots without the bot's own entity, once seen
-	reconnects    int64                   // lost connections that came back (resume tokens)
-	zoneRestarts  int64                   // zone restarts lived through (a new Welcome on a live connection)
-	relogins      int64                   // logins again after the realm let every player go
-	neverBack     int                     // lost connections that did not
-	recovery      *hdrhistogram.Histogram // last snapshot before a loss → first showing the bot again
+	selfMissing   int64                              // snapshots without the bot's own entity, once seen
+	reconnects    int64                              // lost connections that came back (resume tokens)
+	zoneRestarts  int64                              // zone restarts lived through (a new Welcome on a live connection)
+	relogins      int64                              // logins again after the realm let every player go
+	neverBack     int                                // lost connections that did not
+	recovery      *hdrhistogram.Histogram            // last snapshot before a loss → first showing the bot again
+	recoveryBy    map[string]*hdrhistogram.Histogram // the same, by what the bot went through
 	maxDatagram   int
 	budget0       int // the budget gateways announced (the smallest)
 	failures      map[string]int
@@ -69,14 +70,20 @@ type metrics struct {
 
 func newMetrics(start time.Time) *metrics {
 	return &metrics{start: start, age: newHist(), echo: newHist(), secAge: newHist(), secEcho: newHist(), recovery: newHist(),
-		failures: map[string]int{}, disconnects: map[string]int{}}
+		recoveryBy: map[string]*hdrhistogram.Histogram{}, failures: map[string]int{}, disconnects: map[string]int{}}
 }
 
 // recovered records how long a bot went without seeing itself across a
-// lost connection or its zone's restart.
-func (m *metrics) recovered(gap time.Duration) {
+// lost connection, its zone's restart or a login again (why).
+func (m *metrics) recovered(why string, gap time.Duration) {
 	m.mu.Lock()
 	record(m.recovery, gap)
+	h := m.recoveryBy[why]
+	if h == nil {
+		h = newHist()
+		m.recoveryBy[why] = h
+	}
+	record(h, gap)
 	m.mu.Unlock()
 }
 
@@ -267,7 +274,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
 		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,
 		BudgetViolations: m.budget, LoginRetries: m.loginRetries, SelfMissing: m.selfMissing, MaxDatagram: m.maxDatagram, Budget: m.budget0, Errors: m.errors(),
-		Timeline: m.timeline, Reconnects: m.reconnects, ZoneRestarts: m.zoneRestarts, Relogins: m.relogins, NeverBack: m.neverBack, Recovery: latency(m.recovery),
+		Timeline: m.timeline, Reconnects: m.reconnects, ZoneRestarts: m.zoneRestarts, Relogins: m.relogins, NeverBack: m.neverBack, Recovery: latency(m.recovery), RecoveryBy: latencies(m.recoveryBy),
 	}
 	if !m.steadyAt.IsZero() {
 		r.RampS = m.steadyAt.Sub(m.start).Seconds()
@@ -300,4 +307,12 @@ func sortedKeys(m map[string]int) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func latencies(hs map[string]*hdrhistogram.Histogram) map[string]Latency {
+	out := make(map[string]Latency, len(hs))
+	for k, h := range hs {
+		out[k] = latency(h)
+	}
+	return out
 }

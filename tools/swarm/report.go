@@ -87,6 +87,10 @@ type Report struct {
 	Relogins  int64   `json:"relogins"`
 	NeverBack int     `json:"never_back"`
 	Recovery  Latency `json:"recovery"`
+	// RecoveryBy splits Recovery by what the bots went through: reconnect
+	// (a gateway lost), new_welcome (a zone restart or a handoff) and
+	// login_again (the realm let every player go).
+	RecoveryBy map[string]Latency `json:"recovery_by,omitempty"`
 	// Errors is what --max-errors judges: Failed + Disconnects +
 	// BudgetViolations.
 	Errors   int64    `json:"errors"`
