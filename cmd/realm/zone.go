@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
+	"syscall"
 
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/node"
@@ -25,6 +27,7 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	fs.Uint64Var(&cfg.Zone.Seed, "seed", 1, "seed of the map and the world")
 	var size float64
 	fs.Float64Var(&size, "size", 1024, "edge of the generated map, metres")
+	obstacles := fs.Float64("obstacles", 0.05, "share of the generated map covered by obstacles (negative: none)")
 	fs.IntVar(&cfg.NPCs, "npcs", 1000, "NPCs spread over the map")
 	mapFile := fs.String("map", "", "map file instead of a generated map (see world.LoadMap)")
 	instance := fs.String("instance", "", "run a copy of an instance template of this name (a dungeon: small map, NPC camps, a player cap) instead of an open zone")
@@ -32,6 +35,10 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	camps := fs.Int("camps", 6, "NPC camps of an instance, 5 NPCs each (with --instance)")
 	fs.DurationVar(&cfg.Checkpoint, "checkpoint", zone.DefaultCheckpoint, "how often players' positions are saved: the most a zone crash can roll a position back")
 	fs.IntVar(&cfg.Zone.ViewRadius, "view-radius", 1, "cells around its own a player sees (1: the 3 × 3 block)")
+	edges := map[zone.Edge]*string{}
+	for e := zone.East; e <= zone.South; e++ {
+		edges[e] = fs.String(e.String(), "", "the zone node beyond the map's "+e.String()+" edge (a registry id): players walking off it are handed off there")
+	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -51,13 +58,30 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	if size < 64 || size > 30000 {
 		return fmt.Errorf("%w: --size %v: want 64..30000 metres", errUsage, size)
 	}
-	cfg.Zone.Map = world.MapConfig{Width: float32(size), Height: float32(size)}
+	if *obstacles >= 0.5 {
+		return fmt.Errorf("%w: --obstacles %v: want below 0.5 (negative: none)", errUsage, *obstacles)
+	}
+	cfg.Zone.Map = world.MapConfig{Width: float32(size), Height: float32(size), Obstacles: *obstacles}
 	if *instance != "" {
 		if *playerCap < 1 || *camps < 0 || *camps > 1000 {
 			return fmt.Errorf("%w: --player-cap must be ≥ 1 and --camps 0..1000", errUsage)
 		}
 		cfg.Instance = dungeon(*instance, cfg.Zone.Terrain, cfg.Zone.Map, *playerCap, *camps)
 	}
+	for e := zone.East; e <= zone.South; e++ {
+		if *edges[e] == "" {
+			continue
+		}
+		if nf.reg == nil {
+			return fmt.Errorf("%w: --%s needs --registry (the neighbour's address)", errUsage, e)
+		}
+		n, ok := nf.reg.Node(*edges[e])
+		if !ok || n.Role != registry.RoleZone {
+			return fmt.Errorf("%w: --%s %s: no zone node of that id in the registry", errUsage, e, *edges[e])
+		}
+		cfg.Neighbours = append(cfg.Neighbours, zone.Neighbour{Edge: e, Zone: n.ID, Addr: n.Addr})
+	}
+	cfg.Fault = crashAt(os.Getenv("GRIDREALM_FAULT"))
 	cfg.Node, cfg.DB = ncfg, db.ID
 	cfg.Node.Peers = []node.Peer{db}
 	zn, err := zone.Start(cfg)
@@ -101,4 +125,28 @@ func loadMapFile(path string) (*spatial.Terrain, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return t, nil
+}
+
+// crashAt returns the fault hook of GRIDREALM_FAULT, for crash tests:
+// "POINT@FILE" makes the process SIGKILL itself when it reaches the named
+// point of a procedure (see zone.Config.Fault) — once: FILE is created
+// then, and a process that finds it there does not crash again (the
+// reviver restarts the node with the same command). Empty: no hook.
+func crashAt(spec string) func(string) {
+	point, marker, ok := strings.Cut(spec, "@")
+	if spec == "" || !ok || marker == "" {
+		return nil
+	}
+	return func(at string) {
+		if at != point {
+			return
+		}
+		f, err := os.OpenFile(marker, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			return // crashed here once already
+		}
+		f.Close()
+		fmt.Fprintf(os.Stderr, "GRIDREALM_FAULT: killed at %s\n", at)
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	}
 }

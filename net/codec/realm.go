@@ -175,3 +175,14 @@ func ReadSessionCreated(w *wire.SessionCreated) SessionCreated {
 	return SessionCreated{Handle: append([]byte(nil), w.HandleBytes()...), Account: string(w.Account()),
 		ExpiresUnixMs: w.ExpiresUnixMs(), Address: string(w.Address())}
 }
+
+// PlayerMoved tells the realm a handoff moved a character to zone.
+func (e *RealmEncoder) PlayerMoved(character uint64, zone string) []byte {
+	b := e.b
+	b.Reset()
+	z := b.CreateString(clip(zone, MaxName))
+	wire.RealmPlayerMovedStart(b)
+	wire.RealmPlayerMovedAddCharacter(b, character)
+	wire.RealmPlayerMovedAddZone(b, z)
+	return e.finish(wire.RealmBodyRealmPlayerMoved, wire.RealmPlayerMovedEnd(b))
+}

@@ -103,12 +103,15 @@ func samples() map[string][][]byte {
 		[]PlayerEvent{{Character: 5, Message: NewPlayerEncoder().Damage(1, 2, 30, 0, false)}}))
 	add("ZoneMessage", z.Chat(5, 0, "", "hello"))
 	add("ZoneMessage", z.ReplayEvents(5, 123))
+	add("ZoneMessage", z.HandedOff(5, "ZONE-2", "127.0.0.1:7", &PlayerEntered{Character: 5, NetID: 2, Epoch: 9, MovedTo: "ZONE-3", Refused: "r"}))
+	add("ZoneMessage", z.HandedOff(5, "ZONE-2", "127.0.0.1:7", nil))
 	add("GatewayMessage", GatewayLoad(17, "127.0.0.1:7443"))
 	re := NewRealmEncoder()
 	add("RealmMessage", re.Connect(make([]byte, SessionHandleSize)))
 	add("RealmMessage", re.Connected(&RealmConnected{Status: wire.RealmStatusOk, Message: "m", Account: "a", Zone: "Z", ZoneAddr: "127.0.0.1:1",
 		Entered: PlayerEntered{Character: 1, NetID: 2, X: 3, Y: 4, Epoch: 5, MapSeed: 6, MapWidth: 7, MapHeight: 8, CellSize: 32, PlayerSpeed: 6, TickHz: 20}}))
 	add("RealmMessage", re.PlayerLeft(9))
+	add("RealmMessage", re.PlayerMoved(9, "ZONE-2"))
 	add("RealmMessage", re.GatewayPlayers([]PlayerAtGateway{{Character: 9, Account: "a", Zone: "Z", ResumeToken: make([]byte, SessionHandleSize)}}))
 	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbFindCharacter, Name: "Alia"}))
 	add("RealmMessage", NewRealmEncoder().SessionCreated(&SessionCreated{Handle: make([]byte, SessionHandleSize), Account: "alice",

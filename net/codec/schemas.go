@@ -147,7 +147,7 @@ func newSchemas() *schemas {
 			scalar("Epoch", 12, 8), scalar("MapSeed", 14, 8), scalar("MapWidth", 16, 4), scalar("MapHeight", 18, 4),
 			scalar("CellSize", 20, 2), scalar("PlayerSpeed", 22, 4), scalar("TickHz", 24, 1),
 			scalar("MapObstacles", 26, 4), scalar("MapTileSize", 28, 4), scalar("MapFile", 30, 1),
-			scalar("ViewRadius", 32, 1), str("Refused", 34, MaxText)),
+			scalar("ViewRadius", 32, 1), str("Refused", 34, MaxText), str("MovedTo", 36, MaxName), str("MovedToAddr", 38, MaxName)),
 		table("ZoneLeavePlayer", scalar("Character", 4, 8)),
 		table("ZoneInputs", vec("Inputs", 4, sizeZoneInput, MaxEntities)),
 		table("ZoneTick", scalar("Tick", 4, 4), scalar("TickUnixMs", 6, 8),
@@ -158,6 +158,9 @@ func newSchemas() *schemas {
 		table("ZoneReplayEvents", scalar("Character", 4, 8), scalar("Since", 6, 8)),
 	))
 	entered := s.zoneMessage.Fields[0].Members[wire.ZoneBodyZonePlayerEntered]
+	s.zoneMessage.Fields[0].Members = append(s.zoneMessage.Fields[0].Members,
+		table("ZoneHandedOff", scalar("Character", 4, 8), str("Zone", 6, MaxName), str("ZoneAddr", 8, MaxName),
+			fbcheck.Field{Name: "Entered", Slot: 10, Kind: fbcheck.SubTable, Table: entered}))
 	s.realmMessage = table("RealmMessage", union("Body", 4,
 		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName)),
 		table("RealmConnect", vec("Handle", 4, 1, SessionHandleSize)),
@@ -168,6 +171,7 @@ func newSchemas() *schemas {
 		table("RealmGatewayPlayers", fbcheck.Field{Name: "Players", Slot: 4, Kind: fbcheck.TableVector, Max: MaxGatewayPlayers,
 			Table: table("RealmPlayerAt", scalar("Character", 4, 8), str("Account", 6, MaxName), str("Zone", 8, MaxName),
 				vec("ResumeToken", 10, 1, SessionHandleSize))}),
+		table("RealmPlayerMoved", scalar("Character", 4, 8), str("Zone", 6, MaxName)),
 	))
 	s.gatewayMessage = table("GatewayMessage", union("Body", 4,
 		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName)),

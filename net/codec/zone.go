@@ -36,8 +36,10 @@ type PlayerEntered struct {
 	MapFile      bool // loaded from a file: cannot be regenerated
 	// ViewRadius is how many cells around its own a player sees (1: 3 × 3).
 	ViewRadius uint8
-	// Refused, when set, says why the zone did not take the character.
-	Refused string
+	// Refused, when set, says why the zone did not take the character;
+	// MovedTo, with it, that a handoff moved the character to that zone
+	// (at MovedToAddr).
+	Refused, MovedTo, MovedToAddr string
 }
 
 // ZoneEncoder encodes zone messages with a reused builder; one per
@@ -127,13 +129,21 @@ func (e *ZoneEncoder) PlayerEntered(p *PlayerEntered) []byte {
 // packPlayerEntered writes a ZonePlayerEntered table (also nested in a
 // RealmConnected).
 func packPlayerEntered(b *flatbuffers.Builder, p *PlayerEntered) flatbuffers.UOffsetT {
-	var refused flatbuffers.UOffsetT
+	var refused, moved, movedAddr flatbuffers.UOffsetT
 	if p.Refused != "" {
 		refused = b.CreateString(clip(p.Refused, MaxText))
+	}
+	if p.MovedTo != "" {
+		moved = b.CreateString(clip(p.MovedTo, MaxName))
+		movedAddr = b.CreateString(clip(p.MovedToAddr, MaxName))
 	}
 	wire.ZonePlayerEnteredStart(b)
 	if refused != 0 {
 		wire.ZonePlayerEnteredAddRefused(b, refused)
+	}
+	if moved != 0 {
+		wire.ZonePlayerEnteredAddMovedTo(b, moved)
+		wire.ZonePlayerEnteredAddMovedToAddr(b, movedAddr)
 	}
 	wire.ZonePlayerEnteredAddViewRadius(b, p.ViewRadius)
 	wire.ZonePlayerEnteredAddCharacter(b, p.Character)
@@ -158,7 +168,45 @@ func ReadPlayerEntered(w *wire.ZonePlayerEntered) PlayerEntered {
 	return PlayerEntered{Character: w.Character(), NetID: w.NetId(), X: w.X(), Y: w.Y(), Epoch: w.Epoch(),
 		MapSeed: w.MapSeed(), MapWidth: w.MapWidth(), MapHeight: w.MapHeight(), CellSize: w.CellSize(),
 		PlayerSpeed: w.PlayerSpeed(), TickHz: w.TickHz(), MapObstacles: w.MapObstacles(), MapTileSize: w.MapTileSize(), MapFile: w.MapFile(),
-		ViewRadius: w.ViewRadius(), Refused: string(w.Refused())}
+		ViewRadius: w.ViewRadius(), Refused: string(w.Refused()), MovedTo: string(w.MovedTo()), MovedToAddr: string(w.MovedToAddr())}
+}
+
+// HandedOff tells a gateway its player's character moved to zone; entered
+// is the target's answer, nil when the source did not hear it.
+func (e *ZoneEncoder) HandedOff(character uint64, zone, zoneAddr string, entered *PlayerEntered) []byte {
+	b := e.b
+	b.Reset()
+	var pe flatbuffers.UOffsetT
+	if entered != nil {
+		pe = packPlayerEntered(b, entered)
+	}
+	z, a := b.CreateString(clip(zone, MaxName)), b.CreateString(clip(zoneAddr, MaxName))
+	wire.ZoneHandedOffStart(b)
+	wire.ZoneHandedOffAddCharacter(b, character)
+	wire.ZoneHandedOffAddZone(b, z)
+	wire.ZoneHandedOffAddZoneAddr(b, a)
+	if entered != nil {
+		wire.ZoneHandedOffAddEntered(b, pe)
+	}
+	return e.finish(wire.ZoneBodyZoneHandedOff, wire.ZoneHandedOffEnd(b))
+}
+
+// HandedOff is a checked ZoneHandedOff.
+type HandedOff struct {
+	Character      uint64
+	Zone, ZoneAddr string
+	Entered        *PlayerEntered
+}
+
+// ReadHandedOff reads a checked ZoneHandedOff.
+func ReadHandedOff(w *wire.ZoneHandedOff) HandedOff {
+	h := HandedOff{Character: w.Character(), Zone: string(w.Zone()), ZoneAddr: string(w.ZoneAddr())}
+	var pe wire.ZonePlayerEntered
+	if w.Entered(&pe) != nil {
+		p := ReadPlayerEntered(&pe)
+		h.Entered = &p
+	}
+	return h
 }
 
 // Inputs returns a batch of forwarded inputs.

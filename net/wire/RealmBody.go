@@ -13,6 +13,7 @@ const (
 	RealmBodyRealmConnected      RealmBody = 3
 	RealmBodyRealmPlayerLeft     RealmBody = 4
 	RealmBodyRealmGatewayPlayers RealmBody = 5
+	RealmBodyRealmPlayerMoved    RealmBody = 6
 )
 
 var EnumNamesRealmBody = map[RealmBody]string{
@@ -22,6 +23,7 @@ var EnumNamesRealmBody = map[RealmBody]string{
 	RealmBodyRealmConnected:      "RealmConnected",
 	RealmBodyRealmPlayerLeft:     "RealmPlayerLeft",
 	RealmBodyRealmGatewayPlayers: "RealmGatewayPlayers",
+	RealmBodyRealmPlayerMoved:    "RealmPlayerMoved",
 }
 
 var EnumValuesRealmBody = map[string]RealmBody{
@@ -31,6 +33,7 @@ var EnumValuesRealmBody = map[string]RealmBody{
 	"RealmConnected":      RealmBodyRealmConnected,
 	"RealmPlayerLeft":     RealmBodyRealmPlayerLeft,
 	"RealmGatewayPlayers": RealmBodyRealmGatewayPlayers,
+	"RealmPlayerMoved":    RealmBodyRealmPlayerMoved,
 }
 
 func (v RealmBody) String() string {

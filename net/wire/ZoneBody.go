@@ -17,6 +17,7 @@ const (
 	ZoneBodyZoneTick          ZoneBody = 7
 	ZoneBodyZoneChat          ZoneBody = 8
 	ZoneBodyZoneReplayEvents  ZoneBody = 9
+	ZoneBodyZoneHandedOff     ZoneBody = 10
 )
 
 var EnumNamesZoneBody = map[ZoneBody]string{
@@ -30,6 +31,7 @@ var EnumNamesZoneBody = map[ZoneBody]string{
 	ZoneBodyZoneTick:          "ZoneTick",
 	ZoneBodyZoneChat:          "ZoneChat",
 	ZoneBodyZoneReplayEvents:  "ZoneReplayEvents",
+	ZoneBodyZoneHandedOff:     "ZoneHandedOff",
 }
 
 var EnumValuesZoneBody = map[string]ZoneBody{
@@ -43,6 +45,7 @@ var EnumValuesZoneBody = map[string]ZoneBody{
 	"ZoneTick":          ZoneBodyZoneTick,
 	"ZoneChat":          ZoneBodyZoneChat,
 	"ZoneReplayEvents":  ZoneBodyZoneReplayEvents,
+	"ZoneHandedOff":     ZoneBodyZoneHandedOff,
 }
 
 func (v ZoneBody) String() string {

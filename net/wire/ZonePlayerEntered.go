@@ -238,8 +238,28 @@ func (rcv *ZonePlayerEntered) Refused() []byte {
 
 // / Set when the zone did not take the character: why (a full instance,
 // / a character that cannot be loaded). The other fields are then unset.
+// / With refused: the character was handed off to this zone (the db says
+// / so), at this link address; enter it there.
+func (rcv *ZonePlayerEntered) MovedTo() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(36))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+// / With refused: the character was handed off to this zone (the db says
+// / so), at this link address; enter it there.
+func (rcv *ZonePlayerEntered) MovedToAddr() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(38))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
 func ZonePlayerEnteredStart(builder *flatbuffers.Builder) {
-	builder.StartObject(16)
+	builder.StartObject(18)
 }
 func ZonePlayerEnteredAddCharacter(builder *flatbuffers.Builder, character uint64) {
 	builder.PrependUint64Slot(0, character, 0)
@@ -288,6 +308,12 @@ func ZonePlayerEnteredAddViewRadius(builder *flatbuffers.Builder, viewRadius byt
 }
 func ZonePlayerEnteredAddRefused(builder *flatbuffers.Builder, refused flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(15, flatbuffers.UOffsetT(refused), 0)
+}
+func ZonePlayerEnteredAddMovedTo(builder *flatbuffers.Builder, movedTo flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(16, flatbuffers.UOffsetT(movedTo), 0)
+}
+func ZonePlayerEnteredAddMovedToAddr(builder *flatbuffers.Builder, movedToAddr flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(17, flatbuffers.UOffsetT(movedToAddr), 0)
 }
 func ZonePlayerEnteredEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -201,6 +201,24 @@ func (r *devRealm) entry(id string) registry.Entry {
 	panic("no node " + id)
 }
 
+// metrics returns the lines of a node's /metrics that hold substr.
+func (r *devRealm) metrics(t *testing.T, id, substr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + r.entry(id).Admin + "/metrics")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	var out strings.Builder
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), substr) && !strings.HasPrefix(sc.Text(), "#") {
+			out.WriteString(sc.Text() + "\n")
+		}
+	}
+	return out.String()
+}
+
 // metric reads one unlabelled metric from a node's /metrics.
 func (r *devRealm) metric(t *testing.T, id, name string) float64 {
 	t.Helper()

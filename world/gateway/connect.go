@@ -3,7 +3,6 @@ package gateway
 import (
 	"time"
 
-	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
@@ -135,9 +134,7 @@ func (g *Node) join(p *player, rc codec.RealmConnected) {
 	defer g.mu.Unlock()
 	z := g.zones[rc.Zone]
 	if z == nil {
-		z = &zoneView{id: rc.Zone, mirror: spatial.NewMirror(), refs: map[uint32]int{}, byNet: map[uint32]*player{}, cellSize: int32(rc.Entered.CellSize) * spatial.PosSteps,
-			terrain: zoneTerrain(rc.Entered), speed: rc.Entered.PlayerSpeed, tickLen: time.Second / time.Duration(max(rc.Entered.TickHz, 1)),
-			pacer: newPacer(g.clock), sights: map[uint64]*sight{}, viewRadius: int32(max(rc.Entered.ViewRadius, 1))}
+		z = newZoneView(g, rc.Zone, rc.Entered)
 		g.zones[rc.Zone] = z
 	}
 	if old := g.players[p.character]; old != nil && old != p {

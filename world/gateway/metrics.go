@@ -8,7 +8,7 @@ import (
 type metrics struct {
 	snapshots, snapshotBytes, overBudget prometheus.Counter
 	corrections, events, eventsDropped   prometheus.Counter
-	zoneRestarts                         prometheus.Counter
+	zoneRestarts, handoffs               prometheus.Counter
 	dropped, disconnects                 *prometheus.CounterVec
 }
 
@@ -24,6 +24,7 @@ func (g *Node) newMetrics() *metrics {
 		events:        counter("events_total", "Zone events (chat, damage, loot, system messages) queued for players."),
 		eventsDropped: counter("events_dropped_total", "Zone events for players whose event queue was full."),
 		zoneRestarts:  counter("zone_restarts_total", "Zones found restarted, whose players were entered again."),
+		handoffs:      counter("handoffs_total", "Players moved to another zone by a handoff (a border, a portal)."),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "messages_over_budget_total",
 			Help: "Player messages dropped over their per-second budget, by kind."}, []string{"kind"}),
 		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "disconnects_total",
@@ -40,7 +41,7 @@ func (g *Node) newMetrics() *metrics {
 		_, waited := g.Pacing()
 		return float64(waited)
 	})
-	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts,
+	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts, m.handoffs,
 		m.dropped, m.disconnects, players, pacerWaits)
 	return m
 }

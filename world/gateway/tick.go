@@ -41,7 +41,16 @@ func (g *Node) HandleMessage(_ *node.Node, m node.Message) {
 		return
 	}
 	var msg wire.ZoneMessage
-	if err := codec.DecodeZoneMessage(m.Payload, len(m.Payload)+1, &msg); err != nil || msg.BodyType() != wire.ZoneBodyZoneTick {
+	if err := codec.DecodeZoneMessage(m.Payload, len(m.Payload)+1, &msg); err != nil {
+		return
+	}
+	if msg.BodyType() == wire.ZoneBodyZoneHandedOff {
+		var h wire.ZoneHandedOff
+		codec.Member(msg.Body, &h)
+		g.handedOff(m.From, codec.ReadHandedOff(&h))
+		return
+	}
+	if msg.BodyType() != wire.ZoneBodyZoneTick {
 		return
 	}
 	var tick wire.ZoneTick

@@ -42,6 +42,15 @@ func (g *Node) reenter(z *zoneView, p *player) {
 	payload := g.zenc.EnterPlayer(p.character, g.cfg.Node.ID)
 	err := g.node.Ask(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}, g.cfg.Handshake, func(m node.Message, err error) {
 		pe, err := readEntered(m, err)
+		if err != nil && pe.MovedTo != "" {
+			// Handed off while the zone went down: the db says it is the
+			// target's now.
+			if !g.node.Connected(pe.MovedTo) {
+				g.node.AddPeer(pe.MovedTo, pe.MovedToAddr)
+			}
+			g.enterInto(p, pe.MovedTo, handOffRetries)
+			return
+		}
 		if err != nil {
 			g.log.Warn("gateway: a restarted zone did not take a player back", "zone", z.id, "character", p.character, "err", err)
 			go g.disconnect(p, wire.DisconnectReasonServerError, "the zone restarted and could not take your character back")

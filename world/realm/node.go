@@ -158,6 +158,10 @@ func (r *Node) HandleMessage(n *node.Node, m node.Message) {
 		var w wire.RealmPlayerLeft
 		codec.Member(msg.Body, &w)
 		r.left(m.From, w.Character())
+	case wire.RealmBodyRealmPlayerMoved:
+		var w wire.RealmPlayerMoved
+		codec.Member(msg.Body, &w)
+		r.moved(m.From, w.Character(), string(w.Zone()))
 	default:
 		r.log.Warn("realm: unexpected message", "peer", m.From, "body", msg.BodyType())
 	}

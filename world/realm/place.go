@@ -93,6 +93,17 @@ func (r *Node) left(gateway string, character uint64) {
 	r.node.Send(p.Zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: codec.NewZoneEncoder().LeavePlayer(character)})
 }
 
+// moved follows a handoff: the player's gateway says its character is in
+// another zone now.
+func (r *Node) moved(gateway string, character uint64, zone string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p, ok := r.players[character]; ok && p.Gateway == gateway && r.cfg.Zones[zone] != "" {
+		p.Zone = zone
+		r.players[character] = p
+	}
+}
+
 func (r *Node) reply(m node.Message, c *codec.RealmConnected) {
 	if err := r.node.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().Connected(c)}); err != nil {
 		r.log.Warn("realm: answer not sent", "gateway", m.From, "err", err)

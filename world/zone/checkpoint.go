@@ -18,7 +18,9 @@ func (zn *Node) checkpoint(*ecs.World) {
 	}
 	zn.lastCheckpoint = zn.clock.Now()
 	for _, p := range zn.players {
-		zn.save(p)
+		if p.handoff == nil { // its checkpoint is the handoff's
+			zn.save(p)
+		}
 	}
 }
 
@@ -29,6 +31,9 @@ func (zn *Node) checkpoint(*ecs.World) {
 func (zn *Node) saveAll(timeout time.Duration) int {
 	pending := 0
 	for _, p := range zn.players {
+		if p.handoff != nil {
+			continue // the db says the target's: the target's claim decides
+		}
 		pending++
 		zn.saveThen(p, func() { pending-- })
 	}

@@ -13,9 +13,10 @@ import (
 
 // Defaults of Config's zero fields.
 const (
-	DefaultCheckpoint   = 10 * time.Second
-	DefaultDBTimeout    = 5 * time.Second
-	DefaultGatewayGrace = 2 * time.Second
+	DefaultCheckpoint     = 10 * time.Second
+	DefaultDBTimeout      = 5 * time.Second
+	DefaultGatewayGrace   = 2 * time.Second
+	DefaultHandoffTimeout = 3 * time.Second
 )
 
 // ErrConfig is wrapped by every configuration error of a zone node.
@@ -49,6 +50,16 @@ type Config struct {
 	// Clock drives the tick, checkpoints and tick timestamps (default: the
 	// wall clock).
 	Clock ecs.Clock
+	// Neighbours are the zones beyond this one's edges: a player walking
+	// off an edge is handed off to the zone there (handoff.go).
+	Neighbours []Neighbour
+	// HandoffTimeout bounds the target's answer in a handoff (default
+	// DefaultHandoffTimeout, 3 s).
+	HandoffTimeout time.Duration
+	// Fault, when set, is called at named points of the handoff
+	// ("handoff-after-write" on the source, "handoff-after-claim" on the
+	// target): crash tests kill the process there.
+	Fault func(point string)
 }
 
 // withDefaults returns the config with its defaults filled in, or an error
@@ -61,6 +72,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: Checkpoint %v is negative", ErrConfig, c.Checkpoint)
 	case c.DBTimeout < 0:
 		return c, fmt.Errorf("%w: DBTimeout %v is negative", ErrConfig, c.DBTimeout)
+	case c.HandoffTimeout < 0:
+		return c, fmt.Errorf("%w: HandoffTimeout %v is negative", ErrConfig, c.HandoffTimeout)
 	case c.GatewayGrace < 0:
 		return c, fmt.Errorf("%w: GatewayGrace %v is negative", ErrConfig, c.GatewayGrace)
 	case c.NPCs < 0:
@@ -71,6 +84,14 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.DBTimeout == 0 {
 		c.DBTimeout = DefaultDBTimeout
+	}
+	if c.HandoffTimeout == 0 {
+		c.HandoffTimeout = DefaultHandoffTimeout
+	}
+	for _, n := range c.Neighbours {
+		if n.Edge < East || n.Edge > South || n.Zone == "" || n.Addr == "" {
+			return c, fmt.Errorf("%w: Neighbours: %+v: want an edge, a zone and its address", ErrConfig, n)
+		}
 	}
 	if c.GatewayGrace == 0 {
 		c.GatewayGrace = DefaultGatewayGrace

@@ -54,6 +54,14 @@ func (zn *Node) enter(m node.Message, character uint64, gateway string) {
 			zn.enterFailed(character, "cannot load the character", err)
 			return
 		}
+		if c := load.Character; c.Zone != zn.cfg.Zone.Name {
+			if n, ok := zn.neighbour(c.Zone); ok {
+				// Handed off (this zone wrote it as the neighbour's and went
+				// down before it heard the end): the neighbour takes it.
+				zn.movedAway(character, n)
+				return
+			}
+		}
 		zn.claim(character, load.Character)
 	})
 	if err != nil {
@@ -68,6 +76,7 @@ func (zn *Node) claim(character uint64, c *codec.DbCharacter) {
 			zn.enterFailed(character, "cannot claim the character", err)
 			return
 		}
+		zn.fault("enter-after-claim")
 		pe := zn.pending[character]
 		delete(zn.pending, character)
 		if pe == nil {
@@ -104,6 +113,21 @@ func (zn *Node) enterFailed(character uint64, why string, err error) {
 	}
 	for _, m := range pe.askers {
 		zn.refuse(m, character, why)
+	}
+}
+
+// movedAway answers a pending enter of a character the db says a
+// neighbour holds: enter it there.
+func (zn *Node) movedAway(character uint64, n Neighbour) {
+	pe := zn.pending[character]
+	delete(zn.pending, character)
+	if pe == nil {
+		return
+	}
+	zn.log.Info("zone: character handed off before this zone restarted, sent on", "character", character, "to", n.Zone)
+	for _, m := range pe.askers {
+		ans := codec.PlayerEntered{Character: character, Refused: "handed off to " + n.Zone, MovedTo: n.Zone, MovedToAddr: n.Addr}
+		zn.node.Reply(m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.PlayerEntered(&ans)})
 	}
 }
 
@@ -167,7 +191,7 @@ func (zn *Node) leave(character uint64, save bool) {
 	if p == nil {
 		return
 	}
-	if save {
+	if save && p.handoff == nil { // one being handed off is the target's to save
 		zn.save(p)
 	}
 	delete(zn.players, character)

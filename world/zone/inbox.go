@@ -127,8 +127,8 @@ func (zn *Node) gatewayGone(gateway string) {
 func (zn *Node) applyInputs() {
 	for _, in := range zn.inputs {
 		p := zn.players[in.Character]
-		if in.Character == 0 || p == nil {
-			continue
+		if in.Character == 0 || p == nil || p.handoff != nil {
+			continue // a player being handed off stands still
 		}
 		pl := zn.input.Get(p.entity)
 		pl.MoveX, pl.MoveY = float32(in.MoveX)/127, float32(in.MoveY)/127

@@ -17,6 +17,8 @@ type metrics struct {
 	events, lootings prometheus.Counter
 	playersDropped   prometheus.Counter
 	replayed         prometheus.Counter
+	handoffs         *prometheus.CounterVec
+	handoffSeconds   prometheus.Histogram
 }
 
 func (zn *Node) newMetrics() *metrics {
@@ -42,8 +44,12 @@ func (zn *Node) newMetrics() *metrics {
 			Help: "Players saved and taken out because their gateway was gone."}),
 		replayed: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "events_replayed_total",
 			Help: "Chat lines and system messages sent again to players who missed them when their gateway died."}),
+		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "handoffs_total",
+			Help: "Handoffs this zone started, by outcome: done, claimed_unheard (the target claimed but its answer was lost), aborted."}, []string{"outcome"}),
+		handoffSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "handoff_seconds",
+			Help: "Time from a player reaching a border to the target holding it.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 	}
-	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.playersDropped, m.replayed)
+	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.playersDropped, m.replayed, m.handoffs, m.handoffSeconds)
 	return m
 }
 

@@ -68,6 +68,10 @@ type player struct {
 	// routedAt is the history number when it was last routed to a gateway:
 	// what it missed before is replayed up to there.
 	routedAt uint64
+	// handoff is its handoff to a neighbour under way (handoff.go); none
+	// is tried before noHandoffUntil.
+	handoff        *handoff
+	noHandoffUntil time.Time
 }
 
 // Start builds the zone and its node and starts ticking.
@@ -99,6 +103,7 @@ func Start(cfg Config) (*Node, error) {
 	// this tick (after the input system, they would wait a whole tick).
 	z.Schedule.Prepend(ecs.PhaseInput, "inbox", ecs.SystemFunc(zn.drainInbox))
 	z.Schedule.Add(ecs.PhaseSimulation, "events", ecs.SystemFunc(zn.combatEvents)) // after combat, before the dead go
+	z.Schedule.Add(ecs.PhasePersistence, "borders", ecs.SystemFunc(zn.borders))
 	z.Schedule.Add(ecs.PhasePersistence, "checkpoint", ecs.SystemFunc(zn.checkpoint))
 	z.Schedule.Add(ecs.PhasePersistence, "history", ecs.SystemFunc(func(*ecs.World) { zn.pruneHistory() }))
 	z.Schedule.Add(ecs.PhasePublish, "send", ecs.SystemFunc(zn.send))

@@ -70,9 +70,12 @@ func (zn *Node) send(w *ecs.World) {
 	zn.events = kept
 	now := zn.clock.Now().UnixMilli()
 	for g, name := range zn.names {
-		if len(zn.cells[g]) == 0 && len(zn.moved[g]) == 0 && len(zn.gwEvents[g]) == 0 {
+		if name == "" {
 			continue
 		}
+		// A tick goes out even when nothing changed: the gateway forwards
+		// its players' inputs on each tick, and a lone player standing in
+		// a quiet zone must be able to start walking.
 		payload := zn.enc.Tick(uint32(w.Time.Tick), now, zn.cells[g], zn.moved[g], zn.gwEvents[g])
 		err := zn.node.Send(name, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Volatile: true, Payload: payload})
 		// Said once when sends start failing and once when they recover,

@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"time"
+
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// handOffRetries bound how long the gateway keeps entering a handed-off
+// player into its new zone when the source could not hear the target (the
+// target may be restarting: the reviver brings it back within seconds).
+const (
+	handOffRetries    = 30
+	handOffRetryEvery = 500 * time.Millisecond
+)
+
+// handedOff moves a player to the zone its source zone handed it to: its
+// subscriptions in the old zone go, the new zone's view is joined, the
+// client gets a Welcome for its new entity in the new zone (its next
+// snapshot is full state), and the realm's directory follows.
+func (g *Node) handedOff(from string, h codec.HandedOff) {
+	g.mu.Lock()
+	p := g.players[h.Character]
+	ok := p != nil && p.zone == from
+	g.mu.Unlock()
+	if !ok {
+		return // gone, or moved already
+	}
+	if !g.node.Connected(h.Zone) {
+		g.node.AddPeer(h.Zone, h.ZoneAddr) // an error means it is dialed already
+	}
+	if h.Entered != nil {
+		g.moveTo(p, h.Zone, *h.Entered)
+		return
+	}
+	g.enterInto(p, h.Zone, handOffRetries)
+}
+
+// enterInto asks a zone to take a player (after a handoff whose answer the
+// source did not hear, or a source that restarted and found the character
+// handed off), retrying while the zone cannot answer.
+func (g *Node) enterInto(p *player, zone string, tries int) {
+	payload := codec.NewZoneEncoder().EnterPlayer(p.character, g.cfg.Node.ID)
+	retry := func(why string) {
+		if tries <= 1 {
+			go g.disconnect(p, wire.DisconnectReasonServerError, "your character could not enter "+zone+": "+why)
+			return
+		}
+		g.node.After(handOffRetryEvery, func() { g.enterInto(p, zone, tries-1) })
+	}
+	err := g.node.Ask(zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}, g.cfg.Handshake, func(m node.Message, err error) {
+		pe, err := readEntered(m, err)
+		switch {
+		case err == nil:
+			g.moveTo(p, zone, pe)
+		case pe.MovedTo != "" && pe.MovedTo != zone:
+			if !g.node.Connected(pe.MovedTo) {
+				g.node.AddPeer(pe.MovedTo, pe.MovedToAddr)
+			}
+			g.enterInto(p, pe.MovedTo, tries-1)
+		case pe.Refused != "":
+			go g.disconnect(p, wire.DisconnectReasonServerError, "your character could not enter "+zone+": "+pe.Refused)
+		default:
+			retry(err.Error())
+		}
+	})
+	if err != nil {
+		retry(err.Error())
+	}
+}
+
+// moveTo puts a player under its entity in another zone.
+func (g *Node) moveTo(p *player, zone string, pe codec.PlayerEntered) {
+	g.mu.Lock()
+	if g.players[p.character] != p {
+		g.mu.Unlock()
+		return
+	}
+	if old := g.zones[p.zone]; old != nil && p.zone != zone {
+		if old.byNet[p.netID] == p {
+			delete(old.byNet, p.netID)
+		}
+		var drop []uint32
+		for _, c := range p.cells {
+			if old.refs[c]--; old.refs[c] == 0 {
+				delete(old.refs, c)
+				old.mirror.Drop(uint16(c&0xffff), uint16(c>>16))
+				drop = append(drop, c)
+			}
+		}
+		if len(drop) > 0 {
+			g.node.Send(old.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Unsubscribe(drop)})
+		}
+		p.cells = nil
+	}
+	z := g.zones[zone]
+	if z == nil {
+		z = newZoneView(g, zone, pe)
+		g.zones[zone] = z
+	}
+	p.zone = zone
+	g.metrics.handoffs.Inc()
+	g.mu.Unlock()
+	g.node.Send(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerMoved(p.character, zone)})
+	g.back(z, p, pe)
+}
+
+// newZoneView is the gateway's view of a zone, from the zone's answer to
+// a player's entry.
+func newZoneView(g *Node, id string, pe codec.PlayerEntered) *zoneView {
+	return &zoneView{id: id, mirror: spatial.NewMirror(), refs: map[uint32]int{}, byNet: map[uint32]*player{}, cellSize: int32(pe.CellSize) * spatial.PosSteps,
+		terrain: zoneTerrain(pe), speed: pe.PlayerSpeed, tickLen: time.Second / time.Duration(max(pe.TickHz, 1)),
+		pacer: newPacer(g.clock), sights: map[uint64]*sight{}, viewRadius: int32(max(pe.ViewRadius, 1))}
+}
