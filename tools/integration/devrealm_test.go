@@ -219,6 +219,19 @@ func (r *devRealm) metrics(t *testing.T, id, substr string) string {
 	return out.String()
 }
 
+// labelled reads one metric line of a node's /metrics, named with its
+// labels exactly as Prometheus prints them (0 when absent).
+func (r *devRealm) labelled(t *testing.T, id, series string) float64 {
+	t.Helper()
+	for _, l := range strings.Split(r.metrics(t, id, series), "\n") {
+		if v, ok := strings.CutPrefix(l, series+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
+}
+
 // metric reads one unlabelled metric from a node's /metrics.
 func (r *devRealm) metric(t *testing.T, id, name string) float64 {
 	t.Helper()

@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -12,7 +14,11 @@ import (
 
 	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/node/nodetest"
 	"github.com/gridrealm/gridrealm/net/registry"
+	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/dbclient"
 )
 
 // twoZones turns a dev realm's open zone into two small open zones side by
@@ -123,4 +129,148 @@ func TestBorderHandoff(t *testing.T) {
 			t.Errorf("bot %d: %d welcomes after the first, disconnect %v; want 2 and none", i, st.Rewelcomes, st.Disconnect)
 		}
 	}
+}
+
+// granter is a test node on the db's link that reads characters and
+// writes as a zone would.
+func (r *devRealm) granter(t *testing.T) *dbclient.Client {
+	t.Helper()
+	db := r.entry("DEV-DB-1")
+	n := nodetest.Start(t, node.Config{ID: "GRANTER", Secret: r.reg.ClusterSecret(), Peers: []node.Peer{{ID: db.ID, Addr: db.Addr}}})
+	return dbclient.New(n, db.ID, 2*time.Second)
+}
+
+// character loads bot i's character (its account's, named after it).
+func character(t *testing.T, c *dbclient.Client, i int) codec.DbCharacter {
+	t.Helper()
+	rep, err := c.Sync(codec.DbRequest{Op: wire.DbOpDbFindCharacter, Name: fmt.Sprintf("bot%d", i)})
+	if err != nil || rep.Character == nil {
+		t.Fatalf("bot%d's character: %v", i, err)
+	}
+	return *rep.Character
+}
+
+// TestHandoffFencesTheOldOwner: once the target claimed a character, a
+// write with the source's epoch — a late checkpoint or a grant of the
+// zone that let it go — is refused by the db and counted, and the
+// character's items stay its own.
+func TestHandoffFencesTheOldOwner(t *testing.T) {
+	r := startDevRealm(t, upBase(440), 1, twoZones(nil))
+	c := r.bot(t, 0)
+	waitUntil(t, "the bot in the west zone", 10*time.Second, func() bool { return inZone(c, "DEV-ZONE-1") })
+	g := r.granter(t)
+	before := character(t, g, 0)
+	item, err := g.Sync(codec.DbRequest{Op: wire.DbOpDbGrantItem, Owner: before.ID, Epoch: before.Epoch, Template: 7, Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crossAll(t, []*client.Conn{c}, 127, "DEV-ZONE-3")
+	after := character(t, g, 0)
+	if after.Zone != "DEV-ZONE-3" || after.Epoch <= before.Epoch {
+		t.Fatalf("after the handoff the db has zone %s epoch %d (was %s, %d)", after.Zone, after.Epoch, before.Zone, before.Epoch)
+	}
+	fenced := func() float64 {
+		return r.labelled(t, "DEV-DB-1", `gridrealm_db_operations_total{op="DbSaveCheckpoint",status="StaleEpoch"}`)
+	}
+	was := fenced()
+	_, err = g.Sync(codec.DbRequest{Op: wire.DbOpDbSaveCheckpoint, ID: before.ID, Epoch: before.Epoch, Zone: "DEV-ZONE-1", X: 1, Y: 1})
+	if !errors.Is(err, dbclient.ErrStaleEpoch) {
+		t.Fatalf("the old owner's checkpoint after the claim: %v, want refused (stale epoch)", err)
+	}
+	if _, err := g.Sync(codec.DbRequest{Op: wire.DbOpDbGrantItem, Owner: before.ID, Epoch: before.Epoch, Template: 8, Count: 1}); !errors.Is(err, dbclient.ErrStaleEpoch) {
+		t.Fatalf("the old owner's grant after the claim: %v, want refused", err)
+	}
+	if now := fenced(); now != was+1 {
+		t.Fatalf("refused checkpoints counted %v → %v, want one more", was, now)
+	}
+	if cur := character(t, g, 0); cur.Zone != "DEV-ZONE-3" || cur.Epoch != after.Epoch {
+		t.Fatalf("the refused write changed the character: %+v", cur)
+	}
+	items, err := g.Sync(codec.DbRequest{Op: wire.DbOpDbListItems, Owner: before.ID})
+	if err != nil || len(items.Items) != 1 || items.Items[0].ID != item.Items[0].ID {
+		t.Fatalf("the character's items after the handoff: %+v %v", items.Items, err)
+	}
+}
+
+// handoffCrash runs a handoff with one zone killed at a point of it
+// (GRIDREALM_FAULT): the reviver restarts the zone, and the character must
+// end in the east zone, the only one holding it, with its item, and the bot
+// still connected.
+func handoffCrash(t *testing.T, base int, zone, point string) {
+	marker := filepath.Join(t.TempDir(), "fault")
+	r := startDevRealm(t, base, 1, twoZones(nil), func(reg *registry.Registry) {
+		for i := range reg.Nodes {
+			if reg.Nodes[i].ID == zone {
+				reg.Nodes[i].Restart = append([]string{"/usr/bin/env", "GRIDREALM_FAULT=" + point + "@" + marker}, reg.Nodes[i].Restart...)
+			}
+		}
+	})
+	c := r.bot(t, 0)
+	waitUntil(t, "the bot in the west zone", 10*time.Second, func() bool { return inZone(c, "DEV-ZONE-1") })
+	g := r.granter(t)
+	ch := character(t, g, 0)
+	item, err := g.Sync(codec.DbRequest{Op: wire.DbOpDbGrantItem, Owner: ch.ID, Epoch: ch.Epoch, Template: 7, Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	crossAll(t, []*client.Conn{c}, 127, "DEV-ZONE-3")
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatalf("%s was not killed at %s", zone, point)
+	}
+	r.restarted(t, zone, 1)
+	t.Logf("%s killed at %s: the bot was in DEV-ZONE-3 %v after it started walking", zone, point, time.Since(start).Round(time.Millisecond))
+	waitUntil(t, "the character in the east zone only", 10*time.Second, func() bool {
+		return r.metric(t, "DEV-ZONE-1", "gridrealm_zone_players") == 0 && r.metric(t, "DEV-ZONE-3", "gridrealm_zone_players") == 1
+	})
+	if cur := character(t, g, 0); cur.Zone != "DEV-ZONE-3" {
+		t.Fatalf("the db has the character in %s", cur.Zone)
+	}
+	items, err := g.Sync(codec.DbRequest{Op: wire.DbOpDbListItems, Owner: ch.ID})
+	if err != nil || len(items.Items) != 1 || items.Items[0].ID != item.Items[0].ID {
+		t.Fatalf("the character's items: %+v %v", items.Items, err)
+	}
+	if st := c.Counters(); st.Disconnect != 0 {
+		t.Fatalf("the bot was let go: %v", st.Disconnect)
+	}
+}
+
+// TestHandoffSourceKilledBetweenWriteAndClaim: the source wrote the
+// character as the target's and died before asking the target. Restarted,
+// it finds the character handed off and sends its gateway on to the
+// target, which claims it.
+func TestHandoffSourceKilledBetweenWriteAndClaim(t *testing.T) {
+	handoffCrash(t, upBase(460), "DEV-ZONE-1", "handoff-after-write")
+}
+
+// TestHandoffTargetKilledBetweenClaimAndSpawn: the target claimed the
+// character and died before spawning it. The source's write-back is
+// refused (the claim fenced it): it lets go, and the gateway enters the
+// player into the restarted target.
+func TestHandoffTargetKilledBetweenClaimAndSpawn(t *testing.T) {
+	handoffCrash(t, upBase(470), "DEV-ZONE-3", "enter-after-claim")
+}
+
+// TestHandoffWhileTheRealmRestarts: the realm node is SIGKILLed as a bot
+// walks across the border. The handoff does not need it; the restarted
+// realm learns where the player is from its gateway, and when that gateway
+// is killed next the bot resumes into the zone it had reached.
+func TestHandoffWhileTheRealmRestarts(t *testing.T) {
+	r := startDevRealm(t, upBase(480), 1, twoZones(nil))
+	c := r.bot(t, 0)
+	waitUntil(t, "the bot in the west zone", 10*time.Second, func() bool { return inZone(c, "DEV-ZONE-1") })
+	r.kill(t, "DEV-REALM-1")
+	crossAll(t, []*client.Conn{c}, 127, "DEV-ZONE-3")
+	r.restarted(t, "DEV-REALM-1", 1)
+	gw := "DEV-GATEWAY-1"
+	if c.Gateway() == r.entry("DEV-GATEWAY-2").Public {
+		gw = "DEV-GATEWAY-2"
+	}
+	r.kill(t, gw)
+	waitUntil(t, "the bot back in the east zone", 15*time.Second, func() bool {
+		return c.Counters().Reconnects == 1 && inZone(c, "DEV-ZONE-3")
+	})
+	waitUntil(t, "the character in the east zone only", 10*time.Second, func() bool {
+		return r.metric(t, "DEV-ZONE-1", "gridrealm_zone_players") == 0 && r.metric(t, "DEV-ZONE-3", "gridrealm_zone_players") == 1
+	})
 }
