@@ -3,11 +3,8 @@ package integration
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -21,31 +18,19 @@ import (
 	"github.com/gridrealm/gridrealm/persist/dbclient"
 )
 
-// twoZones turns a dev realm's open zone into two small open zones side by
-// side: DEV-ZONE-1 (west) and DEV-ZONE-3 (east), 64 m each, no obstacles,
-// no NPCs, a border between them.
+// twoZones makes a dev realm's two open zones, DEV-ZONE-1 (west) and
+// DEV-ZONE-3 (east), small: 64 m each, no obstacles, no NPCs, the border
+// between them; extra adds flags to a zone's command.
 func twoZones(extra map[string][]string) func(*registry.Registry) {
 	return func(reg *registry.Registry) {
-		i := slices.IndexFunc(reg.Nodes, func(e registry.Entry) bool { return e.ID == "DEV-ZONE-1" })
-		west := &reg.Nodes[i]
-		east := *west
-		east.ID = "DEV-ZONE-3"
-		port := func(addr string, d int) string {
-			host, p, _ := net.SplitHostPort(addr)
-			n, _ := strconv.Atoi(p)
-			return host + ":" + strconv.Itoa(n+d)
+		for i := range reg.Nodes {
+			e := &reg.Nodes[i]
+			if e.ID != "DEV-ZONE-1" && e.ID != "DEV-ZONE-3" {
+				continue
+			}
+			e.Restart = append(e.Restart, "--size", "64", "--obstacles", "-1", "--npcs", "0")
+			e.Restart = append(e.Restart, extra[e.ID]...)
 		}
-		// Slot 11 of the dev numbering, after the revivers' 9 and 10.
-		east.Addr, east.Admin = port(west.Addr, 8), port(west.Admin, 8)
-		east.Data = filepath.Join(filepath.Dir(west.Data), east.ID)
-		small := []string{"--size", "64", "--obstacles", "-1", "--npcs", "0"}
-		cmd := func(id, edge, other string) []string {
-			base := []string{reg.Nodes[i].Restart[0], "zone", "--registry", reg.Nodes[i].Restart[3], "--id", id, "--log", "warn"}
-			return append(append(append(base, small...), "--"+edge, other), extra[id]...)
-		}
-		east.Restart = cmd("DEV-ZONE-3", "west", "DEV-ZONE-1")
-		west.Restart = cmd("DEV-ZONE-1", "east", "DEV-ZONE-3")
-		reg.Nodes = append(reg.Nodes, east)
 	}
 }
 

@@ -70,6 +70,13 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 	// the per-address login limit is the whole realm's.
 	loginNode := node("DEV-LOGIN-1", registry.RoleLogin, loginSlot, "login")
 	loginNode.Restart = append(loginNode.Restart, "--attempts-per-second", "500", "--attempts-burst", "1000")
+	// Two open zones side by side, a border between them: a player who
+	// walks off the east edge of DEV-ZONE-1 is handed off to DEV-ZONE-3,
+	// and back.
+	west := node("DEV-ZONE-1", registry.RoleZone, 3, "zone")
+	west.Restart = append(west.Restart, "--east", "DEV-ZONE-3")
+	east := node("DEV-ZONE-3", registry.RoleZone, 11, "zone")
+	east.Restart = append(east.Restart, "--west", "DEV-ZONE-1", "--npcs", "300", "--seed", "3")
 	// The second zone node runs an instance (a dungeon copy) on a small map.
 	instance := node("DEV-ZONE-2", registry.RoleZone, 8, "zone")
 	instance.Restart = append(instance.Restart, "--instance", "crypt", "--size", "256", "--seed", "2")
@@ -85,8 +92,9 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 	r := &registry.Registry{Nodes: []registry.Entry{
 		node("DEV-DB-1", registry.RoleDB, 1, "db"),
 		node("DEV-BACKUP-1", registry.RoleBackup, 2, "backup"),
-		node("DEV-ZONE-1", registry.RoleZone, 3, "zone"),
+		west,
 		instance,
+		east,
 		node("DEV-REALM-1", registry.RoleRealm, 4, "realm"),
 		loginNode,
 		node("DEV-GATEWAY-1", registry.RoleGateway, 6, "gateway"),

@@ -37,8 +37,8 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	if !bytes.Equal(r.ClusterSecret(), secret) {
 		t.Fatal("the cluster secret changed")
 	}
-	if len(r.Nodes) != 10 { // the 8 processes and the two revivers
-		t.Fatalf("%d nodes, want 10", len(r.Nodes))
+	if len(r.Nodes) != 11 { // the 9 processes and the two revivers
+		t.Fatalf("%d nodes, want 11", len(r.Nodes))
 	}
 	zone2, ok := r.Node("DEV-ZONE-2")
 	if !ok || zone2.Addr != "127.0.0.1:23008" || !slices.Contains(zone2.Restart, "--instance") {
@@ -61,7 +61,7 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	}
 	// And the registry on disk says so too.
 	again, err := registry.Load(filepath.Join(dir, "registry.json"))
-	if err != nil || len(again.Nodes) != 10 {
+	if err != nil || len(again.Nodes) != 11 {
 		t.Fatalf("saved registry: %v, %d nodes", err, len(again.Nodes))
 	}
 }
