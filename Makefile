@@ -5,7 +5,7 @@ FLATC    ?= flatc
 
 SCHEMAS  := $(wildcard net/schema/*.fbs)
 
-.PHONY: run build setup test unit drill bench bench-zone bench-db bench-gateway fuzz soak swarm generate generate-check lint
+.PHONY: run build setup test unit drill travel bench bench-zone bench-db bench-gateway fuzz soak swarm generate generate-check lint
 
 # A realm on this machine with DEV_ACCOUNTS bot accounts (bot0…, password
 # "bot"), so that bin/swarm can play on it at once. Ctrl-C stops it.
@@ -58,6 +58,12 @@ soak:
 # A live crash drill: a realm under a reviver, DRILL_BOTS bots, a SIGKILL
 # of a random node (of DRILL_TARGETS, node ids, when given) every 10-30 s
 # for DRILL; JSON report in drill-report.json.
+TRAVEL ?= 60s
+TRAVEL_BOTS ?= 200
+travel:
+	GRIDREALM_TRAVEL=$(TRAVEL) GRIDREALM_TRAVEL_BOTS=$(TRAVEL_BOTS) GRIDREALM_TRAVEL_REPORT=$(CURDIR)/travel-report.json \
+	  $(GO) test -count=1 -timeout 30m -run '^TestTravel$$' -v ./tools/integration
+
 DRILL ?= 5m
 DRILL_BOTS ?= 100
 DRILL_TARGETS ?=

@@ -48,7 +48,9 @@ type bot struct {
 	echoSent    time.Time
 	lastSnap    time.Time // when the newest snapshot arrived
 	lostAt      time.Time // a reconnect is waiting for its first snapshot with self since then
-	lostWhy     string    // what it waits after: reconnect, new_welcome (a zone restart or handoff), login_again
+	lostWhy     string    // what it waits after: reconnect, new_welcome (a zone restart), handoff, login_again
+	zone        string    // the zone it was last welcomed in (under mu)
+	east        bool      // travel: walking east (under mu)
 
 	// The input loop's own state.
 	dx, dy     float64   // current direction (unit, or 0)
@@ -136,6 +138,10 @@ func (b *bot) join(ctx context.Context) (*client.Conn, error) {
 			b.self.Store(conn.Welcome.EntityID)
 			b.mu.Lock()
 			b.x, b.y = float64(conn.Welcome.X)/256, float64(conn.Welcome.Y)/256
+			if b.zone == "" {
+				b.east = true // travel: east first
+			}
+			b.zone = conn.Welcome.Zone
 			b.mu.Unlock()
 			return conn, nil
 		}
@@ -257,6 +263,8 @@ func (b *bot) step(now time.Time) {
 		}
 	}
 	switch b.s.cfg.Behavior {
+	case Travel:
+		b.travel(now)
 	case Clump:
 		b.clump(now, x, y)
 	case Follow:
@@ -280,6 +288,23 @@ func (b *bot) wander(now time.Time) {
 		a = b.rng.Float64() * 2 * math.Pi
 	}
 	b.turn(now, a, time.Duration(1000+b.rng.IntN(2000))*time.Millisecond)
+}
+
+// travel walks east until a handoff takes the bot into the next zone,
+// then west until it takes it back, and so on: it crosses the border
+// again and again.
+func (b *bot) travel(now time.Time) {
+	if now.Before(b.until) {
+		return
+	}
+	b.mu.Lock()
+	east := b.east
+	b.mu.Unlock()
+	a := math.Pi // west
+	if east {
+		a = 0
+	}
+	b.turn(now, a, time.Second)
 }
 
 // clumpRadius is how close to the clump point bots mill about.
@@ -390,6 +415,7 @@ func (b *bot) onReconnect(ev client.ReconnectEvent) {
 	}
 	b.self.Store(ev.Welcome.EntityID)
 	b.mu.Lock()
+	b.zone = ev.Welcome.Zone
 	b.lostAt, b.lostWhy, b.seen = b.lastSnap, "reconnect", false
 	b.mu.Unlock()
 	b.s.m.reconnected()
@@ -406,9 +432,19 @@ func (b *bot) onEvent(m *wire.ServerMessage) {
 	codec.Member(m.Body, &w)
 	b.self.Store(w.EntityId())
 	b.mu.Lock()
-	b.lostAt, b.lostWhy, b.seen = b.lastSnap, "new_welcome", false
+	why := "new_welcome"
+	if zone := string(w.Zone()); b.zone != "" && zone != b.zone {
+		why = "handoff" // walked into another zone
+		b.east = !b.east
+	}
+	b.zone = string(w.Zone())
+	b.lostAt, b.lostWhy, b.seen = b.lastSnap, why, false
 	b.mu.Unlock()
-	b.s.m.rewelcomed()
+	if why == "handoff" {
+		b.s.m.handedOff()
+	} else {
+		b.s.m.rewelcomed()
+	}
 }
 
 func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.World) {

@@ -56,6 +56,7 @@ type metrics struct {
 	selfMissing   int64                              // snapshots without the bot's own entity, once seen
 	reconnects    int64                              // lost connections that came back (resume tokens)
 	zoneRestarts  int64                              // zone restarts lived through (a new Welcome on a live connection)
+	handoffs      int64                              // handoffs to another zone (a new Welcome in another zone)
 	relogins      int64                              // logins again after the realm let every player go
 	neverBack     int                                // lost connections that did not
 	recovery      *hdrhistogram.Histogram            // last snapshot before a loss → first showing the bot again
@@ -99,6 +100,13 @@ func (m *metrics) reconnected() {
 func (m *metrics) relogged() {
 	m.mu.Lock()
 	m.relogins++
+	m.mu.Unlock()
+}
+
+// handedOff counts a handoff to another zone the bot lived through.
+func (m *metrics) handedOff() {
+	m.mu.Lock()
+	m.handoffs++
 	m.mu.Unlock()
 }
 
@@ -274,7 +282,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
 		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,
 		BudgetViolations: m.budget, LoginRetries: m.loginRetries, SelfMissing: m.selfMissing, MaxDatagram: m.maxDatagram, Budget: m.budget0, Errors: m.errors(),
-		Timeline: m.timeline, Reconnects: m.reconnects, ZoneRestarts: m.zoneRestarts, Relogins: m.relogins, NeverBack: m.neverBack, Recovery: latency(m.recovery), RecoveryBy: latencies(m.recoveryBy),
+		Timeline: m.timeline, Reconnects: m.reconnects, ZoneRestarts: m.zoneRestarts, Handoffs: m.handoffs, Relogins: m.relogins, NeverBack: m.neverBack, Recovery: latency(m.recovery), RecoveryBy: latencies(m.recoveryBy),
 	}
 	if !m.steadyAt.IsZero() {
 		r.RampS = m.steadyAt.Sub(m.start).Seconds()

@@ -82,6 +82,10 @@ type Report struct {
 	// its last snapshot before → the first after.
 	Reconnects   int64 `json:"reconnects"`
 	ZoneRestarts int64 `json:"zone_restarts"`
+	// Handoffs counts the bots' moves into another zone (a border, a
+	// portal); their time, last snapshot in the old zone → first in the
+	// new one, is RecoveryBy["handoff"].
+	Handoffs int64 `json:"handoffs"`
 	// Relogins counts bots that logged in again after the realm let every
 	// player go (a db failure, a restart).
 	Relogins  int64   `json:"relogins"`

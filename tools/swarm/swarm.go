@@ -20,6 +20,10 @@ const (
 	Wander Behavior = "wander"
 	Clump  Behavior = "clump"
 	Follow Behavior = "follow"
+	// Travel walks east into the next zone and back west, again and
+	// again: every crossing is a handoff (Report.Handoffs and its time in
+	// RecoveryBy["handoff"]).
+	Travel Behavior = "travel"
 )
 
 // Config configures a run; the zero value of a field means its default.
@@ -140,9 +144,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	switch cfg.Behavior {
 	case "":
 		cfg.Behavior = Wander
-	case Wander, Clump, Follow:
+	case Wander, Clump, Follow, Travel:
 	default:
-		return cfg, fmt.Errorf("swarm: unknown behavior %q (want wander, clump or follow)", cfg.Behavior)
+		return cfg, fmt.Errorf("swarm: unknown behavior %q (want wander, clump, follow or travel)", cfg.Behavior)
 	}
 	return cfg, nil
 }
