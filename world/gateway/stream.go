@@ -74,6 +74,16 @@ func (g *Node) readStream(p *player) {
 // disconnect tells the player why, then closes its connection.
 func (g *Node) disconnect(p *player, reason wire.DisconnectReason, text string) {
 	g.metrics.disconnects.WithLabelValues(reason.String()).Inc()
+	// What is queued for the player goes first: the last system message
+	// ("the realm restarts now") is often sent just before the close.
+	for drained := false; !drained; {
+		select {
+		case b := <-p.events:
+			p.s.Send(b)
+		default:
+			drained = true
+		}
+	}
 	p.s.Send(codec.NewPlayerEncoder().Disconnect(reason, text))
 	p.s.Close(reason, text)
 }
