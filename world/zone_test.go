@@ -3,6 +3,7 @@ package world
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -267,6 +268,56 @@ func TestLoadMap(t *testing.T) {
 			t.Errorf("%q: %v, want %q", in, err, want)
 		}
 	}
+}
+
+// TestMapPortals: portal lines after the rows are read, checked against the
+// map, and their mistakes named with the line.
+func TestMapPortals(t *testing.T) {
+	in := "gridrealm-map 1 2\n....\n....\nportal 0 0 2 4 ZONE-3 40 12\nportal 6 0 8 2 CRYPT 128 128\n"
+	_, portals, err := LoadMapFile(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Portal{{X0: 0, Y0: 0, X1: 2, Y1: 4, Zone: "ZONE-3", ArriveX: 40, ArriveY: 12}, {X0: 6, Y0: 0, X1: 8, Y1: 2, Zone: "CRYPT", ArriveX: 128, ArriveY: 128}}
+	if !slices.Equal(portals, want) {
+		t.Fatalf("portals %+v, want %+v", portals, want)
+	}
+	if !portals[0].Contains(1, 3) || portals[0].Contains(2, 3) {
+		t.Fatal("Contains: the area is [x0, x1) × [y0, y1)")
+	}
+	head := "gridrealm-map 1 2\n....\n....\n"
+	bad := map[string]string{
+		head + "portal 0 0 2 4 ZONE-3 40\n":        "map line 4: portal: 6 fields",
+		head + "portal 0 0 9 4 ZONE-3 40 12\n":     "not within the map's 8 × 4 m",
+		head + "portal 2 0 2 4 ZONE-3 40 12\n":     "is empty",
+		head + "portal 0 0 2 4 ZONE/3 40 12\n":     "zone \"ZONE/3\"",
+		head + "portal 0 0 2 4 ZONE-3 NaN 12\n":    "not a number",
+		head + "portal 0 0 2 4 ZONE-3 -1 12\n":     "outside any map",
+		head + "portal 0 0 2 4 ZONE-3 1 1\n....\n": "map line 5: a row of tiles after the portals",
+	}
+	for in, want := range bad {
+		if _, _, err := LoadMapFile(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
+	}
+}
+
+// FuzzLoadMapFile: a map file of any content loads or gives an error; it
+// never panics.
+func FuzzLoadMapFile(f *testing.F) {
+	f.Add("gridrealm-map 1 2\n....\n....\nportal 0 0 2 4 ZONE-3 40 12\n")
+	f.Add("gridrealm-map 1 0.5\n#.3\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		tr, portals, err := LoadMapFile(strings.NewReader(in))
+		if err == nil {
+			w, h := tr.Size()
+			for _, p := range portals {
+				if p.X1 > w || p.Y1 > h {
+					t.Fatalf("portal %+v outside the %g × %g map", p, w, h)
+				}
+			}
+		}
+	})
 }
 
 func TestGeneratedMapIsDeterministic(t *testing.T) {

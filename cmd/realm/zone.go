@@ -35,6 +35,11 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	camps := fs.Int("camps", 6, "NPC camps of an instance, 5 NPCs each (with --instance)")
 	fs.DurationVar(&cfg.Checkpoint, "checkpoint", zone.DefaultCheckpoint, "how often players' positions are saved: the most a zone crash can roll a position back")
 	fs.IntVar(&cfg.Zone.ViewRadius, "view-radius", 1, "cells around its own a player sees (1: the 3 × 3 block)")
+	var portalFlags []string
+	fs.Func("portal", "a portal of a generated map, \"x0,y0,x1,y1,ZONE,arrive-x,arrive-y\" (metres; repeatable): stepping in hands the player off to ZONE there (a map file has portal lines instead)", func(v string) error {
+		portalFlags = append(portalFlags, v)
+		return nil
+	})
 	edges := map[zone.Edge]*string{}
 	for e := zone.East; e <= zone.South; e++ {
 		edges[e] = fs.String(e.String(), "", "the zone node beyond the map's "+e.String()+" edge (a registry id): players walking off it are handed off there")
@@ -50,8 +55,9 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var portals []world.Portal
 	if *mapFile != "" {
-		if cfg.Zone.Terrain, err = loadMapFile(*mapFile); err != nil {
+		if cfg.Zone.Terrain, portals, err = loadMapFile(*mapFile); err != nil {
 			return err
 		}
 	}
@@ -68,18 +74,8 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.Instance = dungeon(*instance, cfg.Zone.Terrain, cfg.Zone.Map, *playerCap, *camps)
 	}
-	for e := zone.East; e <= zone.South; e++ {
-		if *edges[e] == "" {
-			continue
-		}
-		if nf.reg == nil {
-			return fmt.Errorf("%w: --%s needs --registry (the neighbour's address)", errUsage, e)
-		}
-		n, ok := nf.reg.Node(*edges[e])
-		if !ok || n.Role != registry.RoleZone {
-			return fmt.Errorf("%w: --%s %s: no zone node of that id in the registry", errUsage, e, *edges[e])
-		}
-		cfg.Neighbours = append(cfg.Neighbours, zone.Neighbour{Edge: e, Zone: n.ID, Addr: n.Addr})
+	if err := zoneLinks(&nf, &cfg, edges, portals, portalFlags, float32(size)); err != nil {
+		return err
 	}
 	cfg.Fault = crashAt(os.Getenv("GRIDREALM_FAULT"))
 	cfg.Node, cfg.DB = ncfg, db.ID
@@ -92,6 +88,41 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 	<-ctx.Done()
 	zn.Stop()
+	return nil
+}
+
+// zoneLinks fills in the zone's neighbours beyond its edges and the zones
+// its portals lead to (from the map file, and --portal for a generated
+// map), with their link addresses from the registry.
+func zoneLinks(nf *nodeFlags, cfg *zone.Config, edges map[zone.Edge]*string, portals []world.Portal, portalFlags []string, size float32) error {
+	for e := zone.East; e <= zone.South; e++ {
+		if *edges[e] == "" {
+			continue
+		}
+		n, ok := nf.registryNode(*edges[e])
+		if !ok || n.Role != registry.RoleZone {
+			return fmt.Errorf("%w: --%s %s: no zone node of that id in the registry", errUsage, e, *edges[e])
+		}
+		cfg.Neighbours = append(cfg.Neighbours, zone.Neighbour{Edge: e, Zone: n.ID, Addr: n.Addr})
+	}
+	w, h := size, size
+	if cfg.Zone.Terrain != nil {
+		w, h = cfg.Zone.Terrain.Size()
+	}
+	for _, v := range portalFlags {
+		p, err := world.ParsePortal(strings.Split(v, ","), w, h)
+		if err != nil {
+			return fmt.Errorf("%w: --portal %s: %v", errUsage, v, err)
+		}
+		portals = append(portals, p)
+	}
+	for _, p := range portals {
+		n, ok := nf.registryNode(p.Zone)
+		if !ok || n.Role != registry.RoleZone {
+			return fmt.Errorf("%w: portal to %s: no zone node of that id in the registry", errUsage, p.Zone)
+		}
+		cfg.Portals = append(cfg.Portals, zone.Portal{Portal: p, Addr: n.Addr})
+	}
 	return nil
 }
 
@@ -114,17 +145,25 @@ func dungeon(name string, terrain *spatial.Terrain, m world.MapConfig, playerCap
 	return t
 }
 
-func loadMapFile(path string) (*spatial.Terrain, error) {
+func loadMapFile(path string) (*spatial.Terrain, []world.Portal, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
-	t, err := world.LoadMap(f)
+	t, portals, err := world.LoadMapFile(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return t, nil
+	return t, portals, nil
+}
+
+// registryNode returns a node's registry entry (none without a registry).
+func (nf *nodeFlags) registryNode(id string) (registry.Entry, bool) {
+	if nf.reg == nil {
+		return registry.Entry{}, false
+	}
+	return nf.reg.Node(id)
 }
 
 // crashAt returns the fault hook of GRIDREALM_FAULT, for crash tests:

@@ -3,6 +3,7 @@ package integration
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -35,11 +36,12 @@ func twoZones(extra map[string][]string) func(*registry.Registry) {
 }
 
 // walk sends a bot's input (MoveX in -127..127) every tick until done says
-// so or d passes; it reports whether done did.
+// so (then it stands) or d passes; it reports whether done did.
 func walk(c *client.Conn, moveX int8, d time.Duration, done func() bool) bool {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		if done() {
+			c.SendInput(codec.Input{}) // and stand
 			return true
 		}
 		c.SendInput(codec.Input{MoveX: moveX})
@@ -257,5 +259,29 @@ func TestHandoffWhileTheRealmRestarts(t *testing.T) {
 	})
 	waitUntil(t, "the character in the east zone only", 10*time.Second, func() bool {
 		return r.metric(t, "DEV-ZONE-1", "gridrealm_zone_players") == 0 && r.metric(t, "DEV-ZONE-3", "gridrealm_zone_players") == 1
+	})
+}
+
+// TestPortalHandoff: a portal of DEV-ZONE-1's map (content: a --portal of
+// its generated map, as a map file's portal line) leads to DEV-ZONE-3's
+// arrival point: a bot stepping in is handed off there, on the same
+// connection.
+func TestPortalHandoff(t *testing.T) {
+	r := startDevRealm(t, upBase(410), 2, twoZones(map[string][]string{"DEV-ZONE-1": {"--portal", "2,0,8,64,DEV-ZONE-3,40,12"}}))
+	var conns []*client.Conn
+	for i := 0; i < 2; i++ {
+		c := r.bot(t, i)
+		waitUntil(t, "the bot in the west zone", 10*time.Second, func() bool { return inZone(c, "DEV-ZONE-1") })
+		conns = append(conns, c)
+	}
+	crossAll(t, conns, -127, "DEV-ZONE-3") // west, into the portal
+	for i, c := range conns {
+		x, y, _ := selfAt(c)
+		if math.Hypot(x-40, y-12) > 2 {
+			t.Errorf("bot %d arrived at (%.1f, %.1f), want the arrival point (40, 12)", i, x, y)
+		}
+	}
+	waitUntil(t, "the zones to hold the bots where they are", 5*time.Second, func() bool {
+		return r.metric(t, "DEV-ZONE-1", "gridrealm_zone_players") == 0 && r.metric(t, "DEV-ZONE-3", "gridrealm_zone_players") == 2
 	})
 }

@@ -53,6 +53,9 @@ type Config struct {
 	// Neighbours are the zones beyond this one's edges: a player walking
 	// off an edge is handed off to the zone there (handoff.go).
 	Neighbours []Neighbour
+	// Portals are areas of the map that lead to another zone (content:
+	// the map file's portal lines, or the zone node's --portal flags).
+	Portals []Portal
 	// HandoffTimeout bounds the target's answer in a handoff (default
 	// DefaultHandoffTimeout, 3 s).
 	HandoffTimeout time.Duration
@@ -87,6 +90,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.HandoffTimeout == 0 {
 		c.HandoffTimeout = DefaultHandoffTimeout
+	}
+	for _, p := range c.Portals {
+		if p.Zone == "" || p.Addr == "" || !(p.X0 < p.X1 && p.Y0 < p.Y1) {
+			return c, fmt.Errorf("%w: Portals: %+v: want an area, a zone and its address", ErrConfig, p)
+		}
 	}
 	for _, n := range c.Neighbours {
 		if n.Edge < East || n.Edge > South || n.Zone == "" || n.Addr == "" {

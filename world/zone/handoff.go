@@ -11,6 +11,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/wire"
 	"github.com/gridrealm/gridrealm/persist/dbclient"
+	"github.com/gridrealm/gridrealm/world"
 )
 
 // Handoff across a border (the state machine is written down in
@@ -88,6 +89,13 @@ const (
 	abortCooldown = 5 * time.Second
 )
 
+// Portal is a portal of the zone's map with the link address of the zone
+// it leads to.
+type Portal struct {
+	world.Portal
+	Addr string
+}
+
 // handoff is a player's handoff under way.
 type handoff struct {
 	to      Neighbour
@@ -97,7 +105,7 @@ type handoff struct {
 // borders starts the handoff of every player walking off an edge with a
 // neighbour beyond. Run every tick, after movement.
 func (zn *Node) borders(*ecs.World) {
-	if len(zn.cfg.Neighbours) == 0 {
+	if len(zn.cfg.Neighbours) == 0 && len(zn.cfg.Portals) == 0 {
 		return
 	}
 	now := zn.clock.Now()
@@ -107,6 +115,9 @@ func (zn *Node) borders(*ecs.World) {
 			continue
 		}
 		pos, in := zn.pos.Get(p.entity), zn.input.Get(p.entity)
+		if zn.portals(p, pos.X, pos.Y) {
+			continue
+		}
 		for _, n := range zn.cfg.Neighbours {
 			var out bool
 			ax, ay := pos.X, pos.Y
@@ -126,6 +137,27 @@ func (zn *Node) borders(*ecs.World) {
 			}
 		}
 	}
+}
+
+// portals starts the handoff of a player who stepped into a portal, and
+// reports whether it did. Only a step in counts: a player who appears in
+// a portal (arriving through one, say) must step out first.
+func (zn *Node) portals(p *player, x, y float32) bool {
+	in := -1
+	for i, pt := range zn.cfg.Portals {
+		if pt.Contains(x, y) {
+			in = i
+			break
+		}
+	}
+	was := p.inPortal
+	p.inPortal = in >= 0
+	if in < 0 || was {
+		return false
+	}
+	pt := zn.cfg.Portals[in]
+	zn.startHandoff(p, Neighbour{Zone: pt.Zone, Addr: pt.Addr}, pt.ArriveX, pt.ArriveY)
+	return true
 }
 
 // startHandoff freezes the player and writes it as the target's (step 1).

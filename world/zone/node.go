@@ -72,6 +72,7 @@ type player struct {
 	// is tried before noHandoffUntil.
 	handoff        *handoff
 	noHandoffUntil time.Time
+	inPortal       bool // it stood in a portal at the last look
 }
 
 // Start builds the zone and its node and starts ticking.
