@@ -70,7 +70,9 @@ func GenerateMap(cfg MapConfig) (*spatial.Terrain, error) {
 
 // Portal is a tile area of a map that leads to another zone: a player who
 // steps into it is handed off to Zone, arriving at (ArriveX, ArriveY) of
-// that zone's map.
+// that zone's map. A Zone of "instance:TEMPLATE" leads into a copy of an
+// instance template the realm opens from its pool (the copy's entry is the
+// arrival).
 type Portal struct {
 	X0, Y0, X1, Y1   float32 // the area, metres, X0 < X1 and Y0 < Y1
 	Zone             string  // the target zone node's id
@@ -105,8 +107,8 @@ func ParsePortal(f []string, w, h float32) (Portal, error) {
 		return p, fmt.Errorf("portal: area (%g, %g)-(%g, %g) is not within the map's %g × %g m", p.X0, p.Y0, p.X1, p.Y1, w, h)
 	case p.ArriveX < 0 || p.ArriveY < 0:
 		return p, fmt.Errorf("portal: arrival (%g, %g) is outside any map", p.ArriveX, p.ArriveY)
-	case !validZoneID(p.Zone):
-		return p, fmt.Errorf("portal: zone %q: want a node id (letters, digits, '-', '_', '.')", p.Zone)
+	case !validZoneID(strings.TrimPrefix(p.Zone, "instance:")):
+		return p, fmt.Errorf("portal: zone %q: want a node id (letters, digits, '-', '_', '.'), or instance:TEMPLATE", p.Zone)
 	}
 	return p, nil
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/pquic"
@@ -39,6 +41,17 @@ func runRealmNode(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var nf nodeFlags
 	nf.register(fs, "REALM-1")
+	templateCaps := map[string]int{}
+	fs.Func("instance-cap", "TEMPLATE=N: at most N copies of the instance template at once (repeatable; without any, every template the pool knows)", func(v string) error {
+		name, n, ok := strings.Cut(v, "=")
+		c, err := strconv.Atoi(n)
+		if !ok || name == "" || err != nil || c < 0 {
+			return fmt.Errorf("want TEMPLATE=N, got %q", v)
+		}
+		templateCaps[name] = c
+		return nil
+	})
+	maxInstances := fs.Int("max-instances", 0, "instances the realm runs at once (0: as many as its pool has nodes)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -64,6 +77,11 @@ func runRealmNode(args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.DefaultZone == "" {
 		return fmt.Errorf("registry %s: realm %q has no zone", nf.registry, ncfg.Realm)
+	}
+	cfg.Pool, cfg.Templates, cfg.MaxInstances = map[string]string{}, templateCaps, *maxInstances
+	for _, z := range nf.reg.ByRole(ncfg.Realm, registry.RoleInstance) {
+		cfg.Pool[z.ID], cfg.Zones[z.ID] = z.Addr, z.Addr
+		ncfg.Peers = append(ncfg.Peers, node.Peer{ID: z.ID, Addr: z.Addr})
 	}
 	cfg.Node = ncfg
 	r, err := realm.Start(cfg)

@@ -6,8 +6,10 @@ import (
 	"io"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/node"
@@ -40,6 +42,9 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 		portalFlags = append(portalFlags, v)
 		return nil
 	})
+	poolTemplates := fs.String("pool", "", "run as an instance node of the realm's pool that can load these instance templates (comma-separated; built in: crypt): it holds no instance until the realm has it load one")
+	exit := fs.String("exit", "", "with --pool: ZONE@x,y, where an instance's exit portal (around its entry) leads, and where players of a lost instance go")
+	releaseAfter := fs.Duration("release-after", zone.DefaultReleaseAfter, "with --pool: how long an instance stays with no one before it is released to the pool")
 	edges := map[zone.Edge]*string{}
 	for e := zone.East; e <= zone.South; e++ {
 		edges[e] = fs.String(e.String(), "", "the zone node beyond the map's "+e.String()+" edge (a registry id): players walking off it are handed off there")
@@ -47,7 +52,11 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ncfg, err := nf.config(registry.RoleZone)
+	role := registry.RoleZone
+	if *poolTemplates != "" {
+		role = registry.RoleInstance // a node of the realm's instance pool
+	}
+	ncfg, err := nf.config(role)
 	if err != nil {
 		return err
 	}
@@ -61,11 +70,8 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if size < 64 || size > 30000 {
-		return fmt.Errorf("%w: --size %v: want 64..30000 metres", errUsage, size)
-	}
-	if *obstacles >= 0.5 {
-		return fmt.Errorf("%w: --obstacles %v: want below 0.5 (negative: none)", errUsage, *obstacles)
+	if size < 64 || size > 30000 || *obstacles >= 0.5 {
+		return fmt.Errorf("%w: --size %v, --obstacles %v: want 64..30000 metres, and a share below 0.5 (negative: none)", errUsage, size, *obstacles)
 	}
 	cfg.Zone.Map = world.MapConfig{Width: float32(size), Height: float32(size), Obstacles: *obstacles}
 	if *instance != "" {
@@ -74,12 +80,15 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.Instance = dungeon(*instance, cfg.Zone.Terrain, cfg.Zone.Map, *playerCap, *camps)
 	}
+	cfg.Node, cfg.DB = ncfg, db.ID
+	cfg.Node.Peers = []node.Peer{db}
 	if err := zoneLinks(&nf, &cfg, edges, portals, portalFlags, float32(size)); err != nil {
 		return err
 	}
+	if err := zonePool(&nf, &cfg, *poolTemplates, *exit, *releaseAfter, *playerCap, *camps); err != nil {
+		return err
+	}
 	cfg.Fault = crashAt(os.Getenv("GRIDREALM_FAULT"))
-	cfg.Node, cfg.DB = ncfg, db.ID
-	cfg.Node.Peers = []node.Peer{db}
 	zn, err := zone.Start(cfg)
 	if err != nil {
 		return err
@@ -95,6 +104,11 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 // its portals lead to (from the map file, and --portal for a generated
 // map), with their link addresses from the registry.
 func zoneLinks(nf *nodeFlags, cfg *zone.Config, edges map[zone.Edge]*string, portals []world.Portal, portalFlags []string, size float32) error {
+	if nf.reg != nil {
+		if rs := nf.reg.ByRole(cfg.Node.Realm, registry.RoleRealm); len(rs) > 0 {
+			cfg.Realm = zone.Neighbour{Zone: rs[0].ID, Addr: rs[0].Addr}
+		}
+	}
 	for e := zone.East; e <= zone.South; e++ {
 		if *edges[e] == "" {
 			continue
@@ -117,12 +131,46 @@ func zoneLinks(nf *nodeFlags, cfg *zone.Config, edges map[zone.Edge]*string, por
 		portals = append(portals, p)
 	}
 	for _, p := range portals {
+		if strings.HasPrefix(p.Zone, zone.InstancePrefix) {
+			cfg.Portals = append(cfg.Portals, zone.Portal{Portal: p}) // the realm says where
+			continue
+		}
 		n, ok := nf.registryNode(p.Zone)
 		if !ok || n.Role != registry.RoleZone {
 			return fmt.Errorf("%w: portal to %s: no zone node of that id in the registry", errUsage, p.Zone)
 		}
 		cfg.Portals = append(cfg.Portals, zone.Portal{Portal: p, Addr: n.Addr})
 	}
+	return nil
+}
+
+// zonePool makes the zone node an instance node of the pool, with --pool.
+func zonePool(nf *nodeFlags, cfg *zone.Config, templates, exit string, releaseAfter time.Duration, playerCap, camps int) error {
+	if templates == "" {
+		return nil
+	}
+	at, xy, ok := strings.Cut(exit, "@")
+	xs, ys, ok2 := strings.Cut(xy, ",")
+	x, errx := strconv.ParseFloat(xs, 32)
+	y, erry := strconv.ParseFloat(ys, 32)
+	if !ok || !ok2 || errx != nil || erry != nil || x < 0 || y < 0 {
+		return fmt.Errorf("%w: --pool needs --exit ZONE@x,y (got %q)", errUsage, exit)
+	}
+	n, found := nf.registryNode(at)
+	if !found || n.Role != registry.RoleZone {
+		return fmt.Errorf("%w: --exit %s: no zone node of that id in the registry", errUsage, at)
+	}
+	p := &zone.PoolConfig{Templates: map[string]*world.InstanceTemplate{}, Exit: zone.Neighbour{Zone: n.ID, Addr: n.Addr},
+		ExitX: float32(x), ExitY: float32(y), ReleaseAfter: releaseAfter}
+	for _, name := range strings.Split(templates, ",") {
+		if name != "crypt" {
+			return fmt.Errorf("%w: --pool %s: the built-in instance template is crypt", errUsage, name)
+		}
+		p.Templates[name] = dungeon(name, nil, world.MapConfig{Width: 256, Height: 256}, playerCap, camps)
+	}
+	cfg.Pool = p
+	// Idle, it ticks a small empty world.
+	cfg.Zone.Map, cfg.Zone.Terrain, cfg.NPCs, cfg.Instance = world.MapConfig{Width: 64, Height: 64, Obstacles: -1}, nil, 0, nil
 	return nil
 }
 

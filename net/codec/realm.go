@@ -186,3 +186,52 @@ func (e *RealmEncoder) PlayerMoved(character uint64, zone string) []byte {
 	wire.RealmPlayerMovedAddZone(b, z)
 	return e.finish(wire.RealmBodyRealmPlayerMoved, wire.RealmPlayerMovedEnd(b))
 }
+
+// InstanceGranted is the realm's answer to an instance request: Node (at
+// Addr, players arriving at Entry) or, when empty, Reason.
+type InstanceGranted struct {
+	Node, Addr     string
+	EntryX, EntryY float32
+	Reason         string
+}
+
+// InstanceRequest asks the realm for an instance of template for players.
+func (e *RealmEncoder) InstanceRequest(template string, players int) []byte {
+	b := e.b
+	b.Reset()
+	t := b.CreateString(clip(template, MaxName))
+	wire.RealmInstanceRequestStart(b)
+	wire.RealmInstanceRequestAddTemplate(b, t)
+	wire.RealmInstanceRequestAddPlayers(b, uint8(min(max(players, 0), 255)))
+	return e.finish(wire.RealmBodyRealmInstanceRequest, wire.RealmInstanceRequestEnd(b))
+}
+
+// InstanceGranted answers an instance request.
+func (e *RealmEncoder) InstanceGranted(g *InstanceGranted) []byte {
+	b := e.b
+	b.Reset()
+	n, a, r := b.CreateString(clip(g.Node, MaxName)), b.CreateString(clip(g.Addr, MaxName)), b.CreateString(clip(g.Reason, MaxText))
+	wire.RealmInstanceGrantedStart(b)
+	wire.RealmInstanceGrantedAddNode(b, n)
+	wire.RealmInstanceGrantedAddAddr(b, a)
+	wire.RealmInstanceGrantedAddReason(b, r)
+	wire.RealmInstanceGrantedAddEntryX(b, g.EntryX)
+	wire.RealmInstanceGrantedAddEntryY(b, g.EntryY)
+	return e.finish(wire.RealmBodyRealmInstanceGranted, wire.RealmInstanceGrantedEnd(b))
+}
+
+// ReadInstanceGranted reads a checked RealmInstanceGranted.
+func ReadInstanceGranted(w *wire.RealmInstanceGranted) InstanceGranted {
+	return InstanceGranted{Node: string(w.Node()), Addr: string(w.Addr()), EntryX: w.EntryX(), EntryY: w.EntryY(), Reason: string(w.Reason())}
+}
+
+// PoolIdle tells the realm an instance node holds no instance (released:
+// the template of the one it let go, if any).
+func (e *RealmEncoder) PoolIdle(released string) []byte {
+	b := e.b
+	b.Reset()
+	r := b.CreateString(clip(released, MaxName))
+	wire.RealmPoolIdleStart(b)
+	wire.RealmPoolIdleAddReleased(b, r)
+	return e.finish(wire.RealmBodyRealmPoolIdle, wire.RealmPoolIdleEnd(b))
+}

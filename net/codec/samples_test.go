@@ -105,6 +105,8 @@ func samples() map[string][][]byte {
 	add("ZoneMessage", z.ReplayEvents(5, 123))
 	add("ZoneMessage", z.HandedOff(5, "ZONE-2", "127.0.0.1:7", &PlayerEntered{Character: 5, NetID: 2, Epoch: 9, MovedTo: "ZONE-3", Refused: "r"}))
 	add("ZoneMessage", z.HandedOff(5, "ZONE-2", "127.0.0.1:7", nil))
+	add("ZoneMessage", z.LoadInstance("crypt", 7))
+	add("ZoneMessage", z.InstanceLoaded(1, 2, "full"))
 	add("GatewayMessage", GatewayLoad(17, "127.0.0.1:7443"))
 	re := NewRealmEncoder()
 	add("RealmMessage", re.Connect(make([]byte, SessionHandleSize)))
@@ -112,6 +114,9 @@ func samples() map[string][][]byte {
 		Entered: PlayerEntered{Character: 1, NetID: 2, X: 3, Y: 4, Epoch: 5, MapSeed: 6, MapWidth: 7, MapHeight: 8, CellSize: 32, PlayerSpeed: 6, TickHz: 20}}))
 	add("RealmMessage", re.PlayerLeft(9))
 	add("RealmMessage", re.PlayerMoved(9, "ZONE-2"))
+	add("RealmMessage", re.InstanceRequest("crypt", 4))
+	add("RealmMessage", re.InstanceGranted(&InstanceGranted{Node: "INST-1", Addr: "127.0.0.1:9", EntryX: 1, EntryY: 2, Reason: "r"}))
+	add("RealmMessage", re.PoolIdle("crypt"))
 	add("RealmMessage", re.GatewayPlayers([]PlayerAtGateway{{Character: 9, Account: "a", Zone: "Z", ResumeToken: make([]byte, SessionHandleSize)}}))
 	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbFindCharacter, Name: "Alia"}))
 	add("RealmMessage", NewRealmEncoder().SessionCreated(&SessionCreated{Handle: make([]byte, SessionHandleSize), Account: "alice",

@@ -160,7 +160,9 @@ func newSchemas() *schemas {
 	entered := s.zoneMessage.Fields[0].Members[wire.ZoneBodyZonePlayerEntered]
 	s.zoneMessage.Fields[0].Members = append(s.zoneMessage.Fields[0].Members,
 		table("ZoneHandedOff", scalar("Character", 4, 8), str("Zone", 6, MaxName), str("ZoneAddr", 8, MaxName),
-			fbcheck.Field{Name: "Entered", Slot: 10, Kind: fbcheck.SubTable, Table: entered}))
+			fbcheck.Field{Name: "Entered", Slot: 10, Kind: fbcheck.SubTable, Table: entered}),
+		table("ZoneLoadInstance", str("Template", 4, MaxName), scalar("Seed", 6, 8)),
+		table("ZoneInstanceLoaded", scalar("EntryX", 4, 4), scalar("EntryY", 6, 4), str("Refused", 8, MaxText)))
 	s.realmMessage = table("RealmMessage", union("Body", 4,
 		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName)),
 		table("RealmConnect", vec("Handle", 4, 1, SessionHandleSize)),
@@ -172,6 +174,10 @@ func newSchemas() *schemas {
 			Table: table("RealmPlayerAt", scalar("Character", 4, 8), str("Account", 6, MaxName), str("Zone", 8, MaxName),
 				vec("ResumeToken", 10, 1, SessionHandleSize))}),
 		table("RealmPlayerMoved", scalar("Character", 4, 8), str("Zone", 6, MaxName)),
+		table("RealmInstanceRequest", str("Template", 4, MaxName), scalar("Players", 6, 1)),
+		table("RealmInstanceGranted", str("Node", 4, MaxName), str("Addr", 6, MaxName), scalar("EntryX", 8, 4), scalar("EntryY", 10, 4),
+			str("Reason", 12, MaxText)),
+		table("RealmPoolIdle", str("Released", 4, MaxName)),
 	))
 	s.gatewayMessage = table("GatewayMessage", union("Body", 4,
 		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName)),

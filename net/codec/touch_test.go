@@ -36,10 +36,15 @@ var unionMembers = map[string]func() any{
 	"ZoneEnterPlayer": func() any { return new(wire.ZoneEnterPlayer) }, "ZonePlayerEntered": func() any { return new(wire.ZonePlayerEntered) },
 	"ZoneLeavePlayer": func() any { return new(wire.ZoneLeavePlayer) }, "ZoneInputs": func() any { return new(wire.ZoneInputs) },
 	"ZoneTick": func() any { return new(wire.ZoneTick) }, "GatewayLoad": func() any { return new(wire.GatewayLoad) },
-	"ZoneChat":         func() any { return new(wire.ZoneChat) },
-	"ZoneReplayEvents": func() any { return new(wire.ZoneReplayEvents) },
-	"ZoneHandedOff":    func() any { return new(wire.ZoneHandedOff) },
-	"RealmPlayerMoved": func() any { return new(wire.RealmPlayerMoved) },
+	"ZoneChat":             func() any { return new(wire.ZoneChat) },
+	"ZoneReplayEvents":     func() any { return new(wire.ZoneReplayEvents) },
+	"ZoneHandedOff":        func() any { return new(wire.ZoneHandedOff) },
+	"RealmPlayerMoved":     func() any { return new(wire.RealmPlayerMoved) },
+	"RealmInstanceRequest": func() any { return new(wire.RealmInstanceRequest) },
+	"RealmInstanceGranted": func() any { return new(wire.RealmInstanceGranted) },
+	"RealmPoolIdle":        func() any { return new(wire.RealmPoolIdle) },
+	"ZoneLoadInstance":     func() any { return new(wire.ZoneLoadInstance) },
+	"ZoneInstanceLoaded":   func() any { return new(wire.ZoneInstanceLoaded) },
 }
 
 var (

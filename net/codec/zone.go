@@ -337,3 +337,31 @@ func clip(s string, n int) string {
 	}
 	return s
 }
+
+// LoadInstance asks an instance node to load a fresh copy of template.
+func (e *ZoneEncoder) LoadInstance(template string, seed uint64) []byte {
+	b := e.b
+	b.Reset()
+	t := b.CreateString(clip(template, MaxName))
+	wire.ZoneLoadInstanceStart(b)
+	wire.ZoneLoadInstanceAddTemplate(b, t)
+	wire.ZoneLoadInstanceAddSeed(b, seed)
+	return e.finish(wire.ZoneBodyZoneLoadInstance, wire.ZoneLoadInstanceEnd(b))
+}
+
+// InstanceLoaded answers LoadInstance: where players arrive, or why not.
+func (e *ZoneEncoder) InstanceLoaded(entryX, entryY float32, refused string) []byte {
+	b := e.b
+	b.Reset()
+	var r flatbuffers.UOffsetT
+	if refused != "" {
+		r = b.CreateString(clip(refused, MaxText))
+	}
+	wire.ZoneInstanceLoadedStart(b)
+	wire.ZoneInstanceLoadedAddEntryX(b, entryX)
+	wire.ZoneInstanceLoadedAddEntryY(b, entryY)
+	if r != 0 {
+		wire.ZoneInstanceLoadedAddRefused(b, r)
+	}
+	return e.finish(wire.ZoneBodyZoneInstanceLoaded, wire.ZoneInstanceLoadedEnd(b))
+}

@@ -7,33 +7,42 @@ import "strconv"
 type RealmBody byte
 
 const (
-	RealmBodyNONE                RealmBody = 0
-	RealmBodySessionCreated      RealmBody = 1
-	RealmBodyRealmConnect        RealmBody = 2
-	RealmBodyRealmConnected      RealmBody = 3
-	RealmBodyRealmPlayerLeft     RealmBody = 4
-	RealmBodyRealmGatewayPlayers RealmBody = 5
-	RealmBodyRealmPlayerMoved    RealmBody = 6
+	RealmBodyNONE                 RealmBody = 0
+	RealmBodySessionCreated       RealmBody = 1
+	RealmBodyRealmConnect         RealmBody = 2
+	RealmBodyRealmConnected       RealmBody = 3
+	RealmBodyRealmPlayerLeft      RealmBody = 4
+	RealmBodyRealmGatewayPlayers  RealmBody = 5
+	RealmBodyRealmPlayerMoved     RealmBody = 6
+	RealmBodyRealmInstanceRequest RealmBody = 7
+	RealmBodyRealmInstanceGranted RealmBody = 8
+	RealmBodyRealmPoolIdle        RealmBody = 9
 )
 
 var EnumNamesRealmBody = map[RealmBody]string{
-	RealmBodyNONE:                "NONE",
-	RealmBodySessionCreated:      "SessionCreated",
-	RealmBodyRealmConnect:        "RealmConnect",
-	RealmBodyRealmConnected:      "RealmConnected",
-	RealmBodyRealmPlayerLeft:     "RealmPlayerLeft",
-	RealmBodyRealmGatewayPlayers: "RealmGatewayPlayers",
-	RealmBodyRealmPlayerMoved:    "RealmPlayerMoved",
+	RealmBodyNONE:                 "NONE",
+	RealmBodySessionCreated:       "SessionCreated",
+	RealmBodyRealmConnect:         "RealmConnect",
+	RealmBodyRealmConnected:       "RealmConnected",
+	RealmBodyRealmPlayerLeft:      "RealmPlayerLeft",
+	RealmBodyRealmGatewayPlayers:  "RealmGatewayPlayers",
+	RealmBodyRealmPlayerMoved:     "RealmPlayerMoved",
+	RealmBodyRealmInstanceRequest: "RealmInstanceRequest",
+	RealmBodyRealmInstanceGranted: "RealmInstanceGranted",
+	RealmBodyRealmPoolIdle:        "RealmPoolIdle",
 }
 
 var EnumValuesRealmBody = map[string]RealmBody{
-	"NONE":                RealmBodyNONE,
-	"SessionCreated":      RealmBodySessionCreated,
-	"RealmConnect":        RealmBodyRealmConnect,
-	"RealmConnected":      RealmBodyRealmConnected,
-	"RealmPlayerLeft":     RealmBodyRealmPlayerLeft,
-	"RealmGatewayPlayers": RealmBodyRealmGatewayPlayers,
-	"RealmPlayerMoved":    RealmBodyRealmPlayerMoved,
+	"NONE":                 RealmBodyNONE,
+	"SessionCreated":       RealmBodySessionCreated,
+	"RealmConnect":         RealmBodyRealmConnect,
+	"RealmConnected":       RealmBodyRealmConnected,
+	"RealmPlayerLeft":      RealmBodyRealmPlayerLeft,
+	"RealmGatewayPlayers":  RealmBodyRealmGatewayPlayers,
+	"RealmPlayerMoved":     RealmBodyRealmPlayerMoved,
+	"RealmInstanceRequest": RealmBodyRealmInstanceRequest,
+	"RealmInstanceGranted": RealmBodyRealmInstanceGranted,
+	"RealmPoolIdle":        RealmBodyRealmPoolIdle,
 }
 
 func (v RealmBody) String() string {

@@ -7,45 +7,51 @@ import "strconv"
 type ZoneBody byte
 
 const (
-	ZoneBodyNONE              ZoneBody = 0
-	ZoneBodyZoneSubscribe     ZoneBody = 1
-	ZoneBodyZoneUnsubscribe   ZoneBody = 2
-	ZoneBodyZoneEnterPlayer   ZoneBody = 3
-	ZoneBodyZonePlayerEntered ZoneBody = 4
-	ZoneBodyZoneLeavePlayer   ZoneBody = 5
-	ZoneBodyZoneInputs        ZoneBody = 6
-	ZoneBodyZoneTick          ZoneBody = 7
-	ZoneBodyZoneChat          ZoneBody = 8
-	ZoneBodyZoneReplayEvents  ZoneBody = 9
-	ZoneBodyZoneHandedOff     ZoneBody = 10
+	ZoneBodyNONE               ZoneBody = 0
+	ZoneBodyZoneSubscribe      ZoneBody = 1
+	ZoneBodyZoneUnsubscribe    ZoneBody = 2
+	ZoneBodyZoneEnterPlayer    ZoneBody = 3
+	ZoneBodyZonePlayerEntered  ZoneBody = 4
+	ZoneBodyZoneLeavePlayer    ZoneBody = 5
+	ZoneBodyZoneInputs         ZoneBody = 6
+	ZoneBodyZoneTick           ZoneBody = 7
+	ZoneBodyZoneChat           ZoneBody = 8
+	ZoneBodyZoneReplayEvents   ZoneBody = 9
+	ZoneBodyZoneHandedOff      ZoneBody = 10
+	ZoneBodyZoneLoadInstance   ZoneBody = 11
+	ZoneBodyZoneInstanceLoaded ZoneBody = 12
 )
 
 var EnumNamesZoneBody = map[ZoneBody]string{
-	ZoneBodyNONE:              "NONE",
-	ZoneBodyZoneSubscribe:     "ZoneSubscribe",
-	ZoneBodyZoneUnsubscribe:   "ZoneUnsubscribe",
-	ZoneBodyZoneEnterPlayer:   "ZoneEnterPlayer",
-	ZoneBodyZonePlayerEntered: "ZonePlayerEntered",
-	ZoneBodyZoneLeavePlayer:   "ZoneLeavePlayer",
-	ZoneBodyZoneInputs:        "ZoneInputs",
-	ZoneBodyZoneTick:          "ZoneTick",
-	ZoneBodyZoneChat:          "ZoneChat",
-	ZoneBodyZoneReplayEvents:  "ZoneReplayEvents",
-	ZoneBodyZoneHandedOff:     "ZoneHandedOff",
+	ZoneBodyNONE:               "NONE",
+	ZoneBodyZoneSubscribe:      "ZoneSubscribe",
+	ZoneBodyZoneUnsubscribe:    "ZoneUnsubscribe",
+	ZoneBodyZoneEnterPlayer:    "ZoneEnterPlayer",
+	ZoneBodyZonePlayerEntered:  "ZonePlayerEntered",
+	ZoneBodyZoneLeavePlayer:    "ZoneLeavePlayer",
+	ZoneBodyZoneInputs:         "ZoneInputs",
+	ZoneBodyZoneTick:           "ZoneTick",
+	ZoneBodyZoneChat:           "ZoneChat",
+	ZoneBodyZoneReplayEvents:   "ZoneReplayEvents",
+	ZoneBodyZoneHandedOff:      "ZoneHandedOff",
+	ZoneBodyZoneLoadInstance:   "ZoneLoadInstance",
+	ZoneBodyZoneInstanceLoaded: "ZoneInstanceLoaded",
 }
 
 var EnumValuesZoneBody = map[string]ZoneBody{
-	"NONE":              ZoneBodyNONE,
-	"ZoneSubscribe":     ZoneBodyZoneSubscribe,
-	"ZoneUnsubscribe":   ZoneBodyZoneUnsubscribe,
-	"ZoneEnterPlayer":   ZoneBodyZoneEnterPlayer,
-	"ZonePlayerEntered": ZoneBodyZonePlayerEntered,
-	"ZoneLeavePlayer":   ZoneBodyZoneLeavePlayer,
-	"ZoneInputs":        ZoneBodyZoneInputs,
-	"ZoneTick":          ZoneBodyZoneTick,
-	"ZoneChat":          ZoneBodyZoneChat,
-	"ZoneReplayEvents":  ZoneBodyZoneReplayEvents,
-	"ZoneHandedOff":     ZoneBodyZoneHandedOff,
+	"NONE":               ZoneBodyNONE,
+	"ZoneSubscribe":      ZoneBodyZoneSubscribe,
+	"ZoneUnsubscribe":    ZoneBodyZoneUnsubscribe,
+	"ZoneEnterPlayer":    ZoneBodyZoneEnterPlayer,
+	"ZonePlayerEntered":  ZoneBodyZonePlayerEntered,
+	"ZoneLeavePlayer":    ZoneBodyZoneLeavePlayer,
+	"ZoneInputs":         ZoneBodyZoneInputs,
+	"ZoneTick":           ZoneBodyZoneTick,
+	"ZoneChat":           ZoneBodyZoneChat,
+	"ZoneReplayEvents":   ZoneBodyZoneReplayEvents,
+	"ZoneHandedOff":      ZoneBodyZoneHandedOff,
+	"ZoneLoadInstance":   ZoneBodyZoneLoadInstance,
+	"ZoneInstanceLoaded": ZoneBodyZoneInstanceLoaded,
 }
 
 func (v ZoneBody) String() string {

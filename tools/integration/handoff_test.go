@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -20,14 +21,17 @@ import (
 )
 
 // twoZones makes a dev realm's two open zones, DEV-ZONE-1 (west) and
-// DEV-ZONE-3 (east), small: 64 m each, no obstacles, no NPCs, the border
-// between them; extra adds flags to a zone's command.
+// DEV-ZONE-3 (east), small: 64 m each, no obstacles, no NPCs, no portal,
+// the border between them; extra adds flags to a zone's command.
 func twoZones(extra map[string][]string) func(*registry.Registry) {
 	return func(reg *registry.Registry) {
 		for i := range reg.Nodes {
 			e := &reg.Nodes[i]
 			if e.ID != "DEV-ZONE-1" && e.ID != "DEV-ZONE-3" {
 				continue
+			}
+			if i := slices.Index(e.Restart, "--portal"); i >= 0 { // the dev portal is for a big map
+				e.Restart = slices.Delete(e.Restart, i, i+2)
 			}
 			e.Restart = append(e.Restart, "--size", "64", "--obstacles", "-1", "--npcs", "0")
 			e.Restart = append(e.Restart, extra[e.ID]...)

@@ -23,10 +23,9 @@ import (
 	"github.com/gridrealm/gridrealm/tools/swarm"
 )
 
-// upNodes is how many processes realm up starts: db, backup, three zones
-// (two open zones side by side and an instance), realm, login and two
-// gateways.
-const upNodes = 9
+// upNodes is how many processes realm up starts: db, backup, two open
+// zones side by side, two instance nodes, realm, login and two gateways.
+const upNodes = 10
 
 // realmUp is a running `realm up`.
 type realmUp struct {
@@ -60,7 +59,7 @@ func startRealmUp(t *testing.T, data string, base, devAccounts int) *realmUp {
 		u.cmd.Process.Kill()
 		t.Fatalf("expected %d node processes:\n%s", upNodes, u.log.String())
 	}
-	for _, slot := range []int{1, 2, 3, 4, 5, 6, 7, 8, 11} { // the nodes' (9 and 10 are the revivers')
+	for _, slot := range []int{1, 2, 3, 4, 5, 6, 7, 8, 11, 12} { // the nodes' (9 and 10 are the revivers')
 		port := base + 2000 + slot
 		if err := waitHealthy(fmt.Sprintf("http://127.0.0.1:%d/healthz", port)); err != nil {
 			u.cmd.Process.Signal(syscall.SIGINT)

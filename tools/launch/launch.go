@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"log/slog"
 
@@ -72,14 +73,18 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 	loginNode.Restart = append(loginNode.Restart, "--attempts-per-second", "500", "--attempts-burst", "1000")
 	// Two open zones side by side, a border between them: a player who
 	// walks off the east edge of DEV-ZONE-1 is handed off to DEV-ZONE-3,
-	// and back.
+	// and back. A portal near DEV-ZONE-1's centre leads into a copy of the
+	// dungeon "crypt", which the realm opens on one of its two instance
+	// nodes; the copy's exit portal leads back.
 	west := node("DEV-ZONE-1", registry.RoleZone, 3, "zone")
-	west.Restart = append(west.Restart, "--east", "DEV-ZONE-3")
+	west.Restart = append(west.Restart, "--east", "DEV-ZONE-3", "--portal", "520,500,524,504,instance:crypt,0,0")
 	east := node("DEV-ZONE-3", registry.RoleZone, 11, "zone")
 	east.Restart = append(east.Restart, "--west", "DEV-ZONE-1", "--npcs", "300", "--seed", "3")
-	// The second zone node runs an instance (a dungeon copy) on a small map.
-	instance := node("DEV-ZONE-2", registry.RoleZone, 8, "zone")
-	instance.Restart = append(instance.Restart, "--instance", "crypt", "--size", "256", "--seed", "2")
+	instance := func(id string, port int) registry.Entry {
+		e := node(id, registry.RoleInstance, port, "zone")
+		e.Restart = append(e.Restart, "--pool", "crypt", "--exit", "DEV-ZONE-1@512,512", "--release-after", "30s")
+		return e
+	}
 	// Two revivers, one active and one on standby: realm up runs them
 	// (they have no restart command: no reviver restarts a reviver). They
 	// share their state directory (the lease, the nodes' pid files and
@@ -93,8 +98,9 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 		node("DEV-DB-1", registry.RoleDB, 1, "db"),
 		node("DEV-BACKUP-1", registry.RoleBackup, 2, "backup"),
 		west,
-		instance,
+		instance("DEV-INSTANCE-1", 8),
 		east,
+		instance("DEV-INSTANCE-2", 12),
 		node("DEV-REALM-1", registry.RoleRealm, 4, "realm"),
 		loginNode,
 		node("DEV-GATEWAY-1", registry.RoleGateway, 6, "gateway"),
@@ -164,6 +170,11 @@ func refresh(r *registry.Registry, dataDir, bin string) error {
 	if err != nil {
 		return err
 	}
+	// Dev nodes this version no longer has go (an earlier static instance).
+	r.Nodes = slices.DeleteFunc(r.Nodes, func(n registry.Entry) bool {
+		_, ok := want.Node(n.ID)
+		return !ok && strings.HasPrefix(n.ID, "DEV-")
+	})
 	for _, e := range want.Nodes {
 		if i := slices.IndexFunc(r.Nodes, func(n registry.Entry) bool { return n.ID == e.ID }); i >= 0 {
 			r.Nodes[i].Restart = e.Restart

@@ -19,7 +19,9 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old.Nodes = slices.DeleteFunc(old.Nodes, func(e registry.Entry) bool { return e.ID == "DEV-ZONE-2" })
+	old.Nodes = slices.DeleteFunc(old.Nodes, func(e registry.Entry) bool { return e.ID == "DEV-INSTANCE-2" })
+	old.Nodes = append(old.Nodes, registry.Entry{ID: "DEV-ZONE-2", Role: registry.RoleZone, Realm: DevRealm, Addr: "127.0.0.1:23099",
+		Restart: []string{"/old/realm", "zone"}}) // an earlier version's static instance
 	for i := range old.Nodes {
 		if old.Nodes[i].ID == "DEV-LOGIN-1" {
 			old.Nodes[i].Restart = old.Nodes[i].Restart[:6] // before the login limits
@@ -37,12 +39,15 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	if !bytes.Equal(r.ClusterSecret(), secret) {
 		t.Fatal("the cluster secret changed")
 	}
-	if len(r.Nodes) != 11 { // the 9 processes and the two revivers
-		t.Fatalf("%d nodes, want 11", len(r.Nodes))
+	if len(r.Nodes) != 12 { // the 10 processes and the two revivers
+		t.Fatalf("%d nodes, want 12", len(r.Nodes))
 	}
-	zone2, ok := r.Node("DEV-ZONE-2")
-	if !ok || zone2.Addr != "127.0.0.1:23008" || !slices.Contains(zone2.Restart, "--instance") {
-		t.Fatalf("the instance zone: %+v", zone2)
+	if _, ok := r.Node("DEV-ZONE-2"); ok {
+		t.Fatal("the earlier static instance is still there")
+	}
+	inst2, ok := r.Node("DEV-INSTANCE-2")
+	if !ok || inst2.Addr != "127.0.0.1:23012" || inst2.Role != registry.RoleInstance || !slices.Contains(inst2.Restart, "--pool") {
+		t.Fatalf("the second instance node: %+v", inst2)
 	}
 	login, _ := r.Node("DEV-LOGIN-1")
 	if login.Addr != "127.0.0.1:23005" || !slices.Contains(login.Restart, "--attempts-per-second") {
@@ -61,7 +66,7 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	}
 	// And the registry on disk says so too.
 	again, err := registry.Load(filepath.Join(dir, "registry.json"))
-	if err != nil || len(again.Nodes) != 11 {
+	if err != nil || len(again.Nodes) != 12 {
 		t.Fatalf("saved registry: %v, %d nodes", err, len(again.Nodes))
 	}
 }

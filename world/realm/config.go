@@ -21,6 +21,17 @@ type Config struct {
 	// Zones are the realm's zone nodes: id -> link address (told to
 	// gateways).
 	Zones map[string]string
+	// Pool are the instance nodes the realm allocates instances from: id
+	// -> link address (they are among Zones too: a player may be placed
+	// in one).
+	Pool map[string]string
+	// Templates are the instance templates players may enter, each with its
+	// cap: how many of its copies may run at once (0: as many as the pool
+	// has nodes). Empty: any template the instance nodes know.
+	Templates map[string]int
+	// MaxInstances caps the instances the realm runs at once (0: the
+	// pool's size).
+	MaxInstances int
 	// DefaultZone is where new characters start and where characters of an
 	// unknown zone go. Required.
 	DefaultZone string

@@ -25,6 +25,8 @@ type Node struct {
 	sessions map[[32]byte]*session // login nodes' handles, waiting to connect
 	resumes  map[[32]byte]*session // players' resume tokens (not bounded by MaxSessions)
 	players  map[uint64]Placement
+	pool     map[string]*poolNode // the instance pool, by node id (pool.go)
+	seed     uint64               // of the instances it has opened
 }
 
 // Placement is where a player is.
@@ -43,7 +45,11 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Node{cfg: cfg, clock: cfg.Clock, sessions: map[[32]byte]*session{}, resumes: map[[32]byte]*session{}, players: map[uint64]Placement{}}
+	r := &Node{cfg: cfg, clock: cfg.Clock, sessions: map[[32]byte]*session{}, resumes: map[[32]byte]*session{}, players: map[uint64]Placement{},
+		pool: map[string]*poolNode{}}
+	for id, addr := range cfg.Pool {
+		r.pool[id] = &poolNode{id: id, addr: addr}
+	}
 	r.log = cfg.Node.Logger
 	if r.log == nil {
 		r.log = slog.Default()
@@ -86,6 +92,12 @@ func (r *Node) Directory() []Placement {
 // its link stays down for GatewayGrace (the zones let them go on their
 // own). Players who reconnected through another gateway meanwhile stay.
 func (r *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
+	if r.pool[e.Peer] != nil { // an instance node: says when it is idle
+		if !e.Up {
+			r.poolDown(e.Peer)
+		}
+		return
+	}
 	switch {
 	case e.Up && e.Restarted:
 		r.gatewayGone(e.Peer)
@@ -162,6 +174,14 @@ func (r *Node) HandleMessage(n *node.Node, m node.Message) {
 		var w wire.RealmPlayerMoved
 		codec.Member(msg.Body, &w)
 		r.moved(m.From, w.Character(), string(w.Zone()))
+	case wire.RealmBodyRealmInstanceRequest:
+		var w wire.RealmInstanceRequest
+		codec.Member(msg.Body, &w)
+		r.instanceRequest(m, string(w.Template()), int(w.Players()))
+	case wire.RealmBodyRealmPoolIdle:
+		var w wire.RealmPoolIdle
+		codec.Member(msg.Body, &w)
+		r.poolIdle(m.From, string(w.Released()))
 	default:
 		r.log.Warn("realm: unexpected message", "peer", m.From, "body", msg.BodyType())
 	}

@@ -40,7 +40,13 @@ func (r *Node) character(account string, done func(*codec.DbCharacter, error)) {
 }
 
 // enter asks the zone to bring the character in and answers the gateway.
+// A zone that answers the character moved to another (a handoff it did
+// not finish, an instance it no longer holds) is followed, once.
 func (r *Node) enter(m node.Message, account string, character uint64, zone string) {
+	r.enterOnce(m, account, character, zone, false)
+}
+
+func (r *Node) enterOnce(m node.Message, account string, character uint64, zone string, moved bool) {
 	payload := codec.NewZoneEncoder().EnterPlayer(character, m.From)
 	err := r.node.Ask(zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}, r.cfg.EnterTimeout, func(zm node.Message, err error) {
 		var pe codec.PlayerEntered
@@ -56,6 +62,11 @@ func (r *Node) enter(m node.Message, account string, character uint64, zone stri
 			} else if err == nil {
 				err = fmt.Errorf("zone answered %s", msg.BodyType())
 			}
+		}
+		if err != nil && pe.MovedTo != "" && pe.MovedTo != zone && r.cfg.Zones[pe.MovedTo] != "" && !moved {
+			// Handed off (or out of a lost instance): where the zone says.
+			r.enterOnce(m, account, character, pe.MovedTo, true)
+			return
 		}
 		if err != nil {
 			r.log.Warn("realm: zone did not take the character", "zone", zone, "character", character, "err", err)

@@ -53,6 +53,13 @@ type Config struct {
 	// Neighbours are the zones beyond this one's edges: a player walking
 	// off an edge is handed off to the zone there (handoff.go).
 	Neighbours []Neighbour
+	// Realm is the realm node (Zone: its id, and its address), asked for
+	// instances by an instance portal; an instance node tells it when it
+	// is idle.
+	Realm Neighbour
+	// Pool, when set, makes the node an instance node of the realm's pool
+	// (pool.go): it holds no instance until the realm has it load one.
+	Pool *PoolConfig
 	// Portals are areas of the map that lead to another zone (content:
 	// the map file's portal lines, or the zone node's --portal flags).
 	Portals []Portal
@@ -91,7 +98,18 @@ func (c Config) withDefaults() (Config, error) {
 	if c.HandoffTimeout == 0 {
 		c.HandoffTimeout = DefaultHandoffTimeout
 	}
+	if c.Pool != nil {
+		if len(c.Pool.Templates) == 0 || c.Pool.Exit.Zone == "" || c.Pool.Exit.Addr == "" {
+			return c, fmt.Errorf("%w: Pool: want templates and an exit zone with its address", ErrConfig)
+		}
+		if c.Pool.ReleaseAfter == 0 {
+			c.Pool.ReleaseAfter = DefaultReleaseAfter
+		}
+	}
 	for _, p := range c.Portals {
+		if _, instance := instanceTemplate(p.Zone); instance && p.X0 < p.X1 && p.Y0 < p.Y1 {
+			continue // the realm says where
+		}
 		if p.Zone == "" || p.Addr == "" || !(p.X0 < p.X1 && p.Y0 < p.Y1) {
 			return c, fmt.Errorf("%w: Portals: %+v: want an area, a zone and its address", ErrConfig, p)
 		}

@@ -34,6 +34,14 @@ func (zn *Node) enter(m node.Message, character uint64, gateway string) {
 		pe.askers, pe.gateway = append(pe.askers, m), gateway
 		return
 	}
+	if zn.cfg.Pool != nil && zn.loaded == "" {
+		// An instance node holding no instance (its copy was lost with a
+		// restart): the character goes to the exit zone.
+		ex := zn.cfg.Pool.Exit
+		ans := codec.PlayerEntered{Character: character, Refused: "no instance here", MovedTo: ex.Zone, MovedToAddr: ex.Addr}
+		zn.node.Reply(m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.PlayerEntered(&ans)})
+		return
+	}
 	// A full instance takes no one: checked before the claim, so that a
 	// refused character stays with the zone it came from. Characters
 	// being brought in hold their slots.
@@ -161,7 +169,8 @@ func (zn *Node) spawn(c *codec.DbCharacter, epoch uint64, gateway string) (*play
 	if c.Health > 0 {
 		zn.health.Get(e).Cur = min(c.Health, zn.health.Get(e).Max)
 	}
-	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: gateway, cell: spatial.NoCell, name: c.Name, routedAt: zn.seq}
+	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: gateway, cell: spatial.NoCell, name: c.Name, routedAt: zn.seq,
+		inPortal: zn.portalAt(x, y) >= 0} // one who appears in a portal steps out before it counts
 	delete(zn.away, c.ID)
 	zn.players[c.ID] = p
 	zn.byEntity[e] = c.ID
@@ -196,6 +205,7 @@ func (zn *Node) leave(character uint64, save bool) {
 	}
 	delete(zn.players, character)
 	delete(zn.byEntity, p.entity)
+	zn.leaveParty(character)
 	zn.zone.RemovePlayer(p.entity)
 	zn.release(p.gateway)
 }

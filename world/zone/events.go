@@ -97,7 +97,7 @@ func (zn *Node) loot(character uint64, template uint32) {
 // (let go with their gateway, who may come back) are recipients too: the
 // line is kept for them.
 func (zn *Node) chat(from *player, channel uint8, to, text string) {
-	if text == "" || len(text) > codec.MaxText {
+	if text == "" || len(text) > codec.MaxText || zn.partyCommand(from, text) {
 		return
 	}
 	seq := zn.nextSeq()

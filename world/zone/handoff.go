@@ -111,11 +111,15 @@ func (zn *Node) borders(*ecs.World) {
 	now := zn.clock.Now()
 	w, h := zn.zone.Terrain.Size()
 	for _, p := range zn.players {
+		pos, in := zn.pos.Get(p.entity), zn.input.Get(p.entity)
+		portal := zn.portalAt(pos.X, pos.Y)
+		stepped := portal >= 0 && !p.inPortal // kept up while it waits, too
+		p.inPortal = portal >= 0
 		if p.handoff != nil || now.Before(p.noHandoffUntil) {
 			continue
 		}
-		pos, in := zn.pos.Get(p.entity), zn.input.Get(p.entity)
-		if zn.portals(p, pos.X, pos.Y) {
+		if stepped {
+			zn.takePortal(p, zn.cfg.Portals[portal])
 			continue
 		}
 		for _, n := range zn.cfg.Neighbours {
@@ -139,25 +143,25 @@ func (zn *Node) borders(*ecs.World) {
 	}
 }
 
-// portals starts the handoff of a player who stepped into a portal, and
-// reports whether it did. Only a step in counts: a player who appears in
-// a portal (arriving through one, say) must step out first.
-func (zn *Node) portals(p *player, x, y float32) bool {
-	in := -1
+// takePortal hands off a player who stepped into a portal (one who
+// appears in a portal, arriving through one, must step out first): to the
+// portal's zone, or into an instance the realm opens for its party.
+func (zn *Node) takePortal(p *player, pt Portal) {
+	if template, ok := instanceTemplate(pt.Zone); ok {
+		zn.enterInstance(p, template)
+		return
+	}
+	zn.startHandoff(p, Neighbour{Zone: pt.Zone, Addr: pt.Addr}, pt.ArriveX, pt.ArriveY)
+}
+
+// portalAt returns the index of the portal at (x, y), or -1.
+func (zn *Node) portalAt(x, y float32) int {
 	for i, pt := range zn.cfg.Portals {
 		if pt.Contains(x, y) {
-			in = i
-			break
+			return i
 		}
 	}
-	was := p.inPortal
-	p.inPortal = in >= 0
-	if in < 0 || was {
-		return false
-	}
-	pt := zn.cfg.Portals[in]
-	zn.startHandoff(p, Neighbour{Zone: pt.Zone, Addr: pt.Addr}, pt.ArriveX, pt.ArriveY)
-	return true
+	return -1
 }
 
 // startHandoff freezes the player and writes it as the target's (step 1).

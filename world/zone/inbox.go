@@ -56,6 +56,10 @@ func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 		if p := zn.players[c.Character()]; p != nil && p.gateway == m.From {
 			zn.chat(p, c.Channel(), string(c.To()), string(c.Text()))
 		}
+	case wire.ZoneBodyZoneLoadInstance:
+		var l wire.ZoneLoadInstance
+		codec.Member(msg.Body, &l)
+		zn.loadAsked(m, string(l.Template()), l.Seed())
 	case wire.ZoneBodyZoneReplayEvents:
 		var r wire.ZoneReplayEvents
 		codec.Member(msg.Body, &r)
@@ -77,6 +81,12 @@ func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 // since (through the gateway's new incarnation, whose link to this zone may
 // come up after the realm placed the player) stays.
 func (zn *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
+	if e.Peer == zn.cfg.Realm.Zone {
+		if e.Up && zn.cfg.Pool != nil && zn.loaded == "" {
+			zn.tellIdle("")
+		}
+		return
+	}
 	switch {
 	case e.Up && e.Restarted:
 		zn.gatewayGone(e.Peer)

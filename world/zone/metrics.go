@@ -19,6 +19,7 @@ type metrics struct {
 	replayed         prometheus.Counter
 	handoffs         *prometheus.CounterVec
 	handoffSeconds   prometheus.Histogram
+	released         prometheus.Counter
 }
 
 func (zn *Node) newMetrics() *metrics {
@@ -48,8 +49,10 @@ func (zn *Node) newMetrics() *metrics {
 			Help: "Handoffs this zone started, by outcome: done, claimed_unheard (the target claimed but its answer was lost), aborted."}, []string{"outcome"}),
 		handoffSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "handoff_seconds",
 			Help: "Time from a player reaching a border to the target holding it.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		released: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "instances_released_total",
+			Help: "Instances this instance node let go, empty, back to the pool."}),
 	}
-	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.playersDropped, m.replayed, m.handoffs, m.handoffSeconds)
+	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.playersDropped, m.replayed, m.handoffs, m.handoffSeconds, m.released)
 	return m
 }
 

@@ -48,6 +48,11 @@ type Node struct {
 	penc           *codec.PlayerEncoder
 	metrics        *metrics
 	seq            uint64                // the last history number (history.go)
+	parties        map[uint64]uint64     // each partied character's leader (party.go)
+	loaded         string                // an instance node's template while it holds an instance (pool.go)
+	emptySince     time.Time             // when its instance last had no one
+	loading        *loadRequest          // the instance to load between two runs of the loop
+	endRun         context.CancelFunc    // ends the current run of the loop
 	history        []delivery            // numbered messages, oldest first
 	away           map[uint64]awayPlayer // players let go with their gateway, by character
 
@@ -93,13 +98,29 @@ func Start(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	zn := &Node{cfg: cfg, node: n, zone: z, clock: cfg.Clock, db: dbclient.New(n, cfg.DB, cfg.DBTimeout), log: log,
+	zn := &Node{cfg: cfg, node: n, clock: cfg.Clock, db: dbclient.New(n, cfg.DB, cfg.DBTimeout), log: log,
 		enc: codec.NewZoneEncoder(), penc: codec.NewPlayerEncoder(), done: make(chan struct{}),
-		gateways: map[string]world.GatewayID{}, players: map[uint64]*player{}, pending: map[uint64]*pendingEnter{}, away: map[uint64]awayPlayer{},
-		byEntity: map[arche.Entity]uint64{},
-		input:    generic.NewMap[systems.Player](&z.World.ECS), pos: generic.NewMap[systems.Position](&z.World.ECS),
-		health: generic.NewMap[systems.Health](&z.World.ECS), app: generic.NewMap[systems.Appearance](&z.World.ECS),
-		rep: generic.NewMap[systems.Replica](&z.World.ECS), lastCheckpoint: cfg.Clock.Now()}
+		players: map[uint64]*player{}, pending: map[uint64]*pendingEnter{}, away: map[uint64]awayPlayer{},
+		parties: map[uint64]uint64{}, lastCheckpoint: cfg.Clock.Now()}
+	zn.attach(z)
+	zn.metrics = zn.newMetrics()
+	if err := n.Start(); err != nil {
+		return nil, err
+	}
+	zn.run()
+	return zn, nil
+}
+
+// attach makes z the zone's world: the component maps, the node's systems
+// in its schedule, and no gateway known yet (each subscribes again when a
+// player of it enters).
+func (zn *Node) attach(z *world.Zone) {
+	zn.zone = z
+	zn.gateways, zn.names, zn.byEntity = map[string]world.GatewayID{}, nil, map[arche.Entity]uint64{}
+	zn.cells, zn.moved, zn.unsent, zn.gwEvents = [world.MaxGateways][][]byte{}, [world.MaxGateways][]codec.PlayerAt{}, [world.MaxGateways]bool{}, [world.MaxGateways][]codec.PlayerEvent{}
+	zn.input, zn.pos = generic.NewMap[systems.Player](&z.World.ECS), generic.NewMap[systems.Position](&z.World.ECS)
+	zn.health, zn.app = generic.NewMap[systems.Health](&z.World.ECS), generic.NewMap[systems.Appearance](&z.World.ECS)
+	zn.rep = generic.NewMap[systems.Replica](&z.World.ECS)
 	// The inbox runs first, so that inputs drained this tick move players
 	// this tick (after the input system, they would wait a whole tick).
 	z.Schedule.Prepend(ecs.PhaseInput, "inbox", ecs.SystemFunc(zn.drainInbox))
@@ -107,13 +128,8 @@ func Start(cfg Config) (*Node, error) {
 	z.Schedule.Add(ecs.PhasePersistence, "borders", ecs.SystemFunc(zn.borders))
 	z.Schedule.Add(ecs.PhasePersistence, "checkpoint", ecs.SystemFunc(zn.checkpoint))
 	z.Schedule.Add(ecs.PhasePersistence, "history", ecs.SystemFunc(func(*ecs.World) { zn.pruneHistory() }))
+	z.Schedule.Add(ecs.PhasePersistence, "pool", ecs.SystemFunc(zn.poolTick))
 	z.Schedule.Add(ecs.PhasePublish, "send", ecs.SystemFunc(zn.send))
-	zn.metrics = zn.newMetrics()
-	if err := n.Start(); err != nil {
-		return nil, err
-	}
-	zn.run()
-	return zn, nil
 }
 
 // buildZone makes the zone an instance template or the open zone asks for,
@@ -145,19 +161,29 @@ func buildZone(cfg *Config) (*world.Zone, error) {
 	return z, nil
 }
 
-// run starts the tick loop on its own goroutine.
+// run starts the tick loop on its own goroutine. An instance node of the
+// pool loads a new instance between two runs of the loop (pool.go).
 func (zn *Node) run() {
-	ctx, cancel := context.WithCancel(context.Background())
+	stop, cancel := context.WithCancel(context.Background())
 	zn.cancel = cancel
 	go func() {
 		defer close(zn.done)
-		zn.zone.Run(ctx, func(s ecs.TickStats) {
-			entities := -1 // counted once a second: arche's Stats allocates
-			if s.Tick%20 == 0 {
-				entities = zn.zone.World.ECS.Stats().Entities.Used
+		for {
+			ctx, next := context.WithCancel(stop)
+			zn.endRun = next
+			zn.zone.Run(ctx, func(s ecs.TickStats) {
+				entities := -1 // counted once a second: arche's Stats allocates
+				if s.Tick%20 == 0 {
+					entities = zn.zone.World.ECS.Stats().Entities.Used
+				}
+				zn.metrics.tick(s, len(zn.players), entities)
+			})
+			next()
+			if stop.Err() != nil || zn.loading == nil {
+				return
 			}
-			zn.metrics.tick(s, len(zn.players), entities)
-		})
+			zn.loadInstance()
+		}
 	}()
 }
 

@@ -1,0 +1,177 @@
+package realm
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// The instance pool. Instance nodes (Config.Pool) start holding no
+// instance and say so (RealmPoolIdle) when their link to the realm comes
+// up. A zone whose player (or party) steps into a portal to an instance
+// asks for one (RealmInstanceRequest); the realm picks a free node — within
+// the template's cap and the realm's — and has it load a fresh copy of the
+// template (ZoneLoadInstance), then answers the zone with the node, its
+// address and where players arrive. A node that let its instance go (empty
+// for a while) says it is idle again. A request the pool cannot serve is
+// answered at once with the reason; nothing queues.
+
+// poolState is what the realm knows of an instance node.
+type poolState uint8
+
+const (
+	poolUnknown poolState = iota // not heard from since its link came up
+	poolFree
+	poolLoading
+	poolBusy
+)
+
+// poolNode is one instance node of the pool.
+type poolNode struct {
+	id, addr string
+	state    poolState
+	template string // what it runs (loading or busy)
+}
+
+// instanceRequest serves a zone's request for an instance of template.
+func (r *Node) instanceRequest(m node.Message, template string, players int) {
+	n, why := r.allocate(template)
+	if n == nil {
+		r.log.Warn("realm: no instance for a party", "template", template, "players", players, "why", why)
+		r.grant(m, &codec.InstanceGranted{Reason: why})
+		return
+	}
+	r.seed++
+	err := r.node.Ask(n.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().LoadInstance(template, r.seed)},
+		r.cfg.EnterTimeout, func(a node.Message, err error) {
+			entryX, entryY, err := readLoaded(a, err)
+			r.mu.Lock()
+			if err != nil {
+				n.state, n.template = poolUnknown, "" // it says when it is idle again
+			} else {
+				n.state = poolBusy
+			}
+			r.mu.Unlock()
+			if err != nil {
+				r.log.Warn("realm: an instance node did not load its instance", "node", n.id, "template", template, "err", err)
+				r.grant(m, &codec.InstanceGranted{Reason: "the instance could not be opened, try again"})
+				return
+			}
+			r.log.Info("realm: instance opened", "node", n.id, "template", template, "players", players)
+			r.grant(m, &codec.InstanceGranted{Node: n.id, Addr: n.addr, EntryX: entryX, EntryY: entryY})
+		})
+	if err != nil {
+		r.mu.Lock()
+		n.state, n.template = poolUnknown, ""
+		r.mu.Unlock()
+		r.grant(m, &codec.InstanceGranted{Reason: "the instance could not be opened, try again"})
+	}
+}
+
+// allocate takes a free node for template, within the caps, or says why
+// none.
+func (r *Node) allocate(template string) (*poolNode, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.cfg.Templates[template]; !ok && len(r.cfg.Templates) > 0 {
+		return nil, fmt.Sprintf("there is no instance %q in this realm", template)
+	}
+	inUse, ofTemplate := 0, 0
+	var free []*poolNode
+	for _, n := range r.pool {
+		switch n.state {
+		case poolLoading, poolBusy:
+			inUse++
+			if n.template == template {
+				ofTemplate++
+			}
+		case poolFree:
+			free = append(free, n)
+		}
+	}
+	if c := r.cfg.Templates[template]; c > 0 && ofTemplate >= c {
+		return nil, fmt.Sprintf("every instance of %s is in use (%d of %d): try again later", template, ofTemplate, c)
+	}
+	if r.cfg.MaxInstances > 0 && inUse >= r.cfg.MaxInstances {
+		return nil, fmt.Sprintf("the realm's instances are all in use (%d of %d): try again later", inUse, r.cfg.MaxInstances)
+	}
+	if len(free) == 0 {
+		return nil, "no instance free, try again later"
+	}
+	slices.SortFunc(free, func(a, b *poolNode) int {
+		if a.id < b.id {
+			return -1
+		}
+		return 1
+	})
+	n := free[0]
+	n.state, n.template = poolLoading, template
+	return n, ""
+}
+
+// poolIdle marks an instance node free.
+func (r *Node) poolIdle(from, released string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := r.pool[from]; n != nil {
+		if released != "" {
+			r.log.Info("realm: instance released to the pool", "node", from, "template", released)
+		}
+		n.state, n.template = poolFree, ""
+	}
+}
+
+// poolDown forgets what an instance node whose link went down held: it
+// says when it is idle again.
+func (r *Node) poolDown(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := r.pool[id]; n != nil {
+		n.state, n.template = poolUnknown, ""
+	}
+}
+
+// PoolState reports each instance node's state: free, loading, busy (with
+// its template) or unknown.
+func (r *Node) PoolState() map[string]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]string{}
+	for id, n := range r.pool {
+		out[id] = [...]string{"unknown", "free", "loading", "busy"}[n.state]
+		if n.template != "" {
+			out[id] += " " + n.template
+		}
+	}
+	return out
+}
+
+func (r *Node) grant(m node.Message, g *codec.InstanceGranted) {
+	if err := r.node.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().InstanceGranted(g)}); err != nil {
+		r.log.Warn("realm: instance answer not sent", "zone", m.From, "err", err)
+	}
+}
+
+// readLoaded reads an instance node's answer to ZoneLoadInstance.
+func readLoaded(m node.Message, err error) (x, y float32, _ error) {
+	if err != nil {
+		return 0, 0, err
+	}
+	var msg wire.ZoneMessage
+	if err := codec.DecodeZoneMessage(m.Payload, len(m.Payload)+1, &msg); err != nil {
+		return 0, 0, err
+	}
+	if msg.BodyType() != wire.ZoneBodyZoneInstanceLoaded {
+		return 0, 0, fmt.Errorf("answered %s", msg.BodyType())
+	}
+	var w wire.ZoneInstanceLoaded
+	codec.Member(msg.Body, &w)
+	if w.Refused() != nil {
+		return 0, 0, fmt.Errorf("refused: %s", w.Refused())
+	}
+	return w.EntryX(), w.EntryY(), nil
+}

@@ -1,0 +1,206 @@
+package zone
+
+import (
+	"bytes"
+	"strings"
+	"time"
+
+	"github.com/gridrealm/gridrealm/ecs"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/world"
+)
+
+// An instance node of the pool (Config.Pool) holds no instance until the
+// realm has it load one (ZoneLoadInstance): between two runs of the tick
+// loop it builds a fresh copy of the template, with an exit portal around
+// its entry, and answers where players arrive. Once the copy has had no
+// one for ReleaseAfter it lets it go and tells the realm it is idle. A
+// player sent to it while it holds no instance (its node restarted, say)
+// goes to the exit zone.
+//
+// In an open zone, a portal whose zone is "instance:TEMPLATE" asks the
+// realm for an instance of TEMPLATE for the player's party (party.go) and
+// hands them all off into it; when the pool has none, each is told why.
+
+// PoolConfig makes a zone node an instance node of the realm's pool.
+type PoolConfig struct {
+	// Templates are the instance templates it can load, by name.
+	Templates map[string]*world.InstanceTemplate
+	// Exit is where the copy's exit portal (around its entry) leads, and
+	// where players of a lost copy go: a zone, its address, the arrival.
+	Exit         Neighbour
+	ExitX, ExitY float32
+	// ReleaseAfter is how long a copy stays with no one before it is let
+	// go (default DefaultReleaseAfter, 60 s).
+	ReleaseAfter time.Duration
+}
+
+// DefaultReleaseAfter is how long an empty instance is kept.
+const DefaultReleaseAfter = time.Minute
+
+// InstancePrefix marks a portal that leads into an instance of a template.
+const InstancePrefix = "instance:"
+
+// SystemNoInstance is the system message code of a portal whose instance
+// could not be opened; the text says why.
+const SystemNoInstance = 3
+
+// loadRequest is the realm's request to load an instance, waiting for the
+// end of the loop's run.
+type loadRequest struct {
+	m        node.Message
+	template *world.InstanceTemplate
+	seed     uint64
+}
+
+// loadAsked takes the realm's ZoneLoadInstance: refused when the node is
+// no pool node, holds an instance or players, or does not know the
+// template; else the loop's run ends after this tick and loadInstance runs.
+func (zn *Node) loadAsked(m node.Message, template string, seed uint64) {
+	refuse := func(why string) {
+		zn.node.Reply(m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.InstanceLoaded(0, 0, why)})
+	}
+	switch {
+	case zn.cfg.Pool == nil:
+		refuse("not an instance node")
+	case zn.loaded != "" || len(zn.players) > 0 || len(zn.pending) > 0 || zn.loading != nil:
+		refuse("busy: it holds an instance of " + zn.loaded)
+	case zn.cfg.Pool.Templates[template] == nil:
+		refuse("no instance template " + template + " here")
+	default:
+		zn.loading = &loadRequest{m: m, template: zn.cfg.Pool.Templates[template], seed: seed}
+		zn.endRun()
+	}
+}
+
+// loadInstance builds the requested copy and answers the realm. It runs
+// on the loop's goroutine, between two runs.
+func (zn *Node) loadInstance() {
+	req := zn.loading
+	zn.loading = nil
+	t := *req.template
+	z, err := world.NewInstance(t, zn.cfg.Zone.Name, req.seed, zn.clock)
+	if err != nil {
+		zn.log.Error("zone: cannot load an instance", "template", t.Name, "err", err)
+		zn.node.Reply(req.m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.InstanceLoaded(0, 0, err.Error())})
+		return
+	}
+	name := zn.cfg.Zone.Name
+	zn.cfg.Zone = z.Config()
+	zn.cfg.Zone.Name = name
+	zn.cfg.Instance = req.template
+	zn.attach(z)
+	p := zn.cfg.Pool
+	zn.cfg.Portals = []Portal{{Portal: world.Portal{X0: t.EntryX - 3, Y0: t.EntryY - 3, X1: t.EntryX + 3, Y1: t.EntryY + 3,
+		Zone: p.Exit.Zone, ArriveX: p.ExitX, ArriveY: p.ExitY}, Addr: p.Exit.Addr}}
+	zn.loaded, zn.emptySince = t.Name, zn.clock.Now()
+	zn.log.Info("zone: instance loaded", "template", t.Name, "seed", req.seed)
+	zn.node.Reply(req.m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.InstanceLoaded(t.EntryX, t.EntryY, "")})
+}
+
+// poolTick lets an instance go once it has had no one for ReleaseAfter.
+func (zn *Node) poolTick(*ecs.World) {
+	if zn.cfg.Pool == nil || zn.loaded == "" {
+		return
+	}
+	now := zn.clock.Now()
+	if len(zn.players) > 0 || len(zn.pending) > 0 {
+		zn.emptySince = now
+		return
+	}
+	if now.Sub(zn.emptySince) < zn.cfg.Pool.ReleaseAfter {
+		return
+	}
+	zn.log.Info("zone: instance empty, released to the pool", "template", zn.loaded)
+	released := zn.loaded
+	zn.loaded = ""
+	zn.cfg.Portals = nil
+	zn.metrics.released.Inc()
+	zn.tellIdle(released)
+}
+
+// tellIdle tells the realm this instance node holds no instance.
+func (zn *Node) tellIdle(released string) {
+	if zn.cfg.Realm.Zone == "" {
+		return
+	}
+	if err := zn.node.Send(zn.cfg.Realm.Zone, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PoolIdle(released)}); err != nil {
+		zn.log.Warn("zone: the realm did not hear this instance node is idle", "err", err)
+	}
+}
+
+// enterInstance asks the realm for an instance of template for the
+// player's party, and hands the party off into it.
+func (zn *Node) enterInstance(p *player, template string) {
+	party := zn.party(p)
+	for _, q := range party {
+		q.handoff = &handoff{started: zn.clock.Now()} // waiting for the instance
+		zn.freeze(q)
+	}
+	if zn.cfg.Realm.Zone == "" {
+		zn.noInstance(party, "this zone has no realm to ask for an instance")
+		return
+	}
+	if !zn.node.Connected(zn.cfg.Realm.Zone) {
+		zn.node.AddPeer(zn.cfg.Realm.Zone, zn.cfg.Realm.Addr)
+	}
+	payload := codec.NewRealmEncoder().InstanceRequest(template, len(party))
+	err := zn.node.Ask(zn.cfg.Realm.Zone, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: payload}, zn.cfg.HandoffTimeout+time.Second,
+		func(m node.Message, err error) {
+			g, err := readGranted(m, err)
+			if err != nil {
+				g.Reason = "the realm did not answer: " + err.Error()
+			}
+			if g.Node == "" {
+				zn.noInstance(party, g.Reason)
+				return
+			}
+			to := Neighbour{Zone: g.Node, Addr: g.Addr}
+			for _, q := range party {
+				if zn.players[q.character] == q && q.handoff != nil && q.handoff.to.Zone == "" {
+					zn.startHandoff(q, to, g.EntryX, g.EntryY)
+				}
+			}
+		})
+	if err != nil {
+		zn.noInstance(party, "the realm cannot be reached")
+	}
+}
+
+// noInstance unfreezes a party whose instance could not be opened, and
+// tells each member why.
+func (zn *Node) noInstance(party []*player, why string) {
+	for _, q := range party {
+		if zn.players[q.character] != q || q.handoff == nil || q.handoff.to.Zone != "" {
+			continue
+		}
+		zn.unfreeze(q, "no_instance")
+		seq := zn.nextSeq()
+		zn.deliver(q.character, seq, bytes.Clone(zn.penc.SystemMessage(SystemNoInstance, "The instance could not be opened: "+why+".", seq)))
+	}
+}
+
+// instanceTemplate returns the template a portal's zone names, if any.
+func instanceTemplate(zone string) (string, bool) {
+	return strings.CutPrefix(zone, InstancePrefix)
+}
+
+// readGranted reads the realm's answer to an instance request.
+func readGranted(m node.Message, err error) (codec.InstanceGranted, error) {
+	if err != nil {
+		return codec.InstanceGranted{}, err
+	}
+	var msg wire.RealmMessage
+	if err := codec.DecodeRealmMessage(m.Payload, len(m.Payload)+1, &msg); err != nil {
+		return codec.InstanceGranted{}, err
+	}
+	if msg.BodyType() != wire.RealmBodyRealmInstanceGranted {
+		return codec.InstanceGranted{Reason: "the realm answered " + msg.BodyType().String()}, nil
+	}
+	var w wire.RealmInstanceGranted
+	codec.Member(msg.Body, &w)
+	return codec.ReadInstanceGranted(&w), nil
+}
