@@ -74,6 +74,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: DefaultZone is required", ErrConfig)
 	case c.Zones[c.DefaultZone] == "":
 		return c, fmt.Errorf("%w: DefaultZone %q is not among Zones", ErrConfig, c.DefaultZone)
+	case c.MaxInstances < 0:
+		return c, fmt.Errorf("%w: MaxInstances %d is negative", ErrConfig, c.MaxInstances)
 	case c.MaxSessions < 0:
 		return c, fmt.Errorf("%w: MaxSessions %d is negative", ErrConfig, c.MaxSessions)
 	case c.DBTimeout < 0 || c.EnterTimeout < 0 || c.GatewayGrace < 0 || c.ResumeTTL < 0:

@@ -2,6 +2,7 @@ package realm
 
 import (
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/gridrealm/gridrealm/ecs"
@@ -67,6 +68,21 @@ func Start(cfg Config) (*Node, error) {
 		defer r.mu.Unlock()
 		return float64(len(r.players))
 	}))
+	for _, st := range []poolState{poolFree, poolBusy} {
+		name := map[poolState]string{poolFree: "instances_free", poolBusy: "instances_busy"}[st]
+		n.Metrics().MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "realm", Name: name,
+			Help: "Instance nodes of the realm's pool that are " + strings.TrimPrefix(name, "instances_") + "."}, func() float64 {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			k := 0
+			for _, pn := range r.pool {
+				if pn.state == st {
+					k++
+				}
+			}
+			return float64(k)
+		}))
+	}
 	return r, n.Start()
 }
 
