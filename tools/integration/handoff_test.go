@@ -85,6 +85,33 @@ func crossAll(t *testing.T, conns []*client.Conn, moveX int8, zone string) {
 	}
 }
 
+// playersSeen counts the players in a bot's newest view.
+func playersSeen(c *client.Conn) int {
+	n := 0
+	c.View(func(w *client.World) {
+		w.Each(func(e client.Entity) {
+			if e.Kind == wire.EntityKindPlayer {
+				n++
+			}
+		})
+	})
+	return n
+}
+
+// viewsConverge waits until every bot sees exactly the players in its zone
+// (the zones are small: a player sees the whole map), and no one twice.
+func viewsConverge(t *testing.T, conns []*client.Conn, want int) {
+	t.Helper()
+	waitUntil(t, "every bot's view to hold the players of its zone", 5*time.Second, func() bool {
+		for _, c := range conns {
+			if playersSeen(c) != want {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // inZone reports whether a bot was welcomed into zone and sees itself.
 func inZone(c *client.Conn, zone string) bool {
 	_, _, ok := selfAt(c)
@@ -111,10 +138,12 @@ func TestBorderHandoff(t *testing.T) {
 	waitUntil(t, "the zones to hold the bots where they are", 5*time.Second, func() bool {
 		return r.metric(t, "DEV-ZONE-1", "gridrealm_zone_players") == 0 && r.metric(t, "DEV-ZONE-3", "gridrealm_zone_players") == bots
 	})
+	viewsConverge(t, conns, bots)
 	crossAll(t, conns, -127, "DEV-ZONE-1")
 	waitUntil(t, "the zones to hold the bots where they are", 5*time.Second, func() bool {
 		return r.metric(t, "DEV-ZONE-1", "gridrealm_zone_players") == bots && r.metric(t, "DEV-ZONE-3", "gridrealm_zone_players") == 0
 	})
+	viewsConverge(t, conns, bots)
 	for i, c := range conns {
 		if st := c.Counters(); st.Rewelcomes != 2 || st.Disconnect != 0 {
 			t.Errorf("bot %d: %d welcomes after the first, disconnect %v; want 2 and none", i, st.Rewelcomes, st.Disconnect)
@@ -232,6 +261,14 @@ func handoffCrash(t *testing.T, base int, zone, point string) {
 // target, which claims it.
 func TestHandoffSourceKilledBetweenWriteAndClaim(t *testing.T) {
 	handoffCrash(t, upBase(460), "DEV-ZONE-1", "handoff-after-write")
+}
+
+// TestHandoffSourceKilledAfterTheClaim: the target claimed and spawned the
+// character and answered; the source died before it told the gateway.
+// Restarted, the source sends the gateway on to the target, which holds
+// the character already.
+func TestHandoffSourceKilledAfterTheClaim(t *testing.T) {
+	handoffCrash(t, upBase(475), "DEV-ZONE-1", "handoff-after-claimed")
 }
 
 // TestHandoffTargetKilledBetweenClaimAndSpawn: the target claimed the

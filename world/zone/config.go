@@ -67,8 +67,9 @@ type Config struct {
 	// DefaultHandoffTimeout, 3 s).
 	HandoffTimeout time.Duration
 	// Fault, when set, is called at named points of the handoff
-	// ("handoff-after-write" on the source, "handoff-after-claim" on the
-	// target): crash tests kill the process there.
+	// ("handoff-after-write" and "handoff-after-claimed" on the source,
+	// "enter-after-claim" on the target): crash tests kill the process
+	// there (the zone command's GRIDREALM_FAULT).
 	Fault func(point string)
 }
 

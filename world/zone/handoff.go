@@ -213,6 +213,7 @@ func (zn *Node) askTarget(p *player, n Neighbour) {
 // target owns the character), and the gateway hears where it went (entered
 // nil: it enters the player there itself).
 func (zn *Node) handedOff(p *player, n Neighbour, entered *codec.PlayerEntered) {
+	zn.fault("handoff-after-claimed")
 	took := zn.clock.Now().Sub(p.handoff.started)
 	gateway := p.gateway
 	zn.leave(p.character, false)
