@@ -2,7 +2,10 @@ package integration
 
 import (
 	"fmt"
+	"net"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,18 +18,41 @@ import (
 )
 
 // instanceRealm is a dev realm with its two small open zones, a portal in
-// the west band of DEV-ZONE-1 (x 2–8 m) into an instance of crypt, and its
-// two instance nodes releasing an empty copy after 2 s, their exit leading
-// back to (32, 32) of DEV-ZONE-1.
-func instanceRealm(t *testing.T, base, bots int) *devRealm {
+// the west band of DEV-ZONE-1 (x 2–8 m) into an instance of crypt, and a
+// pool of pool instance nodes (the dev realm's two, and more) releasing an
+// empty copy after 2 s, their exit leading back to (32, 32) of DEV-ZONE-1.
+func instanceRealm(t *testing.T, base, bots, pool int) *devRealm {
 	return startDevRealm(t, base, bots, twoZones(map[string][]string{"DEV-ZONE-1": {"--portal", "2,0,8,64,instance:crypt,0,0"}}),
 		func(reg *registry.Registry) {
+			var first registry.Entry
 			for i := range reg.Nodes {
 				if reg.Nodes[i].Role == registry.RoleInstance {
 					reg.Nodes[i].Restart = append(reg.Nodes[i].Restart, "--release-after", "2s", "--exit", "DEV-ZONE-1@32,32")
+					if first.ID == "" {
+						first = reg.Nodes[i]
+					}
 				}
 			}
+			for k := 3; k <= pool; k++ { // slots 13, 14, ... of the dev numbering
+				e := first
+				e.ID = fmt.Sprintf("DEV-INSTANCE-%d", k)
+				e.Addr, e.Admin = shiftPort(t, first.Addr, 10+k-8), shiftPort(t, first.Admin, 10+k-8)
+				e.Data = filepath.Join(filepath.Dir(first.Data), e.ID)
+				e.Restart = slices.Clone(first.Restart)
+				e.Restart[slices.Index(e.Restart, "--id")+1] = e.ID
+				reg.Nodes = append(reg.Nodes, e)
+			}
 		})
+}
+
+// shiftPort returns addr with its port d higher.
+func shiftPort(t *testing.T, addr string, d int) string {
+	host, port, err := net.SplitHostPort(addr)
+	n, err2 := strconv.Atoi(port)
+	if err != nil || err2 != nil {
+		t.Fatalf("address %q", addr)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(n+d))
 }
 
 // partyBot is a bot and the system messages it heard.
@@ -97,39 +123,96 @@ func inInstance(ps []*partyBot) (string, bool) {
 	return z, strings.HasPrefix(z, "DEV-INSTANCE-")
 }
 
-// TestInstancePool: parties of 4 enter the dungeon through a portal, each
-// into its own copy from the realm's pool of two; a third party, the pool
-// exhausted, is told why and stays; the first two come back through the
-// exit portal, their copies are released to the pool, and the third party
-// then gets one.
+// TestInstancePool: 20 bots in 5 parties of 4. Four parties enter the
+// dungeon through a portal, each into its own copy from the realm's pool of
+// four; the fifth, the pool exhausted, is told why and stays. The four
+// come back through the exit portal, their copies are released to the
+// pool, and the fifth then gets one and comes back too. No bot is let go.
 func TestInstancePool(t *testing.T) {
-	r := instanceRealm(t, upBase(490), 12)
-	a, b, c := party(t, r, 0, 4), party(t, r, 4, 4), party(t, r, 8, 4)
-	var used []string
-	for _, p := range [][]*partyBot{a, b} {
+	const parties, size = 5, 4
+	r := instanceRealm(t, upBase(490), parties*size, parties-1)
+	var ps [][]*partyBot
+	for k := 0; k < parties; k++ {
+		ps = append(ps, party(t, r, k*size, size))
+	}
+	first, last := ps[:parties-1], ps[parties-1]
+	each(t, first, func(p []*partyBot) string {
 		if !stepIn(p[0], 20*time.Second, func() bool { _, ok := inInstance(p); return ok }) {
-			t.Fatalf("party of bot%s did not enter an instance: zones %s %s %s %s", p[0].c.Welcomed().Zone,
+			return fmt.Sprintf("party of %s did not enter an instance: in %s %s %s %s", p[0].c.Welcomed().Zone,
 				p[0].zoneOf(), p[1].zoneOf(), p[2].zoneOf(), p[3].zoneOf())
 		}
+		return ""
+	})
+	used := map[string]bool{}
+	for _, p := range first {
 		z, _ := inInstance(p)
-		used = append(used, z)
+		used[z] = true
 	}
-	if used[0] == used[1] {
-		t.Fatalf("two parties in one copy: %v", used)
+	if len(used) != parties-1 {
+		t.Fatalf("%d parties in %d copies: %v", parties-1, len(used), used)
 	}
-	// The pool is exhausted: the third party is told why and stays.
-	if !stepIn(c[0], 15*time.Second, func() bool { return c[0].heard("no instance free") }) {
-		t.Fatalf("the third party was not told the pool is exhausted: %q", c[0].news)
+	// The pool is exhausted: the last party is told why and stays.
+	if !stepIn(last[0], 15*time.Second, func() bool { return last[0].heard("no instance free") }) {
+		t.Fatalf("the last party was not told the pool is exhausted: %q", last[0].news)
 	}
-	for i, bt := range c {
+	for i, bt := range last {
 		waitUntil(t, "every member told why", 5*time.Second, func() bool { return bt.heard("no instance free") })
 		if z := bt.zoneOf(); z != "DEV-ZONE-1" {
 			t.Fatalf("member %d of the refused party is in %s", i, z)
 		}
 	}
-	// The first two come back through the exit portal at the entry.
+	comeBack(t, slices.Concat(first...))
+	waitUntil(t, "every copy released to the pool", 10*time.Second, func() bool {
+		for k := 1; k < parties; k++ {
+			if r.metric(t, fmt.Sprintf("DEV-INSTANCE-%d", k), "gridrealm_zone_instances_released_total") != 1 {
+				return false
+			}
+		}
+		return r.metric(t, "DEV-REALM-1", "gridrealm_realm_instances_free") == parties-1
+	})
+	if !stepIn(last[0], 20*time.Second, func() bool { _, ok := inInstance(last); return ok }) {
+		t.Fatal("the last party did not get an instance once the pool had one")
+	}
+	comeBack(t, last)
+	for _, p := range ps {
+		for _, bt := range p {
+			if st := bt.c.Counters(); st.Disconnect != 0 || st.Reconnects != 0 {
+				t.Fatalf("a bot was let go or reconnected: %+v", st)
+			}
+		}
+	}
+}
+
+// each runs fn for every party at once; a non-empty answer fails the test.
+func each(t *testing.T, ps [][]*partyBot, fn func([]*partyBot) string) {
+	t.Helper()
 	var wg sync.WaitGroup
-	for _, bt := range slices.Concat(a, b) {
+	fails := make(chan string, len(ps))
+	for _, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if f := fn(p); f != "" {
+				fails <- f
+			}
+		}()
+	}
+	wg.Wait()
+	close(fails)
+	for f := range fails {
+		t.Error(f)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+// comeBack walks bots out of their copy's exit portal (they arrived in it)
+// and back in: each must be in DEV-ZONE-1 again.
+func comeBack(t *testing.T, bots []*partyBot) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for _, bt := range bots {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -138,21 +221,9 @@ func TestInstancePool(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	for i, bt := range slices.Concat(a, b) {
+	for i, bt := range bots {
 		if z := bt.zoneOf(); z != "DEV-ZONE-1" {
 			t.Fatalf("bot %d did not come back: in %s", i, z)
-		}
-	}
-	waitUntil(t, "both copies released to the pool", 10*time.Second, func() bool {
-		return r.metric(t, "DEV-INSTANCE-1", "gridrealm_zone_instances_released_total") == 1 &&
-			r.metric(t, "DEV-INSTANCE-2", "gridrealm_zone_instances_released_total") == 1
-	})
-	if !stepIn(c[0], 20*time.Second, func() bool { _, ok := inInstance(c); return ok }) {
-		t.Fatal("the third party did not get an instance once the pool had one")
-	}
-	for _, bt := range slices.Concat(a, b, c) {
-		if st := bt.c.Counters(); st.Disconnect != 0 || st.Reconnects != 0 {
-			t.Fatalf("a bot was let go or reconnected: %+v", st)
 		}
 	}
 }
