@@ -68,6 +68,9 @@ type Stats struct {
 	// Rewelcomes counts Welcomes on a live connection: the zone restarted
 	// and took the player back under a new entity (Welcomed has it).
 	Rewelcomes int
+	// ZoneChanges counts those that moved the player to another zone (a
+	// handoff).
+	ZoneChanges int
 }
 
 // Options tune a connection.
@@ -111,6 +114,12 @@ type Options struct {
 	// OnReconnect, when set, hears of every lost connection: whether it
 	// came back, where and how long it took.
 	OnReconnect func(ReconnectEvent)
+	// OnZoneChange, when set, hears of every move of the player to another
+	// zone on a live connection (a border, a portal, an instance): the new
+	// zone's Welcome (its entity, where it stands) arrived; the next
+	// snapshot is full state of the new zone. It runs on the connection's
+	// event goroutine: keep it short.
+	OnZoneChange func(from, to string, w codec.Welcome)
 	// DeadAfter is how long the gateway may stay silent before the
 	// connection counts as lost: QUIC's idle timeout, with keep-alives
 	// eight times within it (default 15 s; DefaultReconnectDeadAfter with

@@ -68,6 +68,7 @@ func (c *Conn) receiveFrom(s *pquic.Session) error {
 // corrections and disconnect reasons.
 func (c *Conn) events(s *pquic.Session) {
 	var m wire.ServerMessage
+	var zoneChange func() // to call once mu is released
 	for {
 		b, err := s.Recv(time.Time{})
 		if err != nil {
@@ -110,20 +111,33 @@ func (c *Conn) events(s *pquic.Session) {
 			c.Stats.Corrections++
 			c.Stats.CorrectX, c.Stats.CorrectY = w.X(), w.Y()
 		case wire.ServerBodyWelcome:
-			// The zone restarted and took the player back: a new entity.
+			// The zone restarted and took the player back, or a handoff
+			// moved it to another zone: a new entity.
 			var w wire.Welcome
 			codec.Member(m.Body, &w)
+			from := c.cur.Zone
 			c.cur.EntityID, c.cur.X, c.cur.Y, c.cur.Zone = w.EntityId(), w.X(), w.Y(), string(w.Zone())
 			if t := w.ResumeTokenBytes(); len(t) > 0 {
 				c.cur.ResumeToken = bytes.Clone(t)
 			}
 			c.selfX, c.selfY = w.X(), w.Y()
 			c.Stats.Rewelcomes++
+			if c.cur.Zone != from {
+				c.Stats.ZoneChanges++
+				if fn := c.opts.OnZoneChange; fn != nil {
+					cur := c.cur
+					zoneChange = func() { fn(from, cur.Zone, cur) }
+				}
+			}
 		case wire.ServerBodyDisconnect:
 			var w wire.Disconnect
 			codec.Member(m.Body, &w)
 			c.Stats.Disconnect = w.Reason()
 		}
 		c.mu.Unlock()
+		if zoneChange != nil { // outside mu: it may read the connection
+			zoneChange()
+			zoneChange = nil
+		}
 	}
 }

@@ -118,17 +118,26 @@ func inZone(c *client.Conn, zone string) bool {
 	return ok && c.Welcomed().Zone == zone
 }
 
-// TestBorderHandoff: bots walk east off DEV-ZONE-1 into DEV-ZONE-3 and back
-// west, staying connected to the same gateway: each crossing moves the
-// character to the other zone (the source lets go, the target claims it),
-// the client is welcomed in the new zone and sees itself there, and each
-// zone holds exactly the bots on its side.
+// TestBorderHandoff: 40 bots walk east off DEV-ZONE-1 into DEV-ZONE-3 and
+// back west, staying connected to the same gateway: each crossing moves
+// the character to the other zone (the source lets go, the target claims
+// it), the client is welcomed in the new zone (OnZoneChange) and sees
+// itself there, each zone holds exactly the bots on its side, and every
+// bot's view holds exactly the players of its zone.
 func TestBorderHandoff(t *testing.T) {
-	const bots = 4
+	const bots = 40
 	r := startDevRealm(t, upBase(430), bots, twoZones(nil))
 	var conns []*client.Conn
+	var mu sync.Mutex
+	changes := make([][]string, bots) // what OnZoneChange told each bot
 	for i := 0; i < bots; i++ {
-		c := r.bot(t, i)
+		c := r.bot(t, i, func(o *client.Options) {
+			o.OnZoneChange = func(from, to string, _ codec.Welcome) {
+				mu.Lock()
+				changes[i] = append(changes[i], from+">"+to)
+				mu.Unlock()
+			}
+		})
 		conns = append(conns, c)
 		waitUntil(t, "the bot in the west zone", 10*time.Second, func() bool { return inZone(c, "DEV-ZONE-1") })
 	}
@@ -145,8 +154,15 @@ func TestBorderHandoff(t *testing.T) {
 	})
 	viewsConverge(t, conns, bots)
 	for i, c := range conns {
-		if st := c.Counters(); st.Rewelcomes != 2 || st.Disconnect != 0 {
-			t.Errorf("bot %d: %d welcomes after the first, disconnect %v; want 2 and none", i, st.Rewelcomes, st.Disconnect)
+		if st := c.Counters(); st.ZoneChanges != 2 || st.Rewelcomes != 2 || st.Disconnect != 0 {
+			t.Errorf("bot %d: %d zone changes in %d welcomes after the first, disconnect %v; want 2, 2 and none", i, st.ZoneChanges, st.Rewelcomes, st.Disconnect)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range conns {
+		if want := []string{"DEV-ZONE-1>DEV-ZONE-3", "DEV-ZONE-3>DEV-ZONE-1"}; !slices.Equal(changes[i], want) {
+			t.Errorf("bot %d: OnZoneChange heard %q, want %q", i, changes[i], want)
 		}
 	}
 }
