@@ -338,3 +338,32 @@ func TestGeneratedMapIsDeterministic(t *testing.T) {
 		t.Fatalf("obstacles cover %.3f of the map", share)
 	}
 }
+
+// TestWorldMap: neighbours come from where zones sit on the world map, and
+// its mistakes are named with the line.
+func TestWorldMap(t *testing.T) {
+	m, err := LoadWorldMap(strings.NewReader("gridrealm-world 1\nA B\nC .\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ id, e, w, n, s string }{{"A", "B", "", "", "C"}, {"B", "", "A", "", ""}, {"C", "", "", "A", ""}} {
+		e, w, n, s, ok := m.Neighbours(tc.id)
+		if !ok || e != tc.e || w != tc.w || n != tc.n || s != tc.s {
+			t.Errorf("%s: east %q west %q north %q south %q, want %+v", tc.id, e, w, n, s, tc)
+		}
+	}
+	if _, _, _, _, ok := m.Neighbours("D"); ok {
+		t.Error("D is not on the map")
+	}
+	for in, want := range map[string]string{
+		"":                            "line 1",
+		"gridrealm-world 1\nA B\nC\n": "line 3: 1 zones, the first row has 2",
+		"gridrealm-world 1\nA A\n":    "appears again",
+		"gridrealm-world 1\nA/B\n":    "zone \"A/B\"",
+		"gridrealm-world 1\n":         "no rows",
+	} {
+		if _, err := LoadWorldMap(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
+	}
+}

@@ -45,6 +45,7 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	poolTemplates := fs.String("pool", "", "run as an instance node of the realm's pool that can load these instance templates (comma-separated; built in: crypt): it holds no instance until the realm has it load one")
 	exit := fs.String("exit", "", "with --pool: ZONE@x,y, where an instance's exit portal (around its entry) leads, and where players of a lost instance go")
 	releaseAfter := fs.Duration("release-after", zone.DefaultReleaseAfter, "with --pool: how long an instance stays with no one before it is released to the pool")
+	worldFile := fs.String("world", "", "the realm's world map file (see world.LoadWorldMap): the zones beyond this one's edges")
 	edges := map[zone.Edge]*string{}
 	for e := zone.East; e <= zone.South; e++ {
 		edges[e] = fs.String(e.String(), "", "the zone node beyond the map's "+e.String()+" edge (a registry id): players walking off it are handed off there")
@@ -82,7 +83,7 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.Node, cfg.DB = ncfg, db.ID
 	cfg.Node.Peers = []node.Peer{db}
-	if err := zoneLinks(&nf, &cfg, edges, portals, portalFlags, float32(size)); err != nil {
+	if err := zoneLinks(&nf, &cfg, *worldFile, edges, portals, portalFlags, float32(size)); err != nil {
 		return err
 	}
 	if err := zonePool(&nf, &cfg, *poolTemplates, *exit, *releaseAfter, *playerCap, *camps); err != nil {
@@ -100,10 +101,14 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// zoneLinks fills in the zone's neighbours beyond its edges and the zones
-// its portals lead to (from the map file, and --portal for a generated
-// map), with their link addresses from the registry.
-func zoneLinks(nf *nodeFlags, cfg *zone.Config, edges map[zone.Edge]*string, portals []world.Portal, portalFlags []string, size float32) error {
+// zoneLinks fills in the zone's neighbours beyond its edges (the flags,
+// else the world map) and the zones its portals lead to (from the map
+// file, and --portal for a generated map), with their link addresses from
+// the registry.
+func zoneLinks(nf *nodeFlags, cfg *zone.Config, worldFile string, edges map[zone.Edge]*string, portals []world.Portal, portalFlags []string, size float32) error {
+	if err := worldNeighbours(worldFile, cfg.Node.ID, edges); err != nil {
+		return err
+	}
 	if nf.reg != nil {
 		if rs := nf.reg.ByRole(cfg.Node.Realm, registry.RoleRealm); len(rs) > 0 {
 			cfg.Realm = zone.Neighbour{Zone: rs[0].ID, Addr: rs[0].Addr}
@@ -140,6 +145,33 @@ func zoneLinks(nf *nodeFlags, cfg *zone.Config, edges map[zone.Edge]*string, por
 			return fmt.Errorf("%w: portal to %s: no zone node of that id in the registry", errUsage, p.Zone)
 		}
 		cfg.Portals = append(cfg.Portals, zone.Portal{Portal: p, Addr: n.Addr})
+	}
+	return nil
+}
+
+// worldNeighbours fills in the edges the flags leave empty from the world
+// map file, if any.
+func worldNeighbours(file, id string, edges map[zone.Edge]*string) error {
+	if file == "" {
+		return nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	m, err := world.LoadWorldMap(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	east, west, north, south, ok := m.Neighbours(id)
+	if !ok {
+		return fmt.Errorf("%s: zone %s is not on the world map", file, id)
+	}
+	for e, n := range map[zone.Edge]string{zone.East: east, zone.West: west, zone.North: north, zone.South: south} {
+		if *edges[e] == "" {
+			*edges[e] = n
+		}
 	}
 	return nil
 }

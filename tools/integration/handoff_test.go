@@ -30,8 +30,8 @@ func twoZones(extra map[string][]string) func(*registry.Registry) {
 			if e.ID != "DEV-ZONE-1" && e.ID != "DEV-ZONE-3" {
 				continue
 			}
-			if i := slices.Index(e.Restart, "--portal"); i >= 0 { // the dev portal is for a big map
-				e.Restart = slices.Delete(e.Restart, i, i+2)
+			for i := slices.Index(e.Restart, "--portal"); i >= 0; i = slices.Index(e.Restart, "--portal") {
+				e.Restart = slices.Delete(e.Restart, i, i+2) // the dev portals are for big maps
 			}
 			e.Restart = append(e.Restart, "--size", "64", "--obstacles", "-1", "--npcs", "0")
 			e.Restart = append(e.Restart, extra[e.ID]...)

@@ -29,6 +29,13 @@ const DefaultPortBase = 7100
 // with portBase listens for players.
 func DevLoginAddr(portBase int) string { return fmt.Sprintf("127.0.0.1:%d", portBase+1000+loginSlot) }
 
+// WorldMapFile is the dev realm's world map (see world.LoadWorldMap), in
+// its data directory: its two open zones side by side.
+const WorldMapFile = "world.map"
+
+// devWorldMap is what WorldMapFile holds.
+const devWorldMap = "gridrealm-world 1\nDEV-ZONE-1 DEV-ZONE-3\n"
+
 // RunDir is the directory of a dev realm's data that its revivers share:
 // the lease, and the nodes' pid files and logs (logs/ID.log).
 const RunDir = "run"
@@ -76,10 +83,14 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 	// and back. A portal near DEV-ZONE-1's centre leads into a copy of the
 	// dungeon "crypt", which the realm opens on one of its two instance
 	// nodes; the copy's exit portal leads back.
+	// Portals both ways between them, too.
+	worldMap := filepath.Join(abs, WorldMapFile)
 	west := node("DEV-ZONE-1", registry.RoleZone, 3, "zone")
-	west.Restart = append(west.Restart, "--east", "DEV-ZONE-3", "--portal", "520,500,524,504,instance:crypt,0,0")
+	west.Restart = append(west.Restart, "--world", worldMap, "--portal", "520,500,524,504,instance:crypt,0,0",
+		"--portal", "540,500,544,504,DEV-ZONE-3,530,520")
 	east := node("DEV-ZONE-3", registry.RoleZone, 11, "zone")
-	east.Restart = append(east.Restart, "--west", "DEV-ZONE-1", "--npcs", "300", "--seed", "3")
+	east.Restart = append(east.Restart, "--world", worldMap, "--npcs", "300", "--seed", "3",
+		"--portal", "540,500,544,504,DEV-ZONE-1,530,520")
 	instance := func(id string, port int) registry.Entry {
 		e := node(id, registry.RoleInstance, port, "zone")
 		e.Restart = append(e.Restart, "--pool", "crypt", "--exit", "DEV-ZONE-1@512,512", "--release-after", "30s")
@@ -129,6 +140,13 @@ func Describe(e registry.Entry) string {
 func LoadOrCreate(dataDir, bin string, portBase int) (*registry.Registry, string, error) {
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, "", err
+	}
+	// The world map is content: an operator may change it; it is written
+	// only when missing.
+	if wm := filepath.Join(dataDir, WorldMapFile); !exists(wm) {
+		if err := os.WriteFile(wm, []byte(devWorldMap), 0o644); err != nil {
+			return nil, "", err
+		}
 	}
 	path := filepath.Join(dataDir, "registry.json")
 	if _, err := os.Stat(path); err == nil {
@@ -213,4 +231,9 @@ func DevAccounts(r *registry.Registry, n int) error {
 		}
 	}
 	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
