@@ -126,6 +126,9 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 // Describe says what a node runs: its role, and for a zone node the
 // instance template it runs copies of, if any.
 func Describe(e registry.Entry) string {
+	if i := slices.Index(e.Restart, "--pool"); i >= 0 && i+1 < len(e.Restart) {
+		return fmt.Sprintf("%s (pool: %s)", e.Role, e.Restart[i+1])
+	}
 	if i := slices.Index(e.Restart, "--instance"); i >= 0 && i+1 < len(e.Restart) {
 		return fmt.Sprintf("%s (instance %s)", e.Role, e.Restart[i+1])
 	}
