@@ -147,6 +147,15 @@ func TestInstancePool(t *testing.T) {
 	for _, p := range first {
 		z, _ := inInstance(p)
 		used[z] = true
+		// Each sees its party in its copy, and no one else.
+		waitUntil(t, "the party's views to converge in its copy", 5*time.Second, func() bool {
+			for _, bt := range p {
+				if playersSeen(bt.c) != size {
+					return false
+				}
+			}
+			return true
+		})
 	}
 	if len(used) != parties-1 {
 		t.Fatalf("%d parties in %d copies: %v", parties-1, len(used), used)
