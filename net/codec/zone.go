@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"errors"
 	"fmt"
 
 	flatbuffers "github.com/google/flatbuffers/go"
@@ -364,4 +365,28 @@ func (e *ZoneEncoder) InstanceLoaded(entryX, entryY float32, refused string) []b
 		wire.ZoneInstanceLoadedAddRefused(b, r)
 	}
 	return e.finish(wire.ZoneBodyZoneInstanceLoaded, wire.ZoneInstanceLoadedEnd(b))
+}
+
+// ErrRefused is wrapped by DecodePlayerEntered's error for a zone that did
+// not take the character.
+var ErrRefused = errors.New("zone refused")
+
+// DecodePlayerEntered decodes a zone's answer to ZoneEnterPlayer. A refusal
+// is an error wrapping ErrRefused, and the PlayerEntered still says why
+// (and, with MovedTo, where the character went).
+func DecodePlayerEntered(payload []byte) (PlayerEntered, error) {
+	var msg wire.ZoneMessage
+	if err := DecodeZoneMessage(payload, len(payload)+1, &msg); err != nil {
+		return PlayerEntered{}, err
+	}
+	if msg.BodyType() != wire.ZoneBodyZonePlayerEntered {
+		return PlayerEntered{}, fmt.Errorf("zone answered %s", msg.BodyType())
+	}
+	var w wire.ZonePlayerEntered
+	Member(msg.Body, &w)
+	pe := ReadPlayerEntered(&w)
+	if pe.Refused != "" {
+		return pe, fmt.Errorf("%w: %s", ErrRefused, pe.Refused)
+	}
+	return pe, nil
 }

@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"fmt"
-
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/kinds"
@@ -94,20 +92,7 @@ func readEntered(m node.Message, err error) (codec.PlayerEntered, error) {
 	if err != nil {
 		return codec.PlayerEntered{}, err
 	}
-	var msg wire.ZoneMessage
-	if err := codec.DecodeZoneMessage(m.Payload, len(m.Payload)+1, &msg); err != nil {
-		return codec.PlayerEntered{}, err
-	}
-	if msg.BodyType() != wire.ZoneBodyZonePlayerEntered {
-		return codec.PlayerEntered{}, fmt.Errorf("zone answered %s", msg.BodyType())
-	}
-	var w wire.ZonePlayerEntered
-	codec.Member(msg.Body, &w)
-	pe := codec.ReadPlayerEntered(&w)
-	if pe.Refused != "" {
-		return pe, fmt.Errorf("zone refused: %s", pe.Refused)
-	}
-	return pe, nil
+	return codec.DecodePlayerEntered(m.Payload)
 }
 
 // reportPlayers tells a realm node that restarted which players this

@@ -51,17 +51,7 @@ func (r *Node) enterOnce(m node.Message, account string, character uint64, zone 
 	err := r.node.Ask(zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}, r.cfg.EnterTimeout, func(zm node.Message, err error) {
 		var pe codec.PlayerEntered
 		if err == nil {
-			var msg wire.ZoneMessage
-			if err = codec.DecodeZoneMessage(zm.Payload, len(zm.Payload)+1, &msg); err == nil && msg.BodyType() == wire.ZoneBodyZonePlayerEntered {
-				var w wire.ZonePlayerEntered
-				codec.Member(msg.Body, &w)
-				pe = codec.ReadPlayerEntered(&w)
-				if pe.Refused != "" {
-					err = errors.New(pe.Refused)
-				}
-			} else if err == nil {
-				err = fmt.Errorf("zone answered %s", msg.BodyType())
-			}
+			pe, err = codec.DecodePlayerEntered(zm.Payload)
 		}
 		if err != nil && pe.MovedTo != "" && pe.MovedTo != zone && r.cfg.Zones[pe.MovedTo] != "" && !moved {
 			// Handed off (or out of a lost instance): where the zone says.

@@ -294,18 +294,5 @@ func readEntered(m node.Message, err error) (codec.PlayerEntered, error) {
 	if err != nil {
 		return codec.PlayerEntered{}, err
 	}
-	var msg wire.ZoneMessage
-	if err := codec.DecodeZoneMessage(m.Payload, len(m.Payload)+1, &msg); err != nil {
-		return codec.PlayerEntered{}, err
-	}
-	if msg.BodyType() != wire.ZoneBodyZonePlayerEntered {
-		return codec.PlayerEntered{}, fmt.Errorf("zone answered %s", msg.BodyType())
-	}
-	var w wire.ZonePlayerEntered
-	codec.Member(msg.Body, &w)
-	pe := codec.ReadPlayerEntered(&w)
-	if pe.Refused != "" {
-		return pe, fmt.Errorf("refused: %s", pe.Refused)
-	}
-	return pe, nil
+	return codec.DecodePlayerEntered(m.Payload)
 }
