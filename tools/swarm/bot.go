@@ -457,7 +457,10 @@ func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.
 	}
 	e, ok := w.Entity(id)
 	if !ok {
-		if b.seen {
+		b.mu.Lock()
+		seen := b.seen
+		b.mu.Unlock()
+		if seen {
 			b.s.m.add(&b.s.m.selfMissing, 1)
 		}
 		return
