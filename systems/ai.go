@@ -15,6 +15,10 @@ import (
 // Decisions are taken every ThinkEvery ticks, staggered over the NPCs;
 // steering runs every tick.
 type AI struct {
+	// pf searches paths within a window around the NPC (the leash and the
+	// aggro radius, and a margin): without allocating, and never flooding
+	// the map for a goal it cannot reach.
+	pf     *spatial.Pathfinder
 	filter generic.Filter4[Brain, Position, Motion, Health]
 	pos    generic.Map[Position]
 	health generic.Map[Health]
@@ -47,6 +51,10 @@ func (s *AI) Run(w *ecs.World) {
 	c := aiContext{w: w, rules: ecs.Resource[Rules](w), terrain: ecs.Resource[spatial.Terrain](w),
 		cells: ecs.Resource[spatial.Cells](w), prox: ecs.Resource[Proximity](w)}
 	c.pathsLeft = c.rules.PathsPerTick
+	if s.pf == nil || s.pf.Terrain() != c.terrain {
+		radius := (c.rules.LeashRadius+c.rules.AggroRadius)/c.terrain.TileSize() + 8
+		s.pf = spatial.NewPathfinder(c.terrain, int16(min(radius, 256)))
+	}
 	tick := w.Time.Tick
 	q := s.filter.Query(&w.ECS)
 	for q.Next() {
@@ -64,7 +72,7 @@ func (s *AI) Run(w *ecs.World) {
 				break
 			}
 			if s.steer(&c, b, p, m, c.rules.NPCWalk) {
-				b.State, b.Path = BrainIdle, nil
+				b.State, b.Path = BrainIdle, b.Path[:0]
 				b.WaitUntil = tick + 1 + c.w.Rand.Uint64N(c.rules.IdleTicks)
 				m.VX, m.VY = 0, 0
 			}
@@ -72,7 +80,7 @@ func (s *AI) Run(w *ecs.World) {
 			s.chase(&c, b, p, m, think)
 		case BrainReturn:
 			if s.steer(&c, b, p, m, c.rules.NPCWalk) {
-				b.State, b.Path = BrainIdle, nil
+				b.State, b.Path = BrainIdle, b.Path[:0]
 				b.WaitUntil = tick + 1 + c.w.Rand.Uint64N(c.rules.IdleTicks)
 				m.VX, m.VY = 0, 0
 				h.Cur = h.Max
@@ -87,7 +95,7 @@ func (s *AI) aggro(c *aiContext, self ecsEntity, b *Brain, p *Position) bool {
 	if !ok {
 		return false
 	}
-	b.State, b.Target, b.Path = BrainChase, target, nil
+	b.State, b.Target, b.Path = BrainChase, target, b.Path[:0]
 	return true
 }
 
@@ -97,7 +105,7 @@ func (s *AI) wander(c *aiContext, b *Brain, p *Position) {
 		r := c.w.Rand.Float64() * float64(c.rules.WanderRadius)
 		gx, gy := b.HomeX+float32(math.Cos(a)*r), b.HomeY+float32(math.Sin(a)*r)
 		if c.terrain.Walkable(gx, gy) && c.terrain.LineClear(p.X, p.Y, gx, gy) {
-			b.State, b.GoalX, b.GoalY, b.Path = BrainWander, gx, gy, nil
+			b.State, b.GoalX, b.GoalY, b.Path = BrainWander, gx, gy, b.Path[:0]
 			return
 		}
 	}
@@ -119,8 +127,8 @@ func (s *AI) chase(c *aiContext, b *Brain, p *Position, m *Motion, think bool) {
 	if think {
 		switch {
 		case c.terrain.LineClear(p.X, p.Y, t.X, t.Y):
-			b.Path = nil
-		case (b.Path == nil || c.w.Time.Tick >= b.PathTick+r.PathEvery) && c.pathsLeft > 0:
+			b.Path = b.Path[:0]
+		case (len(b.Path) == 0 || c.w.Time.Tick >= b.PathTick+r.PathEvery) && c.pathsLeft > 0:
 			c.pathsLeft--
 			s.findPath(c, b, p)
 		}
@@ -129,7 +137,7 @@ func (s *AI) chase(c *aiContext, b *Brain, p *Position, m *Motion, think bool) {
 }
 
 func (s *AI) goHome(c *aiContext, b *Brain, p *Position) {
-	b.State, b.Target, b.GoalX, b.GoalY, b.Path = BrainReturn, ecsEntity{}, b.HomeX, b.HomeY, nil
+	b.State, b.Target, b.GoalX, b.GoalY, b.Path = BrainReturn, ecsEntity{}, b.HomeX, b.HomeY, b.Path[:0]
 	if !c.terrain.LineClear(p.X, p.Y, b.HomeX, b.HomeY) && c.pathsLeft > 0 {
 		c.pathsLeft--
 		s.findPath(c, b, p)
@@ -138,9 +146,9 @@ func (s *AI) goHome(c *aiContext, b *Brain, p *Position) {
 
 func (s *AI) findPath(c *aiContext, b *Brain, p *Position) {
 	b.PathTick = c.w.Time.Tick
-	path, ok := c.terrain.Path(p.X, p.Y, b.GoalX, b.GoalY)
+	path, ok := s.pf.Path(b.Path, p.X, p.Y, b.GoalX, b.GoalY) // reuses the NPC's last path's room
 	if !ok {
-		b.Path = nil
+		b.Path = path[:0] // none, its room kept for the next
 		return
 	}
 	b.Path, b.PathAt = path, 0
@@ -150,7 +158,7 @@ func (s *AI) findPath(c *aiContext, b *Brain, p *Position) {
 // reports whether the goal is reached.
 func (s *AI) steer(c *aiContext, b *Brain, p *Position, m *Motion, speed float32) bool {
 	tx, ty := b.GoalX, b.GoalY
-	for b.Path != nil && b.PathAt < len(b.Path) {
+	for b.PathAt < len(b.Path) {
 		wp := b.Path[b.PathAt]
 		wx, wy := c.terrain.Center(wp.X, wp.Y)
 		if dist2(p.X, p.Y, wx, wy) > 0.25 {
@@ -162,7 +170,7 @@ func (s *AI) steer(c *aiContext, b *Brain, p *Position, m *Motion, speed float32
 	dx, dy := tx-p.X, ty-p.Y
 	d := float32(math.Sqrt(float64(dx*dx + dy*dy)))
 	step := speed * c.w.Time.Dt
-	if d <= max(step, 0.1) && (b.Path == nil || b.PathAt >= len(b.Path)) {
+	if d <= max(step, 0.1) && b.PathAt >= len(b.Path) {
 		if d > 0 {
 			p2 := *p
 			if Step(c.terrain, &p2, dx, dy) {
