@@ -7,7 +7,9 @@ import (
 // Benchmarks of the zone tick on a spread zone of 1,000 bots and 5,000
 // NPCs (about 100 entities in each 3 × 3 view). `realm bench zone` runs the
 // full-size scenarios. The steady-state tick should allocate (close to)
-// nothing: what remains are A* searches, which the AI rations per tick.
+// nothing: A* searches reuse their buffers (spatial.Pathfinder); what is
+// left is slices growing in cells, proximity and replication as entities
+// move into cells that never held as many.
 
 func benchZone(b *testing.B) *Zone {
 	b.Helper()
