@@ -148,6 +148,7 @@ func (c *Cells) Changes(cell int32, tick uint32) *CellChanges {
 		cl.dirty = true
 		cl.changes.Tick = tick
 		c.dirty = append(c.dirty, cell)
+		cl.changes.reserve(cl.count)
 	}
 	return &cl.changes
 }
