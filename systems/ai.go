@@ -7,6 +7,7 @@ import (
 
 	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/kelindar/tile"
 )
 
 // AI runs the NPC brains: wander around home, aggro on the nearest player
@@ -18,7 +19,11 @@ type AI struct {
 	// pf searches paths within a window around the NPC (the leash and the
 	// aggro radius, and a margin): without allocating, and never flooding
 	// the map for a goal it cannot reach.
-	pf     *spatial.Pathfinder
+	pf *spatial.Pathfinder
+	// free holds the path buffers of NPCs that went idle, for the next NPC
+	// that needs one: the buffers in use stay as many as NPCs walking a
+	// path at once, and a tick allocates none once they exist.
+	free   [][]tile.Point
 	filter generic.Filter4[Brain, Position, Motion, Health]
 	pos    generic.Map[Position]
 	health generic.Map[Health]
@@ -72,7 +77,8 @@ func (s *AI) Run(w *ecs.World) {
 				break
 			}
 			if s.steer(&c, b, p, m, c.rules.NPCWalk) {
-				b.State, b.Path = BrainIdle, b.Path[:0]
+				b.State = BrainIdle
+				s.dropPath(b)
 				b.WaitUntil = tick + 1 + c.w.Rand.Uint64N(c.rules.IdleTicks)
 				m.VX, m.VY = 0, 0
 			}
@@ -80,7 +86,8 @@ func (s *AI) Run(w *ecs.World) {
 			s.chase(&c, b, p, m, think)
 		case BrainReturn:
 			if s.steer(&c, b, p, m, c.rules.NPCWalk) {
-				b.State, b.Path = BrainIdle, b.Path[:0]
+				b.State = BrainIdle
+				s.dropPath(b)
 				b.WaitUntil = tick + 1 + c.w.Rand.Uint64N(c.rules.IdleTicks)
 				m.VX, m.VY = 0, 0
 				h.Cur = h.Max
@@ -144,9 +151,20 @@ func (s *AI) goHome(c *aiContext, b *Brain, p *Position) {
 	}
 }
 
+// dropPath gives an idle NPC's path buffer back.
+func (s *AI) dropPath(b *Brain) {
+	if cap(b.Path) > 0 {
+		s.free = append(s.free, b.Path[:0])
+	}
+	b.Path, b.PathAt = nil, 0
+}
+
 func (s *AI) findPath(c *aiContext, b *Brain, p *Position) {
 	b.PathTick = c.w.Time.Tick
-	path, ok := s.pf.Path(b.Path, p.X, p.Y, b.GoalX, b.GoalY) // reuses the NPC's last path's room
+	if cap(b.Path) == 0 && len(s.free) > 0 {
+		b.Path, s.free = s.free[len(s.free)-1], s.free[:len(s.free)-1]
+	}
+	path, ok := s.pf.Path(b.Path, p.X, p.Y, b.GoalX, b.GoalY) // reuses the NPC's buffer
 	if !ok {
 		b.Path = path[:0] // none, its room kept for the next
 		return

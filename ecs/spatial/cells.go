@@ -92,6 +92,9 @@ func (c *Cells) Insert(cell int32, e arche.Entity) uint16 {
 	if len(cl.slots) > 0xffff {
 		panic("spatial: more than 65536 entities in one cell") // 65536 slots is the wire limit
 	}
+	if cap(cl.slots) == 0 {
+		cl.slots = make([]arche.Entity, 0, 16) // not 1, 2, 4, 8 as the first entities come
+	}
 	cl.slots = append(cl.slots, e)
 	return uint16(len(cl.slots) - 1)
 }
@@ -100,6 +103,9 @@ func (c *Cells) Insert(cell int32, e arche.Entity) uint16 {
 func (c *Cells) Remove(cell int32, slot uint16) {
 	cl := &c.cells[cell]
 	cl.slots[slot] = arche.Entity{}
+	if cap(cl.free) == 0 {
+		cl.free = make([]uint16, 0, 16)
+	}
 	cl.free = append(cl.free, slot)
 	cl.count--
 }

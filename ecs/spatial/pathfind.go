@@ -110,7 +110,7 @@ func (pf *Pathfinder) walk(dst []tile.Point, goal, ox, oy int32) []tile.Point {
 		n++
 	}
 	if cap(dst) < n {
-		dst = make([]tile.Point, n) // only when the path is longer than any in dst before
+		dst = make([]tile.Point, n, max(2*n, 32)) // only when the path is longer than dst ever held
 	}
 	dst = dst[:n]
 	side := int32(pf.side)
