@@ -179,7 +179,7 @@ func (c *conn) readFrame(f *wire.NodeFrame, want wire.NodeBody) error {
 		if errors.Is(err, frame.ErrTooLarge) {
 			return fmt.Errorf("%w: %v", ErrHandshake, err)
 		}
-		return fmt.Errorf("%w: waiting for %s: %v", ErrHandshake, want, err)
+		return fmt.Errorf("%w: waiting for %s: %w", ErrHandshake, want, err)
 	}
 	if err := codec.DecodeNodeFrame(b, c.n.cfg.MaxFrame, f); err != nil {
 		return fmt.Errorf("%w: %v", ErrHandshake, err)

@@ -2,9 +2,11 @@ package node
 
 import (
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -43,10 +45,16 @@ func (n *Node) refused(nc net.Conn, err error) {
 		return // the expected outcome when both sides dial
 	}
 	reason := "handshake"
-	if errors.Is(err, ErrBadProof) {
+	switch {
+	case errors.Is(err, ErrBadProof):
 		reason = "secret"
 		n.log.Error("link refused: peer does not know the cluster secret", "remote", nc.RemoteAddr().String(), "err", err)
-	} else {
+	case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
+		// The dialer hung up before its hello: a peer that is stopping,
+		// or gave up. Routine while a realm stops; not worth a warning.
+		reason = "abandoned"
+		n.log.Debug("link abandoned before its hello", "remote", nc.RemoteAddr().String(), "err", err)
+	default:
 		n.log.Warn("link refused", "remote", nc.RemoteAddr().String(), "err", err)
 	}
 	n.metrics.helloRefused.WithLabelValues(reason).Inc()

@@ -26,7 +26,7 @@ func newMetrics(n *Node) *metrics {
 		duplicates:      f("duplicates_dropped_total", "Received messages dropped as already processed, by peer.", "peer"),
 		linkDrops:       f("drops_total", "Links that went down, by peer.", "peer"),
 		badFrames:       f("bad_frames_total", "Frames that did not decode or broke the protocol, by peer.", "peer"),
-		helloRefused:    f("hello_refused_total", "Connections refused at the handshake, by reason (secret, handshake).", "reason"),
+		helloRefused:    f("hello_refused_total", "Connections refused at the handshake, by reason (secret, handshake; abandoned: the dialer hung up before its hello).", "reason"),
 		outboxRejected:  f("outbox_rejected_total", "Sends refused because the peer's outbox was full, by peer and priority.", "peer", "priority"),
 		volatileDropped: f("volatile_dropped_total", "Unacknowledged volatile messages dropped because the peer restarted, by peer.", "peer"),
 	}
