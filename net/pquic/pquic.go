@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -296,15 +297,26 @@ func CloseReason(err error) (wire.DisconnectReason, string, bool) {
 // directory should have it made before they start (realm up does).
 func LoadOrCreateDevCert(dir string) (certPEM, keyPEM []byte, err error) {
 	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	// Nodes starting together (a login node and gateways of a realm whose
+	// certificate does not exist yet) take turns: without it one could
+	// read one's certificate with another's key.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, ".devcert.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer lock.Close() // and so unlocked
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return nil, nil, err
+	}
 	if certPEM, err = os.ReadFile(certPath); err == nil {
 		if keyPEM, err = os.ReadFile(keyPath); err == nil {
 			return certPEM, keyPEM, nil
 		}
 	}
 	if certPEM, keyPEM, err = DevCertificate(); err != nil {
-		return nil, nil, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err
 	}
 	// Written aside and renamed, key first: a reader never sees a torn

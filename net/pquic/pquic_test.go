@@ -1,7 +1,10 @@
 package pquic
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,5 +70,36 @@ func TestAcceptDoesNotWaitForStreams(t *testing.T) {
 	}
 	if err := <-opened; err == nil {
 		t.Fatal("a connection that never opened its stream was opened")
+	}
+}
+
+// TestDevCertCreatedOnceWhenNodesStartTogether: nodes that find no
+// certificate at the same time end with one pair, the same for all, whose
+// key matches its certificate.
+func TestDevCertCreatedOnceWhenNodesStartTogether(t *testing.T) {
+	dir := t.TempDir()
+	const n = 8
+	certs := make([][]byte, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, k, err := LoadOrCreateDevCert(dir)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := tls.X509KeyPair(c, k); err != nil {
+				t.Errorf("a node got a certificate and a key that do not match: %v", err)
+			}
+			certs[i] = c
+		}()
+	}
+	wg.Wait()
+	for i := 1; i < n; i++ {
+		if !bytes.Equal(certs[i], certs[0]) {
+			t.Fatal("nodes got different certificates")
+		}
 	}
 }

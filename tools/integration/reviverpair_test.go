@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/tools/launch"
 	"github.com/gridrealm/gridrealm/tools/reviver"
@@ -31,6 +32,9 @@ func TestStandbyReviverTakesOver(t *testing.T) {
 		}
 	}
 	if err := reg.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pquic.LoadOrCreateDevCert(dir); err != nil { // as realm up does, before the nodes start
 		t.Fatal(err)
 	}
 	out := &syncWriter{}
