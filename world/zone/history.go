@@ -63,9 +63,9 @@ func (zn *Node) pruneHistory() {
 	for cut < len(zn.history) && (now.Sub(zn.history[cut].at) > historyWindow || len(zn.history)-cut > historyCap) {
 		cut++
 	}
-	if cut > 0 {
-		zn.history = append(zn.history[:0], zn.history[cut:]...)
-	}
+	// Forget from the front without moving the rest every tick: the next
+	// append that outgrows the array copies only what is kept.
+	zn.history = zn.history[cut:]
 	for character, a := range zn.away {
 		if now.After(a.until) {
 			delete(zn.away, character)
