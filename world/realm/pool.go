@@ -39,6 +39,10 @@ type poolNode struct {
 
 // instanceRequest serves a zone's request for an instance of template.
 func (r *Node) instanceRequest(m node.Message, template string, players int) {
+	if r.cfg.Zones[m.From] == "" || r.pool[m.From] != nil {
+		r.grant(m, &codec.InstanceGranted{Reason: "only an open zone asks for instances"})
+		return
+	}
 	n, why := r.allocate(template)
 	if n == nil {
 		r.log.Warn("realm: no instance for a party", "template", template, "players", players, "why", why)

@@ -66,6 +66,8 @@ func (zn *Node) loadAsked(m node.Message, template string, seed uint64) {
 	switch {
 	case zn.cfg.Pool == nil:
 		refuse("not an instance node")
+	case m.From != zn.cfg.Realm.Zone:
+		refuse("only the realm node opens instances")
 	case zn.loaded != "" || len(zn.players) > 0 || len(zn.pending) > 0 || zn.loading != nil:
 		refuse("busy: it holds an instance of " + zn.loaded)
 	case zn.cfg.Pool.Templates[template] == nil:
