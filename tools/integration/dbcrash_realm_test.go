@@ -5,11 +5,7 @@ import (
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/client"
-	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/node"
-	"github.com/gridrealm/gridrealm/net/node/nodetest"
 	"github.com/gridrealm/gridrealm/net/wire"
-	"github.com/gridrealm/gridrealm/persist/dbclient"
 	"github.com/gridrealm/gridrealm/tools/reviver"
 )
 
@@ -27,21 +23,7 @@ func TestDBCrashStopsAndRestoresTheRealm(t *testing.T) {
 		conns = append(conns, r.bot(t, i))
 	}
 	// Grants through the db, acknowledged, for characters of the realm.
-	db := r.entry("DEV-DB-1")
-	n := nodetest.Start(t, node.Config{ID: "GRANTER", Secret: r.reg.ClusterSecret(), Peers: []node.Peer{{ID: db.ID, Addr: db.Addr}}})
-	c := dbclient.New(n, db.ID, 2*time.Second)
-	owner, err := c.Sync(codec.DbRequest{Op: wire.DbOpDbCreateCharacter, Account: "granter", Name: "Granter", Zone: "DEV-ZONE-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var granted []uint64
-	for i := 0; i < 50; i++ {
-		rep, err := c.Sync(codec.DbRequest{Op: wire.DbOpDbGrantItem, Owner: owner.Character.ID, Template: uint32(i), Count: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		granted = append(granted, rep.Items[0].ID)
-	}
+	owner, granted := r.grantMany(t, 50)
 	r.kill(t, "DEV-DB-1")
 	for i, conn := range conns {
 		select {
@@ -74,8 +56,8 @@ func TestDBCrashStopsAndRestoresTheRealm(t *testing.T) {
 		t.Fatalf("after the db crash: %d items, %d without owner, %d twice", items, orphaned, duplicated)
 	}
 	for _, id := range granted {
-		if owners[id] != owner.Character.ID {
-			t.Fatalf("acknowledged grant %d: owner %d, want %d", id, owners[id], owner.Character.ID)
+		if owners[id] != owner {
+			t.Fatalf("acknowledged grant %d: owner %d, want %d", id, owners[id], owner)
 		}
 	}
 }

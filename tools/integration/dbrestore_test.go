@@ -5,13 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/node"
-	"github.com/gridrealm/gridrealm/net/node/nodetest"
 	"github.com/gridrealm/gridrealm/net/registry"
-	"github.com/gridrealm/gridrealm/net/wire"
 	"github.com/gridrealm/gridrealm/persist/backup"
-	"github.com/gridrealm/gridrealm/persist/dbclient"
 	"github.com/gridrealm/gridrealm/tools/reviver"
 )
 
@@ -30,21 +25,7 @@ func TestDBDiskLostRestoredFromTheBackupNode(t *testing.T) {
 		}
 	})
 	conn := r.bot(t, 0)
-	db := r.entry("DEV-DB-1")
-	n := nodetest.Start(t, node.Config{ID: "GRANTER", Secret: r.reg.ClusterSecret(), Peers: []node.Peer{{ID: db.ID, Addr: db.Addr}}})
-	c := dbclient.New(n, db.ID, 2*time.Second)
-	owner, err := c.Sync(codec.DbRequest{Op: wire.DbOpDbCreateCharacter, Account: "granter", Name: "Granter", Zone: "DEV-ZONE-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var granted []uint64
-	for i := 0; i < 30; i++ {
-		rep, err := c.Sync(codec.DbRequest{Op: wire.DbOpDbGrantItem, Owner: owner.Character.ID, Template: uint32(i), Count: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		granted = append(granted, rep.Items[0].ID)
-	}
+	owner, granted := r.grantMany(t, 30)
 	granting := time.Now()
 	waitUntil(t, "a verified backup taken after the grants", 20*time.Second, func() bool {
 		m, err := backup.LoadManifest(r.entry("DEV-BACKUP-1").Data)
@@ -56,7 +37,7 @@ func TestDBDiskLostRestoredFromTheBackupNode(t *testing.T) {
 	})
 
 	r.kill(t, "DEV-DB-1")
-	if err := os.RemoveAll(db.Data); err != nil {
+	if err := os.RemoveAll(r.entry("DEV-DB-1").Data); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -83,8 +64,8 @@ func TestDBDiskLostRestoredFromTheBackupNode(t *testing.T) {
 		t.Fatalf("after the restore: %d items, %d without owner, %d twice", items, orphaned, duplicated)
 	}
 	for _, id := range granted {
-		if owners[id] != owner.Character.ID {
-			t.Fatalf("grant %d (in the backup): owner %d, want %d", id, owners[id], owner.Character.ID)
+		if owners[id] != owner {
+			t.Fatalf("grant %d (in the backup): owner %d, want %d", id, owners[id], owner)
 		}
 	}
 }

@@ -21,8 +21,12 @@ import (
 
 	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/node/nodetest"
 	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/registry"
+	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/dbclient"
 	"github.com/gridrealm/gridrealm/tools/launch"
 	"github.com/gridrealm/gridrealm/tools/reviver"
 )
@@ -366,4 +370,32 @@ func (r *devRealm) bot(t *testing.T, i int, tune ...func(*client.Options)) *clie
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// granter is a test node on the db's link that reads characters and
+// writes as a zone would.
+func (r *devRealm) granter(t *testing.T) *dbclient.Client {
+	t.Helper()
+	db := r.entry("DEV-DB-1")
+	n := nodetest.Start(t, node.Config{ID: "GRANTER", Secret: r.reg.ClusterSecret(), Peers: []node.Peer{{ID: db.ID, Addr: db.Addr}}})
+	return dbclient.New(n, db.ID, 2*time.Second)
+}
+
+// grantMany creates a character through the db, as a zone would, and
+// grants it n items, each acknowledged; it returns the owner and the items.
+func (r *devRealm) grantMany(t *testing.T, n int) (owner uint64, granted []uint64) {
+	t.Helper()
+	c := r.granter(t)
+	rep, err := c.Sync(codec.DbRequest{Op: wire.DbOpDbCreateCharacter, Account: "granter", Name: "Granter", Zone: "DEV-ZONE-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		g, err := c.Sync(codec.DbRequest{Op: wire.DbOpDbGrantItem, Owner: rep.Character.ID, Template: uint32(i), Count: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		granted = append(granted, g.Items[0].ID)
+	}
+	return rep.Character.ID, granted
 }

@@ -13,8 +13,6 @@ import (
 
 	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/node"
-	"github.com/gridrealm/gridrealm/net/node/nodetest"
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/net/wire"
 	"github.com/gridrealm/gridrealm/persist/dbclient"
@@ -165,15 +163,6 @@ func TestBorderHandoff(t *testing.T) {
 			t.Errorf("bot %d: OnZoneChange heard %q, want %q", i, changes[i], want)
 		}
 	}
-}
-
-// granter is a test node on the db's link that reads characters and
-// writes as a zone would.
-func (r *devRealm) granter(t *testing.T) *dbclient.Client {
-	t.Helper()
-	db := r.entry("DEV-DB-1")
-	n := nodetest.Start(t, node.Config{ID: "GRANTER", Secret: r.reg.ClusterSecret(), Peers: []node.Peer{{ID: db.ID, Addr: db.Addr}}})
-	return dbclient.New(n, db.ID, 2*time.Second)
 }
 
 // character loads bot i's character (its account's, named after it).
