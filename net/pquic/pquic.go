@@ -138,8 +138,20 @@ type Transport struct {
 }
 
 // NewTransport opens a UDP socket on an ephemeral port.
-func NewTransport() (*Transport, error) {
-	udp, err := net.ListenUDP("udp", nil)
+func NewTransport() (*Transport, error) { return NewTransportAt("") }
+
+// NewTransportAt opens a UDP socket on a local address ("host:port"; an
+// empty host or port picks one): a test gives each simulated player its own
+// loopback address (127.0.0.x) this way.
+func NewTransportAt(local string) (*Transport, error) {
+	var la *net.UDPAddr
+	if local != "" {
+		var err error
+		if la, err = net.ResolveUDPAddr("udp", local); err != nil {
+			return nil, fmt.Errorf("transport at %s: %w", local, err)
+		}
+	}
+	udp, err := net.ListenUDP("udp", la)
 	if err != nil {
 		return nil, err
 	}

@@ -12,10 +12,23 @@ import (
 // denied is the one answer to every failed password check.
 var denied = codec.LoginResult{Status: wire.LoginStatusDenied, Message: "wrong account name or password"}
 
+// busy is the answer to an attempt the node had no time for.
+var busy = codec.LoginResult{Status: wire.LoginStatusBusy, Message: "login is busy: try again in a few seconds"}
+
 func (l *Node) worker() {
 	defer l.workers.Done()
-	for j := range l.jobs {
-		j.reply <- l.check(j)
+	for {
+		j, ok := l.queue.pop()
+		if !ok {
+			return
+		}
+		if !l.clock.Now().Before(j.deadline) {
+			j.reply <- busy // its player was answered already
+			continue
+		}
+		res := l.check(j)
+		l.queue.done(j.host, res.Status != wire.LoginStatusDenied, l.clock.Now())
+		j.reply <- res
 	}
 }
 

@@ -41,6 +41,12 @@ type Config struct {
 	// logins waiting for one (default DefaultQueuePerWorker per worker);
 	// past it: Busy.
 	Workers, Queue int
+	// PerAddress bounds the attempts one address may have waiting (default
+	// DefaultPerAddress, 2); past it: RateLimited.
+	PerAddress int
+	// SuspectFor is how long an address that gave a wrong password is
+	// served after the others (default DefaultSuspectFor, 10 min).
+	SuspectFor time.Duration
 	// PerSecond and Burst limit attempts per address (defaults
 	// DefaultPerSecond, 1 a second, and DefaultBurst, 5).
 	PerSecond float64
@@ -58,9 +64,11 @@ type Config struct {
 
 // Defaults of Config's zero fields.
 const (
-	DefaultQueuePerWorker = 4
+	DefaultQueuePerWorker = 16
 	DefaultPerSecond      = 1.0
 	DefaultBurst          = 5
+	DefaultPerAddress     = 2
+	DefaultSuspectFor     = 10 * time.Minute
 	DefaultSessionTTL     = 2 * time.Minute
 	DefaultHandshake      = 10 * time.Second
 	// MaxWorkers bounds Workers: past the CPUs, more hashing threads only
@@ -85,6 +93,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Queue == 0 {
 		c.Queue = DefaultQueuePerWorker * c.Workers
+	}
+	if c.PerAddress == 0 {
+		c.PerAddress = DefaultPerAddress
+	}
+	if c.SuspectFor == 0 {
+		c.SuspectFor = DefaultSuspectFor
 	}
 	if c.PerSecond == 0 {
 		c.PerSecond = DefaultPerSecond
@@ -118,6 +132,10 @@ func (c Config) check() error {
 		return bad("Workers %d is outside 0..%d", c.Workers, MaxWorkers)
 	case c.Queue < 0:
 		return bad("Queue %d is negative", c.Queue)
+	case c.PerAddress < 0:
+		return bad("PerAddress %d is negative", c.PerAddress)
+	case c.SuspectFor < 0:
+		return bad("SuspectFor %v is negative", c.SuspectFor)
 	case c.PerSecond < 0 || math.IsNaN(c.PerSecond) || math.IsInf(c.PerSecond, 0):
 		return bad("PerSecond %v must be a non-negative number", c.PerSecond)
 	case c.Burst < 0:

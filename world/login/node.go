@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -24,7 +25,7 @@ type Node struct {
 	log      *slog.Logger
 	clock    ecs.Clock
 	limiter  *limiter
-	jobs     chan job
+	queue    *queue
 	dummy    string // a hash to check unknown accounts against
 
 	ctx     context.Context
@@ -35,9 +36,13 @@ type Node struct {
 	results *prometheus.CounterVec
 }
 
+// job is one password check: a login, or a new account.
 type job struct {
-	account, password, realm, addr string
-	reply                          chan codec.LoginResult
+	account, password, realm string
+	addr, host               string // the player's address, and its host alone
+	register                 bool
+	deadline                 time.Time // past it, the player has its answer (Busy): skip the check
+	reply                    chan codec.LoginResult
 }
 
 // Start opens the accounts, joins the realm nodes and listens for players.
@@ -60,7 +65,7 @@ func Start(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("login: accounts: %w", err)
 	}
 	l := &Node{cfg: cfg, clock: cfg.Clock, accounts: accounts, log: log, dummy: dummy,
-		limiter: newLimiter(cfg.PerSecond, cfg.Burst), jobs: make(chan job, cfg.Queue)}
+		limiter: newLimiter(cfg.PerSecond, cfg.Burst), queue: newQueue(cfg.Queue, cfg.PerAddress, cfg.SuspectFor)}
 	cfg.Node.Handler = l
 	if l.node, err = node.New(cfg.Node); err != nil {
 		accounts.Close()
@@ -113,7 +118,7 @@ func (l *Node) Stop() {
 	l.cancel()
 	l.ln.Close()
 	l.conns.Wait()
-	close(l.jobs)
+	l.queue.close()
 	l.workers.Wait()
 	l.node.Stop()
 	l.accounts.Close()

@@ -70,11 +70,15 @@ func (l *Node) login(account, password, realmName string, addr net.Addr, deadlin
 	if !ok {
 		return codec.LoginResult{Status: wire.LoginStatusUnknownRealm, Message: fmt.Sprintf("no realm %q here", realmName)}
 	}
-	j := job{account: account, password: password, realm: realmName, addr: addr.String(), reply: make(chan codec.LoginResult, 1)}
-	select {
-	case l.jobs <- j:
-	default:
-		return codec.LoginResult{Status: wire.LoginStatusBusy, Message: "login is busy: try again in a few seconds"}
+	j := job{account: account, password: password, realm: realmName, addr: addr.String(), host: host,
+		deadline: deadline, reply: make(chan codec.LoginResult, 1)}
+	switch l.queue.push(j, l.clock.Now()) {
+	case refusedAddress:
+		return codec.LoginResult{Status: wire.LoginStatusRateLimited, Message: "an attempt from this address is under way: wait for it"}
+	case refusedAccount:
+		return codec.LoginResult{Status: wire.LoginStatusRateLimited, Message: "too many attempts on this account: wait a moment"}
+	case refusedFull:
+		return busy
 	}
 	select {
 	case res := <-j.reply:
@@ -83,6 +87,6 @@ func (l *Node) login(account, password, realmName string, addr net.Addr, deadlin
 		}
 		return res
 	case <-l.clock.After(deadline.Sub(l.clock.Now())):
-		return codec.LoginResult{Status: wire.LoginStatusBusy, Message: "login is busy: try again in a few seconds"}
+		return busy
 	}
 }

@@ -1,0 +1,208 @@
+package login
+
+import (
+	"sync"
+	"time"
+)
+
+// queue orders the password checks waiting for a worker so that a flood
+// of wrong passwords from some addresses cannot starve the players who log
+// in from others.
+//
+//   - An address that failed a check in the last SuspectFor is suspect.
+//     Workers serve clean addresses first; a suspect one gets what is left.
+//   - Within a class, addresses take turns (round robin): an address with
+//     many attempts waiting gets no more checks than one with a single one.
+//   - An address may have perAddr checks waiting; suspect addresses
+//     together may have one waiting per account (a flood aimed at one
+//     account takes one place).
+//   - When the queue is full, a clean address's attempt takes the place of
+//     the newest attempt of the suspect address with the most waiting; that
+//     attempt is answered Busy. Otherwise the new attempt is.
+//
+// Argon2 costs ~50 ms of a core on purpose: the queue decides who gets the
+// cores, the cost stays the same for everyone.
+type queue struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+
+	limit, perAddr int
+	suspectFor     time.Duration
+
+	waiting   int
+	addrs     map[string]*addrQueue
+	rings     [2][]*addrQueue // [clean, suspect]: addresses with attempts waiting, in turn order
+	accounts  map[string]int  // waiting attempts from suspect addresses, per account
+	failed    map[string]time.Time
+	lastSweep time.Time
+	closed    bool
+}
+
+type addrQueue struct {
+	addr    string
+	jobs    []job
+	suspect bool // its class when it entered its ring
+}
+
+const (
+	classClean = iota
+	classSuspect
+)
+
+// Why an attempt was not queued.
+type refusal int
+
+const (
+	queued refusal = iota
+	refusedFull
+	refusedAddress
+	refusedAccount
+)
+
+func newQueue(limit, perAddr int, suspectFor time.Duration) *queue {
+	q := &queue{limit: limit, perAddr: perAddr, suspectFor: suspectFor,
+		addrs: map[string]*addrQueue{}, accounts: map[string]int{}, failed: map[string]time.Time{}}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+// push queues an attempt, or says why not. An attempt pushed out of the
+// queue to make room is answered Busy here.
+func (q *queue) push(j job, now time.Time) refusal {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return refusedFull
+	}
+	suspect := q.suspectLocked(j.host, now)
+	a := q.addrs[j.host]
+	switch {
+	case a != nil && len(a.jobs) >= q.perAddr:
+		return refusedAddress
+	case suspect && q.accounts[j.account] > 0:
+		return refusedAccount
+	}
+	if q.waiting >= q.limit && (suspect || !q.pushOutLocked()) {
+		return refusedFull
+	}
+	if a == nil {
+		a = &addrQueue{addr: j.host, suspect: suspect}
+		q.addrs[j.host] = a
+		class := classClean
+		if suspect {
+			class = classSuspect
+		}
+		q.rings[class] = append(q.rings[class], a)
+	}
+	a.jobs = append(a.jobs, j)
+	if a.suspect {
+		q.accounts[j.account]++
+	}
+	q.waiting++
+	q.cond.Signal()
+	return queued
+}
+
+// pushOutLocked answers Busy to the newest attempt of the suspect address
+// with the most waiting, if any, and reports whether it made room.
+func (q *queue) pushOutLocked() bool {
+	var victim *addrQueue
+	for _, a := range q.rings[classSuspect] {
+		if victim == nil || len(a.jobs) > len(victim.jobs) {
+			victim = a
+		}
+	}
+	if victim == nil {
+		return false
+	}
+	j := victim.jobs[len(victim.jobs)-1]
+	victim.jobs = victim.jobs[:len(victim.jobs)-1]
+	q.forgetLocked(victim, j)
+	j.reply <- busy
+	return true
+}
+
+// pop blocks until an attempt is due and returns it; false once the queue
+// is closed and empty.
+func (q *queue) pop() (job, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for {
+		for class := range q.rings {
+			if len(q.rings[class]) == 0 {
+				continue
+			}
+			a := q.rings[class][0]
+			j := a.jobs[0]
+			a.jobs = a.jobs[1:]
+			q.forgetLocked(a, j)
+			if len(a.jobs) > 0 { // its next attempt waits for its next turn
+				q.rings[class] = append(q.rings[class][1:], a)
+			}
+			return j, true
+		}
+		if q.closed {
+			return job{}, false
+		}
+		q.cond.Wait()
+	}
+}
+
+// forgetLocked accounts for an attempt that left the queue, and drops its
+// address from its ring once it has nothing waiting.
+func (q *queue) forgetLocked(a *addrQueue, j job) {
+	q.waiting--
+	if a.suspect {
+		if q.accounts[j.account]--; q.accounts[j.account] <= 0 {
+			delete(q.accounts, j.account)
+		}
+	}
+	if len(a.jobs) > 0 {
+		return
+	}
+	delete(q.addrs, a.addr)
+	class := classClean
+	if a.suspect {
+		class = classSuspect
+	}
+	ring := q.rings[class]
+	for i, b := range ring {
+		if b == a {
+			q.rings[class] = append(ring[:i], ring[i+1:]...)
+			break
+		}
+	}
+}
+
+// done records the outcome of a check: a wrong password makes its address
+// suspect for suspectFor; a right one clears it.
+func (q *queue) done(host string, ok bool, now time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if ok {
+		delete(q.failed, host)
+	} else {
+		q.failed[host] = now
+	}
+}
+
+func (q *queue) suspectLocked(host string, now time.Time) bool {
+	if now.Sub(q.lastSweep) > time.Minute { // bound the memory a scan of many addresses takes
+		for h, at := range q.failed {
+			if now.Sub(at) > q.suspectFor {
+				delete(q.failed, h)
+			}
+		}
+		q.lastSweep = now
+	}
+	at, ok := q.failed[host]
+	return ok && now.Sub(at) <= q.suspectFor
+}
+
+// close wakes the workers; they drain what is waiting and stop.
+func (q *queue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
