@@ -28,11 +28,12 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	keyFile := fs.String("key", "", "TLS key (PEM)")
 	perSecond := fs.Float64("attempts-per-second", login.DefaultPerSecond, "login attempts allowed per second from one address")
 	burst := fs.Int("attempts-burst", login.DefaultBurst, "login attempts one address may make at once before the rate applies")
+	waiting := fs.Int("attempts-waiting", login.DefaultPerAddress, "attempts one address may have waiting for a password check")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *perSecond <= 0 || *burst < 1 {
-		return fmt.Errorf("%w: --attempts-per-second must be > 0 and --attempts-burst ≥ 1", errUsage)
+	if *perSecond <= 0 || *burst < 1 || *waiting < 1 {
+		return fmt.Errorf("%w: --attempts-per-second must be > 0, --attempts-burst and --attempts-waiting ≥ 1", errUsage)
 	}
 	ncfg, err := nf.config(registry.RoleLogin)
 	if err != nil {
@@ -48,8 +49,15 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	if *public == "" {
 		*public = self.Public
 	}
-	if *data == "" || *public == "" {
-		return fmt.Errorf("%w: --data and --public (or the registry's data and public) are required", errUsage)
+	// The login db, when the registry has one, keeps the accounts of
+	// every login node; without it the node keeps its own.
+	var accountDB string
+	if dbs := nf.reg.InRealm("", registry.RoleDB); len(dbs) > 0 {
+		accountDB = dbs[0].ID
+		ncfg.Peers = append(ncfg.Peers, node.Peer{ID: dbs[0].ID, Addr: dbs[0].Addr})
+	}
+	if (*data == "" && accountDB == "") || *public == "" {
+		return fmt.Errorf("%w: --data (or a login db in the registry) and --public (or the registry's) are required", errUsage)
 	}
 	tlsConf, err := playerTLS(*certFile, *keyFile, &nf)
 	if err != nil {
@@ -64,8 +72,8 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 		realms[e.Realm] = r
 		ncfg.Peers = append(ncfg.Peers, node.Peer{ID: e.ID, Addr: e.Addr})
 	}
-	l, err := login.Start(login.Config{Node: ncfg, Listen: *public, TLS: tlsConf, Accounts: store.Config{Dir: *data}, Realms: realms,
-		PerSecond: *perSecond, Burst: *burst})
+	l, err := login.Start(login.Config{Node: ncfg, Listen: *public, TLS: tlsConf, AccountDB: accountDB, Accounts: store.Config{Dir: *data}, Realms: realms,
+		PerSecond: *perSecond, Burst: *burst, PerAddress: *waiting})
 	if err != nil {
 		return err
 	}
@@ -83,7 +91,7 @@ func runAccount(args []string, stdout, stderr io.Writer) error {
 	}
 	fs := flag.NewFlagSet("realm account create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", "", "the login node's accounts directory (the node must be stopped)")
+	data := fs.String("data", "", "the accounts directory: the login db's (or a lone login node's); the node must be stopped")
 	name := fs.String("name", "", "account name")
 	pwFile := fs.String("password-file", "", "file holding the password (default: stdin)")
 	if err := parse(fs, args[1:]); err != nil {

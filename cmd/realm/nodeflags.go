@@ -76,7 +76,8 @@ func (f *nodeFlags) config(role registry.Role) (node.Config, error) {
 	return cfg, nil
 }
 
-// peer finds the address of a node of a role in this node's realm.
+// peer finds the address of a node of a role in this node's realm (for a
+// shared node, among the shared ones).
 func (f *nodeFlags) peer(cfg node.Config, role registry.Role, id, addr string) (node.Peer, error) {
 	if id != "" && addr != "" {
 		return node.Peer{ID: id, Addr: addr}, nil
@@ -84,7 +85,7 @@ func (f *nodeFlags) peer(cfg node.Config, role registry.Role, id, addr string) (
 	if f.reg == nil {
 		return node.Peer{}, fmt.Errorf("%w: name the %s node with flags, or give --registry", errUsage, role)
 	}
-	for _, e := range f.reg.ByRole(cfg.Realm, role) {
+	for _, e := range f.reg.InRealm(cfg.Realm, role) {
 		if id == "" || e.ID == id {
 			return node.Peer{ID: e.ID, Addr: e.Addr}, nil
 		}

@@ -51,14 +51,14 @@ func runUp(args []string, stdout, stderr io.Writer) error {
 		if pids[e.ID] == 0 {
 			continue
 		}
-		line := fmt.Sprintf("  %-14s %-22s pid %-7d link %-16s admin http://%s/healthz", e.ID, launch.Describe(e), pids[e.ID], e.Addr, e.Admin)
+		line := fmt.Sprintf("  %-16s %-22s pid %-7d link %-16s admin http://%s/healthz", e.ID, launch.Describe(e), pids[e.ID], e.Addr, e.Admin)
 		if e.Public != "" {
 			line += "  players " + e.Public
 		}
 		fmt.Fprintf(stdout, "%s\n", line)
 	}
 	for _, e := range reg.ByRole("", registry.RoleReviver) {
-		fmt.Fprintf(stdout, "  %-14s %-22s pid %-7d events http://%s/events\n", e.ID, "reviver", rs.PID(e.ID), e.Admin)
+		fmt.Fprintf(stdout, "  %-16s %-22s pid %-7d events http://%s/events\n", e.ID, "reviver", rs.PID(e.ID), e.Admin)
 	}
 	fmt.Fprintf(stdout, "Nodes' logs are in %s; players trust %s.\n", filepath.Join(rs.State(), "logs"), filepath.Join(filepath.Dir(path), "cert.pem"))
 	fmt.Fprintf(stdout, "A node that dies is restarted, and so is a reviver. Ctrl-C stops everything.\n")

@@ -70,7 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	fs.SetOutput(stderr)
 	o := &options{}
 	cfg := &o.cfg
-	fs.StringVar(&cfg.Login, "login", launch.DevLoginAddr(launch.DefaultPortBase), "login node's player address (the default is where a default realm up listens)")
+	fs.StringVar(&cfg.Login, "login", launch.DevLoginAddrs(launch.DefaultPortBase), "login nodes' player addresses, comma-separated (the default is where a default realm up listens)")
 	ca := fs.String("ca", filepath.Join("data", "cert.pem"), "certificate the realm's players trust (realm up writes it into its data dir)")
 	fs.StringVar(&cfg.Realm, "realm", "dev", "realm to play on")
 	fs.StringVar(&cfg.Accounts, "accounts", "bot", "account name prefix: bot i logs in as PREFIX<first+i>")

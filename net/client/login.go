@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/pquic"
@@ -15,25 +17,137 @@ import (
 // wait (the result's status says which).
 var ErrDenied = errors.New("login refused")
 
-// Login logs in to a login node and returns its answer: with status Ok, a
-// session handle and the gateways to connect to.
+// ErrNoLoginNode: no login node could be reached.
+var ErrNoLoginNode = errors.New("no login node answered")
+
+// Login logs in to one login node and returns its answer: with status Ok,
+// a session handle and the gateways to connect to.
 func Login(ctx context.Context, addr string, tlsConf *tls.Config, account, password, realm string) (codec.LoginResult, error) {
-	s, err := pquic.Dial(ctx, addr, tlsConf)
+	l := LoginNodes{Addrs: []string{addr}, TLS: tlsConf}
+	return l.Login(ctx, account, password, realm)
+}
+
+// LoginNodes are a cluster's login nodes: every one of them can log any
+// player in, so a client that cannot reach one tries the next. Calls start
+// at the next node each time, spreading players over them. Safe for
+// concurrent use.
+type LoginNodes struct {
+	// Addrs are the login nodes' player addresses (host:port).
+	Addrs []string
+	// TLS is the client TLS config (pquic.ClientTLS).
+	TLS *tls.Config
+	// Transport, when set, carries the requests over a shared socket.
+	Transport *pquic.Transport
+	// TryFor bounds the attempt at one node before the next is tried
+	// (default 3 s; a dead node's address never answers).
+	TryFor time.Duration
+
+	next atomic.Uint32
+}
+
+// Login logs in and returns the login node's answer: with status Ok, a
+// session handle and the gateways to connect to, best first. A refusal
+// (wrong password, busy, rate limited) wraps ErrDenied and is final for
+// this call; only an unreachable node moves on to the next.
+func (l *LoginNodes) Login(ctx context.Context, account, password, realm string) (codec.LoginResult, error) {
+	return l.result(ctx, codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1))
+}
+
+// Register creates an account. A taken name answers LoginStatusExists, a
+// bad one LoginStatusInvalid, both wrapping ErrDenied.
+func (l *LoginNodes) Register(ctx context.Context, account, password string) (codec.LoginResult, error) {
+	return l.result(ctx, codec.NewPlayerEncoder().RegisterRequest(account, password, 1))
+}
+
+// result sends a request answered by a LoginResult; a status other than Ok
+// is an error wrapping ErrDenied.
+func (l *LoginNodes) result(ctx context.Context, req []byte) (codec.LoginResult, error) {
+	var r codec.LoginResult
+	err := l.ask(ctx, req, func(m *wire.ServerMessage) error {
+		var err error
+		r, err = readLoginResult(m)
+		return err
+	})
+	if err == nil && r.Status != wire.LoginStatusOk {
+		err = fmt.Errorf("%w: %s: %s", ErrDenied, r.Status, r.Message)
+	}
+	return r, err
+}
+
+// Realms lists the realms to choose from, with their population.
+func (l *LoginNodes) Realms(ctx context.Context) ([]codec.RealmInfo, error) {
+	var out []codec.RealmInfo
+	err := l.ask(ctx, codec.NewPlayerEncoder().RealmListRequest(), func(m *wire.ServerMessage) error {
+		if m.BodyType() != wire.ServerBodyRealmList {
+			return fmt.Errorf("realm list: unexpected answer %s", m.BodyType())
+		}
+		var w wire.RealmList
+		codec.Member(m.Body, &w)
+		out = codec.ReadRealmList(&w)
+		return nil
+	})
+	return out, err
+}
+
+// ask sends one request to the login nodes in turn until one answers.
+func (l *LoginNodes) ask(ctx context.Context, req []byte, read func(*wire.ServerMessage) error) error {
+	if len(l.Addrs) == 0 {
+		return fmt.Errorf("%w: no login address given", ErrNoLoginNode)
+	}
+	first := int(l.next.Add(1) - 1)
+	var errs []error
+	for i := range l.Addrs {
+		addr := l.Addrs[(first+i)%len(l.Addrs)]
+		b, err := l.askOne(ctx, addr, req)
+		if err == nil {
+			var m wire.ServerMessage
+			if err := codec.DecodeServerMessage(b, &m); err != nil {
+				return fmt.Errorf("login %s: %w", addr, err)
+			}
+			return read(&m)
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return fmt.Errorf("%w: %w", ErrNoLoginNode, errors.Join(errs...))
+}
+
+func (l *LoginNodes) askOne(ctx context.Context, addr string, req []byte) ([]byte, error) {
+	try := l.TryFor
+	if try <= 0 {
+		try = 3 * time.Second
+	}
+	if len(l.Addrs) == 1 {
+		try = time.Hour // nowhere else to go: the caller's deadline rules
+	}
+	dctx, cancel := context.WithTimeout(ctx, try)
+	defer cancel()
+	dial := pquic.Dial
+	if l.Transport != nil {
+		dial = l.Transport.Dial
+	}
+	s, err := dial(dctx, addr, l.TLS)
 	if err != nil {
-		return codec.LoginResult{}, err
+		return nil, err
 	}
 	defer s.Close(0, "")
-	if err := s.Send(codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1)); err != nil {
-		return codec.LoginResult{}, err
+	if err := s.Send(req); err != nil {
+		return nil, err
 	}
-	deadline, _ := ctx.Deadline()
-	b, err := s.Recv(deadline)
-	if err != nil {
-		return codec.LoginResult{}, err
+	// The answer may wait for a hashing worker: the caller's deadline,
+	// not the dial's, bounds it.
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(30 * time.Second)
 	}
-	var m wire.ServerMessage
-	if err := codec.DecodeServerMessage(b, &m); err != nil || m.BodyType() != wire.ServerBodyLoginResult {
-		return codec.LoginResult{}, fmt.Errorf("login: unexpected answer: %v", err)
+	return s.Recv(deadline)
+}
+
+func readLoginResult(m *wire.ServerMessage) (codec.LoginResult, error) {
+	if m.BodyType() != wire.ServerBodyLoginResult {
+		return codec.LoginResult{}, fmt.Errorf("login: unexpected answer %s", m.BodyType())
 	}
 	var w wire.LoginResult
 	codec.Member(m.Body, &w)
@@ -41,9 +155,6 @@ func Login(ctx context.Context, addr string, tlsConf *tls.Config, account, passw
 		ExpiresUnixMs: w.ExpiresUnixMs(), Message: string(w.Message())}
 	for i := 0; i < w.GatewaysLength(); i++ {
 		r.Gateways = append(r.Gateways, string(w.Gateways(i)))
-	}
-	if r.Status != wire.LoginStatusOk {
-		return r, fmt.Errorf("%w: %s: %s", ErrDenied, r.Status, r.Message)
 	}
 	return r, nil
 }

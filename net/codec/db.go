@@ -13,7 +13,7 @@ type DbRequest struct {
 	ExpiresUnixMs int64
 
 	ID, Owner, Item, From, To, Epoch, Since uint64
-	Account, Name, Zone                     string
+	Account, Name, Zone, Hash               string
 	X, Y                                    float32
 	Level                                   uint16
 	Health                                  int32
@@ -30,6 +30,12 @@ type DbCharacter struct {
 	Epoch               uint64
 }
 
+// DbAccount is a login account (wire.DbAccount).
+type DbAccount struct {
+	Name, Hash    string
+	CreatedUnixMs int64
+}
+
 // DbItem is an item record (wire.DbItem).
 type DbItem struct {
 	ID, Owner       uint64
@@ -43,6 +49,7 @@ type DbReply struct {
 	Character *DbCharacter
 	Items     []DbItem
 	Epoch     uint64
+	Account   *DbAccount
 }
 
 // DbBackupDone closes a backup stream.
@@ -157,10 +164,27 @@ func packDbOp(b *flatbuffers.Builder, r *DbRequest) (op flatbuffers.UOffsetT) {
 		wire.DbFindCharacterStart(b)
 		wire.DbFindCharacterAddName(b, n)
 		op = wire.DbFindCharacterEnd(b)
+	case wire.DbOpDbCreateAccount, wire.DbOpDbGetAccount:
+		op = packDbAccountOp(b, r)
 	default:
 		panic("codec: DbRequest with unknown op " + r.Op.String()) // programmer misuse
 	}
 	return op
+}
+
+// packDbAccountOp writes a login db's operation table.
+func packDbAccountOp(b *flatbuffers.Builder, r *DbRequest) flatbuffers.UOffsetT {
+	n := b.CreateString(r.Name)
+	if r.Op == wire.DbOpDbGetAccount {
+		wire.DbGetAccountStart(b)
+		wire.DbGetAccountAddName(b, n)
+		return wire.DbGetAccountEnd(b)
+	}
+	h := b.CreateString(r.Hash)
+	wire.DbCreateAccountStart(b)
+	wire.DbCreateAccountAddName(b, n)
+	wire.DbCreateAccountAddHash(b, h)
+	return wire.DbCreateAccountEnd(b)
 }
 
 // ReadDbRequest copies a checked request's fields into r.
@@ -211,6 +235,14 @@ func ReadDbRequest(w *wire.DbRequest, r *DbRequest) {
 		var t wire.DbFindCharacter
 		Member(w.Op, &t)
 		r.Name = string(t.Name())
+	case wire.DbOpDbCreateAccount:
+		var t wire.DbCreateAccount
+		Member(w.Op, &t)
+		r.Name, r.Hash = string(t.Name()), string(t.Hash())
+	case wire.DbOpDbGetAccount:
+		var t wire.DbGetAccount
+		Member(w.Op, &t)
+		r.Name = string(t.Name())
 	}
 }
 
@@ -218,7 +250,15 @@ func ReadDbRequest(w *wire.DbRequest, r *DbRequest) {
 func (e *DbEncoder) Reply(r *DbReply) []byte {
 	b := e.b
 	b.Reset()
-	var ch, items flatbuffers.UOffsetT
+	var ch, items, acc flatbuffers.UOffsetT
+	if a := r.Account; a != nil {
+		n, h := b.CreateString(a.Name), b.CreateString(a.Hash)
+		wire.DbAccountStart(b)
+		wire.DbAccountAddCreatedUnixMs(b, a.CreatedUnixMs)
+		wire.DbAccountAddName(b, n)
+		wire.DbAccountAddHash(b, h)
+		acc = wire.DbAccountEnd(b)
+	}
 	if c := r.Character; c != nil {
 		a, n, z := b.CreateString(c.Account), b.CreateString(c.Name), b.CreateString(c.Zone)
 		wire.DbCharacterStart(b)
@@ -250,6 +290,7 @@ func (e *DbEncoder) Reply(r *DbReply) []byte {
 	addOffset(b, wire.DbReplyAddMessage, msg)
 	addOffset(b, wire.DbReplyAddCharacter, ch)
 	addOffset(b, wire.DbReplyAddItems, items)
+	addOffset(b, wire.DbReplyAddAccount, acc)
 	wire.DbReplyAddStatus(b, r.Status)
 	return e.finish(wire.DbBodyDbReply, wire.DbReplyEnd(b))
 }
@@ -262,6 +303,10 @@ func ReadDbReply(w *wire.DbReply, r *DbReply) {
 	if w.Character(&c) != nil {
 		r.Character = &DbCharacter{ID: c.Id(), Account: string(c.Account()), Name: string(c.Name()), Zone: string(c.Zone()),
 			X: c.X(), Y: c.Y(), Level: c.Level(), Health: c.Health(), Epoch: c.Epoch()}
+	}
+	var a wire.DbAccount
+	if w.Account(&a) != nil {
+		r.Account = &DbAccount{Name: string(a.Name()), Hash: string(a.Hash()), CreatedUnixMs: a.CreatedUnixMs()}
 	}
 	var it wire.DbItem
 	for i := 0; i < w.ItemsLength(); i++ {

@@ -88,6 +88,25 @@ func (e *PlayerEncoder) LoginRequest(account, password, realm string, clientVers
 	return e.client(wire.ClientBodyLoginRequest, wire.LoginRequestEnd(b))
 }
 
+// RegisterRequest returns a request to create an account.
+func (e *PlayerEncoder) RegisterRequest(account, password string, clientVersion uint32) []byte {
+	b := e.b
+	b.Reset()
+	a, p := b.CreateString(account), b.CreateString(password)
+	wire.RegisterRequestStart(b)
+	wire.RegisterRequestAddAccount(b, a)
+	wire.RegisterRequestAddPassword(b, p)
+	wire.RegisterRequestAddClientVersion(b, clientVersion)
+	return e.client(wire.ClientBodyRegisterRequest, wire.RegisterRequestEnd(b))
+}
+
+// RealmListRequest returns a request for the realms a login node serves.
+func (e *PlayerEncoder) RealmListRequest() []byte {
+	e.b.Reset()
+	wire.RealmListRequestStart(e.b)
+	return e.client(wire.ClientBodyRealmListRequest, wire.RealmListRequestEnd(e.b))
+}
+
 // Connect returns a connect request with a session handle (or, to resume
 // a lost session, its resume token); redirects counts the gateways that
 // redirected it so far.
@@ -317,4 +336,47 @@ func (e *PlayerEncoder) Disconnect(reason wire.DisconnectReason, text string) []
 	wire.DisconnectAddText(b, t)
 	wire.DisconnectAddReason(b, reason)
 	return e.server(wire.ServerBodyDisconnect, wire.DisconnectEnd(b))
+}
+
+// RealmInfo is one realm of a RealmList.
+type RealmInfo struct {
+	Name    string
+	Players uint32
+	State   wire.RealmState
+}
+
+// RealmList returns the realms a login node serves (at most MaxRealms).
+func (e *PlayerEncoder) RealmList(realms []RealmInfo) []byte {
+	b := e.b
+	b.Reset()
+	n := min(len(realms), MaxRealms)
+	offs := make([]flatbuffers.UOffsetT, n)
+	for i := 0; i < n; i++ {
+		name := b.CreateString(clip(realms[i].Name, MaxName))
+		wire.RealmInfoStart(b)
+		wire.RealmInfoAddName(b, name)
+		wire.RealmInfoAddPlayers(b, realms[i].Players)
+		wire.RealmInfoAddState(b, realms[i].State)
+		offs[i] = wire.RealmInfoEnd(b)
+	}
+	b.StartVector(4, n, 4)
+	for i := n - 1; i >= 0; i-- {
+		b.PrependUOffsetT(offs[i])
+	}
+	v := b.EndVector(n)
+	wire.RealmListStart(b)
+	wire.RealmListAddRealms(b, v)
+	return e.server(wire.ServerBodyRealmList, wire.RealmListEnd(b))
+}
+
+// ReadRealmList copies a checked RealmList.
+func ReadRealmList(w *wire.RealmList) []RealmInfo {
+	out := make([]RealmInfo, 0, w.RealmsLength())
+	var r wire.RealmInfo
+	for i := 0; i < w.RealmsLength(); i++ {
+		if w.Realms(&r, i) {
+			out = append(out, RealmInfo{Name: string(r.Name()), Players: r.Players(), State: r.State()})
+		}
+	}
+	return out
 }

@@ -235,3 +235,18 @@ func (e *RealmEncoder) PoolIdle(released string) []byte {
 	wire.RealmPoolIdleAddReleased(b, r)
 	return e.finish(wire.RealmBodyRealmPoolIdle, wire.RealmPoolIdleEnd(b))
 }
+
+// PopulationRequest asks a realm node how many players it has.
+func (e *RealmEncoder) PopulationRequest() []byte {
+	e.b.Reset()
+	wire.RealmPopulationRequestStart(e.b)
+	return e.finish(wire.RealmBodyRealmPopulationRequest, wire.RealmPopulationRequestEnd(e.b))
+}
+
+// Population answers a PopulationRequest.
+func (e *RealmEncoder) Population(players uint32) []byte {
+	e.b.Reset()
+	wire.RealmPopulationStart(e.b)
+	wire.RealmPopulationAddPlayers(e.b, players)
+	return e.finish(wire.RealmBodyRealmPopulation, wire.RealmPopulationEnd(e.b))
+}

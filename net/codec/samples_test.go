@@ -53,6 +53,11 @@ func samples() map[string][][]byte {
 	add("ClientMessage", p.Connect(make([]byte, SessionHandleSize), 42, 1, true, 7))
 	add("ClientMessage", p.ChatSend(2, "bob", "hello"))
 	add("ClientMessage", p.Logout())
+	add("ClientMessage", p.RegisterRequest("alice", "correct horse", 1))
+	add("ClientMessage", p.RealmListRequest())
+	add("ServerMessage", p.RealmList([]RealmInfo{{Name: "fortrax", Players: 1200}, {Name: "dev", State: wire.RealmStateDown}}))
+	add("RealmMessage", NewRealmEncoder().PopulationRequest())
+	add("RealmMessage", NewRealmEncoder().Population(1200))
 	add("ServerMessage", p.LoginResult(&LoginResult{Status: wire.LoginStatusOk, SessionHandle: make([]byte, SessionHandleSize),
 		ExpiresUnixMs: 1, Gateways: []string{"127.0.0.1:7001", "127.0.0.1:7002"}, Message: "welcome"}))
 	add("ServerMessage", p.Redirect("127.0.0.1:7002", "less loaded"))
@@ -119,6 +124,9 @@ func samples() map[string][][]byte {
 	add("RealmMessage", re.PoolIdle("crypt"))
 	add("RealmMessage", re.GatewayPlayers([]PlayerAtGateway{{Character: 9, Account: "a", Zone: "Z", ResumeToken: make([]byte, SessionHandleSize)}}))
 	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbFindCharacter, Name: "Alia"}))
+	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbCreateAccount, Name: "alia", Hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"}))
+	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbGetAccount, Name: "alia"}))
+	add("DbMessage", d.Reply(&DbReply{Status: wire.DbStatusOk, Account: &DbAccount{Name: "alia", Hash: "h", CreatedUnixMs: 1700000000000}}))
 	add("RealmMessage", NewRealmEncoder().SessionCreated(&SessionCreated{Handle: make([]byte, SessionHandleSize), Account: "alice",
 		ExpiresUnixMs: 99, Address: "127.0.0.1:5000"}))
 	add("DbMessage", d.BackupDone(&DbBackupDone{Version: 9, Since: 3, SHA256: make([]byte, 32), Digest: make([]byte, 32), Bytes: 99}))

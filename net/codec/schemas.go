@@ -21,6 +21,10 @@ const (
 	MaxName = 128
 	// MaxGatewayPlayers bounds the players one gateway reports at once.
 	MaxGatewayPlayers = 100000
+	// MaxRealms bounds the realms of a RealmList.
+	MaxRealms = 256
+	// MaxHash bounds a stored password hash (the store's own bound).
+	MaxHash = 1024
 	// MaxText bounds chat and system message text.
 	MaxText = 1024
 	// NonceSize is the length of a hello nonce and of a hello proof.
@@ -109,6 +113,8 @@ func newSchemas() *schemas {
 			scalar("Resume", 10, 1), scalar("LastEvent", 12, 8)),
 		table("ChatSend", scalar("Channel", 4, 1), str("To", 6, MaxName), str("Text", 8, MaxText)),
 		table("Logout"),
+		table("RegisterRequest", str("Account", 4, MaxName), str("Password", 6, 256), scalar("ClientVersion", 8, 4)),
+		table("RealmListRequest"),
 	))
 	s.serverMessage = table("ServerMessage", union("Body", 4,
 		table("LoginResult", scalar("Status", 4, 1), vec("SessionHandle", 6, 1, SessionHandleSize), scalar("ExpiresUnixMs", 8, 8),
@@ -124,6 +130,8 @@ func newSchemas() *schemas {
 		table("SystemMessage", scalar("Code", 4, 2), str("Text", 6, MaxText), scalar("Seq", 8, 8)),
 		table("Correction", scalar("X", 4, 4), scalar("Y", 6, 4), scalar("InputSeq", 8, 4)),
 		table("Disconnect", scalar("Reason", 4, 1), str("Text", 6, MaxText)),
+		table("RealmList", fbcheck.Field{Name: "Realms", Slot: 4, Kind: fbcheck.TableVector, Max: MaxRealms,
+			Table: table("RealmInfo", str("Name", 4, MaxName), scalar("Players", 6, 4), scalar("State", 8, 1))}),
 	))
 	s.nodeFrame = table("NodeFrame", union("Body", 4,
 		table("Hello", str("NodeId", 4, MaxName), str("Role", 6, MaxName), str("Realm", 8, MaxName),
@@ -178,12 +186,15 @@ func newSchemas() *schemas {
 		table("RealmInstanceGranted", str("Node", 4, MaxName), str("Addr", 6, MaxName), scalar("EntryX", 8, 4), scalar("EntryY", 10, 4),
 			str("Reason", 12, MaxText)),
 		table("RealmPoolIdle", str("Released", 4, MaxName)),
+		table("RealmPopulationRequest"),
+		table("RealmPopulation", scalar("Players", 4, 4)),
 	))
 	s.gatewayMessage = table("GatewayMessage", union("Body", 4,
 		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName)),
 	))
 	character := table("DbCharacter", scalar("Id", 4, 8), str("Account", 6, MaxName), str("Name", 8, MaxName), str("Zone", 10, MaxName),
 		scalar("X", 12, 4), scalar("Y", 14, 4), scalar("Level", 16, 2), scalar("Health", 18, 4), scalar("Epoch", 20, 8))
+	account := table("DbAccount", str("Name", 4, MaxName), str("Hash", 6, MaxHash), scalar("CreatedUnixMs", 8, 8))
 	s.dbMessage = table("DbMessage", union("Body", 4,
 		table("DbRequest", union("Op", 4,
 			table("DbCreateCharacter", str("Account", 4, MaxName), str("Name", 6, MaxName), str("Zone", 8, MaxName), scalar("X", 10, 4), scalar("Y", 12, 4)),
@@ -198,10 +209,13 @@ func newSchemas() *schemas {
 			table("DbListItems", scalar("Owner", 4, 8)),
 			table("DbBackup", scalar("Since", 4, 8)),
 			table("DbFindCharacter", str("Name", 4, MaxName)),
+			table("DbCreateAccount", str("Name", 4, MaxName), str("Hash", 6, MaxHash)),
+			table("DbGetAccount", str("Name", 4, MaxName)),
 		), scalar("ExpiresUnixMs", 8, 8)),
 		table("DbReply", scalar("Status", 4, 1), str("Message", 6, MaxText),
 			fbcheck.Field{Name: "Character", Slot: 8, Kind: fbcheck.SubTable, Table: character},
-			vec("Items", 10, sizeDbItem, MaxEntities), scalar("Epoch", 12, 8)),
+			vec("Items", 10, sizeDbItem, MaxEntities), scalar("Epoch", 12, 8),
+			fbcheck.Field{Name: "Account", Slot: 14, Kind: fbcheck.SubTable, Table: account}),
 		table("DbBackupChunk", vec("Data", 4, 1, MaxPayload)),
 		table("DbBackupDone", scalar("Status", 4, 1), str("Message", 6, MaxText), scalar("Version", 8, 8), scalar("Since", 10, 8),
 			vec("Sha256", 12, 1, 32), vec("Digest", 14, 1, 32), scalar("Bytes", 16, 8)),

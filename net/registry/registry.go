@@ -53,7 +53,8 @@ type Entry struct {
 	// ID is unique across the file, e.g. "FORTRAX-ZONE-1".
 	ID   string `json:"id"`
 	Role Role   `json:"role"`
-	// Realm is the realm the node serves; empty for login and reviver nodes,
+	// Realm is the realm the node serves; empty for the nodes every realm
+	// shares (login and reviver nodes, and the login db and its backup),
 	// which serve several.
 	Realm string `json:"realm,omitempty"`
 	// Addr is host:port of the node's link listener (TCP).
@@ -225,7 +226,7 @@ func (r *Registry) validate() error {
 		if !e.Role.valid() {
 			return fmt.Errorf("%w: %s: unknown role %q (one of %s)", ErrInvalid, where, e.Role, roleList())
 		}
-		if e.Realm == "" && e.Role != RoleLogin && e.Role != RoleReviver {
+		if e.Realm == "" && !e.Role.Shareable() {
 			return fmt.Errorf("%w: %s: a %s node needs a realm", ErrInvalid, where, e.Role)
 		}
 		for _, a := range []struct{ name, addr string }{{"addr", e.Addr}, {"public", e.Public}, {"admin", e.Admin}} {
@@ -310,6 +311,25 @@ func (r *Registry) Node(id string) (Entry, bool) {
 		}
 	}
 	return Entry{}, false
+}
+
+// Shareable reports whether a node of the role may serve every realm (an
+// entry without a realm): login and reviver nodes, and the login db (a db
+// node) with its backup node.
+func (r Role) Shareable() bool {
+	return r == RoleLogin || r == RoleReviver || r == RoleDB || r == RoleBackup
+}
+
+// InRealm returns the entries of one role whose realm is exactly realm;
+// "" gives the shared ones (the login db among db nodes, for one).
+func (r *Registry) InRealm(realm string, role Role) []Entry {
+	var out []Entry
+	for _, e := range r.Nodes {
+		if e.Role == role && e.Realm == realm {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // ByRole returns the entries of one role in one realm ("" matches any realm).

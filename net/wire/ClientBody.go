@@ -7,27 +7,33 @@ import "strconv"
 type ClientBody byte
 
 const (
-	ClientBodyNONE         ClientBody = 0
-	ClientBodyLoginRequest ClientBody = 1
-	ClientBodyConnect      ClientBody = 2
-	ClientBodyChatSend     ClientBody = 3
-	ClientBodyLogout       ClientBody = 4
+	ClientBodyNONE             ClientBody = 0
+	ClientBodyLoginRequest     ClientBody = 1
+	ClientBodyConnect          ClientBody = 2
+	ClientBodyChatSend         ClientBody = 3
+	ClientBodyLogout           ClientBody = 4
+	ClientBodyRegisterRequest  ClientBody = 5
+	ClientBodyRealmListRequest ClientBody = 6
 )
 
 var EnumNamesClientBody = map[ClientBody]string{
-	ClientBodyNONE:         "NONE",
-	ClientBodyLoginRequest: "LoginRequest",
-	ClientBodyConnect:      "Connect",
-	ClientBodyChatSend:     "ChatSend",
-	ClientBodyLogout:       "Logout",
+	ClientBodyNONE:             "NONE",
+	ClientBodyLoginRequest:     "LoginRequest",
+	ClientBodyConnect:          "Connect",
+	ClientBodyChatSend:         "ChatSend",
+	ClientBodyLogout:           "Logout",
+	ClientBodyRegisterRequest:  "RegisterRequest",
+	ClientBodyRealmListRequest: "RealmListRequest",
 }
 
 var EnumValuesClientBody = map[string]ClientBody{
-	"NONE":         ClientBodyNONE,
-	"LoginRequest": ClientBodyLoginRequest,
-	"Connect":      ClientBodyConnect,
-	"ChatSend":     ClientBodyChatSend,
-	"Logout":       ClientBodyLogout,
+	"NONE":             ClientBodyNONE,
+	"LoginRequest":     ClientBodyLoginRequest,
+	"Connect":          ClientBodyConnect,
+	"ChatSend":         ClientBodyChatSend,
+	"Logout":           ClientBodyLogout,
+	"RegisterRequest":  ClientBodyRegisterRequest,
+	"RealmListRequest": ClientBodyRealmListRequest,
 }
 
 func (v ClientBody) String() string {

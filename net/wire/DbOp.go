@@ -19,6 +19,8 @@ const (
 	DbOpDbListItems       DbOp = 9
 	DbOpDbBackup          DbOp = 10
 	DbOpDbFindCharacter   DbOp = 11
+	DbOpDbCreateAccount   DbOp = 12
+	DbOpDbGetAccount      DbOp = 13
 )
 
 var EnumNamesDbOp = map[DbOp]string{
@@ -34,6 +36,8 @@ var EnumNamesDbOp = map[DbOp]string{
 	DbOpDbListItems:       "DbListItems",
 	DbOpDbBackup:          "DbBackup",
 	DbOpDbFindCharacter:   "DbFindCharacter",
+	DbOpDbCreateAccount:   "DbCreateAccount",
+	DbOpDbGetAccount:      "DbGetAccount",
 }
 
 var EnumValuesDbOp = map[string]DbOp{
@@ -49,6 +53,8 @@ var EnumValuesDbOp = map[string]DbOp{
 	"DbListItems":       DbOpDbListItems,
 	"DbBackup":          DbOpDbBackup,
 	"DbFindCharacter":   DbOpDbFindCharacter,
+	"DbCreateAccount":   DbOpDbCreateAccount,
+	"DbGetAccount":      DbOpDbGetAccount,
 }
 
 func (v DbOp) String() string {

@@ -97,8 +97,21 @@ func (rcv *DbReply) MutateEpoch(n uint64) bool {
 	return rcv._tab.MutateUint64Slot(12, n)
 }
 
+func (rcv *DbReply) Account(obj *DbAccount) *DbAccount {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
+		x := rcv._tab.Indirect(o + rcv._tab.Pos)
+		if obj == nil {
+			obj = new(DbAccount)
+		}
+		obj.Init(rcv._tab.Bytes, x)
+		return obj
+	}
+	return nil
+}
+
 func DbReplyStart(builder *flatbuffers.Builder) {
-	builder.StartObject(5)
+	builder.StartObject(6)
 }
 func DbReplyAddStatus(builder *flatbuffers.Builder, status DbStatus) {
 	builder.PrependByteSlot(0, byte(status), 0)
@@ -117,6 +130,9 @@ func DbReplyStartItemsVector(builder *flatbuffers.Builder, numElems int) flatbuf
 }
 func DbReplyAddEpoch(builder *flatbuffers.Builder, epoch uint64) {
 	builder.PrependUint64Slot(4, epoch, 0)
+}
+func DbReplyAddAccount(builder *flatbuffers.Builder, account flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(5, flatbuffers.UOffsetT(account), 0)
 }
 func DbReplyEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -4,6 +4,8 @@ package wire
 
 import "strconv"
 
+// / Exists and Invalid answer a RegisterRequest: the name is taken, or the
+// / name or password breaks the rules (the message says which).
 type LoginStatus byte
 
 const (
@@ -13,6 +15,8 @@ const (
 	LoginStatusBusy            LoginStatus = 3
 	LoginStatusVersionMismatch LoginStatus = 4
 	LoginStatusUnknownRealm    LoginStatus = 5
+	LoginStatusExists          LoginStatus = 6
+	LoginStatusInvalid         LoginStatus = 7
 )
 
 var EnumNamesLoginStatus = map[LoginStatus]string{
@@ -22,6 +26,8 @@ var EnumNamesLoginStatus = map[LoginStatus]string{
 	LoginStatusBusy:            "Busy",
 	LoginStatusVersionMismatch: "VersionMismatch",
 	LoginStatusUnknownRealm:    "UnknownRealm",
+	LoginStatusExists:          "Exists",
+	LoginStatusInvalid:         "Invalid",
 }
 
 var EnumValuesLoginStatus = map[string]LoginStatus{
@@ -31,6 +37,8 @@ var EnumValuesLoginStatus = map[string]LoginStatus{
 	"Busy":            LoginStatusBusy,
 	"VersionMismatch": LoginStatusVersionMismatch,
 	"UnknownRealm":    LoginStatusUnknownRealm,
+	"Exists":          LoginStatusExists,
+	"Invalid":         LoginStatusInvalid,
 }
 
 func (v LoginStatus) String() string {

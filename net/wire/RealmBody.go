@@ -7,42 +7,48 @@ import "strconv"
 type RealmBody byte
 
 const (
-	RealmBodyNONE                 RealmBody = 0
-	RealmBodySessionCreated       RealmBody = 1
-	RealmBodyRealmConnect         RealmBody = 2
-	RealmBodyRealmConnected       RealmBody = 3
-	RealmBodyRealmPlayerLeft      RealmBody = 4
-	RealmBodyRealmGatewayPlayers  RealmBody = 5
-	RealmBodyRealmPlayerMoved     RealmBody = 6
-	RealmBodyRealmInstanceRequest RealmBody = 7
-	RealmBodyRealmInstanceGranted RealmBody = 8
-	RealmBodyRealmPoolIdle        RealmBody = 9
+	RealmBodyNONE                   RealmBody = 0
+	RealmBodySessionCreated         RealmBody = 1
+	RealmBodyRealmConnect           RealmBody = 2
+	RealmBodyRealmConnected         RealmBody = 3
+	RealmBodyRealmPlayerLeft        RealmBody = 4
+	RealmBodyRealmGatewayPlayers    RealmBody = 5
+	RealmBodyRealmPlayerMoved       RealmBody = 6
+	RealmBodyRealmInstanceRequest   RealmBody = 7
+	RealmBodyRealmInstanceGranted   RealmBody = 8
+	RealmBodyRealmPoolIdle          RealmBody = 9
+	RealmBodyRealmPopulationRequest RealmBody = 10
+	RealmBodyRealmPopulation        RealmBody = 11
 )
 
 var EnumNamesRealmBody = map[RealmBody]string{
-	RealmBodyNONE:                 "NONE",
-	RealmBodySessionCreated:       "SessionCreated",
-	RealmBodyRealmConnect:         "RealmConnect",
-	RealmBodyRealmConnected:       "RealmConnected",
-	RealmBodyRealmPlayerLeft:      "RealmPlayerLeft",
-	RealmBodyRealmGatewayPlayers:  "RealmGatewayPlayers",
-	RealmBodyRealmPlayerMoved:     "RealmPlayerMoved",
-	RealmBodyRealmInstanceRequest: "RealmInstanceRequest",
-	RealmBodyRealmInstanceGranted: "RealmInstanceGranted",
-	RealmBodyRealmPoolIdle:        "RealmPoolIdle",
+	RealmBodyNONE:                   "NONE",
+	RealmBodySessionCreated:         "SessionCreated",
+	RealmBodyRealmConnect:           "RealmConnect",
+	RealmBodyRealmConnected:         "RealmConnected",
+	RealmBodyRealmPlayerLeft:        "RealmPlayerLeft",
+	RealmBodyRealmGatewayPlayers:    "RealmGatewayPlayers",
+	RealmBodyRealmPlayerMoved:       "RealmPlayerMoved",
+	RealmBodyRealmInstanceRequest:   "RealmInstanceRequest",
+	RealmBodyRealmInstanceGranted:   "RealmInstanceGranted",
+	RealmBodyRealmPoolIdle:          "RealmPoolIdle",
+	RealmBodyRealmPopulationRequest: "RealmPopulationRequest",
+	RealmBodyRealmPopulation:        "RealmPopulation",
 }
 
 var EnumValuesRealmBody = map[string]RealmBody{
-	"NONE":                 RealmBodyNONE,
-	"SessionCreated":       RealmBodySessionCreated,
-	"RealmConnect":         RealmBodyRealmConnect,
-	"RealmConnected":       RealmBodyRealmConnected,
-	"RealmPlayerLeft":      RealmBodyRealmPlayerLeft,
-	"RealmGatewayPlayers":  RealmBodyRealmGatewayPlayers,
-	"RealmPlayerMoved":     RealmBodyRealmPlayerMoved,
-	"RealmInstanceRequest": RealmBodyRealmInstanceRequest,
-	"RealmInstanceGranted": RealmBodyRealmInstanceGranted,
-	"RealmPoolIdle":        RealmBodyRealmPoolIdle,
+	"NONE":                   RealmBodyNONE,
+	"SessionCreated":         RealmBodySessionCreated,
+	"RealmConnect":           RealmBodyRealmConnect,
+	"RealmConnected":         RealmBodyRealmConnected,
+	"RealmPlayerLeft":        RealmBodyRealmPlayerLeft,
+	"RealmGatewayPlayers":    RealmBodyRealmGatewayPlayers,
+	"RealmPlayerMoved":       RealmBodyRealmPlayerMoved,
+	"RealmInstanceRequest":   RealmBodyRealmInstanceRequest,
+	"RealmInstanceGranted":   RealmBodyRealmInstanceGranted,
+	"RealmPoolIdle":          RealmBodyRealmPoolIdle,
+	"RealmPopulationRequest": RealmBodyRealmPopulationRequest,
+	"RealmPopulation":        RealmBodyRealmPopulation,
 }
 
 func (v RealmBody) String() string {

@@ -19,6 +19,7 @@ const (
 	ServerBodySystemMessage ServerBody = 9
 	ServerBodyCorrection    ServerBody = 10
 	ServerBodyDisconnect    ServerBody = 11
+	ServerBodyRealmList     ServerBody = 12
 )
 
 var EnumNamesServerBody = map[ServerBody]string{
@@ -34,6 +35,7 @@ var EnumNamesServerBody = map[ServerBody]string{
 	ServerBodySystemMessage: "SystemMessage",
 	ServerBodyCorrection:    "Correction",
 	ServerBodyDisconnect:    "Disconnect",
+	ServerBodyRealmList:     "RealmList",
 }
 
 var EnumValuesServerBody = map[string]ServerBody{
@@ -49,6 +51,7 @@ var EnumValuesServerBody = map[string]ServerBody{
 	"SystemMessage": ServerBodySystemMessage,
 	"Correction":    ServerBodyCorrection,
 	"Disconnect":    ServerBodyDisconnect,
+	"RealmList":     ServerBodyRealmList,
 }
 
 func (v ServerBody) String() string {

@@ -31,6 +31,9 @@ type Node struct {
 
 	ops     *prometheus.CounterVec
 	latency prometheus.Histogram
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 type job struct {
@@ -126,10 +129,14 @@ func (d *Node) Node() *node.Node { return d.node }
 func (d *Node) Store() *store.Store { return d.store }
 
 // Stop stops the node (every queued operation is applied and answered
-// first) and closes the store cleanly.
+// first) and closes the store cleanly. Calls after the first return its
+// result.
 func (d *Node) Stop() error {
-	d.node.Stop()
-	return d.store.Close()
+	d.stopOnce.Do(func() {
+		d.node.Stop()
+		d.stopErr = d.store.Close()
+	})
+	return d.stopErr
 }
 
 // drain runs inside the node's Stop, once no request can arrive any more:
@@ -239,6 +246,8 @@ func (d *Node) apply(r *codec.DbRequest) codec.DbReply {
 		var items []store.Item
 		items, err = s.Items(r.Owner)
 		rep.Items = dbItems(items)
+	case wire.DbOpDbCreateAccount, wire.DbOpDbGetAccount:
+		rep.Account, err = accountOp(s, r)
 	default:
 		err = fmt.Errorf("%w: op %s", store.ErrInvalid, r.Op)
 	}
@@ -250,6 +259,23 @@ func (d *Node) apply(r *codec.DbRequest) codec.DbReply {
 		}
 	}
 	return rep
+}
+
+// accountOp runs an operation of a login db: accounts live in their own
+// db node, apart from any realm's game state (the two have different
+// owners, backups and failure domains).
+func accountOp(s *store.Store, r *codec.DbRequest) (*codec.DbAccount, error) {
+	var a store.Account
+	var err error
+	if r.Op == wire.DbOpDbCreateAccount {
+		a, err = s.CreateAccount(r.Name, r.Hash)
+	} else {
+		a, err = s.Account(r.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &codec.DbAccount{Name: a.Name, Hash: a.Hash, CreatedUnixMs: a.Created.UnixMilli()}, nil
 }
 
 func status(err error) wire.DbStatus {

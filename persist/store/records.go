@@ -152,7 +152,11 @@ func first(b []byte) int {
 }
 
 // validName reports whether a character or account name is acceptable.
-func validName(s string) bool {
+func validName(s string) bool { return ValidName(s) }
+
+// ValidName reports whether s may name an account or a character: 1..64
+// bytes, no control characters.
+func ValidName(s string) bool {
 	if len(s) == 0 || len(s) > 64 {
 		return false
 	}

@@ -25,9 +25,12 @@ const DevRealm = "dev"
 // base+1, admin ports from base+2001.
 const DefaultPortBase = 7100
 
-// DevLoginAddr is where the login node of a realm started by `realm up`
-// with portBase listens for players.
-func DevLoginAddr(portBase int) string { return fmt.Sprintf("127.0.0.1:%d", portBase+1000+loginSlot) }
+// DevLoginAddrs are where the login nodes of a realm started by `realm up`
+// with this port base listen for players, comma-separated (as the swarm's
+// --login takes them).
+func DevLoginAddrs(portBase int) string {
+	return fmt.Sprintf("127.0.0.1:%d,127.0.0.1:%d", portBase+1000+loginSlot, portBase+1000+login2Slot)
+}
 
 // WorldMapFile is the dev realm's world map (see world.LoadWorldMap), in
 // its data directory: its two open zones side by side.
@@ -40,8 +43,8 @@ const devWorldMap = "gridrealm-world 1\nDEV-ZONE-1 DEV-ZONE-3\n"
 // the lease, and the nodes' pid files and logs (logs/ID.log).
 const RunDir = "run"
 
-// loginSlot is the login node's place in DevRegistry's port numbering.
-const loginSlot = 5
+// loginSlot and login2Slot are the login nodes' places in DevRegistry's port numbering.
+const loginSlot, login2Slot = 5, 15
 
 // DevRegistry returns the registry of a one-machine realm whose data lives
 // in dataDir and whose nodes run the binary bin. Addresses are fixed
@@ -56,28 +59,8 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 	if err != nil {
 		return nil, err
 	}
-	regPath := filepath.Join(abs, "registry.json")
-	node := func(id string, role registry.Role, port int, cmd string) registry.Entry {
-		realm := DevRealm
-		if role == registry.RoleLogin {
-			realm = "" // a login node serves every realm
-		}
-		public := ""
-		if role == registry.RoleLogin || role == registry.RoleGateway {
-			public = fmt.Sprintf("127.0.0.1:%d", portBase+1000+port)
-		}
-		return registry.Entry{
-			ID: id, Role: role, Realm: realm, Public: public,
-			Addr:    fmt.Sprintf("127.0.0.1:%d", portBase+port),
-			Admin:   fmt.Sprintf("127.0.0.1:%d", portBase+2000+port),
-			Data:    filepath.Join(abs, id),
-			Restart: []string{bin, cmd, "--registry", regPath, "--id", id},
-		}
-	}
-	// Every player of a dev realm (bots included) comes from 127.0.0.1:
-	// the per-address login limit is the whole realm's.
-	loginNode := node("DEV-LOGIN-1", registry.RoleLogin, loginSlot, "login")
-	loginNode.Restart = append(loginNode.Restart, "--attempts-per-second", "500", "--attempts-burst", "1000")
+	l := devLayout{abs: abs, bin: bin, portBase: portBase}
+	node := l.entry
 	// Two open zones side by side, a border between them: a player who
 	// walks off the east edge of DEV-ZONE-1 is handed off to DEV-ZONE-3,
 	// and back. A portal near DEV-ZONE-1's centre leads into a copy of the
@@ -91,36 +74,80 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 	east := node("DEV-ZONE-3", registry.RoleZone, 11, "zone")
 	east.Restart = append(east.Restart, "--world", worldMap, "--npcs", "300", "--seed", "3",
 		"--portal", "540,500,544,504,DEV-ZONE-1,530,520")
-	instance := func(id string, port int) registry.Entry {
-		e := node(id, registry.RoleInstance, port, "zone")
-		e.Restart = append(e.Restart, "--pool", "crypt", "--exit", "DEV-ZONE-1@512,512", "--release-after", "30s")
-		return e
-	}
-	// Two revivers, one active and one on standby: realm up runs them
-	// (they have no restart command: no reviver restarts a reviver). They
-	// share their state directory (the lease, the nodes' pid files and
-	// logs) and serve /events and admin actions at their admin addresses.
-	reviverNode := func(id string, port int) registry.Entry {
-		e := node(id, registry.RoleReviver, port, "reviver")
-		e.Realm, e.Restart, e.Data = "", nil, filepath.Join(abs, RunDir)
-		return e
-	}
 	r := &registry.Registry{Nodes: []registry.Entry{
 		node("DEV-DB-1", registry.RoleDB, 1, "db"),
 		node("DEV-BACKUP-1", registry.RoleBackup, 2, "backup"),
 		west,
-		instance("DEV-INSTANCE-1", 8),
+		l.instance("DEV-INSTANCE-1", 8),
 		east,
-		instance("DEV-INSTANCE-2", 12),
+		l.instance("DEV-INSTANCE-2", 12),
 		node("DEV-REALM-1", registry.RoleRealm, 4, "realm"),
-		loginNode,
+		// Two login nodes over one login db (with its own backup node):
+		// either can log any player in, and either can die.
+		node("DEV-LOGIN-DB", registry.RoleDB, 13, "db"),
+		node("DEV-LOGIN-BACKUP", registry.RoleBackup, 14, "backup"),
+		l.login("DEV-LOGIN-1", loginSlot),
+		l.login("DEV-LOGIN-2", login2Slot),
 		node("DEV-GATEWAY-1", registry.RoleGateway, 6, "gateway"),
 		node("DEV-GATEWAY-2", registry.RoleGateway, 7, "gateway"),
-		reviverNode("DEV-REVIVER-1", 9),
-		reviverNode("DEV-REVIVER-2", 10),
+		l.reviver("DEV-REVIVER-1", 9),
+		l.reviver("DEV-REVIVER-2", 10),
 	}}
 	r.SetSecret(secret)
 	return r, nil
+}
+
+// devLayout places a dev realm's nodes: fixed loopback ports from a base
+// (link at base+slot, players at +1000, admin at +2000) and data under one
+// directory.
+type devLayout struct {
+	abs, bin string
+	portBase int
+}
+
+func (l devLayout) entry(id string, role registry.Role, port int, cmd string) registry.Entry {
+	realm := DevRealm
+	if role == registry.RoleLogin || strings.HasPrefix(id, "DEV-LOGIN-") {
+		realm = "" // login nodes, their db and its backup serve every realm
+	}
+	public := ""
+	if role == registry.RoleLogin || role == registry.RoleGateway {
+		public = fmt.Sprintf("127.0.0.1:%d", l.portBase+1000+port)
+	}
+	return registry.Entry{
+		ID: id, Role: role, Realm: realm, Public: public,
+		Addr:    fmt.Sprintf("127.0.0.1:%d", l.portBase+port),
+		Admin:   fmt.Sprintf("127.0.0.1:%d", l.portBase+2000+port),
+		Data:    filepath.Join(l.abs, id),
+		Restart: []string{l.bin, cmd, "--registry", filepath.Join(l.abs, "registry.json"), "--id", id},
+	}
+}
+
+// login is a login node. Every player of a dev realm (bots included) comes
+// from 127.0.0.1: the per-address login limits are the whole realm's.
+func (l devLayout) login(id string, port int) registry.Entry {
+	e := l.entry(id, registry.RoleLogin, port, "login")
+	e.Restart = append(e.Restart, "--attempts-per-second", "500", "--attempts-burst", "1000", "--attempts-waiting", "1000")
+	e.Data = "" // the accounts are the login db's
+	return e
+}
+
+// instance is an instance node of the pool, running copies of the crypt.
+func (l devLayout) instance(id string, port int) registry.Entry {
+	e := l.entry(id, registry.RoleInstance, port, "zone")
+	e.Restart = append(e.Restart, "--pool", "crypt", "--exit", "DEV-ZONE-1@512,512", "--release-after", "30s")
+	return e
+}
+
+// reviver is one of two revivers, one active and one on standby: realm up
+// runs them (they have no restart command: no reviver restarts a
+// reviver). They share their state directory (the lease, the nodes' pid
+// files and logs) and serve /events and admin actions at their admin
+// addresses.
+func (l devLayout) reviver(id string, port int) registry.Entry {
+	e := l.entry(id, registry.RoleReviver, port, "reviver")
+	e.Realm, e.Restart, e.Data = "", nil, filepath.Join(l.abs, RunDir)
+	return e
 }
 
 // Describe says what a node runs: its role, and for a zone node the
@@ -210,14 +237,19 @@ func refresh(r *registry.Registry, dataDir, bin string) error {
 }
 
 // DevAccounts creates accounts bot0..botN-1 with the password "bot" in the
-// login node's store, before the login node starts (its store is its own
-// while it runs). Existing accounts are kept.
+// login db's store, before the login db starts (its store is its own while
+// it runs). Existing accounts are kept.
 func DevAccounts(r *registry.Registry, n int) error {
-	logins := r.ByRole("", registry.RoleLogin)
-	if len(logins) == 0 || logins[0].Data == "" {
-		return errors.New("dev accounts: the registry has no login node with a data directory")
+	dir := ""
+	if dbs := r.InRealm("", registry.RoleDB); len(dbs) > 0 {
+		dir = dbs[0].Data
+	} else if logins := r.ByRole("", registry.RoleLogin); len(logins) > 0 {
+		dir = logins[0].Data
 	}
-	s, err := store.Open(store.Config{Dir: logins[0].Data, Logger: slog.New(slog.DiscardHandler)})
+	if dir == "" {
+		return errors.New("dev accounts: the registry has no login db (or login node) with a data directory")
+	}
+	s, err := store.Open(store.Config{Dir: dir, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return fmt.Errorf("dev accounts: %w", err)
 	}

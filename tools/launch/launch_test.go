@@ -19,7 +19,9 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old.Nodes = slices.DeleteFunc(old.Nodes, func(e registry.Entry) bool { return e.ID == "DEV-INSTANCE-2" })
+	old.Nodes = slices.DeleteFunc(old.Nodes, func(e registry.Entry) bool {
+		return e.ID == "DEV-INSTANCE-2" || e.ID == "DEV-LOGIN-2" || e.ID == "DEV-LOGIN-DB" || e.ID == "DEV-LOGIN-BACKUP"
+	})
 	old.Nodes = append(old.Nodes, registry.Entry{ID: "DEV-ZONE-2", Role: registry.RoleZone, Realm: DevRealm, Addr: "127.0.0.1:23099",
 		Restart: []string{"/old/realm", "zone"}}) // an earlier version's static instance
 	for i := range old.Nodes {
@@ -39,8 +41,13 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	if !bytes.Equal(r.ClusterSecret(), secret) {
 		t.Fatal("the cluster secret changed")
 	}
-	if len(r.Nodes) != 12 { // the 10 processes and the two revivers
-		t.Fatalf("%d nodes, want 12", len(r.Nodes))
+	if len(r.Nodes) != 15 { // the 13 processes and the two revivers
+		t.Fatalf("%d nodes, want 15", len(r.Nodes))
+	}
+	for _, id := range []string{"DEV-LOGIN-2", "DEV-LOGIN-DB", "DEV-LOGIN-BACKUP"} {
+		if e, ok := r.Node(id); !ok || e.Realm != "" {
+			t.Fatalf("%s, shared by every realm, was not added: %+v", id, e)
+		}
 	}
 	if _, ok := r.Node("DEV-ZONE-2"); ok {
 		t.Fatal("the earlier static instance is still there")
@@ -66,7 +73,7 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	}
 	// And the registry on disk says so too.
 	again, err := registry.Load(filepath.Join(dir, "registry.json"))
-	if err != nil || len(again.Nodes) != 12 {
+	if err != nil || len(again.Nodes) != 15 {
 		t.Fatalf("saved registry: %v, %d nodes", err, len(again.Nodes))
 	}
 }

@@ -202,7 +202,7 @@ func (r *Reviver) fetchBackup(e registry.Entry) {
 		return
 	}
 	dir := db.RestoreDir(e.Data)
-	bk := r.cfg.Registry.ByRole(e.Realm, registry.RoleBackup)
+	bk := r.cfg.Registry.InRealm(e.Realm, registry.RoleBackup)
 	if len(bk) == 0 || bk[0].Admin == "" || bk[0].Admin == "-" {
 		os.RemoveAll(dir)
 		r.record(Event{Node: e.ID, Role: e.Role, Kind: BackupFetchFailed, Detail: "the realm has no backup node with an admin address"})

@@ -31,8 +31,15 @@ func (r *Reviver) supervise(e registry.Entry, p *process) {
 			return
 		}
 		if e.RecoveryMode() == registry.StopAndRestore {
-			go r.stopAndRestore(e, why)
-			return
+			if e.Realm != "" {
+				go r.stopAndRestore(e, why)
+				return
+			}
+			// A store every realm shares (the login db): there is no realm
+			// to stop, only logins wait. Its start restores the backup
+			// fetched here if its own store cannot be used.
+			r.record(Event{Node: e.ID, Role: e.Role, Kind: StopAndRestore, Detail: why + " (shared: restarted alone)"})
+			r.fetchBackup(e)
 		}
 		select {
 		case <-r.ctx.Done():

@@ -162,7 +162,7 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 	backoff := 100 * time.Millisecond
 	for {
 		lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		res, err := client.Login(lctx, b.s.cfg.Login, b.s.cfg.TLS, account, b.s.cfg.Password, b.s.cfg.Realm)
+		res, err := b.s.logins.Login(lctx, account, b.s.cfg.Password, b.s.cfg.Realm)
 		cancel()
 		if err == nil {
 			if len(res.Gateways) == 0 {

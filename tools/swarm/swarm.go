@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/pquic"
 )
 
@@ -28,7 +30,9 @@ const (
 
 // Config configures a run; the zero value of a field means its default.
 type Config struct {
-	// Login is the login node's player address. Required.
+	// Login is the login nodes' player addresses, separated by commas:
+	// each bot starts at the next one and moves on when one cannot be
+	// reached. Required.
 	Login string
 	// TLS trusts the realm's certificate. Required.
 	TLS *tls.Config
@@ -75,6 +79,8 @@ type swarm struct {
 	joining sync.WaitGroup // bots not yet connected or failed
 	steady  chan struct{}  // closed when the steady phase begins
 
+	logins *client.LoginNodes
+
 	clumpMu        sync.Mutex
 	clumpX, clumpY float64
 	clumpSet       bool
@@ -89,7 +95,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	start := time.Now()
-	s := &swarm{cfg: cfg, m: newMetrics(start), steady: make(chan struct{})}
+	s := &swarm{cfg: cfg, m: newMetrics(start), steady: make(chan struct{}),
+		logins: &client.LoginNodes{Addrs: strings.Split(cfg.Login, ","), TLS: cfg.TLS}}
 	transports, err := s.makeBots()
 	defer func() {
 		for _, t := range transports {

@@ -2,15 +2,20 @@ package login
 
 import (
 	"crypto/rand"
+	"errors"
 
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/store"
 )
 
 // denied is the one answer to every failed password check.
 var denied = codec.LoginResult{Status: wire.LoginStatusDenied, Message: "wrong account name or password"}
+
+// unavailable is the answer when the accounts cannot be read.
+var unavailable = codec.LoginResult{Status: wire.LoginStatusBusy, Message: "accounts are unavailable: try again in a few seconds"}
 
 // busy is the answer to an attempt the node had no time for.
 var busy = codec.LoginResult{Status: wire.LoginStatusBusy, Message: "login is busy: try again in a few seconds"}
@@ -32,12 +37,20 @@ func (l *Node) worker() {
 	}
 }
 
-// check runs the password check and, on success, creates the session.
+// check runs the password check and, on success, creates the session; for
+// a new account, it hashes the password and stores the account.
 func (l *Node) check(j job) codec.LoginResult {
+	if j.register {
+		return l.create(j.account, j.password)
+	}
 	a, err := l.accounts.Account(j.account)
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid):
 		CheckPassword(l.dummy, j.password) // the same cost as a real check
 		return denied
+	case err != nil:
+		l.log.Warn("login: accounts unavailable", "err", err)
+		return unavailable
 	}
 	ok, err := CheckPassword(a.Hash, j.password)
 	if err != nil {
@@ -59,4 +72,23 @@ func (l *Node) check(j job) codec.LoginResult {
 		return codec.LoginResult{Status: wire.LoginStatusBusy, Message: "the realm is unavailable"}
 	}
 	return codec.LoginResult{Status: wire.LoginStatusOk, SessionHandle: handle, ExpiresUnixMs: expires, Message: "welcome"}
+}
+
+// create hashes a new account's password and stores the account.
+func (l *Node) create(account, password string) codec.LoginResult {
+	h, err := HashPassword(password, l.cfg.Hash)
+	if err != nil {
+		return codec.LoginResult{Status: wire.LoginStatusBusy, Message: "try again"}
+	}
+	switch err := l.accounts.CreateAccount(account, h); {
+	case err == nil:
+		return codec.LoginResult{Status: wire.LoginStatusOk, Message: "account created"}
+	case errors.Is(err, store.ErrExists):
+		return codec.LoginResult{Status: wire.LoginStatusExists, Message: "that account name is taken"}
+	case errors.Is(err, store.ErrInvalid):
+		return codec.LoginResult{Status: wire.LoginStatusInvalid, Message: "an account name is 1..64 bytes without control characters"}
+	default:
+		l.log.Warn("login: accounts unavailable", "err", err)
+		return unavailable
+	}
 }

@@ -30,7 +30,11 @@ type Config struct {
 	Listen string
 	// TLS is the server TLS config (pquic.ServerTLS). Required.
 	TLS *tls.Config
-	// Accounts is the login node's own store. Required.
+	// AccountDB is the id of the login db node (among Node.Peers) that
+	// keeps the accounts of every login node. Without it, Accounts is the
+	// login node's own store (one login node only).
+	AccountDB string
+	// Accounts is the login node's own store; unused with AccountDB.
 	Accounts store.Config
 	// Realms, by name.
 	Realms map[string]Realm

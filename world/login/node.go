@@ -16,11 +16,17 @@ import (
 	"github.com/gridrealm/gridrealm/persist/store"
 )
 
-// Login is a running login node.
+// The bounds of a password, in bytes.
+const (
+	MinPassword = 1
+	MaxPassword = 256
+)
+
+// Node is a running login node.
 type Node struct {
 	cfg      Config
 	node     *node.Node
-	accounts *store.Store
+	accounts accounts
 	ln       *pquic.Listener
 	log      *slog.Logger
 	clock    ecs.Clock
@@ -33,7 +39,8 @@ type Node struct {
 	conns   sync.WaitGroup // the accept loop and each connection
 	workers sync.WaitGroup
 
-	results *prometheus.CounterVec
+	results, registered *prometheus.CounterVec
+	realms              realmStates
 }
 
 // job is one password check: a login, or a new account.
@@ -60,20 +67,28 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	accounts, err := store.Open(cfg.Accounts)
-	if err != nil {
-		return nil, fmt.Errorf("login: accounts: %w", err)
-	}
-	l := &Node{cfg: cfg, clock: cfg.Clock, accounts: accounts, log: log, dummy: dummy,
+	l := &Node{cfg: cfg, clock: cfg.Clock, log: log, dummy: dummy,
 		limiter: newLimiter(cfg.PerSecond, cfg.Burst), queue: newQueue(cfg.Queue, cfg.PerAddress, cfg.SuspectFor)}
 	cfg.Node.Handler = l
 	if l.node, err = node.New(cfg.Node); err != nil {
-		accounts.Close()
 		return nil, err
 	}
+	if cfg.AccountDB != "" {
+		l.accounts = newAccountDB(l.node, cfg.AccountDB)
+	} else {
+		s, err := store.Open(cfg.Accounts)
+		if err != nil {
+			return nil, fmt.Errorf("login: accounts: %w", err)
+		}
+		l.accounts = localAccounts{s}
+	}
+	accounts := l.accounts
 	l.results = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "login", Name: "attempts_total",
 		Help: "Login attempts by outcome."}, []string{"status"})
-	l.node.Metrics().MustRegister(l.results)
+	l.registered = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "login", Name: "registrations_total",
+		Help: "Requests for a new account by outcome."}, []string{"status"})
+	l.node.Metrics().MustRegister(l.results, l.registered)
+	l.realms.states = map[string]codec.RealmInfo{}
 	if err := l.node.Start(); err != nil {
 		accounts.Close()
 		return nil, err
@@ -88,8 +103,9 @@ func Start(cfg Config) (*Node, error) {
 	for i := 0; i < cfg.Workers; i++ {
 		go l.worker()
 	}
-	l.conns.Add(1)
+	l.conns.Add(2)
 	go l.accept()
+	go l.watchRealms()
 	return l, nil
 }
 
@@ -101,15 +117,14 @@ func (l *Node) Node() *node.Node { return l.node }
 
 // CreateAccount creates an account with a password.
 func (l *Node) CreateAccount(name, password string) error {
-	if len(password) < 1 || len(password) > 256 {
-		return fmt.Errorf("account %q: %w: a password of 1..256 bytes is needed", name, store.ErrInvalid)
+	if len(password) < MinPassword || len(password) > MaxPassword {
+		return fmt.Errorf("account %q: %w: a password of %d..%d bytes is needed", name, store.ErrInvalid, MinPassword, MaxPassword)
 	}
 	h, err := HashPassword(password, l.cfg.Hash)
 	if err != nil {
 		return err
 	}
-	_, err = l.accounts.CreateAccount(name, h)
-	return err
+	return l.accounts.CreateAccount(name, h)
 }
 
 // Stop stops accepting players, answers the logins under way, and stops.

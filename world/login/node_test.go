@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"log/slog"
 	"sync"
 	"testing"
@@ -27,9 +28,16 @@ type realmNode struct {
 	sessions []codec.SessionCreated
 }
 
-func (r *realmNode) HandleMessage(_ *node.Node, m node.Message) {
+func (r *realmNode) HandleMessage(n *node.Node, m node.Message) {
 	var msg wire.RealmMessage
 	if m.Kind != kinds.Realm || codec.DecodeRealmMessage(m.Payload, len(m.Payload), &msg) != nil {
+		return
+	}
+	if msg.BodyType() == wire.RealmBodyRealmPopulationRequest { // as many players as sessions
+		r.mu.Lock()
+		players := uint32(len(r.sessions))
+		r.mu.Unlock()
+		n.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().Population(players)})
 		return
 	}
 	var sc wire.SessionCreated
@@ -43,6 +51,7 @@ func (*realmNode) HandlePeer(*node.Node, node.PeerEvent) {}
 type fixture struct {
 	login  *Node
 	realm  *realmNode
+	rn     *node.Node
 	client *tls.Config
 }
 
@@ -74,39 +83,49 @@ func start(t *testing.T, tweak func(*Config)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(l.Stop)
-	if err := l.CreateAccount("alice", "correct horse"); err != nil {
+	if err := l.CreateAccount("alice", "correct horse"); err != nil && !errors.Is(err, store.ErrExists) { // a shared login db has it already
 		t.Fatal(err)
 	}
 	for !l.Node().Connected("REALM") {
 		time.Sleep(5 * time.Millisecond)
 	}
-	return &fixture{login: l, realm: rec, client: clientTLS}
+	return &fixture{login: l, realm: rec, rn: rn, client: clientTLS}
 }
 
 // DevCertForTest makes a throwaway certificate.
 func DevCertForTest() ([]byte, []byte, error) { return pquic.DevCertificate() }
 
-// attempt logs in and returns the answer (or the error closing the
-// connection).
-func (f *fixture) attempt(t *testing.T, account, password, realm string) (codec.LoginResult, error) {
-	t.Helper()
+// send sends one request and returns the answer (or the error closing
+// the connection).
+func (f *fixture) send(payload []byte) (wire.ServerMessage, error) {
+	var m wire.ServerMessage
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	s, err := pquic.Dial(ctx, f.login.Addr(), f.client)
 	if err != nil {
-		t.Fatal(err)
+		return m, err
 	}
 	defer s.Close(0, "")
-	if err := s.Send(codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1)); err != nil {
-		return codec.LoginResult{}, err
+	if err := s.Send(payload); err != nil {
+		return m, err
 	}
 	b, err := s.Recv(time.Now().Add(20 * time.Second))
 	if err != nil {
+		return m, err
+	}
+	return m, codec.DecodeServerMessage(b, &m)
+}
+
+// attempt logs in and returns the answer (or the error closing the
+// connection).
+func (f *fixture) attempt(t *testing.T, account, password, realm string) (codec.LoginResult, error) {
+	t.Helper()
+	m, err := f.send(codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1))
+	if err != nil {
 		return codec.LoginResult{}, err
 	}
-	var m wire.ServerMessage
-	if err := codec.DecodeServerMessage(b, &m); err != nil || m.BodyType() != wire.ServerBodyLoginResult {
-		t.Fatalf("answer: %v %v", m.BodyType(), err)
+	if m.BodyType() != wire.ServerBodyLoginResult {
+		t.Fatalf("answer: %v", m.BodyType())
 	}
 	var r wire.LoginResult
 	codec.Member(m.Body, &r)

@@ -8,6 +8,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/store"
 )
 
 func (l *Node) accept() {
@@ -32,7 +33,8 @@ func (l *Node) accept() {
 	}
 }
 
-// serve answers one connection's login request.
+// serve answers one connection's request: a login, a new account, or the
+// realm list.
 func (l *Node) serve(s *pquic.Session) {
 	deadline := l.clock.Now().Add(l.cfg.Handshake)
 	b, err := s.Recv(deadline)
@@ -41,28 +43,68 @@ func (l *Node) serve(s *pquic.Session) {
 		return
 	}
 	var m wire.ClientMessage
-	if err := codec.DecodeClientMessage(b, &m); err != nil || m.BodyType() != wire.ClientBodyLoginRequest {
+	if err := codec.DecodeClientMessage(b, &m); err != nil {
 		l.results.WithLabelValues("malformed").Inc()
 		s.Close(wire.DisconnectReasonProtocolError, "expected a login request")
 		return
 	}
-	var req wire.LoginRequest
-	codec.Member(m.Body, &req)
-	res := l.login(string(req.Account()), string(req.Password()), string(req.Realm()), s.RemoteAddr(), deadline)
-	l.results.WithLabelValues(res.Status.String()).Inc()
-	if err := s.Send(codec.NewPlayerEncoder().LoginResult(&res)); err != nil {
+	enc := codec.NewPlayerEncoder()
+	var answer []byte
+	switch m.BodyType() {
+	case wire.ClientBodyLoginRequest:
+		var req wire.LoginRequest
+		codec.Member(m.Body, &req)
+		res := l.login(string(req.Account()), string(req.Password()), string(req.Realm()), s.RemoteAddr(), deadline)
+		l.results.WithLabelValues(res.Status.String()).Inc()
+		answer = enc.LoginResult(&res)
+	case wire.ClientBodyRegisterRequest:
+		var req wire.RegisterRequest
+		codec.Member(m.Body, &req)
+		res := l.register(string(req.Account()), string(req.Password()), s.RemoteAddr(), deadline)
+		l.registered.WithLabelValues(res.Status.String()).Inc()
+		answer = enc.LoginResult(&res)
+	case wire.ClientBodyRealmListRequest:
+		answer = enc.RealmList(l.listRealms())
+	default:
+		l.results.WithLabelValues("malformed").Inc()
+		s.Close(wire.DisconnectReasonProtocolError, "expected a login request")
+		return
+	}
+	if err := s.Send(answer); err != nil {
 		s.Close(wire.DisconnectReasonServerError, "")
 		return
 	}
 	s.Finish(2 * time.Second)
 }
 
-// login decides one attempt.
-func (l *Node) login(account, password, realmName string, addr net.Addr, deadline time.Time) codec.LoginResult {
+// register decides one request for a new account: the name and password
+// are checked before anything costly, then the request waits its turn for
+// a hashing worker like a login.
+func (l *Node) register(account, password string, addr net.Addr, deadline time.Time) codec.LoginResult {
+	host := hostOf(addr)
+	if !l.limiter.allow(host, l.clock.Now()) {
+		return codec.LoginResult{Status: wire.LoginStatusRateLimited, Message: "too many attempts: wait a moment"}
+	}
+	if !store.ValidName(account) {
+		return codec.LoginResult{Status: wire.LoginStatusInvalid, Message: "an account name is 1..64 bytes without control characters"}
+	}
+	if len(password) < MinPassword || len(password) > MaxPassword {
+		return codec.LoginResult{Status: wire.LoginStatusInvalid, Message: fmt.Sprintf("a password is %d..%d bytes", MinPassword, MaxPassword)}
+	}
+	return l.enqueue(job{account: account, password: password, addr: addr.String(), host: host, register: true, deadline: deadline})
+}
+
+func hostOf(addr net.Addr) string {
 	host := addr.String()
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
+	return host
+}
+
+// login decides one attempt.
+func (l *Node) login(account, password, realmName string, addr net.Addr, deadline time.Time) codec.LoginResult {
+	host := hostOf(addr)
 	if !l.limiter.allow(host, l.clock.Now()) {
 		return codec.LoginResult{Status: wire.LoginStatusRateLimited, Message: "too many attempts: wait a moment"}
 	}
@@ -70,8 +112,16 @@ func (l *Node) login(account, password, realmName string, addr net.Addr, deadlin
 	if !ok {
 		return codec.LoginResult{Status: wire.LoginStatusUnknownRealm, Message: fmt.Sprintf("no realm %q here", realmName)}
 	}
-	j := job{account: account, password: password, realm: realmName, addr: addr.String(), host: host,
-		deadline: deadline, reply: make(chan codec.LoginResult, 1)}
+	res := l.enqueue(job{account: account, password: password, realm: realmName, addr: addr.String(), host: host, deadline: deadline})
+	if res.Status == wire.LoginStatusOk {
+		res.Gateways = realm.Gateways
+	}
+	return res
+}
+
+// enqueue waits for a worker to check the job, or says why it will not.
+func (l *Node) enqueue(j job) codec.LoginResult {
+	j.reply = make(chan codec.LoginResult, 1)
 	switch l.queue.push(j, l.clock.Now()) {
 	case refusedAddress:
 		return codec.LoginResult{Status: wire.LoginStatusRateLimited, Message: "an attempt from this address is under way: wait for it"}
@@ -82,11 +132,8 @@ func (l *Node) login(account, password, realmName string, addr net.Addr, deadlin
 	}
 	select {
 	case res := <-j.reply:
-		if res.Status == wire.LoginStatusOk {
-			res.Gateways = realm.Gateways
-		}
 		return res
-	case <-l.clock.After(deadline.Sub(l.clock.Now())):
+	case <-l.clock.After(j.deadline.Sub(l.clock.Now())):
 		return busy
 	}
 }

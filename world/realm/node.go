@@ -198,6 +198,11 @@ func (r *Node) HandleMessage(n *node.Node, m node.Message) {
 		var w wire.RealmPoolIdle
 		codec.Member(msg.Body, &w)
 		r.poolIdle(m.From, string(w.Released()))
+	case wire.RealmBodyRealmPopulationRequest:
+		r.mu.Lock()
+		players := uint32(len(r.players))
+		r.mu.Unlock()
+		r.node.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().Population(players)})
 	default:
 		r.log.Warn("realm: unexpected message", "peer", m.From, "body", msg.BodyType())
 	}
