@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/net/agones"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/world"
@@ -90,13 +92,26 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.Fault = crashAt(os.Getenv("GRIDREALM_FAULT"))
+	life, err := agones.FromEnv()
+	if err != nil {
+		return err
+	}
 	zn, err := zone.Start(cfg)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := untilSignal()
 	defer cancel()
+	if err := orchestrated(ctx, life, nf.id, zn.LastTick); err != nil {
+		zn.Stop()
+		return err
+	}
 	<-ctx.Done()
+	// Draining: Agones may delete the pod once the players' checkpoints
+	// are saved, which Stop does.
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	life.Shutdown(sctx)
+	scancel()
 	zn.Stop()
 	return nil
 }
@@ -146,6 +161,23 @@ func zoneLinks(nf *nodeFlags, cfg *zone.Config, worldFile string, edges map[zone
 		}
 		cfg.Portals = append(cfg.Portals, zone.Portal{Portal: p, Addr: n.Addr})
 	}
+	return nil
+}
+
+// orchestrated tells an orchestrator (Agones, when the process runs under
+// it) that the zone is ready, its map loaded, and keeps telling it the
+// tick loop runs.
+func orchestrated(ctx context.Context, life agones.Lifecycle, id string, lastTick func() time.Time) error {
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := life.Ready(rctx); err != nil {
+		return fmt.Errorf("zone %s: %w", id, err)
+	}
+	if err := life.SetLabel(rctx, "zone", id); err != nil {
+		return fmt.Errorf("zone %s: %w", id, err)
+	}
+	const every = 2 * time.Second
+	go agones.KeepHealthy(ctx, life, every, func() bool { return time.Since(lastTick()) < every })
 	return nil
 }
 

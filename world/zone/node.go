@@ -3,6 +3,7 @@ package zone
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	arche "github.com/mlange-42/arche/ecs"
@@ -24,7 +25,9 @@ type Node struct {
 	db    *dbclient.Client
 	log   *slog.Logger
 	clock ecs.Clock
-	enc   *codec.ZoneEncoder
+
+	lastTick atomic.Int64 // unix ns of the last finished tick: LastTick
+	enc      *codec.ZoneEncoder
 
 	gateways map[string]world.GatewayID
 	names    []string // by GatewayID
@@ -177,6 +180,7 @@ func (zn *Node) run() {
 					entities = zn.zone.World.ECS.Stats().Entities.Used
 				}
 				zn.metrics.tick(s, len(zn.players), entities)
+				zn.lastTick.Store(zn.clock.Now().UnixNano())
 			})
 			next()
 			if stop.Err() != nil || zn.loading == nil {
@@ -185,6 +189,16 @@ func (zn *Node) run() {
 			zn.loadInstance()
 		}
 	}()
+}
+
+// LastTick returns when the tick loop last finished a tick (zero before
+// the first): an orchestrator's health check asks whether it still ticks.
+func (zn *Node) LastTick() time.Time {
+	ns := zn.lastTick.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }
 
 // Node returns the zone's node.
