@@ -105,6 +105,7 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 	certFile := fs.String("cert", "", "TLS certificate (PEM); default: the realm's dev certificate beside the registry")
 	keyFile := fs.String("key", "", "TLS key (PEM)")
 	budget := fs.Int("budget", gateway.DefaultBudget, "bytes of one snapshot datagram")
+	playersListen := fs.String("players-listen", "", "where to listen for players (default: the registry's public address, which players are told; behind a load balancer or in a pod, e.g. 0.0.0.0:PORT)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -132,7 +133,11 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 			ncfg.Peers = append(ncfg.Peers, node.Peer{ID: e.ID, Addr: e.Addr})
 		}
 	}
-	g, err := gateway.Start(gateway.Config{Node: ncfg, Budget: *budget, Realm: realm.ID, Listen: self.Public, Public: self.Public, TLS: tlsConf, Siblings: siblings})
+	listen := self.Public
+	if *playersListen != "" {
+		listen = *playersListen
+	}
+	g, err := gateway.Start(gateway.Config{Node: ncfg, Budget: *budget, Realm: realm.ID, Listen: listen, Public: self.Public, TLS: tlsConf, Siblings: siblings})
 	if err != nil {
 		return err
 	}

@@ -33,10 +33,10 @@ func instanceRealm(t *testing.T, base, bots, pool int) *devRealm {
 					}
 				}
 			}
-			for k := 3; k <= pool; k++ { // slots 13, 14, ... of the dev numbering
+			for k := 3; k <= pool; k++ { // slots 16, 17, ... of the dev numbering
 				e := first
 				e.ID = fmt.Sprintf("DEV-INSTANCE-%d", k)
-				e.Addr, e.Admin = shiftPort(t, first.Addr, 10+k-8), shiftPort(t, first.Admin, 10+k-8)
+				e.Addr, e.Admin = shiftPort(t, first.Addr, 13+k-8), shiftPort(t, first.Admin, 13+k-8)
 				e.Data = filepath.Join(filepath.Dir(first.Data), e.ID)
 				e.Restart = slices.Clone(first.Restart)
 				e.Restart[slices.Index(e.Restart, "--id")+1] = e.ID

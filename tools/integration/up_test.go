@@ -24,8 +24,9 @@ import (
 )
 
 // upNodes is how many processes realm up starts: db, backup, two open
-// zones side by side, two instance nodes, realm, login and two gateways.
-const upNodes = 10
+// zones side by side, two instance nodes, realm, two gateways, and the
+// login db, its backup and two login nodes.
+const upNodes = 13
 
 // realmUp is a running `realm up`.
 type realmUp struct {
