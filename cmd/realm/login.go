@@ -66,7 +66,8 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	realms := map[string]login.Realm{}
 	for _, e := range nf.reg.ByRole("", registry.RoleRealm) {
 		r := login.Realm{Node: e.ID}
-		for _, g := range nf.reg.ByRole(e.Realm, registry.RoleGateway) {
+		// The realm's own gateways, and those every realm shares.
+		for _, g := range append(nf.reg.InRealm(e.Realm, registry.RoleGateway), nf.reg.InRealm("", registry.RoleGateway)...) {
 			r.Gateways = append(r.Gateways, g.Public)
 		}
 		realms[e.Realm] = r

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/registry"
@@ -52,6 +53,7 @@ func runRealmNode(args []string, stdout, stderr io.Writer) error {
 		return nil
 	})
 	maxInstances := fs.Int("max-instances", 0, "instances the realm runs at once (0: as many as its pool has nodes)")
+	exit := fs.String("instance-exit", "", "ZONE@x,y: where the realm's instances lead out (needed with instance nodes every realm shares)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -79,9 +81,21 @@ func runRealmNode(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("registry %s: realm %q has no zone", nf.registry, ncfg.Realm)
 	}
 	cfg.Pool, cfg.Templates, cfg.MaxInstances = map[string]string{}, templateCaps, *maxInstances
-	for _, z := range nf.reg.ByRole(ncfg.Realm, registry.RoleInstance) {
+	// The realm's own instance nodes, and those every realm shares.
+	shared := nf.reg.InRealm("", registry.RoleInstance)
+	for _, z := range append(nf.reg.InRealm(ncfg.Realm, registry.RoleInstance), shared...) {
 		cfg.Pool[z.ID], cfg.Zones[z.ID] = z.Addr, z.Addr
 		ncfg.Peers = append(ncfg.Peers, node.Peer{ID: z.ID, Addr: z.Addr})
+	}
+	cfg.InstanceLoad = codec.LoadInstance{DB: db.ID, DBAddr: db.Addr}
+	if *exit != "" {
+		ex, x, y, err := exitFlag(&nf, *exit)
+		if err != nil {
+			return fmt.Errorf("%w: --instance-exit: %v", errUsage, err)
+		}
+		cfg.InstanceLoad.ExitZone, cfg.InstanceLoad.ExitAddr, cfg.InstanceLoad.ExitX, cfg.InstanceLoad.ExitY = ex.Zone, ex.Addr, x, y
+	} else if len(shared) > 0 {
+		return fmt.Errorf("%w: the registry has instance nodes every realm shares: give --instance-exit ZONE@x,y", errUsage)
 	}
 	cfg.Node = ncfg
 	r, err := realm.Start(cfg)
@@ -116,18 +130,29 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 	if nf.reg == nil {
 		return fmt.Errorf("%w: realm gateway needs --registry", errUsage)
 	}
-	realm, err := nf.peer(ncfg, registry.RoleRealm, "", "")
-	if err != nil {
-		return err
-	}
 	tlsConf, err := playerTLS(*certFile, *keyFile, &nf)
 	if err != nil {
 		return err
 	}
 	self, _ := nf.reg.Node(nf.id)
-	ncfg.Peers = []node.Peer{realm}
+	// A gateway of one realm asks its realm node; one every realm shares
+	// (no realm in the registry) asks the node of the realm each player
+	// names.
+	var realm node.Peer
+	realms := map[string]string{}
+	if self.Realm != "" {
+		if realm, err = nf.peer(ncfg, registry.RoleRealm, "", ""); err != nil {
+			return err
+		}
+		ncfg.Peers = []node.Peer{realm}
+	} else {
+		for _, e := range nf.reg.ByRole("", registry.RoleRealm) {
+			realms[e.Realm] = e.ID
+			ncfg.Peers = append(ncfg.Peers, node.Peer{ID: e.ID, Addr: e.Addr})
+		}
+	}
 	var siblings []string
-	for _, e := range nf.reg.ByRole(ncfg.Realm, registry.RoleGateway) {
+	for _, e := range nf.reg.InRealm(self.Realm, registry.RoleGateway) {
 		if e.ID != self.ID {
 			siblings = append(siblings, e.ID)
 			ncfg.Peers = append(ncfg.Peers, node.Peer{ID: e.ID, Addr: e.Addr})
@@ -137,7 +162,7 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 	if *playersListen != "" {
 		listen = *playersListen
 	}
-	g, err := gateway.Start(gateway.Config{Node: ncfg, Budget: *budget, Realm: realm.ID, Listen: listen, Public: self.Public, TLS: tlsConf, Siblings: siblings})
+	g, err := gateway.Start(gateway.Config{Node: ncfg, Budget: *budget, Realm: realm.ID, Realms: realms, Listen: listen, Public: self.Public, TLS: tlsConf, Siblings: siblings})
 	if err != nil {
 		return err
 	}

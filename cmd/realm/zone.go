@@ -63,7 +63,16 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	db, err := nf.peer(ncfg, registry.RoleDB, "", "")
+	// An instance node every realm shares uses the db of the realm whose
+	// copy it holds (each load names it); until the first, the first
+	// realm's.
+	dbOf := ncfg
+	if dbOf.Realm == "" && nf.reg != nil {
+		if rs := nf.reg.ByRole("", registry.RoleRealm); len(rs) > 0 {
+			dbOf.Realm = rs[0].Realm
+		}
+	}
+	db, err := nf.peer(dbOf, registry.RoleDB, "", "")
 	if err != nil {
 		return err
 	}
@@ -213,19 +222,23 @@ func zonePool(nf *nodeFlags, cfg *zone.Config, templates, exit string, releaseAf
 	if templates == "" {
 		return nil
 	}
-	at, xy, ok := strings.Cut(exit, "@")
-	xs, ys, ok2 := strings.Cut(xy, ",")
-	x, errx := strconv.ParseFloat(xs, 32)
-	y, erry := strconv.ParseFloat(ys, 32)
-	if !ok || !ok2 || errx != nil || erry != nil || x < 0 || y < 0 {
-		return fmt.Errorf("%w: --pool needs --exit ZONE@x,y (got %q)", errUsage, exit)
+	p := &zone.PoolConfig{Templates: map[string]*world.InstanceTemplate{}, ReleaseAfter: releaseAfter}
+	self, _ := nf.registryNode(nf.id)
+	if nf.reg != nil && self.Realm == "" {
+		// Every realm shares this node: each realm node may have it load a
+		// copy, naming its db and its exit.
+		for _, e := range nf.reg.ByRole("", registry.RoleRealm) {
+			p.Realms = append(p.Realms, zone.Neighbour{Zone: e.ID, Addr: e.Addr})
+		}
+		cfg.Realm = zone.Neighbour{}
 	}
-	n, found := nf.registryNode(at)
-	if !found || n.Role != registry.RoleZone {
-		return fmt.Errorf("%w: --exit %s: no zone node of that id in the registry", errUsage, at)
+	if exit != "" || len(p.Realms) == 0 {
+		n, x, y, err := exitFlag(nf, exit)
+		if err != nil {
+			return fmt.Errorf("%w: --pool needs --exit ZONE@x,y: %v", errUsage, err)
+		}
+		p.Exit, p.ExitX, p.ExitY = n, x, y
 	}
-	p := &zone.PoolConfig{Templates: map[string]*world.InstanceTemplate{}, Exit: zone.Neighbour{Zone: n.ID, Addr: n.Addr},
-		ExitX: float32(x), ExitY: float32(y), ReleaseAfter: releaseAfter}
 	for _, name := range strings.Split(templates, ",") {
 		if name != "crypt" {
 			return fmt.Errorf("%w: --pool %s: the built-in instance template is crypt", errUsage, name)
@@ -236,6 +249,22 @@ func zonePool(nf *nodeFlags, cfg *zone.Config, templates, exit string, releaseAf
 	// Idle, it ticks a small empty world.
 	cfg.Zone.Map, cfg.Zone.Terrain, cfg.NPCs, cfg.Instance = world.MapConfig{Width: 64, Height: 64, Obstacles: -1}, nil, 0, nil
 	return nil
+}
+
+// exitFlag reads ZONE@x,y: a zone node of the registry and a point in it.
+func exitFlag(nf *nodeFlags, v string) (zone.Neighbour, float32, float32, error) {
+	at, xy, ok := strings.Cut(v, "@")
+	xs, ys, ok2 := strings.Cut(xy, ",")
+	x, errx := strconv.ParseFloat(xs, 32)
+	y, erry := strconv.ParseFloat(ys, 32)
+	if !ok || !ok2 || errx != nil || erry != nil || x < 0 || y < 0 {
+		return zone.Neighbour{}, 0, 0, fmt.Errorf("want ZONE@x,y, got %q", v)
+	}
+	n, found := nf.registryNode(at)
+	if !found || n.Role != registry.RoleZone {
+		return zone.Neighbour{}, 0, 0, fmt.Errorf("%s: no zone node of that id in the registry", at)
+	}
+	return zone.Neighbour{Zone: n.ID, Addr: n.Addr}, float32(x), float32(y), nil
 }
 
 // dungeon is the built-in instance template: camps of 5 NPCs on a ring

@@ -120,6 +120,10 @@ type Options struct {
 	// snapshot is full state of the new zone. It runs on the connection's
 	// event goroutine: keep it short.
 	OnZoneChange func(from, to string, w codec.Welcome)
+	// Realm is the realm the session belongs to (the one logged in to): a
+	// gateway that serves several realms places the player through that
+	// realm's node. Empty: the gateway's only realm.
+	Realm string
 	// DeadAfter is how long the gateway may stay silent before the
 	// connection counts as lost: QUIC's idle timeout, with keep-alives
 	// eight times within it (default 15 s; DefaultReconnectDeadAfter with
@@ -211,7 +215,7 @@ func handshake(ctx context.Context, gateway string, tlsConf *tls.Config, handle 
 		if err != nil {
 			return nil, codec.Welcome{}, "", err
 		}
-		m, err := greet(ctx, s, gateway, handle, resume, hops)
+		m, err := greet(ctx, s, gateway, handle, resume, hops, opts.Realm)
 		if err != nil {
 			return nil, codec.Welcome{}, "", err
 		}
@@ -252,12 +256,12 @@ func (e *ClosedError) Error() string {
 // a new session.
 type resumption struct{ lastEvent uint64 }
 
-func greet(ctx context.Context, s *pquic.Session, gateway string, handle []byte, resume *resumption, hops int) (*wire.ServerMessage, error) {
+func greet(ctx context.Context, s *pquic.Session, gateway string, handle []byte, resume *resumption, hops int, realm string) (*wire.ServerMessage, error) {
 	var last uint64
 	if resume != nil {
 		last = resume.lastEvent
 	}
-	if err := s.Send(codec.NewPlayerEncoder().Connect(handle, 0, uint8(hops), resume != nil, last)); err != nil {
+	if err := s.Send(codec.NewPlayerEncoder().Connect(handle, 0, uint8(hops), resume != nil, last, realm)); err != nil {
 		s.Close(0, "")
 		return nil, err
 	}

@@ -113,16 +113,23 @@ func (e *PlayerEncoder) RealmListRequest() []byte {
 //
 // A resuming connection gives lastEvent, the highest Chat or SystemMessage
 // seq it saw.
-func (e *PlayerEncoder) Connect(handle []byte, characterID uint64, redirects uint8, resume bool, lastEvent uint64) []byte {
+//
+// realm names the session's realm, for a gateway that serves several.
+func (e *PlayerEncoder) Connect(handle []byte, characterID uint64, redirects uint8, resume bool, lastEvent uint64, realm string) []byte {
 	b := e.b
 	b.Reset()
 	h := b.CreateByteVector(handle)
+	var r flatbuffers.UOffsetT
+	if realm != "" {
+		r = b.CreateString(clip(realm, MaxName))
+	}
 	wire.ConnectStart(b)
 	wire.ConnectAddCharacterId(b, characterID)
 	wire.ConnectAddRedirects(b, redirects)
 	wire.ConnectAddResume(b, resume)
 	wire.ConnectAddLastEvent(b, lastEvent)
 	wire.ConnectAddSessionHandle(b, h)
+	addOffset(b, wire.ConnectAddRealm, r)
 	return e.client(wire.ClientBodyConnect, wire.ConnectEnd(b))
 }
 

@@ -250,3 +250,13 @@ func (e *RealmEncoder) Population(players uint32) []byte {
 	wire.RealmPopulationAddPlayers(e.b, players)
 	return e.finish(wire.RealmBodyRealmPopulation, wire.RealmPopulationEnd(e.b))
 }
+
+// SessionAssigned answers a login node's SessionCreated: the gateway the
+// player should connect to (its public address; empty: any).
+func (e *RealmEncoder) SessionAssigned(gateway string) []byte {
+	e.b.Reset()
+	g := e.b.CreateString(clip(gateway, MaxName))
+	wire.RealmSessionAssignedStart(e.b)
+	wire.RealmSessionAssignedAddGateway(e.b, g)
+	return e.finish(wire.RealmBodyRealmSessionAssigned, wire.RealmSessionAssignedEnd(e.b))
+}

@@ -110,7 +110,7 @@ func newSchemas() *schemas {
 	s.clientMessage = table("ClientMessage", union("Body", 4,
 		table("LoginRequest", str("Account", 4, MaxName), str("Password", 6, 256), str("Realm", 8, MaxName), scalar("ClientVersion", 10, 4)),
 		table("Connect", vec("SessionHandle", 4, 1, SessionHandleSize), scalar("CharacterId", 6, 8), scalar("Redirects", 8, 1),
-			scalar("Resume", 10, 1), scalar("LastEvent", 12, 8)),
+			scalar("Resume", 10, 1), scalar("LastEvent", 12, 8), str("Realm", 14, MaxName)),
 		table("ChatSend", scalar("Channel", 4, 1), str("To", 6, MaxName), str("Text", 8, MaxText)),
 		table("Logout"),
 		table("RegisterRequest", str("Account", 4, MaxName), str("Password", 6, 256), scalar("ClientVersion", 8, 4)),
@@ -169,7 +169,8 @@ func newSchemas() *schemas {
 	s.zoneMessage.Fields[0].Members = append(s.zoneMessage.Fields[0].Members,
 		table("ZoneHandedOff", scalar("Character", 4, 8), str("Zone", 6, MaxName), str("ZoneAddr", 8, MaxName),
 			fbcheck.Field{Name: "Entered", Slot: 10, Kind: fbcheck.SubTable, Table: entered}),
-		table("ZoneLoadInstance", str("Template", 4, MaxName), scalar("Seed", 6, 8)),
+		table("ZoneLoadInstance", str("Template", 4, MaxName), scalar("Seed", 6, 8), str("Db", 8, MaxName), str("DbAddr", 10, MaxName),
+			str("ExitZone", 12, MaxName), str("ExitAddr", 14, MaxName), scalar("ExitX", 16, 4), scalar("ExitY", 18, 4)),
 		table("ZoneInstanceLoaded", scalar("EntryX", 4, 4), scalar("EntryY", 6, 4), str("Refused", 8, MaxText)))
 	s.realmMessage = table("RealmMessage", union("Body", 4,
 		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName)),
@@ -188,6 +189,7 @@ func newSchemas() *schemas {
 		table("RealmPoolIdle", str("Released", 4, MaxName)),
 		table("RealmPopulationRequest"),
 		table("RealmPopulation", scalar("Players", 4, 4)),
+		table("RealmSessionAssigned", str("Gateway", 4, MaxName)),
 	))
 	s.gatewayMessage = table("GatewayMessage", union("Body", 4,
 		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName)),

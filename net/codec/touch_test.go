@@ -32,7 +32,7 @@ var unionMembers = map[string]func() any{
 	"SessionCreated": func() any { return new(wire.SessionCreated) }, "DbFindCharacter": func() any { return new(wire.DbFindCharacter) },
 	"RegisterRequest": func() any { return new(wire.RegisterRequest) }, "RealmListRequest": func() any { return new(wire.RealmListRequest) },
 	"RealmList": func() any { return new(wire.RealmList) }, "RealmPopulationRequest": func() any { return new(wire.RealmPopulationRequest) },
-	"RealmPopulation": func() any { return new(wire.RealmPopulation) },
+	"RealmPopulation": func() any { return new(wire.RealmPopulation) }, "RealmSessionAssigned": func() any { return new(wire.RealmSessionAssigned) },
 	"DbCreateAccount": func() any { return new(wire.DbCreateAccount) }, "DbGetAccount": func() any { return new(wire.DbGetAccount) },
 	"RealmConnect": func() any { return new(wire.RealmConnect) }, "RealmConnected": func() any { return new(wire.RealmConnected) },
 	"RealmPlayerLeft": func() any { return new(wire.RealmPlayerLeft) }, "RealmGatewayPlayers": func() any { return new(wire.RealmGatewayPlayers) },

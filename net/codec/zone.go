@@ -339,15 +339,39 @@ func clip(s string, n int) string {
 	return s
 }
 
-// LoadInstance asks an instance node to load a fresh copy of template.
-func (e *ZoneEncoder) LoadInstance(template string, seed uint64) []byte {
+// LoadInstance is a realm's request that an instance node load a fresh
+// copy of a template for it (wire.ZoneLoadInstance).
+type LoadInstance struct {
+	Template           string
+	Seed               uint64
+	DB, DBAddr         string
+	ExitZone, ExitAddr string
+	ExitX, ExitY       float32
+}
+
+// LoadInstance asks an instance node to load a fresh copy of a template.
+func (e *ZoneEncoder) LoadInstance(l *LoadInstance) []byte {
 	b := e.b
 	b.Reset()
-	t := b.CreateString(clip(template, MaxName))
+	t := b.CreateString(clip(l.Template, MaxName))
+	db, dba := b.CreateString(clip(l.DB, MaxName)), b.CreateString(clip(l.DBAddr, MaxName))
+	ez, ea := b.CreateString(clip(l.ExitZone, MaxName)), b.CreateString(clip(l.ExitAddr, MaxName))
 	wire.ZoneLoadInstanceStart(b)
 	wire.ZoneLoadInstanceAddTemplate(b, t)
-	wire.ZoneLoadInstanceAddSeed(b, seed)
+	wire.ZoneLoadInstanceAddSeed(b, l.Seed)
+	wire.ZoneLoadInstanceAddDb(b, db)
+	wire.ZoneLoadInstanceAddDbAddr(b, dba)
+	wire.ZoneLoadInstanceAddExitZone(b, ez)
+	wire.ZoneLoadInstanceAddExitAddr(b, ea)
+	wire.ZoneLoadInstanceAddExitX(b, l.ExitX)
+	wire.ZoneLoadInstanceAddExitY(b, l.ExitY)
 	return e.finish(wire.ZoneBodyZoneLoadInstance, wire.ZoneLoadInstanceEnd(b))
+}
+
+// ReadLoadInstance copies a checked ZoneLoadInstance.
+func ReadLoadInstance(w *wire.ZoneLoadInstance) LoadInstance {
+	return LoadInstance{Template: string(w.Template()), Seed: w.Seed(), DB: string(w.Db()), DBAddr: string(w.DbAddr()),
+		ExitZone: string(w.ExitZone()), ExitAddr: string(w.ExitAddr()), ExitX: w.ExitX(), ExitY: w.ExitY()}
 }
 
 // InstanceLoaded answers LoadInstance: where players arrive, or why not.

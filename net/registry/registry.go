@@ -314,10 +314,11 @@ func (r *Registry) Node(id string) (Entry, bool) {
 }
 
 // Shareable reports whether a node of the role may serve every realm (an
-// entry without a realm): login and reviver nodes, and the login db (a db
-// node) with its backup node.
+// entry without a realm): login and reviver nodes, the login db (a db
+// node) with its backup node, gateways (a player's session names its
+// realm) and instance nodes (each copy is one realm's).
 func (r Role) Shareable() bool {
-	return r == RoleLogin || r == RoleReviver || r == RoleDB || r == RoleBackup
+	return r != RoleRealm && r != RoleZone
 }
 
 // InRealm returns the entries of one role whose realm is exactly realm;

@@ -137,8 +137,22 @@ func (rcv *Connect) MutateLastEvent(n uint64) bool {
 	return rcv._tab.MutateUint64Slot(12, n)
 }
 
+// / The realm the session belongs to (the LoginRequest's): a gateway
+// / that serves several realms asks that realm's node. Empty: the
+// / gateway's only realm.
+func (rcv *Connect) Realm() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+// / The realm the session belongs to (the LoginRequest's): a gateway
+// / that serves several realms asks that realm's node. Empty: the
+// / gateway's only realm.
 func ConnectStart(builder *flatbuffers.Builder) {
-	builder.StartObject(5)
+	builder.StartObject(6)
 }
 func ConnectAddSessionHandle(builder *flatbuffers.Builder, sessionHandle flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(sessionHandle), 0)
@@ -157,6 +171,9 @@ func ConnectAddResume(builder *flatbuffers.Builder, resume bool) {
 }
 func ConnectAddLastEvent(builder *flatbuffers.Builder, lastEvent uint64) {
 	builder.PrependUint64Slot(4, lastEvent, 0)
+}
+func ConnectAddRealm(builder *flatbuffers.Builder, realm flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(5, flatbuffers.UOffsetT(realm), 0)
 }
 func ConnectEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -19,6 +19,7 @@ const (
 	RealmBodyRealmPoolIdle          RealmBody = 9
 	RealmBodyRealmPopulationRequest RealmBody = 10
 	RealmBodyRealmPopulation        RealmBody = 11
+	RealmBodyRealmSessionAssigned   RealmBody = 12
 )
 
 var EnumNamesRealmBody = map[RealmBody]string{
@@ -34,6 +35,7 @@ var EnumNamesRealmBody = map[RealmBody]string{
 	RealmBodyRealmPoolIdle:          "RealmPoolIdle",
 	RealmBodyRealmPopulationRequest: "RealmPopulationRequest",
 	RealmBodyRealmPopulation:        "RealmPopulation",
+	RealmBodyRealmSessionAssigned:   "RealmSessionAssigned",
 }
 
 var EnumValuesRealmBody = map[string]RealmBody{
@@ -49,6 +51,7 @@ var EnumValuesRealmBody = map[string]RealmBody{
 	"RealmPoolIdle":          RealmBodyRealmPoolIdle,
 	"RealmPopulationRequest": RealmBodyRealmPopulationRequest,
 	"RealmPopulation":        RealmBodyRealmPopulation,
+	"RealmSessionAssigned":   RealmBodyRealmSessionAssigned,
 }
 
 func (v RealmBody) String() string {

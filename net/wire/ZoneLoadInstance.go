@@ -6,7 +6,10 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-// / Realm -> instance node (an Ask): load a fresh copy of template.
+// / Realm -> instance node (an Ask): load a fresh copy of template. An
+// / instance node every realm shares serves one realm at a time: the realm
+// / names its db (where the copy's players are claimed and saved) and where
+// / the copy's exit leads; empty fields keep the node's own.
 type ZoneLoadInstance struct {
 	_tab flatbuffers.Table
 }
@@ -54,14 +57,88 @@ func (rcv *ZoneLoadInstance) MutateSeed(n uint64) bool {
 	return rcv._tab.MutateUint64Slot(6, n)
 }
 
+func (rcv *ZoneLoadInstance) Db() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *ZoneLoadInstance) DbAddr() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *ZoneLoadInstance) ExitZone() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *ZoneLoadInstance) ExitAddr() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+func (rcv *ZoneLoadInstance) ExitX() float32 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(16))
+	if o != 0 {
+		return rcv._tab.GetFloat32(o + rcv._tab.Pos)
+	}
+	return 0.0
+}
+
+func (rcv *ZoneLoadInstance) MutateExitX(n float32) bool {
+	return rcv._tab.MutateFloat32Slot(16, n)
+}
+
+func (rcv *ZoneLoadInstance) ExitY() float32 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+	if o != 0 {
+		return rcv._tab.GetFloat32(o + rcv._tab.Pos)
+	}
+	return 0.0
+}
+
+func (rcv *ZoneLoadInstance) MutateExitY(n float32) bool {
+	return rcv._tab.MutateFloat32Slot(18, n)
+}
+
 func ZoneLoadInstanceStart(builder *flatbuffers.Builder) {
-	builder.StartObject(2)
+	builder.StartObject(8)
 }
 func ZoneLoadInstanceAddTemplate(builder *flatbuffers.Builder, template flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(template), 0)
 }
 func ZoneLoadInstanceAddSeed(builder *flatbuffers.Builder, seed uint64) {
 	builder.PrependUint64Slot(1, seed, 0)
+}
+func ZoneLoadInstanceAddDb(builder *flatbuffers.Builder, db flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(2, flatbuffers.UOffsetT(db), 0)
+}
+func ZoneLoadInstanceAddDbAddr(builder *flatbuffers.Builder, dbAddr flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(3, flatbuffers.UOffsetT(dbAddr), 0)
+}
+func ZoneLoadInstanceAddExitZone(builder *flatbuffers.Builder, exitZone flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(4, flatbuffers.UOffsetT(exitZone), 0)
+}
+func ZoneLoadInstanceAddExitAddr(builder *flatbuffers.Builder, exitAddr flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(5, flatbuffers.UOffsetT(exitAddr), 0)
+}
+func ZoneLoadInstanceAddExitX(builder *flatbuffers.Builder, exitX float32) {
+	builder.PrependFloat32Slot(6, exitX, 0.0)
+}
+func ZoneLoadInstanceAddExitY(builder *flatbuffers.Builder, exitY float32) {
+	builder.PrependFloat32Slot(7, exitY, 0.0)
 }
 func ZoneLoadInstanceEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

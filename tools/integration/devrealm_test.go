@@ -257,9 +257,9 @@ func (r *devRealm) metric(t *testing.T, id, name string) float64 {
 
 // loginRetrying logs in as a dev account, retrying while the login node
 // is starting or busy.
-func loginRetrying(ctx context.Context, addr string, tlsConf *tls.Config, account string) (codec.LoginResult, error) {
+func loginRetrying(ctx context.Context, addr string, tlsConf *tls.Config, account, realm string) (codec.LoginResult, error) {
 	for {
-		res, err := client.Login(ctx, addr, tlsConf, account, "bot", launch.DevRealm)
+		res, err := client.Login(ctx, addr, tlsConf, account, "bot", realm)
 		if err == nil {
 			return res, nil
 		}
@@ -348,15 +348,21 @@ func (r *devRealm) dump(t *testing.T) (items, orphaned, duplicated int, owners m
 // ends.
 func (r *devRealm) bot(t *testing.T, i int, tune ...func(*client.Options)) *client.Conn {
 	t.Helper()
+	return r.botAt(t, i, "DEV-LOGIN-1", launch.DevRealm, tune...)
+}
+
+// botAt is bot through a login node of the registry, into a realm.
+func (r *devRealm) botAt(t *testing.T, i int, login, realm string, tune ...func(*client.Options)) *client.Conn {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	account := fmt.Sprintf("bot%d", i)
 	for {
-		res, err := loginRetrying(ctx, r.entry("DEV-LOGIN-1").Public, r.tls, account)
+		res, err := loginRetrying(ctx, r.entry(login).Public, r.tls, account, realm)
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts := client.Options{Reconnect: true, Gateways: res.Gateways}
+		opts := client.Options{Reconnect: true, Gateways: res.Gateways, Realm: realm}
 		for _, f := range tune {
 			f(&opts)
 		}
@@ -376,8 +382,14 @@ func (r *devRealm) bot(t *testing.T, i int, tune ...func(*client.Options)) *clie
 // writes as a zone would.
 func (r *devRealm) granter(t *testing.T) *dbclient.Client {
 	t.Helper()
-	db := r.entry("DEV-DB-1")
-	n := nodetest.Start(t, node.Config{ID: "GRANTER", Secret: r.reg.ClusterSecret(), Peers: []node.Peer{{ID: db.ID, Addr: db.Addr}}})
+	return r.dbClient(t, "DEV-DB-1")
+}
+
+// dbClient is a test node on a db node's link.
+func (r *devRealm) dbClient(t *testing.T, id string) *dbclient.Client {
+	t.Helper()
+	db := r.entry(id)
+	n := nodetest.Start(t, node.Config{ID: "GRANTER-" + id, Secret: r.reg.ClusterSecret(), Peers: []node.Peer{{ID: db.ID, Addr: db.Addr}}})
 	return dbclient.New(n, db.ID, 2*time.Second)
 }
 

@@ -131,7 +131,8 @@ func (b *bot) join(ctx context.Context) (*client.Conn, error) {
 		cctx, ccancel := context.WithTimeout(ctx, 15*time.Second)
 		conn, err := client.ConnectWith(cctx, res.Gateways[0], b.s.cfg.TLS, res.SessionHandle, client.Options{
 			DropRate: b.s.cfg.DropRate, Seed: b.s.cfg.Seed ^ uint64(b.index)<<20, OnSnapshot: b.onSnapshot,
-			Transport: b.transport, Reconnect: true, Gateways: res.Gateways, OnReconnect: b.onReconnect, OnEvent: b.onEvent})
+			Transport: b.transport, Reconnect: true, Gateways: res.Gateways, OnReconnect: b.onReconnect, OnEvent: b.onEvent,
+			Realm: b.s.cfg.Realm})
 		ccancel()
 		if err == nil {
 			b.conn = conn

@@ -43,7 +43,8 @@ func (g *Node) redirect(mayRedirect bool) string {
 	return best.public
 }
 
-// report tells the siblings this gateway's load, every LoadEvery.
+// report tells the siblings and the realm nodes this gateway's load, every
+// LoadEvery: the realm nodes assign new players by it.
 func (g *Node) report() {
 	defer g.wg.Done()
 	for {
@@ -54,8 +55,8 @@ func (g *Node) report() {
 		g.mu.Lock()
 		load := codec.GatewayLoad(uint32(len(g.players)+g.connecting), g.cfg.Public)
 		g.mu.Unlock()
-		for _, sib := range g.cfg.Siblings {
-			g.node.Send(sib, node.Out{Kind: kinds.Gateway, Priority: node.Control, Volatile: true, Payload: load})
+		for _, to := range g.reportTo {
+			g.node.Send(to, node.Out{Kind: kinds.Gateway, Priority: node.Control, Volatile: true, Payload: load})
 		}
 	}
 }
@@ -71,4 +72,40 @@ func (g *Node) sibling(m node.Message) {
 	g.mu.Lock()
 	g.loads[m.From] = &siblingLoad{players: int(l.Players()), public: string(l.Public()), at: g.clock.Now()}
 	g.mu.Unlock()
+}
+
+// realmNode returns the node of the realm a player names: a gateway every
+// realm shares looks the name up; a player who names none (an older
+// client) is the only realm's, or Realm's.
+func (g *Node) realmNode(name string) (string, bool) {
+	if id, ok := g.cfg.Realms[name]; ok && name != "" {
+		return id, true
+	}
+	switch {
+	case name != "" && len(g.cfg.Realms) > 0:
+		return "", false
+	case g.cfg.Realm != "":
+		return g.cfg.Realm, true
+	case len(g.cfg.Realms) == 1:
+		for _, id := range g.cfg.Realms {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// isRealmNode reports whether id is one of the realm nodes served.
+func (g *Node) isRealmNode(id string) bool {
+	if id == "" {
+		return false
+	}
+	if id == g.cfg.Realm {
+		return true
+	}
+	for _, r := range g.cfg.Realms {
+		if r == id {
+			return true
+		}
+	}
+	return false
 }

@@ -34,8 +34,12 @@ type Config struct {
 	// Node is the gateway's link identity; its Peers must include Realm.
 	// Zones are dialed as players enter them.
 	Node node.Config
-	// Realm is the realm node's id. Required.
-	Realm string
+	// Realm is the realm node's id of a gateway that serves one realm (and
+	// of players who name no realm). Realms, by name, are the realm nodes
+	// of a gateway every realm shares: a player's Connect names its realm.
+	// One of the two is required; every realm node is among Node.Peers.
+	Realm  string
+	Realms map[string]string
 	// Listen is the players' QUIC address; TLS its certificate. Required.
 	Listen string
 	TLS    *tls.Config
@@ -51,7 +55,7 @@ type Config struct {
 	// Public is the players' address other gateways redirect players to
 	// (default: the listener's address).
 	Public string
-	// Siblings are the realm's other gateways (node ids, among Node.Peers):
+	// Siblings are the other gateways (node ids, among Node.Peers):
 	// they tell each other their load, and a player connecting to one that
 	// is not the least loaded is redirected to the one that is.
 	Siblings []string
@@ -64,8 +68,8 @@ type Config struct {
 // wrapping ErrConfig that names the field.
 func (c Config) withDefaults() (Config, error) {
 	switch {
-	case c.Realm == "":
-		return c, fmt.Errorf("%w: Realm is required", ErrConfig)
+	case c.Realm == "" && len(c.Realms) == 0:
+		return c, fmt.Errorf("%w: Realm or Realms is required", ErrConfig)
 	case c.Listen == "":
 		return c, fmt.Errorf("%w: Listen is required", ErrConfig)
 	case c.TLS == nil:

@@ -56,7 +56,12 @@ func (g *Node) serve(s *pquic.Session) {
 		g.connecting--
 		g.mu.Unlock()
 	}()
-	rc, ok := g.place(s, c.SessionHandleBytes())
+	realm, known := g.realmNode(string(c.Realm()))
+	if !known {
+		s.Close(wire.DisconnectReasonSessionInvalid, "this gateway serves no realm "+string(c.Realm()))
+		return
+	}
+	rc, ok := g.place(s, c.SessionHandleBytes(), realm)
 	if !ok {
 		return
 	}
@@ -69,7 +74,7 @@ func (g *Node) serve(s *pquic.Session) {
 		s.Close(wire.DisconnectReasonServerError, rc.Message)
 		return
 	}
-	p := &player{s: s, character: rc.Entered.Character, netID: rc.Entered.NetID, zone: rc.Zone,
+	p := &player{s: s, character: rc.Entered.Character, netID: rc.Entered.NetID, zone: rc.Zone, realm: realm,
 		view: NewView(g.cfg.Budget, g.scratch), px: rc.Entered.X, py: rc.Entered.Y, events: make(chan []byte, eventQueue)}
 	p.view.Self = p.netID
 	p.resume, p.account = rc.ResumeToken, rc.Account
@@ -94,10 +99,10 @@ func (g *Node) serve(s *pquic.Session) {
 // place asks the realm to place the session (a session handle or a resume
 // token); false when the realm cannot answer (the connection is closed) or
 // the gateway stops.
-func (g *Node) place(s *pquic.Session, handle []byte) (rc codec.RealmConnected, ok bool) {
+func (g *Node) place(s *pquic.Session, handle []byte, realm string) (rc codec.RealmConnected, ok bool) {
 	placed := make(chan codec.RealmConnected, 1)
 	handle = append([]byte(nil), handle...)
-	err := g.node.Ask(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().Connect(handle)},
+	err := g.node.Ask(realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().Connect(handle)},
 		g.cfg.Handshake, func(rm node.Message, err error) {
 			var rc codec.RealmConnected
 			if err == nil {
@@ -172,7 +177,7 @@ func (g *Node) leave(p *player) {
 	}
 	g.mu.Unlock()
 	if current {
-		g.node.Send(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerLeft(p.character)})
+		g.node.Send(p.realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerLeft(p.character)})
 	}
 	p.s.Close(0, "")
 }

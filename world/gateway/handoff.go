@@ -105,7 +105,7 @@ func (g *Node) moveTo(p *player, zone string, pe codec.PlayerEntered) {
 	p.zone = zone
 	g.metrics.handoffs.Inc()
 	g.mu.Unlock()
-	g.node.Send(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerMoved(p.character, zone)})
+	g.node.Send(p.realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerMoved(p.character, zone)})
 	g.back(z, p, pe)
 }
 

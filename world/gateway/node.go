@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,7 +35,9 @@ type Node struct {
 	ln    *pquic.Listener
 	log   *slog.Logger
 	clock ecs.Clock
-	zenc  *codec.ZoneEncoder
+
+	reportTo []string // who hears its load: siblings and realm nodes
+	zenc     *codec.ZoneEncoder
 
 	metrics    *metrics
 	mu         sync.Mutex // players, zones, loads; the main loop and connections share them
@@ -84,6 +88,12 @@ func Start(cfg Config) (*Node, error) {
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.wg.Add(2)
 	go g.accept()
+	g.reportTo = append(g.reportTo, g.cfg.Siblings...)
+	for _, id := range append([]string{g.cfg.Realm}, slices.Sorted(maps.Values(g.cfg.Realms))...) {
+		if id != "" && !slices.Contains(g.reportTo, id) {
+			g.reportTo = append(g.reportTo, id)
+		}
+	}
 	go g.report()
 	return g, nil
 }

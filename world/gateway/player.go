@@ -14,6 +14,7 @@ type player struct {
 	character uint64
 	netID     uint32
 	zone      string
+	realm     string // its realm's node
 	view      *View
 	cells     []uint32 // the cells it watches
 	centre    uint64   // the cell they are around: cy<<32 | cx

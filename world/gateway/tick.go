@@ -18,8 +18,8 @@ func (g *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
 	if !e.Up || !e.Restarted {
 		return
 	}
-	if e.Peer == g.cfg.Realm {
-		g.reportPlayers()
+	if g.isRealmNode(e.Peer) {
+		g.reportPlayers(e.Peer)
 		return
 	}
 	g.mu.Lock()

@@ -98,15 +98,17 @@ func readEntered(m node.Message, err error) (codec.PlayerEntered, error) {
 // reportPlayers tells a realm node that restarted which players this
 // gateway holds, with their zones and resume tokens: its directory is
 // rebuilt from what the gateways report.
-func (g *Node) reportPlayers() {
+func (g *Node) reportPlayers(realm string) {
 	g.mu.Lock()
 	players := make([]codec.PlayerAtGateway, 0, len(g.players))
 	for _, p := range g.players {
-		players = append(players, codec.PlayerAtGateway{Character: p.character, Account: p.account, Zone: p.zone, ResumeToken: p.resume})
+		if p.realm == realm {
+			players = append(players, codec.PlayerAtGateway{Character: p.character, Account: p.account, Zone: p.zone, ResumeToken: p.resume})
+		}
 	}
 	g.mu.Unlock()
 	payload := codec.NewRealmEncoder().GatewayPlayers(players)
-	if err := g.node.Send(g.cfg.Realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Volatile: true, Payload: payload}); err != nil {
+	if err := g.node.Send(realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Volatile: true, Payload: payload}); err != nil {
 		g.log.Warn("gateway: players not reported to the restarted realm node", "err", err)
 		return
 	}

@@ -3,6 +3,8 @@ package login
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/kinds"
@@ -66,12 +68,16 @@ func (l *Node) check(j job) codec.LoginResult {
 	}
 	expires := l.clock.Now().Add(l.cfg.SessionTTL).UnixMilli()
 	sc := codec.SessionCreated{Handle: handle, Account: j.account, ExpiresUnixMs: expires, Address: j.addr}
-	payload := codec.NewRealmEncoder().SessionCreated(&sc)
-	if err := l.node.Send(l.cfg.Realms[j.realm].Node, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: payload}); err != nil {
+	gateway, err := l.handOver(j.realm, &sc)
+	if err != nil {
 		l.log.Error("login: realm node unreachable", "realm", j.realm, "err", err)
 		return codec.LoginResult{Status: wire.LoginStatusBusy, Message: "the realm is unavailable"}
 	}
-	return codec.LoginResult{Status: wire.LoginStatusOk, SessionHandle: handle, ExpiresUnixMs: expires, Message: "welcome"}
+	res := codec.LoginResult{Status: wire.LoginStatusOk, SessionHandle: handle, ExpiresUnixMs: expires, Message: "welcome"}
+	if gateway != "" {
+		res.Gateways = []string{gateway}
+	}
+	return res
 }
 
 // create hashes a new account's password and stores the account.
@@ -92,3 +98,37 @@ func (l *Node) create(account, password string) codec.LoginResult {
 		return unavailable
 	}
 }
+
+// handOver gives the session to the realm node and returns the gateway it
+// assigns the player ("" when it knows no gateway's load yet).
+func (l *Node) handOver(realm string, sc *codec.SessionCreated) (string, error) {
+	type answer struct {
+		gateway string
+		err     error
+	}
+	done := make(chan answer, 1)
+	payload := codec.NewRealmEncoder().SessionCreated(sc)
+	err := l.node.Ask(l.cfg.Realms[realm].Node, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: payload}, handOverTimeout,
+		func(m node.Message, err error) {
+			var msg wire.RealmMessage
+			switch {
+			case err != nil:
+			case codec.DecodeRealmMessage(m.Payload, len(m.Payload)+1, &msg) != nil || msg.BodyType() != wire.RealmBodyRealmSessionAssigned:
+				err = fmt.Errorf("the realm node answered %s", msg.BodyType())
+			default:
+				var a wire.RealmSessionAssigned
+				codec.Member(msg.Body, &a)
+				done <- answer{gateway: string(a.Gateway())}
+				return
+			}
+			done <- answer{err: err}
+		})
+	if err != nil {
+		return "", err
+	}
+	a := <-done
+	return a.gateway, a.err
+}
+
+// handOverTimeout bounds the realm node's answer to a new session.
+const handOverTimeout = 3 * time.Second

@@ -2,6 +2,7 @@ package login
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -45,6 +46,8 @@ func (r *realmNode) HandleMessage(n *node.Node, m node.Message) {
 	r.mu.Lock()
 	r.sessions = append(r.sessions, codec.ReadSessionCreated(&sc))
 	r.mu.Unlock()
+	// The realm assigns the second gateway: the login node lists it first.
+	n.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().SessionAssigned("127.0.0.1:7444")})
 }
 func (*realmNode) HandlePeer(*node.Node, node.PeerEvent) {}
 
@@ -146,7 +149,7 @@ func TestLoginHandsTheSessionToTheRealm(t *testing.T) {
 	if len(res.SessionHandle) != 32 || bytes.Equal(res.SessionHandle, make([]byte, 32)) {
 		t.Fatalf("handle %x", res.SessionHandle)
 	}
-	if len(res.Gateways) != 2 || res.ExpiresUnixMs < time.Now().Add(time.Minute).UnixMilli() {
+	if fmt.Sprint(res.Gateways) != "[127.0.0.1:7444 127.0.0.1:7443]" || res.ExpiresUnixMs < time.Now().Add(time.Minute).UnixMilli() {
 		t.Fatalf("result %+v", res)
 	}
 	deadline := time.Now().Add(5 * time.Second)

@@ -3,6 +3,7 @@ package login
 import (
 	"fmt"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -114,7 +115,12 @@ func (l *Node) login(account, password, realmName string, addr net.Addr, deadlin
 	}
 	res := l.enqueue(job{account: account, password: password, realm: realmName, addr: addr.String(), host: host, deadline: deadline})
 	if res.Status == wire.LoginStatusOk {
-		res.Gateways = realm.Gateways
+		// The realm's choice first, the others to fall back on.
+		for _, g := range realm.Gateways {
+			if !slices.Contains(res.Gateways, g) {
+				res.Gateways = append(res.Gateways, g)
+			}
+		}
 	}
 	return res
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gridrealm/gridrealm/ecs"
+	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/registry"
 )
@@ -32,6 +33,12 @@ type Config struct {
 	// MaxInstances caps the instances the realm runs at once (0: the
 	// pool's size).
 	MaxInstances int
+	// InstanceLoad is what the realm tells an instance node with each copy
+	// it has it load (template and seed are filled in per request): its db
+	// (where the copy's players are claimed and saved) and where the copy's
+	// exit leads. Needed with a pool every realm shares; empty fields keep
+	// the instance node's own.
+	InstanceLoad codec.LoadInstance
 	// DefaultZone is where new characters start and where characters of an
 	// unknown zone go. Required.
 	DefaultZone string

@@ -26,8 +26,9 @@ type Node struct {
 	sessions map[[32]byte]*session // login nodes' handles, waiting to connect
 	resumes  map[[32]byte]*session // players' resume tokens (not bounded by MaxSessions)
 	players  map[uint64]Placement
-	pool     map[string]*poolNode // the instance pool, by node id (pool.go)
-	seed     uint64               // of the instances it has opened
+	pool     map[string]*poolNode    // the instance pool, by node id (pool.go)
+	loads    map[string]*gatewayLoad // gateways' loads, by node id (assign.go)
+	seed     uint64                  // of the instances it has opened
 }
 
 // Placement is where a player is.
@@ -47,7 +48,7 @@ func Start(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	r := &Node{cfg: cfg, clock: cfg.Clock, sessions: map[[32]byte]*session{}, resumes: map[[32]byte]*session{}, players: map[uint64]Placement{},
-		pool: map[string]*poolNode{}}
+		pool: map[string]*poolNode{}, loads: map[string]*gatewayLoad{}}
 	for id, addr := range cfg.Pool {
 		r.pool[id] = &poolNode{id: id, addr: addr}
 	}
@@ -160,6 +161,10 @@ func (r *Node) gatewayGone(gateway string) {
 
 // HandleMessage runs on the node's main loop.
 func (r *Node) HandleMessage(n *node.Node, m node.Message) {
+	if m.Kind == kinds.Gateway {
+		r.gatewayReport(m.From, m)
+		return
+	}
 	if m.Kind != kinds.Realm {
 		r.log.Warn("realm: unexpected message kind", "peer", m.From, "kind", m.Kind)
 		return
@@ -173,7 +178,7 @@ func (r *Node) HandleMessage(n *node.Node, m node.Message) {
 	case wire.RealmBodySessionCreated:
 		var w wire.SessionCreated
 		codec.Member(msg.Body, &w)
-		r.addSession(codec.ReadSessionCreated(&w))
+		r.sessionCreated(m, codec.ReadSessionCreated(&w))
 	case wire.RealmBodyRealmConnect:
 		var w wire.RealmConnect
 		codec.Member(msg.Body, &w)

@@ -58,6 +58,12 @@ func (r *Node) enterOnce(m node.Message, account string, character uint64, zone 
 			r.enterOnce(m, account, character, pe.MovedTo, true)
 			return
 		}
+		if err != nil && pe.Refused != "" && r.pool[zone] != nil && !moved {
+			// A pool node every realm shares, holding no copy of ours: the
+			// character leaves through this realm's instance exit.
+			r.enterOnce(m, account, character, r.instanceExit(), true)
+			return
+		}
 		if err != nil {
 			r.log.Warn("realm: zone did not take the character", "zone", zone, "character", character, "err", err)
 			msg := "the zone is unavailable"
@@ -132,4 +138,13 @@ func (r *Node) gatewayPlayers(gateway string, players []codec.PlayerAtGateway) {
 		n++
 	}
 	r.log.Info("realm: directory rebuilt from a gateway's report", "gateway", gateway, "players", n)
+}
+
+// instanceExit is where a character out of a lost instance goes: the exit
+// the realm gives its instances, else its default zone.
+func (r *Node) instanceExit() string {
+	if z := r.cfg.InstanceLoad.ExitZone; r.cfg.Zones[z] != "" {
+		return z
+	}
+	return r.cfg.DefaultZone
 }

@@ -43,6 +43,14 @@ func (r *Node) instanceRequest(m node.Message, template string, players int) {
 		r.grant(m, &codec.InstanceGranted{Reason: "only an open zone asks for instances"})
 		return
 	}
+	r.open(m, template, players, len(r.pool))
+}
+
+// open has a free instance node load a copy of template for the zone's
+// request. A node of a pool every realm shares may have been taken by
+// another realm since it said it was idle: it refuses, and the next free
+// node is tried, up to tries nodes.
+func (r *Node) open(m node.Message, template string, players, tries int) {
 	n, why := r.allocate(template)
 	if n == nil {
 		r.log.Warn("realm: no instance for a party", "template", template, "players", players, "why", why)
@@ -50,7 +58,9 @@ func (r *Node) instanceRequest(m node.Message, template string, players int) {
 		return
 	}
 	r.seed++
-	err := r.node.Ask(n.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().LoadInstance(template, r.seed)},
+	req := r.cfg.InstanceLoad
+	req.Template, req.Seed = template, r.seed
+	err := r.node.Ask(n.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().LoadInstance(&req)},
 		r.cfg.EnterTimeout, func(a node.Message, err error) {
 			entryX, entryY, err := readLoaded(a, err)
 			r.mu.Lock()
@@ -62,6 +72,10 @@ func (r *Node) instanceRequest(m node.Message, template string, players int) {
 			r.mu.Unlock()
 			if err != nil {
 				r.log.Warn("realm: an instance node did not load its instance", "node", n.id, "template", template, "err", err)
+				if tries > 1 {
+					r.open(m, template, players, tries-1)
+					return
+				}
 				r.grant(m, &codec.InstanceGranted{Reason: "the instance could not be opened, try again"})
 				return
 			}

@@ -100,8 +100,8 @@ func (c Config) withDefaults() (Config, error) {
 		c.HandoffTimeout = DefaultHandoffTimeout
 	}
 	if c.Pool != nil {
-		if len(c.Pool.Templates) == 0 || c.Pool.Exit.Zone == "" || c.Pool.Exit.Addr == "" {
-			return c, fmt.Errorf("%w: Pool: want templates and an exit zone with its address", ErrConfig)
+		if len(c.Pool.Templates) == 0 || len(c.Pool.Realms) == 0 && (c.Pool.Exit.Zone == "" || c.Pool.Exit.Addr == "") {
+			return c, fmt.Errorf("%w: Pool: want templates, and an exit zone with its address (unless the realms give theirs)", ErrConfig)
 		}
 		if c.Pool.ReleaseAfter == 0 {
 			c.Pool.ReleaseAfter = DefaultReleaseAfter

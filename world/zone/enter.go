@@ -37,8 +37,13 @@ func (zn *Node) enter(m node.Message, character uint64, gateway string) {
 	if zn.cfg.Pool != nil && zn.loaded == "" {
 		// An instance node holding no instance (its copy was lost with a
 		// restart): the character goes to the exit zone.
-		ex := zn.cfg.Pool.Exit
-		ans := codec.PlayerEntered{Character: character, Refused: "no instance here", MovedTo: ex.Zone, MovedToAddr: ex.Addr}
+		// A node every realm shares that has not served a realm since it
+		// started cannot tell whose world the character belongs to: it
+		// refuses, and the realm places the character at its own exit.
+		ans := codec.PlayerEntered{Character: character, Refused: "no instance here"}
+		if ex := zn.lastExit(); ex.set {
+			ans.MovedTo, ans.MovedToAddr = ex.Zone.Zone, ex.Zone.Addr
+		}
 		zn.node.Reply(m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.PlayerEntered(&ans)})
 		return
 	}
@@ -208,4 +213,14 @@ func (zn *Node) leave(character uint64, save bool) {
 	zn.leaveParty(character)
 	zn.zone.RemovePlayer(p.entity)
 	zn.release(p.gateway)
+}
+
+// lastExit is where players of a lost copy go: the exit of the last copy,
+// or the node's own exit in a pool of one realm.
+func (zn *Node) lastExit() exitPoint {
+	if zn.exit.set {
+		return zn.exit
+	}
+	p := zn.cfg.Pool
+	return exitPoint{Zone: p.Exit, X: p.ExitX, Y: p.ExitY, set: len(p.Realms) == 0}
 }

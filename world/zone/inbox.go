@@ -59,7 +59,7 @@ func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 	case wire.ZoneBodyZoneLoadInstance:
 		var l wire.ZoneLoadInstance
 		codec.Member(msg.Body, &l)
-		zn.loadAsked(m, string(l.Template()), l.Seed())
+		zn.loadAsked(m, codec.ReadLoadInstance(&l))
 	case wire.ZoneBodyZoneReplayEvents:
 		var r wire.ZoneReplayEvents
 		codec.Member(msg.Body, &r)
@@ -81,9 +81,9 @@ func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 // since (through the gateway's new incarnation, whose link to this zone may
 // come up after the realm placed the player) stays.
 func (zn *Node) HandlePeer(_ *node.Node, e node.PeerEvent) {
-	if e.Peer == zn.cfg.Realm.Zone {
+	if e.Peer == zn.cfg.Realm.Zone || zn.isPoolRealm(e.Peer) {
 		if e.Up && zn.cfg.Pool != nil && zn.loaded == "" {
-			zn.tellIdle("")
+			zn.tellIdle("", e.Peer)
 		}
 		return
 	}

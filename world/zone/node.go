@@ -53,6 +53,7 @@ type Node struct {
 	seq            uint64                // the last history number (history.go)
 	parties        map[uint64]uint64     // each partied character's leader (party.go)
 	loaded         string                // an instance node's template while it holds an instance (pool.go)
+	exit           exitPoint             // where the current (or last) copy's exit leads (pool.go)
 	emptySince     time.Time             // when its instance last had no one
 	loading        *loadRequest          // the instance to load between two runs of the loop
 	endRun         context.CancelFunc    // ends the current run of the loop

@@ -10,6 +10,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/dbclient"
 	"github.com/gridrealm/gridrealm/world"
 )
 
@@ -36,6 +37,10 @@ type PoolConfig struct {
 	// ReleaseAfter is how long a copy stays with no one before it is let
 	// go (default DefaultReleaseAfter, 60 s).
 	ReleaseAfter time.Duration
+	// Realms are the realm nodes of a pool every realm shares, besides
+	// Config.Realm: any of them may have the node load a copy (with its
+	// own db and exit, ZoneLoadInstance), and all hear when it is idle.
+	Realms []Neighbour
 }
 
 // DefaultReleaseAfter is how long an empty instance is kept.
@@ -53,27 +58,30 @@ const SystemNoInstance = 3
 type loadRequest struct {
 	m        node.Message
 	template *world.InstanceTemplate
-	seed     uint64
+	req      codec.LoadInstance
 }
 
 // loadAsked takes the realm's ZoneLoadInstance: refused when the node is
 // no pool node, holds an instance or players, or does not know the
 // template; else the loop's run ends after this tick and loadInstance runs.
-func (zn *Node) loadAsked(m node.Message, template string, seed uint64) {
+func (zn *Node) loadAsked(m node.Message, req codec.LoadInstance) {
+	template := req.Template
 	refuse := func(why string) {
 		zn.node.Reply(m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.InstanceLoaded(0, 0, why)})
 	}
 	switch {
 	case zn.cfg.Pool == nil:
 		refuse("not an instance node")
-	case m.From != zn.cfg.Realm.Zone:
-		refuse("only the realm node opens instances")
+	case !zn.isPoolRealm(m.From):
+		refuse("only a realm node opens instances")
+	case req.DB != "" && req.DBAddr == "" || req.ExitZone != "" && req.ExitAddr == "":
+		refuse("a db and an exit need their addresses")
 	case zn.loaded != "" || len(zn.players) > 0 || len(zn.pending) > 0 || zn.loading != nil:
 		refuse("busy: it holds an instance of " + zn.loaded)
 	case zn.cfg.Pool.Templates[template] == nil:
 		refuse("no instance template " + template + " here")
 	default:
-		zn.loading = &loadRequest{m: m, template: zn.cfg.Pool.Templates[template], seed: seed}
+		zn.loading = &loadRequest{m: m, template: zn.cfg.Pool.Templates[template], req: req}
 		zn.endRun()
 	}
 }
@@ -84,7 +92,7 @@ func (zn *Node) loadInstance() {
 	req := zn.loading
 	zn.loading = nil
 	t := *req.template
-	z, err := world.NewInstance(t, zn.cfg.Zone.Name, req.seed, zn.clock)
+	z, err := world.NewInstance(t, zn.cfg.Zone.Name, req.req.Seed, zn.clock)
 	if err != nil {
 		zn.log.Error("zone: cannot load an instance", "template", t.Name, "err", err)
 		zn.node.Reply(req.m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.InstanceLoaded(0, 0, err.Error())})
@@ -95,11 +103,12 @@ func (zn *Node) loadInstance() {
 	zn.cfg.Zone.Name = name
 	zn.cfg.Instance = req.template
 	zn.attach(z)
-	p := zn.cfg.Pool
+	zn.useRealm(req.req)
+	ex := zn.exit
 	zn.cfg.Portals = []Portal{{Portal: world.Portal{X0: t.EntryX - 3, Y0: t.EntryY - 3, X1: t.EntryX + 3, Y1: t.EntryY + 3,
-		Zone: p.Exit.Zone, ArriveX: p.ExitX, ArriveY: p.ExitY}, Addr: p.Exit.Addr}}
+		Zone: ex.Zone.Zone, ArriveX: ex.X, ArriveY: ex.Y}, Addr: ex.Zone.Addr}}
 	zn.loaded, zn.emptySince = t.Name, zn.clock.Now()
-	zn.log.Info("zone: instance loaded", "template", t.Name, "seed", req.seed)
+	zn.log.Info("zone: instance loaded", "template", t.Name, "seed", req.req.Seed, "for", req.m.From, "db", zn.cfg.DB)
 	zn.node.Reply(req.m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.InstanceLoaded(t.EntryX, t.EntryY, "")})
 }
 
@@ -124,13 +133,65 @@ func (zn *Node) poolTick(*ecs.World) {
 	zn.tellIdle(released)
 }
 
-// tellIdle tells the realm this instance node holds no instance.
-func (zn *Node) tellIdle(released string) {
-	if zn.cfg.Realm.Zone == "" {
-		return
+// exitPoint is where a copy's exit leads.
+type exitPoint struct {
+	Zone Neighbour
+	X, Y float32
+	set  bool
+}
+
+// useRealm makes the copy the requesting realm's: its players are claimed
+// and saved in its db, and its exit leads into its world. Empty fields
+// keep the node's own (a pool of one realm).
+func (zn *Node) useRealm(req codec.LoadInstance) {
+	if req.DB != "" && req.DB != zn.cfg.DB {
+		if !zn.node.Connected(req.DB) {
+			zn.node.AddPeer(req.DB, req.DBAddr)
+		}
+		zn.cfg.DB, zn.db = req.DB, dbclient.New(zn.node, req.DB, zn.cfg.DBTimeout)
 	}
-	if err := zn.node.Send(zn.cfg.Realm.Zone, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PoolIdle(released)}); err != nil {
-		zn.log.Warn("zone: the realm did not hear this instance node is idle", "err", err)
+	p := zn.cfg.Pool
+	zn.exit = exitPoint{Zone: p.Exit, X: p.ExitX, Y: p.ExitY, set: len(p.Realms) == 0}
+	if req.ExitZone != "" {
+		zn.exit = exitPoint{Zone: Neighbour{Zone: req.ExitZone, Addr: req.ExitAddr}, X: req.ExitX, Y: req.ExitY, set: true}
+	}
+}
+
+// isPoolRealm reports whether id is a realm node this pool node serves.
+func (zn *Node) isPoolRealm(id string) bool {
+	if id == "" {
+		return false
+	}
+	if id == zn.cfg.Realm.Zone {
+		return true
+	}
+	if zn.cfg.Pool != nil {
+		for _, r := range zn.cfg.Pool.Realms {
+			if r.Zone == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tellIdle tells the realm nodes (or only those named) that this instance
+// node holds no instance.
+func (zn *Node) tellIdle(released string, only ...string) {
+	to := only
+	if len(to) == 0 {
+		if zn.cfg.Realm.Zone != "" {
+			to = append(to, zn.cfg.Realm.Zone)
+		}
+		for _, r := range zn.cfg.Pool.Realms {
+			to = append(to, r.Zone)
+		}
+	}
+	payload := codec.NewRealmEncoder().PoolIdle(released)
+	for _, id := range to {
+		if err := zn.node.Send(id, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: payload}); err != nil {
+			zn.log.Warn("zone: a realm did not hear this instance node is idle", "realm", id, "err", err)
+		}
 	}
 }
 
