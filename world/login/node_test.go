@@ -2,10 +2,10 @@ package login
 
 import (
 	"bytes"
-	"fmt"
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
