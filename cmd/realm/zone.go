@@ -63,16 +63,7 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// An instance node every realm shares uses the db of the realm whose
-	// copy it holds (each load names it); until the first, the first
-	// realm's.
-	dbOf := ncfg
-	if dbOf.Realm == "" && nf.reg != nil {
-		if rs := nf.reg.ByRole("", registry.RoleRealm); len(rs) > 0 {
-			dbOf.Realm = rs[0].Realm
-		}
-	}
-	db, err := nf.peer(dbOf, registry.RoleDB, "", "")
+	db, err := zoneDB(&nf, ncfg)
 	if err != nil {
 		return err
 	}
@@ -101,6 +92,25 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.Fault = crashAt(os.Getenv("GRIDREALM_FAULT"))
+	return serveZone(cfg, nf.id)
+}
+
+// zoneDB is the db a zone node claims and saves its players in: its
+// realm's. An instance node every realm shares uses the db of the realm
+// whose copy it holds (each load names it); until the first, the first
+// realm's.
+func zoneDB(nf *nodeFlags, ncfg node.Config) (node.Peer, error) {
+	if ncfg.Realm == "" && nf.reg != nil {
+		if rs := nf.reg.ByRole("", registry.RoleRealm); len(rs) > 0 {
+			ncfg.Realm = rs[0].Realm
+		}
+	}
+	return nf.peer(ncfg, registry.RoleDB, "", "")
+}
+
+// serveZone runs the zone node until SIGINT or SIGTERM, telling an
+// orchestrator (Agones, when the process runs under it) how it is.
+func serveZone(cfg zone.Config, id string) error {
 	life, err := agones.FromEnv()
 	if err != nil {
 		return err
@@ -111,7 +121,7 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := untilSignal()
 	defer cancel()
-	if err := orchestrated(ctx, life, nf.id, zn.LastTick); err != nil {
+	if err := orchestrated(ctx, life, id, zn.LastTick); err != nil {
 		zn.Stop()
 		return err
 	}
