@@ -28,6 +28,7 @@ func commands() []command {
 		{"reviver", "keep a registry's nodes running: start them, restart what dies (reviver --registry R)", runReviver},
 		{"admin", "an operator's action on a running realm (admin restart --registry R --in 5m --reason TEXT | --cancel)", runAdmin},
 		{"registry", "check a registry file (registry check FILE)", runRegistry},
+		{"ca", "the cluster's certificates: ca init --dir D, ca issue --dir D --registry R, ca players --dir D --hosts H,H", runCA},
 	}
 }
 

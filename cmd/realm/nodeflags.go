@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
 	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/pki"
 	"github.com/gridrealm/gridrealm/net/registry"
 )
 
@@ -59,7 +61,7 @@ func (f *nodeFlags) config(role registry.Role) (node.Config, error) {
 		if cfg.Admin == "" {
 			cfg.Admin = e.Admin
 		}
-		return cfg, nil
+		return cfg, linkTLS(&cfg, reg, e)
 	}
 	if f.secretFile == "" {
 		return cfg, fmt.Errorf("%w: give --registry, or --secret-file and --listen", errUsage)
@@ -74,6 +76,33 @@ func (f *nodeFlags) config(role registry.Role) (node.Config, error) {
 	}
 	cfg.Secret, cfg.AdminToken = secret, registry.AdminToken(secret)
 	return cfg, nil
+}
+
+// linkTLS loads the node's link certificate when the registry asks for
+// TLS links; without it, a node whose links leave this machine says they
+// are in the clear.
+func linkTLS(cfg *node.Config, reg *registry.Registry, e registry.Entry) error {
+	dir := reg.LinkTLSDir()
+	if dir == "" {
+		if host, _, err := net.SplitHostPort(e.Addr); err == nil && !isLoopback(host) {
+			cfg.Logger.Warn("node links are not encrypted: the registry has no link_tls (see realm ca)", "addr", e.Addr)
+		}
+		return nil
+	}
+	cert, pool, err := pki.Dir(dir).Node(e.ID)
+	if err != nil {
+		return fmt.Errorf("link TLS: %w (realm ca issue --dir %s --id %s makes it)", err, dir, e.ID)
+	}
+	cfg.TLS = &node.LinkTLS{Cert: cert, CA: pool}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // peer finds the address of a node of a role in this node's realm (for a

@@ -72,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	cfg := &o.cfg
 	fs.StringVar(&cfg.Login, "login", launch.DevLoginAddrs(launch.DefaultPortBase), "login nodes' player addresses, comma-separated (the default is where a default realm up listens)")
 	ca := fs.String("ca", filepath.Join("data", "cert.pem"), "certificate the realm's players trust (realm up writes it into its data dir)")
+	serverName := fs.String("server-name", "", "the name the login and gateway certificates must carry (default: the host of each address dialed)")
 	fs.StringVar(&cfg.Realm, "realm", "dev", "realm to play on")
 	fs.StringVar(&cfg.Accounts, "accounts", "bot", "account name prefix: bot i logs in as PREFIX<first+i>")
 	fs.IntVar(&cfg.First, "first", 0, "number of the first bot account")
@@ -106,7 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 		fmt.Fprintf(stderr, "swarm: the realm's certificate: %v (start a realm with make run or realm up, or pass --ca)\n", err)
 		return nil, 2
 	}
-	if cfg.TLS, err = pquic.ClientTLS(certPEM); err != nil {
+	if cfg.TLS, err = pquic.ClientTLSFor(certPEM, *serverName); err != nil {
 		fmt.Fprintf(stderr, "swarm: %s: %v\n", *ca, err)
 		return nil, 2
 	}

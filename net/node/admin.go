@@ -56,11 +56,13 @@ func (n *Node) stopAdmin() {
 
 // Health is what /healthz answers.
 type Health struct {
-	ID     string       `json:"id"`
-	Role   string       `json:"role"`
-	Realm  string       `json:"realm,omitempty"`
-	Status string       `json:"status"` // "ok" or "stopping"
-	Peers  []PeerHealth `json:"peers"`
+	ID     string `json:"id"`
+	Role   string `json:"role"`
+	Realm  string `json:"realm,omitempty"`
+	Status string `json:"status"` // "ok" or "stopping"
+	// LinkTLS: the node's links are TLS with the cluster's CA.
+	LinkTLS bool         `json:"link_tls"`
+	Peers   []PeerHealth `json:"peers"`
 }
 
 // PeerHealth is one link's state.
@@ -72,7 +74,7 @@ type PeerHealth struct {
 
 // Health returns the node's state.
 func (n *Node) Health() Health {
-	h := Health{ID: n.cfg.ID, Role: string(n.cfg.Role), Realm: n.cfg.Realm, Status: "ok", Peers: []PeerHealth{}}
+	h := Health{ID: n.cfg.ID, Role: string(n.cfg.Role), Realm: n.cfg.Realm, Status: "ok", LinkTLS: n.cfg.TLS != nil, Peers: []PeerHealth{}}
 	if n.stopping.Load() {
 		h.Status = "stopping"
 	}

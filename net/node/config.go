@@ -22,6 +22,9 @@ type Config struct {
 
 	// Listen is the TCP address for links (default: none; the node only dials).
 	Listen string
+	// TLS, when set, encrypts and mutually authenticates every link with
+	// the cluster's CA (LinkTLS); both ends of a link must have it.
+	TLS *LinkTLS
 	// Admin is the admin HTTP address (default "127.0.0.1:0"; "-" disables it).
 	Admin string
 	// AdminToken, when set, is what an admin action (HandleAction) must

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -36,7 +37,11 @@ type conn struct {
 }
 
 func newConn(n *Node, nc net.Conn) *conn {
-	if tcp, ok := nc.(*net.TCPConn); ok {
+	raw := nc
+	if tc, ok := nc.(*tls.Conn); ok {
+		raw = tc.NetConn()
+	}
+	if tcp, ok := raw.(*net.TCPConn); ok {
 		tcp.SetWriteBuffer(n.cfg.SocketBuffer)
 		tcp.SetReadBuffer(n.cfg.SocketBuffer)
 		tcp.SetNoDelay(true)
@@ -241,8 +246,8 @@ func (c *conn) writeLoop() {
 			if err == nil {
 				err = c.writeNow(c.enc.Bye(reason))
 			}
-			if tcp, ok := c.nc.(*net.TCPConn); ok && err == nil {
-				tcp.CloseWrite()
+			if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && err == nil {
+				cw.CloseWrite() // TCP's FIN, or TLS's close_notify and then it
 			}
 			c.nc.SetReadDeadline(time.Now().Add(c.n.cfg.StopTimeout))
 			return

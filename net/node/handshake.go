@@ -75,6 +75,9 @@ func (n *Node) handshake(nc net.Conn, want string) (*conn, *handshakeResult, err
 	case want != "" && theirs.NodeID != want:
 		return nil, nil, fmt.Errorf("%w: dialed %s but %s answered", ErrHandshake, want, theirs.NodeID)
 	}
+	if err := checkPeerCert(nc, theirs.NodeID); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrHandshake, err)
+	}
 
 	if want == "" && n.dialsLowerThan(theirs.NodeID) {
 		// Both sides dial each other: only the link the lower id dials is

@@ -30,7 +30,14 @@ func (n *Node) acceptLoop() {
 	}
 }
 
-func (n *Node) serveInbound(nc net.Conn) {
+func (n *Node) serveInbound(raw net.Conn) {
+	tlsDeadline(raw, n.cfg.HandshakeTimeout)
+	nc, err := n.secureAccept(raw)
+	if err != nil {
+		n.refused(raw, err)
+		raw.Close()
+		return
+	}
 	c, res, err := n.handshake(nc, "")
 	if err != nil {
 		n.refused(nc, err)
@@ -79,6 +86,13 @@ func (n *Node) dialLoop(p *peer) {
 			}
 		}
 		nc, err := d.DialContext(n.ctx, "tcp", p.addr)
+		if err == nil {
+			raw := nc
+			if nc, err = n.secureDial(n.ctx, nc, p.id); err != nil {
+				n.refused(raw, err)
+				raw.Close()
+			}
+		}
 		if err == nil {
 			var c *conn
 			var res *handshakeResult

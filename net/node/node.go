@@ -134,7 +134,7 @@ func (n *Node) Start() error {
 	} else {
 		close(n.loopDone)
 	}
-	n.log.Info("node started", "role", n.cfg.Role, "realm", n.cfg.Realm, "listen", n.Addr(), "admin", n.AdminAddr())
+	n.log.Info("node started", "role", n.cfg.Role, "realm", n.cfg.Realm, "listen", n.Addr(), "admin", n.AdminAddr(), "link_tls", n.cfg.TLS != nil)
 	return nil
 }
 

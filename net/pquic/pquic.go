@@ -52,12 +52,16 @@ func ServerTLS(certPEM, keyPEM []byte) (*tls.Config, error) {
 
 // ClientTLS returns the client side config that trusts the CA (or
 // self-signed certificate) caPEM.
-func ClientTLS(caPEM []byte) (*tls.Config, error) {
+func ClientTLS(caPEM []byte) (*tls.Config, error) { return ClientTLSFor(caPEM, "") }
+
+// ClientTLSFor is ClientTLS with the name the server's certificate must
+// carry; "" takes the host of the address dialed (a DNS name or an IP).
+func ClientTLSFor(caPEM []byte, serverName string) (*tls.Config, error) {
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return nil, errors.New("player TLS: no certificate in the CA file")
 	}
-	return &tls.Config{RootCAs: pool, NextProtos: []string{ALPN}, MinVersion: tls.VersionTLS13, ServerName: "localhost"}, nil
+	return &tls.Config{RootCAs: pool, NextProtos: []string{ALPN}, MinVersion: tls.VersionTLS13, ServerName: serverName}, nil
 }
 
 // DevCertificate makes a self-signed certificate for localhost, 127.0.0.1

@@ -111,11 +111,26 @@ func DailyTime(s string) (hour, minute int, err error) {
 type Registry struct {
 	// Secret is the cluster secret, hex encoded; or SecretFile names a file
 	// holding it (raw bytes or hex), relative to the registry file.
-	Secret     string  `json:"secret,omitempty"`
-	SecretFile string  `json:"secret_file,omitempty"`
-	Nodes      []Entry `json:"nodes"`
+	Secret     string `json:"secret,omitempty"`
+	SecretFile string `json:"secret_file,omitempty"`
+	// LinkTLS, when set, is the directory (relative to the registry file)
+	// of the cluster's certificates (net/pki: ca.pem, and ID.pem with
+	// ID-key.pem per node): every node link is then TLS, mutually
+	// authenticated by the cluster's CA. Links that leave a machine need it.
+	LinkTLS string  `json:"link_tls,omitempty"`
+	Nodes   []Entry `json:"nodes"`
 
 	secret []byte
+	dir    string
+}
+
+// LinkTLSDir is the directory of the cluster's certificates, "" without
+// link TLS.
+func (r *Registry) LinkTLSDir() string {
+	if r.LinkTLS == "" || filepath.IsAbs(r.LinkTLS) {
+		return r.LinkTLS
+	}
+	return filepath.Join(r.dir, r.LinkTLS)
 }
 
 // ErrInvalid is wrapped by every validation error.
@@ -152,6 +167,7 @@ func Parse(data []byte, dir string) (*Registry, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
+	r.dir = dir
 	return &r, nil
 }
 
