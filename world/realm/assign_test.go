@@ -1,0 +1,98 @@
+package realm
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/ecs"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/node/nodetest"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// TestSessionsGoToTheLeastLoadedGateway: the realm node answers each new
+// session with the gateway of least load, counting the players it sent
+// each since its last report, and forgets a gateway whose report is stale.
+func TestSessionsGoToTheLeastLoadedGateway(t *testing.T) {
+	clock := ecs.NewManualClock(time.Unix(1_000_000, 0))
+	r := startRig(t, clock)
+	gw2 := nodetest.Start(t, node.Config{ID: "GW2", Secret: secret, Peers: []node.Peer{{ID: "REALM", Addr: r.realm.Node().Addr()}}})
+	report := func(n *node.Node, players uint32, public string) {
+		t.Helper()
+		if err := n.Send("REALM", node.Out{Kind: kinds.Gateway, Priority: node.Control, Payload: codec.GatewayLoad(players, public)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assigned := func(account string) string {
+		t.Helper()
+		out := make(chan string, 1)
+		sc := codec.SessionCreated{Handle: make([]byte, codec.SessionHandleSize), Account: account, ExpiresUnixMs: clock.Now().Add(time.Minute).UnixMilli()}
+		sc.Handle[0] = account[len(account)-1]
+		err := r.peer.Ask("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().SessionCreated(&sc)}, 5*time.Second,
+			func(m node.Message, err error) {
+				var msg wire.RealmMessage
+				if err != nil || codec.DecodeRealmMessage(m.Payload, len(m.Payload)+1, &msg) != nil || msg.BodyType() != wire.RealmBodyRealmSessionAssigned {
+					out <- "error"
+					return
+				}
+				var a wire.RealmSessionAssigned
+				codec.Member(msg.Body, &a)
+				out <- string(a.Gateway())
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return <-out
+	}
+	if g := assigned("a0"); g != "" {
+		t.Fatalf("no gateway has reported, yet %q was assigned", g)
+	}
+	report(r.peer, 3, "gw1:1")
+	report(gw2, 1, "gw2:1")
+	waitLoads(t, r.realm, 2)
+	var got []string
+	for i := 1; i <= 4; i++ {
+		got = append(got, assigned("a"+string(rune('0'+i))))
+	}
+	// gw2 has 1 and gw1 3: gw2 gets two, then they alternate (ties to the lower id).
+	if want := []string{"gw2:1", "gw2:1", "gw1:1", "gw2:1"}; !equalStrings(got, want) {
+		t.Fatalf("assigned %v, want %v", got, want)
+	}
+	clock.Advance(loadStale + time.Second)
+	report(r.peer, 50, "gw1:1")
+	time.Sleep(100 * time.Millisecond)
+	if g := assigned("a9"); g != "gw1:1" {
+		t.Fatalf("with gw2's report stale, assigned %q, want gw1:1", g)
+	}
+}
+
+func waitLoads(t *testing.T, r *Node, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r.mu.Lock()
+		k := len(r.loads)
+		r.mu.Unlock()
+		if k >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d gateway loads heard, want %d", k, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
