@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -384,5 +385,46 @@ func TestManifestDecodingIsStrict(t *testing.T) {
 	dup := []byte("apiVersion: v1\nkind: Service\nkind: Service\n")
 	if err := strict(dup, &corev1.Service{}); err == nil {
 		t.Fatal("a duplicate key was accepted")
+	}
+}
+
+// TestRegistryIsGeneratedFromTheServices: the registry the manifests ship
+// is the one `realm registry from-k8s` makes from their Services, as
+// `kubectl get services -o json` would print them.
+func TestRegistryIsGeneratedFromTheServices(t *testing.T) {
+	_, _, services := loadManifests(t)
+	list := corev1.ServiceList{TypeMeta: metav1.TypeMeta{Kind: "List", APIVersion: "v1"}}
+	for _, s := range services {
+		s.Kind, s.APIVersion = "Service", "v1"
+		list.Items = append(list.Items, s)
+	}
+	in, err := json.Marshal(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if err := registryFromK8s(nil, bytes.NewReader(in), &out, &errs); err != nil {
+		t.Fatalf("from-k8s: %v %s", err, errs.String())
+	}
+	var got, want registry.Registry
+	shipped, err := os.ReadFile(filepath.Join(k8sDir, "registry.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(shipped, &want); err != nil {
+		t.Fatal(err)
+	}
+	sort := func(r *registry.Registry) {
+		slices.SortFunc(r.Nodes, func(a, b registry.Entry) int { return strings.Compare(a.ID, b.ID) })
+	}
+	sort(&got)
+	sort(&want)
+	g, _ := json.MarshalIndent(got, "", " ")
+	w, _ := json.MarshalIndent(want, "", " ")
+	if !bytes.Equal(g, w) {
+		t.Fatalf("deploy/k8s/registry.json is not what its Services generate:\nshipped:\n%s\ngenerated:\n%s", w, g)
 	}
 }

@@ -223,6 +223,10 @@ func (r *Registry) loadSecret(dir string) error {
 	return nil
 }
 
+// Validate checks the nodes' entries (ids, roles, realms, addresses) as
+// Load does; the secret is checked where it is read.
+func (r *Registry) Validate() error { return r.validate() }
+
 func (r *Registry) validate() error {
 	if len(r.Nodes) == 0 {
 		return fmt.Errorf("%w: no nodes", ErrInvalid)
