@@ -13,6 +13,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -76,6 +77,16 @@ type workload struct {
 	kind, name string
 	pod        corev1.PodTemplateSpec
 	claims     []corev1.PersistentVolumeClaim
+	gsPorts    map[string]int32 // a Fleet's GameServer ports, by name
+}
+
+// manifests is every object of the kustomization, decoded.
+type manifests struct {
+	loads    []workload
+	services map[string]corev1.Service
+	roles    map[string]rbacv1.Role
+	bindings []rbacv1.RoleBinding
+	accounts map[string]bool
 }
 
 // strict decodes YAML into v, refusing unknown fields and duplicate keys.
@@ -90,7 +101,7 @@ func strict(doc []byte, v any) error {
 }
 
 // loadManifests decodes every document of every resource file.
-func loadManifests(t *testing.T) (kustomization, []workload, map[string]corev1.Service) {
+func loadManifests(t *testing.T) (kustomization, *manifests) {
 	t.Helper()
 	var k kustomization
 	raw, err := os.ReadFile(filepath.Join(k8sDir, "kustomization.yaml"))
@@ -100,8 +111,7 @@ func loadManifests(t *testing.T) (kustomization, []workload, map[string]corev1.S
 	if err := strict(raw, &k); err != nil {
 		t.Fatalf("kustomization.yaml: %v", err)
 	}
-	var loads []workload
-	services := map[string]corev1.Service{}
+	ms := &manifests{services: map[string]corev1.Service{}, roles: map[string]rbacv1.Role{}, accounts: map[string]bool{}}
 	for _, file := range k.Resources {
 		raw, err := os.ReadFile(filepath.Join(k8sDir, file))
 		if err != nil {
@@ -113,32 +123,47 @@ func loadManifests(t *testing.T) (kustomization, []workload, map[string]corev1.S
 			if err := yaml.Unmarshal([]byte(doc), &meta); err != nil {
 				t.Fatalf("%s: %v", where, err)
 			}
-			if err := decodeManifest(meta, []byte(doc), &loads, services); err != nil {
+			if err := ms.decode(meta, []byte(doc)); err != nil {
 				t.Fatalf("%s (%s): %v", where, meta.Kind, err)
 			}
 		}
 	}
-	return k, loads, services
+	return k, ms
 }
 
-func decodeManifest(meta metav1.TypeMeta, doc []byte, loads *[]workload, services map[string]corev1.Service) error {
+func (ms *manifests) decode(meta metav1.TypeMeta, doc []byte) error {
 	switch meta.APIVersion + " " + meta.Kind {
 	case "v1 Namespace":
 		return strict(doc, &corev1.Namespace{})
+	case "v1 ServiceAccount":
+		var a corev1.ServiceAccount
+		err := strict(doc, &a)
+		ms.accounts[a.Name] = true
+		return err
+	case "rbac.authorization.k8s.io/v1 Role":
+		var r rbacv1.Role
+		err := strict(doc, &r)
+		ms.roles[r.Name] = r
+		return err
+	case "rbac.authorization.k8s.io/v1 RoleBinding":
+		var b rbacv1.RoleBinding
+		err := strict(doc, &b)
+		ms.bindings = append(ms.bindings, b)
+		return err
 	case "v1 Service":
 		var s corev1.Service
 		err := strict(doc, &s)
-		services[s.Name] = s
+		ms.services[s.Name] = s
 		return err
 	case "apps/v1 StatefulSet":
 		var s appsv1.StatefulSet
 		err := strict(doc, &s)
-		*loads = append(*loads, workload{kind: meta.Kind, name: s.Name, pod: s.Spec.Template, claims: s.Spec.VolumeClaimTemplates})
+		ms.loads = append(ms.loads, workload{kind: meta.Kind, name: s.Name, pod: s.Spec.Template, claims: s.Spec.VolumeClaimTemplates})
 		return err
 	case "apps/v1 Deployment":
 		var d appsv1.Deployment
 		err := strict(doc, &d)
-		*loads = append(*loads, workload{kind: meta.Kind, name: d.Name, pod: d.Spec.Template})
+		ms.loads = append(ms.loads, workload{kind: meta.Kind, name: d.Name, pod: d.Spec.Template})
 		return err
 	case "agones.dev/v1 Fleet":
 		var f agonesFleet
@@ -146,10 +171,14 @@ func decodeManifest(meta metav1.TypeMeta, doc []byte, loads *[]workload, service
 			return err
 		}
 		gs := f.Spec.Template.Spec
-		if f.Spec.Replicas != 1 || gs.Health.Disabled || gs.Health.PeriodSeconds < 3 || len(gs.Ports) == 0 {
-			return fmt.Errorf("fleet %s: want one replica, health on with a period of at least 3 s (the zone pings every 2 s), a port", f.Name)
+		if f.Spec.Replicas < 1 || gs.Health.Disabled || gs.Health.PeriodSeconds < 3 || len(gs.Ports) == 0 {
+			return fmt.Errorf("fleet %s: want replicas, health on with a period of at least 3 s (the zone pings every 2 s), a port", f.Name)
 		}
-		*loads = append(*loads, workload{kind: meta.Kind, name: f.Name, pod: gs.Template})
+		w := workload{kind: meta.Kind, name: f.Name, pod: gs.Template, gsPorts: map[string]int32{}}
+		for _, p := range gs.Ports {
+			w.gsPorts[p.Name] = p.ContainerPort
+		}
+		ms.loads = append(ms.loads, w)
 		return nil
 	}
 	return fmt.Errorf("unexpected kind %s %s", meta.APIVersion, meta.Kind)
@@ -208,7 +237,7 @@ var k8sRole = map[registry.Role]struct{ kind, sub string }{
 }
 
 func TestKubernetesManifestsAgreeWithTheRegistry(t *testing.T) {
-	k, loads, services := loadManifests(t)
+	k, ms := loadManifests(t)
 	reg := k8sRegistry(t)
 	if k.Namespace == "" || len(k.ConfigMapGenerator) != 1 || !k.GeneratorOptions.DisableNameSuffixHash {
 		t.Fatalf("kustomization: %+v", k)
@@ -220,8 +249,15 @@ func TestKubernetesManifestsAgreeWithTheRegistry(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	flags := map[string]map[string]bool{}
-	for _, w := range loads {
-		id := checkWorkload(t, w, reg, services, flags)
+	for _, w := range ms.loads {
+		if slices.Contains(w.pod.Spec.Containers[0].Command, "--fleet") {
+			checkFleetNode(t, w, flags)
+			continue
+		}
+		id := checkWorkload(t, w, reg, ms.services, flags)
+		if fleet := flagValues(w.pod.Spec.Containers[0].Command)["instance-fleet"]; fleet != "" {
+			checkAllocator(t, w, fleet, ms)
+		}
 		if seen[id] {
 			t.Fatalf("%s runs in two workloads", id)
 		}
@@ -392,9 +428,9 @@ func TestManifestDecodingIsStrict(t *testing.T) {
 // is the one `realm registry from-k8s` makes from their Services, as
 // `kubectl get services -o json` would print them.
 func TestRegistryIsGeneratedFromTheServices(t *testing.T) {
-	_, _, services := loadManifests(t)
+	_, ms := loadManifests(t)
 	list := corev1.ServiceList{TypeMeta: metav1.TypeMeta{Kind: "List", APIVersion: "v1"}}
-	for _, s := range services {
+	for _, s := range ms.services {
 		s.Kind, s.APIVersion = "Service", "v1"
 		list.Items = append(list.Items, s)
 	}
@@ -427,4 +463,68 @@ func TestRegistryIsGeneratedFromTheServices(t *testing.T) {
 	if !bytes.Equal(g, w) {
 		t.Fatalf("deploy/k8s/registry.json is not what its Services generate:\nshipped:\n%s\ngenerated:\n%s", w, g)
 	}
+}
+
+// checkFleetNode: an instance node of a fleet is not in the registry: its
+// id is its pod's (GameServer's) name, its link port the GameServer's.
+func checkFleetNode(t *testing.T, w workload, flags map[string]map[string]bool) {
+	t.Helper()
+	where := w.kind + " " + w.name
+	c := w.pod.Spec.Containers[0]
+	args := flagValues(c.Command)
+	if c.Command[1] != "zone" || args["pool"] == "" || args["id"] != "$(POD_NAME)" {
+		t.Fatalf("%s: command %v: want realm zone --pool ... --fleet --id $(POD_NAME)", where, c.Command)
+	}
+	if len(c.Env) != 1 || c.Env[0].Name != "POD_NAME" || c.Env[0].ValueFrom == nil || c.Env[0].ValueFrom.FieldRef == nil ||
+		c.Env[0].ValueFrom.FieldRef.FieldPath != "metadata.name" {
+		t.Fatalf("%s: POD_NAME is not the pod's name: %+v", where, c.Env)
+	}
+	if flags["zone"] == nil {
+		flags["zone"] = flagsOf(t, "zone")
+	}
+	for name := range args {
+		if !flags["zone"][name] {
+			t.Errorf("%s: realm zone has no flag --%s", where, name)
+		}
+	}
+	_, listen, _ := strings.Cut(args["listen"], ":")
+	var link int32
+	for _, p := range c.Ports {
+		if p.Name == "link" {
+			link = p.ContainerPort
+		}
+	}
+	if fmt.Sprint(link) != listen || w.gsPorts["link"] != link {
+		t.Errorf("%s: listens on %s, container port %d, GameServer port %d", where, listen, link, w.gsPorts["link"])
+	}
+}
+
+// checkAllocator: a realm node that allocates from a fleet names one of
+// instance nodes, and its service account may create allocations.
+func checkAllocator(t *testing.T, w workload, fleet string, ms *manifests) {
+	t.Helper()
+	where := w.kind + " " + w.name
+	found := false
+	for _, l := range ms.loads {
+		found = found || l.kind == "Fleet" && l.name == fleet && slices.Contains(l.pod.Spec.Containers[0].Command, "--fleet")
+	}
+	if !found {
+		t.Errorf("%s: --instance-fleet %s names no Fleet of instance nodes", where, fleet)
+	}
+	sa := w.pod.Spec.ServiceAccountName
+	if !ms.accounts[sa] {
+		t.Fatalf("%s: service account %q is not in the manifests", where, sa)
+	}
+	for _, b := range ms.bindings {
+		if len(b.Subjects) != 1 || b.Subjects[0].Kind != "ServiceAccount" || b.Subjects[0].Name != sa || b.RoleRef.Kind != "Role" {
+			continue
+		}
+		for _, rule := range ms.roles[b.RoleRef.Name].Rules {
+			if slices.Contains(rule.APIGroups, "allocation.agones.dev") && slices.Contains(rule.Resources, "gameserverallocations") &&
+				slices.Contains(rule.Verbs, "create") {
+				return
+			}
+		}
+	}
+	t.Errorf("%s: service account %s may not create gameserverallocations", where, sa)
 }

@@ -22,6 +22,9 @@ import (
 type nodeFlags struct {
 	registry, id, listen, admin, secretFile, logLevel string
 	reg                                               *registry.Registry
+	// unlisted: the node need not be in the registry (an instance node of
+	// a fleet, whose id is its game server's); it serves every realm.
+	unlisted bool
 }
 
 func (f *nodeFlags) register(fs *flag.FlagSet, defaultID string) {
@@ -47,6 +50,12 @@ func (f *nodeFlags) config(role registry.Role) (node.Config, error) {
 			return cfg, err
 		}
 		e, ok := reg.Node(f.id)
+		if !ok && f.unlisted {
+			if f.listen == "" {
+				return cfg, fmt.Errorf("%w: a node not in the registry needs --listen", errUsage)
+			}
+			e, ok = registry.Entry{ID: f.id, Role: role}, true
+		}
 		if !ok {
 			return cfg, fmt.Errorf("registry %s has no node %q", f.registry, f.id)
 		}

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/gridrealm/gridrealm/net/agones"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/pquic"
@@ -54,6 +58,7 @@ func runRealmNode(args []string, stdout, stderr io.Writer) error {
 	})
 	maxInstances := fs.Int("max-instances", 0, "instances the realm runs at once (0: as many as its pool has nodes)")
 	exit := fs.String("instance-exit", "", "ZONE@x,y: where the realm's instances lead out (needed with instance nodes every realm shares)")
+	fleet := fs.String("instance-fleet", "", "on Agones: allocate instance nodes from this Fleet (GameServerAllocation, with the pod's service account) when the registry's are all taken")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -94,8 +99,15 @@ func runRealmNode(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w: --instance-exit: %v", errUsage, err)
 		}
 		cfg.InstanceLoad.ExitZone, cfg.InstanceLoad.ExitAddr, cfg.InstanceLoad.ExitX, cfg.InstanceLoad.ExitY = ex.Zone, ex.Addr, x, y
-	} else if len(shared) > 0 {
-		return fmt.Errorf("%w: the registry has instance nodes every realm shares: give --instance-exit ZONE@x,y", errUsage)
+	} else if len(shared) > 0 || *fleet != "" {
+		return fmt.Errorf("%w: instance nodes every realm shares (in the registry, or a fleet) need --instance-exit ZONE@x,y", errUsage)
+	}
+	if *fleet != "" {
+		a, err := agones.InCluster("")
+		if err != nil {
+			return err
+		}
+		cfg.Allocator = fleetAllocator{a: a, fleet: *fleet, realm: ncfg.Realm}
 	}
 	cfg.Node = ncfg
 	r, err := realm.Start(cfg)
@@ -171,4 +183,30 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 	<-ctx.Done()
 	g.Stop()
 	return nil
+}
+
+// fleetAllocator takes instance nodes from an Agones fleet.
+type fleetAllocator struct {
+	a            *agones.Allocator
+	fleet, realm string
+}
+
+// Allocate takes a Ready game server of the fleet, labelled with the
+// realm it serves: its name is the instance node's id, its node's address
+// and its "link" port its link address. Contention is tried again.
+func (f fleetAllocator) Allocate(ctx context.Context) (string, string, error) {
+	for try := 0; ; try++ {
+		gs, err := f.a.Allocate(ctx, f.fleet, map[string]string{"gridrealm.dev/realm": f.realm})
+		if errors.Is(err, agones.ErrContention) && try < 3 {
+			continue
+		}
+		if err != nil {
+			return "", "", err
+		}
+		port, ok := gs.Ports["link"]
+		if !ok {
+			return "", "", fmt.Errorf("game server %s has no port named link", gs.Name)
+		}
+		return gs.Name, net.JoinHostPort(gs.Address, strconv.Itoa(int(port))), nil
+	}
 }

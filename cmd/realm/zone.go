@@ -47,6 +47,7 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	poolTemplates := fs.String("pool", "", "run as an instance node of the realm's pool that can load these instance templates (comma-separated; built in: crypt): it holds no instance until the realm has it load one")
 	exit := fs.String("exit", "", "with --pool: ZONE@x,y, where an instance's exit portal (around its entry) leads, and where players of a lost instance go")
 	releaseAfter := fs.Duration("release-after", zone.DefaultReleaseAfter, "with --pool: how long an instance stays with no one before it is released to the pool")
+	fs.BoolVar(&nf.unlisted, "fleet", false, "with --pool: an instance node of an Agones fleet, not in the registry (--id is its game server's name, --listen its link address): realm nodes allocate it through Agones, and it shuts down once it releases its copy")
 	worldFile := fs.String("world", "", "the realm's world map file (see world.LoadWorldMap): the zones beyond this one's edges")
 	edges := map[zone.Edge]*string{}
 	for e := zone.East; e <= zone.South; e++ {
@@ -91,8 +92,11 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	if err := zonePool(&nf, &cfg, *poolTemplates, *exit, *releaseAfter, *playerCap, *camps); err != nil {
 		return err
 	}
+	if nf.unlisted && *poolTemplates == "" {
+		return fmt.Errorf("%w: --fleet is for an instance node (--pool)", errUsage)
+	}
 	cfg.Fault = crashAt(os.Getenv("GRIDREALM_FAULT"))
-	return serveZone(cfg, nf.id)
+	return serveZone(cfg, nf.id, nf.unlisted)
 }
 
 // zoneDB is the db a zone node claims and saves its players in: its
@@ -110,10 +114,21 @@ func zoneDB(nf *nodeFlags, ncfg node.Config) (node.Peer, error) {
 
 // serveZone runs the zone node until SIGINT or SIGTERM, telling an
 // orchestrator (Agones, when the process runs under it) how it is.
-func serveZone(cfg zone.Config, id string) error {
+func serveZone(cfg zone.Config, id string, fleet bool) error {
 	life, err := agones.FromEnv()
 	if err != nil {
 		return err
+	}
+	if fleet {
+		// One copy per game server: once released, it goes, and the fleet
+		// makes a fresh one.
+		cfg.Pool.OnRelease = func() {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				life.Shutdown(ctx)
+			}()
+		}
 	}
 	zn, err := zone.Start(cfg)
 	if err != nil {

@@ -189,3 +189,29 @@ func TestPeerEvents(t *testing.T) {
 		t.Fatalf("events %+v", rec.events)
 	}
 }
+
+// TestRemovePeerStopsDialing: a removed peer's link closes and the node
+// no longer dials it, even when it comes back.
+func TestRemovePeerStopsDialing(t *testing.T) {
+	rec := &recorder{}
+	bcfg := testConfig("B")
+	bcfg.Handler = rec
+	b := startNode(t, bcfg)
+	addr := b.Addr()
+	acfg := testConfig("A")
+	acfg.Peers = []Peer{{ID: "B", Addr: addr}}
+	a := startNode(t, acfg)
+	waitFor(t, "the link", 5*time.Second, func() bool { return a.Connected("B") })
+	a.RemovePeer("B")
+	waitFor(t, "the link to close", 5*time.Second, func() bool { return !a.Connected("B") && !b.Connected("A") })
+	b.Stop()
+	bcfg.Listen = addr
+	b = startNode(t, bcfg)
+	time.Sleep(500 * time.Millisecond) // A would have dialed within its backoff
+	if b.Connected("A") || a.Connected("B") {
+		t.Fatal("a removed peer was dialed again")
+	}
+	if err := a.Send("B", Out{Kind: 1, Payload: []byte("x")}); !errors.Is(err, ErrUnknownPeer) {
+		t.Fatalf("send to a removed peer: %v", err)
+	}
+}

@@ -74,6 +74,11 @@ func (n *Node) dialLoop(p *peer) {
 	backoff := minBackoff
 	d := net.Dialer{Timeout: n.cfg.HandshakeTimeout}
 	for n.ctx.Err() == nil {
+		select {
+		case <-p.gone:
+			return
+		default:
+		}
 		p.mu.Lock()
 		cur := p.conn
 		p.mu.Unlock()
@@ -82,6 +87,8 @@ func (n *Node) dialLoop(p *peer) {
 			case <-cur.done:
 				continue
 			case <-n.ctx.Done():
+				return
+			case <-p.gone:
 				return
 			}
 		}
@@ -113,6 +120,8 @@ func (n *Node) dialLoop(p *peer) {
 		case <-time.After(sleep):
 		case <-n.ctx.Done():
 			return
+		case <-p.gone:
+			return
 		}
 	}
 }
@@ -127,6 +136,12 @@ func (n *Node) install(c *conn, p *peer, res *handshakeResult) {
 	if n.stopping.Load() {
 		c.close("node stopping")
 		return
+	}
+	select {
+	case <-p.gone:
+		c.close("peer removed")
+		return
+	default:
 	}
 	p.mu.Lock()
 	old := p.conn

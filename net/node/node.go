@@ -177,6 +177,26 @@ func (n *Node) AddPeer(id, addr string) error {
 	return nil
 }
 
+// RemovePeer forgets a peer: its link closes, dialing it stops, and what
+// was queued for it is dropped. For peers that come and go, such as the
+// game servers of a fleet; a node that dials in later is a new peer.
+func (n *Node) RemovePeer(id string) {
+	n.mu.Lock()
+	p := n.peers[id]
+	delete(n.peers, id)
+	n.mu.Unlock()
+	if p == nil {
+		return
+	}
+	close(p.gone)
+	p.mu.Lock()
+	c := p.conn
+	p.mu.Unlock()
+	if c != nil {
+		c.close("peer removed")
+	}
+}
+
 func (n *Node) peer(id string) *peer {
 	n.mu.Lock()
 	defer n.mu.Unlock()

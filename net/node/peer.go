@@ -56,7 +56,8 @@ type historyEntry struct {
 // connections: queues and sequence state carry over a reconnect.
 type peer struct {
 	id   string
-	addr string // dialed by this node when set
+	gone chan struct{} // closed by RemovePeer
+	addr string        // dialed by this node when set
 
 	// install serializes connection changes, so that one reader at a time
 	// delivers this peer's messages.
@@ -84,7 +85,7 @@ type peer struct {
 }
 
 func newPeer(id, addr string) *peer {
-	return &peer{id: id, addr: addr, wake: make(chan struct{}, 1)}
+	return &peer{id: id, addr: addr, wake: make(chan struct{}, 1), gone: make(chan struct{})}
 }
 
 func (p *peer) signal() {

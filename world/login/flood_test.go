@@ -114,7 +114,7 @@ func TestLoginFloodHonestPlayersGetIn(t *testing.T) {
 	rate := float64(ok) / float64(total)
 	t.Logf("flood: %d attempts from %d addresses, %d checked (%.1f/s); honest: %d of %d logins succeeded (%.1f%%), outcomes %v",
 		floodTried.Load(), attackers, floodHashed.Load(), float64(floodHashed.Load())/duration.Seconds(), ok, total, 100*rate, outcomes)
-	if total < honest*8 || rate < 0.95 {
+	if total < honest*4 || rate < 0.95 { // at least 40 tries, even under -race on a loaded box
 		t.Fatalf("honest players got in %d of %d times (%.1f%%), want ≥ 95%%: %v", ok, total, 100*rate, outcomes)
 	}
 }

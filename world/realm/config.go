@@ -1,6 +1,7 @@
 package realm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -31,8 +32,13 @@ type Config struct {
 	// has nodes). Empty: any template the instance nodes know.
 	Templates map[string]int
 	// MaxInstances caps the instances the realm runs at once (0: the
-	// pool's size).
+	// pool's size, and with an Allocator no cap).
 	MaxInstances int
+	// Allocator, when set, finds more instance nodes when none of Pool is
+	// free: on Agones, a GameServerAllocation from the instance Fleet. A
+	// node it finds loads one copy for this realm and is forgotten when it
+	// releases it (it shuts down, and the fleet makes a fresh one).
+	Allocator PoolAllocator
 	// InstanceLoad is what the realm tells an instance node with each copy
 	// it has it load (template and seed are filled in per request): its db
 	// (where the copy's players are claimed and saved) and where the copy's
@@ -57,6 +63,12 @@ type Config struct {
 	ResumeTTL time.Duration
 	// Clock is where session expiry reads time (default: the wall clock).
 	Clock ecs.Clock
+}
+
+// PoolAllocator takes an instance node from outside the static pool for a
+// copy: its node id and link address.
+type PoolAllocator interface {
+	Allocate(ctx context.Context) (id, addr string, err error)
 }
 
 // Defaults of Config's zero fields.

@@ -22,13 +22,14 @@ type Node struct {
 	log   *slog.Logger
 	clock ecs.Clock
 
-	mu       sync.Mutex            // guards what Directory reads; the main loop writes
-	sessions map[[32]byte]*session // login nodes' handles, waiting to connect
-	resumes  map[[32]byte]*session // players' resume tokens (not bounded by MaxSessions)
-	players  map[uint64]Placement
-	pool     map[string]*poolNode    // the instance pool, by node id (pool.go)
-	loads    map[string]*gatewayLoad // gateways' loads, by node id (assign.go)
-	seed     uint64                  // of the instances it has opened
+	mu         sync.Mutex            // guards what Directory reads; the main loop writes
+	sessions   map[[32]byte]*session // login nodes' handles, waiting to connect
+	resumes    map[[32]byte]*session // players' resume tokens (not bounded by MaxSessions)
+	players    map[uint64]Placement
+	pool       map[string]*poolNode    // the instance pool, by node id (pool.go)
+	loads      map[string]*gatewayLoad // gateways' loads, by node id (assign.go)
+	allocating []string                // templates whose node the Allocator is finding (pool.go)
+	seed       uint64                  // of the instances it has opened
 }
 
 // Placement is where a player is.

@@ -1,6 +1,7 @@
 package realm
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -35,7 +36,13 @@ type poolNode struct {
 	id, addr string
 	state    poolState
 	template string // what it runs (loading or busy)
+	// allocated: taken through Config.Allocator for one copy, forgotten
+	// once it releases it.
+	allocated bool
 }
+
+// noneFree is allocate's answer when every node is taken.
+const noneFree = "no instance free, try again later"
 
 // instanceRequest serves a zone's request for an instance of template.
 func (r *Node) instanceRequest(m node.Message, template string, players int) {
@@ -43,7 +50,7 @@ func (r *Node) instanceRequest(m node.Message, template string, players int) {
 		r.grant(m, &codec.InstanceGranted{Reason: "only an open zone asks for instances"})
 		return
 	}
-	r.open(m, template, players, len(r.pool))
+	r.open(m, template, players, len(r.pool)+1)
 }
 
 // open has a free instance node load a copy of template for the zone's
@@ -52,6 +59,10 @@ func (r *Node) instanceRequest(m node.Message, template string, players int) {
 // node is tried, up to tries nodes.
 func (r *Node) open(m node.Message, template string, players, tries int) {
 	n, why := r.allocate(template)
+	if n == nil && why == noneFree && r.cfg.Allocator != nil && tries > 0 {
+		r.allocateNode(m, template, players)
+		return
+	}
 	if n == nil {
 		r.log.Warn("realm: no instance for a party", "template", template, "players", players, "why", why)
 		r.grant(m, &codec.InstanceGranted{Reason: why})
@@ -98,7 +109,12 @@ func (r *Node) allocate(template string) (*poolNode, string) {
 	if _, ok := r.cfg.Templates[template]; !ok && len(r.cfg.Templates) > 0 {
 		return nil, fmt.Sprintf("there is no instance %q in this realm", template)
 	}
-	inUse, ofTemplate := 0, 0
+	inUse, ofTemplate := len(r.allocating), 0
+	for _, t := range r.allocating {
+		if t == template {
+			ofTemplate++
+		}
+	}
 	var free []*poolNode
 	for _, n := range r.pool {
 		switch n.state {
@@ -118,7 +134,7 @@ func (r *Node) allocate(template string) (*poolNode, string) {
 		return nil, fmt.Sprintf("the realm's instances are all in use (%d of %d): try again later", inUse, r.cfg.MaxInstances)
 	}
 	if len(free) == 0 {
-		return nil, "no instance free, try again later"
+		return nil, noneFree
 	}
 	slices.SortFunc(free, func(a, b *poolNode) int {
 		if a.id < b.id {
@@ -131,26 +147,83 @@ func (r *Node) allocate(template string) (*poolNode, string) {
 	return n, ""
 }
 
-// poolIdle marks an instance node free.
+// allocateNode takes a node from the Allocator (off the main loop: it
+// talks to the orchestrator), adds it to the pool and has it load the
+// copy. The node counts against the caps while it is being found.
+func (r *Node) allocateNode(m node.Message, template string, players int) {
+	r.mu.Lock()
+	r.allocating = append(r.allocating, template)
+	r.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.EnterTimeout)
+		id, addr, err := r.cfg.Allocator.Allocate(ctx)
+		cancel()
+		r.node.After(0, func() {
+			r.mu.Lock()
+			if i := slices.Index(r.allocating, template); i >= 0 {
+				r.allocating = slices.Delete(r.allocating, i, i+1)
+			}
+			if err == nil {
+				r.pool[id] = &poolNode{id: id, addr: addr, state: poolFree, allocated: true}
+				r.cfg.Zones[id] = addr
+			}
+			r.mu.Unlock()
+			if err != nil {
+				r.log.Warn("realm: no instance node allocated", "template", template, "err", err)
+				r.grant(m, &codec.InstanceGranted{Reason: noneFree})
+				return
+			}
+			r.log.Info("realm: instance node allocated", "node", id, "addr", addr, "template", template)
+			if !r.node.Connected(id) {
+				r.node.AddPeer(id, addr)
+			}
+			r.open(m, template, players, 0) // no second allocation for this request
+		})
+	}()
+}
+
+// poolIdle marks an instance node free; one taken through the Allocator
+// that released its copy is forgotten (it shuts down).
 func (r *Node) poolIdle(from, released string) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if n := r.pool[from]; n != nil {
-		if released != "" {
-			r.log.Info("realm: instance released to the pool", "node", from, "template", released)
-		}
-		n.state, n.template = poolFree, ""
+	n := r.pool[from]
+	if n == nil {
+		r.mu.Unlock()
+		return
+	}
+	if released != "" {
+		r.log.Info("realm: instance released to the pool", "node", from, "template", released)
+	}
+	n.state, n.template = poolFree, ""
+	forget := n.allocated && released != ""
+	r.mu.Unlock()
+	if forget {
+		r.forget(from)
 	}
 }
 
 // poolDown forgets what an instance node whose link went down held: it
-// says when it is idle again.
+// says when it is idle again. An allocated one is gone for good.
 func (r *Node) poolDown(id string) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if n := r.pool[id]; n != nil {
+	n := r.pool[id]
+	if n != nil {
 		n.state, n.template = poolUnknown, ""
 	}
+	r.mu.Unlock()
+	if n != nil && n.allocated {
+		r.forget(id)
+	}
+}
+
+// forget drops an allocated instance node from the pool, the zones and
+// the node's peers.
+func (r *Node) forget(id string) {
+	r.mu.Lock()
+	delete(r.pool, id)
+	delete(r.cfg.Zones, id)
+	r.mu.Unlock()
+	r.node.RemovePeer(id)
 }
 
 // PoolState reports each instance node's state: free, loading, busy (with

@@ -37,6 +37,10 @@ type PoolConfig struct {
 	// ReleaseAfter is how long a copy stays with no one before it is let
 	// go (default DefaultReleaseAfter, 60 s).
 	ReleaseAfter time.Duration
+	// OnRelease, when set, runs after the node let its copy go and told
+	// the realms (an instance node of an Agones fleet shuts down then, and
+	// the fleet makes a fresh one). It must not block.
+	OnRelease func()
 	// Realms are the realm nodes of a pool every realm shares, besides
 	// Config.Realm: any of them may have the node load a copy (with its
 	// own db and exit, ZoneLoadInstance), and all hear when it is idle.
@@ -131,6 +135,9 @@ func (zn *Node) poolTick(*ecs.World) {
 	zn.cfg.Portals = nil
 	zn.metrics.released.Inc()
 	zn.tellIdle(released)
+	if zn.cfg.Pool.OnRelease != nil {
+		zn.cfg.Pool.OnRelease()
+	}
 }
 
 // exitPoint is where a copy's exit leads.
