@@ -16,7 +16,8 @@ import (
 // one login db. An account registered online through one logs in through
 // the other; right after one login node is SIGKILLed, players log in
 // through the other; a client whose first login address does not answer
-// gets in through the next; the realm list shows the realm's population.
+// gets in through the next; the realm list shows the realm's population;
+// the login db SIGKILLed comes back with every account.
 func TestLoginNodeDiesTheOtherLogsIn(t *testing.T) {
 	const bots = 4
 	r := startDevRealm(t, upBase(960), bots)
@@ -55,6 +56,21 @@ func TestLoginNodeDiesTheOtherLogsIn(t *testing.T) {
 	r.restarted(t, "DEV-LOGIN-1", 1)
 	if _, err := viaOne.Login(ctx, "newcomer", "a fine password", launch.DevRealm); err != nil {
 		t.Fatalf("login through the restarted DEV-LOGIN-1: %v", err)
+	}
+	// The login db dies too: logins are told Busy meanwhile (never
+	// Denied), and the accounts are all there once it is back.
+	r.kill(t, "DEV-LOGIN-DB")
+	res, err := viaTwo.Login(ctx, "newcomer", "a fine password", launch.DevRealm)
+	if err == nil || res.Status == wire.LoginStatusDenied {
+		t.Logf("a login right after the login db's SIGKILL: %v %v (the reviver may have had it back already)", res.Status, err)
+	}
+	r.restarted(t, "DEV-LOGIN-DB", 1)
+	waitUntil(t, "logins again after the login db's restart", 15*time.Second, func() bool {
+		_, err := viaTwo.Login(ctx, "newcomer", "a fine password", launch.DevRealm)
+		return err == nil
+	})
+	if _, err := viaOne.Login(ctx, "bot1", "bot", launch.DevRealm); err != nil {
+		t.Fatalf("a dev account after the login db's restart: %v", err)
 	}
 	if c := conn.Counters(); c.Reconnects != 0 || conn.Err() != nil {
 		t.Fatalf("a playing bot was disturbed by the login node's crash: %+v %v", c, conn.Err())
