@@ -85,25 +85,32 @@ func TestReceiverRestartMidStream(t *testing.T) {
 	checkExactlyOnce(t, rec.snapshot())
 }
 
-// TestLinkCutMidStream cuts the TCP connections under a live link: the
-// nodes reconnect and nothing is lost or repeated.
+// TestLinkCutMidStream cuts the TCP connections under a live link, plain
+// and over TLS: the nodes reconnect and nothing is lost or repeated.
 func TestLinkCutMidStream(t *testing.T) {
-	rec := &recorder{}
-	bcfg := testConfig("B")
-	bcfg.Handler = rec
-	b := startNode(t, bcfg)
-	px := newProxy(t, b.Addr())
-	acfg := testConfig("A")
-	acfg.Peers = []Peer{{ID: "B", Addr: px.addr()}}
-	a := startNode(t, acfg)
-	sendStream(t, a, "B", func(i int) {
-		if i%500 == 499 {
-			px.cut()
-		}
-	})
-	waitFor(t, "every message", 20*time.Second, func() bool { return rec.count() >= 3*perPriority })
-	time.Sleep(200 * time.Millisecond)
-	checkExactlyOnce(t, rec.snapshot())
+	for _, secure := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "tls"}[secure], func(t *testing.T) {
+			rec := &recorder{}
+			bcfg, acfg := testConfig("B"), testConfig("A")
+			if secure {
+				ca := newTestCA(t)
+				bcfg.TLS, acfg.TLS = ca.link(t, "B"), ca.link(t, "A")
+			}
+			bcfg.Handler = rec
+			b := startNode(t, bcfg)
+			px := newProxy(t, b.Addr())
+			acfg.Peers = []Peer{{ID: "B", Addr: px.addr()}}
+			a := startNode(t, acfg)
+			sendStream(t, a, "B", func(i int) {
+				if i%500 == 499 {
+					px.cut()
+				}
+			})
+			waitFor(t, "every message", 20*time.Second, func() bool { return rec.count() >= 3*perPriority })
+			time.Sleep(200 * time.Millisecond)
+			checkExactlyOnce(t, rec.snapshot())
+		})
+	}
 }
 
 // TestReceiverCrashLosesNothing kills the receiver without a graceful stop:

@@ -39,28 +39,6 @@ func (ca *testCA) link(t testing.TB, id string) *LinkTLS {
 	return &LinkTLS{Cert: cert, CA: pool}
 }
 
-// TestTLSLinkCutMidStream: over TLS, a link cut under load comes back and
-// every message arrives exactly once, in order.
-func TestTLSLinkCutMidStream(t *testing.T) {
-	ca := newTestCA(t)
-	rec := &recorder{}
-	bcfg := testConfig("B")
-	bcfg.Handler, bcfg.TLS = rec, ca.link(t, "B")
-	b := startNode(t, bcfg)
-	px := newProxy(t, b.Addr())
-	acfg := testConfig("A")
-	acfg.Peers, acfg.TLS = []Peer{{ID: "B", Addr: px.addr()}}, ca.link(t, "A")
-	a := startNode(t, acfg)
-	sendStream(t, a, "B", func(i int) {
-		if i%500 == 499 {
-			px.cut()
-		}
-	})
-	waitFor(t, "every message", 20*time.Second, func() bool { return rec.count() >= 3*perPriority })
-	time.Sleep(200 * time.Millisecond)
-	checkExactlyOnce(t, rec.snapshot())
-}
-
 // TestTLSRefusesImpostors: a node whose certificate names another node,
 // one of another CA, and one without TLS are all refused, even with the
 // cluster secret.

@@ -58,6 +58,22 @@ func IssueServer(caCertPEM, caKeyPEM []byte, hosts []string) (certPEM, keyPEM []
 	}
 	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: "GridRealm players"},
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	addHosts(tmpl, hosts)
+	return create(tmpl, ca, key, CertValidity)
+}
+
+// SelfSigned makes a self-signed server certificate for hosts (names and
+// IP addresses) that clients trust as their CA: what a realm on one machine
+// uses for its players.
+func SelfSigned(name string, hosts []string, validity time.Duration) (certPEM, keyPEM []byte, err error) {
+	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: name},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA: true, BasicConstraintsValid: true}
+	addHosts(tmpl, hosts)
+	return create(tmpl, nil, nil, validity)
+}
+
+func addHosts(tmpl *x509.Certificate, hosts []string) {
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {
 			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
@@ -65,7 +81,6 @@ func IssueServer(caCertPEM, caKeyPEM []byte, hosts []string) (certPEM, keyPEM []
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	return create(tmpl, ca, key, CertValidity)
 }
 
 // NodeName is the DNS name a node's certificate carries for its id.

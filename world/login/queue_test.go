@@ -1,6 +1,7 @@
 package login
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -24,18 +25,6 @@ func popHosts(t *testing.T, q *queue, n int) []string {
 		out = append(out, j.host)
 	}
 	return out
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestQueueTakesTurnsAndServesCleanAddressesFirst(t *testing.T) {
@@ -67,7 +56,7 @@ func TestQueueTakesTurnsAndServesCleanAddressesFirst(t *testing.T) {
 					t.Fatalf("push %s: refused %d", j.host, r)
 				}
 			}
-			if got := popHosts(t, q, len(tc.want)); !equal(got, tc.want) {
+			if got := popHosts(t, q, len(tc.want)); !slices.Equal(got, tc.want) {
 				t.Fatalf("order %v, want %v", got, tc.want)
 			}
 		})
@@ -108,7 +97,7 @@ func TestQueueRefuses(t *testing.T) {
 	default:
 		t.Fatal("the pushed-out attempt got no answer")
 	}
-	if got := popHosts(t, q, 4); !equal(got, []string{"a", "c", "a", "s"}) {
+	if got := popHosts(t, q, 4); !slices.Equal(got, []string{"a", "c", "a", "s"}) {
 		t.Fatalf("order %v", got)
 	}
 	if len(q.accounts) != 0 || len(q.addrs) != 0 || q.waiting != 0 {

@@ -1,6 +1,7 @@
 package realm
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -57,7 +58,7 @@ func TestSessionsGoToTheLeastLoadedGateway(t *testing.T) {
 		got = append(got, assigned("a"+string(rune('0'+i))))
 	}
 	// gw2 has 1 and gw1 3: gw2 gets two, then they alternate (ties to the lower id).
-	if want := []string{"gw2:1", "gw2:1", "gw1:1", "gw2:1"}; !equalStrings(got, want) {
+	if want := []string{"gw2:1", "gw2:1", "gw1:1", "gw2:1"}; !slices.Equal(got, want) {
 		t.Fatalf("assigned %v, want %v", got, want)
 	}
 	clock.Advance(loadStale + time.Second)
@@ -83,16 +84,4 @@ func waitLoads(t *testing.T, r *Node, n int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
