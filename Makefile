@@ -86,14 +86,18 @@ generate:
 	rm -f net/wire/*.go
 	$(FLATC) --go --go-namespace wire -o net $(SCHEMAS)
 	gofmt -w net/wire
+	rm -rf clients/ts/gen
+	$(FLATC) --ts -o clients/ts/gen $(SCHEMAS)
 
 # Fails when the committed generated code differs from what flatc makes now.
 generate-check:
 	@command -v $(FLATC) >/dev/null || { echo "flatc not found: apt-get install flatbuffers-compiler" >&2; exit 1; }
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	$(FLATC) --go --go-namespace wire -o $$tmp $(SCHEMAS) && gofmt -w $$tmp/wire && \
-	diff -r $$tmp/wire net/wire >/dev/null || { echo "net/wire is stale: run make generate and commit" >&2; diff -r $$tmp/wire net/wire | head -20 >&2; exit 1; }
-	@echo "generated code up to date"
+	diff -r $$tmp/wire net/wire >/dev/null || { echo "net/wire is stale: run make generate and commit" >&2; diff -r $$tmp/wire net/wire | head -20 >&2; exit 1; }; \
+	$(FLATC) --ts -o $$tmp/ts $(SCHEMAS) && \
+	diff -r $$tmp/ts clients/ts/gen >/dev/null || { echo "clients/ts/gen is stale: run make generate and commit" >&2; diff -r $$tmp/ts clients/ts/gen | head -20 >&2; exit 1; }
+	@echo "generated code up to date (Go and TypeScript)"
 
 lint:
 	$(GO) vet ./...

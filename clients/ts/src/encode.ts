@@ -1,0 +1,82 @@
+// Encoders for everything a player's client sends: the Input datagram and
+// the messages of the reliable stream (ClientMessage). Each returns the
+// finished bytes, ready to send.
+
+import * as flatbuffers from 'flatbuffers';
+
+import { ChatSend } from '../gen/gridrealm/wire/chat-send';
+import { ClientBody } from '../gen/gridrealm/wire/client-body';
+import { ClientMessage } from '../gen/gridrealm/wire/client-message';
+import { Connect } from '../gen/gridrealm/wire/connect';
+import { Input } from '../gen/gridrealm/wire/input';
+import { LoginRequest } from '../gen/gridrealm/wire/login-request';
+import { Logout } from '../gen/gridrealm/wire/logout';
+import { RealmListRequest } from '../gen/gridrealm/wire/realm-list-request';
+import { RegisterRequest } from '../gen/gridrealm/wire/register-request';
+
+// The client's protocol version, sent with a login or a registration.
+export const ClientVersion = 1;
+
+export interface InputFields {
+  seq: number; // increasing
+  ack: number; // World.latest()
+  clientTimeMs: number;
+  x: number; // claimed position, 1/256 m (int32)
+  y: number;
+  heading: number; // 0..255, a full turn
+  moveX: number; // -127..127
+  moveY: number;
+  actions: number; // game-defined bits
+}
+
+export function encodeInput(i: InputFields): Uint8Array {
+  const b = new flatbuffers.Builder(64);
+  Input.finishInputBuffer(b, Input.createInput(b, i.seq, i.ack, i.clientTimeMs, i.x, i.y, i.heading, i.moveX, i.moveY, i.actions));
+  return b.asUint8Array();
+}
+
+function message(b: flatbuffers.Builder, type: ClientBody, body: flatbuffers.Offset): Uint8Array {
+  ClientMessage.finishClientMessageBuffer(b, ClientMessage.createClientMessage(b, type, body));
+  return b.asUint8Array();
+}
+
+export function encodeLogin(account: string, password: string, realm: string): Uint8Array {
+  const b = new flatbuffers.Builder(128);
+  const body = LoginRequest.createLoginRequest(b, b.createString(account), b.createString(password), b.createString(realm), ClientVersion);
+  return message(b, ClientBody.LoginRequest, body);
+}
+
+export function encodeRegister(account: string, password: string): Uint8Array {
+  const b = new flatbuffers.Builder(128);
+  const body = RegisterRequest.createRegisterRequest(b, b.createString(account), b.createString(password), ClientVersion);
+  return message(b, ClientBody.RegisterRequest, body);
+}
+
+export function encodeRealmListRequest(): Uint8Array {
+  const b = new flatbuffers.Builder(32);
+  return message(b, ClientBody.RealmListRequest, RealmListRequest.createRealmListRequest(b));
+}
+
+// encodeConnect presents a session handle (or, with resume, the resume
+// token from Welcome) to a gateway; redirects counts the gateways that
+// redirected this attempt; lastEvent is the highest Chat or SystemMessage
+// seq seen (with resume); realm names the session's realm.
+export function encodeConnect(handle: Uint8Array, redirects: number, resume: boolean, lastEvent: bigint, realm: string): Uint8Array {
+  const b = new flatbuffers.Builder(128);
+  const h = Connect.createSessionHandleVector(b, handle);
+  const r = realm ? b.createString(realm) : 0;
+  const body = Connect.createConnect(b, h, BigInt(0), redirects, resume, lastEvent, r);
+  return message(b, ClientBody.Connect, body);
+}
+
+// Chat channels: 0 say, 1 zone, 2 whisper (to names the player).
+export function encodeChat(channel: number, to: string, text: string): Uint8Array {
+  const b = new flatbuffers.Builder(128);
+  const body = ChatSend.createChatSend(b, channel, to ? b.createString(to) : 0, b.createString(text));
+  return message(b, ClientBody.ChatSend, body);
+}
+
+export function encodeLogout(): Uint8Array {
+  const b = new flatbuffers.Builder(32);
+  return message(b, ClientBody.Logout, Logout.createLogout(b));
+}
