@@ -11,6 +11,7 @@ const (
 	// Zone carries a wire.ZoneMessage (zone.fbs) to or from a zone node:
 	// subscriptions, players entering, inputs, and each tick's cells.
 	Zone
-	// Gateway carries a wire.GatewayMessage (gateway.fbs) between gateways.
+	// Gateway carries a wire.GatewayMessage (gateway.fbs): a gateway's load,
+	// to its siblings and to realm nodes.
 	Gateway
 )
