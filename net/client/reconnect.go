@@ -35,7 +35,7 @@ type ReconnectEvent struct {
 // stops for its db forgets resume tokens: the player logs in again).
 var final = []wire.DisconnectReason{wire.DisconnectReasonReplaced, wire.DisconnectReasonMovementViolations,
 	wire.DisconnectReasonMessageFlood, wire.DisconnectReasonProtocolError, wire.DisconnectReasonSessionInvalid,
-	wire.DisconnectReasonDatabaseFailure, wire.DisconnectReasonRealmRestart}
+	wire.DisconnectReasonDatabaseFailure, wire.DisconnectReasonRealmRestart, wire.DisconnectReasonKicked}
 
 // reconnect brings a lost connection back when the options ask for it,
 // and reports whether it did.

@@ -101,11 +101,18 @@ func ReadRealmConnected(w *wire.RealmConnected) RealmConnected {
 }
 
 // PlayerLeft returns a gateway's notice that a player left.
-func (e *RealmEncoder) PlayerLeft(character uint64) []byte {
+func (e *RealmEncoder) PlayerLeft(character uint64) []byte { return e.playerLeft(character, false) }
+
+// PlayerKicked tells the realm a player was made to leave: its resume
+// token is void at once.
+func (e *RealmEncoder) PlayerKicked(character uint64) []byte { return e.playerLeft(character, true) }
+
+func (e *RealmEncoder) playerLeft(character uint64, revoke bool) []byte {
 	b := e.b
 	b.Reset()
 	wire.RealmPlayerLeftStart(b)
 	wire.RealmPlayerLeftAddCharacter(b, character)
+	wire.RealmPlayerLeftAddRevoke(b, revoke)
 	return e.finish(wire.RealmBodyRealmPlayerLeft, wire.RealmPlayerLeftEnd(b))
 }
 

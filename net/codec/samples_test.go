@@ -119,6 +119,7 @@ func samples() map[string][][]byte {
 	add("RealmMessage", re.Connected(&RealmConnected{Status: wire.RealmStatusOk, Message: "m", Account: "a", Zone: "Z", ZoneAddr: "127.0.0.1:1",
 		Entered: PlayerEntered{Character: 1, NetID: 2, X: 3, Y: 4, Epoch: 5, MapSeed: 6, MapWidth: 7, MapHeight: 8, CellSize: 32, PlayerSpeed: 6, TickHz: 20}}))
 	add("RealmMessage", re.PlayerLeft(9))
+	add("RealmMessage", re.PlayerKicked(9))
 	add("RealmMessage", re.PlayerMoved(9, "ZONE-2"))
 	add("RealmMessage", re.InstanceRequest("crypt", 4))
 	add("RealmMessage", re.InstanceGranted(&InstanceGranted{Node: "INST-1", Addr: "127.0.0.1:9", EntryX: 1, EntryY: 2, Reason: "r"}))

@@ -178,7 +178,7 @@ func newSchemas() *schemas {
 		table("RealmConnected", scalar("Status", 4, 1), str("Message", 6, MaxText), str("Account", 8, MaxName), str("Zone", 10, MaxName),
 			str("ZoneAddr", 12, MaxName), fbcheck.Field{Name: "Entered", Slot: 14, Kind: fbcheck.SubTable, Table: entered},
 			vec("ResumeToken", 16, 1, SessionHandleSize)),
-		table("RealmPlayerLeft", scalar("Character", 4, 8)),
+		table("RealmPlayerLeft", scalar("Character", 4, 8), scalar("Revoke", 6, 1)),
 		table("RealmGatewayPlayers", fbcheck.Field{Name: "Players", Slot: 4, Kind: fbcheck.TableVector, Max: MaxGatewayPlayers,
 			Table: table("RealmPlayerAt", scalar("Character", 4, 8), str("Account", 6, MaxName), str("Zone", 8, MaxName),
 				vec("ResumeToken", 10, 1, SessionHandleSize))}),

@@ -18,6 +18,7 @@ const (
 	DisconnectReasonProtocolError      DisconnectReason = 7
 	DisconnectReasonServerError        DisconnectReason = 8
 	DisconnectReasonDatabaseFailure    DisconnectReason = 9
+	DisconnectReasonKicked             DisconnectReason = 10
 )
 
 var EnumNamesDisconnectReason = map[DisconnectReason]string{
@@ -31,6 +32,7 @@ var EnumNamesDisconnectReason = map[DisconnectReason]string{
 	DisconnectReasonProtocolError:      "ProtocolError",
 	DisconnectReasonServerError:        "ServerError",
 	DisconnectReasonDatabaseFailure:    "DatabaseFailure",
+	DisconnectReasonKicked:             "Kicked",
 }
 
 var EnumValuesDisconnectReason = map[string]DisconnectReason{
@@ -44,6 +46,7 @@ var EnumValuesDisconnectReason = map[string]DisconnectReason{
 	"ProtocolError":      DisconnectReasonProtocolError,
 	"ServerError":        DisconnectReasonServerError,
 	"DatabaseFailure":    DisconnectReasonDatabaseFailure,
+	"Kicked":             DisconnectReasonKicked,
 }
 
 func (v DisconnectReason) String() string {

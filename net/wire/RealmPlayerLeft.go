@@ -6,7 +6,8 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-// / Gateway -> realm: the player left (disconnected or logged out).
+// / Gateway -> realm: the player left (disconnected or logged out). With
+// / revoke, its resume token is void at once (an operator kicked it).
 type RealmPlayerLeft struct {
 	_tab flatbuffers.Table
 }
@@ -46,11 +47,26 @@ func (rcv *RealmPlayerLeft) MutateCharacter(n uint64) bool {
 	return rcv._tab.MutateUint64Slot(4, n)
 }
 
+func (rcv *RealmPlayerLeft) Revoke() bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
+	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+func (rcv *RealmPlayerLeft) MutateRevoke(n bool) bool {
+	return rcv._tab.MutateBoolSlot(6, n)
+}
+
 func RealmPlayerLeftStart(builder *flatbuffers.Builder) {
-	builder.StartObject(1)
+	builder.StartObject(2)
 }
 func RealmPlayerLeftAddCharacter(builder *flatbuffers.Builder, character uint64) {
 	builder.PrependUint64Slot(0, character, 0)
+}
+func RealmPlayerLeftAddRevoke(builder *flatbuffers.Builder, revoke bool) {
+	builder.PrependBoolSlot(1, revoke, false)
 }
 func RealmPlayerLeftEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -18,7 +18,20 @@ const SystemAnnouncement = 100
 //
 //	POST /admin/broadcast  text=…            a system message to every player
 //	POST /admin/closing    reason=… text=…   the reason the next Stop gives players
+//	POST /admin/kick       account=… text=…  disconnects the account's player (Kicked, with the text)
 func (g *Node) registerActions() {
+	g.node.HandleAction("/admin/kick", func(w http.ResponseWriter, req *http.Request) {
+		account, text := req.FormValue("account"), req.FormValue("text")
+		if account == "" || text == "" || len(text) > codec.MaxText {
+			http.Error(w, fmt.Sprintf("account and text (1..%d bytes) are needed", codec.MaxText), http.StatusBadRequest)
+			return
+		}
+		if !g.Kick(account, text) {
+			http.Error(w, "no player of that account here", http.StatusNotFound)
+			return
+		}
+		fmt.Fprintln(w, "kicked")
+	})
 	g.node.HandleAction("/admin/broadcast", func(w http.ResponseWriter, req *http.Request) {
 		text := req.FormValue("text")
 		if text == "" || len(text) > codec.MaxText {
@@ -55,4 +68,24 @@ func (g *Node) Broadcast(text string) int {
 		}
 	}
 	return n
+}
+
+// Kick disconnects the player of an account with the reason Kicked and the
+// text; false when no player of the account is on this gateway.
+func (g *Node) Kick(account, text string) bool {
+	g.mu.Lock()
+	var target *player
+	for _, p := range g.players {
+		if p.account == account {
+			target = p
+			break
+		}
+	}
+	g.mu.Unlock()
+	if target == nil {
+		return false
+	}
+	target.kicked.Store(true)
+	g.disconnect(target, wire.DisconnectReasonKicked, text)
+	return true
 }

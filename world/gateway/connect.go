@@ -177,7 +177,11 @@ func (g *Node) leave(p *player) {
 	}
 	g.mu.Unlock()
 	if current {
-		g.node.Send(p.realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerLeft(p.character)})
+		left := codec.NewRealmEncoder().PlayerLeft(p.character)
+		if p.kicked.Load() {
+			left = codec.NewRealmEncoder().PlayerKicked(p.character)
+		}
+		g.node.Send(p.realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: left})
 	}
 	p.s.Close(0, "")
 }

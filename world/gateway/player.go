@@ -14,7 +14,8 @@ type player struct {
 	character uint64
 	netID     uint32
 	zone      string
-	realm     string // its realm's node
+	realm     string      // its realm's node
+	kicked    atomic.Bool // an operator made it leave: it may not resume
 	view      *View
 	cells     []uint32 // the cells it watches
 	centre    uint64   // the cell they are around: cy<<32 | cx

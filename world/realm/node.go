@@ -191,7 +191,7 @@ func (r *Node) HandleMessage(n *node.Node, m node.Message) {
 	case wire.RealmBodyRealmPlayerLeft:
 		var w wire.RealmPlayerLeft
 		codec.Member(msg.Body, &w)
-		r.left(m.From, w.Character())
+		r.left(m.From, w.Character(), w.Revoke())
 	case wire.RealmBodyRealmPlayerMoved:
 		var w wire.RealmPlayerMoved
 		codec.Member(msg.Body, &w)

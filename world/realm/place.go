@@ -85,13 +85,18 @@ func (r *Node) enterOnce(m node.Message, account string, character uint64, zone 
 	}
 }
 
-// left takes a player out of its zone.
-func (r *Node) left(gateway string, character uint64) {
+// left takes a player out of its zone. A kicked player's resume token is
+// void at once; another's stays valid for ResumeTTL.
+func (r *Node) left(gateway string, character uint64, revoke bool) {
 	r.mu.Lock()
 	p, ok := r.players[character]
 	if ok && p.Gateway == gateway {
 		delete(r.players, character)
-		r.resumeFrom(p)
+		if revoke {
+			delete(r.resumes, p.resume)
+		} else {
+			r.resumeFrom(p)
+		}
 	}
 	r.mu.Unlock()
 	if !ok || p.Gateway != gateway {

@@ -13,5 +13,6 @@ export enum DisconnectReason {
   MessageFlood = 6,
   ProtocolError = 7,
   ServerError = 8,
-  DatabaseFailure = 9
+  DatabaseFailure = 9,
+  Kicked = 10
 }

@@ -3,7 +3,8 @@
 import * as flatbuffers from 'flatbuffers';
 
 /**
- * Gateway -> realm: the player left (disconnected or logged out).
+ * Gateway -> realm: the player left (disconnected or logged out). With
+ * revoke, its resume token is void at once (an operator kicked it).
  */
 export class RealmPlayerLeft {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -28,12 +29,21 @@ character():bigint {
   return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
 }
 
+revoke():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startRealmPlayerLeft(builder:flatbuffers.Builder) {
-  builder.startObject(1);
+  builder.startObject(2);
 }
 
 static addCharacter(builder:flatbuffers.Builder, character:bigint) {
   builder.addFieldInt64(0, character, BigInt('0'));
+}
+
+static addRevoke(builder:flatbuffers.Builder, revoke:boolean) {
+  builder.addFieldInt8(1, +revoke, +false);
 }
 
 static endRealmPlayerLeft(builder:flatbuffers.Builder):flatbuffers.Offset {
@@ -41,9 +51,10 @@ static endRealmPlayerLeft(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createRealmPlayerLeft(builder:flatbuffers.Builder, character:bigint):flatbuffers.Offset {
+static createRealmPlayerLeft(builder:flatbuffers.Builder, character:bigint, revoke:boolean):flatbuffers.Offset {
   RealmPlayerLeft.startRealmPlayerLeft(builder);
   RealmPlayerLeft.addCharacter(builder, character);
+  RealmPlayerLeft.addRevoke(builder, revoke);
   return RealmPlayerLeft.endRealmPlayerLeft(builder);
 }
 }
