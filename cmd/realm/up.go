@@ -61,6 +61,7 @@ func runUp(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  %-16s %-22s pid %-7d events http://%s/events\n", e.ID, "reviver", rs.PID(e.ID), e.Admin)
 	}
 	fmt.Fprintf(stdout, "Nodes' logs are in %s; players trust %s.\n", filepath.Join(rs.State(), "logs"), filepath.Join(filepath.Dir(path), "cert.pem"))
+	fmt.Fprintf(stdout, "Admin token (actions, live views and /debug/pprof: Authorization: Bearer TOKEN): %s\n", reg.AdminToken())
 	fmt.Fprintf(stdout, "A node that dies is restarted, and so is a reviver. Ctrl-C stops everything.\n")
 	ctx, cancel := untilSignal()
 	defer cancel()

@@ -31,11 +31,12 @@ func (n *Node) startAdmin() error {
 	mux := n.adminMux
 	mux.HandleFunc("/healthz", n.serveHealth)
 	mux.Handle("/metrics", promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{Registry: n.reg}))
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// Profiles show the process's insides (and cost CPU): the admin token.
+	mux.HandleFunc("/debug/pprof/", n.withToken(pprof.Index))
+	mux.HandleFunc("/debug/pprof/cmdline", n.withToken(pprof.Cmdline))
+	mux.HandleFunc("/debug/pprof/profile", n.withToken(pprof.Profile))
+	mux.HandleFunc("/debug/pprof/symbol", n.withToken(pprof.Symbol))
+	mux.HandleFunc("/debug/pprof/trace", n.withToken(pprof.Trace))
 	n.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := n.admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -114,6 +115,29 @@ func (n *Node) HandleAction(path string, h http.HandlerFunc) {
 		}
 		h(w, req)
 	})
+}
+
+// HandleRead registers a GET endpoint that shows what players must not
+// see (positions, a zone's live view): like an action, it needs the
+// admin token.
+func (n *Node) HandleRead(path string, h http.HandlerFunc) {
+	n.adminMux.HandleFunc(path, func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodGet {
+			http.Error(w, "GET only", http.StatusMethodNotAllowed)
+			return
+		}
+		n.withToken(h)(w, req)
+	})
+}
+
+func (n *Node) withToken(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		if !AuthorizedAdmin(req, n.cfg.AdminToken) {
+			http.Error(w, "this needs the realm's admin token", http.StatusUnauthorized)
+			return
+		}
+		h(w, req)
+	}
 }
 
 // AuthorizedAdmin reports whether a request carries token as its bearer

@@ -40,7 +40,8 @@
 // with RequestHistory (or automatically, with Config.HistoryOnConnect).
 //
 // Every node serves an admin HTTP endpoint with /healthz, Prometheus
-// /metrics and /debug/pprof.
+// /metrics and /debug/pprof (the last, like actions and live views, only
+// with the realm's admin token).
 //
 // Main types: Node, Config, Message, Out, Handler.
 package node

@@ -210,11 +210,17 @@ func TestAdminEndpoint(t *testing.T) {
 	b := startNode(t, bcfg)
 	acfg := testConfig("A")
 	acfg.Peers = []Peer{{ID: "B", Addr: b.Addr()}}
+	acfg.AdminToken = "the-admin-token"
 	a := startNode(t, acfg)
 	waitFor(t, "link", 5*time.Second, func() bool { return a.Connected("B") })
 
+	token := ""
 	get := func(path string) (int, string) {
-		resp, err := http.Get("http://" + a.AdminAddr() + path)
+		req, _ := http.NewRequest(http.MethodGet, "http://"+a.AdminAddr()+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,6 +236,10 @@ func TestAdminEndpoint(t *testing.T) {
 	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, "gridrealm_link_peers_up 1") {
 		t.Fatalf("metrics %d:\n%.500s", code, body)
 	}
+	if code, _ := get("/debug/pprof/"); code != http.StatusUnauthorized {
+		t.Fatalf("pprof without the admin token: %d, want 401", code)
+	}
+	token = "the-admin-token"
 	if code, body := get("/debug/pprof/"); code != 200 || !strings.Contains(body, "goroutine") {
 		t.Fatalf("pprof %d", code)
 	}
