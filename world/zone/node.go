@@ -27,6 +27,7 @@ type Node struct {
 	clock ecs.Clock
 
 	lastTick atomic.Int64 // unix ns of the last finished tick: LastTick
+	view     liveView     // an operator's live view (view.go)
 	enc      *codec.ZoneEncoder
 
 	gateways map[string]world.GatewayID
@@ -108,6 +109,8 @@ func Start(cfg Config) (*Node, error) {
 		parties: map[uint64]uint64{}, lastCheckpoint: cfg.Clock.Now()}
 	zn.attach(z)
 	zn.metrics = zn.newMetrics()
+	n.HandleRead("/zone/view", zn.serveView)
+	n.HandleRead("/zone/terrain", zn.serveTerrain)
 	if err := n.Start(); err != nil {
 		return nil, err
 	}
@@ -134,6 +137,9 @@ func (zn *Node) attach(z *world.Zone) {
 	z.Schedule.Add(ecs.PhasePersistence, "history", ecs.SystemFunc(func(*ecs.World) { zn.pruneHistory() }))
 	z.Schedule.Add(ecs.PhasePersistence, "pool", ecs.SystemFunc(zn.poolTick))
 	z.Schedule.Add(ecs.PhasePublish, "send", ecs.SystemFunc(zn.send))
+	z.Schedule.Add(ecs.PhasePublish, "view", ecs.SystemFunc(zn.sampleView))
+	zn.view.filter = nil // a new world: a new query
+	zn.view.terrain.Store(z.Terrain)
 }
 
 // buildZone makes the zone an instance template or the open zone asks for,
