@@ -62,6 +62,9 @@ func runUp(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Nodes' logs are in %s; players trust %s.\n", filepath.Join(rs.State(), "logs"), filepath.Join(filepath.Dir(path), "cert.pem"))
 	fmt.Fprintf(stdout, "Admin token (actions, live views and /debug/pprof: Authorization: Bearer TOKEN): %s\n", reg.AdminToken())
+	if lease.Admin != "" {
+		fmt.Fprintf(stdout, "Console: http://%s/console/#token=%s\n", lease.Admin, reg.AdminToken())
+	}
 	fmt.Fprintf(stdout, "A node that dies is restarted, and so is a reviver. Ctrl-C stops everything.\n")
 	ctx, cancel := untilSignal()
 	defer cancel()

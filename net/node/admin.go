@@ -62,7 +62,9 @@ type Health struct {
 	Realm  string `json:"realm,omitempty"`
 	Status string `json:"status"` // "ok" or "stopping"
 	// LinkTLS: the node's links are TLS with the cluster's CA.
-	LinkTLS bool         `json:"link_tls"`
+	LinkTLS bool `json:"link_tls"`
+	// UptimeS is how long the node has run, in seconds.
+	UptimeS float64      `json:"uptime_s"`
 	Peers   []PeerHealth `json:"peers"`
 }
 
@@ -75,7 +77,8 @@ type PeerHealth struct {
 
 // Health returns the node's state.
 func (n *Node) Health() Health {
-	h := Health{ID: n.cfg.ID, Role: string(n.cfg.Role), Realm: n.cfg.Realm, Status: "ok", LinkTLS: n.cfg.TLS != nil, Peers: []PeerHealth{}}
+	h := Health{ID: n.cfg.ID, Role: string(n.cfg.Role), Realm: n.cfg.Realm, Status: "ok", LinkTLS: n.cfg.TLS != nil,
+		UptimeS: time.Since(n.startedAt).Seconds(), Peers: []PeerHealth{}}
 	if n.stopping.Load() {
 		h.Status = "stopping"
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -21,6 +22,7 @@ type Node struct {
 	cfg         Config
 	log         *slog.Logger
 	incarnation uint64
+	startedAt   time.Time // for /healthz's uptime
 	metrics     *metrics
 	reg         *prometheus.Registry
 
@@ -101,6 +103,7 @@ func (n *Node) Start() error {
 		return errors.New("node: Start called twice")
 	}
 	n.started = true
+	n.startedAt = time.Now()
 	n.mu.Unlock()
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 

@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/tools/console"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// startAdmin serves /healthz, /metrics and /events (the recent events as
-// JSON) on Config.Admin, when set.
+// startAdmin serves /healthz, /metrics, /events (the recent events as
+// JSON), the restart actions and the realm console (/console/) on
+// Config.Admin, when set.
 func (r *Reviver) startAdmin() error {
 	if r.cfg.Admin == "" || r.cfg.Admin == "-" {
 		return nil
@@ -29,6 +31,8 @@ func (r *Reviver) startAdmin() error {
 		json.NewEncoder(w).Encode(r.Events())
 	})
 	mux.HandleFunc("/restart", r.serveRestart)
+	mux.Handle("/console/", console.Handler(console.Config{Registry: r.cfg.Registry, AdminToken: r.cfg.AdminToken,
+		Events: func() any { return r.Events() }, Restarts: r.restarts}))
 	mux.HandleFunc("/restart/cancel", r.action(func(w http.ResponseWriter, _ *http.Request) {
 		if !r.CancelRestart() {
 			http.Error(w, ErrNoRestart.Error(), http.StatusNotFound)
@@ -39,6 +43,17 @@ func (r *Reviver) startAdmin() error {
 	r.adminL, r.admin = ln, &http.Server{Handler: mux}
 	go r.admin.Serve(ln)
 	return nil
+}
+
+// restarts counts each node's restarts among the recent events.
+func (r *Reviver) restarts() map[string]int {
+	out := map[string]int{}
+	for _, e := range r.Events() {
+		if e.Kind == Restarted {
+			out[e.Node]++
+		}
+	}
+	return out
 }
 
 // AdminAddr returns the admin endpoint's address, or "" without one.

@@ -1,0 +1,222 @@
+package console
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"sort"
+	"sync"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/registry"
+)
+
+// Overview is what the page shows of the cluster at one moment.
+type Overview struct {
+	Nodes  []NodeState           `json:"nodes"`
+	Realms map[string]*RealmView `json:"realms"`
+	Events any                   `json:"events"`
+}
+
+// NodeState is one node of the registry as its /healthz and the
+// reviver's events say.
+type NodeState struct {
+	ID       string  `json:"id"`
+	Role     string  `json:"role"`
+	Realm    string  `json:"realm"`
+	Host     string  `json:"host"`
+	Healthy  bool    `json:"healthy"`
+	Status   string  `json:"status"`
+	UptimeS  float64 `json:"uptime_s"`
+	Restarts int     `json:"restarts"`
+	LinkTLS  bool    `json:"link_tls"`
+}
+
+// RealmView is one realm's players, gateways and zones.
+type RealmView struct {
+	Players  float64       `json:"players"`
+	Gateways []GatewayView `json:"gateways"`
+	Zones    []ZoneView    `json:"zones"`
+}
+
+// GatewayView is a gateway's load from its metrics (counters are totals:
+// the page turns them into rates).
+type GatewayView struct {
+	ID            string             `json:"id"`
+	Players       float64            `json:"players"`
+	SnapshotBytes float64            `json:"snapshot_bytes_total"`
+	Corrections   float64            `json:"corrections_total"`
+	Disconnects   map[string]float64 `json:"disconnects_total"`
+}
+
+// ZoneView is a zone's tick and population from its metrics.
+type ZoneView struct {
+	ID        string  `json:"id"`
+	TickP99Ms float64 `json:"tick_p99_ms"`
+	Dilation  float64 `json:"dilation"`
+	Entities  float64 `json:"entities"`
+	Players   float64 `json:"players"`
+}
+
+func (c *server) overview(w http.ResponseWriter, _ *http.Request) {
+	nodes := c.cfg.Registry.Nodes
+	states := make([]NodeState, len(nodes))
+	metrics := make([]map[string]*dto.MetricFamily, len(nodes))
+	var wg sync.WaitGroup
+	for i, e := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			states[i], metrics[i] = c.look(e)
+		}()
+	}
+	wg.Wait()
+	ov := Overview{Nodes: states, Realms: map[string]*RealmView{}}
+	if c.cfg.Events != nil {
+		ov.Events = c.cfg.Events()
+	}
+	realm := func(name string) *RealmView {
+		if ov.Realms[name] == nil {
+			ov.Realms[name] = &RealmView{}
+		}
+		return ov.Realms[name]
+	}
+	for i, e := range nodes {
+		m := metrics[i]
+		switch e.Role {
+		case registry.RoleRealm:
+			realm(e.Realm).Players = value(m, "gridrealm_realm_players")
+		case registry.RoleGateway:
+			g := GatewayView{ID: e.ID, Players: value(m, "gridrealm_gateway_players"), SnapshotBytes: value(m, "gridrealm_gateway_snapshot_bytes_total"),
+				Corrections: value(m, "gridrealm_gateway_corrections_total"), Disconnects: byLabel(m, "gridrealm_gateway_disconnects_total", "reason")}
+			realm(e.Realm).Gateways = append(realm(e.Realm).Gateways, g) // "" : every realm's
+		case registry.RoleZone, registry.RoleInstance:
+			z := ZoneView{ID: e.ID, TickP99Ms: 1000 * quantile(m, "gridrealm_zone_tick_work_seconds", 0.99), Dilation: value(m, "gridrealm_zone_dilation"),
+				Entities: value(m, "gridrealm_zone_entities"), Players: value(m, "gridrealm_zone_players")}
+			realm(e.Realm).Zones = append(realm(e.Realm).Zones, z)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(ov)
+}
+
+// look reads a node's /healthz and /metrics.
+func (c *server) look(e registry.Entry) (NodeState, map[string]*dto.MetricFamily) {
+	st := NodeState{ID: e.ID, Role: string(e.Role), Realm: e.Realm, Host: host(e.Addr), Status: "no admin address"}
+	if c.cfg.Restarts != nil {
+		st.Restarts = c.cfg.Restarts()[e.ID]
+	}
+	if e.Admin == "" || e.Admin == "-" {
+		return st, nil
+	}
+	if e.Role == registry.RoleReviver {
+		if resp, err := c.client.Get("http://" + e.Admin + "/healthz"); err == nil {
+			resp.Body.Close()
+			st.Healthy, st.Status = resp.StatusCode == http.StatusOK, "ok"
+		} else {
+			st.Status = "unreachable"
+		}
+		return st, nil
+	}
+	resp, err := c.client.Get("http://" + e.Admin + "/healthz")
+	if err != nil {
+		st.Status = "unreachable"
+		return st, nil
+	}
+	var h node.Health
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	st.Healthy, st.Status, st.UptimeS, st.LinkTLS = resp.StatusCode == http.StatusOK && h.Status == "ok", h.Status, h.UptimeS, h.LinkTLS
+	resp, err = c.client.Get("http://" + e.Admin + "/metrics")
+	if err != nil {
+		return st, nil
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	m, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return st, nil
+	}
+	return st, m
+}
+
+func host(addr string) string {
+	if i := len(addr) - 1; i > 0 {
+		for ; i >= 0; i-- {
+			if addr[i] == ':' {
+				return addr[:i]
+			}
+		}
+	}
+	return addr
+}
+
+// value sums a metric's samples (a gauge or counter; 0 when absent).
+func value(m map[string]*dto.MetricFamily, name string) float64 {
+	f := m[name]
+	if f == nil {
+		return 0
+	}
+	sum := 0.0
+	for _, s := range f.Metric {
+		switch {
+		case s.Gauge != nil:
+			sum += s.Gauge.GetValue()
+		case s.Counter != nil:
+			sum += s.Counter.GetValue()
+		case s.Untyped != nil:
+			sum += s.Untyped.GetValue()
+		}
+	}
+	return sum
+}
+
+// byLabel sums a counter per value of one label.
+func byLabel(m map[string]*dto.MetricFamily, name, label string) map[string]float64 {
+	out := map[string]float64{}
+	f := m[name]
+	if f == nil {
+		return out
+	}
+	for _, s := range f.Metric {
+		for _, l := range s.Label {
+			if l.GetName() == label && s.Counter != nil {
+				out[l.GetValue()] += s.Counter.GetValue()
+			}
+		}
+	}
+	return out
+}
+
+// quantile estimates a histogram's quantile from its buckets (the upper
+// bound of the bucket that holds it; 0 without samples).
+func quantile(m map[string]*dto.MetricFamily, name string, q float64) float64 {
+	f := m[name]
+	if f == nil || len(f.Metric) == 0 || f.Metric[0].Histogram == nil {
+		return 0
+	}
+	h := f.Metric[0].Histogram
+	total := float64(h.GetSampleCount())
+	if total == 0 {
+		return 0
+	}
+	buckets := append([]*dto.Bucket(nil), h.Bucket...)
+	sort.Slice(buckets, func(i, j int) bool { return buckets[i].GetUpperBound() < buckets[j].GetUpperBound() })
+	for _, b := range buckets {
+		if float64(b.GetCumulativeCount()) >= q*total {
+			if math.IsInf(b.GetUpperBound(), 1) {
+				break
+			}
+			return b.GetUpperBound()
+		}
+	}
+	if n := len(buckets); n > 1 {
+		return buckets[n-2].GetUpperBound()
+	}
+	return 0
+}
