@@ -24,8 +24,11 @@ setup:
 # Everything CI checks: lint, generated code up to date, every test.
 test: setup lint generate-check unit
 
+# Tests keep what they want looked at (the console's screenshots) in
+# test-output/_artifacts.
 unit:
-	$(GO) test -race -timeout 15m ./...
+	mkdir -p test-output
+	$(GO) test -race -timeout 15m -artifacts -outputdir $(CURDIR)/test-output ./...
 	# The login flood needs argon2id at full speed: without -race, alone.
 	$(GO) test -count=1 -run '^TestLoginFloodHonestPlayersGetIn$$' ./world/login
 
