@@ -142,17 +142,25 @@ func (c *server) post(e registry.Entry, path string, form url.Values) (int, stri
 }
 
 // broadcast sends a system message to every player of a realm (every
-// realm without one): each of its gateways tells its players.
+// realm without one), or of a zone: each gateway tells its players.
 func (c *server) broadcast(w http.ResponseWriter, req *http.Request) {
-	text := req.FormValue("text")
+	text, realm, zone := req.FormValue("text"), req.FormValue("realm"), req.FormValue("zone")
 	if text == "" {
 		http.Error(w, "text is needed", http.StatusBadRequest)
 		return
 	}
+	if zone != "" {
+		e, ok := c.cfg.Registry.Node(zone)
+		if !ok || (e.Role != registry.RoleZone && e.Role != registry.RoleInstance) {
+			http.Error(w, "no zone "+zone, http.StatusNotFound)
+			return
+		}
+		realm = e.Realm
+	}
 	var errs []error
 	reached := 0
-	for _, g := range c.gateways(req.FormValue("realm")) {
-		code, body, err := c.post(g, "/admin/broadcast", url.Values{"text": {text}})
+	for _, g := range c.gateways(realm) {
+		code, body, err := c.post(g, "/admin/broadcast", url.Values{"text": {text}, "zone": {zone}})
 		if err == nil && code != http.StatusOK {
 			err = fmt.Errorf("%d %s", code, body)
 		}

@@ -134,6 +134,33 @@ func TestConsoleAPI(t *testing.T) {
 		defer mu.Unlock()
 		return len(heard) > 0 && heard[len(heard)-1] == "maintenance at noon"
 	})
+	// A message to another zone does not reach the bot; one to its zone does.
+	r.consoleCall(t, http.MethodPost, base+"/console/api/broadcast", url.Values{"zone": {"DEV-ZONE-3"}, "text": {"east only"}}, true)
+	if resp, body := r.consoleCall(t, http.MethodPost, base+"/console/api/broadcast", url.Values{"zone": {"DEV-ZONE-1"}, "text": {"west only"}}, true); resp.StatusCode != 200 || strings.TrimSpace(body) != "2" {
+		t.Fatalf("a zone's message: %d %q, want it sent to 2 players", resp.StatusCode, body)
+	}
+	waitUntil(t, "the zone's message to reach the bot", 5*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(heard) > 0 && heard[len(heard)-1] == "west only"
+	})
+	mu.Lock()
+	for _, h := range heard {
+		if h == "east only" {
+			t.Error("a message to DEV-ZONE-3 reached a bot in DEV-ZONE-1")
+		}
+	}
+	mu.Unlock()
+	// A scheduled restart, and its cancellation, as the page does them.
+	if resp, body := r.consoleCall(t, http.MethodPost, base+"/restart", url.Values{"in": {"10m"}, "reason": {"a new build"}}, true); resp.StatusCode != 200 {
+		t.Fatalf("scheduling a restart: %d %s", resp.StatusCode, body)
+	}
+	if _, body := r.consoleCall(t, http.MethodGet, base+"/restart", nil, false); !strings.Contains(body, `"scheduled":true`) || !strings.Contains(body, "a new build") {
+		t.Fatalf("the scheduled restart: %s", body)
+	}
+	if resp, body := r.consoleCall(t, http.MethodPost, base+"/restart/cancel", url.Values{}, true); resp.StatusCode != 200 {
+		t.Fatalf("cancelling it: %d %s", resp.StatusCode, body)
+	}
 	if resp, body := r.consoleCall(t, http.MethodPost, base+"/console/api/kick", url.Values{"account": {"bot1"}, "text": {"botting"}}, true); resp.StatusCode != 200 {
 		t.Fatalf("kick: %d %s", resp.StatusCode, body)
 	}

@@ -82,6 +82,7 @@ function renderRealms(ov) {
   }
   for (const z of zones.sort()) {
     if (![...zoneSel.options].some((o) => o.value === z)) zoneSel.add(new Option(z, z));
+    if (![...realmSel.options].some((o) => o.value === 'zone:' + z)) realmSel.add(new Option('zone ' + z, 'zone:' + z));
   }
   if (!state.zone && zoneSel.value) watchZone(zoneSel.value);
 }
@@ -141,7 +142,10 @@ async function refresh() {
   }
   try {
     const r = await (await fetch('/restart')).json();
-    $('restart-status').textContent = r.scheduled ? `restart at ${new Date(r.at).toLocaleTimeString()}: ${r.reason}` : 'no restart scheduled';
+    state.restart = r;
+    const left = Math.max(0, Math.round((new Date(r.at) - Date.now()) / 1000));
+    $('restart-status').textContent = r.scheduled
+      ? `restart in ${Math.floor(left / 60)} min ${left % 60} s (${new Date(r.at).toLocaleTimeString()}): ${r.reason}` : 'no restart scheduled';
   } catch (e) { /* a standby reviver */ }
 }
 
@@ -245,7 +249,10 @@ function setupActions() {
   const result = (text) => { $('action-result').textContent = text; };
   $('broadcast').addEventListener('submit', async (e) => {
     e.preventDefault();
-    try { result('message sent to ' + (await (await api('/console/api/broadcast', form({ realm: $('broadcast-realm').value, text: $('broadcast-text').value }))).text()).trim() + ' players'); } catch (err) { result(String(err)); }
+    const to = $('broadcast-realm').value;
+    const fields = to.startsWith('zone:') ? { zone: to.slice(5) } : { realm: to };
+    fields.text = $('broadcast-text').value;
+    try { result('message sent to ' + (await (await api('/console/api/broadcast', form(fields))).text()).trim() + ' players'); } catch (err) { result(String(err)); }
   });
   $('kick').addEventListener('submit', async (e) => {
     e.preventDefault();
