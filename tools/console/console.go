@@ -160,7 +160,7 @@ func (c *server) broadcast(w http.ResponseWriter, req *http.Request) {
 	var errs []error
 	reached := 0
 	for _, g := range c.gateways(realm) {
-		code, body, err := c.post(g, "/admin/broadcast", url.Values{"text": {text}, "zone": {zone}})
+		code, body, err := c.post(g, "/admin/broadcast", url.Values{"text": {text}, "zone": {zone}, "realm": {realm}})
 		if err == nil && code != http.StatusOK {
 			err = fmt.Errorf("%d %s", code, body)
 		}

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +18,13 @@ import (
 // realm's token when withToken.
 func (r *devRealm) postAction(t *testing.T, id, path string, form url.Values, withToken bool) int {
 	t.Helper()
+	code, _ := r.postActionBody(t, id, path, form, withToken)
+	return code
+}
+
+// postActionBody is postAction with the answer's body.
+func (r *devRealm) postActionBody(t *testing.T, id, path string, form url.Values, withToken bool) (int, string) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, "http://"+r.entry(id).Admin+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
@@ -29,8 +37,9 @@ func (r *devRealm) postAction(t *testing.T, id, path string, form url.Values, wi
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(body))
 }
 
 // TestOperatorKicksAPlayer: a kick through the gateway's admin action

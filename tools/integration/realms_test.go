@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -116,6 +117,21 @@ func TestTwoRealmsShareGatewaysLoginsAndAPool(t *testing.T) {
 		if n := r.metric(t, rm, "gridrealm_realm_players"); n != bots/2 {
 			t.Fatalf("%s places %v players, want %d", rm, n, bots/2)
 		}
+	}
+
+	// A system message to one realm reaches its players on the shared
+	// gateways, and no one of the other realm.
+	reached := 0
+	for _, id := range []string{"DEV-GATEWAY-1", "DEV-GATEWAY-2", "DEV-GATEWAY-3"} {
+		code, body := r.postActionBody(t, id, "/admin/broadcast", url.Values{"realm": {arena}, "text": {"arena only"}}, true)
+		var n int
+		if _, err := fmt.Sscan(body, &n); code != 200 || err != nil {
+			t.Fatalf("%s: broadcast to the arena: %d %q", id, code, body)
+		}
+		reached += n
+	}
+	if reached != bots/2 {
+		t.Fatalf("a message to the arena reached %d players, want its %d", reached, bots/2)
 	}
 
 	// A party of two of each realm, through the shared pool.

@@ -16,7 +16,7 @@ const SystemAnnouncement = 100
 // registerActions adds the gateway's admin actions to its node's admin
 // endpoint (each needs the realm's admin token):
 //
-//	POST /admin/broadcast  text=… [zone=…]   a system message to every player (of a zone)
+//	POST /admin/broadcast  text=… [zone=…] [realm=…]   a system message to every player (of a zone, of a realm)
 //	POST /admin/closing    reason=… text=…   the reason the next Stop gives players
 //	POST /admin/kick       account=… text=…  disconnects the account's player (Kicked, with the text)
 func (g *Node) registerActions() {
@@ -38,7 +38,7 @@ func (g *Node) registerActions() {
 			http.Error(w, fmt.Sprintf("text: 1..%d bytes", codec.MaxText), http.StatusBadRequest)
 			return
 		}
-		fmt.Fprintf(w, "%d\n", g.BroadcastTo(req.FormValue("zone"), text))
+		fmt.Fprintf(w, "%d\n", g.BroadcastTo(req.FormValue("realm"), req.FormValue("zone"), text))
 	})
 	g.node.HandleAction("/admin/closing", func(w http.ResponseWriter, req *http.Request) {
 		code, err := strconv.Atoi(req.FormValue("reason"))
@@ -55,17 +55,25 @@ func (g *Node) registerActions() {
 
 // Broadcast sends a system message to every player of the gateway and
 // returns how many it was queued for.
-func (g *Node) Broadcast(text string) int { return g.BroadcastTo("", text) }
+func (g *Node) Broadcast(text string) int { return g.BroadcastTo("", "", text) }
 
-// BroadcastTo sends a system message to the gateway's players in a zone
-// ("": all of them) and returns how many it was queued for.
-func (g *Node) BroadcastTo(zone, text string) int {
+// BroadcastTo sends a system message to the gateway's players of a realm
+// (by name; "": every realm, and a gateway of one realm takes any name as
+// its own) in a zone ("": every zone), and returns how many it was queued
+// for.
+func (g *Node) BroadcastTo(realm, zone, text string) int {
 	msg := codec.NewPlayerEncoder().SystemMessage(SystemAnnouncement, text, 0)
+	node := ""
+	if realm != "" && len(g.cfg.Realms) > 0 {
+		if node = g.cfg.Realms[realm]; node == "" {
+			return 0 // a realm this gateway does not serve
+		}
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	n := 0
 	for _, p := range g.players {
-		if zone != "" && p.zone != zone {
+		if zone != "" && p.zone != zone || node != "" && p.realm != node {
 			continue
 		}
 		select {
