@@ -299,7 +299,9 @@ func build(t *testing.T, tsc, dir string) {
 	fb := filepath.Join(dir, "node_modules", "flatbuffers")
 	runIn(t, "", tsc, "--target", "es2020", "--module", "commonjs", "--declaration", "--outDir", filepath.Join(fb, "js"),
 		filepath.Join(strings.TrimSpace(string(mod)), "ts", "flatbuffers.ts"))
-	os.WriteFile(filepath.Join(fb, "package.json"), []byte(`{"name": "flatbuffers", "main": "js/flatbuffers.js", "types": "js/flatbuffers.d.ts"}`), 0o644)
+	if err := os.WriteFile(filepath.Join(fb, "package.json"), []byte(`{"name": "flatbuffers", "main": "js/flatbuffers.js", "types": "js/flatbuffers.d.ts"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	kit, _ := filepath.Abs(".")
 	cfg := map[string]any{
 		"compilerOptions": map[string]any{"target": "es2020", "module": "commonjs", "strict": true, "outDir": filepath.Join(dir, "out"),
@@ -308,7 +310,9 @@ func build(t *testing.T, tsc, dir string) {
 		"include": []string{filepath.Join(kit, "gen"), filepath.Join(kit, "src"), filepath.Join(kit, "test")},
 	}
 	b, _ := json.Marshal(cfg)
-	os.WriteFile(filepath.Join(dir, "tsconfig.json"), b, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "tsconfig.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	runIn(t, "", tsc, "-p", filepath.Join(dir, "tsconfig.json"))
 }
 
@@ -336,7 +340,9 @@ func TestTypeScriptKitRoundTrip(t *testing.T) {
 		"input": map[string]any{"seq": input.Seq, "ack": input.Ack, "clientTimeMs": input.ClientTimeMs, "x": input.X, "y": input.Y,
 			"heading": input.Heading, "moveX": input.MoveX, "moveY": input.MoveY, "actions": input.Actions}})
 	in, out := filepath.Join(dir, "cases.json"), filepath.Join(dir, "out.json")
-	os.WriteFile(in, cases, 0o644)
+	if err := os.WriteFile(in, cases, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Log(strings.TrimSpace(runIn(t, "", node, filepath.Join(dir, "out", "test", "roundtrip.js"), in, out)))
 	raw, err := os.ReadFile(out)
 	if err != nil {

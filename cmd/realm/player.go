@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -107,7 +104,7 @@ func runRealmNode(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		cfg.Allocator = fleetAllocator{a: a, fleet: *fleet, realm: ncfg.Realm}
+		cfg.Allocator = agones.Fleet{Allocator: a, Name: *fleet, Labels: map[string]string{"gridrealm.dev/realm": ncfg.Realm}}
 	}
 	cfg.Node = ncfg
 	r, err := realm.Start(cfg)
@@ -183,30 +180,4 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 	<-ctx.Done()
 	g.Stop()
 	return nil
-}
-
-// fleetAllocator takes instance nodes from an Agones fleet.
-type fleetAllocator struct {
-	a            *agones.Allocator
-	fleet, realm string
-}
-
-// Allocate takes a Ready game server of the fleet, labelled with the
-// realm it serves: its name is the instance node's id, its node's address
-// and its "link" port its link address. Contention is tried again.
-func (f fleetAllocator) Allocate(ctx context.Context) (string, string, error) {
-	for try := 0; ; try++ {
-		gs, err := f.a.Allocate(ctx, f.fleet, map[string]string{"gridrealm.dev/realm": f.realm})
-		if errors.Is(err, agones.ErrContention) && try < 3 {
-			continue
-		}
-		if err != nil {
-			return "", "", err
-		}
-		port, ok := gs.Ports["link"]
-		if !ok {
-			return "", "", fmt.Errorf("game server %s has no port named link", gs.Name)
-		}
-		return gs.Name, net.JoinHostPort(gs.Address, strconv.Itoa(int(port))), nil
-	}
 }

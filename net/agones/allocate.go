@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -166,4 +167,33 @@ func (a *Allocator) Allocate(ctx context.Context, fleet string, labels map[strin
 		return GameServer{}, errors.New("agones: an allocation without a game server's name or address")
 	}
 	return gs, nil
+}
+
+// Fleet hands out the game servers of one fleet as nodes: a game server's
+// name is the node's id, its node's address and its "link" port the node's
+// link address. It is a realm.PoolAllocator.
+type Fleet struct {
+	Allocator *Allocator
+	Name      string
+	// Labels are set on each game server allocated (who it serves).
+	Labels map[string]string
+}
+
+// Allocate takes a Ready game server of the fleet; contention is tried
+// again, three times.
+func (f Fleet) Allocate(ctx context.Context) (id, addr string, err error) {
+	for try := 0; ; try++ {
+		gs, err := f.Allocator.Allocate(ctx, f.Name, f.Labels)
+		if errors.Is(err, ErrContention) && try < 3 {
+			continue
+		}
+		if err != nil {
+			return "", "", err
+		}
+		port, ok := gs.Ports["link"]
+		if !ok {
+			return "", "", fmt.Errorf("agones: game server %s has no port named link", gs.Name)
+		}
+		return gs.Name, net.JoinHostPort(gs.Address, strconv.Itoa(int(port))), nil
+	}
 }

@@ -57,6 +57,16 @@ func TestAllocate(t *testing.T) {
 		if tc.want == nil && (gs.Name != "instances-x7k2p-abcde" || gs.Address != "10.0.0.7" || gs.Ports["link"] != 7345) {
 			t.Fatalf("allocated %+v", gs)
 		}
+		if tc.want == nil {
+			srv := fakeAPI(t, tc.state)
+			f := agones.Fleet{Allocator: &agones.Allocator{API: srv.URL, Namespace: "gridrealm", Token: func() (string, error) { return "sa-token", nil },
+				Client: srv.Client()}, Name: "instances", Labels: map[string]string{"gridrealm.dev/realm": "main"}}
+			id, addr, err := f.Allocate(context.Background())
+			srv.Close()
+			if err != nil || id != "instances-x7k2p-abcde" || addr != "10.0.0.7:7345" {
+				t.Fatalf("as a node: %s at %s, %v", id, addr, err)
+			}
+		}
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "forbidden", http.StatusForbidden) }))
 	defer srv.Close()

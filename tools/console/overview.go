@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"math"
+	"net"
 	"net/http"
 	"sort"
 	"sync"
@@ -146,12 +147,8 @@ func (c *server) look(e registry.Entry) (NodeState, map[string]*dto.MetricFamily
 }
 
 func host(addr string) string {
-	if i := len(addr) - 1; i > 0 {
-		for ; i >= 0; i-- {
-			if addr[i] == ':' {
-				return addr[:i]
-			}
-		}
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
 	}
 	return addr
 }

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,21 +24,8 @@ func (r *devRealm) postAction(t *testing.T, id, path string, form url.Values, wi
 // postActionBody is postAction with the answer's body.
 func (r *devRealm) postActionBody(t *testing.T, id, path string, form url.Values, withToken bool) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+r.entry(id).Admin+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if withToken {
-		req.Header.Set("Authorization", "Bearer "+r.reg.AdminToken())
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, strings.TrimSpace(string(body))
+	resp, body := r.consoleCall(t, http.MethodPost, "http://"+r.entry(id).Admin+path, form, withToken)
+	return resp.StatusCode, strings.TrimSpace(body)
 }
 
 // TestOperatorKicksAPlayer: a kick through the gateway's admin action

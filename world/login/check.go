@@ -34,9 +34,28 @@ func (l *Node) worker() {
 			continue
 		}
 		res := l.check(j)
-		l.queue.done(j.host, res.Status != wire.LoginStatusDenied, l.clock.Now())
+		if judged, ok := verdict(j, res); judged {
+			l.queue.done(j.host, ok, l.clock.Now())
+		}
 		j.reply <- res
 	}
+}
+
+// verdict says whether an attempt's outcome tells anything of its
+// address: a wrong password makes it suspect, a right one clears it. A new
+// account proves nothing (anyone can make one), and a Busy answer says
+// nothing of the password.
+func verdict(j job, res codec.LoginResult) (judged, ok bool) {
+	if j.register {
+		return false, false
+	}
+	switch res.Status {
+	case wire.LoginStatusOk:
+		return true, true
+	case wire.LoginStatusDenied:
+		return true, false
+	}
+	return false, false
 }
 
 // check runs the password check and, on success, creates the session; for

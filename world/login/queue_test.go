@@ -142,3 +142,24 @@ func TestQueueCloseDrainsThenStops(t *testing.T) {
 		t.Fatalf("push after close: %d", r)
 	}
 }
+
+// TestOnlyPasswordsJudgeAnAddress: a flood cannot clear its addresses by
+// registering accounts between guesses, nor by being told Busy.
+func TestOnlyPasswordsJudgeAnAddress(t *testing.T) {
+	for _, tc := range []struct {
+		register   bool
+		status     wire.LoginStatus
+		judged, ok bool
+	}{
+		{false, wire.LoginStatusOk, true, true},
+		{false, wire.LoginStatusDenied, true, false},
+		{false, wire.LoginStatusBusy, false, false},
+		{true, wire.LoginStatusOk, false, false},
+		{true, wire.LoginStatusExists, false, false},
+	} {
+		judged, ok := verdict(job{register: tc.register}, codec.LoginResult{Status: tc.status})
+		if judged != tc.judged || ok != tc.ok {
+			t.Errorf("register %v, %v: judged %v ok %v, want %v %v", tc.register, tc.status, judged, ok, tc.judged, tc.ok)
+		}
+	}
+}
