@@ -94,6 +94,18 @@ func (g *Node) realmNode(name string) (string, bool) {
 	return "", false
 }
 
+// playerIn returns the player of a character in a zone: a zone holds one
+// realm's characters at a time, so its id and the character name the
+// player among every realm's. g.mu is held.
+func (g *Node) playerIn(zone string, character uint64) *player {
+	for _, realm := range g.realmIDs {
+		if p := g.players[playerKey{realm, character}]; p != nil && p.zone == zone {
+			return p
+		}
+	}
+	return nil
+}
+
 // isRealmNode reports whether id is one of the realm nodes served.
 func (g *Node) isRealmNode(id string) bool {
 	if id == "" {

@@ -142,13 +142,13 @@ func (g *Node) join(p *player, rc codec.RealmConnected) {
 		z = newZoneView(g, rc.Zone, rc.Entered)
 		g.zones[rc.Zone] = z
 	}
-	if old := g.players[p.character]; old != nil && old != p {
+	if old := g.players[p.key()]; old != nil && old != p {
 		// The same character connected again (a client that reconnected
 		// before its old connection timed out): the newer one wins.
 		old.replaced.Store(true)
 		go g.disconnect(old, wire.DisconnectReasonReplaced, "your character connected again")
 	}
-	g.players[p.character] = p
+	g.players[p.key()] = p
 	z.byNet[p.netID] = p
 	g.watch(z, p)
 }
@@ -157,9 +157,9 @@ func (g *Node) join(p *player, rc codec.RealmConnected) {
 // connection of the same character replaced it.
 func (g *Node) leave(p *player) {
 	g.mu.Lock()
-	current := g.players[p.character] == p
+	current := g.players[p.key()] == p
 	if current {
-		delete(g.players, p.character)
+		delete(g.players, p.key())
 	}
 	if z := g.zones[p.zone]; z != nil {
 		if z.byNet[p.netID] == p {

@@ -24,8 +24,8 @@ const (
 // snapshot is full state), and the realm's directory follows.
 func (g *Node) handedOff(from string, h codec.HandedOff) {
 	g.mu.Lock()
-	p := g.players[h.Character]
-	ok := p != nil && p.zone == from
+	p := g.playerIn(from, h.Character)
+	ok := p != nil
 	g.mu.Unlock()
 	if !ok {
 		return // gone, or moved already
@@ -76,7 +76,7 @@ func (g *Node) enterInto(p *player, zone string, tries int) {
 // moveTo puts a player under its entity in another zone.
 func (g *Node) moveTo(p *player, zone string, pe codec.PlayerEntered) {
 	g.mu.Lock()
-	if g.players[p.character] != p {
+	if g.players[p.key()] != p {
 		g.mu.Unlock()
 		return
 	}

@@ -37,11 +37,12 @@ type Node struct {
 	clock ecs.Clock
 
 	reportTo []string // who hears its load: siblings and realm nodes
+	realmIDs []string // the realm nodes it serves
 	zenc     *codec.ZoneEncoder
 
 	metrics    *metrics
-	mu         sync.Mutex // players, zones, loads; the main loop and connections share them
-	players    map[uint64]*player
+	mu         sync.Mutex            // players, zones, loads; the main loop and connections share them
+	players    map[playerKey]*player // by realm node and character: two realms' characters may share an id
 	zones      map[string]*zoneView
 	loads      map[string]*siblingLoad
 	connecting int      // players between accept and placement, counted as load
@@ -63,7 +64,7 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Node{cfg: cfg, clock: cfg.Clock, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{},
+	g := &Node{cfg: cfg, clock: cfg.Clock, zenc: codec.NewZoneEncoder(), players: map[playerKey]*player{}, zones: map[string]*zoneView{},
 		loads: map[string]*siblingLoad{}, scratch: NewScratch()}
 	g.log = cfg.Node.Logger
 	if g.log == nil {
@@ -88,12 +89,12 @@ func Start(cfg Config) (*Node, error) {
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.wg.Add(2)
 	go g.accept()
-	g.reportTo = append(g.reportTo, g.cfg.Siblings...)
 	for _, id := range append([]string{g.cfg.Realm}, slices.Sorted(maps.Values(g.cfg.Realms))...) {
-		if id != "" && !slices.Contains(g.reportTo, id) {
-			g.reportTo = append(g.reportTo, id)
+		if id != "" && !slices.Contains(g.realmIDs, id) {
+			g.realmIDs = append(g.realmIDs, id)
 		}
 	}
+	g.reportTo = append(slices.Clone(g.cfg.Siblings), g.realmIDs...)
 	go g.report()
 	return g, nil
 }

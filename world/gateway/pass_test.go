@@ -91,7 +91,7 @@ func passScene(tb testing.TB, cells []uint32, npcs func(cell uint32) int) (*Node
 	if err != nil {
 		tb.Fatal(err)
 	}
-	g := &Node{clock: ecs.RealClock{}, node: n, zenc: codec.NewZoneEncoder(), players: map[uint64]*player{}, zones: map[string]*zoneView{}, loads: map[string]*siblingLoad{}, scratch: NewScratch()}
+	g := &Node{clock: ecs.RealClock{}, node: n, zenc: codec.NewZoneEncoder(), players: map[playerKey]*player{}, zones: map[string]*zoneView{}, loads: map[string]*siblingLoad{}, scratch: NewScratch()}
 	g.metrics = g.newMetrics()
 	const cellSize = 32                      // metres
 	const span = cellSize * spatial.PosSteps // a cell's side, wire units
@@ -126,7 +126,7 @@ func passScene(tb testing.TB, cells []uint32, npcs func(cell uint32) int) (*Node
 		p := &player{netID: netID, character: uint64(netID), zone: z.id, view: NewView(0, g.scratch),
 			px: cx*span + int32(m.x), py: cy*span + int32(m.y)}
 		p.view.Self = netID
-		g.players[p.character], z.byNet[netID] = p, p
+		g.players[p.key()], z.byNet[netID] = p, p
 		g.watch(z, p)
 	}
 	for cell := range z.refs {

@@ -9,6 +9,15 @@ import (
 )
 
 // player is one connected player.
+// playerKey names a player on a gateway: character ids are a realm's own,
+// and a gateway every realm shares holds players of several.
+type playerKey struct {
+	realm     string // the realm node
+	character uint64
+}
+
+func (p *player) key() playerKey { return playerKey{p.realm, p.character} }
+
 type player struct {
 	s         *pquic.Session
 	character uint64

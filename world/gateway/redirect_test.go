@@ -11,7 +11,7 @@ import (
 // loaded sibling, whose count goes up at once; a player already redirected
 // stays, however stale the figures, so two gateways cannot bounce it.
 func TestRedirectGoesToTheLeastLoadedOnce(t *testing.T) {
-	g := &Node{clock: ecs.RealClock{}, players: map[uint64]*player{}, connecting: 5, loads: map[string]*siblingLoad{
+	g := &Node{clock: ecs.RealClock{}, players: map[playerKey]*player{}, connecting: 5, loads: map[string]*siblingLoad{
 		"B": {players: 3, public: "b:1", at: time.Now()},
 		"C": {players: 1, public: "c:1", at: time.Now()},
 		"D": {players: 0, public: "d:1", at: time.Now().Add(-2 * time.Second)}, // stale: ignored

@@ -101,8 +101,8 @@ func (g *Node) forwardEvents(z *zoneView, tick *wire.ZoneTick) {
 	var sm wire.ServerMessage
 	for i := 0; i < tick.EventsLength(); i++ {
 		tick.Events(&ev, i)
-		p := g.players[ev.Character()]
-		if p == nil || p.zone != z.id {
+		p := g.playerIn(z.id, ev.Character())
+		if p == nil {
 			continue
 		}
 		b := ev.MessageBytes()

@@ -64,7 +64,7 @@ func (g *Node) reenter(z *zoneView, p *player) {
 // back puts a player taken back by its zone under its new entity.
 func (g *Node) back(z *zoneView, p *player, pe codec.PlayerEntered) {
 	g.mu.Lock()
-	if g.players[p.character] != p {
+	if g.players[p.key()] != p {
 		g.mu.Unlock()
 		return // gone meanwhile
 	}
