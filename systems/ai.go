@@ -24,7 +24,7 @@ type AI struct {
 	// that needs one: the buffers in use stay as many as NPCs walking a
 	// path at once, and a tick allocates none once they exist.
 	free   [][]tile.Point
-	filter generic.Filter4[Brain, Position, Motion, Health]
+	filter generic.Filter5[Brain, Position, Motion, Health, NPCStats]
 	pos    generic.Map[Position]
 	health generic.Map[Health]
 	dead   generic.Map[Dead]
@@ -33,7 +33,7 @@ type AI struct {
 // NewAI returns the AI system for w.
 func NewAI(w *ecs.World) *AI {
 	s := &AI{
-		filter: *generic.NewFilter4[Brain, Position, Motion, Health]().Without(generic.T[Dead]()),
+		filter: *generic.NewFilter5[Brain, Position, Motion, Health, NPCStats]().Without(generic.T[Dead]()),
 		pos:    generic.NewMap[Position](&w.ECS),
 		health: generic.NewMap[Health](&w.ECS),
 		dead:   generic.NewMap[Dead](&w.ECS),
@@ -64,28 +64,28 @@ func (s *AI) Run(w *ecs.World) {
 	q := s.filter.Query(&w.ECS)
 	for q.Next() {
 		e := q.Entity()
-		b, p, m, h := q.Get()
+		b, p, m, h, st := q.Get()
 		think := (tick+uint64(e.ID()))%c.rules.ThinkEvery == 0
 		switch b.State {
 		case BrainIdle:
 			m.VX, m.VY = 0, 0
-			if think && !s.aggro(&c, e, b, p) && tick >= b.WaitUntil {
-				s.wander(&c, b, p)
+			if think && !s.aggro(&c, e, b, p, st) && tick >= b.WaitUntil {
+				s.wander(&c, b, p, st)
 			}
 		case BrainWander:
-			if think && s.aggro(&c, e, b, p) {
+			if think && s.aggro(&c, e, b, p, st) {
 				break
 			}
-			if s.steer(&c, b, p, m, c.rules.NPCWalk) {
+			if s.steer(&c, b, p, m, st.Walk) {
 				b.State = BrainIdle
 				s.dropPath(b)
 				b.WaitUntil = tick + 1 + c.w.Rand.Uint64N(c.rules.IdleTicks)
 				m.VX, m.VY = 0, 0
 			}
 		case BrainChase:
-			s.chase(&c, b, p, m, think)
+			s.chase(&c, b, p, m, st, think)
 		case BrainReturn:
-			if s.steer(&c, b, p, m, c.rules.NPCWalk) {
+			if s.steer(&c, b, p, m, st.Walk) {
 				b.State = BrainIdle
 				s.dropPath(b)
 				b.WaitUntil = tick + 1 + c.w.Rand.Uint64N(c.rules.IdleTicks)
@@ -97,8 +97,11 @@ func (s *AI) Run(w *ecs.World) {
 }
 
 // aggro starts a chase of the nearest player in range.
-func (s *AI) aggro(c *aiContext, self ecsEntity, b *Brain, p *Position) bool {
-	target, ok := c.prox.Nearest(c.cells, p.X, p.Y, c.rules.AggroRadius, spatial.KindPlayer, self)
+func (s *AI) aggro(c *aiContext, self ecsEntity, b *Brain, p *Position, st *NPCStats) bool {
+	if st.Peaceful {
+		return false
+	}
+	target, ok := c.prox.Nearest(c.cells, p.X, p.Y, st.Aggro, spatial.KindPlayer, self)
 	if !ok {
 		return false
 	}
@@ -106,10 +109,10 @@ func (s *AI) aggro(c *aiContext, self ecsEntity, b *Brain, p *Position) bool {
 	return true
 }
 
-func (s *AI) wander(c *aiContext, b *Brain, p *Position) {
+func (s *AI) wander(c *aiContext, b *Brain, p *Position, st *NPCStats) {
 	for try := 0; try < 4; try++ {
 		a := c.w.Rand.Float64() * 2 * math.Pi
-		r := c.w.Rand.Float64() * float64(c.rules.WanderRadius)
+		r := c.w.Rand.Float64() * float64(st.Wander)
 		gx, gy := b.HomeX+float32(math.Cos(a)*r), b.HomeY+float32(math.Sin(a)*r)
 		if c.terrain.Walkable(gx, gy) && c.terrain.LineClear(p.X, p.Y, gx, gy) {
 			b.State, b.GoalX, b.GoalY, b.Path = BrainWander, gx, gy, b.Path[:0]
@@ -118,15 +121,15 @@ func (s *AI) wander(c *aiContext, b *Brain, p *Position) {
 	}
 }
 
-func (s *AI) chase(c *aiContext, b *Brain, p *Position, m *Motion, think bool) {
+func (s *AI) chase(c *aiContext, b *Brain, p *Position, m *Motion, st *NPCStats, think bool) {
 	r := c.rules
-	if !c.w.ECS.Alive(b.Target) || s.dead.Has(b.Target) || dist2(p.X, p.Y, b.HomeX, b.HomeY) > r.LeashRadius*r.LeashRadius {
+	if !c.w.ECS.Alive(b.Target) || s.dead.Has(b.Target) || dist2(p.X, p.Y, b.HomeX, b.HomeY) > st.Leash*st.Leash {
 		s.goHome(c, b, p)
 		return
 	}
 	t := s.pos.Get(b.Target)
 	b.GoalX, b.GoalY = t.X, t.Y
-	if dist2(p.X, p.Y, t.X, t.Y) <= (r.NPCRange*0.8)*(r.NPCRange*0.8) {
+	if dist2(p.X, p.Y, t.X, t.Y) <= (st.Range*0.8)*(st.Range*0.8) {
 		m.VX, m.VY = 0, 0
 		m.Heading = HeadingOf(t.X-p.X, t.Y-p.Y)
 		return
@@ -140,7 +143,7 @@ func (s *AI) chase(c *aiContext, b *Brain, p *Position, m *Motion, think bool) {
 			s.findPath(c, b, p)
 		}
 	}
-	s.steer(c, b, p, m, r.NPCRun)
+	s.steer(c, b, p, m, st.Run)
 }
 
 func (s *AI) goHome(c *aiContext, b *Brain, p *Position) {

@@ -11,11 +11,12 @@ import (
 // cooldown; a player with the attack action hits the nearest NPC in range,
 // which turns on it. An entity brought to zero health is marked Dead.
 type Combat struct {
-	npcs     generic.Filter3[Brain, Position, Appearance]
+	npcs     generic.Filter4[Brain, Position, Appearance, NPCStats]
 	players  generic.Filter3[Player, Position, Appearance]
 	pos      generic.Map[Position]
 	health   generic.Map[Health]
 	brain    generic.Map[Brain]
+	stats    generic.Map[NPCStats]
 	dead     generic.Map[Dead]
 	markDead generic.Map1[Dead]
 	killed   []ecsEntity
@@ -48,11 +49,12 @@ const (
 // NewCombat returns the combat system for w.
 func NewCombat(w *ecs.World) *Combat {
 	s := &Combat{
-		npcs:     *generic.NewFilter3[Brain, Position, Appearance]().Without(generic.T[Dead]()),
+		npcs:     *generic.NewFilter4[Brain, Position, Appearance, NPCStats]().Without(generic.T[Dead]()),
 		players:  *generic.NewFilter3[Player, Position, Appearance]().Without(generic.T[Dead]()),
 		pos:      generic.NewMap[Position](&w.ECS),
 		health:   generic.NewMap[Health](&w.ECS),
 		brain:    generic.NewMap[Brain](&w.ECS),
+		stats:    generic.NewMap[NPCStats](&w.ECS),
 		dead:     generic.NewMap[Dead](&w.ECS),
 		markDead: generic.NewMap1[Dead](&w.ECS),
 	}
@@ -73,7 +75,7 @@ func (s *Combat) Run(w *ecs.World) {
 
 	q := s.npcs.Query(&w.ECS)
 	for q.Next() {
-		b, p, a := q.Get()
+		b, p, a, st := q.Get()
 		a.Anim = AnimIdle
 		if b.State != BrainChase {
 			a.Flags &^= FlagInCombat
@@ -84,12 +86,12 @@ func (s *Combat) Run(w *ecs.World) {
 			continue
 		}
 		t := s.pos.Get(b.Target)
-		if dist2(p.X, p.Y, t.X, t.Y) > r.NPCRange*r.NPCRange {
+		if dist2(p.X, p.Y, t.X, t.Y) > st.Range*st.Range {
 			continue
 		}
-		b.ReadyAt = tick + r.NPCCooldown
+		b.ReadyAt = tick + st.Cooldown
 		a.Anim = AnimAttack
-		s.hit(q.Entity(), b.Target, r.NPCDamage, tick)
+		s.hit(q.Entity(), b.Target, st.Damage, tick)
 	}
 
 	prox := ecs.Resource[Proximity](w)
@@ -102,6 +104,9 @@ func (s *Combat) Run(w *ecs.World) {
 			continue
 		}
 		target, ok := prox.Nearest(cells, p.X, p.Y, r.PlayerRange, spatial.KindNPC, pq.Entity())
+		if ok && s.stats.Get(target).Peaceful {
+			ok = false
+		}
 		if !ok || s.dead.Has(target) {
 			pl.ReadyAt = tick + max(1, r.PlayerCooldown/4) // look again a little later
 			continue

@@ -72,6 +72,23 @@ type Brain struct {
 	ReadyAt  uint64 // next tick it may attack
 }
 
+// NPCStats are an NPC's fighting and moving numbers, from its template and
+// level (Bestiary) when it spawns, or from a script since.
+type NPCStats struct {
+	Damage   int32   // per hit
+	Range    float32 // m
+	Cooldown uint64  // ticks between hits
+	Walk     float32 // m/s wandering or returning
+	Run      float32 // m/s chasing
+	Aggro    float32 // m
+	Leash    float32 // m from home
+	Wander   float32 // m from home
+	Respawn  uint64  // ticks from death to respawn
+	// Peaceful NPCs never aggro and players' attacks pass them by (a
+	// quest giver).
+	Peaceful bool
+}
+
 // Player is a player character's input and combat state.
 type Player struct {
 	MoveX, MoveY float32 // intent, -1..1 per axis

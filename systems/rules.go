@@ -74,3 +74,61 @@ func (r Rules) WithDefaults() Rules {
 	f(&r.RegenFraction, 0.05)
 	return r
 }
+
+// NPCKind is an NPC template's numbers (content's npcs): at level 1, and
+// what each level above adds. A zero field means the rules' default.
+type NPCKind struct {
+	Health   int32
+	Damage   int32
+	Range    float32
+	Cooldown uint64
+	Walk     float32
+	Run      float32
+	Aggro    float32
+	Leash    float32
+	Wander   float32
+	Respawn  uint64
+	// HealthPerLevel and DamagePerLevel are added for each level above 1.
+	HealthPerLevel int32
+	DamagePerLevel int32
+	Peaceful       bool
+}
+
+// Bestiary is a world resource: the NPC templates by their id. A template
+// it does not hold fights with the rules' defaults.
+type Bestiary struct{ Kinds map[uint16]NPCKind }
+
+// Stats returns the numbers of an NPC of template at level, and its
+// maximum health.
+func (r *Rules) Stats(b *Bestiary, template uint16, level uint8) (NPCStats, int32) {
+	var k NPCKind
+	if b != nil {
+		k = b.Kinds[template]
+	}
+	f := func(v, d float32) float32 {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	u := func(v, d uint64) uint64 {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	i := func(v, d int32) int32 {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	above := int32(max(level, 1)) - 1
+	s := NPCStats{
+		Damage: max(1, i(k.Damage, r.NPCDamage)+above*k.DamagePerLevel), Range: f(k.Range, r.NPCRange),
+		Cooldown: max(1, u(k.Cooldown, r.NPCCooldown)), Walk: f(k.Walk, r.NPCWalk), Run: f(k.Run, r.NPCRun),
+		Aggro: f(k.Aggro, r.AggroRadius), Leash: f(k.Leash, r.LeashRadius), Wander: f(k.Wander, r.WanderRadius),
+		Respawn: u(k.Respawn, r.NPCRespawn), Peaceful: k.Peaceful,
+	}
+	return s, max(1, i(k.Health, r.NPCHealth)+above*k.HealthPerLevel)
+}

@@ -1,6 +1,8 @@
 package systems
 
 import (
+	"slices"
+
 	"github.com/mlange-42/arche/generic"
 
 	"github.com/gridrealm/gridrealm/ecs"
@@ -28,9 +30,19 @@ type Respawn struct {
 // Respawns is the queue of NPCs to bring back, in order of their tick.
 type Respawns struct{ queue []Respawn }
 
+// add queues r after every respawn due at or before its tick (templates
+// wait different times, so it is not always the last).
+func (q *Respawns) add(r Respawn) {
+	i := len(q.queue)
+	for i > 0 && q.queue[i-1].At > r.At {
+		i--
+	}
+	q.queue = slices.Insert(q.queue, i, r)
+}
+
 // Spawner creates entities with every component their kind needs.
 type Spawner struct {
-	npc    generic.Map7[Position, Motion, Health, Appearance, Replica, Brain, ecsNone]
+	npc    generic.Map7[Position, Motion, Health, Appearance, Replica, Brain, NPCStats]
 	player generic.Map7[Position, Motion, Health, Appearance, Replica, Player, ecsNone]
 }
 
@@ -40,23 +52,25 @@ type ecsNone struct{}
 // NewSpawner returns a spawner for w.
 func NewSpawner(w *ecs.World) *Spawner {
 	return &Spawner{
-		npc:    generic.NewMap7[Position, Motion, Health, Appearance, Replica, Brain, ecsNone](&w.ECS),
+		npc:    generic.NewMap7[Position, Motion, Health, Appearance, Replica, Brain, NPCStats](&w.ECS),
 		player: generic.NewMap7[Position, Motion, Health, Appearance, Replica, Player, ecsNone](&w.ECS),
 	}
 }
 
-// NPC creates an NPC at home (x, y).
+// NPC creates an NPC at home (x, y), with the numbers of its template and
+// level (the world's Bestiary, else the rules' defaults).
 func (s *Spawner) NPC(w *ecs.World, x, y float32, template uint16, level uint8) ecsEntity {
 	r := ecs.Resource[Rules](w)
+	st, hp := r.Stats(ecs.Resource[Bestiary](w), template, level)
 	e := s.npc.NewWith(
 		&Position{X: x, Y: y},
-		&Motion{Speed: r.NPCWalk},
-		&Health{Cur: r.NPCHealth, Max: r.NPCHealth},
+		&Motion{Speed: st.Walk},
+		&Health{Cur: hp, Max: hp},
 		&Appearance{Kind: spatial.KindNPC, Template: template, Level: level},
 		&Replica{NetID: ecs.Resource[NetIDs](w).Next(), Cell: spatial.NoCell},
 		&Brain{HomeX: x, HomeY: y, GoalX: x, GoalY: y, WaitUntil: w.Time.Tick + w.Rand.Uint64N(r.IdleTicks+1),
-			ReadyAt: w.Time.Tick + w.Rand.Uint64N(r.NPCCooldown)},
-		&ecsNone{},
+			ReadyAt: w.Time.Tick + w.Rand.Uint64N(st.Cooldown)},
+		&st,
 	)
 	return e
 }
@@ -84,6 +98,7 @@ func (s *Spawner) Player(w *ecs.World, x, y float32, template uint16) ecsEntity 
 type Despawn struct {
 	filter  generic.Filter4[Dead, Replica, Appearance, Position]
 	brain   generic.Map[Brain]
+	stats   generic.Map[NPCStats]
 	player  generic.Map[Player]
 	health  generic.Map[Health]
 	dead    generic.Map1[Dead]
@@ -95,7 +110,7 @@ type Despawn struct {
 func NewDespawn(w *ecs.World) *Despawn {
 	s := &Despawn{
 		filter: *generic.NewFilter4[Dead, Replica, Appearance, Position](),
-		brain:  generic.NewMap[Brain](&w.ECS), player: generic.NewMap[Player](&w.ECS),
+		brain:  generic.NewMap[Brain](&w.ECS), stats: generic.NewMap[NPCStats](&w.ECS), player: generic.NewMap[Player](&w.ECS),
 		health: generic.NewMap[Health](&w.ECS), dead: generic.NewMap1[Dead](&w.ECS),
 	}
 	s.filter.Register(&w.ECS)
@@ -105,7 +120,6 @@ func NewDespawn(w *ecs.World) *Despawn {
 // Run removes or revives this tick's dead.
 func (s *Despawn) Run(w *ecs.World) {
 	cells := ecs.Resource[spatial.Cells](w)
-	rules := ecs.Resource[Rules](w)
 	queue := ecs.Resource[Respawns](w)
 	tick := w.Time.Tick
 	s.gone, s.revived = s.gone[:0], s.revived[:0]
@@ -127,7 +141,7 @@ func (s *Despawn) Run(w *ecs.World) {
 			cells.Remove(rep.Cell, rep.Slot)
 		}
 		b := s.brain.Get(e)
-		queue.queue = append(queue.queue, Respawn{At: tick + rules.NPCRespawn, X: b.HomeX, Y: b.HomeY, Template: a.Template, Level: a.Level})
+		queue.add(Respawn{At: tick + s.stats.Get(e).Respawn, X: b.HomeX, Y: b.HomeY, Template: a.Template, Level: a.Level})
 		s.gone = append(s.gone, e)
 	}
 	for _, e := range s.gone {

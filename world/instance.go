@@ -5,6 +5,7 @@ import (
 
 	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/systems"
 )
 
 // NPCSpawn places NPCs in an instance template.
@@ -30,6 +31,9 @@ type InstanceTemplate struct {
 	PlayerCap int
 	// Entry is where players appear.
 	EntryX, EntryY float32
+	// Rules and Bestiary are the copy's gameplay numbers (content's).
+	Rules    systems.Rules
+	Bestiary systems.Bestiary
 }
 
 // NewInstance makes a copy of a template: a zone with the template's NPCs
@@ -39,7 +43,8 @@ func NewInstance(t InstanceTemplate, id string, seed uint64, clock ecs.Clock) (*
 	if t.PlayerCap <= 0 {
 		return nil, fmt.Errorf("instance template %s: PlayerCap must be positive", t.Name)
 	}
-	z, err := NewZone(ZoneConfig{Name: t.Name + "/" + id, Seed: seed, Terrain: t.Terrain, Map: t.Map, PlayerCap: t.PlayerCap}, clock)
+	z, err := NewZone(ZoneConfig{Name: t.Name + "/" + id, Seed: seed, Terrain: t.Terrain, Map: t.Map, PlayerCap: t.PlayerCap,
+		Rules: t.Rules, Bestiary: t.Bestiary}, clock)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,9 @@ type ZoneConfig struct {
 	TickLen time.Duration
 	// Rules are the gameplay numbers.
 	Rules systems.Rules
+	// Bestiary holds the NPC templates' numbers (content's npcs); a
+	// template it lacks fights with the rules' defaults.
+	Bestiary systems.Bestiary
 	// PlayerCap bounds the players of an instance (default 0: no cap).
 	PlayerCap int
 }
@@ -108,6 +111,8 @@ func NewZone(cfg ZoneConfig, clock ecs.Clock) (*Zone, error) {
 	world := ecs.NewWorld(cfg.Seed)
 	rules := cfg.Rules
 	ecs.AddResource(world, &rules)
+	bestiary := cfg.Bestiary
+	ecs.AddResource(world, &bestiary)
 	ecs.AddResource(world, t)
 	ecs.AddResource(world, cells)
 	ecs.AddResource(world, systems.NewProximity(cells.Len()))
@@ -183,6 +188,20 @@ func (z *Zone) RemovePlayer(e arche.Entity) {
 	}
 	z.World.ECS.RemoveEntity(e)
 	z.players--
+}
+
+// DespawnNPC takes an NPC out of the zone for good (no death, no respawn).
+// Call it between systems (no query open).
+func (z *Zone) DespawnNPC(e arche.Entity) {
+	if !z.World.ECS.Alive(e) {
+		return
+	}
+	if r := z.replica.Get(e); r != nil && r.Cell != spatial.NoCell {
+		ch := z.Cells.Changes(r.Cell, uint32(z.World.Time.Tick))
+		ch.Leaves = append(ch.Leaves, r.Slot)
+		z.Cells.Remove(r.Cell, r.Slot)
+	}
+	z.World.ECS.RemoveEntity(e)
 }
 
 // MakeBot makes a player character a simulated player roaming the circle
