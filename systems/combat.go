@@ -103,10 +103,7 @@ func (s *Combat) Run(w *ecs.World) {
 		if pl.Actions&ActionAttack == 0 || tick < pl.ReadyAt {
 			continue
 		}
-		target, ok := prox.Nearest(cells, p.X, p.Y, r.PlayerRange, spatial.KindNPC, pq.Entity())
-		if ok && s.stats.Get(target).Peaceful {
-			ok = false
-		}
+		target, ok := prox.NearestWhere(cells, p.X, p.Y, r.PlayerRange, spatial.KindNPC, pq.Entity(), s.hostile)
 		if !ok || s.dead.Has(target) {
 			pl.ReadyAt = tick + max(1, r.PlayerCooldown/4) // look again a little later
 			continue
@@ -123,6 +120,12 @@ func (s *Combat) Run(w *ecs.World) {
 			s.markDead.Add(e)
 		}
 	}
+}
+
+// hostile reports whether players may attack an NPC (not a peaceful one).
+func (s *Combat) hostile(e ecsEntity) bool {
+	st := s.stats.Get(e)
+	return st == nil || !st.Peaceful
 }
 
 func (s *Combat) hit(source, target ecsEntity, damage int32, tick uint64) {

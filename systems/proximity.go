@@ -82,6 +82,22 @@ func (p *Proximity) Nearest(cells *spatial.Cells, x, y, r float32, kind uint8, s
 	return best, found
 }
 
+// NearestWhere is Nearest among the entities ok accepts.
+func (p *Proximity) NearestWhere(cells *spatial.Cells, x, y, r float32, kind uint8, self arche.Entity, ok func(arche.Entity) bool) (arche.Entity, bool) {
+	best, bestD := arche.Entity{}, r*r
+	found := false
+	p.Within(cells, x, y, r, kind, func(n *Near) {
+		if n.E == self {
+			return
+		}
+		dx, dy := n.X-x, n.Y-y
+		if d := dx*dx + dy*dy; d <= bestD && ok(n.E) {
+			best, bestD, found = n.E, d, true
+		}
+	})
+	return best, found
+}
+
 // IndexProximity rebuilds the Proximity resource.
 type IndexProximity struct {
 	filter generic.Filter3[Position, Appearance, Replica]

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 	"go.yaml.in/yaml/v3"
@@ -228,15 +229,13 @@ func (l *loader) readScript(name string, b []byte) {
 	}
 	if err != nil {
 		var se syntax.Error
-		var re interface{ Unwrap() []error }
+		var re resolve.ErrorList
 		switch {
 		case errors.As(err, &se):
 			l.fail(name, int(se.Pos.Line), "", "%s", se.Msg)
 		case errors.As(err, &re):
-			for _, e := range re.Unwrap() {
-				if errors.As(e, &se) {
-					l.fail(name, int(se.Pos.Line), "", "%s", se.Msg)
-				}
+			for _, e := range re {
+				l.fail(name, int(e.Pos.Line), "", "%s", e.Msg)
 			}
 		default:
 			l.fail(name, 0, "", "%v", err)

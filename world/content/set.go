@@ -317,6 +317,9 @@ func (l *loader) rules(s *Set, src *source) {
 	if s.ScriptFailures == 0 {
 		s.ScriptFailures = 3
 	}
+	if s.ScriptTickSteps < s.ScriptSteps {
+		bad("script_tick_steps", "want at least script_steps: a call starts only with its whole budget left in the tick's")
+	}
 	s.ReloadLive = r.Reload != "respawn"
 }
 

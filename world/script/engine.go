@@ -508,10 +508,12 @@ func (e *Engine) enqueue(h content.Handler, ev *starlarkstruct.Struct, done func
 }
 
 // drain runs the queued calls in order while the tick's budget lasts; the
-// rest wait for the next tick.
+// rest wait for the next tick, first in line.
 func (e *Engine) drain() {
 	n := 0
-	for ; n < len(e.queue) && e.left > 0; n++ {
+	// A call starts only with its whole budget left in the tick's, so
+	// that no call fails for what the calls before it used.
+	for ; n < len(e.queue) && e.left >= e.set.ScriptSteps; n++ {
 		c := e.queue[n]
 		ok := e.call(c.h, c.ev)
 		if c.done != nil {
@@ -536,7 +538,7 @@ func (e *Engine) call(h content.Handler, ev starlark.Value) bool {
 	th := e.thread
 	th.Uncancel()
 	start := th.ExecutionSteps()
-	th.SetMaxExecutionSteps(start + min(e.set.ScriptSteps, e.left))
+	th.SetMaxExecutionSteps(start + e.set.ScriptSteps)
 	e.Stats.Calls.Add(1)
 	_, err := starlark.Call(th, fn, starlark.Tuple{ev}, nil)
 	used := th.ExecutionSteps() - start
