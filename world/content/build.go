@@ -42,7 +42,8 @@ func (s *Set) ZoneConfig(name string, cfg *world.ZoneConfig) error {
 }
 
 // Populate spawns an open zone's NPCs: npcs spread over the map (the
-// content's count when negative) and its camps.
+// content's count when negative) and its camps. A camp it cannot place is
+// left out and reported in a *SkippedError.
 func (s *Set) Populate(z *world.Zone, name string, npcs int) error {
 	d := s.Zones[name]
 	if d == nil {
@@ -64,12 +65,30 @@ func (s *Set) Populate(z *world.Zone, name string, npcs int) error {
 			}
 		}
 	}
+	var skipped []error
 	for i, c := range d.Camps {
+		if !z.Terrain.Walkable(c.X, c.Y) && c.Radius == 0 || c.X >= w || c.Y >= h {
+			// The zone runs another map than the content's (a node's --map
+			// or --size): a camp off it is left out, and said so.
+			skipped = append(skipped, fmt.Errorf("zones.%s.camps[%d]: (%g, %g) is not on this zone's map", name, i, c.X, c.Y))
+			continue
+		}
 		if err := place(z, c); err != nil {
-			return fmt.Errorf("content %s: zones.%s.camps[%d]: %w", s.Dir, name, i, err)
+			skipped = append(skipped, fmt.Errorf("zones.%s.camps[%d]: %w", name, i, err))
 		}
 	}
+	if len(skipped) > 0 {
+		return &SkippedError{Skipped: skipped}
+	}
 	return nil
+}
+
+// SkippedError lists the camps Populate left out; the rest of the zone is
+// populated.
+type SkippedError struct{ Skipped []error }
+
+func (e *SkippedError) Error() string {
+	return fmt.Sprintf("%d camps left out, the first: %v", len(e.Skipped), e.Skipped[0])
 }
 
 func place(z *world.Zone, c Placement) error {

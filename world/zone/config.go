@@ -9,6 +9,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/world"
+	"github.com/gridrealm/gridrealm/world/content"
 )
 
 // Defaults of Config's zero fields.
@@ -31,8 +32,16 @@ type Config struct {
 	Zone world.ZoneConfig
 	// DB is the db node's id. Required.
 	DB string
-	// NPCs are spread over the map at start (an open zone's; default 0).
+	// NPCs are spread over the map at start (an open zone's; default 0),
+	// of the templates the content's zone spreads.
 	NPCs int
+	// Content is the realm's content: rules, NPC and item templates, loot,
+	// scripts (nil: the content shipped with the engine). Reload swaps it
+	// while the zone runs.
+	Content *content.Set
+	// ContentZone is the open zone of the content this zone runs (its
+	// spread templates, camps, areas and scripted systems; default "open").
+	ContentZone string
 	// Instance, when set, makes the node run a copy of this instance
 	// template instead of an open zone: its map, NPCs and player cap,
 	// players appearing at its entry. Zone.Seed seeds the copy.
@@ -119,6 +128,9 @@ func (c Config) withDefaults() (Config, error) {
 		if n.Edge < East || n.Edge > South || n.Zone == "" || n.Addr == "" {
 			return c, fmt.Errorf("%w: Neighbours: %+v: want an edge, a zone and its address", ErrConfig, n)
 		}
+	}
+	if c.ContentZone == "" {
+		c.ContentZone = "open"
 	}
 	if c.GatewayGrace == 0 {
 		c.GatewayGrace = DefaultGatewayGrace

@@ -75,7 +75,7 @@ func (zn *Node) enter(m node.Message, character uint64, gateway string) {
 				return
 			}
 		}
-		zn.claim(character, load.Character)
+		zn.claim(character, load.Character, load.Items)
 	})
 	if err != nil {
 		zn.enterFailed(character, "cannot reach the db", err)
@@ -83,7 +83,7 @@ func (zn *Node) enter(m node.Message, character uint64, gateway string) {
 }
 
 // claim claims a loaded character with a new epoch and spawns it.
-func (zn *Node) claim(character uint64, c *codec.DbCharacter) {
+func (zn *Node) claim(character uint64, c *codec.DbCharacter, items []codec.DbItem) {
 	err := zn.db.Do(codec.DbRequest{Op: wire.DbOpDbClaimCharacter, ID: character, Zone: zn.cfg.Zone.Name}, func(claim codec.DbReply, err error) {
 		if err != nil {
 			zn.enterFailed(character, "cannot claim the character", err)
@@ -95,7 +95,7 @@ func (zn *Node) claim(character uint64, c *codec.DbCharacter) {
 		if pe == nil {
 			return
 		}
-		p, err := zn.spawn(c, claim.Epoch, pe.gateway)
+		p, err := zn.spawn(c, claim.Epoch, pe.gateway, items)
 		if err != nil {
 			zn.log.Warn("zone: cannot spawn player", "character", character, "err", err)
 			for _, m := range pe.askers {
@@ -154,7 +154,7 @@ func (zn *Node) refuse(m node.Message, character uint64, why string) {
 // spawn puts a loaded character in the world, at its checkpoint if that is
 // walkable ground of this zone, else near an instance's entry or the
 // centre of an open zone.
-func (zn *Node) spawn(c *codec.DbCharacter, epoch uint64, gateway string) (*player, error) {
+func (zn *Node) spawn(c *codec.DbCharacter, epoch uint64, gateway string, items []codec.DbItem) (*player, error) {
 	x, y := c.X, c.Y
 	if c.Zone != zn.cfg.Zone.Name || !zn.zone.Terrain.Walkable(x, y) {
 		w, h := zn.zone.Terrain.Size()
@@ -175,7 +175,11 @@ func (zn *Node) spawn(c *codec.DbCharacter, epoch uint64, gateway string) (*play
 		zn.health.Get(e).Cur = min(c.Health, zn.health.Get(e).Max)
 	}
 	p := &player{character: c.ID, entity: e, epoch: epoch, gateway: gateway, cell: spatial.NoCell, name: c.Name, routedAt: zn.seq,
-		inPortal: zn.portalAt(x, y) >= 0} // one who appears in a portal steps out before it counts
+		inPortal: zn.portalAt(x, y) >= 0, // one who appears in a portal steps out before it counts
+		items:    make(map[uint64]codec.DbItem, len(items))}
+	for _, it := range items {
+		p.items[it.ID] = it
+	}
 	delete(zn.away, c.ID)
 	zn.players[c.ID] = p
 	zn.byEntity[e] = c.ID

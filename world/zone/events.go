@@ -9,7 +9,6 @@ import (
 
 	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/wire"
 	"github.com/gridrealm/gridrealm/systems"
 )
 
@@ -20,9 +19,7 @@ import (
 
 // Event rules.
 const (
-	sayRange   = 40  // metres a say carries
-	lootChance = 0.5 // of an NPC a player kills dropping an item
-	lootBase   = 1000
+	sayRange = 40 // metres a say carries
 	// System message codes.
 	SystemDied       = 1
 	SystemNoSuchName = 2
@@ -37,8 +34,7 @@ func (zn *Node) event(character uint64, msg []byte) {
 }
 
 // combatEvents runs after combat, while this tick's dead still exist:
-// each player hears of the hits it dealt or took, of its death, and of the
-// loot of the NPCs it killed.
+// each player hears of the hits it dealt or took and of its death.
 func (zn *Node) combatEvents(w *ecs.World) {
 	log := ecs.Resource[systems.CombatLog](w)
 	if log == nil {
@@ -58,10 +54,7 @@ func (zn *Node) combatEvents(w *ecs.World) {
 			}
 		}
 		if src != 0 && src != dst {
-			zn.event(src, msg)
-			if h.Killed && dst == 0 && w.Rand.Float64() < lootChance {
-				zn.loot(src, uint32(lootBase)+uint32(zn.app.Get(h.Target).Template))
-			}
+			zn.event(src, msg) // the loot of a kill is the content's (scripts.go)
 		}
 	}
 }
@@ -73,31 +66,12 @@ func (zn *Node) netID(e arche.Entity) uint32 {
 	return zn.rep.Get(e).NetID
 }
 
-// loot grants an item in the db, with the player's epoch, and tells the
-// player once the db has it.
-func (zn *Node) loot(character uint64, template uint32) {
-	p := zn.players[character]
-	if p == nil {
-		return
-	}
-	zn.db.Do(codec.DbRequest{Op: wire.DbOpDbGrantItem, Owner: character, Epoch: p.epoch, Template: template, Count: 1},
-		func(r codec.DbReply, err error) {
-			if err != nil || len(r.Items) == 0 {
-				zn.log.Warn("zone: loot not granted", "character", character, "template", template, "err", err)
-				return
-			}
-			zn.metrics.lootings.Inc()
-			it := r.Items[0]
-			zn.event(character, bytes.Clone(zn.penc.Loot(it.ID, it.Template, it.Count)))
-		})
-}
-
 // chat routes a player's line: a say to players within earshot, a zone
 // line to every player, a whisper to the player of that name. Players away
 // (let go with their gateway, who may come back) are recipients too: the
 // line is kept for them.
 func (zn *Node) chat(from *player, channel uint8, to, text string) {
-	if text == "" || len(text) > codec.MaxText || zn.partyCommand(from, text) {
+	if text == "" || len(text) > codec.MaxText || zn.partyCommand(from, text) || zn.command(from, text) {
 		return
 	}
 	seq := zn.nextSeq()

@@ -2,6 +2,7 @@ package zone
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,8 @@ import (
 	"github.com/gridrealm/gridrealm/persist/dbclient"
 	"github.com/gridrealm/gridrealm/systems"
 	"github.com/gridrealm/gridrealm/world"
+	"github.com/gridrealm/gridrealm/world/content"
+	"github.com/gridrealm/gridrealm/world/script"
 )
 
 // ZoneNode is a running zone node.
@@ -61,6 +64,9 @@ type Node struct {
 	history        []delivery            // numbered messages, oldest first
 	away           map[uint64]awayPlayer // players let go with their gateway, by character
 
+	content atomic.Pointer[content.Set]   // what the zone runs, and instances it loads will
+	scripts atomic.Pointer[script.Engine] // the scripts of the current world
+
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -83,6 +89,8 @@ type player struct {
 	handoff        *handoff
 	noHandoffUntil time.Time
 	inPortal       bool // it stood in a portal at the last look
+	// items are the character's items, as the db last acknowledged them.
+	items map[uint64]codec.DbItem
 }
 
 // Start builds the zone and its node and starts ticking.
@@ -91,7 +99,11 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	z, err := buildZone(&cfg)
+	set, err := cfg.contentSet()
+	if err != nil {
+		return nil, err
+	}
+	z, err := buildZone(&cfg, set)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +119,10 @@ func Start(cfg Config) (*Node, error) {
 		enc: codec.NewZoneEncoder(), penc: codec.NewPlayerEncoder(), done: make(chan struct{}),
 		players: map[uint64]*player{}, pending: map[uint64]*pendingEnter{}, away: map[uint64]awayPlayer{},
 		parties: map[uint64]uint64{}, lastCheckpoint: cfg.Clock.Now()}
-	zn.attach(z)
+	zn.content.Store(set)
+	if err := zn.attach(z); err != nil {
+		return nil, err
+	}
 	zn.metrics = zn.newMetrics()
 	n.HandleRead("/zone/view", zn.serveView)
 	n.HandleRead("/zone/terrain", zn.serveTerrain)
@@ -121,7 +136,7 @@ func Start(cfg Config) (*Node, error) {
 // attach makes z the zone's world: the component maps, the node's systems
 // in its schedule, and no gateway known yet (each subscribes again when a
 // player of it enters).
-func (zn *Node) attach(z *world.Zone) {
+func (zn *Node) attach(z *world.Zone) error {
 	zn.zone = z
 	zn.gateways, zn.names, zn.byEntity = map[string]world.GatewayID{}, nil, map[arche.Entity]uint64{}
 	zn.cells, zn.moved, zn.unsent, zn.gwEvents = [world.MaxGateways][][]byte{}, [world.MaxGateways][]codec.PlayerAt{}, [world.MaxGateways]bool{}, [world.MaxGateways][]codec.PlayerEvent{}
@@ -131,6 +146,9 @@ func (zn *Node) attach(z *world.Zone) {
 	// The inbox runs first, so that inputs drained this tick move players
 	// this tick (after the input system, they would wait a whole tick).
 	z.Schedule.Prepend(ecs.PhaseInput, "inbox", ecs.SystemFunc(zn.drainInbox))
+	if err := zn.attachScripts(z); err != nil { // after combat and regeneration
+		return err
+	}
 	z.Schedule.Add(ecs.PhaseSimulation, "events", ecs.SystemFunc(zn.combatEvents)) // after combat, before the dead go
 	z.Schedule.Add(ecs.PhasePersistence, "borders", ecs.SystemFunc(zn.borders))
 	z.Schedule.Add(ecs.PhasePersistence, "checkpoint", ecs.SystemFunc(zn.checkpoint))
@@ -140,11 +158,16 @@ func (zn *Node) attach(z *world.Zone) {
 	z.Schedule.Add(ecs.PhasePublish, "view", ecs.SystemFunc(zn.sampleView))
 	zn.view.filter = nil // a new world: a new query
 	zn.view.terrain.Store(z.Terrain)
+	return nil
 }
 
 // buildZone makes the zone an instance template or the open zone asks for,
 // with its NPCs.
-func buildZone(cfg *Config) (*world.Zone, error) {
+func buildZone(cfg *Config, set *content.Set) (*world.Zone, error) {
+	if cfg.Zone.Rules == (systems.Rules{}) {
+		cfg.Zone.Rules = set.Rules
+	}
+	cfg.Zone.Bestiary = set.Bestiary
 	if cfg.Instance != nil {
 		z, err := world.NewInstance(*cfg.Instance, "1", cfg.Zone.Seed, cfg.Clock)
 		if err != nil {
@@ -161,6 +184,17 @@ func buildZone(cfg *Config) (*world.Zone, error) {
 	z, err := world.NewZone(cfg.Zone, cfg.Clock)
 	if err != nil {
 		return nil, err
+	}
+	if set.Zones[cfg.ContentZone] != nil {
+		var skipped *content.SkippedError
+		if err := set.Populate(z, cfg.ContentZone, cfg.NPCs); errors.As(err, &skipped) {
+			for _, e := range skipped.Skipped {
+				slog.Warn("zone: content left out", "zone", cfg.Zone.Name, "err", e)
+			}
+		} else if err != nil {
+			return nil, err
+		}
+		return z, nil
 	}
 	w, h := z.Terrain.Size()
 	for i := 0; i < cfg.NPCs; i++ {

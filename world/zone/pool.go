@@ -96,6 +96,11 @@ func (zn *Node) loadInstance() {
 	req := zn.loading
 	zn.loading = nil
 	t := *req.template
+	if fresh, err := zn.content.Load().InstanceTemplate(t.Name); err == nil && zn.cfg.Content != nil {
+		// The content as last reloaded; the node's cap stays.
+		fresh.PlayerCap = t.PlayerCap
+		t = *fresh
+	}
 	z, err := world.NewInstance(t, zn.cfg.Zone.Name, req.req.Seed, zn.clock)
 	if err != nil {
 		zn.log.Error("zone: cannot load an instance", "template", t.Name, "err", err)
@@ -106,7 +111,15 @@ func (zn *Node) loadInstance() {
 	zn.cfg.Zone = z.Config()
 	zn.cfg.Zone.Name = name
 	zn.cfg.Instance = req.template
-	zn.attach(z)
+	zn.loaded = t.Name
+	if err := zn.attach(z); err != nil {
+		// The content's scripts would not start: the copy is refused, the
+		// node stays in the pool.
+		zn.loaded = ""
+		zn.log.Error("zone: cannot run an instance's scripts", "template", t.Name, "err", err)
+		zn.node.Reply(req.m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.InstanceLoaded(0, 0, err.Error())})
+		return
+	}
 	zn.useRealm(req.req)
 	ex := zn.exit
 	zn.cfg.Portals = []Portal{{Portal: world.Portal{X0: t.EntryX - 3, Y0: t.EntryY - 3, X1: t.EntryX + 3, Y1: t.EntryY + 3,
