@@ -24,6 +24,8 @@ func commands() []command {
 		{"account", "create an account in a stopped login node's store (account create --data DIR --name NAME)", runAccount},
 		{"db", "run the db node (db --data DIR), or dump a stopped one (db dump --data DIR --json)", runDB},
 		{"backup", "run the backup node (backup --data DIR), or backup list|verify|restore --data DIR", runBackup},
+		{"content", "validate a content directory: content check DIR (file:line: field: what is wrong)", runContent},
+		{"play", "run a zone of a content set headless with bots and print what happens (play --content DIR [--zone NAME] [--watch])", runPlay},
 		{"bench", "run a benchmark and print JSON (bench zone|db ...)", runBench},
 		{"reviver", "keep a registry's nodes running: start them, restart what dies (reviver --registry R)", runReviver},
 		{"admin", "an operator's action on a running realm (admin restart --registry R --in 5m --reason TEXT | --cancel)", runAdmin},

@@ -5,7 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -17,6 +17,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/world"
+	"github.com/gridrealm/gridrealm/world/content"
 	"github.com/gridrealm/gridrealm/world/zone"
 )
 
@@ -32,11 +33,13 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	var size float64
 	fs.Float64Var(&size, "size", 1024, "edge of the generated map, metres")
 	obstacles := fs.Float64("obstacles", 0.05, "share of the generated map covered by obstacles (negative: none)")
-	fs.IntVar(&cfg.NPCs, "npcs", 1000, "NPCs spread over the map")
+	fs.IntVar(&cfg.NPCs, "npcs", -1, "NPCs spread over the map (-1: as many as the content's zone spreads)")
+	contentDir := fs.String("content", "default", "the realm's content directory (\"default\": the one shipped with the engine): rules, NPCs, items, loot, maps, scripts")
+	fs.StringVar(&cfg.ContentZone, "zone-content", "open", "the open zone of the content this node runs")
+	watch := fs.Bool("watch", false, "reload the content when its files change, at a tick boundary (a set that does not load is refused and the running one stays)")
 	mapFile := fs.String("map", "", "map file instead of a generated map (see world.LoadMap)")
-	instance := fs.String("instance", "", "run a copy of an instance template of this name (a dungeon: small map, NPC camps, a player cap) instead of an open zone")
-	playerCap := fs.Int("player-cap", 5, "players one instance copy admits (with --instance)")
-	camps := fs.Int("camps", 6, "NPC camps of an instance, 5 NPCs each (with --instance)")
+	instance := fs.String("instance", "", "run a copy of an instance template of the content (a dungeon: its map, camps, player cap) instead of an open zone")
+	playerCap := fs.Int("player-cap", 0, "players one instance copy admits (0: the template's)")
 	fs.DurationVar(&cfg.Checkpoint, "checkpoint", zone.DefaultCheckpoint, "how often players' positions are saved: the most a zone crash can roll a position back")
 	fs.IntVar(&cfg.Zone.ViewRadius, "view-radius", 1, "cells around its own a player sees (1: the 3 × 3 block)")
 	var portalFlags []string
@@ -44,7 +47,7 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 		portalFlags = append(portalFlags, v)
 		return nil
 	})
-	poolTemplates := fs.String("pool", "", "run as an instance node of the realm's pool that can load these instance templates (comma-separated; built in: crypt): it holds no instance until the realm has it load one")
+	poolTemplates := fs.String("pool", "", "run as an instance node of the realm's pool that can load these instance templates of the content (comma-separated): it holds no instance until the realm has it load one")
 	exit := fs.String("exit", "", "with --pool: ZONE@x,y, where an instance's exit portal (around its entry) leads, and where players of a lost instance go")
 	releaseAfter := fs.Duration("release-after", zone.DefaultReleaseAfter, "with --pool: how long an instance stays with no one before it is released to the pool")
 	fs.BoolVar(&nf.unlisted, "fleet", false, "with --pool: an instance node of an Agones fleet, not in the registry (--id is its game server's name, --listen its link address): realm nodes allocate it through Agones, and it shuts down once it releases its copy")
@@ -56,6 +59,16 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	set, err := loadContent(*contentDir)
+	if err != nil {
+		return err
+	}
+	cfg.Content = set
+	if *playerCap < 0 {
+		return fmt.Errorf("%w: --player-cap must not be negative", errUsage)
+	}
+	set_ := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set_[f.Name] = true })
 	role := registry.RoleZone
 	if *poolTemplates != "" {
 		role = registry.RoleInstance // a node of the realm's instance pool
@@ -69,6 +82,16 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	var portals []world.Portal
+	if d := set.Zones[cfg.ContentZone]; d != nil && *instance == "" && *poolTemplates == "" && *mapFile == "" && !set_["size"] && !set_["obstacles"] {
+		// The content's map, unless flags give another.
+		if d.Ground.Terrain != nil {
+			cfg.Zone.Terrain, portals = d.Ground.Terrain, d.Ground.Portals
+		} else {
+			size, *obstacles = float64(d.Ground.Map.Width), d.Ground.Map.Obstacles
+		}
+	} else if d == nil && *instance == "" && *poolTemplates == "" {
+		return fmt.Errorf("%w: --zone-content %s: the content has no such zone", errUsage, cfg.ContentZone)
+	}
 	if *mapFile != "" {
 		if cfg.Zone.Terrain, portals, err = loadMapFile(*mapFile); err != nil {
 			return err
@@ -79,24 +102,30 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.Zone.Map = world.MapConfig{Width: float32(size), Height: float32(size), Obstacles: *obstacles}
 	if *instance != "" {
-		if *playerCap < 1 || *camps < 0 || *camps > 1000 {
-			return fmt.Errorf("%w: --player-cap must be ≥ 1 and --camps 0..1000", errUsage)
+		if cfg.Instance, err = instanceTemplate(set, *instance, *playerCap); err != nil {
+			return err
 		}
-		cfg.Instance = dungeon(*instance, cfg.Zone.Terrain, cfg.Zone.Map, *playerCap, *camps)
 	}
 	cfg.Node, cfg.DB = ncfg, db.ID
 	cfg.Node.Peers = []node.Peer{db}
 	if err := zoneLinks(&nf, &cfg, *worldFile, edges, portals, portalFlags, float32(size)); err != nil {
 		return err
 	}
-	if err := zonePool(&nf, &cfg, *poolTemplates, *exit, *releaseAfter, *playerCap, *camps); err != nil {
+	if err := zonePool(&nf, &cfg, *poolTemplates, *exit, *releaseAfter, *playerCap); err != nil {
 		return err
 	}
 	if nf.unlisted && *poolTemplates == "" {
 		return fmt.Errorf("%w: --fleet is for an instance node (--pool)", errUsage)
 	}
 	cfg.Fault = crashAt(os.Getenv("GRIDREALM_FAULT"))
-	return serveZone(cfg, nf.id, nf.unlisted)
+	reload := ""
+	if *watch {
+		reload = *contentDir
+		if reload == "default" {
+			return fmt.Errorf("%w: --watch needs --content DIR (the shipped content is built in)", errUsage)
+		}
+	}
+	return serveZone(cfg, nf.id, nf.unlisted, reload)
 }
 
 // zoneDB is the db a zone node claims and saves its players in: its
@@ -114,7 +143,7 @@ func zoneDB(nf *nodeFlags, ncfg node.Config) (node.Peer, error) {
 
 // serveZone runs the zone node until SIGINT or SIGTERM, telling an
 // orchestrator (Agones, when the process runs under it) how it is.
-func serveZone(cfg zone.Config, id string, fleet bool) error {
+func serveZone(cfg zone.Config, id string, fleet bool, watchDir string) error {
 	life, err := agones.FromEnv()
 	if err != nil {
 		return err
@@ -136,6 +165,22 @@ func serveZone(cfg zone.Config, id string, fleet bool) error {
 	}
 	ctx, cancel := untilSignal()
 	defer cancel()
+	if watchDir != "" {
+		err := content.Watch(ctx, nil, watchDir, 100*time.Millisecond, func(set *content.Set, err error) {
+			if err == nil {
+				err = zn.Reload(set)
+			}
+			if err != nil {
+				slog.Error("zone: content reload refused, the running content stays", "dir", watchDir, "err", err)
+				return
+			}
+			slog.Info("zone: content reloaded", "dir", watchDir, "version", set.Version)
+		})
+		if err != nil {
+			zn.Stop()
+			return err
+		}
+	}
 	if err := orchestrated(ctx, life, id, zn.LastTick); err != nil {
 		zn.Stop()
 		return err
@@ -243,7 +288,7 @@ func worldNeighbours(file, id string, edges map[zone.Edge]*string) error {
 }
 
 // zonePool makes the zone node an instance node of the pool, with --pool.
-func zonePool(nf *nodeFlags, cfg *zone.Config, templates, exit string, releaseAfter time.Duration, playerCap, camps int) error {
+func zonePool(nf *nodeFlags, cfg *zone.Config, templates, exit string, releaseAfter time.Duration, playerCap int) error {
 	if templates == "" {
 		return nil
 	}
@@ -265,10 +310,11 @@ func zonePool(nf *nodeFlags, cfg *zone.Config, templates, exit string, releaseAf
 		p.Exit, p.ExitX, p.ExitY = n, x, y
 	}
 	for _, name := range strings.Split(templates, ",") {
-		if name != "crypt" {
-			return fmt.Errorf("%w: --pool %s: the built-in instance template is crypt", errUsage, name)
+		t, err := instanceTemplate(cfg.Content, name, playerCap)
+		if err != nil {
+			return err
 		}
-		p.Templates[name] = dungeon(name, nil, world.MapConfig{Width: 256, Height: 256}, playerCap, camps)
+		p.Templates[name] = t
 	}
 	cfg.Pool = p
 	// Idle, it ticks a small empty world.
@@ -292,23 +338,17 @@ func exitFlag(nf *nodeFlags, v string) (zone.Neighbour, float32, float32, error)
 	return zone.Neighbour{Zone: n.ID, Addr: n.Addr}, float32(x), float32(y), nil
 }
 
-// dungeon is the built-in instance template: camps of 5 NPCs on a ring
-// around the entry at the map's centre, stronger the farther round the
-// ring.
-func dungeon(name string, terrain *spatial.Terrain, m world.MapConfig, playerCap, camps int) *world.InstanceTemplate {
-	t := &world.InstanceTemplate{Name: name, Terrain: terrain, Map: m, PlayerCap: playerCap,
-		EntryX: m.Width / 2, EntryY: m.Height / 2}
-	if terrain != nil {
-		w, h := terrain.Size()
-		t.EntryX, t.EntryY = w/2, h/2
+// instanceTemplate is an instance template of the content, with the
+// node's player cap when set.
+func instanceTemplate(set *content.Set, name string, playerCap int) (*world.InstanceTemplate, error) {
+	t, err := set.InstanceTemplate(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	r := min(t.EntryX, t.EntryY) * 2 / 3
-	for i := 0; i < camps; i++ {
-		a := 2 * math.Pi * float64(i) / float64(camps)
-		t.Spawns = append(t.Spawns, world.NPCSpawn{X: t.EntryX + r*float32(math.Cos(a)), Y: t.EntryY + r*float32(math.Sin(a)),
-			Template: uint16(100 + i), Level: uint8(min(60, 10+5*i)), Count: 5, Radius: 12})
+	if playerCap > 0 {
+		t.PlayerCap = playerCap
 	}
-	return t
+	return t, nil
 }
 
 func loadMapFile(path string) (*spatial.Terrain, []world.Portal, error) {

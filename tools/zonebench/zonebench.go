@@ -14,6 +14,8 @@ import (
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/systems"
 	"github.com/gridrealm/gridrealm/world"
+	"github.com/gridrealm/gridrealm/world/content"
+	"github.com/gridrealm/gridrealm/world/script"
 )
 
 // Config is a bench run.
@@ -25,6 +27,10 @@ type Config struct {
 	Scenario      string // "spread" or "clump"
 	Gateways      int    // default 4
 	CellSize      int    // default 32
+	// Content, when set, gives the rules, the NPCs' templates (its open
+	// zone's spread) and runs its scripts (world/script, items kept in
+	// memory); its NPCs die and respawn as in play.
+	Content *content.Set
 }
 
 // Scenarios.
@@ -42,28 +48,42 @@ type Milliseconds struct {
 
 // Result is what a run measured.
 type Result struct {
-	Scenario              string       `json:"scenario"`
-	Players               int          `json:"players"`
-	NPCs                  int          `json:"npcs"`
-	Ticks                 int          `json:"ticks"`
-	WarmupTicks           int          `json:"warmup_ticks"`
-	Gateways              int          `json:"gateways"`
-	MapMetres             float64      `json:"map_metres"`
-	TickMs                Milliseconds `json:"tick_ms"`
-	TimeDilationMin       float64      `json:"time_dilation_min"`
-	CellDeltasPerTick     float64      `json:"cell_deltas_per_tick"`
-	ZoneEgressBytesPerTk  float64      `json:"zone_egress_bytes_per_tick"`
-	NaiveEgressBytesPerTk float64      `json:"naive_egress_bytes_per_tick"`
-	EgressRatio           float64      `json:"naive_over_zone_egress"`
-	BytesPerMovedEntity   float64      `json:"bytes_per_moved_entity"`
-	MovedPerTick          float64      `json:"moved_entities_per_tick"`
-	EntitiesAtEnd         int          `json:"entities_at_end"`
-	AllocsPerTick         float64      `json:"allocs_per_tick"`
-	StateHash             string       `json:"state_hash"`
-	SystemMs              []SystemTime `json:"system_ms_mean"`
-	SlowestTick           SlowTick     `json:"slowest_tick"`
-	GoVersion             string       `json:"go"`
-	CPUs                  int          `json:"cpus"`
+	Scenario              string         `json:"scenario"`
+	Players               int            `json:"players"`
+	NPCs                  int            `json:"npcs"`
+	Ticks                 int            `json:"ticks"`
+	WarmupTicks           int            `json:"warmup_ticks"`
+	Gateways              int            `json:"gateways"`
+	MapMetres             float64        `json:"map_metres"`
+	TickMs                Milliseconds   `json:"tick_ms"`
+	TimeDilationMin       float64        `json:"time_dilation_min"`
+	CellDeltasPerTick     float64        `json:"cell_deltas_per_tick"`
+	ZoneEgressBytesPerTk  float64        `json:"zone_egress_bytes_per_tick"`
+	NaiveEgressBytesPerTk float64        `json:"naive_egress_bytes_per_tick"`
+	EgressRatio           float64        `json:"naive_over_zone_egress"`
+	BytesPerMovedEntity   float64        `json:"bytes_per_moved_entity"`
+	MovedPerTick          float64        `json:"moved_entities_per_tick"`
+	EntitiesAtEnd         int            `json:"entities_at_end"`
+	AllocsPerTick         float64        `json:"allocs_per_tick"`
+	StateHash             string         `json:"state_hash"`
+	SystemMs              []SystemTime   `json:"system_ms_mean"`
+	SlowestTick           SlowTick       `json:"slowest_tick"`
+	Scripts               *ScriptFigures `json:"scripts,omitempty"`
+	GoVersion             string         `json:"go"`
+	CPUs                  int            `json:"cpus"`
+}
+
+// ScriptFigures are the scripts' share of a run with content.
+type ScriptFigures struct {
+	Content      string  `json:"content"`
+	Calls        int64   `json:"calls"`
+	CallsPerTick float64 `json:"calls_per_tick"`
+	Errors       int64   `json:"errors"`
+	Deferred     int64   `json:"deferred"`
+	// UsPerCall is the scripts system's time over its calls (loot rolls
+	// and area checks included).
+	UsPerCall float64 `json:"us_per_call"`
+	MsPerTick float64 `json:"ms_per_tick"`
 }
 
 // SlowTick is the slowest measured tick and where its time went.
@@ -113,6 +133,7 @@ type bench struct {
 	side    float32
 	players []playerSlot
 	replica generic.Map[systems.Replica]
+	scripts *script.Engine // with Content
 }
 
 type playerSlot struct {
@@ -130,9 +151,23 @@ func newBench(cfg Config) (*bench, error) {
 	side := float32(math.Ceil(math.Sqrt(float64(total)*areaPerEntity*float64(cfg.CellSize*cfg.CellSize)/(32*32)) + 64))
 	// NPCs are tough, so that the players' attacks do not empty the zone
 	// during the run: the load stays what the scenario says it is.
-	z, err := world.NewZone(world.ZoneConfig{Name: "BENCH-ZONE", Seed: cfg.Seed, CellSize: cfg.CellSize,
+	zc := world.ZoneConfig{Name: "BENCH-ZONE", Seed: cfg.Seed, CellSize: cfg.CellSize,
 		Map:   world.MapConfig{Width: side, Height: side, Seed: cfg.Seed},
-		Rules: systems.Rules{NPCHealth: 2000}}, nil)
+		Rules: systems.Rules{NPCHealth: 2000}}
+	kinds := func(i int) (uint16, uint8) { return uint16(1 + i%16), uint8(1 + i%60) }
+	if set := cfg.Content; set != nil {
+		zc.Rules, zc.Bestiary = set.Rules, set.Bestiary
+		if d := set.Zones["open"]; d != nil && len(d.SpreadNPCs) > 0 {
+			kinds = func(i int) (uint16, uint8) {
+				n := d.SpreadNPCs[i%len(d.SpreadNPCs)]
+				if lo, hi := d.SpreadLevel[0], d.SpreadLevel[1]; lo > 0 {
+					return n.ID, lo + uint8(i%(int(hi-lo)+1))
+				}
+				return n.ID, n.Level
+			}
+		}
+	}
+	z, err := world.NewZone(zc, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +189,8 @@ func newBench(cfg Config) (*bench, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := z.SpawnNPC(x, y, uint16(1+i%16), uint8(1+i%60)); err != nil {
+		template, level := kinds(i)
+		if _, err := z.SpawnNPC(x, y, template, level); err != nil {
 			return nil, err
 		}
 	}
@@ -177,6 +213,15 @@ func newBench(cfg Config) (*bench, error) {
 	// The gateways follow their players: each subscribes to the view of
 	// every player it holds, after replication and before publishing.
 	z.Schedule.Add(ecs.PhaseReplication, "gateways", gatewayModel{b})
+	if cfg.Content != nil {
+		host := script.NewMemoryHost(z, nil)
+		for i, p := range b.players {
+			host.Names[p.e] = fmt.Sprintf("bot%d", i)
+		}
+		if b.scripts, err = script.New(z, cfg.Content, "open", host, nil, nil); err != nil {
+			return nil, err
+		}
+	}
 	return b, nil
 }
 
@@ -207,6 +252,10 @@ func (b *bench) run() Result {
 		z.Tick()
 	}
 	startTimings := z.Schedule.Timings()
+	var calls0, errors0, deferred0 int64
+	if b.scripts != nil {
+		calls0, errors0, deferred0 = b.scripts.Stats.Calls.Load(), b.scripts.Stats.Errors.Load(), b.scripts.Stats.Deferred.Load()
+	}
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
@@ -268,6 +317,21 @@ func (b *bench) run() Result {
 	for i, t := range end {
 		res.SystemMs = append(res.SystemMs, SystemTime{Name: t.Name,
 			Ms: float64(t.Total-startTimings[i].Total) / float64(time.Millisecond) / ticks})
+	}
+	if b.scripts != nil {
+		st := &b.scripts.Stats
+		f := &ScriptFigures{Content: b.cfg.Content.Dir + " " + b.cfg.Content.Version, Calls: st.Calls.Load() - calls0,
+			Errors: st.Errors.Load() - errors0, Deferred: st.Deferred.Load() - deferred0}
+		f.CallsPerTick = float64(f.Calls) / ticks
+		for _, t := range res.SystemMs {
+			if t.Name == "scripts" {
+				f.MsPerTick = t.Ms
+				if f.Calls > 0 {
+					f.UsPerCall = t.Ms * 1000 * ticks / float64(f.Calls)
+				}
+			}
+		}
+		res.Scripts = f
 	}
 	return res
 }

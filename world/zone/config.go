@@ -32,8 +32,9 @@ type Config struct {
 	Zone world.ZoneConfig
 	// DB is the db node's id. Required.
 	DB string
-	// NPCs are spread over the map at start (an open zone's; default 0),
-	// of the templates the content's zone spreads.
+	// NPCs are spread over the map at start (an open zone's; default 0;
+	// -1: as many as the content's zone spreads), of the templates it
+	// spreads.
 	NPCs int
 	// Content is the realm's content: rules, NPC and item templates, loot,
 	// scripts (nil: the content shipped with the engine). Reload swaps it
@@ -96,8 +97,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: HandoffTimeout %v is negative", ErrConfig, c.HandoffTimeout)
 	case c.GatewayGrace < 0:
 		return c, fmt.Errorf("%w: GatewayGrace %v is negative", ErrConfig, c.GatewayGrace)
-	case c.NPCs < 0:
-		return c, fmt.Errorf("%w: NPCs %d is negative", ErrConfig, c.NPCs)
+	case c.NPCs < -1:
+		return c, fmt.Errorf("%w: NPCs %d: want a count, or -1 for the content's", ErrConfig, c.NPCs)
 	}
 	if c.Checkpoint == 0 {
 		c.Checkpoint = DefaultCheckpoint
