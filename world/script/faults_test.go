@@ -29,10 +29,10 @@ timers:
   frozen: {handler: sneak.star:hoard,   every_ticks: 1}
   good:   {handler: good.star:count,    every_ticks: 1}
 `)},
-		"scripts/loop.star": {Data: []byte("def spin(ev):\n    for i in range(1 << 40):\n        pass\n")},
+		"scripts/loop.star":  {Data: []byte("def spin(ev):\n    for i in range(1 << 40):\n        pass\n")},
 		"scripts/raise.star": {Data: []byte("def boom(ev):\n    fail(\"boom\")\n")},
 		"scripts/sneak.star": {Data: []byte("SEEN = []\n\ndef escape(ev):\n    return world.ecs\n\ndef hoard(ev):\n    SEEN.append(ev.tick)\n")},
-		"scripts/good.star": {Data: []byte("def count(ev):\n    world.set(\"n\", world.get(\"n\", 0) + 1)\n")},
+		"scripts/good.star":  {Data: []byte("def count(ev):\n    world.set(\"n\", world.get(\"n\", 0) + 1)\n")},
 	}
 }
 

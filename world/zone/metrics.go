@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gridrealm/gridrealm/ecs"
+	"github.com/gridrealm/gridrealm/world/script"
 )
 
 // metrics are the zone's figures on its node's /metrics: how its ticks
@@ -52,6 +53,22 @@ func (zn *Node) newMetrics() *metrics {
 		released: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "instances_released_total",
 			Help: "Instances this instance node let go, empty, back to the pool."}),
 	}
+	scriptCounter := func(name, help string, v func(s *script.Stats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: name, Help: help},
+			func() float64 {
+				if e := zn.scripts.Load(); e != nil {
+					return float64(v(&e.Stats))
+				}
+				return 0
+			})
+	}
+	zn.node.Metrics().MustRegister(
+		scriptCounter("script_calls_total", "Script handler calls.", func(s *script.Stats) int64 { return s.Calls.Load() }),
+		scriptCounter("script_errors_total", "Script calls that failed (raised, or ran over their step budget).", func(s *script.Stats) int64 { return s.Errors.Load() }),
+		scriptCounter("script_overruns_total", "Script calls stopped for running over their step budget.", func(s *script.Stats) int64 { return s.Overruns.Load() }),
+		scriptCounter("script_handlers_disabled_total", "Script handlers disabled after failing repeatedly.", func(s *script.Stats) int64 { return s.Disabled.Load() }),
+		scriptCounter("script_calls_deferred_total", "Script calls put off to a later tick by the tick's budget.", func(s *script.Stats) int64 { return s.Deferred.Load() }),
+		scriptCounter("content_reloads_total", "Content reloads that landed.", func(s *script.Stats) int64 { return s.Reloads.Load() }))
 	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.playersDropped, m.replayed, m.handoffs, m.handoffSeconds, m.released)
 	return m
 }

@@ -187,7 +187,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{Config{}, "DB"},
 		{Config{DB: "DB", Checkpoint: -time.Second}, "Checkpoint"},
 		{Config{DB: "DB", DBTimeout: -1}, "DBTimeout"},
-		{Config{DB: "DB", NPCs: -1}, "NPCs"},
+		{Config{DB: "DB", NPCs: -2}, "NPCs"},
 	} {
 		_, err := Start(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.field) || !errors.Is(err, ErrConfig) {
