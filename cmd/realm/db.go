@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -62,6 +63,7 @@ func dbDump(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	data := fs.String("data", "", "data directory of a stopped db node")
 	fs.Bool("json", true, "JSON lines (the only format)")
+	check := fs.Bool("check", false, "then check every record and index (every item one owner that exists, the owners' indexes agreeing) and print the report as a last line {\"check\": ...}; exit 1 if anything is wrong")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -73,7 +75,20 @@ func dbDump(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeDB()
-	return store.Dump(db, stdout)
+	if err := store.Dump(db, stdout); err != nil || !*check {
+		return err
+	}
+	r, err := store.Check(db, false, nil)
+	if err != nil {
+		return err
+	}
+	if err := json.NewEncoder(stdout).Encode(map[string]store.Report{"check": r}); err != nil {
+		return err
+	}
+	if n := r.Problems(); n > 0 {
+		return fmt.Errorf("db check: %d problems: %s", n, r.String())
+	}
+	return nil
 }
 
 // parse parses flags, turning mistakes into usage errors.

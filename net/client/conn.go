@@ -33,14 +33,16 @@ type Conn struct {
 
 	mu    sync.Mutex
 	world World
-	enc   *codec.PlayerEncoder
-	seq   uint32
-	snap  codec.Snapshot
-	done  chan struct{}
-	err   error
-	opts  Options
-	drop  *rand.Rand
-	Stats Stats
+	// inventory is what the player owns, from the last Inventory.
+	inventory []codec.InventoryItem
+	enc       *codec.PlayerEncoder
+	seq       uint32
+	snap      codec.Snapshot
+	done      chan struct{}
+	err       error
+	opts      Options
+	drop      *rand.Rand
+	Stats     Stats
 
 	selfX, selfY int32  // where the client last saw its own entity, 1/256 m
 	lastEvent    uint64 // the highest chat or system message number seen (under mu)
@@ -58,6 +60,9 @@ type Stats struct {
 	MaxDatagram int
 	// Events received on the reliable stream, by kind.
 	Chats, Damages, Loots, SystemMessages int
+	// Trades by how they ended (TradeResult: Done, Declined, Expired,
+	// Failed) and offers made to this player.
+	TradesDone, TradesFailed, TradesOffered int
 	// Corrections of the claimed position, and the last one (1/256 m).
 	Corrections        int
 	CorrectX, CorrectY int32
@@ -332,6 +337,35 @@ func (c *Conn) SendInput(in codec.Input) error {
 // ChatWhisper to the player named to); the zone routes it.
 func (c *Conn) Chat(channel uint8, to, text string) error {
 	return c.session().Send(codec.NewPlayerEncoder().ChatSend(channel, to, text))
+}
+
+// UseItem uses an item the player owns (the zone answers with its
+// Inventory, or a SystemMessage saying why not).
+func (c *Conn) UseItem(item uint64) error {
+	return c.session().Send(codec.NewPlayerEncoder().ItemUse(item))
+}
+
+// DropItem destroys an item the player owns.
+func (c *Conn) DropItem(item uint64) error {
+	return c.session().Send(codec.NewPlayerEncoder().ItemDrop(item))
+}
+
+// OfferTrade offers the player named to (in the same zone) the items give
+// for its items want.
+func (c *Conn) OfferTrade(to string, give, want []uint64) error {
+	return c.session().Send(codec.NewPlayerEncoder().TradeOffer(&codec.TradeOffer{To: to, Give: give, Want: want}))
+}
+
+// AnswerTrade accepts or declines an offer made to the player.
+func (c *Conn) AnswerTrade(trade uint64, accept bool) error {
+	return c.session().Send(codec.NewPlayerEncoder().TradeAnswer(trade, accept))
+}
+
+// Inventory returns the items the player owns, as the zone last said.
+func (c *Conn) Inventory() []codec.InventoryItem {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]codec.InventoryItem(nil), c.inventory...)
 }
 
 // Counters returns a copy of the connection's stats.

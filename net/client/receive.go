@@ -100,6 +100,21 @@ func (c *Conn) events(s *pquic.Session) {
 			c.Stats.Damages++
 		case wire.ServerBodyLoot:
 			c.Stats.Loots++
+		case wire.ServerBodyInventory:
+			var inv wire.Inventory
+			codec.Member(m.Body, &inv)
+			c.inventory = codec.ReadInventory(&inv)
+		case wire.ServerBodyTradeOffered:
+			c.Stats.TradesOffered++
+		case wire.ServerBodyTradeResult:
+			var r wire.TradeResult
+			codec.Member(m.Body, &r)
+			switch r.Status() {
+			case wire.TradeStatusDone:
+				c.Stats.TradesDone++
+			case wire.TradeStatusFailed, wire.TradeStatusExpired:
+				c.Stats.TradesFailed++
+			}
 		case wire.ServerBodySystemMessage:
 			c.Stats.SystemMessages++
 			var sm wire.SystemMessage

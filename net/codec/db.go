@@ -18,6 +18,10 @@ type DbRequest struct {
 	Level                                   uint16
 	Health                                  int32
 	Template, Count                         uint32
+	// A trade (DbTradeItems): From gives FromItems with Epoch, To gives
+	// ToItems with ToEpoch.
+	ToEpoch            uint64
+	FromItems, ToItems []uint64
 }
 
 // DbCharacter is a character record (wire.DbCharacter).
@@ -166,6 +170,16 @@ func packDbOp(b *flatbuffers.Builder, r *DbRequest) (op flatbuffers.UOffsetT) {
 		op = wire.DbFindCharacterEnd(b)
 	case wire.DbOpDbCreateAccount, wire.DbOpDbGetAccount:
 		op = packDbAccountOp(b, r)
+	case wire.DbOpDbTradeItems:
+		ai, bi := ids(b, r.FromItems), ids(b, r.ToItems)
+		wire.DbTradeItemsStart(b)
+		wire.DbTradeItemsAddA(b, r.From)
+		wire.DbTradeItemsAddAEpoch(b, r.Epoch)
+		wire.DbTradeItemsAddAItems(b, ai)
+		wire.DbTradeItemsAddB(b, r.To)
+		wire.DbTradeItemsAddBEpoch(b, r.ToEpoch)
+		wire.DbTradeItemsAddBItems(b, bi)
+		op = wire.DbTradeItemsEnd(b)
 	default:
 		panic("codec: DbRequest with unknown op " + r.Op.String()) // programmer misuse
 	}
@@ -243,6 +257,17 @@ func ReadDbRequest(w *wire.DbRequest, r *DbRequest) {
 		var t wire.DbGetAccount
 		Member(w.Op, &t)
 		r.Name = string(t.Name())
+	case wire.DbOpDbTradeItems:
+		var t wire.DbTradeItems
+		Member(w.Op, &t)
+		r.From, r.Epoch, r.To, r.ToEpoch = t.A(), t.AEpoch(), t.B(), t.BEpoch()
+		r.FromItems, r.ToItems = make([]uint64, t.AItemsLength()), make([]uint64, t.BItemsLength())
+		for i := range r.FromItems {
+			r.FromItems[i] = t.AItems(i)
+		}
+		for i := range r.ToItems {
+			r.ToItems[i] = t.BItems(i)
+		}
 	}
 }
 

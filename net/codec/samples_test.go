@@ -55,6 +55,14 @@ func samples() map[string][][]byte {
 	add("ClientMessage", p.Logout())
 	add("ClientMessage", p.RegisterRequest("alice", "correct horse", 1))
 	add("ClientMessage", p.RealmListRequest())
+	add("ClientMessage", p.ItemUse(77))
+	add("ClientMessage", p.ItemDrop(78))
+	add("ClientMessage", p.TradeOffer(&TradeOffer{To: "bob", Give: []uint64{1, 2}, Want: []uint64{3}}))
+	add("ClientMessage", p.TradeAnswer(9, true))
+	add("ServerMessage", p.Inventory([]InventoryItem{{ID: 1, Template: 1001, Count: 3}, {ID: 2, Template: 2001, Count: 1}}))
+	add("ServerMessage", p.TradeOffered(&TradeOffered{Trade: 9, From: "alice", Give: []InventoryItem{{ID: 1, Template: 1001, Count: 3}},
+		Want: []InventoryItem{{ID: 3, Template: 1100, Count: 1}}, ExpiresMs: 30000}))
+	add("ServerMessage", p.TradeResult(9, wire.TradeStatusDone, "done"))
 	add("ServerMessage", p.RealmList([]RealmInfo{{Name: "fortrax", Players: 1200}, {Name: "dev", State: wire.RealmStateDown}}))
 	add("RealmMessage", NewRealmEncoder().PopulationRequest())
 	add("RealmMessage", NewRealmEncoder().Population(1200))
@@ -89,6 +97,7 @@ func samples() map[string][][]byte {
 		{Op: wire.DbOpDbGrantItem, Owner: 1, Epoch: 2, Template: 3, Count: 4},
 		{Op: wire.DbOpDbTransferItem, Item: 9, From: 1, To: 2, Epoch: 3}, {Op: wire.DbOpDbDestroyItem, Item: 9, Owner: 1, Epoch: 2},
 		{Op: wire.DbOpDbGetItem, ID: 9}, {Op: wire.DbOpDbListItems, Owner: 1}, {Op: wire.DbOpDbBackup, Since: 77},
+		{Op: wire.DbOpDbTradeItems, From: 1, Epoch: 2, FromItems: []uint64{7, 8}, To: 3, ToEpoch: 4, ToItems: []uint64{9}},
 	} {
 		add("DbMessage", d.Request(&r))
 	}
@@ -108,6 +117,7 @@ func samples() map[string][][]byte {
 	add("ZoneMessage", z.Tick(99, 12345, [][]byte{cdCopy, cdCopy}, []PlayerAt{{NetID: 7, X: -3, Y: 9}},
 		[]PlayerEvent{{Character: 5, Message: NewPlayerEncoder().Damage(1, 2, 30, 0, false)}}))
 	add("ZoneMessage", z.Chat(5, 0, "", "hello"))
+	add("ZoneMessage", z.PlayerRequest(5, NewPlayerEncoder().ItemUse(77)))
 	add("ZoneMessage", z.ReplayEvents(5, 123))
 	add("ZoneMessage", z.HandedOff(5, "ZONE-2", "127.0.0.1:7", &PlayerEntered{Character: 5, NetID: 2, Epoch: 9, MovedTo: "ZONE-3", Refused: "r"}))
 	add("ZoneMessage", z.HandedOff(5, "ZONE-2", "127.0.0.1:7", nil))

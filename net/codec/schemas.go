@@ -115,6 +115,10 @@ func newSchemas() *schemas {
 		table("Logout"),
 		table("RegisterRequest", str("Account", 4, MaxName), str("Password", 6, 256), scalar("ClientVersion", 8, 4)),
 		table("RealmListRequest"),
+		table("ItemUse", scalar("Item", 4, 8)),
+		table("ItemDrop", scalar("Item", 4, 8)),
+		table("TradeOffer", str("To", 4, MaxName), vec("Give", 6, 8, MaxTradeItems), vec("Want", 8, 8, MaxTradeItems)),
+		table("TradeAnswer", scalar("Trade", 4, 8), scalar("Accept", 6, 1)),
 	))
 	s.serverMessage = table("ServerMessage", union("Body", 4,
 		table("LoginResult", scalar("Status", 4, 1), vec("SessionHandle", 6, 1, SessionHandleSize), scalar("ExpiresUnixMs", 8, 8),
@@ -132,6 +136,10 @@ func newSchemas() *schemas {
 		table("Disconnect", scalar("Reason", 4, 1), str("Text", 6, MaxText)),
 		table("RealmList", fbcheck.Field{Name: "Realms", Slot: 4, Kind: fbcheck.TableVector, Max: MaxRealms,
 			Table: table("RealmInfo", str("Name", 4, MaxName), scalar("Players", 6, 4), scalar("State", 8, 1))}),
+		table("Inventory", vec("Items", 4, sizeInventoryItem, MaxInventory)),
+		table("TradeOffered", scalar("Trade", 4, 8), str("From", 6, MaxName), vec("Give", 8, sizeInventoryItem, MaxTradeItems),
+			vec("Want", 10, sizeInventoryItem, MaxTradeItems), scalar("ExpiresMs", 12, 4)),
+		table("TradeResult", scalar("Trade", 4, 8), scalar("Status", 6, 1), str("Text", 8, MaxText)),
 	))
 	s.nodeFrame = table("NodeFrame", union("Body", 4,
 		table("Hello", str("NodeId", 4, MaxName), str("Role", 6, MaxName), str("Realm", 8, MaxName),
@@ -171,7 +179,8 @@ func newSchemas() *schemas {
 			fbcheck.Field{Name: "Entered", Slot: 10, Kind: fbcheck.SubTable, Table: entered}),
 		table("ZoneLoadInstance", str("Template", 4, MaxName), scalar("Seed", 6, 8), str("Db", 8, MaxName), str("DbAddr", 10, MaxName),
 			str("ExitZone", 12, MaxName), str("ExitAddr", 14, MaxName), scalar("ExitX", 16, 4), scalar("ExitY", 18, 4)),
-		table("ZoneInstanceLoaded", scalar("EntryX", 4, 4), scalar("EntryY", 6, 4), str("Refused", 8, MaxText)))
+		table("ZoneInstanceLoaded", scalar("EntryX", 4, 4), scalar("EntryY", 6, 4), str("Refused", 8, MaxText)),
+		table("ZonePlayerRequest", scalar("Character", 4, 8), vec("Message", 6, 1, MaxPlayerMessage)))
 	s.realmMessage = table("RealmMessage", union("Body", 4,
 		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName)),
 		table("RealmConnect", vec("Handle", 4, 1, SessionHandleSize)),
@@ -213,6 +222,8 @@ func newSchemas() *schemas {
 			table("DbFindCharacter", str("Name", 4, MaxName)),
 			table("DbCreateAccount", str("Name", 4, MaxName), str("Hash", 6, MaxHash)),
 			table("DbGetAccount", str("Name", 4, MaxName)),
+			table("DbTradeItems", scalar("A", 4, 8), scalar("AEpoch", 6, 8), vec("AItems", 8, 8, MaxTradeItems),
+				scalar("B", 10, 8), scalar("BEpoch", 12, 8), vec("BItems", 14, 8, MaxTradeItems)),
 		), scalar("ExpiresUnixMs", 8, 8)),
 		table("DbReply", scalar("Status", 4, 1), str("Message", 6, MaxText),
 			fbcheck.Field{Name: "Character", Slot: 8, Kind: fbcheck.SubTable, Table: character},

@@ -49,6 +49,15 @@ var unionMembers = map[string]func() any{
 	"RealmPoolIdle":        func() any { return new(wire.RealmPoolIdle) },
 	"ZoneLoadInstance":     func() any { return new(wire.ZoneLoadInstance) },
 	"ZoneInstanceLoaded":   func() any { return new(wire.ZoneInstanceLoaded) },
+	"ItemUse":              func() any { return new(wire.ItemUse) },
+	"ItemDrop":             func() any { return new(wire.ItemDrop) },
+	"TradeOffer":           func() any { return new(wire.TradeOffer) },
+	"TradeAnswer":          func() any { return new(wire.TradeAnswer) },
+	"Inventory":            func() any { return new(wire.Inventory) },
+	"TradeOffered":         func() any { return new(wire.TradeOffered) },
+	"TradeResult":          func() any { return new(wire.TradeResult) },
+	"DbTradeItems":         func() any { return new(wire.DbTradeItems) },
+	"ZonePlayerRequest":    func() any { return new(wire.ZonePlayerRequest) },
 }
 
 var (

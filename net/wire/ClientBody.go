@@ -14,6 +14,10 @@ const (
 	ClientBodyLogout           ClientBody = 4
 	ClientBodyRegisterRequest  ClientBody = 5
 	ClientBodyRealmListRequest ClientBody = 6
+	ClientBodyItemUse          ClientBody = 7
+	ClientBodyItemDrop         ClientBody = 8
+	ClientBodyTradeOffer       ClientBody = 9
+	ClientBodyTradeAnswer      ClientBody = 10
 )
 
 var EnumNamesClientBody = map[ClientBody]string{
@@ -24,6 +28,10 @@ var EnumNamesClientBody = map[ClientBody]string{
 	ClientBodyLogout:           "Logout",
 	ClientBodyRegisterRequest:  "RegisterRequest",
 	ClientBodyRealmListRequest: "RealmListRequest",
+	ClientBodyItemUse:          "ItemUse",
+	ClientBodyItemDrop:         "ItemDrop",
+	ClientBodyTradeOffer:       "TradeOffer",
+	ClientBodyTradeAnswer:      "TradeAnswer",
 }
 
 var EnumValuesClientBody = map[string]ClientBody{
@@ -34,6 +42,10 @@ var EnumValuesClientBody = map[string]ClientBody{
 	"Logout":           ClientBodyLogout,
 	"RegisterRequest":  ClientBodyRegisterRequest,
 	"RealmListRequest": ClientBodyRealmListRequest,
+	"ItemUse":          ClientBodyItemUse,
+	"ItemDrop":         ClientBodyItemDrop,
+	"TradeOffer":       ClientBodyTradeOffer,
+	"TradeAnswer":      ClientBodyTradeAnswer,
 }
 
 func (v ClientBody) String() string {

@@ -21,6 +21,7 @@ const (
 	DbOpDbFindCharacter   DbOp = 11
 	DbOpDbCreateAccount   DbOp = 12
 	DbOpDbGetAccount      DbOp = 13
+	DbOpDbTradeItems      DbOp = 14
 )
 
 var EnumNamesDbOp = map[DbOp]string{
@@ -38,6 +39,7 @@ var EnumNamesDbOp = map[DbOp]string{
 	DbOpDbFindCharacter:   "DbFindCharacter",
 	DbOpDbCreateAccount:   "DbCreateAccount",
 	DbOpDbGetAccount:      "DbGetAccount",
+	DbOpDbTradeItems:      "DbTradeItems",
 }
 
 var EnumValuesDbOp = map[string]DbOp{
@@ -55,6 +57,7 @@ var EnumValuesDbOp = map[string]DbOp{
 	"DbFindCharacter":   DbOpDbFindCharacter,
 	"DbCreateAccount":   DbOpDbCreateAccount,
 	"DbGetAccount":      DbOpDbGetAccount,
+	"DbTradeItems":      DbOpDbTradeItems,
 }
 
 func (v DbOp) String() string {

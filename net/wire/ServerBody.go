@@ -20,6 +20,9 @@ const (
 	ServerBodyCorrection    ServerBody = 10
 	ServerBodyDisconnect    ServerBody = 11
 	ServerBodyRealmList     ServerBody = 12
+	ServerBodyInventory     ServerBody = 13
+	ServerBodyTradeOffered  ServerBody = 14
+	ServerBodyTradeResult   ServerBody = 15
 )
 
 var EnumNamesServerBody = map[ServerBody]string{
@@ -36,6 +39,9 @@ var EnumNamesServerBody = map[ServerBody]string{
 	ServerBodyCorrection:    "Correction",
 	ServerBodyDisconnect:    "Disconnect",
 	ServerBodyRealmList:     "RealmList",
+	ServerBodyInventory:     "Inventory",
+	ServerBodyTradeOffered:  "TradeOffered",
+	ServerBodyTradeResult:   "TradeResult",
 }
 
 var EnumValuesServerBody = map[string]ServerBody{
@@ -52,6 +58,9 @@ var EnumValuesServerBody = map[string]ServerBody{
 	"Correction":    ServerBodyCorrection,
 	"Disconnect":    ServerBodyDisconnect,
 	"RealmList":     ServerBodyRealmList,
+	"Inventory":     ServerBodyInventory,
+	"TradeOffered":  ServerBodyTradeOffered,
+	"TradeResult":   ServerBodyTradeResult,
 }
 
 func (v ServerBody) String() string {

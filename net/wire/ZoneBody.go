@@ -20,6 +20,7 @@ const (
 	ZoneBodyZoneHandedOff      ZoneBody = 10
 	ZoneBodyZoneLoadInstance   ZoneBody = 11
 	ZoneBodyZoneInstanceLoaded ZoneBody = 12
+	ZoneBodyZonePlayerRequest  ZoneBody = 13
 )
 
 var EnumNamesZoneBody = map[ZoneBody]string{
@@ -36,6 +37,7 @@ var EnumNamesZoneBody = map[ZoneBody]string{
 	ZoneBodyZoneHandedOff:      "ZoneHandedOff",
 	ZoneBodyZoneLoadInstance:   "ZoneLoadInstance",
 	ZoneBodyZoneInstanceLoaded: "ZoneInstanceLoaded",
+	ZoneBodyZonePlayerRequest:  "ZonePlayerRequest",
 }
 
 var EnumValuesZoneBody = map[string]ZoneBody{
@@ -52,6 +54,7 @@ var EnumValuesZoneBody = map[string]ZoneBody{
 	"ZoneHandedOff":      ZoneBodyZoneHandedOff,
 	"ZoneLoadInstance":   ZoneBodyZoneLoadInstance,
 	"ZoneInstanceLoaded": ZoneBodyZoneInstanceLoaded,
+	"ZonePlayerRequest":  ZoneBodyZonePlayerRequest,
 }
 
 func (v ZoneBody) String() string {

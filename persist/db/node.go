@@ -31,6 +31,7 @@ type Node struct {
 
 	ops     *prometheus.CounterVec
 	latency prometheus.Histogram
+	granted prometheus.Counter
 
 	stopOnce sync.Once
 	stopErr  error
@@ -71,7 +72,9 @@ func Start(cfg Config) (*Node, error) {
 		Help: "Db operations by kind and outcome."}, []string{"op", "status"})
 	d.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "gridrealm", Subsystem: "db", Name: "operation_seconds",
 		Help: "Time from a request's arrival to its commit.", Buckets: prometheus.ExponentialBuckets(50e-6, 2, 14)})
-	n.Metrics().MustRegister(d.ops, d.latency, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "db",
+	d.granted = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "db", Name: "item_units_granted_total",
+		Help: "Items granted, counting each stack's count: what the live and destroyed items' counts add up to, since this process started on an empty store."})
+	n.Metrics().MustRegister(d.ops, d.latency, d.granted, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "db",
 		Name: "queue_depth", Help: "Operations waiting for a worker."}, func() float64 { return float64(len(d.jobs)) }))
 	d.workers.Add(cfg.Workers)
 	for i := 0; i < cfg.Workers; i++ {
@@ -233,11 +236,16 @@ func (d *Node) apply(r *codec.DbRequest) codec.DbReply {
 	case wire.DbOpDbGrantItem:
 		var it store.Item
 		it, err = s.GrantItem(r.Owner, r.Epoch, r.Template, r.Count)
+		if err == nil {
+			d.granted.Add(float64(r.Count))
+		}
 		rep.Items = dbItems([]store.Item{it})
 	case wire.DbOpDbTransferItem:
 		err = s.TransferItem(r.Item, r.From, r.To, r.Epoch)
 	case wire.DbOpDbDestroyItem:
 		err = s.DestroyItem(r.Item, r.Owner, r.Epoch)
+	case wire.DbOpDbTradeItems:
+		err = s.TradeItems(r.From, r.Epoch, r.FromItems, r.To, r.ToEpoch, r.ToItems)
 	case wire.DbOpDbGetItem:
 		var it store.Item
 		it, err = s.Item(r.ID)

@@ -399,6 +399,67 @@ func (s *Store) TransferItem(item, from, to, fromEpoch uint64) error {
 	})
 }
 
+// MaxTradeItems bounds the items each side gives in one trade.
+const MaxTradeItems = 16
+
+// TradeItems swaps items between two characters in one transaction:
+// aItems go from a to b and bItems from b to a, each side fenced by its
+// epoch (the zone holding it). Either every item changes owner or none
+// does; never a delete and a create.
+func (s *Store) TradeItems(a, aEpoch uint64, aItems []uint64, b, bEpoch uint64, bItems []uint64) error {
+	switch {
+	case a == b:
+		return fmt.Errorf("trade between %d and itself: %w", a, ErrInvalid)
+	case len(aItems)+len(bItems) == 0 || len(aItems) > MaxTradeItems || len(bItems) > MaxTradeItems:
+		return fmt.Errorf("trade of %d and %d items: %w (1..%d a side, not none at all)", len(aItems), len(bItems), ErrInvalid, MaxTradeItems)
+	case aEpoch == 0 || bEpoch == 0:
+		return fmt.Errorf("trade without both epochs: %w", ErrInvalid)
+	}
+	seen := map[uint64]bool{}
+	for _, id := range append(append([]uint64(nil), aItems...), bItems...) {
+		if seen[id] {
+			return fmt.Errorf("trade names item %d twice: %w", id, ErrInvalid)
+		}
+		seen[id] = true
+	}
+	return s.update(func(txn *badger.Txn) error {
+		move := func(items []uint64, from, fromEpoch, to uint64) error {
+			for _, id := range items {
+				it, err := ownedItem(txn, id, from, fromEpoch)
+				if err != nil {
+					return err
+				}
+				it.Owner = to
+				if err := txn.Set(itemKey(id), it.encode()); err != nil {
+					return err
+				}
+				if err := txn.Delete(ownedKey(from, id)); err != nil {
+					return err
+				}
+				if err := txn.Set(ownedKey(to, id), nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		// Both sides are fenced even when one gives nothing: a trade with a
+		// character another zone now holds does not happen.
+		for _, c := range []struct{ id, epoch uint64 }{{a, aEpoch}, {b, bEpoch}} {
+			ch, err := getCharacter(txn, c.id)
+			if err != nil {
+				return err
+			}
+			if err := fenced(ch, c.epoch); err != nil {
+				return err
+			}
+		}
+		if err := move(aItems, a, aEpoch, b); err != nil {
+			return err
+		}
+		return move(bItems, b, bEpoch, a)
+	})
+}
+
 // ownedItem returns a live item if owner holds it, and owner's zone holds
 // the epoch (0: unfenced).
 func ownedItem(txn *badger.Txn, item, owner, epoch uint64) (Item, error) {

@@ -341,3 +341,76 @@ func TestLoadRefusesBadStreams(t *testing.T) {
 		t.Errorf("an empty stream (nothing changed): %v", err)
 	}
 }
+
+// TestTradeItems: a trade swaps both sides' items in one transaction,
+// fenced by both epochs; when any item is not its giver's, or either side's
+// zone no longer holds it, nothing moves. Concurrent trades over the same
+// items conserve them.
+func TestTradeItems(t *testing.T) {
+	s := openTest(t)
+	a, _ := s.CreateCharacter("a", "Trader", "Z", 0, 0)
+	b, _ := s.CreateCharacter("b", "Buyer", "Z", 0, 0)
+	ea, _ := s.ClaimCharacter(a.ID, "Z")
+	eb, _ := s.ClaimCharacter(b.ID, "Z")
+	x, _ := s.GrantItem(a.ID, ea, 1, 3)
+	y, _ := s.GrantItem(b.ID, eb, 2, 1)
+	z, _ := s.GrantItem(b.ID, eb, 3, 1)
+	owners := func() [3]uint64 {
+		var o [3]uint64
+		for i, id := range []uint64{x.ID, y.ID, z.ID} {
+			it, _ := s.Item(id)
+			o[i] = it.Owner
+		}
+		return o
+	}
+	if err := s.TradeItems(a.ID, ea, []uint64{x.ID}, b.ID, eb, []uint64{y.ID, x.ID}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("an item on both sides: %v", err)
+	}
+	if err := s.TradeItems(a.ID, ea, []uint64{x.ID, z.ID}, b.ID, eb, []uint64{y.ID}); !errors.Is(err, ErrOwnerMismatch) {
+		t.Fatalf("a gives b's item: %v", err)
+	}
+	if o := owners(); o != [3]uint64{a.ID, b.ID, b.ID} {
+		t.Fatalf("a refused trade moved items: %v", o)
+	}
+	eb2, _ := s.ClaimCharacter(b.ID, "Z2") // b moved on: the old zone's trade is stale
+	if err := s.TradeItems(a.ID, ea, []uint64{x.ID}, b.ID, eb, nil); !errors.Is(err, ErrStaleEpoch) {
+		t.Fatalf("trade with b's old epoch: %v", err)
+	}
+	if err := s.TradeItems(a.ID, ea, []uint64{x.ID}, b.ID, eb2, []uint64{y.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if o := owners(); o != [3]uint64{b.ID, a.ID, b.ID} {
+		t.Fatalf("after the trade: %v", o)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for k := 0; k < 100; k++ {
+				o := owners()
+				// Whoever owns x gives it for whatever the other owns of y, z.
+				from, to, fe, te := o[0], a.ID, eb2, ea
+				if from == a.ID {
+					to, fe, te = b.ID, ea, eb2
+				}
+				var back []uint64
+				for i, id := range []uint64{y.ID, z.ID} {
+					if o[i+1] == to && (g+k+i)%2 == 0 {
+						back = append(back, id)
+					}
+				}
+				err := s.TradeItems(from, fe, []uint64{x.ID}, to, te, back)
+				if err != nil && !errors.Is(err, ErrOwnerMismatch) {
+					t.Error(err)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	r, err := s.Check(false)
+	if err != nil || r.Problems() != 0 || r.Items != 3 {
+		t.Fatalf("after concurrent trades: %v, %v", r.String(), err)
+	}
+}

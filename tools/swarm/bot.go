@@ -34,8 +34,8 @@ type bot struct {
 	index     int
 	rng       *rand.Rand
 	transport *pquic.Transport // shared with other bots
-	conn      *client.Conn
-	self      atomic.Uint32 // the bot's entity, once connected
+	conn      *client.Conn     // set under mu: other bots read it (trade)
+	self      atomic.Uint32    // the bot's entity, once connected
 
 	// mu guards what the snapshot callback and the input loop share.
 	mu          sync.Mutex
@@ -50,6 +50,7 @@ type bot struct {
 	lostAt      time.Time // a reconnect is waiting for its first snapshot with self since then
 	lostWhy     string    // what it waits after: reconnect, new_welcome (a zone restart), handoff, login_again
 	zone        string    // the zone it was last welcomed in (under mu)
+	offers      []uint64  // trade: offers made to it, to accept (under mu)
 	east        bool      // travel: walking east (under mu)
 
 	// The input loop's own state.
@@ -59,6 +60,7 @@ type bot struct {
 	checkY     float64
 	checkAt    time.Time
 	approachAt time.Time // clump: next re-aim at the target
+	tradeAt    time.Time // trade: when it next offers
 
 	steadyAt    time.Time // when the steady phase began, if it did while connected
 	steadyBytes int       // bytes received by then
@@ -135,9 +137,9 @@ func (b *bot) join(ctx context.Context) (*client.Conn, error) {
 			Realm: b.s.cfg.Realm})
 		ccancel()
 		if err == nil {
-			b.conn = conn
 			b.self.Store(conn.Welcome.EntityID)
 			b.mu.Lock()
+			b.conn = conn
 			b.x, b.y = float64(conn.Welcome.X)/256, float64(conn.Welcome.Y)/256
 			if b.zone == "" {
 				b.east = true // travel: east first
@@ -230,6 +232,9 @@ func (b *bot) play(ctx context.Context, conn *client.Conn) string {
 			return "connection lost: " + shortErr(conn.Err())
 		case now := <-t.C:
 			b.step(now)
+			if b.s.cfg.Behavior == Trade {
+				b.trade(now, conn)
+			}
 			mx, my := int8(math.Round(b.dx*127)), int8(math.Round(b.dy*127))
 			heading := uint8(0)
 			if b.dx != 0 || b.dy != 0 {
@@ -426,7 +431,28 @@ func (b *bot) onReconnect(ev client.ReconnectEvent) {
 // again, under a new entity, which a new Welcome tells; the bot counts as
 // recovered once it sees itself again.
 func (b *bot) onEvent(m *wire.ServerMessage) {
-	if m.BodyType() != wire.ServerBodyWelcome {
+	switch m.BodyType() {
+	case wire.ServerBodyTradeOffered:
+		var o wire.TradeOffered
+		codec.Member(m.Body, &o)
+		b.mu.Lock()
+		if len(b.offers) < 16 {
+			b.offers = append(b.offers, o.Trade())
+		}
+		b.mu.Unlock()
+		return
+	case wire.ServerBodyTradeResult:
+		var r wire.TradeResult
+		codec.Member(m.Body, &r)
+		b.s.m.traded(r.Status())
+		return
+	case wire.ServerBodyLoot:
+		var l wire.Loot
+		codec.Member(m.Body, &l)
+		b.s.m.looted(l.Count())
+		return
+	case wire.ServerBodyWelcome:
+	default:
 		return
 	}
 	var w wire.Welcome
@@ -504,4 +530,62 @@ func shortErr(err error) string {
 		msg = msg[:120]
 	}
 	return msg
+}
+
+// tradeRange is how near another bot must be to be a bot's first choice
+// of partner.
+const tradeRange = 40
+
+// trade accepts the offers made to the bot and, every 2 to 4 s, offers one
+// of its items to a bot near it in its zone (the nearest within
+// tradeRange, else any), half the time asking one of that bot's items in
+// return.
+func (b *bot) trade(now time.Time, conn *client.Conn) {
+	b.mu.Lock()
+	offers := b.offers
+	b.offers = nil
+	zone, x, y := b.zone, b.x, b.y
+	b.mu.Unlock()
+	for _, id := range offers {
+		conn.AnswerTrade(id, true)
+	}
+	if now.Before(b.tradeAt) {
+		return
+	}
+	b.tradeAt = now.Add(2*time.Second + time.Duration(b.rng.Int64N(int64(2*time.Second))))
+	mine := conn.Inventory()
+	if len(mine) == 0 {
+		return
+	}
+	var partner *bot
+	var partnerConn *client.Conn
+	best := math.Inf(1)
+	for _, o := range b.s.bots {
+		if o == b {
+			continue
+		}
+		o.mu.Lock()
+		oc, oz, d := o.conn, o.zone, math.Hypot(o.x-x, o.y-y)
+		o.mu.Unlock()
+		if oc == nil || oz != zone {
+			continue
+		}
+		if d > tradeRange {
+			d = tradeRange + 1 + b.rng.Float64() // beyond: any of them, at random
+		}
+		if d < best {
+			best, partner, partnerConn = d, o, oc
+		}
+	}
+	if partner == nil {
+		return
+	}
+	give := []uint64{mine[b.rng.IntN(len(mine))].ID}
+	var want []uint64
+	if theirs := partnerConn.Inventory(); len(theirs) > 0 && b.rng.IntN(2) == 0 {
+		want = []uint64{theirs[b.rng.IntN(len(theirs))].ID}
+	}
+	if conn.OfferTrade(fmt.Sprintf("%s%d", b.s.cfg.Accounts, b.s.cfg.First+partner.index), give, want) == nil {
+		b.s.m.add(&b.s.m.tradeOffers, 1)
+	}
 }

@@ -2,10 +2,12 @@ package swarm
 
 import (
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/gridrealm/gridrealm/net/wire"
 )
 
 // Latencies are recorded in microseconds, from 1 µs to 60 s, to three
@@ -53,6 +55,10 @@ type metrics struct {
 	budget        int64 // snapshot datagrams over their player's budget
 	echoTimeouts  int64
 	loginRetries  int64
+	tradeOffers   int64                              // trade: offers made
+	tradeResults  map[string]int64                   // trade: TradeResults heard, by status (both sides hear Done)
+	loots         int64                              // loot events heard
+	lootUnits     int64                              // and their counts
 	selfMissing   int64                              // snapshots without the bot's own entity, once seen
 	reconnects    int64                              // lost connections that came back (resume tokens)
 	zoneRestarts  int64                              // zone restarts lived through (a new Welcome on a live connection)
@@ -284,6 +290,10 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		BudgetViolations: m.budget, LoginRetries: m.loginRetries, SelfMissing: m.selfMissing, MaxDatagram: m.maxDatagram, Budget: m.budget0, Errors: m.errors(),
 		Timeline: m.timeline, Reconnects: m.reconnects, ZoneRestarts: m.zoneRestarts, Handoffs: m.handoffs, Relogins: m.relogins, NeverBack: m.neverBack, Recovery: latency(m.recovery), RecoveryBy: latencies(m.recoveryBy),
 	}
+	r.Loots, r.LootUnits = m.loots, m.lootUnits
+	if cfg.Behavior == Trade {
+		r.Trades = &TradeReport{Offers: m.tradeOffers, Results: m.tradeResults}
+	}
 	if !m.steadyAt.IsZero() {
 		r.RampS = m.steadyAt.Sub(m.start).Seconds()
 		r.Ramp = RampReport{SnapshotAge: latency(m.rampAge), Echo: latency(m.rampEcho)}
@@ -323,4 +333,22 @@ func latencies(hs map[string]*hdrhistogram.Histogram) map[string]Latency {
 		out[k] = latency(h)
 	}
 	return out
+}
+
+// traded counts a TradeResult a bot heard.
+func (m *metrics) traded(status wire.TradeStatus) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tradeResults == nil {
+		m.tradeResults = map[string]int64{}
+	}
+	m.tradeResults[strings.ToLower(status.String())]++
+}
+
+// looted counts a loot event a bot heard.
+func (m *metrics) looted(count uint32) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.loots++
+	m.lootUnits += int64(count)
 }

@@ -73,8 +73,14 @@ type Report struct {
 	Budget      int `json:"budget"`
 	// SelfMissing counts snapshots in which a bot did not see itself
 	// (after it first did): a gap in the gateway's view of its cells.
-	SelfMissing  int64 `json:"self_missing"`
-	LoginRetries int64 `json:"login_retries"`
+	SelfMissing int64 `json:"self_missing"`
+	// Loots counts the loot events the bots heard (items granted to them
+	// in the db), LootUnits their counts.
+	Loots     int64 `json:"loots"`
+	LootUnits int64 `json:"loot_units"`
+	// Trades is the trade behavior's offers and results.
+	Trades       *TradeReport `json:"trades,omitempty"`
+	LoginRetries int64        `json:"login_retries"`
 	// Reconnects counts lost connections that came back through a
 	// gateway with the bot's resume token; NeverBack those that did not;
 	// ZoneRestarts the restarts of its zone a bot lived through connected.
@@ -303,4 +309,12 @@ func short(v float64) string {
 	default:
 		return fmt.Sprintf("%.1f", v)
 	}
+}
+
+// TradeReport counts the trade behavior's offers, and the TradeResults the
+// bots heard by status (offered, done, declined, expired, failed): both
+// sides of a trade hear Done.
+type TradeReport struct {
+	Offers  int64            `json:"offers"`
+	Results map[string]int64 `json:"results"`
 }

@@ -26,6 +26,11 @@ const (
 	// again: every crossing is a handoff (Report.Handoffs and its time in
 	// RecoveryBy["handoff"]).
 	Travel Behavior = "travel"
+	// Trade: wander and fight NPCs for loot (Fight is implied), and trade
+	// with the bots nearby in the same zone: every few seconds a bot that
+	// owns items offers one, half the time asking one of the other bot's
+	// in return; every bot accepts what it is offered.
+	Trade Behavior = "trade"
 )
 
 // Config configures a run; the zero value of a field means its default.
@@ -152,8 +157,10 @@ func (cfg Config) withDefaults() (Config, error) {
 	case "":
 		cfg.Behavior = Wander
 	case Wander, Clump, Follow, Travel:
+	case Trade:
+		cfg.Fight = true
 	default:
-		return cfg, fmt.Errorf("swarm: unknown behavior %q (want wander, clump, follow or travel)", cfg.Behavior)
+		return cfg, fmt.Errorf("swarm: unknown behavior %q (want wander, clump, follow, travel or trade)", cfg.Behavior)
 	}
 	return cfg, nil
 }

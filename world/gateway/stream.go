@@ -29,7 +29,8 @@ func (g *Node) writeEvents(p *player) {
 }
 
 // readStream reads the player's reliable messages, within their budgets:
-// chat goes to the zone to route, a logout ends the connection.
+// chat goes to the zone to route, item uses and trades to the zone to
+// judge, a logout ends the connection.
 func (g *Node) readStream(p *player) {
 	var m wire.ClientMessage
 	zenc := codec.NewZoneEncoder()
@@ -61,6 +62,9 @@ func (g *Node) readStream(p *player) {
 			codec.Member(m.Body, &c)
 			g.node.Send(p.zone, node.Out{Kind: kinds.Zone, Priority: node.Gameplay,
 				Payload: zenc.Chat(p.character, c.Channel(), string(c.To()), string(c.Text()))})
+		case wire.ClientBodyItemUse, wire.ClientBodyItemDrop, wire.ClientBodyTradeOffer, wire.ClientBodyTradeAnswer:
+			// The zone's to judge: forwarded as the player sent it.
+			g.node.Send(p.zone, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: zenc.PlayerRequest(p.character, b)})
 		case wire.ClientBodyLogout:
 			p.s.Close(0, "logged out")
 			return

@@ -109,6 +109,7 @@ func (zn *Node) claim(character uint64, c *codec.DbCharacter, items []codec.DbIt
 		for _, m := range pe.askers {
 			zn.replyEntered(m, p)
 		}
+		zn.sendInventory(p)
 	})
 	if err != nil {
 		zn.enterFailed(character, "cannot reach the db", err)

@@ -56,6 +56,10 @@ func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 		if p := zn.players[c.Character()]; p != nil && p.gateway == m.From {
 			zn.chat(p, c.Channel(), string(c.To()), string(c.Text()))
 		}
+	case wire.ZoneBodyZonePlayerRequest:
+		var r wire.ZonePlayerRequest
+		codec.Member(msg.Body, &r)
+		zn.request(m.From, r.Character(), r.MessageBytes())
 	case wire.ZoneBodyZoneLoadInstance:
 		var l wire.ZoneLoadInstance
 		codec.Member(msg.Body, &l)

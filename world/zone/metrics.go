@@ -16,6 +16,7 @@ type metrics struct {
 	entities         prometheus.Gauge
 	ticksUnsent      prometheus.Counter
 	events, lootings prometheus.Counter
+	trades           *prometheus.CounterVec
 	playersDropped   prometheus.Counter
 	replayed         prometheus.Counter
 	handoffs         *prometheus.CounterVec
@@ -42,6 +43,8 @@ func (zn *Node) newMetrics() *metrics {
 			Help: "Events (chat, damage, death, loot) queued for players."}),
 		lootings: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "loot_granted_total",
 			Help: "Items granted in the db as loot."}),
+		trades: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "trades_total",
+			Help: "Trades the db was asked to carry out, by outcome: done, failed."}, []string{"outcome"}),
 		playersDropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "players_dropped_total",
 			Help: "Players saved and taken out because their gateway was gone."}),
 		replayed: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "events_replayed_total",
@@ -69,7 +72,7 @@ func (zn *Node) newMetrics() *metrics {
 		scriptCounter("script_handlers_disabled_total", "Script handlers disabled after failing repeatedly.", func(s *script.Stats) int64 { return s.Disabled.Load() }),
 		scriptCounter("script_calls_deferred_total", "Script calls put off to a later tick by the tick's budget.", func(s *script.Stats) int64 { return s.Deferred.Load() }),
 		scriptCounter("content_reloads_total", "Content reloads that landed.", func(s *script.Stats) int64 { return s.Reloads.Load() }))
-	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.playersDropped, m.replayed, m.handoffs, m.handoffSeconds, m.released)
+	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.trades, m.playersDropped, m.replayed, m.handoffs, m.handoffSeconds, m.released)
 	return m
 }
 

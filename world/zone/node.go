@@ -64,6 +64,9 @@ type Node struct {
 	history        []delivery            // numbered messages, oldest first
 	away           map[uint64]awayPlayer // players let go with their gateway, by character
 
+	trades    map[uint64]*trade // offers waiting for their answer, or in the db (trade.go)
+	nextTrade uint64
+
 	content atomic.Pointer[content.Set]   // what the zone runs, and instances it loads will
 	scripts atomic.Pointer[script.Engine] // the scripts of the current world
 
@@ -118,7 +121,7 @@ func Start(cfg Config) (*Node, error) {
 	zn := &Node{cfg: cfg, node: n, clock: cfg.Clock, db: dbclient.New(n, cfg.DB, cfg.DBTimeout), log: log,
 		enc: codec.NewZoneEncoder(), penc: codec.NewPlayerEncoder(), done: make(chan struct{}),
 		players: map[uint64]*player{}, pending: map[uint64]*pendingEnter{}, away: map[uint64]awayPlayer{},
-		parties: map[uint64]uint64{}, lastCheckpoint: cfg.Clock.Now()}
+		parties: map[uint64]uint64{}, trades: map[uint64]*trade{}, lastCheckpoint: cfg.Clock.Now()}
 	zn.content.Store(set)
 	if err := zn.attach(z); err != nil {
 		return nil, err
@@ -154,6 +157,7 @@ func (zn *Node) attach(z *world.Zone) error {
 	z.Schedule.Add(ecs.PhasePersistence, "checkpoint", ecs.SystemFunc(zn.checkpoint))
 	z.Schedule.Add(ecs.PhasePersistence, "history", ecs.SystemFunc(func(*ecs.World) { zn.pruneHistory() }))
 	z.Schedule.Add(ecs.PhasePersistence, "pool", ecs.SystemFunc(zn.poolTick))
+	z.Schedule.Add(ecs.PhasePersistence, "trades", ecs.SystemFunc(zn.expireTrades))
 	z.Schedule.Add(ecs.PhasePublish, "send", ecs.SystemFunc(zn.send))
 	z.Schedule.Add(ecs.PhasePublish, "view", ecs.SystemFunc(zn.sampleView))
 	zn.view.filter = nil // a new world: a new query

@@ -97,10 +97,11 @@ func (zn *Node) Give(e arche.Entity, it *content.ItemDef, count uint32) {
 				}
 				zn.metrics.lootings.Inc()
 				got := r.Items[0]
+				zn.event(character, bytes.Clone(zn.penc.Loot(got.ID, got.Template, got.Count)))
 				if p := zn.players[character]; p != nil {
 					p.items[got.ID] = got
+					zn.sendInventory(p)
 				}
-				zn.event(character, bytes.Clone(zn.penc.Loot(got.ID, got.Template, got.Count)))
 			})
 	}
 }
@@ -155,8 +156,16 @@ func (zn *Node) destroy(p *player, item uint64) {
 	delete(p.items, item) // never used twice while the db answers
 	character := p.character
 	zn.db.Do(codec.DbRequest{Op: wire.DbOpDbDestroyItem, Item: item, Owner: character, Epoch: p.epoch}, func(_ codec.DbReply, err error) {
+		q := zn.players[character]
 		if err != nil {
 			zn.log.Warn("zone: item not destroyed", "character", character, "item", item, "err", err)
+			if q != nil {
+				zn.reloadItems(q) // the db is the truth
+			}
+			return
+		}
+		if q != nil {
+			zn.sendInventory(q)
 		}
 	})
 }

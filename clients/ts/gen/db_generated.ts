@@ -23,4 +23,5 @@ export { DbReply } from './gridrealm/wire/db-reply';
 export { DbRequest } from './gridrealm/wire/db-request';
 export { DbSaveCheckpoint } from './gridrealm/wire/db-save-checkpoint';
 export { DbStatus } from './gridrealm/wire/db-status';
+export { DbTradeItems } from './gridrealm/wire/db-trade-items';
 export { DbTransferItem } from './gridrealm/wire/db-transfer-item';

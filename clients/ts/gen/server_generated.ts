@@ -7,6 +7,8 @@ export { Despawn } from './gridrealm/wire/despawn';
 export { Disconnect } from './gridrealm/wire/disconnect';
 export { DisconnectReason } from './gridrealm/wire/disconnect-reason';
 export { EntityKind } from './gridrealm/wire/entity-kind';
+export { Inventory } from './gridrealm/wire/inventory';
+export { InventoryItem } from './gridrealm/wire/inventory-item';
 export { LoginResult } from './gridrealm/wire/login-result';
 export { LoginStatus } from './gridrealm/wire/login-status';
 export { Loot } from './gridrealm/wire/loot';
@@ -18,4 +20,7 @@ export { ServerBody, unionToServerBody, unionListToServerBody } from './gridreal
 export { ServerMessage } from './gridrealm/wire/server-message';
 export { Spawn } from './gridrealm/wire/spawn';
 export { SystemMessage } from './gridrealm/wire/system-message';
+export { TradeOffered } from './gridrealm/wire/trade-offered';
+export { TradeResult } from './gridrealm/wire/trade-result';
+export { TradeStatus } from './gridrealm/wire/trade-status';
 export { Welcome } from './gridrealm/wire/welcome';

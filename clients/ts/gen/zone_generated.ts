@@ -14,6 +14,7 @@ export { ZoneMessage } from './gridrealm/wire/zone-message';
 export { ZonePlayerAt } from './gridrealm/wire/zone-player-at';
 export { ZonePlayerEntered } from './gridrealm/wire/zone-player-entered';
 export { ZonePlayerEvent } from './gridrealm/wire/zone-player-event';
+export { ZonePlayerRequest } from './gridrealm/wire/zone-player-request';
 export { ZoneReplayEvents } from './gridrealm/wire/zone-replay-events';
 export { ZoneSubscribe } from './gridrealm/wire/zone-subscribe';
 export { ZoneTick } from './gridrealm/wire/zone-tick';

@@ -2,10 +2,14 @@
 
 import { ChatSend } from '../../gridrealm/wire/chat-send';
 import { Connect } from '../../gridrealm/wire/connect';
+import { ItemDrop } from '../../gridrealm/wire/item-drop';
+import { ItemUse } from '../../gridrealm/wire/item-use';
 import { LoginRequest } from '../../gridrealm/wire/login-request';
 import { Logout } from '../../gridrealm/wire/logout';
 import { RealmListRequest } from '../../gridrealm/wire/realm-list-request';
 import { RegisterRequest } from '../../gridrealm/wire/register-request';
+import { TradeAnswer } from '../../gridrealm/wire/trade-answer';
+import { TradeOffer } from '../../gridrealm/wire/trade-offer';
 
 
 export enum ClientBody {
@@ -15,13 +19,17 @@ export enum ClientBody {
   ChatSend = 3,
   Logout = 4,
   RegisterRequest = 5,
-  RealmListRequest = 6
+  RealmListRequest = 6,
+  ItemUse = 7,
+  ItemDrop = 8,
+  TradeOffer = 9,
+  TradeAnswer = 10
 }
 
 export function unionToClientBody(
   type: ClientBody,
-  accessor: (obj:ChatSend|Connect|LoginRequest|Logout|RealmListRequest|RegisterRequest) => ChatSend|Connect|LoginRequest|Logout|RealmListRequest|RegisterRequest|null
-): ChatSend|Connect|LoginRequest|Logout|RealmListRequest|RegisterRequest|null {
+  accessor: (obj:ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer) => ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|null
+): ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|null {
   switch(ClientBody[type]) {
     case 'NONE': return null; 
     case 'LoginRequest': return accessor(new LoginRequest())! as LoginRequest;
@@ -30,15 +38,19 @@ export function unionToClientBody(
     case 'Logout': return accessor(new Logout())! as Logout;
     case 'RegisterRequest': return accessor(new RegisterRequest())! as RegisterRequest;
     case 'RealmListRequest': return accessor(new RealmListRequest())! as RealmListRequest;
+    case 'ItemUse': return accessor(new ItemUse())! as ItemUse;
+    case 'ItemDrop': return accessor(new ItemDrop())! as ItemDrop;
+    case 'TradeOffer': return accessor(new TradeOffer())! as TradeOffer;
+    case 'TradeAnswer': return accessor(new TradeAnswer())! as TradeAnswer;
     default: return null;
   }
 }
 
 export function unionListToClientBody(
   type: ClientBody, 
-  accessor: (index: number, obj:ChatSend|Connect|LoginRequest|Logout|RealmListRequest|RegisterRequest) => ChatSend|Connect|LoginRequest|Logout|RealmListRequest|RegisterRequest|null, 
+  accessor: (index: number, obj:ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer) => ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|null, 
   index: number
-): ChatSend|Connect|LoginRequest|Logout|RealmListRequest|RegisterRequest|null {
+): ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|null {
   switch(ClientBody[type]) {
     case 'NONE': return null; 
     case 'LoginRequest': return accessor(index, new LoginRequest())! as LoginRequest;
@@ -47,6 +59,10 @@ export function unionListToClientBody(
     case 'Logout': return accessor(index, new Logout())! as Logout;
     case 'RegisterRequest': return accessor(index, new RegisterRequest())! as RegisterRequest;
     case 'RealmListRequest': return accessor(index, new RealmListRequest())! as RealmListRequest;
+    case 'ItemUse': return accessor(index, new ItemUse())! as ItemUse;
+    case 'ItemDrop': return accessor(index, new ItemDrop())! as ItemDrop;
+    case 'TradeOffer': return accessor(index, new TradeOffer())! as TradeOffer;
+    case 'TradeAnswer': return accessor(index, new TradeAnswer())! as TradeAnswer;
     default: return null;
   }
 }

@@ -12,6 +12,7 @@ import { DbGrantItem } from '../../gridrealm/wire/db-grant-item';
 import { DbListItems } from '../../gridrealm/wire/db-list-items';
 import { DbLoadCharacter } from '../../gridrealm/wire/db-load-character';
 import { DbSaveCheckpoint } from '../../gridrealm/wire/db-save-checkpoint';
+import { DbTradeItems } from '../../gridrealm/wire/db-trade-items';
 import { DbTransferItem } from '../../gridrealm/wire/db-transfer-item';
 
 
@@ -29,13 +30,14 @@ export enum DbOp {
   DbBackup = 10,
   DbFindCharacter = 11,
   DbCreateAccount = 12,
-  DbGetAccount = 13
+  DbGetAccount = 13,
+  DbTradeItems = 14
 }
 
 export function unionToDbOp(
   type: DbOp,
-  accessor: (obj:DbBackup|DbClaimCharacter|DbCreateAccount|DbCreateCharacter|DbDestroyItem|DbFindCharacter|DbGetAccount|DbGetItem|DbGrantItem|DbListItems|DbLoadCharacter|DbSaveCheckpoint|DbTransferItem) => DbBackup|DbClaimCharacter|DbCreateAccount|DbCreateCharacter|DbDestroyItem|DbFindCharacter|DbGetAccount|DbGetItem|DbGrantItem|DbListItems|DbLoadCharacter|DbSaveCheckpoint|DbTransferItem|null
-): DbBackup|DbClaimCharacter|DbCreateAccount|DbCreateCharacter|DbDestroyItem|DbFindCharacter|DbGetAccount|DbGetItem|DbGrantItem|DbListItems|DbLoadCharacter|DbSaveCheckpoint|DbTransferItem|null {
+  accessor: (obj:DbBackup|DbClaimCharacter|DbCreateAccount|DbCreateCharacter|DbDestroyItem|DbFindCharacter|DbGetAccount|DbGetItem|DbGrantItem|DbListItems|DbLoadCharacter|DbSaveCheckpoint|DbTradeItems|DbTransferItem) => DbBackup|DbClaimCharacter|DbCreateAccount|DbCreateCharacter|DbDestroyItem|DbFindCharacter|DbGetAccount|DbGetItem|DbGrantItem|DbListItems|DbLoadCharacter|DbSaveCheckpoint|DbTradeItems|DbTransferItem|null
+): DbBackup|DbClaimCharacter|DbCreateAccount|DbCreateCharacter|DbDestroyItem|DbFindCharacter|DbGetAccount|DbGetItem|DbGrantItem|DbListItems|DbLoadCharacter|DbSaveCheckpoint|DbTradeItems|DbTransferItem|null {
   switch(DbOp[type]) {
     case 'NONE': return null; 
     case 'DbCreateCharacter': return accessor(new DbCreateCharacter())! as DbCreateCharacter;
@@ -51,15 +53,16 @@ export function unionToDbOp(
     case 'DbFindCharacter': return accessor(new DbFindCharacter())! as DbFindCharacter;
     case 'DbCreateAccount': return accessor(new DbCreateAccount())! as DbCreateAccount;
     case 'DbGetAccount': return accessor(new DbGetAccount())! as DbGetAccount;
+    case 'DbTradeItems': return accessor(new DbTradeItems())! as DbTradeItems;
     default: return null;
   }
 }
 
 export function unionListToDbOp(
   type: DbOp, 
-  accessor: (index: number, obj:DbBackup|DbClaimCharacter|DbCreateAccount|DbCreateCharacter|DbDestroyItem|DbFindCharacter|DbGetAccount|DbGetItem|DbGrantItem|DbListItems|DbLoadCharacter|DbSaveCheckpoint|DbTransferItem) => DbBackup|DbClaimCharacter|DbCreateAccount|DbCreateCharacter|DbDestroyItem|DbFindCharacter|DbGetAccount|DbGetItem|DbGrantItem|DbListItems|DbLoadCharacter|DbSaveCheckpoint|DbTransferItem|null, 
+  accessor: (index: number, obj:DbBackup|DbClaimCharacter|DbCreateAccount|DbCreateCharacter|DbDestroyItem|DbFindCharacter|DbGetAccount|DbGetItem|DbGrantItem|DbListItems|DbLoadCharacter|DbSaveCheckpoint|DbTradeItems|DbTransferItem) => DbBackup|DbClaimCharacter|DbCreateAccount|DbCreateCharacter|DbDestroyItem|DbFindCharacter|DbGetAccount|DbGetItem|DbGrantItem|DbListItems|DbLoadCharacter|DbSaveCheckpoint|DbTradeItems|DbTransferItem|null, 
   index: number
-): DbBackup|DbClaimCharacter|DbCreateAccount|DbCreateCharacter|DbDestroyItem|DbFindCharacter|DbGetAccount|DbGetItem|DbGrantItem|DbListItems|DbLoadCharacter|DbSaveCheckpoint|DbTransferItem|null {
+): DbBackup|DbClaimCharacter|DbCreateAccount|DbCreateCharacter|DbDestroyItem|DbFindCharacter|DbGetAccount|DbGetItem|DbGrantItem|DbListItems|DbLoadCharacter|DbSaveCheckpoint|DbTradeItems|DbTransferItem|null {
   switch(DbOp[type]) {
     case 'NONE': return null; 
     case 'DbCreateCharacter': return accessor(index, new DbCreateCharacter())! as DbCreateCharacter;
@@ -75,6 +78,7 @@ export function unionListToDbOp(
     case 'DbFindCharacter': return accessor(index, new DbFindCharacter())! as DbFindCharacter;
     case 'DbCreateAccount': return accessor(index, new DbCreateAccount())! as DbCreateAccount;
     case 'DbGetAccount': return accessor(index, new DbGetAccount())! as DbGetAccount;
+    case 'DbTradeItems': return accessor(index, new DbTradeItems())! as DbTradeItems;
     default: return null;
   }
 }

@@ -5,12 +5,15 @@ import { Correction } from '../../gridrealm/wire/correction';
 import { Damage } from '../../gridrealm/wire/damage';
 import { Despawn } from '../../gridrealm/wire/despawn';
 import { Disconnect } from '../../gridrealm/wire/disconnect';
+import { Inventory } from '../../gridrealm/wire/inventory';
 import { LoginResult } from '../../gridrealm/wire/login-result';
 import { Loot } from '../../gridrealm/wire/loot';
 import { RealmList } from '../../gridrealm/wire/realm-list';
 import { Redirect } from '../../gridrealm/wire/redirect';
 import { Spawn } from '../../gridrealm/wire/spawn';
 import { SystemMessage } from '../../gridrealm/wire/system-message';
+import { TradeOffered } from '../../gridrealm/wire/trade-offered';
+import { TradeResult } from '../../gridrealm/wire/trade-result';
 import { Welcome } from '../../gridrealm/wire/welcome';
 
 
@@ -27,13 +30,16 @@ export enum ServerBody {
   SystemMessage = 9,
   Correction = 10,
   Disconnect = 11,
-  RealmList = 12
+  RealmList = 12,
+  Inventory = 13,
+  TradeOffered = 14,
+  TradeResult = 15
 }
 
 export function unionToServerBody(
   type: ServerBody,
-  accessor: (obj:Chat|Correction|Damage|Despawn|Disconnect|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|Welcome|null
-): Chat|Correction|Damage|Despawn|Disconnect|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|Welcome|null {
+  accessor: (obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null
+): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
   switch(ServerBody[type]) {
     case 'NONE': return null; 
     case 'LoginResult': return accessor(new LoginResult())! as LoginResult;
@@ -48,15 +54,18 @@ export function unionToServerBody(
     case 'Correction': return accessor(new Correction())! as Correction;
     case 'Disconnect': return accessor(new Disconnect())! as Disconnect;
     case 'RealmList': return accessor(new RealmList())! as RealmList;
+    case 'Inventory': return accessor(new Inventory())! as Inventory;
+    case 'TradeOffered': return accessor(new TradeOffered())! as TradeOffered;
+    case 'TradeResult': return accessor(new TradeResult())! as TradeResult;
     default: return null;
   }
 }
 
 export function unionListToServerBody(
   type: ServerBody, 
-  accessor: (index: number, obj:Chat|Correction|Damage|Despawn|Disconnect|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|Welcome|null, 
+  accessor: (index: number, obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null, 
   index: number
-): Chat|Correction|Damage|Despawn|Disconnect|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|Welcome|null {
+): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
   switch(ServerBody[type]) {
     case 'NONE': return null; 
     case 'LoginResult': return accessor(index, new LoginResult())! as LoginResult;
@@ -71,6 +80,9 @@ export function unionListToServerBody(
     case 'Correction': return accessor(index, new Correction())! as Correction;
     case 'Disconnect': return accessor(index, new Disconnect())! as Disconnect;
     case 'RealmList': return accessor(index, new RealmList())! as RealmList;
+    case 'Inventory': return accessor(index, new Inventory())! as Inventory;
+    case 'TradeOffered': return accessor(index, new TradeOffered())! as TradeOffered;
+    case 'TradeResult': return accessor(index, new TradeResult())! as TradeResult;
     default: return null;
   }
 }

@@ -8,6 +8,7 @@ import { ZoneInstanceLoaded } from '../../gridrealm/wire/zone-instance-loaded';
 import { ZoneLeavePlayer } from '../../gridrealm/wire/zone-leave-player';
 import { ZoneLoadInstance } from '../../gridrealm/wire/zone-load-instance';
 import { ZonePlayerEntered } from '../../gridrealm/wire/zone-player-entered';
+import { ZonePlayerRequest } from '../../gridrealm/wire/zone-player-request';
 import { ZoneReplayEvents } from '../../gridrealm/wire/zone-replay-events';
 import { ZoneSubscribe } from '../../gridrealm/wire/zone-subscribe';
 import { ZoneTick } from '../../gridrealm/wire/zone-tick';
@@ -27,13 +28,14 @@ export enum ZoneBody {
   ZoneReplayEvents = 9,
   ZoneHandedOff = 10,
   ZoneLoadInstance = 11,
-  ZoneInstanceLoaded = 12
+  ZoneInstanceLoaded = 12,
+  ZonePlayerRequest = 13
 }
 
 export function unionToZoneBody(
   type: ZoneBody,
-  accessor: (obj:ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe) => ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null
-): ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null {
+  accessor: (obj:ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe) => ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null
+): ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null {
   switch(ZoneBody[type]) {
     case 'NONE': return null; 
     case 'ZoneSubscribe': return accessor(new ZoneSubscribe())! as ZoneSubscribe;
@@ -48,15 +50,16 @@ export function unionToZoneBody(
     case 'ZoneHandedOff': return accessor(new ZoneHandedOff())! as ZoneHandedOff;
     case 'ZoneLoadInstance': return accessor(new ZoneLoadInstance())! as ZoneLoadInstance;
     case 'ZoneInstanceLoaded': return accessor(new ZoneInstanceLoaded())! as ZoneInstanceLoaded;
+    case 'ZonePlayerRequest': return accessor(new ZonePlayerRequest())! as ZonePlayerRequest;
     default: return null;
   }
 }
 
 export function unionListToZoneBody(
   type: ZoneBody, 
-  accessor: (index: number, obj:ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe) => ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null, 
+  accessor: (index: number, obj:ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe) => ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null, 
   index: number
-): ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null {
+): ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null {
   switch(ZoneBody[type]) {
     case 'NONE': return null; 
     case 'ZoneSubscribe': return accessor(index, new ZoneSubscribe())! as ZoneSubscribe;
@@ -71,6 +74,7 @@ export function unionListToZoneBody(
     case 'ZoneHandedOff': return accessor(index, new ZoneHandedOff())! as ZoneHandedOff;
     case 'ZoneLoadInstance': return accessor(index, new ZoneLoadInstance())! as ZoneLoadInstance;
     case 'ZoneInstanceLoaded': return accessor(index, new ZoneInstanceLoaded())! as ZoneInstanceLoaded;
+    case 'ZonePlayerRequest': return accessor(index, new ZonePlayerRequest())! as ZonePlayerRequest;
     default: return null;
   }
 }
