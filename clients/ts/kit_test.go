@@ -33,6 +33,10 @@ var unionMembers = map[string]func() any{
 	"Damage": func() any { return new(wire.Damage) }, "Loot": func() any { return new(wire.Loot) },
 	"SystemMessage": func() any { return new(wire.SystemMessage) }, "Correction": func() any { return new(wire.Correction) },
 	"Disconnect": func() any { return new(wire.Disconnect) }, "RealmList": func() any { return new(wire.RealmList) },
+	"ItemUse": func() any { return new(wire.ItemUse) }, "ItemDrop": func() any { return new(wire.ItemDrop) },
+	"TradeOffer": func() any { return new(wire.TradeOffer) }, "TradeAnswer": func() any { return new(wire.TradeAnswer) },
+	"Inventory": func() any { return new(wire.Inventory) }, "TradeOffered": func() any { return new(wire.TradeOffered) },
+	"TradeResult": func() any { return new(wire.TradeResult) },
 }
 
 var (
@@ -208,6 +212,10 @@ func messages(t *testing.T) []message {
 	add("SystemMessage", "ServerMessage", p.SystemMessage(3, "The instance could not be opened.", 77))
 	add("Correction", "ServerMessage", p.Correction(-256, 512, 41))
 	add("Disconnect", "ServerMessage", p.Disconnect(wire.DisconnectReasonMovementViolations, "too fast"))
+	add("Inventory", "ServerMessage", p.Inventory([]codec.InventoryItem{{ID: 1<<53 + 1, Template: 1001, Count: 3}, {ID: 2, Template: 4000000000, Count: 1}}))
+	add("TradeOffered", "ServerMessage", p.TradeOffered(&codec.TradeOffered{Trade: 1 << 40, From: "Ælfred", ExpiresMs: 30000,
+		Give: []codec.InventoryItem{{ID: 5, Template: 1001, Count: 2}}, Want: []codec.InventoryItem{{ID: 6, Template: 1100, Count: 1}}}))
+	add("TradeResult", "ServerMessage", p.TradeResult(1<<40, wire.TradeStatusFailed, "the other player left the zone"))
 	add("RealmList", "ServerMessage", p.RealmList([]codec.RealmInfo{{Name: "arena", Players: 12}, {Name: "dev", Players: 4000000000, State: wire.RealmStateDown}}))
 	add("LoginRequest", "ClientMessage", p.LoginRequest("alice", "correct horse", "fortrax", 1))
 	add("RegisterRequest", "ClientMessage", p.RegisterRequest("alice", "correct horse", 1))
@@ -215,6 +223,10 @@ func messages(t *testing.T) []message {
 	add("Connect", "ClientMessage", p.Connect(handle, 0, 1, true, 1<<53+1, "fortrax"))
 	add("ChatSend", "ClientMessage", p.ChatSend(2, "bob", "hi"))
 	add("Logout", "ClientMessage", p.Logout())
+	add("ItemUse", "ClientMessage", p.ItemUse(1<<53+1))
+	add("ItemDrop", "ClientMessage", p.ItemDrop(42))
+	add("TradeOffer", "ClientMessage", p.TradeOffer(&codec.TradeOffer{To: "bob", Give: []uint64{1, 2}, Want: []uint64{1<<64 - 1}}))
+	add("TradeAnswer", "ClientMessage", p.TradeAnswer(9, false))
 	add("Input", "Input", p.Input(&codec.Input{Seq: 9, Ack: 8, ClientTimeMs: 4_000_000_000, X: -70000, Y: 70000, Heading: 200, MoveX: -127, MoveY: 127, Actions: 0xffff}))
 	up := codec.Updates{
 		Moves:  []codec.Move{{ID: 1, X: 0, Y: 65535}},
@@ -376,6 +388,9 @@ func checkSent(t *testing.T, sent map[string]string, input codec.Input) {
 		"LoginRequest": enc().LoginRequest("alice", "correct horse", "fortrax", 1), "RegisterRequest": enc().RegisterRequest("alice", "correct horse", 1),
 		"RealmListRequest": enc().RealmListRequest(), "ChatSend": enc().ChatSend(2, "bob", "hello, bob"), "Logout": enc().Logout(),
 		"Connect": enc().Connect(bytes.Repeat([]byte{7}, 32), 0, 1, true, 9007199254740993, "fortrax"),
+		"ItemUse": enc().ItemUse(9007199254740993), "ItemDrop": enc().ItemDrop(42),
+		"TradeOffer":  enc().TradeOffer(&codec.TradeOffer{To: "bob", Give: []uint64{1, 1<<64 - 1}, Want: []uint64{3}}),
+		"TradeAnswer": enc().TradeAnswer(77, true),
 	}
 	for name, goBytes := range want {
 		var fromTS, fromGo wire.ClientMessage

@@ -9,10 +9,14 @@ import { ClientBody } from '../gen/gridrealm/wire/client-body';
 import { ClientMessage } from '../gen/gridrealm/wire/client-message';
 import { Connect } from '../gen/gridrealm/wire/connect';
 import { Input } from '../gen/gridrealm/wire/input';
+import { ItemDrop } from '../gen/gridrealm/wire/item-drop';
+import { ItemUse } from '../gen/gridrealm/wire/item-use';
 import { LoginRequest } from '../gen/gridrealm/wire/login-request';
 import { Logout } from '../gen/gridrealm/wire/logout';
 import { RealmListRequest } from '../gen/gridrealm/wire/realm-list-request';
 import { RegisterRequest } from '../gen/gridrealm/wire/register-request';
+import { TradeAnswer } from '../gen/gridrealm/wire/trade-answer';
+import { TradeOffer } from '../gen/gridrealm/wire/trade-offer';
 
 // The client's protocol version, sent with a login or a registration.
 export const ClientVersion = 1;
@@ -79,4 +83,36 @@ export function encodeChat(channel: number, to: string, text: string): Uint8Arra
 export function encodeLogout(): Uint8Array {
   const b = new flatbuffers.Builder(32);
   return message(b, ClientBody.Logout, Logout.createLogout(b));
+}
+
+// Items and trades: item ids are the Inventory's (uint64, as bigint).
+
+// encodeItemUse uses an item the player owns (a usable item's effect; a
+// consumed one is used up).
+export function encodeItemUse(item: bigint): Uint8Array {
+  const b = new flatbuffers.Builder(32);
+  return message(b, ClientBody.ItemUse, ItemUse.createItemUse(b, item));
+}
+
+// encodeItemDrop destroys an item the player owns.
+export function encodeItemDrop(item: bigint): Uint8Array {
+  const b = new flatbuffers.Builder(32);
+  return message(b, ClientBody.ItemDrop, ItemDrop.createItemDrop(b, item));
+}
+
+// encodeTradeOffer offers the player named `to` (in the same zone) the
+// items `give` for its items `want` (either may be empty, not both; at
+// most 16 each).
+export function encodeTradeOffer(to: string, give: bigint[], want: bigint[]): Uint8Array {
+  const b = new flatbuffers.Builder(128);
+  const t = b.createString(to);
+  const g = TradeOffer.createGiveVector(b, give);
+  const w = TradeOffer.createWantVector(b, want);
+  return message(b, ClientBody.TradeOffer, TradeOffer.createTradeOffer(b, t, g, w));
+}
+
+// encodeTradeAnswer accepts or declines the offer `trade` (TradeOffered).
+export function encodeTradeAnswer(trade: bigint, accept: boolean): Uint8Array {
+  const b = new flatbuffers.Builder(32);
+  return message(b, ClientBody.TradeAnswer, TradeAnswer.createTradeAnswer(b, trade, accept));
 }

@@ -138,6 +138,10 @@ function main(): void {
     Connect: Buffer.from(enc.encodeConnect(new Uint8Array(32).fill(7), 1, true, BigInt('9007199254740993'), 'fortrax')).toString('base64'),
     ChatSend: Buffer.from(enc.encodeChat(2, 'bob', 'hello, bob')).toString('base64'),
     Logout: Buffer.from(enc.encodeLogout()).toString('base64'),
+    ItemUse: Buffer.from(enc.encodeItemUse(BigInt('9007199254740993'))).toString('base64'),
+    ItemDrop: Buffer.from(enc.encodeItemDrop(BigInt(42))).toString('base64'),
+    TradeOffer: Buffer.from(enc.encodeTradeOffer('bob', [BigInt(1), BigInt('18446744073709551615')], [BigInt(3)])).toString('base64'),
+    TradeAnswer: Buffer.from(enc.encodeTradeAnswer(BigInt(77), true)).toString('base64'),
   };
   fs.writeFileSync(process.argv[3], JSON.stringify(out));
   if (failures.length > 0) {
