@@ -64,11 +64,8 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.Content = set
-	if *playerCap < 0 {
-		return fmt.Errorf("%w: --player-cap must not be negative", errUsage)
-	}
-	set_ := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set_[f.Name] = true })
+	setFlags := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { setFlags[f.Name] = true })
 	role := registry.RoleZone
 	if *poolTemplates != "" {
 		role = registry.RoleInstance // a node of the realm's instance pool
@@ -81,26 +78,10 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var portals []world.Portal
-	if d := set.Zones[cfg.ContentZone]; d != nil && *instance == "" && *poolTemplates == "" && *mapFile == "" && !set_["size"] && !set_["obstacles"] {
-		// The content's map, unless flags give another.
-		if d.Ground.Terrain != nil {
-			cfg.Zone.Terrain, portals = d.Ground.Terrain, d.Ground.Portals
-		} else {
-			size, *obstacles = float64(d.Ground.Map.Width), d.Ground.Map.Obstacles
-		}
-	} else if d == nil && *instance == "" && *poolTemplates == "" {
-		return fmt.Errorf("%w: --zone-content %s: the content has no such zone", errUsage, cfg.ContentZone)
+	portals, mapSize, err := zoneGround(&cfg, set, setFlags, *mapFile, size, *obstacles, *instance != "" || *poolTemplates != "")
+	if err != nil {
+		return err
 	}
-	if *mapFile != "" {
-		if cfg.Zone.Terrain, portals, err = loadMapFile(*mapFile); err != nil {
-			return err
-		}
-	}
-	if size < 64 || size > 30000 || *obstacles >= 0.5 {
-		return fmt.Errorf("%w: --size %v, --obstacles %v: want 64..30000 metres, and a share below 0.5 (negative: none)", errUsage, size, *obstacles)
-	}
-	cfg.Zone.Map = world.MapConfig{Width: float32(size), Height: float32(size), Obstacles: *obstacles}
 	if *instance != "" {
 		if cfg.Instance, err = instanceTemplate(set, *instance, *playerCap); err != nil {
 			return err
@@ -108,24 +89,58 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.Node, cfg.DB = ncfg, db.ID
 	cfg.Node.Peers = []node.Peer{db}
-	if err := zoneLinks(&nf, &cfg, *worldFile, edges, portals, portalFlags, float32(size)); err != nil {
+	if err := zoneLinks(&nf, &cfg, *worldFile, edges, portals, portalFlags, mapSize); err != nil {
 		return err
 	}
 	if err := zonePool(&nf, &cfg, *poolTemplates, *exit, *releaseAfter, *playerCap); err != nil {
 		return err
 	}
-	if nf.unlisted && *poolTemplates == "" {
-		return fmt.Errorf("%w: --fleet is for an instance node (--pool)", errUsage)
-	}
 	cfg.Fault = crashAt(os.Getenv("GRIDREALM_FAULT"))
-	reload := ""
-	if *watch {
-		reload = *contentDir
-		if reload == "default" {
-			return fmt.Errorf("%w: --watch needs --content DIR (the shipped content is built in)", errUsage)
-		}
+	reload, err := watchDir(*watch, *contentDir)
+	if err != nil {
+		return err
 	}
 	return serveZone(cfg, nf.id, nf.unlisted, reload)
+}
+
+// watchDir is the content directory --watch reloads ("" without it).
+func watchDir(watch bool, dir string) (string, error) {
+	switch {
+	case !watch:
+		return "", nil
+	case dir == "default":
+		return "", fmt.Errorf("%w: --watch needs --content DIR (the shipped content is built in)", errUsage)
+	}
+	return dir, nil
+}
+
+// zoneGround picks an open zone's map: the content zone's, unless --map,
+// --size or --obstacles give another (an instance node's comes with its
+// template). It returns the map file's portals and the map's edge.
+func zoneGround(cfg *zone.Config, set *content.Set, setFlags map[string]bool, mapFile string, size, obstacles float64, instance bool) ([]world.Portal, float32, error) {
+	var portals []world.Portal
+	d := set.Zones[cfg.ContentZone]
+	switch {
+	case d == nil && !instance:
+		return nil, 0, fmt.Errorf("%w: --zone-content %s: the content has no such zone", errUsage, cfg.ContentZone)
+	case d != nil && !instance && mapFile == "" && !setFlags["size"] && !setFlags["obstacles"]:
+		if d.Ground.Terrain != nil {
+			cfg.Zone.Terrain, portals = d.Ground.Terrain, d.Ground.Portals
+		} else {
+			size, obstacles = float64(d.Ground.Map.Width), d.Ground.Map.Obstacles
+		}
+	}
+	if mapFile != "" {
+		var err error
+		if cfg.Zone.Terrain, portals, err = loadMapFile(mapFile); err != nil {
+			return nil, 0, err
+		}
+	}
+	if size < 64 || size > 30000 || obstacles >= 0.5 {
+		return nil, 0, fmt.Errorf("%w: --size %v, --obstacles %v: want 64..30000 metres, and a share below 0.5 (negative: none)", errUsage, size, obstacles)
+	}
+	cfg.Zone.Map = world.MapConfig{Width: float32(size), Height: float32(size), Obstacles: obstacles}
+	return portals, float32(size), nil
 }
 
 // zoneDB is the db a zone node claims and saves its players in: its
@@ -290,6 +305,9 @@ func worldNeighbours(file, id string, edges map[zone.Edge]*string) error {
 // zonePool makes the zone node an instance node of the pool, with --pool.
 func zonePool(nf *nodeFlags, cfg *zone.Config, templates, exit string, releaseAfter time.Duration, playerCap int) error {
 	if templates == "" {
+		if nf.unlisted {
+			return fmt.Errorf("%w: --fleet is for an instance node (--pool)", errUsage)
+		}
 		return nil
 	}
 	p := &zone.PoolConfig{Templates: map[string]*world.InstanceTemplate{}, ReleaseAfter: releaseAfter}
@@ -341,6 +359,9 @@ func exitFlag(nf *nodeFlags, v string) (zone.Neighbour, float32, float32, error)
 // instanceTemplate is an instance template of the content, with the
 // node's player cap when set.
 func instanceTemplate(set *content.Set, name string, playerCap int) (*world.InstanceTemplate, error) {
+	if playerCap < 0 {
+		return nil, fmt.Errorf("%w: --player-cap must not be negative", errUsage)
+	}
 	t, err := set.InstanceTemplate(name)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)

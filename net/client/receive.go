@@ -100,21 +100,8 @@ func (c *Conn) events(s *pquic.Session) {
 			c.Stats.Damages++
 		case wire.ServerBodyLoot:
 			c.Stats.Loots++
-		case wire.ServerBodyInventory:
-			var inv wire.Inventory
-			codec.Member(m.Body, &inv)
-			c.inventory = codec.ReadInventory(&inv)
-		case wire.ServerBodyTradeOffered:
-			c.Stats.TradesOffered++
-		case wire.ServerBodyTradeResult:
-			var r wire.TradeResult
-			codec.Member(m.Body, &r)
-			switch r.Status() {
-			case wire.TradeStatusDone:
-				c.Stats.TradesDone++
-			case wire.TradeStatusFailed, wire.TradeStatusExpired:
-				c.Stats.TradesFailed++
-			}
+		case wire.ServerBodyInventory, wire.ServerBodyTradeOffered, wire.ServerBodyTradeResult:
+			c.itemEvent(&m)
 		case wire.ServerBodySystemMessage:
 			c.Stats.SystemMessages++
 			var sm wire.SystemMessage
@@ -153,6 +140,27 @@ func (c *Conn) events(s *pquic.Session) {
 		if zoneChange != nil { // outside mu: it may read the connection
 			zoneChange()
 			zoneChange = nil
+		}
+	}
+}
+
+// itemEvent keeps the inventory and counts trades; mu is held.
+func (c *Conn) itemEvent(m *wire.ServerMessage) {
+	switch m.BodyType() {
+	case wire.ServerBodyInventory:
+		var inv wire.Inventory
+		codec.Member(m.Body, &inv)
+		c.inventory = codec.ReadInventory(&inv)
+	case wire.ServerBodyTradeOffered:
+		c.Stats.TradesOffered++
+	case wire.ServerBodyTradeResult:
+		var r wire.TradeResult
+		codec.Member(m.Body, &r)
+		switch r.Status() {
+		case wire.TradeStatusDone:
+			c.Stats.TradesDone++
+		case wire.TradeStatusFailed, wire.TradeStatusExpired:
+			c.Stats.TradesFailed++
 		}
 	}
 }

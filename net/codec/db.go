@@ -131,6 +131,28 @@ func packDbOp(b *flatbuffers.Builder, r *DbRequest) (op flatbuffers.UOffsetT) {
 		wire.DbSaveCheckpointAddHealth(b, r.Health)
 		wire.DbSaveCheckpointAddLevel(b, r.Level)
 		op = wire.DbSaveCheckpointEnd(b)
+	case wire.DbOpDbGrantItem, wire.DbOpDbTransferItem, wire.DbOpDbDestroyItem, wire.DbOpDbGetItem, wire.DbOpDbListItems, wire.DbOpDbTradeItems:
+		op = packDbItemOp(b, r)
+	case wire.DbOpDbBackup:
+		wire.DbBackupStart(b)
+		wire.DbBackupAddSince(b, r.Since)
+		op = wire.DbBackupEnd(b)
+	case wire.DbOpDbFindCharacter:
+		n := b.CreateString(r.Name)
+		wire.DbFindCharacterStart(b)
+		wire.DbFindCharacterAddName(b, n)
+		op = wire.DbFindCharacterEnd(b)
+	case wire.DbOpDbCreateAccount, wire.DbOpDbGetAccount:
+		op = packDbAccountOp(b, r)
+	default:
+		panic("codec: DbRequest with unknown op " + r.Op.String()) // programmer misuse
+	}
+	return op
+}
+
+// packDbItemOp writes an item operation's table.
+func packDbItemOp(b *flatbuffers.Builder, r *DbRequest) (op flatbuffers.UOffsetT) {
+	switch r.Op {
 	case wire.DbOpDbGrantItem:
 		wire.DbGrantItemStart(b)
 		wire.DbGrantItemAddOwner(b, r.Owner)
@@ -159,17 +181,6 @@ func packDbOp(b *flatbuffers.Builder, r *DbRequest) (op flatbuffers.UOffsetT) {
 		wire.DbListItemsStart(b)
 		wire.DbListItemsAddOwner(b, r.Owner)
 		op = wire.DbListItemsEnd(b)
-	case wire.DbOpDbBackup:
-		wire.DbBackupStart(b)
-		wire.DbBackupAddSince(b, r.Since)
-		op = wire.DbBackupEnd(b)
-	case wire.DbOpDbFindCharacter:
-		n := b.CreateString(r.Name)
-		wire.DbFindCharacterStart(b)
-		wire.DbFindCharacterAddName(b, n)
-		op = wire.DbFindCharacterEnd(b)
-	case wire.DbOpDbCreateAccount, wire.DbOpDbGetAccount:
-		op = packDbAccountOp(b, r)
 	case wire.DbOpDbTradeItems:
 		ai, bi := ids(b, r.FromItems), ids(b, r.ToItems)
 		wire.DbTradeItemsStart(b)
@@ -180,8 +191,6 @@ func packDbOp(b *flatbuffers.Builder, r *DbRequest) (op flatbuffers.UOffsetT) {
 		wire.DbTradeItemsAddBEpoch(b, r.ToEpoch)
 		wire.DbTradeItemsAddBItems(b, bi)
 		op = wire.DbTradeItemsEnd(b)
-	default:
-		panic("codec: DbRequest with unknown op " + r.Op.String()) // programmer misuse
 	}
 	return op
 }

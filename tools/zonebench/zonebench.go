@@ -318,22 +318,29 @@ func (b *bench) run() Result {
 		res.SystemMs = append(res.SystemMs, SystemTime{Name: t.Name,
 			Ms: float64(t.Total-startTimings[i].Total) / float64(time.Millisecond) / ticks})
 	}
-	if b.scripts != nil {
-		st := &b.scripts.Stats
-		f := &ScriptFigures{Content: b.cfg.Content.Dir + " " + b.cfg.Content.Version, Calls: st.Calls.Load() - calls0,
-			Errors: st.Errors.Load() - errors0, Deferred: st.Deferred.Load() - deferred0}
-		f.CallsPerTick = float64(f.Calls) / ticks
-		for _, t := range res.SystemMs {
-			if t.Name == "scripts" {
-				f.MsPerTick = t.Ms
-				if f.Calls > 0 {
-					f.UsPerCall = t.Ms * 1000 * ticks / float64(f.Calls)
-				}
+	res.Scripts = b.scriptFigures(res.SystemMs, ticks, calls0, errors0, deferred0)
+	return res
+}
+
+// scriptFigures are the scripts' figures of a run with content (nil
+// without).
+func (b *bench) scriptFigures(systems []SystemTime, ticks float64, calls0, errors0, deferred0 int64) *ScriptFigures {
+	if b.scripts == nil {
+		return nil
+	}
+	st := &b.scripts.Stats
+	f := &ScriptFigures{Content: b.cfg.Content.Dir + " " + b.cfg.Content.Version, Calls: st.Calls.Load() - calls0,
+		Errors: st.Errors.Load() - errors0, Deferred: st.Deferred.Load() - deferred0}
+	f.CallsPerTick = float64(f.Calls) / ticks
+	for _, t := range systems {
+		if t.Name == "scripts" {
+			f.MsPerTick = t.Ms
+			if f.Calls > 0 {
+				f.UsPerCall = t.Ms * 1000 * ticks / float64(f.Calls)
 			}
 		}
-		res.Scripts = f
 	}
-	return res
+	return f
 }
 
 func percentiles(v []float64) Milliseconds {

@@ -250,30 +250,35 @@ func (l *loader) build() *Set {
 				l.instance(s, src, name, src.file.Instances[name])
 			}
 		}
-		for _, name := range sortedKeys(src.file.Commands) {
-			field := "commands." + name
-			if !once(src, "commands", name) {
-				continue
-			}
-			if !commandRE.MatchString(name) || builtinCommands[name] {
-				l.fail(src.name, src.line(field), field, "a command is 1-32 of a-z, 0-9 and _, and not one of the engine's (party, talk, use)")
-				continue
-			}
-			s.Commands[name] = l.handler(src, field, src.file.Commands[name], true)
-		}
-		for _, name := range sortedKeys(src.file.Timers) {
-			field := "timers." + name
-			if !once(src, "timers", name) {
-				continue
-			}
-			t := src.file.Timers[name]
-			if t.Every < 1 {
-				l.fail(src.name, src.line(field+".every_ticks"), field+".every_ticks", "want 1 or more ticks")
-			}
-			s.Timers[name] = TimerDef{Handler: l.handler(src, field+".handler", t.Handler, true), Every: t.Every}
-		}
+		l.commandsAndTimers(s, src, once)
 	}
 	return s
+}
+
+// commandsAndTimers reads a file's commands and timers.
+func (l *loader) commandsAndTimers(s *Set, src *source, once func(*source, string, string) bool) {
+	for _, name := range sortedKeys(src.file.Commands) {
+		field := "commands." + name
+		if !once(src, "commands", name) {
+			continue
+		}
+		if !commandRE.MatchString(name) || builtinCommands[name] {
+			l.fail(src.name, src.line(field), field, "a command is 1-32 of a-z, 0-9 and _, and not one of the engine's (party, talk, use)")
+			continue
+		}
+		s.Commands[name] = l.handler(src, field, src.file.Commands[name], true)
+	}
+	for _, name := range sortedKeys(src.file.Timers) {
+		field := "timers." + name
+		if !once(src, "timers", name) {
+			continue
+		}
+		t := src.file.Timers[name]
+		if t.Every < 1 {
+			l.fail(src.name, src.line(field+".every_ticks"), field+".every_ticks", "want 1 or more ticks")
+		}
+		s.Timers[name] = TimerDef{Handler: l.handler(src, field+".handler", t.Handler, true), Every: t.Every}
+	}
 }
 
 var commandRE = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)

@@ -21,8 +21,8 @@ import (
 // their content names.
 //
 //	world.tick()                          the current tick
-//	world.entity(id)                      a struct (id, kind, name, template, level, x, y, health,
-//	                                      max_health), or None
+//	world.entity(id)                      a live view (id, kind, name, template, level, x, y, health,
+//	                                      max_health), or None for no such entity
 //	world.near(x, y, radius, kind="player")  ids within radius, nearest first
 //	world.set_health(id, hp)              0 kills
 //	world.set_stats(id, damage=, run=, walk=, range=, cooldown_ticks=, aggro=)   an NPC's numbers
@@ -102,19 +102,67 @@ func (e *Engine) apiEntity(_ *starlark.Thread, b *starlark.Builtin, args starlar
 	if err != nil {
 		return starlark.None, nil
 	}
-	a, p, h := e.app.Get(en), e.pos.Get(en), e.health.Get(en)
-	f := starlark.StringDict{"id": id, "level": starlark.MakeInt(int(a.Level)), "x": starlark.Float(p.X), "y": starlark.Float(p.Y),
-		"health": starlark.MakeInt(int(h.Cur)), "max_health": starlark.MakeInt(int(h.Max)), "name": starlark.String(""), "template": starlark.String("")}
-	switch a.Kind {
-	case spatial.KindPlayer:
-		f["kind"], f["name"] = starlark.String("player"), starlark.String(e.host.Name(en))
-	default:
-		f["kind"] = starlark.String("npc")
-		if def := e.set.NPCByID(a.Template); def != nil {
-			f["template"] = starlark.String(def.Name)
-		}
+	return &entityView{e: e, en: en, id: id}, nil
+}
+
+// entityView is world.entity's answer: a live view of one entity, its
+// fields read when the script reads them (no copy made for fields it
+// does not read).
+type entityView struct {
+	e  *Engine
+	en arche.Entity
+	id starlark.Value
+}
+
+var entityFields = []string{"health", "id", "kind", "level", "max_health", "name", "template", "x", "y"}
+
+func (v *entityView) String() string        { return "entity(" + v.id.String() + ")" }
+func (v *entityView) Type() string          { return "entity" }
+func (v *entityView) Freeze()               {}
+func (v *entityView) Truth() starlark.Bool  { return starlark.True }
+func (v *entityView) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: entity") }
+func (v *entityView) AttrNames() []string   { return entityFields }
+
+// Attr reads a field; an entity gone since reads as it was last (its id)
+// or None.
+func (v *entityView) Attr(name string) (starlark.Value, error) {
+	e := v.e
+	if name == "id" {
+		return v.id, nil
 	}
-	return starlarkstruct.FromStringDict(starlarkstruct.Default, f), nil
+	if !e.zone.World.ECS.Alive(v.en) {
+		return starlark.None, nil
+	}
+	switch name {
+	case "kind":
+		if e.app.Get(v.en).Kind == spatial.KindPlayer {
+			return starlark.String("player"), nil
+		}
+		return starlark.String("npc"), nil
+	case "name":
+		if e.app.Get(v.en).Kind == spatial.KindPlayer {
+			return starlark.String(e.host.Name(v.en)), nil
+		}
+		return starlark.String(""), nil
+	case "template":
+		if a := e.app.Get(v.en); a.Kind != spatial.KindPlayer {
+			if def := e.set.NPCByID(a.Template); def != nil {
+				return starlark.String(def.Name), nil
+			}
+		}
+		return starlark.String(""), nil
+	case "level":
+		return starlark.MakeInt(int(e.app.Get(v.en).Level)), nil
+	case "x":
+		return starlark.Float(e.pos.Get(v.en).X), nil
+	case "y":
+		return starlark.Float(e.pos.Get(v.en).Y), nil
+	case "health":
+		return starlark.MakeInt(int(e.health.Get(v.en).Cur)), nil
+	case "max_health":
+		return starlark.MakeInt(int(e.health.Get(v.en).Max)), nil
+	}
+	return nil, nil // no such field: Starlark says so
 }
 
 func (e *Engine) apiNear(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {

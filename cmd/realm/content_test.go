@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// realm content check: the shipped content passes; a broken one is
+// refused with each mistake's file, line and field, exit 1.
+func TestContentCheck(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"content", "check", "default"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "ok (version") {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "scripts"), 0o755)
+	os.WriteFile(filepath.Join(dir, "npcs.yaml"), []byte("npcs:\n  wolf:\n    id: 1\n    helth: 5\n    loot:\n      - {item: fur, chance: 2}\n"), 0o644)
+	out.Reset()
+	code := run([]string{"content", "check", dir}, &out, &errb)
+	want := []string{
+		"npcs.yaml:4: npcs.wolf.helth: unknown field",
+	}
+	for _, w := range want {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, out.String())
+		}
+	}
+	if code != 1 {
+		t.Fatalf("exit %d for broken content", code)
+	}
+	os.WriteFile(filepath.Join(dir, "npcs.yaml"), []byte("npcs:\n  wolf:\n    id: 1\n    loot:\n      - {item: fur, chance: 2}\n"), 0o644)
+	out.Reset()
+	run([]string{"content", "check", dir}, &out, &errb)
+	for _, w := range []string{"npcs.yaml:5: npcs.wolf.loot[0].item: no item \"fur\"", "npcs.yaml:5: npcs.wolf.loot[0].chance"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, out.String())
+		}
+	}
+}
+
+// realm play runs the crypt headless and prints the fight and the loot;
+// realm bench zone --content reports the scripts.
+func TestPlayAndBenchWithContent(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"play", "--zone", "crypt", "--at", "128,232", "--radius", "3", "--ticks", "1500"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, w := range []string{"playing crypt", "The Lich calls its servants!", "killed lich", "× lich_crown", "scripts: "} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("the play log lacks %q:\n%s", w, out.String())
+		}
+	}
+	out.Reset()
+	if code := run([]string{"bench", "zone", "--players", "50", "--npcs", "200", "--ticks", "20", "--content", "default", "--json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r struct {
+		Scripts *struct {
+			Calls  int64 `json:"calls"`
+			Errors int64 `json:"errors"`
+		} `json:"scripts"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil || r.Scripts == nil || r.Scripts.Errors != 0 {
+		t.Fatalf("%v %+v\n%s", err, r.Scripts, out.String())
+	}
+}
