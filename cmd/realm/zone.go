@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -181,17 +180,7 @@ func serveZone(cfg zone.Config, id string, fleet bool, watchDir string) error {
 	ctx, cancel := untilSignal()
 	defer cancel()
 	if watchDir != "" {
-		err := content.Watch(ctx, nil, watchDir, 100*time.Millisecond, func(set *content.Set, err error) {
-			if err == nil {
-				err = zn.Reload(set)
-			}
-			if err != nil {
-				slog.Error("zone: content reload refused, the running content stays", "dir", watchDir, "err", err)
-				return
-			}
-			slog.Info("zone: content reloaded", "dir", watchDir, "version", set.Version)
-		})
-		if err != nil {
+		if err := zn.WatchContent(ctx, watchDir); err != nil {
 			zn.Stop()
 			return err
 		}

@@ -45,8 +45,9 @@ type Host interface {
 // Stats are the engine's counters (read from any goroutine).
 type Stats struct {
 	Calls, Errors, Overruns, Disabled, Deferred, Dropped, Reloads, ReloadErrors atomic.Int64
-	// LastReloadNs is the tick time the last reload took, in ns.
-	LastReloadNs atomic.Int64
+	// LastReloadNs is the tick time the last reload took, in ns, and
+	// LastReloadNPCs the NPCs that took new numbers in it.
+	LastReloadNs, LastReloadNPCs atomic.Int64
 }
 
 // maxQueue bounds the calls waiting for the next tick's budget.
@@ -231,6 +232,7 @@ func (e *Engine) swap(w *ecs.World) {
 	}
 	e.Stats.Reloads.Add(1)
 	e.Stats.LastReloadNs.Store(int64(e.clock.Now().Sub(start)))
+	e.Stats.LastReloadNPCs.Store(int64(changed))
 	e.log(fmt.Sprintf("content %s reloaded at tick %d: version %s, %d NPCs took their template's new numbers (%s)",
 		set.Dir, w.Time.Tick, set.Version, changed, e.clock.Now().Sub(start).Round(time.Microsecond)))
 }

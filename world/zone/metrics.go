@@ -17,6 +17,7 @@ type metrics struct {
 	ticksUnsent      prometheus.Counter
 	events, lootings prometheus.Counter
 	trades           *prometheus.CounterVec
+	contentRefused   prometheus.Counter
 	playersDropped   prometheus.Counter
 	replayed         prometheus.Counter
 	handoffs         *prometheus.CounterVec
@@ -45,6 +46,8 @@ func (zn *Node) newMetrics() *metrics {
 			Help: "Items granted in the db as loot."}),
 		trades: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "trades_total",
 			Help: "Trades the db was asked to carry out, by outcome: done, failed."}, []string{"outcome"}),
+		contentRefused: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "content_reloads_refused_total",
+			Help: "Content reloads refused (a set that did not load, check or start): the running content stayed."}),
 		playersDropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "players_dropped_total",
 			Help: "Players saved and taken out because their gateway was gone."}),
 		replayed: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "events_replayed_total",
@@ -71,8 +74,22 @@ func (zn *Node) newMetrics() *metrics {
 		scriptCounter("script_overruns_total", "Script calls stopped for running over their step budget.", func(s *script.Stats) int64 { return s.Overruns.Load() }),
 		scriptCounter("script_handlers_disabled_total", "Script handlers disabled after failing repeatedly.", func(s *script.Stats) int64 { return s.Disabled.Load() }),
 		scriptCounter("script_calls_deferred_total", "Script calls put off to a later tick by the tick's budget.", func(s *script.Stats) int64 { return s.Deferred.Load() }),
-		scriptCounter("content_reloads_total", "Content reloads that landed.", func(s *script.Stats) int64 { return s.Reloads.Load() }))
-	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.trades, m.playersDropped, m.replayed, m.handoffs, m.handoffSeconds, m.released)
+		scriptCounter("content_reloads_total", "Content reloads that landed.", func(s *script.Stats) int64 { return s.Reloads.Load() }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "content_reload_swap_seconds",
+			Help: "The tick time the last content reload took (the swap at the tick's start; loading happens off the tick)."}, func() float64 {
+			if e := zn.scripts.Load(); e != nil {
+				return float64(e.Stats.LastReloadNs.Load()) / 1e9
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "content_reload_npcs_changed",
+			Help: "NPCs that took their template's new numbers in the last content reload."}, func() float64 {
+			if e := zn.scripts.Load(); e != nil {
+				return float64(e.Stats.LastReloadNPCs.Load())
+			}
+			return 0
+		}))
+	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.trades, m.contentRefused, m.playersDropped, m.replayed, m.handoffs, m.handoffSeconds, m.released)
 	return m
 }
 

@@ -2,9 +2,11 @@ package zone
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	arche "github.com/mlange-42/arche/ecs"
 
@@ -69,6 +71,24 @@ func (zn *Node) Reload(set *content.Set) error {
 	}
 	zn.content.Store(set)
 	return nil
+}
+
+// WatchContent reloads the content directory dir into the zone whenever
+// its files change (content.Watch), until ctx ends: a set that does not
+// load, check or start is refused, counted and logged, and the running
+// one stays.
+func (zn *Node) WatchContent(ctx context.Context, dir string) error {
+	return content.Watch(ctx, zn.clock, dir, 100*time.Millisecond, func(set *content.Set, err error) {
+		if err == nil {
+			err = zn.Reload(set)
+		}
+		if err != nil {
+			zn.metrics.contentRefused.Inc()
+			zn.log.Error("zone: content reload refused, the running content stays", "dir", dir, "err", err)
+			return
+		}
+		zn.log.Info("zone: content reload prepared, landing at the next tick", "dir", dir, "version", set.Version)
+	})
 }
 
 // Scripts returns the zone's script engine (its Stats may be read from any
