@@ -280,6 +280,10 @@ func (e *Engine) apiSpawn(_ *starlark.Thread, b *starlark.Builtin, args starlark
 	if level == 0 {
 		level = int(def.Level)
 	}
+	if e.spawns >= maxSpawnsPerTick {
+		return nil, fmt.Errorf("spawn: %d NPCs spawned by scripts this tick already", maxSpawnsPerTick)
+	}
+	e.spawns++
 	en, err := e.zone.SpawnNPC(float32(x), float32(y), def.ID, uint8(level))
 	if err != nil {
 		return starlark.None, nil
@@ -333,9 +337,30 @@ func (e *Engine) itemArgs(b *starlark.Builtin, args starlark.Tuple, kw []starlar
 	return en, def, uint32(count), nil
 }
 
+// countGive counts a db operation against the tick's bound.
+func (e *Engine) countGive(name string) error {
+	if e.gives >= maxGivesPerTick {
+		return fmt.Errorf("%s: %d item changes by scripts this tick already", name, maxGivesPerTick)
+	}
+	e.gives++
+	return nil
+}
+
+// countMessage counts a message against the tick's bound.
+func (e *Engine) countMessage(name string) error {
+	if e.messages >= maxMessagesPerTick {
+		return fmt.Errorf("%s: %d messages from scripts this tick already", name, maxMessagesPerTick)
+	}
+	e.messages++
+	return nil
+}
+
 func (e *Engine) apiGive(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	en, def, n, err := e.itemArgs(b, args, kw, true)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.countGive("give"); err != nil {
 		return nil, err
 	}
 	e.host.Give(en, def, n)
@@ -345,6 +370,9 @@ func (e *Engine) apiGive(_ *starlark.Thread, b *starlark.Builtin, args starlark.
 func (e *Engine) apiTake(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	en, def, n, err := e.itemArgs(b, args, kw, true)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.countGive("take"); err != nil {
 		return nil, err
 	}
 	return starlark.Bool(e.host.Take(en, def, n)), nil
@@ -368,6 +396,9 @@ func (e *Engine) apiTell(_ *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err != nil {
 		return nil, fmt.Errorf("tell: %w", err)
 	}
+	if err := e.countMessage("tell"); err != nil {
+		return nil, err
+	}
 	if len(text) > 512 {
 		text = text[:512]
 	}
@@ -378,6 +409,9 @@ func (e *Engine) apiTell(_ *starlark.Thread, b *starlark.Builtin, args starlark.
 func (e *Engine) apiAnnounce(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	var text string
 	if err := starlark.UnpackArgs(b.Name(), args, kw, "text", &text); err != nil {
+		return nil, err
+	}
+	if err := e.countMessage("announce"); err != nil {
 		return nil, err
 	}
 	if len(text) > 512 {

@@ -53,6 +53,15 @@ type Stats struct {
 // maxQueue bounds the calls waiting for the next tick's budget.
 const maxQueue = 10000
 
+// Per-tick bounds of what scripts' calls do beyond their steps: a loop
+// within its step budget could otherwise spawn thousands of NPCs, or flood
+// the db or the players.
+const (
+	maxSpawnsPerTick   = 200
+	maxGivesPerTick    = 500
+	maxMessagesPerTick = 2000
+)
+
 // call is one handler call waiting to run.
 type call struct {
 	h    content.Handler
@@ -91,6 +100,9 @@ type Engine struct {
 	vars     *starlark.Dict // the world's variables
 	timers   []timer
 	handles  map[uint32]arche.Entity // net ids a script was given
+	// What this tick's calls did that costs beyond their steps: NPCs
+	// spawned, db grants and takes, messages (each bounded per tick).
+	spawns, gives, messages int
 	inArea   map[arche.Entity]int    // a player's area (index + 1)
 
 	players generic.Filter2[systems.Player, systems.Position]
@@ -288,6 +300,7 @@ func (e *Engine) restat(w *ecs.World, old, set *content.Set) int {
 // within the tick's budget.
 func (e *Engine) Run(w *ecs.World) {
 	e.left = e.set.ScriptTickSteps
+	e.spawns, e.gives, e.messages = 0, 0, 0
 	tick := w.Time.Tick
 	if tick%200 == 0 {
 		for id, en := range e.handles {
@@ -430,16 +443,20 @@ func orNone(v starlark.Value) starlark.Value {
 // UseItem queues the use of an item: its on_use handler runs in the
 // tick's scripts; a consumed item is destroyed once the handler succeeds.
 // It reports false for an item that is not usable.
-func (e *Engine) UseItem(player arche.Entity, itemID uint64, def *content.ItemDef) bool {
+//
+// after, when set, is called once the handler ran (ok: it succeeded) or
+// when the use is dropped: the host keeps the item from a second use
+// until then.
+func (e *Engine) UseItem(player arche.Entity, itemID uint64, def *content.ItemDef, after func(ok bool)) bool {
 	if def == nil || !def.Usable || def.OnUse.File == "" {
 		return false
 	}
-	var done func(bool)
-	if def.Consumed {
-		done = func(ok bool) {
-			if ok {
-				e.host.Consume(player, itemID)
-			}
+	done := func(ok bool) {
+		if ok && def.Consumed {
+			e.host.Consume(player, itemID)
+		}
+		if after != nil {
+			after(ok)
 		}
 	}
 	return e.enqueue(def.OnUse, event("use_item", starlark.StringDict{"player": e.id(player), "item": starlark.String(def.Name),

@@ -134,3 +134,35 @@ timers:
 		t.Fatalf("deferred %d, errors %d: want some deferred and no error", p.Engine.Stats.Deferred.Load(), p.Engine.Stats.Errors.Load())
 	}
 }
+
+// A handler within its step budget still cannot spawn, grant or message
+// without bound: each tick's calls have a cap on each, and a call past it
+// fails (reported) rather than flooding the zone, the db or the players.
+func TestPerTickCapsOfSideEffects(t *testing.T) {
+	m := faulty()
+	m["zones.yaml"] = &fstest.MapFile{Data: []byte(`zones:
+  open:
+    map: {size: 128, obstacles: -1}
+npcs:
+  wolf: {id: 1}
+timers:
+  horde: {handler: horde.star:spawn, every_ticks: 1}
+`)}
+	m["scripts/horde.star"] = &fstest.MapFile{Data: []byte("def spawn(ev):\n    for i in range(1000):\n        world.spawn(\"wolf\", 64, 64)\n")}
+	set, err := content.Load(m, "horde")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log []string
+	p, err := NewPlay(PlayConfig{Content: set, Seed: 1, Log: func(s string) { log = append(log, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Step()
+	if n := p.Zone.Entities(); n != maxSpawnsPerTick {
+		t.Fatalf("%d entities after one tick, want %d", n, maxSpawnsPerTick)
+	}
+	if !strings.Contains(strings.Join(log, "\n"), "scripts/horde.star:3: spawn: 200 NPCs spawned by scripts this tick already") {
+		t.Fatalf("log: %q", log)
+	}
+}

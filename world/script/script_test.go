@@ -120,7 +120,7 @@ func TestWardenQuest(t *testing.T) {
 	}
 	h := p.Engine.health.Get(bot)
 	h.Cur = 10
-	if !p.Engine.UseItem(bot, uint64(draught.ID), draught) {
+	if !p.Engine.UseItem(bot, uint64(draught.ID), draught, nil) {
 		t.Fatal("the draught is not usable")
 	}
 	before := p.Host.Count(bot, draught)
@@ -128,7 +128,7 @@ func TestWardenQuest(t *testing.T) {
 	if h := p.Engine.health.Get(bot); h.Cur < 100 || p.Host.Count(bot, draught) != before-1 {
 		t.Fatalf("after drinking: health %d, draughts %d (had %d)", h.Cur, p.Host.Count(bot, draught), before)
 	}
-	if p.Engine.UseItem(bot, uint64(token.ID), token) {
+	if p.Engine.UseItem(bot, uint64(token.ID), token, nil) {
 		t.Fatal("a token that is not usable was used")
 	}
 }

@@ -92,8 +92,10 @@ type player struct {
 	handoff        *handoff
 	noHandoffUntil time.Time
 	inPortal       bool // it stood in a portal at the last look
-	// items are the character's items, as the db last acknowledged them.
+	// items are the character's items, as the db last acknowledged them;
+	// using those whose use waits for its handler (trade.go).
 	items map[uint64]codec.DbItem
+	using map[uint64]bool
 }
 
 // Start builds the zone and its node and starts ticking.

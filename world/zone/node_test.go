@@ -33,6 +33,13 @@ type rig struct {
 
 func startRig(t *testing.T, cfg Config) *rig {
 	t.Helper()
+	return startRigWith(t, cfg, nil)
+}
+
+// startRigWith is startRig with a handler for what the zone sends the
+// gateway.
+func startRigWith(t *testing.T, cfg Config, gateway node.Handler) *rig {
+	t.Helper()
 	d := dbtest.Start(t, secret)
 	cfg.Node = node.Config{ID: "ZONE", Secret: secret, Listen: "127.0.0.1:0", Logger: quiet(), Peers: []node.Peer{dbtest.Peer(d)}}
 	cfg.DB = "DB"
@@ -46,7 +53,7 @@ func startRig(t *testing.T, cfg Config) *rig {
 			z.Stop()
 		}
 	})
-	r := nodetest.Start(t, node.Config{ID: "GW", Secret: secret, Peers: []node.Peer{{ID: "ZONE", Addr: z.Node().Addr()}}})
+	r := nodetest.Start(t, node.Config{ID: "GW", Secret: secret, Handler: gateway, Peers: []node.Peer{{ID: "ZONE", Addr: z.Node().Addr()}}})
 	return &rig{db: d, zone: z, realm: r}
 }
 

@@ -134,16 +134,25 @@ func (zn *Node) Take(e arche.Entity, it *content.ItemDef, count uint32) bool {
 	if p == nil || zn.Count(e, it) < int(count) {
 		return false
 	}
+	// Whole items only, oldest first: the db splits no stacks. Nothing is
+	// destroyed unless the items make exactly count.
+	var plan []uint64
 	left := count
 	for _, id := range p.sortedItems() {
 		got := p.items[id]
-		if got.Template != it.ID || left == 0 {
+		if got.Template != it.ID || left == 0 || zn.locked(p, id) {
 			continue
 		}
 		if got.Count > left {
-			return false // part of a stack: the db splits no stacks
+			return false
 		}
 		left -= got.Count
+		plan = append(plan, id)
+	}
+	if left > 0 {
+		return false
+	}
+	for _, id := range plan {
 		zn.destroy(p, id)
 	}
 	return true
@@ -229,14 +238,11 @@ func (zn *Node) command(p *player, text string) bool {
 	e := zn.scripts.Load()
 	if name == "use" {
 		id, err := strconv.ParseUint(strings.TrimSpace(args), 10, 64)
-		got, owned := p.items[id]
-		var def *content.ItemDef
-		if err == nil && owned {
-			def = e.Content().ItemByID(got.Template)
+		if err != nil {
+			zn.Tell(p.entity, fmt.Sprintf("/use ITEM: %q is not an item id.", strings.TrimSpace(args)))
+			return true
 		}
-		if def == nil || !e.UseItem(p.entity, id, def) {
-			zn.Tell(p.entity, fmt.Sprintf("You have no usable item %s.", strings.TrimSpace(args)))
-		}
+		zn.useItem(p, id)
 		return true
 	}
 	return e.Command(p.entity, name, args)

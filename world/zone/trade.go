@@ -53,7 +53,7 @@ func (zn *Node) request(from string, character uint64, message []byte) {
 	case wire.ClientBodyItemDrop:
 		var d wire.ItemDrop
 		codec.Member(m.Body, &d)
-		if _, ok := p.items[d.Item()]; !ok || zn.locked(d.Item()) {
+		if _, ok := p.items[d.Item()]; !ok || zn.locked(p, d.Item()) {
 			zn.Tell(p.entity, fmt.Sprintf("You have no item %d to drop.", d.Item()))
 			return
 		}
@@ -76,17 +76,29 @@ func (zn *Node) useItem(p *player, id uint64) {
 	e := zn.scripts.Load()
 	def := e.Content().ItemByID(got.Template)
 	switch {
-	case !owned || zn.locked(id):
-		zn.Tell(p.entity, fmt.Sprintf("You have no item %d.", id))
+	case !owned || zn.locked(p, id):
+		zn.Tell(p.entity, fmt.Sprintf("You have no item %d to use now.", id))
 	case def == nil || !def.Usable:
 		zn.Tell(p.entity, "That item cannot be used.")
 	default:
-		e.UseItem(p.entity, id, def)
+		// In use until its handler ran: not used, dropped or traded twice.
+		if p.using == nil {
+			p.using = map[uint64]bool{}
+		}
+		p.using[id] = true
+		if !e.UseItem(p.entity, id, def, func(bool) { delete(p.using, id) }) {
+			delete(p.using, id)
+			zn.Tell(p.entity, "That item cannot be used now.")
+		}
 	}
 }
 
-// locked reports whether an item is in a trade the db is carrying out.
-func (zn *Node) locked(item uint64) bool {
+// locked reports whether a player's item is being used, or is in a trade
+// the db is carrying out.
+func (zn *Node) locked(p *player, item uint64) bool {
+	if p.using[item] {
+		return true
+	}
 	for _, t := range zn.trades {
 		if t.inDB && (slices.Contains(t.give, item) || slices.Contains(t.want, item)) {
 			return true
@@ -103,7 +115,7 @@ func (zn *Node) tradable(p *player, items []uint64) error {
 		switch {
 		case !ok:
 			return fmt.Errorf("%s has no item %d", p.name, id)
-		case zn.locked(id):
+		case zn.locked(p, id):
 			return fmt.Errorf("item %d is in another trade", id)
 		case slices.Contains(items[:i], id):
 			return fmt.Errorf("item %d is named twice", id)
@@ -212,26 +224,30 @@ func (zn *Node) traded(t *trade, err error) {
 		return
 	}
 	zn.metrics.trades.WithLabelValues("done").Inc()
+	if a == nil || b == nil {
+		// One side left while the db worked: the one still here reads its
+		// items from the db.
+		for _, p := range []*player{a, b} {
+			if p != nil {
+				zn.tradeResult(p.character, t.id, wire.TradeStatusDone, "done")
+				zn.reloadItems(p)
+			}
+		}
+		return
+	}
 	move := func(from, to *player, ids []uint64, owner uint64) {
 		for _, id := range ids {
-			var it codec.DbItem
-			if from != nil {
-				it = from.items[id]
-				delete(from.items, id)
-			}
-			if to != nil {
-				it.ID, it.Owner = id, owner
-				to.items[id] = it
-			}
+			it := from.items[id]
+			delete(from.items, id)
+			it.ID, it.Owner = id, owner
+			to.items[id] = it
 		}
 	}
 	move(a, b, t.give, t.to)
 	move(b, a, t.want, t.from)
 	for _, p := range []*player{a, b} {
-		if p != nil {
-			zn.tradeResult(p.character, t.id, wire.TradeStatusDone, "done")
-			zn.sendInventory(p)
-		}
+		zn.tradeResult(p.character, t.id, wire.TradeStatusDone, "done")
+		zn.sendInventory(p)
 	}
 }
 
