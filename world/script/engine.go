@@ -103,7 +103,7 @@ type Engine struct {
 	// What this tick's calls did that costs beyond their steps: NPCs
 	// spawned, db grants and takes, messages (each bounded per tick).
 	spawns, gives, messages int
-	inArea   map[arche.Entity]int    // a player's area (index + 1)
+	inArea                  map[arche.Entity]int // a player's area (index + 1)
 
 	players generic.Filter2[systems.Player, systems.Position]
 	npcs    generic.Filter3[systems.Appearance, systems.NPCStats, systems.Health]
