@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/gridrealm/gridrealm/ecs"
@@ -144,5 +145,55 @@ func TestHotReload(t *testing.T) {
 	}
 	if p.Engine.Stats.Errors.Load() != 0 {
 		t.Fatalf("%d script errors", p.Engine.Stats.Errors.Load())
+	}
+}
+
+// With reload: respawn, NPCs already out keep their numbers after a
+// reload; those spawned after it take the template's new ones.
+func TestReloadRespawnKeepsLiveNPCs(t *testing.T) {
+	m := faulty()
+	zones := `rules:
+  reload: respawn
+zones:
+  open:
+    map: {size: 128, obstacles: -1}
+    camps:
+      - {npc: wolf, x: 64, y: 64, count: 5, radius: 10}
+npcs:
+  wolf: {id: 1, health: 80}
+`
+	m["zones.yaml"] = &fstest.MapFile{Data: []byte(zones)}
+	set, err := content.Load(m, "respawn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPlay(PlayConfig{Content: set, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Step()
+	m["zones.yaml"] = &fstest.MapFile{Data: []byte(strings.Replace(zones, "health: 80", "health: 300", 1))}
+	next, err := content.Load(m, "respawn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Engine.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	p.Step()
+	fresh, err := p.Zone.SpawnNPC(64, 64, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := p.Engine.npcs.Query(&p.Zone.World.ECS)
+	for q.Next() {
+		_, _, h := q.Get()
+		want := int32(80)
+		if q.Entity() == fresh {
+			want = 300
+		}
+		if h.Max != want {
+			t.Errorf("an NPC with max health %d, want %d", h.Max, want)
+		}
 	}
 }
