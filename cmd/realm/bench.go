@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gridrealm/gridrealm/tools/dbbench"
+	"github.com/gridrealm/gridrealm/tools/livebench"
 	"github.com/gridrealm/gridrealm/tools/zonebench"
 )
 
@@ -22,9 +23,37 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return benchZone(args[1:], stdout, stderr)
 	case "db":
 		return benchDB(args[1:], stdout, stderr)
+	case "gateway":
+		return benchGateway(args[1:], stdout, stderr)
 	default:
-		return fmt.Errorf("%w: unknown benchmark %q (zone, db)", errUsage, args[0])
+		return fmt.Errorf("%w: unknown benchmark %q (zone, db, gateway)", errUsage, args[0])
 	}
+}
+
+// benchGateway measures the live path's cost per player: a whole realm of
+// processes, a swarm of QUIC clients in this one (tools/livebench).
+func benchGateway(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("realm bench gateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg livebench.Config
+	fs.IntVar(&cfg.Players, "players", 1000, "players (bots over real QUIC, in this process)")
+	fs.StringVar(&cfg.Scenario, "scenario", livebench.Crowd, "crowd (every player within 12 m of one point) or spread (wandering over the zone)")
+	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "the measured steady phase")
+	fs.Float64Var(&cfg.Ramp, "ramp", 100, "players connecting per second before it")
+	fs.IntVar(&cfg.PortBase, "port-base", 24100, "first port of the realm under test")
+	fs.StringVar(&cfg.Dir, "data", "", "the realm's data directory (default: a temporary one, removed after)")
+	fs.Bool("json", true, "print JSON (the only output format)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cfg.Bin = bin
+	ctx, cancel := untilSignal()
+	defer cancel()
+	return profiled("", stdout, func() (any, error) { return livebench.Run(ctx, cfg) })
 }
 
 func benchZone(args []string, stdout, stderr io.Writer) error {

@@ -140,7 +140,7 @@ func TestGameEvents(t *testing.T) {
 	looted.mu.Lock()
 	item := looted.loot[0]
 	looted.mu.Unlock()
-	if item.Template < 1000 || item.Count != 1 {
+	if item.Template < 1000 || item.Count < 1 { // the content's loot tables: wolf pelts come one or two at a time
 		t.Fatalf("loot %+v", item)
 	}
 	// The zone's /metrics count the events and the loot, and its ticks.

@@ -259,13 +259,16 @@ type Progress struct {
 	Errors          int64
 	MessagesPerSec  float64 // snapshots and inputs, the last second
 	AgeP99Ms        float64 // the run so far
+	// Steady is set once the steady phase began (every bot connected or
+	// failed).
+	Steady bool
 }
 
 func (m *metrics) progress(last Second, bots int) Progress {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return Progress{Elapsed: time.Since(m.start), Connected: m.connected, Bots: bots, Errors: m.errors(),
-		MessagesPerSec: float64(last.Snapshots + last.Inputs), AgeP99Ms: ms(m.age.ValueAtQuantile(99))}
+		MessagesPerSec: float64(last.Snapshots + last.Inputs), AgeP99Ms: ms(m.age.ValueAtQuantile(99)), Steady: !m.steadyAt.IsZero()}
 }
 
 // errors counts what the thresholds judge: bots that never connected,

@@ -1,0 +1,32 @@
+package integration
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strconv"
+	"testing"
+)
+
+// TestBenchGatewayPrintsJSON: realm bench gateway starts a realm of
+// processes, plays a few bots against it and prints the live path's
+// figures (a short run; make bench-live runs the real one).
+func TestBenchGatewayPrintsJSON(t *testing.T) {
+	out, err := exec.Command(realmBin, "bench", "gateway", "--players", "8", "--duration", "4s", "--ramp", "20",
+		"--port-base", strconv.Itoa(upBase(520)), "--scenario", "crowd", "--json").Output()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var r map[string]any
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	for _, k := range []string{"gateway_cpu_us_per_player_tick", "udp_send_cpu_us", "gateway_over_floor", "swarm_cpu_us_per_bot_tick",
+		"datagrams_per_player_s", "bytes_per_player_s", "snapshot_age_ms"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("JSON lacks %q:\n%s", k, out)
+		}
+	}
+	if r["connected"] != float64(8) || r["gateway_cpu_us_per_player_tick"].(float64) <= 0 || r["udp_send_cpu_us"].(float64) <= 0 {
+		t.Fatalf("%s", out)
+	}
+}

@@ -1,0 +1,363 @@
+// Package livebench measures what a player costs on the live path, as a
+// user runs it: a whole realm (realm up's nodes, each its own process,
+// under its revivers) and a swarm of real QUIC clients in this process.
+// It reports the gateways' CPU per player per tick from their processes'
+// own accounting (/proc), the swarm's CPU per bot per tick, the CPU of one
+// bare UDP send of a full datagram measured in the same run (the floor),
+// datagrams and bytes per player per second, and snapshot age at the
+// client. `realm bench gateway` runs it; `make bench-live` runs it for
+// 1,000 players in a crowd and spread out.
+package livebench
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/registry"
+	"github.com/gridrealm/gridrealm/tools/launch"
+	"github.com/gridrealm/gridrealm/tools/swarm"
+)
+
+// Scenarios: players milling about within 12 m of one point (every one
+// sees every other), or wandering over the zone.
+const (
+	Crowd  = "crowd"
+	Spread = "spread"
+)
+
+// Config configures a run.
+type Config struct {
+	// Bin is the realm binary the nodes run (required).
+	Bin string
+	// Dir holds the realm's data (default: a temporary directory, removed
+	// after).
+	Dir      string
+	PortBase int // default 24100
+	Players  int
+	Scenario string
+	// Duration of the measured steady phase (default 30 s); Ramp bots
+	// start per second (default 100).
+	Duration time.Duration
+	Ramp     float64
+	// Log receives the nodes' output (nil: discarded).
+	Log io.Writer
+}
+
+// Latency is snapshot age, milliseconds.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Result is what a run measured.
+type Result struct {
+	Scenario  string  `json:"scenario"`
+	Players   int     `json:"players"`
+	Connected int     `json:"connected"`
+	Failed    int     `json:"failed"`
+	Seconds   float64 `json:"measured_s"`
+	TickHz    float64 `json:"tick_hz"`
+	// GatewayCPUUsPerPlayerTick is the gateways' CPU (user + system, from
+	// /proc) over the measured window, per connected player per tick.
+	GatewayCPUUsPerPlayerTick float64 `json:"gateway_cpu_us_per_player_tick"`
+	// GatewayCores is the gateways' CPU as a share of one core.
+	GatewayCores float64 `json:"gateway_cores"`
+	// UDPSendCPUUs is the CPU of one bare UDP send of a full datagram
+	// (SnapshotBudget bytes) on loopback, measured in this run: the floor.
+	UDPSendCPUUs float64 `json:"udp_send_cpu_us"`
+	// GatewayOverFloor is GatewayCPUUsPerPlayerTick / UDPSendCPUUs.
+	GatewayOverFloor float64 `json:"gateway_over_floor"`
+	// SwarmCPUUsPerBotTick is this process's CPU (the swarm) per bot per
+	// tick, and SwarmOverFloor its ratio to the floor.
+	SwarmCPUUsPerBotTick float64 `json:"swarm_cpu_us_per_bot_tick"`
+	SwarmOverFloor       float64 `json:"swarm_over_floor"`
+	// DatagramsPerPlayerS and BytesPerPlayerS are snapshots received.
+	DatagramsPerPlayerS float64        `json:"datagrams_per_player_s"`
+	BytesPerPlayerS     float64        `json:"bytes_per_player_s"`
+	SnapshotAgeMs       Latency        `json:"snapshot_age_ms"`
+	Disconnects         int            `json:"disconnects"`
+	DisconnectReasons   map[string]int `json:"disconnect_reasons,omitempty"`
+	FailureReasons      map[string]int `json:"failure_reasons,omitempty"`
+	Gateways            int            `json:"gateways"`
+	CPUs                int            `json:"cpus"`
+	GoVersion           string         `json:"go"`
+}
+
+// SnapshotBudget is the size of the floor's datagram: the gateways'
+// default snapshot budget.
+const SnapshotBudget = 1200
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc/PID/stat's times.
+const clockTicks = 100
+
+// Run starts the realm, measures the floor, runs the swarm and measures
+// the steady phase.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if cfg.Bin == "" || cfg.Players < 1 || (cfg.Scenario != Crowd && cfg.Scenario != Spread) {
+		return Result{}, fmt.Errorf("bench gateway: want the realm binary, players ≥ 1 and a scenario (crowd or spread)")
+	}
+	if cfg.Duration <= 0 {
+		cfg.Duration = 30 * time.Second
+	}
+	if cfg.Ramp <= 0 {
+		cfg.Ramp = 100
+	}
+	if cfg.PortBase == 0 {
+		cfg.PortBase = 24100
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if cfg.Dir == "" {
+		dir, err := os.MkdirTemp("", "gridrealm-bench-gateway-")
+		if err != nil {
+			return Result{}, err
+		}
+		defer os.RemoveAll(dir)
+		cfg.Dir = dir
+	}
+	floor, err := udpSendFloor(20000)
+	if err != nil {
+		return Result{}, err
+	}
+	r, err := startRealm(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	defer r.rs.Stop()
+	res, err := r.measure(ctx, cfg)
+	if err != nil {
+		return res, err
+	}
+	res.UDPSendCPUUs = floor
+	if floor > 0 {
+		res.GatewayOverFloor = res.GatewayCPUUsPerPlayerTick / floor
+		res.SwarmOverFloor = res.SwarmCPUUsPerBotTick / floor
+	}
+	return res, nil
+}
+
+// realm is the running realm under test.
+type realm struct {
+	reg      *registry.Registry
+	rs       *launch.Revivers
+	gateways []int // pids
+	tls      *tls.Config
+}
+
+func startRealm(cfg Config) (*realm, error) {
+	reg, path, err := launch.LoadOrCreate(cfg.Dir, cfg.Bin, cfg.PortBase)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := pquic.LoadOrCreateDevCert(cfg.Dir); err != nil {
+		return nil, err
+	}
+	if err := launch.DevAccounts(reg, cfg.Players); err != nil {
+		return nil, err
+	}
+	if err := reg.Save(path); err != nil {
+		return nil, err
+	}
+	rs, err := launch.StartRevivers(cfg.Bin, path, reg, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	pids, err := rs.NodePIDs(60 * time.Second)
+	if err != nil {
+		return nil, errors.Join(err, rs.Stop())
+	}
+	r := &realm{reg: reg, rs: rs}
+	for _, e := range reg.ByRole("", registry.RoleGateway) {
+		r.gateways = append(r.gateways, pids[e.ID])
+	}
+	for _, e := range reg.Nodes {
+		if e.Admin != "" && len(e.Restart) > 0 {
+			if err := waitHealthy("http://" + e.Admin + "/healthz"); err != nil {
+				return nil, errors.Join(err, rs.Stop())
+			}
+		}
+	}
+	certPEM, err := os.ReadFile(filepath.Join(cfg.Dir, "cert.pem"))
+	if err != nil {
+		return nil, errors.Join(err, rs.Stop())
+	}
+	if r.tls, err = pquic.ClientTLS(certPEM); err != nil {
+		return nil, errors.Join(err, rs.Stop())
+	}
+	return r, nil
+}
+
+func waitHealthy(url string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not healthy: %v", url, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// mark is the CPU counters at one moment.
+type mark struct {
+	at      time.Time
+	gateway time.Duration // the gateways' processes, together
+	self    time.Duration // this process
+}
+
+func (r *realm) mark() (mark, error) {
+	m := mark{at: time.Now()}
+	for _, pid := range r.gateways {
+		d, err := procCPU(pid)
+		if err != nil {
+			return m, err
+		}
+		m.gateway += d
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return m, err
+	}
+	m.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return m, nil
+}
+
+// measure runs the swarm and takes the CPU marks at the steady phase's
+// first and last progress reports.
+func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
+	var mu sync.Mutex
+	var first, last mark
+	var markErr error
+	behavior := swarm.Wander
+	if cfg.Scenario == Crowd {
+		behavior = swarm.Clump
+	}
+	login := r.reg.ByRole("", registry.RoleLogin)[0].Public
+	rep, err := swarm.Run(ctx, swarm.Config{Login: login, TLS: r.tls, Realm: launch.DevRealm, Bots: cfg.Players, Duration: cfg.Duration,
+		Ramp: cfg.Ramp, Behavior: behavior, Seed: 1,
+		Progress: func(p swarm.Progress) {
+			if !p.Steady {
+				return
+			}
+			m, err := r.mark()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				markErr = err
+				return
+			}
+			if first.at.IsZero() {
+				first = m
+			}
+			last = m
+		}})
+	if err != nil {
+		return Result{}, err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if markErr != nil {
+		return Result{}, markErr
+	}
+	res := Result{Scenario: cfg.Scenario, Players: cfg.Players, Connected: rep.Connected, Failed: rep.Failed, TickHz: 20,
+		Gateways: len(r.gateways), CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Disconnects: rep.Disconnects,
+		DisconnectReasons: rep.DisconnectReasons, FailureReasons: rep.FailureReasons,
+		SnapshotAgeMs: Latency{P50: rep.SnapshotAge.P50, P99: rep.SnapshotAge.P99, Max: rep.SnapshotAge.Max},
+		BytesPerPlayerS: rep.DownBytesPerBot.Mean}
+	window := last.at.Sub(first.at).Seconds()
+	if window <= 0 || rep.Connected == 0 {
+		return res, fmt.Errorf("bench gateway: no steady phase to measure (%d connected)", rep.Connected)
+	}
+	res.Seconds = window
+	ticks := window * res.TickHz * float64(rep.Connected)
+	res.GatewayCPUUsPerPlayerTick = float64((last.gateway - first.gateway).Microseconds()) / ticks
+	res.GatewayCores = (last.gateway - first.gateway).Seconds() / window
+	res.SwarmCPUUsPerBotTick = float64((last.self - first.self).Microseconds()) / ticks
+	if rep.DurationS > 0 {
+		res.DatagramsPerPlayerS = float64(rep.Snapshots) / (rep.DurationS + rep.RampS) / float64(rep.Connected)
+	}
+	return res, nil
+}
+
+// procCPU reads a process's CPU time (user + system) from /proc.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command may hold spaces and parentheses: the fields start
+	// after the last ')'.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64) // field 14 of the whole line
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %q %q", pid, f[11], f[12])
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
+// udpSendFloor measures the CPU of one send of a SnapshotBudget-byte
+// datagram to a loopback socket, over n sends on one OS thread (the
+// thread's own accounting, RUSAGE_THREAD).
+func udpSendFloor(n int) (float64, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	dst, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return 0, err
+	}
+	defer dst.Close()
+	src, err := net.DialUDP("udp", nil, dst.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	// The receiver drains on its own goroutine (another thread): only the
+	// sends are counted.
+	go func() {
+		b := make([]byte, 2048)
+		for {
+			if _, _, err := dst.ReadFromUDP(b); err != nil {
+				return
+			}
+		}
+	}()
+	buf := make([]byte, SnapshotBudget)
+	var before, after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_THREAD, &before)
+	for i := 0; i < n; i++ {
+		if _, err := src.Write(buf); err != nil {
+			return 0, err
+		}
+	}
+	syscall.Getrusage(syscall.RUSAGE_THREAD, &after)
+	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()) - time.Duration(before.Utime.Nano()+before.Stime.Nano())
+	return float64(cpu.Nanoseconds()) / 1000 / float64(n), nil
+}
