@@ -285,7 +285,7 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 	res := Result{Scenario: cfg.Scenario, Players: cfg.Players, Connected: rep.Connected, Failed: rep.Failed, TickHz: 20,
 		Gateways: len(r.gateways), CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Disconnects: rep.Disconnects,
 		DisconnectReasons: rep.DisconnectReasons, FailureReasons: rep.FailureReasons,
-		SnapshotAgeMs: Latency{P50: rep.SnapshotAge.P50, P99: rep.SnapshotAge.P99, Max: rep.SnapshotAge.Max},
+		SnapshotAgeMs:   Latency{P50: rep.SnapshotAge.P50, P99: rep.SnapshotAge.P99, Max: rep.SnapshotAge.Max},
 		BytesPerPlayerS: rep.DownBytesPerBot.Mean}
 	window := last.at.Sub(first.at).Seconds()
 	if window <= 0 || rep.Connected == 0 {
