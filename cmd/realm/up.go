@@ -23,6 +23,7 @@ func runUp(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "./data", "data directory: registry, secret and every node's data (reused by the next realm up)")
 	portBase := fs.Int("port-base", launch.DefaultPortBase, "first port of a new realm: links from base+1, players from base+1001, admin from base+2001")
 	devAccounts := fs.Int("dev-accounts", 0, "create accounts bot0..botN-1 (password \"bot\") for bots and tests")
+	contentDir := fs.String("content", "", "a content directory the zones run and reload when its files change (default: the content shipped with the engine)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -31,6 +32,9 @@ func runUp(args []string, stdout, stderr io.Writer) error {
 	}
 	reg, path, err := prepareUp(*data, *portBase, *devAccounts)
 	if err != nil {
+		return err
+	}
+	if err := upContent(reg, path, *contentDir); err != nil {
 		return err
 	}
 	bin, err := os.Executable()
@@ -109,4 +113,21 @@ func stopUp(rs *launch.Revivers, stdout io.Writer) error {
 		return fmt.Errorf("the reviver gave up on %s (restart cycles): see its events above", strings.Join(l.GaveUp, ", "))
 	}
 	return nil
+}
+
+// upContent checks the content directory realm up was given and has the
+// zones run it (or, with none, the shipped content).
+func upContent(reg *registry.Registry, path, dir string) error {
+	if dir != "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		if _, err := loadContent(abs); err != nil {
+			return fmt.Errorf("--content %s:\n%w", dir, err)
+		}
+		dir = abs
+	}
+	launch.UseContent(reg, dir)
+	return reg.Save(path)
 }

@@ -272,3 +272,30 @@ func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// UseContent has every zone and instance node run the content directory
+// dir (an absolute path) and reload it when its files change: realm up
+// --content. An empty dir puts them back on the shipped content. A
+// registry it changed before is changed again, not added to.
+func UseContent(r *registry.Registry, dir string) {
+	for i := range r.Nodes {
+		e := &r.Nodes[i]
+		if (e.Role != registry.RoleZone && e.Role != registry.RoleInstance) || len(e.Restart) == 0 {
+			continue
+		}
+		var kept []string
+		for k := 0; k < len(e.Restart); k++ {
+			switch e.Restart[k] {
+			case "--content":
+				k++ // and its value
+			case "--watch":
+			default:
+				kept = append(kept, e.Restart[k])
+			}
+		}
+		if dir != "" {
+			kept = append(kept, "--content", dir, "--watch")
+		}
+		e.Restart = kept
+	}
+}

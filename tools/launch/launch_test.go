@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gridrealm/gridrealm/net/registry"
@@ -75,5 +76,24 @@ func TestLoadOrCreateBringsAnOldRegistryUpToDate(t *testing.T) {
 	again, err := registry.Load(filepath.Join(dir, "registry.json"))
 	if err != nil || len(again.Nodes) != 15 {
 		t.Fatalf("saved registry: %v, %d nodes", err, len(again.Nodes))
+	}
+}
+
+func TestUseContentIsIdempotent(t *testing.T) {
+	r := &registry.Registry{Nodes: []registry.Entry{
+		{ID: "Z", Role: registry.RoleZone, Restart: []string{"realm", "zone", "--id", "Z"}},
+		{ID: "G", Role: registry.RoleGateway, Restart: []string{"realm", "gateway"}},
+	}}
+	UseContent(r, "/c1")
+	UseContent(r, "/c2")
+	if got := strings.Join(r.Nodes[0].Restart, " "); got != "realm zone --id Z --content /c2 --watch" {
+		t.Fatalf("zone: %s", got)
+	}
+	if got := strings.Join(r.Nodes[1].Restart, " "); got != "realm gateway" {
+		t.Fatalf("gateway: %s", got)
+	}
+	UseContent(r, "")
+	if got := strings.Join(r.Nodes[0].Restart, " "); got != "realm zone --id Z" {
+		t.Fatalf("back to the shipped content: %s", got)
 	}
 }
