@@ -128,6 +128,8 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 	certFile := fs.String("cert", "", "TLS certificate (PEM); default: the realm's dev certificate beside the registry")
 	keyFile := fs.String("key", "", "TLS key (PEM)")
 	budget := fs.Int("budget", gateway.DefaultBudget, "bytes of one snapshot datagram")
+	maxPlayers := fs.Int("max-players", 0, "players the gateway takes at most (0: no cap)")
+	fullLateness := fs.Duration("full-lateness", gateway.DefaultFullLateness, "how late its snapshots may leave before it takes no new player (negative: never full for lateness)")
 	playersListen := fs.String("players-listen", "", "where to listen for players (default: the registry's public address, which players are told; behind a load balancer or in a pod, e.g. 0.0.0.0:PORT)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -171,7 +173,8 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 	if *playersListen != "" {
 		listen = *playersListen
 	}
-	g, err := gateway.Start(gateway.Config{Node: ncfg, Budget: *budget, Realm: realm.ID, Realms: realms, Listen: listen, Public: self.Public, TLS: tlsConf, Siblings: siblings})
+	g, err := gateway.Start(gateway.Config{Node: ncfg, Budget: *budget, Realm: realm.ID, Realms: realms, Listen: listen, Public: self.Public, TLS: tlsConf, Siblings: siblings,
+		MaxPlayers: *maxPlayers, FullLateness: *fullLateness})
 	if err != nil {
 		return err
 	}

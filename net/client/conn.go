@@ -398,9 +398,16 @@ func (c *Conn) Err() error {
 }
 
 // Close ends the connection (and any reconnecting).
+//
+// closing is set under mu, so a reconnect that takes over a new session
+// either sees it (and closes its session) or has installed the session
+// this closes.
 func (c *Conn) Close() error {
+	c.mu.Lock()
 	c.closing.Store(true)
-	c.session().Close(0, "bye")
+	s := c.s
+	c.mu.Unlock()
+	s.Close(0, "bye")
 	<-c.done
 	return nil
 }

@@ -152,7 +152,7 @@ func readLoginResult(m *wire.ServerMessage) (codec.LoginResult, error) {
 	var w wire.LoginResult
 	codec.Member(m.Body, &w)
 	r := codec.LoginResult{Status: w.Status(), SessionHandle: append([]byte(nil), w.SessionHandleBytes()...),
-		ExpiresUnixMs: w.ExpiresUnixMs(), Message: string(w.Message())}
+		ExpiresUnixMs: w.ExpiresUnixMs(), Message: string(w.Message()), RetryAfterMs: w.RetryAfterMs()}
 	for i := 0; i < w.GatewaysLength(); i++ {
 		r.Gateways = append(r.Gateways, string(w.Gateways(i)))
 	}

@@ -86,6 +86,13 @@ func (c *Conn) redial(token []byte, lostGateway string, resume *resumption, dead
 		cancel()
 		if err == nil {
 			c.mu.Lock()
+			if c.closing.Load() {
+				// Close came while this handshake ran: it closed the session
+				// it saw, not this one.
+				c.mu.Unlock()
+				s.Close(0, "bye")
+				return nil, "", errors.New("closed while reconnecting")
+			}
 			c.s, c.gateway, c.cur = s, at, w
 			c.world = World{} // the new gateway's snapshots start afresh
 			c.selfX, c.selfY = w.X, w.Y

@@ -7,12 +7,15 @@ import (
 )
 
 // GatewayLoad encodes a gateway's load report.
-func GatewayLoad(players uint32, public string) []byte {
+//
+// full says it takes no new player.
+func GatewayLoad(players uint32, public string, full bool) []byte {
 	b := flatbuffers.NewBuilder(64)
 	p := b.CreateString(public)
 	wire.GatewayLoadStart(b)
 	wire.GatewayLoadAddPlayers(b, players)
 	wire.GatewayLoadAddPublic(b, p)
+	wire.GatewayLoadAddFull(b, full)
 	body := wire.GatewayLoadEnd(b)
 	wire.GatewayMessageStart(b)
 	wire.GatewayMessageAddBodyType(b, wire.GatewayBodyGatewayLoad)

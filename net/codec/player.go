@@ -167,6 +167,8 @@ type LoginResult struct {
 	ExpiresUnixMs int64
 	Gateways      []string
 	Message       string
+	// RetryAfterMs is a Busy's hint: when to try again (0: none).
+	RetryAfterMs uint32
 }
 
 // LoginResult returns a login result.
@@ -196,6 +198,7 @@ func (e *PlayerEncoder) LoginResult(r *LoginResult) []byte {
 	addOffset(b, wire.LoginResultAddGateways, gws)
 	wire.LoginResultAddMessage(b, m)
 	wire.LoginResultAddStatus(b, r.Status)
+	wire.LoginResultAddRetryAfterMs(b, r.RetryAfterMs)
 	return e.server(wire.ServerBodyLoginResult, wire.LoginResultEnd(b))
 }
 

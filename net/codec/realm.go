@@ -260,10 +260,15 @@ func (e *RealmEncoder) Population(players uint32) []byte {
 
 // SessionAssigned answers a login node's SessionCreated: the gateway the
 // player should connect to (its public address; empty: any).
-func (e *RealmEncoder) SessionAssigned(gateway string) []byte {
+//
+// full says every gateway is full: the session was not taken, and the
+// player is to try again after retryAfterMs.
+func (e *RealmEncoder) SessionAssigned(gateway string, full bool, retryAfterMs uint32) []byte {
 	e.b.Reset()
 	g := e.b.CreateString(clip(gateway, MaxName))
 	wire.RealmSessionAssignedStart(e.b)
 	wire.RealmSessionAssignedAddGateway(e.b, g)
+	wire.RealmSessionAssignedAddFull(e.b, full)
+	wire.RealmSessionAssignedAddRetryAfterMs(e.b, retryAfterMs)
 	return e.finish(wire.RealmBodyRealmSessionAssigned, wire.RealmSessionAssignedEnd(e.b))
 }

@@ -66,7 +66,8 @@ func samples() map[string][][]byte {
 	add("ServerMessage", p.RealmList([]RealmInfo{{Name: "fortrax", Players: 1200}, {Name: "dev", State: wire.RealmStateDown}}))
 	add("RealmMessage", NewRealmEncoder().PopulationRequest())
 	add("RealmMessage", NewRealmEncoder().Population(1200))
-	add("RealmMessage", NewRealmEncoder().SessionAssigned("127.0.0.1:8106"))
+	add("RealmMessage", NewRealmEncoder().SessionAssigned("127.0.0.1:8106", false, 0))
+	add("RealmMessage", NewRealmEncoder().SessionAssigned("", true, 10000))
 	add("ServerMessage", p.LoginResult(&LoginResult{Status: wire.LoginStatusOk, SessionHandle: make([]byte, SessionHandleSize),
 		ExpiresUnixMs: 1, Gateways: []string{"127.0.0.1:7001", "127.0.0.1:7002"}, Message: "welcome"}))
 	add("ServerMessage", p.Redirect("127.0.0.1:7002", "less loaded"))
@@ -123,7 +124,7 @@ func samples() map[string][][]byte {
 	add("ZoneMessage", z.HandedOff(5, "ZONE-2", "127.0.0.1:7", nil))
 	add("ZoneMessage", z.LoadInstance(&LoadInstance{Template: "crypt", Seed: 7, DB: "DB-1", DBAddr: "127.0.0.1:7101", ExitZone: "ZONE-1", ExitAddr: "127.0.0.1:7103", ExitX: 512, ExitY: 512}))
 	add("ZoneMessage", z.InstanceLoaded(1, 2, "full"))
-	add("GatewayMessage", GatewayLoad(17, "127.0.0.1:7443"))
+	add("GatewayMessage", GatewayLoad(17, "127.0.0.1:7443", true))
 	re := NewRealmEncoder()
 	add("RealmMessage", re.Connect(make([]byte, SessionHandleSize)))
 	add("RealmMessage", re.Connected(&RealmConnected{Status: wire.RealmStatusOk, Message: "m", Account: "a", Zone: "Z", ZoneAddr: "127.0.0.1:1",

@@ -122,7 +122,8 @@ func newSchemas() *schemas {
 	))
 	s.serverMessage = table("ServerMessage", union("Body", 4,
 		table("LoginResult", scalar("Status", 4, 1), vec("SessionHandle", 6, 1, SessionHandleSize), scalar("ExpiresUnixMs", 8, 8),
-			fbcheck.Field{Name: "Gateways", Slot: 10, Kind: fbcheck.StringVector, Max: 64, MaxStr: MaxName}, str("Message", 12, MaxText)),
+			fbcheck.Field{Name: "Gateways", Slot: 10, Kind: fbcheck.StringVector, Max: 64, MaxStr: MaxName}, str("Message", 12, MaxText),
+			scalar("RetryAfterMs", 14, 4)),
 		table("Redirect", str("Address", 4, MaxName), str("Reason", 6, MaxText)),
 		table("Welcome", scalar("EntityId", 4, 4), str("Zone", 6, MaxName), scalar("TickHz", 8, 1), scalar("CellSize", 10, 2),
 			scalar("SnapshotBudget", 12, 2), scalar("X", 14, 4), scalar("Y", 16, 4), vec("ResumeToken", 18, 1, SessionHandleSize)),
@@ -198,10 +199,10 @@ func newSchemas() *schemas {
 		table("RealmPoolIdle", str("Released", 4, MaxName)),
 		table("RealmPopulationRequest"),
 		table("RealmPopulation", scalar("Players", 4, 4)),
-		table("RealmSessionAssigned", str("Gateway", 4, MaxName)),
+		table("RealmSessionAssigned", str("Gateway", 4, MaxName), scalar("Full", 6, 1), scalar("RetryAfterMs", 8, 4)),
 	))
 	s.gatewayMessage = table("GatewayMessage", union("Body", 4,
-		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName)),
+		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName), scalar("Full", 8, 1)),
 	))
 	character := table("DbCharacter", scalar("Id", 4, 8), str("Account", 6, MaxName), str("Name", 8, MaxName), str("Zone", 10, MaxName),
 		scalar("X", 12, 4), scalar("Y", 14, 4), scalar("Level", 16, 2), scalar("Health", 18, 4), scalar("Epoch", 20, 8))

@@ -57,14 +57,35 @@ func (rcv *GatewayLoad) Public() []byte {
 }
 
 // / The players' address of the sending gateway.
+// / The gateway takes no new player: it is at its player cap, or its
+// / snapshots leave late (it cannot keep up). The realm node assigns new
+// / players elsewhere, or refuses them Busy when every gateway is full.
+func (rcv *GatewayLoad) Full() bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+// / The gateway takes no new player: it is at its player cap, or its
+// / snapshots leave late (it cannot keep up). The realm node assigns new
+// / players elsewhere, or refuses them Busy when every gateway is full.
+func (rcv *GatewayLoad) MutateFull(n bool) bool {
+	return rcv._tab.MutateBoolSlot(8, n)
+}
+
 func GatewayLoadStart(builder *flatbuffers.Builder) {
-	builder.StartObject(2)
+	builder.StartObject(3)
 }
 func GatewayLoadAddPlayers(builder *flatbuffers.Builder, players uint32) {
 	builder.PrependUint32Slot(0, players, 0)
 }
 func GatewayLoadAddPublic(builder *flatbuffers.Builder, public flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(1, flatbuffers.UOffsetT(public), 0)
+}
+func GatewayLoadAddFull(builder *flatbuffers.Builder, full bool) {
+	builder.PrependBoolSlot(2, full, false)
 }
 func GatewayLoadEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -120,8 +120,22 @@ func (rcv *LoginResult) Message() []byte {
 	return nil
 }
 
+// / With Busy: when to try again, milliseconds (0: no hint).
+func (rcv *LoginResult) RetryAfterMs() uint32 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
+		return rcv._tab.GetUint32(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+// / With Busy: when to try again, milliseconds (0: no hint).
+func (rcv *LoginResult) MutateRetryAfterMs(n uint32) bool {
+	return rcv._tab.MutateUint32Slot(14, n)
+}
+
 func LoginResultStart(builder *flatbuffers.Builder) {
-	builder.StartObject(5)
+	builder.StartObject(6)
 }
 func LoginResultAddStatus(builder *flatbuffers.Builder, status LoginStatus) {
 	builder.PrependByteSlot(0, byte(status), 0)
@@ -143,6 +157,9 @@ func LoginResultStartGatewaysVector(builder *flatbuffers.Builder, numElems int) 
 }
 func LoginResultAddMessage(builder *flatbuffers.Builder, message flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(4, flatbuffers.UOffsetT(message), 0)
+}
+func LoginResultAddRetryAfterMs(builder *flatbuffers.Builder, retryAfterMs uint32) {
+	builder.PrependUint32Slot(5, retryAfterMs, 0)
 }
 func LoginResultEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -10,6 +10,8 @@ import (
 // / with: the gateway the player should connect to (its public address),
 // / the least loaded as the realm knows it. Empty: the realm knows no
 // / gateway's load yet; the login node offers them all.
+// / full: every gateway of the realm is full; the session was not taken and
+// / the player is to try again after retry_after_ms.
 type RealmSessionAssigned struct {
 	_tab flatbuffers.Table
 }
@@ -45,11 +47,41 @@ func (rcv *RealmSessionAssigned) Gateway() []byte {
 	return nil
 }
 
+func (rcv *RealmSessionAssigned) Full() bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
+	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+func (rcv *RealmSessionAssigned) MutateFull(n bool) bool {
+	return rcv._tab.MutateBoolSlot(6, n)
+}
+
+func (rcv *RealmSessionAssigned) RetryAfterMs() uint32 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.GetUint32(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *RealmSessionAssigned) MutateRetryAfterMs(n uint32) bool {
+	return rcv._tab.MutateUint32Slot(8, n)
+}
+
 func RealmSessionAssignedStart(builder *flatbuffers.Builder) {
-	builder.StartObject(1)
+	builder.StartObject(3)
 }
 func RealmSessionAssignedAddGateway(builder *flatbuffers.Builder, gateway flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(gateway), 0)
+}
+func RealmSessionAssignedAddFull(builder *flatbuffers.Builder, full bool) {
+	builder.PrependBoolSlot(1, full, false)
+}
+func RealmSessionAssignedAddRetryAfterMs(builder *flatbuffers.Builder, retryAfterMs uint32) {
+	builder.PrependUint32Slot(2, retryAfterMs, 0)
 }
 func RealmSessionAssignedEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -187,6 +187,12 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 		if denied {
 			why = "login: " + res.Status.String()
 		}
+		if res.RetryAfterMs > 0 {
+			// The realm is full and says when to come back: a player's
+			// client waits that long, not hammering it.
+			why = "login: " + res.Status.String() + ", the realm is full"
+			backoff = time.Duration(res.RetryAfterMs) * time.Millisecond
+		}
 		if ctx.Err() != nil {
 			return res, fmt.Errorf("%s until the end of the run", why)
 		}

@@ -53,8 +53,10 @@ func (g *Node) report() {
 			return
 		}
 		g.mu.Lock()
-		load := codec.GatewayLoad(uint32(len(g.players)+g.connecting), g.cfg.Public)
+		full := g.full()
+		load := codec.GatewayLoad(uint32(len(g.players)+g.connecting), g.cfg.Public, full)
 		g.mu.Unlock()
+		g.fullNow.Store(full)
 		for _, to := range g.reportTo {
 			g.node.Send(to, node.Out{Kind: kinds.Gateway, Priority: node.Control, Volatile: true, Payload: load})
 		}

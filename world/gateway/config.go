@@ -20,6 +20,10 @@ const (
 	DefaultHandshake = 10 * time.Second
 	// DefaultLoadEvery is how often a gateway tells its siblings its load.
 	DefaultLoadEvery = 100 * time.Millisecond
+	// DefaultFullLateness is how late a gateway's snapshots may leave (the
+	// 90th percentile of its last 64 zone ticks, from the tick's time to
+	// the end of its snapshot pass) before it takes no new player.
+	DefaultFullLateness = 150 * time.Millisecond
 	// MinBudget is the smallest datagram budget that holds a snapshot's
 	// header and a few records.
 	MinBudget = 256
@@ -62,6 +66,14 @@ type Config struct {
 	// Clock is where budgets, move checks, pacing and load reports read
 	// time (default: the wall clock).
 	Clock ecs.Clock
+	// MaxPlayers caps the players the gateway takes (default 0: no cap);
+	// FullLateness is how late its snapshots may leave before it takes no
+	// new player (default DefaultFullLateness; negative: never full for
+	// lateness). A full gateway says so in its load reports: the realm
+	// node assigns new players elsewhere, or refuses them Busy with a retry
+	// hint when every gateway is full (load.go).
+	MaxPlayers   int
+	FullLateness time.Duration
 }
 
 // withDefaults returns the config with its defaults filled in, or an error
@@ -80,6 +92,11 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: Handshake %v is negative", ErrConfig, c.Handshake)
 	case c.LoadEvery < 0:
 		return c, fmt.Errorf("%w: LoadEvery %v is negative", ErrConfig, c.LoadEvery)
+	case c.MaxPlayers < 0:
+		return c, fmt.Errorf("%w: MaxPlayers %d is negative", ErrConfig, c.MaxPlayers)
+	}
+	if c.FullLateness == 0 {
+		c.FullLateness = DefaultFullLateness
 	}
 	if c.Budget == 0 {
 		c.Budget = DefaultBudget

@@ -41,7 +41,18 @@ func (g *Node) newMetrics() *metrics {
 		_, waited := g.Pacing()
 		return float64(waited)
 	})
+	full := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "full",
+		Help: "1 when the gateway takes no new player (at its cap, or its snapshots leave too late), as it last reported."}, func() float64 {
+		if g.fullNow.Load() {
+			return 1
+		}
+		return 0
+	})
+	lateP90 := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "snapshot_lateness_p90_seconds",
+		Help: "The 90th percentile of the last 64 zone ticks' lateness: from the tick's time to the end of the gateway's snapshot pass."}, func() float64 {
+		return g.late.p90().Seconds()
+	})
 	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts, m.handoffs,
-		m.dropped, m.disconnects, players, pacerWaits)
+		m.dropped, m.disconnects, players, pacerWaits, full, lateP90)
 	return m
 }

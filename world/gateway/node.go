@@ -30,6 +30,9 @@ import (
 // (chat, damage, loot, system messages) come with its ticks and go out on
 // the player's stream.
 type Node struct {
+	late    lateness    // its snapshots' lateness (load.go)
+	fullNow atomic.Bool // as it last reported
+
 	cfg   Config
 	node  *node.Node
 	ln    *pquic.Listener

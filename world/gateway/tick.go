@@ -3,6 +3,7 @@ package gateway
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -67,6 +68,7 @@ func (g *Node) HandleMessage(_ *node.Node, m node.Message) {
 	b := z.pacer.begin(z.tickLen)
 	defer z.pacer.commit(b)
 	g.pass(z, b, tick.Tick(), tick.TickUnixMs())
+	g.late.add(g.clock.Now().Sub(time.UnixMilli(tick.TickUnixMs())))
 	if len(z.inputs) > 0 {
 		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Volatile: true, Payload: g.zenc.Inputs(z.inputs)})
 	}

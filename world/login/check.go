@@ -87,10 +87,14 @@ func (l *Node) check(j job) codec.LoginResult {
 	}
 	expires := l.clock.Now().Add(l.cfg.SessionTTL).UnixMilli()
 	sc := codec.SessionCreated{Handle: handle, Account: j.account, ExpiresUnixMs: expires, Address: j.addr}
-	gateway, err := l.handOver(j.realm, &sc)
+	gateway, full, err := l.handOver(j.realm, &sc)
 	if err != nil {
 		l.log.Error("login: realm node unreachable", "realm", j.realm, "err", err)
 		return codec.LoginResult{Status: wire.LoginStatusBusy, Message: "the realm is unavailable"}
+	}
+	if full > 0 {
+		return codec.LoginResult{Status: wire.LoginStatusBusy, RetryAfterMs: full,
+			Message: fmt.Sprintf("the realm is full: try again in %d s", (full+999)/1000)}
 	}
 	res := codec.LoginResult{Status: wire.LoginStatusOk, SessionHandle: handle, ExpiresUnixMs: expires, Message: "welcome"}
 	if gateway != "" {
@@ -119,10 +123,12 @@ func (l *Node) create(account, password string) codec.LoginResult {
 }
 
 // handOver gives the session to the realm node and returns the gateway it
-// assigns the player ("" when it knows no gateway's load yet).
-func (l *Node) handOver(realm string, sc *codec.SessionCreated) (string, error) {
+// assigns the player ("" when it knows no gateway's load yet), or, when
+// every gateway is full, the retry hint in ms (the session not taken).
+func (l *Node) handOver(realm string, sc *codec.SessionCreated) (string, uint32, error) {
 	type answer struct {
 		gateway string
+		full    uint32
 		err     error
 	}
 	done := make(chan answer, 1)
@@ -137,16 +143,20 @@ func (l *Node) handOver(realm string, sc *codec.SessionCreated) (string, error) 
 			default:
 				var a wire.RealmSessionAssigned
 				codec.Member(msg.Body, &a)
-				done <- answer{gateway: string(a.Gateway())}
+				retry := uint32(0)
+				if a.Full() {
+					retry = max(a.RetryAfterMs(), 1000)
+				}
+				done <- answer{gateway: string(a.Gateway()), full: retry}
 				return
 			}
 			done <- answer{err: err}
 		})
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	a := <-done
-	return a.gateway, a.err
+	return a.gateway, a.full, a.err
 }
 
 // handOverTimeout bounds the realm node's answer to a new session.

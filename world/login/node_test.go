@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 type realmNode struct {
 	mu       sync.Mutex
 	sessions []codec.SessionCreated
+	full     bool // every gateway full: sessions refused
 }
 
 func (r *realmNode) HandleMessage(n *node.Node, m node.Message) {
@@ -44,10 +46,17 @@ func (r *realmNode) HandleMessage(n *node.Node, m node.Message) {
 	var sc wire.SessionCreated
 	codec.Member(msg.Body, &sc)
 	r.mu.Lock()
-	r.sessions = append(r.sessions, codec.ReadSessionCreated(&sc))
+	full := r.full
+	if !full {
+		r.sessions = append(r.sessions, codec.ReadSessionCreated(&sc))
+	}
 	r.mu.Unlock()
+	if full {
+		n.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().SessionAssigned("", true, 15000)})
+		return
+	}
 	// The realm assigns the second gateway: the login node lists it first.
-	n.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().SessionAssigned("127.0.0.1:7444")})
+	n.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().SessionAssigned("127.0.0.1:7444", false, 0)})
 }
 func (*realmNode) HandlePeer(*node.Node, node.PeerEvent) {}
 
@@ -132,7 +141,7 @@ func (f *fixture) attempt(t *testing.T, account, password, realm string) (codec.
 	}
 	var r wire.LoginResult
 	codec.Member(m.Body, &r)
-	res := codec.LoginResult{Status: r.Status(), SessionHandle: append([]byte(nil), r.SessionHandleBytes()...),
+	res := codec.LoginResult{Status: r.Status(), RetryAfterMs: r.RetryAfterMs(), SessionHandle: append([]byte(nil), r.SessionHandleBytes()...),
 		ExpiresUnixMs: r.ExpiresUnixMs(), Message: string(r.Message())}
 	for i := 0; i < r.GatewaysLength(); i++ {
 		res.Gateways = append(res.Gateways, string(r.Gateways(i)))
@@ -261,5 +270,20 @@ func TestHostileClientsAreDropped(t *testing.T) {
 func TestNoZeroRTT(t *testing.T) {
 	if pquic.Config().Allow0RTT {
 		t.Fatal("0-RTT data would be accepted: a replayed first flight could log in")
+	}
+}
+
+// TestFullRealmAnswersBusyWithARetryHint: when the realm node says every
+// gateway is full, a good password gets Busy, the realm's retry hint and a
+// message saying why, and no session.
+func TestFullRealmAnswersBusyWithARetryHint(t *testing.T) {
+	f := start(t, nil)
+	f.realm.mu.Lock()
+	f.realm.full = true
+	f.realm.mu.Unlock()
+	res, err := f.attempt(t, "alice", "correct horse", "dev")
+	if err != nil || res.Status != wire.LoginStatusBusy || res.RetryAfterMs != 15000 || len(res.SessionHandle) != 0 ||
+		!strings.Contains(res.Message, "the realm is full: try again in 15 s") {
+		t.Fatalf("login to a full realm: %+v %v", res, err)
 	}
 }

@@ -25,6 +25,7 @@ const loadStale = 2 * time.Second
 // gatewayLoad is what the realm node knows of one gateway's load.
 type gatewayLoad struct {
 	public   string
+	full     bool      // it takes no new player
 	players  int       // as it last reported
 	assigned int       // sessions sent its way since
 	at       time.Time // of the report
@@ -39,20 +40,29 @@ func (r *Node) gatewayReport(from string, m node.Message) {
 	var l wire.GatewayLoad
 	codec.Member(msg.Body, &l)
 	r.mu.Lock()
-	r.loads[from] = &gatewayLoad{public: string(l.Public()), players: int(l.Players()), at: r.clock.Now()}
+	r.loads[from] = &gatewayLoad{public: string(l.Public()), players: int(l.Players()), full: l.Full(), at: r.clock.Now()}
 	r.mu.Unlock()
 }
 
+// FullRetry is the retry hint a player refused for a full realm gets.
+const FullRetry = 15 * time.Second
+
 // assign picks the gateway for a new session: the least loaded of those
-// heard from lately, ties to the lowest id; "" when none has reported.
-func (r *Node) assign() string {
+// heard from lately that are not full, ties to the lowest id; "" when none
+// has reported, and full when every one that has is full.
+func (r *Node) assign() (gateway string, full bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.clock.Now()
 	var best *gatewayLoad
 	bestID := ""
+	heard := false
 	for id, l := range r.loads {
 		if now.Sub(l.at) > loadStale || l.public == "" {
+			continue
+		}
+		heard = true
+		if l.full {
 			continue
 		}
 		if best == nil || l.players+l.assigned < best.players+best.assigned ||
@@ -61,21 +71,30 @@ func (r *Node) assign() string {
 		}
 	}
 	if best == nil {
-		return ""
+		return "", heard
 	}
 	best.assigned++
-	return best.public
+	return best.public, false
 }
 
 // sessionCreated takes a login node's session and, when the login node
 // asked, answers with the gateway assigned to the player.
 func (r *Node) sessionCreated(m node.Message, sc codec.SessionCreated) {
-	r.addSession(sc)
 	if m.Corr == 0 {
+		r.addSession(sc)
 		return
 	}
-	gw := r.assign()
-	if err := r.node.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().SessionAssigned(gw)}); err != nil {
+	gw, full := r.assign()
+	retry := uint32(0)
+	if full {
+		// Every gateway is full: the session is not taken, and the player
+		// is told when to try again.
+		r.refusedFull.Inc()
+		retry = uint32(FullRetry / time.Millisecond)
+	} else {
+		r.addSession(sc)
+	}
+	if err := r.node.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().SessionAssigned(gw, full, retry)}); err != nil {
 		r.log.Warn("realm: assignment not sent", "login", m.From, "err", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/kinds"
@@ -22,7 +24,7 @@ func TestSessionsGoToTheLeastLoadedGateway(t *testing.T) {
 	gw2 := nodetest.Start(t, node.Config{ID: "GW2", Secret: secret, Peers: []node.Peer{{ID: "REALM", Addr: r.realm.Node().Addr()}}})
 	report := func(n *node.Node, players uint32, public string) {
 		t.Helper()
-		if err := n.Send("REALM", node.Out{Kind: kinds.Gateway, Priority: node.Control, Payload: codec.GatewayLoad(players, public)}); err != nil {
+		if err := n.Send("REALM", node.Out{Kind: kinds.Gateway, Priority: node.Control, Payload: codec.GatewayLoad(players, public, false)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,6 +68,38 @@ func TestSessionsGoToTheLeastLoadedGateway(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if g := assigned("a9"); g != "gw1:1" {
 		t.Fatalf("with gw2's report stale, assigned %q, want gw1:1", g)
+	}
+
+	// Full gateways get no new player; when every one is full, the
+	// session is refused with a retry hint and not taken.
+	sendFull := func(n *node.Node, public string) {
+		t.Helper()
+		if err := n.Send("REALM", node.Out{Kind: kinds.Gateway, Priority: node.Control, Payload: codec.GatewayLoad(1, public, true)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report(gw2, 80, "gw2:1")
+	sendFull(r.peer, "gw1:1")
+	time.Sleep(100 * time.Millisecond)
+	if g := assigned("b1"); g != "gw2:1" {
+		t.Fatalf("with gw1 full, assigned %q, want gw2:1 (more players, but room)", g)
+	}
+	sendFull(gw2, "gw2:1")
+	time.Sleep(100 * time.Millisecond)
+	if g := assigned("bz"); g != "" {
+		t.Fatalf("every gateway full, yet %q was assigned", g)
+	}
+	var key [32]byte
+	key[0] = 'z'
+	r.realm.mu.Lock()
+	_, taken := r.realm.sessions[key]
+	r.realm.mu.Unlock()
+	if taken {
+		t.Fatal("a refused session was taken")
+	}
+	var m dto.Metric
+	if r.realm.refusedFull.Write(&m); m.GetCounter().GetValue() != 1 {
+		t.Fatalf("refusals counted: %v", m.GetCounter().GetValue())
 	}
 }
 

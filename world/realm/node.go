@@ -16,6 +16,10 @@ import (
 
 // RealmNode is a running realm node.
 type Node struct {
+	// refusedFull counts new players refused because every gateway was
+	// full.
+	refusedFull prometheus.Counter
+
 	cfg   Config
 	node  *node.Node
 	db    *dbclient.Client
@@ -64,6 +68,9 @@ func Start(cfg Config) (*Node, error) {
 	}
 	r.node = n
 	r.db = dbclient.New(n, cfg.DB, cfg.DBTimeout)
+	r.refusedFull = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "realm", Name: "logins_refused_full_total",
+		Help: "New players refused (Busy, with a retry hint) because every gateway was full."})
+	n.Metrics().MustRegister(r.refusedFull)
 	n.Metrics().MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "realm", Name: "players",
 		Help: "Players in the realm's directory."}, func() float64 {
 		r.mu.Lock()

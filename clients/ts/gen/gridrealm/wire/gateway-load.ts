@@ -38,8 +38,18 @@ public_(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+/**
+ * The gateway takes no new player: it is at its player cap, or its
+ * snapshots leave late (it cannot keep up). The realm node assigns new
+ * players elsewhere, or refuses them Busy when every gateway is full.
+ */
+full():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startGatewayLoad(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(3);
 }
 
 static addPlayers(builder:flatbuffers.Builder, players:number) {
@@ -50,15 +60,20 @@ static addPublic(builder:flatbuffers.Builder, public_Offset:flatbuffers.Offset) 
   builder.addFieldOffset(1, public_Offset, 0);
 }
 
+static addFull(builder:flatbuffers.Builder, full:boolean) {
+  builder.addFieldInt8(2, +full, +false);
+}
+
 static endGatewayLoad(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createGatewayLoad(builder:flatbuffers.Builder, players:number, public_Offset:flatbuffers.Offset):flatbuffers.Offset {
+static createGatewayLoad(builder:flatbuffers.Builder, players:number, public_Offset:flatbuffers.Offset, full:boolean):flatbuffers.Offset {
   GatewayLoad.startGatewayLoad(builder);
   GatewayLoad.addPlayers(builder, players);
   GatewayLoad.addPublic(builder, public_Offset);
+  GatewayLoad.addFull(builder, full);
   return GatewayLoad.endGatewayLoad(builder);
 }
 }

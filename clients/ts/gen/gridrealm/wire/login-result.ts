@@ -73,8 +73,16 @@ message(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+/**
+ * With Busy: when to try again, milliseconds (0: no hint).
+ */
+retryAfterMs():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startLoginResult(builder:flatbuffers.Builder) {
-  builder.startObject(5);
+  builder.startObject(6);
 }
 
 static addStatus(builder:flatbuffers.Builder, status:LoginStatus) {
@@ -121,18 +129,23 @@ static addMessage(builder:flatbuffers.Builder, messageOffset:flatbuffers.Offset)
   builder.addFieldOffset(4, messageOffset, 0);
 }
 
+static addRetryAfterMs(builder:flatbuffers.Builder, retryAfterMs:number) {
+  builder.addFieldInt32(5, retryAfterMs, 0);
+}
+
 static endLoginResult(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createLoginResult(builder:flatbuffers.Builder, status:LoginStatus, sessionHandleOffset:flatbuffers.Offset, expiresUnixMs:bigint, gatewaysOffset:flatbuffers.Offset, messageOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createLoginResult(builder:flatbuffers.Builder, status:LoginStatus, sessionHandleOffset:flatbuffers.Offset, expiresUnixMs:bigint, gatewaysOffset:flatbuffers.Offset, messageOffset:flatbuffers.Offset, retryAfterMs:number):flatbuffers.Offset {
   LoginResult.startLoginResult(builder);
   LoginResult.addStatus(builder, status);
   LoginResult.addSessionHandle(builder, sessionHandleOffset);
   LoginResult.addExpiresUnixMs(builder, expiresUnixMs);
   LoginResult.addGateways(builder, gatewaysOffset);
   LoginResult.addMessage(builder, messageOffset);
+  LoginResult.addRetryAfterMs(builder, retryAfterMs);
   return LoginResult.endLoginResult(builder);
 }
 }

@@ -7,6 +7,8 @@ import * as flatbuffers from 'flatbuffers';
  * with: the gateway the player should connect to (its public address),
  * the least loaded as the realm knows it. Empty: the realm knows no
  * gateway's load yet; the login node offers them all.
+ * full: every gateway of the realm is full; the session was not taken and
+ * the player is to try again after retry_after_ms.
  */
 export class RealmSessionAssigned {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -33,12 +35,30 @@ gateway(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+full():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
+retryAfterMs():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startRealmSessionAssigned(builder:flatbuffers.Builder) {
-  builder.startObject(1);
+  builder.startObject(3);
 }
 
 static addGateway(builder:flatbuffers.Builder, gatewayOffset:flatbuffers.Offset) {
   builder.addFieldOffset(0, gatewayOffset, 0);
+}
+
+static addFull(builder:flatbuffers.Builder, full:boolean) {
+  builder.addFieldInt8(1, +full, +false);
+}
+
+static addRetryAfterMs(builder:flatbuffers.Builder, retryAfterMs:number) {
+  builder.addFieldInt32(2, retryAfterMs, 0);
 }
 
 static endRealmSessionAssigned(builder:flatbuffers.Builder):flatbuffers.Offset {
@@ -46,9 +66,11 @@ static endRealmSessionAssigned(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createRealmSessionAssigned(builder:flatbuffers.Builder, gatewayOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createRealmSessionAssigned(builder:flatbuffers.Builder, gatewayOffset:flatbuffers.Offset, full:boolean, retryAfterMs:number):flatbuffers.Offset {
   RealmSessionAssigned.startRealmSessionAssigned(builder);
   RealmSessionAssigned.addGateway(builder, gatewayOffset);
+  RealmSessionAssigned.addFull(builder, full);
+  RealmSessionAssigned.addRetryAfterMs(builder, retryAfterMs);
   return RealmSessionAssigned.endRealmSessionAssigned(builder);
 }
 }
