@@ -75,7 +75,13 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 	conn, err := b.join(jctx)
 	if err != nil {
 		if jctx.Err() != nil && ctx.Err() == nil {
-			err = errors.New("connect: not connected before the ramp ended")
+			if strings.Contains(err.Error(), "the realm is full") {
+				// Told to come back later, with the reason: the realm
+				// refused it, rather than failing it.
+				err = errors.New("login: Busy, the realm is full (told to retry later, until the ramp ended)")
+			} else {
+				err = errors.New("connect: not connected before the ramp ended")
+			}
 		}
 		b.s.m.fail(err.Error())
 		b.s.joining.Done()
