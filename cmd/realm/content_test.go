@@ -49,7 +49,7 @@ func TestPlayAndBenchWithContent(t *testing.T) {
 	if code := run([]string{"play", "--zone", "crypt", "--at", "128,232", "--radius", "3", "--ticks", "1500"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	for _, w := range []string{"playing crypt", "The Lich calls its servants!", "killed lich", "× lich_crown", "scripts: "} {
+	for _, w := range []string{"playing crypt", "spawned 5 × bone_knight", "The Lich calls its servants!", "spawned 3 × skeleton", "killed lich", "× lich_crown", "scripts: "} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("the play log lacks %q:\n%s", w, out.String())
 		}

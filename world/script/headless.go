@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	arche "github.com/mlange-42/arche/ecs"
 	"github.com/mlange-42/arche/generic"
@@ -109,13 +110,14 @@ type PlayConfig struct {
 // Play is a zone run headless with its content's scripts and simulated
 // players.
 type Play struct {
-	Zone   *world.Zone
-	Engine *Engine
-	Host   *MemoryHost
-	Bots   []arche.Entity
-	log    func(string)
-	app    generic.Map[systems.Appearance]
-	netIDs uint32
+	Zone    *world.Zone
+	Engine  *Engine
+	Host    *MemoryHost
+	Bots    []arche.Entity
+	log     func(string)
+	app     generic.Map[systems.Appearance]
+	netIDs  uint32 // the highest network id seen: newer ones spawned since
+	spawned *generic.Filter2[systems.Appearance, systems.Replica]
 }
 
 // NewPlay builds the zone, spawns its NPCs and bots, and attaches the
@@ -181,6 +183,10 @@ func NewPlay(cfg PlayConfig) (*Play, error) {
 	}
 	if cfg.Deaths {
 		z.Schedule.Add(ecs.PhaseSimulation, "play-log", ecs.SystemFunc(p.logDeaths))
+		p.spawned = generic.NewFilter2[systems.Appearance, systems.Replica]()
+		p.spawned.Register(&z.World.ECS)
+		p.logSpawns(z.World) // what the zone starts with, counted
+		z.Schedule.Add(ecs.PhaseSpatial, "play-spawns", ecs.SystemFunc(p.logSpawns))
 	}
 	return p, nil
 }
@@ -195,6 +201,40 @@ func (p *Play) logDeaths(w *ecs.World) {
 		}
 		p.log(fmt.Sprintf("tick %d: %s killed %s", w.Time.Tick, p.describe(h.Source), p.describe(h.Target)))
 	}
+}
+
+// logSpawns writes the NPCs that came into the world since the last tick
+// (respawns, scripts' spawns), by template.
+func (p *Play) logSpawns(w *ecs.World) {
+	counts := map[string]int{}
+	top := p.netIDs
+	q := p.spawned.Query(&w.ECS)
+	for q.Next() {
+		a, r := q.Get()
+		top = max(top, r.NetID)
+		if r.NetID <= p.netIDs || a.Kind != spatial.KindNPC {
+			continue
+		}
+		name := fmt.Sprintf("npc %d", a.Template)
+		if def := p.Engine.Content().NPCByID(a.Template); def != nil {
+			name = def.Name
+		}
+		counts[name]++
+	}
+	p.netIDs = top
+	if len(counts) == 0 {
+		return
+	}
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%d × %s", counts[n], n)
+	}
+	p.log(fmt.Sprintf("tick %d: spawned %s", w.Time.Tick, strings.Join(parts, ", ")))
 }
 
 func (p *Play) describe(e arche.Entity) string {
