@@ -175,5 +175,6 @@ func (g *Node) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixM
 	}
 	b.add(p.s, out)
 	p.shown.put(p.view.Seq(), p.px, p.py)
+	p.sent.Store(p.view.Seq())
 	g.watch(z, p) // the player may have walked into another cell
 }

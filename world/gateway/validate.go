@@ -16,13 +16,18 @@ import (
 // authoritative one and the zone's terrain. A claim off by more than
 // `slack` seconds of top speed plus a metre (room for 200 ms of jitter and
 // a tick of lag), or on a blocked tile, is corrected: the player is told
-// its authoritative position. Corrections count against the player; too
-// many disconnect it.
+// its authoritative position. Corrections count against the player — at
+// most one per correction sent, and none while the player is behind its
+// snapshots (its newest acknowledged snapshot lagTicks or more older than
+// the newest sent: under load it predicts from stale views, and lag is not
+// cheating; claims move no one, so the leniency lets no cheat further);
+// too many disconnect it.
 const (
 	slack          = 0.5 // seconds of top speed a claim may lead or lag
 	slackMetres    = 1.0
 	correctEvery   = 250 // ms between two corrections of one player
 	violationLimit = 50  // violations, decaying by one per second, before a disconnect
+	lagTicks       = 10  // snapshots a client may be behind before its claims stop counting against it
 )
 
 // moveCheck is why a claimed position was refused.
@@ -136,16 +141,16 @@ func (p *player) judge(z *zoneView, in *codec.Input) moveCheck {
 // disconnected for too many violations.
 func (g *Node) validate(z *zoneView, p *player, in *codec.Input, enc *codec.PlayerEncoder) bool {
 	now := g.clock.Now()
-	if !p.lastDecay.IsZero() {
-		p.violations = max(0, p.violations-now.Sub(p.lastDecay).Seconds())
-	}
-	p.lastDecay = now
+	p.decay(now)
 	check := p.judge(z, in)
 	if check == moveOK {
 		return true
 	}
 	ax, ay := unpack(p.auth.Load())
-	p.violations++
+	correct, excused := p.charge(now, in)
+	if excused {
+		g.metrics.lagExcused.Inc()
+	}
 	if p.violations > violationLimit {
 		sx, sy, _ := p.shown.get(in.Ack)
 		g.log.Warn("gateway: disconnecting a player for impossible moves", "character", p.character, "check", check,
@@ -155,11 +160,34 @@ func (g *Node) validate(z *zoneView, p *player, in *codec.Input, enc *codec.Play
 		g.disconnect(p, wire.DisconnectReasonMovementViolations, "too many impossible moves")
 		return false
 	}
-	if now.Sub(p.lastCorrect) >= correctEvery*time.Millisecond {
-		p.lastCorrect = now
+	if correct {
 		p.Corrections.Add(1)
 		g.metrics.corrections.Inc()
 		p.s.Send(enc.Correction(ax, ay, in.Seq))
 	}
 	return true
+}
+
+// decay takes the violations down by one per second since the last look.
+func (p *player) decay(now time.Time) {
+	if !p.lastDecay.IsZero() {
+		p.violations = max(0, p.violations-now.Sub(p.lastDecay).Seconds())
+	}
+	p.lastDecay = now
+}
+
+// charge takes an impossible claim: whether it is corrected now (at most
+// one correction every correctEvery), and whether it was excused — not
+// counted because the player is behind its snapshots. A counted claim is
+// one violation, at most one per correction.
+func (p *player) charge(now time.Time, in *codec.Input) (correct, excused bool) {
+	correct = now.Sub(p.lastCorrect) >= correctEvery*time.Millisecond
+	excused = in.Ack == 0 || p.sent.Load()-in.Ack >= lagTicks
+	if correct {
+		p.lastCorrect = now
+		if !excused {
+			p.violations++
+		}
+	}
+	return correct, excused
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"testing"
+	"time"
 
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -89,5 +90,44 @@ func TestLaggingClientsAreJudgedByWhatTheyWereShown(t *testing.T) {
 	}
 	if c := p.judge(z, &codec.Input{Ack: 0, X: m(106), Y: m(50)}); c != moveTooFar {
 		t.Fatalf("no acknowledged snapshot: %v", c)
+	}
+}
+
+// Impossible claims count against a player at most once per correction
+// (four a second), and not at all while it is behind its snapshots (its
+// acknowledged snapshot lagTicks or more older than the newest sent): a
+// starved client is corrected, never disconnected for lag, while one that
+// keeps cheating with fresh snapshots still reaches the limit.
+func TestLagIsNotCounted(t *testing.T) {
+	var p player
+	now := time.Unix(1000, 0)
+	p.sent.Store(500)
+	lagging := &codec.Input{Ack: 480}
+	corrections := 0
+	for i := 0; i < 20*60; i++ { // a minute of inputs at 20 a second
+		now = now.Add(50 * time.Millisecond)
+		p.decay(now)
+		if correct, excused := p.charge(now, lagging); correct {
+			corrections++
+		} else if !excused {
+			t.Fatal("a lagging claim was not excused")
+		}
+	}
+	if p.violations != 0 || corrections < 200 {
+		t.Fatalf("a lagging client: %v violations, %d corrections", p.violations, corrections)
+	}
+	var q player
+	q.sent.Store(500)
+	fresh := &codec.Input{Ack: 499}
+	for i := 0; i < 20*60 && q.violations <= violationLimit; i++ {
+		now = now.Add(50 * time.Millisecond)
+		q.decay(now)
+		q.charge(now, fresh)
+		if i < 20*10 && q.violations > violationLimit {
+			t.Fatalf("over the limit after %d inputs: violations count more than once per correction", i)
+		}
+	}
+	if q.violations <= violationLimit {
+		t.Fatalf("a client cheating with fresh snapshots for a minute: %v violations", q.violations)
 	}
 }
