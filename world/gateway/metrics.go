@@ -9,6 +9,7 @@ type metrics struct {
 	snapshots, snapshotBytes, overBudget prometheus.Counter
 	corrections, events, eventsDropped   prometheus.Counter
 	zoneRestarts, handoffs, lagExcused   prometheus.Counter
+	passesSkipped                        prometheus.Counter
 	dropped, disconnects                 *prometheus.CounterVec
 }
 
@@ -25,6 +26,7 @@ func (g *Node) newMetrics() *metrics {
 		eventsDropped: counter("events_dropped_total", "Zone events for players whose event queue was full."),
 		zoneRestarts:  counter("zone_restarts_total", "Zones found restarted, whose players were entered again."),
 		handoffs:      counter("handoffs_total", "Players moved to another zone by a handoff (a border, a portal)."),
+		passesSkipped: counter("passes_skipped_total", "Zone ticks whose snapshot pass was skipped because the gateway was behind (a fresher tick was coming)."),
 		lagExcused:    counter("move_checks_excused_total", "Impossible claims not counted against a player because it was behind its snapshots (lag is not cheating)."),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "messages_over_budget_total",
 			Help: "Player messages dropped over their per-second budget, by kind."}, []string{"kind"}),
@@ -54,6 +56,6 @@ func (g *Node) newMetrics() *metrics {
 		return g.late.p90().Seconds()
 	})
 	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts, m.handoffs,
-		m.dropped, m.disconnects, players, pacerWaits, full, lateP90, m.lagExcused)
+		m.dropped, m.disconnects, players, pacerWaits, full, lateP90, m.lagExcused, m.passesSkipped)
 	return m
 }

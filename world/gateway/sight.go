@@ -20,6 +20,7 @@ type zoneView struct {
 	terrain  *spatial.Terrain // to check moves on; nil for a map that cannot be regenerated
 	speed    float32          // players' top speed, m/s
 	tickLen  time.Duration
+	lastPass time.Time // the last snapshot pass (g.mu)
 	// viewRadius is how many cells around its own a player watches (the
 	// zone's ViewRadius: 1 is the 3 × 3 block).
 	viewRadius int32

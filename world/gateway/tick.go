@@ -65,14 +65,33 @@ func (g *Node) HandleMessage(_ *node.Node, m node.Message) {
 	g.applyCells(z, &tick)
 	g.forwardEvents(z, &tick)
 	g.movePlayers(z, &tick)
+	now := g.clock.Now()
+	late := now.Sub(time.UnixMilli(tick.TickUnixMs()))
+	g.late.add(late)
+	if late > staleTick && now.Sub(z.lastPass) < minPassEvery {
+		// Behind: this tick's snapshots would leave stale, and fresher
+		// ticks are queued. Its cells are in the mirror; the pass (the
+		// costly part) waits for a fresher tick, at least every
+		// minPassEvery: fewer snapshots under pressure, not stale ones.
+		g.metrics.passesSkipped.Inc()
+		return
+	}
+	z.lastPass = now
 	b := z.pacer.begin(z.tickLen)
 	defer z.pacer.commit(b)
 	g.pass(z, b, tick.Tick(), tick.TickUnixMs())
-	g.late.add(g.clock.Now().Sub(time.UnixMilli(tick.TickUnixMs())))
 	if len(z.inputs) > 0 {
 		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Volatile: true, Payload: g.zenc.Inputs(z.inputs)})
 	}
 }
+
+// A gateway behind its zones skips the snapshot pass of a tick older than
+// staleTick, as long as it passed within minPassEvery: it catches up on the
+// cells (cheap) and builds snapshots from the freshest tick it has.
+const (
+	staleTick    = 100 * time.Millisecond
+	minPassEvery = 250 * time.Millisecond
+)
 
 // applyCells brings the mirror up to date with the tick's cell deltas; a
 // cell out of step is asked for whole again. g.mu is held.
