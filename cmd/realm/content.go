@@ -21,10 +21,17 @@ func loadContent(dir string) (*content.Set, error) {
 	return content.LoadDir(dir)
 }
 
-// runContent: content check DIR.
+// runContent: content check DIR, content init DIR.
 func runContent(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 2 && args[0] == "init" {
+		if err := content.WriteDefault(args[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: the shipped content, to make your own (docs/designers.md); realm content check %s validates it\n", args[1], args[1])
+		return nil
+	}
 	if len(args) < 1 || args[0] != "check" {
-		return fmt.Errorf("%w: content check DIR: validate a content directory without running it", errUsage)
+		return fmt.Errorf("%w: content check DIR (validate a content directory without running it), or content init DIR (write the shipped content there to start from)", errUsage)
 	}
 	fs := flag.NewFlagSet("realm content check", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -68,3 +68,21 @@ func TestPlayAndBenchWithContent(t *testing.T) {
 		t.Fatalf("%v %+v\n%s", err, r.Scripts, out.String())
 	}
 }
+
+// realm content init writes the shipped content, which then checks; a
+// second init leaves the files alone and says so.
+func TestContentInit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mine")
+	var out, errb bytes.Buffer
+	if code := run([]string{"content", "init", dir}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	out.Reset()
+	if code := run([]string{"content", "check", dir}, &out, &errb); code != 0 || !strings.Contains(out.String(), ": ok (version") {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"content", "init", dir}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "left as they were") {
+		t.Fatalf("a second init: exit %d: %s", code, errb.String())
+	}
+}

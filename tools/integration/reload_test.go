@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,20 +18,7 @@ import (
 func copyContent(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	err := fs.WalkDir(content.Default(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, p), 0o755)
-		}
-		b, err := fs.ReadFile(content.Default(), p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
-	})
-	if err != nil {
+	if err := content.WriteDefault(dir); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +18,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/tools/launch"
 	"github.com/gridrealm/gridrealm/tools/swarm"
 )
 
@@ -216,23 +215,7 @@ func TestSwarmAgainstRealmUp(t *testing.T) {
 	t.Logf("swarm of 50 for 15 s:\n%s", out)
 }
 
-func waitHealthy(url string) error {
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not healthy: %v", url, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+func waitHealthy(url string) error { return launch.WaitHealthy(url, 15*time.Second) }
 
 // TestRealmUpRestartsADeadNode: realm up runs its realm under a reviver:
 // a node SIGKILLed is restarted and healthy again, the realm goes on, and

@@ -4,12 +4,15 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"log/slog"
 
@@ -297,5 +300,25 @@ func UseContent(r *registry.Registry, dir string) {
 			kept = append(kept, "--content", dir, "--watch")
 		}
 		e.Restart = kept
+	}
+}
+
+// WaitHealthy waits for a node's /healthz at url to answer 200, for at
+// most timeout.
+func WaitHealthy(url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not healthy: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

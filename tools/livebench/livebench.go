@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -188,7 +187,7 @@ func startRealm(cfg Config) (*realm, error) {
 	}
 	for _, e := range reg.Nodes {
 		if e.Admin != "" && len(e.Restart) > 0 {
-			if err := waitHealthy("http://" + e.Admin + "/healthz"); err != nil {
+			if err := launch.WaitHealthy("http://"+e.Admin+"/healthz", 30*time.Second); err != nil {
 				return nil, errors.Join(err, rs.Stop())
 			}
 		}
@@ -201,24 +200,6 @@ func startRealm(cfg Config) (*realm, error) {
 		return nil, errors.Join(err, rs.Stop())
 	}
 	return r, nil
-}
-
-func waitHealthy(url string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not healthy: %v", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // mark is the CPU counters at one moment.

@@ -2,7 +2,6 @@ package script
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,20 +18,7 @@ import (
 // copyDefault writes the shipped content into a directory to edit.
 func copyDefault(t *testing.T) string {
 	dir := t.TempDir()
-	err := fs.WalkDir(content.Default(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			if d != nil && d.IsDir() {
-				return os.MkdirAll(filepath.Join(dir, p), 0o755)
-			}
-			return err
-		}
-		b, err := fs.ReadFile(content.Default(), p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
-	})
-	if err != nil {
+	if err := content.WriteDefault(dir); err != nil {
 		t.Fatal(err)
 	}
 	return dir
