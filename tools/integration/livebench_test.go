@@ -26,7 +26,8 @@ func TestBenchGatewayPrintsJSON(t *testing.T) {
 			t.Errorf("JSON lacks %q:\n%s", k, out)
 		}
 	}
-	if r["connected"] != float64(8) || r["gateway_cpu_us_per_player_tick"].(float64) <= 0 || r["udp_send_cpu_us"].(float64) <= 0 {
+	if r["connected"] != float64(8) || r["gateway_cpu_us_per_player_tick"].(float64) <= 0 || r["udp_send_cpu_us"].(float64) <= 0 ||
+		r["datagrams_per_player_s"].(float64) < 5 || r["bytes_per_player_s"].(float64) <= 0 {
 		t.Fatalf("%s", out)
 	}
 }

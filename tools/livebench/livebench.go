@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -85,7 +86,9 @@ type Result struct {
 	// tick, and SwarmOverFloor its ratio to the floor.
 	SwarmCPUUsPerBotTick float64 `json:"swarm_cpu_us_per_bot_tick"`
 	SwarmOverFloor       float64 `json:"swarm_over_floor"`
-	// DatagramsPerPlayerS and BytesPerPlayerS are snapshots received.
+	// DatagramsPerPlayerS and BytesPerPlayerS are the snapshot datagrams
+	// the gateways built over the measured window (their /metrics), per
+	// connected player.
 	DatagramsPerPlayerS float64        `json:"datagrams_per_player_s"`
 	BytesPerPlayerS     float64        `json:"bytes_per_player_s"`
 	SnapshotAgeMs       Latency        `json:"snapshot_age_ms"`
@@ -155,7 +158,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 type realm struct {
 	reg      *registry.Registry
 	rs       *launch.Revivers
-	gateways []int // pids
+	gateways []int    // pids
+	admins   []string // their admin addresses (/metrics)
 	tls      *tls.Config
 }
 
@@ -184,6 +188,7 @@ func startRealm(cfg Config) (*realm, error) {
 	r := &realm{reg: reg, rs: rs}
 	for _, e := range reg.ByRole("", registry.RoleGateway) {
 		r.gateways = append(r.gateways, pids[e.ID])
+		r.admins = append(r.admins, e.Admin)
 	}
 	for _, e := range reg.Nodes {
 		if e.Admin != "" && len(e.Restart) > 0 {
@@ -207,6 +212,8 @@ type mark struct {
 	at      time.Time
 	gateway time.Duration // the gateways' processes, together
 	self    time.Duration // this process
+	// datagrams and bytes the gateways built for players, together.
+	datagrams, bytes float64
 }
 
 func (r *realm) mark() (mark, error) {
@@ -217,6 +224,14 @@ func (r *realm) mark() (mark, error) {
 			return m, err
 		}
 		m.gateway += d
+	}
+	for _, admin := range r.admins {
+		d, b, err := snapshotCounters("http://" + admin + "/metrics")
+		if err != nil {
+			return m, err
+		}
+		m.datagrams += d
+		m.bytes += b
 	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -266,8 +281,7 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 	res := Result{Scenario: cfg.Scenario, Players: cfg.Players, Connected: rep.Connected, Failed: rep.Failed, TickHz: 20,
 		Gateways: len(r.gateways), CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Disconnects: rep.Disconnects,
 		DisconnectReasons: rep.DisconnectReasons, FailureReasons: rep.FailureReasons,
-		SnapshotAgeMs:   Latency{P50: rep.SnapshotAge.P50, P99: rep.SnapshotAge.P99, Max: rep.SnapshotAge.Max},
-		BytesPerPlayerS: rep.DownBytesPerBot.Mean}
+		SnapshotAgeMs: Latency{P50: rep.SnapshotAge.P50, P99: rep.SnapshotAge.P99, Max: rep.SnapshotAge.Max}}
 	window := last.at.Sub(first.at).Seconds()
 	if window <= 0 || rep.Connected == 0 {
 		return res, fmt.Errorf("bench gateway: no steady phase to measure (%d connected)", rep.Connected)
@@ -277,9 +291,8 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 	res.GatewayCPUUsPerPlayerTick = float64((last.gateway - first.gateway).Microseconds()) / ticks
 	res.GatewayCores = (last.gateway - first.gateway).Seconds() / window
 	res.SwarmCPUUsPerBotTick = float64((last.self - first.self).Microseconds()) / ticks
-	if rep.DurationS > 0 {
-		res.DatagramsPerPlayerS = float64(rep.Snapshots) / (rep.DurationS + rep.RampS) / float64(rep.Connected)
-	}
+	res.DatagramsPerPlayerS = (last.datagrams - first.datagrams) / window / float64(rep.Connected)
+	res.BytesPerPlayerS = (last.bytes - first.bytes) / window / float64(rep.Connected)
 	return res, nil
 }
 
@@ -341,4 +354,34 @@ func udpSendFloor(n int) (float64, error) {
 	syscall.Getrusage(syscall.RUSAGE_THREAD, &after)
 	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()) - time.Duration(before.Utime.Nano()+before.Stime.Nano())
 	return float64(cpu.Nanoseconds()) / 1000 / float64(n), nil
+}
+
+// snapshotCounters reads a gateway's snapshot datagrams and bytes built so
+// far from its /metrics.
+func snapshotCounters(url string) (datagrams, bytes float64, err error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		switch name {
+		case "gridrealm_gateway_snapshots_total":
+			datagrams, err = strconv.ParseFloat(value, 64)
+		case "gridrealm_gateway_snapshot_bytes_total":
+			bytes, err = strconv.ParseFloat(value, 64)
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("%s: %s: %w", url, name, err)
+		}
+	}
+	return datagrams, bytes, nil
 }
