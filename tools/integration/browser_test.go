@@ -7,14 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/gridrealm/gridrealm/net/client"
-	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
@@ -40,19 +38,8 @@ func chromium(t *testing.T) string {
 func TestConsoleInABrowser(t *testing.T) {
 	chrome := chromium(t)
 	r := startDevRealm(t, upBase(975), 3)
-	var mu sync.Mutex
-	var heard []string
-	watcher := r.bot(t, 0, func(o *client.Options) {
-		o.OnEvent = func(m *wire.ServerMessage) {
-			if m.BodyType() == wire.ServerBodySystemMessage {
-				var sm wire.SystemMessage
-				codec.Member(m.Body, &sm)
-				mu.Lock()
-				heard = append(heard, string(sm.Text()))
-				mu.Unlock()
-			}
-		}
-	})
+	var heard systemEar
+	watcher := r.bot(t, 0, heard.listen)
 	victim := r.bot(t, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute) // the whole browser lives in it
 	defer cancel()
@@ -124,9 +111,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	fill("broadcast-text", "hello from the console")
 	until("the message sent", `(() => { document.getElementById('broadcast-send').click(); return true; })()`)
 	waitUntil(t, "the page's message to reach the bot", 10*time.Second, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(heard) > 0 && heard[len(heard)-1] == "hello from the console"
+		return heard.last() == "hello from the console"
 	})
 	// A kick with its reason.
 	fill("kick-account", "bot1")

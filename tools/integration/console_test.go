@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,19 +61,8 @@ func (r *devRealm) consoleCall(t *testing.T, method, url string, form url.Values
 // that lets one go with its reason, and nothing without the token.
 func TestConsoleAPI(t *testing.T) {
 	r := startDevRealm(t, upBase(985), 3)
-	var mu sync.Mutex
-	var heard []string
-	bot := r.bot(t, 0, func(o *client.Options) {
-		o.OnEvent = func(m *wire.ServerMessage) {
-			if m.BodyType() == wire.ServerBodySystemMessage {
-				var sm wire.SystemMessage
-				codec.Member(m.Body, &sm)
-				mu.Lock()
-				heard = append(heard, string(sm.Text()))
-				mu.Unlock()
-			}
-		}
-	})
+	var heard systemEar
+	bot := r.bot(t, 0, heard.listen)
 	other := r.bot(t, 1)
 	base := r.consoleAt(t)
 	if resp, page := r.consoleCall(t, http.MethodGet, base+"/console/", nil, false); resp.StatusCode != 200 || !strings.Contains(page, "GridRealm console") {
@@ -130,27 +120,17 @@ func TestConsoleAPI(t *testing.T) {
 		t.Fatalf("broadcast: %d %s", resp.StatusCode, body)
 	}
 	waitUntil(t, "the broadcast to reach the bot", 5*time.Second, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(heard) > 0 && heard[len(heard)-1] == "maintenance at noon"
+		return heard.last() == "maintenance at noon"
 	})
 	// A message to another zone does not reach the bot; one to its zone does.
 	r.consoleCall(t, http.MethodPost, base+"/console/api/broadcast", url.Values{"zone": {"DEV-ZONE-3"}, "text": {"east only"}}, true)
 	if resp, body := r.consoleCall(t, http.MethodPost, base+"/console/api/broadcast", url.Values{"zone": {"DEV-ZONE-1"}, "text": {"west only"}}, true); resp.StatusCode != 200 || strings.TrimSpace(body) != "2" {
 		t.Fatalf("a zone's message: %d %q, want it sent to 2 players", resp.StatusCode, body)
 	}
-	waitUntil(t, "the zone's message to reach the bot", 5*time.Second, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(heard) > 0 && heard[len(heard)-1] == "west only"
-	})
-	mu.Lock()
-	for _, h := range heard {
-		if h == "east only" {
-			t.Error("a message to DEV-ZONE-3 reached a bot in DEV-ZONE-1")
-		}
+	waitUntil(t, "the zone's message to reach the bot", 5*time.Second, func() bool { return heard.last() == "west only" })
+	if heard.has("east only") {
+		t.Error("a message to DEV-ZONE-3 reached a bot in DEV-ZONE-1")
 	}
-	mu.Unlock()
 	// A scheduled restart, and its cancellation, as the page does them.
 	if resp, body := r.consoleCall(t, http.MethodPost, base+"/restart", url.Values{"in": {"10m"}, "reason": {"a new build"}}, true); resp.StatusCode != 200 {
 		t.Fatalf("scheduling a restart: %d %s", resp.StatusCode, body)
@@ -165,4 +145,39 @@ func TestConsoleAPI(t *testing.T) {
 		t.Fatalf("kick: %d %s", resp.StatusCode, body)
 	}
 	waitUntil(t, "the kicked bot to be let go", 5*time.Second, func() bool { return other.Counters().Disconnect == wire.DisconnectReasonKicked })
+}
+
+// systemEar keeps the system messages a bot hears: bot(t, i, ear.listen).
+type systemEar struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (e *systemEar) listen(o *client.Options) {
+	o.OnEvent = func(m *wire.ServerMessage) {
+		if m.BodyType() == wire.ServerBodySystemMessage {
+			var sm wire.SystemMessage
+			codec.Member(m.Body, &sm)
+			e.mu.Lock()
+			e.texts = append(e.texts, string(sm.Text()))
+			e.mu.Unlock()
+		}
+	}
+}
+
+// last is the newest message heard ("" for none).
+func (e *systemEar) last() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.texts) == 0 {
+		return ""
+	}
+	return e.texts[len(e.texts)-1]
+}
+
+// has reports whether text was heard.
+func (e *systemEar) has(text string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Contains(e.texts, text)
 }

@@ -67,7 +67,7 @@ func (s *Set) Populate(z *world.Zone, name string, npcs int) error {
 	}
 	var skipped []error
 	for i, c := range d.Camps {
-		if !z.Terrain.Walkable(c.X, c.Y) && c.Radius == 0 || c.X >= w || c.Y >= h {
+		if c.X >= w || c.Y >= h {
 			// The zone runs another map than the content's (a node's --map
 			// or --size): a camp off it is left out, and said so.
 			skipped = append(skipped, fmt.Errorf("zones.%s.camps[%d]: (%g, %g) is not on this zone's map", name, i, c.X, c.Y))

@@ -39,6 +39,13 @@ type Set struct {
 	itemByID map[uint32]*ItemDef
 }
 
+// Defaults of the rules' script budgets.
+const (
+	DefaultScriptSteps     = 100_000   // Starlark steps of one handler call
+	DefaultScriptTickSteps = 2_000_000 // of every call in one tick
+	DefaultScriptFailures  = 3         // failures in a row that disable a handler
+)
+
 // Handler names a script function: FILE.star:FUNCTION.
 type Handler struct{ File, Func string }
 
@@ -224,9 +231,8 @@ func (l *loader) build() *Set {
 			}
 		}
 	}
-	if rules == nil {
-		s.Rules = s.Rules.WithDefaults()
-		s.ScriptSteps, s.ScriptTickSteps, s.ScriptFailures, s.ReloadLive = 100_000, 2_000_000, 3, true
+	if rules == nil { // every rule at its default
+		l.rules(s, &source{name: "(defaults)", file: File{Rules: &Rules{}}, lines: map[string]int{}})
 	}
 	for _, src := range l.sources {
 		for _, name := range sortedKeys(src.file.NPCs) {
@@ -314,13 +320,13 @@ func (l *loader) rules(s *Set, src *source) {
 		RegenFraction: r.RegenFraction}.WithDefaults()
 	s.ScriptSteps, s.ScriptTickSteps, s.ScriptFailures = r.ScriptSteps, r.ScriptTickSteps, r.ScriptFailures
 	if s.ScriptSteps == 0 {
-		s.ScriptSteps = 100_000
+		s.ScriptSteps = DefaultScriptSteps
 	}
 	if s.ScriptTickSteps == 0 {
-		s.ScriptTickSteps = 2_000_000
+		s.ScriptTickSteps = DefaultScriptTickSteps
 	}
 	if s.ScriptFailures == 0 {
-		s.ScriptFailures = 3
+		s.ScriptFailures = DefaultScriptFailures
 	}
 	if s.ScriptTickSteps < s.ScriptSteps {
 		bad("script_tick_steps", "want at least script_steps: a call starts only with its whole budget left in the tick's")

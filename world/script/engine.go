@@ -3,6 +3,8 @@ package script
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -113,7 +115,6 @@ type Engine struct {
 	stats   generic.Map[systems.NPCStats]
 	rep     generic.Map[systems.Replica]
 	dead    generic.Map[systems.Dead]
-	ids     []int
 }
 
 // timer is a world.after call, or a content timer.
@@ -175,12 +176,7 @@ func where(th *starlark.Thread) string {
 // frozen, so that no call can keep state in them.
 func (e *Engine) prepare(set *content.Set) (map[string]starlark.StringDict, error) {
 	modules := map[string]starlark.StringDict{}
-	names := make([]string, 0, len(set.Scripts))
-	for name := range set.Scripts {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(set.Scripts)) {
 		th := &starlark.Thread{Name: "load " + name, Print: func(_ *starlark.Thread, msg string) { e.log(name + ": " + msg) }}
 		th.SetMaxExecutionSteps(set.ScriptSteps)
 		g, err := set.Scripts[name].Init(th, starlark.StringDict{content.APIName: e.api})
@@ -255,19 +251,10 @@ func (e *Engine) install(set *content.Set, modules map[string]starlark.StringDic
 	clear(e.failures)
 	clear(e.disabled)
 	e.timers = e.timers[:0]
-	for _, name := range sortedTimers(set.Timers) {
+	for _, name := range slices.Sorted(maps.Keys(set.Timers)) {
 		t := set.Timers[name]
 		e.timers = append(e.timers, timer{at: e.zone.World.Time.Tick + t.Every, h: t.Handler, every: t.Every, name: name})
 	}
-}
-
-func sortedTimers(m map[string]content.TimerDef) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // restat gives the live NPCs of every changed template its new numbers,

@@ -3,7 +3,8 @@ package script
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	arche "github.com/mlange-42/arche/ecs"
@@ -225,11 +226,7 @@ func (p *Play) logSpawns(w *ecs.World) {
 	if len(counts) == 0 {
 		return
 	}
-	names := make([]string, 0, len(counts))
-	for n := range counts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(counts))
 	parts := make([]string, len(names))
 	for i, n := range names {
 		parts[i] = fmt.Sprintf("%d × %s", counts[n], n)
@@ -259,20 +256,16 @@ func (p *Play) Summary(out io.Writer) {
 	set := p.Engine.Content()
 	for _, b := range p.Bots {
 		items := p.Host.Items[b]
-		var ids []int
-		for id, n := range items {
-			if n > 0 {
-				ids = append(ids, int(id))
-			}
-		}
-		sort.Ints(ids)
 		fmt.Fprintf(out, "%s:", p.Host.Name(b))
-		for _, id := range ids {
+		for _, id := range slices.Sorted(maps.Keys(items)) {
+			if items[id] == 0 {
+				continue
+			}
 			name := fmt.Sprint(id)
-			if d := set.ItemByID(uint32(id)); d != nil {
+			if d := set.ItemByID(id); d != nil {
 				name = d.Name
 			}
-			fmt.Fprintf(out, " %d × %s", items[uint32(id)], name)
+			fmt.Fprintf(out, " %d × %s", items[id], name)
 		}
 		fmt.Fprintln(out)
 	}

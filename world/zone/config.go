@@ -78,8 +78,9 @@ type Config struct {
 	HandoffTimeout time.Duration
 	// Fault, when set, is called at named points of the handoff
 	// ("handoff-after-write" and "handoff-after-claimed" on the source,
-	// "enter-after-claim" on the target): crash tests kill the process
-	// there (the zone command's GRIDREALM_FAULT).
+	// "enter-after-claim" on the target; "trade-after-request" once a
+	// trade is asked of the db): crash tests kill the process there (the
+	// zone command's GRIDREALM_FAULT).
 	Fault func(point string)
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -250,17 +252,6 @@ func (zn *Node) command(p *player, text string) bool {
 
 // sortedItems returns the player's item ids in order (the db's: oldest
 // first).
-func (p *player) sortedItems() []uint64 {
-	ids := make([]uint64, 0, len(p.items))
-	for id := range p.items {
-		ids = append(ids, id)
-	}
-	for i := 1; i < len(ids); i++ {
-		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
-			ids[j], ids[j-1] = ids[j-1], ids[j]
-		}
-	}
-	return ids
-}
+func (p *player) sortedItems() []uint64 { return slices.Sorted(maps.Keys(p.items)) }
 
 var _ script.Host = (*Node)(nil)

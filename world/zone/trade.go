@@ -23,8 +23,13 @@ import (
 // trade the db is carrying out are locked: not used, dropped or offered
 // again until it answers.
 
-// TradeTimeout is how long an offer waits for its answer.
-const TradeTimeout = 30 * time.Second
+// TradeTimeout is how long an offer waits for its answer, and
+// MaxOffersWaiting how many of one player's may wait at once (one player
+// cannot fill the zone's table of trades).
+const (
+	TradeTimeout     = 30 * time.Second
+	MaxOffersWaiting = 4
+)
 
 // trade is an offer waiting for its answer, or in the db.
 type trade struct {
@@ -149,6 +154,8 @@ func (zn *Node) offer(p *player, o codec.TradeOffer) {
 			return fmt.Errorf("a trade gives or asks 1 to %d items a side", codec.MaxTradeItems)
 		case len(zn.trades) >= 10000:
 			return fmt.Errorf("too many trades wait in this zone")
+		case zn.offersFrom(p.character) >= MaxOffersWaiting:
+			return fmt.Errorf("%d of your offers wait for an answer already", MaxOffersWaiting)
 		}
 		if err := zn.tradable(p, o.Give); err != nil {
 			return err
@@ -165,6 +172,17 @@ func (zn *Node) offer(p *player, o codec.TradeOffer) {
 	off := codec.TradeOffered{Trade: t.id, From: p.name, Give: p.inventory(o.Give), Want: to.inventory(o.Want), ExpiresMs: uint32(TradeTimeout / time.Millisecond)}
 	zn.event(to.character, bytes.Clone(zn.penc.TradeOffered(&off)))
 	zn.tradeResult(p.character, t.id, wire.TradeStatusOffered, "offered to "+to.name)
+}
+
+// offersFrom counts the trades a player offered that have not ended.
+func (zn *Node) offersFrom(character uint64) int {
+	n := 0
+	for _, t := range zn.trades {
+		if t.from == character {
+			n++
+		}
+	}
+	return n
 }
 
 // answer carries out or drops an offer its target answered.

@@ -150,6 +150,11 @@ func TestTrades(t *testing.T) {
 	// Bob no longer has the coins to give.
 	send(ann, p.TradeOffer(&codec.TradeOffer{To: "Bob", Give: []uint64{coin.ID}, Want: []uint64{coin.ID}}))
 	waitFor(t, "an item bob no longer owns refused", func() bool { return ear.heard(ann, "Failed: Bob has no item") })
+	// Offers waiting for an answer are capped per player.
+	for i := 0; i < MaxOffersWaiting+1; i++ {
+		send(ann, p.TradeOffer(&codec.TradeOffer{To: "Bob", Give: []uint64{coin.ID}}))
+	}
+	waitFor(t, "the offer past the cap refused", func() bool { return ear.heard(ann, "Failed: 4 of your offers wait") })
 	if r, _ := st.Check(false); r.Problems() != 0 {
 		t.Fatal(r.String())
 	}
