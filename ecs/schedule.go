@@ -144,9 +144,15 @@ func (s *Schedule) Names() []string {
 
 // Timings returns each system's timing, in run order.
 func (s *Schedule) Timings() []SystemTiming {
-	out := make([]SystemTiming, len(s.systems))
-	for i, e := range s.systems {
-		out[i] = e.SystemTiming
+	return s.AppendTimings(make([]SystemTiming, 0, len(s.systems)))
+}
+
+// AppendTimings appends every system's timing to dst, in schedule order,
+// and returns it: with a dst of room enough, it does not allocate (a bench
+// reads it every tick).
+func (s *Schedule) AppendTimings(dst []SystemTiming) []SystemTiming {
+	for _, e := range s.systems {
+		dst = append(dst, e.SystemTiming)
 	}
-	return out
+	return dst
 }

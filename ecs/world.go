@@ -43,7 +43,7 @@ type World struct {
 // NewWorld returns an empty world whose randomness comes from seed.
 func NewWorld(seed uint64) *World {
 	return &World{
-		ECS:  arche.NewWorld(),
+		ECS:  arche.NewWorld(1024), // archetypes start with room for 1,024 entities: a zone's archetypes are few and large
 		Rand: NewRand(seed, seed^0x9e3779b97f4a7c15),
 		Seed: seed,
 		Time: Time{Dilation: 1},

@@ -57,6 +57,7 @@ func NewCombat(w *ecs.World) *Combat {
 		stats:    generic.NewMap[NPCStats](&w.ECS),
 		dead:     generic.NewMap[Dead](&w.ECS),
 		markDead: generic.NewMap1[Dead](&w.ECS),
+		killed:   make([]ecsEntity, 0, 256), // room for a busy tick's deaths, so that a tick does not grow it
 	}
 	s.npcs.Register(&w.ECS)
 	s.players.Register(&w.ECS)

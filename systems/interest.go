@@ -34,15 +34,12 @@ func (s *Interest) Run(w *ecs.World) {
 			continue
 		}
 		if r.Cell != spatial.NoCell {
-			ch := cells.Changes(r.Cell, uint32(tick))
-			ch.Leaves = append(ch.Leaves, r.Slot)
-			cells.Remove(r.Cell, r.Slot)
+			cells.Leave(r.Cell, r.Slot, uint32(tick))
 		}
 		r.Cell, r.Slot = cell, cells.Insert(cell, q.Entity())
 		r.EnteredAt = tick
 		publish(cells, r, p, a, m, h)
-		ch := cells.Changes(cell, uint32(tick))
-		ch.Enters = append(ch.Enters, EnterRecord(r, a))
+		cells.Entered(cell, uint32(tick), EnterRecord(r, a))
 	}
 }
 

@@ -119,6 +119,9 @@ func (s *IndexProximity) Run(w *ecs.World) {
 		clear(prox.start[k])
 	}
 	q := s.filter.Query(&w.ECS)
+	if n := q.Count(); cap(prox.all) < n {
+		prox.all = make([]cellNear, 0, n+n/4) // headroom: it grows only past a new peak
+	}
 	for q.Next() {
 		p, a, r := q.Get()
 		if r.Cell == spatial.NoCell {

@@ -112,6 +112,7 @@ func NewDespawn(w *ecs.World) *Despawn {
 		filter: *generic.NewFilter4[Dead, Replica, Appearance, Position](),
 		brain:  generic.NewMap[Brain](&w.ECS), stats: generic.NewMap[NPCStats](&w.ECS), player: generic.NewMap[Player](&w.ECS),
 		health: generic.NewMap[Health](&w.ECS), dead: generic.NewMap1[Dead](&w.ECS),
+		revived: make([]ecsEntity, 0, 256),
 	}
 	s.filter.Register(&w.ECS)
 	return s
@@ -136,9 +137,7 @@ func (s *Despawn) Run(w *ecs.World) {
 			continue
 		}
 		if rep.Cell != spatial.NoCell {
-			ch := cells.Changes(rep.Cell, uint32(tick))
-			ch.Leaves = append(ch.Leaves, rep.Slot)
-			cells.Remove(rep.Cell, rep.Slot)
+			cells.Leave(rep.Cell, rep.Slot, uint32(tick))
 		}
 		b := s.brain.Get(e)
 		queue.add(Respawn{At: tick + s.stats.Get(e).Respawn, X: b.HomeX, Y: b.HomeY, Template: a.Template, Level: a.Level})

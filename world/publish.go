@@ -70,6 +70,12 @@ func NewPublisher(w *ecs.World, cells *spatial.Cells) *Publisher {
 		cells: cells, enc: codec.NewCellDeltaEncoder(),
 		subs: make([]uint64, cells.Len()), refs: make([]uint16, cells.Len()*MaxGateways), watchers: make([]int32, cells.Len()),
 		replica: generic.NewMap[systems.Replica](&w.ECS), appear: generic.NewMap[systems.Appearance](&w.ECS),
+		pending: make([]FullCell, 0, 1024),
+		// A tick's output starts with room for every cell changing (up to
+		// 16,384 of them), so that it grows only in a larger zone's busiest
+		// ticks.
+		out:     Output{Cells: make([]EncodedCell, 0, min(cells.Len(), 1<<14)), Full: make([]FullCell, 0, 1024)},
+		offsets: make([]int, 0, min(cells.Len(), 1<<14)+1024),
 	}
 }
 
@@ -145,7 +151,7 @@ func (p *Publisher) Run(w *ecs.World) {
 	for _, cell := range p.cells.Dirty() {
 		ch := p.cells.Changes(cell, uint32(w.Time.Tick))
 		p.offsets = append(p.offsets, len(p.arena))
-		p.arena = append(p.arena, p.enc.Encode(ch)...)
+		p.arena = appendRoomy(p.arena, p.enc.Encode(ch))
 		p.out.Cells = append(p.out.Cells, EncodedCell{Cell: cell, Gateways: p.subs[cell], Moved: ch.Moved()})
 	}
 	for _, f := range p.pending {
@@ -153,7 +159,7 @@ func (p *Publisher) Run(w *ecs.World) {
 			continue // unsubscribed again within the tick
 		}
 		p.offsets = append(p.offsets, len(p.arena))
-		p.arena = append(p.arena, p.enc.Encode(p.fullState(f.Cell, w.Time.Tick))...)
+		p.arena = appendRoomy(p.arena, p.enc.Encode(p.fullState(f.Cell, w.Time.Tick)))
 		p.out.Full = append(p.out.Full, f)
 		p.subs[f.Cell] |= 1 << f.Gateway
 	}
@@ -194,4 +200,17 @@ func (p *Publisher) fullState(cell int32, tick uint64) *spatial.CellChanges {
 		f.Enters = append(f.Enters, systems.EnterRecord(p.replica.Get(e), p.appear.Get(e)))
 	}
 	return f
+}
+
+// appendRoomy appends b to arena, doubling the arena when it is full
+// rather than growing it by a quarter as append does past 256 bytes: a
+// tick's output grows with the zone, and each growth past a new peak is an
+// allocation the tick pays.
+func appendRoomy(arena, b []byte) []byte {
+	if cap(arena)-len(arena) < len(b) {
+		grown := make([]byte, len(arena), 2*(len(arena)+len(b)))
+		copy(grown, arena)
+		arena = grown
+	}
+	return append(arena, b...)
 }

@@ -182,9 +182,7 @@ func (z *Zone) RemovePlayer(e arche.Entity) {
 		return
 	}
 	if r := z.replica.Get(e); r != nil && r.Cell != spatial.NoCell {
-		ch := z.Cells.Changes(r.Cell, uint32(z.World.Time.Tick))
-		ch.Leaves = append(ch.Leaves, r.Slot)
-		z.Cells.Remove(r.Cell, r.Slot)
+		z.Cells.Leave(r.Cell, r.Slot, uint32(z.World.Time.Tick))
 	}
 	z.World.ECS.RemoveEntity(e)
 	z.players--
@@ -197,9 +195,7 @@ func (z *Zone) DespawnNPC(e arche.Entity) {
 		return
 	}
 	if r := z.replica.Get(e); r != nil && r.Cell != spatial.NoCell {
-		ch := z.Cells.Changes(r.Cell, uint32(z.World.Time.Tick))
-		ch.Leaves = append(ch.Leaves, r.Slot)
-		z.Cells.Remove(r.Cell, r.Slot)
+		z.Cells.Leave(r.Cell, r.Slot, uint32(z.World.Time.Tick))
 	}
 	z.World.ECS.RemoveEntity(e)
 }

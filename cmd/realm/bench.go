@@ -70,6 +70,7 @@ func benchZone(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.CellSize, "cell", 32, "interest cell size in metres")
 	fs.Bool("json", true, "print JSON (the only output format)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	fs.StringVar(&cfg.AllocProfile, "allocprofile", "", "write the allocations to this file (a pprof profile; every one of the measured ticks)")
 	contentDir := fs.String("content", "", "a content directory (\"default\": the shipped one): its rules, NPC templates and scripts run in the bench")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -17,6 +17,15 @@ type Cells struct {
 	nx, ny int
 	cells  []cell
 	dirty  []int32 // cells with changes this tick
+
+	// Where the cells' tables come from (slab.go).
+	slots  slab[arche.Entity]
+	free   slab[uint16]
+	steps  slab[Step]
+	moves  slab[Move]
+	states slab[State]
+	enters slab[Enter]
+	leaves slab[uint16]
 }
 
 type cell struct {
@@ -39,7 +48,7 @@ func NewCells(w, h float32, size int) (*Cells, error) {
 	if nx > 1<<16 || ny > 1<<16 {
 		return nil, fmt.Errorf("interest grid of %d × %d cells: at most 65536 per side", nx, ny)
 	}
-	c := &Cells{size: float32(size), nx: nx, ny: ny, cells: make([]cell, nx*ny)}
+	c := &Cells{size: float32(size), nx: nx, ny: ny, cells: make([]cell, nx*ny), dirty: make([]int32, 0, min(nx*ny, 1<<14))}
 	for i := range c.cells {
 		cx, cy := c.Coords(int32(i))
 		c.cells[i].changes.CX, c.cells[i].changes.CY = cx, cy
@@ -92,10 +101,7 @@ func (c *Cells) Insert(cell int32, e arche.Entity) uint16 {
 	if len(cl.slots) > 0xffff {
 		panic("spatial: more than 65536 entities in one cell") // 65536 slots is the wire limit
 	}
-	if cap(cl.slots) == 0 {
-		cl.slots = make([]arche.Entity, 0, 16) // not 1, 2, 4, 8 as the first entities come
-	}
-	cl.slots = append(cl.slots, e)
+	cl.slots = append(grow(&c.slots, cl.slots, 1), e)
 	return uint16(len(cl.slots) - 1)
 }
 
@@ -103,11 +109,23 @@ func (c *Cells) Insert(cell int32, e arche.Entity) uint16 {
 func (c *Cells) Remove(cell int32, slot uint16) {
 	cl := &c.cells[cell]
 	cl.slots[slot] = arche.Entity{}
-	if cap(cl.free) == 0 {
-		cl.free = make([]uint16, 0, 16)
-	}
-	cl.free = append(cl.free, slot)
+	cl.free = append(grow(&c.free, cl.free, 1), slot)
 	cl.count--
+}
+
+// Leave records that the entity in a cell's slot left it this tick, and
+// frees the slot.
+func (c *Cells) Leave(cell int32, slot uint16, tick uint32) {
+	ch := c.Changes(cell, tick)
+	ch.Leaves = append(grow(&c.leaves, ch.Leaves, 1), slot)
+	c.Remove(cell, slot)
+}
+
+// Entered records that an entity entered a cell this tick (after Insert
+// gave it its slot).
+func (c *Cells) Entered(cell int32, tick uint32, e Enter) {
+	ch := c.Changes(cell, tick)
+	ch.Enters = append(grow(&c.enters, ch.Enters, 1), e)
 }
 
 // Each calls fn for every entity in a cell, with its slot.
@@ -154,7 +172,7 @@ func (c *Cells) Changes(cell int32, tick uint32) *CellChanges {
 		cl.dirty = true
 		cl.changes.Tick = tick
 		c.dirty = append(c.dirty, cell)
-		cl.changes.reserve(cl.count)
+		c.reserve(&cl.changes, cl.count)
 	}
 	return &cl.changes
 }
@@ -170,4 +188,17 @@ func (c *Cells) ClearChanges() {
 		c.cells[i].changes.Reset()
 	}
 	c.dirty = c.dirty[:0]
+}
+
+// reserve gives the records of a cell of n entities room for one change of
+// each entity, with headroom, so that a tick's appends do not grow them:
+// they grow only when the cell holds more entities than ever before, and
+// then from the slabs.
+func (c *Cells) reserve(ch *CellChanges, n int) {
+	need := n + 8
+	ch.Steps = grow(&c.steps, ch.Steps, need-len(ch.Steps))
+	ch.Moves = grow(&c.moves, ch.Moves, need/4-len(ch.Moves)) // jumps: few a tick
+	ch.States = grow(&c.states, ch.States, need-len(ch.States))
+	ch.Enters = grow(&c.enters, ch.Enters, need-len(ch.Enters))
+	ch.Leaves = grow(&c.leaves, ch.Leaves, need-len(ch.Leaves))
 }

@@ -21,6 +21,7 @@ type Pathfinder struct {
 	stamp []uint32
 	gen   uint32
 	heap  []pathItem
+	paths slab[tile.Point] // where paths longer than their buffer get room
 }
 
 type pathItem struct {
@@ -34,7 +35,8 @@ func NewPathfinder(t *Terrain, radius int16) *Pathfinder {
 	radius = max(radius, 1)
 	side := 2*int(radius) + 1
 	return &Pathfinder{t: t, radius: radius, side: side,
-		cost: make([]uint32, side*side), from: make([]int32, side*side), stamp: make([]uint32, side*side)}
+		cost: make([]uint32, side*side), from: make([]int32, side*side), stamp: make([]uint32, side*side),
+		heap: make([]pathItem, 0, side*side)} // a search holds at most every tile of its window
 }
 
 // Terrain returns the terrain the pathfinder searches.
@@ -110,7 +112,7 @@ func (pf *Pathfinder) walk(dst []tile.Point, goal, ox, oy int32) []tile.Point {
 		n++
 	}
 	if cap(dst) < n {
-		dst = make([]tile.Point, n, max(2*n, 32)) // only when the path is longer than dst ever held
+		dst = pf.paths.take(max(2*n, 32)) // only when the path is longer than dst ever held
 	}
 	dst = dst[:n]
 	side := int32(pf.side)

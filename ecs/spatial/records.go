@@ -59,25 +59,6 @@ func (c *CellChanges) Reset() {
 	c.Steps, c.Moves, c.States, c.Enters, c.Leaves = c.Steps[:0], c.Moves[:0], c.States[:0], c.Enters[:0], c.Leaves[:0]
 }
 
-// reserve gives the records of a cell of n entities room for one change of
-// each entity, with headroom, so that a tick's appends do not grow them:
-// they grow only when the cell holds more entities than ever before.
-func (c *CellChanges) reserve(n int) {
-	need, room := n+8, n+n/2+16
-	if cap(c.Steps) < need {
-		c.Steps = make([]Step, 0, room)
-	}
-	if cap(c.States) < need {
-		c.States = make([]State, 0, room)
-	}
-	if cap(c.Enters) < need {
-		c.Enters = make([]Enter, 0, room)
-	}
-	if cap(c.Leaves) < need {
-		c.Leaves = make([]uint16, 0, room)
-	}
-}
-
 // Empty reports whether there is nothing to send.
 func (c *CellChanges) Empty() bool {
 	return !c.Full && len(c.Steps)+len(c.Moves)+len(c.States)+len(c.Enters)+len(c.Leaves) == 0

@@ -3,7 +3,9 @@ package zonebench
 import (
 	"fmt"
 	"math"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -31,6 +33,10 @@ type Config struct {
 	// zone's spread) and runs its scripts (world/script, items kept in
 	// memory); its NPCs die and respawn as in play.
 	Content *content.Set
+	// AllocProfile, when set, is where the allocations are written as a
+	// pprof profile: every one of the measured ticks (the build's and the
+	// warmup's are sampled at Go's default rate, one per 512 KiB).
+	AllocProfile string
 }
 
 // Scenarios.
@@ -41,9 +47,10 @@ const (
 
 // Milliseconds are tick times.
 type Milliseconds struct {
-	P50 float64 `json:"p50"`
-	P99 float64 `json:"p99"`
-	Max float64 `json:"max"`
+	P50  float64 `json:"p50"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p99_9"`
+	Max  float64 `json:"max"`
 }
 
 // Result is what a run measured.
@@ -93,10 +100,13 @@ type SlowTick struct {
 	Systems []SystemTime `json:"systems"`
 }
 
-// SystemTime is a system's mean time per measured tick.
+// SystemTime is a system's time: its mean per measured tick (in
+// system_ms_mean, where WorstMs is its slowest tick) or its time in one
+// tick (in slowest_tick).
 type SystemTime struct {
-	Name string  `json:"name"`
-	Ms   float64 `json:"ms"`
+	Name    string  `json:"name"`
+	Ms      float64 `json:"ms"`
+	WorstMs float64 `json:"worst_ms,omitempty"`
 }
 
 // Run builds the scenario, runs it and measures it.
@@ -124,7 +134,7 @@ func Run(cfg Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return b.run(), nil
+	return b.run()
 }
 
 type bench struct {
@@ -246,12 +256,18 @@ func (g gatewayModel) Run(*ecs.World) {
 	}
 }
 
-func (b *bench) run() Result {
+func (b *bench) run() (Result, error) {
 	z := b.zone
 	for i := 0; i < b.cfg.Warmup; i++ {
 		z.Tick()
 	}
 	startTimings := z.Schedule.Timings()
+	timings := make([]ecs.SystemTiming, 0, len(startTimings))
+	worst := make([]time.Duration, len(startTimings))
+	if b.cfg.AllocProfile != "" {
+		defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
+		runtime.MemProfileRate = 1
+	}
 	var calls0, errors0, deferred0 int64
 	if b.scripts != nil {
 		calls0, errors0, deferred0 = b.scripts.Stats.Calls.Load(), b.scripts.Stats.Errors.Load(), b.scripts.Stats.Deferred.Load()
@@ -262,16 +278,20 @@ func (b *bench) run() Result {
 	mallocs := ms.Mallocs
 
 	works := make([]float64, 0, b.cfg.Ticks)
-	var slowest SlowTick
+	slowest := SlowTick{Systems: make([]SystemTime, 0, len(startTimings))}
 	dilationMin := 1.0
 	var deltas, egress, naive, bytesAll, moved float64
 	for i := 0; i < b.cfg.Ticks; i++ {
 		st := z.Tick()
 		work := float64(st.Work) / float64(time.Millisecond)
 		works = append(works, work)
+		timings = z.Schedule.AppendTimings(timings[:0])
+		for i, t := range timings {
+			worst[i] = max(worst[i], t.Last)
+		}
 		if work > slowest.Ms {
 			slowest = SlowTick{Tick: st.Tick, Ms: work, Systems: slowest.Systems[:0]}
-			for _, t := range z.Schedule.Timings() {
+			for _, t := range timings {
 				slowest.Systems = append(slowest.Systems, SystemTime{Name: t.Name, Ms: float64(t.Last) / float64(time.Millisecond)})
 			}
 		}
@@ -293,6 +313,11 @@ func (b *bench) run() Result {
 	dilationMin = min(dilationMin, z.Loop.Dilation())
 	runtime.ReadMemStats(&ms)
 	ticks := float64(b.cfg.Ticks)
+	if b.cfg.AllocProfile != "" {
+		if err := writeAllocProfile(b.cfg.AllocProfile); err != nil {
+			return Result{}, err
+		}
+	}
 
 	res := Result{
 		Scenario: b.cfg.Scenario, Players: b.cfg.Players, NPCs: b.cfg.NPCs, Ticks: b.cfg.Ticks, WarmupTicks: b.cfg.Warmup,
@@ -316,10 +341,24 @@ func (b *bench) run() Result {
 	end := z.Schedule.Timings()
 	for i, t := range end {
 		res.SystemMs = append(res.SystemMs, SystemTime{Name: t.Name,
-			Ms: float64(t.Total-startTimings[i].Total) / float64(time.Millisecond) / ticks})
+			Ms:      float64(t.Total-startTimings[i].Total) / float64(time.Millisecond) / ticks,
+			WorstMs: float64(worst[i]) / float64(time.Millisecond)})
 	}
 	res.Scripts = b.scriptFigures(res.SystemMs, ticks, calls0, errors0, deferred0)
-	return res
+	return res, nil
+}
+
+func writeAllocProfile(path string) error {
+	runtime.GC() // the profile holds what the last collection published
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("bench zone: alloc profile: %w", err)
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("bench zone: alloc profile: %w", err)
+	}
+	return f.Close()
 }
 
 // scriptFigures are the scripts' figures of a run with content (nil
@@ -347,7 +386,7 @@ func percentiles(v []float64) Milliseconds {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	at := func(p float64) float64 { return s[min(len(s)-1, int(math.Ceil(p*float64(len(s))))-1)] }
-	return Milliseconds{P50: at(0.50), P99: at(0.99), Max: s[len(s)-1]}
+	return Milliseconds{P50: at(0.50), P99: at(0.99), P999: at(0.999), Max: s[len(s)-1]}
 }
 
 func popcount(v uint64) int {

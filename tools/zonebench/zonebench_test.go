@@ -55,3 +55,30 @@ func TestBadConfigs(t *testing.T) {
 		}
 	}
 }
+
+// A zone's tick in steady state does not allocate: its tables grow only
+// past a new peak, from chunks (ecs/spatial/slab.go), so that over 300
+// ticks of players and NPCs fighting and wandering in both scenarios fewer
+// than one allocation a tick remains. A per-tick allocation anywhere in
+// the schedule (an event slice built per call, a path per search) fails it.
+func TestSteadyTicksDoNotAllocate(t *testing.T) {
+	for _, sc := range []string{Spread, Clump} {
+		r, err := Run(Config{Players: 500, NPCs: 3000, Ticks: 300, Warmup: 100, Seed: 5, Scenario: sc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.AllocsPerTick >= 1 {
+			t.Errorf("%s: %.2f allocations a tick in steady state", sc, r.AllocsPerTick)
+		}
+		var worst float64
+		for _, s := range r.SystemMs {
+			if s.WorstMs < s.Ms {
+				t.Errorf("%s: %s's worst tick %.3f ms < its mean %.3f", sc, s.Name, s.WorstMs, s.Ms)
+			}
+			worst = max(worst, s.WorstMs)
+		}
+		if r.TickMs.P999 < r.TickMs.P99 || r.TickMs.Max < r.TickMs.P999 || worst > r.TickMs.Max+0.01 {
+			t.Errorf("%s: tick %+v, a system's worst %.3f", sc, r.TickMs, worst)
+		}
+	}
+}
