@@ -50,20 +50,36 @@ type LoginNodes struct {
 // (wrong password, busy, rate limited) wraps ErrDenied and is final for
 // this call; only an unreachable node moves on to the next.
 func (l *LoginNodes) Login(ctx context.Context, account, password, realm string) (codec.LoginResult, error) {
-	return l.result(ctx, codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1))
+	return l.result(ctx, codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1), nil)
+}
+
+// InLine is a login's place in the login node's line, as it was last told:
+// Position 1 is next.
+type InLine struct {
+	Position uint32
+	Wait     time.Duration // the wait the login node expects
+}
+
+// LoginInLine is Login that calls queued each time the login node tells
+// the player its place in line (about once a second while the login waits
+// for a password check; a login served at once is never told). It waits
+// as long as ctx allows: a login node that says nothing for 15 s is given
+// up on.
+func (l *LoginNodes) LoginInLine(ctx context.Context, account, password, realm string, queued func(InLine)) (codec.LoginResult, error) {
+	return l.result(ctx, codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1), queued)
 }
 
 // Register creates an account. A taken name answers LoginStatusExists, a
 // bad one LoginStatusInvalid, both wrapping ErrDenied.
 func (l *LoginNodes) Register(ctx context.Context, account, password string) (codec.LoginResult, error) {
-	return l.result(ctx, codec.NewPlayerEncoder().RegisterRequest(account, password, 1))
+	return l.result(ctx, codec.NewPlayerEncoder().RegisterRequest(account, password, 1), nil)
 }
 
 // result sends a request answered by a LoginResult; a status other than Ok
 // is an error wrapping ErrDenied.
-func (l *LoginNodes) result(ctx context.Context, req []byte) (codec.LoginResult, error) {
+func (l *LoginNodes) result(ctx context.Context, req []byte, queued func(InLine)) (codec.LoginResult, error) {
 	var r codec.LoginResult
-	err := l.ask(ctx, req, func(m *wire.ServerMessage) error {
+	err := l.ask(ctx, req, queued, func(m *wire.ServerMessage) error {
 		var err error
 		r, err = readLoginResult(m)
 		return err
@@ -77,7 +93,7 @@ func (l *LoginNodes) result(ctx context.Context, req []byte) (codec.LoginResult,
 // Realms lists the realms to choose from, with their population.
 func (l *LoginNodes) Realms(ctx context.Context) ([]codec.RealmInfo, error) {
 	var out []codec.RealmInfo
-	err := l.ask(ctx, codec.NewPlayerEncoder().RealmListRequest(), func(m *wire.ServerMessage) error {
+	err := l.ask(ctx, codec.NewPlayerEncoder().RealmListRequest(), nil, func(m *wire.ServerMessage) error {
 		if m.BodyType() != wire.ServerBodyRealmList {
 			return fmt.Errorf("realm list: unexpected answer %s", m.BodyType())
 		}
@@ -90,7 +106,7 @@ func (l *LoginNodes) Realms(ctx context.Context) ([]codec.RealmInfo, error) {
 }
 
 // ask sends one request to the login nodes in turn until one answers.
-func (l *LoginNodes) ask(ctx context.Context, req []byte, read func(*wire.ServerMessage) error) error {
+func (l *LoginNodes) ask(ctx context.Context, req []byte, queued func(InLine), read func(*wire.ServerMessage) error) error {
 	if len(l.Addrs) == 0 {
 		return fmt.Errorf("%w: no login address given", ErrNoLoginNode)
 	}
@@ -98,13 +114,9 @@ func (l *LoginNodes) ask(ctx context.Context, req []byte, read func(*wire.Server
 	var errs []error
 	for i := range l.Addrs {
 		addr := l.Addrs[(first+i)%len(l.Addrs)]
-		b, err := l.askOne(ctx, addr, req)
+		m, err := l.askOne(ctx, addr, req, queued)
 		if err == nil {
-			var m wire.ServerMessage
-			if err := codec.DecodeServerMessage(b, &m); err != nil {
-				return fmt.Errorf("login %s: %w", addr, err)
-			}
-			return read(&m)
+			return read(m)
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
 		if ctx.Err() != nil {
@@ -114,7 +126,13 @@ func (l *LoginNodes) ask(ctx context.Context, req []byte, read func(*wire.Server
 	return fmt.Errorf("%w: %w", ErrNoLoginNode, errors.Join(errs...))
 }
 
-func (l *LoginNodes) askOne(ctx context.Context, addr string, req []byte) ([]byte, error) {
+// loginSilence is how long a client waits for the login node's next word:
+// it answers at once or tells a waiting player its place every second.
+const loginSilence = 15 * time.Second
+
+// askOne sends a request to one login node and returns its answer, after
+// any number of LoginQueued (each given to queued, when set).
+func (l *LoginNodes) askOne(ctx context.Context, addr string, req []byte, queued func(InLine)) (*wire.ServerMessage, error) {
 	try := l.TryFor
 	if try <= 0 {
 		try = 3 * time.Second
@@ -136,13 +154,30 @@ func (l *LoginNodes) askOne(ctx context.Context, addr string, req []byte) ([]byt
 	if err := s.Send(req); err != nil {
 		return nil, err
 	}
-	// The answer may wait for a hashing worker: the caller's deadline,
-	// not the dial's, bounds it.
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(30 * time.Second)
+	for {
+		// The answer may wait for a hashing worker: the caller's deadline,
+		// not the dial's, bounds it, and the login node's silence.
+		deadline := time.Now().Add(loginSilence)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		b, err := s.Recv(deadline)
+		if err != nil {
+			return nil, err
+		}
+		m := new(wire.ServerMessage)
+		if err := codec.DecodeServerMessage(b, m); err != nil {
+			return nil, fmt.Errorf("login %s: %w", addr, err)
+		}
+		if m.BodyType() != wire.ServerBodyLoginQueued {
+			return m, nil
+		}
+		var q wire.LoginQueued
+		codec.Member(m.Body, &q)
+		if queued != nil {
+			queued(InLine{Position: q.Position(), Wait: time.Duration(q.EstimatedWaitMs()) * time.Millisecond})
+		}
 	}
-	return s.Recv(deadline)
 }
 
 func readLoginResult(m *wire.ServerMessage) (codec.LoginResult, error) {

@@ -202,6 +202,17 @@ func (e *PlayerEncoder) LoginResult(r *LoginResult) []byte {
 	return e.server(wire.ServerBodyLoginResult, wire.LoginResultEnd(b))
 }
 
+// LoginQueued tells a player its login waits its turn: its place and the
+// wait expected.
+func (e *PlayerEncoder) LoginQueued(position, estimatedWaitMs uint32) []byte {
+	b := e.b
+	b.Reset()
+	wire.LoginQueuedStart(b)
+	wire.LoginQueuedAddPosition(b, position)
+	wire.LoginQueuedAddEstimatedWaitMs(b, estimatedWaitMs)
+	return e.server(wire.ServerBodyLoginQueued, wire.LoginQueuedEnd(b))
+}
+
 // Redirect tells a player to connect to another gateway.
 func (e *PlayerEncoder) Redirect(address, reason string) []byte {
 	b := e.b

@@ -56,6 +56,7 @@ var unionMembers = map[string]func() any{
 	"Inventory":            func() any { return new(wire.Inventory) },
 	"TradeOffered":         func() any { return new(wire.TradeOffered) },
 	"TradeResult":          func() any { return new(wire.TradeResult) },
+	"LoginQueued":          func() any { return new(wire.LoginQueued) },
 	"DbTradeItems":         func() any { return new(wire.DbTradeItems) },
 	"ZonePlayerRequest":    func() any { return new(wire.ZonePlayerRequest) },
 }

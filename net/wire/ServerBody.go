@@ -23,6 +23,7 @@ const (
 	ServerBodyInventory     ServerBody = 13
 	ServerBodyTradeOffered  ServerBody = 14
 	ServerBodyTradeResult   ServerBody = 15
+	ServerBodyLoginQueued   ServerBody = 16
 )
 
 var EnumNamesServerBody = map[ServerBody]string{
@@ -42,6 +43,7 @@ var EnumNamesServerBody = map[ServerBody]string{
 	ServerBodyInventory:     "Inventory",
 	ServerBodyTradeOffered:  "TradeOffered",
 	ServerBodyTradeResult:   "TradeResult",
+	ServerBodyLoginQueued:   "LoginQueued",
 }
 
 var EnumValuesServerBody = map[string]ServerBody{
@@ -61,6 +63,7 @@ var EnumValuesServerBody = map[string]ServerBody{
 	"Inventory":     ServerBodyInventory,
 	"TradeOffered":  ServerBodyTradeOffered,
 	"TradeResult":   ServerBodyTradeResult,
+	"LoginQueued":   ServerBodyLoginQueued,
 }
 
 func (v ServerBody) String() string {

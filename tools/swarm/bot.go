@@ -75,11 +75,16 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 	conn, err := b.join(jctx)
 	if err != nil {
 		if jctx.Err() != nil && ctx.Err() == nil {
-			if strings.Contains(err.Error(), "the realm is full") {
+			switch msg := err.Error(); {
+			case strings.Contains(msg, "the realm is full"):
 				// Told to come back later, with the reason: the realm
 				// refused it, rather than failing it.
 				err = errors.New("login: Busy, the realm is full (told to retry later, until the ramp ended)")
-			} else {
+			case strings.HasPrefix(msg, "login: in line"):
+				err = errors.New("login: in line for a password check, told its place, until the ramp ended")
+			case strings.HasPrefix(msg, "login: Busy"), strings.HasPrefix(msg, "login: RateLimited"):
+				err = fmt.Errorf("%s, told to retry later, until the ramp ended", strings.TrimSuffix(msg, " until the end of the run"))
+			default:
 				err = errors.New("connect: not connected before the ramp ended")
 			}
 		}
@@ -170,9 +175,20 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 	account := fmt.Sprintf("%s%d", b.s.cfg.Accounts, b.s.cfg.First+b.index)
 	backoff := 100 * time.Millisecond
 	for {
-		lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		res, err := b.s.logins.Login(lctx, account, b.s.cfg.Password, b.s.cfg.Realm)
-		cancel()
+		// A login node with more logins than it can check tells each its
+		// place in line while it waits: the bot waits, as a player would,
+		// as long as its deadline allows.
+		var line client.InLine
+		res, err := b.s.logins.LoginInLine(ctx, account, b.s.cfg.Password, b.s.cfg.Realm, func(p client.InLine) {
+			if line.Position == 0 {
+				b.s.m.add(&b.s.m.loginsQueued, 1)
+			}
+			line = p
+			b.s.m.place(p)
+		})
+		if err != nil && line.Position > 0 && ctx.Err() != nil {
+			return res, fmt.Errorf("login: in line for a password check at place %d (about %v to wait) until the end of the run", line.Position, line.Wait.Round(time.Second))
+		}
 		if err == nil {
 			if len(res.Gateways) == 0 {
 				return res, errors.New("login: no gateway offered")
@@ -194,9 +210,11 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 			why = "login: " + res.Status.String()
 		}
 		if res.RetryAfterMs > 0 {
-			// The realm is full and says when to come back: a player's
-			// client waits that long, not hammering it.
-			why = "login: " + res.Status.String() + ", the realm is full"
+			// The login node or the realm says when to come back: a
+			// player's client waits that long, not hammering it.
+			if strings.Contains(res.Message, "full") {
+				why = "login: " + res.Status.String() + ", the realm is full"
+			}
 			backoff = time.Duration(res.RetryAfterMs) * time.Millisecond
 		}
 		if ctx.Err() != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
@@ -55,6 +56,8 @@ type metrics struct {
 	budget        int64 // snapshot datagrams over their player's budget
 	echoTimeouts  int64
 	loginRetries  int64
+	loginsQueued  int64                              // logins told their place in line
+	placeMax      uint32                             // the furthest back a login was told it stood
 	tradeOffers   int64                              // trade: offers made
 	tradeResults  map[string]int64                   // trade: TradeResults heard, by status (both sides hear Done)
 	loots         int64                              // loot events heard
@@ -165,6 +168,13 @@ func (m *metrics) echoed(d time.Duration) {
 func (m *metrics) add(counter *int64, n int64) {
 	m.mu.Lock()
 	*counter += n
+	m.mu.Unlock()
+}
+
+// place records a place in line a login was told.
+func (m *metrics) place(p client.InLine) {
+	m.mu.Lock()
+	m.placeMax = max(m.placeMax, p.Position)
 	m.mu.Unlock()
 }
 
@@ -290,7 +300,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		FailureReasons: m.failures, DisconnectReasons: m.disconnects,
 		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
 		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,
-		BudgetViolations: m.budget, LoginRetries: m.loginRetries, SelfMissing: m.selfMissing, MaxDatagram: m.maxDatagram, Budget: m.budget0, Errors: m.errors(),
+		BudgetViolations: m.budget, LoginRetries: m.loginRetries, LoginsQueued: m.loginsQueued, LoginPlaceMax: m.placeMax, SelfMissing: m.selfMissing, MaxDatagram: m.maxDatagram, Budget: m.budget0, Errors: m.errors(),
 		Timeline: m.timeline, Reconnects: m.reconnects, ZoneRestarts: m.zoneRestarts, Handoffs: m.handoffs, Relogins: m.relogins, NeverBack: m.neverBack, Recovery: latency(m.recovery), RecoveryBy: latencies(m.recoveryBy),
 	}
 	r.Loots, r.LootUnits = m.loots, m.lootUnits

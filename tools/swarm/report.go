@@ -81,6 +81,11 @@ type Report struct {
 	// Trades is the trade behavior's offers and results.
 	Trades       *TradeReport `json:"trades,omitempty"`
 	LoginRetries int64        `json:"login_retries"`
+	// LoginsQueued counts logins the login node told their place in line
+	// (it had more than it could check at once); LoginPlaceMax is the
+	// furthest back one was told it stood.
+	LoginsQueued  int64  `json:"logins_queued"`
+	LoginPlaceMax uint32 `json:"login_place_max"`
 	// Reconnects counts lost connections that came back through a
 	// gateway with the bot's resume token; NeverBack those that did not;
 	// ZoneRestarts the restarts of its zone a bot lived through connected.
@@ -156,6 +161,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("budget violations", "%d (largest datagram %d B, budget %d B)", r.BudgetViolations, r.MaxDatagram, r.Budget)
 	row("snapshots without self", "%d", r.SelfMissing)
 	row("login retries", "%d", r.LoginRetries)
+	row("logins told their place", "%d (the furthest back: %d)", r.LoginsQueued, r.LoginPlaceMax)
 	row("reconnects / never back", "%d / %d  (zone restarts %d, logins again %d; recovery ms p50 %.0f  max %.0f)", r.Reconnects, r.NeverBack, r.ZoneRestarts, r.Relogins, r.Recovery.P50, r.Recovery.Max)
 	row("errors", "%d", r.Errors)
 	if len(r.Timeline) > 0 {

@@ -20,7 +20,7 @@ var denied = codec.LoginResult{Status: wire.LoginStatusDenied, Message: "wrong a
 var unavailable = codec.LoginResult{Status: wire.LoginStatusBusy, Message: "accounts are unavailable: try again in a few seconds"}
 
 // busy is the answer to an attempt the node had no time for.
-var busy = codec.LoginResult{Status: wire.LoginStatusBusy, Message: "login is busy: try again in a few seconds"}
+var busy = codec.LoginResult{Status: wire.LoginStatusBusy, RetryAfterMs: 3000, Message: "login is busy: try again in a few seconds"}
 
 func (l *Node) worker() {
 	defer l.workers.Done()
@@ -29,11 +29,12 @@ func (l *Node) worker() {
 		if !ok {
 			return
 		}
-		if !l.clock.Now().Before(j.deadline) {
-			j.reply <- busy // its player was answered already
+		if !l.clock.Now().Before(j.deadline) || j.gone.Load() {
+			j.reply <- busy // its player was answered already, or left
 			continue
 		}
 		res := l.check(j)
+		l.queue.checked(l.clock.Now())
 		if judged, ok := verdict(j, res); judged {
 			l.queue.done(j.host, ok, l.clock.Now())
 		}

@@ -43,8 +43,12 @@ type Config struct {
 	Hash Params
 	// Workers check passwords (default: one per CPU); Queue bounds the
 	// logins waiting for one (default DefaultQueuePerWorker per worker);
-	// past it: Busy.
+	// past it: Busy, with a retry hint.
 	Workers, Queue int
+	// QueueWait is how long a login may wait its turn (default
+	// DefaultQueueWait, 5 min): a waiting player is told its place and the
+	// wait expected about once a second (LoginQueued), and past it, Busy.
+	QueueWait time.Duration
 	// PerAddress bounds the attempts one address may have waiting (default
 	// DefaultPerAddress, 2); past it: RateLimited.
 	PerAddress int
@@ -68,7 +72,10 @@ type Config struct {
 
 // Defaults of Config's zero fields.
 const (
-	DefaultQueuePerWorker = 16
+	// A waiting login holds only its connection and is told its place: a
+	// flood waits in line instead of retrying.
+	DefaultQueuePerWorker = 1024
+	DefaultQueueWait      = 5 * time.Minute
 	DefaultPerSecond      = 1.0
 	DefaultBurst          = 5
 	DefaultPerAddress     = 2
@@ -116,6 +123,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Handshake == 0 {
 		c.Handshake = DefaultHandshake
 	}
+	if c.QueueWait == 0 {
+		c.QueueWait = DefaultQueueWait
+	}
 	if c.Node.Role == "" {
 		c.Node.Role = registry.RoleLogin
 	}
@@ -148,6 +158,8 @@ func (c Config) check() error {
 		return bad("SessionTTL %v is negative", c.SessionTTL)
 	case c.Handshake < 0:
 		return bad("Handshake %v is negative", c.Handshake)
+	case c.QueueWait < 0:
+		return bad("QueueWait %v is negative", c.QueueWait)
 	}
 	if c.Hash != (Params{}) {
 		if err := c.Hash.Validate(); err != nil {

@@ -26,7 +26,7 @@ func (f *fixture) loginFrom(tr *pquic.Transport, account, password string, timeo
 		return 0, err
 	}
 	deadline, _ := ctx.Deadline()
-	b, err := s.Recv(deadline)
+	b, _, err := recvAnswer(s, deadline)
 	if err != nil {
 		return 0, err
 	}

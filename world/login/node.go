@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,7 @@ type Node struct {
 	workers sync.WaitGroup
 
 	results, registered *prometheus.CounterVec
+	queueWait           prometheus.Histogram
 	realms              realmStates
 }
 
@@ -50,6 +52,8 @@ type job struct {
 	register                 bool
 	deadline                 time.Time // past it, the player has its answer (Busy): skip the check
 	reply                    chan codec.LoginResult
+	seq                      uint64       // its number in line (queue.push)
+	gone                     *atomic.Bool // its player left while it waited: skip the check
 }
 
 // Start opens the accounts, joins the realm nodes and listens for players.
@@ -87,7 +91,15 @@ func Start(cfg Config) (*Node, error) {
 		Help: "Login attempts by outcome."}, []string{"status"})
 	l.registered = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "login", Name: "registrations_total",
 		Help: "Requests for a new account by outcome."}, []string{"status"})
-	l.node.Metrics().MustRegister(l.results, l.registered)
+	l.queueWait = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "gridrealm", Subsystem: "login", Name: "queue_wait_seconds",
+		Help: "How long logins and new accounts waited for a password check.", Buckets: prometheus.ExponentialBuckets(0.01, 2, 16)})
+	waiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "login", Name: "queue_waiting",
+		Help: "Logins and new accounts waiting in line for a password check."}, func() float64 {
+		l.queue.mu.Lock()
+		defer l.queue.mu.Unlock()
+		return float64(l.queue.waiting)
+	})
+	l.node.Metrics().MustRegister(l.results, l.registered, l.queueWait, waiting)
 	l.realms.states = map[string]codec.RealmInfo{}
 	if err := l.node.Start(); err != nil {
 		accounts.Close()

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,11 +122,30 @@ func (f *fixture) send(payload []byte) (wire.ServerMessage, error) {
 	if err := s.Send(payload); err != nil {
 		return m, err
 	}
-	b, err := s.Recv(time.Now().Add(20 * time.Second))
+	b, _, err := recvAnswer(s, time.Now().Add(20*time.Second))
 	if err != nil {
 		return m, err
 	}
 	return m, codec.DecodeServerMessage(b, &m)
+}
+
+// recvAnswer reads the login node's answer, past the LoginQueued it sends
+// while the attempt waits in line (their count is returned, and the last
+// one's place).
+func recvAnswer(s *pquic.Session, deadline time.Time) (answer []byte, queued []uint32, err error) {
+	for {
+		b, err := s.Recv(deadline)
+		if err != nil {
+			return nil, queued, err
+		}
+		var m wire.ServerMessage
+		if err := codec.DecodeServerMessage(b, &m); err != nil || m.BodyType() != wire.ServerBodyLoginQueued {
+			return b, queued, nil
+		}
+		var q wire.LoginQueued
+		codec.Member(m.Body, &q)
+		queued = append(queued, q.Position())
+	}
 }
 
 // attempt logs in and returns the answer (or the error closing the
@@ -221,6 +241,7 @@ func TestFloodIsToldBusy(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	counts := map[wire.LoginStatus]int{}
+	var hinted atomic.Int64
 	for i := 0; i < 12; i++ {
 		wg.Add(1)
 		go func() {
@@ -230,6 +251,9 @@ func TestFloodIsToldBusy(t *testing.T) {
 				t.Error(err)
 				return
 			}
+			if r.Status == wire.LoginStatusBusy && r.RetryAfterMs > 0 {
+				hinted.Add(1)
+			}
 			mu.Lock()
 			counts[r.Status]++
 			mu.Unlock()
@@ -238,6 +262,9 @@ func TestFloodIsToldBusy(t *testing.T) {
 	wg.Wait()
 	if counts[wire.LoginStatusBusy] == 0 || counts[wire.LoginStatusDenied] == 0 || counts[wire.LoginStatusBusy]+counts[wire.LoginStatusDenied] != 12 {
 		t.Fatalf("outcomes %v", counts)
+	}
+	if hinted.Load() != int64(counts[wire.LoginStatusBusy]) {
+		t.Fatalf("%d of %d Busy answers carry a retry hint", hinted.Load(), counts[wire.LoginStatusBusy])
 	}
 	if r, _ := f.attempt(t, "alice", "correct horse", "dev"); r.Status != wire.LoginStatusOk {
 		t.Fatalf("after the flood: %+v", r)
@@ -286,4 +313,65 @@ func TestFullRealmAnswersBusyWithARetryHint(t *testing.T) {
 		!strings.Contains(res.Message, "the realm is full: try again in 15 s") {
 		t.Fatalf("login to a full realm: %+v %v", res, err)
 	}
+}
+
+// TestLoginQueueTellsPlace: with one worker and more logins than it checks
+// at once, each waiting player is told its place about once a second, its
+// place only gets better, and every login gets in; past the line's bound,
+// the answer is Busy with a retry hint (TestFloodIsToldBusy).
+func TestLoginQueueTellsPlace(t *testing.T) {
+	n := 24
+	if raceDetector {
+		n = 8 // argon2id is ~15× slower under the race detector
+	}
+	f := start(t, func(c *Config) { c.Workers, c.Queue, c.PerAddress, c.Burst, c.PerSecond = 1, n, n, 1000, 1000 })
+	var wg sync.WaitGroup
+	places := make([][]uint32, n)
+	statuses := make([]wire.LoginStatus, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			s, err := pquic.Dial(ctx, f.login.Addr(), f.client)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer s.Close(0, "")
+			s.Send(codec.NewPlayerEncoder().LoginRequest("alice", "correct horse", "dev", 1))
+			b, queued, err := recvAnswer(s, time.Now().Add(60*time.Second))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var m wire.ServerMessage
+			codec.DecodeServerMessage(b, &m)
+			var r wire.LoginResult
+			codec.Member(m.Body, &r)
+			statuses[i], places[i] = r.Status(), queued
+		}()
+	}
+	wg.Wait()
+	told, worst := 0, uint32(0)
+	for i := range n {
+		if statuses[i] != wire.LoginStatusOk {
+			t.Errorf("login %d: %v", i, statuses[i])
+		}
+		if len(places[i]) > 0 {
+			told++
+		}
+		for k, p := range places[i] {
+			worst = max(worst, p)
+			if p == 0 || (k > 0 && p > places[i][k-1]) {
+				t.Errorf("login %d was told places %v: each ≥ 1 and never worse", i, places[i])
+				break
+			}
+		}
+	}
+	if told == 0 || worst < 3 {
+		t.Fatalf("%d of %d waiting logins were told a place (the worst %d)", told, n, worst)
+	}
+	t.Logf("%d of %d logins were told their place; the furthest back was %d", told, n, worst)
 }

@@ -36,6 +36,14 @@ type queue struct {
 	failed    map[string]time.Time
 	lastSweep time.Time
 	closed    bool
+
+	// Places in line: each attempt queued takes the next number; an
+	// attempt's place is its number less those that left before it
+	// (approximate: addresses take turns, so one may pass another).
+	pushed, left uint64
+	// The pace of the checks: when the last len(done) ended (a ring).
+	finished [64]time.Time
+	nDone    int
 }
 
 type addrQueue struct {
@@ -69,21 +77,28 @@ func newQueue(limit, perAddr int, suspectFor time.Duration) *queue {
 // push queues an attempt, or says why not. An attempt pushed out of the
 // queue to make room is answered Busy here.
 func (q *queue) push(j job, now time.Time) refusal {
+	r, _ := q.pushNumbered(j, now)
+	return r
+}
+
+// pushNumbered is push that also returns the attempt's number in line
+// (for place).
+func (q *queue) pushNumbered(j job, now time.Time) (refusal, uint64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
-		return refusedFull
+		return refusedFull, 0
 	}
 	suspect := q.suspectLocked(j.host, now)
 	a := q.addrs[j.host]
 	switch {
 	case a != nil && len(a.jobs) >= q.perAddr:
-		return refusedAddress
+		return refusedAddress, 0
 	case suspect && q.accounts[j.account] > 0:
-		return refusedAccount
+		return refusedAccount, 0
 	}
 	if q.waiting >= q.limit && (suspect || !q.pushOutLocked()) {
-		return refusedFull
+		return refusedFull, 0
 	}
 	if a == nil {
 		a = &addrQueue{addr: j.host, suspect: suspect}
@@ -94,13 +109,15 @@ func (q *queue) push(j job, now time.Time) refusal {
 		}
 		q.rings[class] = append(q.rings[class], a)
 	}
+	j.seq = q.pushed
+	q.pushed++
 	a.jobs = append(a.jobs, j)
 	if a.suspect {
 		q.accounts[j.account]++
 	}
 	q.waiting++
 	q.cond.Signal()
-	return queued
+	return queued, j.seq
 }
 
 // pushOutLocked answers Busy to the newest attempt of the suspect address
@@ -152,6 +169,7 @@ func (q *queue) pop() (job, bool) {
 // address from its ring once it has nothing waiting.
 func (q *queue) forgetLocked(a *addrQueue, j job) {
 	q.waiting--
+	q.left++
 	if a.suspect {
 		if q.accounts[j.account]--; q.accounts[j.account] <= 0 {
 			delete(q.accounts, j.account)
@@ -172,6 +190,45 @@ func (q *queue) forgetLocked(a *addrQueue, j job) {
 			break
 		}
 	}
+}
+
+// place returns the place in line of the attempt numbered seq (1 is
+// next) and the wait expected at the pace of the last checks.
+func (q *queue) place(seq uint64, workers int) (int, time.Duration) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	pos := 1
+	if seq >= q.left {
+		pos = int(seq-q.left) + 1
+	}
+	// Without a measured pace: 50 ms of a worker a check (argon2id's cost).
+	per := 50 * time.Millisecond / time.Duration(max(workers, 1))
+	if n := min(q.nDone, len(q.finished)); n >= 8 {
+		newest := q.finished[(q.nDone-1)%len(q.finished)]
+		oldest := q.finished[(q.nDone-n)%len(q.finished)]
+		if span := newest.Sub(oldest); span > 0 {
+			per = span / time.Duration(n-1)
+		}
+	}
+	return pos, time.Duration(pos) * per
+}
+
+// checked records that a worker finished a check at now (its pace).
+func (q *queue) checked(now time.Time) {
+	q.mu.Lock()
+	q.finished[q.nDone%len(q.finished)] = now
+	q.nDone++
+	q.mu.Unlock()
+}
+
+// drainTime is how long the attempts waiting now take at the present pace:
+// the retry hint of a Busy answered because the line is full.
+func (q *queue) drainTime(workers int) time.Duration {
+	q.mu.Lock()
+	last := q.pushed
+	q.mu.Unlock()
+	_, wait := q.place(last, workers)
+	return wait
 }
 
 // done records the outcome of a check: a wrong password makes its address

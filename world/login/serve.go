@@ -2,8 +2,10 @@ package login
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -55,13 +57,13 @@ func (l *Node) serve(s *pquic.Session) {
 	case wire.ClientBodyLoginRequest:
 		var req wire.LoginRequest
 		codec.Member(m.Body, &req)
-		res := l.login(string(req.Account()), string(req.Password()), string(req.Realm()), s.RemoteAddr(), deadline)
+		res := l.login(string(req.Account()), string(req.Password()), string(req.Realm()), s, l.clock.Now().Add(l.cfg.QueueWait))
 		l.results.WithLabelValues(res.Status.String()).Inc()
 		answer = enc.LoginResult(&res)
 	case wire.ClientBodyRegisterRequest:
 		var req wire.RegisterRequest
 		codec.Member(m.Body, &req)
-		res := l.register(string(req.Account()), string(req.Password()), s.RemoteAddr(), deadline)
+		res := l.register(string(req.Account()), string(req.Password()), s, l.clock.Now().Add(l.cfg.QueueWait))
 		l.registered.WithLabelValues(res.Status.String()).Inc()
 		answer = enc.LoginResult(&res)
 	case wire.ClientBodyRealmListRequest:
@@ -81,7 +83,8 @@ func (l *Node) serve(s *pquic.Session) {
 // register decides one request for a new account: the name and password
 // are checked before anything costly, then the request waits its turn for
 // a hashing worker like a login.
-func (l *Node) register(account, password string, addr net.Addr, deadline time.Time) codec.LoginResult {
+func (l *Node) register(account, password string, s *pquic.Session, deadline time.Time) codec.LoginResult {
+	addr := s.RemoteAddr()
 	host := hostOf(addr)
 	if !l.limiter.allow(host, l.clock.Now()) {
 		return codec.LoginResult{Status: wire.LoginStatusRateLimited, Message: "too many attempts: wait a moment"}
@@ -92,7 +95,7 @@ func (l *Node) register(account, password string, addr net.Addr, deadline time.T
 	if len(password) < MinPassword || len(password) > MaxPassword {
 		return codec.LoginResult{Status: wire.LoginStatusInvalid, Message: fmt.Sprintf("a password is %d..%d bytes", MinPassword, MaxPassword)}
 	}
-	return l.enqueue(job{account: account, password: password, addr: addr.String(), host: host, register: true, deadline: deadline})
+	return l.enqueue(s, job{account: account, password: password, addr: addr.String(), host: host, register: true, deadline: deadline})
 }
 
 func hostOf(addr net.Addr) string {
@@ -104,7 +107,8 @@ func hostOf(addr net.Addr) string {
 }
 
 // login decides one attempt.
-func (l *Node) login(account, password, realmName string, addr net.Addr, deadline time.Time) codec.LoginResult {
+func (l *Node) login(account, password, realmName string, s *pquic.Session, deadline time.Time) codec.LoginResult {
+	addr := s.RemoteAddr()
 	host := hostOf(addr)
 	if !l.limiter.allow(host, l.clock.Now()) {
 		return codec.LoginResult{Status: wire.LoginStatusRateLimited, Message: "too many attempts: wait a moment"}
@@ -113,7 +117,7 @@ func (l *Node) login(account, password, realmName string, addr net.Addr, deadlin
 	if !ok {
 		return codec.LoginResult{Status: wire.LoginStatusUnknownRealm, Message: fmt.Sprintf("no realm %q here", realmName)}
 	}
-	res := l.enqueue(job{account: account, password: password, realm: realmName, addr: addr.String(), host: host, deadline: deadline})
+	res := l.enqueue(s, job{account: account, password: password, realm: realmName, addr: addr.String(), host: host, deadline: deadline})
 	if res.Status == wire.LoginStatusOk {
 		// The realm's choice first, the others to fall back on.
 		for _, g := range realm.Gateways {
@@ -125,21 +129,57 @@ func (l *Node) login(account, password, realmName string, addr net.Addr, deadlin
 	return res
 }
 
+// How often a waiting player is told its place, and how long an attempt
+// waits before it is first told (most never are).
+const (
+	queuedEvery = time.Second
+	queuedFirst = 250 * time.Millisecond
+	queueRetry  = 30 * time.Second // the hint after a wait that ran out
+)
+
 // enqueue waits for a worker to check the job, or says why it will not.
-func (l *Node) enqueue(j job) codec.LoginResult {
+// While it waits, its player is told its place in line about once a second
+// (LoginQueued); a player that left takes its place out of the checks.
+func (l *Node) enqueue(s *pquic.Session, j job) codec.LoginResult {
 	j.reply = make(chan codec.LoginResult, 1)
-	switch l.queue.push(j, l.clock.Now()) {
+	j.gone = new(atomic.Bool)
+	queuedAt := l.clock.Now()
+	refused, seq := l.queue.pushNumbered(j, queuedAt)
+	switch refused {
 	case refusedAddress:
 		return codec.LoginResult{Status: wire.LoginStatusRateLimited, Message: "an attempt from this address is under way: wait for it"}
 	case refusedAccount:
 		return codec.LoginResult{Status: wire.LoginStatusRateLimited, Message: "too many attempts on this account: wait a moment"}
 	case refusedFull:
-		return busy
+		return l.lineFull()
 	}
-	select {
-	case res := <-j.reply:
-		return res
-	case <-l.clock.After(j.deadline.Sub(l.clock.Now())):
-		return busy
+	defer func() { l.queueWait.Observe(l.clock.Now().Sub(queuedAt).Seconds()) }()
+	enc := codec.NewPlayerEncoder()
+	next := queuedFirst
+	for {
+		select {
+		case res := <-j.reply:
+			return res
+		case <-l.clock.After(min(next, j.deadline.Sub(l.clock.Now()))):
+		}
+		if !l.clock.Now().Before(j.deadline) {
+			j.gone.Store(true)
+			return codec.LoginResult{Status: wire.LoginStatusBusy, RetryAfterMs: uint32(queueRetry / time.Millisecond),
+				Message: fmt.Sprintf("login is busy: waited %v in line; try again in %v", l.cfg.QueueWait, queueRetry)}
+		}
+		pos, wait := l.queue.place(seq, l.cfg.Workers)
+		if err := s.Send(enc.LoginQueued(uint32(min(pos, math.MaxUint32)), uint32(min(wait.Milliseconds(), math.MaxUint32)))); err != nil {
+			j.gone.Store(true) // the player left: its check would be wasted
+			return busy
+		}
+		next = queuedEvery
 	}
+}
+
+// lineFull is the answer when the line is full: Busy, with the time the
+// attempts waiting take as the retry hint.
+func (l *Node) lineFull() codec.LoginResult {
+	wait := l.queue.drainTime(l.cfg.Workers)
+	return codec.LoginResult{Status: wire.LoginStatusBusy, RetryAfterMs: uint32(min(max(wait, time.Second).Milliseconds(), math.MaxUint32)),
+		Message: fmt.Sprintf("login is busy: %d players are waiting; try again in %v", l.cfg.Queue, max(wait, time.Second).Round(time.Second))}
 }

@@ -9,6 +9,7 @@ export { DisconnectReason } from './gridrealm/wire/disconnect-reason';
 export { EntityKind } from './gridrealm/wire/entity-kind';
 export { Inventory } from './gridrealm/wire/inventory';
 export { InventoryItem } from './gridrealm/wire/inventory-item';
+export { LoginQueued } from './gridrealm/wire/login-queued';
 export { LoginResult } from './gridrealm/wire/login-result';
 export { LoginStatus } from './gridrealm/wire/login-status';
 export { Loot } from './gridrealm/wire/loot';

@@ -6,6 +6,7 @@ import { Damage } from '../../gridrealm/wire/damage';
 import { Despawn } from '../../gridrealm/wire/despawn';
 import { Disconnect } from '../../gridrealm/wire/disconnect';
 import { Inventory } from '../../gridrealm/wire/inventory';
+import { LoginQueued } from '../../gridrealm/wire/login-queued';
 import { LoginResult } from '../../gridrealm/wire/login-result';
 import { Loot } from '../../gridrealm/wire/loot';
 import { RealmList } from '../../gridrealm/wire/realm-list';
@@ -33,13 +34,14 @@ export enum ServerBody {
   RealmList = 12,
   Inventory = 13,
   TradeOffered = 14,
-  TradeResult = 15
+  TradeResult = 15,
+  LoginQueued = 16
 }
 
 export function unionToServerBody(
   type: ServerBody,
-  accessor: (obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null
-): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
+  accessor: (obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null
+): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
   switch(ServerBody[type]) {
     case 'NONE': return null; 
     case 'LoginResult': return accessor(new LoginResult())! as LoginResult;
@@ -57,15 +59,16 @@ export function unionToServerBody(
     case 'Inventory': return accessor(new Inventory())! as Inventory;
     case 'TradeOffered': return accessor(new TradeOffered())! as TradeOffered;
     case 'TradeResult': return accessor(new TradeResult())! as TradeResult;
+    case 'LoginQueued': return accessor(new LoginQueued())! as LoginQueued;
     default: return null;
   }
 }
 
 export function unionListToServerBody(
   type: ServerBody, 
-  accessor: (index: number, obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null, 
+  accessor: (index: number, obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null, 
   index: number
-): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
+): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
   switch(ServerBody[type]) {
     case 'NONE': return null; 
     case 'LoginResult': return accessor(index, new LoginResult())! as LoginResult;
@@ -83,6 +86,7 @@ export function unionListToServerBody(
     case 'Inventory': return accessor(index, new Inventory())! as Inventory;
     case 'TradeOffered': return accessor(index, new TradeOffered())! as TradeOffered;
     case 'TradeResult': return accessor(index, new TradeResult())! as TradeResult;
+    case 'LoginQueued': return accessor(index, new LoginQueued())! as LoginQueued;
     default: return null;
   }
 }
