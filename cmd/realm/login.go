@@ -29,11 +29,13 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	perSecond := fs.Float64("attempts-per-second", login.DefaultPerSecond, "login attempts allowed per second from one address")
 	burst := fs.Int("attempts-burst", login.DefaultBurst, "login attempts one address may make at once before the rate applies")
 	waiting := fs.Int("attempts-waiting", login.DefaultPerAddress, "attempts one address may have waiting for a password check")
+	line := fs.Int("queue", 0, "logins that may wait in line for a password check, told their place (default 1,024 per CPU); past it: Busy with a retry hint")
+	queueWait := fs.Duration("queue-wait", login.DefaultQueueWait, "how long a login may wait in line")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *perSecond <= 0 || *burst < 1 || *waiting < 1 {
-		return fmt.Errorf("%w: --attempts-per-second must be > 0, --attempts-burst and --attempts-waiting ≥ 1", errUsage)
+	if *perSecond <= 0 || *burst < 1 || *waiting < 1 || *line < 0 || *queueWait <= 0 {
+		return fmt.Errorf("%w: --attempts-per-second and --queue-wait must be > 0, --attempts-burst and --attempts-waiting ≥ 1, --queue ≥ 0", errUsage)
 	}
 	ncfg, err := nf.config(registry.RoleLogin)
 	if err != nil {
@@ -74,7 +76,7 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 		ncfg.Peers = append(ncfg.Peers, node.Peer{ID: e.ID, Addr: e.Addr})
 	}
 	l, err := login.Start(login.Config{Node: ncfg, Listen: *public, TLS: tlsConf, AccountDB: accountDB, Accounts: store.Config{Dir: *data}, Realms: realms,
-		PerSecond: *perSecond, Burst: *burst, PerAddress: *waiting})
+		PerSecond: *perSecond, Burst: *burst, PerAddress: *waiting, Queue: *line, QueueWait: *queueWait})
 	if err != nil {
 		return err
 	}
