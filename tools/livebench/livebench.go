@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,6 +56,10 @@ type Config struct {
 	Ramp     float64
 	// Log receives the nodes' output (nil: discarded).
 	Log io.Writer
+	// GatewayProfile and SwarmProfile, when set, are where CPU profiles
+	// of the measured window go: the first gateway's (from its admin
+	// port's /debug/pprof/profile) and this process's swarm.
+	GatewayProfile, SwarmProfile string
 }
 
 // Latency is snapshot age, milliseconds.
@@ -161,6 +166,10 @@ type realm struct {
 	gateways []int    // pids
 	admins   []string // their admin addresses (/metrics)
 	tls      *tls.Config
+
+	swarmProfile   *os.File
+	gatewayProfile chan error
+	profileErr     error
 }
 
 func startRealm(cfg Config) (*realm, error) {
@@ -267,9 +276,13 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 			}
 			if first.at.IsZero() {
 				first = m
+				r.startProfiles(cfg)
 			}
 			last = m
 		}})
+	if perr := r.stopProfiles(); err == nil {
+		err = perr
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -294,6 +307,67 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 	res.DatagramsPerPlayerS = (last.datagrams - first.datagrams) / window / float64(rep.Connected)
 	res.BytesPerPlayerS = (last.bytes - first.bytes) / window / float64(rep.Connected)
 	return res, nil
+}
+
+// startProfiles starts the profiles of the measured window: the swarm's
+// here, the gateway's by asking it for one as long as the window.
+func (r *realm) startProfiles(cfg Config) {
+	if cfg.SwarmProfile != "" {
+		f, err := os.Create(cfg.SwarmProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			r.profileErr = errors.Join(r.profileErr, fmt.Errorf("swarm profile: %w", err))
+		} else {
+			r.swarmProfile = f
+		}
+	}
+	if cfg.GatewayProfile == "" || len(r.admins) == 0 {
+		return
+	}
+	secs := max(int(cfg.Duration.Seconds())-2, 1)
+	r.gatewayProfile = make(chan error, 1)
+	go func() {
+		r.gatewayProfile <- fetchProfile(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", r.admins[0], secs), r.reg.AdminToken(), cfg.GatewayProfile)
+	}()
+}
+
+// stopProfiles ends the swarm's profile and waits for the gateway's.
+func (r *realm) stopProfiles() error {
+	if r.swarmProfile != nil {
+		pprof.StopCPUProfile()
+		r.profileErr = errors.Join(r.profileErr, r.swarmProfile.Close())
+	}
+	if r.gatewayProfile != nil {
+		r.profileErr = errors.Join(r.profileErr, <-r.gatewayProfile)
+	}
+	return r.profileErr
+}
+
+func fetchProfile(url, token, path string) error {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("gateway profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("gateway profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("gateway profile: %w", err)
+	}
+	return f.Close()
 }
 
 // procCPU reads a process's CPU time (user + system) from /proc.

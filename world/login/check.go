@@ -94,14 +94,20 @@ func (l *Node) check(j job) codec.LoginResult {
 		return codec.LoginResult{Status: wire.LoginStatusBusy, Message: "the realm is unavailable"}
 	}
 	if full > 0 {
-		return codec.LoginResult{Status: wire.LoginStatusBusy, RetryAfterMs: full,
-			Message: fmt.Sprintf("the realm is full: try again in %d s", (full+999)/1000)}
+		l.realms.markFull(j.realm, full, l.clock.Now())
+		return realmFull(full)
 	}
 	res := codec.LoginResult{Status: wire.LoginStatusOk, SessionHandle: handle, ExpiresUnixMs: expires, Message: "welcome"}
 	if gateway != "" {
 		res.Gateways = []string{gateway}
 	}
 	return res
+}
+
+// realmFull is the answer when every gateway of the realm is full.
+func realmFull(retryMs uint32) codec.LoginResult {
+	return codec.LoginResult{Status: wire.LoginStatusBusy, RetryAfterMs: retryMs,
+		Message: fmt.Sprintf("the realm is full: try again in %d s", (retryMs+999)/1000)}
 }
 
 // create hashes a new account's password and stores the account.

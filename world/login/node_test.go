@@ -30,6 +30,7 @@ type realmNode struct {
 	mu       sync.Mutex
 	sessions []codec.SessionCreated
 	full     bool // every gateway full: sessions refused
+	refused  int  // sessions refused
 }
 
 func (r *realmNode) HandleMessage(n *node.Node, m node.Message) {
@@ -50,6 +51,8 @@ func (r *realmNode) HandleMessage(n *node.Node, m node.Message) {
 	full := r.full
 	if !full {
 		r.sessions = append(r.sessions, codec.ReadSessionCreated(&sc))
+	} else {
+		r.refused++
 	}
 	r.mu.Unlock()
 	if full {
@@ -312,6 +315,40 @@ func TestFullRealmAnswersBusyWithARetryHint(t *testing.T) {
 	if err != nil || res.Status != wire.LoginStatusBusy || res.RetryAfterMs != 15000 || len(res.SessionHandle) != 0 ||
 		!strings.Contains(res.Message, "the realm is full: try again in 15 s") {
 		t.Fatalf("login to a full realm: %+v %v", res, err)
+	}
+	// For a moment after, logins are told before their password check
+	// (a wrong password too: nothing is checked), and the realm node is
+	// not asked again.
+	t0 := time.Now()
+	for _, pw := range []string{"correct horse", "wrong"} {
+		res, err := f.attempt(t, "alice", pw, "dev")
+		if err != nil || res.Status != wire.LoginStatusBusy || res.RetryAfterMs != 15000 || !strings.Contains(res.Message, "the realm is full") {
+			t.Fatalf("login %q to a realm full a moment ago: %+v %v", pw, res, err)
+		}
+	}
+	if elapsed := time.Since(t0); elapsed < fullFor {
+		f.realm.mu.Lock()
+		asked := f.realm.refused
+		f.realm.full = false
+		f.realm.mu.Unlock()
+		if asked != 1 {
+			t.Fatalf("the realm node was asked %d times within %v, want once", asked, fullFor)
+		}
+	}
+	// Once it has room again, logins get in (after fullFor at the latest).
+	deadline := time.Now().Add(fullFor + 5*time.Second)
+	for {
+		f.realm.mu.Lock()
+		f.realm.full = false
+		f.realm.mu.Unlock()
+		res, err := f.attempt(t, "alice", "correct horse", "dev")
+		if err == nil && res.Status == wire.LoginStatusOk {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the realm has room again, and a login: %+v %v", res, err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 

@@ -19,6 +19,41 @@ const PopulationEvery = 2 * time.Second
 type realmStates struct {
 	mu     sync.Mutex
 	states map[string]codec.RealmInfo // by realm name
+	// full is when a realm node last said every gateway was full, and
+	// the retry hint it gave: for fullFor after, logins to that realm are
+	// told so before their password check (a full realm must not cost a
+	// hash per retry).
+	full map[string]fullRealm
+}
+
+type fullRealm struct {
+	at    time.Time
+	retry uint32 // ms
+}
+
+// fullFor is how long a realm's "full" stands before a login asks again.
+const fullFor = 3 * time.Second
+
+// markFull records that a realm said it was full.
+func (s *realmStates) markFull(realm string, retry uint32, now time.Time) {
+	s.mu.Lock()
+	if s.full == nil {
+		s.full = map[string]fullRealm{}
+	}
+	s.full[realm] = fullRealm{at: now, retry: retry}
+	s.mu.Unlock()
+}
+
+// fullNow returns the retry hint when the realm said it was full within
+// fullFor, or 0.
+func (s *realmStates) fullNow(realm string, now time.Time) uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.full[realm]
+	if !ok || now.Sub(f.at) >= fullFor {
+		return 0
+	}
+	return f.retry
 }
 
 // watchRealms asks every realm node for its population until the node

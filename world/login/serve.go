@@ -117,6 +117,11 @@ func (l *Node) login(account, password, realmName string, s *pquic.Session, dead
 	if !ok {
 		return codec.LoginResult{Status: wire.LoginStatusUnknownRealm, Message: fmt.Sprintf("no realm %q here", realmName)}
 	}
+	if retry := l.realms.fullNow(realmName, l.clock.Now()); retry > 0 {
+		// The realm said it was full a moment ago: it is told so before its
+		// password check, which would be wasted.
+		return realmFull(retry)
+	}
 	res := l.enqueue(s, job{account: account, password: password, realm: realmName, addr: addr.String(), host: host, deadline: deadline})
 	if res.Status == wire.LoginStatusOk {
 		// The realm's choice first, the others to fall back on.
