@@ -130,6 +130,8 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 	budget := fs.Int("budget", gateway.DefaultBudget, "bytes of one snapshot datagram")
 	maxPlayers := fs.Int("max-players", 0, "players the gateway takes at most (0: no cap)")
 	fullLateness := fs.Duration("full-lateness", gateway.DefaultFullLateness, "how late its snapshots may leave before it takes no new player (negative: never full for lateness)")
+	fullIdle := fs.Float64("full-idle", 0, "take no new player while the machine's idle CPU share (over 5 s) is under this and the gateway uses --full-idle-share of a core or more (0: off; realm up uses 0.10)")
+	fullIdleShare := fs.Float64("full-idle-share", gateway.DefaultFullIdleShare, "the share of a core the gateway must use for --full-idle to count")
 	playersListen := fs.String("players-listen", "", "where to listen for players (default: the registry's public address, which players are told; behind a load balancer or in a pod, e.g. 0.0.0.0:PORT)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -174,7 +176,7 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 		listen = *playersListen
 	}
 	g, err := gateway.Start(gateway.Config{Node: ncfg, Budget: *budget, Realm: realm.ID, Realms: realms, Listen: listen, Public: self.Public, TLS: tlsConf, Siblings: siblings,
-		MaxPlayers: *maxPlayers, FullLateness: *fullLateness})
+		MaxPlayers: *maxPlayers, FullLateness: *fullLateness, FullIdle: *fullIdle, FullIdleShare: *fullIdleShare})
 	if err != nil {
 		return err
 	}

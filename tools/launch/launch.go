@@ -18,6 +18,7 @@ import (
 
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/persist/store"
+	"github.com/gridrealm/gridrealm/world/gateway"
 	"github.com/gridrealm/gridrealm/world/login"
 )
 
@@ -91,8 +92,8 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 		node("DEV-LOGIN-BACKUP", registry.RoleBackup, 14, "backup"),
 		l.login("DEV-LOGIN-1", loginSlot),
 		l.login("DEV-LOGIN-2", login2Slot),
-		node("DEV-GATEWAY-1", registry.RoleGateway, 6, "gateway"),
-		node("DEV-GATEWAY-2", registry.RoleGateway, 7, "gateway"),
+		l.gateway("DEV-GATEWAY-1", 6),
+		l.gateway("DEV-GATEWAY-2", 7),
 		l.reviver("DEV-REVIVER-1", 9),
 		l.reviver("DEV-REVIVER-2", 10),
 	}}
@@ -132,6 +133,15 @@ func (l devLayout) login(id string, port int) registry.Entry {
 	e := l.entry(id, registry.RoleLogin, port, "login")
 	e.Restart = append(e.Restart, "--attempts-per-second", "500", "--attempts-burst", "1000", "--attempts-waiting", "10000")
 	e.Data = "" // the accounts are the login db's
+	return e
+}
+
+// gateway is a gateway node. A dev realm shares one machine with its
+// players' clients: a gateway also takes no new player once the machine's
+// CPU is spent (gateway.Config.FullIdle).
+func (l devLayout) gateway(id string, port int) registry.Entry {
+	e := l.entry(id, registry.RoleGateway, port, "gateway")
+	e.Restart = append(e.Restart, "--full-idle", strconv.FormatFloat(gateway.DefaultFullIdle, 'f', -1, 64))
 	return e
 }
 

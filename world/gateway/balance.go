@@ -52,6 +52,12 @@ func (g *Node) report() {
 		if g.ctx.Err() != nil {
 			return
 		}
+		if g.cfg.FullIdle > 0 {
+			if now := g.clock.Now(); now.Sub(g.cpuAt) >= time.Second {
+				g.cpu.sample(now)
+				g.cpuAt = now
+			}
+		}
 		g.mu.Lock()
 		full := g.full()
 		load := codec.GatewayLoad(uint32(len(g.players)+g.connecting), g.cfg.Public, full)

@@ -24,6 +24,11 @@ const (
 	// 90th percentile of its last 64 zone ticks, from the tick's time to
 	// the end of its snapshot pass) before it takes no new player.
 	DefaultFullLateness = 150 * time.Millisecond
+	// DefaultFullIdle and DefaultFullIdleShare: full while the machine
+	// has under 10% of its CPU idle and the gateway uses a third of a core
+	// or more.
+	DefaultFullIdle      = 0.10
+	DefaultFullIdleShare = 0.33
 	// MinBudget is the smallest datagram budget that holds a snapshot's
 	// header and a few records.
 	MinBudget = 256
@@ -74,6 +79,11 @@ type Config struct {
 	// hint when every gateway is full (load.go).
 	MaxPlayers   int
 	FullLateness time.Duration
+	// FullIdle: the gateway also takes no new player while the machine's
+	// idle CPU share, over the last 5 s, is under FullIdle and the gateway
+	// itself used at least FullIdleShare of a core (cpu.go; Linux). 0: off
+	// (the default); realm up uses DefaultFullIdle and DefaultFullIdleShare.
+	FullIdle, FullIdleShare float64
 }
 
 // withDefaults returns the config with its defaults filled in, or an error
@@ -94,6 +104,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: LoadEvery %v is negative", ErrConfig, c.LoadEvery)
 	case c.MaxPlayers < 0:
 		return c, fmt.Errorf("%w: MaxPlayers %d is negative", ErrConfig, c.MaxPlayers)
+	case c.FullIdle < 0 || c.FullIdle >= 0.5 || c.FullIdleShare < 0:
+		return c, fmt.Errorf("%w: FullIdle %v must be in [0, 0.5) and FullIdleShare %v not negative", ErrConfig, c.FullIdle, c.FullIdleShare)
 	}
 	if c.FullLateness == 0 {
 		c.FullLateness = DefaultFullLateness

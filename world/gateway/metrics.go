@@ -45,7 +45,7 @@ func (g *Node) newMetrics() *metrics {
 		return float64(waited)
 	})
 	full := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "full",
-		Help: "1 when the gateway takes no new player (at its cap, or its snapshots leave too late), as it last reported."}, func() float64 {
+		Help: "1 when the gateway takes no new player (at its cap, its snapshots leave too late, or the machine's CPU is spent), as it last reported."}, func() float64 {
 		if g.fullNow.Load() {
 			return 1
 		}
@@ -55,7 +55,17 @@ func (g *Node) newMetrics() *metrics {
 		Help: "The 90th percentile of the last 64 zone ticks' lateness: from the tick's time to the end of the gateway's snapshot pass."}, func() float64 {
 		return g.late.p90().Seconds()
 	})
+	idle := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "machine_idle_ratio",
+		Help: "The machine's idle CPU share over the last 5 s, as admission by CPU sees it (-1: not measured; --full-idle off)."}, func() float64 {
+		i, _ := g.cpu.shares()
+		return i
+	})
+	cores := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "cpu_cores",
+		Help: "The gateway's own CPU over the last 5 s, in cores, as admission by CPU sees it (0: not measured)."}, func() float64 {
+		_, c := g.cpu.shares()
+		return c
+	})
 	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts, m.handoffs,
-		m.dropped, m.disconnects, players, pacerWaits, full, lateP90, m.lagExcused, m.passesSkipped)
+		m.dropped, m.disconnects, players, pacerWaits, full, lateP90, m.lagExcused, m.passesSkipped, idle, cores)
 	return m
 }

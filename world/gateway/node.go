@@ -31,6 +31,8 @@ import (
 // the player's stream.
 type Node struct {
 	late    lateness    // its snapshots' lateness (load.go)
+	cpu     *cpuWatch   // the machine's and its own CPU (cpu.go), sampled by report
+	cpuAt   time.Time   // report's last sample
 	fullNow atomic.Bool // as it last reported
 
 	cfg   Config
@@ -67,7 +69,7 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Node{cfg: cfg, clock: cfg.Clock, zenc: codec.NewZoneEncoder(), players: map[playerKey]*player{}, zones: map[string]*zoneView{},
+	g := &Node{cfg: cfg, cpu: newCPUWatch(readProcCPU), clock: cfg.Clock, zenc: codec.NewZoneEncoder(), players: map[playerKey]*player{}, zones: map[string]*zoneView{},
 		loads: map[string]*siblingLoad{}, scratch: NewScratch()}
 	g.log = cfg.Node.Logger
 	if g.log == nil {

@@ -1,0 +1,137 @@
+package gateway
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Admission by the machine's CPU. Lateness (load.go) sees only what the
+// gateway itself is late for; on a machine the gateway shares (zones, a
+// login node hashing passwords, other gateways), the first sign of
+// overload is the machine's CPU running out, and players' snapshots go
+// stale in the kernel's and their processes' queues before the gateway's
+// own passes run late. So a gateway also says it is full when, over the
+// last cpuWindow, the machine had less than FullIdle of its CPU idle and
+// the gateway itself used at least FullIdleShare of a core (it is a large
+// part of the load: refusing players helps); it takes players again once
+// the idle share is back above twice FullIdle.
+
+// cpuWindow is the window the CPU shares are measured over.
+const cpuWindow = 5 * time.Second
+
+// cpuSample is the machine's and the process's CPU counters at a moment.
+type cpuSample struct {
+	at          time.Time
+	total, idle uint64        // the machine's jiffies (/proc/stat)
+	self        time.Duration // the process's CPU (user + system)
+}
+
+// cpuReader reads a sample (readProcCPU; tests give their own).
+type cpuReader func() (cpuSample, error)
+
+// cpuWatch keeps samples over the window and judges fullness.
+type cpuWatch struct {
+	mu      sync.Mutex
+	read    cpuReader
+	samples []cpuSample // oldest first, spanning about cpuWindow
+	full    bool
+	idle    float64 // the machine's idle share over the window (-1: unknown)
+	cores   float64 // the process's CPU over the window, in cores
+	failed  bool    // reading failed once: the signal is off
+}
+
+func newCPUWatch(read cpuReader) *cpuWatch { return &cpuWatch{read: read, idle: -1} }
+
+// sample takes a sample and drops those older than the window.
+func (w *cpuWatch) sample(now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failed || w.read == nil {
+		return
+	}
+	s, err := w.read()
+	if err != nil {
+		w.failed = true // not Linux, or no /proc: lateness alone judges
+		return
+	}
+	s.at = now
+	w.samples = append(w.samples, s)
+	for len(w.samples) > 2 && now.Sub(w.samples[1].at) >= cpuWindow {
+		w.samples = w.samples[1:]
+	}
+	first, last := w.samples[0], w.samples[len(w.samples)-1]
+	span := last.at.Sub(first.at)
+	if span < cpuWindow/2 || last.total <= first.total {
+		return
+	}
+	w.idle = float64(last.idle-first.idle) / float64(last.total-first.total)
+	w.cores = float64(last.self-first.self) / float64(span)
+}
+
+// judge returns whether the CPU makes the gateway full (see above).
+func (w *cpuWatch) judge(fullIdle, share float64) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case fullIdle <= 0 || w.idle < 0:
+		w.full = false
+	case w.idle < fullIdle && w.cores >= share:
+		w.full = true
+	case w.idle > 2*fullIdle:
+		w.full = false
+	}
+	return w.full
+}
+
+// shares returns the last measured idle share of the machine (-1:
+// unknown) and the process's cores.
+func (w *cpuWatch) shares() (idle, cores float64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.idle, w.cores
+}
+
+// readProcCPU reads the machine's CPU counters from /proc/stat and the
+// process's from /proc/self/stat.
+func readProcCPU() (cpuSample, error) {
+	var s cpuSample
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return s, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return s, fmt.Errorf("/proc/stat: %q", line)
+	}
+	for i, v := range f[1:] {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return s, fmt.Errorf("/proc/stat: %q", line)
+		}
+		s.total += n
+		if i == 3 || i == 4 { // idle, iowait
+			s.idle += n
+		}
+	}
+	b, err = os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return s, err
+	}
+	st := string(b)
+	p := strings.Fields(st[strings.LastIndexByte(st, ')')+1:])
+	if len(p) < 13 {
+		return s, fmt.Errorf("/proc/self/stat: %d fields", len(p))
+	}
+	ut, err1 := strconv.ParseInt(p[11], 10, 64)
+	stime, err2 := strconv.ParseInt(p[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return s, fmt.Errorf("/proc/self/stat: %q %q", p[11], p[12])
+	}
+	s.self = time.Duration(ut+stime) * time.Second / 100 // USER_HZ
+	return s, nil
+}
