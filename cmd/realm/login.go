@@ -31,8 +31,17 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	waiting := fs.Int("attempts-waiting", login.DefaultPerAddress, "attempts one address may have waiting for a password check")
 	line := fs.Int("queue", 0, "logins that may wait in line for a password check, told their place (default 1,024 per CPU); past it: Busy with a retry hint")
 	queueWait := fs.Duration("queue-wait", login.DefaultQueueWait, "how long a login may wait in line")
+	nice := fs.Int("nice", 0, "run at this nice value (Linux; 1..19: lower priority), so that password hashing takes the CPU a shared machine's zones and gateways leave (realm up uses 10)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *nice < 0 || *nice > 19 {
+		return fmt.Errorf("%w: --nice must be 0..19", errUsage)
+	}
+	if *nice > 0 {
+		if err := renice(*nice); err != nil {
+			return fmt.Errorf("login: --nice %d: %w", *nice, err)
+		}
 	}
 	if *perSecond <= 0 || *burst < 1 || *waiting < 1 || *line < 0 || *queueWait <= 0 {
 		return fmt.Errorf("%w: --attempts-per-second and --queue-wait must be > 0, --attempts-burst and --attempts-waiting ≥ 1, --queue ≥ 0", errUsage)

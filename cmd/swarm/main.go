@@ -84,6 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	behavior := fs.String("behavior", "wander", "wander, clump, follow, travel (east into the next zone and back, again and again: handoffs) or trade (fight NPCs for loot and trade it with the bots nearby)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the bots' choices")
 	fs.Float64Var(&cfg.DropRate, "drop", 0, "share of snapshot datagrams each bot throws away (a lossy network)")
+	fs.DurationVar(&cfg.InputEvery, "input-every", 0, "how often a bot sends an unchanged intent, with its snapshot acknowledgement (0: 100 ms; a changed one goes at once; negative: an input every tick)")
 	fs.BoolVar(&cfg.Fight, "fight", false, "bots hold the attack action: they hit NPCs in range, and NPCs they kill drop loot (items in the db)")
 	fs.StringVar(&o.jsonFile, "json", "", "write the report as JSON to this file (- for stdout)")
 	fs.StringVar(&o.htmlFile, "html", "", "write the report as a self-contained HTML page with plots")

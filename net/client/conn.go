@@ -46,6 +46,12 @@ type Conn struct {
 
 	selfX, selfY int32  // where the client last saw its own entity, 1/256 m
 	lastEvent    uint64 // the highest chat or system message number seen (under mu)
+
+	// Steer's memory: the intent last sent, when, and the snapshot it
+	// acknowledged (under mu).
+	steered   codec.Input
+	steeredAt time.Time
+	steerAck  uint32
 }
 
 // Stats counts what a connection received.
@@ -331,6 +337,39 @@ func (c *Conn) SendInput(in codec.Input) error {
 	s := c.s
 	c.mu.Unlock()
 	return s.SendDatagram(b)
+}
+
+// DefaultSteerEvery is how often Steer sends an unchanged intent: the
+// acknowledgement of snapshots rides on it (the gateway's deltas are
+// against the newest snapshot the client acknowledged), and it is the
+// client's keep-alive.
+const DefaultSteerEvery = 100 * time.Millisecond
+
+// Steer sends the player's intent the way a client should: at once when it
+// changed since the last input sent (direction, heading or actions: the
+// zone keeps a player's last intent, tick after tick), otherwise only when
+// every has passed since the last one and a newer snapshot is there to
+// acknowledge (every ≤ 0: DefaultSteerEvery). An input every tick costs
+// the gateway a datagram to receive and the client one to send, 20 times
+// a second, for nothing the zone does not know already. It reports
+// whether it sent.
+func (c *Conn) Steer(in codec.Input, every time.Duration) (bool, error) {
+	if every <= 0 {
+		every = DefaultSteerEvery
+	}
+	c.mu.Lock()
+	prev := c.steered
+	same := in.MoveX == prev.MoveX && in.MoveY == prev.MoveY && in.Heading == prev.Heading && in.Actions == prev.Actions
+	if same && !c.steeredAt.IsZero() && (time.Since(c.steeredAt) < every || c.world.Latest() == c.steerAck) {
+		stale := time.Since(c.steeredAt) >= 8*every // a keep-alive all the same, snapshots or not
+		if !stale {
+			c.mu.Unlock()
+			return false, nil
+		}
+	}
+	c.steered, c.steeredAt, c.steerAck = in, time.Now(), c.world.Latest()
+	c.mu.Unlock()
+	return true, c.SendInput(in)
 }
 
 // Chat sends a chat line on a channel (codec.ChatSay, ChatZone, or

@@ -274,7 +274,11 @@ func (b *bot) play(ctx context.Context, conn *client.Conn) string {
 			if b.s.cfg.Fight {
 				in.Actions = systems.ActionAttack
 			}
-			if err := conn.SendInput(in); err == nil {
+			if b.s.cfg.InputEvery < 0 {
+				if err := conn.SendInput(in); err == nil {
+					b.s.m.input()
+				}
+			} else if sent, err := conn.Steer(in, b.s.cfg.InputEvery); sent && err == nil {
 				b.s.m.input()
 			}
 		}

@@ -67,6 +67,12 @@ type Config struct {
 	// NPC in range when it can, and the NPCs it kills drop loot — items
 	// granted in the db (what a crash drill then counts).
 	Fight bool
+	// InputEvery is how a bot sends its inputs: as a client should
+	// (client.Conn.Steer: on a change of intent, else every InputEvery with
+	// the newest snapshot's acknowledgement; 0: client.DefaultSteerEvery),
+	// or, negative, one every tick whatever changed (the old way, to
+	// compare).
+	InputEvery time.Duration
 	// DropRate is the share of snapshot datagrams each bot throws away, as
 	// a lossy network would.
 	DropRate float64

@@ -10,6 +10,7 @@ type metrics struct {
 	corrections, events, eventsDropped   prometheus.Counter
 	zoneRestarts, handoffs, lagExcused   prometheus.Counter
 	passesSkipped                        prometheus.Counter
+	inputs                               prometheus.Counter
 	dropped, disconnects                 *prometheus.CounterVec
 }
 
@@ -26,6 +27,7 @@ func (g *Node) newMetrics() *metrics {
 		eventsDropped: counter("events_dropped_total", "Zone events for players whose event queue was full."),
 		zoneRestarts:  counter("zone_restarts_total", "Zones found restarted, whose players were entered again."),
 		handoffs:      counter("handoffs_total", "Players moved to another zone by a handoff (a border, a portal)."),
+		inputs:        counter("inputs_total", "Input datagrams received from players (a client sends one on a change of intent, and an acknowledgement ten times a second)."),
 		passesSkipped: counter("passes_skipped_total", "Zone ticks whose snapshot pass was skipped because the gateway was behind (a fresher tick was coming)."),
 		lagExcused:    counter("move_checks_excused_total", "Impossible claims not counted against a player because it was behind its snapshots (lag is not cheating)."),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "messages_over_budget_total",
@@ -66,6 +68,6 @@ func (g *Node) newMetrics() *metrics {
 		return c
 	})
 	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts, m.handoffs,
-		m.dropped, m.disconnects, players, pacerWaits, full, lateP90, m.lagExcused, m.passesSkipped, idle, cores)
+		m.dropped, m.disconnects, players, pacerWaits, full, lateP90, m.lagExcused, m.passesSkipped, m.inputs, idle, cores)
 	return m
 }

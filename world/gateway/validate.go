@@ -99,6 +99,7 @@ func (g *Node) readInputs(p *player) {
 		if err != nil {
 			return
 		}
+		g.metrics.inputs.Inc()
 		if ok, flood := p.inputs.take(g.clock.Now()); flood {
 			g.disconnect(p, wire.DisconnectReasonMessageFlood, "far too many inputs")
 			return

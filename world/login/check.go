@@ -33,6 +33,10 @@ func (l *Node) worker() {
 			j.reply <- busy // its player was answered already, or left
 			continue
 		}
+		if retry := l.realms.fullNow(j.realm, l.clock.Now()); retry > 0 && !j.register {
+			j.reply <- realmFull(retry) // the realm said so a moment ago: no hash for nothing
+			continue
+		}
 		res := l.check(j)
 		l.queue.checked(l.clock.Now())
 		if judged, ok := verdict(j, res); judged {

@@ -307,15 +307,25 @@ func TestNoZeroRTT(t *testing.T) {
 // gateway is full, a good password gets Busy, the realm's retry hint and a
 // message saying why, and no session.
 func TestFullRealmAnswersBusyWithARetryHint(t *testing.T) {
-	f := start(t, nil)
+	f := start(t, func(c *Config) { c.Workers, c.PerAddress, c.Burst, c.PerSecond = 1, 10, 100, 100 })
 	f.realm.mu.Lock()
 	f.realm.full = true
 	f.realm.mu.Unlock()
-	res, err := f.attempt(t, "alice", "correct horse", "dev")
-	if err != nil || res.Status != wire.LoginStatusBusy || res.RetryAfterMs != 15000 || len(res.SessionHandle) != 0 ||
-		!strings.Contains(res.Message, "the realm is full: try again in 15 s") {
-		t.Fatalf("login to a full realm: %+v %v", res, err)
+	// Six at once, one worker: the first's check hears the realm is full;
+	// those waiting in line behind it are told so without a check.
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := f.attempt(t, "alice", "correct horse", "dev")
+			if err != nil || res.Status != wire.LoginStatusBusy || res.RetryAfterMs != 15000 || len(res.SessionHandle) != 0 ||
+				!strings.Contains(res.Message, "the realm is full: try again in 15 s") {
+				t.Errorf("login to a full realm: %+v %v", res, err)
+			}
+		}()
 	}
+	wg.Wait()
 	// For a moment after, logins are told before their password check
 	// (a wrong password too: nothing is checked), and the realm node is
 	// not asked again.

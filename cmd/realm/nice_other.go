@@ -1,0 +1,7 @@
+//go:build !linux
+
+package main
+
+import "errors"
+
+func renice(n int) error { return errors.New("--nice needs Linux") }
