@@ -42,6 +42,7 @@ func benchGateway(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.Ramp, "ramp", 100, "players connecting per second before it")
 	fs.IntVar(&cfg.PortBase, "port-base", 24100, "first port of the realm under test")
 	fs.StringVar(&cfg.Dir, "data", "", "the realm's data directory (default: a temporary one, removed after)")
+	fs.DurationVar(&cfg.InputEvery, "input-every", 0, "how often a bot sends an unchanged intent (0: 100 ms, as client.Conn.Steer; negative: an input every tick)")
 	fs.StringVar(&cfg.GatewayProfile, "gateway-profile", "", "write a CPU profile of the first gateway over the measured window to this file")
 	fs.StringVar(&cfg.SwarmProfile, "swarm-profile", "", "write a CPU profile of the swarm (this process) over the measured window to this file")
 	fs.Bool("json", true, "print JSON (the only output format)")

@@ -60,6 +60,9 @@ type Config struct {
 	// of the measured window go: the first gateway's (from its admin
 	// port's /debug/pprof/profile) and this process's swarm.
 	GatewayProfile, SwarmProfile string
+	// InputEvery is the bots' swarm.Config.InputEvery (0: steer as a
+	// client should; negative: an input every tick).
+	InputEvery time.Duration
 }
 
 // Latency is snapshot age, milliseconds.
@@ -94,15 +97,17 @@ type Result struct {
 	// DatagramsPerPlayerS and BytesPerPlayerS are the snapshot datagrams
 	// the gateways built over the measured window (their /metrics), per
 	// connected player.
-	DatagramsPerPlayerS float64        `json:"datagrams_per_player_s"`
-	BytesPerPlayerS     float64        `json:"bytes_per_player_s"`
-	SnapshotAgeMs       Latency        `json:"snapshot_age_ms"`
-	Disconnects         int            `json:"disconnects"`
-	DisconnectReasons   map[string]int `json:"disconnect_reasons,omitempty"`
-	FailureReasons      map[string]int `json:"failure_reasons,omitempty"`
-	Gateways            int            `json:"gateways"`
-	CPUs                int            `json:"cpus"`
-	GoVersion           string         `json:"go"`
+	DatagramsPerPlayerS float64 `json:"datagrams_per_player_s"`
+	// InputsPerPlayerS is the input datagrams the gateways received.
+	InputsPerPlayerS  float64        `json:"inputs_per_player_s"`
+	BytesPerPlayerS   float64        `json:"bytes_per_player_s"`
+	SnapshotAgeMs     Latency        `json:"snapshot_age_ms"`
+	Disconnects       int            `json:"disconnects"`
+	DisconnectReasons map[string]int `json:"disconnect_reasons,omitempty"`
+	FailureReasons    map[string]int `json:"failure_reasons,omitempty"`
+	Gateways          int            `json:"gateways"`
+	CPUs              int            `json:"cpus"`
+	GoVersion         string         `json:"go"`
 }
 
 // SnapshotBudget is the size of the floor's datagram: the gateways'
@@ -223,6 +228,7 @@ type mark struct {
 	self    time.Duration // this process
 	// datagrams and bytes the gateways built for players, together.
 	datagrams, bytes float64
+	inputs           float64 // input datagrams the gateways received
 }
 
 func (r *realm) mark() (mark, error) {
@@ -235,12 +241,13 @@ func (r *realm) mark() (mark, error) {
 		m.gateway += d
 	}
 	for _, admin := range r.admins {
-		d, b, err := snapshotCounters("http://" + admin + "/metrics")
+		d, b, in, err := snapshotCounters("http://" + admin + "/metrics")
 		if err != nil {
 			return m, err
 		}
 		m.datagrams += d
 		m.bytes += b
+		m.inputs += in
 	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -262,7 +269,7 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 	}
 	login := r.reg.ByRole("", registry.RoleLogin)[0].Public
 	rep, err := swarm.Run(ctx, swarm.Config{Login: login, TLS: r.tls, Realm: launch.DevRealm, Bots: cfg.Players, Duration: cfg.Duration,
-		Ramp: cfg.Ramp, Behavior: behavior, Seed: 1,
+		Ramp: cfg.Ramp, Behavior: behavior, Seed: 1, InputEvery: cfg.InputEvery,
 		Progress: func(p swarm.Progress) {
 			if !p.Steady {
 				return
@@ -306,6 +313,7 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 	res.SwarmCPUUsPerBotTick = float64((last.self - first.self).Microseconds()) / ticks
 	res.DatagramsPerPlayerS = (last.datagrams - first.datagrams) / window / float64(rep.Connected)
 	res.BytesPerPlayerS = (last.bytes - first.bytes) / window / float64(rep.Connected)
+	res.InputsPerPlayerS = (last.inputs - first.inputs) / window / float64(rep.Connected)
 	return res, nil
 }
 
@@ -432,15 +440,15 @@ func udpSendFloor(n int) (float64, error) {
 
 // snapshotCounters reads a gateway's snapshot datagrams and bytes built so
 // far from its /metrics.
-func snapshotCounters(url string) (datagrams, bytes float64, err error) {
+func snapshotCounters(url string) (datagrams, bytes, inputs float64, err error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	for _, line := range strings.Split(string(body), "\n") {
 		name, value, ok := strings.Cut(line, " ")
@@ -452,10 +460,12 @@ func snapshotCounters(url string) (datagrams, bytes float64, err error) {
 			datagrams, err = strconv.ParseFloat(value, 64)
 		case "gridrealm_gateway_snapshot_bytes_total":
 			bytes, err = strconv.ParseFloat(value, 64)
+		case "gridrealm_gateway_inputs_total":
+			inputs, err = strconv.ParseFloat(value, 64)
 		}
 		if err != nil {
-			return 0, 0, fmt.Errorf("%s: %s: %w", url, name, err)
+			return 0, 0, 0, fmt.Errorf("%s: %s: %w", url, name, err)
 		}
 	}
-	return datagrams, bytes, nil
+	return datagrams, bytes, inputs, nil
 }

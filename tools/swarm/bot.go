@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,7 +86,7 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 			case strings.HasPrefix(msg, "login: Busy"), strings.HasPrefix(msg, "login: RateLimited"):
 				err = fmt.Errorf("%s, told to retry later, until the ramp ended", strings.TrimSuffix(msg, " until the end of the run"))
 			default:
-				err = errors.New("connect: not connected before the ramp ended")
+				err = fmt.Errorf("not connected before the ramp ended (the last try: %s)", reasonOf(msg))
 			}
 		}
 		b.s.m.fail(err.Error())
@@ -549,6 +550,14 @@ func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.
 }
 
 // shortErr keeps the first line of an error, for grouping reasons.
+// reasonOf is an error message with its numbers (addresses, ports,
+// durations) taken out, so that like failures count together.
+func reasonOf(msg string) string {
+	return strings.TrimSpace(digits.ReplaceAllString(msg, "N"))
+}
+
+var digits = regexp.MustCompile(`[0-9]+(\.[0-9]+)*`)
+
 func shortErr(err error) string {
 	if err == nil {
 		return "closed"

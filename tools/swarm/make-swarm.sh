@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make swarm: a realm on this machine (realm up on a temporary data dir and
 # its own ports), a swarm against it, then both torn down. The swarm's exit
-# code is the script's. Reports land in ./swarm-report.{json,html}.
+# code is the script's. Reports land in ./swarm-report.{json,html}, the
+# realm's log in ./swarm-realm.log.
 #
 #   SWARM_BOTS (1000) SWARM_DURATION (60s) SWARM_BEHAVIOR (wander)
 #   SWARM_ARGS (extra swarm flags, e.g. --max-p99-ms 100)
@@ -16,6 +17,7 @@ cleanup() {
 		kill -INT "$up"
 		wait "$up" || true
 	fi
+	cp "$data/realm.log" swarm-realm.log 2>/dev/null || true # the realm's side of the run, kept
 	rm -rf "$bin" "$data"
 }
 trap cleanup EXIT

@@ -68,6 +68,19 @@ func (r *shownRing) put(seq uint32, x, y int32) {
 	r.seq[i].Store(seq)
 }
 
+// lastShown returns where the newest snapshot up to seq that showed the
+// player its own entity put it: a snapshot without it (its cell being
+// resent, a handoff) showed the client nothing to claim from, so the
+// client's claim comes from an earlier one.
+func (r *shownRing) lastShown(seq uint32) (x, y int32, ok bool) {
+	for back := uint32(0); back < uint32(len(r.seq)) && back < seq; back++ {
+		if x, y, ok := r.get(seq - back); ok {
+			return x, y, true
+		}
+	}
+	return 0, 0, false
+}
+
 // get returns where snapshot seq showed the player, if still remembered.
 func (r *shownRing) get(seq uint32) (x, y int32, ok bool) {
 	if seq == 0 {

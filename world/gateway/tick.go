@@ -181,7 +181,8 @@ func (g *Node) pass(z *zoneView, b *batch, tick uint32, tickUnixMs int64) {
 // held.
 func (g *Node) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixMs int64) {
 	visible := z.sight(p)
-	if i, ok := slices.BinarySearchFunc(visible, p.netID, func(e Entity, id uint32) int { return cmp.Compare(e.ID, id) }); ok {
+	i, self := slices.BinarySearchFunc(visible, p.netID, func(e Entity, id uint32) int { return cmp.Compare(e.ID, id) })
+	if self {
 		p.px, p.py = visible[i].X, visible[i].Y // where the zone has it
 		p.auth.Store(pack(p.px, p.py))
 	}
@@ -193,7 +194,9 @@ func (g *Node) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixM
 		g.metrics.overBudget.Inc()
 	}
 	b.add(p.s, out)
-	p.shown.put(p.view.Seq(), p.px, p.py)
+	if self { // what the client can claim from: a snapshot without it shows it nothing
+		p.shown.put(p.view.Seq(), p.px, p.py)
+	}
 	p.sent.Store(p.view.Seq())
 	g.watch(z, p) // the player may have walked into another cell
 }

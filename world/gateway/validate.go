@@ -131,7 +131,7 @@ func (p *player) judge(z *zoneView, in *codec.Input) moveCheck {
 	ax, ay := unpack(p.auth.Load())
 	check := checkMove(z.terrain, ax, ay, in.X, in.Y, z.speed)
 	if check == moveTooFar {
-		if sx, sy, ok := p.shown.get(in.Ack); ok {
+		if sx, sy, ok := p.shown.lastShown(in.Ack); ok {
 			check = checkMove(z.terrain, sx, sy, in.X, in.Y, z.speed)
 		}
 	}
@@ -153,7 +153,7 @@ func (g *Node) validate(z *zoneView, p *player, in *codec.Input, enc *codec.Play
 		g.metrics.lagExcused.Inc()
 	}
 	if p.violations > violationLimit {
-		sx, sy, _ := p.shown.get(in.Ack)
+		sx, sy, _ := p.shown.lastShown(in.Ack)
 		g.log.Warn("gateway: disconnecting a player for impossible moves", "character", p.character, "check", check,
 			"claim", fmt.Sprintf("(%.2f, %.2f)", float64(in.X)/256, float64(in.Y)/256),
 			"authoritative", fmt.Sprintf("(%.2f, %.2f)", float64(ax)/256, float64(ay)/256),

@@ -91,6 +91,18 @@ func TestLaggingClientsAreJudgedByWhatTheyWereShown(t *testing.T) {
 	if c := p.judge(z, &codec.Input{Ack: 0, X: m(106), Y: m(50)}); c != moveTooFar {
 		t.Fatalf("no acknowledged snapshot: %v", c)
 	}
+	// Snapshots 73..100 did not show the player itself (its cell being
+	// resent): the client still claims what 72 showed (121.6 m) while the
+	// zone walks it on, 8.4 m further. It is judged by 72.
+	for seq := uint32(73); seq <= 100; seq++ {
+		p.auth.Store(pack(m(100+0.3*float64(seq)), m(50)))
+	}
+	if c := p.judge(z, &codec.Input{Ack: 100, X: m(121.6), Y: m(50)}); c != moveOK {
+		t.Fatalf("a claim of the last snapshot that showed the player itself: %v", c)
+	}
+	if c := p.judge(z, &codec.Input{Ack: 100, X: m(110), Y: m(50)}); c != moveTooFar {
+		t.Fatalf("a claim far from what any snapshot showed: %v", c)
+	}
 }
 
 // Impossible claims count against a player at most once per correction
