@@ -221,3 +221,40 @@ func TestPlayersSeeTheirCells(t *testing.T) {
 		}
 	}
 }
+
+// TestBehindGatewaysPassLessOften: a gateway behind its zones (a tick
+// 100 ms or more old when it arrives) skips the pass of such ticks, but
+// passes at least every 250 ms; on time, it passes every tick. Played over
+// a backlog of ticks drained late: snapshots still go out about four times
+// a second, never more often.
+func TestBehindGatewaysPassLessOften(t *testing.T) {
+	for _, c := range []struct {
+		late, since time.Duration
+		pass        bool
+	}{
+		{0, 0, true}, {staleTick, 0, true}, {staleTick + 1, 0, false},
+		{time.Second, minPassEvery - 1, false}, {time.Second, minPassEvery, true},
+	} {
+		if got := passNow(c.late, c.since); got != c.pass {
+			t.Errorf("late %v, %v since the last pass: pass %v, want %v", c.late, c.since, got, c.pass)
+		}
+	}
+	// Ticks every 50 ms that arrive 400 ms late, handled 20 ms apart (a
+	// backlog draining): 5 s of them.
+	var lastPass time.Time
+	passes := 0
+	start := time.Unix(1000, 0)
+	for i := range 250 {
+		now := start.Add(time.Duration(i) * 20 * time.Millisecond)
+		if passNow(400*time.Millisecond, now.Sub(lastPass)) {
+			if !lastPass.IsZero() && now.Sub(lastPass) < minPassEvery {
+				t.Fatalf("passed %v after the last", now.Sub(lastPass))
+			}
+			lastPass = now
+			passes++
+		}
+	}
+	if passes < 19 || passes > 21 { // 5 s at one pass every 260 ms (the first handling past 250 ms)
+		t.Fatalf("%d passes in 5 s behind, want about 20", passes)
+	}
+}

@@ -68,11 +68,7 @@ func (g *Node) HandleMessage(_ *node.Node, m node.Message) {
 	now := g.clock.Now()
 	late := now.Sub(time.UnixMilli(tick.TickUnixMs()))
 	g.late.add(late)
-	if late > staleTick && now.Sub(z.lastPass) < minPassEvery {
-		// Behind: this tick's snapshots would leave stale, and fresher
-		// ticks are queued. Its cells are in the mirror; the pass (the
-		// costly part) waits for a fresher tick, at least every
-		// minPassEvery: fewer snapshots under pressure, not stale ones.
+	if !passNow(late, now.Sub(z.lastPass)) {
 		g.metrics.passesSkipped.Inc()
 		return
 	}
@@ -92,6 +88,16 @@ const (
 	staleTick    = 100 * time.Millisecond
 	minPassEvery = 250 * time.Millisecond
 )
+
+// passNow decides whether a tick that arrived late after the zone ticked,
+// sinceLast after the last pass, gets its snapshot pass. Behind (late past
+// staleTick), its snapshots would leave stale and fresher ticks are queued:
+// its cells go into the mirror, and the pass (the costly part) waits for a
+// fresher tick, though never longer than minPassEvery — fewer snapshots
+// under pressure, not stale ones, and never none.
+func passNow(late, sinceLast time.Duration) bool {
+	return late <= staleTick || sinceLast >= minPassEvery
+}
 
 // applyCells brings the mirror up to date with the tick's cell deltas; a
 // cell out of step is asked for whole again. g.mu is held.
