@@ -53,6 +53,7 @@ type bot struct {
 	zone        string    // the zone it was last welcomed in (under mu)
 	offers      []uint64  // trade: offers made to it, to accept (under mu)
 	east        bool      // travel: walking east (under mu)
+	told        string    // the last refusal the login node gave it (Busy, RateLimited), with why
 
 	// The input loop's own state.
 	dx, dy     float64   // current direction (unit, or 0)
@@ -76,7 +77,14 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 	conn, err := b.join(jctx)
 	if err != nil {
 		if jctx.Err() != nil && ctx.Err() == nil {
-			switch msg := err.Error(); {
+			msg := err.Error()
+			if b.told != "" && !strings.HasPrefix(msg, "login: in line") &&
+				(strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, "no login node answered")) {
+				// Its retry, as told, was under way when the ramp ended:
+				// what it was last told is its answer.
+				msg = b.told + " until the end of the run"
+			}
+			switch {
 			case strings.Contains(msg, "the realm is full"):
 				// Told to come back later, with the reason: the realm
 				// refused it, rather than failing it.
@@ -217,6 +225,9 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 				why = "login: " + res.Status.String() + ", the realm is full"
 			}
 			backoff = time.Duration(res.RetryAfterMs) * time.Millisecond
+		}
+		if denied {
+			b.told = why
 		}
 		if ctx.Err() != nil {
 			return res, fmt.Errorf("%s until the end of the run", why)

@@ -2,7 +2,7 @@
 # make swarm: a realm on this machine (realm up on a temporary data dir and
 # its own ports), a swarm against it, then both torn down. The swarm's exit
 # code is the script's. Reports land in ./swarm-report.{json,html}, the
-# realm's log in ./swarm-realm.log.
+# realm's log in ./swarm-realm.log and its nodes' in ./swarm-logs.
 #
 #   SWARM_BOTS (1000) SWARM_DURATION (60s) SWARM_BEHAVIOR (wander)
 #   SWARM_ARGS (extra swarm flags, e.g. --max-p99-ms 100)
@@ -18,6 +18,7 @@ cleanup() {
 		wait "$up" || true
 	fi
 	cp "$data/realm.log" swarm-realm.log 2>/dev/null || true # the realm's side of the run, kept
+	rm -rf swarm-logs && cp -r "$data/run/logs" swarm-logs 2>/dev/null || true
 	rm -rf "$bin" "$data"
 }
 trap cleanup EXIT

@@ -15,7 +15,8 @@ import (
 // overload is the machine's CPU running out, and players' snapshots go
 // stale in the kernel's and their processes' queues before the gateway's
 // own passes run late. So a gateway also says it is full when, over the
-// last cpuWindow, the machine had less than FullIdle of its CPU idle and
+// last cpuWindow, the machine had less than FullIdle of its CPU idle (or
+// spent on processes of lower priority, which yield it) and
 // the gateway itself used at least FullIdleShare of a core (it is a large
 // part of the load: refusing players helps); it takes players again once
 // the idle share is back above twice FullIdle.
@@ -39,7 +40,7 @@ type cpuWatch struct {
 	read    cpuReader
 	samples []cpuSample // oldest first, spanning about cpuWindow
 	full    bool
-	idle    float64 // the machine's idle share over the window (-1: unknown)
+	idle    float64 // the machine's idle share over the window, niced processes' time included (-1: unknown)
 	cores   float64 // the process's CPU over the window, in cores
 	failed  bool    // reading failed once: the signal is off
 }
@@ -114,7 +115,9 @@ func readProcCPU() (cpuSample, error) {
 			return s, fmt.Errorf("/proc/stat: %q", line)
 		}
 		s.total += n
-		if i == 3 || i == 4 { // idle, iowait
+		// idle and iowait; and nice: what processes of lower priority
+		// (a login node hashing passwords) use, they yield to play.
+		if i == 1 || i == 3 || i == 4 {
 			s.idle += n
 		}
 	}
