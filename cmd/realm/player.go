@@ -131,7 +131,7 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 	budget := fs.Int("budget", gateway.DefaultBudget, "bytes of one snapshot datagram")
 	maxPlayers := fs.Int("max-players", 0, "players the gateway takes at most (0: no cap)")
 	fullLateness := fs.Duration("full-lateness", gateway.DefaultFullLateness, "how late its snapshots may leave before it takes no new player (negative: never full for lateness)")
-	fullIdle := fs.Float64("full-idle", 0, "take no new player while the machine's idle CPU share (over 5 s) is under this and the gateway uses --full-idle-share of a core or more (0: off; realm up uses 0.30)")
+	fullIdle := fs.Float64("full-idle", 0, "take no new player while the machine's idle CPU share (over 5 s) is under this and the gateway uses --full-idle-share of a core or more (0: off; realm up uses 0.40)")
 	fullIdleShare := fs.Float64("full-idle-share", gateway.DefaultFullIdleShare, "the share of a core the gateway must use for --full-idle to count")
 	procs := fs.Int("procs", 0, "OS threads running Go code at once (GOMAXPROCS; 0: one per CPU). 1 keeps each datagram's hand-offs between goroutines on one thread: cheaper per player on a shared machine; scale by running a gateway per core (realm up uses 1)")
 	playersListen := fs.String("players-listen", "", "where to listen for players (default: the registry's public address, which players are told; behind a load balancer or in a pod, e.g. 0.0.0.0:PORT)")

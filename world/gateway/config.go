@@ -25,10 +25,10 @@ const (
 	// the end of its snapshot pass) before it takes no new player.
 	DefaultFullLateness = 150 * time.Millisecond
 	// DefaultFullIdle and DefaultFullIdleShare: full while the machine
-	// has under 30% of its CPU idle and the gateway uses a third of a core
-	// or more: a machine past 70% busy already delays snapshots in its run
+	// has under 40% of its CPU idle and the gateway uses a third of a core
+	// or more: a machine past 60% busy already delays snapshots in its run
 	// queues.
-	DefaultFullIdle      = 0.30
+	DefaultFullIdle      = 0.40
 	DefaultFullIdleShare = 0.33
 	// MinBudget is the smallest datagram budget that holds a snapshot's
 	// header and a few records.
