@@ -84,6 +84,11 @@ type Result struct {
 	// GatewayCPUUsPerPlayerTick is the gateways' CPU (user + system, from
 	// /proc) over the measured window, per connected player per tick.
 	GatewayCPUUsPerPlayerTick float64 `json:"gateway_cpu_us_per_player_tick"`
+	// GatewayCPUUsPerDatagram is the same CPU per snapshot datagram the
+	// gateways built: under overload a gateway skips passes (fewer
+	// snapshots, not stale ones), and the cost per player per tick falls
+	// with them while the cost per datagram does not.
+	GatewayCPUUsPerDatagram float64 `json:"gateway_cpu_us_per_datagram"`
 	// GatewayCores is the gateways' CPU as a share of one core.
 	GatewayCores float64 `json:"gateway_cores"`
 	// UDPSendCPUUs is the CPU of one bare UDP send of a full datagram
@@ -323,6 +328,9 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 	res.DatagramsPerPlayerS = (last.datagrams - first.datagrams) / window / float64(rep.Connected)
 	res.BytesPerPlayerS = (last.bytes - first.bytes) / window / float64(rep.Connected)
 	res.InputsPerPlayerS = (last.inputs - first.inputs) / window / float64(rep.Connected)
+	if d := last.datagrams - first.datagrams; d > 0 {
+		res.GatewayCPUUsPerDatagram = float64((last.gateway - first.gateway).Microseconds()) / d
+	}
 	return res, nil
 }
 
