@@ -277,38 +277,15 @@ func (b *bench) run() (Result, error) {
 	runtime.ReadMemStats(&ms)
 	mallocs := ms.Mallocs
 
-	works := make([]float64, 0, b.cfg.Ticks)
-	slowest := SlowTick{Systems: make([]SystemTime, 0, len(startTimings))}
-	dilationMin := 1.0
-	var deltas, egress, naive, bytesAll, moved float64
+	var m tickFigures
+	m.works = make([]float64, 0, b.cfg.Ticks)
+	m.slowest = SlowTick{Systems: make([]SystemTime, 0, len(startTimings))}
+	m.dilationMin = 1.0
 	for i := 0; i < b.cfg.Ticks; i++ {
-		st := z.Tick()
-		work := float64(st.Work) / float64(time.Millisecond)
-		works = append(works, work)
-		timings = z.Schedule.AppendTimings(timings[:0])
-		for i, t := range timings {
-			worst[i] = max(worst[i], t.Last)
-		}
-		if work > slowest.Ms {
-			slowest = SlowTick{Tick: st.Tick, Ms: work, Systems: slowest.Systems[:0]}
-			for _, t := range timings {
-				slowest.Systems = append(slowest.Systems, SystemTime{Name: t.Name, Ms: float64(t.Last) / float64(time.Millisecond)})
-			}
-		}
-		dilationMin = min(dilationMin, st.Dilation)
-		out := z.Publisher.Output()
-		deltas += float64(len(out.Cells))
-		for _, c := range out.Cells {
-			n := float64(len(c.Bytes))
-			bytesAll += n
-			moved += float64(c.Moved)
-			egress += n * float64(popcount(c.Gateways))
-			naive += n * float64(z.Publisher.Watchers(c.Cell))
-		}
-		for _, f := range out.Full {
-			egress += float64(len(f.Bytes))
-		}
+		timings = b.tick(&m, timings, worst)
 	}
+	works, slowest, dilationMin := m.works, m.slowest, m.dilationMin
+	deltas, egress, naive, bytesAll, moved := m.deltas, m.egress, m.naive, m.bytesAll, m.moved
 	// The dilation the last tick asks of the next counts too.
 	dilationMin = min(dilationMin, z.Loop.Dilation())
 	runtime.ReadMemStats(&ms)
@@ -346,6 +323,47 @@ func (b *bench) run() (Result, error) {
 	}
 	res.Scripts = b.scriptFigures(res.SystemMs, ticks, calls0, errors0, deferred0)
 	return res, nil
+}
+
+// tickFigures add up the measured ticks.
+type tickFigures struct {
+	works                                  []float64
+	slowest                                SlowTick
+	dilationMin                            float64
+	deltas, egress, naive, bytesAll, moved float64
+}
+
+// tick runs one measured tick and adds it up; worst is each system's
+// slowest tick so far. It returns timings (a buffer reused tick to tick).
+func (b *bench) tick(m *tickFigures, timings []ecs.SystemTiming, worst []time.Duration) []ecs.SystemTiming {
+	z := b.zone
+	st := z.Tick()
+	work := float64(st.Work) / float64(time.Millisecond)
+	m.works = append(m.works, work)
+	timings = z.Schedule.AppendTimings(timings[:0])
+	for i, t := range timings {
+		worst[i] = max(worst[i], t.Last)
+	}
+	if work > m.slowest.Ms {
+		m.slowest = SlowTick{Tick: st.Tick, Ms: work, Systems: m.slowest.Systems[:0]}
+		for _, t := range timings {
+			m.slowest.Systems = append(m.slowest.Systems, SystemTime{Name: t.Name, Ms: float64(t.Last) / float64(time.Millisecond)})
+		}
+	}
+	m.dilationMin = min(m.dilationMin, st.Dilation)
+	out := z.Publisher.Output()
+	m.deltas += float64(len(out.Cells))
+	for _, c := range out.Cells {
+		n := float64(len(c.Bytes))
+		m.bytesAll += n
+		m.moved += float64(c.Moved)
+		m.egress += n * float64(popcount(c.Gateways))
+		m.naive += n * float64(z.Publisher.Watchers(c.Cell))
+	}
+	for _, f := range out.Full {
+		m.egress += float64(len(f.Bytes))
+	}
+	return timings
 }
 
 func writeAllocProfile(path string) error {
