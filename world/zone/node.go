@@ -191,6 +191,9 @@ func buildZone(cfg *Config, set *content.Set) (*world.Zone, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Pool != nil {
+		return z, nil // an instance node of the pool holds nothing until the realm has it load a copy
+	}
 	if set.Zones[cfg.ContentZone] != nil {
 		var skipped *content.SkippedError
 		if err := set.Populate(z, cfg.ContentZone, cfg.NPCs); errors.As(err, &skipped) {
