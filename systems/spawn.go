@@ -57,6 +57,25 @@ func NewSpawner(w *ecs.World) *Spawner {
 	}
 }
 
+// Prewarm makes the archetypes an entity of the zone goes through in play
+// (an NPC, a player, a bot, each alive and dead), by making one of each and
+// removing it: arche builds an archetype (reflection, its tables) the first
+// time an entity takes its shape, and a zone should not pay that in the
+// tick where its first NPC dies. It takes no network id and draws nothing
+// from the world's randomness.
+func (s *Spawner) Prewarm(w *ecs.World) {
+	dead := generic.NewMap1[Dead](&w.ECS)
+	bot := generic.NewMap1[Bot](&w.ECS)
+	npc, player, botPlayer := s.npc.New(), s.player.New(), s.player.New()
+	bot.Add(botPlayer)
+	for _, e := range []ecsEntity{npc, player, botPlayer} {
+		dead.Add(e)
+	}
+	for _, e := range []ecsEntity{npc, player, botPlayer} {
+		w.ECS.RemoveEntity(e)
+	}
+}
+
 // NPC creates an NPC at home (x, y), with the numbers of its template and
 // level (the world's Bestiary, else the rules' defaults).
 func (s *Spawner) NPC(w *ecs.World, x, y float32, template uint16, level uint8) ecsEntity {

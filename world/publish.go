@@ -71,6 +71,7 @@ func NewPublisher(w *ecs.World, cells *spatial.Cells) *Publisher {
 		subs: make([]uint64, cells.Len()), refs: make([]uint16, cells.Len()*MaxGateways), watchers: make([]int32, cells.Len()),
 		replica: generic.NewMap[systems.Replica](&w.ECS), appear: generic.NewMap[systems.Appearance](&w.ECS),
 		pending: make([]FullCell, 0, 1024),
+		full:    spatial.CellChanges{Enters: make([]spatial.Enter, 0, 256)}, // a crowded cell's full state
 		// A tick's output starts with room for every cell changing (up to
 		// 16,384 of them), so that it grows only in a larger zone's busiest
 		// ticks.

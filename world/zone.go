@@ -118,12 +118,13 @@ func NewZone(cfg ZoneConfig, clock ecs.Clock) (*Zone, error) {
 	ecs.AddResource(world, systems.NewProximity(cells.Len()))
 	ecs.AddResource(world, &systems.NetIDs{})
 	ecs.AddResource(world, &systems.Respawns{})
-	ecs.AddResource(world, &systems.CombatLog{})
+	ecs.AddResource(world, &systems.CombatLog{Hits: make([]systems.Hit, 0, 256)}) // room for a busy tick's hits
 
 	z := &Zone{cfg: cfg, World: world, Terrain: t, Cells: cells,
 		Spawner: systems.NewSpawner(world), Publisher: NewPublisher(world, cells),
 		bots: generic.NewMap1[systems.Bot](&world.ECS), brains: generic.NewMap[systems.Brain](&world.ECS),
 		replica: generic.NewMap[systems.Replica](&world.ECS)}
+	z.Spawner.Prewarm(world)
 	z.hashQ = *generic.NewFilter4[systems.Replica, systems.Position, systems.Health, systems.Motion]()
 	z.hashQ.Register(&world.ECS)
 

@@ -6,7 +6,7 @@ package spatial
 // cell holds more entities than ever before. A table that outgrows its
 // piece gets a new one twice its size; the old piece is not reused (a
 // cell's tables only grow, so what is left behind is bounded by what is in
-// use). Chunks double from 4,096 elements up to 131,072, so that a small
+// use). Chunks double from 4,096 elements up to 1,048,576, so that a small
 // zone stays small and a large one soon stops allocating.
 type slab[T any] struct {
 	chunk []T
@@ -15,7 +15,7 @@ type slab[T any] struct {
 
 const (
 	slabFirst = 1 << 12
-	slabMost  = 1 << 17
+	slabMost  = 1 << 20
 )
 
 // take returns an empty slice with room for n elements.
