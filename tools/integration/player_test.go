@@ -87,6 +87,11 @@ func TestPlayerPath(t *testing.T) {
 	if d := gw.Players() - gw2.Players(); d > 1 || d < -1 {
 		t.Fatalf("players not balanced: %d and %d", gw.Players(), gw2.Players())
 	}
+	placed := metric(t, gw.Node(), "gridrealm_gateway_connects_total", "kind", "new", "outcome", "Ok") +
+		metric(t, gw2.Node(), "gridrealm_gateway_connects_total", "kind", "new", "outcome", "Ok")
+	if placed != players {
+		t.Fatalf("the gateways count %.0f new sessions placed, want %d", placed, players)
+	}
 
 	// Everyone walks east for a second, then stands still, steering as a
 	// client should (Steer, every tick): an input goes on a change of

@@ -61,9 +61,19 @@ func (g *Node) serve(s *pquic.Session) {
 		s.Close(wire.DisconnectReasonSessionInvalid, "this gateway serves no realm "+string(c.Realm()))
 		return
 	}
+	kind := "new"
+	if c.Resume() {
+		kind = "resume"
+	}
 	rc, ok := g.place(s, c.SessionHandleBytes(), realm)
 	if !ok {
+		g.metrics.connects.WithLabelValues(kind, "realm_unreachable").Inc()
 		return
+	}
+	g.metrics.connects.WithLabelValues(kind, rc.Status.String()).Inc()
+	if rc.Status != wire.RealmStatusOk && c.Resume() {
+		// A player coming back who cannot: worth a line, it loses its session.
+		g.log.Warn("gateway: a resume was refused", "status", rc.Status, "why", rc.Message)
 	}
 	switch rc.Status {
 	case wire.RealmStatusOk:

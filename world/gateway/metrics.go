@@ -11,7 +11,7 @@ type metrics struct {
 	zoneRestarts, handoffs, lagExcused   prometheus.Counter
 	passesSkipped                        prometheus.Counter
 	inputs                               prometheus.Counter
-	dropped, disconnects                 *prometheus.CounterVec
+	dropped, disconnects, connects       *prometheus.CounterVec
 }
 
 func (g *Node) newMetrics() *metrics {
@@ -34,6 +34,8 @@ func (g *Node) newMetrics() *metrics {
 			Help: "Player messages dropped over their per-second budget, by kind."}, []string{"kind"}),
 		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "disconnects_total",
 			Help: "Players the gateway disconnected, by reason."}, []string{"reason"}),
+		connects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "connects_total",
+			Help: "Connect requests placed by the realm node, by kind (new: a session handle; resume: a resume token) and outcome."}, []string{"kind", "outcome"}),
 	}
 	players := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "players",
 		Help: "Players connected to this gateway."}, func() float64 {
@@ -68,6 +70,6 @@ func (g *Node) newMetrics() *metrics {
 		return c
 	})
 	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts, m.handoffs,
-		m.dropped, m.disconnects, players, pacerWaits, full, lateP90, m.lagExcused, m.passesSkipped, m.inputs, idle, cores)
+		m.dropped, m.disconnects, m.connects, players, pacerWaits, full, lateP90, m.lagExcused, m.passesSkipped, m.inputs, idle, cores)
 	return m
 }
