@@ -360,12 +360,13 @@ func (c *Conn) Steer(in codec.Input, every time.Duration) (bool, error) {
 	c.mu.Lock()
 	prev := c.steered
 	same := in.MoveX == prev.MoveX && in.MoveY == prev.MoveY && in.Heading == prev.Heading && in.Actions == prev.Actions
-	if same && !c.steeredAt.IsZero() && (time.Since(c.steeredAt) < every || c.world.Latest() == c.steerAck) {
-		stale := time.Since(c.steeredAt) >= 8*every // a keep-alive all the same, snapshots or not
-		if !stale {
-			c.mu.Unlock()
-			return false, nil
-		}
+	since := time.Since(c.steeredAt)
+	// Due: a newer snapshot to acknowledge once every has passed, or a
+	// keep-alive after 8 × every whatever came.
+	due := since >= every && c.world.Latest() != c.steerAck || since >= 8*every
+	if same && !c.steeredAt.IsZero() && !due {
+		c.mu.Unlock()
+		return false, nil
 	}
 	c.steered, c.steeredAt, c.steerAck = in, time.Now(), c.world.Latest()
 	c.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -97,7 +98,7 @@ func (w *cpuWatch) shares() (idle, cores float64) {
 }
 
 // readProcCPU reads the machine's CPU counters from /proc/stat and the
-// process's from /proc/self/stat.
+// process's own CPU from getrusage.
 func readProcCPU() (cpuSample, error) {
 	var s cpuSample
 	b, err := os.ReadFile("/proc/stat")
@@ -109,7 +110,9 @@ func readProcCPU() (cpuSample, error) {
 	if len(f) < 5 || f[0] != "cpu" {
 		return s, fmt.Errorf("/proc/stat: %q", line)
 	}
-	for i, v := range f[1:] {
+	// user nice system idle iowait irq softirq steal; guest and guest_nice
+	// after them are already counted in user and nice.
+	for i, v := range f[1:min(len(f), 9)] {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
 			return s, fmt.Errorf("/proc/stat: %q", line)
@@ -121,20 +124,10 @@ func readProcCPU() (cpuSample, error) {
 			s.idle += n
 		}
 	}
-	b, err = os.ReadFile("/proc/self/stat")
-	if err != nil {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return s, err
 	}
-	st := string(b)
-	p := strings.Fields(st[strings.LastIndexByte(st, ')')+1:])
-	if len(p) < 13 {
-		return s, fmt.Errorf("/proc/self/stat: %d fields", len(p))
-	}
-	ut, err1 := strconv.ParseInt(p[11], 10, 64)
-	stime, err2 := strconv.ParseInt(p[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return s, fmt.Errorf("/proc/self/stat: %q %q", p[11], p[12])
-	}
-	s.self = time.Duration(ut+stime) * time.Second / 100 // USER_HZ
+	s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	return s, nil
 }
