@@ -7,7 +7,6 @@ import (
 
 	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/ecs/spatial"
-	"github.com/kelindar/tile"
 )
 
 // AI runs the NPC brains: wander around home, aggro on the nearest player
@@ -19,11 +18,7 @@ type AI struct {
 	// pf searches paths within a window around the NPC (the leash and the
 	// aggro radius, and a margin): without allocating, and never flooding
 	// the map for a goal it cannot reach.
-	pf *spatial.Pathfinder
-	// free holds the path buffers of NPCs that went idle, for the next NPC
-	// that needs one: the buffers in use stay as many as NPCs walking a
-	// path at once, and a tick allocates none once they exist.
-	free   [][]tile.Point
+	pf     *spatial.Pathfinder
 	filter generic.Filter5[Brain, Position, Motion, Health, NPCStats]
 	pos    generic.Map[Position]
 	health generic.Map[Health]
@@ -78,16 +73,23 @@ func (s *AI) Run(w *ecs.World) {
 			}
 			if s.steer(&c, b, p, m, st.Walk) {
 				b.State = BrainIdle
-				s.dropPath(b)
+				b.dropPath()
 				b.WaitUntil = tick + 1 + c.w.Rand.Uint64N(c.rules.IdleTicks)
 				m.VX, m.VY = 0, 0
 			}
 		case BrainChase:
 			s.chase(&c, b, p, m, st, think)
 		case BrainReturn:
+			if think && b.pathWalked() && tick >= b.PathTick+c.rules.PathEvery && c.pathsLeft > 0 &&
+				!c.terrain.LineClear(p.X, p.Y, b.HomeX, b.HomeY) {
+				// Walked the first steps of a long way home, or set off when
+				// the tick had no search left.
+				c.pathsLeft--
+				s.findPath(&c, b, p)
+			}
 			if s.steer(&c, b, p, m, st.Walk) {
 				b.State = BrainIdle
-				s.dropPath(b)
+				b.dropPath()
 				b.WaitUntil = tick + 1 + c.w.Rand.Uint64N(c.rules.IdleTicks)
 				m.VX, m.VY = 0, 0
 				h.Cur = h.Max
@@ -105,7 +107,8 @@ func (s *AI) aggro(c *aiContext, self ecsEntity, b *Brain, p *Position, st *NPCS
 	if !ok {
 		return false
 	}
-	b.State, b.Target, b.Path = BrainChase, target, b.Path[:0]
+	b.State, b.Target = BrainChase, target
+	b.dropPath()
 	return true
 }
 
@@ -115,7 +118,8 @@ func (s *AI) wander(c *aiContext, b *Brain, p *Position, st *NPCStats) {
 		r := c.w.Rand.Float64() * float64(st.Wander)
 		gx, gy := b.HomeX+float32(math.Cos(a)*r), b.HomeY+float32(math.Sin(a)*r)
 		if c.terrain.Walkable(gx, gy) && c.terrain.LineClear(p.X, p.Y, gx, gy) {
-			b.State, b.GoalX, b.GoalY, b.Path = BrainWander, gx, gy, b.Path[:0]
+			b.State, b.GoalX, b.GoalY = BrainWander, gx, gy
+			b.dropPath()
 			return
 		}
 	}
@@ -137,8 +141,8 @@ func (s *AI) chase(c *aiContext, b *Brain, p *Position, m *Motion, st *NPCStats,
 	if think {
 		switch {
 		case c.terrain.LineClear(p.X, p.Y, t.X, t.Y):
-			b.Path = b.Path[:0]
-		case (len(b.Path) == 0 || c.w.Time.Tick >= b.PathTick+r.PathEvery) && c.pathsLeft > 0:
+			b.dropPath()
+		case (b.pathWalked() || c.w.Time.Tick >= b.PathTick+r.PathEvery) && c.pathsLeft > 0:
 			c.pathsLeft--
 			s.findPath(c, b, p)
 		}
@@ -147,40 +151,29 @@ func (s *AI) chase(c *aiContext, b *Brain, p *Position, m *Motion, st *NPCStats,
 }
 
 func (s *AI) goHome(c *aiContext, b *Brain, p *Position) {
-	b.State, b.Target, b.GoalX, b.GoalY, b.Path = BrainReturn, ecsEntity{}, b.HomeX, b.HomeY, b.Path[:0]
+	b.State, b.Target, b.GoalX, b.GoalY = BrainReturn, ecsEntity{}, b.HomeX, b.HomeY
+	b.dropPath()
 	if !c.terrain.LineClear(p.X, p.Y, b.HomeX, b.HomeY) && c.pathsLeft > 0 {
 		c.pathsLeft--
 		s.findPath(c, b, p)
 	}
 }
 
-// dropPath gives an idle NPC's path buffer back.
-func (s *AI) dropPath(b *Brain) {
-	if cap(b.Path) > 0 {
-		s.free = append(s.free, b.Path[:0])
-	}
-	b.Path, b.PathAt = nil, 0
-}
-
 func (s *AI) findPath(c *aiContext, b *Brain, p *Position) {
 	b.PathTick = c.w.Time.Tick
-	if cap(b.Path) == 0 && len(s.free) > 0 {
-		b.Path, s.free = s.free[len(s.free)-1], s.free[:len(s.free)-1]
+	steps, whole, ok := s.pf.Prefix(b.Path[:0], p.X, p.Y, b.GoalX, b.GoalY) // into the NPC's own buffer
+	b.dropPath()
+	if ok {
+		b.PathLen, b.PathCut = uint8(len(steps)), !whole
 	}
-	path, ok := s.pf.Path(b.Path, p.X, p.Y, b.GoalX, b.GoalY) // reuses the NPC's buffer
-	if !ok {
-		b.Path = path[:0] // none, its room kept for the next
-		return
-	}
-	b.Path, b.PathAt = path, 0
 }
 
 // steer sets the velocity towards the next waypoint (or the goal) and
 // reports whether the goal is reached.
 func (s *AI) steer(c *aiContext, b *Brain, p *Position, m *Motion, speed float32) bool {
 	tx, ty := b.GoalX, b.GoalY
-	for b.PathAt < len(b.Path) {
-		wp := b.Path[b.PathAt]
+	for path := b.path(); int(b.PathAt) < len(path); {
+		wp := path[b.PathAt]
 		wx, wy := c.terrain.Center(wp.X, wp.Y)
 		if dist2(p.X, p.Y, wx, wy) > 0.25 {
 			tx, ty = wx, wy
@@ -191,7 +184,7 @@ func (s *AI) steer(c *aiContext, b *Brain, p *Position, m *Motion, speed float32
 	dx, dy := tx-p.X, ty-p.Y
 	d := float32(math.Sqrt(float64(dx*dx + dy*dy)))
 	step := speed * c.w.Time.Dt
-	if d <= max(step, 0.1) && b.PathAt >= len(b.Path) {
+	if d <= max(step, 0.1) && b.pathWalked() {
 		if d > 0 {
 			p2 := *p
 			if Step(c.terrain, &p2, dx, dy) {

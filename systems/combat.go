@@ -1,6 +1,8 @@
 package systems
 
 import (
+	"slices"
+
 	"github.com/mlange-42/arche/generic"
 
 	"github.com/gridrealm/gridrealm/ecs"
@@ -75,6 +77,7 @@ func (s *Combat) Run(w *ecs.World) {
 	}
 
 	q := s.npcs.Query(&w.ECS)
+	s.roomFor(q.Count())
 	for q.Next() {
 		b, p, a, st := q.Get()
 		a.Anim = AnimIdle
@@ -98,6 +101,7 @@ func (s *Combat) Run(w *ecs.World) {
 	prox := ecs.Resource[Proximity](w)
 	cells := ecs.Resource[spatial.Cells](w)
 	pq := s.players.Query(&w.ECS)
+	s.roomFor(pq.Count())
 	for pq.Next() {
 		pl, p, a := pq.Get()
 		a.Anim = AnimIdle
@@ -112,7 +116,8 @@ func (s *Combat) Run(w *ecs.World) {
 		pl.ReadyAt = tick + r.PlayerCooldown
 		a.Anim = AnimAttack
 		if b := s.brain.Get(target); b.State != BrainChase {
-			b.State, b.Target, b.Path = BrainChase, pq.Entity(), nil
+			b.State, b.Target = BrainChase, pq.Entity()
+			b.dropPath()
 		}
 		s.hit(pq.Entity(), target, r.PlayerDamage, tick)
 	}
@@ -120,6 +125,16 @@ func (s *Combat) Run(w *ecs.World) {
 		if !s.dead.Has(e) {
 			s.markDead.Add(e)
 		}
+	}
+}
+
+// roomFor makes room in the tick's lists for a hit by each of n more
+// fighters (one each at most), so that they grow when the zone holds more
+// fighters than before, never with how busy a tick's fighting is.
+func (s *Combat) roomFor(n int) {
+	s.killed = slices.Grow(s.killed, n)
+	if s.log != nil {
+		s.log.Hits = slices.Grow(s.log.Hits, n)
 	}
 }
 

@@ -64,13 +64,32 @@ type Brain struct {
 	GoalX, GoalY float32
 	Target       arche.Entity
 	WaitUntil    uint64 // idle until this tick
-	// Path is the A* path to the goal when the straight line is blocked;
-	// PathAt is the next waypoint and PathTick when it was computed.
-	Path     []tile.Point
-	PathAt   int
+	// Path[:PathLen] is the A* path to the goal when the straight line is
+	// blocked, or its first PathSteps steps when it is longer (PathCut: the
+	// NPC searches again once it has walked them); PathAt is the next
+	// waypoint and PathTick when it was computed. The buffer is part of
+	// the component, so that no tick allocates one.
+	Path     [PathSteps]tile.Point
+	PathLen  uint8
+	PathAt   uint8
+	PathCut  bool
 	PathTick uint64
 	ReadyAt  uint64 // next tick it may attack
 }
+
+// PathSteps is the most of a path an NPC holds: a chase searches again
+// every Rules.PathEvery ticks (5 m at a run's default speed), and a return
+// home walks 32 tiles between searches.
+const PathSteps = 32
+
+// path returns the waypoints of b's path.
+func (b *Brain) path() []tile.Point { return b.Path[:b.PathLen] }
+
+// dropPath forgets b's path.
+func (b *Brain) dropPath() { b.PathLen, b.PathAt, b.PathCut = 0, 0, false }
+
+// pathWalked reports whether b has no waypoint left.
+func (b *Brain) pathWalked() bool { return b.PathAt >= b.PathLen }
 
 // NPCStats are an NPC's fighting and moving numbers, from its template and
 // level (Bestiary) when it spawns, or from a script since.

@@ -36,12 +36,11 @@ func (s *Replication) Run(w *ecs.World) {
 		}
 		qx, qy := quantizeIn(cells, r.Cell, p)
 		if qx != r.QX || qy != r.QY {
-			ch := cells.Changes(r.Cell, uint32(tick))
 			dx, dy := int(qx)-int(r.QX), int(qy)-int(r.QY)
 			if dx >= -128 && dx <= 127 && dy >= -128 && dy <= 127 {
-				ch.Steps = append(ch.Steps, spatial.Step{Slot: r.Slot, DX: int8(dx), DY: int8(dy)})
+				cells.Stepped(r.Cell, uint32(tick), spatial.Step{Slot: r.Slot, DX: int8(dx), DY: int8(dy)})
 			} else {
-				ch.Moves = append(ch.Moves, spatial.Move{Slot: r.Slot, X: qx, Y: qy})
+				cells.Moved(r.Cell, uint32(tick), spatial.Move{Slot: r.Slot, X: qx, Y: qy})
 			}
 			r.QX, r.QY = qx, qy
 		}
@@ -49,8 +48,7 @@ func (s *Replication) Run(w *ecs.World) {
 		health := spatial.QuantizeHealth(float64(h.Cur), float64(h.Max))
 		if heading != r.Heading || health != r.Health || a.Anim != r.Anim || a.Flags != r.Flags {
 			r.Heading, r.Health, r.Anim, r.Flags = heading, health, a.Anim, a.Flags
-			ch := cells.Changes(r.Cell, uint32(tick))
-			ch.States = append(ch.States, spatial.State{Slot: r.Slot, Heading: heading, Health: health, Anim: a.Anim, Flags: a.Flags})
+			cells.Changed(r.Cell, uint32(tick), spatial.State{Slot: r.Slot, Heading: heading, Health: health, Anim: a.Anim, Flags: a.Flags})
 		}
 	}
 }

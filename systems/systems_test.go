@@ -152,6 +152,39 @@ func TestChaseFindsAWayAroundAWall(t *testing.T) {
 	t.Fatalf("NPC stuck at %v", *tw.pos(npc))
 }
 
+// TestLongWayHomeInStages: the way home goes around a long wall, three
+// times longer than the path an NPC holds (PathSteps); the NPC walks it
+// in stages and gets home.
+func TestLongWayHomeInStages(t *testing.T) {
+	tw := newTestWorld(t, 100, Rules{})
+	for y := int16(12); y < 100; y++ { // open only in the north
+		tw.terrain.SetTile(50, y, true, 1)
+	}
+	npc := tw.spawner.NPC(tw.w, 55.5, 50.5, 1, 1)
+	tw.ticks(1)
+	b, p := get[Brain](tw, npc), tw.pos(npc)
+	p.X = 45.5 // behind the wall, as if a chase had ended there
+	b.State, b.GoalX, b.GoalY = BrainReturn, b.HomeX, b.HomeY
+	b.dropPath()
+	searches, cut := 0, 0
+	for i := 0; i < 2000 && b.State == BrainReturn; i++ {
+		tick := b.PathTick
+		tw.ticks(1)
+		if b = get[Brain](tw, npc); b.PathTick != tick {
+			searches++
+			if b.PathCut {
+				cut++
+			}
+		}
+	}
+	if p := tw.pos(npc); b.State != BrainIdle || dist2(p.X, p.Y, 55.5, 50.5) > 1 {
+		t.Fatalf("NPC at (%.1f, %.1f) in state %d after %d searches", p.X, p.Y, b.State, searches)
+	}
+	if cut == 0 || searches < 2 {
+		t.Fatalf("%d searches, %d cut: the way home was not walked in stages", searches, cut)
+	}
+}
+
 // TestDeathDespawnRespawn: a player kills an NPC; it leaves its cell, and
 // comes back home after NPCRespawn ticks with a new network id.
 func TestDeathDespawnRespawn(t *testing.T) {

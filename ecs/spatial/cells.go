@@ -17,15 +17,17 @@ type Cells struct {
 	nx, ny int
 	cells  []cell
 	dirty  []int32 // cells with changes this tick
+	held   int     // entities in all cells
 
-	// Where the cells' tables come from (slab.go).
+	// Where the cells' tables come from (slab.go): their slots from slabs,
+	// a tick's changes from arenas.
 	slots  slab[arche.Entity]
 	free   slab[uint16]
-	steps  slab[Step]
-	moves  slab[Move]
-	states slab[State]
-	enters slab[Enter]
-	leaves slab[uint16]
+	steps  tickArena[Step]
+	moves  tickArena[Move]
+	states tickArena[State]
+	enters tickArena[Enter]
+	leaves tickArena[uint16]
 }
 
 type cell struct {
@@ -92,6 +94,7 @@ func (c *Cells) Count(cell int32) int { return c.cells[cell].count }
 func (c *Cells) Insert(cell int32, e arche.Entity) uint16 {
 	cl := &c.cells[cell]
 	cl.count++
+	c.held++
 	if n := len(cl.free); n > 0 {
 		s := cl.free[n-1]
 		cl.free = cl.free[:n-1]
@@ -102,6 +105,9 @@ func (c *Cells) Insert(cell int32, e arche.Entity) uint16 {
 		panic("spatial: more than 65536 entities in one cell") // 65536 slots is the wire limit
 	}
 	cl.slots = append(grow(&c.slots, cl.slots, 1), e)
+	if cap(cl.free) < cap(cl.slots) { // room to free every slot: Remove never grows it
+		cl.free = grow(&c.free, cl.free, cap(cl.slots)-len(cl.free))
+	}
 	return uint16(len(cl.slots) - 1)
 }
 
@@ -109,15 +115,16 @@ func (c *Cells) Insert(cell int32, e arche.Entity) uint16 {
 func (c *Cells) Remove(cell int32, slot uint16) {
 	cl := &c.cells[cell]
 	cl.slots[slot] = arche.Entity{}
-	cl.free = append(grow(&c.free, cl.free, 1), slot)
+	cl.free = append(cl.free, slot) // as much room as there are slots
 	cl.count--
+	c.held--
 }
 
 // Leave records that the entity in a cell's slot left it this tick, and
 // frees the slot.
 func (c *Cells) Leave(cell int32, slot uint16, tick uint32) {
 	ch := c.Changes(cell, tick)
-	ch.Leaves = append(grow(&c.leaves, ch.Leaves, 1), slot)
+	ch.Leaves = append(c.leaves.grow(ch.Leaves, 1), slot)
 	c.Remove(cell, slot)
 }
 
@@ -125,7 +132,27 @@ func (c *Cells) Leave(cell int32, slot uint16, tick uint32) {
 // gave it its slot).
 func (c *Cells) Entered(cell int32, tick uint32, e Enter) {
 	ch := c.Changes(cell, tick)
-	ch.Enters = append(grow(&c.enters, ch.Enters, 1), e)
+	ch.Enters = append(c.enters.grow(ch.Enters, 1), e)
+}
+
+// Stepped records that the entity in a cell's slot moved a short way this
+// tick.
+func (c *Cells) Stepped(cell int32, tick uint32, s Step) {
+	ch := c.Changes(cell, tick)
+	ch.Steps = append(c.steps.grow(ch.Steps, 1), s)
+}
+
+// Moved records that the entity in a cell's slot jumped this tick.
+func (c *Cells) Moved(cell int32, tick uint32, m Move) {
+	ch := c.Changes(cell, tick)
+	ch.Moves = append(c.moves.grow(ch.Moves, 1), m)
+}
+
+// Changed records that the state of the entity in a cell's slot changed
+// this tick.
+func (c *Cells) Changed(cell int32, tick uint32, s State) {
+	ch := c.Changes(cell, tick)
+	ch.States = append(c.states.grow(ch.States, 1), s)
 }
 
 // Each calls fn for every entity in a cell, with its slot.
@@ -181,24 +208,35 @@ func (c *Cells) Changes(cell int32, tick uint32) *CellChanges {
 // changed.
 func (c *Cells) Dirty() []int32 { return c.dirty }
 
-// ClearChanges forgets this tick's changes, keeping their memory.
+// ClearChanges forgets this tick's changes; their arenas keep the memory
+// for the next tick's.
 func (c *Cells) ClearChanges() {
 	for _, i := range c.dirty {
+		ch := &c.cells[i].changes
 		c.cells[i].dirty = false
-		c.cells[i].changes.Reset()
+		ch.Full = false
+		ch.Steps, ch.Moves, ch.States, ch.Enters, ch.Leaves = nil, nil, nil, nil, nil
 	}
 	c.dirty = c.dirty[:0]
+	// What reserve takes in a tick that changes every cell: the arenas
+	// grow when the zone holds more entities than before, not when they
+	// crowd into new cells or move more.
+	most := c.held + 8*len(c.cells)
+	c.steps.reset(most)
+	c.moves.reset(most)
+	c.states.reset(most)
+	c.enters.reset(most)
+	c.leaves.reset(most)
 }
 
-// reserve gives the records of a cell of n entities room for one change of
-// each entity, with headroom, so that a tick's appends do not grow them:
-// they grow only when the cell holds more entities than ever before, and
-// then from the slabs.
+// reserve gives the (empty) records of a cell of n entities room for one
+// change of each entity, with headroom, so that a tick's appends do not
+// grow them: from the arenas, taken back at the end of the tick.
 func (c *Cells) reserve(ch *CellChanges, n int) {
 	need := n + 8
-	ch.Steps = grow(&c.steps, ch.Steps, need-len(ch.Steps))
-	ch.Moves = grow(&c.moves, ch.Moves, need/4-len(ch.Moves)) // jumps: few a tick
-	ch.States = grow(&c.states, ch.States, need-len(ch.States))
-	ch.Enters = grow(&c.enters, ch.Enters, need-len(ch.Enters))
-	ch.Leaves = grow(&c.leaves, ch.Leaves, need-len(ch.Leaves))
+	ch.Steps = c.steps.take(need)
+	ch.Moves = c.moves.take(need)
+	ch.States = c.states.take(need)
+	ch.Enters = c.enters.take(need)
+	ch.Leaves = c.leaves.take(need)
 }

@@ -21,7 +21,8 @@ type Pathfinder struct {
 	stamp []uint32
 	gen   uint32
 	heap  []pathItem
-	paths slab[tile.Point] // where paths longer than their buffer get room
+	// The last search's window corner, in tiles.
+	ox, oy int32
 }
 
 type pathItem struct {
@@ -45,24 +46,55 @@ func (pf *Pathfinder) Terrain() *Terrain { return pf.t }
 // Path appends to dst[:0] the tiles from the tile under a to the tile
 // under b, as Terrain.Path returns them (in walking order, without the
 // start tile, with the goal tile), and returns it; false when the goal is
-// blocked, outside the window, or not reachable within it.
+// blocked, outside the window, or not reachable within it. It allocates
+// only when the path is longer than cap(dst); a tick uses Prefix, which
+// never does.
 func (pf *Pathfinder) Path(dst []tile.Point, ax, ay, bx, by float32) ([]tile.Point, bool) {
+	goal, ok := pf.search(ax, ay, bx, by)
+	if !ok || goal < 0 {
+		return dst[:0], ok
+	}
+	if n := pf.steps(goal); cap(dst) < n {
+		dst = make([]tile.Point, 0, n)
+	}
+	path, _ := pf.walk(dst[:cap(dst)], goal)
+	return path, true
+}
+
+// Prefix is Path into the room dst already has: it writes the first
+// cap(dst) steps of the path (the whole path when it fits) and reports
+// whether they are the whole path, so that a caller with a fixed buffer
+// walks them and searches again. It never allocates.
+func (pf *Pathfinder) Prefix(dst []tile.Point, ax, ay, bx, by float32) (steps []tile.Point, whole, ok bool) {
+	goal, ok := pf.search(ax, ay, bx, by)
+	if !ok || goal < 0 {
+		return dst[:0], true, ok
+	}
+	steps, whole = pf.walk(dst[:cap(dst)], goal)
+	return steps, whole, true
+}
+
+// search runs A* from the tile under a to the tile under b and returns the
+// goal's window index (-1 when a and b are on the same tile); false when
+// there is no path within the window.
+func (pf *Pathfinder) search(ax, ay, bx, by float32) (int32, bool) {
 	t := pf.t
 	sx, sy, ok1 := t.TileAt(ax, ay)
 	gx, gy, ok2 := t.TileAt(bx, by)
 	r := int32(pf.radius)
 	if !ok1 || !ok2 || !t.WalkableTile(gx, gy) || abs32(int32(gx)-int32(sx)) > r || abs32(int32(gy)-int32(sy)) > r {
-		return dst[:0], false
+		return 0, false
 	}
 	if sx == gx && sy == gy {
-		return dst[:0], true
+		return -1, true
 	}
 	pf.gen++
 	if pf.gen == 0 { // wrapped: every stamp is stale again
 		clear(pf.stamp)
 		pf.gen = 1
 	}
-	ox, oy := int32(sx)-r, int32(sy)-r // the window's corner, in tiles
+	pf.ox, pf.oy = int32(sx)-r, int32(sy)-r // the window's corner, in tiles
+	ox, oy := pf.ox, pf.oy
 	side := int32(pf.side)
 	index := func(x, y int32) int32 { return (y-oy)*side + (x - ox) }
 	goal := index(int32(gx), int32(gy))
@@ -73,7 +105,7 @@ func (pf *Pathfinder) Path(dst []tile.Point, ax, ay, bx, by float32) ([]tile.Poi
 	for len(pf.heap) > 0 {
 		cur := pf.pop()
 		if cur.idx == goal {
-			return pf.walk(dst, goal, ox, oy), true
+			return goal, true
 		}
 		cx, cy := ox+cur.idx%side, oy+cur.idx/side
 		g := pf.cost[cur.idx]
@@ -98,30 +130,37 @@ func (pf *Pathfinder) Path(dst []tile.Point, ax, ay, bx, by float32) ([]tile.Poi
 			pf.push(pathItem{f: ng + manhattan(nx, ny, int32(gx), int32(gy)), idx: ni})
 		}
 	}
-	return dst[:0], false
+	return 0, false
 }
 
 func (pf *Pathfinder) visit(i int32, cost uint32, from int32) {
 	pf.stamp[i], pf.cost[i], pf.from[i] = pf.gen, cost, from
 }
 
-// walk writes the path that ends at goal into dst, start excluded.
-func (pf *Pathfinder) walk(dst []tile.Point, goal, ox, oy int32) []tile.Point {
+// steps counts the steps of the path that ends at goal, start excluded.
+func (pf *Pathfinder) steps(goal int32) int {
 	n := 0
 	for i := goal; pf.from[i] >= 0; i = pf.from[i] {
 		n++
 	}
-	if cap(dst) < n {
-		dst = pf.paths.take(max(2*n, 32)) // only when the path is longer than dst ever held
+	return n
+}
+
+// walk writes the first len(dst) steps of the path that ends at goal into
+// dst (start excluded) and reports whether that is all of them.
+func (pf *Pathfinder) walk(dst []tile.Point, goal int32) ([]tile.Point, bool) {
+	n := pf.steps(goal)
+	dst = dst[:min(n, len(dst))]
+	i := goal
+	for range n - len(dst) { // the steps past the buffer's end
+		i = pf.from[i]
 	}
-	dst = dst[:n]
 	side := int32(pf.side)
-	k := n - 1
-	for i := goal; pf.from[i] >= 0; i = pf.from[i] {
-		dst[k] = tile.At(int16(ox+i%side), int16(oy+i/side))
-		k--
+	for k := len(dst) - 1; k >= 0; k-- {
+		dst[k] = tile.At(int16(pf.ox+i%side), int16(pf.oy+i/side))
+		i = pf.from[i]
 	}
-	return dst
+	return dst, len(dst) == n
 }
 
 // push and pop keep pf.heap a binary min-heap on f, ties broken by the

@@ -2,6 +2,7 @@ package spatial
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/kelindar/tile"
@@ -112,6 +113,30 @@ func TestPathfinderAllocatesNothing(t *testing.T) {
 			t.Fatalf("a search to %v allocates %v times", goal, allocs)
 		}
 		t.Logf("to %v: found %v", goal, found)
+	}
+}
+
+// TestPrefixIsThePathsStart: into a buffer shorter than the path, Prefix
+// writes the path's first steps and says they are not all; into one long
+// enough, the whole path; never allocating.
+func TestPrefixIsThePathsStart(t *testing.T) {
+	tr := randomTerrain(t, 200, 200, 0.2, 9)
+	pf := NewPathfinder(tr, 64)
+	whole, ok := pf.Path(nil, 100.5, 100.5, 140.5, 130.5)
+	if !ok || len(whole) < 40 {
+		t.Fatalf("no long path to test with: %d steps, %v", len(whole), ok)
+	}
+	whole = slices.Clone(whole)
+	for _, room := range []int{1, 16, len(whole) - 1, len(whole), len(whole) + 5} {
+		buf := make([]tile.Point, 0, room)
+		var steps []tile.Point
+		var all bool
+		allocs := testing.AllocsPerRun(10, func() { steps, all, ok = pf.Prefix(buf, 100.5, 100.5, 140.5, 130.5) })
+		want := whole[:min(room, len(whole))]
+		if !ok || !slices.Equal(steps, want) || all != (room >= len(whole)) || allocs != 0 {
+			t.Fatalf("room %d: %d steps (whole %v, found %v, %v allocations), want the first %d of %d",
+				room, len(steps), all, ok, allocs, len(want), len(whole))
+		}
 	}
 }
 
