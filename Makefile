@@ -5,7 +5,7 @@ FLATC    ?= flatc
 
 SCHEMAS  := $(wildcard net/schema/*.fbs)
 
-.PHONY: run build setup test unit drill travel bench bench-zone bench-db bench-gateway bench-live fuzz soak swarm generate generate-check lint
+.PHONY: run build setup test unit drill travel bench bench-zone bench-db bench-gateway bench-live bench-quic-experiment fuzz soak swarm generate generate-check lint
 
 # A realm on this machine with DEV_ACCOUNTS bot accounts (bot0…, password
 # "bot"), so that bin/swarm can play on it at once. Ctrl-C stops it.
@@ -57,6 +57,12 @@ bench-live: build
 
 bench-db:
 	$(GO) run ./cmd/realm bench db --json
+
+# The quic-go changes ARCHITECTURE §3 proposes upstream, measured on the live
+# gateway bench against a patched copy of the module (the project's build is
+# untouched): QUICEXP_PLAYERS (200), QUICEXP_DURATION (20s), QUICEXP_ROUNDS (2).
+bench-quic-experiment:
+	tools/quicexp/experiment.sh $(or $(QUICEXP_PLAYERS),200) $(or $(QUICEXP_DURATION),20s) $(or $(QUICEXP_ROUNDS),2)
 
 # CPU per player datagram (build; send on QUIC for 1, 16 and 256 players)
 # in a crowd and in a sparse view, and the UDP floor; CPU per player of a
