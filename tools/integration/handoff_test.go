@@ -331,3 +331,40 @@ func TestPortalHandoff(t *testing.T) {
 		return r.metric(t, "DEV-ZONE-1", "gridrealm_zone_players") == 0 && r.metric(t, "DEV-ZONE-3", "gridrealm_zone_players") == 2
 	})
 }
+
+// TestMovesAreCheckedInTheZoneArrivedIn: a player who went through a portal
+// into a zone with another map is judged on that map. It walks where the
+// zone it came from has no ground (past its edge) and costs no correction.
+// (A gateway once checked a player's moves on the zone it connected in for
+// as long as it stayed connected: players who had travelled were
+// disconnected for impossible moves.)
+func TestMovesAreCheckedInTheZoneArrivedIn(t *testing.T) {
+	r := startDevRealm(t, upBase(445), 1, twoZones(map[string][]string{
+		"DEV-ZONE-1": {"--portal", "2,0,8,64,DEV-ZONE-3,100,100"}, // 64 m square
+		"DEV-ZONE-3": {"--size", "160"},
+	}))
+	c := r.bot(t, 0)
+	waitUntil(t, "the bot in the west zone", 10*time.Second, func() bool { return inZone(c, "DEV-ZONE-1") })
+	crossAll(t, []*client.Conn{c}, -127, "DEV-ZONE-3")
+	waitUntil(t, "the bot at the arrival point, past the first zone's map", 5*time.Second, func() bool {
+		x, y, ok := selfAt(c)
+		return ok && math.Hypot(x-100, y-100) < 2
+	})
+	corrections := func() float64 {
+		return r.metric(t, "DEV-GATEWAY-1", "gridrealm_gateway_corrections_total") + r.metric(t, "DEV-GATEWAY-2", "gridrealm_gateway_corrections_total")
+	}
+	before := corrections()
+	never := func() bool { return false }
+	walk(c, 127, 2*time.Second, never) // east and back, on open ground
+	walk(c, -127, 2*time.Second, never)
+	c.SendInput(codec.Input{})
+	if x, _, _ := selfAt(c); x < 100 || x > 140 {
+		t.Fatalf("walked to x = %.1f: not where the test meant", x)
+	}
+	if after := corrections(); after != before {
+		t.Fatalf("%v corrections of an honest player's moves in the zone it arrived in", after-before)
+	}
+	if !inZone(c, "DEV-ZONE-3") {
+		t.Fatal("the bot left the zone")
+	}
+}

@@ -147,11 +147,8 @@ func (g *Node) join(p *player, rc codec.RealmConnected) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	z := g.zones[rc.Zone]
-	if z == nil {
-		z = newZoneView(g, rc.Zone, rc.Entered)
-		g.zones[rc.Zone] = z
-	}
+	z := g.zoneFor(rc.Zone, rc.Entered)
+	p.zv.Store(z)
 	if old := g.players[p.key()]; old != nil && old != p {
 		// The same character connected again (a client that reconnected
 		// before its old connection timed out): the newer one wins.

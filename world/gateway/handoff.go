@@ -97,12 +97,9 @@ func (g *Node) moveTo(p *player, zone string, pe codec.PlayerEntered) {
 		}
 		p.cells = nil
 	}
-	z := g.zones[zone]
-	if z == nil {
-		z = newZoneView(g, zone, pe)
-		g.zones[zone] = z
-	}
+	z := g.zoneFor(zone, pe)
 	p.zone = zone
+	p.zv.Store(z)
 	g.metrics.handoffs.Inc()
 	g.mu.Unlock()
 	g.node.Send(p.realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerMoved(p.character, zone)})
@@ -112,7 +109,33 @@ func (g *Node) moveTo(p *player, zone string, pe codec.PlayerEntered) {
 // newZoneView is the gateway's view of a zone, from the zone's answer to
 // a player's entry.
 func newZoneView(g *Node, id string, pe codec.PlayerEntered) *zoneView {
-	return &zoneView{id: id, mirror: spatial.NewMirror(), refs: map[uint32]int{}, byNet: map[uint32]*player{}, cellSize: int32(pe.CellSize) * spatial.PosSteps,
-		terrain: zoneTerrain(pe), speed: pe.PlayerSpeed, tickLen: time.Second / time.Duration(max(pe.TickHz, 1)),
-		pacer: newPacer(g.clock), sights: map[uint64]*sight{}, viewRadius: int32(max(pe.ViewRadius, 1))}
+	z := &zoneView{id: id, mirror: spatial.NewMirror(), refs: map[uint32]int{}, byNet: map[uint32]*player{}, cellSize: int32(pe.CellSize) * spatial.PosSteps,
+		tickLen: time.Second / time.Duration(max(pe.TickHz, 1)),
+		pacer:   newPacer(g.clock), sights: map[uint64]*sight{}, viewRadius: int32(max(pe.ViewRadius, 1))}
+	z.moves.Store(newMoveRules(pe))
+	return z
+}
+
+// zoneFor returns the gateway's view of zone id (g.mu held), made from pe
+// when it has none. An instance node of the pool hosts one copy after
+// another, each with its own map: when pe's map is not the one the view
+// checks moves on, the view takes pe's, and when none of this gateway's
+// players are left in it, pe's cells and tick as well.
+func (g *Node) zoneFor(id string, pe codec.PlayerEntered) *zoneView {
+	z := g.zones[id]
+	if z == nil {
+		z = newZoneView(g, id, pe)
+		g.zones[id] = z
+		return z
+	}
+	if z.moves.Load().key == mapKeyOf(pe) {
+		return z
+	}
+	z.moves.Store(newMoveRules(pe))
+	if len(z.byNet) == 0 && len(z.refs) == 0 {
+		z.cellSize = int32(pe.CellSize) * spatial.PosSteps
+		z.tickLen = time.Second / time.Duration(max(pe.TickHz, 1))
+		z.viewRadius = int32(max(pe.ViewRadius, 1))
+	}
+	return z
 }

@@ -23,8 +23,9 @@ type player struct {
 	character uint64
 	netID     uint32
 	zone      string
-	realm     string      // its realm's node
-	kicked    atomic.Bool // an operator made it leave: it may not resume
+	zv        atomic.Pointer[zoneView] // the view of zone (its input goroutine reads it without g.mu)
+	realm     string                   // its realm's node
+	kicked    atomic.Bool              // an operator made it leave: it may not resume
 	view      *View
 	cells     []uint32 // the cells it watches
 	centre    uint64   // the cell they are around: cy<<32 | cx

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/gridrealm/gridrealm/ecs/spatial"
@@ -17,8 +18,10 @@ type zoneView struct {
 	byNet    map[uint32]*player // this gateway's players in the zone, by entity
 	cellSize int32              // 1/256 m
 	inputs   []codec.ZoneInput
-	terrain  *spatial.Terrain // to check moves on; nil for a map that cannot be regenerated
-	speed    float32          // players' top speed, m/s
+	// moves are what a player's claimed moves are checked on, read by
+	// every player's input goroutine: an instance node of the pool hosts
+	// one copy after another, each with its own map.
+	moves    atomic.Pointer[moveRules]
 	tickLen  time.Duration
 	lastPass time.Time // the last snapshot pass (g.mu)
 	// viewRadius is how many cells around its own a player watches (the

@@ -71,6 +71,31 @@ func walkableWithin(t *spatial.Terrain, x, y int32) bool {
 	return false
 }
 
+// moveRules are what a zone's players' moves are checked on.
+type moveRules struct {
+	key     mapKey
+	terrain *spatial.Terrain // nil for a map that cannot be regenerated
+	speed   float32          // players' top speed, m/s
+}
+
+// mapKey is what a zone tells of its map and players' speed: two entries
+// with the same key are checked on the same rules.
+type mapKey struct {
+	seed                           uint64
+	width, height, tile, obstacles float32
+	file                           bool
+	speed                          float32
+}
+
+func mapKeyOf(pe codec.PlayerEntered) mapKey {
+	return mapKey{seed: pe.MapSeed, width: pe.MapWidth, height: pe.MapHeight, tile: pe.MapTileSize, obstacles: pe.MapObstacles,
+		file: pe.MapFile, speed: pe.PlayerSpeed}
+}
+
+func newMoveRules(pe codec.PlayerEntered) *moveRules {
+	return &moveRules{key: mapKeyOf(pe), terrain: zoneTerrain(pe), speed: pe.PlayerSpeed}
+}
+
 // zoneTerrain regenerates a zone's map from what the zone told, or nil
 // when it cannot be (a map loaded from a file).
 func zoneTerrain(pe codec.PlayerEntered) *spatial.Terrain {
@@ -90,9 +115,6 @@ func zoneTerrain(pe codec.PlayerEntered) *spatial.Terrain {
 // the newest input wins, its ack moves the snapshot baseline, and its
 // claimed position is checked.
 func (g *Node) readInputs(p *player) {
-	g.mu.Lock()
-	z := g.zones[p.zone]
-	g.mu.Unlock()
 	enc := codec.NewPlayerEncoder()
 	for {
 		b, err := p.s.RecvDatagram(g.ctx)
@@ -116,7 +138,7 @@ func (g *Node) readInputs(p *player) {
 		if old := p.input.Load(); old != nil && in.Seq <= old.Seq {
 			continue // an older input arrived late: the newest wins
 		}
-		if !g.validate(z, p, &in, enc) {
+		if !g.validate(p.zv.Load().moves.Load(), p, &in, enc) { // the zone it is in now: handoffs move it
 			return
 		}
 		p.input.Store(&in)
@@ -127,7 +149,7 @@ func (g *Node) readInputs(p *player) {
 // lagging client, against where the snapshot it acknowledges showed it.
 // Claims move no one (the zone moves players by intent), so the second
 // chance lets no cheat further; it spares honest clients under load.
-func (p *player) judge(z *zoneView, in *codec.Input) moveCheck {
+func (p *player) judge(z *moveRules, in *codec.Input) moveCheck {
 	ax, ay := unpack(p.auth.Load())
 	check := checkMove(z.terrain, ax, ay, in.X, in.Y, z.speed)
 	if check == moveTooFar {
@@ -140,7 +162,7 @@ func (p *player) judge(z *zoneView, in *codec.Input) moveCheck {
 
 // validate checks a claimed position; it reports false when the player was
 // disconnected for too many violations.
-func (g *Node) validate(z *zoneView, p *player, in *codec.Input, enc *codec.PlayerEncoder) bool {
+func (g *Node) validate(z *moveRules, p *player, in *codec.Input, enc *codec.PlayerEncoder) bool {
 	now := g.clock.Now()
 	p.decay(now)
 	check := p.judge(z, in)

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/world"
@@ -65,7 +66,7 @@ func TestGatewayRegeneratesTheZoneMap(t *testing.T) {
 // claim passes when it matches what that snapshot showed, and fails when
 // it matches neither (or the snapshot is forgotten).
 func TestLaggingClientsAreJudgedByWhatTheyWereShown(t *testing.T) {
-	z := &zoneView{speed: 6}
+	z := &moveRules{speed: 6}
 	p := &player{}
 	m := func(metres float64) int32 { return int32(metres * 256) }
 	for seq := uint32(1); seq <= 72; seq++ { // walking east at 6 m/s, 20 Hz
@@ -141,5 +142,44 @@ func TestLagIsNotCounted(t *testing.T) {
 	}
 	if q.violations <= violationLimit {
 		t.Fatalf("a client cheating with fresh snapshots for a minute: %v violations", q.violations)
+	}
+}
+
+// TestACopyWithAnotherMapIsCheckedOnIt: an instance node of the pool hosts
+// one copy after another under one node id; a gateway's view of it takes
+// each copy's map when a player enters it, and keeps its view (and its
+// players') otherwise.
+func TestACopyWithAnotherMapIsCheckedOnIt(t *testing.T) {
+	g := &Node{clock: ecs.RealClock{}, zones: map[string]*zoneView{}}
+	crypt := func(seed uint64) codec.PlayerEntered {
+		return codec.PlayerEntered{MapSeed: seed, MapWidth: 96, MapHeight: 96, MapTileSize: 1, MapObstacles: 0.2, PlayerSpeed: 6, CellSize: 32, TickHz: 20}
+	}
+	first := g.zoneFor("DEV-INSTANCE-1", crypt(1))
+	rules := first.moves.Load()
+	if again := g.zoneFor("DEV-INSTANCE-1", crypt(1)); again != first || again.moves.Load() != rules {
+		t.Fatal("the same copy's entry made a new view or new rules")
+	}
+	next := g.zoneFor("DEV-INSTANCE-1", crypt(4))
+	if next != first {
+		t.Fatal("a new view for the same node: its players and cells would be lost")
+	}
+	now := next.moves.Load()
+	if now == rules || now.key.seed != 4 || now.terrain == nil {
+		t.Fatalf("the next copy is checked on %+v", now.key)
+	}
+	want, _ := world.GenerateMap(world.MapConfig{Width: 96, Height: 96, TileSize: 1, Obstacles: 0.2, Seed: 4})
+	differ := 0
+	for y := int16(0); y < 96; y++ {
+		for x := int16(0); x < 96; x++ {
+			if now.terrain.WalkableTile(x, y) != want.WalkableTile(x, y) {
+				t.Fatalf("tile (%d, %d) is not the copy's", x, y)
+			}
+			if rules.terrain.WalkableTile(x, y) != want.WalkableTile(x, y) {
+				differ++
+			}
+		}
+	}
+	if differ == 0 {
+		t.Fatal("the two copies' maps are the same: the test tests nothing")
 	}
 }
