@@ -77,12 +77,12 @@ func (c *Conn) redial(token []byte, lostGateway string, resume *resumption, dead
 	var lastErr error
 	for try := 0; time.Now().Before(deadline) && !c.closing.Load(); try++ {
 		gateway := candidates[(next+try)%len(candidates)]
-		attempt := time.Now().Add(2 * time.Second)
-		if attempt.After(deadline) {
-			attempt = deadline
-		}
-		ctx, cancel := context.WithDeadline(context.Background(), attempt)
-		s, w, at, err := handshake(ctx, gateway, c.tlsConf, token, resume, &c.opts, 0)
+		// A gateway that does not answer is passed over after gatewayTry;
+		// one that took the token is waited for, up to the deadline: the
+		// realm spends a token when it starts placing it, and presenting it
+		// again, after giving up on a slow placement, is refused for good.
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		s, w, at, err := handshake(ctx, gateway, c.tlsConf, token, resume, &c.opts, min(gatewayTry, time.Until(deadline)))
 		cancel()
 		if err == nil {
 			c.mu.Lock()

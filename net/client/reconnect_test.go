@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +22,15 @@ type scriptedGateway struct {
 	mu       sync.Mutex
 	handles  [][]byte
 	sessions chan *pquic.Session
+	// place is how long placing a connection takes before its Welcome; a
+	// handle presented twice is refused, as the realm refuses a used token.
+	place time.Duration
+}
+
+func (g *scriptedGateway) slow(d time.Duration) {
+	g.mu.Lock()
+	g.place = d
+	g.mu.Unlock()
 }
 
 func startScripted(t *testing.T, stls *tls.Config, token byte) *scriptedGateway {
@@ -53,8 +63,15 @@ func startScripted(t *testing.T, stls *tls.Config, token byte) *scriptedGateway 
 			var c wire.Connect
 			codec.Member(m.Body, &c)
 			g.mu.Lock()
+			used := slices.ContainsFunc(g.handles, func(h []byte) bool { return bytes.Equal(h, c.SessionHandleBytes()) })
 			g.handles = append(g.handles, bytes.Clone(c.SessionHandleBytes()))
+			place := g.place
 			g.mu.Unlock()
+			if used {
+				s.Close(wire.DisconnectReasonSessionInvalid, "session unknown, expired or used")
+				continue
+			}
+			time.Sleep(place)
 			s.Send(codec.NewPlayerEncoder().Welcome(&codec.Welcome{EntityID: 5, Zone: "Z", TickHz: 20, ResumeToken: g.token}))
 			g.sessions <- s
 		}
@@ -120,6 +137,48 @@ func TestReconnectPresentsTheTokenToTheNextGateway(t *testing.T) {
 	defer mu.Unlock()
 	if len(events) != 1 || !events[0].Back || events[0].Gateway != b.ln.Addr().String() {
 		t.Fatalf("events: %+v", events)
+	}
+}
+
+// TestASlowPlacementKeepsTheResume: the gateway a client comes back to
+// takes longer to place it than one try to reach a gateway (an overloaded
+// realm); its token is spent when the placement starts. The client waits
+// for the Welcome rather than give up and present the spent token again,
+// which is refused for good.
+func TestASlowPlacementKeepsTheResume(t *testing.T) {
+	certPEM, keyPEM, err := pquic.DevCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stls, _ := pquic.ServerTLS(certPEM, keyPEM)
+	ctls, _ := pquic.ClientTLS(certPEM)
+	a, b := startScripted(t, stls, 0xa), startScripted(t, stls, 0xb)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := ConnectWith(ctx, a.ln.Addr().String(), ctls, make([]byte, codec.SessionHandleSize), Options{
+		Reconnect: true, Gateways: []string{a.ln.Addr().String(), b.ln.Addr().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b.slow(gatewayTry + time.Second)
+	as := <-a.sessions
+	a.ln.Close() // a crashed
+	as.Close(0, "")
+	deadline := time.Now().Add(15 * time.Second)
+	for c.Counters().Reconnects != 1 || c.Gateway() != b.ln.Addr().String() {
+		select {
+		case <-c.Done():
+			t.Fatalf("never back: %v (b was presented %d handles)", c.Err(), len(b.presented()))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not back on the slow gateway: %+v", c.Counters())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := b.presented(); len(got) != 1 {
+		t.Fatalf("b was presented %d handles, want the token once", len(got))
 	}
 }
 
