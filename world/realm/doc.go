@@ -8,7 +8,9 @@
 //
 // A gateway presents a player's session handle (RealmConnect). The realm
 // checks it (known, not expired on the realm's clock, not used: a handle
-// connects once), finds the account's character (creating the account's
+// connects once; a resume token is good until ResumeTTL after its first
+// use or after its character is placed again, since a client whose
+// Welcome never came presents the token it has again), finds the account's character (creating the account's
 // default character, named after the account, the first time), and asks
 // the character's zone to bring it in: the zone claims it in the db with a
 // new epoch and loads it. The answer tells the gateway the zone, its

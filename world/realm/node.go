@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gridrealm/gridrealm/ecs"
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -29,6 +30,7 @@ type Node struct {
 	mu         sync.Mutex            // guards what Directory reads; the main loop writes
 	sessions   map[[32]byte]*session // login nodes' handles, waiting to connect
 	resumes    map[[32]byte]*session // players' resume tokens (not bounded by MaxSessions)
+	revoked    map[uint64]time.Time  // characters kicked, and when: their tokens issued before are void
 	players    map[uint64]Placement
 	pool       map[string]*poolNode    // the instance pool, by node id (pool.go)
 	loads      map[string]*gatewayLoad // gateways' loads, by node id (assign.go)
@@ -52,7 +54,7 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Node{cfg: cfg, clock: cfg.Clock, sessions: map[[32]byte]*session{}, resumes: map[[32]byte]*session{}, players: map[uint64]Placement{},
+	r := &Node{cfg: cfg, clock: cfg.Clock, sessions: map[[32]byte]*session{}, resumes: map[[32]byte]*session{}, revoked: map[uint64]time.Time{}, players: map[uint64]Placement{},
 		pool: map[string]*poolNode{}, loads: map[string]*gatewayLoad{}}
 	for id, addr := range cfg.Pool {
 		r.pool[id] = &poolNode{id: id, addr: addr}

@@ -146,17 +146,20 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	}
 }
 
-// TestResumeTokenComesBackOnce: a placed player's resume token places it
-// again, once, after its connection ended; and connected players' tokens
-// do not take the room of sessions waiting to connect (MaxSessions).
-func TestResumeTokenComesBackOnce(t *testing.T) {
-	r := startRig(t, nil, func(c *Config) { c.MaxSessions = 1 })
-	rc := r.connect(t, r.session(t, "ann", time.Now().Add(time.Minute)))
+// TestResumeTokenComesBackUntilItsTTL: a placed player's resume token
+// places it again after its connection ended; again, within ResumeTTL of
+// that first use (a client whose Welcome never came presents it again),
+// and no more after; and connected players' tokens do not take the room of
+// sessions waiting to connect (MaxSessions).
+func TestResumeTokenComesBackUntilItsTTL(t *testing.T) {
+	clock := ecs.NewManualClock(time.Now())
+	r := startRig(t, clock, func(c *Config) { c.MaxSessions = 1 })
+	rc := r.connect(t, r.session(t, "ann", time.Now().Add(time.Hour)))
 	if rc.Status != wire.RealmStatusOk || len(rc.ResumeToken) != codec.SessionHandleSize {
 		t.Fatalf("first connect: %+v", rc)
 	}
 	// Another login fits although ann's token lives: tokens are not sessions.
-	if other := r.connect(t, r.session(t, "bob", time.Now().Add(time.Minute))); other.Status != wire.RealmStatusOk {
+	if other := r.connect(t, r.session(t, "bob", time.Now().Add(time.Hour))); other.Status != wire.RealmStatusOk {
 		t.Fatalf("a second player with MaxSessions 1: %+v", other)
 	}
 	r.peer.Send("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerLeft(rc.Entered.Character)})
@@ -164,7 +167,47 @@ func TestResumeTokenComesBackOnce(t *testing.T) {
 	if back.Status != wire.RealmStatusOk || back.Entered.Character != rc.Entered.Character || bytes.Equal(back.ResumeToken, rc.ResumeToken) {
 		t.Fatalf("resume: %+v", back)
 	}
-	if again := r.connect(t, rc.ResumeToken); again.Status != wire.RealmStatusInvalidSession {
-		t.Fatalf("a token used twice: %+v", again)
+	clock.Advance(DefaultResumeTTL / 2)
+	again := r.connect(t, rc.ResumeToken) // the Welcome of back never reached the client
+	if again.Status != wire.RealmStatusOk || again.Entered.Character != rc.Entered.Character {
+		t.Fatalf("the token again, within its TTL: %+v", again)
+	}
+	if d := r.realm.Directory(); len(d) != 2 {
+		t.Fatalf("directory after placing ann again: %+v", d)
+	}
+	clock.Advance(DefaultResumeTTL/2 + time.Second)
+	if late := r.connect(t, rc.ResumeToken); late.Status != wire.RealmStatusInvalidSession {
+		t.Fatalf("the token past ResumeTTL from its first use: %+v", late)
+	}
+	clock.Advance(DefaultResumeTTL / 2) // ResumeTTL and a second after again replaced back
+	if late := r.connect(t, back.ResumeToken); late.Status != wire.RealmStatusInvalidSession {
+		t.Fatalf("the token of a placement replaced ResumeTTL ago: %+v", late)
+	}
+}
+
+// TestAKickVoidsEveryToken: a kicked player's tokens are void, the current
+// one and an older one still within its ResumeTTL; it may log in again, and
+// the tokens of that new session are good.
+func TestAKickVoidsEveryToken(t *testing.T) {
+	r := startRig(t, nil)
+	rc := r.connect(t, r.session(t, "ann", time.Now().Add(time.Hour)))
+	r.peer.Send("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerLeft(rc.Entered.Character)})
+	back := r.connect(t, rc.ResumeToken)
+	if back.Status != wire.RealmStatusOk {
+		t.Fatalf("resume: %+v", back)
+	}
+	r.peer.Send("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerKicked(rc.Entered.Character)})
+	for name, token := range map[string][]byte{"older": rc.ResumeToken, "current": back.ResumeToken} {
+		if got := r.connect(t, token); got.Status != wire.RealmStatusInvalidSession {
+			t.Fatalf("the %s token of a kicked player: %+v", name, got)
+		}
+	}
+	fresh := r.connect(t, r.session(t, "ann", time.Now().Add(time.Hour)))
+	if fresh.Status != wire.RealmStatusOk {
+		t.Fatalf("a login after the kick: %+v", fresh)
+	}
+	r.peer.Send("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerLeft(fresh.Entered.Character)})
+	if got := r.connect(t, fresh.ResumeToken); got.Status != wire.RealmStatusOk {
+		t.Fatalf("the new session's token: %+v", got)
 	}
 }

@@ -94,6 +94,7 @@ func (r *Node) left(gateway string, character uint64, revoke bool) {
 		delete(r.players, character)
 		if revoke {
 			delete(r.resumes, p.resume)
+			r.revoked[character] = r.clock.Now() // and the older ones still in their ResumeTTL
 		} else {
 			r.resumeFrom(p)
 		}
@@ -137,7 +138,7 @@ func (r *Node) gatewayPlayers(gateway string, players []codec.PlayerAtGateway) {
 		pl := Placement{Account: p.Account, Character: p.Character, Gateway: gateway, Zone: p.Zone}
 		if len(p.ResumeToken) == len(pl.resume) {
 			pl.resume = [32]byte(p.ResumeToken)
-			r.resumes[pl.resume] = &session{account: p.Account, character: p.Character, expires: connected}
+			r.resumes[pl.resume] = &session{account: p.Account, character: p.Character, expires: connected, issued: r.clock.Now()}
 		}
 		r.players[p.Character] = pl
 		n++

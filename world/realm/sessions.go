@@ -16,22 +16,25 @@ type session struct {
 	character uint64
 	expires   time.Time
 	used      bool
+	issued    time.Time // a resume token's: a kick voids those issued before it
 }
 
 // connected is how long a resume token of a connected player lasts: until
 // its placement ends, when it gets ResumeTTL.
 var connected = time.Unix(1<<40, 0)
 
-// newResume makes the placed character's resume token, replacing the one
-// it had; r.mu is held.
+// newResume makes the placed character's resume token; r.mu is held. The
+// token of the placement it replaces lasts ResumeTTL more, no longer: the
+// client may never have heard of this placement (its Welcome lost, or its
+// wait given up) and come back with the token it has.
 func (r *Node) newResume(account string, character uint64) [32]byte {
 	if old, ok := r.players[character]; ok {
-		delete(r.resumes, old.resume)
+		r.spend(r.resumes[old.resume])
 	}
 	r.pruneResumes()
 	var token [32]byte
 	rand.Read(token[:]) // crypto/rand: never fails on Linux
-	r.resumes[token] = &session{account: account, character: character, expires: connected}
+	r.resumes[token] = &session{account: account, character: character, expires: connected, issued: r.clock.Now()}
 	return token
 }
 
@@ -45,6 +48,23 @@ func (r *Node) pruneResumes() {
 	for t, s := range r.resumes {
 		if s.used || now.After(s.expires) {
 			delete(r.resumes, t)
+		}
+	}
+	for c, at := range r.revoked {
+		if now.Sub(at) > r.cfg.ResumeTTL { // every token issued before has expired
+			delete(r.revoked, c)
+		}
+	}
+}
+
+// spend gives a resume token that placed its character again (or whose
+// character was placed again) ResumeTTL to live, if it had more: it is good
+// for as long as its client may not know the token of the placement it
+// started. r.mu is held.
+func (r *Node) spend(s *session) {
+	if s != nil {
+		if end := r.clock.Now().Add(r.cfg.ResumeTTL); end.Before(s.expires) {
+			s.expires = end
 		}
 	}
 }
@@ -108,8 +128,16 @@ func (r *Node) connectBy(m node.Message, handle []byte, wait time.Time) {
 		return
 	}
 	ok := s != nil && !s.used && r.clock.Now().Before(s.expires)
-	if ok {
-		s.used = true // a handle connects once
+	if ok && s.character != 0 {
+		if at, kicked := r.revoked[s.character]; kicked && !s.issued.After(at) {
+			ok = false // an older token of a kicked character
+		}
+	}
+	switch {
+	case ok && s.character == 0:
+		s.used = true // a login's handle connects once
+	case ok:
+		r.spend(s) // a resume token: until ResumeTTL from its first use
 	}
 	r.mu.Unlock()
 	if !ok {
