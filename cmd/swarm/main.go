@@ -60,6 +60,7 @@ type options struct {
 	jsonFile, htmlFile string
 	maxP99             float64
 	maxErrors          int64
+	refusedOK          bool
 	quiet              bool
 	cpuProfile         string
 }
@@ -90,6 +91,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	fs.StringVar(&o.htmlFile, "html", "", "write the report as a self-contained HTML page with plots")
 	fs.Float64Var(&o.maxP99, "max-p99-ms", -1, "fail (exit 1) when the steady phase's snapshot age p99 exceeds this many ms (negative: not checked)")
 	fs.Int64Var(&o.maxErrors, "max-errors", 0, "fail (exit 1) when errors (failed bots + disconnects + budget violations) exceed this (negative: not checked)")
+	fs.BoolVar(&o.refusedOK, "refused-ok", false, "an overload run: bots the realm turned away with a reason and a retry hint (busy, in line) are not errors (each still has its reason in the report)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no live progress line")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the swarm itself to this file (the realm's nodes serve theirs on their admin ports)")
 	if err := fs.Parse(args); err != nil {
@@ -145,7 +147,7 @@ func startProfile(file string) (stop func(), err error) {
 
 // report writes the report and returns the exit code its verdict gives.
 func report(rep *swarm.Report, o *options, stdout, stderr io.Writer) int {
-	pass := rep.Judge(o.maxP99, o.maxErrors)
+	pass := rep.Judge(o.maxP99, o.maxErrors, o.refusedOK)
 	rep.WriteTable(stdout)
 	if err := writeFile(o.jsonFile, stdout, rep.WriteJSON); err != nil {
 		fmt.Fprintf(stderr, "swarm: %v\n", err)

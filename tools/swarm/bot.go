@@ -84,17 +84,21 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 				// what it was last told is its answer.
 				msg = b.told + " until the end of the run"
 			}
+			told := true // the realm refused it, with its reason, rather than failing it
 			switch {
 			case strings.Contains(msg, "the realm is full"):
-				// Told to come back later, with the reason: the realm
-				// refused it, rather than failing it.
 				err = errors.New("login: Busy, the realm is full (told to retry later, until the ramp ended)")
 			case strings.HasPrefix(msg, "login: in line"):
 				err = errors.New("login: in line for a password check, told its place, until the ramp ended")
 			case strings.HasPrefix(msg, "login: Busy"), strings.HasPrefix(msg, "login: RateLimited"):
 				err = fmt.Errorf("%s, told to retry later, until the ramp ended", strings.TrimSuffix(msg, " until the end of the run"))
 			default:
-				err = fmt.Errorf("not connected before the ramp ended (the last try: %s)", reasonOf(msg))
+				told, err = false, fmt.Errorf("not connected before the ramp ended (the last try: %s)", reasonOf(msg))
+			}
+			if told {
+				b.s.m.refuse(err.Error())
+				b.s.joining.Done()
+				return
 			}
 		}
 		b.s.m.fail(err.Error())

@@ -49,6 +49,7 @@ type metrics struct {
 	connected     int // connected now
 	everConnected int
 	failed        int
+	refused       int // of failed, turned away with a reason and a retry hint
 	disconnected  int
 	snapshots     int64
 	skipped       int64
@@ -200,6 +201,15 @@ func (m *metrics) fail(reason string) {
 	m.mu.Unlock()
 }
 
+// refuse records a bot the realm turned away with its reason and a retry
+// hint: a failure, and counted apart (Report.Refused).
+func (m *metrics) refuse(reason string) {
+	m.mu.Lock()
+	m.refused++
+	m.mu.Unlock()
+	m.fail(reason)
+}
+
 // leave records a connected bot's end: rate is its downstream bytes per
 // second, overBudget the snapshot datagrams it got over its budget, reason
 // why the connection ended early ("" at the end of the run).
@@ -296,7 +306,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		DurationS: cfg.Duration.Seconds(), RampPerS: cfg.Ramp, DropRate: cfg.DropRate,
 		Started: m.start.UTC().Format(time.RFC3339), ElapsedS: elapsed.Seconds(),
 		RampS:     elapsed.Seconds(),
-		Connected: m.everConnected, Failed: m.failed, Disconnects: m.disconnected,
+		Connected: m.everConnected, Failed: m.failed, Refused: m.refused, Disconnects: m.disconnected,
 		FailureReasons: m.failures, DisconnectReasons: m.disconnects,
 		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
 		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,

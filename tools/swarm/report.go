@@ -48,6 +48,10 @@ type Report struct {
 	Connected      int            `json:"connected"`
 	Failed         int            `json:"failed"`
 	FailureReasons map[string]int `json:"failure_reasons"`
+	// Refused counts, of Failed, the bots the realm turned away with its
+	// reason and a retry hint (busy, or told their place in line) until
+	// the ramp ended: what a full realm should answer.
+	Refused int `json:"refused"`
 	// Disconnects counts connections that ended before the run did.
 	Disconnects       int            `json:"disconnects"`
 	DisconnectReasons map[string]int `json:"disconnect_reasons"`
@@ -115,14 +119,21 @@ type Report struct {
 }
 
 // Judge checks the report against thresholds (a negative threshold is not
-// checked), records the verdict and reports whether the run passed.
-func (r *Report) Judge(maxP99Ms float64, maxErrors int64) bool {
+// checked), records the verdict and reports whether the run passed. With
+// refusedOK (an overload run) the bots the realm turned away with a reason
+// and a retry hint are not errors; every other failure, every disconnect
+// and every budget violation still is.
+func (r *Report) Judge(maxP99Ms float64, maxErrors int64, refusedOK bool) bool {
 	r.Verdict = []string{}
 	if maxP99Ms >= 0 && r.SnapshotAge.P99 > maxP99Ms {
 		r.Verdict = append(r.Verdict, fmt.Sprintf("snapshot age p99 %.1f ms > %.1f ms", r.SnapshotAge.P99, maxP99Ms))
 	}
-	if maxErrors >= 0 && r.Errors > maxErrors {
-		r.Verdict = append(r.Verdict, fmt.Sprintf("errors %d > %d", r.Errors, maxErrors))
+	errs, not := r.Errors, ""
+	if refusedOK {
+		errs, not = errs-int64(r.Refused), fmt.Sprintf(" (%d bots refused with a reason not counted)", r.Refused)
+	}
+	if maxErrors >= 0 && errs > maxErrors {
+		r.Verdict = append(r.Verdict, fmt.Sprintf("errors %d > %d%s", errs, maxErrors, not))
 	}
 	if r.Connected == 0 {
 		r.Verdict = append(r.Verdict, "no bot connected")

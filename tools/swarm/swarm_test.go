@@ -136,20 +136,42 @@ func TestReportCountsAndJudges(t *testing.T) {
 	if len(r.Timeline) != 1 || r.Timeline[0].Snapshots != 100 || r.Timeline[0].Errors != 3 {
 		t.Fatalf("timeline %+v", r.Timeline)
 	}
-	if r.Judge(-1, -1) != true {
+	if r.Judge(-1, -1, false) != true {
 		t.Fatalf("no thresholds, verdict %v", r.Verdict)
 	}
-	if r.Judge(200, 3) != true || r.Judge(50, 3) != false || r.Judge(200, 2) != false {
+	if r.Judge(200, 3, false) != true || r.Judge(50, 3, false) != false || r.Judge(200, 2, false) != false {
 		t.Fatal("thresholds misjudged")
 	}
 	if len(r.Verdict) != 1 || !strings.Contains(r.Verdict[0], "errors 3 > 2") {
+		t.Fatalf("verdict %q", r.Verdict)
+	}
+	// An overload run: a bot turned away with a reason is not an error
+	// there, and is one in a normal run; a bot failed otherwise is in both.
+	r.Refused = 1
+	if r.Judge(200, 2, true) != true || r.Judge(200, 2, false) != false || r.Judge(200, 1, true) != false {
+		t.Fatalf("refusals misjudged: %q", r.Verdict)
+	}
+}
+
+// TestRefusedBotsAreCountedApart: a bot the realm turned away with its
+// reason is a failure, with its reason, and is counted apart.
+func TestRefusedBotsAreCountedApart(t *testing.T) {
+	m := newMetrics(time.Now())
+	m.connect()
+	m.refuse("login: Busy, the realm is full (told to retry later, until the ramp ended)")
+	m.fail("not connected before the ramp ended (the last try: deadline exceeded)")
+	r := m.report(Config{Bots: 3}, time.Second)
+	if r.Failed != 2 || r.Refused != 1 || r.Errors != 2 || len(r.FailureReasons) != 2 {
+		t.Fatalf("failed %d, refused %d, errors %d, reasons %v", r.Failed, r.Refused, r.Errors, r.FailureReasons)
+	}
+	if r.Judge(-1, 1, true) != true || r.Judge(-1, 0, true) != false {
 		t.Fatalf("verdict %q", r.Verdict)
 	}
 }
 
 func TestReportFormats(t *testing.T) {
 	r := sampleReport()
-	r.Judge(-1, 0)
+	r.Judge(-1, 0, false)
 	var j bytes.Buffer
 	if err := r.WriteJSON(&j); err != nil {
 		t.Fatal(err)
@@ -182,7 +204,7 @@ func TestReportFormats(t *testing.T) {
 	if !strings.Contains(page, "<strong>FAIL</strong>") {
 		t.Fatal("the page does not show the verdict")
 	}
-	r.Judge(-1, -1)
+	r.Judge(-1, -1, false)
 	h.Reset()
 	if err := r.WriteHTML(&h); err != nil || !strings.Contains(h.String(), "<strong>PASS</strong>") {
 		t.Fatalf("a passing run's page: %v", err)
