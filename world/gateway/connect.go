@@ -145,6 +145,7 @@ func (g *Node) join(p *player, rc codec.RealmConnected) {
 	if !g.node.Connected(rc.Zone) {
 		g.node.AddPeer(rc.Zone, rc.ZoneAddr) // an error means it is dialed already
 	}
+	g.cpu.joined(g.clock.Now())
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	z := g.zoneFor(rc.Zone, rc.Entered)

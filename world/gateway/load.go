@@ -65,6 +65,6 @@ func (l *lateness) judge(limit time.Duration) bool {
 // full reports whether the gateway takes no new player; g.mu is held.
 func (g *Node) full() bool {
 	late := g.late.judge(g.cfg.FullLateness)
-	busy := g.cpu.judge(g.cfg.FullIdle, g.cfg.FullIdleShare)
+	busy := g.cpu.judge(g.cfg.FullIdle, g.cfg.FullIdleShare) || g.cpu.pacing(g.clock.Now(), g.cfg.FullIdle, g.cfg.FullIdleShare)
 	return late || busy || g.cfg.MaxPlayers > 0 && len(g.players)+g.connecting >= g.cfg.MaxPlayers
 }
