@@ -123,36 +123,31 @@ func (c *Cells) Remove(cell int32, slot uint16) {
 // Leave records that the entity in a cell's slot left it this tick, and
 // frees the slot.
 func (c *Cells) Leave(cell int32, slot uint16, tick uint32) {
-	ch := c.Changes(cell, tick)
-	ch.Leaves = append(c.leaves.grow(ch.Leaves, 1), slot)
+	c.leaves.push(&c.Changes(cell, tick).Leaves, slot)
 	c.Remove(cell, slot)
 }
 
 // Entered records that an entity entered a cell this tick (after Insert
 // gave it its slot).
 func (c *Cells) Entered(cell int32, tick uint32, e Enter) {
-	ch := c.Changes(cell, tick)
-	ch.Enters = append(c.enters.grow(ch.Enters, 1), e)
+	c.enters.push(&c.Changes(cell, tick).Enters, e)
 }
 
 // Stepped records that the entity in a cell's slot moved a short way this
 // tick.
 func (c *Cells) Stepped(cell int32, tick uint32, s Step) {
-	ch := c.Changes(cell, tick)
-	ch.Steps = append(c.steps.grow(ch.Steps, 1), s)
+	c.steps.push(&c.Changes(cell, tick).Steps, s)
 }
 
 // Moved records that the entity in a cell's slot jumped this tick.
 func (c *Cells) Moved(cell int32, tick uint32, m Move) {
-	ch := c.Changes(cell, tick)
-	ch.Moves = append(c.moves.grow(ch.Moves, 1), m)
+	c.moves.push(&c.Changes(cell, tick).Moves, m)
 }
 
 // Changed records that the state of the entity in a cell's slot changed
 // this tick.
 func (c *Cells) Changed(cell int32, tick uint32, s State) {
-	ch := c.Changes(cell, tick)
-	ch.States = append(c.states.grow(ch.States, 1), s)
+	c.states.push(&c.Changes(cell, tick).States, s)
 }
 
 // Each calls fn for every entity in a cell, with its slot.

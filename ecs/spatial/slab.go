@@ -74,6 +74,9 @@ func (a *tickArena[T]) grow(t []T, least int) []T {
 	return append(a.take(max(2*cap(t), len(t)+least, 16)), t...)
 }
 
+// push appends v to the table *t, from the arena when it is full.
+func (a *tickArena[T]) push(t *[]T, v T) { *t = append(a.grow(*t, 1), v) }
+
 // reset takes every table back and makes room for a tick that needs n
 // elements (twice that when it has less).
 func (a *tickArena[T]) reset(n int) {

@@ -79,6 +79,19 @@ func startScripted(t *testing.T, stls *tls.Config, token byte) *scriptedGateway 
 	return g
 }
 
+// devTLS returns a server's and a client's TLS configuration over a
+// development certificate.
+func devTLS(t *testing.T) (server, client *tls.Config) {
+	t.Helper()
+	certPEM, keyPEM, err := pquic.DevCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, _ = pquic.ServerTLS(certPEM, keyPEM)
+	client, _ = pquic.ClientTLS(certPEM)
+	return server, client
+}
+
 func (g *scriptedGateway) presented() [][]byte {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -90,12 +103,7 @@ func (g *scriptedGateway) presented() [][]byte {
 // the list, presenting the resume token of the last Welcome; one closed
 // on purpose (Replaced) does not come back.
 func TestReconnectPresentsTheTokenToTheNextGateway(t *testing.T) {
-	certPEM, keyPEM, err := pquic.DevCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stls, _ := pquic.ServerTLS(certPEM, keyPEM)
-	ctls, _ := pquic.ClientTLS(certPEM)
+	stls, ctls := devTLS(t)
 	a, b := startScripted(t, stls, 0xa), startScripted(t, stls, 0xb)
 	var mu sync.Mutex
 	var events []ReconnectEvent
@@ -146,12 +154,7 @@ func TestReconnectPresentsTheTokenToTheNextGateway(t *testing.T) {
 // for the Welcome rather than give up and present the spent token again,
 // which is refused for good.
 func TestASlowPlacementKeepsTheResume(t *testing.T) {
-	certPEM, keyPEM, err := pquic.DevCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stls, _ := pquic.ServerTLS(certPEM, keyPEM)
-	ctls, _ := pquic.ClientTLS(certPEM)
+	stls, ctls := devTLS(t)
 	a, b := startScripted(t, stls, 0xa), startScripted(t, stls, 0xb)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -185,12 +188,7 @@ func TestASlowPlacementKeepsTheResume(t *testing.T) {
 // TestConnectTurnsToAnotherGateway: the gateway a client is sent to does
 // not answer (it crashed); Connect reaches another of the realm's.
 func TestConnectTurnsToAnotherGateway(t *testing.T) {
-	certPEM, keyPEM, err := pquic.DevCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stls, _ := pquic.ServerTLS(certPEM, keyPEM)
-	ctls, _ := pquic.ClientTLS(certPEM)
+	stls, ctls := devTLS(t)
 	dead := startScripted(t, stls, 0xd)
 	deadAddr := dead.ln.Addr().String()
 	dead.ln.Close()
