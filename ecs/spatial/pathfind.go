@@ -43,28 +43,13 @@ func NewPathfinder(t *Terrain, radius int16) *Pathfinder {
 // Terrain returns the terrain the pathfinder searches.
 func (pf *Pathfinder) Terrain() *Terrain { return pf.t }
 
-// Path appends to dst[:0] the tiles from the tile under a to the tile
-// under b, as Terrain.Path returns them (in walking order, without the
-// start tile, with the goal tile), and returns it; false when the goal is
-// blocked, outside the window, or not reachable within it. It allocates
-// only when the path is longer than cap(dst); a tick uses Prefix, which
-// never does.
-func (pf *Pathfinder) Path(dst []tile.Point, ax, ay, bx, by float32) ([]tile.Point, bool) {
-	goal, ok := pf.search(ax, ay, bx, by)
-	if !ok || goal < 0 {
-		return dst[:0], ok
-	}
-	if n := pf.steps(goal); cap(dst) < n {
-		dst = make([]tile.Point, 0, n)
-	}
-	path, _ := pf.walk(dst[:cap(dst)], goal)
-	return path, true
-}
-
-// Prefix is Path into the room dst already has: it writes the first
-// cap(dst) steps of the path (the whole path when it fits) and reports
+// Prefix writes into dst[:0] the first cap(dst) tiles of the path from the
+// tile under a to the tile under b, as Terrain.Path returns them (in
+// walking order, without the start tile, with the goal tile), and reports
 // whether they are the whole path, so that a caller with a fixed buffer
-// walks them and searches again. It never allocates.
+// walks them and searches again; ok is false when the goal is blocked,
+// outside the window, or not reachable within it. It never allocates: a
+// buffer of (2·Radius+1)² tiles holds any path.
 func (pf *Pathfinder) Prefix(dst []tile.Point, ax, ay, bx, by float32) (steps []tile.Point, whole, ok bool) {
 	goal, ok := pf.search(ax, ay, bx, by)
 	if !ok || goal < 0 {

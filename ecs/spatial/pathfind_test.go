@@ -51,7 +51,7 @@ func TestPathfinderMatchesTerrainPath(t *testing.T) {
 	tr := randomTerrain(t, 96, 96, 0.25, 3)
 	pf := NewPathfinder(tr, 48)
 	rng := rand.New(rand.NewPCG(5, 6))
-	var buf []tile.Point
+	buf := make([]tile.Point, 0, 97*97) // any path of the window
 	found := 0
 	for i := 0; i < 400; i++ {
 		ax, ay := float32(rng.IntN(96))+0.5, float32(rng.IntN(96))+0.5
@@ -60,8 +60,11 @@ func TestPathfinderMatchesTerrainPath(t *testing.T) {
 			continue
 		}
 		want, okWant := tr.Path(ax, ay, bx, by)
-		var ok bool
-		buf, ok = pf.Path(buf, ax, ay, bx, by)
+		var ok, whole bool
+		buf, whole, ok = pf.Prefix(buf, ax, ay, bx, by)
+		if ok && !whole {
+			t.Fatalf("search %d: a path longer than its window", i)
+		}
 		sx, sy, _ := tr.TileAt(ax, ay)
 		switch {
 		case okWant && !ok:
@@ -108,7 +111,7 @@ func TestPathfinderAllocatesNothing(t *testing.T) {
 	buf := make([]tile.Point, 0, 512)
 	var found bool
 	for _, goal := range [][2]float32{{130.5, 100.5}, {160.5, 100.5}} {
-		allocs := testing.AllocsPerRun(50, func() { buf, found = pf.Path(buf, 100.5, 100.5, goal[0], goal[1]) })
+		allocs := testing.AllocsPerRun(50, func() { buf, _, found = pf.Prefix(buf, 100.5, 100.5, goal[0], goal[1]) })
 		if allocs != 0 {
 			t.Fatalf("a search to %v allocates %v times", goal, allocs)
 		}
@@ -122,8 +125,8 @@ func TestPathfinderAllocatesNothing(t *testing.T) {
 func TestPrefixIsThePathsStart(t *testing.T) {
 	tr := randomTerrain(t, 200, 200, 0.2, 9)
 	pf := NewPathfinder(tr, 64)
-	whole, ok := pf.Path(nil, 100.5, 100.5, 140.5, 130.5)
-	if !ok || len(whole) < 40 {
+	whole, all, ok := pf.Prefix(make([]tile.Point, 0, 129*129), 100.5, 100.5, 140.5, 130.5)
+	if !ok || !all || len(whole) < 40 {
 		t.Fatalf("no long path to test with: %d steps, %v", len(whole), ok)
 	}
 	whole = slices.Clone(whole)
@@ -143,10 +146,10 @@ func TestPrefixIsThePathsStart(t *testing.T) {
 func BenchmarkPathfinder(b *testing.B) {
 	tr := randomTerrain(b, 256, 256, 0.2, 11)
 	pf := NewPathfinder(tr, 56)
-	var buf []tile.Point
+	buf := make([]tile.Point, 0, 113*113) // any path of the window
 	b.ReportAllocs()
 	for b.Loop() {
-		buf, _ = pf.Path(buf, 100.5, 100.5, 140.5, 130.5)
+		buf, _, _ = pf.Prefix(buf, 100.5, 100.5, 140.5, 130.5)
 	}
 }
 

@@ -68,6 +68,29 @@ type bot struct {
 	steadyBytes int       // bytes received by then
 }
 
+// unjoined says why a bot was not in the world when the ramp ended, and
+// how to count it: refused, when the realm turned it away with its reason
+// and a retry hint (busy, or still in line), else failed.
+func (b *bot) unjoined(err error) (record func(string), why error) {
+	msg := err.Error()
+	if b.told != "" && !strings.HasPrefix(msg, "login: in line") &&
+		(strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, "no login node answered")) {
+		// Its retry, as told, was under way when the ramp ended: what it
+		// was last told is its answer.
+		msg = b.told + " until the end of the run"
+	}
+	switch {
+	case strings.Contains(msg, "the realm is full"):
+		return b.s.m.refuse, errors.New("login: Busy, the realm is full (told to retry later, until the ramp ended)")
+	case strings.HasPrefix(msg, "login: in line"):
+		return b.s.m.refuse, errors.New("login: in line for a password check, told its place, until the ramp ended")
+	case strings.HasPrefix(msg, "login: Busy"), strings.HasPrefix(msg, "login: RateLimited"):
+		return b.s.m.refuse, fmt.Errorf("%s, told to retry later, until the ramp ended", strings.TrimSuffix(msg, " until the end of the run"))
+	default:
+		return b.s.m.fail, fmt.Errorf("not connected before the ramp ended (the last try: %s)", reasonOf(msg))
+	}
+}
+
 // run logs in and connects (by joinBy), then plays until ctx ends. A
 // bot the whole realm let go (a db failure, a restart) logs in again, as
 // a player would.
@@ -76,32 +99,11 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 	defer jcancel()
 	conn, err := b.join(jctx)
 	if err != nil {
+		record := b.s.m.fail
 		if jctx.Err() != nil && ctx.Err() == nil {
-			msg := err.Error()
-			if b.told != "" && !strings.HasPrefix(msg, "login: in line") &&
-				(strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, "no login node answered")) {
-				// Its retry, as told, was under way when the ramp ended:
-				// what it was last told is its answer.
-				msg = b.told + " until the end of the run"
-			}
-			told := true // the realm refused it, with its reason, rather than failing it
-			switch {
-			case strings.Contains(msg, "the realm is full"):
-				err = errors.New("login: Busy, the realm is full (told to retry later, until the ramp ended)")
-			case strings.HasPrefix(msg, "login: in line"):
-				err = errors.New("login: in line for a password check, told its place, until the ramp ended")
-			case strings.HasPrefix(msg, "login: Busy"), strings.HasPrefix(msg, "login: RateLimited"):
-				err = fmt.Errorf("%s, told to retry later, until the ramp ended", strings.TrimSuffix(msg, " until the end of the run"))
-			default:
-				told, err = false, fmt.Errorf("not connected before the ramp ended (the last try: %s)", reasonOf(msg))
-			}
-			if told {
-				b.s.m.refuse(err.Error())
-				b.s.joining.Done()
-				return
-			}
+			record, err = b.unjoined(err)
 		}
-		b.s.m.fail(err.Error())
+		record(err.Error())
 		b.s.joining.Done()
 		return
 	}

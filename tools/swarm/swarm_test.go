@@ -2,7 +2,9 @@ package swarm
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -220,5 +222,26 @@ func TestRunRefusesBadConfigs(t *testing.T) {
 		if _, err := Run(t.Context(), c); err == nil {
 			t.Errorf("%+v accepted", c)
 		}
+	}
+}
+
+// TestABotTurnedAwayIsRefusedNotFailed: a bot whose last answer was the
+// realm's Busy (its retry under way when the ramp ended), or that waited
+// in line, is refused with that reason; one that never got an answer is
+// failed, with its last error.
+func TestABotTurnedAwayIsRefusedNotFailed(t *testing.T) {
+	s := &swarm{m: newMetrics(time.Now())}
+	busy := &bot{s: s, told: "login: Busy, the realm is full"}
+	r, _ := busy.unjoined(context.DeadlineExceeded)
+	r("x")
+	line := &bot{s: s}
+	r, _ = line.unjoined(errors.New("login: in line for a password check (place 12)"))
+	r("y")
+	lost := &bot{s: s}
+	r, why := lost.unjoined(errors.New("dial: no route"))
+	r(why.Error())
+	rep := s.m.report(Config{Bots: 3}, time.Second)
+	if rep.Failed != 3 || rep.Refused != 2 || !strings.Contains(why.Error(), "not connected before the ramp ended") {
+		t.Fatalf("failed %d, refused %d, the lost bot's reason %q", rep.Failed, rep.Refused, why)
 	}
 }

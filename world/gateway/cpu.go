@@ -48,10 +48,11 @@ type cpuWatch struct {
 	read    cpuReader
 	samples []cpuSample // oldest first, spanning about cpuWindow
 	full    bool
-	idle    float64     // the machine's idle share over the window, niced processes' time included (-1: unknown)
-	cores   float64     // the process's CPU over the window, in cores
-	failed  bool        // reading failed once: the signal is off
-	joins   []time.Time // when the last players were taken, oldest first (at most paceJoins)
+	idle    float64              // the machine's idle share over the window, niced processes' time included (-1: unknown)
+	cores   float64              // the process's CPU over the window, in cores
+	failed  bool                 // reading failed once: the signal is off
+	joins   [paceJoins]time.Time // when the last players were taken, a ring: joins[next] is the oldest
+	next    int
 }
 
 func newCPUWatch(read cpuReader) *cpuWatch { return &cpuWatch{read: read, idle: -1} }
@@ -101,10 +102,8 @@ func (w *cpuWatch) judge(fullIdle, share float64) bool {
 func (w *cpuWatch) joined(now time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if len(w.joins) == paceJoins {
-		w.joins = w.joins[1:]
-	}
-	w.joins = append(w.joins, now)
+	w.joins[w.next] = now
+	w.next = (w.next + 1) % paceJoins
 }
 
 // pacing reports whether the gateway should wait before taking another
@@ -114,7 +113,7 @@ func (w *cpuWatch) pacing(now time.Time, fullIdle, share float64) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return fullIdle > 0 && w.idle >= 0 && w.idle < 2*fullIdle && w.cores >= share/2 &&
-		len(w.joins) == paceJoins && now.Sub(w.joins[0]) < cpuWindow
+		!w.joins[w.next].IsZero() && now.Sub(w.joins[w.next]) < cpuWindow
 }
 
 // shares returns the last measured idle share of the machine (-1:

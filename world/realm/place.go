@@ -93,8 +93,7 @@ func (r *Node) left(gateway string, character uint64, revoke bool) {
 	if ok && p.Gateway == gateway {
 		delete(r.players, character)
 		if revoke {
-			delete(r.resumes, p.resume)
-			r.revoked[character] = r.clock.Now() // and the older ones still in their ResumeTTL
+			r.revoke(p)
 		} else {
 			r.resumeFrom(p)
 		}

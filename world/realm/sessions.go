@@ -50,11 +50,6 @@ func (r *Node) pruneResumes() {
 			delete(r.resumes, t)
 		}
 	}
-	for c, at := range r.revoked {
-		if now.Sub(at) > r.cfg.ResumeTTL { // every token issued before has expired
-			delete(r.revoked, c)
-		}
-	}
 }
 
 // spend gives a resume token that placed its character again (or whose
@@ -67,6 +62,19 @@ func (r *Node) spend(s *session) {
 			s.expires = end
 		}
 	}
+}
+
+// revoke voids a kicked character's resume tokens: the current one, and
+// those still in their ResumeTTL (issued before now); r.mu is held.
+func (r *Node) revoke(p Placement) {
+	delete(r.resumes, p.resume)
+	now := r.clock.Now()
+	for c, at := range r.revoked { // kicks are rare: the map holds the last ResumeTTL's
+		if now.Sub(at) > r.cfg.ResumeTTL { // every token issued before has expired
+			delete(r.revoked, c)
+		}
+	}
+	r.revoked[p.Character] = now
 }
 
 // resumeFrom starts the resume token's short life once its placement ended;
