@@ -26,8 +26,9 @@ import (
 const cpuWindow = 5 * time.Second
 
 // paceJoins is how many players a gateway takes in a cpuWindow once the
-// machine is within twice FullIdle of full and the gateway uses half its
-// FullIdleShare: the shares lag the players taken by their window, and a
+// machine is within twice FullIdle of full and the gateway uses three
+// quarters of its FullIdleShare (close to full: a gateway with a few
+// players on a busy machine takes them at the logins' pace): the shares lag the players taken by their window, and a
 // gateway that took players as fast as the logins came overshot the bound
 // by a hundred before the window showed it (snapshot-age p99 393 ms).
 const paceJoins = 10
@@ -107,12 +108,13 @@ func (w *cpuWatch) joined(now time.Time) {
 }
 
 // pacing reports whether the gateway should wait before taking another
-// player: the machine is within twice fullIdle of full, the gateway does
-// half its share, and it took paceJoins players in the last window.
+// player: the machine is within twice fullIdle of full, the gateway uses
+// three quarters of its share of a core, and it took paceJoins players in
+// the last window.
 func (w *cpuWatch) pacing(now time.Time, fullIdle, share float64) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return fullIdle > 0 && w.idle >= 0 && w.idle < 2*fullIdle && w.cores >= share/2 &&
+	return fullIdle > 0 && w.idle >= 0 && w.idle < 2*fullIdle && w.cores >= 3*share/4 &&
 		!w.joins[w.next].IsZero() && now.Sub(w.joins[w.next]) < cpuWindow
 }
 

@@ -85,9 +85,10 @@ func TestFullWhenTheMachineIsSpent(t *testing.T) {
 	if run(6, 0.4, 0.8) {
 		t.Fatal("still full at 40% idle")
 	}
-	// Filling up: at 50% idle (within twice the bound) and half its share
-	// of a core, the gateway takes paceJoins players in a window, then waits.
-	run(6, 0.5, 0.2)
+	// Filling up: at 50% idle (within twice the bound) and three quarters
+	// of its share of a core, the gateway takes paceJoins players in a
+	// window, then waits.
+	run(6, 0.5, 0.25)
 	for i := range paceJoins {
 		if w.pacing(now, 0.3, 0.33) {
 			t.Fatalf("pacing after %d players", i)
@@ -97,8 +98,8 @@ func TestFullWhenTheMachineIsSpent(t *testing.T) {
 	if !w.pacing(now, 0.3, 0.33) || w.pacing(now.Add(cpuWindow), 0.3, 0.33) {
 		t.Fatal("not pacing after paceJoins players in a window, or still pacing a window later")
 	}
-	if w.pacing(now, 0.2, 0.33) || w.pacing(now, 0.3, 0.5) {
-		t.Fatal("pacing with idle above twice the bound, or under half the share")
+	if w.pacing(now, 0.2, 0.33) || w.pacing(now, 0.3, 0.4) {
+		t.Fatal("pacing with idle above twice the bound, or under three quarters of the share")
 	}
 	off := newCPUWatch(func() (cpuSample, error) { return cpuSample{}, errors.New("no /proc") })
 	off.sample(now)
