@@ -66,7 +66,7 @@ func benchZone(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.Players, "players", 1000, "simulated players")
 	fs.IntVar(&cfg.NPCs, "npcs", 5000, "NPCs")
 	fs.IntVar(&cfg.Ticks, "ticks", 200, "ticks to measure")
-	fs.IntVar(&cfg.Warmup, "warmup", 10, "ticks to run before measuring")
+	fs.IntVar(&cfg.Warmup, "warmup", 200, "ticks to run before measuring: the zone settles from its spawn positions (10 s at 20 Hz)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the map and the world")
 	fs.StringVar(&cfg.Scenario, "scenario", "spread", "spread (entities over a map sized to the count) or clump (every player inside one 100 m circle)")
 	fs.IntVar(&cfg.Gateways, "gateways", 4, "gateways the players are spread over")

@@ -55,7 +55,7 @@ func TestPlayAndBenchWithContent(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if code := run([]string{"bench", "zone", "--players", "50", "--npcs", "200", "--ticks", "20", "--content", "default", "--json"}, &out, &errb); code != 0 {
+	if code := run([]string{"bench", "zone", "--players", "50", "--npcs", "200", "--ticks", "20", "--warmup", "10", "--content", "default", "--json"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	var r struct {

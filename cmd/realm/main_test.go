@@ -13,7 +13,7 @@ import (
 
 func TestBenchZonePrintsJSON(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := run([]string{"bench", "zone", "--players", "20", "--npcs", "80", "--ticks", "5", "--json"}, &out, &errb)
+	code := run([]string{"bench", "zone", "--players", "20", "--npcs", "80", "--ticks", "5", "--warmup", "10", "--json"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}

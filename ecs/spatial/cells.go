@@ -2,6 +2,7 @@ package spatial
 
 import (
 	"fmt"
+	"math/bits"
 
 	arche "github.com/mlange-42/arche/ecs"
 )
@@ -22,7 +23,7 @@ type Cells struct {
 	// Where the cells' tables come from (slab.go): their slots from slabs,
 	// a tick's changes from arenas.
 	slots  slab[arche.Entity]
-	free   slab[uint16]
+	taken  slab[uint64]
 	steps  tickArena[Step]
 	moves  tickArena[Move]
 	states tickArena[State]
@@ -30,9 +31,14 @@ type Cells struct {
 	leaves tickArena[uint16]
 }
 
+// A cell hands out its lowest free slot, and its table ends at the highest
+// slot taken: slot numbers stay as low as the cell's crowd, and its table
+// follows the crowd down as well as up (a table three quarters empty moves
+// to a piece half its size), so the memory a zone holds follows the
+// entities in it now, not the most each cell ever held.
 type cell struct {
-	slots   []arche.Entity // by slot; the zero Entity marks a free slot
-	free    []uint16
+	slots   []arche.Entity // by slot, up to the highest taken; the zero Entity marks a free slot
+	taken   []uint64       // a bit a slot of the table's room, set while the slot is taken
 	count   int
 	changes CellChanges
 	dirty   bool
@@ -51,6 +57,7 @@ func NewCells(w, h float32, size int) (*Cells, error) {
 		return nil, fmt.Errorf("interest grid of %d × %d cells: at most 65536 per side", nx, ny)
 	}
 	c := &Cells{size: float32(size), nx: nx, ny: ny, cells: make([]cell, nx*ny), dirty: make([]int32, 0, min(nx*ny, 1<<14))}
+	c.slots.most, c.taken.most = len(c.cells), len(c.cells)
 	for i := range c.cells {
 		cx, cy := c.Coords(int32(i))
 		c.cells[i].changes.CX, c.cells[i].changes.CY = cx, cy
@@ -90,34 +97,72 @@ func (c *Cells) Origin(cell int32) (x, y float32) {
 // Count returns how many entities a cell holds.
 func (c *Cells) Count(cell int32) int { return c.cells[cell].count }
 
-// Insert places an entity in a cell and returns its slot.
+// minTable is the room of a cell's smallest slot table.
+const minTable = 16
+
+// Insert places an entity in a cell and returns its slot: the lowest free.
 func (c *Cells) Insert(cell int32, e arche.Entity) uint16 {
 	cl := &c.cells[cell]
+	s := len(cl.slots)
+	if cl.count < s {
+		s = cl.lowestFree()
+	} else {
+		if s > 0xffff {
+			panic("spatial: more than 65536 entities in one cell") // 65536 slots is the wire limit
+		}
+		if s == cap(cl.slots) {
+			c.resize(cl, max(2*s, minTable))
+		}
+		cl.slots = cl.slots[:s+1]
+	}
+	cl.slots[s] = e
+	cl.taken[s/64] |= 1 << (s % 64)
 	cl.count++
 	c.held++
-	if n := len(cl.free); n > 0 {
-		s := cl.free[n-1]
-		cl.free = cl.free[:n-1]
-		cl.slots[s] = e
-		return s
-	}
-	if len(cl.slots) > 0xffff {
-		panic("spatial: more than 65536 entities in one cell") // 65536 slots is the wire limit
-	}
-	cl.slots = append(grow(&c.slots, cl.slots, 1), e)
-	if cap(cl.free) < cap(cl.slots) { // room to free every slot: Remove never grows it
-		cl.free = grow(&c.free, cl.free, cap(cl.slots)-len(cl.free))
-	}
-	return uint16(len(cl.slots) - 1)
+	return uint16(s)
 }
 
-// Remove frees an entity's slot in a cell.
+// lowestFree returns the lowest free slot below the end of the table (the
+// cell holds fewer entities than its table has slots).
+func (cl *cell) lowestFree() int {
+	for w, word := range cl.taken {
+		if word != ^uint64(0) {
+			return w*64 + bits.TrailingZeros64(^word)
+		}
+	}
+	panic("spatial: a cell with free slots has none") // count and taken disagree
+}
+
+// Remove frees an entity's slot in a cell; the table ends at its highest
+// slot still taken, and moves to a smaller piece when three quarters of
+// its room are past its end.
 func (c *Cells) Remove(cell int32, slot uint16) {
 	cl := &c.cells[cell]
 	cl.slots[slot] = arche.Entity{}
-	cl.free = append(cl.free, slot) // as much room as there are slots
+	cl.taken[slot/64] &^= 1 << (slot % 64)
 	cl.count--
 	c.held--
+	n := len(cl.slots)
+	for n > 0 && cl.slots[n-1].IsZero() {
+		n--
+	}
+	cl.slots = cl.slots[:n]
+	if room := cap(cl.slots); room > minTable && n <= room/4 {
+		c.resize(cl, room/2)
+	}
+}
+
+// resize moves a cell's slot table and its bitmap to pieces of the given
+// room, and gives the old pieces back to their slabs.
+func (c *Cells) resize(cl *cell, room int) {
+	slots := append(c.slots.take(room), cl.slots...)
+	words := max(room/64, 1)
+	taken := c.taken.take(words)[:words]
+	clear(taken)
+	copy(taken, cl.taken) // past the table's end every bit is clear
+	c.slots.give(cl.slots)
+	c.taken.give(cl.taken)
+	cl.slots, cl.taken = slots, taken
 }
 
 // Leave records that the entity in a cell's slot left it this tick, and

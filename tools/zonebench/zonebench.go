@@ -24,7 +24,7 @@ import (
 type Config struct {
 	Players, NPCs int
 	Ticks         int
-	Warmup        int // ticks run before measuring (default 10)
+	Warmup        int // ticks run before measuring (default 200: 10 s at 20 Hz, for NPCs to walk out of their spawn points and players to spread, so that the cells have met their crowds)
 	Seed          uint64
 	Scenario      string // "spread" or "clump"
 	Gateways      int    // default 4
@@ -115,7 +115,7 @@ func Run(cfg Config) (Result, error) {
 		cfg.Gateways = 4
 	}
 	if cfg.Warmup == 0 {
-		cfg.Warmup = 10
+		cfg.Warmup = 200
 	}
 	if cfg.CellSize == 0 {
 		cfg.CellSize = 32

@@ -7,7 +7,7 @@ import (
 
 func TestRunMeasuresBothScenarios(t *testing.T) {
 	for _, sc := range []string{Spread, Clump} {
-		r, err := Run(Config{Players: 100, NPCs: 400, Ticks: 20, Seed: 3, Scenario: sc})
+		r, err := Run(Config{Players: 100, NPCs: 400, Ticks: 20, Warmup: 10, Seed: 3, Scenario: sc})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,7 +29,7 @@ func TestRunMeasuresBothScenarios(t *testing.T) {
 }
 
 func TestSameSeedSameHash(t *testing.T) {
-	cfg := Config{Players: 50, NPCs: 200, Ticks: 30, Seed: 11, Scenario: Spread}
+	cfg := Config{Players: 50, NPCs: 200, Ticks: 30, Warmup: 10, Seed: 11, Scenario: Spread}
 	a, err := Run(cfg)
 	if err != nil {
 		t.Fatal(err)
