@@ -146,9 +146,10 @@ func (g *Node) join(p *player, rc codec.RealmConnected) {
 		g.node.AddPeer(rc.Zone, rc.ZoneAddr) // an error means it is dialed already
 	}
 	g.cpu.joined(g.clock.Now())
+	rules := g.maps.rules(rc.Entered)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	z := g.zoneFor(rc.Zone, rc.Entered)
+	z := g.zoneFor(rc.Zone, rc.Entered, rules)
 	p.zv.Store(z)
 	if old := g.players[p.key()]; old != nil && old != p {
 		// The same character connected again (a client that reconnected

@@ -75,6 +75,7 @@ func (g *Node) enterInto(p *player, zone string, tries int) {
 
 // moveTo puts a player under its entity in another zone.
 func (g *Node) moveTo(p *player, zone string, pe codec.PlayerEntered) {
+	rules := g.maps.rules(pe)
 	g.mu.Lock()
 	if g.players[p.key()] != p {
 		g.mu.Unlock()
@@ -97,7 +98,7 @@ func (g *Node) moveTo(p *player, zone string, pe codec.PlayerEntered) {
 		}
 		p.cells = nil
 	}
-	z := g.zoneFor(zone, pe)
+	z := g.zoneFor(zone, pe, rules)
 	p.zone = zone
 	p.zv.Store(z)
 	g.metrics.handoffs.Inc()
@@ -108,30 +109,31 @@ func (g *Node) moveTo(p *player, zone string, pe codec.PlayerEntered) {
 
 // newZoneView is the gateway's view of a zone, from the zone's answer to
 // a player's entry.
-func newZoneView(g *Node, id string, pe codec.PlayerEntered) *zoneView {
+func newZoneView(g *Node, id string, pe codec.PlayerEntered, rules *moveRules) *zoneView {
 	z := &zoneView{id: id, mirror: spatial.NewMirror(), refs: map[uint32]int{}, byNet: map[uint32]*player{}, cellSize: int32(pe.CellSize) * spatial.PosSteps,
 		tickLen: time.Second / time.Duration(max(pe.TickHz, 1)),
 		pacer:   newPacer(g.clock), sights: map[uint64]*sight{}, viewRadius: int32(max(pe.ViewRadius, 1))}
-	z.moves.Store(newMoveRules(pe))
+	z.moves.Store(rules)
 	return z
 }
 
 // zoneFor returns the gateway's view of zone id (g.mu held), made from pe
 // when it has none. An instance node of the pool hosts one copy after
 // another, each with its own map: when pe's map is not the one the view
-// checks moves on, the view takes pe's, and when none of this gateway's
-// players are left in it, pe's cells and tick as well.
-func (g *Node) zoneFor(id string, pe codec.PlayerEntered) *zoneView {
+// checks moves on, the view takes pe's (rules, from g.maps before g.mu is
+// taken: a map is not generated under it), and when none of this
+// gateway's players are left in it, pe's cells and tick as well.
+func (g *Node) zoneFor(id string, pe codec.PlayerEntered, rules *moveRules) *zoneView {
 	z := g.zones[id]
 	if z == nil {
-		z = newZoneView(g, id, pe)
+		z = newZoneView(g, id, pe, rules)
 		g.zones[id] = z
 		return z
 	}
-	if z.moves.Load().key == mapKeyOf(pe) {
+	if z.moves.Load() == rules {
 		return z
 	}
-	z.moves.Store(newMoveRules(pe))
+	z.moves.Store(rules)
 	if len(z.byNet) == 0 && len(z.refs) == 0 {
 		z.cellSize = int32(pe.CellSize) * spatial.PosSteps
 		z.tickLen = time.Second / time.Duration(max(pe.TickHz, 1))

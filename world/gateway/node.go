@@ -52,6 +52,7 @@ type Node struct {
 	loads      map[string]*siblingLoad
 	connecting int      // players between accept and placement, counted as load
 	scratch    *Scratch // where every player's snapshot is built, one at a time (under mu)
+	maps       ruleBook // the move rules of the maps its zones told of
 
 	ctx      context.Context
 	cancel   context.CancelFunc

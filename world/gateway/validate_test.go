@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -154,12 +155,13 @@ func TestACopyWithAnotherMapIsCheckedOnIt(t *testing.T) {
 	crypt := func(seed uint64) codec.PlayerEntered {
 		return codec.PlayerEntered{MapSeed: seed, MapWidth: 96, MapHeight: 96, MapTileSize: 1, MapObstacles: 0.2, PlayerSpeed: 6, CellSize: 32, TickHz: 20}
 	}
-	first := g.zoneFor("DEV-INSTANCE-1", crypt(1))
+	enter := func(pe codec.PlayerEntered) *zoneView { return g.zoneFor("DEV-INSTANCE-1", pe, g.maps.rules(pe)) }
+	first := enter(crypt(1))
 	rules := first.moves.Load()
-	if again := g.zoneFor("DEV-INSTANCE-1", crypt(1)); again != first || again.moves.Load() != rules {
+	if again := enter(crypt(1)); again != first || again.moves.Load() != rules {
 		t.Fatal("the same copy's entry made a new view or new rules")
 	}
-	next := g.zoneFor("DEV-INSTANCE-1", crypt(4))
+	next := enter(crypt(4))
 	if next != first {
 		t.Fatal("a new view for the same node: its players and cells would be lost")
 	}
@@ -181,5 +183,37 @@ func TestACopyWithAnotherMapIsCheckedOnIt(t *testing.T) {
 	}
 	if differ == 0 {
 		t.Fatal("the two copies' maps are the same: the test tests nothing")
+	}
+}
+
+// A gateway keeps the maps it regenerated: a player entering a map it has
+// seen costs no generation, and it keeps the last rulesKept.
+func TestTheGatewayKeepsItsMaps(t *testing.T) {
+	var b ruleBook
+	crypt := func(seed uint64) codec.PlayerEntered {
+		return codec.PlayerEntered{MapSeed: seed, MapWidth: 64, MapHeight: 64, MapTileSize: 1, MapObstacles: 0.2, PlayerSpeed: 6}
+	}
+	var wg sync.WaitGroup
+	got := make([]*moveRules, 8)
+	for i := range got {
+		wg.Add(1)
+		go func() { defer wg.Done(); got[i] = b.rules(crypt(1)) }()
+	}
+	wg.Wait()
+	for _, r := range got {
+		if r != got[0] || r.terrain == nil {
+			t.Fatal("players entering one map at once got different rules")
+		}
+	}
+	for seed := uint64(2); seed <= rulesKept+1; seed++ {
+		if b.rules(crypt(seed)) != b.rules(crypt(seed)) {
+			t.Fatalf("map %d generated twice", seed)
+		}
+	}
+	if len(b.byKey) != rulesKept || b.byKey[mapKeyOf(crypt(1))] != nil {
+		t.Fatalf("%d maps kept; the oldest kept: %v", len(b.byKey), b.byKey[mapKeyOf(crypt(1))] != nil)
+	}
+	if r := b.rules(crypt(1)); r == got[0] || r.key != got[0].key {
+		t.Fatal("a map let go is not generated again")
 	}
 }
