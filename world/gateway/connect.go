@@ -51,10 +51,15 @@ func (g *Node) serve(s *pquic.Session) {
 		s.Finish(2 * time.Second)
 		return
 	}
+	// Counted as connecting until it joins (join moves it to the players
+	// under the same lock) or its placement fails.
+	joined := false
 	defer func() {
-		g.mu.Lock()
-		g.connecting--
-		g.mu.Unlock()
+		if !joined {
+			g.mu.Lock()
+			g.connecting--
+			g.mu.Unlock()
+		}
 	}()
 	realm, known := g.realmNode(string(c.Realm()))
 	if !known {
@@ -91,6 +96,7 @@ func (g *Node) serve(s *pquic.Session) {
 	p.auth.Store(pack(p.px, p.py))
 	p.inputs, p.chat, p.other = newBudget(inputsPerSecond), newBudget(chatPerSecond), newBudget(otherPerSecond)
 	g.join(p, rc)
+	joined = true
 	defer g.leave(p)
 	welcome := codec.Welcome{EntityID: p.netID, Zone: rc.Zone, TickHz: rc.Entered.TickHz, CellSize: rc.Entered.CellSize, ResumeToken: rc.ResumeToken,
 		SnapshotBudget: uint16(p.view.budget), X: rc.Entered.X, Y: rc.Entered.Y}
@@ -140,7 +146,8 @@ func (g *Node) place(s *pquic.Session, handle []byte, realm string) (rc codec.Re
 	}
 }
 
-// join registers a placed player and subscribes to its view.
+// join registers a placed player, no longer counted as connecting, and
+// subscribes to its view.
 func (g *Node) join(p *player, rc codec.RealmConnected) {
 	if !g.node.Connected(rc.Zone) {
 		g.node.AddPeer(rc.Zone, rc.ZoneAddr) // an error means it is dialed already
@@ -158,6 +165,7 @@ func (g *Node) join(p *player, rc codec.RealmConnected) {
 		go g.disconnect(old, wire.DisconnectReasonReplaced, "your character connected again")
 	}
 	g.players[p.key()] = p
+	g.connecting--
 	z.byNet[p.netID] = p
 	g.watch(z, p)
 }
