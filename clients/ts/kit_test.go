@@ -217,7 +217,7 @@ func messages(t *testing.T) []message {
 	add("TradeOffered", "ServerMessage", p.TradeOffered(&codec.TradeOffered{Trade: 1 << 40, From: "Ælfred", ExpiresMs: 30000,
 		Give: []codec.InventoryItem{{ID: 5, Template: 1001, Count: 2}}, Want: []codec.InventoryItem{{ID: 6, Template: 1100, Count: 1}}}))
 	add("TradeResult", "ServerMessage", p.TradeResult(1<<40, wire.TradeStatusFailed, "the other player left the zone"))
-	add("LoginQueued", "ServerMessage", p.LoginQueued(4_000_000_000, 38000))
+	add("LoginQueued", "ServerMessage", p.LoginQueued(4_000_000_000, 38000, true))
 	add("RealmList", "ServerMessage", p.RealmList([]codec.RealmInfo{{Name: "arena", Players: 12}, {Name: "dev", Players: 4000000000, State: wire.RealmStateDown}}))
 	add("LoginRequest", "ClientMessage", p.LoginRequest("alice", "correct horse", "fortrax", 1))
 	add("RegisterRequest", "ClientMessage", p.RegisterRequest("alice", "correct horse", 1))

@@ -31,6 +31,8 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	waiting := fs.Int("attempts-waiting", login.DefaultPerAddress, "attempts one address may have waiting for a password check")
 	line := fs.Int("queue", 0, "logins that may wait in line for a password check, told their place (default 1,024 per CPU); past it: Busy with a retry hint")
 	queueWait := fs.Duration("queue-wait", login.DefaultQueueWait, "how long a login may wait in line")
+	realmLine := fs.Int("realm-line", login.DefaultRealmLine, "players whose password was checked that may wait in a full realm's line, told their place, and get in as players leave (0: none, Busy with the realm's retry hint)")
+	lineWait := fs.Duration("line-wait", login.DefaultLineWait, "how long a player may wait in a full realm's line")
 	nice := fs.Int("nice", 0, "run at this nice value (Linux; 1..19: lower priority), so that password hashing takes the CPU a shared machine's zones and gateways leave (realm up uses 10)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -43,8 +45,11 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("login: --nice %d: %w", *nice, err)
 		}
 	}
-	if *perSecond <= 0 || *burst < 1 || *waiting < 1 || *line < 0 || *queueWait <= 0 {
-		return fmt.Errorf("%w: --attempts-per-second and --queue-wait must be > 0, --attempts-burst and --attempts-waiting ≥ 1, --queue ≥ 0", errUsage)
+	if *perSecond <= 0 || *burst < 1 || *waiting < 1 || *line < 0 || *queueWait <= 0 || *realmLine < 0 || *lineWait <= 0 {
+		return fmt.Errorf("%w: --attempts-per-second, --queue-wait and --line-wait must be > 0, --attempts-burst and --attempts-waiting ≥ 1, --queue and --realm-line ≥ 0", errUsage)
+	}
+	if *realmLine == 0 {
+		*realmLine = -1 // the config's "no line"
 	}
 	ncfg, err := nf.config(registry.RoleLogin)
 	if err != nil {
@@ -74,18 +79,9 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	realms := map[string]login.Realm{}
-	for _, e := range nf.reg.ByRole("", registry.RoleRealm) {
-		r := login.Realm{Node: e.ID}
-		// The realm's own gateways, and those every realm shares.
-		for _, g := range append(nf.reg.InRealm(e.Realm, registry.RoleGateway), nf.reg.InRealm("", registry.RoleGateway)...) {
-			r.Gateways = append(r.Gateways, g.Public)
-		}
-		realms[e.Realm] = r
-		ncfg.Peers = append(ncfg.Peers, node.Peer{ID: e.ID, Addr: e.Addr})
-	}
+	realms := loginRealms(nf.reg, &ncfg)
 	l, err := login.Start(login.Config{Node: ncfg, Listen: *public, TLS: tlsConf, AccountDB: accountDB, Accounts: store.Config{Dir: *data}, Realms: realms,
-		PerSecond: *perSecond, Burst: *burst, PerAddress: *waiting, Queue: *line, QueueWait: *queueWait})
+		PerSecond: *perSecond, Burst: *burst, PerAddress: *waiting, Queue: *line, QueueWait: *queueWait, RealmLine: *realmLine, LineWait: *lineWait})
 	if err != nil {
 		return err
 	}
@@ -143,4 +139,20 @@ func runAccount(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "account %q created\n", *name)
 	return nil
+}
+
+// loginRealms returns the realms a login node serves, from the registry,
+// and adds their realm nodes to its peers.
+func loginRealms(reg *registry.Registry, ncfg *node.Config) map[string]login.Realm {
+	realms := map[string]login.Realm{}
+	for _, e := range reg.ByRole("", registry.RoleRealm) {
+		r := login.Realm{Node: e.ID}
+		// The realm's own gateways, and those every realm shares.
+		for _, g := range append(reg.InRealm(e.Realm, registry.RoleGateway), reg.InRealm("", registry.RoleGateway)...) {
+			r.Gateways = append(r.Gateways, g.Public)
+		}
+		realms[e.Realm] = r
+		ncfg.Peers = append(ncfg.Peers, node.Peer{ID: e.ID, Addr: e.Addr})
+	}
+	return realms
 }

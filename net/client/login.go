@@ -57,12 +57,17 @@ func (l *LoginNodes) Login(ctx context.Context, account, password, realm string)
 // Position 1 is next.
 type InLine struct {
 	Position uint32
-	Wait     time.Duration // the wait the login node expects
+	Wait     time.Duration // the wait the login node expects; 0 when it cannot tell
+	// RealmFull: the password was checked, and the player waits in the
+	// line of a realm whose every gateway is full (else it waits for a
+	// password check).
+	RealmFull bool
 }
 
 // LoginInLine is Login that calls queued each time the login node tells
 // the player its place in line (about once a second while the login waits
-// for a password check; a login served at once is never told). It waits
+// for a password check, or for a place in a full realm; a login served at
+// once is never told). It waits
 // as long as ctx allows: a login node that says nothing for 15 s is given
 // up on.
 func (l *LoginNodes) LoginInLine(ctx context.Context, account, password, realm string, queued func(InLine)) (codec.LoginResult, error) {
@@ -175,7 +180,7 @@ func (l *LoginNodes) askOne(ctx context.Context, addr string, req []byte, queued
 		var q wire.LoginQueued
 		codec.Member(m.Body, &q)
 		if queued != nil {
-			queued(InLine{Position: q.Position(), Wait: time.Duration(q.EstimatedWaitMs()) * time.Millisecond})
+			queued(InLine{Position: q.Position(), Wait: time.Duration(q.EstimatedWaitMs()) * time.Millisecond, RealmFull: q.RealmFull()})
 		}
 	}
 }

@@ -204,12 +204,13 @@ func (e *PlayerEncoder) LoginResult(r *LoginResult) []byte {
 
 // LoginQueued tells a player its login waits its turn: its place and the
 // wait expected.
-func (e *PlayerEncoder) LoginQueued(position, estimatedWaitMs uint32) []byte {
+func (e *PlayerEncoder) LoginQueued(position, estimatedWaitMs uint32, realmFull bool) []byte {
 	b := e.b
 	b.Reset()
 	wire.LoginQueuedStart(b)
 	wire.LoginQueuedAddPosition(b, position)
 	wire.LoginQueuedAddEstimatedWaitMs(b, estimatedWaitMs)
+	wire.LoginQueuedAddRealmFull(b, realmFull)
 	return e.server(wire.ServerBodyLoginQueued, wire.LoginQueuedEnd(b))
 }
 

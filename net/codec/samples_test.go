@@ -63,7 +63,8 @@ func samples() map[string][][]byte {
 	add("ServerMessage", p.TradeOffered(&TradeOffered{Trade: 9, From: "alice", Give: []InventoryItem{{ID: 1, Template: 1001, Count: 3}},
 		Want: []InventoryItem{{ID: 3, Template: 1100, Count: 1}}, ExpiresMs: 30000}))
 	add("ServerMessage", p.TradeResult(9, wire.TradeStatusDone, "done"))
-	add("ServerMessage", p.LoginQueued(412, 38000))
+	add("ServerMessage", p.LoginQueued(412, 38000, false))
+	add("ServerMessage", p.LoginQueued(3, 0, true))
 	add("ServerMessage", p.RealmList([]RealmInfo{{Name: "fortrax", Players: 1200}, {Name: "dev", State: wire.RealmStateDown}}))
 	add("RealmMessage", NewRealmEncoder().PopulationRequest())
 	add("RealmMessage", NewRealmEncoder().Population(1200))

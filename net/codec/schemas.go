@@ -141,7 +141,7 @@ func newSchemas() *schemas {
 		table("TradeOffered", scalar("Trade", 4, 8), str("From", 6, MaxName), vec("Give", 8, sizeInventoryItem, MaxTradeItems),
 			vec("Want", 10, sizeInventoryItem, MaxTradeItems), scalar("ExpiresMs", 12, 4)),
 		table("TradeResult", scalar("Trade", 4, 8), scalar("Status", 6, 1), str("Text", 8, MaxText)),
-		table("LoginQueued", scalar("Position", 4, 4), scalar("EstimatedWaitMs", 6, 4)),
+		table("LoginQueued", scalar("Position", 4, 4), scalar("EstimatedWaitMs", 6, 4), scalar("RealmFull", 8, 1)),
 	))
 	s.nodeFrame = table("NodeFrame", union("Body", 4,
 		table("Hello", str("NodeId", 4, MaxName), str("Role", 6, MaxName), str("Realm", 8, MaxName),

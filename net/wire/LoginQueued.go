@@ -6,8 +6,9 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-// / The login is waiting its turn for a password check: the login node sends
-// / this about once a second while the attempt waits (which keeps the
+// / The login is waiting its turn: for a password check, or (realm_full) in
+// / the line of a full realm once its password was checked. The login node
+// / sends this about once a second while the attempt waits (which keeps the
 // / connection alive), then the LoginResult. Keep reading.
 type LoginQueued struct {
 	_tab flatbuffers.Table
@@ -36,7 +37,9 @@ func (rcv *LoginQueued) Table() flatbuffers.Table {
 	return rcv._tab
 }
 
-// / 1 is next. Approximate: attempts are served in turn by address.
+// / 1 is next. Approximate for password checks: attempts are served in
+// / turn by address. Exact in a realm's line, which is first come, first
+// / served.
 func (rcv *LoginQueued) Position() uint32 {
 	o := flatbuffers.UOffsetT(rcv._tab.Offset(4))
 	if o != 0 {
@@ -45,12 +48,16 @@ func (rcv *LoginQueued) Position() uint32 {
 	return 0
 }
 
-// / 1 is next. Approximate: attempts are served in turn by address.
+// / 1 is next. Approximate for password checks: attempts are served in
+// / turn by address. Exact in a realm's line, which is first come, first
+// / served.
 func (rcv *LoginQueued) MutatePosition(n uint32) bool {
 	return rcv._tab.MutateUint32Slot(4, n)
 }
 
-// / The wait the login node expects at its present pace, milliseconds.
+// / The wait the login node expects at its present pace, milliseconds;
+// / 0 when it cannot tell yet (nobody has left a realm's line since the
+// / realm filled).
 func (rcv *LoginQueued) EstimatedWaitMs() uint32 {
 	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
 	if o != 0 {
@@ -59,19 +66,40 @@ func (rcv *LoginQueued) EstimatedWaitMs() uint32 {
 	return 0
 }
 
-// / The wait the login node expects at its present pace, milliseconds.
+// / The wait the login node expects at its present pace, milliseconds;
+// / 0 when it cannot tell yet (nobody has left a realm's line since the
+// / realm filled).
 func (rcv *LoginQueued) MutateEstimatedWaitMs(n uint32) bool {
 	return rcv._tab.MutateUint32Slot(6, n)
 }
 
+// / The password was checked and every gateway of the realm is full: the
+// / player waits for a place in the realm, and gets in as players leave.
+func (rcv *LoginQueued) RealmFull() bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+// / The password was checked and every gateway of the realm is full: the
+// / player waits for a place in the realm, and gets in as players leave.
+func (rcv *LoginQueued) MutateRealmFull(n bool) bool {
+	return rcv._tab.MutateBoolSlot(8, n)
+}
+
 func LoginQueuedStart(builder *flatbuffers.Builder) {
-	builder.StartObject(2)
+	builder.StartObject(3)
 }
 func LoginQueuedAddPosition(builder *flatbuffers.Builder, position uint32) {
 	builder.PrependUint32Slot(0, position, 0)
 }
 func LoginQueuedAddEstimatedWaitMs(builder *flatbuffers.Builder, estimatedWaitMs uint32) {
 	builder.PrependUint32Slot(1, estimatedWaitMs, 0)
+}
+func LoginQueuedAddRealmFull(builder *flatbuffers.Builder, realmFull bool) {
+	builder.PrependBoolSlot(2, realmFull, false)
 }
 func LoginQueuedEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

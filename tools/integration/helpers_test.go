@@ -243,7 +243,17 @@ func metric(t *testing.T, n *node.Node, name string, labels ...string) float64 {
 // realm "dev" in front of the core; both stop when the test ends.
 func (c *core) startFront(t *testing.T) (*gateway.Node, *login.Node) {
 	t.Helper()
-	gw, err := gateway.Start(gateway.Config{Node: c.nodeConfig("GW-1", c.realmPeer), Realm: "REALM", Listen: "127.0.0.1:0", TLS: c.serverTLS})
+	return c.startFrontWith(t, nil)
+}
+
+// startFrontWith is startFront with the gateway's config changed by tweak.
+func (c *core) startFrontWith(t *testing.T, tweak func(*gateway.Config)) (*gateway.Node, *login.Node) {
+	t.Helper()
+	cfg := gateway.Config{Node: c.nodeConfig("GW-1", c.realmPeer), Realm: "REALM", Listen: "127.0.0.1:0", TLS: c.serverTLS}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	gw, err := gateway.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

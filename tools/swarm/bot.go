@@ -70,16 +70,20 @@ type bot struct {
 
 // unjoined says why a bot was not in the world when the ramp ended, and
 // how to count it: refused, when the realm turned it away with its reason
-// and a retry hint (busy, or still in line), else failed.
+// and a retry hint (busy), or told its place in a line (for a password
+// check, or in the full realm's line), else failed.
 func (b *bot) unjoined(err error) (record func(string), why error) {
 	msg := err.Error()
-	if b.told != "" && !strings.HasPrefix(msg, "login: in line") &&
+	inLine := strings.HasPrefix(msg, "login: in line") || strings.HasPrefix(msg, "login: in the full realm's line")
+	if b.told != "" && !inLine &&
 		(strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, "no login node answered")) {
 		// Its retry, as told, was under way when the ramp ended: what it
 		// was last told is its answer.
 		msg = b.told + " until the end of the run"
 	}
 	switch {
+	case strings.HasPrefix(msg, "login: in the full realm's line"):
+		return b.s.m.refuse, errors.New("login: in the full realm's line, told its place, until the ramp ended")
 	case strings.Contains(msg, "the realm is full"):
 		return b.s.m.refuse, errors.New("login: Busy, the realm is full (told to retry later, until the ramp ended)")
 	case strings.HasPrefix(msg, "login: in line"):
@@ -195,13 +199,19 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 		// as long as its deadline allows.
 		var line client.InLine
 		res, err := b.s.logins.LoginInLine(ctx, account, b.s.cfg.Password, b.s.cfg.Realm, func(p client.InLine) {
-			if line.Position == 0 {
+			switch {
+			case p.RealmFull && !line.RealmFull:
+				b.s.m.add(&b.s.m.realmLineWaits, 1)
+			case !p.RealmFull && line.Position == 0:
 				b.s.m.add(&b.s.m.loginsQueued, 1)
 			}
 			line = p
 			b.s.m.place(p)
 		})
 		if err != nil && line.Position > 0 && ctx.Err() != nil {
+			if line.RealmFull {
+				return res, fmt.Errorf("login: in the full realm's line at place %d (about %v to wait) until the end of the run", line.Position, line.Wait.Round(time.Second))
+			}
 			return res, fmt.Errorf("login: in line for a password check at place %d (about %v to wait) until the end of the run", line.Position, line.Wait.Round(time.Second))
 		}
 		if err == nil {

@@ -46,37 +46,39 @@ type metrics struct {
 		snapshots, bytes, inputs, errors int64
 	}
 
-	connected     int // connected now
-	everConnected int
-	failed        int
-	refused       int // of failed, turned away with a reason and a retry hint
-	disconnected  int
-	snapshots     int64
-	skipped       int64
-	inputs        int64
-	budget        int64 // snapshot datagrams over their player's budget
-	echoTimeouts  int64
-	loginRetries  int64
-	loginsQueued  int64                              // logins told their place in line
-	placeMax      uint32                             // the furthest back a login was told it stood
-	tradeOffers   int64                              // trade: offers made
-	tradeResults  map[string]int64                   // trade: TradeResults heard, by status (both sides hear Done)
-	loots         int64                              // loot events heard
-	lootUnits     int64                              // and their counts
-	selfMissing   int64                              // snapshots without the bot's own entity, once seen
-	reconnects    int64                              // lost connections that came back (resume tokens)
-	zoneRestarts  int64                              // zone restarts lived through (a new Welcome on a live connection)
-	handoffs      int64                              // handoffs to another zone (a new Welcome in another zone)
-	relogins      int64                              // logins again after the realm let every player go
-	neverBack     int                                // lost connections that did not
-	recovery      *hdrhistogram.Histogram            // last snapshot before a loss → first showing the bot again
-	recoveryBy    map[string]*hdrhistogram.Histogram // the same, by what the bot went through
-	maxDatagram   int
-	budget0       int // the budget gateways announced (the smallest)
-	failures      map[string]int
-	disconnects   map[string]int
-	rates         []float64 // downstream bytes/s of each bot that connected
-	timeline      []Second
+	connected      int // connected now
+	everConnected  int
+	failed         int
+	refused        int // of failed, turned away with a reason and a retry hint
+	disconnected   int
+	snapshots      int64
+	skipped        int64
+	inputs         int64
+	budget         int64 // snapshot datagrams over their player's budget
+	echoTimeouts   int64
+	loginRetries   int64
+	loginsQueued   int64                              // logins told their place in line
+	placeMax       uint32                             // the furthest back a login was told it stood
+	realmLineWaits int64                              // logins told their place in the full realm's line
+	realmPlaceMax  uint32                             // the furthest back one was
+	tradeOffers    int64                              // trade: offers made
+	tradeResults   map[string]int64                   // trade: TradeResults heard, by status (both sides hear Done)
+	loots          int64                              // loot events heard
+	lootUnits      int64                              // and their counts
+	selfMissing    int64                              // snapshots without the bot's own entity, once seen
+	reconnects     int64                              // lost connections that came back (resume tokens)
+	zoneRestarts   int64                              // zone restarts lived through (a new Welcome on a live connection)
+	handoffs       int64                              // handoffs to another zone (a new Welcome in another zone)
+	relogins       int64                              // logins again after the realm let every player go
+	neverBack      int                                // lost connections that did not
+	recovery       *hdrhistogram.Histogram            // last snapshot before a loss → first showing the bot again
+	recoveryBy     map[string]*hdrhistogram.Histogram // the same, by what the bot went through
+	maxDatagram    int
+	budget0        int // the budget gateways announced (the smallest)
+	failures       map[string]int
+	disconnects    map[string]int
+	rates          []float64 // downstream bytes/s of each bot that connected
+	timeline       []Second
 }
 
 func newMetrics(start time.Time) *metrics {
@@ -175,7 +177,11 @@ func (m *metrics) add(counter *int64, n int64) {
 // place records a place in line a login was told.
 func (m *metrics) place(p client.InLine) {
 	m.mu.Lock()
-	m.placeMax = max(m.placeMax, p.Position)
+	if p.RealmFull {
+		m.realmPlaceMax = max(m.realmPlaceMax, p.Position)
+	} else {
+		m.placeMax = max(m.placeMax, p.Position)
+	}
 	m.mu.Unlock()
 }
 
@@ -310,7 +316,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		FailureReasons: m.failures, DisconnectReasons: m.disconnects,
 		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
 		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,
-		BudgetViolations: m.budget, LoginRetries: m.loginRetries, LoginsQueued: m.loginsQueued, LoginPlaceMax: m.placeMax, SelfMissing: m.selfMissing, MaxDatagram: m.maxDatagram, Budget: m.budget0, Errors: m.errors(),
+		BudgetViolations: m.budget, LoginRetries: m.loginRetries, LoginsQueued: m.loginsQueued, LoginPlaceMax: m.placeMax, RealmLineWaits: m.realmLineWaits, RealmLinePlaceMax: m.realmPlaceMax, SelfMissing: m.selfMissing, MaxDatagram: m.maxDatagram, Budget: m.budget0, Errors: m.errors(),
 		Timeline: m.timeline, Reconnects: m.reconnects, ZoneRestarts: m.zoneRestarts, Handoffs: m.handoffs, Relogins: m.relogins, NeverBack: m.neverBack, Recovery: latency(m.recovery), RecoveryBy: latencies(m.recoveryBy),
 	}
 	r.Loots, r.LootUnits = m.loots, m.lootUnits

@@ -90,6 +90,11 @@ type Report struct {
 	// furthest back one was told it stood.
 	LoginsQueued  int64  `json:"logins_queued"`
 	LoginPlaceMax uint32 `json:"login_place_max"`
+	// RealmLineWaits counts logins told their place in the line of a
+	// realm whose every gateway was full (their password checked);
+	// RealmLinePlaceMax is the furthest back one was.
+	RealmLineWaits    int64  `json:"realm_line_waits"`
+	RealmLinePlaceMax uint32 `json:"realm_line_place_max"`
 	// Reconnects counts lost connections that came back through a
 	// gateway with the bot's resume token; NeverBack those that did not;
 	// ZoneRestarts the restarts of its zone a bot lived through connected.
@@ -173,6 +178,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("snapshots without self", "%d", r.SelfMissing)
 	row("login retries", "%d", r.LoginRetries)
 	row("logins told their place", "%d (the furthest back: %d)", r.LoginsQueued, r.LoginPlaceMax)
+	row("logins in the full realm's line", "%d (the furthest back: %d)", r.RealmLineWaits, r.RealmLinePlaceMax)
 	row("reconnects / never back", "%d / %d  (zone restarts %d, logins again %d; recovery ms p50 %.0f  max %.0f)", r.Reconnects, r.NeverBack, r.ZoneRestarts, r.Relogins, r.Recovery.P50, r.Recovery.Max)
 	row("errors", "%d", r.Errors)
 	if len(r.Timeline) > 0 {

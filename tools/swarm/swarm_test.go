@@ -227,8 +227,9 @@ func TestRunRefusesBadConfigs(t *testing.T) {
 
 // TestABotTurnedAwayIsRefusedNotFailed: a bot whose last answer was the
 // realm's Busy (its retry under way when the ramp ended), or that waited
-// in line, is refused with that reason; one that never got an answer is
-// failed, with its last error.
+// in line (for a password check, or in the full realm's line), is refused
+// with that reason; one that never got an answer is failed, with its last
+// error.
 func TestABotTurnedAwayIsRefusedNotFailed(t *testing.T) {
 	s := &swarm{m: newMetrics(time.Now())}
 	busy := &bot{s: s, told: "login: Busy, the realm is full"}
@@ -237,11 +238,15 @@ func TestABotTurnedAwayIsRefusedNotFailed(t *testing.T) {
 	line := &bot{s: s}
 	r, _ = line.unjoined(errors.New("login: in line for a password check (place 12)"))
 	r("y")
+	waiting := &bot{s: s, told: "login: Busy, the realm is full"}
+	r, full := waiting.unjoined(errors.New("login: in the full realm's line at place 40 (about 1m0s to wait) until the end of the run"))
+	r(full.Error())
 	lost := &bot{s: s}
 	r, why := lost.unjoined(errors.New("dial: no route"))
 	r(why.Error())
-	rep := s.m.report(Config{Bots: 3}, time.Second)
-	if rep.Failed != 3 || rep.Refused != 2 || !strings.Contains(why.Error(), "not connected before the ramp ended") {
-		t.Fatalf("failed %d, refused %d, the lost bot's reason %q", rep.Failed, rep.Refused, why)
+	rep := s.m.report(Config{Bots: 4}, time.Second)
+	if rep.Failed != 4 || rep.Refused != 3 || !strings.Contains(why.Error(), "not connected before the ramp ended") ||
+		!strings.Contains(full.Error(), "in the full realm's line, told its place") {
+		t.Fatalf("failed %d, refused %d, the lost bot's reason %q, the waiting one's %q", rep.Failed, rep.Refused, why, full)
 	}
 }

@@ -33,16 +33,18 @@ func (l *Node) worker() {
 			j.reply <- busy // its player was answered already, or left
 			continue
 		}
-		if retry := l.realms.fullNow(j.realm, l.clock.Now()); retry > 0 && !j.register {
-			j.reply <- realmFull(retry) // the realm said so a moment ago: no hash for nothing
+		if retry := l.realms.fullNow(j.realm, l.clock.Now()); retry > 0 && !j.register && l.cfg.RealmLine == 0 {
+			j.reply <- realmFull(retry) // the realm said so a moment ago, and has no line: no hash for nothing
 			continue
 		}
-		res := l.check(j)
+		res, waits := l.check(j)
 		l.queue.checked(l.clock.Now())
 		if judged, ok := verdict(j, res); judged {
 			l.queue.done(j.host, ok, l.clock.Now())
 		}
-		j.reply <- res
+		if !waits {
+			j.reply <- res
+		}
 	}
 }
 
@@ -64,48 +66,71 @@ func verdict(j job, res codec.LoginResult) (judged, ok bool) {
 }
 
 // check runs the password check and, on success, creates the session; for
-// a new account, it hashes the password and stores the account.
-func (l *Node) check(j job) codec.LoginResult {
+// a new account, it hashes the password and stores the account. waits is
+// true when the player was put in its full realm's line: the line answers
+// it (res is an Ok for verdict).
+func (l *Node) check(j job) (res codec.LoginResult, waits bool) {
 	if j.register {
-		return l.create(j.account, j.password)
+		return l.create(j.account, j.password), false
 	}
 	a, err := l.accounts.Account(j.account)
 	switch {
 	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid):
 		CheckPassword(l.dummy, j.password) // the same cost as a real check
-		return denied
+		return denied, false
 	case err != nil:
 		l.log.Warn("login: accounts unavailable", "err", err)
-		return unavailable
+		return unavailable, false
 	}
 	ok, err := CheckPassword(a.Hash, j.password)
 	if err != nil {
 		l.log.Error("login: account has a bad hash", "account", j.account, "err", err)
-		return denied
+		return denied, false
 	}
 	if !ok {
-		return denied
+		return denied, false
 	}
+	checked := codec.LoginResult{Status: wire.LoginStatusOk}
+	if waiting, _ := l.lineBusy(j.realm); waiting && l.waitInLine(j) {
+		return checked, true // behind those who came first
+	}
+	res, full, err := l.admit(j)
+	switch {
+	case err != nil:
+		l.log.Error("login: realm node unreachable", "realm", j.realm, "err", err)
+		return codec.LoginResult{Status: wire.LoginStatusBusy, Message: "the realm is unavailable"}, false
+	case full:
+		l.realms.markFull(j.realm, res.RetryAfterMs, l.clock.Now())
+		if l.waitInLine(j) {
+			return checked, true
+		}
+	}
+	return res, false
+}
+
+// admit creates the session of a login whose password was checked and
+// hands it to its realm: Ok with the gateway the realm assigned, or the
+// realm's answer when every gateway is full (full, res the realm-full
+// Busy with its retry hint).
+func (l *Node) admit(j job) (res codec.LoginResult, full bool, err error) {
 	handle := make([]byte, codec.SessionHandleSize)
 	if _, err := rand.Read(handle); err != nil {
-		return codec.LoginResult{Status: wire.LoginStatusBusy, Message: "try again"}
+		return codec.LoginResult{}, false, err
 	}
 	expires := l.clock.Now().Add(l.cfg.SessionTTL).UnixMilli()
 	sc := codec.SessionCreated{Handle: handle, Account: j.account, ExpiresUnixMs: expires, Address: j.addr}
-	gateway, full, err := l.handOver(j.realm, &sc)
+	gateway, retry, err := l.handOver(j.realm, &sc)
 	if err != nil {
-		l.log.Error("login: realm node unreachable", "realm", j.realm, "err", err)
-		return codec.LoginResult{Status: wire.LoginStatusBusy, Message: "the realm is unavailable"}
+		return codec.LoginResult{}, false, err
 	}
-	if full > 0 {
-		l.realms.markFull(j.realm, full, l.clock.Now())
-		return realmFull(full)
+	if retry > 0 {
+		return realmFull(retry), true, nil
 	}
-	res := codec.LoginResult{Status: wire.LoginStatusOk, SessionHandle: handle, ExpiresUnixMs: expires, Message: "welcome"}
+	res = codec.LoginResult{Status: wire.LoginStatusOk, SessionHandle: handle, ExpiresUnixMs: expires, Message: "welcome"}
 	if gateway != "" {
 		res.Gateways = []string{gateway}
 	}
-	return res
+	return res, false, nil
 }
 
 // realmFull is the answer when every gateway of the realm is full.

@@ -49,6 +49,16 @@ type Config struct {
 	// DefaultQueueWait, 5 min): a waiting player is told its place and the
 	// wait expected about once a second (LoginQueued), and past it, Busy.
 	QueueWait time.Duration
+	// RealmLine bounds the players waiting in a full realm's line, per
+	// realm (default DefaultRealmLine; -1: no line, a login to a full
+	// realm is answered Busy with the realm's retry hint). A player whose
+	// password was checked while every gateway of its realm was full
+	// waits in the line, told its place about once a second, and gets in
+	// first come, first served as the realm takes players; past the bound,
+	// Busy. LineWait is how long one may wait there (default
+	// DefaultLineWait, 30 min); past it, Busy.
+	RealmLine int
+	LineWait  time.Duration
 	// PerAddress bounds the attempts one address may have waiting (default
 	// DefaultPerAddress, 2); past it: RateLimited.
 	PerAddress int
@@ -76,6 +86,8 @@ const (
 	// flood waits in line instead of retrying.
 	DefaultQueuePerWorker = 1024
 	DefaultQueueWait      = 5 * time.Minute
+	DefaultRealmLine      = 10000
+	DefaultLineWait       = 30 * time.Minute
 	DefaultPerSecond      = 1.0
 	DefaultBurst          = 5
 	DefaultPerAddress     = 2
@@ -126,6 +138,15 @@ func (c Config) withDefaults() (Config, error) {
 	if c.QueueWait == 0 {
 		c.QueueWait = DefaultQueueWait
 	}
+	switch c.RealmLine {
+	case 0:
+		c.RealmLine = DefaultRealmLine
+	case -1:
+		c.RealmLine = 0
+	}
+	if c.LineWait == 0 {
+		c.LineWait = DefaultLineWait
+	}
 	if c.Node.Role == "" {
 		c.Node.Role = registry.RoleLogin
 	}
@@ -160,6 +181,10 @@ func (c Config) check() error {
 		return bad("Handshake %v is negative", c.Handshake)
 	case c.QueueWait < 0:
 		return bad("QueueWait %v is negative", c.QueueWait)
+	case c.RealmLine < -1:
+		return bad("RealmLine %d is below -1 (no line)", c.RealmLine)
+	case c.LineWait < 0:
+		return bad("LineWait %v is negative", c.LineWait)
 	}
 	if c.Hash != (Params{}) {
 		if err := c.Hash.Validate(); err != nil {

@@ -41,8 +41,11 @@ type Node struct {
 	workers sync.WaitGroup
 
 	results, registered *prometheus.CounterVec
-	queueWait           prometheus.Histogram
+	queueWait, lineWait prometheus.Histogram
 	realms              realmStates
+
+	linesMu sync.Mutex
+	lines   map[string]*realmLine // full realms' lines, by realm
 }
 
 // job is one password check: a login, or a new account.
@@ -52,8 +55,9 @@ type job struct {
 	register                 bool
 	deadline                 time.Time // past it, the player has its answer (Busy): skip the check
 	reply                    chan codec.LoginResult
-	seq                      uint64       // its number in line (queue.push)
-	gone                     *atomic.Bool // its player left while it waited: skip the check
+	seq                      uint64                  // its number in line (queue.push)
+	gone                     *atomic.Bool            // its player left while it waited: skip the check
+	inLine                   *atomic.Pointer[waiter] // set once the check put it in its full realm's line
 }
 
 // Start opens the accounts, joins the realm nodes and listens for players.
@@ -99,7 +103,11 @@ func Start(cfg Config) (*Node, error) {
 		defer l.queue.mu.Unlock()
 		return float64(l.queue.waiting)
 	})
-	l.node.Metrics().MustRegister(l.results, l.registered, l.queueWait, waiting)
+	l.lineWait = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "gridrealm", Subsystem: "login", Name: "realm_line_wait_seconds",
+		Help: "How long players whose password was checked waited in a full realm's line.", Buckets: prometheus.ExponentialBuckets(0.1, 2, 16)})
+	inLines := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "login", Name: "realm_line_waiting",
+		Help: "Players waiting in full realms' lines."}, func() float64 { return float64(l.inLines()) })
+	l.node.Metrics().MustRegister(l.results, l.registered, l.queueWait, waiting, l.lineWait, inLines)
 	l.realms.states = map[string]codec.RealmInfo{}
 	if err := l.node.Start(); err != nil {
 		accounts.Close()
@@ -111,10 +119,11 @@ func Start(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
-	l.workers.Add(cfg.Workers)
+	l.workers.Add(cfg.Workers + 1)
 	for i := 0; i < cfg.Workers; i++ {
 		go l.worker()
 	}
+	go l.admitLines()
 	l.conns.Add(2)
 	go l.accept()
 	go l.watchRealms()

@@ -303,11 +303,12 @@ func TestNoZeroRTT(t *testing.T) {
 	}
 }
 
-// TestFullRealmAnswersBusyWithARetryHint: when the realm node says every
-// gateway is full, a good password gets Busy, the realm's retry hint and a
-// message saying why, and no session.
+// TestFullRealmAnswersBusyWithARetryHint: on a login node without a line
+// for full realms (RealmLine -1), when the realm node says every gateway
+// is full, a good password gets Busy, the realm's retry hint and a message
+// saying why, and no session.
 func TestFullRealmAnswersBusyWithARetryHint(t *testing.T) {
-	f := start(t, func(c *Config) { c.Workers, c.PerAddress, c.Burst, c.PerSecond = 1, 10, 100, 100 })
+	f := start(t, func(c *Config) { c.Workers, c.PerAddress, c.Burst, c.PerSecond, c.RealmLine = 1, 10, 100, 100, -1 })
 	f.realm.mu.Lock()
 	f.realm.full = true
 	f.realm.mu.Unlock()

@@ -118,9 +118,12 @@ func (l *Node) login(account, password, realmName string, s *pquic.Session, dead
 		return codec.LoginResult{Status: wire.LoginStatusUnknownRealm, Message: fmt.Sprintf("no realm %q here", realmName)}
 	}
 	if retry := l.realms.fullNow(realmName, l.clock.Now()); retry > 0 {
-		// The realm said it was full a moment ago: it is told so before its
-		// password check, which would be wasted.
-		return realmFull(retry)
+		// The realm said it was full a moment ago and its line has no
+		// room: the player is told so before its password check, which
+		// would be wasted.
+		if _, full := l.lineBusy(realmName); full {
+			return realmFull(retry)
+		}
 	}
 	res := l.enqueue(s, job{account: account, password: password, realm: realmName, addr: addr.String(), host: host, deadline: deadline})
 	if res.Status == wire.LoginStatusOk {
@@ -148,6 +151,7 @@ const (
 func (l *Node) enqueue(s *pquic.Session, j job) codec.LoginResult {
 	j.reply = make(chan codec.LoginResult, 1)
 	j.gone = new(atomic.Bool)
+	j.inLine = new(atomic.Pointer[waiter])
 	queuedAt := l.clock.Now()
 	refused, seq := l.queue.pushNumbered(j, queuedAt)
 	switch refused {
@@ -158,23 +162,47 @@ func (l *Node) enqueue(s *pquic.Session, j job) codec.LoginResult {
 	case refusedFull:
 		return l.lineFull()
 	}
-	defer func() { l.queueWait.Observe(l.clock.Now().Sub(queuedAt).Seconds()) }()
+	defer func() {
+		if w := j.inLine.Load(); w != nil {
+			l.lineWait.Observe(l.clock.Now().Sub(w.since).Seconds())
+			return
+		}
+		l.queueWait.Observe(l.clock.Now().Sub(queuedAt).Seconds())
+	}()
 	enc := codec.NewPlayerEncoder()
 	next := queuedFirst
 	for {
+		deadline := j.deadline
+		if w := j.inLine.Load(); w != nil {
+			deadline = w.deadline
+		}
 		select {
 		case res := <-j.reply:
 			return res
-		case <-l.clock.After(min(next, j.deadline.Sub(l.clock.Now()))):
-		}
-		if !l.clock.Now().Before(j.deadline) {
+		case <-l.ctx.Done():
 			j.gone.Store(true)
+			return codec.LoginResult{Status: wire.LoginStatusBusy, RetryAfterMs: 3000, Message: "the login node is stopping: try again in a few seconds"}
+		case <-l.clock.After(min(next, deadline.Sub(l.clock.Now()))):
+		}
+		w := j.inLine.Load()
+		if !l.clock.Now().Before(deadline) {
+			j.gone.Store(true)
+			if w != nil {
+				return codec.LoginResult{Status: wire.LoginStatusBusy, RetryAfterMs: uint32(queueRetry / time.Millisecond),
+					Message: fmt.Sprintf("the realm is full: waited %v in its line; try again in %v", l.cfg.LineWait, queueRetry)}
+			}
 			return codec.LoginResult{Status: wire.LoginStatusBusy, RetryAfterMs: uint32(queueRetry / time.Millisecond),
 				Message: fmt.Sprintf("login is busy: waited %v in line; try again in %v", l.cfg.QueueWait, queueRetry)}
 		}
-		pos, wait := l.queue.place(seq, l.cfg.Workers)
-		if err := s.Send(enc.LoginQueued(uint32(min(pos, math.MaxUint32)), uint32(min(wait.Milliseconds(), math.MaxUint32)))); err != nil {
-			j.gone.Store(true) // the player left: its check would be wasted
+		var told []byte
+		if w != nil {
+			told = l.inLineAnswer(enc, w)
+		} else {
+			pos, wait := l.queue.place(seq, l.cfg.Workers)
+			told = enc.LoginQueued(uint32(min(pos, math.MaxUint32)), uint32(min(wait.Milliseconds(), math.MaxUint32)), false)
+		}
+		if err := s.Send(told); err != nil {
+			j.gone.Store(true) // the player left: its check (or its place in the realm's line) would be wasted
 			return busy
 		}
 		next = queuedEvery

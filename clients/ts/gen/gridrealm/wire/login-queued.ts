@@ -3,8 +3,9 @@
 import * as flatbuffers from 'flatbuffers';
 
 /**
- * The login is waiting its turn for a password check: the login node sends
- * this about once a second while the attempt waits (which keeps the
+ * The login is waiting its turn: for a password check, or (realm_full) in
+ * the line of a full realm once its password was checked. The login node
+ * sends this about once a second while the attempt waits (which keeps the
  * connection alive), then the LoginResult. Keep reading.
  */
 export class LoginQueued {
@@ -26,7 +27,9 @@ static getSizePrefixedRootAsLoginQueued(bb:flatbuffers.ByteBuffer, obj?:LoginQue
 }
 
 /**
- * 1 is next. Approximate: attempts are served in turn by address.
+ * 1 is next. Approximate for password checks: attempts are served in
+ * turn by address. Exact in a realm's line, which is first come, first
+ * served.
  */
 position():number {
   const offset = this.bb!.__offset(this.bb_pos, 4);
@@ -34,15 +37,26 @@ position():number {
 }
 
 /**
- * The wait the login node expects at its present pace, milliseconds.
+ * The wait the login node expects at its present pace, milliseconds;
+ * 0 when it cannot tell yet (nobody has left a realm's line since the
+ * realm filled).
  */
 estimatedWaitMs():number {
   const offset = this.bb!.__offset(this.bb_pos, 6);
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
 }
 
+/**
+ * The password was checked and every gateway of the realm is full: the
+ * player waits for a place in the realm, and gets in as players leave.
+ */
+realmFull():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startLoginQueued(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(3);
 }
 
 static addPosition(builder:flatbuffers.Builder, position:number) {
@@ -53,15 +67,20 @@ static addEstimatedWaitMs(builder:flatbuffers.Builder, estimatedWaitMs:number) {
   builder.addFieldInt32(1, estimatedWaitMs, 0);
 }
 
+static addRealmFull(builder:flatbuffers.Builder, realmFull:boolean) {
+  builder.addFieldInt8(2, +realmFull, +false);
+}
+
 static endLoginQueued(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createLoginQueued(builder:flatbuffers.Builder, position:number, estimatedWaitMs:number):flatbuffers.Offset {
+static createLoginQueued(builder:flatbuffers.Builder, position:number, estimatedWaitMs:number, realmFull:boolean):flatbuffers.Offset {
   LoginQueued.startLoginQueued(builder);
   LoginQueued.addPosition(builder, position);
   LoginQueued.addEstimatedWaitMs(builder, estimatedWaitMs);
+  LoginQueued.addRealmFull(builder, realmFull);
   return LoginQueued.endLoginQueued(builder);
 }
 }

@@ -1,0 +1,213 @@
+package login
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+)
+
+// A full realm's line. A player whose password was checked while every
+// gateway of its realm was full waits here instead of being sent away to
+// retry: its connection stays open, it is told its place about once a
+// second, and it gets in first come, first served as the realm takes
+// players again. Players retrying every few seconds would each cost the
+// login node a TLS handshake and a password check per retry, and the
+// first to retry after a place opens is not the first who came. A
+// player that joins a realm whose line is not empty joins the line too:
+// nobody passes it.
+type realmLine struct {
+	mu      sync.Mutex
+	waiting []*waiter
+	// The pace at which players leave the line into the realm: when the
+	// last len(admitted) got in (a ring).
+	admitted  [32]time.Time
+	nAdmitted int
+}
+
+// waiter is one player in a realm's line.
+type waiter struct {
+	j        job
+	since    time.Time    // when it joined the line
+	deadline time.Time    // past it, its player is answered Busy
+	place    atomic.Int64 // 1 is next, as last counted
+}
+
+// Pace of the line: how often the login node offers the realm the
+// players at the head of its lines, and at most how many each time. The
+// realm learns of a gateway filling from its load reports (every 100 ms):
+// offering players one by one, a few at a time, does not overshoot it.
+const (
+	lineEvery = 200 * time.Millisecond
+	lineBurst = 5
+)
+
+// lines returns the line of a realm, made on first use.
+func (l *Node) line(realm string) *realmLine {
+	l.linesMu.Lock()
+	defer l.linesMu.Unlock()
+	if l.lines == nil {
+		l.lines = map[string]*realmLine{}
+	}
+	q := l.lines[realm]
+	if q == nil {
+		q = &realmLine{}
+		l.lines[realm] = q
+	}
+	return q
+}
+
+// inLines is how many players wait in the realms' lines.
+func (l *Node) inLines() int {
+	l.linesMu.Lock()
+	defer l.linesMu.Unlock()
+	n := 0
+	for _, q := range l.lines {
+		q.mu.Lock()
+		n += len(q.waiting)
+		q.mu.Unlock()
+	}
+	return n
+}
+
+// waitInLine puts a checked login at the back of its realm's line; false
+// when the line is full.
+func (l *Node) waitInLine(j job) bool {
+	q := l.line(j.realm)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.waiting) >= l.cfg.RealmLine {
+		return false
+	}
+	now := l.clock.Now()
+	w := &waiter{j: j, since: now, deadline: now.Add(l.cfg.LineWait)}
+	w.place.Store(int64(len(q.waiting) + 1))
+	q.waiting = append(q.waiting, w)
+	j.inLine.Store(w)
+	return true
+}
+
+// lineBusy reports whether a realm has players waiting in its line (a
+// new login joins the line behind them), or its line is full.
+func (l *Node) lineBusy(realm string) (waiting, full bool) {
+	q := l.line(realm)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.waiting) > 0, len(q.waiting) >= l.cfg.RealmLine
+}
+
+// admitLines offers the realms the players at the head of their lines
+// every lineEvery, until the login node stops.
+func (l *Node) admitLines() {
+	defer l.workers.Done()
+	for {
+		select {
+		case <-l.ctx.Done():
+			return
+		case <-l.clock.After(lineEvery):
+		}
+		l.linesMu.Lock()
+		realms := make([]string, 0, len(l.lines))
+		for name := range l.lines {
+			realms = append(realms, name)
+		}
+		l.linesMu.Unlock()
+		for _, name := range realms {
+			l.admitFrom(name, l.line(name))
+		}
+	}
+}
+
+// admitFrom hands a realm up to lineBurst players from the head of its
+// line, until it says it is full, and counts everyone's place again.
+func (l *Node) admitFrom(realm string, q *realmLine) {
+	for range lineBurst {
+		w := q.head()
+		if w == nil {
+			break
+		}
+		res, full, err := l.admit(w.j)
+		if err != nil {
+			break // the realm node is unreachable: the line waits for it
+		}
+		if full {
+			l.realms.markFull(realm, res.RetryAfterMs, l.clock.Now())
+			break
+		}
+		q.pop(w, l.clock.Now())
+		w.j.reply <- res
+	}
+	q.recount()
+}
+
+// head returns the first player in line still waiting, dropping those
+// who left or whose wait ran out.
+func (q *realmLine) head() *waiter {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.waiting) > 0 {
+		w := q.waiting[0]
+		if !w.j.gone.Load() {
+			return w
+		}
+		q.waiting[0] = nil
+		q.waiting = q.waiting[1:]
+	}
+	return nil
+}
+
+// pop takes the player at the head of the line into the realm.
+func (q *realmLine) pop(w *waiter, now time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.waiting) > 0 && q.waiting[0] == w {
+		q.waiting[0] = nil
+		q.waiting = q.waiting[1:]
+	}
+	q.admitted[q.nAdmitted%len(q.admitted)] = now
+	q.nAdmitted++
+}
+
+// recount drops the players who left and tells each of the others its
+// place: one pass for the whole line, not one per player.
+func (q *realmLine) recount() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	kept := q.waiting[:0]
+	for _, w := range q.waiting {
+		if !w.j.gone.Load() {
+			kept = append(kept, w)
+			w.place.Store(int64(len(kept)))
+		}
+	}
+	clear(q.waiting[len(kept):])
+	q.waiting = kept
+}
+
+// perPlayer is the time between players leaving the line into the realm,
+// over the last ones; 0 when it cannot tell (fewer than two got in since
+// the login node started, or the last a while ago).
+func (q *realmLine) perPlayer(now time.Time) time.Duration {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := min(q.nAdmitted, len(q.admitted))
+	if n < 2 {
+		return 0
+	}
+	newest := q.admitted[(q.nAdmitted-1)%len(q.admitted)]
+	oldest := q.admitted[(q.nAdmitted-n)%len(q.admitted)]
+	if now.Sub(newest) > 5*time.Minute {
+		return 0
+	}
+	return newest.Sub(oldest) / time.Duration(n-1)
+}
+
+// inLineAnswer is what a player waiting in a realm's line is told: its
+// place, and the wait expected at the pace the line moves.
+func (l *Node) inLineAnswer(enc *codec.PlayerEncoder, w *waiter) []byte {
+	place := max(w.place.Load(), 1)
+	per := l.line(w.j.realm).perPlayer(l.clock.Now())
+	wait := time.Duration(place) * per
+	return enc.LoginQueued(uint32(min(place, 1<<31)), uint32(min(wait.Milliseconds(), 1<<31)), true)
+}

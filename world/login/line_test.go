@@ -1,0 +1,150 @@
+package login
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/pquic"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// inLine is a player's login waiting for its answer.
+type inLine struct {
+	t *testing.T
+	s *pquic.Session
+}
+
+// queue sends a login and returns its connection.
+func (f *fixture) queue(t *testing.T, account string) *inLine {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := pquic.Dial(ctx, f.login.Addr(), f.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(0, "") })
+	if err := s.Send(codec.NewPlayerEncoder().LoginRequest(account, "correct horse", "dev", 1)); err != nil {
+		t.Fatal(err)
+	}
+	return &inLine{t, s}
+}
+
+// next reads the login node's next message: a place in a line, or the
+// result (done).
+func (p *inLine) next() (q wire.LoginQueued, res wire.LoginResult, done bool) {
+	p.t.Helper()
+	b, err := p.s.Recv(time.Now().Add(10 * time.Second))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var m wire.ServerMessage
+	if err := codec.DecodeServerMessage(b, &m); err != nil {
+		p.t.Fatal(err)
+	}
+	if m.BodyType() == wire.ServerBodyLoginQueued {
+		codec.Member(m.Body, &q)
+		return q, res, false
+	}
+	codec.Member(m.Body, &res)
+	return q, res, true
+}
+
+// untilPlace reads until the player is told it waits in the realm's line
+// at place want.
+func (p *inLine) untilPlace(want uint32) {
+	p.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		q, res, done := p.next()
+		if done {
+			p.t.Fatalf("answered %v %q while waiting for place %d", res.Status(), res.Message(), want)
+		}
+		if q.RealmFull() && q.Position() == want {
+			return
+		}
+	}
+	p.t.Fatalf("never told place %d in the realm's line", want)
+}
+
+// result reads until the login's answer.
+func (p *inLine) result() wire.LoginResult {
+	p.t.Helper()
+	for {
+		if _, res, done := p.next(); done {
+			return res
+		}
+	}
+}
+
+// TestAFullRealmsLineLetsPlayersInInTurn: while every gateway is full,
+// players whose password is right wait in the realm's line, told their
+// place about once a second; one who leaves is dropped and those behind
+// move up; past the line's bound the answer is Busy with the realm's
+// hint, before any password check; when the realm takes players again,
+// they get in in the order they came.
+func TestAFullRealmsLineLetsPlayersInInTurn(t *testing.T) {
+	f := start(t, func(c *Config) { c.Workers, c.PerAddress, c.Burst, c.PerSecond, c.RealmLine = 1, 10, 100, 100, 3 })
+	for i := range 4 {
+		if err := f.login.CreateAccount(fmt.Sprintf("p%d", i), "correct horse"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.realm.mu.Lock()
+	f.realm.full = true
+	f.realm.mu.Unlock()
+	var line []*inLine
+	for i := range 3 {
+		p := f.queue(t, fmt.Sprintf("p%d", i))
+		p.untilPlace(uint32(i + 1))
+		line = append(line, p)
+	}
+	extra := f.queue(t, "p3").result()
+	if extra.Status() != wire.LoginStatusBusy || extra.RetryAfterMs() != 15000 || !strings.Contains(string(extra.Message()), "the realm is full") {
+		t.Fatalf("past the line's bound: %v %d %q", extra.Status(), extra.RetryAfterMs(), extra.Message())
+	}
+	line[1].s.Close(0, "") // p1 gives up
+	line[2].untilPlace(2)
+	f.realm.mu.Lock()
+	f.realm.full = false
+	f.realm.mu.Unlock()
+	for _, p := range []*inLine{line[0], line[2]} {
+		if res := p.result(); res.Status() != wire.LoginStatusOk || len(res.SessionHandleBytes()) != codec.SessionHandleSize {
+			t.Fatalf("a player in line once the realm has room: %v %q", res.Status(), res.Message())
+		}
+	}
+	f.realm.mu.Lock()
+	defer f.realm.mu.Unlock()
+	var order []string
+	for _, sc := range f.realm.sessions {
+		order = append(order, sc.Account)
+	}
+	if fmt.Sprint(order) != "[p0 p2]" {
+		t.Fatalf("the realm took sessions %v, want [p0 p2] (in turn; p1 left)", order)
+	}
+}
+
+// TestALongWaitInARealmsLineEnds: past LineWait in a full realm's line, a
+// player is answered Busy with a retry hint, and its place is given up.
+func TestALongWaitInARealmsLineEnds(t *testing.T) {
+	f := start(t, func(c *Config) { c.Workers, c.LineWait = 1, 1500*time.Millisecond })
+	f.realm.mu.Lock()
+	f.realm.full = true
+	f.realm.mu.Unlock()
+	p := f.queue(t, "alice")
+	p.untilPlace(1)
+	res := p.result()
+	if res.Status() != wire.LoginStatusBusy || res.RetryAfterMs() == 0 || !strings.Contains(string(res.Message()), "waited 1.5s in its line") {
+		t.Fatalf("after the line's wait: %v %d %q", res.Status(), res.RetryAfterMs(), res.Message())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for f.login.inLines() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d still in line", f.login.inLines())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
