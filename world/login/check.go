@@ -73,6 +73,30 @@ func (l *Node) check(j job) (res codec.LoginResult, waits bool) {
 	if j.register {
 		return l.create(j.account, j.password), false
 	}
+	if res, ok := l.password(j); !ok {
+		return res, false
+	}
+	checked := codec.LoginResult{Status: wire.LoginStatusOk}
+	if waiting, _ := l.lineBusy(j.realm); waiting && l.waitInLine(j, true) {
+		return checked, true // behind those who came first
+	}
+	res, full, err := l.admit(j)
+	switch {
+	case err != nil:
+		l.log.Error("login: realm node unreachable", "realm", j.realm, "err", err)
+		return codec.LoginResult{Status: wire.LoginStatusBusy, Message: "the realm is unavailable"}, false
+	case full:
+		l.realms.markFull(j.realm, res.RetryAfterMs, l.clock.Now())
+		if l.waitInLine(j, true) {
+			return checked, true
+		}
+	}
+	return res, false
+}
+
+// password checks a login's password: ok, or the answer (Denied, or Busy
+// when the accounts cannot be read).
+func (l *Node) password(j job) (codec.LoginResult, bool) {
 	a, err := l.accounts.Account(j.account)
 	switch {
 	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid):
@@ -90,22 +114,7 @@ func (l *Node) check(j job) (res codec.LoginResult, waits bool) {
 	if !ok {
 		return denied, false
 	}
-	checked := codec.LoginResult{Status: wire.LoginStatusOk}
-	if waiting, _ := l.lineBusy(j.realm); waiting && l.waitInLine(j) {
-		return checked, true // behind those who came first
-	}
-	res, full, err := l.admit(j)
-	switch {
-	case err != nil:
-		l.log.Error("login: realm node unreachable", "realm", j.realm, "err", err)
-		return codec.LoginResult{Status: wire.LoginStatusBusy, Message: "the realm is unavailable"}, false
-	case full:
-		l.realms.markFull(j.realm, res.RetryAfterMs, l.clock.Now())
-		if l.waitInLine(j) {
-			return checked, true
-		}
-	}
-	return res, false
+	return codec.LoginResult{Status: wire.LoginStatusOk}, true
 }
 
 // admit creates the session of a login whose password was checked and

@@ -6,20 +6,30 @@ import (
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/wire"
 )
 
-// A full realm's line. A player whose password was checked while every
-// gateway of its realm was full waits here instead of being sent away to
-// retry: its connection stays open, it is told its place about once a
-// second, and it gets in first come, first served as the realm takes
-// players again. Players retrying every few seconds would each cost the
-// login node a TLS handshake and a password check per retry, and the
-// first to retry after a place opens is not the first who came. A
-// player that joins a realm whose line is not empty joins the line too:
-// nobody passes it.
+// A full realm's line. A player logging in while every gateway of its
+// realm is full waits here instead of being sent away to retry: its
+// connection stays open, it is told its place about once a second, and it
+// gets in first come, first served as the realm takes players again.
+// Players retrying every few seconds would each cost the login node a TLS
+// handshake per retry, and the first to retry after a place opens is not
+// the first who came. A player that logs in while others wait joins the
+// line too: nobody passes it.
+//
+// A player joins the line before its password is checked: a full realm's
+// line may hold thousands, and checking each as it arrives (argon2id, ~50
+// ms of a core each) would spend the machine on players who cannot get in
+// yet, and starve the login node's own connections. The line's players
+// are checked from its head, a few ahead of the next to get in, so the
+// checks keep the pace at which players get in; a wrong password is told
+// Denied when its turn to be checked comes. (A player whose password was
+// checked before the realm said it was full joins checked.)
 type realmLine struct {
 	mu      sync.Mutex
 	waiting []*waiter
+	hosts   map[string]int // players waiting, by address: at most PerAddress each
 	// The pace at which players leave the line into the realm: when the
 	// last len(admitted) got in (a ring).
 	admitted  [32]time.Time
@@ -29,6 +39,7 @@ type realmLine struct {
 // waiter is one player in a realm's line.
 type waiter struct {
 	j        job
+	checked  atomic.Bool  // its password was checked
 	since    time.Time    // when it joined the line
 	deadline time.Time    // past it, its player is answered Busy
 	place    atomic.Int64 // 1 is next, as last counted
@@ -41,6 +52,9 @@ type waiter struct {
 const (
 	lineEvery = 200 * time.Millisecond
 	lineBurst = 5
+	// lineAhead is how far from the head the line's passwords are checked
+	// before their turn: a place that opens is not kept waiting for a check.
+	lineAhead = 2 * lineBurst
 )
 
 // lines returns the line of a realm, made on first use.
@@ -71,21 +85,34 @@ func (l *Node) inLines() int {
 	return n
 }
 
-// waitInLine puts a checked login at the back of its realm's line; false
-// when the line is full.
-func (l *Node) waitInLine(j job) bool {
+// waitInLine puts a login at the back of its realm's line, its password
+// checked or not; false when the line, or its address's share of it, is
+// full.
+func (l *Node) waitInLine(j job, checked bool) bool {
 	q := l.line(j.realm)
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.waiting) >= l.cfg.RealmLine {
+	if len(q.waiting) >= l.cfg.RealmLine || q.hosts[j.host] >= l.cfg.PerAddress {
 		return false
 	}
 	now := l.clock.Now()
 	w := &waiter{j: j, since: now, deadline: now.Add(l.cfg.LineWait)}
+	w.checked.Store(checked)
 	w.place.Store(int64(len(q.waiting) + 1))
 	q.waiting = append(q.waiting, w)
+	if q.hosts == nil {
+		q.hosts = map[string]int{}
+	}
+	q.hosts[j.host]++
 	j.inLine.Store(w)
 	return true
+}
+
+// forgetLocked accounts for a player leaving the line (q.mu held).
+func (q *realmLine) forgetLocked(w *waiter) {
+	if q.hosts[w.j.host]--; q.hosts[w.j.host] <= 0 {
+		delete(q.hosts, w.j.host)
+	}
 }
 
 // lineBusy reports whether a realm has players waiting in its line (a
@@ -120,12 +147,20 @@ func (l *Node) admitLines() {
 }
 
 // admitFrom hands a realm up to lineBurst players from the head of its
-// line, until it says it is full, and counts everyone's place again.
+// line, until it says it is full, checks the passwords of those next in
+// line, and counts everyone's place again.
 func (l *Node) admitFrom(realm string, q *realmLine) {
 	for range lineBurst {
 		w := q.head()
 		if w == nil {
 			break
+		}
+		if !w.checked.Load() {
+			if right, answered := l.checkInLine(q, w); !right && answered {
+				continue // told Denied: the next
+			} else if !right {
+				break // the accounts cannot be read: the line waits for them
+			}
 		}
 		res, full, err := l.admit(w.j)
 		if err != nil {
@@ -138,7 +173,65 @@ func (l *Node) admitFrom(realm string, q *realmLine) {
 		q.pop(w, l.clock.Now())
 		w.j.reply <- res
 	}
+	for _, w := range q.unchecked(lineAhead, lineBurst) {
+		if right, answered := l.checkInLine(q, w); !right && !answered {
+			break
+		}
+	}
 	q.recount()
+}
+
+// checkInLine checks the password of a player in line. A wrong one is
+// answered (Denied) and leaves the line; when the accounts cannot be read,
+// the player keeps its place, unanswered.
+func (l *Node) checkInLine(q *realmLine, w *waiter) (right, answered bool) {
+	res, ok := l.password(w.j)
+	l.queue.checked(l.clock.Now())
+	if judged, good := verdict(w.j, res); judged {
+		l.queue.done(w.j.host, good, l.clock.Now())
+	}
+	switch {
+	case ok:
+		w.checked.Store(true)
+		return true, false
+	case res.Status == wire.LoginStatusBusy:
+		return false, false
+	}
+	q.remove(w)
+	w.j.reply <- res
+	return false, true
+}
+
+// unchecked returns up to most players among the first within of the line
+// whose passwords were not checked.
+func (q *realmLine) unchecked(within, most int) []*waiter {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []*waiter
+	for _, w := range q.waiting[:min(within, len(q.waiting))] {
+		if len(out) == most {
+			break
+		}
+		if !w.checked.Load() && !w.j.gone.Load() {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// remove takes a player out of the line, wherever it stands.
+func (q *realmLine) remove(w *waiter) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for i, v := range q.waiting {
+		if v == w {
+			q.forgetLocked(w)
+			copy(q.waiting[i:], q.waiting[i+1:])
+			q.waiting[len(q.waiting)-1] = nil
+			q.waiting = q.waiting[:len(q.waiting)-1]
+			return
+		}
+	}
 }
 
 // head returns the first player in line still waiting, dropping those
@@ -151,6 +244,7 @@ func (q *realmLine) head() *waiter {
 		if !w.j.gone.Load() {
 			return w
 		}
+		q.forgetLocked(w)
 		q.waiting[0] = nil
 		q.waiting = q.waiting[1:]
 	}
@@ -162,6 +256,7 @@ func (q *realmLine) pop(w *waiter, now time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.waiting) > 0 && q.waiting[0] == w {
+		q.forgetLocked(w)
 		q.waiting[0] = nil
 		q.waiting = q.waiting[1:]
 	}
@@ -176,10 +271,12 @@ func (q *realmLine) recount() {
 	defer q.mu.Unlock()
 	kept := q.waiting[:0]
 	for _, w := range q.waiting {
-		if !w.j.gone.Load() {
-			kept = append(kept, w)
-			w.place.Store(int64(len(kept)))
+		if w.j.gone.Load() {
+			q.forgetLocked(w)
+			continue
 		}
+		kept = append(kept, w)
+		w.place.Store(int64(len(kept)))
 	}
 	clear(q.waiting[len(kept):])
 	q.waiting = kept

@@ -18,8 +18,15 @@ type inLine struct {
 	s *pquic.Session
 }
 
-// queue sends a login and returns its connection.
+// queue sends a login with the right password and returns its
+// connection.
 func (f *fixture) queue(t *testing.T, account string) *inLine {
+	t.Helper()
+	return f.queueWith(t, account, "correct horse")
+}
+
+// queueWith sends a login and returns its connection.
+func (f *fixture) queueWith(t *testing.T, account, password string) *inLine {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -28,7 +35,7 @@ func (f *fixture) queue(t *testing.T, account string) *inLine {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close(0, "") })
-	if err := s.Send(codec.NewPlayerEncoder().LoginRequest(account, "correct horse", "dev", 1)); err != nil {
+	if err := s.Send(codec.NewPlayerEncoder().LoginRequest(account, password, "dev", 1)); err != nil {
 		t.Fatal(err)
 	}
 	return &inLine{t, s}
@@ -146,5 +153,33 @@ func TestALongWaitInARealmsLineEnds(t *testing.T) {
 			t.Fatalf("%d still in line", f.login.inLines())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestAWrongPasswordInLineIsDenied: while the realm is full, a login joins
+// its line before its password check (a check per arrival would spend the
+// machine on players who cannot get in yet); the players near the head
+// are checked ahead of their turn, and a wrong password is told Denied and
+// leaves the line.
+func TestAWrongPasswordInLineIsDenied(t *testing.T) {
+	f := start(t, func(c *Config) { c.Workers, c.PerAddress, c.Burst, c.PerSecond = 1, 10, 100, 100 })
+	f.realm.mu.Lock()
+	f.realm.full = true
+	f.realm.mu.Unlock()
+	first := f.queue(t, "alice")
+	first.untilPlace(1) // checked, then told the realm is full
+	wrong := f.queueWith(t, "alice", "not her password")
+	if res := wrong.result(); res.Status() != wire.LoginStatusDenied {
+		t.Fatalf("a wrong password in the line: %v %q", res.Status(), res.Message())
+	}
+	second := f.queue(t, "alice")
+	second.untilPlace(2)
+	f.realm.mu.Lock()
+	f.realm.full = false
+	f.realm.mu.Unlock()
+	for _, p := range []*inLine{first, second} {
+		if res := p.result(); res.Status() != wire.LoginStatusOk {
+			t.Fatalf("in line once the realm has room: %v %q", res.Status(), res.Message())
+		}
 	}
 }

@@ -117,15 +117,23 @@ func (l *Node) login(account, password, realmName string, s *pquic.Session, dead
 	if !ok {
 		return codec.LoginResult{Status: wire.LoginStatusUnknownRealm, Message: fmt.Sprintf("no realm %q here", realmName)}
 	}
-	if retry := l.realms.fullNow(realmName, l.clock.Now()); retry > 0 {
-		// The realm said it was full a moment ago and its line has no
-		// room: the player is told so before its password check, which
-		// would be wasted.
-		if _, full := l.lineBusy(realmName); full {
-			return realmFull(retry)
-		}
+	j := job{account: account, password: password, realm: realmName, addr: addr.String(), host: host, deadline: deadline}
+	var res codec.LoginResult
+	retry := l.realms.fullNow(realmName, l.clock.Now())
+	waiting, lineFull := l.lineBusy(realmName)
+	switch {
+	case (retry > 0 || waiting) && !lineFull:
+		// The realm said it was full a moment ago, or players wait for a
+		// place: the player joins the back of the line, its password
+		// checked when its turn nears.
+		res = l.waitUnchecked(s, j)
+	case retry > 0:
+		// Full, and no room in its line: told so before a password check,
+		// which would be wasted.
+		return realmFull(retry)
+	default:
+		res = l.enqueue(s, j)
 	}
-	res := l.enqueue(s, job{account: account, password: password, realm: realmName, addr: addr.String(), host: host, deadline: deadline})
 	if res.Status == wire.LoginStatusOk {
 		// The realm's choice first, the others to fall back on.
 		for _, g := range realm.Gateways {
@@ -156,12 +164,41 @@ func (l *Node) enqueue(s *pquic.Session, j job) codec.LoginResult {
 	refused, seq := l.queue.pushNumbered(j, queuedAt)
 	switch refused {
 	case refusedAddress:
-		return codec.LoginResult{Status: wire.LoginStatusRateLimited, Message: "an attempt from this address is under way: wait for it"}
+		return attemptUnderWay
 	case refusedAccount:
 		return codec.LoginResult{Status: wire.LoginStatusRateLimited, Message: "too many attempts on this account: wait a moment"}
 	case refusedFull:
 		return l.lineFull()
 	}
+	return l.await(s, j, seq, queuedAt)
+}
+
+// attemptUnderWay is the answer to an address with as many attempts
+// waiting as it may have.
+var attemptUnderWay = codec.LoginResult{Status: wire.LoginStatusRateLimited, Message: "an attempt from this address is under way: wait for it"}
+
+// waitUnchecked puts a login at the back of its full realm's line before
+// its password check, and waits for its answer.
+func (l *Node) waitUnchecked(s *pquic.Session, j job) codec.LoginResult {
+	j.reply = make(chan codec.LoginResult, 1)
+	j.gone = new(atomic.Bool)
+	j.inLine = new(atomic.Pointer[waiter])
+	if !l.waitInLine(j, false) {
+		if _, full := l.lineBusy(j.realm); full {
+			retry := l.realms.fullNow(j.realm, l.clock.Now())
+			if retry == 0 {
+				retry = uint32(queueRetry / time.Millisecond)
+			}
+			return realmFull(retry)
+		}
+		return attemptUnderWay
+	}
+	return l.await(s, j, 0, l.clock.Now())
+}
+
+// await waits for a queued login's answer (from a worker, or from its
+// realm's line), telling its player its place about once a second.
+func (l *Node) await(s *pquic.Session, j job, seq uint64, queuedAt time.Time) codec.LoginResult {
 	defer func() {
 		if w := j.inLine.Load(); w != nil {
 			l.lineWait.Observe(l.clock.Now().Sub(w.since).Seconds())
