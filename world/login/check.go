@@ -33,9 +33,8 @@ func (l *Node) worker() {
 			j.reply <- busy // its player was answered already, or left
 			continue
 		}
-		if retry := l.realms.fullNow(j.realm, l.clock.Now()); retry > 0 && !j.register && l.cfg.RealmLine == 0 {
-			j.reply <- realmFull(retry) // the realm said so a moment ago, and has no line: no hash for nothing
-			continue
+		if !j.register && l.toLine(j) {
+			continue // the realm filled while it waited: no hash for a player who cannot get in yet
 		}
 		res, waits := l.check(j)
 		l.queue.checked(l.clock.Now())
@@ -46,6 +45,24 @@ func (l *Node) worker() {
 			j.reply <- res
 		}
 	}
+}
+
+// toLine takes a login waiting for its check to its realm's line, unchecked,
+// when the realm said it was full a moment ago or players wait for a place
+// (answered Busy when the line has no room for it): true when it went.
+func (l *Node) toLine(j job) bool {
+	retry := l.realms.fullNow(j.realm, l.clock.Now())
+	if waiting, _ := l.lineBusy(j.realm); retry == 0 && !waiting {
+		return false
+	}
+	if l.waitInLine(j, false) {
+		return true
+	}
+	if retry > 0 {
+		j.reply <- realmFull(retry)
+		return true
+	}
+	return false
 }
 
 // verdict says whether an attempt's outcome tells anything of its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,5 +182,24 @@ func TestAWrongPasswordInLineIsDenied(t *testing.T) {
 		if res := p.result(); res.Status() != wire.LoginStatusOk {
 			t.Fatalf("in line once the realm has room: %v %q", res.Status(), res.Message())
 		}
+	}
+}
+
+// TestALoginWaitingForItsCheckGoesToTheLine: a login still waiting for
+// its password check when its realm fills goes to the realm's line
+// unchecked: no hash for a player who cannot get in yet.
+func TestALoginWaitingForItsCheckGoesToTheLine(t *testing.T) {
+	f := start(t, nil)
+	j := job{account: "alice", password: "correct horse", realm: "dev", host: "192.0.2.1",
+		reply: make(chan codec.LoginResult, 1), gone: new(atomic.Bool), inLine: new(atomic.Pointer[waiter])}
+	if f.login.toLine(j) {
+		t.Fatal("a login went to the line of a realm that is not full")
+	}
+	f.login.realms.markFull("dev", 15000, time.Now())
+	if !f.login.toLine(j) {
+		t.Fatal("a login waiting for its check stayed for it after the realm filled")
+	}
+	if w := j.inLine.Load(); w == nil || w.checked.Load() || w.place.Load() != 1 {
+		t.Fatalf("in line: %+v", w)
 	}
 }
