@@ -65,7 +65,7 @@ type InLine struct {
 }
 
 // LoginInLine is Login that calls queued each time the login node tells
-// the player its place in line (about once a second while the login waits
+// the player its place in line (every second, or 5 s far back, while the login waits
 // for a password check, or for a place in a full realm; a login served at
 // once is never told). It waits
 // as long as ctx allows: a login node that says nothing for 15 s is given

@@ -7,9 +7,10 @@ import (
 )
 
 // / The login is waiting its turn: for a password check, or (realm_full) in
-// / the line of a full realm once its password was checked. The login node
-// / sends this about once a second while the attempt waits (which keeps the
-// / connection alive), then the LoginResult. Keep reading.
+// / the line of a realm whose every gateway is full. The login node sends
+// / this every second near the front of the line, every 5 s further back,
+// / while the attempt waits (which keeps the connection alive), then the
+// / LoginResult. Keep reading.
 type LoginQueued struct {
 	_tab flatbuffers.Table
 }
@@ -73,8 +74,9 @@ func (rcv *LoginQueued) MutateEstimatedWaitMs(n uint32) bool {
 	return rcv._tab.MutateUint32Slot(6, n)
 }
 
-// / The password was checked and every gateway of the realm is full: the
-// / player waits for a place in the realm, and gets in as players leave.
+// / Every gateway of the realm is full: the player waits for a place in
+// / the realm, and gets in as players leave. Its password is checked when
+// / its turn nears (a wrong one is then answered Denied).
 func (rcv *LoginQueued) RealmFull() bool {
 	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
 	if o != 0 {
@@ -83,8 +85,9 @@ func (rcv *LoginQueued) RealmFull() bool {
 	return false
 }
 
-// / The password was checked and every gateway of the realm is full: the
-// / player waits for a place in the realm, and gets in as players leave.
+// / Every gateway of the realm is full: the player waits for a place in
+// / the realm, and gets in as players leave. Its password is checked when
+// / its turn nears (a wrong one is then answered Denied).
 func (rcv *LoginQueued) MutateRealmFull(n bool) bool {
 	return rcv._tab.MutateBoolSlot(8, n)
 }

@@ -33,7 +33,7 @@ done
 grep -q "Ctrl-C stops everything" "$data/realm.log" || { echo "realm up did not come up" >&2; cat "$data/realm.log" >&2; exit 2; }
 echo "realm up on ports from $base (log: $data/realm.log while it runs); swarm of $bots bots"
 set +e
-"$bin/swarm" --login "127.0.0.1:$((base + 1005))" --ca "$data/cert.pem" --bots "$bots" \
+"$bin/swarm" --login "127.0.0.1:$((base + 1005)),127.0.0.1:$((base + 1015))" --ca "$data/cert.pem" --bots "$bots" \
 	--duration "${SWARM_DURATION:-60s}" --behavior "${SWARM_BEHAVIOR:-wander}" \
 	--json swarm-report.json --html swarm-report.html ${SWARM_ARGS:-}
 rc=$?

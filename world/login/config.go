@@ -53,7 +53,7 @@ type Config struct {
 	// realm (default DefaultRealmLine; -1: no line, a login to a full
 	// realm is answered Busy with the realm's retry hint). A player whose
 	// password was checked while every gateway of its realm was full
-	// waits in the line, told its place about once a second, and gets in
+	// waits in the line, told its place every second near the front (every 5 s further back), and gets in
 	// first come, first served as the realm takes players; past the bound,
 	// Busy. LineWait is how long one may wait there (default
 	// DefaultLineWait, 30 min); past it, Busy.

@@ -11,7 +11,7 @@ import (
 
 // A full realm's line. A player logging in while every gateway of its
 // realm is full waits here instead of being sent away to retry: its
-// connection stays open, it is told its place about once a second, and it
+// connection stays open, it is told its place every second near the front (every 5 s further back), and it
 // gets in first come, first served as the realm takes players again.
 // Players retrying every few seconds would each cost the login node a TLS
 // handshake per retry, and the first to retry after a place opens is not
@@ -302,9 +302,9 @@ func (q *realmLine) perPlayer(now time.Time) time.Duration {
 
 // inLineAnswer is what a player waiting in a realm's line is told: its
 // place, and the wait expected at the pace the line moves.
-func (l *Node) inLineAnswer(enc *codec.PlayerEncoder, w *waiter) []byte {
+func (l *Node) inLineAnswer(enc *codec.PlayerEncoder, w *waiter) ([]byte, int) {
 	place := max(w.place.Load(), 1)
 	per := l.line(w.j.realm).perPlayer(l.clock.Now())
 	wait := time.Duration(place) * per
-	return enc.LoginQueued(uint32(min(place, 1<<31)), uint32(min(wait.Milliseconds(), 1<<31)), true)
+	return enc.LoginQueued(uint32(min(place, 1<<31)), uint32(min(wait.Milliseconds(), 1<<31)), true), int(min(place, 1<<31))
 }

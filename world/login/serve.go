@@ -145,16 +145,22 @@ func (l *Node) login(account, password, realmName string, s *pquic.Session, dead
 	return res
 }
 
-// How often a waiting player is told its place, and how long an attempt
-// waits before it is first told (most never are).
+// How often a waiting player is told its place: every second near the
+// front, every queuedFar further back (each is a packet and its ack: a
+// login node telling a line of thousands every second spends its share of
+// the machine on it, and its new connections' handshakes wait), well
+// within the clients' 15 s of patience. How long an attempt waits before
+// it is first told (most never are).
 const (
 	queuedEvery = time.Second
+	queuedFar   = 5 * time.Second
+	queuedNear  = 20 // places told every second
 	queuedFirst = 250 * time.Millisecond
 	queueRetry  = 30 * time.Second // the hint after a wait that ran out
 )
 
 // enqueue waits for a worker to check the job, or says why it will not.
-// While it waits, its player is told its place in line about once a second
+// While it waits, its player is told its place in line every second near the front (every 5 s further back)
 // (LoginQueued); a player that left takes its place out of the checks.
 func (l *Node) enqueue(s *pquic.Session, j job) codec.LoginResult {
 	j.reply = make(chan codec.LoginResult, 1)
@@ -197,7 +203,7 @@ func (l *Node) waitUnchecked(s *pquic.Session, j job) codec.LoginResult {
 }
 
 // await waits for a queued login's answer (from a worker, or from its
-// realm's line), telling its player its place about once a second.
+// realm's line), telling its player its place (queuedEvery, queuedFar).
 func (l *Node) await(s *pquic.Session, j job, seq uint64, queuedAt time.Time) codec.LoginResult {
 	defer func() {
 		if w := j.inLine.Load(); w != nil {
@@ -232,10 +238,12 @@ func (l *Node) await(s *pquic.Session, j job, seq uint64, queuedAt time.Time) co
 				Message: fmt.Sprintf("login is busy: waited %v in line; try again in %v", l.cfg.QueueWait, queueRetry)}
 		}
 		var told []byte
+		var pos int
 		if w != nil {
-			told = l.inLineAnswer(enc, w)
+			told, pos = l.inLineAnswer(enc, w)
 		} else {
-			pos, wait := l.queue.place(seq, l.cfg.Workers)
+			var wait time.Duration
+			pos, wait = l.queue.place(seq, l.cfg.Workers)
 			told = enc.LoginQueued(uint32(min(pos, math.MaxUint32)), uint32(min(wait.Milliseconds(), math.MaxUint32)), false)
 		}
 		if err := s.Send(told); err != nil {
@@ -243,6 +251,9 @@ func (l *Node) await(s *pquic.Session, j job, seq uint64, queuedAt time.Time) co
 			return busy
 		}
 		next = queuedEvery
+		if pos > queuedNear {
+			next = queuedFar
+		}
 	}
 }
 

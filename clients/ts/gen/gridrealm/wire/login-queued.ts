@@ -4,9 +4,10 @@ import * as flatbuffers from 'flatbuffers';
 
 /**
  * The login is waiting its turn: for a password check, or (realm_full) in
- * the line of a full realm once its password was checked. The login node
- * sends this about once a second while the attempt waits (which keeps the
- * connection alive), then the LoginResult. Keep reading.
+ * the line of a realm whose every gateway is full. The login node sends
+ * this every second near the front of the line, every 5 s further back,
+ * while the attempt waits (which keeps the connection alive), then the
+ * LoginResult. Keep reading.
  */
 export class LoginQueued {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -47,8 +48,9 @@ estimatedWaitMs():number {
 }
 
 /**
- * The password was checked and every gateway of the realm is full: the
- * player waits for a place in the realm, and gets in as players leave.
+ * Every gateway of the realm is full: the player waits for a place in
+ * the realm, and gets in as players leave. Its password is checked when
+ * its turn nears (a wrong one is then answered Denied).
  */
 realmFull():boolean {
   const offset = this.bb!.__offset(this.bb_pos, 8);
