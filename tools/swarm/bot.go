@@ -248,7 +248,7 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 		if ctx.Err() != nil {
 			return res, fmt.Errorf("%s until the end of the run", why)
 		}
-		b.s.m.add(&b.s.m.loginRetries, 1)
+		b.s.m.retried(reasonOf(why))
 		wait := backoff/2 + time.Duration(b.rng.Int64N(int64(backoff)))
 		backoff = min(2*backoff, 2*time.Second)
 		select {

@@ -76,6 +76,7 @@ type metrics struct {
 	maxDatagram    int
 	budget0        int // the budget gateways announced (the smallest)
 	failures       map[string]int
+	retryReasons   map[string]int // why logins were tried again
 	disconnects    map[string]int
 	rates          []float64 // downstream bytes/s of each bot that connected
 	timeline       []Second
@@ -83,7 +84,7 @@ type metrics struct {
 
 func newMetrics(start time.Time) *metrics {
 	return &metrics{start: start, age: newHist(), echo: newHist(), secAge: newHist(), secEcho: newHist(), recovery: newHist(),
-		recoveryBy: map[string]*hdrhistogram.Histogram{}, failures: map[string]int{}, disconnects: map[string]int{}}
+		recoveryBy: map[string]*hdrhistogram.Histogram{}, failures: map[string]int{}, retryReasons: map[string]int{}, disconnects: map[string]int{}}
 }
 
 // recovered records how long a bot went without seeing itself across a
@@ -196,6 +197,14 @@ func (m *metrics) connect() {
 	m.mu.Lock()
 	m.connected++
 	m.everConnected++
+	m.mu.Unlock()
+}
+
+// retried records why a login was tried again.
+func (m *metrics) retried(reason string) {
+	m.mu.Lock()
+	m.loginRetries++
+	m.retryReasons[reason]++
 	m.mu.Unlock()
 }
 
@@ -313,7 +322,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		Started: m.start.UTC().Format(time.RFC3339), ElapsedS: elapsed.Seconds(),
 		RampS:     elapsed.Seconds(),
 		Connected: m.everConnected, Failed: m.failed, Refused: m.refused, Disconnects: m.disconnected,
-		FailureReasons: m.failures, DisconnectReasons: m.disconnects,
+		FailureReasons: m.failures, LoginRetryReasons: m.retryReasons, DisconnectReasons: m.disconnects,
 		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
 		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,
 		BudgetViolations: m.budget, LoginRetries: m.loginRetries, LoginsQueued: m.loginsQueued, LoginPlaceMax: m.placeMax, RealmLineWaits: m.realmLineWaits, RealmLinePlaceMax: m.realmPlaceMax, SelfMissing: m.selfMissing, MaxDatagram: m.maxDatagram, Budget: m.budget0, Errors: m.errors(),

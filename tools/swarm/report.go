@@ -48,6 +48,10 @@ type Report struct {
 	Connected      int            `json:"connected"`
 	Failed         int            `json:"failed"`
 	FailureReasons map[string]int `json:"failure_reasons"`
+	// LoginRetryReasons says why logins were tried again (LoginRetries
+	// counts them): what the login node answered, or how reaching it
+	// failed.
+	LoginRetryReasons map[string]int `json:"login_retry_reasons"`
 	// Refused counts, of Failed, the bots the realm turned away with its
 	// reason and a retry hint (busy, or told their place in line) until
 	// the ramp ended: what a full realm should answer.
@@ -177,6 +181,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("budget violations", "%d (largest datagram %d B, budget %d B)", r.BudgetViolations, r.MaxDatagram, r.Budget)
 	row("snapshots without self", "%d", r.SelfMissing)
 	row("login retries", "%d", r.LoginRetries)
+	for _, k := range sortedKeys(r.LoginRetryReasons) {
+		row("  login retried: "+k, "%d", r.LoginRetryReasons[k])
+	}
 	row("logins told their place", "%d (the furthest back: %d)", r.LoginsQueued, r.LoginPlaceMax)
 	row("logins in the full realm's line", "%d (the furthest back: %d)", r.RealmLineWaits, r.RealmLinePlaceMax)
 	row("reconnects / never back", "%d / %d  (zone restarts %d, logins again %d; recovery ms p50 %.0f  max %.0f)", r.Reconnects, r.NeverBack, r.ZoneRestarts, r.Relogins, r.Recovery.P50, r.Recovery.Max)

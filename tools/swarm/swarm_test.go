@@ -250,3 +250,16 @@ func TestABotTurnedAwayIsRefusedNotFailed(t *testing.T) {
 		t.Fatalf("failed %d, refused %d, the lost bot's reason %q, the waiting one's %q", rep.Failed, rep.Refused, why, full)
 	}
 }
+
+// A login tried again is counted with why: the report says what the
+// login nodes answered, or how reaching them failed.
+func TestLoginRetriesSayWhy(t *testing.T) {
+	m := newMetrics(time.Now())
+	m.retried("login: Busy")
+	m.retried("login: Busy")
+	m.retried("login: no login node answered")
+	r := m.report(Config{Bots: 1}, time.Second)
+	if r.LoginRetries != 3 || r.LoginRetryReasons["login: Busy"] != 2 || r.LoginRetryReasons["login: no login node answered"] != 1 {
+		t.Fatalf("retries %d, reasons %v", r.LoginRetries, r.LoginRetryReasons)
+	}
+}
