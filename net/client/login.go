@@ -124,11 +124,26 @@ func (l *LoginNodes) ask(ctx context.Context, req []byte, queued func(InLine), r
 			return read(m)
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
-		if ctx.Err() != nil {
+		if Expired(ctx) != nil {
 			break
 		}
 	}
 	return fmt.Errorf("%w: %w", ErrNoLoginNode, errors.Join(errs...))
+}
+
+// Expired returns ctx's error, or context.DeadlineExceeded once its
+// deadline has passed though its timer has not fired yet: a read whose
+// deadline is the context's can fail a moment before ctx.Err() says so,
+// and a caller that then checks ctx.Err() takes its own deadline for the
+// other side's silence.
+func Expired(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // loginSilence is how long a client waits for the login node's next word:
@@ -168,6 +183,9 @@ func (l *LoginNodes) askOne(ctx context.Context, addr string, req []byte, queued
 		}
 		b, err := s.Recv(deadline)
 		if err != nil {
+			if done := Expired(ctx); done != nil {
+				return nil, done // the caller's deadline, not the login node's silence
+			}
 			return nil, err
 		}
 		m := new(wire.ServerMessage)

@@ -104,7 +104,7 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 	conn, err := b.join(jctx)
 	if err != nil {
 		record := b.s.m.fail
-		if jctx.Err() != nil && ctx.Err() == nil {
+		if client.Expired(jctx) != nil && ctx.Err() == nil {
 			record, err = b.unjoined(err)
 		}
 		record(err.Error())
@@ -208,7 +208,7 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 			line = p
 			b.s.m.place(p)
 		})
-		if err != nil && line.Position > 0 && ctx.Err() != nil {
+		if err != nil && line.Position > 0 && client.Expired(ctx) != nil {
 			if line.RealmFull {
 				return res, fmt.Errorf("login: in the full realm's line at place %d (about %v to wait) until the end of the run", line.Position, line.Wait.Round(time.Second))
 			}
@@ -245,7 +245,7 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 		if denied {
 			b.told = why
 		}
-		if ctx.Err() != nil {
+		if client.Expired(ctx) != nil {
 			return res, fmt.Errorf("%s until the end of the run", why)
 		}
 		b.s.m.retried(reasonOf(why))
