@@ -57,7 +57,7 @@ const (
 	lineAhead = 2 * lineBurst
 )
 
-// lines returns the line of a realm, made on first use.
+// line returns the line of a realm, made on first use.
 func (l *Node) line(realm string) *realmLine {
 	l.linesMu.Lock()
 	defer l.linesMu.Unlock()
