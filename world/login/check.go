@@ -49,13 +49,14 @@ func (l *Node) worker() {
 
 // toLine takes a login waiting for its check to its realm's line, unchecked,
 // when the realm said it was full a moment ago or players wait for a place
-// (answered Busy when the line has no room for it): true when it went.
+// (answered Busy when the realm is full and the line has no room for it):
+// true when it went, or was answered.
 func (l *Node) toLine(j job) bool {
 	retry := l.realms.fullNow(j.realm, l.clock.Now())
 	if waiting, _ := l.lineBusy(j.realm); retry == 0 && !waiting {
 		return false
 	}
-	if l.waitInLine(j, false) {
+	if l.waitInLine(j, false) == queued {
 		return true
 	}
 	if retry > 0 {
@@ -94,7 +95,7 @@ func (l *Node) check(j job) (res codec.LoginResult, waits bool) {
 		return res, false
 	}
 	checked := codec.LoginResult{Status: wire.LoginStatusOk}
-	if waiting, _ := l.lineBusy(j.realm); waiting && l.waitInLine(j, true) {
+	if waiting, _ := l.lineBusy(j.realm); waiting && l.waitInLine(j, true) == queued {
 		return checked, true // behind those who came first
 	}
 	res, full, err := l.admit(j)
@@ -104,7 +105,7 @@ func (l *Node) check(j job) (res codec.LoginResult, waits bool) {
 		return codec.LoginResult{Status: wire.LoginStatusBusy, Message: "the realm is unavailable"}, false
 	case full:
 		l.realms.markFull(j.realm, res.RetryAfterMs, l.clock.Now())
-		if l.waitInLine(j, true) {
+		if l.waitInLine(j, true) == queued {
 			return checked, true
 		}
 	}

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,8 +12,9 @@ import (
 
 // A full realm's line. A player logging in while every gateway of its
 // realm is full waits here instead of being sent away to retry: its
-// connection stays open, it is told its place every second near the front (every 5 s further back), and it
-// gets in first come, first served as the realm takes players again.
+// connection stays open, it is told its place (every second near the
+// front, every 5 s further back), and it gets in first come, first served
+// as the realm takes players again.
 // Players retrying every few seconds would each cost the login node a TLS
 // handshake per retry, and the first to retry after a place opens is not
 // the first who came. A player that logs in while others wait joins the
@@ -30,15 +32,13 @@ type realmLine struct {
 	mu      sync.Mutex
 	waiting []*waiter
 	hosts   map[string]int // players waiting, by address: at most PerAddress each
-	// The pace at which players leave the line into the realm: when the
-	// last len(admitted) got in (a ring).
-	admitted  [32]time.Time
-	nAdmitted int
+	taken   pace           // players leaving the line into the realm
 }
 
 // waiter is one player in a realm's line.
 type waiter struct {
 	j        job
+	line     *realmLine
 	checked  atomic.Bool  // its password was checked
 	since    time.Time    // when it joined the line
 	deadline time.Time    // past it, its player is answered Busy
@@ -86,17 +86,20 @@ func (l *Node) inLines() int {
 }
 
 // waitInLine puts a login at the back of its realm's line, its password
-// checked or not; false when the line, or its address's share of it, is
-// full.
-func (l *Node) waitInLine(j job, checked bool) bool {
+// checked or not; refusedFull when the line is full, refusedAddress when
+// its address's share of it is.
+func (l *Node) waitInLine(j job, checked bool) refusal {
 	q := l.line(j.realm)
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.waiting) >= l.cfg.RealmLine || q.hosts[j.host] >= l.cfg.PerAddress {
-		return false
+	switch {
+	case len(q.waiting) >= l.cfg.RealmLine:
+		return refusedFull
+	case q.hosts[j.host] >= l.cfg.PerAddress:
+		return refusedAddress
 	}
 	now := l.clock.Now()
-	w := &waiter{j: j, since: now, deadline: now.Add(l.cfg.LineWait)}
+	w := &waiter{j: j, line: q, since: now, deadline: now.Add(l.cfg.LineWait)}
 	w.checked.Store(checked)
 	w.place.Store(int64(len(q.waiting) + 1))
 	q.waiting = append(q.waiting, w)
@@ -105,7 +108,7 @@ func (l *Node) waitInLine(j job, checked bool) bool {
 	}
 	q.hosts[j.host]++
 	j.inLine.Store(w)
-	return true
+	return queued
 }
 
 // forgetLocked accounts for a player leaving the line (q.mu held).
@@ -150,16 +153,18 @@ func (l *Node) admitLines() {
 // line, until it says it is full, checks the passwords of those next in
 // line, and counts everyone's place again.
 func (l *Node) admitFrom(realm string, q *realmLine) {
+admit:
 	for range lineBurst {
 		w := q.head()
 		if w == nil {
 			break
 		}
 		if !w.checked.Load() {
-			if right, answered := l.checkInLine(q, w); !right && answered {
+			switch l.checkInLine(q, w) {
+			case passWrong:
 				continue // told Denied: the next
-			} else if !right {
-				break // the accounts cannot be read: the line waits for them
+			case passUnknown:
+				break admit // the accounts cannot be read: the line waits for them
 			}
 		}
 		res, full, err := l.admit(w.j)
@@ -170,21 +175,29 @@ func (l *Node) admitFrom(realm string, q *realmLine) {
 			l.realms.markFull(realm, res.RetryAfterMs, l.clock.Now())
 			break
 		}
-		q.pop(w, l.clock.Now())
+		q.took(w, l.clock.Now())
 		w.j.reply <- res
 	}
 	for _, w := range q.unchecked(lineAhead, lineBurst) {
-		if right, answered := l.checkInLine(q, w); !right && !answered {
+		if l.checkInLine(q, w) == passUnknown {
 			break
 		}
 	}
 	q.recount()
 }
 
-// checkInLine checks the password of a player in line. A wrong one is
-// answered (Denied) and leaves the line; when the accounts cannot be read,
-// the player keeps its place, unanswered.
-func (l *Node) checkInLine(q *realmLine, w *waiter) (right, answered bool) {
+// What checking the password of a player in line found.
+type passCheck int
+
+const (
+	passRight   passCheck = iota
+	passWrong             // answered Denied, out of the line
+	passUnknown           // the accounts cannot be read: it keeps its place, unanswered
+)
+
+// checkInLine checks the password of a player in line; a wrong one is
+// answered (Denied) and leaves the line.
+func (l *Node) checkInLine(q *realmLine, w *waiter) passCheck {
 	res, ok := l.password(w.j)
 	l.queue.checked(l.clock.Now())
 	if judged, good := verdict(w.j, res); judged {
@@ -193,13 +206,13 @@ func (l *Node) checkInLine(q *realmLine, w *waiter) (right, answered bool) {
 	switch {
 	case ok:
 		w.checked.Store(true)
-		return true, false
+		return passRight
 	case res.Status == wire.LoginStatusBusy:
-		return false, false
+		return passUnknown
 	}
 	q.remove(w)
 	w.j.reply <- res
-	return false, true
+	return passWrong
 }
 
 // unchecked returns up to most players among the first within of the line
@@ -223,45 +236,36 @@ func (q *realmLine) unchecked(within, most int) []*waiter {
 func (q *realmLine) remove(w *waiter) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for i, v := range q.waiting {
-		if v == w {
-			q.forgetLocked(w)
-			copy(q.waiting[i:], q.waiting[i+1:])
-			q.waiting[len(q.waiting)-1] = nil
-			q.waiting = q.waiting[:len(q.waiting)-1]
-			return
-		}
+	q.removeLocked(w)
+}
+
+// took takes the player into the realm: out of the line, and counted in
+// the line's pace.
+func (q *realmLine) took(w *waiter, now time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.removeLocked(w)
+	q.taken.mark(now)
+}
+
+func (q *realmLine) removeLocked(w *waiter) {
+	if i := slices.Index(q.waiting, w); i >= 0 {
+		q.forgetLocked(w)
+		q.waiting = slices.Delete(q.waiting, i, i+1)
 	}
 }
 
-// head returns the first player in line still waiting, dropping those
-// who left or whose wait ran out.
+// head returns the first player in line still waiting (those who left
+// are dropped by recount).
 func (q *realmLine) head() *waiter {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.waiting) > 0 {
-		w := q.waiting[0]
+	for _, w := range q.waiting {
 		if !w.j.gone.Load() {
 			return w
 		}
-		q.forgetLocked(w)
-		q.waiting[0] = nil
-		q.waiting = q.waiting[1:]
 	}
 	return nil
-}
-
-// pop takes the player at the head of the line into the realm.
-func (q *realmLine) pop(w *waiter, now time.Time) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.waiting) > 0 && q.waiting[0] == w {
-		q.forgetLocked(w)
-		q.waiting[0] = nil
-		q.waiting = q.waiting[1:]
-	}
-	q.admitted[q.nAdmitted%len(q.admitted)] = now
-	q.nAdmitted++
 }
 
 // recount drops the players who left and tells each of the others its
@@ -282,29 +286,19 @@ func (q *realmLine) recount() {
 	q.waiting = kept
 }
 
-// perPlayer is the time between players leaving the line into the realm,
-// over the last ones; 0 when it cannot tell (fewer than two got in since
-// the login node started, or the last a while ago).
-func (q *realmLine) perPlayer(now time.Time) time.Duration {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	n := min(q.nAdmitted, len(q.admitted))
-	if n < 2 {
-		return 0
-	}
-	newest := q.admitted[(q.nAdmitted-1)%len(q.admitted)]
-	oldest := q.admitted[(q.nAdmitted-n)%len(q.admitted)]
-	if now.Sub(newest) > 5*time.Minute {
-		return 0
-	}
-	return newest.Sub(oldest) / time.Duration(n-1)
-}
-
 // inLineAnswer is what a player waiting in a realm's line is told: its
-// place, and the wait expected at the pace the line moves.
-func (l *Node) inLineAnswer(enc *codec.PlayerEncoder, w *waiter) ([]byte, int) {
-	place := max(w.place.Load(), 1)
-	per := l.line(w.j.realm).perPlayer(l.clock.Now())
-	wait := time.Duration(place) * per
-	return enc.LoginQueued(uint32(min(place, 1<<31)), uint32(min(wait.Milliseconds(), 1<<31)), true), int(min(place, 1<<31))
+// place, and the wait expected at the pace the line moved lately (0, for
+// "cannot tell", before two players left it, or when the last left more
+// than 5 minutes ago).
+func (l *Node) inLineAnswer(enc *codec.PlayerEncoder, w *waiter) (told []byte, place int) {
+	place = int(max(w.place.Load(), 1))
+	q := w.line
+	q.mu.Lock()
+	per, newest, ok := q.taken.every(2)
+	q.mu.Unlock()
+	var wait time.Duration
+	if ok && l.clock.Now().Sub(newest) <= 5*time.Minute {
+		wait = time.Duration(place) * per
+	}
+	return enc.LoginQueued(uint32(place), uint32(min(wait.Milliseconds(), 1<<31)), true), place
 }

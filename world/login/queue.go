@@ -41,9 +41,32 @@ type queue struct {
 	// attempt's place is its number less those that left before it
 	// (approximate: addresses take turns, so one may pass another).
 	pushed, left uint64
-	// The pace of the checks: when the last len(done) ended (a ring).
-	finished [64]time.Time
-	nDone    int
+	checks       pace // when the last checks ended
+}
+
+// pace keeps when the last few events of a kind happened (a ring), to tell
+// the time between them: checks ending, players leaving a realm's line.
+type pace struct {
+	at [64]time.Time
+	n  int
+}
+
+// mark records an event at now.
+func (p *pace) mark(now time.Time) {
+	p.at[p.n%len(p.at)] = now
+	p.n++
+}
+
+// every returns the mean time between the last events, and the newest;
+// ok is false when fewer than least were seen or they all came at once.
+func (p *pace) every(least int) (per time.Duration, newest time.Time, ok bool) {
+	n := min(p.n, len(p.at))
+	if n < max(least, 2) {
+		return 0, time.Time{}, false
+	}
+	newest = p.at[(p.n-1)%len(p.at)]
+	span := newest.Sub(p.at[(p.n-n)%len(p.at)])
+	return span / time.Duration(n-1), newest, span > 0
 }
 
 type addrQueue struct {
@@ -203,12 +226,8 @@ func (q *queue) place(seq uint64, workers int) (int, time.Duration) {
 	}
 	// Without a measured pace: 50 ms of a worker a check (argon2id's cost).
 	per := 50 * time.Millisecond / time.Duration(max(workers, 1))
-	if n := min(q.nDone, len(q.finished)); n >= 8 {
-		newest := q.finished[(q.nDone-1)%len(q.finished)]
-		oldest := q.finished[(q.nDone-n)%len(q.finished)]
-		if span := newest.Sub(oldest); span > 0 {
-			per = span / time.Duration(n-1)
-		}
+	if measured, _, ok := q.checks.every(8); ok {
+		per = measured
 	}
 	return pos, time.Duration(pos) * per
 }
@@ -216,8 +235,7 @@ func (q *queue) place(seq uint64, workers int) (int, time.Duration) {
 // checked records that a worker finished a check at now (its pace).
 func (q *queue) checked(now time.Time) {
 	q.mu.Lock()
-	q.finished[q.nDone%len(q.finished)] = now
-	q.nDone++
+	q.checks.mark(now)
 	q.mu.Unlock()
 }
 

@@ -163,3 +163,28 @@ func TestOnlyPasswordsJudgeAnAddress(t *testing.T) {
 		}
 	}
 }
+
+// A pace is the mean time between its last events, once it has seen
+// enough of them, and is unknown while they all came at once.
+func TestPaceIsTheMeanTimeBetweenEvents(t *testing.T) {
+	var p pace
+	t0 := time.Unix(1000, 0)
+	if _, _, ok := p.every(2); ok {
+		t.Fatal("a pace with no events")
+	}
+	p.mark(t0)
+	p.mark(t0)
+	if _, _, ok := p.every(2); ok {
+		t.Fatal("a pace from two events at once")
+	}
+	for i := range 100 { // past the ring: only the last 64 count
+		p.mark(t0.Add(time.Duration(i) * 3 * time.Second))
+	}
+	per, newest, ok := p.every(8)
+	if !ok || per != 3*time.Second || !newest.Equal(t0.Add(297*time.Second)) {
+		t.Fatalf("every: %v %v %v", per, newest, ok)
+	}
+	if _, _, ok := (&pace{n: 5}).every(8); ok {
+		t.Fatal("a pace from fewer events than asked for")
+	}
+}

@@ -119,19 +119,13 @@ func (l *Node) login(account, password, realmName string, s *pquic.Session, dead
 	}
 	j := job{account: account, password: password, realm: realmName, addr: addr.String(), host: host, deadline: deadline}
 	var res codec.LoginResult
-	retry := l.realms.fullNow(realmName, l.clock.Now())
-	waiting, lineFull := l.lineBusy(realmName)
-	switch {
-	case (retry > 0 || waiting) && !lineFull:
+	if waiting, _ := l.lineBusy(realmName); waiting || l.realms.fullNow(realmName, l.clock.Now()) > 0 {
 		// The realm said it was full a moment ago, or players wait for a
 		// place: the player joins the back of the line, its password
-		// checked when its turn nears.
+		// checked when its turn nears (or, with no room in the line, is
+		// told the realm is full before a check that would be wasted).
 		res = l.waitUnchecked(s, j)
-	case retry > 0:
-		// Full, and no room in its line: told so before a password check,
-		// which would be wasted.
-		return realmFull(retry)
-	default:
+	} else {
 		res = l.enqueue(s, j)
 	}
 	if res.Status == wire.LoginStatusOk {
@@ -160,8 +154,8 @@ const (
 )
 
 // enqueue waits for a worker to check the job, or says why it will not.
-// While it waits, its player is told its place in line every second near the front (every 5 s further back)
-// (LoginQueued); a player that left takes its place out of the checks.
+// While it waits, its player is told its place in line (LoginQueued); a
+// player that left takes its place out of the checks.
 func (l *Node) enqueue(s *pquic.Session, j job) codec.LoginResult {
 	j.reply = make(chan codec.LoginResult, 1)
 	j.gone = new(atomic.Bool)
@@ -189,14 +183,14 @@ func (l *Node) waitUnchecked(s *pquic.Session, j job) codec.LoginResult {
 	j.reply = make(chan codec.LoginResult, 1)
 	j.gone = new(atomic.Bool)
 	j.inLine = new(atomic.Pointer[waiter])
-	if !l.waitInLine(j, false) {
-		if _, full := l.lineBusy(j.realm); full {
-			retry := l.realms.fullNow(j.realm, l.clock.Now())
-			if retry == 0 {
-				retry = uint32(queueRetry / time.Millisecond)
-			}
-			return realmFull(retry)
+	switch l.waitInLine(j, false) {
+	case refusedFull:
+		retry := l.realms.fullNow(j.realm, l.clock.Now())
+		if retry == 0 {
+			retry = uint32(queueRetry / time.Millisecond)
 		}
+		return realmFull(retry)
+	case refusedAddress:
 		return attemptUnderWay
 	}
 	return l.await(s, j, 0, l.clock.Now())
