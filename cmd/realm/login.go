@@ -31,7 +31,7 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	waiting := fs.Int("attempts-waiting", login.DefaultPerAddress, "attempts one address may have waiting for a password check")
 	line := fs.Int("queue", 0, "logins that may wait in line for a password check, told their place (default 1,024 per CPU); past it: Busy with a retry hint")
 	queueWait := fs.Duration("queue-wait", login.DefaultQueueWait, "how long a login may wait in line")
-	realmLine := fs.Int("realm-line", login.DefaultRealmLine, "players whose password was checked that may wait in a full realm's line, told their place, and get in as players leave (0: none, Busy with the realm's retry hint)")
+	realmLine := fs.Int("realm-line", login.DefaultRealmLine, "players that may wait in a full realm's line, told their place, and get in as players leave (0: none, Busy with the realm's retry hint)")
 	lineWait := fs.Duration("line-wait", login.DefaultLineWait, "how long a player may wait in a full realm's line")
 	nice := fs.Int("nice", 0, "run at this nice value (Linux; 1..19: lower priority), so that password hashing takes the CPU a shared machine's zones and gateways leave (realm up uses 10)")
 	if err := parse(fs, args); err != nil {

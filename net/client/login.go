@@ -58,18 +58,16 @@ func (l *LoginNodes) Login(ctx context.Context, account, password, realm string)
 type InLine struct {
 	Position uint32
 	Wait     time.Duration // the wait the login node expects; 0 when it cannot tell
-	// RealmFull: the password was checked, and the player waits in the
-	// line of a realm whose every gateway is full (else it waits for a
-	// password check).
+	// RealmFull: the player waits in the line of a realm whose every
+	// gateway is full (else it waits for a password check).
 	RealmFull bool
 }
 
 // LoginInLine is Login that calls queued each time the login node tells
-// the player its place in line (every second, or 5 s far back, while the login waits
-// for a password check, or for a place in a full realm; a login served at
-// once is never told). It waits
-// as long as ctx allows: a login node that says nothing for 15 s is given
-// up on.
+// the player its place in line (every second near the front, every 5 s
+// further back, while the login waits for a password check or for a place
+// in a full realm; a login served at once is never told). It waits as long
+// as ctx allows: a login node that says nothing for 15 s is given up on.
 func (l *LoginNodes) LoginInLine(ctx context.Context, account, password, realm string, queued func(InLine)) (codec.LoginResult, error) {
 	return l.result(ctx, codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1), queued)
 }

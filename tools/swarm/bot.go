@@ -68,13 +68,20 @@ type bot struct {
 	steadyBytes int       // bytes received by then
 }
 
+// What a bot still in a line when its deadline came says (its error's
+// start): unjoined counts it as refused, told its place.
+const (
+	inCheckLine = "login: in line for a password check"
+	inRealmLine = "login: in the full realm's line"
+)
+
 // unjoined says why a bot was not in the world when the ramp ended, and
 // how to count it: refused, when the realm turned it away with its reason
 // and a retry hint (busy), or told its place in a line (for a password
 // check, or in the full realm's line), else failed.
 func (b *bot) unjoined(err error) (record func(string), why error) {
 	msg := err.Error()
-	inLine := strings.HasPrefix(msg, "login: in line") || strings.HasPrefix(msg, "login: in the full realm's line")
+	inLine := strings.HasPrefix(msg, inCheckLine) || strings.HasPrefix(msg, inRealmLine)
 	if b.told != "" && !inLine &&
 		(strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, "no login node answered")) {
 		// Its retry, as told, was under way when the ramp ended: what it
@@ -82,12 +89,12 @@ func (b *bot) unjoined(err error) (record func(string), why error) {
 		msg = b.told + " until the end of the run"
 	}
 	switch {
-	case strings.HasPrefix(msg, "login: in the full realm's line"):
-		return b.s.m.refuse, errors.New("login: in the full realm's line, told its place, until the ramp ended")
+	case strings.HasPrefix(msg, inRealmLine):
+		return b.s.m.refuse, errors.New(inRealmLine + ", told its place, until the ramp ended")
 	case strings.Contains(msg, "the realm is full"):
 		return b.s.m.refuse, errors.New("login: Busy, the realm is full (told to retry later, until the ramp ended)")
-	case strings.HasPrefix(msg, "login: in line"):
-		return b.s.m.refuse, errors.New("login: in line for a password check, told its place, until the ramp ended")
+	case strings.HasPrefix(msg, inCheckLine):
+		return b.s.m.refuse, errors.New(inCheckLine + ", told its place, until the ramp ended")
 	case strings.HasPrefix(msg, "login: Busy"), strings.HasPrefix(msg, "login: RateLimited"):
 		return b.s.m.refuse, fmt.Errorf("%s, told to retry later, until the ramp ended", strings.TrimSuffix(msg, " until the end of the run"))
 	default:
@@ -209,10 +216,11 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 			b.s.m.place(p)
 		})
 		if err != nil && line.Position > 0 && client.Expired(ctx) != nil {
+			which := inCheckLine
 			if line.RealmFull {
-				return res, fmt.Errorf("login: in the full realm's line at place %d (about %v to wait) until the end of the run", line.Position, line.Wait.Round(time.Second))
+				which = inRealmLine
 			}
-			return res, fmt.Errorf("login: in line for a password check at place %d (about %v to wait) until the end of the run", line.Position, line.Wait.Round(time.Second))
+			return res, fmt.Errorf("%s at place %d (about %v to wait) until the end of the run", which, line.Position, line.Wait.Round(time.Second))
 		}
 		if err == nil {
 			if len(res.Gateways) == 0 {

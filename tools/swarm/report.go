@@ -95,8 +95,8 @@ type Report struct {
 	LoginsQueued  int64  `json:"logins_queued"`
 	LoginPlaceMax uint32 `json:"login_place_max"`
 	// RealmLineWaits counts logins told their place in the line of a
-	// realm whose every gateway was full (their password checked);
-	// RealmLinePlaceMax is the furthest back one was.
+	// realm whose every gateway was full; RealmLinePlaceMax is the furthest
+	// back one was.
 	RealmLineWaits    int64  `json:"realm_line_waits"`
 	RealmLinePlaceMax uint32 `json:"realm_line_place_max"`
 	// Reconnects counts lost connections that came back through a

@@ -28,9 +28,10 @@ const cpuWindow = 5 * time.Second
 // paceJoins is how many players a gateway takes in a cpuWindow once the
 // machine is within twice FullIdle of full and the gateway uses three
 // quarters of its FullIdleShare (close to full: a gateway with a few
-// players on a busy machine takes them at the logins' pace): the shares lag the players taken by their window, and a
-// gateway that took players as fast as the logins came overshot the bound
-// by a hundred before the window showed it (snapshot-age p99 393 ms).
+// players on a busy machine takes them at the logins' pace): the shares
+// lag the players taken by their window, and a gateway that took players
+// as fast as the logins came overshot the bound by a hundred before the
+// window showed it (snapshot-age p99 393 ms).
 const paceJoins = 10
 
 // cpuSample is the machine's and the process's CPU counters at a moment.

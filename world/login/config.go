@@ -47,16 +47,16 @@ type Config struct {
 	Workers, Queue int
 	// QueueWait is how long a login may wait its turn (default
 	// DefaultQueueWait, 5 min): a waiting player is told its place and the
-	// wait expected about once a second (LoginQueued), and past it, Busy.
+	// wait expected (LoginQueued: every second near the front, every 5 s
+	// further back), and past it, Busy.
 	QueueWait time.Duration
 	// RealmLine bounds the players waiting in a full realm's line, per
 	// realm (default DefaultRealmLine; -1: no line, a login to a full
-	// realm is answered Busy with the realm's retry hint). A player whose
-	// password was checked while every gateway of its realm was full
-	// waits in the line, told its place every second near the front (every 5 s further back), and gets in
-	// first come, first served as the realm takes players; past the bound,
-	// Busy. LineWait is how long one may wait there (default
-	// DefaultLineWait, 30 min); past it, Busy.
+	// realm is answered Busy with the realm's retry hint). A player who
+	// logs in while every gateway of its realm is full waits in the line
+	// (line.go), told its place, and gets in first come, first served as
+	// the realm takes players; past the bound, Busy. LineWait is how long
+	// one may wait there (default DefaultLineWait, 30 min); past it, Busy.
 	RealmLine int
 	LineWait  time.Duration
 	// PerAddress bounds the attempts one address may have waiting (default

@@ -90,7 +90,7 @@ func (p *inLine) result() wire.LoginResult {
 
 // TestAFullRealmsLineLetsPlayersInInTurn: while every gateway is full,
 // players whose password is right wait in the realm's line, told their
-// place about once a second; one who leaves is dropped and those behind
+// place; one who leaves is dropped and those behind
 // move up; past the line's bound the answer is Busy with the realm's
 // hint, before any password check; when the realm takes players again,
 // they get in in the order they came.

@@ -57,7 +57,7 @@ type job struct {
 	reply                    chan codec.LoginResult
 	seq                      uint64                  // its number in line (queue.push)
 	gone                     *atomic.Bool            // its player left while it waited: skip the check
-	inLine                   *atomic.Pointer[waiter] // set once the check put it in its full realm's line
+	inLine                   *atomic.Pointer[waiter] // set once it waits in its full realm's line
 }
 
 // Start opens the accounts, joins the realm nodes and listens for players.
@@ -104,7 +104,7 @@ func Start(cfg Config) (*Node, error) {
 		return float64(l.queue.waiting)
 	})
 	l.lineWait = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "gridrealm", Subsystem: "login", Name: "realm_line_wait_seconds",
-		Help: "How long players whose password was checked waited in a full realm's line.", Buckets: prometheus.ExponentialBuckets(0.1, 2, 16)})
+		Help: "How long players waited in a full realm's line.", Buckets: prometheus.ExponentialBuckets(0.1, 2, 16)})
 	inLines := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "login", Name: "realm_line_waiting",
 		Help: "Players waiting in full realms' lines."}, func() float64 { return float64(l.inLines()) })
 	l.node.Metrics().MustRegister(l.results, l.registered, l.queueWait, waiting, l.lineWait, inLines)

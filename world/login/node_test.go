@@ -364,9 +364,10 @@ func TestFullRealmAnswersBusyWithARetryHint(t *testing.T) {
 }
 
 // TestLoginQueueTellsPlace: with one worker and more logins than it checks
-// at once, each waiting player is told its place about once a second, its
-// place only gets better, and every login gets in; past the line's bound,
-// the answer is Busy with a retry hint (TestFloodIsToldBusy).
+// at once, each waiting player is told its place (every second near the
+// front, every 5 s further back), its place only gets better, and every
+// login gets in; past the line's bound, the answer is Busy with a retry
+// hint (TestFloodIsToldBusy).
 func TestLoginQueueTellsPlace(t *testing.T) {
 	n := 24
 	if raceDetector {
