@@ -217,9 +217,9 @@ func messages(t *testing.T) []message {
 	add("TradeOffered", "ServerMessage", p.TradeOffered(&codec.TradeOffered{Trade: 1 << 40, From: "Ælfred", ExpiresMs: 30000,
 		Give: []codec.InventoryItem{{ID: 5, Template: 1001, Count: 2}}, Want: []codec.InventoryItem{{ID: 6, Template: 1100, Count: 1}}}))
 	add("TradeResult", "ServerMessage", p.TradeResult(1<<40, wire.TradeStatusFailed, "the other player left the zone"))
-	add("LoginQueued", "ServerMessage", p.LoginQueued(4_000_000_000, 38000, true))
+	add("LoginQueued", "ServerMessage", p.LoginQueued(4_000_000_000, 38000, true, []byte{1, 2, 3, 250}))
 	add("RealmList", "ServerMessage", p.RealmList([]codec.RealmInfo{{Name: "arena", Players: 12}, {Name: "dev", Players: 4000000000, State: wire.RealmStateDown}}))
-	add("LoginRequest", "ClientMessage", p.LoginRequest("alice", "correct horse", "fortrax", 1))
+	add("LoginRequest", "ClientMessage", p.LoginRequest("alice", "correct horse", "fortrax", 1, nil))
 	add("RegisterRequest", "ClientMessage", p.RegisterRequest("alice", "correct horse", 1))
 	add("RealmListRequest", "ClientMessage", p.RealmListRequest())
 	add("Connect", "ClientMessage", p.Connect(handle, 0, 1, true, 1<<53+1, "fortrax"))
@@ -387,7 +387,8 @@ func checkSent(t *testing.T, sent map[string]string, input codec.Input) {
 	// An encoder's result is valid until its next call: one per message.
 	enc := func() *codec.PlayerEncoder { return codec.NewPlayerEncoder() }
 	want := map[string][]byte{
-		"LoginRequest": enc().LoginRequest("alice", "correct horse", "fortrax", 1), "RegisterRequest": enc().RegisterRequest("alice", "correct horse", 1),
+		"LoginRequest": enc().LoginRequest("alice", "correct horse", "fortrax", 1, nil), "LoginRequestTicket": enc().LoginRequest("alice", "correct horse", "fortrax", 1, []byte{1, 2, 3, 250}),
+		"RegisterRequest":  enc().RegisterRequest("alice", "correct horse", 1),
 		"RealmListRequest": enc().RealmListRequest(), "ChatSend": enc().ChatSend(2, "bob", "hello, bob"), "Logout": enc().Logout(),
 		"Connect": enc().Connect(bytes.Repeat([]byte{7}, 32), 0, 1, true, 9007199254740993, "fortrax"),
 		"ItemUse": enc().ItemUse(9007199254740993), "ItemDrop": enc().ItemDrop(42),

@@ -50,8 +50,19 @@ type LoginNodes struct {
 // (wrong password, busy, rate limited) wraps ErrDenied and is final for
 // this call; only an unreachable node moves on to the next.
 func (l *LoginNodes) Login(ctx context.Context, account, password, realm string) (codec.LoginResult, error) {
-	return l.result(ctx, codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1), nil)
+	return l.result(ctx, loginRequest(account, password, realm), nil)
 }
+
+// loginRequest encodes a login, with the ticket of its place in a full
+// realm's line once it has one.
+func loginRequest(account, password, realm string) func(ticket []byte) []byte {
+	return func(ticket []byte) []byte {
+		return codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1, ticket)
+	}
+}
+
+// once is a request that carries no ticket.
+func once(req []byte) func([]byte) []byte { return func([]byte) []byte { return req } }
 
 // InLine is a login's place in the login node's line, as it was last told:
 // Position 1 is next.
@@ -69,18 +80,18 @@ type InLine struct {
 // in a full realm; a login served at once is never told). It waits as long
 // as ctx allows: a login node that says nothing for 15 s is given up on.
 func (l *LoginNodes) LoginInLine(ctx context.Context, account, password, realm string, queued func(InLine)) (codec.LoginResult, error) {
-	return l.result(ctx, codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1), queued)
+	return l.result(ctx, loginRequest(account, password, realm), queued)
 }
 
 // Register creates an account. A taken name answers LoginStatusExists, a
 // bad one LoginStatusInvalid, both wrapping ErrDenied.
 func (l *LoginNodes) Register(ctx context.Context, account, password string) (codec.LoginResult, error) {
-	return l.result(ctx, codec.NewPlayerEncoder().RegisterRequest(account, password, 1), nil)
+	return l.result(ctx, once(codec.NewPlayerEncoder().RegisterRequest(account, password, 1)), nil)
 }
 
 // result sends a request answered by a LoginResult; a status other than Ok
 // is an error wrapping ErrDenied.
-func (l *LoginNodes) result(ctx context.Context, req []byte, queued func(InLine)) (codec.LoginResult, error) {
+func (l *LoginNodes) result(ctx context.Context, req func(ticket []byte) []byte, queued func(InLine)) (codec.LoginResult, error) {
 	var r codec.LoginResult
 	err := l.ask(ctx, req, queued, func(m *wire.ServerMessage) error {
 		var err error
@@ -96,7 +107,7 @@ func (l *LoginNodes) result(ctx context.Context, req []byte, queued func(InLine)
 // Realms lists the realms to choose from, with their population.
 func (l *LoginNodes) Realms(ctx context.Context) ([]codec.RealmInfo, error) {
 	var out []codec.RealmInfo
-	err := l.ask(ctx, codec.NewPlayerEncoder().RealmListRequest(), nil, func(m *wire.ServerMessage) error {
+	err := l.ask(ctx, once(codec.NewPlayerEncoder().RealmListRequest()), nil, func(m *wire.ServerMessage) error {
 		if m.BodyType() != wire.ServerBodyRealmList {
 			return fmt.Errorf("realm list: unexpected answer %s", m.BodyType())
 		}
@@ -108,25 +119,63 @@ func (l *LoginNodes) Realms(ctx context.Context) ([]codec.RealmInfo, error) {
 	return out, err
 }
 
-// ask sends one request to the login nodes in turn until one answers.
-func (l *LoginNodes) ask(ctx context.Context, req []byte, queued func(InLine), read func(*wire.ServerMessage) error) error {
+// ask sends one request to the login nodes in turn until one answers. A
+// player who was in a full realm's line when its login node stopped
+// answering goes on trying them, its line ticket in the request, for as
+// long as the ticket keeps its place.
+func (l *LoginNodes) ask(ctx context.Context, req func(ticket []byte) []byte, queued func(InLine), read func(*wire.ServerMessage) error) error {
 	if len(l.Addrs) == 0 {
 		return fmt.Errorf("%w: no login address given", ErrNoLoginNode)
 	}
 	first := int(l.next.Add(1) - 1)
 	var errs []error
-	for i := range l.Addrs {
+	var t lineTicket
+	for i := 0; ; i++ {
+		if i >= len(l.Addrs) && i%len(l.Addrs) == 0 {
+			// Each node was tried: again only with a place to keep, after a
+			// pause (a dead node's reviver restarts it within seconds).
+			if !t.fresh() || pause(ctx, lineRetryPause) != nil {
+				break
+			}
+		}
 		addr := l.Addrs[(first+i)%len(l.Addrs)]
-		m, err := l.askOne(ctx, addr, req, queued)
+		m, err := l.askOne(ctx, addr, req(t.b), queued, &t)
 		if err == nil {
 			return read(m)
 		}
-		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+		errs = append(errs[max(0, len(errs)+1-len(l.Addrs)):], fmt.Errorf("%s: %w", addr, err))
 		if Expired(ctx) != nil {
 			break
 		}
 	}
 	return fmt.Errorf("%w: %w", ErrNoLoginNode, errors.Join(errs...))
+}
+
+// lineTicket is the last ticket a login node gave the player with its
+// place in a full realm's line, and when.
+type lineTicket struct {
+	b  []byte
+	at time.Time
+}
+
+// The login nodes take a ticket for a minute after they made it: a client
+// uses it for a little less. Between rounds of every login node it pauses.
+const (
+	lineTicketKeep = 50 * time.Second
+	lineRetryPause = 500 * time.Millisecond
+)
+
+func (t *lineTicket) fresh() bool { return t.b != nil && time.Since(t.at) < lineTicketKeep }
+
+func pause(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
 }
 
 // Expired returns ctx's error, or context.DeadlineExceeded once its
@@ -150,7 +199,7 @@ const loginSilence = 15 * time.Second
 
 // askOne sends a request to one login node and returns its answer, after
 // any number of LoginQueued (each given to queued, when set).
-func (l *LoginNodes) askOne(ctx context.Context, addr string, req []byte, queued func(InLine)) (*wire.ServerMessage, error) {
+func (l *LoginNodes) askOne(ctx context.Context, addr string, req []byte, queued func(InLine), t *lineTicket) (*wire.ServerMessage, error) {
 	try := l.TryFor
 	if try <= 0 {
 		try = 3 * time.Second
@@ -195,6 +244,9 @@ func (l *LoginNodes) askOne(ctx context.Context, addr string, req []byte, queued
 		}
 		var q wire.LoginQueued
 		codec.Member(m.Body, &q)
+		if b := q.TicketBytes(); len(b) > 0 {
+			t.b, t.at = append([]byte(nil), b...), time.Now()
+		}
 		if queued != nil {
 			queued(InLine{Position: q.Position(), Wait: time.Duration(q.EstimatedWaitMs()) * time.Millisecond, RealmFull: q.RealmFull()})
 		}

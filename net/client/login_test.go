@@ -40,7 +40,7 @@ func TestALoginInLineEndsWithTheCallersDeadline(t *testing.T) {
 				if _, err := s.Recv(time.Now().Add(5 * time.Second)); err != nil {
 					return
 				}
-				s.Send(codec.NewPlayerEncoder().LoginQueued(7, 0, true))
+				s.Send(codec.NewPlayerEncoder().LoginQueued(7, 0, true, nil))
 				<-ctx.Done()
 			}()
 		}

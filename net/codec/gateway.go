@@ -8,14 +8,16 @@ import (
 
 // GatewayLoad encodes a gateway's load report.
 //
-// full says it takes no new player.
-func GatewayLoad(players uint32, public string, full bool) []byte {
+// full says it takes no new player; room is how many more it may take
+// under its player cap (-1: no cap).
+func GatewayLoad(players uint32, public string, full bool, room int32) []byte {
 	b := flatbuffers.NewBuilder(64)
 	p := b.CreateString(public)
 	wire.GatewayLoadStart(b)
 	wire.GatewayLoadAddPlayers(b, players)
 	wire.GatewayLoadAddPublic(b, p)
 	wire.GatewayLoadAddFull(b, full)
+	wire.GatewayLoadAddRoom(b, room)
 	body := wire.GatewayLoadEnd(b)
 	wire.GatewayMessageStart(b)
 	wire.GatewayMessageAddBodyType(b, wire.GatewayBodyGatewayLoad)

@@ -76,15 +76,20 @@ func (e *PlayerEncoder) server(typ wire.ServerBody, body flatbuffers.UOffsetT) [
 }
 
 // LoginRequest returns a login request.
-func (e *PlayerEncoder) LoginRequest(account, password, realm string, clientVersion uint32) []byte {
+func (e *PlayerEncoder) LoginRequest(account, password, realm string, clientVersion uint32, ticket []byte) []byte {
 	b := e.b
 	b.Reset()
 	a, p, r := b.CreateString(account), b.CreateString(password), b.CreateString(realm)
+	var t flatbuffers.UOffsetT
+	if len(ticket) > 0 {
+		t = b.CreateByteVector(ticket)
+	}
 	wire.LoginRequestStart(b)
 	wire.LoginRequestAddAccount(b, a)
 	wire.LoginRequestAddPassword(b, p)
 	wire.LoginRequestAddRealm(b, r)
 	wire.LoginRequestAddClientVersion(b, clientVersion)
+	addOffset(b, wire.LoginRequestAddTicket, t)
 	return e.client(wire.ClientBodyLoginRequest, wire.LoginRequestEnd(b))
 }
 
@@ -204,13 +209,18 @@ func (e *PlayerEncoder) LoginResult(r *LoginResult) []byte {
 
 // LoginQueued tells a player its login waits its turn: its place and the
 // wait expected.
-func (e *PlayerEncoder) LoginQueued(position, estimatedWaitMs uint32, realmFull bool) []byte {
+func (e *PlayerEncoder) LoginQueued(position, estimatedWaitMs uint32, realmFull bool, ticket []byte) []byte {
 	b := e.b
 	b.Reset()
+	var t flatbuffers.UOffsetT
+	if len(ticket) > 0 {
+		t = b.CreateByteVector(ticket)
+	}
 	wire.LoginQueuedStart(b)
 	wire.LoginQueuedAddPosition(b, position)
 	wire.LoginQueuedAddEstimatedWaitMs(b, estimatedWaitMs)
 	wire.LoginQueuedAddRealmFull(b, realmFull)
+	addOffset(b, wire.LoginQueuedAddTicket, t)
 	return e.server(wire.ServerBodyLoginQueued, wire.LoginQueuedEnd(b))
 }
 

@@ -49,7 +49,7 @@ func samples() map[string][][]byte {
 
 	p := NewPlayerEncoder()
 	add("Input", p.Input(&Input{Seq: 5, Ack: 9, ClientTimeMs: 77, X: -300, Y: 400, Heading: 9, MoveX: -127, MoveY: 127, Actions: 3}))
-	add("ClientMessage", p.LoginRequest("alice", "correct horse", "fortrax", 1))
+	add("ClientMessage", p.LoginRequest("alice", "correct horse", "fortrax", 1, nil))
 	add("ClientMessage", p.Connect(make([]byte, SessionHandleSize), 42, 1, true, 7, "fortrax"))
 	add("ClientMessage", p.ChatSend(2, "bob", "hello"))
 	add("ClientMessage", p.Logout())
@@ -63,8 +63,8 @@ func samples() map[string][][]byte {
 	add("ServerMessage", p.TradeOffered(&TradeOffered{Trade: 9, From: "alice", Give: []InventoryItem{{ID: 1, Template: 1001, Count: 3}},
 		Want: []InventoryItem{{ID: 3, Template: 1100, Count: 1}}, ExpiresMs: 30000}))
 	add("ServerMessage", p.TradeResult(9, wire.TradeStatusDone, "done"))
-	add("ServerMessage", p.LoginQueued(412, 38000, false))
-	add("ServerMessage", p.LoginQueued(3, 0, true))
+	add("ServerMessage", p.LoginQueued(412, 38000, false, nil))
+	add("ServerMessage", p.LoginQueued(3, 0, true, make([]byte, 33)))
 	add("ServerMessage", p.RealmList([]RealmInfo{{Name: "fortrax", Players: 1200}, {Name: "dev", State: wire.RealmStateDown}}))
 	add("RealmMessage", NewRealmEncoder().PopulationRequest())
 	add("RealmMessage", NewRealmEncoder().Population(1200))
@@ -126,7 +126,7 @@ func samples() map[string][][]byte {
 	add("ZoneMessage", z.HandedOff(5, "ZONE-2", "127.0.0.1:7", nil))
 	add("ZoneMessage", z.LoadInstance(&LoadInstance{Template: "crypt", Seed: 7, DB: "DB-1", DBAddr: "127.0.0.1:7101", ExitZone: "ZONE-1", ExitAddr: "127.0.0.1:7103", ExitX: 512, ExitY: 512}))
 	add("ZoneMessage", z.InstanceLoaded(1, 2, "full"))
-	add("GatewayMessage", GatewayLoad(17, "127.0.0.1:7443", true))
+	add("GatewayMessage", GatewayLoad(17, "127.0.0.1:7443", true, 3))
 	re := NewRealmEncoder()
 	add("RealmMessage", re.Connect(make([]byte, SessionHandleSize)))
 	add("RealmMessage", re.Connected(&RealmConnected{Status: wire.RealmStatusOk, Message: "m", Account: "a", Zone: "Z", ZoneAddr: "127.0.0.1:1",

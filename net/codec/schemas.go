@@ -33,6 +33,8 @@ const (
 	SessionHandleSize = 32
 	// MaxPriorities bounds the per-priority vectors of a link.
 	MaxPriorities = 8
+	// MaxTicket bounds a line ticket (LoginQueued.ticket, LoginRequest.ticket).
+	MaxTicket = 64
 )
 
 // Record sizes on the wire.
@@ -108,7 +110,8 @@ func newSchemas() *schemas {
 		scalar("MoveX", 16, 1), scalar("MoveY", 18, 1), scalar("Actions", 20, 2))
 
 	s.clientMessage = table("ClientMessage", union("Body", 4,
-		table("LoginRequest", str("Account", 4, MaxName), str("Password", 6, 256), str("Realm", 8, MaxName), scalar("ClientVersion", 10, 4)),
+		table("LoginRequest", str("Account", 4, MaxName), str("Password", 6, 256), str("Realm", 8, MaxName), scalar("ClientVersion", 10, 4),
+			vec("Ticket", 12, 1, MaxTicket)),
 		table("Connect", vec("SessionHandle", 4, 1, SessionHandleSize), scalar("CharacterId", 6, 8), scalar("Redirects", 8, 1),
 			scalar("Resume", 10, 1), scalar("LastEvent", 12, 8), str("Realm", 14, MaxName)),
 		table("ChatSend", scalar("Channel", 4, 1), str("To", 6, MaxName), str("Text", 8, MaxText)),
@@ -141,7 +144,7 @@ func newSchemas() *schemas {
 		table("TradeOffered", scalar("Trade", 4, 8), str("From", 6, MaxName), vec("Give", 8, sizeInventoryItem, MaxTradeItems),
 			vec("Want", 10, sizeInventoryItem, MaxTradeItems), scalar("ExpiresMs", 12, 4)),
 		table("TradeResult", scalar("Trade", 4, 8), scalar("Status", 6, 1), str("Text", 8, MaxText)),
-		table("LoginQueued", scalar("Position", 4, 4), scalar("EstimatedWaitMs", 6, 4), scalar("RealmFull", 8, 1)),
+		table("LoginQueued", scalar("Position", 4, 4), scalar("EstimatedWaitMs", 6, 4), scalar("RealmFull", 8, 1), vec("Ticket", 10, 1, MaxTicket)),
 	))
 	s.nodeFrame = table("NodeFrame", union("Body", 4,
 		table("Hello", str("NodeId", 4, MaxName), str("Role", 6, MaxName), str("Realm", 8, MaxName),
@@ -203,7 +206,7 @@ func newSchemas() *schemas {
 		table("RealmSessionAssigned", str("Gateway", 4, MaxName), scalar("Full", 6, 1), scalar("RetryAfterMs", 8, 4)),
 	))
 	s.gatewayMessage = table("GatewayMessage", union("Body", 4,
-		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName), scalar("Full", 8, 1)),
+		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName), scalar("Full", 8, 1), scalar("Room", 10, 4)),
 	))
 	character := table("DbCharacter", scalar("Id", 4, 8), str("Account", 6, MaxName), str("Name", 8, MaxName), str("Zone", 10, MaxName),
 		scalar("X", 12, 4), scalar("Y", 14, 4), scalar("Level", 16, 2), scalar("Health", 18, 4), scalar("Epoch", 20, 8))

@@ -75,8 +75,28 @@ func (rcv *GatewayLoad) MutateFull(n bool) bool {
 	return rcv._tab.MutateBoolSlot(8, n)
 }
 
+// / Players it may still take under its player cap (players connected
+// / and connecting counted); -1 when it has no cap. The realm node counts
+// / the sessions it sent the gateway since against it, so that a burst of
+// / logins does not pass the cap before the gateway says it is full.
+func (rcv *GatewayLoad) Room() int32 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.GetInt32(o + rcv._tab.Pos)
+	}
+	return -1
+}
+
+// / Players it may still take under its player cap (players connected
+// / and connecting counted); -1 when it has no cap. The realm node counts
+// / the sessions it sent the gateway since against it, so that a burst of
+// / logins does not pass the cap before the gateway says it is full.
+func (rcv *GatewayLoad) MutateRoom(n int32) bool {
+	return rcv._tab.MutateInt32Slot(10, n)
+}
+
 func GatewayLoadStart(builder *flatbuffers.Builder) {
-	builder.StartObject(3)
+	builder.StartObject(4)
 }
 func GatewayLoadAddPlayers(builder *flatbuffers.Builder, players uint32) {
 	builder.PrependUint32Slot(0, players, 0)
@@ -86,6 +106,9 @@ func GatewayLoadAddPublic(builder *flatbuffers.Builder, public flatbuffers.UOffs
 }
 func GatewayLoadAddFull(builder *flatbuffers.Builder, full bool) {
 	builder.PrependBoolSlot(2, full, false)
+}
+func GatewayLoadAddRoom(builder *flatbuffers.Builder, room int32) {
+	builder.PrependInt32Slot(3, room, -1)
 }
 func GatewayLoadEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

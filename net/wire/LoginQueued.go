@@ -92,8 +92,52 @@ func (rcv *LoginQueued) MutateRealmFull(n bool) bool {
 	return rcv._tab.MutateBoolSlot(8, n)
 }
 
+// / In a full realm's line: proof of when the player first joined it,
+// / renewed each time it is told its place (opaque, about 40 bytes; valid
+// / for a minute after it is sent). A client whose login node stops
+// / answering sends its last ticket in its LoginRequest to the next login
+// / node, which keeps its place in the line.
+func (rcv *LoginQueued) Ticket(j int) byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		a := rcv._tab.Vector(o)
+		return rcv._tab.GetByte(a + flatbuffers.UOffsetT(j*1))
+	}
+	return 0
+}
+
+func (rcv *LoginQueued) TicketLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
+func (rcv *LoginQueued) TicketBytes() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+// / In a full realm's line: proof of when the player first joined it,
+// / renewed each time it is told its place (opaque, about 40 bytes; valid
+// / for a minute after it is sent). A client whose login node stops
+// / answering sends its last ticket in its LoginRequest to the next login
+// / node, which keeps its place in the line.
+func (rcv *LoginQueued) MutateTicket(j int, n byte) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		a := rcv._tab.Vector(o)
+		return rcv._tab.MutateByte(a+flatbuffers.UOffsetT(j*1), n)
+	}
+	return false
+}
+
 func LoginQueuedStart(builder *flatbuffers.Builder) {
-	builder.StartObject(3)
+	builder.StartObject(4)
 }
 func LoginQueuedAddPosition(builder *flatbuffers.Builder, position uint32) {
 	builder.PrependUint32Slot(0, position, 0)
@@ -103,6 +147,12 @@ func LoginQueuedAddEstimatedWaitMs(builder *flatbuffers.Builder, estimatedWaitMs
 }
 func LoginQueuedAddRealmFull(builder *flatbuffers.Builder, realmFull bool) {
 	builder.PrependBoolSlot(2, realmFull, false)
+}
+func LoginQueuedAddTicket(builder *flatbuffers.Builder, ticket flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(3, flatbuffers.UOffsetT(ticket), 0)
+}
+func LoginQueuedStartTicketVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(1, numElems, 1)
 }
 func LoginQueuedEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -69,8 +69,50 @@ func (rcv *LoginRequest) MutateClientVersion(n uint32) bool {
 	return rcv._tab.MutateUint32Slot(10, n)
 }
 
+// / The last LoginQueued.ticket of this login, from a login node that
+// / stopped answering: the next login node puts the player in the realm's
+// / line where its first arrival placed it, not at the back. Empty when
+// / the player was not in a full realm's line.
+func (rcv *LoginRequest) Ticket(j int) byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		a := rcv._tab.Vector(o)
+		return rcv._tab.GetByte(a + flatbuffers.UOffsetT(j*1))
+	}
+	return 0
+}
+
+func (rcv *LoginRequest) TicketLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
+func (rcv *LoginRequest) TicketBytes() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+// / The last LoginQueued.ticket of this login, from a login node that
+// / stopped answering: the next login node puts the player in the realm's
+// / line where its first arrival placed it, not at the back. Empty when
+// / the player was not in a full realm's line.
+func (rcv *LoginRequest) MutateTicket(j int, n byte) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		a := rcv._tab.Vector(o)
+		return rcv._tab.MutateByte(a+flatbuffers.UOffsetT(j*1), n)
+	}
+	return false
+}
+
 func LoginRequestStart(builder *flatbuffers.Builder) {
-	builder.StartObject(4)
+	builder.StartObject(5)
 }
 func LoginRequestAddAccount(builder *flatbuffers.Builder, account flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(account), 0)
@@ -83,6 +125,12 @@ func LoginRequestAddRealm(builder *flatbuffers.Builder, realm flatbuffers.UOffse
 }
 func LoginRequestAddClientVersion(builder *flatbuffers.Builder, clientVersion uint32) {
 	builder.PrependUint32Slot(3, clientVersion, 0)
+}
+func LoginRequestAddTicket(builder *flatbuffers.Builder, ticket flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(4, flatbuffers.UOffsetT(ticket), 0)
+}
+func LoginRequestStartTicketVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(1, numElems, 1)
 }
 func LoginRequestEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/client"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/persist/store"
+	"github.com/gridrealm/gridrealm/tools/launch"
 	"github.com/gridrealm/gridrealm/world"
 	"github.com/gridrealm/gridrealm/world/gateway"
 )
@@ -64,4 +67,117 @@ func TestAFullRealmLetsItsLineIn(t *testing.T) {
 	waitUntil(t, "p1 and p2 in the zone", 10*time.Second, func() bool {
 		return fmt.Sprint(metric(t, c.zone.Node(), "gridrealm_zone_players")) == "2"
 	})
+}
+
+// TestALoginNodeDiesWithPlayersInLine: a realm's line lives in its login
+// node's memory. Two players wait in DEV-LOGIN-1's line of a full realm,
+// a third, who came after them, in DEV-LOGIN-2's; DEV-LOGIN-1 is
+// SIGKILLed. Its two players notice, log in again through DEV-LOGIN-2
+// with the ticket each was last given, and take their places back ahead
+// of the third; as places open, all three get in, in the order they came.
+func TestALoginNodeDiesWithPlayersInLine(t *testing.T) {
+	r := startDevRealm(t, upBase(925), 5, func(reg *registry.Registry) {
+		for i := range reg.Nodes {
+			if reg.Nodes[i].Role == registry.RoleGateway {
+				reg.Nodes[i].Restart = append(reg.Nodes[i].Restart, "--max-players", "1")
+			}
+		}
+	})
+	one, two := r.entry("DEV-LOGIN-1").Public, r.entry("DEV-LOGIN-2").Public
+	playing := []*client.Conn{r.bot(t, 0), r.bot(t, 1)} // a player on each gateway: the realm is full
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	early, second := r.waitInLine(ctx, 2, one, two), r.waitInLine(ctx, 3, one, two)
+	early.untilPlace(t, 1)
+	second.untilPlace(t, 2)
+	late := r.waitInLine(ctx, 4, two, one)
+	late.untilPlace(t, 1)
+
+	r.kill(t, "DEV-LOGIN-1")
+	killed := time.Now()
+	late.untilPlace(t, 3)
+	t.Logf("DEV-LOGIN-1's two players were back in line ahead of the third %v after its SIGKILL", time.Since(killed).Round(time.Millisecond))
+	if got := r.labelled(t, "DEV-LOGIN-2", `gridrealm_login_realm_line_tickets_total{outcome="kept"}`); got != 2 {
+		t.Fatalf("DEV-LOGIN-2 kept %v tickets, want 2", got)
+	}
+	for i, p := range []*lineLogin{early, second, late} {
+		playing[i%2].Close() // a place opens
+		playing[i%2] = p.play(ctx, t, r)
+		for _, behind := range []*lineLogin{early, second, late}[i+1:] {
+			select {
+			case a := <-behind.done:
+				t.Fatalf("bot%d got in (%v) before bot%d, who came first", behind.bot, a.err, p.bot)
+			default:
+			}
+		}
+	}
+	r.restarted(t, "DEV-LOGIN-1", 1)
+}
+
+// lineLogin is a bot's login waiting in a full realm's line.
+type lineLogin struct {
+	bot  int
+	told chan client.InLine
+	done chan lineAnswer
+}
+
+type lineAnswer struct {
+	res codec.LoginResult
+	err error
+}
+
+// waitInLine logs bot i in through the login nodes addrs, in that order,
+// and returns at once: the login waits in the realm's line.
+func (r *devRealm) waitInLine(ctx context.Context, i int, addrs ...string) *lineLogin {
+	p := &lineLogin{bot: i, told: make(chan client.InLine, 256), done: make(chan lineAnswer, 1)}
+	go func() {
+		logins := &client.LoginNodes{Addrs: addrs, TLS: r.tls}
+		res, err := logins.LoginInLine(ctx, fmt.Sprintf("bot%d", i), "bot", launch.DevRealm, func(q client.InLine) {
+			select {
+			case p.told <- q:
+			default:
+			}
+		})
+		p.done <- lineAnswer{res, err}
+	}()
+	return p
+}
+
+// untilPlace waits until the bot is told it waits at place want in the
+// realm's line.
+func (p *lineLogin) untilPlace(t *testing.T, want uint32) {
+	t.Helper()
+	timeout := time.After(45 * time.Second)
+	for {
+		select {
+		case q := <-p.told:
+			if q.RealmFull && q.Position == want {
+				return
+			}
+		case a := <-p.done:
+			t.Fatalf("bot%d was answered (%+v %v) while waiting for place %d", p.bot, a.res, a.err, want)
+		case <-timeout:
+			t.Fatalf("bot%d was never told place %d in the realm's line", p.bot, want)
+		}
+	}
+}
+
+// play waits for the bot's turn and connects it to its gateway.
+func (p *lineLogin) play(ctx context.Context, t *testing.T, r *devRealm) *client.Conn {
+	t.Helper()
+	var a lineAnswer
+	select {
+	case a = <-p.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("bot%d did not get in after a place opened", p.bot)
+	}
+	if a.err != nil {
+		t.Fatalf("bot%d in line: %v", p.bot, a.err)
+	}
+	conn, err := client.ConnectWith(ctx, a.res.Gateways[0], r.tls, a.res.SessionHandle, client.Options{Gateways: a.res.Gateways, Realm: launch.DevRealm})
+	if err != nil {
+		t.Fatalf("bot%d from the line to its gateway: %v", p.bot, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

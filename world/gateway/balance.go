@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"math"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -60,7 +61,12 @@ func (g *Node) report() {
 		}
 		g.mu.Lock()
 		full := g.full()
-		load := codec.GatewayLoad(uint32(len(g.players)+g.connecting), g.cfg.Public, full)
+		players := len(g.players) + g.connecting
+		room := int32(-1)
+		if g.cfg.MaxPlayers > 0 {
+			room = int32(min(max(g.cfg.MaxPlayers-players, 0), math.MaxInt32))
+		}
+		load := codec.GatewayLoad(uint32(players), g.cfg.Public, full, room)
 		g.mu.Unlock()
 		g.fullNow.Store(full)
 		for _, to := range g.reportTo {

@@ -22,7 +22,7 @@ func (f *fixture) loginFrom(tr *pquic.Transport, account, password string, timeo
 		return 0, err
 	}
 	defer s.Close(0, "")
-	if err := s.Send(codec.NewPlayerEncoder().LoginRequest(account, password, "dev", 1)); err != nil {
+	if err := s.Send(codec.NewPlayerEncoder().LoginRequest(account, password, "dev", 1, nil)); err != nil {
 		return 0, err
 	}
 	deadline, _ := ctx.Deadline()

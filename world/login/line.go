@@ -86,8 +86,9 @@ func (l *Node) inLines() int {
 }
 
 // waitInLine puts a login at the back of its realm's line, its password
-// checked or not; refusedFull when the line is full, refusedAddress when
-// its address's share of it is.
+// checked or not (a login with a ticket: behind those who came before it);
+// refusedFull when the line is full, refusedAddress when its address's
+// share of it is.
 func (l *Node) waitInLine(j job, checked bool) refusal {
 	q := l.line(j.realm)
 	q.mu.Lock()
@@ -98,11 +99,19 @@ func (l *Node) waitInLine(j job, checked bool) refusal {
 	case q.hosts[j.host] >= l.cfg.PerAddress:
 		return refusedAddress
 	}
-	now := l.clock.Now()
-	w := &waiter{j: j, line: q, since: now, deadline: now.Add(l.cfg.LineWait)}
+	since := l.clock.Now()
+	if !j.arrived.IsZero() && j.arrived.Before(since) {
+		since = j.arrived
+	}
+	w := &waiter{j: j, line: q, since: since, deadline: since.Add(l.cfg.LineWait)}
 	w.checked.Store(checked)
-	w.place.Store(int64(len(q.waiting) + 1))
-	q.waiting = append(q.waiting, w)
+	// Behind everyone who came before it: the back, but for a ticket.
+	at := len(q.waiting)
+	for at > 0 && q.waiting[at-1].since.After(since) {
+		at--
+	}
+	w.place.Store(int64(at + 1))
+	q.waiting = slices.Insert(q.waiting, at, w)
 	if q.hosts == nil {
 		q.hosts = map[string]int{}
 	}
@@ -300,5 +309,6 @@ func (l *Node) inLineAnswer(enc *codec.PlayerEncoder, w *waiter) (told []byte, p
 	if ok && l.clock.Now().Sub(newest) <= 5*time.Minute {
 		wait = time.Duration(place) * per
 	}
-	return enc.LoginQueued(uint32(place), uint32(min(wait.Milliseconds(), 1<<31)), true), place
+	ticket := l.ticketer.make(w.j.account, w.j.realm, w.since, l.clock.Now())
+	return enc.LoginQueued(uint32(place), uint32(min(wait.Milliseconds(), 1<<31)), true, ticket), place
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/wire"
@@ -29,6 +31,12 @@ func (f *fixture) queue(t *testing.T, account string) *inLine {
 // queueWith sends a login and returns its connection.
 func (f *fixture) queueWith(t *testing.T, account, password string) *inLine {
 	t.Helper()
+	return f.queueTicket(t, account, password, nil)
+}
+
+// queueTicket sends a login with a line ticket and returns its connection.
+func (f *fixture) queueTicket(t *testing.T, account, password string, ticket []byte) *inLine {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := pquic.Dial(ctx, f.login.Addr(), f.client)
@@ -36,7 +44,7 @@ func (f *fixture) queueWith(t *testing.T, account, password string) *inLine {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close(0, "") })
-	if err := s.Send(codec.NewPlayerEncoder().LoginRequest(account, password, "dev", 1)); err != nil {
+	if err := s.Send(codec.NewPlayerEncoder().LoginRequest(account, password, "dev", 1, ticket)); err != nil {
 		t.Fatal(err)
 	}
 	return &inLine{t, s}
@@ -63,8 +71,8 @@ func (p *inLine) next() (q wire.LoginQueued, res wire.LoginResult, done bool) {
 }
 
 // untilPlace reads until the player is told it waits in the realm's line
-// at place want.
-func (p *inLine) untilPlace(want uint32) {
+// at place want, and returns the ticket it was given with it.
+func (p *inLine) untilPlace(want uint32) []byte {
 	p.t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
 		q, res, done := p.next()
@@ -72,10 +80,11 @@ func (p *inLine) untilPlace(want uint32) {
 			p.t.Fatalf("answered %v %q while waiting for place %d", res.Status(), res.Message(), want)
 		}
 		if q.RealmFull() && q.Position() == want {
-			return
+			return q.TicketBytes()
 		}
 	}
 	p.t.Fatalf("never told place %d in the realm's line", want)
+	return nil
 }
 
 // result reads until the login's answer.
@@ -201,5 +210,63 @@ func TestALoginWaitingForItsCheckGoesToTheLine(t *testing.T) {
 	}
 	if w := j.inLine.Load(); w == nil || w.checked.Load() || w.place.Load() != 1 {
 		t.Fatalf("in line: %+v", w)
+	}
+}
+
+// TestALineTicketKeepsItsPlace: a player whose login node stopped
+// answering logs in again with the ticket it was last given and takes its
+// place in the line back, ahead of those who came after it (a login node
+// reads another's tickets: they are made with the cluster secret). A
+// ticket of another account, or one past its minute, joins the back.
+func TestALineTicketKeepsItsPlace(t *testing.T) {
+	f := start(t, func(c *Config) { c.Workers, c.PerAddress, c.Burst, c.PerSecond = 1, 10, 100, 100 })
+	for _, a := range []string{"early", "p0", "p1", "late"} {
+		if err := f.login.CreateAccount(a, "correct horse"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.realm.mu.Lock()
+	f.realm.full = true
+	f.realm.mu.Unlock()
+	early := f.queue(t, "early")
+	ticket := early.untilPlace(1)
+	if len(ticket) != ticketSize {
+		t.Fatalf("a player in the realm's line was given a ticket of %d bytes", len(ticket))
+	}
+	early.s.Close(0, "") // its login node died, as far as it can tell
+	p0 := f.queue(t, "p0")
+	p0.untilPlace(1)
+	p1 := f.queue(t, "p1")
+	p1.untilPlace(2)
+	back := f.queueTicket(t, "early", "correct horse", ticket)
+	back.untilPlace(1)
+	p1.untilPlace(3)
+	// Another account's ticket, a stale one: the back of the line.
+	f.queueTicket(t, "late", "correct horse", ticket).untilPlace(4)
+	stale := f.login.ticketer.make("late", "dev", time.Now().Add(-2*time.Minute), time.Now().Add(-ticketFresh-time.Second))
+	f.queueTicket(t, "late", "correct horse", stale).untilPlace(5)
+	f.realm.mu.Lock()
+	f.realm.full = false
+	f.realm.mu.Unlock()
+	for _, p := range []*inLine{back, p0, p1} {
+		if res := p.result(); res.Status() != wire.LoginStatusOk {
+			t.Fatalf("in line once the realm has room: %v %q", res.Status(), res.Message())
+		}
+	}
+	f.realm.mu.Lock()
+	var order []string
+	for _, sc := range f.realm.sessions {
+		order = append(order, sc.Account)
+	}
+	f.realm.mu.Unlock()
+	if got := fmt.Sprint(order[:3]); got != "[early p0 p1]" {
+		t.Fatalf("the realm took sessions %v, want early, p0, p1 first", order)
+	}
+	for outcome, want := range map[string]float64{ticketKept: 1, ticketBad: 1, ticketStale: 1} {
+		var m dto.Metric
+		f.login.tickets.WithLabelValues(outcome).Write(&m)
+		if got := m.GetCounter().GetValue(); got != want {
+			t.Errorf("tickets %s: %v, want %v", outcome, got, want)
+		}
 	}
 }

@@ -41,6 +41,8 @@ type Node struct {
 	workers sync.WaitGroup
 
 	results, registered *prometheus.CounterVec
+	tickets             *prometheus.CounterVec // line tickets presented, by what became of them
+	ticketer            *ticketer
 	queueWait, lineWait prometheus.Histogram
 	realms              realmStates
 
@@ -58,6 +60,7 @@ type job struct {
 	seq                      uint64                  // its number in line (queue.push)
 	gone                     *atomic.Bool            // its player left while it waited: skip the check
 	inLine                   *atomic.Pointer[waiter] // set once it waits in its full realm's line
+	arrived                  time.Time               // when it first joined its realm's line, by its ticket (zero: now)
 }
 
 // Start opens the accounts, joins the realm nodes and listens for players.
@@ -75,7 +78,7 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Node{cfg: cfg, clock: cfg.Clock, log: log, dummy: dummy,
+	l := &Node{cfg: cfg, clock: cfg.Clock, log: log, dummy: dummy, ticketer: newTicketer(cfg.Node.Secret),
 		limiter: newLimiter(cfg.PerSecond, cfg.Burst), queue: newQueue(cfg.Queue, cfg.PerAddress, cfg.SuspectFor)}
 	cfg.Node.Handler = l
 	if l.node, err = node.New(cfg.Node); err != nil {
@@ -107,7 +110,9 @@ func Start(cfg Config) (*Node, error) {
 		Help: "How long players waited in a full realm's line.", Buckets: prometheus.ExponentialBuckets(0.1, 2, 16)})
 	inLines := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "login", Name: "realm_line_waiting",
 		Help: "Players waiting in full realms' lines."}, func() float64 { return float64(l.inLines()) })
-	l.node.Metrics().MustRegister(l.results, l.registered, l.queueWait, waiting, l.lineWait, inLines)
+	l.tickets = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "login", Name: "realm_line_tickets_total",
+		Help: "Line tickets presented by players whose login node stopped answering: kept (the player keeps its place), stale, bad."}, []string{"outcome"})
+	l.node.Metrics().MustRegister(l.results, l.registered, l.queueWait, waiting, l.lineWait, inLines, l.tickets)
 	l.realms.states = map[string]codec.RealmInfo{}
 	if err := l.node.Start(); err != nil {
 		accounts.Close()

@@ -155,7 +155,7 @@ func recvAnswer(s *pquic.Session, deadline time.Time) (answer []byte, queued []u
 // connection).
 func (f *fixture) attempt(t *testing.T, account, password, realm string) (codec.LoginResult, error) {
 	t.Helper()
-	m, err := f.send(codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1))
+	m, err := f.send(codec.NewPlayerEncoder().LoginRequest(account, password, realm, 1, nil))
 	if err != nil {
 		return codec.LoginResult{}, err
 	}
@@ -389,7 +389,7 @@ func TestLoginQueueTellsPlace(t *testing.T) {
 				return
 			}
 			defer s.Close(0, "")
-			s.Send(codec.NewPlayerEncoder().LoginRequest("alice", "correct horse", "dev", 1))
+			s.Send(codec.NewPlayerEncoder().LoginRequest("alice", "correct horse", "dev", 1, nil))
 			b, queued, err := recvAnswer(s, time.Now().Add(60*time.Second))
 			if err != nil {
 				t.Error(err)

@@ -57,7 +57,7 @@ func (l *Node) serve(s *pquic.Session) {
 	case wire.ClientBodyLoginRequest:
 		var req wire.LoginRequest
 		codec.Member(m.Body, &req)
-		res := l.login(string(req.Account()), string(req.Password()), string(req.Realm()), s, l.clock.Now().Add(l.cfg.QueueWait))
+		res := l.login(string(req.Account()), string(req.Password()), string(req.Realm()), req.TicketBytes(), s, l.clock.Now().Add(l.cfg.QueueWait))
 		l.results.WithLabelValues(res.Status.String()).Inc()
 		answer = enc.LoginResult(&res)
 	case wire.ClientBodyRegisterRequest:
@@ -106,8 +106,9 @@ func hostOf(addr net.Addr) string {
 	return host
 }
 
-// login decides one attempt.
-func (l *Node) login(account, password, realmName string, s *pquic.Session, deadline time.Time) codec.LoginResult {
+// login decides one attempt; a player that was in the realm's line at a
+// login node that stopped answering brings its ticket (ticket.go).
+func (l *Node) login(account, password, realmName string, ticket []byte, s *pquic.Session, deadline time.Time) codec.LoginResult {
 	addr := s.RemoteAddr()
 	host := hostOf(addr)
 	if !l.limiter.allow(host, l.clock.Now()) {
@@ -118,6 +119,11 @@ func (l *Node) login(account, password, realmName string, s *pquic.Session, dead
 		return codec.LoginResult{Status: wire.LoginStatusUnknownRealm, Message: fmt.Sprintf("no realm %q here", realmName)}
 	}
 	j := job{account: account, password: password, realm: realmName, addr: addr.String(), host: host, deadline: deadline}
+	if len(ticket) > 0 {
+		arrived, outcome := l.ticketer.read(ticket, account, realmName, l.clock.Now(), l.cfg.LineWait)
+		l.tickets.WithLabelValues(outcome).Inc()
+		j.arrived = arrived
+	}
 	var res codec.LoginResult
 	if waiting, _ := l.lineBusy(realmName); waiting || l.realms.fullNow(realmName, l.clock.Now()) > 0 {
 		// The realm said it was full a moment ago, or players wait for a
@@ -238,7 +244,7 @@ func (l *Node) await(s *pquic.Session, j job, seq uint64, queuedAt time.Time) co
 		} else {
 			var wait time.Duration
 			pos, wait = l.queue.place(seq, l.cfg.Workers)
-			told = enc.LoginQueued(uint32(min(pos, math.MaxUint32)), uint32(min(wait.Milliseconds(), math.MaxUint32)), false)
+			told = enc.LoginQueued(uint32(min(pos, math.MaxUint32)), uint32(min(wait.Milliseconds(), math.MaxUint32)), false, nil)
 		}
 		if err := s.Send(told); err != nil {
 			j.gone.Store(true) // the player left: its check (or its place in the realm's line) would be wasted

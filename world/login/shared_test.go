@@ -49,10 +49,10 @@ func TestLoginNodesShareTheLoginDB(t *testing.T) {
 	if r := loginResult(t, a.request(t, enc.RegisterRequest("newcomer", "a fine password", 1))); r.Status != wire.LoginStatusOk {
 		t.Fatalf("register: %+v", r)
 	}
-	if r := loginResult(t, b.request(t, enc.LoginRequest("newcomer", "a fine password", "dev", 1))); r.Status != wire.LoginStatusOk || len(r.SessionHandle) != codec.SessionHandleSize {
+	if r := loginResult(t, b.request(t, enc.LoginRequest("newcomer", "a fine password", "dev", 1, nil))); r.Status != wire.LoginStatusOk || len(r.SessionHandle) != codec.SessionHandleSize {
 		t.Fatalf("login through the other node: %+v", r)
 	}
-	if r := loginResult(t, a.request(t, enc.LoginRequest("alice", "correct horse", "dev", 1))); r.Status != wire.LoginStatusOk {
+	if r := loginResult(t, a.request(t, enc.LoginRequest("alice", "correct horse", "dev", 1, nil))); r.Status != wire.LoginStatusOk {
 		t.Fatalf("an account made by the other node (alice, by start): %+v", r)
 	}
 	for _, tc := range []struct {
@@ -70,7 +70,7 @@ func TestLoginNodesShareTheLoginDB(t *testing.T) {
 		}
 	}
 	ldb.Stop()
-	r := loginResult(t, a.request(t, enc.LoginRequest("newcomer", "a fine password", "dev", 1)))
+	r := loginResult(t, a.request(t, enc.LoginRequest("newcomer", "a fine password", "dev", 1, nil)))
 	if r.Status != wire.LoginStatusBusy || !strings.Contains(r.Message, "unavailable") {
 		t.Fatalf("login with the login db down: %+v, want Busy (accounts unavailable)", r)
 	}

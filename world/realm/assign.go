@@ -13,22 +13,42 @@ import (
 // shared by every realm) tells the realm node its load several times a
 // second (GatewayLoad, the report its siblings get). When a login node
 // hands over a session, the realm node answers with the gateway the player
-// should use: the least loaded, counting the players assigned to it since
-// its last report, so that a burst of logins spreads out before the next
-// report. The gateway still redirects a player when, by the time it
-// connects, another is less loaded.
+// should use: the least loaded, counting the sessions sent its way that
+// its reports do not show yet, so that a burst of logins spreads out
+// before the next report. The gateway still redirects a player when, by
+// the time it connects, another is less loaded.
+//
+// A gateway with a player cap reports the room it has left under it: the
+// sessions sent its way count against that room until the player connects
+// (the next report counts it) or pendingFor passes, so that a burst of
+// logins, or a full realm's line letting players in, never sends a capped
+// gateway more players than it has room for.
 
 // loadStale is how old a gateway's report may be and still count: past
-// it, the gateway is presumed gone.
-const loadStale = 2 * time.Second
+// it, the gateway is presumed gone. pendingFor is how long a session sent
+// to a gateway counts against its room while its player has not
+// connected (a client connects within a moment of its login's answer).
+const (
+	loadStale  = 2 * time.Second
+	pendingFor = 10 * time.Second
+)
 
 // gatewayLoad is what the realm node knows of one gateway's load.
 type gatewayLoad struct {
-	public   string
-	full     bool      // it takes no new player
-	players  int       // as it last reported
-	assigned int       // sessions sent its way since
-	at       time.Time // of the report
+	public  string
+	full    bool      // it takes no new player
+	players int       // as it last reported
+	room    int       // players it may still take, as it last reported; -1: no cap
+	at      time.Time // of the report
+	// pending are the sessions sent its way that its reports do not count
+	// yet, by handle: when each was sent, or when its player connected
+	// (the next report counts it).
+	pending map[[32]byte]pendingSession
+}
+
+type pendingSession struct {
+	at        time.Time
+	connected bool
 }
 
 // gatewayReport takes a gateway's load report.
@@ -40,17 +60,39 @@ func (r *Node) gatewayReport(from string, m node.Message) {
 	var l wire.GatewayLoad
 	codec.Member(msg.Body, &l)
 	r.mu.Lock()
-	r.loads[from] = &gatewayLoad{public: string(l.Public()), players: int(l.Players()), full: l.Full(), at: r.clock.Now()}
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	now := r.clock.Now()
+	g := r.loads[from]
+	if g == nil {
+		g = &gatewayLoad{pending: map[[32]byte]pendingSession{}}
+		r.loads[from] = g
+	}
+	g.public, g.players, g.full, g.room, g.at = string(l.Public()), int(l.Players()), l.Full(), int(l.Room()), now
+	for h, p := range g.pending {
+		if p.connected || now.Sub(p.at) > pendingFor {
+			delete(g.pending, h) // counted in this report, or never coming
+		}
+	}
+}
+
+// connected records that the player of a session the realm sent to a
+// gateway has connected (r.mu held): the gateway's next report counts it.
+func (r *Node) connected(handle [32]byte) {
+	for _, g := range r.loads {
+		if p, ok := g.pending[handle]; ok {
+			p.connected = true
+			g.pending[handle] = p
+		}
+	}
 }
 
 // FullRetry is the retry hint a player refused for a full realm gets.
 const FullRetry = 15 * time.Second
 
 // assign picks the gateway for a new session: the least loaded of those
-// heard from lately that are not full, ties to the lowest id; "" when none
-// has reported, and full when every one that has is full.
-func (r *Node) assign() (gateway string, full bool) {
+// heard from lately with room, ties to the lowest id; "" when none has
+// reported, and full when every one that has is full.
+func (r *Node) assign(handle [32]byte) (gateway string, full bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.clock.Now()
@@ -62,18 +104,21 @@ func (r *Node) assign() (gateway string, full bool) {
 			continue
 		}
 		heard = true
-		if l.full {
+		if l.full || l.room >= 0 && len(l.pending) >= l.room {
 			continue
 		}
-		if best == nil || l.players+l.assigned < best.players+best.assigned ||
-			l.players+l.assigned == best.players+best.assigned && id < bestID {
+		load, bestLoad := l.players+len(l.pending), 0
+		if best != nil {
+			bestLoad = best.players + len(best.pending)
+		}
+		if best == nil || load < bestLoad || load == bestLoad && id < bestID {
 			best, bestID = l, id
 		}
 	}
 	if best == nil {
 		return "", heard
 	}
-	best.assigned++
+	best.pending[handle] = pendingSession{at: now}
 	return best.public, false
 }
 
@@ -84,7 +129,13 @@ func (r *Node) sessionCreated(m node.Message, sc codec.SessionCreated) {
 		r.addSession(sc)
 		return
 	}
-	gw, full := r.assign()
+	var gw string
+	var full bool
+	if len(sc.Handle) == codec.SessionHandleSize {
+		gw, full = r.assign([32]byte(sc.Handle))
+	} else {
+		r.log.Warn("realm: a session with a malformed handle", "login", m.From, "bytes", len(sc.Handle))
+	}
 	retry := uint32(0)
 	if full {
 		// Every gateway is full: the session is not taken, and the player

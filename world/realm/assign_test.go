@@ -24,31 +24,11 @@ func TestSessionsGoToTheLeastLoadedGateway(t *testing.T) {
 	gw2 := nodetest.Start(t, node.Config{ID: "GW2", Secret: secret, Peers: []node.Peer{{ID: "REALM", Addr: r.realm.Node().Addr()}}})
 	report := func(n *node.Node, players uint32, public string) {
 		t.Helper()
-		if err := n.Send("REALM", node.Out{Kind: kinds.Gateway, Priority: node.Control, Payload: codec.GatewayLoad(players, public, false)}); err != nil {
+		if err := n.Send("REALM", node.Out{Kind: kinds.Gateway, Priority: node.Control, Payload: codec.GatewayLoad(players, public, false, -1)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	assigned := func(account string) string {
-		t.Helper()
-		out := make(chan string, 1)
-		sc := codec.SessionCreated{Handle: make([]byte, codec.SessionHandleSize), Account: account, ExpiresUnixMs: clock.Now().Add(time.Minute).UnixMilli()}
-		sc.Handle[0] = account[len(account)-1]
-		err := r.peer.Ask("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().SessionCreated(&sc)}, 5*time.Second,
-			func(m node.Message, err error) {
-				var msg wire.RealmMessage
-				if err != nil || codec.DecodeRealmMessage(m.Payload, len(m.Payload)+1, &msg) != nil || msg.BodyType() != wire.RealmBodyRealmSessionAssigned {
-					out <- "error"
-					return
-				}
-				var a wire.RealmSessionAssigned
-				codec.Member(msg.Body, &a)
-				out <- string(a.Gateway())
-			})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return <-out
-	}
+	assigned := func(account string) string { return assignOne(t, r, clock, account) }
 	if g := assigned("a0"); g != "" {
 		t.Fatalf("no gateway has reported, yet %q was assigned", g)
 	}
@@ -74,7 +54,7 @@ func TestSessionsGoToTheLeastLoadedGateway(t *testing.T) {
 	// session is refused with a retry hint and not taken.
 	sendFull := func(n *node.Node, public string) {
 		t.Helper()
-		if err := n.Send("REALM", node.Out{Kind: kinds.Gateway, Priority: node.Control, Payload: codec.GatewayLoad(1, public, true)}); err != nil {
+		if err := n.Send("REALM", node.Out{Kind: kinds.Gateway, Priority: node.Control, Payload: codec.GatewayLoad(1, public, true, -1)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -100,6 +80,76 @@ func TestSessionsGoToTheLeastLoadedGateway(t *testing.T) {
 	var m dto.Metric
 	if r.realm.refusedFull.Write(&m); m.GetCounter().GetValue() != 1 {
 		t.Fatalf("refusals counted: %v", m.GetCounter().GetValue())
+	}
+}
+
+// assignOne hands the realm node a login's session, as a login node does,
+// and returns the gateway assigned ("" when none).
+func assignOne(t *testing.T, r *rig, clock *ecs.ManualClock, account string) string {
+	t.Helper()
+	out := make(chan string, 1)
+	sc := codec.SessionCreated{Handle: make([]byte, codec.SessionHandleSize), Account: account, ExpiresUnixMs: clock.Now().Add(time.Minute).UnixMilli()}
+	copy(sc.Handle, account)
+	err := r.peer.Ask("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().SessionCreated(&sc)}, 5*time.Second,
+		func(m node.Message, err error) {
+			var msg wire.RealmMessage
+			if err != nil || codec.DecodeRealmMessage(m.Payload, len(m.Payload)+1, &msg) != nil || msg.BodyType() != wire.RealmBodyRealmSessionAssigned {
+				out <- "error"
+				return
+			}
+			var a wire.RealmSessionAssigned
+			codec.Member(msg.Body, &a)
+			out <- string(a.Gateway())
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return <-out
+}
+
+// TestACappedGatewayGetsNoMoreThanItsRoom: a gateway one player short of
+// its cap gets one session, and no other until that player connects and
+// its next report shows it (or the session is given up on): the sessions
+// sent its way count against its room between reports, however many
+// logins come at once.
+func TestACappedGatewayGetsNoMoreThanItsRoom(t *testing.T) {
+	clock := ecs.NewManualClock(time.Unix(1_000_000, 0))
+	r := startRig(t, clock)
+	report := func(players uint32, room int32) {
+		t.Helper()
+		if err := r.peer.Send("REALM", node.Out{Kind: kinds.Gateway, Priority: node.Control, Payload: codec.GatewayLoad(players, "gw1:1", false, room)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	report(3, 1)
+	waitLoads(t, r.realm, 1)
+	if g := assignOne(t, r, clock, "first"); g != "gw1:1" {
+		t.Fatalf("a gateway with room for one: assigned %q", g)
+	}
+	if g := assignOne(t, r, clock, "second"); g != "" {
+		t.Fatalf("a second session to a gateway with room for one: %q", g)
+	}
+	report(3, 1) // the first player has not connected yet
+	if g := assignOne(t, r, clock, "second"); g != "" {
+		t.Fatalf("before the first player connected: %q", g)
+	}
+	clock.Advance(pendingFor + time.Second) // it never will
+	report(3, 1)
+	if g := assignOne(t, r, clock, "third"); g != "gw1:1" {
+		t.Fatalf("once the first session was given up on: assigned %q", g)
+	}
+	var h [32]byte
+	copy(h[:], "third")
+	r.realm.mu.Lock()
+	r.realm.connected(h)
+	r.realm.mu.Unlock()
+	report(4, 0) // it connected: the report counts it
+	r.realm.mu.Lock()
+	pending := len(r.realm.loads["GW"].pending)
+	r.realm.mu.Unlock()
+	if pending != 0 {
+		t.Fatalf("%d sessions still pending after the report that counts them", pending)
 	}
 }
 

@@ -144,6 +144,7 @@ func (r *Node) connectBy(m node.Message, handle []byte, wait time.Time) {
 	switch {
 	case ok && s.character == 0:
 		s.used = true // a login's handle connects once
+		r.connected([32]byte(handle))
 	case ok:
 		r.spend(s) // a resume token: until ResumeTTL from its first use
 	}

@@ -44,9 +44,13 @@ function message(b: flatbuffers.Builder, type: ClientBody, body: flatbuffers.Off
   return b.asUint8Array();
 }
 
-export function encodeLogin(account: string, password: string, realm: string): Uint8Array {
+// encodeLogin: a login. ticket is the last LoginQueued.ticket of this
+// login when its login node stopped answering in a full realm's line: the
+// next login node keeps the player's place.
+export function encodeLogin(account: string, password: string, realm: string, ticket?: Uint8Array): Uint8Array {
   const b = new flatbuffers.Builder(128);
-  const body = LoginRequest.createLoginRequest(b, b.createString(account), b.createString(password), b.createString(realm), ClientVersion);
+  const t = ticket && ticket.length > 0 ? LoginRequest.createTicketVector(b, ticket) : 0;
+  const body = LoginRequest.createLoginRequest(b, b.createString(account), b.createString(password), b.createString(realm), ClientVersion, t);
   return message(b, ClientBody.LoginRequest, body);
 }
 

@@ -133,6 +133,7 @@ function main(): void {
   const out: { [k: string]: string } = {
     Input: Buffer.from(enc.encodeInput(i)).toString('base64'),
     LoginRequest: Buffer.from(enc.encodeLogin('alice', 'correct horse', 'fortrax')).toString('base64'),
+    LoginRequestTicket: Buffer.from(enc.encodeLogin('alice', 'correct horse', 'fortrax', new Uint8Array([1, 2, 3, 250]))).toString('base64'),
     RegisterRequest: Buffer.from(enc.encodeRegister('alice', 'correct horse')).toString('base64'),
     RealmListRequest: Buffer.from(enc.encodeRealmListRequest()).toString('base64'),
     Connect: Buffer.from(enc.encodeConnect(new Uint8Array(32).fill(7), 1, true, BigInt('9007199254740993'), 'fortrax')).toString('base64'),

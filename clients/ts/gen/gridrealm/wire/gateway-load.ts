@@ -48,8 +48,19 @@ full():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
 }
 
+/**
+ * Players it may still take under its player cap (players connected
+ * and connecting counted); -1 when it has no cap. The realm node counts
+ * the sessions it sent the gateway since against it, so that a burst of
+ * logins does not pass the cap before the gateway says it is full.
+ */
+room():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readInt32(this.bb_pos + offset) : -1;
+}
+
 static startGatewayLoad(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addPlayers(builder:flatbuffers.Builder, players:number) {
@@ -64,16 +75,21 @@ static addFull(builder:flatbuffers.Builder, full:boolean) {
   builder.addFieldInt8(2, +full, +false);
 }
 
+static addRoom(builder:flatbuffers.Builder, room:number) {
+  builder.addFieldInt32(3, room, -1);
+}
+
 static endGatewayLoad(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createGatewayLoad(builder:flatbuffers.Builder, players:number, public_Offset:flatbuffers.Offset, full:boolean):flatbuffers.Offset {
+static createGatewayLoad(builder:flatbuffers.Builder, players:number, public_Offset:flatbuffers.Offset, full:boolean, room:number):flatbuffers.Offset {
   GatewayLoad.startGatewayLoad(builder);
   GatewayLoad.addPlayers(builder, players);
   GatewayLoad.addPublic(builder, public_Offset);
   GatewayLoad.addFull(builder, full);
+  GatewayLoad.addRoom(builder, room);
   return GatewayLoad.endGatewayLoad(builder);
 }
 }

@@ -57,8 +57,30 @@ realmFull():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
 }
 
+/**
+ * In a full realm's line: proof of when the player first joined it,
+ * renewed each time it is told its place (opaque, about 40 bytes; valid
+ * for a minute after it is sent). A client whose login node stops
+ * answering sends its last ticket in its LoginRequest to the next login
+ * node, which keeps its place in the line.
+ */
+ticket(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
+}
+
+ticketLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+ticketArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startLoginQueued(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addPosition(builder:flatbuffers.Builder, position:number) {
@@ -73,16 +95,33 @@ static addRealmFull(builder:flatbuffers.Builder, realmFull:boolean) {
   builder.addFieldInt8(2, +realmFull, +false);
 }
 
+static addTicket(builder:flatbuffers.Builder, ticketOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, ticketOffset, 0);
+}
+
+static createTicketVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startTicketVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
+}
+
 static endLoginQueued(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createLoginQueued(builder:flatbuffers.Builder, position:number, estimatedWaitMs:number, realmFull:boolean):flatbuffers.Offset {
+static createLoginQueued(builder:flatbuffers.Builder, position:number, estimatedWaitMs:number, realmFull:boolean, ticketOffset:flatbuffers.Offset):flatbuffers.Offset {
   LoginQueued.startLoginQueued(builder);
   LoginQueued.addPosition(builder, position);
   LoginQueued.addEstimatedWaitMs(builder, estimatedWaitMs);
   LoginQueued.addRealmFull(builder, realmFull);
+  LoginQueued.addTicket(builder, ticketOffset);
   return LoginQueued.endLoginQueued(builder);
 }
 }

@@ -46,8 +46,29 @@ clientVersion():number {
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
 }
 
+/**
+ * The last LoginQueued.ticket of this login, from a login node that
+ * stopped answering: the next login node puts the player in the realm's
+ * line where its first arrival placed it, not at the back. Empty when
+ * the player was not in a full realm's line.
+ */
+ticket(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
+}
+
+ticketLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+ticketArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startLoginRequest(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(5);
 }
 
 static addAccount(builder:flatbuffers.Builder, accountOffset:flatbuffers.Offset) {
@@ -66,17 +87,34 @@ static addClientVersion(builder:flatbuffers.Builder, clientVersion:number) {
   builder.addFieldInt32(3, clientVersion, 0);
 }
 
+static addTicket(builder:flatbuffers.Builder, ticketOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(4, ticketOffset, 0);
+}
+
+static createTicketVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startTicketVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
+}
+
 static endLoginRequest(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createLoginRequest(builder:flatbuffers.Builder, accountOffset:flatbuffers.Offset, passwordOffset:flatbuffers.Offset, realmOffset:flatbuffers.Offset, clientVersion:number):flatbuffers.Offset {
+static createLoginRequest(builder:flatbuffers.Builder, accountOffset:flatbuffers.Offset, passwordOffset:flatbuffers.Offset, realmOffset:flatbuffers.Offset, clientVersion:number, ticketOffset:flatbuffers.Offset):flatbuffers.Offset {
   LoginRequest.startLoginRequest(builder);
   LoginRequest.addAccount(builder, accountOffset);
   LoginRequest.addPassword(builder, passwordOffset);
   LoginRequest.addRealm(builder, realmOffset);
   LoginRequest.addClientVersion(builder, clientVersion);
+  LoginRequest.addTicket(builder, ticketOffset);
   return LoginRequest.endLoginRequest(builder);
 }
 }
