@@ -87,8 +87,9 @@ func TestALoginNodeDiesWithPlayersInLine(t *testing.T) {
 	playing := []*client.Conn{r.bot(t, 0), r.bot(t, 1)} // a player on each gateway: the realm is full
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	early, second := r.waitInLine(ctx, 2, one, two), r.waitInLine(ctx, 3, one, two)
+	early := r.waitInLine(ctx, 2, one, two)
 	early.untilPlace(t, 1)
+	second := r.waitInLine(ctx, 3, one, two)
 	second.untilPlace(t, 2)
 	late := r.waitInLine(ctx, 4, two, one)
 	late.untilPlace(t, 1)
@@ -148,16 +149,18 @@ func (r *devRealm) waitInLine(ctx context.Context, i int, addrs ...string) *line
 func (p *lineLogin) untilPlace(t *testing.T, want uint32) {
 	t.Helper()
 	timeout := time.After(45 * time.Second)
+	var heard []client.InLine
 	for {
 		select {
 		case q := <-p.told:
 			if q.RealmFull && q.Position == want {
 				return
 			}
+			heard = append(heard, q)
 		case a := <-p.done:
 			t.Fatalf("bot%d was answered (%+v %v) while waiting for place %d", p.bot, a.res, a.err, want)
 		case <-timeout:
-			t.Fatalf("bot%d was never told place %d in the realm's line", p.bot, want)
+			t.Fatalf("bot%d was never told place %d in the realm's line; it was told %+v", p.bot, want, heard)
 		}
 	}
 }

@@ -120,6 +120,22 @@ func (l *Node) waitInLine(j job, checked bool) refusal {
 	return queued
 }
 
+// sendLinesOn closes the connection of every player in the realms' lines
+// of a stopping login node, without an answer: its client moves on to
+// another login node at once with its ticket and keeps its place there,
+// rather than after 15 s of silence or, told Busy, at the back.
+func (l *Node) sendLinesOn() {
+	l.linesMu.Lock()
+	defer l.linesMu.Unlock()
+	for _, q := range l.lines {
+		q.mu.Lock()
+		for _, w := range q.waiting {
+			w.j.s.Close(wire.DisconnectReasonShutdown, "the login node is stopping: your line ticket keeps your place at another")
+		}
+		q.mu.Unlock()
+	}
+}
+
 // forgetLocked accounts for a player leaving the line (q.mu held).
 func (q *realmLine) forgetLocked(w *waiter) {
 	if q.hosts[w.j.host]--; q.hosts[w.j.host] <= 0 {

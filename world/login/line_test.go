@@ -10,6 +10,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/wire"
@@ -87,6 +88,24 @@ func (p *inLine) untilPlace(want uint32) []byte {
 	return nil
 }
 
+// setFull says whether every gateway of the fake realm is full.
+func (r *realmNode) setFull(full bool) {
+	r.mu.Lock()
+	r.full = full
+	r.mu.Unlock()
+}
+
+// took returns the accounts of the sessions the realm took, in order.
+func (r *realmNode) took() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var order []string
+	for _, sc := range r.sessions {
+		order = append(order, sc.Account)
+	}
+	return fmt.Sprint(order)
+}
+
 // result reads until the login's answer.
 func (p *inLine) result() wire.LoginResult {
 	p.t.Helper()
@@ -110,9 +129,7 @@ func TestAFullRealmsLineLetsPlayersInInTurn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.realm.mu.Lock()
-	f.realm.full = true
-	f.realm.mu.Unlock()
+	f.realm.setFull(true)
 	var line []*inLine
 	for i := range 3 {
 		p := f.queue(t, fmt.Sprintf("p%d", i))
@@ -125,21 +142,13 @@ func TestAFullRealmsLineLetsPlayersInInTurn(t *testing.T) {
 	}
 	line[1].s.Close(0, "") // p1 gives up
 	line[2].untilPlace(2)
-	f.realm.mu.Lock()
-	f.realm.full = false
-	f.realm.mu.Unlock()
+	f.realm.setFull(false)
 	for _, p := range []*inLine{line[0], line[2]} {
 		if res := p.result(); res.Status() != wire.LoginStatusOk || len(res.SessionHandleBytes()) != codec.SessionHandleSize {
 			t.Fatalf("a player in line once the realm has room: %v %q", res.Status(), res.Message())
 		}
 	}
-	f.realm.mu.Lock()
-	defer f.realm.mu.Unlock()
-	var order []string
-	for _, sc := range f.realm.sessions {
-		order = append(order, sc.Account)
-	}
-	if fmt.Sprint(order) != "[p0 p2]" {
+	if order := f.realm.took(); order != "[p0 p2]" {
 		t.Fatalf("the realm took sessions %v, want [p0 p2] (in turn; p1 left)", order)
 	}
 }
@@ -148,9 +157,7 @@ func TestAFullRealmsLineLetsPlayersInInTurn(t *testing.T) {
 // player is answered Busy with a retry hint, and its place is given up.
 func TestALongWaitInARealmsLineEnds(t *testing.T) {
 	f := start(t, func(c *Config) { c.Workers, c.LineWait = 1, 1500*time.Millisecond })
-	f.realm.mu.Lock()
-	f.realm.full = true
-	f.realm.mu.Unlock()
+	f.realm.setFull(true)
 	p := f.queue(t, "alice")
 	p.untilPlace(1)
 	res := p.result()
@@ -173,9 +180,7 @@ func TestALongWaitInARealmsLineEnds(t *testing.T) {
 // leaves the line.
 func TestAWrongPasswordInLineIsDenied(t *testing.T) {
 	f := start(t, func(c *Config) { c.Workers, c.PerAddress, c.Burst, c.PerSecond = 1, 10, 100, 100 })
-	f.realm.mu.Lock()
-	f.realm.full = true
-	f.realm.mu.Unlock()
+	f.realm.setFull(true)
 	first := f.queue(t, "alice")
 	first.untilPlace(1) // checked, then told the realm is full
 	wrong := f.queueWith(t, "alice", "not her password")
@@ -184,9 +189,7 @@ func TestAWrongPasswordInLineIsDenied(t *testing.T) {
 	}
 	second := f.queue(t, "alice")
 	second.untilPlace(2)
-	f.realm.mu.Lock()
-	f.realm.full = false
-	f.realm.mu.Unlock()
+	f.realm.setFull(false)
 	for _, p := range []*inLine{first, second} {
 		if res := p.result(); res.Status() != wire.LoginStatusOk {
 			t.Fatalf("in line once the realm has room: %v %q", res.Status(), res.Message())
@@ -211,6 +214,7 @@ func TestALoginWaitingForItsCheckGoesToTheLine(t *testing.T) {
 	if w := j.inLine.Load(); w == nil || w.checked.Load() || w.place.Load() != 1 {
 		t.Fatalf("in line: %+v", w)
 	}
+	f.login.line("dev").remove(j.inLine.Load()) // no player's connection behind it to close on Stop
 }
 
 // TestALineTicketKeepsItsPlace: a player whose login node stopped
@@ -225,9 +229,7 @@ func TestALineTicketKeepsItsPlace(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.realm.mu.Lock()
-	f.realm.full = true
-	f.realm.mu.Unlock()
+	f.realm.setFull(true)
 	early := f.queue(t, "early")
 	ticket := early.untilPlace(1)
 	if len(ticket) != ticketSize {
@@ -245,21 +247,13 @@ func TestALineTicketKeepsItsPlace(t *testing.T) {
 	f.queueTicket(t, "late", "correct horse", ticket).untilPlace(4)
 	stale := f.login.ticketer.make("late", "dev", time.Now().Add(-2*time.Minute), time.Now().Add(-ticketFresh-time.Second))
 	f.queueTicket(t, "late", "correct horse", stale).untilPlace(5)
-	f.realm.mu.Lock()
-	f.realm.full = false
-	f.realm.mu.Unlock()
+	f.realm.setFull(false)
 	for _, p := range []*inLine{back, p0, p1} {
 		if res := p.result(); res.Status() != wire.LoginStatusOk {
 			t.Fatalf("in line once the realm has room: %v %q", res.Status(), res.Message())
 		}
 	}
-	f.realm.mu.Lock()
-	var order []string
-	for _, sc := range f.realm.sessions {
-		order = append(order, sc.Account)
-	}
-	f.realm.mu.Unlock()
-	if got := fmt.Sprint(order[:3]); got != "[early p0 p1]" {
+	if order := f.realm.took(); !strings.HasPrefix(order, "[early p0 p1") {
 		t.Fatalf("the realm took sessions %v, want early, p0, p1 first", order)
 	}
 	for outcome, want := range map[string]float64{ticketKept: 1, ticketBad: 1, ticketStale: 1} {
@@ -268,5 +262,59 @@ func TestALineTicketKeepsItsPlace(t *testing.T) {
 		if got := m.GetCounter().GetValue(); got != want {
 			t.Errorf("tickets %s: %v, want %v", outcome, got, want)
 		}
+	}
+}
+
+// TestAStoppingLoginNodeSendsItsLineOn: a login node that stops (a rolling
+// restart) closes the connections of the players in its realm's line
+// instead of answering them Busy: each client moves on to the next login
+// node at once, its ticket in its login, and keeps its place there ahead
+// of those who came after it.
+func TestAStoppingLoginNodeSendsItsLineOn(t *testing.T) {
+	shared := sharedDB(t)
+	a := start(t, shared("LOGIN-1"))
+	b := start(t, func(c *Config) {
+		shared("LOGIN-2")(c)
+		c.TLS = a.login.cfg.TLS // one certificate, as a realm's login nodes have
+	})
+	b.client = a.client
+	for _, name := range []string{"early", "late"} {
+		if err := a.login.CreateAccount(name, "correct horse"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.realm.setFull(true)
+	b.realm.setFull(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	told := make(chan client.InLine, 64)
+	done := make(chan error, 1)
+	go func() {
+		nodes := &client.LoginNodes{Addrs: []string{a.login.Addr(), b.login.Addr()}, TLS: a.client}
+		_, err := nodes.LoginInLine(ctx, "early", "correct horse", "dev", func(q client.InLine) { told <- q })
+		done <- err
+	}()
+	for q := range told {
+		if q.RealmFull && q.Position == 1 {
+			break
+		}
+	}
+	late := b.queue(t, "late")
+	late.untilPlace(1)
+	stopped := time.Now()
+	a.login.Stop()
+	late.untilPlace(2)
+	if took := time.Since(stopped); took > 5*time.Second {
+		t.Fatalf("the stopped login node's player was back in line after %v", took)
+	}
+	b.realm.setFull(false)
+	if err := <-done; err != nil {
+		t.Fatalf("the player moved on from the stopped login node: %v", err)
+	}
+	if res := late.result(); res.Status() != wire.LoginStatusOk {
+		t.Fatalf("behind it: %v %q", res.Status(), res.Message())
+	}
+	if order := b.realm.took(); order != "[early late]" {
+		t.Fatalf("the realm took %v, want [early late]", order)
 	}
 }

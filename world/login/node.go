@@ -35,10 +35,11 @@ type Node struct {
 	queue    *queue
 	dummy    string // a hash to check unknown accounts against
 
-	ctx     context.Context
-	cancel  context.CancelFunc
-	conns   sync.WaitGroup // the accept loop and each connection
-	workers sync.WaitGroup
+	ctx      context.Context
+	cancel   context.CancelFunc
+	stopOnce sync.Once
+	conns    sync.WaitGroup // the accept loop and each connection
+	workers  sync.WaitGroup
 
 	results, registered *prometheus.CounterVec
 	tickets             *prometheus.CounterVec // line tickets presented, by what became of them
@@ -60,6 +61,7 @@ type job struct {
 	seq                      uint64                  // its number in line (queue.push)
 	gone                     *atomic.Bool            // its player left while it waited: skip the check
 	inLine                   *atomic.Pointer[waiter] // set once it waits in its full realm's line
+	s                        *pquic.Session          // the player's connection (logins)
 	arrived                  time.Time               // when it first joined its realm's line, by its ticket (zero: now)
 }
 
@@ -154,9 +156,16 @@ func (l *Node) CreateAccount(name, password string) error {
 }
 
 // Stop stops accepting players, answers the logins under way, and stops.
-// The queue closes only once no connection can submit to it.
-func (l *Node) Stop() {
+// The players in its realms' lines have their connections closed first,
+// while the listener can still say so: each client moves on at once to
+// another login node, where its line ticket keeps its place (ticket.go).
+// The queue closes only once no connection can submit to it. Stopping
+// twice is stopping once.
+func (l *Node) Stop() { l.stopOnce.Do(l.stop) }
+
+func (l *Node) stop() {
 	l.cancel()
+	l.sendLinesOn()
 	l.ln.Close()
 	l.conns.Wait()
 	l.queue.close()

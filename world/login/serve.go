@@ -118,7 +118,7 @@ func (l *Node) login(account, password, realmName string, ticket []byte, s *pqui
 	if !ok {
 		return codec.LoginResult{Status: wire.LoginStatusUnknownRealm, Message: fmt.Sprintf("no realm %q here", realmName)}
 	}
-	j := job{account: account, password: password, realm: realmName, addr: addr.String(), host: host, deadline: deadline}
+	j := job{account: account, password: password, realm: realmName, addr: addr.String(), host: host, deadline: deadline, s: s}
 	if len(ticket) > 0 {
 		arrived, outcome := l.ticketer.read(ticket, account, realmName, l.clock.Now(), l.cfg.LineWait)
 		l.tickets.WithLabelValues(outcome).Inc()
@@ -223,7 +223,7 @@ func (l *Node) await(s *pquic.Session, j job, seq uint64, queuedAt time.Time) co
 		case res := <-j.reply:
 			return res
 		case <-l.ctx.Done():
-			j.gone.Store(true)
+			j.gone.Store(true) // in a realm's line: its connection is closed (sendLinesOn)
 			return codec.LoginResult{Status: wire.LoginStatusBusy, RetryAfterMs: 3000, Message: "the login node is stopping: try again in a few seconds"}
 		case <-l.clock.After(min(next, deadline.Sub(l.clock.Now()))):
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/persist/db"
 	"github.com/gridrealm/gridrealm/persist/db/dbtest"
 )
 
@@ -31,19 +32,27 @@ func loginResult(t *testing.T, m wire.ServerMessage) codec.LoginResult {
 	return codec.LoginResult{Status: r.Status(), SessionHandle: r.SessionHandleBytes(), Message: string(r.Message())}
 }
 
-// TestLoginNodesShareTheLoginDB: two login nodes over one login db node;
-// an account made online through one logs in through the other, a taken or
-// bad name is refused, and with the login db gone a login is told Busy
-// (never Denied: the password was not checked).
-func TestLoginNodesShareTheLoginDB(t *testing.T) {
-	ldb := dbtest.Start(t, secret)
-	shared := func(id string) func(*Config) {
+// sharedDB starts a login db and returns the config of a login node over
+// it, by id.
+func sharedDB(t *testing.T) func(id string) func(*Config) { return sharedBy(dbtest.Start(t, secret)) }
+
+func sharedBy(ldb *db.Node) func(id string) func(*Config) {
+	return func(id string) func(*Config) {
 		return func(c *Config) {
 			c.Node.ID, c.AccountDB = id, "DB"
 			c.Node.Peers = append(c.Node.Peers, dbtest.Peer(ldb))
 			c.Burst, c.PerSecond = 100, 100
 		}
 	}
+}
+
+// TestLoginNodesShareTheLoginDB: two login nodes over one login db node;
+// an account made online through one logs in through the other, a taken or
+// bad name is refused, and with the login db gone a login is told Busy
+// (never Denied: the password was not checked).
+func TestLoginNodesShareTheLoginDB(t *testing.T) {
+	ldb := dbtest.Start(t, secret)
+	shared := sharedBy(ldb)
 	a, b := start(t, shared("LOGIN-1")), start(t, shared("LOGIN-2"))
 	enc := codec.NewPlayerEncoder()
 	if r := loginResult(t, a.request(t, enc.RegisterRequest("newcomer", "a fine password", 1))); r.Status != wire.LoginStatusOk {
