@@ -11,6 +11,9 @@
 // minutes) and the gateways to try. Connect presents it and follows a
 // redirect to a less loaded gateway; Welcome then says which entity is the
 // player, the tick rate, the snapshot budget and where the player stands.
+// LoginNodes lists every login node of a realm: a login waiting in a full
+// realm's line (LoginInLine) whose login node dies or stops moves on to
+// the next with the ticket it was last given, and keeps its place.
 //
 // Inputs are datagrams: the newest wins, and each acknowledges the newest
 // snapshot applied. SendInput fills in the claimed position (where the

@@ -59,7 +59,7 @@ realmFull():boolean {
 
 /**
  * In a full realm's line: proof of when the player first joined it,
- * renewed each time it is told its place (opaque, about 40 bytes; valid
+ * renewed each time it is told its place (opaque: 33 bytes today, at most 64; valid
  * for a minute after it is sent). A client whose login node stops
  * answering sends its last ticket in its LoginRequest to the next login
  * node, which keeps its place in the line.
