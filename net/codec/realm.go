@@ -15,6 +15,9 @@ type SessionCreated struct {
 	Account       string
 	ExpiresUnixMs int64
 	Address       string
+	// WaitingSinceUnixMs is when the player joined its full realm's line
+	// at the login node (0: it was not in one).
+	WaitingSinceUnixMs int64
 }
 
 // RealmEncoder encodes realm messages with a reused builder; one per
@@ -40,6 +43,7 @@ func (e *RealmEncoder) SessionCreated(s *SessionCreated) []byte {
 	wire.SessionCreatedAddHandle(b, h)
 	wire.SessionCreatedAddAccount(b, a)
 	wire.SessionCreatedAddAddress(b, addr)
+	wire.SessionCreatedAddWaitingSinceUnixMs(b, s.WaitingSinceUnixMs)
 	return e.finish(wire.RealmBodySessionCreated, wire.SessionCreatedEnd(b))
 }
 
@@ -180,7 +184,7 @@ func (e *RealmEncoder) finish(typ wire.RealmBody, body flatbuffers.UOffsetT) []b
 // ReadSessionCreated copies a checked SessionCreated.
 func ReadSessionCreated(w *wire.SessionCreated) SessionCreated {
 	return SessionCreated{Handle: append([]byte(nil), w.HandleBytes()...), Account: string(w.Account()),
-		ExpiresUnixMs: w.ExpiresUnixMs(), Address: string(w.Address())}
+		ExpiresUnixMs: w.ExpiresUnixMs(), Address: string(w.Address()), WaitingSinceUnixMs: w.WaitingSinceUnixMs()}
 }
 
 // PlayerMoved tells the realm a handoff moved a character to zone.

@@ -143,7 +143,7 @@ func samples() map[string][][]byte {
 	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbGetAccount, Name: "alia"}))
 	add("DbMessage", d.Reply(&DbReply{Status: wire.DbStatusOk, Account: &DbAccount{Name: "alia", Hash: "h", CreatedUnixMs: 1700000000000}}))
 	add("RealmMessage", NewRealmEncoder().SessionCreated(&SessionCreated{Handle: make([]byte, SessionHandleSize), Account: "alice",
-		ExpiresUnixMs: 99, Address: "127.0.0.1:5000"}))
+		ExpiresUnixMs: 99, Address: "127.0.0.1:5000", WaitingSinceUnixMs: 1_800_000_000_000}))
 	add("DbMessage", d.BackupDone(&DbBackupDone{Version: 9, Since: 3, SHA256: make([]byte, 32), Digest: make([]byte, 32), Bytes: 99}))
 	return out
 }

@@ -187,7 +187,8 @@ func newSchemas() *schemas {
 		table("ZoneInstanceLoaded", scalar("EntryX", 4, 4), scalar("EntryY", 6, 4), str("Refused", 8, MaxText)),
 		table("ZonePlayerRequest", scalar("Character", 4, 8), vec("Message", 6, 1, MaxPlayerMessage)))
 	s.realmMessage = table("RealmMessage", union("Body", 4,
-		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName)),
+		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName),
+			scalar("WaitingSinceUnixMs", 12, 8)),
 		table("RealmConnect", vec("Handle", 4, 1, SessionHandleSize)),
 		table("RealmConnected", scalar("Status", 4, 1), str("Message", 6, MaxText), str("Account", 8, MaxName), str("Zone", 10, MaxName),
 			str("ZoneAddr", 12, MaxName), fbcheck.Field{Name: "Entered", Slot: 14, Kind: fbcheck.SubTable, Table: entered},

@@ -101,8 +101,26 @@ func (rcv *SessionCreated) Address() []byte {
 }
 
 // / The player's address as the login node saw it.
+// / When the player joined the login node's line of this full realm
+// / (Unix milliseconds; 0: it was not in one). The realm node lets the
+// / player who came first in, whichever login node's line it waits in.
+func (rcv *SessionCreated) WaitingSinceUnixMs() int64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		return rcv._tab.GetInt64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+// / When the player joined the login node's line of this full realm
+// / (Unix milliseconds; 0: it was not in one). The realm node lets the
+// / player who came first in, whichever login node's line it waits in.
+func (rcv *SessionCreated) MutateWaitingSinceUnixMs(n int64) bool {
+	return rcv._tab.MutateInt64Slot(12, n)
+}
+
 func SessionCreatedStart(builder *flatbuffers.Builder) {
-	builder.StartObject(4)
+	builder.StartObject(5)
 }
 func SessionCreatedAddHandle(builder *flatbuffers.Builder, handle flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(handle), 0)
@@ -118,6 +136,9 @@ func SessionCreatedAddExpiresUnixMs(builder *flatbuffers.Builder, expiresUnixMs 
 }
 func SessionCreatedAddAddress(builder *flatbuffers.Builder, address flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(3, flatbuffers.UOffsetT(address), 0)
+}
+func SessionCreatedAddWaitingSinceUnixMs(builder *flatbuffers.Builder, waitingSinceUnixMs int64) {
+	builder.PrependInt64Slot(4, waitingSinceUnixMs, 0)
 }
 func SessionCreatedEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

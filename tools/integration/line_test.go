@@ -76,23 +76,12 @@ func TestAFullRealmLetsItsLineIn(t *testing.T) {
 // with the ticket each was last given, and take their places back ahead
 // of the third; as places open, all three get in, in the order they came.
 func TestALoginNodeDiesWithPlayersInLine(t *testing.T) {
-	r := startDevRealm(t, upBase(925), 5, func(reg *registry.Registry) {
-		for i := range reg.Nodes {
-			if reg.Nodes[i].Role == registry.RoleGateway {
-				reg.Nodes[i].Restart = append(reg.Nodes[i].Restart, "--max-players", "1")
-			}
-		}
-	})
-	one, two := r.entry("DEV-LOGIN-1").Public, r.entry("DEV-LOGIN-2").Public
-	playing := []*client.Conn{r.bot(t, 0), r.bot(t, 1)} // a player on each gateway: the realm is full
+	r, playing, one, two := fullDevRealm(t, upBase(925))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	early := r.waitInLine(ctx, 2, one, two)
-	early.untilPlace(t, 1)
-	second := r.waitInLine(ctx, 3, one, two)
-	second.untilPlace(t, 2)
-	late := r.waitInLine(ctx, 4, two, one)
-	late.untilPlace(t, 1)
+	early := r.queuedAt(ctx, t, 2, 1, one, two)
+	second := r.queuedAt(ctx, t, 3, 2, one, two)
+	late := r.queuedAt(ctx, t, 4, 1, two, one)
 
 	r.kill(t, "DEV-LOGIN-1")
 	killed := time.Now()
@@ -101,10 +90,56 @@ func TestALoginNodeDiesWithPlayersInLine(t *testing.T) {
 	if got := r.labelled(t, "DEV-LOGIN-2", `gridrealm_login_realm_line_tickets_total{outcome="kept"}`); got != 2 {
 		t.Fatalf("DEV-LOGIN-2 kept %v tickets, want 2", got)
 	}
-	for i, p := range []*lineLogin{early, second, late} {
-		playing[i%2].Close() // a place opens
-		playing[i%2] = p.play(ctx, t, r)
-		for _, behind := range []*lineLogin{early, second, late}[i+1:] {
+	r.inTurn(ctx, t, playing, early, second, late)
+	r.restarted(t, "DEV-LOGIN-1", 1)
+}
+
+// TestTwoLoginNodesLinesGoInTheOrderPlayersCame: each login node keeps
+// its own line of the full realm; the realm node lets the earliest player
+// of either line in as places open, not the player of whichever login
+// node asks first.
+func TestTwoLoginNodesLinesGoInTheOrderPlayersCame(t *testing.T) {
+	r, playing, one, two := fullDevRealm(t, upBase(935))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	first := r.queuedAt(ctx, t, 2, 1, two, one)
+	second := r.queuedAt(ctx, t, 3, 1, one, two)
+	third := r.queuedAt(ctx, t, 4, 2, two, one)
+	r.inTurn(ctx, t, playing, first, second, third)
+}
+
+// fullDevRealm starts a dev realm whose two gateways take one player each,
+// and fills it: bot0 and bot1 play. It returns them and the two login
+// nodes' addresses.
+func fullDevRealm(t *testing.T, base int) (r *devRealm, playing []*client.Conn, one, two string) {
+	r = startDevRealm(t, base, 5, func(reg *registry.Registry) {
+		for i := range reg.Nodes {
+			if reg.Nodes[i].Role == registry.RoleGateway {
+				reg.Nodes[i].Restart = append(reg.Nodes[i].Restart, "--max-players", "1")
+			}
+		}
+	})
+	return r, []*client.Conn{r.bot(t, 0), r.bot(t, 1)}, r.entry("DEV-LOGIN-1").Public, r.entry("DEV-LOGIN-2").Public
+}
+
+// queuedAt logs bot i in through the login nodes addrs, in that order, and
+// waits until it is told it waits at place in the realm's line.
+func (r *devRealm) queuedAt(ctx context.Context, t *testing.T, i int, place uint32, addrs ...string) *lineLogin {
+	t.Helper()
+	p := r.waitInLine(ctx, i, addrs...)
+	p.untilPlace(t, place)
+	return p
+}
+
+// inTurn opens one place at a time, closing a playing bot's connection,
+// and checks that the bots in line get in in the order given, each before
+// those after it.
+func (r *devRealm) inTurn(ctx context.Context, t *testing.T, playing []*client.Conn, order ...*lineLogin) {
+	t.Helper()
+	for i, p := range order {
+		playing[i%len(playing)].Close() // a place opens
+		playing[i%len(playing)] = p.play(ctx, t, r)
+		for _, behind := range order[i+1:] {
 			select {
 			case a := <-behind.done:
 				t.Fatalf("bot%d got in (%v) before bot%d, who came first", behind.bot, a.err, p.bot)
@@ -112,7 +147,6 @@ func TestALoginNodeDiesWithPlayersInLine(t *testing.T) {
 			}
 		}
 	}
-	r.restarted(t, "DEV-LOGIN-1", 1)
 }
 
 // lineLogin is a bot's login waiting in a full realm's line.

@@ -89,13 +89,51 @@ func (r *Node) connected(handle [32]byte) {
 // FullRetry is the retry hint a player refused for a full realm gets.
 const FullRetry = 15 * time.Second
 
-// assign picks the gateway for a new session: the least loaded of those
-// heard from lately with room, ties to the lowest id; "" when none has
-// reported, and full when every one that has is full.
-func (r *Node) assign(handle [32]byte) (gateway string, full bool) {
+// Lines at several login nodes. Each login node keeps its own line of a
+// full realm and offers the realm the player at its head as places open,
+// with when that player joined the line. The realm node remembers each
+// login node's head, and a session offered while another login node's
+// head came earlier (and was offered within headFresh: that login node
+// still waits) is refused as full: the earlier player gets the place at
+// its login node's next offer, a fraction of a second later. So the
+// players of every line get in first come, first served, not by which
+// login node asks first after a place opens.
+type lineHead struct {
+	since time.Time // when the player at the head joined the line (its login node's clock)
+	at    time.Time // when its login node last offered it
+}
+
+// headFresh: a login node offers its line's head every 200 ms while the
+// realm is full.
+const headFresh = 600 * time.Millisecond
+
+// yields records the head of login node from's line (a player waiting
+// since waitingSince, Unix milliseconds; 0: not from a line, as if it
+// came now) and reports whether an earlier head of another login node's
+// line goes first (r.mu held).
+func (r *Node) yields(from string, waitingSince int64, now time.Time) bool {
+	since := now
+	if waitingSince > 0 {
+		since = time.UnixMilli(waitingSince)
+		r.heads[from] = lineHead{since: since, at: now}
+	}
+	for id, h := range r.heads {
+		if id != from && now.Sub(h.at) <= headFresh && h.since.Before(since) {
+			return true
+		}
+	}
+	return false
+}
+
+// assign picks the gateway for a new session from login node from: the
+// least loaded of those heard from lately with room, ties to the lowest
+// id; "" when none has reported, and full when every one that has is full
+// or an earlier player waits in another login node's line.
+func (r *Node) assign(handle [32]byte, from string, waitingSince int64) (gateway string, full bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.clock.Now()
+	yield := r.yields(from, waitingSince, now)
 	var best *gatewayLoad
 	bestID := ""
 	heard := false
@@ -118,7 +156,14 @@ func (r *Node) assign(handle [32]byte) (gateway string, full bool) {
 	if best == nil {
 		return "", heard
 	}
+	if yield {
+		r.yielded.Inc() // there is room, for an earlier player
+		return "", true
+	}
 	best.pending[handle] = pendingSession{at: now}
+	if waitingSince > 0 {
+		delete(r.heads, from) // it is in: the login node's next offer names its next
+	}
 	return best.public, false
 }
 
@@ -132,7 +177,7 @@ func (r *Node) sessionCreated(m node.Message, sc codec.SessionCreated) {
 	var gw string
 	var full bool
 	if len(sc.Handle) == codec.SessionHandleSize {
-		gw, full = r.assign([32]byte(sc.Handle))
+		gw, full = r.assign([32]byte(sc.Handle), m.From, sc.WaitingSinceUnixMs)
 	} else {
 		r.log.Warn("realm: a session with a malformed handle", "login", m.From, "bytes", len(sc.Handle))
 	}

@@ -87,10 +87,21 @@ func TestSessionsGoToTheLeastLoadedGateway(t *testing.T) {
 // and returns the gateway assigned ("" when none).
 func assignOne(t *testing.T, r *rig, clock *ecs.ManualClock, account string) string {
 	t.Helper()
+	return offer(t, r.peer, clock, account, time.Time{})
+}
+
+// offer hands the realm node a session from login node, of a player in
+// its line since then (zero: not in a line), and returns the gateway
+// assigned ("" when none).
+func offer(t *testing.T, login *node.Node, clock *ecs.ManualClock, account string, since time.Time) string {
+	t.Helper()
 	out := make(chan string, 1)
 	sc := codec.SessionCreated{Handle: make([]byte, codec.SessionHandleSize), Account: account, ExpiresUnixMs: clock.Now().Add(time.Minute).UnixMilli()}
 	copy(sc.Handle, account)
-	err := r.peer.Ask("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().SessionCreated(&sc)}, 5*time.Second,
+	if !since.IsZero() {
+		sc.WaitingSinceUnixMs = since.UnixMilli()
+	}
+	err := login.Ask("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().SessionCreated(&sc)}, 5*time.Second,
 		func(m node.Message, err error) {
 			var msg wire.RealmMessage
 			if err != nil || codec.DecodeRealmMessage(m.Payload, len(m.Payload)+1, &msg) != nil || msg.BodyType() != wire.RealmBodyRealmSessionAssigned {
@@ -105,6 +116,62 @@ func assignOne(t *testing.T, r *rig, clock *ecs.ManualClock, account string) str
 		t.Fatal(err)
 	}
 	return <-out
+}
+
+// TestTheEarliestInAnyLoginNodesLineGoesFirst: two login nodes each keep a
+// line of the full realm. When a place opens, the login node that asks
+// first with a later player is refused, and the earlier player of the
+// other line gets the place; a line whose login node stopped offering
+// (its head not offered for headFresh) no longer holds the others back.
+func TestTheEarliestInAnyLoginNodesLineGoesFirst(t *testing.T) {
+	clock := ecs.NewManualClock(time.Unix(1_000_000, 0))
+	r := startRig(t, clock)
+	one := nodetest.Start(t, node.Config{ID: "LOGIN-1", Secret: secret, Peers: []node.Peer{{ID: "REALM", Addr: r.realm.Node().Addr()}}})
+	two := nodetest.Start(t, node.Config{ID: "LOGIN-2", Secret: secret, Peers: []node.Peer{{ID: "REALM", Addr: r.realm.Node().Addr()}}})
+	report := func(room int32) {
+		t.Helper()
+		if err := r.peer.Send("REALM", node.Out{Kind: kinds.Gateway, Priority: node.Control, Payload: codec.GatewayLoad(9, "gw1:1", room == 0, room)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	report(0)
+	waitLoads(t, r.realm, 1)
+	early, late := clock.Now().Add(-time.Minute), clock.Now().Add(-30*time.Second)
+	if g := offer(t, one, clock, "early", early); g != "" {
+		t.Fatalf("a full realm took %q", g)
+	}
+	if g := offer(t, two, clock, "late", late); g != "" {
+		t.Fatalf("a full realm took %q", g)
+	}
+	report(1) // a place opens
+	if g := offer(t, two, clock, "late", late); g != "" {
+		t.Fatalf("LOGIN-2's later player took the place (%q) from LOGIN-1's earlier one", g)
+	}
+	if g := offer(t, two, clock, "direct", time.Time{}); g != "" {
+		t.Fatalf("a login not in any line took the place (%q) from LOGIN-1's earlier one", g)
+	}
+	if g := offer(t, one, clock, "early", early); g != "gw1:1" {
+		t.Fatalf("the earliest player: assigned %q", g)
+	}
+	// LOGIN-1's next waits, later than LOGIN-2's; then LOGIN-1 goes quiet.
+	report(2)
+	if g := offer(t, one, clock, "next", late.Add(time.Second)); g != "" {
+		t.Fatalf("LOGIN-1's later player took the place (%q) from LOGIN-2's earlier one", g)
+	}
+	if g := offer(t, two, clock, "late", late); g != "gw1:1" {
+		t.Fatalf("LOGIN-2's earlier player: assigned %q", g)
+	}
+	offer(t, two, clock, "later", late.Add(2*time.Second)) // LOGIN-2's next, while LOGIN-1's is earlier
+	clock.Advance(headFresh + 100*time.Millisecond)        // LOGIN-1 stopped offering
+	report(3)
+	if g := offer(t, two, clock, "later", late.Add(2*time.Second)); g != "gw1:1" {
+		t.Fatalf("held back by the head of a line no longer offered: assigned %q", g)
+	}
+	var m dto.Metric
+	if r.realm.yielded.Write(&m); m.GetCounter().GetValue() != 3 {
+		t.Fatalf("sessions that gave way while there was room: %v, want 3", m.GetCounter().GetValue())
+	}
 }
 
 // TestACappedGatewayGetsNoMoreThanItsRoom: a gateway one player short of

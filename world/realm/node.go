@@ -20,6 +20,9 @@ type Node struct {
 	// refusedFull counts new players refused because every gateway was
 	// full.
 	refusedFull prometheus.Counter
+	// yielded counts sessions refused (as full) so that an earlier player
+	// in another login node's line gets the place (assign.go).
+	yielded prometheus.Counter
 
 	cfg   Config
 	node  *node.Node
@@ -34,6 +37,7 @@ type Node struct {
 	players    map[uint64]Placement
 	pool       map[string]*poolNode    // the instance pool, by node id (pool.go)
 	loads      map[string]*gatewayLoad // gateways' loads, by node id (assign.go)
+	heads      map[string]lineHead     // the heads of full lines, by login node (assign.go)
 	allocating []string                // templates whose node the Allocator is finding (pool.go)
 	seed       uint64                  // of the instances it has opened
 }
@@ -55,7 +59,7 @@ func Start(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	r := &Node{cfg: cfg, clock: cfg.Clock, sessions: map[[32]byte]*session{}, resumes: map[[32]byte]*session{}, revoked: map[uint64]time.Time{}, players: map[uint64]Placement{},
-		pool: map[string]*poolNode{}, loads: map[string]*gatewayLoad{}}
+		pool: map[string]*poolNode{}, loads: map[string]*gatewayLoad{}, heads: map[string]lineHead{}}
 	for id, addr := range cfg.Pool {
 		r.pool[id] = &poolNode{id: id, addr: addr}
 	}
@@ -72,7 +76,9 @@ func Start(cfg Config) (*Node, error) {
 	r.db = dbclient.New(n, cfg.DB, cfg.DBTimeout)
 	r.refusedFull = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "realm", Name: "logins_refused_full_total",
 		Help: "New players refused (Busy, with a retry hint) because every gateway was full."})
-	n.Metrics().MustRegister(r.refusedFull)
+	r.yielded = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "realm", Name: "logins_yielded_total",
+		Help: "New players refused as full so that an earlier player in another login node's line gets the place (also in logins_refused_full_total)."})
+	n.Metrics().MustRegister(r.refusedFull, r.yielded)
 	n.Metrics().MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "realm", Name: "players",
 		Help: "Players in the realm's directory."}, func() float64 {
 		r.mu.Lock()

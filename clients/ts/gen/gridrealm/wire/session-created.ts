@@ -64,8 +64,18 @@ address(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+/**
+ * When the player joined the login node's line of this full realm
+ * (Unix milliseconds; 0: it was not in one). The realm node lets the
+ * player who came first in, whichever login node's line it waits in.
+ */
+waitingSinceUnixMs():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readInt64(this.bb_pos + offset) : BigInt('0');
+}
+
 static startSessionCreated(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(5);
 }
 
 static addHandle(builder:flatbuffers.Builder, handleOffset:flatbuffers.Offset) {
@@ -96,17 +106,22 @@ static addAddress(builder:flatbuffers.Builder, addressOffset:flatbuffers.Offset)
   builder.addFieldOffset(3, addressOffset, 0);
 }
 
+static addWaitingSinceUnixMs(builder:flatbuffers.Builder, waitingSinceUnixMs:bigint) {
+  builder.addFieldInt64(4, waitingSinceUnixMs, BigInt('0'));
+}
+
 static endSessionCreated(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createSessionCreated(builder:flatbuffers.Builder, handleOffset:flatbuffers.Offset, accountOffset:flatbuffers.Offset, expiresUnixMs:bigint, addressOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createSessionCreated(builder:flatbuffers.Builder, handleOffset:flatbuffers.Offset, accountOffset:flatbuffers.Offset, expiresUnixMs:bigint, addressOffset:flatbuffers.Offset, waitingSinceUnixMs:bigint):flatbuffers.Offset {
   SessionCreated.startSessionCreated(builder);
   SessionCreated.addHandle(builder, handleOffset);
   SessionCreated.addAccount(builder, accountOffset);
   SessionCreated.addExpiresUnixMs(builder, expiresUnixMs);
   SessionCreated.addAddress(builder, addressOffset);
+  SessionCreated.addWaitingSinceUnixMs(builder, waitingSinceUnixMs);
   return SessionCreated.endSessionCreated(builder);
 }
 }
