@@ -146,10 +146,8 @@ func (l *Node) admit(j job) (res codec.LoginResult, full bool, err error) {
 	}
 	expires := l.clock.Now().Add(l.cfg.SessionTTL).UnixMilli()
 	sc := codec.SessionCreated{Handle: handle, Account: j.account, ExpiresUnixMs: expires, Address: j.addr}
-	if j.inLine != nil {
-		if w := j.inLine.Load(); w != nil {
-			sc.WaitingSinceUnixMs = w.since.UnixMilli()
-		}
+	if w := j.inLine.Load(); w != nil {
+		sc.WaitingSinceUnixMs = w.since.UnixMilli() // the realm node orders the login nodes' lines by it
 	}
 	gateway, retry, err := l.handOver(j.realm, &sc)
 	if err != nil {

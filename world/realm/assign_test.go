@@ -154,16 +154,20 @@ func TestTheEarliestInAnyLoginNodesLineGoesFirst(t *testing.T) {
 	if g := offer(t, one, clock, "early", early); g != "gw1:1" {
 		t.Fatalf("the earliest player: assigned %q", g)
 	}
-	// LOGIN-1's next waits, later than LOGIN-2's; then LOGIN-1 goes quiet.
+	// LOGIN-1's head is in: the next place is LOGIN-2's at once, not held
+	// for a head that no longer waits.
 	report(2)
-	if g := offer(t, one, clock, "next", late.Add(time.Second)); g != "" {
-		t.Fatalf("LOGIN-1's later player took the place (%q) from LOGIN-2's earlier one", g)
-	}
 	if g := offer(t, two, clock, "late", late); g != "gw1:1" {
-		t.Fatalf("LOGIN-2's earlier player: assigned %q", g)
+		t.Fatalf("LOGIN-2's player, the earliest left: assigned %q", g)
 	}
-	offer(t, two, clock, "later", late.Add(2*time.Second)) // LOGIN-2's next, while LOGIN-1's is earlier
-	clock.Advance(headFresh + 100*time.Millisecond)        // LOGIN-1 stopped offering
+	// Both lines wait again, LOGIN-1's head the earlier; then LOGIN-1 goes quiet.
+	offer(t, one, clock, "next", late.Add(time.Second))
+	offer(t, two, clock, "later", late.Add(2*time.Second))
+	report(3)
+	if g := offer(t, two, clock, "later", late.Add(2*time.Second)); g != "" {
+		t.Fatalf("LOGIN-2's later player took the place (%q) from LOGIN-1's earlier one", g)
+	}
+	clock.Advance(headFresh + 100*time.Millisecond) // LOGIN-1 stopped offering
 	report(3)
 	if g := offer(t, two, clock, "later", late.Add(2*time.Second)); g != "gw1:1" {
 		t.Fatalf("held back by the head of a line no longer offered: assigned %q", g)
