@@ -131,7 +131,7 @@ func NewTransportAt(local string) (*Transport, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Transport{tr: &quic.Transport{Conn: udp}}, nil
+	return &Transport{tr: &quic.Transport{Conn: wrapUDP(udp)}}, nil
 }
 
 // Dial is the package's Dial, over the shared socket.
@@ -174,22 +174,40 @@ func newSession(conn *quic.Conn, stream *quic.Stream) *Session {
 }
 
 // Listener accepts player connections.
-type Listener struct{ ln *quic.Listener }
+type Listener struct {
+	ln *quic.Listener
+	tr *quic.Transport
+}
 
 // Listen listens for players on a UDP address.
 func Listen(addr string, tlsConf *tls.Config) (*Listener, error) {
-	ln, err := quic.ListenAddr(addr, tlsConf, Config())
+	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	return &Listener{ln: ln}, nil
+	udp, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	tr := &quic.Transport{Conn: wrapUDP(udp)}
+	ln, err := tr.Listen(tlsConf, Config())
+	if err != nil {
+		udp.Close()
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return &Listener{ln: ln, tr: tr}, nil
 }
 
 // Addr returns the listening address.
 func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
 
-// Close stops listening.
-func (l *Listener) Close() error { return l.ln.Close() }
+// Close stops listening and closes every connection and the socket.
+func (l *Listener) Close() error {
+	err := l.ln.Close()
+	l.tr.Close()
+	l.tr.Conn.Close()
+	return err
+}
 
 // Incoming is an accepted connection whose reliable stream is not open
 // yet.
