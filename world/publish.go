@@ -112,6 +112,19 @@ func (p *Publisher) Unsubscribe(g GatewayID, cell int32) {
 	}
 }
 
+// Holds reports whether gateway g holds a reference to a cell.
+func (p *Publisher) Holds(g GatewayID, cell int32) bool {
+	return g < MaxGateways && cell >= 0 && int(cell) < len(p.subs) && p.refs[int(cell)*MaxGateways+int(g)] > 0
+}
+
+// Resend sends gateway g a cell it holds whole again at the end of the
+// tick (its copy went out of step); a cell it does not hold is ignored.
+func (p *Publisher) Resend(g GatewayID, cell int32) {
+	if p.Holds(g, cell) {
+		p.pending = append(p.pending, FullCell{Gateway: g, Cell: cell})
+	}
+}
+
 // DropGateway forgets every subscription of a gateway (it restarted and
 // will subscribe again).
 func (p *Publisher) DropGateway(g GatewayID) {

@@ -182,15 +182,7 @@ func (g *Node) leave(p *player) {
 		if z.byNet[p.netID] == p {
 			delete(z.byNet, p.netID)
 		}
-		saved := p.cells
-		p.cells = nil
-		for _, c := range saved {
-			if z.refs[c]--; z.refs[c] == 0 {
-				delete(z.refs, c)
-				z.mirror.Drop(uint16(c&0xffff), uint16(c>>16))
-				g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Unsubscribe([]uint32{c})})
-			}
-		}
+		g.unwatch(z, p)
 	}
 	g.mu.Unlock()
 	if current {

@@ -85,18 +85,7 @@ func (g *Node) moveTo(p *player, zone string, pe codec.PlayerEntered) {
 		if old.byNet[p.netID] == p {
 			delete(old.byNet, p.netID)
 		}
-		var drop []uint32
-		for _, c := range p.cells {
-			if old.refs[c]--; old.refs[c] == 0 {
-				delete(old.refs, c)
-				old.mirror.Drop(uint16(c&0xffff), uint16(c>>16))
-				drop = append(drop, c)
-			}
-		}
-		if len(drop) > 0 {
-			g.node.Send(old.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Unsubscribe(drop)})
-		}
-		p.cells = nil
+		g.unwatch(old, p)
 	}
 	z := g.zoneFor(zone, pe, rules)
 	p.zone = zone
@@ -110,7 +99,7 @@ func (g *Node) moveTo(p *player, zone string, pe codec.PlayerEntered) {
 // newZoneView is the gateway's view of a zone, from the zone's answer to
 // a player's entry.
 func newZoneView(g *Node, id string, pe codec.PlayerEntered, rules *moveRules) *zoneView {
-	z := &zoneView{id: id, mirror: spatial.NewMirror(), refs: map[uint32]int{}, byNet: map[uint32]*player{}, cellSize: int32(pe.CellSize) * spatial.PosSteps,
+	z := &zoneView{id: id, mirror: spatial.NewMirror(), refs: map[uint32]int{}, awaiting: map[uint32]bool{}, byNet: map[uint32]*player{}, cellSize: int32(pe.CellSize) * spatial.PosSteps,
 		tickLen: time.Second / time.Duration(max(pe.TickHz, 1)),
 		pacer:   newPacer(g.clock), sights: map[uint64]*sight{}, viewRadius: int32(max(pe.ViewRadius, 1))}
 	z.moves.Store(rules)

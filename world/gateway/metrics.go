@@ -9,7 +9,8 @@ type metrics struct {
 	snapshots, snapshotBytes, overBudget prometheus.Counter
 	corrections, events, eventsDropped   prometheus.Counter
 	zoneRestarts, handoffs, lagExcused   prometheus.Counter
-	passesSkipped                        prometheus.Counter
+	passesSkipped, blind                 prometheus.Counter
+	cellsUnwatched, cellsResent          prometheus.Counter
 	inputs                               prometheus.Counter
 	dropped, disconnects, connects       *prometheus.CounterVec
 }
@@ -19,17 +20,20 @@ func (g *Node) newMetrics() *metrics {
 		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: name, Help: help})
 	}
 	m := &metrics{
-		snapshots:     counter("snapshots_total", "Snapshot datagrams built for players."),
-		snapshotBytes: counter("snapshot_bytes_total", "Bytes of the snapshot datagrams built."),
-		overBudget:    counter("snapshots_over_budget_total", "Snapshots larger than their player's budget (a bug: stays 0)."),
-		corrections:   counter("corrections_total", "Corrections of impossible moves sent to players."),
-		events:        counter("events_total", "Zone events (chat, damage, loot, system messages) queued for players."),
-		eventsDropped: counter("events_dropped_total", "Zone events for players whose event queue was full."),
-		zoneRestarts:  counter("zone_restarts_total", "Zones found restarted, whose players were entered again."),
-		handoffs:      counter("handoffs_total", "Players moved to another zone by a handoff (a border, a portal)."),
-		inputs:        counter("inputs_total", "Input datagrams received from players (a client sends one on a change of intent, and an acknowledgement ten times a second)."),
-		passesSkipped: counter("passes_skipped_total", "Zone ticks whose snapshot pass was skipped because the gateway was behind (a fresher tick was coming)."),
-		lagExcused:    counter("move_checks_excused_total", "Impossible claims not counted against a player because it was behind its snapshots (lag is not cheating)."),
+		snapshots:      counter("snapshots_total", "Snapshot datagrams built for players."),
+		snapshotBytes:  counter("snapshot_bytes_total", "Bytes of the snapshot datagrams built."),
+		overBudget:     counter("snapshots_over_budget_total", "Snapshots larger than their player's budget (a bug: stays 0)."),
+		corrections:    counter("corrections_total", "Corrections of impossible moves sent to players."),
+		events:         counter("events_total", "Zone events (chat, damage, loot, system messages) queued for players."),
+		eventsDropped:  counter("events_dropped_total", "Zone events for players whose event queue was full."),
+		zoneRestarts:   counter("zone_restarts_total", "Zones found restarted, whose players were entered again."),
+		handoffs:       counter("handoffs_total", "Players moved to another zone by a handoff (a border, a portal)."),
+		inputs:         counter("inputs_total", "Input datagrams received from players (a client sends one on a change of intent, and an acknowledgement ten times a second)."),
+		passesSkipped:  counter("passes_skipped_total", "Zone ticks whose snapshot pass was skipped because the gateway was behind (a fresher tick was coming)."),
+		blind:          counter("players_blind_total", "Times a player went 64 snapshots (3.2 s) without being shown itself: its gateway mirrors no cell that holds it (each is also logged)."),
+		cellsUnwatched: counter("cells_unwatched_total", "Cell deltas from zones that arrived after the gateway's last player watching the cell stopped (sent before the zone took the unsubscription): skipped."),
+		cellsResent:    counter("cells_resent_total", "Cells found out of step with their zone and asked for whole again."),
+		lagExcused:     counter("move_checks_excused_total", "Impossible claims not counted against a player because it was behind its snapshots, or none of its recent snapshots showed it itself (lag is not cheating)."),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "messages_over_budget_total",
 			Help: "Player messages dropped over their per-second budget, by kind."}, []string{"kind"}),
 		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "disconnects_total",
@@ -70,6 +74,6 @@ func (g *Node) newMetrics() *metrics {
 		return c
 	})
 	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts, m.handoffs,
-		m.dropped, m.disconnects, m.connects, players, pacerWaits, full, lateP90, m.lagExcused, m.passesSkipped, m.inputs, idle, cores)
+		m.dropped, m.disconnects, m.connects, players, pacerWaits, full, lateP90, m.lagExcused, m.passesSkipped, m.inputs, idle, cores, m.blind, m.cellsUnwatched, m.cellsResent)
 	return m
 }

@@ -34,6 +34,7 @@ type player struct {
 	px, py    int32         // last known position, 1/256 m (main loop)
 	auth      atomic.Uint64 // the same, packed, for the input goroutine
 	shown     shownRing     // where its recent snapshots showed it
+	blind     int           // snapshots in a row that did not show it itself (main loop)
 	sent      atomic.Uint32 // the newest snapshot's seq sent to it
 	events    chan []byte   // the zone's events, for writeEvents
 	stalled   atomic.Bool   // its event queue overflowed: being disconnected

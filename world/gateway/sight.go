@@ -12,9 +12,12 @@ import (
 
 // zoneView is what the gateway knows of one zone.
 type zoneView struct {
-	id       string
-	mirror   *spatial.Mirror
-	refs     map[uint32]int     // cell index (cy<<16|cx) -> players watching
+	id     string
+	mirror *spatial.Mirror
+	refs   map[uint32]int // cell index (cy<<16|cx) -> players watching
+	// awaiting are the watched cells whose full state was asked for and
+	// has not come: their deltas until it comes are skipped (subscribe.go).
+	awaiting map[uint32]bool
 	byNet    map[uint32]*player // this gateway's players in the zone, by entity
 	cellSize int32              // 1/256 m
 	inputs   []codec.ZoneInput

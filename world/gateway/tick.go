@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -99,8 +100,8 @@ func passNow(late, sinceLast time.Duration) bool {
 	return late <= staleTick || sinceLast >= minPassEvery
 }
 
-// applyCells brings the mirror up to date with the tick's cell deltas; a
-// cell out of step is asked for whole again. g.mu is held.
+// applyCells brings the mirror up to date with the tick's cell deltas
+// (applyCell); g.mu is held.
 func (g *Node) applyCells(z *zoneView, tick *wire.ZoneTick) {
 	var cell wire.ZoneCell
 	var ch spatial.CellChanges
@@ -110,14 +111,7 @@ func (g *Node) applyCells(z *zoneView, tick *wire.ZoneTick) {
 			g.log.Warn("gateway: bad cell delta from zone", "zone", z.id, "err", err)
 			continue
 		}
-		if err := z.mirror.Apply(&ch); err != nil {
-			// Out of step: forget the cell and subscribe again for full state.
-			g.log.Debug("gateway: cell out of step, asking for it whole", "zone", z.id, "err", err)
-			z.mirror.Drop(ch.CX, ch.CY)
-			c := uint32(ch.CY)<<16 | uint32(ch.CX)
-			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Unsubscribe([]uint32{c})})
-			g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Subscribe([]uint32{c})})
-		}
+		g.applyCell(z, &ch)
 	}
 }
 
@@ -202,7 +196,31 @@ func (g *Node) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixM
 	b.add(p.s, out)
 	if self { // what the client can claim from: a snapshot without it shows it nothing
 		p.shown.put(p.view.Seq(), p.px, p.py)
+		p.blind = 0
+	} else if p.blind++; p.blind == len(p.shown.seq) {
+		g.blind(z, p, len(visible))
 	}
 	p.sent.Store(p.view.Seq())
 	g.watch(z, p) // the player may have walked into another cell
+}
+
+// blind tells of a player its snapshots have not shown itself for as long
+// as the gateway remembers what they showed (3.2 s): its claims are then
+// not counted against it (validate.go), and an operator should know why it
+// sees nothing of itself. g.mu is held.
+func (g *Node) blind(z *zoneView, p *player, visible int) {
+	g.metrics.blind.Inc()
+	cx, cy := p.px/z.cellSize, p.py/z.cellSize
+	c := uint32(cy)<<16 | uint32(cx)
+	held := z.mirror.EachIn(uint16(cx), uint16(cy), func(*spatial.MirrorEntity, int32, int32) {})
+	found := "nowhere in the mirror"
+	z.mirror.Each(func(e *spatial.MirrorEntity, x, y float64) {
+		if e.ID == p.netID {
+			found = fmt.Sprintf("(%.1f, %.1f)", x, y)
+		}
+	})
+	g.log.Warn("gateway: a player has not been shown itself for 64 snapshots", "character", p.character, "zone", z.id,
+		"position", fmt.Sprintf("(%.1f, %.1f)", float64(p.px)/spatial.PosSteps, float64(p.py)/spatial.PosSteps),
+		"cell", fmt.Sprintf("(%d, %d)", cx, cy), "cell_mirrored", held, "cell_watchers", z.refs[c], "cells_watched", len(p.cells),
+		"visible", visible, "mirror_has_it_at", found)
 }

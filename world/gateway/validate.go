@@ -21,8 +21,9 @@ import (
 // most one per correction sent, and none while the player is behind its
 // snapshots (its newest acknowledged snapshot lagTicks or more older than
 // the newest sent: under load it predicts from stale views, and lag is not
-// cheating; claims move no one, so the leniency lets no cheat further);
-// too many disconnect it.
+// cheating; claims move no one, so the leniency lets no cheat further), nor
+// while none of its recent snapshots showed it itself; too many disconnect
+// it.
 const (
 	slack          = 0.5 // seconds of top speed a claim may lead or lag
 	slackMetres    = 1.0
@@ -245,11 +246,16 @@ func (p *player) decay(now time.Time) {
 
 // charge takes an impossible claim: whether it is corrected now (at most
 // one correction every correctEvery), and whether it was excused — not
-// counted because the player is behind its snapshots. A counted claim is
-// one violation, at most one per correction.
+// counted because the player is behind its snapshots, or because none of
+// the snapshots remembered up to the one it acknowledges (3.2 s) showed it
+// itself: such a client predicts blind, from an older view or its own
+// intent, and its claim is no evidence of cheating (an overload run
+// disconnected five honest bots so). A counted claim is one violation, at
+// most one per correction.
 func (p *player) charge(now time.Time, in *codec.Input) (correct, excused bool) {
 	correct = now.Sub(p.lastCorrect) >= correctEvery*time.Millisecond
-	excused = in.Ack == 0 || p.sent.Load()-in.Ack >= lagTicks
+	_, _, shown := p.shown.lastShown(in.Ack)
+	excused = in.Ack == 0 || p.sent.Load()-in.Ack >= lagTicks || !shown
 	if correct {
 		p.lastCorrect = now
 		if !excused {

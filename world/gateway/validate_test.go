@@ -132,6 +132,9 @@ func TestLagIsNotCounted(t *testing.T) {
 	}
 	var q player
 	q.sent.Store(500)
+	for seq := uint32(437); seq <= 500; seq++ {
+		q.shown.put(seq, 0, 0) // every snapshot showed it itself
+	}
 	fresh := &codec.Input{Ack: 499}
 	for i := 0; i < 20*60 && q.violations <= violationLimit; i++ {
 		now = now.Add(50 * time.Millisecond)
@@ -143,6 +146,47 @@ func TestLagIsNotCounted(t *testing.T) {
 	}
 	if q.violations <= violationLimit {
 		t.Fatalf("a client cheating with fresh snapshots for a minute: %v violations", q.violations)
+	}
+}
+
+// TestABlindClientIsNotCounted: a client whose snapshots stopped showing it
+// itself (its gateway mirrors no cell it is in) acknowledges fresh ones but
+// predicts blind, and its claims drift from where the zone has it. Those
+// claims are corrected and never counted: in an overload run, five honest
+// bots were disconnected for them. Shown itself again, it counts.
+func TestABlindClientIsNotCounted(t *testing.T) {
+	var p player
+	now := time.Unix(1000, 0)
+	for seq := uint32(1); seq <= 40; seq++ {
+		p.shown.put(seq, 0, 0)
+	}
+	corrections := 0
+	for seq := uint32(41); seq <= 41+20*60; seq++ { // a minute of snapshots without it
+		p.sent.Store(seq)
+		now = now.Add(50 * time.Millisecond)
+		p.decay(now)
+		correct, excused := p.charge(now, &codec.Input{Ack: seq - 1})
+		if correct {
+			corrections++
+		}
+		if seq-1 > 40+uint32(len(p.shown.seq)) && !excused {
+			t.Fatalf("snapshot %d: a claim %d snapshots after the last that showed the player was counted", seq, seq-41)
+		}
+	}
+	if p.violations > violationLimit/2 || corrections < 200 {
+		t.Fatalf("a blind client: %v violations, %d corrections", p.violations, corrections)
+	}
+	seq := p.sent.Load()
+	for i := 0; i < 20*60 && p.violations <= violationLimit; i++ {
+		seq++
+		p.sent.Store(seq)
+		p.shown.put(seq, 0, 0)
+		now = now.Add(50 * time.Millisecond)
+		p.decay(now)
+		p.charge(now, &codec.Input{Ack: seq})
+	}
+	if p.violations <= violationLimit {
+		t.Fatalf("shown itself again and cheating for a minute: %v violations", p.violations)
 	}
 }
 

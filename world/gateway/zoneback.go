@@ -19,7 +19,7 @@ import (
 // reason, and its client may resume.
 func (g *Node) zoneRestarted(z *zoneView) {
 	g.mu.Lock()
-	z.mirror, z.refs, z.sights = spatial.NewMirror(), map[uint32]int{}, map[uint64]*sight{}
+	z.mirror, z.refs, z.awaiting, z.sights = spatial.NewMirror(), map[uint32]int{}, map[uint32]bool{}, map[uint64]*sight{}
 	var players []*player
 	for _, p := range g.players {
 		if p.zone == z.id {

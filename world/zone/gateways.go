@@ -50,6 +50,13 @@ func (zn *Node) release(peer string) {
 	zn.cells[g], zn.moved[g], zn.gwEvents[g], zn.unsent[g] = zn.cells[g][:0], zn.moved[g][:0], zn.gwEvents[g][:0], false
 }
 
+// subscribe takes a gateway's Subscribe (on) or Unsubscribe of cells. A
+// gateway holds one subscription per cell however many of its players
+// watch it, so both are idempotent: a Subscribe of a cell it holds asks for
+// the cell whole again, an Unsubscribe ends it. (Counted, one stray message
+// left a zone a reference ahead of its gateway, and the gateway's later
+// requests for a cell it had lost brought no full state: players unshown
+// for tens of seconds in an overload run.)
 func (zn *Node) subscribe(peer string, n int, at func(int) uint32, on bool) {
 	g, ok := zn.gatewayID(peer)
 	if !ok {
@@ -63,10 +70,16 @@ func (zn *Node) subscribe(peer string, n int, at func(int) uint32, on bool) {
 			continue // outside the map: ignored
 		}
 		cell := int32(cy*nx + cx)
-		if on {
-			zn.zone.Publisher.Subscribe(g, cell)
-		} else {
-			zn.zone.Publisher.Unsubscribe(g, cell)
+		pub := zn.zone.Publisher
+		switch {
+		case on && pub.Holds(g, cell):
+			pub.Resend(g, cell) // its copy went out of step
+		case on:
+			pub.Subscribe(g, cell)
+		default:
+			for pub.Holds(g, cell) {
+				pub.Unsubscribe(g, cell)
+			}
 		}
 	}
 	if !on {

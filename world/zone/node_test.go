@@ -184,6 +184,44 @@ func TestGatewayIDsAreReused(t *testing.T) {
 	}
 }
 
+// TestAGatewaysSubscriptionsAreIdempotent: a gateway holds one subscription
+// per cell, so a second Subscribe asks for the cell whole again and does not
+// count twice, and one Unsubscribe ends it. (Counted, a stray Subscribe left
+// the zone a reference ahead, the gateway's next Unsubscribe did not end the
+// deltas, and its requests for the cell it had lost brought no full state.)
+func TestAGatewaysSubscriptionsAreIdempotent(t *testing.T) {
+	z, err := world.NewZone(world.ZoneConfig{Seed: 1, Map: world.MapConfig{Width: 128, Height: 128}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zn := &Node{zone: z, log: quiet(), gateways: map[string]world.GatewayID{}, players: map[uint64]*player{},
+		pending: map[uint64]*pendingEnter{}}
+	at := func(int) uint32 { return 1<<16 | 1 }
+	nx, _ := z.Cells.Dims()
+	cell := int32(1*nx + 1)
+	fulls := func() int {
+		z.Tick()
+		return len(z.Publisher.Output().Full)
+	}
+	zn.subscribe("GW", 1, at, true)
+	if n := fulls(); n != 1 {
+		t.Fatalf("subscribed: %d full states", n)
+	}
+	zn.subscribe("GW", 1, at, true) // the gateway lost its copy
+	if n := fulls(); n != 1 || z.Publisher.Watchers(cell) != 1 {
+		t.Fatalf("subscribed again: %d full states, %d references", n, z.Publisher.Watchers(cell))
+	}
+	zn.subscribe("GW", 1, at, false)
+	if g := zn.gateways["GW"]; z.Publisher.Holds(g, cell) || z.Publisher.Subscribers(cell) != 0 {
+		t.Fatal("one Unsubscribe after two Subscribes left the gateway subscribed")
+	}
+	zn.subscribe("GW", 1, at, false) // a stray one
+	zn.subscribe("GW", 1, at, true)
+	if n := fulls(); n != 1 {
+		t.Fatalf("subscribed after a stray Unsubscribe: %d full states", n)
+	}
+}
+
 // TestConfigErrorsNameTheField: impossible values are refused with
 // ErrConfig and the field's name.
 func TestConfigErrorsNameTheField(t *testing.T) {
