@@ -131,6 +131,7 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 	budget := fs.Int("budget", gateway.DefaultBudget, "bytes of one snapshot datagram")
 	maxPlayers := fs.Int("max-players", 0, "players the gateway takes at most (0: no cap)")
 	fullLateness := fs.Duration("full-lateness", gateway.DefaultFullLateness, "how late its snapshots may leave before it takes no new player (negative: never full for lateness)")
+	fullBehind := fs.Duration("full-behind", gateway.DefaultFullBehind, "how far behind the snapshots sent to them its players may acknowledge (90th percentile, less the path's round trip) before it takes no new player (negative: never full for it)")
 	fullIdle := fs.Float64("full-idle", 0, "take no new player while the machine's idle CPU share (over 5 s) is under this and the gateway uses --full-idle-share of a core or more (0: off; realm up uses 0.40)")
 	fullIdleShare := fs.Float64("full-idle-share", gateway.DefaultFullIdleShare, "the share of a core the gateway must use for --full-idle to count")
 	procs := fs.Int("procs", 0, "OS threads running Go code at once (GOMAXPROCS; 0: one per CPU). 1 keeps each datagram's hand-offs between goroutines on one thread: cheaper per player on a shared machine; scale by running a gateway per core (realm up uses 1)")
@@ -184,7 +185,7 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 		listen = *playersListen
 	}
 	g, err := gateway.Start(gateway.Config{Node: ncfg, Budget: *budget, Realm: realm.ID, Realms: realms, Listen: listen, Public: self.Public, TLS: tlsConf, Siblings: siblings,
-		MaxPlayers: *maxPlayers, FullLateness: *fullLateness, FullIdle: *fullIdle, FullIdleShare: *fullIdleShare})
+		MaxPlayers: *maxPlayers, FullLateness: *fullLateness, FullBehind: *fullBehind, FullIdle: *fullIdle, FullIdleShare: *fullIdleShare})
 	if err != nil {
 		return err
 	}

@@ -72,6 +72,7 @@ type Session struct {
 	r      *frame.Reader
 	wmu    sync.Mutex
 	w      *frame.Writer
+	latest latestBox // OfferDatagram's
 }
 
 // Dial connects to a login node or gateway and opens the reliable stream.
@@ -255,8 +256,75 @@ func (s *Session) Recv(deadline time.Time) ([]byte, error) {
 	return s.r.Next()
 }
 
-// SendDatagram sends one unreliable datagram.
+// SendDatagram sends one unreliable datagram. It waits while the
+// connection holds 32 datagrams it could not send yet (quic-go's queue: a
+// peer that stopped acknowledging, or a congestion window full).
 func (s *Session) SendDatagram(b []byte) error { return s.conn.SendDatagram(b) }
+
+// OfferDatagram sends one unreliable datagram without ever waiting, for a
+// sender that serves many sessions in turn (a gateway's pacer): b is copied
+// to the session's slot, and a goroutine of the session hands the newest
+// datagram offered to quic-go. While quic-go's queue for the connection is
+// full, a newer offer replaces the one waiting (newest wins, as a player's
+// snapshots do), and OfferDatagram reports that it did. Before, a gateway
+// sending to a client that had stopped acknowledging waited in
+// SendDatagram, and every other player of its zone waited with it: an
+// overload run saw 2.4 s stalls and hundreds of reconnects.
+func (s *Session) OfferDatagram(b []byte) (replaced bool) {
+	x := &s.latest
+	x.mu.Lock()
+	if x.wake == nil {
+		x.wake, x.pending, x.sending = make(chan struct{}, 1), -1, -1
+		go s.sendLatest()
+	}
+	i := 0
+	if x.sending == 0 {
+		i = 1 // the other buffer is being sent
+	}
+	replaced = x.pending >= 0
+	x.buf[i] = append(x.buf[i][:0], b...)
+	x.pending = i
+	x.mu.Unlock()
+	select {
+	case x.wake <- struct{}{}:
+	default:
+	}
+	return replaced
+}
+
+// latestBox is a session's slot for OfferDatagram: two buffers, one
+// waiting (pending) and one being handed to quic-go (sending).
+type latestBox struct {
+	mu               sync.Mutex
+	buf              [2][]byte
+	pending, sending int // buffer index, -1: none
+	wake             chan struct{}
+}
+
+// sendLatest hands the newest offered datagram to quic-go until the
+// connection ends.
+func (s *Session) sendLatest() {
+	x := &s.latest
+	done := s.conn.Context().Done()
+	for {
+		select {
+		case <-x.wake:
+		case <-done:
+			return
+		}
+		x.mu.Lock()
+		i := x.pending
+		x.pending, x.sending = -1, i
+		x.mu.Unlock()
+		if i < 0 {
+			continue
+		}
+		s.conn.SendDatagram(x.buf[i]) // a closed connection drops it, as QUIC datagrams may be
+		x.mu.Lock()
+		x.sending = -1
+		x.mu.Unlock()
+	}
+}
 
 // RecvDatagram waits for the next datagram.
 func (s *Session) RecvDatagram(ctx context.Context) ([]byte, error) {
@@ -265,6 +333,10 @@ func (s *Session) RecvDatagram(ctx context.Context) ([]byte, error) {
 
 // PacketsSent is how many QUIC packets the connection has sent.
 func (s *Session) PacketsSent() uint64 { return s.conn.ConnectionStats().PacketsSent }
+
+// MinRTT is the least round trip seen on the connection: the path's own,
+// which a slow peer answering late does not raise.
+func (s *Session) MinRTT() time.Duration { return s.conn.ConnectionStats().MinRTT }
 
 // RemoteAddr returns the peer's address.
 func (s *Session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }

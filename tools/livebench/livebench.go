@@ -199,7 +199,7 @@ func startRealm(cfg Config) (*realm, error) {
 	// given wins).
 	for i, e := range reg.Nodes {
 		if e.Role == registry.RoleGateway && len(e.Restart) > 0 {
-			reg.Nodes[i].Restart = append(slices.Clone(e.Restart), "--full-idle", "0", "--full-lateness", "-1ns")
+			reg.Nodes[i].Restart = append(slices.Clone(e.Restart), "--full-idle", "0", "--full-lateness", "-1ns", "--full-behind", "-1ns")
 		}
 	}
 	if err := reg.Save(path); err != nil {

@@ -24,6 +24,10 @@ const (
 	// 90th percentile of its last 64 zone ticks, from the tick's time to
 	// the end of its snapshot pass) before it takes no new player.
 	DefaultFullLateness = 150 * time.Millisecond
+	// DefaultFullBehind is how far behind the snapshots sent to them a
+	// gateway's players may acknowledge (the 90th percentile of a pass,
+	// less each path's round trip) before it takes no new player.
+	DefaultFullBehind = 250 * time.Millisecond
 	// DefaultFullIdle and DefaultFullIdleShare: full while the machine
 	// has under 40% of its CPU idle and the gateway uses a third of a core
 	// or more: a machine past 60% busy already delays snapshots in its run
@@ -80,6 +84,10 @@ type Config struct {
 	// hint when every gateway is full (load.go).
 	MaxPlayers   int
 	FullLateness time.Duration
+	// FullBehind is how far behind the snapshots sent to them its players
+	// may acknowledge before it takes no new player (load.go; default
+	// DefaultFullBehind; negative: never full for it).
+	FullBehind time.Duration
 	// FullIdle: the gateway also takes no new player while the machine's
 	// idle CPU share, over the last 5 s, is under FullIdle and the gateway
 	// itself used at least FullIdleShare of a core (cpu.go; Linux). 0: off
@@ -110,6 +118,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.FullLateness == 0 {
 		c.FullLateness = DefaultFullLateness
+	}
+	if c.FullBehind == 0 {
+		c.FullBehind = DefaultFullBehind
 	}
 	if c.Budget == 0 {
 		c.Budget = DefaultBudget

@@ -62,9 +62,45 @@ func (l *lateness) judge(limit time.Duration) bool {
 	return l.full
 }
 
+// Players behind. A gateway's own lateness does not see snapshots that go
+// stale after they left it: in the network, or in a client that cannot keep
+// up (on a machine the load generator shares, the first to starve). What
+// its players acknowledge does. When an input comes, the gateway notes how
+// many snapshots older than the newest sent the one it acknowledges is (a
+// client acknowledges the newest it has taken in when it sends, so the
+// time between its inputs does not count); at each snapshot pass it takes
+// that in time, less the connection's least round trip (the path's own),
+// for each player, and records the pass's 90th percentile. A player keeping
+// up is within a tick. Over FullBehind (default 250 ms) the gateway takes
+// no new player, until it is back under half. A pass of fewer than
+// minLagged players records nothing: one slow client (or one holding its
+// acknowledgements back) does not close a gateway.
+const minLagged = 20
+
+// lagOf takes one player's lag into the pass's; g.mu is held.
+func (g *Node) lagOf(z *zoneView, p *player) {
+	if p.ack.Load() == 0 {
+		return // nothing acknowledged yet
+	}
+	lag := time.Duration(p.behind.Load()) * z.tickLen
+	if p.s != nil {
+		lag -= p.s.MinRTT()
+	}
+	g.lags = append(g.lags, lag)
+}
+
+// noteLags records a snapshot pass's 90th percentile lag; g.mu is held.
+func (g *Node) noteLags() {
+	if len(g.lags) < minLagged {
+		return
+	}
+	slices.Sort(g.lags)
+	g.behind.add(g.lags[len(g.lags)*9/10])
+}
+
 // full reports whether the gateway takes no new player; g.mu is held.
 func (g *Node) full() bool {
-	late := g.late.judge(g.cfg.FullLateness)
+	late := g.late.judge(g.cfg.FullLateness) || g.behind.judge(g.cfg.FullBehind)
 	busy := g.cpu.judge(g.cfg.FullIdle, g.cfg.FullIdleShare) || g.cpu.pacing(g.clock.Now(), g.cfg.FullIdle, g.cfg.FullIdleShare)
 	return late || busy || g.cfg.MaxPlayers > 0 && len(g.players)+g.connecting >= g.cfg.MaxPlayers
 }

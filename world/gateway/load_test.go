@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/gridrealm/gridrealm/ecs/spatial"
 )
 
 // A gateway is full once its snapshots' lateness (90th percentile of the
@@ -108,5 +110,77 @@ func TestFullWhenTheMachineIsSpent(t *testing.T) {
 	}
 	if s, err := readProcCPU(); err != nil || s.total == 0 {
 		t.Fatalf("this machine's /proc: %+v %v", s, err)
+	}
+}
+
+// TestPlayersBehindTheirSnapshotsFillAGateway: through snapshot passes, a
+// gateway whose players acknowledge snapshots far behind the newest sent
+// (clients that cannot keep up) takes no new player, though its own passes
+// are on time; players keeping up, or too few lagging to judge by, leave
+// it open; a negative limit turns the rule off.
+func TestPlayersBehindTheirSnapshotsFillAGateway(t *testing.T) {
+	g, z, _ := passScene(t, []uint32{1<<16 | 1, 1<<16 | 1, 2<<16 | 2}, func(uint32) int { return 1 })
+	for i := range 40 { // more players in the same cells
+		p := &player{netID: uint32(1000 + i), character: uint64(1000 + i), zone: z.id, view: NewView(0, g.scratch),
+			px: 40 * spatial.PosSteps, py: 40 * spatial.PosSteps}
+		g.players[p.key()], z.byNet[p.netID] = p, p
+		g.watch(z, p)
+	}
+	off := func() (cpuSample, error) { return cpuSample{}, errors.New("not measured") }
+	g.cpu = newCPUWatch(off)
+	g.cfg.FullBehind, g.cfg.FullLateness = DefaultFullBehind, -1
+	z.tickLen = 50 * time.Millisecond
+	passes := func(n int, behind func(i int) uint32) bool {
+		for range n {
+			var b batch
+			g.mu.Lock()
+			g.pass(z, &b, 1, time.Now().UnixMilli())
+			i := 0
+			for _, p := range g.players { // as readInputs notes them
+				p.ack.Store(max(p.sent.Load()-behind(i), 1))
+				p.behind.Store(behind(i))
+				i++
+			}
+			full := g.full()
+			g.mu.Unlock()
+			if n--; n == 0 {
+				return full
+			}
+		}
+		return false
+	}
+	if passes(64, func(int) uint32 { return 1 }) {
+		t.Fatalf("full with every player a snapshot behind (p90 %v)", g.behind.p90())
+	}
+	if !passes(64, func(i int) uint32 { return uint32(1 + 9*(i%2)) }) {
+		t.Fatalf("not full with half the players 500 ms behind (p90 %v)", g.behind.p90())
+	}
+	if !passes(64, func(int) uint32 { return 3 }) {
+		t.Fatal("took players again at 150 ms behind: over half the limit")
+	}
+	if passes(64, func(int) uint32 { return 0 }) {
+		t.Fatalf("still full with players keeping up (p90 %v)", g.behind.p90())
+	}
+	g.cfg.FullBehind = -1
+	if passes(64, func(int) uint32 { return 40 }) {
+		t.Fatal("full with the rule off")
+	}
+
+	few, fz, _ := passScene(t, []uint32{1<<16 | 1, 2<<16 | 2}, func(uint32) int { return 1 })
+	few.cpu = newCPUWatch(off)
+	few.cfg.FullBehind, few.cfg.FullLateness = DefaultFullBehind, -1
+	fz.tickLen = 50 * time.Millisecond
+	for range 64 {
+		var b batch
+		few.mu.Lock()
+		few.pass(fz, &b, 1, time.Now().UnixMilli())
+		for _, p := range few.players {
+			p.ack.Store(1) // far behind, and holding back
+			p.behind.Store(p.sent.Load() - 1)
+		}
+		if few.full() {
+			t.Fatal("two lagging players closed a gateway")
+		}
+		few.mu.Unlock()
 	}
 }

@@ -63,6 +63,14 @@ func (g *Node) newMetrics() *metrics {
 		Help: "The 90th percentile of the last 64 zone ticks' lateness: from the tick's time to the end of the gateway's snapshot pass."}, func() float64 {
 		return g.late.p90().Seconds()
 	})
+	replaced := prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "snapshots_replaced_total",
+		Help: "Snapshots that replaced the player's previous one before it went: its connection could take no more (a client that stopped acknowledging)."}, func() float64 {
+		return float64(g.replaced.Load())
+	})
+	behindP90 := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "players_behind_p90_seconds",
+		Help: "The 90th percentile over the last 64 snapshot passes of how far behind the newest snapshot sent its players acknowledge (less each path's round trip)."}, func() float64 {
+		return g.behind.p90().Seconds()
+	})
 	idle := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "machine_idle_ratio",
 		Help: "The machine's idle CPU share over the last 5 s, as admission by CPU sees it (-1: not measured; --full-idle off)."}, func() float64 {
 		i, _ := g.cpu.shares()
@@ -74,6 +82,6 @@ func (g *Node) newMetrics() *metrics {
 		return c
 	})
 	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts, m.handoffs,
-		m.dropped, m.disconnects, m.connects, players, pacerWaits, full, lateP90, m.lagExcused, m.passesSkipped, m.inputs, idle, cores, m.blind, m.cellsUnwatched, m.cellsResent)
+		m.dropped, m.disconnects, m.connects, players, pacerWaits, full, lateP90, m.lagExcused, m.passesSkipped, m.inputs, idle, cores, m.blind, m.cellsUnwatched, m.cellsResent, behindP90, replaced)
 	return m
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gridrealm/gridrealm/ecs"
@@ -18,14 +19,17 @@ const (
 
 // batch is one tick's datagrams, in an arena.
 type batch struct {
-	arena []byte
-	sends []pacedSend
-	span  time.Duration // the tick's length
+	arena    []byte
+	sends    []pacedSend
+	span     time.Duration // the tick's length
+	replaced int           // snapshots that replaced one still waiting to go
 }
 
-// datagramSender is where a paced datagram goes: a player's QUIC session.
+// datagramSender is where a paced datagram goes: a player's QUIC session,
+// which never makes the pacer wait (pquic.Session.OfferDatagram: one
+// player whose connection cannot take more would hold up every other).
 type datagramSender interface {
-	SendDatagram([]byte) error
+	OfferDatagram([]byte) (replaced bool)
 }
 
 type pacedSend struct {
@@ -44,14 +48,15 @@ type pacer struct {
 	stop    chan struct{}
 	done    chan struct{}
 
-	clock   ecs.Clock
-	mu      sync.Mutex
-	waited  int           // times the main loop waited for the pacer
-	lastLen time.Duration // how long the last batch took to send
+	clock    ecs.Clock
+	replaced *atomic.Uint64 // snapshots that replaced one still waiting, of every zone (nil: not counted)
+	mu       sync.Mutex
+	waited   int           // times the main loop waited for the pacer
+	lastLen  time.Duration // how long the last batch took to send
 }
 
-func newPacer(clock ecs.Clock) *pacer {
-	p := &pacer{clock: ecs.OrReal(clock), work: make(chan *batch, 1), stop: make(chan struct{}), done: make(chan struct{})}
+func newPacer(clock ecs.Clock, replaced *atomic.Uint64) *pacer {
+	p := &pacer{clock: ecs.OrReal(clock), replaced: replaced, work: make(chan *batch, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go p.run()
 	return p
 }
@@ -62,7 +67,7 @@ func newPacer(clock ecs.Clock) *pacer {
 func (p *pacer) begin(span time.Duration) *batch {
 	b := &p.batches[p.next]
 	p.next ^= 1
-	b.arena, b.sends, b.span = b.arena[:0], b.sends[:0], span
+	b.arena, b.sends, b.span, b.replaced = b.arena[:0], b.sends[:0], span, 0
 	return b
 }
 
@@ -107,6 +112,9 @@ func (p *pacer) send(b *batch) {
 	defer p.busy.Done()
 	start := p.clock.Now()
 	b.send(p.clock, start)
+	if p.replaced != nil {
+		p.replaced.Add(uint64(b.replaced))
+	}
 	p.mu.Lock()
 	p.lastLen = p.clock.Now().Sub(start)
 	p.mu.Unlock()
@@ -123,7 +131,9 @@ func (b *batch) send(clock ecs.Clock, start time.Time) {
 		}
 		for i := g * per; i < min((g+1)*per, len(b.sends)); i++ {
 			s := b.sends[i]
-			s.to.SendDatagram(b.arena[s.start:s.end]) // a full or closed session drops it, as QUIC datagrams may be
+			if s.to.OfferDatagram(b.arena[s.start:s.end]) {
+				b.replaced++ // the player's previous snapshot had not gone yet
+			}
 		}
 	}
 }

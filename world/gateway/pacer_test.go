@@ -15,12 +15,12 @@ type recorder struct {
 	when []time.Time
 }
 
-func (r *recorder) SendDatagram(b []byte) error {
+func (r *recorder) OfferDatagram(b []byte) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.got = append(r.got, bytes.Clone(b))
 	r.when = append(r.when, time.Now())
-	return nil
+	return false
 }
 
 func (r *recorder) snapshot() ([][]byte, []time.Time) {
@@ -36,7 +36,7 @@ func TestPacerSpreadsABatchOverItsTick(t *testing.T) {
 }
 
 func testPacerSpreadsABatchOverItsTick(t *testing.T) {
-	p := newPacer(nil)
+	p := newPacer(nil, nil)
 	var r recorder
 	const span = 80 * time.Millisecond
 	b := p.begin(span)
@@ -70,7 +70,7 @@ func TestPacerFillsOneBatchWhileSendingTheOther(t *testing.T) {
 }
 
 func testPacerFillsOneBatchWhileSendingTheOther(t *testing.T) {
-	p := newPacer(nil)
+	p := newPacer(nil, nil)
 	var r recorder
 	const span = 200 * time.Millisecond
 	first := p.begin(span)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"cmp"
+	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -91,7 +92,8 @@ func passScene(tb testing.TB, cells []uint32, npcs func(cell uint32) int) (*Node
 	if err != nil {
 		tb.Fatal(err)
 	}
-	g := &Node{clock: ecs.RealClock{}, node: n, zenc: codec.NewZoneEncoder(), players: map[playerKey]*player{}, zones: map[string]*zoneView{}, loads: map[string]*siblingLoad{}, scratch: NewScratch()}
+	g := &Node{clock: ecs.RealClock{}, node: n, zenc: codec.NewZoneEncoder(), players: map[playerKey]*player{}, zones: map[string]*zoneView{}, loads: map[string]*siblingLoad{}, scratch: NewScratch(),
+		log: slog.New(slog.DiscardHandler)}
 	g.metrics = g.newMetrics()
 	const cellSize = 32                      // metres
 	const span = cellSize * spatial.PosSteps // a cell's side, wire units

@@ -36,11 +36,14 @@ type player struct {
 	shown     shownRing     // where its recent snapshots showed it
 	blind     int           // snapshots in a row that did not show it itself (main loop)
 	sent      atomic.Uint32 // the newest snapshot's seq sent to it
-	events    chan []byte   // the zone's events, for writeEvents
-	stalled   atomic.Bool   // its event queue overflowed: being disconnected
-	replaced  atomic.Bool   // a newer connection of its character took over
-	resume    []byte        // its resume token, told again in a new Welcome
-	account   string        // its account, reported to a realm node that restarted
+	// behind is how many snapshots older than the newest sent the one its
+	// last input acknowledged was, when that input came (load.go).
+	behind   atomic.Uint32
+	events   chan []byte // the zone's events, for writeEvents
+	stalled  atomic.Bool // its event queue overflowed: being disconnected
+	replaced atomic.Bool // a newer connection of its character took over
+	resume   []byte      // its resume token, told again in a new Welcome
+	account  string      // its account, reported to a realm node that restarted
 
 	// Budgets: inputs on the input goroutine, the rest on the stream's.
 	inputs, chat, other *budget

@@ -165,6 +165,8 @@ func (g *Node) movePlayers(z *zoneView, tick *wire.ZoneTick) {
 func (g *Node) pass(z *zoneView, b *batch, tick uint32, tickUnixMs int64) {
 	z.inputs = z.inputs[:0]
 	z.nextPass()
+	g.lags = g.lags[:0]
+	defer g.noteLags()
 	for _, p := range g.players {
 		if p.zone != z.id {
 			continue
@@ -180,6 +182,7 @@ func (g *Node) pass(z *zoneView, b *batch, tick uint32, tickUnixMs int64) {
 // snapshot builds one player's datagram into the tick's batch; g.mu is
 // held.
 func (g *Node) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixMs int64) {
+	g.lagOf(z, p)
 	visible := z.sight(p)
 	i, self := slices.BinarySearchFunc(visible, p.netID, func(e Entity, id uint32) int { return cmp.Compare(e.ID, id) })
 	if self {

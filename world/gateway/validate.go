@@ -180,6 +180,9 @@ func (g *Node) readInputs(p *player) {
 			return
 		}
 		p.ack.Store(in.Ack)
+		if sent := p.sent.Load(); in.Ack != 0 && in.Ack <= sent {
+			p.behind.Store(sent - in.Ack)
+		}
 		if old := p.input.Load(); old != nil && in.Seq <= old.Seq {
 			continue // an older input arrived late: the newest wins
 		}
