@@ -77,17 +77,7 @@ func connected(t *testing.T, ctx context.Context, ln *Listener, ctls *tls.Config
 // OfferDatagram never waits, keeps the newest datagram for it, and the
 // other peer gets every round's.
 func TestAStalledPeerDoesNotHoldUpOffers(t *testing.T) {
-	certPEM, keyPEM, err := DevCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stls, _ := ServerTLS(certPEM, keyPEM)
-	ctls, _ := ClientTLS(certPEM)
-	ln, err := Listen("127.0.0.1:0", stls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln, ctls := listenDev(t, "127.0.0.1:0")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	r := newRelay(t, ln.Addr().(*net.UDPAddr))

@@ -11,22 +11,30 @@ import (
 	"github.com/quic-go/quic-go"
 )
 
-// TestAcceptDoesNotWaitForStreams: a client that connects but never opens
-// its stream does not hold up the next client. (When Accept waited for the
-// stream, a few slow clients filled quic-go's accept queue and new
-// connections were refused.)
-func TestAcceptDoesNotWaitForStreams(t *testing.T) {
+// listenDev listens on addr with a new dev certificate, closed at the
+// test's end, and returns the TLS config of clients that trust it.
+func listenDev(t *testing.T, addr string) (*Listener, *tls.Config) {
+	t.Helper()
 	certPEM, keyPEM, err := DevCertificate()
 	if err != nil {
 		t.Fatal(err)
 	}
 	stls, _ := ServerTLS(certPEM, keyPEM)
 	ctls, _ := ClientTLS(certPEM)
-	ln, err := Listen("127.0.0.1:0", stls)
+	ln, err := Listen(addr, stls)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
+	return ln, ctls
+}
+
+// TestAcceptDoesNotWaitForStreams: a client that connects but never opens
+// its stream does not hold up the next client. (When Accept waited for the
+// stream, a few slow clients filled quic-go's accept queue and new
+// connections were refused.)
+func TestAcceptDoesNotWaitForStreams(t *testing.T) {
+	ln, ctls := listenDev(t, "127.0.0.1:0")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 

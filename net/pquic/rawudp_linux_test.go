@@ -139,17 +139,7 @@ func TestRawUDPSendAllocatesNothing(t *testing.T) {
 // then reads each packet's destination from a control message and sends
 // from it) serves a client dialing it at 127.0.0.1 over the raw socket.
 func TestQUICOverAnUnspecifiedAddress(t *testing.T) {
-	certPEM, keyPEM, err := DevCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stls, _ := ServerTLS(certPEM, keyPEM)
-	ctls, _ := ClientTLS(certPEM)
-	ln, err := Listen(":0", stls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln, ctls := listenDev(t, ":0")
 	tr, err := NewTransport()
 	if err != nil {
 		t.Fatal(err)
