@@ -178,6 +178,12 @@ func newSession(conn *quic.Conn, stream *quic.Stream) *Session {
 type Listener struct {
 	ln *quic.Listener
 	tr *quic.Transport
+
+	mu     sync.Mutex
+	live   int           // connections accepted and not ended
+	ended  chan struct{} // closed when live is 0 after Close
+	closed bool
+	isOver bool // ended is closed
 }
 
 // Listen listens for players on a UDP address.
@@ -196,18 +202,56 @@ func Listen(addr string, tlsConf *tls.Config) (*Listener, error) {
 		udp.Close()
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	return &Listener{ln: ln, tr: tr}, nil
+	return &Listener{ln: ln, tr: tr, ended: make(chan struct{})}, nil
 }
 
 // Addr returns the listening address.
 func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
 
-// Close stops listening and closes every connection and the socket.
+// Close stops accepting. The connections accepted go on, so that their
+// owner can close each with its reason (a gateway stopping tells every
+// player why); the socket closes once the last has ended, or after an idle
+// timeout and a second at most (a peer that vanished).
 func (l *Listener) Close() error {
 	err := l.ln.Close()
-	l.tr.Close()
-	l.tr.Conn.Close()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return err
+	}
+	l.closed = true
+	l.maybeOver()
+	go func() {
+		select {
+		case <-l.ended:
+		case <-time.After(Config().MaxIdleTimeout + time.Second):
+		}
+		l.tr.Close() // the stragglers, without a word
+		l.tr.Conn.Close()
+	}()
 	return err
+}
+
+// track counts an accepted connection until it ends.
+func (l *Listener) track(conn *quic.Conn) {
+	l.mu.Lock()
+	l.live++
+	l.mu.Unlock()
+	context.AfterFunc(conn.Context(), func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.live--
+		l.maybeOver()
+	})
+}
+
+// maybeOver closes ended once the listener is closed and no connection is
+// left; l.mu is held.
+func (l *Listener) maybeOver() {
+	if l.closed && l.live == 0 && !l.isOver {
+		l.isOver = true
+		close(l.ended)
+	}
 }
 
 // Incoming is an accepted connection whose reliable stream is not open
@@ -223,6 +267,7 @@ func (l *Listener) Accept(ctx context.Context) (*Incoming, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.track(conn)
 	return &Incoming{conn: conn}, nil
 }
 

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/quic-go/quic-go"
+
+	"github.com/gridrealm/gridrealm/net/wire"
 )
 
 // listenDev listens on addr with a new dev certificate, closed at the
@@ -109,5 +112,41 @@ func TestDevCertCreatedOnceWhenNodesStartTogether(t *testing.T) {
 		if !bytes.Equal(certs[i], certs[0]) {
 			t.Fatal("nodes got different certificates")
 		}
+	}
+}
+
+// TestClosingAListenerLetsItsConnectionsSayWhy: a stopping server closes
+// its listener first and then each connection with its reason; the
+// connections outlive the listener long enough to say it, and the socket
+// is let go once they ended (the same port can be listened on again).
+func TestClosingAListenerLetsItsConnectionsSayWhy(t *testing.T) {
+	ln, ctls := listenDev(t, "127.0.0.1:0")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	server, client := connected(t, ctx, ln, ctls, ln.Addr().String())
+	addr := ln.Addr().String()
+	ln.Close()
+	server.Close(wire.DisconnectReasonDatabaseFailure, "the realm's database is being restored")
+	select {
+	case <-client.Done():
+	case <-ctx.Done():
+		t.Fatal("the client never saw its connection close")
+	}
+	_, err := client.Recv(time.Now().Add(time.Second))
+	if reason, text, ok := CloseReason(err); !ok || reason != wire.DisconnectReasonDatabaseFailure {
+		t.Fatalf("the client was told %v %q (%v), want DatabaseFailure", reason, text, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ua, _ := net.ResolveUDPAddr("udp", addr)
+		again, err := net.ListenUDP("udp", ua)
+		if err == nil {
+			again.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the port is still held after its last connection ended: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
