@@ -30,13 +30,14 @@ import (
 // (chat, damage, loot, system messages) come with its ticks and go out on
 // the player's stream.
 type Node struct {
-	late     lateness        // its snapshots' lateness (load.go)
-	behind   lateness        // how far behind its snapshots its players acknowledge (load.go)
-	replaced atomic.Uint64   // snapshots that replaced one still waiting to go (pacer.go)
-	lags     []time.Duration // one pass's players' lags, scratch (under mu)
-	cpu      *cpuWatch       // the machine's and its own CPU (cpu.go), sampled by report
-	cpuAt    time.Time       // report's last sample
-	fullNow  atomic.Bool     // as it last reported
+	late        lateness        // its snapshots' lateness (load.go)
+	behind      lateness        // how far behind its snapshots its players acknowledge (load.go)
+	replaced    atomic.Uint64   // snapshots that replaced one still waiting to go (pacer.go)
+	lags        []time.Duration // one pass's players' lags, scratch (under mu)
+	blindLogged time.Time       // the last blind player logged (under mu)
+	cpu         *cpuWatch       // the machine's and its own CPU (cpu.go), sampled by report
+	cpuAt       time.Time       // report's last sample
+	fullNow     atomic.Bool     // as it last reported
 
 	cfg   Config
 	node  *node.Node

@@ -209,21 +209,22 @@ func (g *Node) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixM
 
 // blind tells of a player its snapshots have not shown itself for as long
 // as the gateway remembers what they showed (3.2 s): its claims are then
-// not counted against it (validate.go), and an operator should know why it
-// sees nothing of itself. g.mu is held.
+// not counted against it (validate.go), and an operator should know where
+// the gateway looked. Every such streak is counted; one a second is logged
+// (after a zone restart, every player of the zone is blind at once). g.mu
+// is held.
 func (g *Node) blind(z *zoneView, p *player, visible int) {
 	g.metrics.blind.Inc()
+	now := g.clock.Now()
+	if now.Sub(g.blindLogged) < time.Second {
+		return
+	}
+	g.blindLogged = now
 	cx, cy := p.px/z.cellSize, p.py/z.cellSize
 	c := uint32(cy)<<16 | uint32(cx)
 	held := z.mirror.EachIn(uint16(cx), uint16(cy), func(*spatial.MirrorEntity, int32, int32) {})
-	found := "nowhere in the mirror"
-	z.mirror.Each(func(e *spatial.MirrorEntity, x, y float64) {
-		if e.ID == p.netID {
-			found = fmt.Sprintf("(%.1f, %.1f)", x, y)
-		}
-	})
 	g.log.Warn("gateway: a player has not been shown itself for 64 snapshots", "character", p.character, "zone", z.id,
 		"position", fmt.Sprintf("(%.1f, %.1f)", float64(p.px)/spatial.PosSteps, float64(p.py)/spatial.PosSteps),
-		"cell", fmt.Sprintf("(%d, %d)", cx, cy), "cell_mirrored", held, "cell_watchers", z.refs[c], "cells_watched", len(p.cells),
-		"visible", visible, "mirror_has_it_at", found)
+		"cell", fmt.Sprintf("(%d, %d)", cx, cy), "cell_mirrored", held, "cell_watchers", z.refs[c],
+		"awaiting_full_state", z.awaiting[c], "cells_watched", len(p.cells), "visible", visible)
 }
