@@ -48,59 +48,58 @@ func (g *Node) watch(z *zoneView, p *player) {
 	var add, drop []uint32
 	for _, c := range want {
 		if !slices.Contains(p.cells, c) {
-			if z.refs[c]++; z.refs[c] == 1 {
-				add = append(add, c)
-			}
+			add = append(add, c)
 		}
 	}
 	for _, c := range p.cells {
 		if !slices.Contains(want, c) {
-			if z.refs[c]--; z.refs[c] == 0 {
-				drop = append(drop, c)
-			}
+			drop = append(drop, c)
 		}
 	}
 	p.cells, p.centre = want, centre
-	g.subscribe(z, add)
-	g.unsubscribe(z, drop)
+	g.startWatching(z, add)
+	g.stopWatching(z, drop)
 }
 
 // unwatch ends a player's subscriptions in a zone it leaves; g.mu is held.
 func (g *Node) unwatch(z *zoneView, p *player) {
-	var drop []uint32
-	for _, c := range p.cells {
-		if z.refs[c]--; z.refs[c] == 0 {
-			drop = append(drop, c)
+	g.stopWatching(z, p.cells)
+	p.cells = nil
+}
+
+// startWatching counts one more player watching each of cells, and asks
+// the zone for those it is the first to watch: each waits for its full
+// state. g.mu is held.
+func (g *Node) startWatching(z *zoneView, cells []uint32) {
+	var first []uint32
+	for _, c := range cells {
+		if z.refs[c]++; z.refs[c] == 1 {
+			first = append(first, c)
+			z.await(c)
 		}
 	}
-	p.cells = nil
-	g.unsubscribe(z, drop)
+	if len(first) > 0 {
+		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Subscribe(first)})
+	}
 }
 
-// subscribe asks the zone for cells the first player now watches (their
-// refs are counted): each waits for its full state. g.mu is held.
-func (g *Node) subscribe(z *zoneView, cells []uint32) {
-	if len(cells) == 0 {
-		return
-	}
+// stopWatching counts one player fewer watching each of cells, and tells
+// the zone of those no player watches any more, which are forgotten. g.mu
+// is held.
+func (g *Node) stopWatching(z *zoneView, cells []uint32) {
+	var last []uint32
 	for _, c := range cells {
-		z.await(c)
-	}
-	g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Subscribe(cells)})
-}
-
-// unsubscribe tells the zone no player watches cells any more, and
-// forgets them. g.mu is held.
-func (g *Node) unsubscribe(z *zoneView, cells []uint32) {
-	if len(cells) == 0 {
-		return
-	}
-	for _, c := range cells {
+		if z.refs[c]--; z.refs[c] > 0 {
+			continue
+		}
+		last = append(last, c)
 		delete(z.refs, c)
 		delete(z.awaiting, c)
 		z.mirror.Drop(uint16(c&0xffff), uint16(c>>16))
 	}
-	g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Unsubscribe(cells)})
+	if len(last) > 0 {
+		g.node.Send(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: g.zenc.Unsubscribe(last)})
+	}
 }
 
 // applyCell brings the mirror up to date with one cell's delta or full
