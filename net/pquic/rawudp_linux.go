@@ -153,7 +153,9 @@ func (s *rawSend) address(addr *net.UDPAddr, inet6 bool) error {
 	return nil
 }
 
-// zoneIndex is the interface index of an IPv6 zone ("" is 0).
+// zoneIndex is the interface index of an IPv6 zone ("" is 0). Received
+// addresses carry it as a number (udpAddr), so a send to a peer parses it
+// and never asks the kernel for an interface by name per packet.
 func zoneIndex(zone string) uint32 {
 	if zone == "" {
 		return 0
@@ -215,8 +217,8 @@ func (c *rawUDP) read(fd uintptr) bool {
 	}
 }
 
-// udpAddr is the source of a received packet (IPv4-mapped addresses as
-// IPv4, as the net package gives them).
+// udpAddr is the source of a received packet, its zone as the interface
+// index (no interface lookup per packet).
 func udpAddr(sa *syscall.RawSockaddrAny) *net.UDPAddr {
 	switch sa.Addr.Family {
 	case syscall.AF_INET:
@@ -227,10 +229,7 @@ func udpAddr(sa *syscall.RawSockaddrAny) *net.UDPAddr {
 		a := &net.UDPAddr{IP: make(net.IP, net.IPv6len), Port: int(p.Port<<8 | p.Port>>8)}
 		copy(a.IP, p.Addr[:])
 		if p.Scope_id != 0 {
-			a.Zone = strconv.FormatUint(uint64(p.Scope_id), 10)
-			if ifi, err := net.InterfaceByIndex(int(p.Scope_id)); err == nil {
-				a.Zone = ifi.Name
-			}
+			a.Zone = strconv.FormatUint(uint64(p.Scope_id), 10) // the net package takes a numeric zone
 		}
 		return a
 	}

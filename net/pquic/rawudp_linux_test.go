@@ -7,8 +7,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/net/ipv4"
 )
@@ -185,5 +187,31 @@ func TestQUICOverAnUnspecifiedAddress(t *testing.T) {
 		if err != nil || !bytes.Equal(d, packet(i%10)) {
 			t.Fatalf("datagram %d: %q, %v", i, d, err)
 		}
+	}
+}
+
+// TestAZoneGoesBackAsItCame: a link-local peer's zone comes as its
+// interface index and goes back to the same interface, with no interface
+// looked up by name on the way (a lookup asks the kernel: per packet, it
+// would cost more than the send).
+func TestAZoneGoesBackAsItCame(t *testing.T) {
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		t.Skip("no loopback interface named lo")
+	}
+	idx := uint32(lo.Index)
+	var sa syscall.RawSockaddrAny
+	in6 := (*syscall.RawSockaddrInet6)(unsafe.Pointer(&sa))
+	in6.Family, in6.Port, in6.Scope_id = syscall.AF_INET6, 0x3930, idx // port 12345 in network order
+	in6.Addr = [16]byte{0xfe, 0x80, 15: 1}
+	a := udpAddr(&sa)
+	if a.Port != 12345 || a.Zone != fmt.Sprint(idx) || !a.IP.Equal(net.ParseIP("fe80::1")) {
+		t.Fatalf("received from %v (zone %q, want the index %d)", a, a.Zone, idx)
+	}
+	if z := zoneIndex(a.Zone); z != idx {
+		t.Fatalf("zone %q goes back to interface %d, want %d", a.Zone, z, idx)
+	}
+	if z := zoneIndex("lo"); z != idx {
+		t.Fatalf("a zone by name (lo) found interface %d, want %d", z, idx)
 	}
 }
