@@ -153,16 +153,23 @@ func TestEnteredCarriesViewRadius(t *testing.T) {
 	}
 }
 
-// TestGatewayIDsAreReused: gateways that come, watch and go give their id
-// back, so that more than world.MaxGateways of them over a zone's life
-// never run it out.
-func TestGatewayIDsAreReused(t *testing.T) {
+// bareNode is a zone node on a small map, not started: what its gateway
+// bookkeeping needs.
+func bareNode(t *testing.T) (*Node, *world.Zone) {
+	t.Helper()
 	z, err := world.NewZone(world.ZoneConfig{Seed: 1, Map: world.MapConfig{Width: 128, Height: 128}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	zn := &Node{zone: z, log: quiet(), gateways: map[string]world.GatewayID{}, players: map[uint64]*player{},
-		pending: map[uint64]*pendingEnter{}}
+	return &Node{zone: z, log: quiet(), gateways: map[string]world.GatewayID{}, players: map[uint64]*player{},
+		pending: map[uint64]*pendingEnter{}}, z
+}
+
+// TestGatewayIDsAreReused: gateways that come, watch and go give their id
+// back, so that more than world.MaxGateways of them over a zone's life
+// never run it out.
+func TestGatewayIDsAreReused(t *testing.T) {
+	zn, _ := bareNode(t)
 	cell := func(int) uint32 { return 1<<16 | 1 }
 	for i := 0; i < 3*world.MaxGateways; i++ {
 		gw := fmt.Sprintf("GW-%d", i)
@@ -190,12 +197,7 @@ func TestGatewayIDsAreReused(t *testing.T) {
 // the zone a reference ahead, the gateway's next Unsubscribe did not end the
 // deltas, and its requests for the cell it had lost brought no full state.)
 func TestAGatewaysSubscriptionsAreIdempotent(t *testing.T) {
-	z, err := world.NewZone(world.ZoneConfig{Seed: 1, Map: world.MapConfig{Width: 128, Height: 128}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zn := &Node{zone: z, log: quiet(), gateways: map[string]world.GatewayID{}, players: map[uint64]*player{},
-		pending: map[uint64]*pendingEnter{}}
+	zn, z := bareNode(t)
 	at := func(int) uint32 { return 1<<16 | 1 }
 	nx, _ := z.Cells.Dims()
 	cell := int32(1*nx + 1)
