@@ -153,6 +153,11 @@ func (t *Transport) DialIdle(ctx context.Context, addr string, tlsConf *tls.Conf
 	return openStream(ctx, addr, conn)
 }
 
+// Packets is what the socket has sent and received, every connection's
+// packets (QUIC's ACK-only ones too); ok is false where they are not
+// counted (off 64-bit Linux).
+func (t *Transport) Packets() (_ PacketCounts, ok bool) { return packetsOf(t.tr.Conn) }
+
 // Close closes the socket and every connection still on it.
 func (t *Transport) Close() error {
 	err := t.tr.Close()
@@ -207,6 +212,10 @@ func Listen(addr string, tlsConf *tls.Config) (*Listener, error) {
 
 // Addr returns the listening address.
 func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Packets is what the listener's socket has sent and received, as
+// Transport.Packets.
+func (l *Listener) Packets() (_ PacketCounts, ok bool) { return packetsOf(l.tr.Conn) }
 
 // Close stops accepting. The connections accepted go on, so that their
 // owner can close each with its reason (a gateway stopping tells every

@@ -33,6 +33,7 @@ type rawUDP struct {
 	inet6 bool // an AF_INET6 socket: IPv4 peers go as mapped addresses
 
 	sends sync.Pool // *rawSend
+	count packetCounter
 
 	// The read side: quic-go reads from one goroutine only.
 	hdrs   [rawBatch]mmsghdr
@@ -124,6 +125,7 @@ func (c *rawUDP) WriteMsgUDP(b, oob []byte, addr *net.UDPAddr) (n, oobn int, err
 	if s.errno != 0 {
 		return 0, 0, c.opError("write", addr, os.NewSyscallError("sendmsg", s.errno))
 	}
+	c.count.sent.Add(1)
 	return int(s.n), len(oob), nil
 }
 
@@ -194,6 +196,7 @@ func (c *rawUDP) ReadBatch(ms []ipv4.Message, flags int) (int, error) {
 	if c.rerr != 0 {
 		return 0, c.opError("read", nil, os.NewSyscallError("recvmmsg", c.rerr))
 	}
+	c.count.received.Add(uint64(c.nread))
 	for i := range c.nread {
 		h := &c.hdrs[i]
 		ms[i].N, ms[i].NN, ms[i].Flags = int(h.n), int(h.hdr.Controllen), int(h.hdr.Flags)
@@ -235,6 +238,9 @@ func udpAddr(sa *syscall.RawSockaddrAny) *net.UDPAddr {
 	}
 	return &net.UDPAddr{}
 }
+
+// packets is what the socket sent and received.
+func (c *rawUDP) packets() (PacketCounts, bool) { return c.count.load(), true }
 
 func (c *rawUDP) opError(op string, addr *net.UDPAddr, err error) error {
 	var a net.Addr

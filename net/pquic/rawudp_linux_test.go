@@ -83,6 +83,12 @@ func TestRawUDPSendsAndReadsInBatches(t *testing.T) {
 			if largest < 2 {
 				t.Fatalf("20 queued packets were read one at a time")
 			}
+			if sent, _ := src.packets(); sent.Sent != n || sent.Received != 0 {
+				t.Fatalf("the sender counted %+v, want %d sent", sent, n)
+			}
+			if read, _ := dst.packets(); read.Received != n || read.Sent != 0 {
+				t.Fatalf("the reader counted %+v, want %d received", read, n)
+			}
 		})
 	}
 }
@@ -187,6 +193,13 @@ func TestQUICOverAnUnspecifiedAddress(t *testing.T) {
 		if err != nil || !bytes.Equal(d, packet(i%10)) {
 			t.Fatalf("datagram %d: %q, %v", i, d, err)
 		}
+	}
+	// Each side counts every packet: the 50 datagrams at least one way, the
+	// handshake, the stream and the ACKs both ways.
+	server, sok := ln.Packets()
+	client, cok := tr.Packets()
+	if !sok || !cok || server.Sent < 50 || client.Received < 50 || server.Received < 2 || client.Sent < 2 {
+		t.Fatalf("packets counted: listener %+v (%v), transport %+v (%v)", server, sok, client, cok)
 	}
 }
 

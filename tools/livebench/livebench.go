@@ -105,15 +105,20 @@ type Result struct {
 	// connected player.
 	DatagramsPerPlayerS float64 `json:"datagrams_per_player_s"`
 	// InputsPerPlayerS is the input datagrams the gateways received.
-	InputsPerPlayerS  float64        `json:"inputs_per_player_s"`
-	BytesPerPlayerS   float64        `json:"bytes_per_player_s"`
-	SnapshotAgeMs     Latency        `json:"snapshot_age_ms"`
-	Disconnects       int            `json:"disconnects"`
-	DisconnectReasons map[string]int `json:"disconnect_reasons,omitempty"`
-	FailureReasons    map[string]int `json:"failure_reasons,omitempty"`
-	Gateways          int            `json:"gateways"`
-	CPUs              int            `json:"cpus"`
-	GoVersion         string         `json:"go"`
+	InputsPerPlayerS float64 `json:"inputs_per_player_s"`
+	BytesPerPlayerS  float64 `json:"bytes_per_player_s"`
+	// PacketsOutPerPlayerS and PacketsInPerPlayerS are the UDP packets the
+	// gateways sent to and received from players, per connected player:
+	// the datagrams and inputs, and QUIC's packets that only acknowledge.
+	PacketsOutPerPlayerS float64        `json:"packets_out_per_player_s"`
+	PacketsInPerPlayerS  float64        `json:"packets_in_per_player_s"`
+	SnapshotAgeMs        Latency        `json:"snapshot_age_ms"`
+	Disconnects          int            `json:"disconnects"`
+	DisconnectReasons    map[string]int `json:"disconnect_reasons,omitempty"`
+	FailureReasons       map[string]int `json:"failure_reasons,omitempty"`
+	Gateways             int            `json:"gateways"`
+	CPUs                 int            `json:"cpus"`
+	GoVersion            string         `json:"go"`
 }
 
 // SnapshotBudget is the size of the floor's datagram: the gateways'
@@ -240,9 +245,9 @@ type mark struct {
 	at      time.Time
 	gateway time.Duration // the gateways' processes, together
 	self    time.Duration // this process
-	// datagrams and bytes the gateways built for players, together.
-	datagrams, bytes float64
-	inputs           float64 // input datagrams the gateways received
+	// The gateways' counters, together: datagrams and bytes built for
+	// players, input datagrams and UDP packets received, packets sent.
+	datagrams, bytes, inputs, packetsIn, packetsOut float64
 }
 
 func (r *realm) mark() (mark, error) {
@@ -255,13 +260,15 @@ func (r *realm) mark() (mark, error) {
 		m.gateway += d
 	}
 	for _, admin := range r.admins {
-		d, b, in, err := snapshotCounters("http://" + admin + "/metrics")
+		c, err := gatewayCounters("http://" + admin + "/metrics")
 		if err != nil {
 			return m, err
 		}
-		m.datagrams += d
-		m.bytes += b
-		m.inputs += in
+		m.datagrams += c["gridrealm_gateway_snapshots_total"]
+		m.bytes += c["gridrealm_gateway_snapshot_bytes_total"]
+		m.inputs += c["gridrealm_gateway_inputs_total"]
+		m.packetsIn += c["gridrealm_gateway_udp_packets_received_total"]
+		m.packetsOut += c["gridrealm_gateway_udp_packets_sent_total"]
 	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -328,6 +335,8 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 	res.DatagramsPerPlayerS = (last.datagrams - first.datagrams) / window / float64(rep.Connected)
 	res.BytesPerPlayerS = (last.bytes - first.bytes) / window / float64(rep.Connected)
 	res.InputsPerPlayerS = (last.inputs - first.inputs) / window / float64(rep.Connected)
+	res.PacketsInPerPlayerS = (last.packetsIn - first.packetsIn) / window / float64(rep.Connected)
+	res.PacketsOutPerPlayerS = (last.packetsOut - first.packetsOut) / window / float64(rep.Connected)
 	if d := last.datagrams - first.datagrams; d > 0 {
 		res.GatewayCPUUsPerDatagram = float64((last.gateway - first.gateway).Microseconds()) / d
 	}
@@ -455,34 +464,27 @@ func udpSendFloor(n int) (float64, error) {
 	return float64(cpu.Nanoseconds()) / 1000 / float64(n), nil
 }
 
-// snapshotCounters reads a gateway's snapshot datagrams and bytes built so
-// far from its /metrics.
-func snapshotCounters(url string) (datagrams, bytes, inputs float64, err error) {
+// gatewayCounters reads a gateway's unlabelled figures from its /metrics
+// (snapshots built, bytes, inputs, UDP packets), by name.
+func gatewayCounters(url string) (map[string]float64, error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		return 0, 0, 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return 0, 0, 0, err
+		return nil, err
 	}
+	c := map[string]float64{}
 	for _, line := range strings.Split(string(body), "\n") {
 		name, value, ok := strings.Cut(line, " ")
-		if !ok {
+		if !ok || !strings.HasPrefix(name, "gridrealm_gateway_") || strings.ContainsRune(name, '{') {
 			continue
 		}
-		switch name {
-		case "gridrealm_gateway_snapshots_total":
-			datagrams, err = strconv.ParseFloat(value, 64)
-		case "gridrealm_gateway_snapshot_bytes_total":
-			bytes, err = strconv.ParseFloat(value, 64)
-		case "gridrealm_gateway_inputs_total":
-			inputs, err = strconv.ParseFloat(value, 64)
-		}
-		if err != nil {
-			return 0, 0, 0, fmt.Errorf("%s: %s: %w", url, name, err)
+		if c[name], err = strconv.ParseFloat(value, 64); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", url, name, err)
 		}
 	}
-	return datagrams, bytes, inputs, nil
+	return c, nil
 }

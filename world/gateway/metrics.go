@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gridrealm/gridrealm/net/pquic"
 )
 
 // metrics are the gateway's figures on its node's /metrics.
@@ -41,6 +43,14 @@ func (g *Node) newMetrics() *metrics {
 		connects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "connects_total",
 			Help: "Connect requests placed by the realm node, by kind (new: a session handle; resume: a resume token) and outcome."}, []string{"kind", "outcome"}),
 	}
+	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts, m.handoffs,
+		m.dropped, m.disconnects, m.connects, m.lagExcused, m.passesSkipped, m.inputs, m.blind, m.cellsUnwatched, m.cellsResent)
+	g.node.Metrics().MustRegister(g.readings()...)
+	return m
+}
+
+// readings are the figures read from the gateway's state when scraped.
+func (g *Node) readings() []prometheus.Collector {
 	players := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "players",
 		Help: "Players connected to this gateway."}, func() float64 {
 		g.mu.Lock()
@@ -81,7 +91,18 @@ func (g *Node) newMetrics() *metrics {
 		_, c := g.cpu.shares()
 		return c
 	})
-	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts, m.handoffs,
-		m.dropped, m.disconnects, m.connects, players, pacerWaits, full, lateP90, m.lagExcused, m.passesSkipped, m.inputs, idle, cores, m.blind, m.cellsUnwatched, m.cellsResent, behindP90, replaced)
-	return m
+	packets := func(name, help string, of func(pquic.PacketCounts) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: name, Help: help}, func() float64 {
+			if g.ln == nil {
+				return 0
+			}
+			c, _ := g.ln.Packets()
+			return float64(of(c))
+		})
+	}
+	sent := packets("udp_packets_sent_total", "UDP packets sent to players: snapshot datagrams, stream data, and QUIC packets that only acknowledge (counted on 64-bit Linux; 0 elsewhere).",
+		func(c pquic.PacketCounts) uint64 { return c.Sent })
+	received := packets("udp_packets_received_total", "UDP packets received from players: inputs, stream data, and QUIC packets that only acknowledge (counted on 64-bit Linux; 0 elsewhere).",
+		func(c pquic.PacketCounts) uint64 { return c.Received })
+	return []prometheus.Collector{players, pacerWaits, full, lateP90, behindP90, replaced, idle, cores, sent, received}
 }
