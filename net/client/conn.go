@@ -353,6 +353,13 @@ const DefaultSteerEvery = 100 * time.Millisecond
 // the gateway a datagram to receive and the client one to send, 20 times
 // a second, for nothing the zone does not know already. It reports
 // whether it sent.
+//
+// Call it when a snapshot arrives (Options.OnSnapshot can signal the
+// loop that steers), not on a clock of its own, as tools/swarm's bots do:
+// the client then works in one burst per snapshot instead of waking twice,
+// and its input leaves while QUIC's acknowledgement of the snapshot is
+// pending (a quic-go that bundles it with the datagram sends one packet
+// instead of two: ARCHITECTURE §3).
 func (c *Conn) Steer(in codec.Input, every time.Duration) (bool, error) {
 	if every <= 0 {
 		every = DefaultSteerEvery

@@ -66,6 +66,11 @@ type bot struct {
 
 	steadyAt    time.Time // when the steady phase began, if it did while connected
 	steadyBytes int       // bytes received by then
+
+	// fresh says a snapshot arrived: the input loop steps on it, so that
+	// an input leaves while QUIC's acknowledgement of that snapshot is
+	// still pending and carries it (see play).
+	fresh chan struct{}
 }
 
 // What a bot still in a line when its deadline came says (its error's
@@ -267,57 +272,70 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 	}
 }
 
-// play sends inputs at the gateway's tick rate until the run ends or the
-// connection does; it returns why the connection ended early, or "".
+// play sends inputs until the run ends or the connection does; it returns
+// why the connection ended early, or "".
+//
+// A bot steps as a client renders: when a snapshot arrives. Its input then
+// leaves within the 25 ms a QUIC receiver waits before acknowledging on its
+// own (max_ack_delay), so the acknowledgement of the snapshot rides on the
+// input instead of a packet of its own: a bot sends about one packet per
+// snapshot instead of one per snapshot plus one per input, and the gateway
+// receives as many fewer. Without snapshots (a zone restarting, a gateway
+// behind) it steps every two ticks, and Steer keeps the connection alive.
 func (b *bot) play(ctx context.Context, conn *client.Conn) string {
 	hz := int(conn.Welcome.TickHz)
 	if hz <= 0 {
 		hz = 20
 	}
-	// Start at a random phase so that bots' inputs do not arrive together.
-	select {
-	case <-time.After(time.Duration(b.rng.Int64N(int64(time.Second / time.Duration(hz))))):
-	case <-ctx.Done():
-		return ""
-	}
-	t := time.NewTicker(time.Second / time.Duration(hz))
+	idle := 2 * time.Second / time.Duration(hz)
+	t := time.NewTimer(idle)
 	defer t.Stop()
 	steady := b.s.steady
 	for {
+		var now time.Time
 		select {
 		case <-ctx.Done():
 			return ""
 		case <-steady:
 			b.steadyAt, b.steadyBytes = time.Now(), conn.Counters().Bytes
 			steady = nil
+			continue
 		case <-conn.Done():
 			st := conn.Counters()
 			if st.Disconnect != 0 {
 				return "disconnected: " + st.Disconnect.String()
 			}
 			return "connection lost: " + shortErr(conn.Err())
-		case now := <-t.C:
-			b.step(now)
-			if b.s.cfg.Behavior == Trade {
-				b.trade(now, conn)
-			}
-			mx, my := int8(math.Round(b.dx*127)), int8(math.Round(b.dy*127))
-			heading := uint8(0)
-			if b.dx != 0 || b.dy != 0 {
-				heading = uint8(int(math.Round(math.Atan2(b.dy, b.dx)/(2*math.Pi)*256)) & 0xff)
-			}
-			in := codec.Input{MoveX: mx, MoveY: my, Heading: heading}
-			if b.s.cfg.Fight {
-				in.Actions = systems.ActionAttack
-			}
-			if b.s.cfg.InputEvery < 0 {
-				if err := conn.SendInput(in); err == nil {
-					b.s.m.input()
-				}
-			} else if sent, err := conn.Steer(in, b.s.cfg.InputEvery); sent && err == nil {
-				b.s.m.input()
-			}
+		case <-b.fresh:
+			now = time.Now()
+		case now = <-t.C:
 		}
+		t.Reset(idle)
+		b.act(now, conn)
+	}
+}
+
+// act steps the behavior and steers the connection by it.
+func (b *bot) act(now time.Time, conn *client.Conn) {
+	b.step(now)
+	if b.s.cfg.Behavior == Trade {
+		b.trade(now, conn)
+	}
+	mx, my := int8(math.Round(b.dx*127)), int8(math.Round(b.dy*127))
+	heading := uint8(0)
+	if b.dx != 0 || b.dy != 0 {
+		heading = uint8(int(math.Round(math.Atan2(b.dy, b.dx)/(2*math.Pi)*256)) & 0xff)
+	}
+	in := codec.Input{MoveX: mx, MoveY: my, Heading: heading}
+	if b.s.cfg.Fight {
+		in.Actions = systems.ActionAttack
+	}
+	if b.s.cfg.InputEvery < 0 {
+		if err := conn.SendInput(in); err == nil {
+			b.s.m.input()
+		}
+	} else if sent, err := conn.Steer(in, b.s.cfg.InputEvery); sent && err == nil {
+		b.s.m.input()
 	}
 }
 
@@ -546,6 +564,10 @@ func (b *bot) onEvent(m *wire.ServerMessage) {
 
 func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.World) {
 	now := time.Now()
+	select {
+	case b.fresh <- struct{}{}:
+	default:
+	}
 	age := now.Sub(time.UnixMilli(s.TickUnixMs))
 	b.s.m.snapshot(age, size, applyErr != nil)
 	id := b.self.Load()

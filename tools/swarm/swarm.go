@@ -183,7 +183,7 @@ func (s *swarm) makeBots() ([]*pquic.Transport, error) {
 			}
 			transports = append(transports, t)
 		}
-		s.bots = append(s.bots, &bot{s: s, index: i, rng: rand.New(rand.NewPCG(s.cfg.Seed, uint64(i))), transport: transports[len(transports)-1]})
+		s.bots = append(s.bots, &bot{s: s, index: i, rng: rand.New(rand.NewPCG(s.cfg.Seed, uint64(i))), transport: transports[len(transports)-1], fresh: make(chan struct{}, 1)})
 	}
 	return transports, nil
 }
