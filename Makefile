@@ -60,7 +60,9 @@ bench-db:
 
 # The quic-go changes ARCHITECTURE §3 proposes upstream, measured on the live
 # gateway bench against a patched copy of the module (the project's build is
-# untouched): QUICEXP_PLAYERS (200), QUICEXP_DURATION (20s), QUICEXP_ROUNDS (2).
+# untouched): stock, no send-queue goroutine, ACK frequency, ACKs riding on
+# datagram packets, both ACK changes. QUICEXP_PLAYERS (200), QUICEXP_DURATION
+# (20s), QUICEXP_ROUNDS (2).
 bench-quic-experiment:
 	tools/quicexp/experiment.sh $(or $(QUICEXP_PLAYERS),200) $(or $(QUICEXP_DURATION),20s) $(or $(QUICEXP_ROUNDS),2)
 

@@ -11,6 +11,13 @@
 #   direct+ack and every peer acknowledges every 10th ack-eliciting packet
 #              or after 100 ms, as the ACK frequency extension would let a
 #              gateway ask its clients to (QUIC_GO_ACK_EVERY, QUIC_GO_ACK_DELAY)
+#   bundle     a pending ACK rides on a packet that carries DATAGRAM frames,
+#              as it already does on one that carries stream data
+#              (QUIC_GO_ACK_WITH_DATAGRAMS=1): stock quic-go sends it in a
+#              packet of its own when its timer fires (max_ack_delay), so a
+#              client's input sent just after a snapshot does not carry the
+#              snapshot's ACK, nor a snapshot the ACK of an input
+#   bundle+ack both of the last two
 #
 # Usage: tools/quicexp/experiment.sh [players] [duration] [rounds]
 # Prints one JSON object per run, each with its "config"; rounds alternate
@@ -122,6 +129,18 @@ GO
 edit "$q/internal/ackhandler/received_packet_tracker.go" 's/const MaxAckDelay = 25 \* time.Millisecond/var MaxAckDelay = envDuration("QUIC_GO_ACK_DELAY", 25*time.Millisecond)/'
 edit "$q/internal/ackhandler/received_packet_tracker.go" 's/const packetsBeforeAck = 2/var packetsBeforeAck = envInt("QUIC_GO_ACK_EVERY", 2)/'
 
+# 3. ACKs ride on DATAGRAM packets: the packer asks for an ACK only if one
+# is due (onlyIfQueued) unless the packet carries retransmissions or stream
+# data; a packet with DATAGRAM frames is as ack-eliciting as those.
+cat > "$q/ack_bundle_env.go" <<'GO'
+package quic
+
+import "os"
+
+var ackWithDatagrams = os.Getenv("QUIC_GO_ACK_WITH_DATAGRAMS") == "1"
+GO
+edit "$q/packet_packer.go" 's/(\thasRetransmission := p.retransmissionQueue.HasData\(protocol.Encryption1RTT\)\n)(\n\tvar pl payload\n\tif ackAllowed \{\n\t\tif ack := p.acks.GetAckFrame\(protocol.Encryption1RTT, now, !hasRetransmission && !hasData)\)/$1\thasDatagram := ackWithDatagrams && p.datagramQueue != nil && p.datagramQueue.Peek() != nil\n$2 && !hasDatagram)/'
+
 cp go.mod "$work/go.mod"
 cp go.sum "$work/go.sum"
 echo "replace github.com/quic-go/quic-go => $q" >> "$work/go.mod"
@@ -139,4 +158,6 @@ for _ in $(seq "$rounds"); do
 	run stock "$work/realm-stock" QUIC_GO_DIRECT_SEND=0
 	run direct "$work/realm-patched" QUIC_GO_DIRECT_SEND=1
 	run direct+ack "$work/realm-patched" QUIC_GO_DIRECT_SEND=1 QUIC_GO_ACK_EVERY=10 QUIC_GO_ACK_DELAY=100ms
+	run bundle "$work/realm-patched" QUIC_GO_ACK_WITH_DATAGRAMS=1
+	run bundle+ack "$work/realm-patched" QUIC_GO_ACK_WITH_DATAGRAMS=1 QUIC_GO_ACK_EVERY=10 QUIC_GO_ACK_DELAY=100ms
 done
