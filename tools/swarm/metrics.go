@@ -80,11 +80,18 @@ type metrics struct {
 	disconnects    map[string]int
 	rates          []float64 // downstream bytes/s of each bot that connected
 	timeline       []Second
+
+	self       *selfMeter
+	secMark    selfMark // the swarm's own counters when the second began
+	steadyMark selfMark // and when the steady phase did
 }
 
 func newMetrics(start time.Time) *metrics {
-	return &metrics{start: start, age: newHist(), echo: newHist(), secAge: newHist(), secEcho: newHist(), recovery: newHist(),
-		recoveryBy: map[string]*hdrhistogram.Histogram{}, failures: map[string]int{}, retryReasons: map[string]int{}, disconnects: map[string]int{}}
+	m := &metrics{start: start, age: newHist(), echo: newHist(), secAge: newHist(), secEcho: newHist(), recovery: newHist(),
+		recoveryBy: map[string]*hdrhistogram.Histogram{}, failures: map[string]int{}, retryReasons: map[string]int{}, disconnects: map[string]int{},
+		self: newSelfMeter()}
+	m.secMark = m.self.mark()
+	return m
 }
 
 // recovered records how long a bot went without seeing itself across a
@@ -144,6 +151,7 @@ func (m *metrics) beginSteady() {
 	m.rampAge, m.rampEcho = m.age, m.echo
 	m.age, m.echo = newHist(), newHist()
 	m.steadyAt = time.Now()
+	m.steadyMark = m.self.mark()
 	m.mu.Unlock()
 }
 
@@ -268,6 +276,12 @@ type Second struct {
 	AgeP50Ms        float64 `json:"snapshot_age_p50_ms"`
 	AgeP99Ms        float64 `json:"snapshot_age_p99_ms"`
 	EchoP99Ms       float64 `json:"echo_p99_ms"`
+	// The swarm's own second (SelfReport): its CPU in cores, its
+	// goroutines' scheduling delay p99, and its threads' wait for a CPU
+	// (-1: not measured).
+	SwarmCPU        float64 `json:"swarm_cpu_cores"`
+	SwarmSchedP99Ms float64 `json:"swarm_sched_p99_ms"`
+	SwarmCPUWaitMs  float64 `json:"swarm_cpu_wait_ms"`
 }
 
 // closeSecond ends the current second of the timeline and returns it.
@@ -280,6 +294,10 @@ func (m *metrics) closeSecond() Second {
 	if m.connected > 0 {
 		s.DownBytesPerBot = float64(m.sec.bytes) / float64(m.connected)
 	}
+	now := m.self.mark()
+	own := between(m.secMark, now)
+	m.secMark = now
+	s.SwarmCPU, s.SwarmSchedP99Ms, s.SwarmCPUWaitMs = own.CPUCores, own.SchedP99Ms, own.CPUWaitMsPerS
 	m.timeline = append(m.timeline, s)
 	m.secAge.Reset()
 	m.secEcho.Reset()
@@ -335,6 +353,8 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 	if !m.steadyAt.IsZero() {
 		r.RampS = m.steadyAt.Sub(m.start).Seconds()
 		r.Ramp = RampReport{SnapshotAge: latency(m.rampAge), Echo: latency(m.rampEcho)}
+		own := between(m.steadyMark, m.self.mark())
+		r.Self = &own
 	}
 	if len(m.rates) > 0 {
 		sum := 0.0

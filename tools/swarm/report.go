@@ -121,8 +121,11 @@ type Report struct {
 	RecoveryBy map[string]Latency `json:"recovery_by,omitempty"`
 	// Errors is what --max-errors judges: Failed + Disconnects +
 	// BudgetViolations.
-	Errors   int64    `json:"errors"`
-	Timeline []Second `json:"timeline"`
+	Errors int64 `json:"errors"`
+	// Self is the swarm's own health over the steady phase: a swarm short
+	// of CPU (Self.Starved) adds its own delays to the ages it reports.
+	Self     *SelfReport `json:"self,omitempty"`
+	Timeline []Second    `json:"timeline"`
 	// Verdict lists the thresholds the run broke; empty means it passed.
 	Verdict []string `json:"verdict"`
 }
@@ -188,14 +191,26 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("logins in the full realm's line", "%d (the furthest back: %d)", r.RealmLineWaits, r.RealmLinePlaceMax)
 	row("reconnects / never back", "%d / %d  (zone restarts %d, logins again %d; recovery ms p50 %.0f  max %.0f)", r.Reconnects, r.NeverBack, r.ZoneRestarts, r.Relogins, r.Recovery.P50, r.Recovery.Max)
 	row("errors", "%d", r.Errors)
+	if o := r.Self; o != nil {
+		wait := "not measured"
+		if o.CPUWaitMsPerS >= 0 {
+			wait = fmt.Sprintf("%.0f ms/s", o.CPUWaitMsPerS)
+		}
+		row("the swarm itself", "%.2f cores (GOMAXPROCS %d), scheduling delay p50 %.2f  p99 %.1f ms, waiting for a CPU %s, GC pauses max %.1f ms",
+			o.CPUCores, o.Procs, o.SchedP50Ms, o.SchedP99Ms, wait, o.GCPauseMaxMs)
+		if o.Starved {
+			fmt.Fprintf(&b, "  WARNING: the swarm was short of CPU (scheduling delay p99 %.1f ms > %d ms): part of the ages above is its own; run it on another machine, or fewer bots\n",
+				o.SchedP99Ms, starvedSchedP99Ms)
+		}
+	}
 	if len(r.Timeline) > 0 {
-		b.WriteString("  timeline:    s  bots  snaps/s  B/s/bot  age p50  age p99  echo p99  errors\n")
+		b.WriteString("  timeline:    s  bots  snaps/s  B/s/bot  age p50  age p99  echo p99  errors  swarm cpu  sched p99\n")
 		for _, s := range r.Timeline {
 			phase := "ramp"
 			if s.Steady {
 				phase = ""
 			}
-			fmt.Fprintf(&b, "  %8s %3d  %4d  %7d  %7.0f  %7.1f  %7.1f  %8.1f  %6d\n", phase, s.T, s.Connected, s.Snapshots, s.DownBytesPerBot, s.AgeP50Ms, s.AgeP99Ms, s.EchoP99Ms, s.Errors)
+			fmt.Fprintf(&b, "  %8s %3d  %4d  %7d  %7.0f  %7.1f  %7.1f  %8.1f  %6d  %9.2f  %9.1f\n", phase, s.T, s.Connected, s.Snapshots, s.DownBytesPerBot, s.AgeP50Ms, s.AgeP99Ms, s.EchoP99Ms, s.Errors, s.SwarmCPU, s.SwarmSchedP99Ms)
 		}
 	}
 	if r.Verdict != nil {
@@ -234,6 +249,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 			{"snapshot age p50", "#1f77b4", series(func(s Second) float64 { return s.AgeP50Ms })},
 			{"snapshot age p99", "#d62728", series(func(s Second) float64 { return s.AgeP99Ms })},
 			{"input→echo p99", "#2ca02c", series(func(s Second) float64 { return s.EchoP99Ms })},
+			{"the swarm's own scheduling delay p99", "#7f7f7f", series(func(s Second) float64 { return s.SwarmSchedP99Ms })},
 		}),
 		Bandwidth: plot("downstream bytes/s per bot", "B/s", t, r.RampS, []line{
 			{"bytes/s per bot", "#9467bd", series(func(s Second) float64 { return s.DownBytesPerBot })},
