@@ -100,6 +100,11 @@ type Result struct {
 	// tick, and SwarmOverFloor its ratio to the floor.
 	SwarmCPUUsPerBotTick float64 `json:"swarm_cpu_us_per_bot_tick"`
 	SwarmOverFloor       float64 `json:"swarm_over_floor"`
+	// SwarmSchedP99Ms and SwarmCPUWaitMsPerS are the swarm's own health
+	// over its steady phase (swarm.SelfReport): a swarm short of CPU puts
+	// its own delays into the snapshot ages.
+	SwarmSchedP99Ms    float64 `json:"swarm_sched_p99_ms"`
+	SwarmCPUWaitMsPerS float64 `json:"swarm_cpu_wait_ms_per_s"`
 	// DatagramsPerPlayerS and BytesPerPlayerS are the snapshot datagrams
 	// the gateways built over the measured window (their /metrics), per
 	// connected player.
@@ -323,6 +328,9 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 		Gateways: len(r.gateways), CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Disconnects: rep.Disconnects,
 		DisconnectReasons: rep.DisconnectReasons, FailureReasons: rep.FailureReasons,
 		SnapshotAgeMs: Latency{P50: rep.SnapshotAge.P50, P99: rep.SnapshotAge.P99, Max: rep.SnapshotAge.Max}}
+	if rep.Self != nil {
+		res.SwarmSchedP99Ms, res.SwarmCPUWaitMsPerS = rep.Self.SchedP99Ms, rep.Self.CPUWaitMsPerS
+	}
 	window := last.at.Sub(first.at).Seconds()
 	if window <= 0 || rep.Connected == 0 {
 		return res, fmt.Errorf("bench gateway: no steady phase to measure (%d connected)", rep.Connected)
