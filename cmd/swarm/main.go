@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -32,6 +33,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "\r%4.0fs  %d/%d bots connected  %.0f msg/s  snapshot age p99 %.1f ms  errors %d\x1b[K",
 				p.Elapsed.Seconds(), p.Connected, p.Bots, p.MessagesPerSec, p.AgeP99Ms, p.Errors)
 		}
+	}
+	if o.procs > 0 {
+		runtime.GOMAXPROCS(o.procs)
 	}
 	if o.cpuProfile != "" {
 		stop, err := startProfile(o.cpuProfile)
@@ -63,6 +67,7 @@ type options struct {
 	refusedOK          bool
 	quiet              bool
 	cpuProfile         string
+	procs              int
 }
 
 // parseFlags returns the options, or nil and the exit code.
@@ -93,6 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	fs.Int64Var(&o.maxErrors, "max-errors", 0, "fail (exit 1) when errors (failed bots + disconnects + budget violations) exceed this (negative: not checked)")
 	fs.BoolVar(&o.refusedOK, "refused-ok", false, "an overload run: bots the realm turned away with a reason and a retry hint (busy, in line) are not errors (each still has its reason in the report)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no live progress line")
+	fs.IntVar(&o.procs, "procs", 0, "OS threads running the swarm's Go code at once (GOMAXPROCS; 0: one per CPU)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the swarm itself to this file (the realm's nodes serve theirs on their admin ports)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -101,7 +107,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 		return nil, 2
 	}
 	cfg.Behavior = swarm.Behavior(*behavior)
-	if err := checkFlags(fs, cfg); err != nil {
+	err := checkFlags(fs, cfg)
+	if err == nil && (o.procs < 0 || o.procs > 1024) {
+		err = fmt.Errorf("--procs %d: want 0..1024", o.procs)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "swarm: %v\n", err)
 		return nil, 2
 	}

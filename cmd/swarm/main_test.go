@@ -31,6 +31,7 @@ func TestBadRunsExit2(t *testing.T) {
 		{[]string{"--behavior", "dance", "--ca", cert}, "unknown behavior"},
 		{[]string{"--drop", "1.5", "--ca", cert}, "DropRate"},
 		{[]string{"--ca", cert, "extra"}, "unexpected arguments"},
+		{[]string{"--procs", "-1", "--ca", cert}, "--procs -1"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(c.args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), c.says) {
