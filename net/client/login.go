@@ -78,7 +78,8 @@ type InLine struct {
 // the player its place in line (every second near the front, every 5 s
 // further back, while the login waits for a password check or for a place
 // in a full realm; a login served at once is never told). It waits as long
-// as ctx allows: a login node that says nothing for 15 s is given up on.
+// as ctx allows: a login node that says nothing for 15 s (4 s to a player
+// it told a place in the first 20) is given up on.
 func (l *LoginNodes) LoginInLine(ctx context.Context, account, password, realm string, queued func(InLine)) (codec.LoginResult, error) {
 	return l.result(ctx, loginRequest(account, password, realm), queued)
 }
@@ -197,6 +198,18 @@ func Expired(ctx context.Context) error {
 // it answers at once or tells a waiting player its place every second.
 const loginSilence = 15 * time.Second
 
+// A login node tells a player in line its place every second in the first
+// lineNear places and every 5 s further back (the protocol's cadence:
+// net/schema/README.md). A player near the front that hears nothing for
+// lineNearSilence takes the node for dead (a SIGKILLed node says nothing
+// over UDP) and moves on with its ticket, which keeps its place at the
+// next: a false alarm costs a handshake, and the front of a line is who
+// gets in next. Further back, loginSilence.
+const (
+	lineNear        = 20
+	lineNearSilence = 4 * time.Second
+)
+
 // askOne sends a request to one login node and returns its answer, after
 // any number of LoginQueued (each given to queued, when set).
 func (l *LoginNodes) askOne(ctx context.Context, addr string, req []byte, queued func(InLine), t *lineTicket) (*wire.ServerMessage, error) {
@@ -221,10 +234,11 @@ func (l *LoginNodes) askOne(ctx context.Context, addr string, req []byte, queued
 	if err := s.Send(req); err != nil {
 		return nil, err
 	}
+	silence := loginSilence
 	for {
 		// The answer may wait for a hashing worker: the caller's deadline,
 		// not the dial's, bounds it, and the login node's silence.
-		deadline := time.Now().Add(loginSilence)
+		deadline := time.Now().Add(silence)
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 			deadline = d
 		}
@@ -244,6 +258,10 @@ func (l *LoginNodes) askOne(ctx context.Context, addr string, req []byte, queued
 		}
 		var q wire.LoginQueued
 		codec.Member(m.Body, &q)
+		silence = loginSilence
+		if q.Position() <= lineNear {
+			silence = lineNearSilence
+		}
 		if b := q.TicketBytes(); len(b) > 0 {
 			t.b, t.at = append([]byte(nil), b...), time.Now()
 		}

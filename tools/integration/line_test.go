@@ -86,7 +86,14 @@ func TestALoginNodeDiesWithPlayersInLine(t *testing.T) {
 	r.kill(t, "DEV-LOGIN-1")
 	killed := time.Now()
 	late.untilPlace(t, 3)
-	t.Logf("DEV-LOGIN-1's two players were back in line ahead of the third %v after its SIGKILL", time.Since(killed).Round(time.Millisecond))
+	back := time.Since(killed)
+	t.Logf("DEV-LOGIN-1's two players were back in line ahead of the third %v after its SIGKILL", back.Round(time.Millisecond))
+	// A SIGKILLed node says nothing over UDP: players near the front of
+	// its line, told their place every second, give it up after 4 s of
+	// silence, not the 15 s a client gives a login node otherwise.
+	if back > 12*time.Second {
+		t.Fatalf("DEV-LOGIN-1's players took %v to notice it was gone", back.Round(time.Millisecond))
+	}
 	if got := r.labelled(t, "DEV-LOGIN-2", `gridrealm_login_realm_line_tickets_total{outcome="kept"}`); got != 2 {
 		t.Fatalf("DEV-LOGIN-2 kept %v tickets, want 2", got)
 	}

@@ -149,7 +149,8 @@ func (l *Node) login(account, password, realmName string, ticket []byte, s *pqui
 // front, every queuedFar further back (each is a packet and its ack: a
 // login node telling a line of thousands every second spends its share of
 // the machine on it, and its new connections' handshakes wait), well
-// within the clients' 15 s of patience. How long an attempt waits before
+// within the clients' patience (net/client: 4 s in the first queuedNear
+// places, 15 s further back). How long an attempt waits before
 // it is first told (most never are).
 const (
 	queuedEvery = time.Second

@@ -32,8 +32,9 @@ const (
 	ticketMAC     = 16
 	ticketSize    = 1 + 8 + 8 + ticketMAC
 	// ticketFresh is how long a ticket is taken after it was made: a
-	// client notices a dead login node within its 15 s of patience plus a
-	// keep-alive, and moves on to the next at once.
+	// client notices a dead login node within its patience (4 s near the
+	// front of the line, 15 s further back) plus a keep-alive, and moves
+	// on to the next at once.
 	ticketFresh = time.Minute
 	// ticketSkew is how far ahead of this node's clock another login
 	// node's may be.
