@@ -67,9 +67,8 @@ type bot struct {
 	steadyAt    time.Time // when the steady phase began, if it did while connected
 	steadyBytes int       // bytes received by then
 
-	// fresh says a snapshot arrived: the input loop steps on it, so that
-	// an input leaves while QUIC's acknowledgement of that snapshot is
-	// still pending and carries it (see play).
+	// fresh says a snapshot arrived: the input loop steps on it (see
+	// play).
 	fresh chan struct{}
 }
 
@@ -275,13 +274,15 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 // play sends inputs until the run ends or the connection does; it returns
 // why the connection ended early, or "".
 //
-// A bot steps as a client renders: when a snapshot arrives. Its input then
-// leaves within the 25 ms a QUIC receiver waits before acknowledging on its
-// own (max_ack_delay), so the acknowledgement of the snapshot rides on the
-// input instead of a packet of its own: a bot sends about one packet per
-// snapshot instead of one per snapshot plus one per input, and the gateway
-// receives as many fewer. Without snapshots (a zone restarting, a gateway
-// behind) it steps every two ticks, and Steer keeps the connection alive.
+// A bot steps as a client renders: when a snapshot arrives, so that it
+// works in one burst per snapshot instead of waking for a ticker of its own
+// as well (a fifth less of the swarm's CPU: ARCHITECTURE, "Clients steer").
+// Its input then leaves within the 25 ms a QUIC receiver waits before
+// acknowledging on its own (max_ack_delay): a quic-go that bundled a
+// pending ACK with a datagram would send one packet for both, where stock
+// quic-go sends two (ARCHITECTURE §3, make bench-quic-experiment). Without
+// snapshots (a zone restarting, a gateway behind) it steps every two
+// ticks, and Steer keeps the connection alive.
 func (b *bot) play(ctx context.Context, conn *client.Conn) string {
 	hz := int(conn.Welcome.TickHz)
 	if hz <= 0 {
