@@ -199,16 +199,13 @@ func Expired(ctx context.Context) error {
 const loginSilence = 15 * time.Second
 
 // A login node tells a player in line its place every second in the first
-// lineNear places and every 5 s further back (the protocol's cadence:
-// net/schema/README.md). A player near the front that hears nothing for
-// lineNearSilence takes the node for dead (a SIGKILLed node says nothing
-// over UDP) and moves on with its ticket, which keeps its place at the
-// next: a false alarm costs a handshake, and the front of a line is who
-// gets in next. Further back, loginSilence.
-const (
-	lineNear        = 20
-	lineNearSilence = 4 * time.Second
-)
+// codec.LineNear places and every 5 s further back (the protocol's
+// cadence). A player near the front that hears nothing for lineNearSilence
+// (four of its intervals) takes the node for dead (a SIGKILLed node says
+// nothing over UDP) and moves on with its ticket, which keeps its place at
+// the next: a false alarm costs a handshake, and the front of a line is
+// who gets in next. Further back, loginSilence.
+const lineNearSilence = 4 * codec.LineNearEvery
 
 // askOne sends a request to one login node and returns its answer, after
 // any number of LoginQueued (each given to queued, when set).
@@ -259,7 +256,7 @@ func (l *LoginNodes) askOne(ctx context.Context, addr string, req []byte, queued
 		var q wire.LoginQueued
 		codec.Member(m.Body, &q)
 		silence = loginSilence
-		if q.Position() <= lineNear {
+		if q.Position() <= codec.LineNear {
 			silence = lineNearSilence
 		}
 		if b := q.TicketBytes(); len(b) > 0 {

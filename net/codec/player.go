@@ -1,6 +1,8 @@
 package codec
 
 import (
+	"time"
+
 	flatbuffers "github.com/google/flatbuffers/go"
 
 	"github.com/gridrealm/gridrealm/net/wire"
@@ -206,6 +208,16 @@ func (e *PlayerEncoder) LoginResult(r *LoginResult) []byte {
 	wire.LoginResultAddRetryAfterMs(b, r.RetryAfterMs)
 	return e.server(wire.ServerBodyLoginResult, wire.LoginResultEnd(b))
 }
+
+// How often a login node tells a player in line its place (LoginQueued):
+// every LineNearEvery in the first LineNear places, every LineFarEvery
+// further back. It is the protocol's cadence: a client takes a login node
+// that stays silent well past it for dead (net/client).
+const (
+	LineNear      = 20
+	LineNearEvery = time.Second
+	LineFarEvery  = 5 * time.Second
+)
 
 // LoginQueued tells a player its login waits its turn: its place and the
 // wait expected.

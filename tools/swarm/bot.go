@@ -276,7 +276,7 @@ func (b *bot) login(ctx context.Context) (codec.LoginResult, error) {
 //
 // A bot steps as a client renders: when a snapshot arrives, so that it
 // works in one burst per snapshot instead of waking for a ticker of its own
-// as well (a fifth less of the swarm's CPU: ARCHITECTURE, "Clients steer").
+// as well (about a sixth less of the swarm's CPU: ARCHITECTURE, "Clients steer").
 // Its input then leaves within the 25 ms a QUIC receiver waits before
 // acknowledging on its own (max_ack_delay): a quic-go that bundled a
 // pending ACK with a datagram would send one packet for both, where stock

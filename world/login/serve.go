@@ -153,9 +153,9 @@ func (l *Node) login(account, password, realmName string, ticket []byte, s *pqui
 // places, 15 s further back). How long an attempt waits before
 // it is first told (most never are).
 const (
-	queuedEvery = time.Second
-	queuedFar   = 5 * time.Second
-	queuedNear  = 20 // places told every second
+	queuedEvery = codec.LineNearEvery
+	queuedFar   = codec.LineFarEvery
+	queuedNear  = codec.LineNear // places told every second
 	queuedFirst = 250 * time.Millisecond
 	queueRetry  = 30 * time.Second // the hint after a wait that ran out
 )
