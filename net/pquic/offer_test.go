@@ -49,9 +49,19 @@ func newRelay(t *testing.T, server *net.UDPAddr) *relay {
 	return r
 }
 
+// connected dials addr (the listener's, or a relay's in front of it) and
+// returns both ends, each closed when the test ends.
 func connected(t *testing.T, ctx context.Context, ln *Listener, ctls *tls.Config, addr string) (server, client *Session) {
 	t.Helper()
-	c, err := Dial(ctx, addr, ctls)
+	return connectedBy(t, ctx, ln, func() (*Session, error) { return Dial(ctx, addr, ctls) })
+}
+
+// connectedBy is connected with a dial of the caller's (a shared
+// Transport's). The client has sent "hello" on its stream, which the
+// server has not read.
+func connectedBy(t *testing.T, ctx context.Context, ln *Listener, dial func() (*Session, error)) (server, client *Session) {
+	t.Helper()
+	c, err := dial()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -155,38 +155,13 @@ func TestQUICOverAnUnspecifiedAddress(t *testing.T) {
 	defer tr.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	port := ln.Addr().(*net.UDPAddr).Port
-	type result struct {
-		s   *Session
-		err error
-	}
-	accepted := make(chan result, 1)
-	go func() {
-		in, err := ln.Accept(ctx)
-		if err != nil {
-			accepted <- result{err: err}
-			return
-		}
-		s, err := in.Open(ctx, 5*time.Second)
-		accepted <- result{s, err}
-	}()
-	c, err := tr.Dial(ctx, fmt.Sprintf("127.0.0.1:%d", port), ctls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(0, "")
-	if err := c.Send([]byte("hello")); err != nil {
-		t.Fatal(err)
-	}
-	r := <-accepted
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	if b, err := r.s.Recv(time.Now().Add(5 * time.Second)); err != nil || string(b) != "hello" {
+	addr := fmt.Sprintf("127.0.0.1:%d", ln.Addr().(*net.UDPAddr).Port)
+	s, c := connectedBy(t, ctx, ln, func() (*Session, error) { return tr.Dial(ctx, addr, ctls) })
+	if b, err := s.Recv(time.Now().Add(5 * time.Second)); err != nil || string(b) != "hello" {
 		t.Fatalf("server read %q, %v", b, err)
 	}
 	for i := range 50 {
-		if err := r.s.SendDatagram(packet(i % 10)); err != nil {
+		if err := s.SendDatagram(packet(i % 10)); err != nil {
 			t.Fatal(err)
 		}
 		d, err := c.RecvDatagram(ctx)
