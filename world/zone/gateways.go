@@ -77,9 +77,7 @@ func (zn *Node) subscribe(peer string, n int, at func(int) uint32, on bool) {
 		case on:
 			pub.Subscribe(g, cell)
 		default:
-			for pub.Holds(g, cell) {
-				pub.Unsubscribe(g, cell)
-			}
+			pub.Unsubscribe(g, cell) // its one reference (none: ignored)
 		}
 	}
 	if !on {
