@@ -147,11 +147,11 @@ func (m *metrics) lost() {
 // beginSteady starts the steady phase: every bot that will connect has;
 // what was measured so far is the ramp's.
 func (m *metrics) beginSteady() {
+	mark := m.self.mark()
 	m.mu.Lock()
 	m.rampAge, m.rampEcho = m.age, m.echo
 	m.age, m.echo = newHist(), newHist()
-	m.steadyAt = time.Now()
-	m.steadyMark = m.self.mark()
+	m.steadyAt, m.steadyMark = time.Now(), mark
 	m.mu.Unlock()
 }
 
@@ -286,6 +286,7 @@ type Second struct {
 
 // closeSecond ends the current second of the timeline and returns it.
 func (m *metrics) closeSecond() Second {
+	now := m.self.mark() // /proc reads: not under mu, which every snapshot takes
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := Second{T: len(m.timeline) + 1, Steady: !m.steadyAt.IsZero(), Connected: m.connected, Snapshots: m.sec.snapshots, Inputs: m.sec.inputs,
@@ -294,7 +295,6 @@ func (m *metrics) closeSecond() Second {
 	if m.connected > 0 {
 		s.DownBytesPerBot = float64(m.sec.bytes) / float64(m.connected)
 	}
-	now := m.self.mark()
 	own := between(m.secMark, now)
 	m.secMark = now
 	s.SwarmCPU, s.SwarmSchedP99Ms, s.SwarmCPUWaitMs = own.CPUCores, own.SchedP99Ms, own.CPUWaitMsPerS
@@ -332,6 +332,7 @@ func ms(us int64) float64 { return float64(us) / 1000 }
 
 // report turns the metrics into a report.
 func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
+	end := m.self.mark()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r := &Report{
@@ -353,7 +354,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 	if !m.steadyAt.IsZero() {
 		r.RampS = m.steadyAt.Sub(m.start).Seconds()
 		r.Ramp = RampReport{SnapshotAge: latency(m.rampAge), Echo: latency(m.rampEcho)}
-		own := between(m.steadyMark, m.self.mark())
+		own := between(m.steadyMark, end)
 		r.Self = &own
 	}
 	if len(m.rates) > 0 {
