@@ -18,12 +18,7 @@ import (
 // counted; events reach OnEvent; a Disconnect's reason is kept and Done
 // closes.
 func TestConnAgainstAScriptedGateway(t *testing.T) {
-	certPEM, keyPEM, err := pquic.DevCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stls, _ := pquic.ServerTLS(certPEM, keyPEM)
-	ctls, _ := pquic.ClientTLS(certPEM)
+	stls, ctls := devTLS(t)
 	ln, err := pquic.Listen("127.0.0.1:0", stls)
 	if err != nil {
 		t.Fatal(err)

@@ -83,12 +83,10 @@ func startScripted(t *testing.T, stls *tls.Config, token byte) *scriptedGateway 
 // development certificate.
 func devTLS(t *testing.T) (server, client *tls.Config) {
 	t.Helper()
-	certPEM, keyPEM, err := pquic.DevCertificate()
+	server, client, err := pquic.DevTLS()
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, _ = pquic.ServerTLS(certPEM, keyPEM)
-	client, _ = pquic.ClientTLS(certPEM)
 	return server, client
 }
 

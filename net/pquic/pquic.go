@@ -65,6 +65,23 @@ func DevCertificate() (certPEM, keyPEM []byte, err error) {
 	return pki.SelfSigned("GridRealm dev realm", []string{"localhost", "127.0.0.1", "::1"}, 365*24*time.Hour)
 }
 
+// DevTLS makes a new DevCertificate and returns a server's TLS
+// configuration with it and a client's that trusts it: a listener and its
+// clients on one machine (tests, benches).
+func DevTLS() (server, client *tls.Config, err error) {
+	certPEM, keyPEM, err := DevCertificate()
+	if err != nil {
+		return nil, nil, err
+	}
+	if server, err = ServerTLS(certPEM, keyPEM); err != nil {
+		return nil, nil, err
+	}
+	if client, err = ClientTLS(certPEM); err != nil {
+		return nil, nil, err
+	}
+	return server, client, nil
+}
+
 // Session is one player connection: the reliable stream and datagrams.
 type Session struct {
 	conn   *quic.Conn

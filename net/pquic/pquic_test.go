@@ -18,12 +18,10 @@ import (
 // test's end, and returns the TLS config of clients that trust it.
 func listenDev(t *testing.T, addr string) (*Listener, *tls.Config) {
 	t.Helper()
-	certPEM, keyPEM, err := DevCertificate()
+	stls, ctls, err := DevTLS()
 	if err != nil {
 		t.Fatal(err)
 	}
-	stls, _ := ServerTLS(certPEM, keyPEM)
-	ctls, _ := ClientTLS(certPEM)
 	ln, err := Listen(addr, stls)
 	if err != nil {
 		t.Fatal(err)

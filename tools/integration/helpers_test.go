@@ -171,14 +171,8 @@ func startCore(t *testing.T, secret string, zc world.ZoneConfig) *core {
 func startCoreNPCs(t *testing.T, secret string, zc world.ZoneConfig, npcs int) *core {
 	t.Helper()
 	c := &core{secret: []byte(secret)}
-	certPEM, keyPEM, err := pquic.DevCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.serverTLS, err = pquic.ServerTLS(certPEM, keyPEM); err != nil {
-		t.Fatal(err)
-	}
-	if c.clientTLS, err = pquic.ClientTLS(certPEM); err != nil {
+	var err error
+	if c.serverTLS, c.clientTLS, err = pquic.DevTLS(); err != nil {
 		t.Fatal(err)
 	}
 	if c.db, err = db.Start(db.Config{Node: c.nodeConfig("DB"), Store: store.Config{Dir: t.TempDir()}}); err != nil {
