@@ -18,6 +18,10 @@
 #              client's input sent just after a snapshot does not carry the
 #              snapshot's ACK, nor a snapshot the ACK of an input
 #   bundle+ack both of the last two
+#   inline     SendDatagram packs, seals and writes its packet in the
+#              caller's goroutine while the connection's run loop waits,
+#              instead of waking it (QUIC_GO_INLINE_SEND=1, with direct):
+#              no hand-off between goroutines per datagram sent
 #
 # Usage: tools/quicexp/experiment.sh [players] [duration] [rounds]
 # Prints one JSON object per run, each with its "config"; rounds alternate
@@ -141,6 +145,81 @@ var ackWithDatagrams = os.Getenv("QUIC_GO_ACK_WITH_DATAGRAMS") == "1"
 GO
 edit "$q/packet_packer.go" 's/(\thasRetransmission := p.retransmissionQueue.HasData\(protocol.Encryption1RTT\)\n)(\n\tvar pl payload\n\tif ackAllowed \{\n\t\tif ack := p.acks.GetAckFrame\(protocol.Encryption1RTT, now, !hasRetransmission && !hasData)\)/$1\thasDatagram := ackWithDatagrams && p.datagramQueue != nil && p.datagramQueue.Peek() != nil\n$2 && !hasDatagram)/'
 
+# 4. Datagrams sent inline: the run loop holds a mutex except while it
+# waits for events; SendDatagram takes it if it is free, queues its frame
+# without signalling, sends what the connection may send now, and resets
+# the connection's timer; if the run loop is busy (or the queue full), the
+# datagram goes the stock way.
+cat > "$q/inline_send.go" <<'GO'
+package quic
+
+import (
+	"os"
+
+	"github.com/quic-go/quic-go/internal/monotime"
+	"github.com/quic-go/quic-go/internal/wire"
+)
+
+var inlineSend = os.Getenv("QUIC_GO_INLINE_SEND") == "1"
+
+func (c *Conn) inlineUnlock() {
+	if inlineSend {
+		c.inlineMu.Unlock()
+	}
+}
+
+func (c *Conn) inlineRelock() {
+	if inlineSend {
+		c.inlineMu.Lock()
+	}
+}
+
+// sendDatagramInline sends f now if the run loop is waiting; false: f is
+// not queued.
+func (c *Conn) sendDatagramInline(f *wire.DatagramFrame) bool {
+	if !c.inlineMu.TryLock() {
+		return false
+	}
+	defer c.inlineMu.Unlock()
+	if c.inlineDone || !c.handshakeComplete || c.closeErr.Load() != nil || !c.datagramQueue.addQuiet(f) {
+		return false
+	}
+	c.blocked = blockModeNone
+	if err := c.triggerSending(monotime.Now()); err != nil {
+		c.setCloseError(&closeError{err: err})
+		c.scheduleSending()
+		return true
+	}
+	if c.pacingDeadline.Equal(deadlineSendImmediately) {
+		c.scheduleSending()
+	} else {
+		c.maybeResetTimer()
+	}
+	return true
+}
+
+// addQuiet queues f without waking the run loop; false if the queue is
+// full or closed.
+func (h *datagramQueue) addQuiet(f *wire.DatagramFrame) bool {
+	h.sendMx.Lock()
+	defer h.sendMx.Unlock()
+	select {
+	case <-h.closed:
+		return false
+	default:
+	}
+	if h.sendQueue.Len() >= maxDatagramSendQueueLen {
+		return false
+	}
+	h.sendQueue.PushBack(f)
+	return true
+}
+GO
+edit "$q/connection.go" 's/(type Conn struct \{\n)/$1\tinlineMu   sync.Mutex\n\tinlineDone bool\n/'
+edit "$q/connection.go" 's/(func \(c \*Conn\) run\(\) \(err error\) \{\n)/$1\tif inlineSend {\n\t\tc.inlineMu.Lock()\n\t\tdefer func() { c.inlineDone = true; c.inlineMu.Unlock() }()\n\t}\n/'
+edit "$q/connection.go" 's/(\t\t\t\/\/ \* received packets\n)(\t\t\tselect \{\n\t\t\tcase <-c.closeChan:\n)(\t\t\t\tbreak runLoop\n\t\t\tcase <-c.timer.C:\n)(\t\t\tcase <-c.sendingScheduled:\n)(\t\t\tcase <-sendQueueAvailable:\n)(\t\t\tcase <-c.notifyReceivedPacket:\n)/$1\t\t\tc.inlineUnlock()\n$2\t\t\t\tc.inlineRelock()\n$3\t\t\t\tc.inlineRelock()\n$4\t\t\t\tc.inlineRelock()\n$5\t\t\t\tc.inlineRelock()\n$6\t\t\t\tc.inlineRelock()\n/'
+edit "$q/connection.go" 's/(\tcopy\(f.Data, p\)\n)(\treturn c.datagramQueue.Add\(f\)\n)/$1\tif inlineSend \&\& c.sendDatagramInline(f) {\n\t\treturn nil\n\t}\n$2/'
+
 cp go.mod "$work/go.mod"
 cp go.sum "$work/go.sum"
 echo "replace github.com/quic-go/quic-go => $q" >> "$work/go.mod"
@@ -160,4 +239,5 @@ for _ in $(seq "$rounds"); do
 	run direct+ack "$work/realm-patched" QUIC_GO_DIRECT_SEND=1 QUIC_GO_ACK_EVERY=10 QUIC_GO_ACK_DELAY=100ms
 	run bundle "$work/realm-patched" QUIC_GO_ACK_WITH_DATAGRAMS=1
 	run bundle+ack "$work/realm-patched" QUIC_GO_ACK_WITH_DATAGRAMS=1 QUIC_GO_ACK_EVERY=10 QUIC_GO_ACK_DELAY=100ms
+	run inline "$work/realm-patched" QUIC_GO_DIRECT_SEND=1 QUIC_GO_INLINE_SEND=1
 done
