@@ -11,19 +11,21 @@ import (
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
-// Entity is an entity as the client sees it.
+// Entity is an entity as the client sees it. (Its fields are in the order
+// that packs it in 32 bytes: a client holds one per entity per view.)
 type Entity struct {
-	ID                           uint32
 	X, Y                         float64 // metres
+	ID                           uint32
+	Template                     uint16
 	Heading, Health, Anim, Flags uint8
 	Kind                         wire.EntityKind
-	Template                     uint16
 	Level                        uint8
 }
 
-// views is how many snapshot views World keeps (more than the gateway
-// keeps baselines for).
-const views = 64
+// views is how many snapshot views World keeps: as many as a baseline may
+// be old (a delta's baseline is at most that many snapshots back, and may
+// share its view's slot: Apply copies it in place).
+const views = codec.SnapshotBaselines
 
 // ErrNoBaseline: a snapshot is a delta against a snapshot this client does
 // not have (lost, or too old). It is skipped.
@@ -64,7 +66,7 @@ func (w *World) Apply(s *codec.Snapshot) error {
 		base = b.entities
 	}
 	slot := &w.history[s.Seq%views]
-	next := append(slot.entities[:0], base...) // base may be this very slot, 64 snapshots ago: a no-op copy
+	next := append(slot.entities[:0], base...) // base may be this very slot, views snapshots ago: a no-op copy
 	ox, oy := float64(s.OriginX), float64(s.OriginY)
 	if len(s.Leaves) > 0 {
 		gone := w.gone[:0]

@@ -129,3 +129,31 @@ func BenchmarkWorldApply(b *testing.B) {
 		}
 	}
 }
+
+// TestWorldHoldsTheOldestBaselineAGatewayUses: a gateway deltas against a
+// snapshot up to codec.SnapshotBaselines back; that baseline shares its
+// view's slot with the delta, and the delta applies on it.
+func TestWorldHoldsTheOldestBaselineAGatewayUses(t *testing.T) {
+	var w World
+	first := codec.Snapshot{Seq: 1, Updates: codec.Updates{Enters: []codec.Spawn{{ID: 7, X: 256}, {ID: 8, X: 512}}}}
+	if err := w.Apply(&first); err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint32(2); seq <= codec.SnapshotBaselines; seq++ { // the client acks none of these
+		s := codec.Snapshot{Seq: seq, Baseline: seq - 1, Updates: codec.Updates{Moves: []codec.Move{{ID: 7, X: uint16(seq) * 256}}}}
+		if err := w.Apply(&s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oldest := codec.Snapshot{Seq: 1 + codec.SnapshotBaselines, Baseline: 1, Updates: codec.Updates{Leaves: []uint32{8}}}
+	if err := w.Apply(&oldest); err != nil {
+		t.Fatalf("a delta %d snapshots after its baseline: %v", codec.SnapshotBaselines, err)
+	}
+	if e, ok := w.Entity(7); !ok || e.X != 1 || w.Len() != 1 {
+		t.Fatalf("on snapshot 1: entity 7 %+v, %d entities; want it where snapshot 1 had it, alone", e, w.Len())
+	}
+	older := codec.Snapshot{Seq: 2 + codec.SnapshotBaselines, Baseline: 1}
+	if err := w.Apply(&older); !errors.Is(err, ErrNoBaseline) {
+		t.Fatalf("a baseline %d back (overwritten): %v, want ErrNoBaseline", codec.SnapshotBaselines+1, err)
+	}
+}

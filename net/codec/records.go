@@ -52,6 +52,13 @@ type Snapshot struct {
 	Updates
 }
 
+// SnapshotBaselines bounds how far back a snapshot's baseline is: a gateway
+// builds deltas only against one of the last SnapshotBaselines snapshots it
+// sent the player (Baseline >= Seq - SnapshotBaselines; older: full state).
+// A client that keeps its last SnapshotBaselines snapshots holds the baseline
+// of every delta it gets, unless that baseline never arrived.
+const SnapshotBaselines = 32
+
 // readUpdates copies the four entity vectors of a checked table, starting at
 // vtable slot first (moves, states, enters, leaves), into u, reusing u's
 // memory. CellDelta and Snapshot share this layout.

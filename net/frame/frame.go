@@ -29,13 +29,24 @@ type Reader struct {
 	hdr [HeaderSize]byte
 }
 
+// LinkBuffer is the buffer of NewReader and NewWriter: a node link carries
+// megabytes a second in frames of kilobytes, and reads and writes it in few
+// system calls.
+const LinkBuffer = 64 << 10
+
 // NewReader returns a reader that refuses frames over max bytes (DefaultMax
-// when max <= 0).
-func NewReader(r io.Reader, max int) *Reader {
+// when max <= 0), with a LinkBuffer buffer.
+func NewReader(r io.Reader, max int) *Reader { return NewReaderSize(r, max, LinkBuffer) }
+
+// NewReaderSize is NewReader with a buffer of size bytes. A frame larger
+// than the buffer is still read whole (through it, into the frame's own
+// memory): a stream of small, rare frames (a player's) needs little buffer,
+// and a node serving thousands of streams holds one each.
+func NewReaderSize(r io.Reader, max, size int) *Reader {
 	if max <= 0 {
 		max = DefaultMax
 	}
-	return &Reader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+	return &Reader{r: bufio.NewReaderSize(r, size), max: max}
 }
 
 // Next returns the next frame. The bytes are valid until the next call. At a
@@ -75,12 +86,17 @@ type Writer struct {
 	hdr [HeaderSize]byte
 }
 
-// NewWriter returns a writer that refuses frames over max bytes.
-func NewWriter(w io.Writer, max int) *Writer {
+// NewWriter returns a writer that refuses frames over max bytes (DefaultMax
+// when max <= 0), with a LinkBuffer buffer.
+func NewWriter(w io.Writer, max int) *Writer { return NewWriterSize(w, max, LinkBuffer) }
+
+// NewWriterSize is NewWriter with a buffer of size bytes; a frame larger
+// than the buffer goes through it to w.
+func NewWriterSize(w io.Writer, max, size int) *Writer {
 	if max <= 0 {
 		max = DefaultMax
 	}
-	return &Writer{w: bufio.NewWriterSize(w, 64<<10), max: max}
+	return &Writer{w: bufio.NewWriterSize(w, size), max: max}
 }
 
 // Write buffers one frame.

@@ -8,27 +8,39 @@ import (
 	"testing/iotest"
 )
 
+// TestRoundTrip: frames come out as they went in, with the links' buffers
+// and with buffers smaller than a frame and than its header (a player
+// session's buffer is smaller than its largest message), read a byte at a
+// time or as they come.
 func TestRoundTrip(t *testing.T) {
-	var buf bytes.Buffer
-	w := NewWriter(&buf, 0)
-	frames := [][]byte{[]byte("a"), bytes.Repeat([]byte("b"), 70000), []byte("c")}
-	for _, f := range frames {
-		if err := w.Write(f); err != nil {
-			t.Fatal(err)
+	for _, size := range []int{LinkBuffer, 4 << 10, 16} {
+		for _, oneByte := range []bool{true, false} {
+			var buf bytes.Buffer
+			w := NewWriterSize(&buf, 0, size)
+			frames := [][]byte{[]byte("a"), bytes.Repeat([]byte("b"), 70000), []byte("c"), bytes.Repeat([]byte("d"), 17)}
+			for _, f := range frames {
+				if err := w.Write(f); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var from io.Reader = &buf
+			if oneByte {
+				from = iotest.OneByteReader(&buf)
+			}
+			r := NewReaderSize(from, 0, size)
+			for i, want := range frames {
+				got, err := r.Next()
+				if err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("buffer %d, one byte %v: frame %d: %d bytes, %v", size, oneByte, i, len(got), err)
+				}
+			}
+			if _, err := r.Next(); err != io.EOF {
+				t.Fatalf("buffer %d: end: %v", size, err)
+			}
 		}
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	r := NewReader(iotest.OneByteReader(&buf), 0)
-	for i, want := range frames {
-		got, err := r.Next()
-		if err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("frame %d: %d bytes, %v", i, len(got), err)
-		}
-	}
-	if _, err := r.Next(); err != io.EOF {
-		t.Fatalf("end: %v", err)
 	}
 }
 

@@ -191,9 +191,17 @@ func openStream(ctx context.Context, addr string, conn *quic.Conn) (*Session, er
 	return newSession(conn, stream), nil
 }
 
+// sessionBuffer is a session's stream buffer each way. A player's reliable
+// messages are small and few (a welcome, events, a line's places), and a
+// node holds a session per player (a login node's full realm line, tens
+// of thousands): 64 KB each way was 128 KB a player, most of a load
+// generator's memory per bot.
+const sessionBuffer = 4 << 10
+
 func newSession(conn *quic.Conn, stream *quic.Stream) *Session {
 	return &Session{conn: conn, stream: stream,
-		r: frame.NewReader(stream, codec.MaxPlayerMessage), w: frame.NewWriter(stream, codec.MaxPlayerMessage)}
+		r: frame.NewReaderSize(stream, codec.MaxPlayerMessage, sessionBuffer),
+		w: frame.NewWriterSize(stream, codec.MaxPlayerMessage, sessionBuffer)}
 }
 
 // Listener accepts player connections.

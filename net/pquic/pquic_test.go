@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"sync"
 	"testing"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/frame"
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
@@ -146,5 +149,38 @@ func TestClosingAListenerLetsItsConnectionsSayWhy(t *testing.T) {
 			t.Fatalf("the port is still held after its last connection ended: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestASessionCarriesItsLargestMessage: a reliable message of
+// codec.MaxPlayerMessage bytes, sixteen times the session's buffer, goes
+// both ways whole, between small ones; one byte more is refused.
+func TestASessionCarriesItsLargestMessage(t *testing.T) {
+	ln, ctls := listenDev(t, "127.0.0.1:0")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	server, client := connected(t, ctx, ln, ctls, ln.Addr().String())
+	if _, err := server.Recv(time.Now().Add(5 * time.Second)); err != nil { // connected's hello
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("0123456789abcdef"), codec.MaxPlayerMessage/16)
+	for _, dir := range []struct {
+		name     string
+		from, to *Session
+	}{{"to the client", server, client}, {"to the server", client, server}} {
+		for _, msg := range [][]byte{[]byte("before"), big, []byte("after")} {
+			if err := dir.from.Send(msg); err != nil {
+				t.Fatalf("%s: send %d bytes: %v", dir.name, len(msg), err)
+			}
+		}
+		for _, want := range [][]byte{[]byte("before"), big, []byte("after")} {
+			got, err := dir.to.Recv(time.Now().Add(5 * time.Second))
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("%s: got %d bytes (%v), want %d", dir.name, len(got), err, len(want))
+			}
+		}
+	}
+	if err := client.Send(make([]byte, codec.MaxPlayerMessage+1)); !errors.Is(err, frame.ErrTooLarge) {
+		t.Fatalf("a message over the limit: %v", err)
 	}
 }

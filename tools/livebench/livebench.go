@@ -105,6 +105,9 @@ type Result struct {
 	// its own delays into the snapshot ages.
 	SwarmSchedP99Ms    float64 `json:"swarm_sched_p99_ms"`
 	SwarmCPUWaitMsPerS float64 `json:"swarm_cpu_wait_ms_per_s"`
+	// SwarmHeapKBPerBot is the live heap of the bench's process (the swarm,
+	// mostly) at the end of the steady phase, per connected bot.
+	SwarmHeapKBPerBot float64 `json:"swarm_heap_kb_per_bot"`
 	// DatagramsPerPlayerS and BytesPerPlayerS are the snapshot datagrams
 	// the gateways built over the measured window (their /metrics), per
 	// connected player.
@@ -330,6 +333,9 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 		SnapshotAgeMs: Latency{P50: rep.SnapshotAge.P50, P99: rep.SnapshotAge.P99, Max: rep.SnapshotAge.Max}}
 	if rep.Self != nil {
 		res.SwarmSchedP99Ms, res.SwarmCPUWaitMsPerS = rep.Self.SchedP99Ms, rep.Self.CPUWaitMsPerS
+		if rep.Connected > 0 {
+			res.SwarmHeapKBPerBot = rep.Self.HeapLiveMB * 1000 / float64(rep.Connected)
+		}
 	}
 	window := last.at.Sub(first.at).Seconds()
 	if window <= 0 || rep.Connected == 0 {

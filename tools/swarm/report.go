@@ -196,8 +196,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if o.CPUWaitMsPerS >= 0 {
 			wait = fmt.Sprintf("%.0f ms/s", o.CPUWaitMsPerS)
 		}
-		row("the swarm itself", "%.2f cores (GOMAXPROCS %d), scheduling delay p50 %.2f  p99 %.1f ms, waiting for a CPU %s, GC pauses max %.1f ms",
-			o.CPUCores, o.Procs, o.SchedP50Ms, o.SchedP99Ms, wait, o.GCPauseMaxMs)
+		row("the swarm itself", "%.2f cores (GOMAXPROCS %d), scheduling delay p50 %.2f  p99 %.1f ms, waiting for a CPU %s, GC pauses max %.1f ms, heap live %.0f MB",
+			o.CPUCores, o.Procs, o.SchedP50Ms, o.SchedP99Ms, wait, o.GCPauseMaxMs, o.HeapLiveMB)
 		if o.Starved {
 			fmt.Fprintf(&b, "  WARNING: the swarm was short of CPU (scheduling delay p99 %.1f ms > %d ms): part of the ages above is its own; run it on another machine, or fewer bots\n",
 				o.SchedP99Ms, starvedSchedP99Ms)

@@ -37,6 +37,10 @@ type SelfReport struct {
 	// Linux).
 	CPUWaitMsPerS float64 `json:"cpu_wait_ms_per_s"`
 	GCPauseMaxMs  float64 `json:"gc_pause_max_ms"` // the longest stop-the-world pause of a GC
+	// HeapLiveMB is the heap the last GC before the end found live
+	// (runtime/metrics /gc/heap/live:bytes), in MB: with the bots' number,
+	// what a bot holds.
+	HeapLiveMB float64 `json:"heap_live_mb"`
 	// Starved says SchedP99Ms exceeded starvedSchedP99Ms: part of the
 	// snapshot ages and echo times is the swarm's own.
 	Starved bool `json:"starved"`
@@ -49,6 +53,7 @@ type selfMark struct {
 	wait   time.Duration // run-queue wait, every thread (-1: unknown)
 	sched  *rtmetrics.Float64Histogram
 	pauses *rtmetrics.Float64Histogram
+	live   uint64 // heap bytes live at the last GC
 }
 
 // selfMeter takes marks; between two it tells the swarm's health.
@@ -57,7 +62,7 @@ type selfMeter struct {
 }
 
 func newSelfMeter() *selfMeter {
-	return &selfMeter{samples: []rtmetrics.Sample{{Name: "/sched/latencies:seconds"}, {Name: "/sched/pauses/total/gc:seconds"}}}
+	return &selfMeter{samples: []rtmetrics.Sample{{Name: "/sched/latencies:seconds"}, {Name: "/sched/pauses/total/gc:seconds"}, {Name: "/gc/heap/live:bytes"}}}
 }
 
 func (s *selfMeter) mark() selfMark {
@@ -69,12 +74,15 @@ func (s *selfMeter) mark() selfMark {
 	rtmetrics.Read(s.samples)
 	m.sched = copyHist(s.samples[0].Value)
 	m.pauses = copyHist(s.samples[1].Value)
+	if v := s.samples[2].Value; v.Kind() == rtmetrics.KindUint64 {
+		m.live = v.Uint64()
+	}
 	return m
 }
 
 // between is the health from a to b.
 func between(a, b selfMark) SelfReport {
-	r := SelfReport{Procs: runtime.GOMAXPROCS(0), CPUWaitMsPerS: -1}
+	r := SelfReport{Procs: runtime.GOMAXPROCS(0), CPUWaitMsPerS: -1, HeapLiveMB: float64(b.live) / 1e6}
 	secs := b.at.Sub(a.at).Seconds()
 	if secs <= 0 {
 		return r

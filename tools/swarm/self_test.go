@@ -38,8 +38,8 @@ func TestQuantilesOfTheRuntimesHistograms(t *testing.T) {
 
 // TestTheSwarmMeasuresItself: goroutines that outnumber the Ps and burn
 // 30 ms of the process's CPU (by its own account) show as that CPU and as
-// scheduling delay between two marks, and a report says when the delay is
-// over the line.
+// scheduling delay between two marks, 64 MB held across a GC as the live
+// heap, and a report says when the delay is over the line.
 func TestTheSwarmMeasuresItself(t *testing.T) {
 	cpu := func() time.Duration {
 		var ru syscall.Rusage
@@ -59,10 +59,19 @@ func TestTheSwarmMeasuresItself(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	held := make([]byte, 64<<20) // 64 MB live across a GC
+	for i := range held {
+		held[i] = byte(i)
+	}
+	runtime.GC()
 	b := s.mark()
+	runtime.KeepAlive(held)
 	r := between(a, b)
 	if used := r.CPUCores * b.at.Sub(a.at).Seconds(); used < 0.030 || r.SchedP99Ms <= 0 || r.Procs != runtime.GOMAXPROCS(0) {
 		t.Fatalf("after burning 30 ms of CPU in more goroutines than Ps: %.3f s of CPU, %+v", used, r)
+	}
+	if r.HeapLiveMB < 64 {
+		t.Fatalf("64 MB held across a GC, %.1f MB live reported", r.HeapLiveMB)
 	}
 	if runtime.GOOS == "linux" && r.CPUWaitMsPerS < 0 {
 		t.Fatalf("the run queue's wait is not read: %+v", r)

@@ -31,9 +31,10 @@ func (e *Held) sameState(o *Held) bool {
 	return e.Heading == o.Heading && e.Health == o.Health && e.Anim == o.Anim && e.Flags == o.Flags
 }
 
-// historyLen is how many snapshots a View remembers: a client that acks
-// nothing for this many ticks (1.6 s at 20 Hz) gets full state again.
-const historyLen = 32
+// historyLen is how many snapshots a View remembers, the protocol's bound
+// on a baseline's age: a client that acks nothing for this many ticks (1.6
+// s at 20 Hz) gets full state again.
+const historyLen = codec.SnapshotBaselines
 
 // Record sizes in a snapshot (wire structs) and the cost of a vector.
 // alignSlack is room for the padding that aligns the snapshot table's

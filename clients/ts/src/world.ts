@@ -18,7 +18,9 @@
 import { Snapshot } from '../gen/gridrealm/wire/snapshot';
 
 export const PosSteps = 256;
-const views = 64;
+// A baseline is at most 32 snapshots older than its delta (the protocol's
+// bound, codec.SnapshotBaselines): 32 views hold every baseline that arrived.
+const views = 32;
 
 export interface Entity {
   id: number;
