@@ -87,6 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of the steady phase, which begins once every bot has connected (or failed)")
 	fs.Float64Var(&cfg.Ramp, "ramp", 50, "bots started per second (0: all at once)")
 	fs.DurationVar(&cfg.RampTimeout, "ramp-timeout", 3*time.Minute, "bots not connected this long after the start count as failed")
+	fs.DurationVar(&cfg.Settle, "settle", swarm.DefaultSettle, "after a ramp that left bots out (in a line, told to retry, failed), wait this long before the steady phase: they give up together, and closing their connections is the swarm's own burst (negative: no wait)")
 	behavior := fs.String("behavior", "wander", "wander, clump, follow, travel (east into the next zone and back, again and again: handoffs) or trade (fight NPCs for loot and trade it with the bots nearby)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the bots' choices")
 	fs.Float64Var(&cfg.DropRate, "drop", 0, "share of snapshot datagrams each bot throws away (a lossy network)")

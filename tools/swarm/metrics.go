@@ -49,7 +49,8 @@ type metrics struct {
 	connected      int // connected now
 	everConnected  int
 	failed         int
-	refused        int // of failed, turned away with a reason and a retry hint
+	refused        int           // of failed, turned away with a reason and a retry hint
+	settle         time.Duration // waited after the ramp before the steady phase
 	disconnected   int
 	snapshots      int64
 	skipped        int64
@@ -326,6 +327,20 @@ func (m *metrics) progress(last Second, bots int) Progress {
 
 // errors counts what the thresholds judge: bots that never connected,
 // connections lost before the end, and datagrams over budget.
+// failedSoFar is how many bots have failed (or were refused).
+func (m *metrics) failedSoFar() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.failed
+}
+
+// settling notes the wait between the ramp and the steady phase.
+func (m *metrics) settling(d time.Duration) {
+	m.mu.Lock()
+	m.settle = d
+	m.mu.Unlock()
+}
+
 func (m *metrics) errors() int64 { return int64(m.failed+m.disconnected) + m.budget }
 
 func ms(us int64) float64 { return float64(us) / 1000 }
@@ -353,6 +368,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 	}
 	if !m.steadyAt.IsZero() {
 		r.RampS = m.steadyAt.Sub(m.start).Seconds()
+		r.SettleS = m.settle.Seconds()
 		r.Ramp = RampReport{SnapshotAge: latency(m.rampAge), Echo: latency(m.rampEcho)}
 		own := between(m.steadyMark, end)
 		r.Self = &own

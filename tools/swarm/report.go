@@ -42,6 +42,9 @@ type Report struct {
 	// has the ramp's.
 	RampS float64    `json:"ramp_s"`
 	Ramp  RampReport `json:"ramp"`
+	// SettleS is the end of RampS the swarm waited, after bots that the
+	// ramp left out gave up together, before the steady phase (Config.Settle).
+	SettleS float64 `json:"settle_s"`
 
 	// Connected counts bots that got into the world; Failed those that
 	// did not (FailureReasons says why).
@@ -163,7 +166,11 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // WriteTable writes the report as a table for people.
 func (r *Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "swarm: %d bots, %s, %.0f s steady after a %.1f s ramp (%.0f/s), login %s, seed %d\n", r.Bots, r.Behavior, r.DurationS, r.RampS, r.RampPerS, r.Login, r.Seed)
+	settle := ""
+	if r.SettleS > 0 {
+		settle = fmt.Sprintf(", %.0f s of it settling after %d bots gave up", r.SettleS, r.Failed)
+	}
+	fmt.Fprintf(&b, "swarm: %d bots, %s, %.0f s steady after a %.1f s ramp (%.0f/s%s), login %s, seed %d\n", r.Bots, r.Behavior, r.DurationS, r.RampS, r.RampPerS, settle, r.Login, r.Seed)
 	row := func(name, format string, args ...any) {
 		fmt.Fprintf(&b, "  %-28s "+format+"\n", append([]any{name}, args...)...)
 	}

@@ -59,6 +59,15 @@ type Config struct {
 	// RampTimeout bounds the ramp (default 3 min): bots not connected by
 	// then count as failed, and the steady phase begins.
 	RampTimeout time.Duration
+	// Settle is how long the steady phase waits after a ramp that left
+	// bots out (default DefaultSettle; negative: not at all). Those still
+	// in a line or told to retry give up together when the ramp ends, and
+	// closing hundreds of connections at once is the swarm's own burst of
+	// work: it starves the playing bots' snapshot handling for seconds
+	// (ages of 400-560 ms p99 in the first seconds after 928 gave up in an
+	// overload run, with the swarm's scheduling delay p99 at 100-335 ms),
+	// which is not the realm's steady play.
+	Settle time.Duration
 	// Behavior (default wander).
 	Behavior Behavior
 	// Seed makes the bots' choices repeatable.
@@ -79,6 +88,10 @@ type Config struct {
 	// Progress, when set, is called once a second.
 	Progress func(Progress)
 }
+
+// DefaultSettle is Config.Settle's default: in the overload run the bots'
+// snapshot ages were back to their steady figures 5 s after 928 gave up.
+const DefaultSettle = 5 * time.Second
 
 // botsPerSocket is how many bots share one UDP socket.
 const botsPerSocket = 32
@@ -122,6 +135,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	seconds := s.timeline(ctx)
 	var wg sync.WaitGroup
 	s.ramp(ctx, start, &wg)
+	if left := s.m.failedSoFar(); left > 0 && cfg.Settle > 0 && ctx.Err() == nil {
+		s.m.settling(cfg.Settle)
+		select {
+		case <-time.After(cfg.Settle):
+		case <-ctx.Done():
+		}
+	}
 	// The steady phase: every bot that will connect has.
 	if ctx.Err() == nil {
 		s.m.beginSteady()
@@ -152,6 +172,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.RampTimeout <= 0 {
 		cfg.RampTimeout = 3 * time.Minute
+	}
+	if cfg.Settle == 0 {
+		cfg.Settle = DefaultSettle
 	}
 	if cfg.Accounts == "" {
 		cfg.Accounts = "bot"

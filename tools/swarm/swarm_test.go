@@ -7,12 +7,14 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/pquic"
 )
 
 func testBot(behavior Behavior) *bot {
@@ -261,5 +263,38 @@ func TestLoginRetriesSayWhy(t *testing.T) {
 	r := m.report(Config{Bots: 1}, time.Second)
 	if r.LoginRetries != 3 || r.LoginRetryReasons["login: Busy"] != 2 || r.LoginRetryReasons["login: no login node answered"] != 1 {
 		t.Fatalf("retries %d, reasons %v", r.LoginRetries, r.LoginRetryReasons)
+	}
+}
+
+// TestTheSteadyPhaseWaitsAfterBotsGaveUp: bots that could not join by the
+// end of the ramp (here: no login node answers) give up together, and the
+// steady phase begins Settle after, which the report says; with a
+// negative Settle it begins at once.
+func TestTheSteadyPhaseWaitsAfterBotsGaveUp(t *testing.T) {
+	_, ctls, err := pquic.DevTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	silent, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}) // takes packets, answers none
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	for _, settle := range []time.Duration{400 * time.Millisecond, -1} {
+		cfg := Config{Login: silent.LocalAddr().String(), TLS: ctls, Bots: 3, Duration: 200 * time.Millisecond,
+			RampTimeout: time.Second, Settle: settle}
+		rep, err := Run(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := max(settle, 0).Seconds()
+		if rep.Failed != 3 || rep.SettleS != want || rep.RampS < 1+want {
+			t.Fatalf("settle %v: %d failed, settled %.2f s, steady after %.2f s", settle, rep.Failed, rep.SettleS, rep.RampS)
+		}
+		var table strings.Builder
+		rep.WriteTable(&table)
+		if said := strings.Contains(table.String(), "settling after 3 bots gave up"); said != (settle > 0) {
+			t.Fatalf("settle %v: the table says:\n%s", settle, table.String())
+		}
 	}
 }
