@@ -325,8 +325,6 @@ func (m *metrics) progress(last Second, bots int) Progress {
 		MessagesPerSec: float64(last.Snapshots + last.Inputs), AgeP99Ms: ms(m.age.ValueAtQuantile(99)), Steady: !m.steadyAt.IsZero()}
 }
 
-// errors counts what the thresholds judge: bots that never connected,
-// connections lost before the end, and datagrams over budget.
 // failedSoFar is how many bots have failed (or were refused).
 func (m *metrics) failedSoFar() int {
 	m.mu.Lock()
@@ -341,6 +339,8 @@ func (m *metrics) settling(d time.Duration) {
 	m.mu.Unlock()
 }
 
+// errors counts what the thresholds judge: bots that never connected,
+// connections lost before the end, and datagrams over budget.
 func (m *metrics) errors() int64 { return int64(m.failed+m.disconnected) + m.budget }
 
 func ms(us int64) float64 { return float64(us) / 1000 }

@@ -52,7 +52,8 @@ type Config struct {
 	// Bots is how many bots run (required, ≥ 1).
 	Bots int
 	// Duration of the steady phase (required): it begins once every bot
-	// has connected or failed, and is what the latencies describe.
+	// has connected or failed (Settle later when some failed), and is what
+	// the latencies describe.
 	Duration time.Duration
 	// Ramp is how many bots start per second (0: all at once).
 	Ramp float64
@@ -135,7 +136,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	seconds := s.timeline(ctx)
 	var wg sync.WaitGroup
 	s.ramp(ctx, start, &wg)
-	if left := s.m.failedSoFar(); left > 0 && cfg.Settle > 0 && ctx.Err() == nil {
+	if s.m.failedSoFar() > 0 && cfg.Settle > 0 && ctx.Err() == nil {
 		s.m.settling(cfg.Settle)
 		select {
 		case <-time.After(cfg.Settle):
