@@ -71,7 +71,7 @@ func (l *lateness) judge(limit time.Duration) bool {
 // time between its inputs does not count); at each snapshot pass it takes
 // that in time, less the connection's least round trip (the path's own),
 // for each player, and records the pass's 90th percentile. A player keeping
-// up is within a tick. Over FullBehind (default 250 ms) the gateway takes
+// up is within a tick. Over FullBehind (default 150 ms) the gateway takes
 // no new player, until it is back under half. A pass of fewer than
 // minLagged players records nothing: one slow client (or one holding its
 // acknowledgements back) does not close a gateway.
