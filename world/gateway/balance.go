@@ -60,7 +60,8 @@ func (g *Node) report() {
 			}
 		}
 		g.mu.Lock()
-		full := g.full()
+		f := g.judgeFullness()
+		full := f.full()
 		players := len(g.players) + g.connecting
 		room := int32(-1)
 		if g.cfg.MaxPlayers > 0 {
@@ -68,6 +69,7 @@ func (g *Node) report() {
 		}
 		load := codec.GatewayLoad(uint32(players), g.cfg.Public, full, room)
 		g.mu.Unlock()
+		g.logFullness(f, players)
 		g.fullNow.Store(full)
 		for _, to := range g.reportTo {
 			g.node.Send(to, node.Out{Kind: kinds.Gateway, Priority: node.Control, Volatile: true, Payload: load})

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -98,9 +99,64 @@ func (g *Node) noteLags() {
 	g.behind.add(g.lags[len(g.lags)*9/10])
 }
 
+// fullness is which of the gateway's rules say it takes no new player.
+// Every rule is judged each time, so that each one's hysteresis follows
+// its own measure.
+type fullness struct {
+	late, behind, busy bool // measured, with hysteresis: logged when they change
+	paced, capped      bool // a pause between joins; MaxPlayers reached
+}
+
+func (f fullness) full() bool { return f.late || f.behind || f.busy || f.paced || f.capped }
+
+// by names the measured rules that hold: "" when none does.
+func (f fullness) by() string {
+	var by []string
+	for _, r := range []struct {
+		on   bool
+		name string
+	}{{f.late, "lateness"}, {f.behind, "players behind"}, {f.busy, "cpu"}} {
+		if r.on {
+			by = append(by, r.name)
+		}
+	}
+	return strings.Join(by, ", ")
+}
+
+// judgeFullness judges every rule; g.mu is held.
+func (g *Node) judgeFullness() fullness {
+	return fullness{
+		late:   g.late.judge(g.cfg.FullLateness),
+		behind: g.behind.judge(g.cfg.FullBehind),
+		busy:   g.cpu.judge(g.cfg.FullIdle, g.cfg.FullIdleShare),
+		paced:  g.cpu.pacing(g.clock.Now(), g.cfg.FullIdle, g.cfg.FullIdleShare),
+		capped: g.cfg.MaxPlayers > 0 && len(g.players)+g.connecting >= g.cfg.MaxPlayers,
+	}
+}
+
 // full reports whether the gateway takes no new player; g.mu is held.
-func (g *Node) full() bool {
-	late := g.late.judge(g.cfg.FullLateness) || g.behind.judge(g.cfg.FullBehind)
-	busy := g.cpu.judge(g.cfg.FullIdle, g.cfg.FullIdleShare) || g.cpu.pacing(g.clock.Now(), g.cfg.FullIdle, g.cfg.FullIdleShare)
-	return late || busy || g.cfg.MaxPlayers > 0 && len(g.players)+g.connecting >= g.cfg.MaxPlayers
+func (g *Node) full() bool { return g.judgeFullness().full() }
+
+// logFullness logs a change in the measured rules that close the gateway,
+// with the figures they judge: an operator reading an overload's logs
+// sees when each gateway stopped taking players, and why. (The cap and
+// the pauses between joins are not logged: they come and go with each
+// player.) report's goroutine only; players is the count it reported.
+func (g *Node) logFullness(f fullness, players int) {
+	by := f.by()
+	if by == g.fullBy {
+		return
+	}
+	was := g.fullBy
+	g.fullBy = by
+	idle, cores := g.cpu.shares()
+	attrs := []any{"late_p90", g.late.p90(), "late_limit", g.cfg.FullLateness,
+		"behind_p90", g.behind.p90(), "behind_limit", g.cfg.FullBehind,
+		"machine_idle", idle, "cores", cores, "players", players}
+	switch {
+	case by == "":
+		g.log.Info("gateway: taking new players again", append([]any{"was_full_by", was}, attrs...)...)
+	default:
+		g.log.Warn("gateway: full, taking no new player", append([]any{"by", by}, attrs...)...)
+	}
 }

@@ -1,7 +1,10 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,5 +185,33 @@ func TestPlayersBehindTheirSnapshotsFillAGateway(t *testing.T) {
 			t.Fatal("two lagging players closed a gateway")
 		}
 		few.mu.Unlock()
+	}
+}
+
+// TestAGatewaySaysWhyItIsFull: a change in the measured rules that close a
+// gateway is logged once, with the rules and their figures; the cap and the
+// pauses between joins, which come and go with each player, are not.
+func TestAGatewaySaysWhyItIsFull(t *testing.T) {
+	g, _, _ := passScene(t, nil, func(uint32) int { return 0 })
+	var logs bytes.Buffer
+	g.log = slog.New(slog.NewTextHandler(&logs, nil))
+	g.cpu = newCPUWatch(func() (cpuSample, error) { return cpuSample{}, errors.New("not measured") })
+	steps := []struct {
+		f    fullness
+		want string // "" : no line
+	}{
+		{fullness{behind: true}, `level=WARN msg="gateway: full, taking no new player" by="players behind"`},
+		{fullness{behind: true, paced: true}, ""},
+		{fullness{behind: true, late: true}, `level=WARN msg="gateway: full, taking no new player" by="lateness, players behind"`},
+		{fullness{paced: true}, `level=INFO msg="gateway: taking new players again" was_full_by="lateness, players behind"`},
+		{fullness{capped: true}, ""},
+		{fullness{busy: true}, `by=cpu late_p90=0s late_limit=0s behind_p90=0s behind_limit=0s machine_idle=-1 cores=0 players=7`},
+	}
+	for i, s := range steps {
+		logs.Reset()
+		g.logFullness(s.f, 7)
+		if got := logs.String(); (s.want == "") != (got == "") || !strings.Contains(got, s.want) {
+			t.Fatalf("step %d (%+v): logged %q, want %q", i, s.f, got, s.want)
+		}
 	}
 }

@@ -38,6 +38,7 @@ type Node struct {
 	cpu         *cpuWatch       // the machine's and its own CPU (cpu.go), sampled by report
 	cpuAt       time.Time       // report's last sample
 	fullNow     atomic.Bool     // as it last reported
+	fullBy      string          // the measured rules that made it full, as last logged (report's)
 
 	cfg   Config
 	node  *node.Node
