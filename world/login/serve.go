@@ -145,17 +145,15 @@ func (l *Node) login(account, password, realmName string, ticket []byte, s *pqui
 	return res
 }
 
-// How often a waiting player is told its place: every second near the
-// front, every queuedFar further back (each is a packet and its ack: a
-// login node telling a line of thousands every second spends its share of
-// the machine on it, and its new connections' handshakes wait), well
-// within the clients' patience (net/client: 4 s in the first queuedNear
-// places, 15 s further back). How long an attempt waits before
-// it is first told (most never are).
+// A waiting player is told its place at the protocol's cadence: every
+// codec.LineNearEvery in the first codec.LineNear places, every
+// codec.LineFarEvery further back (each is a packet and its ack: a login
+// node telling a line of thousands every second spends its share of the
+// machine on it, and its new connections' handshakes wait), well within
+// the clients' patience (net/client: 4 s near the front, 15 s further
+// back). queuedFirst is how long an attempt waits before it is first told
+// (most never are).
 const (
-	queuedEvery = codec.LineNearEvery
-	queuedFar   = codec.LineFarEvery
-	queuedNear  = codec.LineNear // places told every second
 	queuedFirst = 250 * time.Millisecond
 	queueRetry  = 30 * time.Second // the hint after a wait that ran out
 )
@@ -204,7 +202,7 @@ func (l *Node) waitUnchecked(s *pquic.Session, j job) codec.LoginResult {
 }
 
 // await waits for a queued login's answer (from a worker, or from its
-// realm's line), telling its player its place (queuedEvery, queuedFar).
+// realm's line), telling its player its place (codec.LineNearEvery, LineFarEvery).
 func (l *Node) await(s *pquic.Session, j job, seq uint64, queuedAt time.Time) codec.LoginResult {
 	defer func() {
 		if w := j.inLine.Load(); w != nil {
@@ -251,9 +249,9 @@ func (l *Node) await(s *pquic.Session, j job, seq uint64, queuedAt time.Time) co
 			j.gone.Store(true) // the player left: its check (or its place in the realm's line) would be wasted
 			return busy
 		}
-		next = queuedEvery
-		if pos > queuedNear {
-			next = queuedFar
+		next = codec.LineNearEvery
+		if pos > codec.LineNear {
+			next = codec.LineFarEvery
 		}
 	}
 }
