@@ -28,6 +28,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/gridrealm/gridrealm/net/pquic"
 	"github.com/gridrealm/gridrealm/net/registry"
 	"github.com/gridrealm/gridrealm/tools/launch"
@@ -268,7 +271,7 @@ func (r *realm) mark() (mark, error) {
 		m.gateway += d
 	}
 	for _, admin := range r.admins {
-		c, err := gatewayCounters("http://" + admin + "/metrics")
+		c, err := readCounters("http://"+admin+"/metrics", gatewayCounters)
 		if err != nil {
 			return m, err
 		}
@@ -478,27 +481,31 @@ func udpSendFloor(n int) (float64, error) {
 	return float64(cpu.Nanoseconds()) / 1000 / float64(n), nil
 }
 
-// gatewayCounters reads a gateway's unlabelled figures from its /metrics
-// (snapshots built, bytes, inputs, UDP packets), by name.
-func gatewayCounters(url string) (map[string]float64, error) {
+// gatewayCounters are the gateway counters a mark reads.
+var gatewayCounters = []string{"gridrealm_gateway_snapshots_total", "gridrealm_gateway_snapshot_bytes_total",
+	"gridrealm_gateway_inputs_total", "gridrealm_gateway_udp_packets_received_total", "gridrealm_gateway_udp_packets_sent_total"}
+
+// readCounters reads the named unlabelled counters from a node's /metrics
+// (Prometheus' text format, as the console reads it). A counter missing is
+// an error: a renamed metric must not read as 0 players' worth of packets.
+func readCounters(url string, names []string) (map[string]float64, error) {
 	resp, err := http.Get(url)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", url, err)
 	}
-	c := map[string]float64{}
-	for _, line := range strings.Split(string(body), "\n") {
-		name, value, ok := strings.Cut(line, " ")
-		if !ok || !strings.HasPrefix(name, "gridrealm_gateway_") || strings.ContainsRune(name, '{') {
-			continue
+	c := make(map[string]float64, len(names))
+	for _, name := range names {
+		f := fams[name]
+		if f == nil || len(f.Metric) != 1 || f.Metric[0].Counter == nil {
+			return nil, fmt.Errorf("%s: no counter %s", url, name)
 		}
-		if c[name], err = strconv.ParseFloat(value, 64); err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", url, name, err)
-		}
+		c[name] = f.Metric[0].Counter.GetValue()
 	}
 	return c, nil
 }
