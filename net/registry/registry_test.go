@@ -112,3 +112,41 @@ func TestRestartDailyIsChecked(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: whatever an operator's file holds, Parse answers a registry
+// whose every node can be looked up, or an error that says it is invalid
+// (and where, for JSON); it never panics.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{` + secret + `, "nodes": [
+		{"id": "FORTRAX-ZONE-1", "role": "zone", "realm": "fortrax", "addr": "127.0.0.1:7101", "restart": ["realm", "zone"]},
+		{"id": "LOGIN-1", "role": "login", "addr": "127.0.0.1:7001", "public": "127.0.0.1:7443"}]}`))
+	f.Add([]byte(`{"secret_file": "secret", "nodes": [{"id": "A", "role": "db", "realm": "r", "addr": "[::1]:1"}]}`))
+	f.Add([]byte("{\n  \"nodes\": [,]\n}"))
+	f.Add([]byte(`{` + secret + `, "nodes": []} {}`))
+	dir := f.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("00112233445566778899aabbccddeeff\n"), 0o600); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Parse(data, dir)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, os.ErrPermission) {
+				var pe *os.PathError
+				if !errors.As(err, &pe) {
+					t.Fatalf("an error that does not say the registry is invalid: %v", err)
+				}
+			}
+			return
+		}
+		if len(r.ClusterSecret()) < 16 {
+			t.Fatalf("a registry taken with a %d-byte secret", len(r.ClusterSecret()))
+		}
+		for _, e := range r.Nodes {
+			if got, ok := r.Node(e.ID); !ok || got.ID != e.ID {
+				t.Fatalf("node %q taken but not found", e.ID)
+			}
+			_ = r.ByRole(e.Realm, e.Role)
+		}
+		_ = r.AdminToken()
+	})
+}

@@ -1,6 +1,8 @@
 package login
 
 import (
+	"bytes"
+	"encoding/binary"
 	"testing"
 	"time"
 )
@@ -41,4 +43,34 @@ func TestALineTicketIsWorthNothingElsewhere(t *testing.T) {
 			t.Errorf("%s: %s, want %s", name, outcome, c.want)
 		}
 	}
+}
+
+// FuzzLineTicket reads arbitrary bytes a client presents as its ticket,
+// for any account and realm: a ticket taken is one a login node of the
+// cluster made, byte for byte, for that account and realm; anything else
+// is bad or stale, and nothing panics.
+func FuzzLineTicket(f *testing.F) {
+	secret := []byte("a cluster secret of enough bytes")
+	tk := newTicketer(secret)
+	now := time.UnixMilli(1_800_000_000_000)
+	f.Add(tk.make("alice", "fortrax", now.Add(-40*time.Second), now.Add(-time.Second)), "alice", "fortrax")
+	f.Add(tk.make("alice", "fortrax", now, now), "alicefortrax", "")
+	f.Add([]byte{}, "", "")
+	f.Add(make([]byte, ticketSize), "a", "b")
+	f.Fuzz(func(t *testing.T, b []byte, account, realm string) {
+		arrived, outcome := tk.read(b, account, realm, now, time.Hour)
+		switch outcome {
+		case ticketKept:
+			if len(b) != ticketSize {
+				t.Fatalf("a %d-byte ticket was taken", len(b))
+			}
+			issued := time.UnixMilli(int64(binary.BigEndian.Uint64(b[9:])))
+			if !bytes.Equal(b, tk.make(account, realm, arrived, issued)) {
+				t.Fatalf("a ticket no login node made for %q in %q was taken: %x", account, realm, b)
+			}
+		case ticketBad, ticketStale:
+		default:
+			t.Fatalf("outcome %q", outcome)
+		}
+	})
 }
