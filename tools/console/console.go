@@ -49,6 +49,7 @@ type server struct {
 	cfg    Config
 	client *http.Client // short calls to the nodes
 	stream *http.Client // a zone's live view: no timeout
+	costs  costs        // gateways' recent CPU readings
 }
 
 // guard admits a call with the admin token and the method.

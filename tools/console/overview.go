@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -45,13 +46,26 @@ type RealmView struct {
 }
 
 // GatewayView is a gateway's load from its metrics (counters are totals:
-// the page turns them into rates).
+// the page turns them into rates), and what its players cost it over the
+// last seconds (cost.go).
 type GatewayView struct {
 	ID            string             `json:"id"`
 	Players       float64            `json:"players"`
 	SnapshotBytes float64            `json:"snapshot_bytes_total"`
 	Corrections   float64            `json:"corrections_total"`
 	Disconnects   map[string]float64 `json:"disconnects_total"`
+	// Full: the gateway takes no new player (its lateness, its players
+	// behind their snapshots, the machine's CPU, or its cap).
+	Full bool `json:"full"`
+	// BehindP90Ms is how far behind their snapshots its players are, 90th
+	// percentile, beyond their path's least round trip.
+	BehindP90Ms float64 `json:"behind_p90_ms"`
+	// CPUCores is the CPU it used over CostSpanS seconds, in cores;
+	// CPUUsPerPlayerTick the same per player per zone tick (0: no player
+	// ticks in the span). Both absent until two readings a second apart.
+	CPUCores           *float64 `json:"cpu_cores,omitempty"`
+	CPUUsPerPlayerTick *float64 `json:"cpu_us_per_player_tick,omitempty"`
+	CostSpanS          float64  `json:"cost_span_s,omitempty"`
 }
 
 // ZoneView is a zone's tick and population from its metrics.
@@ -67,12 +81,14 @@ func (c *server) overview(w http.ResponseWriter, _ *http.Request) {
 	nodes := c.cfg.Registry.Nodes
 	states := make([]NodeState, len(nodes))
 	metrics := make([]map[string]*dto.MetricFamily, len(nodes))
+	read := make([]time.Time, len(nodes)) // when each node's metrics were read
 	var wg sync.WaitGroup
 	for i, e := range nodes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			states[i], metrics[i] = c.look(e)
+			read[i] = time.Now()
 		}()
 	}
 	wg.Wait()
@@ -92,9 +108,7 @@ func (c *server) overview(w http.ResponseWriter, _ *http.Request) {
 		case registry.RoleRealm:
 			realm(e.Realm).Players = value(m, "gridrealm_realm_players")
 		case registry.RoleGateway:
-			g := GatewayView{ID: e.ID, Players: value(m, "gridrealm_gateway_players"), SnapshotBytes: value(m, "gridrealm_gateway_snapshot_bytes_total"),
-				Corrections: value(m, "gridrealm_gateway_corrections_total"), Disconnects: byLabel(m, "gridrealm_gateway_disconnects_total", "reason")}
-			realm(e.Realm).Gateways = append(realm(e.Realm).Gateways, g) // "" : every realm's
+			realm(e.Realm).Gateways = append(realm(e.Realm).Gateways, c.gateway(e.ID, m, read[i])) // "" : every realm's
 		case registry.RoleZone, registry.RoleInstance:
 			z := ZoneView{ID: e.ID, TickP99Ms: 1000 * quantile(m, "gridrealm_zone_tick_work_seconds", 0.99), Dilation: value(m, "gridrealm_zone_dilation"),
 				Entities: value(m, "gridrealm_zone_entities"), Players: value(m, "gridrealm_zone_players")}
@@ -104,6 +118,22 @@ func (c *server) overview(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(ov)
+}
+
+// gateway reads a gateway's view from its metrics m, read at now.
+func (c *server) gateway(id string, m map[string]*dto.MetricFamily, now time.Time) GatewayView {
+	g := GatewayView{ID: id, Players: value(m, "gridrealm_gateway_players"), SnapshotBytes: value(m, "gridrealm_gateway_snapshot_bytes_total"),
+		Corrections: value(m, "gridrealm_gateway_corrections_total"), Disconnects: byLabel(m, "gridrealm_gateway_disconnects_total", "reason"),
+		Full: value(m, "gridrealm_gateway_full") > 0, BehindP90Ms: 1000 * value(m, "gridrealm_gateway_players_behind_p90_seconds")}
+	if m["process_cpu_seconds_total"] == nil || m["gridrealm_gateway_player_ticks_total"] == nil {
+		return g // not scraped, or a gateway of an older build
+	}
+	r := costReading{at: now, cpuS: value(m, "process_cpu_seconds_total"), pTicks: value(m, "gridrealm_gateway_player_ticks_total")}
+	if cost, ok := c.costs.note(id, r); ok {
+		g.CPUCores, g.CostSpanS = &cost.Cores, cost.Span.Seconds()
+		g.CPUUsPerPlayerTick = &cost.USPerPlayerTick
+	}
+	return g
 }
 
 // look reads a node's /healthz and /metrics.

@@ -92,6 +92,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	do(chromedp.Navigate(page+"#token="+r.reg.AdminToken()), chromedp.Reload())
 	until("every node healthy", fmt.Sprintf(`(() => { const rows = [...document.querySelectorAll('#nodes tbody tr')];
 		return rows.length === %d && rows.every((tr) => tr.className === 'healthy'); })()`, len(r.reg.Nodes)))
+	until("what the bots cost their gateway", `[...document.querySelectorAll('#realm-list table')].some((t) => {
+		const head = [...t.rows[0].cells].map((c) => c.textContent), at = head.indexOf('µs a player tick'), pl = head.indexOf('players');
+		return at >= 0 && [...t.rows].slice(1).some((tr) => +tr.cells[pl].textContent > 0 && +tr.cells[at].textContent > 0); })`)
 	until("DEV-ZONE-1 chosen", `(() => { const s = document.getElementById('zone');
 		if (![...s.options].some((o) => o.value === 'DEV-ZONE-1')) return false;
 		s.value = 'DEV-ZONE-1'; s.dispatchEvent(new Event('change')); return true; })()`)

@@ -86,6 +86,31 @@ func TestConsoleAPI(t *testing.T) {
 		}
 		return ov.Realms[launch.DevRealm] != nil && ov.Realms[launch.DevRealm].Players == 2
 	})
+	// What the bots cost their gateways, live: the gateway holding them
+	// reports its CPU a player a tick from two readings a second apart.
+	waitUntil(t, "the console to give the bots' gateway its cost", 10*time.Second, func() bool {
+		_, body := r.consoleCall(t, http.MethodGet, base+"/console/api/overview", nil, true)
+		if json.Unmarshal([]byte(body), &ov) != nil {
+			return false
+		}
+		players := 0.0
+		for _, name := range []string{launch.DevRealm, ""} {
+			rv := ov.Realms[name]
+			if rv == nil {
+				continue
+			}
+			for _, g := range rv.Gateways {
+				if g.Players == 0 {
+					continue
+				}
+				if g.Full || g.CPUCores == nil || *g.CPUCores <= 0 || g.CPUUsPerPlayerTick == nil || *g.CPUUsPerPlayerTick <= 0 {
+					return false
+				}
+				players += g.Players
+			}
+		}
+		return players == 2
+	})
 	// The live view through the console: both bots where they see themselves.
 	resp, _ := r.consoleCall(t, http.MethodGet, base+"/console/api/zone/view?id=DEV-ZONE-1", nil, true)
 	defer resp.Body.Close()

@@ -30,4 +30,10 @@ func TestBenchGatewayPrintsJSON(t *testing.T) {
 		r["datagrams_per_player_s"].(float64) < 5 || r["bytes_per_player_s"].(float64) <= 0 {
 		t.Fatalf("%s", out)
 	}
+	// The gateways' own count of player ticks (the console's divisor) is
+	// the bench's: 8 players at 20 Hz, less the ticks a busy CI box's zone
+	// lost, never more (the edges of a 4 s window may hold a tick more).
+	if pt := r["player_ticks_per_player_s"].(float64); pt < 10 || pt > 21 {
+		t.Fatalf("player ticks a player a second: %v, want about 20\n%s", pt, out)
+	}
 }

@@ -115,6 +115,11 @@ type Result struct {
 	// the gateways built over the measured window (their /metrics), per
 	// connected player.
 	DatagramsPerPlayerS float64 `json:"datagrams_per_player_s"`
+	// PlayerTicksPerPlayerS is the gateways' own count of the player ticks
+	// they served (gridrealm_gateway_player_ticks_total, what the console
+	// divides their CPU by), per player a second: the tick rate when every
+	// bot played every tick of the window.
+	PlayerTicksPerPlayerS float64 `json:"player_ticks_per_player_s"`
 	// InputsPerPlayerS is the input datagrams the gateways received.
 	InputsPerPlayerS float64 `json:"inputs_per_player_s"`
 	BytesPerPlayerS  float64 `json:"bytes_per_player_s"`
@@ -257,8 +262,9 @@ type mark struct {
 	gateway time.Duration // the gateways' processes, together
 	self    time.Duration // this process
 	// The gateways' counters, together: datagrams and bytes built for
-	// players, input datagrams and UDP packets received, packets sent.
-	datagrams, bytes, inputs, packetsIn, packetsOut float64
+	// players, input datagrams and UDP packets received, packets sent,
+	// player ticks served.
+	datagrams, bytes, inputs, packetsIn, packetsOut, playerTicks float64
 }
 
 func (r *realm) mark() (mark, error) {
@@ -280,6 +286,7 @@ func (r *realm) mark() (mark, error) {
 		m.inputs += c["gridrealm_gateway_inputs_total"]
 		m.packetsIn += c["gridrealm_gateway_udp_packets_received_total"]
 		m.packetsOut += c["gridrealm_gateway_udp_packets_sent_total"]
+		m.playerTicks += c["gridrealm_gateway_player_ticks_total"]
 	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -352,6 +359,7 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 	res.DatagramsPerPlayerS = (last.datagrams - first.datagrams) / window / float64(rep.Connected)
 	res.BytesPerPlayerS = (last.bytes - first.bytes) / window / float64(rep.Connected)
 	res.InputsPerPlayerS = (last.inputs - first.inputs) / window / float64(rep.Connected)
+	res.PlayerTicksPerPlayerS = (last.playerTicks - first.playerTicks) / window / float64(rep.Connected)
 	res.PacketsInPerPlayerS = (last.packetsIn - first.packetsIn) / window / float64(rep.Connected)
 	res.PacketsOutPerPlayerS = (last.packetsOut - first.packetsOut) / window / float64(rep.Connected)
 	if d := last.datagrams - first.datagrams; d > 0 {
@@ -483,7 +491,8 @@ func udpSendFloor(n int) (float64, error) {
 
 // gatewayCounters are the gateway counters a mark reads.
 var gatewayCounters = []string{"gridrealm_gateway_snapshots_total", "gridrealm_gateway_snapshot_bytes_total",
-	"gridrealm_gateway_inputs_total", "gridrealm_gateway_udp_packets_received_total", "gridrealm_gateway_udp_packets_sent_total"}
+	"gridrealm_gateway_inputs_total", "gridrealm_gateway_udp_packets_received_total", "gridrealm_gateway_udp_packets_sent_total",
+	"gridrealm_gateway_player_ticks_total"}
 
 // readCounters reads the named unlabelled counters from a node's /metrics
 // (Prometheus' text format, as the console reads it). A counter missing is

@@ -63,6 +63,7 @@ func (g *Node) HandleMessage(_ *node.Node, m node.Message) {
 	if z == nil {
 		return
 	}
+	g.metrics.playerTicks.Add(float64(len(z.byNet)))
 	g.applyCells(z, &tick)
 	g.forwardEvents(z, &tick)
 	g.movePlayers(z, &tick)

@@ -75,7 +75,10 @@ function renderRealms(ov) {
     div.append(h);
     const gws = (r.gateways || []).concat(shared.gateways || []);
     div.append(table(gws, [['gateway', (g) => g.id], ['players', (g) => g.players], ['snapshot MB', (g) => (g.snapshot_bytes_total / 1e6).toFixed(1)],
-      ['corrections', (g) => g.corrections_total], ['disconnects', (g) => Object.entries(g.disconnects_total || {}).map(([k, v]) => `${k} ${v}`).join(', ')]]));
+      ['corrections', (g) => g.corrections_total], ['disconnects', (g) => Object.entries(g.disconnects_total || {}).map(([k, v]) => `${k} ${v}`).join(', ')],
+      ['open', (g) => (g.full ? 'full' : 'yes')], ['behind p90 ms', (g) => g.behind_p90_ms.toFixed(0)],
+      ['cores', (g) => (g.cpu_cores === undefined ? '…' : g.cpu_cores.toFixed(2))],
+      ['µs a player tick', (g) => (g.cpu_us_per_player_tick ? g.cpu_us_per_player_tick.toFixed(1) : '–')]]));
     div.append(table(r.zones || [], [['zone', (z) => z.id], ['tick p99 ms', (z) => z.tick_p99_ms.toFixed(1)], ['dilation', (z) => z.dilation.toFixed(2)],
       ['entities', (z) => z.entities], ['players', (z) => z.players]]));
     list.append(div);
@@ -98,19 +101,25 @@ function renderEvents(ov) {
 }
 
 function remember(ov) {
-  let tick = 0, players = 0, bytes = 0;
+  let tick = 0, players = 0, bytes = 0, cpu = 0, served = 0;
   for (const r of Object.values(ov.realms)) {
     players += r.players || 0;
     for (const z of r.zones || []) tick = Math.max(tick, z.tick_p99_ms);
-    for (const g of r.gateways || []) bytes += g.snapshot_bytes_total;
+    for (const g of r.gateways || []) {
+      bytes += g.snapshot_bytes_total;
+      // The gateways' CPU over their player ticks, together: each
+      // gateway's cost weighted by the player ticks it served.
+      if (g.cpu_us_per_player_tick > 0) { cpu += g.cpu_cores; served += g.cpu_cores / g.cpu_us_per_player_tick; }
+    }
   }
+  const cost = served > 0 ? cpu / served : 0;
   const now = Date.now();
   let kbps = 0;
   if (state.lastBytes) kbps = Math.max(0, (bytes - state.lastBytes.bytes) / ((now - state.lastBytes.at) / 1000) / 1000);
   state.lastBytes = { bytes, at: now };
-  state.history.push({ at: now, tick, players, kbps });
+  state.history.push({ at: now, tick, players, kbps, cost });
   while (state.history.length && now - state.history[0].at > 5 * 60 * 1000) state.history.shift();
-  plot('plot-tick', 'tick'); plot('plot-players', 'players'); plot('plot-bandwidth', 'kbps');
+  plot('plot-tick', 'tick'); plot('plot-players', 'players'); plot('plot-bandwidth', 'kbps'); plot('plot-cost', 'cost');
 }
 
 function plot(id, key) {
