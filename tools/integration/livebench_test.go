@@ -32,8 +32,9 @@ func TestBenchGatewayPrintsJSON(t *testing.T) {
 	}
 	// The gateways' own count of player ticks (the console's divisor) is
 	// the bench's: 8 players at 20 Hz, less the ticks a busy CI box's zone
-	// lost, never more (the edges of a 4 s window may hold a tick more).
-	if pt := r["player_ticks_per_player_s"].(float64); pt < 10 || pt > 21 {
+	// lost, or a little more when it caught up on some in the window (at
+	// 1,000 players on the 2-core VM: 20.6); not twice it.
+	if pt := r["player_ticks_per_player_s"].(float64); pt < 10 || pt > 26 {
 		t.Fatalf("player ticks a player a second: %v, want about 20\n%s", pt, out)
 	}
 }

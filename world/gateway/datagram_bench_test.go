@@ -259,3 +259,40 @@ func TestDatagramSink(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// BenchmarkViewAcksInBursts: builds for many players whose clients ack in
+// bursts, as a starved client does (it takes in eight snapshots at once,
+// then acks the newest): each view's history then frees eight buffers at
+// a time, more than the view keeps spare, and the next seven Builds need
+// room again. A crowd of 240 in view, 256 players sharing a scratch.
+func BenchmarkViewAcksInBursts(b *testing.B) {
+	s := newScene(9, 240)
+	frames := make([][]Entity, 64)
+	for i := range frames {
+		s.step()
+		frames[i] = slices.Clone(s.see())
+	}
+	const players, every = 256, 8
+	scratch := NewScratch()
+	views := make([]*View, players)
+	for p := range views {
+		views[p] = NewView(0, scratch)
+	}
+	build := func(i int) {
+		p := i % players
+		v := views[p]
+		v.Build(frames[(i/players+p)%len(frames)], s.px, s.py, uint32(i/players), 0)
+		if (i/players)%every == every-1 {
+			v.Ack(v.Seq() - 1)
+		}
+	}
+	for i := 0; i < players*4*every; i++ { // warm: history and buffers at their size
+		build(i)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		build(i)
+		i++
+	}
+}

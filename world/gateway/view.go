@@ -62,11 +62,16 @@ type View struct {
 	// spare is room for the next entries in history: the entity buffers
 	// of snapshots older than the acked one, which are never a baseline
 	// again. Taken last in, first out: the one freed last is warmest in
-	// cache, and a view keeps only as many as the client has not acked,
-	// and maxSpare more (not one per entry of history: 85 KB per player
-	// in a crowd).
-	spare [][]Held
-	freed uint32 // every snapshot up to this one has given its room back
+	// cache. A client that keeps up leaves its view maxSpare (not one per
+	// entry of history: 85 KB per player in a crowd); one that acks in
+	// bursts, as a client falling behind does, frees as many buffers at a
+	// time as it had not acked, and needs as many again before its next
+	// ack: its view keeps them, up to history's worth and maxSpare in all
+	// (spare and not acked). Those no Build needed over a history's worth
+	// of Builds go to the collector (trimSpare).
+	spare    [][]Held
+	spareLow int    // the fewest spare after a Build took one, since the last trim
+	freed    uint32 // every snapshot up to this one has given its room back
 	// owed is what entities are owed for changes left out of earlier
 	// snapshots: the candidates the last Build left out, with their
 	// scores, in ID order. Build reads it along its merge, which goes in
@@ -426,7 +431,11 @@ func (v *View) remember(visible []Entity, base []Held) {
 	if k := len(v.spare) - 1; k >= 0 {
 		next, v.spare = v.spare[k], v.spare[:k]
 	}
-	next = slices.Grow(next, size)[:size]
+	v.spareLow = min(v.spareLow, len(v.spare))
+	if cap(next) < size { // with room to grow: the next Builds' sizes vary by a few
+		next = make([]Held, size, size+size/4)
+	}
+	next = next[:size]
 	// Likewise what is owed: a candidate's entry, kept if it was left out;
 	// then the sentinel.
 	owed := slices.Grow(v.owedNext[:0], len(sc.cands)+1)[:len(sc.cands)+1]
@@ -498,16 +507,38 @@ func (v *View) free() {
 			h.entities = nil
 		}
 	}
+	v.trimSpare()
 }
 
-// maxSpare is how many entity buffers a view keeps spare: once a client
-// that had stopped acking acks again, the rest go to the collector.
+// maxSpare is how many entity buffers a view keeps spare beyond those its
+// Builds needed lately.
 const maxSpare = 2
 
+// giveBack keeps a buffer of history's for the next Builds, while the
+// view holds fewer than history's worth and maxSpare (spare and not
+// acked).
 func (v *View) giveBack(entities []Held) {
-	if len(v.spare) < maxSpare {
+	if len(v.spare)+min(int(v.seq-v.acked), historyLen) < historyLen+maxSpare {
 		v.spare = append(v.spare, entities[:0])
 	}
+}
+
+// trimSpare, every historyLen Builds, lets the spare buffers go that no
+// Build needed since the last time, but those of a view that keeps up: a
+// client that acked in bursts and keeps up again hands back the room it
+// needed within two windows (3.2 s at 20 Hz).
+func (v *View) trimSpare() {
+	if v.seq%historyLen != 0 {
+		return
+	}
+	// spareLow were never taken; a view that keeps up holds maxSpare
+	// before a Build takes one, so maxSpare-1 after.
+	if unused := v.spareLow - (maxSpare - 1); unused > 0 { // the coldest: at the bottom
+		k := copy(v.spare, v.spare[unused:])
+		clear(v.spare[k:])
+		v.spare = v.spare[:k]
+	}
+	v.spareLow = len(v.spare)
 }
 
 func absDiff(a, b int32) int32 {
