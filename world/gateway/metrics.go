@@ -17,22 +17,25 @@ type metrics struct {
 	dropped, disconnects, connects       *prometheus.CounterVec
 }
 
+// playerTicksHelp says what a player's cost is counted in.
+const playerTicksHelp = "Zone ticks times this gateway's players in the zone: the unit a player's cost is counted in " +
+	"(the increase of process_cpu_seconds_total over this one's is the gateway's CPU a player a tick)."
+
 func (g *Node) newMetrics() *metrics {
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: name, Help: help})
 	}
 	m := &metrics{
-		snapshots:     counter("snapshots_total", "Snapshot datagrams built for players."),
-		snapshotBytes: counter("snapshot_bytes_total", "Bytes of the snapshot datagrams built."),
-		overBudget:    counter("snapshots_over_budget_total", "Snapshots larger than their player's budget (a bug: stays 0)."),
-		corrections:   counter("corrections_total", "Corrections of impossible moves sent to players."),
-		events:        counter("events_total", "Zone events (chat, damage, loot, system messages) queued for players."),
-		eventsDropped: counter("events_dropped_total", "Zone events for players whose event queue was full."),
-		zoneRestarts:  counter("zone_restarts_total", "Zones found restarted, whose players were entered again."),
-		handoffs:      counter("handoffs_total", "Players moved to another zone by a handoff (a border, a portal)."),
-		inputs:        counter("inputs_total", "Input datagrams received from players (a client sends one on a change of intent, and an acknowledgement ten times a second)."),
-		playerTicks: counter("player_ticks_total", "Zone ticks times this gateway's players in the zone: the unit a player's cost is counted in "+
-			"(the increase of process_cpu_seconds_total over this one's is the gateway's CPU a player a tick)."),
+		snapshots:      counter("snapshots_total", "Snapshot datagrams built for players."),
+		snapshotBytes:  counter("snapshot_bytes_total", "Bytes of the snapshot datagrams built."),
+		overBudget:     counter("snapshots_over_budget_total", "Snapshots larger than their player's budget (a bug: stays 0)."),
+		corrections:    counter("corrections_total", "Corrections of impossible moves sent to players."),
+		events:         counter("events_total", "Zone events (chat, damage, loot, system messages) queued for players."),
+		eventsDropped:  counter("events_dropped_total", "Zone events for players whose event queue was full."),
+		zoneRestarts:   counter("zone_restarts_total", "Zones found restarted, whose players were entered again."),
+		handoffs:       counter("handoffs_total", "Players moved to another zone by a handoff (a border, a portal)."),
+		inputs:         counter("inputs_total", "Input datagrams received from players (a client sends one on a change of intent, and an acknowledgement ten times a second)."),
+		playerTicks:    counter("player_ticks_total", playerTicksHelp),
 		passesSkipped:  counter("passes_skipped_total", "Zone ticks whose snapshot pass was skipped because the gateway was behind (a fresher tick was coming)."),
 		blind:          counter("players_blind_total", "Times a player went 64 snapshots (3.2 s) without being shown itself: its gateway mirrors no cell that holds it (each is also logged)."),
 		cellsUnwatched: counter("cells_unwatched_total", "Cell deltas from zones that arrived after the gateway's last player watching the cell stopped (sent before the zone took the unsubscription): skipped."),
