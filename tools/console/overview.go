@@ -36,6 +36,9 @@ type NodeState struct {
 	UptimeS  float64 `json:"uptime_s"`
 	Restarts int     `json:"restarts"`
 	LinkTLS  bool    `json:"link_tls"`
+	// CPUCores is the process's CPU over the last seconds, in cores
+	// (cost.go; absent until two readings a second apart).
+	CPUCores *float64 `json:"cpu_cores,omitempty"`
 }
 
 // RealmView is one realm's players, gateways and zones.
@@ -104,11 +107,15 @@ func (c *server) overview(w http.ResponseWriter, _ *http.Request) {
 	}
 	for i, e := range nodes {
 		m := metrics[i]
+		cost, costOK := c.cost(e.ID, m, read[i])
+		if costOK {
+			states[i].CPUCores = &cost.Cores
+		}
 		switch e.Role {
 		case registry.RoleRealm:
 			realm(e.Realm).Players = value(m, "gridrealm_realm_players")
 		case registry.RoleGateway:
-			realm(e.Realm).Gateways = append(realm(e.Realm).Gateways, c.gateway(e.ID, m, read[i])) // "" : every realm's
+			realm(e.Realm).Gateways = append(realm(e.Realm).Gateways, c.gateway(e.ID, m, cost, costOK)) // "" : every realm's
 		case registry.RoleZone, registry.RoleInstance:
 			z := ZoneView{ID: e.ID, TickP99Ms: 1000 * quantile(m, "gridrealm_zone_tick_work_seconds", 0.99), Dilation: value(m, "gridrealm_zone_dilation"),
 				Entities: value(m, "gridrealm_zone_entities"), Players: value(m, "gridrealm_zone_players")}
@@ -120,18 +127,25 @@ func (c *server) overview(w http.ResponseWriter, _ *http.Request) {
 	json.NewEncoder(w).Encode(ov)
 }
 
-// gateway reads a gateway's view from its metrics m, read at now.
-func (c *server) gateway(id string, m map[string]*dto.MetricFamily, now time.Time) GatewayView {
+// cost notes a node's CPU (and a gateway's player ticks) from its metrics
+// m, read at now, and returns its cost over the last seconds.
+func (c *server) cost(id string, m map[string]*dto.MetricFamily, now time.Time) (Cost, bool) {
+	if m["process_cpu_seconds_total"] == nil {
+		return Cost{}, false // not scraped
+	}
+	return c.costs.note(id, costReading{at: now, cpuS: value(m, "process_cpu_seconds_total"), pTicks: value(m, "gridrealm_gateway_player_ticks_total")})
+}
+
+// gateway reads a gateway's view from its metrics m, and its cost.
+func (c *server) gateway(id string, m map[string]*dto.MetricFamily, cost Cost, costOK bool) GatewayView {
 	g := GatewayView{ID: id, Players: value(m, "gridrealm_gateway_players"), SnapshotBytes: value(m, "gridrealm_gateway_snapshot_bytes_total"),
 		Corrections: value(m, "gridrealm_gateway_corrections_total"), Disconnects: byLabel(m, "gridrealm_gateway_disconnects_total", "reason"),
 		Full: value(m, "gridrealm_gateway_full") > 0, BehindP90Ms: 1000 * value(m, "gridrealm_gateway_players_behind_p90_seconds")}
-	if m["process_cpu_seconds_total"] == nil || m["gridrealm_gateway_player_ticks_total"] == nil {
-		return g // not scraped, or a gateway of an older build
-	}
-	r := costReading{at: now, cpuS: value(m, "process_cpu_seconds_total"), pTicks: value(m, "gridrealm_gateway_player_ticks_total")}
-	if cost, ok := c.costs.note(id, r); ok {
+	if costOK {
 		g.CPUCores, g.CostSpanS = &cost.Cores, cost.Span.Seconds()
-		g.CPUUsPerPlayerTick = &cost.USPerPlayerTick
+		if m["gridrealm_gateway_player_ticks_total"] != nil { // not a gateway of an older build
+			g.CPUUsPerPlayerTick = &cost.USPerPlayerTick
+		}
 	}
 	return g
 }

@@ -87,7 +87,8 @@ func TestConsoleAPI(t *testing.T) {
 		return ov.Realms[launch.DevRealm] != nil && ov.Realms[launch.DevRealm].Players == 2
 	})
 	// What the bots cost their gateways, live: the gateway holding them
-	// reports its CPU a player a tick from two readings a second apart.
+	// reports its CPU a player a tick from two readings a second apart,
+	// and every node its process's CPU.
 	waitUntil(t, "the console to give the bots' gateway its cost", 10*time.Second, func() bool {
 		_, body := r.consoleCall(t, http.MethodGet, base+"/console/api/overview", nil, true)
 		if json.Unmarshal([]byte(body), &ov) != nil {
@@ -109,7 +110,17 @@ func TestConsoleAPI(t *testing.T) {
 				players += g.Players
 			}
 		}
-		return players == 2
+		if players != 2 {
+			return false
+		}
+		// Every node but the revivers gives its process's CPU (an idle
+		// one may read 0: the kernel counts CPU time in 10 ms steps).
+		for _, n := range ov.Nodes {
+			if n.Role != "reviver" && (n.CPUCores == nil || *n.CPUCores < 0) {
+				return false
+			}
+		}
+		return true
 	})
 	// The live view through the console: both bots where they see themselves.
 	resp, _ := r.consoleCall(t, http.MethodGet, base+"/console/api/zone/view?id=DEV-ZONE-1", nil, true)

@@ -43,6 +43,7 @@ function renderNodes(ov) {
     tr.dataset.node = n.id;
     cell(tr, n.id); cell(tr, n.role); cell(tr, n.realm || '(all)'); cell(tr, n.host);
     cell(tr, n.healthy ? 'healthy' : n.status, 'health'); cell(tr, uptime(n.uptime_s)); cell(tr, String(n.restarts));
+    cell(tr, n.cpu_cores === undefined ? '' : n.cpu_cores.toFixed(2), 'cpu');
     cell(tr, n.link_tls ? 'TLS' : '');
   }
 }
