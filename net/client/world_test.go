@@ -157,3 +157,57 @@ func TestWorldHoldsTheOldestBaselineAGatewayUses(t *testing.T) {
 		t.Fatalf("a baseline %d back (overwritten): %v, want ErrNoBaseline", codec.SnapshotBaselines+1, err)
 	}
 }
+
+// BenchmarkWorldApplyCrowd: a player in a crowd of 1,000 whose gateway
+// fits about 60 moves and a few entities leaving and entering in each
+// snapshot (its budget cuts the rest), acking one behind.
+func BenchmarkWorldApplyCrowd(b *testing.B) {
+	var w World
+	full := codec.Snapshot{Seq: 1}
+	for id := uint32(1); id <= 1000; id++ {
+		full.Enters = append(full.Enters, codec.Spawn{ID: id * 3, X: uint16(id), Y: uint16(id)})
+	}
+	if err := w.Apply(&full); err != nil {
+		b.Fatal(err)
+	}
+	seq := uint32(1)
+	var d codec.Snapshot
+	for i := 0; b.Loop(); i++ {
+		d.Seq, d.Baseline = seq+1, seq
+		d.Updates.Reset()
+		for k := range uint32(4) { // four leave, the four that left last time come back
+			out, back := (uint32(i)*4+k)%1000+1, (uint32(i-1)*4+k)%1000+1
+			d.Leaves = append(d.Leaves, out*3)
+			if i > 0 {
+				d.Enters = append(d.Enters, codec.Spawn{ID: back * 3, X: 9, Y: 9})
+			}
+		}
+		for k := range uint32(60) {
+			d.Moves = append(d.Moves, codec.Move{ID: ((uint32(i)*61+k*17)%1000 + 1) * 3, X: 5, Y: 5})
+		}
+		seq++
+		if err := w.Apply(&d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWorldApplyFullCrowd: full state of a crowd of 1,000, as a
+// client that fell more than 32 snapshots behind gets, its entities in the
+// order the gateway's priorities put them (not by ID).
+func BenchmarkWorldApplyFullCrowd(b *testing.B) {
+	var w World
+	var full codec.Snapshot
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, id := range rng.Perm(1000) {
+		full.Enters = append(full.Enters, codec.Spawn{ID: uint32(id+1) * 3, X: uint16(id), Y: uint16(id)})
+	}
+	seq := uint32(0)
+	for b.Loop() {
+		seq++
+		full.Seq = seq
+		if err := w.Apply(&full); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
