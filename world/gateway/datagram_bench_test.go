@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -54,11 +53,7 @@ func BenchmarkGatewayPlayerDatagram(b *testing.B) {
 		entities int
 	}{{"crowd", 240}, {"sparse", 60}} {
 		s := newScene(9, sc.entities)
-		frames := make([][]Entity, 256)
-		for i := range frames {
-			s.step()
-			frames[i] = slices.Clone(s.see())
-		}
+		frames := s.frames(256)
 		// run builds the players' datagrams in turn; with a sink, it
 		// sends them as a gateway does: a tick's datagrams (one per player)
 		// are built into a batch, and the batch is sent (the pacer's send,
@@ -267,11 +262,7 @@ func TestDatagramSink(t *testing.T) {
 // room again. A crowd of 240 in view, 256 players sharing a scratch.
 func BenchmarkViewAcksInBursts(b *testing.B) {
 	s := newScene(9, 240)
-	frames := make([][]Entity, 64)
-	for i := range frames {
-		s.step()
-		frames[i] = slices.Clone(s.see())
-	}
+	frames := s.frames(64)
 	const players, every = 256, 8
 	scratch := NewScratch()
 	views := make([]*View, players)

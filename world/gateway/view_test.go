@@ -46,6 +46,17 @@ func (s *scene) step() {
 	}
 }
 
+// frames steps the scene n times and returns what the player sees after
+// each step (copies), for benchmarks that build from them in turn.
+func (s *scene) frames(n int) [][]Entity {
+	fs := make([][]Entity, n)
+	for i := range fs {
+		s.step()
+		fs[i] = slices.Clone(s.see())
+	}
+	return fs
+}
+
 // see returns the entities in the player's view, sorted by ID.
 func (s *scene) see() []Entity {
 	s.visible = s.visible[:0]
@@ -201,11 +212,7 @@ func BenchmarkSortFunc(b *testing.B) { // what sortByID replaced
 // changes all fit in one datagram (most players, outside crowds).
 func BenchmarkViewSparse(b *testing.B) {
 	s := newScene(9, 60)
-	frames := make([][]Entity, 64)
-	for i := range frames {
-		s.step()
-		frames[i] = slices.Clone(s.see())
-	}
+	frames := s.frames(64)
 	v := NewView(0, nil)
 	for i := 0; i < 64; i++ {
 		v.Build(frames[i], s.px, s.py, uint32(i), 0)
