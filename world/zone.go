@@ -34,6 +34,13 @@ type ZoneConfig struct {
 	// a 3 × 3 block; at most MaxViewRadius). Gateways subscribe their
 	// players to that block.
 	ViewRadius int
+	// MaxVisible is the most entities a player is shown at once, the
+	// nearest (default 0: every one within ViewRadius; at most
+	// MaxMaxVisible). In a crowd, what a gateway spends on a player's
+	// snapshot, and its client on applying it, follows what the player
+	// sees: every player in view of every other costs the square of the
+	// crowd. A bound makes it linear.
+	MaxVisible int
 	// TickLen is the tick length (default 50 ms).
 	TickLen time.Duration
 	// Rules are the gameplay numbers.
@@ -54,6 +61,9 @@ var ErrConfig = errors.New("world: invalid zone config")
 // MaxViewRadius is the largest ViewRadius: 7 watches a 15 × 15 block,
 // which at the default cell size is most of a small zone.
 const MaxViewRadius = 7
+
+// MaxMaxVisible is the largest MaxVisible (what the wire carries).
+const MaxMaxVisible = 1<<16 - 1
 
 // Zone is one ECS world at a fixed tick, with its terrain, interest grid
 // and the schedule of systems: the game logic of one zone or instance
@@ -87,6 +97,8 @@ func NewZone(cfg ZoneConfig, clock ecs.Clock) (*Zone, error) {
 	switch {
 	case cfg.ViewRadius < 0 || cfg.ViewRadius > MaxViewRadius:
 		return nil, fmt.Errorf("%w: zone %s: ViewRadius %d is outside 1..%d", ErrConfig, cfg.Name, cfg.ViewRadius, MaxViewRadius)
+	case cfg.MaxVisible < 0 || cfg.MaxVisible > MaxMaxVisible:
+		return nil, fmt.Errorf("%w: zone %s: MaxVisible %d is outside 0..%d", ErrConfig, cfg.Name, cfg.MaxVisible, MaxMaxVisible)
 	case cfg.PlayerCap < 0:
 		return nil, fmt.Errorf("%w: zone %s: PlayerCap %d is negative", ErrConfig, cfg.Name, cfg.PlayerCap)
 	}

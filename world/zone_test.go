@@ -367,3 +367,28 @@ func TestWorldMap(t *testing.T) {
 		}
 	}
 }
+
+// TestZoneConfigBounds: a view radius or a bound on what players are shown
+// outside what the gateways and the wire take is refused, naming it.
+func TestZoneConfigBounds(t *testing.T) {
+	for _, c := range []struct {
+		cfg  ZoneConfig
+		want string // "" when taken
+	}{
+		{ZoneConfig{ViewRadius: MaxViewRadius}, ""},
+		{ZoneConfig{ViewRadius: MaxViewRadius + 1}, "ViewRadius"},
+		{ZoneConfig{ViewRadius: -1}, "ViewRadius"},
+		{ZoneConfig{MaxVisible: 100}, ""},
+		{ZoneConfig{MaxVisible: -1}, "MaxVisible"},
+		{ZoneConfig{MaxVisible: MaxMaxVisible + 1}, "MaxVisible"},
+	} {
+		c.cfg.Name, c.cfg.Seed, c.cfg.Map = "z", 1, MapConfig{Width: 64, Height: 64}
+		_, err := NewZone(c.cfg, nil)
+		switch {
+		case c.want == "" && err != nil:
+			t.Fatalf("%+v: %v", c.cfg, err)
+		case c.want != "" && (!errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), c.want)):
+			t.Fatalf("ViewRadius %d MaxVisible %d: %v, want an ErrConfig naming %s", c.cfg.ViewRadius, c.cfg.MaxVisible, err, c.want)
+		}
+	}
+}

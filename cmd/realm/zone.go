@@ -41,6 +41,7 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	playerCap := fs.Int("player-cap", 0, "players one instance copy admits (0: the template's)")
 	fs.DurationVar(&cfg.Checkpoint, "checkpoint", zone.DefaultCheckpoint, "how often players' positions are saved: the most a zone crash can roll a position back")
 	fs.IntVar(&cfg.Zone.ViewRadius, "view-radius", 1, "cells around its own a player sees (1: the 3 × 3 block)")
+	fs.IntVar(&cfg.Zone.MaxVisible, "max-visible", 0, "the most entities a player is shown at once, the nearest (0: every one within the view radius): bounds what a crowd costs gateways and clients")
 	var portalFlags []string
 	fs.Func("portal", "a portal of a generated map, \"x0,y0,x1,y1,ZONE,arrive-x,arrive-y\" (metres; repeatable): stepping in hands the player off to ZONE there (a map file has portal lines instead)", func(v string) error {
 		portalFlags = append(portalFlags, v)

@@ -226,7 +226,7 @@ func TestDbRoundTrip(t *testing.T) {
 func TestRealmConnectedRoundTrip(t *testing.T) {
 	in := RealmConnected{Status: wire.RealmStatusOk, Message: "welcome", Account: "bob", Zone: "Z1", ZoneAddr: "127.0.0.1:7103",
 		Entered: PlayerEntered{Character: 7, NetID: 9, X: -256, Y: 512, Epoch: 3, MapSeed: 11, MapWidth: 1024, MapHeight: 512, CellSize: 32, PlayerSpeed: 6, TickHz: 20,
-			ViewRadius: 2}, ResumeToken: bytes.Repeat([]byte{7}, SessionHandleSize)}
+			ViewRadius: 2, MaxVisible: 120}, ResumeToken: bytes.Repeat([]byte{7}, SessionHandleSize)}
 	var m wire.RealmMessage
 	if err := DecodeRealmMessage(NewRealmEncoder().Connected(&in), 1<<20, &m); err != nil {
 		t.Fatal(err)

@@ -41,6 +41,9 @@ type PlayerEntered struct {
 	// MovedTo, with it, that a handoff moved the character to that zone
 	// (at MovedToAddr).
 	Refused, MovedTo, MovedToAddr string
+	// MaxVisible is the most entities a player is shown, the nearest (0:
+	// all within ViewRadius).
+	MaxVisible uint16
 }
 
 // ZoneEncoder encodes zone messages with a reused builder; one per
@@ -147,6 +150,7 @@ func packPlayerEntered(b *flatbuffers.Builder, p *PlayerEntered) flatbuffers.UOf
 		wire.ZonePlayerEnteredAddMovedToAddr(b, movedAddr)
 	}
 	wire.ZonePlayerEnteredAddViewRadius(b, p.ViewRadius)
+	wire.ZonePlayerEnteredAddMaxVisible(b, p.MaxVisible)
 	wire.ZonePlayerEnteredAddCharacter(b, p.Character)
 	wire.ZonePlayerEnteredAddEpoch(b, p.Epoch)
 	wire.ZonePlayerEnteredAddMapSeed(b, p.MapSeed)
@@ -169,7 +173,8 @@ func ReadPlayerEntered(w *wire.ZonePlayerEntered) PlayerEntered {
 	return PlayerEntered{Character: w.Character(), NetID: w.NetId(), X: w.X(), Y: w.Y(), Epoch: w.Epoch(),
 		MapSeed: w.MapSeed(), MapWidth: w.MapWidth(), MapHeight: w.MapHeight(), CellSize: w.CellSize(),
 		PlayerSpeed: w.PlayerSpeed(), TickHz: w.TickHz(), MapObstacles: w.MapObstacles(), MapTileSize: w.MapTileSize(), MapFile: w.MapFile(),
-		ViewRadius: w.ViewRadius(), Refused: string(w.Refused()), MovedTo: string(w.MovedTo()), MovedToAddr: string(w.MovedToAddr())}
+		ViewRadius: w.ViewRadius(), Refused: string(w.Refused()), MovedTo: string(w.MovedTo()), MovedToAddr: string(w.MovedToAddr()),
+		MaxVisible: w.MaxVisible()}
 }
 
 // HandedOff tells a gateway its player's character moved to zone; entered

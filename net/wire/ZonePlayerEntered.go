@@ -258,8 +258,24 @@ func (rcv *ZonePlayerEntered) MovedToAddr() []byte {
 	return nil
 }
 
+// / The most entities a player is shown at once, the nearest (0: all in
+// / its view radius): a designer's bound on what a crowd costs.
+func (rcv *ZonePlayerEntered) MaxVisible() uint16 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(40))
+	if o != 0 {
+		return rcv._tab.GetUint16(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+// / The most entities a player is shown at once, the nearest (0: all in
+// / its view radius): a designer's bound on what a crowd costs.
+func (rcv *ZonePlayerEntered) MutateMaxVisible(n uint16) bool {
+	return rcv._tab.MutateUint16Slot(40, n)
+}
+
 func ZonePlayerEnteredStart(builder *flatbuffers.Builder) {
-	builder.StartObject(18)
+	builder.StartObject(19)
 }
 func ZonePlayerEnteredAddCharacter(builder *flatbuffers.Builder, character uint64) {
 	builder.PrependUint64Slot(0, character, 0)
@@ -314,6 +330,9 @@ func ZonePlayerEnteredAddMovedTo(builder *flatbuffers.Builder, movedTo flatbuffe
 }
 func ZonePlayerEnteredAddMovedToAddr(builder *flatbuffers.Builder, movedToAddr flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(17, flatbuffers.UOffsetT(movedToAddr), 0)
+}
+func ZonePlayerEnteredAddMaxVisible(builder *flatbuffers.Builder, maxVisible uint16) {
+	builder.PrependUint16Slot(18, maxVisible, 0)
 }
 func ZonePlayerEnteredEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -67,6 +67,9 @@ type Config struct {
 	// InputEvery is the bots' swarm.Config.InputEvery (0: steer as a
 	// client should; negative: an input every tick).
 	InputEvery time.Duration
+	// MaxVisible is the zones' --max-visible: the most entities a player
+	// is shown, the nearest (0: every one in view).
+	MaxVisible int
 }
 
 // Latency is snapshot age, milliseconds.
@@ -78,12 +81,14 @@ type Latency struct {
 
 // Result is what a run measured.
 type Result struct {
-	Scenario  string  `json:"scenario"`
-	Players   int     `json:"players"`
-	Connected int     `json:"connected"`
-	Failed    int     `json:"failed"`
-	Seconds   float64 `json:"measured_s"`
-	TickHz    float64 `json:"tick_hz"`
+	Scenario string `json:"scenario"`
+	// MaxVisible is the zones' bound on what a player is shown (0: none).
+	MaxVisible int     `json:"max_visible"`
+	Players    int     `json:"players"`
+	Connected  int     `json:"connected"`
+	Failed     int     `json:"failed"`
+	Seconds    float64 `json:"measured_s"`
+	TickHz     float64 `json:"tick_hz"`
 	// GatewayCPUUsPerPlayerTick is the gateways' CPU (user + system, from
 	// /proc) over the measured window, per connected player per tick.
 	GatewayCPUUsPerPlayerTick float64 `json:"gateway_cpu_us_per_player_tick"`
@@ -222,6 +227,9 @@ func startRealm(cfg Config) (*realm, error) {
 		if e.Role == registry.RoleGateway && len(e.Restart) > 0 {
 			reg.Nodes[i].Restart = append(slices.Clone(e.Restart), "--full-idle", "0", "--full-lateness", "-1ns", "--full-behind", "-1ns")
 		}
+		if e.Role == registry.RoleZone && len(e.Restart) > 0 && cfg.MaxVisible > 0 {
+			reg.Nodes[i].Restart = append(slices.Clone(e.Restart), "--max-visible", strconv.Itoa(cfg.MaxVisible))
+		}
 	}
 	if err := reg.Save(path); err != nil {
 		return nil, err
@@ -337,7 +345,7 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 	if markErr != nil {
 		return Result{}, markErr
 	}
-	res := Result{Scenario: cfg.Scenario, Players: cfg.Players, Connected: rep.Connected, Failed: rep.Failed, TickHz: 20,
+	res := Result{Scenario: cfg.Scenario, MaxVisible: cfg.MaxVisible, Players: cfg.Players, Connected: rep.Connected, Failed: rep.Failed, TickHz: 20,
 		Gateways: len(r.gateways), CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Disconnects: rep.Disconnects,
 		DisconnectReasons: rep.DisconnectReasons, FailureReasons: rep.FailureReasons,
 		SnapshotAgeMs: Latency{P50: rep.SnapshotAge.P50, P99: rep.SnapshotAge.P99, Max: rep.SnapshotAge.Max}}

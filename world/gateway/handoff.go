@@ -101,7 +101,8 @@ func (g *Node) moveTo(p *player, zone string, pe codec.PlayerEntered) {
 func newZoneView(g *Node, id string, pe codec.PlayerEntered, rules *moveRules) *zoneView {
 	z := &zoneView{id: id, mirror: spatial.NewMirror(), refs: map[uint32]int{}, awaiting: map[uint32]bool{}, byNet: map[uint32]*player{}, cellSize: int32(pe.CellSize) * spatial.PosSteps,
 		tickLen: time.Second / time.Duration(max(pe.TickHz, 1)),
-		pacer:   newPacer(g.clock, &g.replaced), sights: map[uint64]*sight{}, viewRadius: int32(max(pe.ViewRadius, 1))}
+		pacer:   newPacer(g.clock, &g.replaced), sights: map[uint64]*sight{}, viewRadius: int32(max(pe.ViewRadius, 1)),
+		maxVisible: int(pe.MaxVisible)}
 	z.moves.Store(rules)
 	return z
 }
@@ -127,6 +128,7 @@ func (g *Node) zoneFor(id string, pe codec.PlayerEntered, rules *moveRules) *zon
 		z.cellSize = int32(pe.CellSize) * spatial.PosSteps
 		z.tickLen = time.Second / time.Duration(max(pe.TickHz, 1))
 		z.viewRadius = int32(max(pe.ViewRadius, 1))
+		z.maxVisible = int(pe.MaxVisible)
 	}
 	return z
 }

@@ -172,29 +172,10 @@ func TestPlayersSeeTheirCells(t *testing.T) {
 	at := func(cx, cy uint32) uint32 { return cy<<16 | cx }
 	cells := []uint32{at(40, 40), at(40, 40), at(40, 40), at(41, 40), at(41, 40), at(50, 50)}
 	g, z, ticks := passScene(t, cells, func(uint32) int { return 4 })
-	players := slices.SortedFunc(maps.Values(z.byNet), func(a, b *player) int { return cmp.Compare(a.netID, b.netID) })
-	worlds := make([]client.World, len(players))
-	var bt batch
-	var snap codec.Snapshot
+	players, worlds := playersOf(z)
 	for tick := range 40 {
-		for i := range ticks[tick] {
-			if err := z.mirror.Apply(&ticks[tick][i]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		bt.arena, bt.sends = bt.arena[:0], bt.sends[:0]
-		z.nextPass()
+		playPass(t, g, z, players, worlds, tick, ticks[tick])
 		for i, p := range players {
-			g.snapshot(z, p, &bt, uint32(tick+1), 0)
-			sent := bt.sends[len(bt.sends)-1]
-			if err := codec.ReadSnapshot(bt.arena[sent.start:sent.end], &snap); err != nil {
-				t.Fatal(err)
-			}
-			if err := worlds[i].Apply(&snap); err != nil {
-				t.Fatalf("tick %d, player %d: %v", tick, p.netID, err)
-			}
-			p.ack.Store(worlds[i].Latest())
-
 			want, self := 0, false
 			for _, c := range p.cells {
 				z.mirror.EachIn(uint16(c&0xffff), uint16(c>>16), func(e *spatial.MirrorEntity, x, y int32) {
@@ -221,6 +202,39 @@ func TestPlayersSeeTheirCells(t *testing.T) {
 		if len(z.sights) != 3 {
 			t.Fatalf("tick %d: %d sights for players around 3 cells", tick, len(z.sights))
 		}
+	}
+}
+
+// playersOf returns a zone view's players in netID order, and a client
+// world for each.
+func playersOf(z *zoneView) ([]*player, []client.World) {
+	players := slices.SortedFunc(maps.Values(z.byNet), func(a, b *player) int { return cmp.Compare(a.netID, b.netID) })
+	return players, make([]client.World, len(players))
+}
+
+// playPass applies one tick's cell deltas to the mirror, then builds each
+// player's snapshot, as a pass does, and applies it to the player's client
+// world, which acknowledges it.
+func playPass(t *testing.T, g *Node, z *zoneView, players []*player, worlds []client.World, tick int, deltas []spatial.CellChanges) {
+	t.Helper()
+	for i := range deltas {
+		if err := z.mirror.Apply(&deltas[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var bt batch
+	var snap codec.Snapshot
+	z.nextPass()
+	for i, p := range players {
+		g.snapshot(z, p, &bt, uint32(tick+1), 0)
+		sent := bt.sends[len(bt.sends)-1]
+		if err := codec.ReadSnapshot(bt.arena[sent.start:sent.end], &snap); err != nil {
+			t.Fatal(err)
+		}
+		if err := worlds[i].Apply(&snap); err != nil {
+			t.Fatalf("tick %d, player %d: %v", tick, p.netID, err)
+		}
+		p.ack.Store(worlds[i].Latest())
 	}
 }
 

@@ -35,6 +35,10 @@ type zoneView struct {
 	// per snapshot pass (pass counts them) for all who share it.
 	sights map[uint64]*sight
 	pass   uint64
+	// maxVisible is the most entities a player is shown, the nearest (the
+	// zone's MaxVisible; 0: all it sees), chosen with nearby (nearest.go).
+	maxVisible int
+	nearby     nearby
 }
 
 // sight is what the players whose views are centred on one cell see in one

@@ -191,7 +191,8 @@ func (g *Node) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixM
 		p.auth.Store(pack(p.px, p.py))
 	}
 	p.view.Ack(p.ack.Load())
-	out := p.view.Build(visible, p.px, p.py, tick, tickUnixMs)
+	shown := z.nearby.nearest(visible, p.view.Shown(), p.netID, p.px, p.py, z.maxVisible)
+	out := p.view.Build(shown, p.px, p.py, tick, tickUnixMs)
 	g.metrics.snapshots.Inc()
 	g.metrics.snapshotBytes.Add(float64(len(out)))
 	if len(out) > p.view.budget {

@@ -171,6 +171,15 @@ func (v *View) Ack(seq uint32) {
 	}
 }
 
+// Shown is what the client holds once it has the newest snapshot built,
+// sorted by ID (nil before the first).
+func (v *View) Shown() []Held {
+	if h := &v.history[v.seq%historyLen]; v.seq != 0 && h.seq == v.seq {
+		return h.entities
+	}
+	return nil
+}
+
 // Seq returns the last snapshot's sequence.
 func (v *View) Seq() uint32 { return v.seq }
 

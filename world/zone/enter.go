@@ -200,7 +200,7 @@ func (zn *Node) replyEntered(m node.Message, p *player) {
 		Y: spatial.QuantizeCoord(float64(pos.Y)), Epoch: p.epoch, MapSeed: m2.Seed, MapWidth: w, MapHeight: h,
 		CellSize: uint16(zc.CellSize), PlayerSpeed: zc.Rules.PlayerSpeed, TickHz: tickHz,
 		MapObstacles: float32(m2.Obstacles), MapTileSize: zn.zone.Terrain.TileSize(), MapFile: zc.Terrain != nil,
-		ViewRadius: uint8(zc.ViewRadius)}
+		ViewRadius: uint8(zc.ViewRadius), MaxVisible: uint16(zc.MaxVisible)}
 	zn.node.Reply(m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.PlayerEntered(&pe)})
 }
 

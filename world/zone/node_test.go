@@ -144,12 +144,13 @@ func TestFailedEnterFreesItsSlot(t *testing.T) {
 	}
 }
 
-// TestEnteredCarriesViewRadius: gateways learn the zone's view radius.
+// TestEnteredCarriesViewRadius: gateways learn the zone's view radius and
+// the most entities its players are shown.
 func TestEnteredCarriesViewRadius(t *testing.T) {
-	r := startRig(t, Config{Zone: world.ZoneConfig{Seed: 1, ViewRadius: 2, Map: world.MapConfig{Width: 256, Height: 256}}})
+	r := startRig(t, Config{Zone: world.ZoneConfig{Seed: 1, ViewRadius: 2, MaxVisible: 120, Map: world.MapConfig{Width: 256, Height: 256}}})
 	waitLinked(t, r.realm, "ZONE")
-	if e := <-r.enter(t, r.character(t, "Dee")); e.ViewRadius != 2 {
-		t.Fatalf("view radius %d, want 2", e.ViewRadius)
+	if e := <-r.enter(t, r.character(t, "Dee")); e.ViewRadius != 2 || e.MaxVisible != 120 {
+		t.Fatalf("view radius %d, max visible %d; want 2 and 120", e.ViewRadius, e.MaxVisible)
 	}
 }
 

@@ -139,8 +139,17 @@ movedToAddr(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+/**
+ * The most entities a player is shown at once, the nearest (0: all in
+ * its view radius): a designer's bound on what a crowd costs.
+ */
+maxVisible():number {
+  const offset = this.bb!.__offset(this.bb_pos, 40);
+  return offset ? this.bb!.readUint16(this.bb_pos + offset) : 0;
+}
+
 static startZonePlayerEntered(builder:flatbuffers.Builder) {
-  builder.startObject(18);
+  builder.startObject(19);
 }
 
 static addCharacter(builder:flatbuffers.Builder, character:bigint) {
@@ -215,12 +224,16 @@ static addMovedToAddr(builder:flatbuffers.Builder, movedToAddrOffset:flatbuffers
   builder.addFieldOffset(17, movedToAddrOffset, 0);
 }
 
+static addMaxVisible(builder:flatbuffers.Builder, maxVisible:number) {
+  builder.addFieldInt16(18, maxVisible, 0);
+}
+
 static endZonePlayerEntered(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createZonePlayerEntered(builder:flatbuffers.Builder, character:bigint, netId:number, x:number, y:number, epoch:bigint, mapSeed:bigint, mapWidth:number, mapHeight:number, cellSize:number, playerSpeed:number, tickHz:number, mapObstacles:number, mapTileSize:number, mapFile:boolean, viewRadius:number, refusedOffset:flatbuffers.Offset, movedToOffset:flatbuffers.Offset, movedToAddrOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createZonePlayerEntered(builder:flatbuffers.Builder, character:bigint, netId:number, x:number, y:number, epoch:bigint, mapSeed:bigint, mapWidth:number, mapHeight:number, cellSize:number, playerSpeed:number, tickHz:number, mapObstacles:number, mapTileSize:number, mapFile:boolean, viewRadius:number, refusedOffset:flatbuffers.Offset, movedToOffset:flatbuffers.Offset, movedToAddrOffset:flatbuffers.Offset, maxVisible:number):flatbuffers.Offset {
   ZonePlayerEntered.startZonePlayerEntered(builder);
   ZonePlayerEntered.addCharacter(builder, character);
   ZonePlayerEntered.addNetId(builder, netId);
@@ -240,6 +253,7 @@ static createZonePlayerEntered(builder:flatbuffers.Builder, character:bigint, ne
   ZonePlayerEntered.addRefused(builder, refusedOffset);
   ZonePlayerEntered.addMovedTo(builder, movedToOffset);
   ZonePlayerEntered.addMovedToAddr(builder, movedToAddrOffset);
+  ZonePlayerEntered.addMaxVisible(builder, maxVisible);
   return ZonePlayerEntered.endZonePlayerEntered(builder);
 }
 }
