@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gridrealm/gridrealm/world/content"
+	"github.com/gridrealm/gridrealm/world/zone"
 )
 
 // realm content check: the shipped content passes; a broken one is
@@ -84,5 +87,24 @@ func TestContentInit(t *testing.T) {
 	errb.Reset()
 	if code := run([]string{"content", "init", dir}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "left as they were") {
 		t.Fatalf("a second init: exit %d: %s", code, errb.String())
+	}
+}
+
+// TestZoneMaxVisibleComesFromTheContent: a zone node shows its players the
+// content zone's max_visible nearest, unless --max-visible says otherwise.
+func TestZoneMaxVisibleComesFromTheContent(t *testing.T) {
+	set := &content.Set{Zones: map[string]*content.ZoneDef{"open": {Name: "open", MaxVisible: 150}}}
+	for _, c := range []struct {
+		flag        bool
+		flagValue   int
+		want        int
+		contentZone string
+	}{{false, 0, 150, "open"}, {true, 40, 40, "open"}, {true, 0, 0, "open"}, {false, 0, 0, "elsewhere"}} {
+		cfg := zone.Config{ContentZone: c.contentZone}
+		cfg.Zone.MaxVisible = c.flagValue
+		zoneMaxVisible(&cfg, set, map[string]bool{"max-visible": c.flag})
+		if cfg.Zone.MaxVisible != c.want {
+			t.Fatalf("flag given %v (%d), content zone %s: %d, want %d", c.flag, c.flagValue, c.contentZone, cfg.Zone.MaxVisible, c.want)
+		}
 	}
 }

@@ -41,7 +41,7 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	playerCap := fs.Int("player-cap", 0, "players one instance copy admits (0: the template's)")
 	fs.DurationVar(&cfg.Checkpoint, "checkpoint", zone.DefaultCheckpoint, "how often players' positions are saved: the most a zone crash can roll a position back")
 	fs.IntVar(&cfg.Zone.ViewRadius, "view-radius", 1, "cells around its own a player sees (1: the 3 × 3 block)")
-	fs.IntVar(&cfg.Zone.MaxVisible, "max-visible", 0, "the most entities a player is shown at once, the nearest (0: every one within the view radius): bounds what a crowd costs gateways and clients")
+	fs.IntVar(&cfg.Zone.MaxVisible, "max-visible", 0, "the most entities a player is shown at once, the nearest (0: every one within the view radius): bounds what a crowd costs gateways and clients (default: the content zone's max_visible)")
 	var portalFlags []string
 	fs.Func("portal", "a portal of a generated map, \"x0,y0,x1,y1,ZONE,arrive-x,arrive-y\" (metres; repeatable): stepping in hands the player off to ZONE there (a map file has portal lines instead)", func(v string) error {
 		portalFlags = append(portalFlags, v)
@@ -64,8 +64,7 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.Content = set
-	setFlags := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { setFlags[f.Name] = true })
+	setFlags := given(fs)
 	role := registry.RoleZone
 	if *poolTemplates != "" {
 		role = registry.RoleInstance // a node of the realm's instance pool
@@ -82,6 +81,7 @@ func runZone(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	zoneMaxVisible(&cfg, set, setFlags)
 	if *instance != "" {
 		if cfg.Instance, err = instanceTemplate(set, *instance, *playerCap); err != nil {
 			return err
@@ -112,6 +112,21 @@ func watchDir(watch bool, dir string) (string, error) {
 		return "", fmt.Errorf("%w: --watch needs --content DIR (the shipped content is built in)", errUsage)
 	}
 	return dir, nil
+}
+
+// given returns the names of the flags given on the command line.
+func given(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// zoneMaxVisible takes the content zone's max_visible unless
+// --max-visible was given.
+func zoneMaxVisible(cfg *zone.Config, set *content.Set, setFlags map[string]bool) {
+	if d := set.Zones[cfg.ContentZone]; d != nil && !setFlags["max-visible"] {
+		cfg.Zone.MaxVisible = d.MaxVisible
+	}
 }
 
 // zoneGround picks an open zone's map: the content zone's, unless --map,

@@ -100,6 +100,7 @@ func TestCheckRejectsMistakes(t *testing.T) {
 		{"script syntax", edit("scripts/fx.star", "def roll(ev):\n    pass", "def roll(ev):\n    return ("), []string{"scripts/fx.star:9:", "want primary expression"}},
 		{"script outside its API", edit("scripts/fx.star", "def roll(ev):\n    pass", "def roll(ev):\n    open(\"/etc/passwd\")"), []string{"scripts/fx.star:8:", "undefined: open"}},
 		{"usable without handler", edit("items.yaml", "    on_use: fx.star:drink\n", ""), []string{"items.yaml:3: items.draught.on_use: a usable item has an on_use handler"}},
+		{"max_visible out of range", edit("zones.yaml", "map: {size: 256}", "map: {size: 256}\n    max_visible: -3"), []string{"zones.yaml:4: zones.open.max_visible: want 0..65535"}},
 		{"instance without cap", edit("zones.yaml", "    player_cap: 5\n", ""), []string{"zones.yaml:7: instances.cave.player_cap: want 1..1000"}},
 		{"bad command name", edit("zones.yaml", "roll: fx", "party: fx"), []string{"zones.yaml:11: commands.party: a command is"}},
 		{"defined twice", add("more.yaml", "npcs:\n  wolf: {id: 9}\n"), []string{"npcs.yaml:2: npcs.wolf: defined again (first in more.yaml:2)"}},

@@ -144,11 +144,14 @@ type TimerSpec struct {
 
 // Zone is an open zone's content.
 type Zone struct {
-	Map     MapSpec  `yaml:"map"`
-	Spread  *Spread  `yaml:"spread"`
-	Camps   []Camp   `yaml:"camps"`
-	Areas   []Area   `yaml:"areas"`
-	Systems []System `yaml:"systems"`
+	Map MapSpec `yaml:"map"`
+	// MaxVisible is the most entities a player is shown, the nearest
+	// (world.ZoneConfig.MaxVisible; 0: every one in view).
+	MaxVisible int      `yaml:"max_visible"`
+	Spread     *Spread  `yaml:"spread"`
+	Camps      []Camp   `yaml:"camps"`
+	Areas      []Area   `yaml:"areas"`
+	Systems    []System `yaml:"systems"`
 }
 
 // Instance is an instance template (a dungeon).

@@ -144,6 +144,7 @@ type ZoneDef struct {
 	Camps       []Placement
 	Areas       []AreaDef
 	Systems     []SystemDef
+	MaxVisible  int // the most entities a player is shown (world.ZoneConfig.MaxVisible)
 }
 
 // InstanceDef is an instance template's content.
@@ -569,7 +570,10 @@ func (l *loader) systems(s *Set, src *source, at string, systems []System) []Sys
 
 func (l *loader) zone(s *Set, src *source, name string, z Zone) {
 	at := "zones." + name
-	d := &ZoneDef{Name: name, Ground: l.ground(src, at+".map", z.Map, 0)}
+	d := &ZoneDef{Name: name, Ground: l.ground(src, at+".map", z.Map, 0), MaxVisible: z.MaxVisible}
+	if z.MaxVisible < 0 || z.MaxVisible > world.MaxMaxVisible {
+		l.fail(src.name, src.line(at+".max_visible"), at+".max_visible", "want 0..%d (0: every entity in view)", world.MaxMaxVisible)
+	}
 	if sp := z.Spread; sp != nil {
 		if sp.Count < 0 || sp.Count > 1_000_000 {
 			l.fail(src.name, src.line(at+".spread.count"), at+".spread.count", "want 0..1000000")
