@@ -47,13 +47,15 @@ bench-zone:
 	$(GO) run ./cmd/realm bench zone --scenario clump --players 2000 --npcs 2000 --ticks 200 --json
 
 # The live path's cost per player, as a user runs it: a whole realm of
-# processes and 1,000 bots over QUIC, in a crowd and spread out; JSON with
+# processes and 1,000 bots over QUIC, in a crowd, spread out, and in the
+# crowd again with each player shown its 100 nearest (--max-visible); JSON with
 # the gateways' and the swarm's CPU per player per tick against the UDP
 # floor measured in the same run.
 BENCH_LIVE_PLAYERS ?= 1000
 bench-live: build
 	./bin/realm bench gateway --players $(BENCH_LIVE_PLAYERS) --scenario crowd --json
 	./bin/realm bench gateway --players $(BENCH_LIVE_PLAYERS) --scenario spread --port-base 24400 --json
+	./bin/realm bench gateway --players $(BENCH_LIVE_PLAYERS) --scenario crowd --max-visible 100 --port-base 24700 --json
 
 bench-db:
 	$(GO) run ./cmd/realm bench db --json

@@ -9,10 +9,12 @@ import (
 
 // TestBenchGatewayPrintsJSON: realm bench gateway starts a realm of
 // processes, plays a few bots against it and prints the live path's
-// figures (a short run; make bench-live runs the real one).
+// figures (a short run; make bench-live runs the real one). Its zone
+// shows each player its 4 nearest: the bound goes from the zone's flag to
+// the gateways and holds at every bot.
 func TestBenchGatewayPrintsJSON(t *testing.T) {
 	out, err := exec.Command(realmBin, "bench", "gateway", "--players", "8", "--duration", "4s", "--ramp", "20",
-		"--port-base", strconv.Itoa(upBase(520)), "--scenario", "crowd", "--json").Output()
+		"--port-base", strconv.Itoa(upBase(520)), "--scenario", "crowd", "--max-visible", "4", "--json").Output()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -36,5 +38,8 @@ func TestBenchGatewayPrintsJSON(t *testing.T) {
 	// 1,000 players on the 2-core VM: 20.6); not twice it.
 	if pt := r["player_ticks_per_player_s"].(float64); pt < 5 || pt > 26 {
 		t.Fatalf("player ticks a player a second: %v, want about 20\n%s", pt, out)
+	}
+	if r["max_visible"] != float64(4) || r["view_max"] != float64(4) || r["view_mean"].(float64) < 3 {
+		t.Fatalf("8 players in a crowd, each shown its 4 nearest: views of %v on average, %v at most\n%s", r["view_mean"], r["view_max"], out)
 	}
 }

@@ -82,8 +82,12 @@ type Latency struct {
 // Result is what a run measured.
 type Result struct {
 	Scenario string `json:"scenario"`
-	// MaxVisible is the zones' bound on what a player is shown (0: none).
+	// MaxVisible is the zones' bound on what a player is shown (0: none);
+	// ViewMean and ViewMax how many entities the bots' views held after
+	// each snapshot, on average and at most (over the whole run).
 	MaxVisible int     `json:"max_visible"`
+	ViewMean   float64 `json:"view_mean"`
+	ViewMax    int     `json:"view_max"`
 	Players    int     `json:"players"`
 	Connected  int     `json:"connected"`
 	Failed     int     `json:"failed"`
@@ -348,7 +352,8 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 	res := Result{Scenario: cfg.Scenario, MaxVisible: cfg.MaxVisible, Players: cfg.Players, Connected: rep.Connected, Failed: rep.Failed, TickHz: 20,
 		Gateways: len(r.gateways), CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Disconnects: rep.Disconnects,
 		DisconnectReasons: rep.DisconnectReasons, FailureReasons: rep.FailureReasons,
-		SnapshotAgeMs: Latency{P50: rep.SnapshotAge.P50, P99: rep.SnapshotAge.P99, Max: rep.SnapshotAge.Max}}
+		SnapshotAgeMs: Latency{P50: rep.SnapshotAge.P50, P99: rep.SnapshotAge.P99, Max: rep.SnapshotAge.Max},
+		ViewMean:      rep.ViewMean, ViewMax: rep.ViewMax}
 	if rep.Self != nil {
 		res.SwarmSchedP99Ms, res.SwarmCPUWaitMsPerS = rep.Self.SchedP99Ms, rep.Self.CPUWaitMsPerS
 		if rep.Connected > 0 {

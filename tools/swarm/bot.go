@@ -570,7 +570,7 @@ func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.
 	default:
 	}
 	age := now.Sub(time.UnixMilli(s.TickUnixMs))
-	b.s.m.snapshot(age, size, applyErr != nil)
+	b.s.m.snapshot(age, size, applyErr != nil, w.Len())
 	id := b.self.Load()
 	if applyErr != nil || id == 0 {
 		return

@@ -75,7 +75,9 @@ type metrics struct {
 	recovery       *hdrhistogram.Histogram            // last snapshot before a loss → first showing the bot again
 	recoveryBy     map[string]*hdrhistogram.Histogram // the same, by what the bot went through
 	maxDatagram    int
-	budget0        int // the budget gateways announced (the smallest)
+	heldSum        int64 // entities the bots' views held after each snapshot applied, summed
+	heldMax        int   // and the most one held
+	budget0        int   // the budget gateways announced (the smallest)
 	failures       map[string]int
 	retryReasons   map[string]int // why logins were tried again
 	disconnects    map[string]int
@@ -158,7 +160,10 @@ func (m *metrics) beginSteady() {
 
 // snapshot records one snapshot datagram: its age (tick time to arrival)
 // and size.
-func (m *metrics) snapshot(age time.Duration, size int, skipped bool) {
+// snapshot records a snapshot received: how old, how large, whether it
+// was skipped (its baseline not held), and how many entities the bot's
+// view holds once it is applied.
+func (m *metrics) snapshot(age time.Duration, size int, skipped bool, held int) {
 	m.mu.Lock()
 	record(m.age, age)
 	record(m.secAge, age)
@@ -167,6 +172,9 @@ func (m *metrics) snapshot(age time.Duration, size int, skipped bool) {
 	m.sec.bytes += int64(size)
 	if skipped {
 		m.skipped++
+	} else {
+		m.heldSum += int64(held)
+		m.heldMax = max(m.heldMax, held)
 	}
 	m.mu.Unlock()
 }
@@ -363,6 +371,10 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		Timeline: m.timeline, Reconnects: m.reconnects, ZoneRestarts: m.zoneRestarts, Handoffs: m.handoffs, Relogins: m.relogins, NeverBack: m.neverBack, Recovery: latency(m.recovery), RecoveryBy: latencies(m.recoveryBy),
 	}
 	r.Loots, r.LootUnits = m.loots, m.lootUnits
+	r.ViewMax = m.heldMax
+	if applied := m.snapshots - m.skipped; applied > 0 {
+		r.ViewMean = float64(m.heldSum) / float64(applied)
+	}
 	if cfg.Behavior == Trade {
 		r.Trades = &TradeReport{Offers: m.tradeOffers, Results: m.tradeResults}
 	}

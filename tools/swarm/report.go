@@ -85,6 +85,11 @@ type Report struct {
 	// SelfMissing counts snapshots in which a bot did not see itself
 	// (after it first did): a gap in the gateway's view of its cells.
 	SelfMissing int64 `json:"self_missing"`
+	// ViewMean and ViewMax are how many entities a bot's view held after
+	// each snapshot it applied: on average, and the most (a zone's
+	// max_visible bounds it).
+	ViewMean float64 `json:"view_mean"`
+	ViewMax  int     `json:"view_max"`
 	// Loots counts the loot events the bots heard (items granted to them
 	// in the db), LootUnits their counts.
 	Loots     int64 `json:"loots"`
@@ -190,6 +195,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("snapshots skipped (no base)", "%d", r.SnapshotsSkipped)
 	row("budget violations", "%d (largest datagram %d B, budget %d B)", r.BudgetViolations, r.MaxDatagram, r.Budget)
 	row("snapshots without self", "%d", r.SelfMissing)
+	row("entities in a bot's view", "mean %.1f  max %d", r.ViewMean, r.ViewMax)
 	row("login retries", "%d", r.LoginRetries)
 	for _, k := range sortedKeys(r.LoginRetryReasons) {
 		row("  login retried: "+k, "%d", r.LoginRetryReasons[k])

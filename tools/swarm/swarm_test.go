@@ -114,7 +114,7 @@ func TestEchoTimesOut(t *testing.T) {
 func sampleReport() *Report {
 	m := newMetrics(time.Now())
 	for i := 0; i < 100; i++ {
-		m.snapshot(time.Duration(i)*time.Millisecond, 500, false)
+		m.snapshot(time.Duration(i)*time.Millisecond, 500, false, 10)
 	}
 	m.echoed(80 * time.Millisecond)
 	m.connect()
