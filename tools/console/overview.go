@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/json"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -161,6 +162,7 @@ func (c *server) look(e registry.Entry) (NodeState, map[string]*dto.MetricFamily
 	}
 	if e.Role == registry.RoleReviver {
 		if resp, err := c.client.Get("http://" + e.Admin + "/healthz"); err == nil {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // read to the end: the connection is kept
 			resp.Body.Close()
 			st.Healthy, st.Status = resp.StatusCode == http.StatusOK, "ok"
 		} else {
@@ -175,6 +177,7 @@ func (c *server) look(e registry.Entry) (NodeState, map[string]*dto.MetricFamily
 	}
 	var h node.Health
 	json.NewDecoder(resp.Body).Decode(&h)
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // what the decoder left (a newline): read, the connection is kept
 	resp.Body.Close()
 	st.Healthy, st.Status, st.UptimeS, st.LinkTLS = resp.StatusCode == http.StatusOK && h.Status == "ok", h.Status, h.UptimeS, h.LinkTLS
 	resp, err = c.client.Get("http://" + e.Admin + "/metrics")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -280,6 +281,7 @@ func (r *Reviver) post(e registry.Entry, path string, form url.Values) {
 		r.cfg.Logger.Warn("reviver: admin action failed", "node", e.ID, "path", path, "err", err)
 		return
 	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // read to the end: the connection is kept
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		r.cfg.Logger.Warn("reviver: admin action refused", "node", e.ID, "path", path, "status", resp.Status)
