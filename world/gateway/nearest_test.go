@@ -210,3 +210,42 @@ func TestAGatewayShowsEachPlayerItsNearest(t *testing.T) {
 		}
 	}
 }
+
+// TestACappedClientNeverHoldsMoreThanTheCap: a player shown its 100
+// nearest in a crowd of 1,000 that jumps across the crowd every 40
+// snapshots (its whole view changes at once, more than one datagram
+// holds), acknowledging 4 snapshots late: its client never holds more
+// than 100 entities. (Leaves go before enters: with enters first, the
+// view of a client took in 75 enters a datagram and gave up what left
+// later, and held up to twice the cap.)
+func TestACappedClientNeverHoldsMoreThanTheCap(t *testing.T) {
+	const limit = 100
+	s := newScene(13, 1000)
+	s.half = 64 * 256
+	v := NewView(DefaultBudget, nil)
+	var nb nearby
+	var w client.World
+	var snap codec.Snapshot
+	var acks []uint32
+	for tick := uint32(1); tick <= 400; tick++ {
+		s.step()
+		if tick%40 == 0 { // to another part of the crowd
+			s.px += int32(s.rng.IntN(100*256)) - 50*256
+			s.py += int32(s.rng.IntN(100*256)) - 50*256
+		}
+		b := v.Build(nb.nearest(s.see(), v.Shown(), 0, s.px, s.py, limit), s.px, s.py, tick, 0)
+		if err := codec.ReadSnapshot(b, &snap); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Apply(&snap); err != nil {
+			t.Fatal(err)
+		}
+		if w.Len() > limit {
+			t.Fatalf("snapshot %d: the client holds %d entities, the cap is %d", tick, w.Len(), limit)
+		}
+		if acks = append(acks, w.Latest()); len(acks) > 4 {
+			v.Ack(acks[0])
+			acks = acks[1:]
+		}
+	}
+}

@@ -128,6 +128,13 @@ type candidate struct {
 	cur, base int32
 }
 
+// An enter's score, and a leave's: 2^23, a bucket below the top (the
+// player's own changes), where no debt of an enter left out reaches.
+const (
+	enterScore = 1000
+	leaveScore = 1 << 23
+)
+
 // Scores are ordered by bucket: 16 per doubling, from 2^-8 to 2^24
 // (clamped at both ends), so that one bucket spans 4.4% of score.
 const (
@@ -219,7 +226,11 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 
 	// Every difference between what the client has and what is true, a
 	// candidate each, scored and counted by score bucket as it is made.
-	// Entering and leaving score first, then changes by how far the entity
+	// Leaving scores first (after the player itself), above anything an
+	// enter can be owed: 4 bytes each, they keep what a client holds
+	// within what it is shown (a view bounded by MaxVisible that changes
+	// whole, enters first, held up to 1.7 times the bound); then entering,
+	// then changes by how far the entity
 	// moved and how close it is to the player, plus what it is owed. (The
 	// loop keeps its counts in locals: in View's fields, each candidate
 	// would load and store them all.)
@@ -237,12 +248,12 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 		switch {
 		case j >= len(base) || (i < len(visible) && visible[i].ID < base[j].ID):
 			*c = candidate{kind: changeEnter, id: visible[i].ID, cur: int32(i), base: int32(j)}
-			score = 1000
+			score = enterScore
 			enters++
 			i++
 		case i >= len(visible) || base[j].ID < visible[i].ID:
 			*c = candidate{kind: changeLeave, id: base[j].ID, cur: int32(i), base: int32(j)}
-			score = 900
+			score = leaveScore
 			j++
 		default:
 			cur, old := &visible[i], &base[j]
