@@ -13,7 +13,8 @@ type metrics struct {
 	zoneRestarts, handoffs, lagExcused   prometheus.Counter
 	passesSkipped, blind                 prometheus.Counter
 	cellsUnwatched, cellsResent          prometheus.Counter
-	inputs, playerTicks                  prometheus.Counter
+	inputs, playerTicks, capped          prometheus.Counter
+	sight                                prometheus.Histogram
 	dropped, disconnects, connects       *prometheus.CounterVec
 }
 
@@ -26,16 +27,20 @@ func (g *Node) newMetrics() *metrics {
 		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: name, Help: help})
 	}
 	m := &metrics{
-		snapshots:      counter("snapshots_total", "Snapshot datagrams built for players."),
-		snapshotBytes:  counter("snapshot_bytes_total", "Bytes of the snapshot datagrams built."),
-		overBudget:     counter("snapshots_over_budget_total", "Snapshots larger than their player's budget (a bug: stays 0)."),
-		corrections:    counter("corrections_total", "Corrections of impossible moves sent to players."),
-		events:         counter("events_total", "Zone events (chat, damage, loot, system messages) queued for players."),
-		eventsDropped:  counter("events_dropped_total", "Zone events for players whose event queue was full."),
-		zoneRestarts:   counter("zone_restarts_total", "Zones found restarted, whose players were entered again."),
-		handoffs:       counter("handoffs_total", "Players moved to another zone by a handoff (a border, a portal)."),
-		inputs:         counter("inputs_total", "Input datagrams received from players (a client sends one on a change of intent, and an acknowledgement ten times a second)."),
-		playerTicks:    counter("player_ticks_total", playerTicksHelp),
+		snapshots:     counter("snapshots_total", "Snapshot datagrams built for players."),
+		snapshotBytes: counter("snapshot_bytes_total", "Bytes of the snapshot datagrams built."),
+		overBudget:    counter("snapshots_over_budget_total", "Snapshots larger than their player's budget (a bug: stays 0)."),
+		corrections:   counter("corrections_total", "Corrections of impossible moves sent to players."),
+		events:        counter("events_total", "Zone events (chat, damage, loot, system messages) queued for players."),
+		eventsDropped: counter("events_dropped_total", "Zone events for players whose event queue was full."),
+		zoneRestarts:  counter("zone_restarts_total", "Zones found restarted, whose players were entered again."),
+		handoffs:      counter("handoffs_total", "Players moved to another zone by a handoff (a border, a portal)."),
+		inputs:        counter("inputs_total", "Input datagrams received from players (a client sends one on a change of intent, and an acknowledgement ten times a second)."),
+		playerTicks:   counter("player_ticks_total", playerTicksHelp),
+		capped:        counter("snapshots_capped_total", "Snapshots built from the player's MaxVisible nearest entities because more were within its view radius (the zone's bound at work)."),
+		sight: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "snapshot_sight_entities",
+			Help:    "Entities within a player's view radius at each snapshot, before the zone's MaxVisible bound: what crowds look like, to set the bound by.",
+			Buckets: []float64{10, 25, 50, 100, 200, 400, 800, 1600, 3200}}),
 		passesSkipped:  counter("passes_skipped_total", "Zone ticks whose snapshot pass was skipped because the gateway was behind (a fresher tick was coming)."),
 		blind:          counter("players_blind_total", "Times a player went 64 snapshots (3.2 s) without being shown itself: its gateway mirrors no cell that holds it (each is also logged)."),
 		cellsUnwatched: counter("cells_unwatched_total", "Cell deltas from zones that arrived after the gateway's last player watching the cell stopped (sent before the zone took the unsubscription): skipped."),
@@ -49,7 +54,8 @@ func (g *Node) newMetrics() *metrics {
 			Help: "Connect requests placed by the realm node, by kind (new: a session handle; resume: a resume token) and outcome."}, []string{"kind", "outcome"}),
 	}
 	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts, m.handoffs,
-		m.dropped, m.disconnects, m.connects, m.lagExcused, m.passesSkipped, m.inputs, m.playerTicks, m.blind, m.cellsUnwatched, m.cellsResent)
+		m.dropped, m.disconnects, m.connects, m.lagExcused, m.passesSkipped, m.inputs, m.playerTicks, m.blind, m.cellsUnwatched, m.cellsResent,
+		m.capped, m.sight)
 	g.node.Metrics().MustRegister(g.readings()...)
 	return m
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -183,14 +185,20 @@ func BenchmarkCrowdSnapshot(b *testing.B) {
 
 // TestAGatewayShowsEachPlayerItsNearest: through a snapshot pass in a zone
 // with MaxVisible 25, each of 30 players in a crowd of 90 (one cell) is
-// shown 25 entities, itself among them, with their true positions.
+// shown 25 entities, itself among them, with their true positions; the
+// gateway counts every snapshot capped, and the sight of 90.
 func TestAGatewayShowsEachPlayerItsNearest(t *testing.T) {
 	const limit = 25
 	cells := make([]uint32, 30)
 	for i := range cells {
 		cells[i] = 40<<16 | 40
 	}
-	g, z, ticks := passScene(t, cells, func(uint32) int { return 60 })
+	g, z, ticks := passScene(t, cells, func(c uint32) int {
+		if c == cells[0] {
+			return 60
+		}
+		return 0 // the cells around it empty
+	})
 	z.maxVisible = limit
 	players, worlds := playersOf(z)
 	for tick := range 40 {
@@ -208,6 +216,12 @@ func TestAGatewayShowsEachPlayerItsNearest(t *testing.T) {
 				}
 			})
 		}
+	}
+	var capped, sight dto.Metric
+	g.metrics.capped.Write(&capped)
+	g.metrics.sight.Write(&sight)
+	if n := capped.GetCounter().GetValue(); n != 40*30 || sight.GetHistogram().GetSampleSum() != 40*30*90 {
+		t.Fatalf("%v of %d snapshots counted capped; sights summed %v, want %d", n, 40*30, sight.GetHistogram().GetSampleSum(), 40*30*90)
 	}
 }
 

@@ -192,6 +192,10 @@ func (g *Node) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixM
 	}
 	p.view.Ack(p.ack.Load())
 	shown := z.nearby.nearest(visible, p.view.Shown(), p.netID, p.px, p.py, z.maxVisible)
+	g.metrics.sight.Observe(float64(len(visible)))
+	if len(shown) < len(visible) {
+		g.metrics.capped.Inc()
+	}
 	out := p.view.Build(shown, p.px, p.py, tick, tickUnixMs)
 	g.metrics.snapshots.Inc()
 	g.metrics.snapshotBytes.Add(float64(len(out)))
