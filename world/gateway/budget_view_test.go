@@ -278,3 +278,39 @@ func TestOwedFollowsWhatIsSeen(t *testing.T) {
 		t.Fatalf("walked away: %d owed, want none", len(v.owed)-1)
 	}
 }
+
+// TestSelfGoesFirstThroughAWholeChange: a player whose view of 1,000
+// changes whole (another part of the world at once: more leaves than a
+// datagram holds, and what they are owed) still has its own move in every
+// snapshot: nothing else reaches its priority.
+func TestSelfGoesFirstThroughAWholeChange(t *testing.T) {
+	v := NewView(DefaultBudget, nil)
+	v.Self = 1
+	crowd := func(from uint32, x0 int32) []Entity {
+		es := []Entity{{Held: Held{ID: 1}, Kind: wire.EntityKindPlayer}}
+		for id := from; id < from+1000; id++ {
+			es = append(es, Entity{Held: Held{ID: id, X: x0 + int32(id%40)*256, Y: int32(id/40%40) * 256}, Kind: wire.EntityKindNpc})
+		}
+		return es
+	}
+	here, there := crowd(2, 0), crowd(5000, 0)
+	var snap codec.Snapshot
+	for tick := uint32(1); tick <= 60; tick++ {
+		visible := here
+		if tick > 20 {
+			visible = there
+		}
+		visible[0].X += 256 // the player walks on
+		if err := codec.ReadSnapshot(v.Build(visible, visible[0].X, visible[0].Y, tick, 0), &snap); err != nil {
+			t.Fatal(err)
+		}
+		v.Ack(tick)
+		if tick == 1 {
+			continue
+		}
+		if !slices.ContainsFunc(snap.Moves, func(m codec.Move) bool { return m.ID == v.Self }) &&
+			!slices.ContainsFunc(snap.Enters, func(s codec.Spawn) bool { return s.ID == v.Self }) {
+			t.Fatalf("tick %d: the player's own move is not sent (%d leaves, %d enters)", tick, len(snap.Leaves), len(snap.Enters))
+		}
+	}
+}

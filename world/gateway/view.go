@@ -128,25 +128,29 @@ type candidate struct {
 	cur, base int32
 }
 
-// An enter's score, and a leave's: 2^23, a bucket below the top (the
-// player's own changes), where no debt of an enter left out reaches.
+// An enter's score, and a leave's: 2^23, far above what an enter left out
+// is owed (its debt grows by its score each time).
 const (
 	enterScore = 1000
 	leaveScore = 1 << 23
 )
 
 // Scores are ordered by bucket: 16 per doubling, from 2^-8 to 2^24
-// (clamped at both ends), so that one bucket spans 4.4% of score.
+// (clamped at both ends), so that one bucket spans 4.4% of score. The top
+// bucket is the player's own changes alone: scoreBucket stops one below
+// it, where leaves left out, whose debt would reach it, stay
+// (TestSelfGoesFirstThroughAWholeChange).
 const (
 	scoreBuckets    = 512
+	selfBucket      = scoreBuckets - 1
 	scoreBucketBase = (127 - 8) << 4 // bits>>19 of float32(2^-8): exponent and 4 mantissa bits
 )
 
-// scoreBucket returns a positive score's bucket: positive float32 bits
-// order like the floats.
+// scoreBucket returns a positive score's bucket, below selfBucket:
+// positive float32 bits order like the floats.
 func scoreBucket(score float32) uint16 {
 	b := int(math.Float32bits(score)>>19) - scoreBucketBase
-	return uint16(min(max(b, 0), scoreBuckets-1))
+	return uint16(min(max(b, 0), selfBucket-1))
 }
 
 const (
@@ -284,10 +288,10 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 		hit := b2u32(owed[oc].id == c.id) & b2u32(oc < len(owed)-1)
 		score += math.Float32frombits(math.Float32bits(owed[oc].score) & -hit)
 		oc += int(hit)
-		if c.id == v.Self && c.id != 0 {
-			score = math.MaxFloat32
-		}
 		b := scoreBucket(score)
+		if c.id == v.Self && c.id != 0 {
+			score, b = math.MaxFloat32, selfBucket
+		}
 		c.score, c.bucket = score, b
 		sc.count[b]++
 		need += recordSize[c.kind]
