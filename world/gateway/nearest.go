@@ -26,13 +26,13 @@ type nearby struct {
 	out  []Entity
 }
 
-// nearest returns the max entities of visible (sorted by ID) nearest
+// nearest returns the limit entities of visible (sorted by ID) nearest
 // (px, py), self always and those in shown (sorted by ID: what the
 // player's client is shown now) favoured, sorted by ID; visible itself
-// when it holds no more than max, or max is 0. The result is valid until
+// when it holds no more than limit, or limit is 0. The result is valid until
 // the next call.
-func (nb *nearby) nearest(visible []Entity, shown []Held, self uint32, px, py int32, max int) []Entity {
-	if max <= 0 || len(visible) <= max {
+func (nb *nearby) nearest(visible []Entity, shown []Held, self uint32, px, py int32, limit int) []Entity {
+	if limit <= 0 || len(visible) <= limit {
 		return visible
 	}
 	keys := nb.keys[:0]
@@ -40,7 +40,7 @@ func (nb *nearby) nearest(visible []Entity, shown []Held, self uint32, px, py in
 	for i := range visible {
 		e := &visible[i]
 		dx, dy := uint64(absDiff(e.X, px)>>4), uint64(absDiff(e.Y, py)>>4)
-		d := min(dx*dx+dy*dy, 1<<32-1)
+		d := min(dx*dx+dy*dy+1, 1<<32-1) // 0 is the player's own
 		for j < len(shown) && shown[j].ID < e.ID {
 			j++
 		}
@@ -52,10 +52,10 @@ func (nb *nearby) nearest(visible []Entity, shown []Held, self uint32, px, py in
 		}
 		keys = append(keys, d<<32|uint64(i))
 	}
-	selectSmallest(keys, max)
+	selectSmallest(keys, limit)
 	nb.keep = slices.Grow(nb.keep[:0], len(visible))[:len(visible)]
 	clear(nb.keep)
-	for _, k := range keys[:max] {
+	for _, k := range keys[:limit] {
 		nb.keep[uint32(k)] = true
 	}
 	out := nb.out[:0]

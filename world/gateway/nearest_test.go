@@ -263,3 +263,19 @@ func TestACappedClientNeverHoldsMoreThanTheCap(t *testing.T) {
 		}
 	}
 }
+
+// TestNearestShowsThePlayerInAHeap: forty entities where the player stands
+// (the same spot to 1/16 m), a bound of 10: the player is among the 10.
+func TestNearestShowsThePlayerInAHeap(t *testing.T) {
+	var nb nearby
+	var heap []Entity
+	for id := uint32(1); id <= 40; id++ {
+		heap = append(heap, Entity{Held: Held{ID: id, X: 1000, Y: 1000}})
+	}
+	for _, self := range []uint32{1, 20, 40} {
+		got := nb.nearest(heap, nil, self, 1000, 1000, 10)
+		if len(got) != 10 || !slices.ContainsFunc(got, func(e Entity) bool { return e.ID == self }) {
+			t.Fatalf("player %d: shown %v", self, got)
+		}
+	}
+}
