@@ -156,8 +156,8 @@ const clockTicks = 100
 // Run starts the realm, measures the floor, runs the swarm and measures
 // the steady phase.
 func Run(ctx context.Context, cfg Config) (Result, error) {
-	if cfg.Bin == "" || cfg.Players < 1 || (cfg.Scenario != Crowd && cfg.Scenario != Spread) {
-		return Result{}, fmt.Errorf("bench gateway: want the realm binary, players ≥ 1 and a scenario (crowd or spread)")
+	if cfg.Bin == "" || cfg.Players < 1 || (cfg.Scenario != Crowd && cfg.Scenario != Spread) || cfg.MaxVisible < 0 {
+		return Result{}, fmt.Errorf("bench gateway: want the realm binary, players ≥ 1, a scenario (crowd or spread) and --max-visible ≥ 0")
 	}
 	if cfg.Duration <= 0 {
 		cfg.Duration = 30 * time.Second

@@ -40,6 +40,11 @@ func TestBadConfig(t *testing.T) {
 			t.Errorf("%+v ran", c)
 		}
 	}
+	// Refused before any realm starts, naming the flag.
+	c := Config{Bin: "realm", Players: 10, Scenario: Crowd, MaxVisible: -1}
+	if _, err := Run(t.Context(), c); err == nil || !strings.Contains(err.Error(), "--max-visible") {
+		t.Errorf("a negative bound: %v", err)
+	}
 }
 
 // TestReadCountersWantsEveryCounter: the named counters are read by name

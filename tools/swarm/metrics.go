@@ -158,9 +158,8 @@ func (m *metrics) beginSteady() {
 	m.mu.Unlock()
 }
 
-// snapshot records one snapshot datagram: its age (tick time to arrival)
-// and size.
-// snapshot records a snapshot received: how old, how large, whether it
+// snapshot records a snapshot datagram received: how old (tick time to
+// arrival), how large, whether it
 // was skipped (its baseline not held), and how many entities the bot's
 // view holds once it is applied.
 func (m *metrics) snapshot(age time.Duration, size int, skipped bool, held int) {

@@ -230,14 +230,14 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 
 	// Every difference between what the client has and what is true, a
 	// candidate each, scored and counted by score bucket as it is made.
-	// Leaving scores first (after the player itself), above anything an
-	// enter can be owed: 4 bytes each, they keep what a client holds
-	// within what it is shown (a view bounded by MaxVisible that changes
-	// whole, enters first, held up to 1.7 times the bound); then entering,
-	// then changes by how far the entity
-	// moved and how close it is to the player, plus what it is owed. (The
-	// loop keeps its counts in locals: in View's fields, each candidate
-	// would load and store them all.)
+	// The player's own changes go first; then leaving, above anything an
+	// enter can be owed (4 bytes each, they keep what a client holds
+	// within what it is shown: with enters first, a view bounded by
+	// MaxVisible that changed whole held up to 1.7 times the bound); then
+	// entering; then changes by how far the entity moved and how close it
+	// is to the player, plus what it is owed. (The loop keeps its counts
+	// in locals: in View's fields, each candidate would load and store
+	// them all.)
 	cands := slices.Grow(sc.cands[:0], len(visible)+len(base))[:len(visible)+len(base)]
 	// need is the bytes all their records take; their buckets are in [lo, hi].
 	n, enters, need, lo, hi := 0, 0, int32(0), scoreBuckets, -1
