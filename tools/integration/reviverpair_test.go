@@ -108,6 +108,11 @@ func TestStandbyReviverTakesOver(t *testing.T) {
 	waitUntil(t, "the woken reviver to see it lost the lease", 5*time.Second, func() bool {
 		return countEvents(t, reg, second.Holder, "", reviver.LeaseLost) == 1
 	})
+	// Killed before the new holder adopted it, the gateway would be started
+	// afresh (no Recovered event): wait for the adoptions to end first.
+	waitUntil(t, "every node to be adopted again", 5*time.Second, func() bool {
+		return countEvents(t, reg, third.Holder, "", reviver.Adopted) == len(pids)
+	})
 	killNode(t, rs, "DEV-GATEWAY-2")
 	waitUntil(t, "the gateway to be restarted", 10*time.Second, func() bool {
 		return countEvents(t, reg, third.Holder, "DEV-GATEWAY-2", reviver.Recovered) == 1
