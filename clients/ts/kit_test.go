@@ -38,6 +38,7 @@ var unionMembers = map[string]func() any{
 	"Inventory": func() any { return new(wire.Inventory) }, "TradeOffered": func() any { return new(wire.TradeOffered) },
 	"TradeResult": func() any { return new(wire.TradeResult) },
 	"LoginQueued": func() any { return new(wire.LoginQueued) },
+	"Party":       func() any { return new(wire.Party) },
 }
 
 var (
@@ -218,6 +219,8 @@ func messages(t *testing.T) []message {
 		Give: []codec.InventoryItem{{ID: 5, Template: 1001, Count: 2}}, Want: []codec.InventoryItem{{ID: 6, Template: 1100, Count: 1}}}))
 	add("TradeResult", "ServerMessage", p.TradeResult(1<<40, wire.TradeStatusFailed, "the other player left the zone"))
 	add("LoginQueued", "ServerMessage", p.LoginQueued(4_000_000_000, 38000, true, []byte{1, 2, 3, 250}))
+	add("Party", "ServerMessage", p.Party([]codec.PartyMember{{ID: 70000, Name: "Ælfred"}, {ID: 4_000_000_000, Name: "bob"}}, 1<<40+9))
+	add("Party none", "ServerMessage", p.Party(nil, 12))
 	add("RealmList", "ServerMessage", p.RealmList([]codec.RealmInfo{{Name: "arena", Players: 12}, {Name: "dev", Players: 4000000000, State: wire.RealmStateDown}}))
 	add("LoginRequest", "ClientMessage", p.LoginRequest("alice", "correct horse", "fortrax", 1, nil))
 	add("RegisterRequest", "ClientMessage", p.RegisterRequest("alice", "correct horse", 1))

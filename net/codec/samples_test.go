@@ -65,6 +65,7 @@ func samples() map[string][][]byte {
 	add("ServerMessage", p.TradeResult(9, wire.TradeStatusDone, "done"))
 	add("ServerMessage", p.LoginQueued(412, 38000, false, nil))
 	add("ServerMessage", p.LoginQueued(3, 0, true, make([]byte, 33)))
+	add("ServerMessage", p.Party([]PartyMember{{ID: 7, Name: "alice"}, {ID: 9, Name: "bob"}}, 11))
 	add("ServerMessage", p.RealmList([]RealmInfo{{Name: "fortrax", Players: 1200}, {Name: "dev", State: wire.RealmStateDown}}))
 	add("RealmMessage", NewRealmEncoder().PopulationRequest())
 	add("RealmMessage", NewRealmEncoder().Population(1200))

@@ -145,6 +145,8 @@ func newSchemas() *schemas {
 			vec("Want", 10, sizeInventoryItem, MaxTradeItems), scalar("ExpiresMs", 12, 4)),
 		table("TradeResult", scalar("Trade", 4, 8), scalar("Status", 6, 1), str("Text", 8, MaxText)),
 		table("LoginQueued", scalar("Position", 4, 4), scalar("EstimatedWaitMs", 6, 4), scalar("RealmFull", 8, 1), vec("Ticket", 10, 1, MaxTicket)),
+		table("Party", fbcheck.Field{Name: "Members", Slot: 4, Kind: fbcheck.TableVector, Max: MaxParty,
+			Table: table("PartyMember", scalar("Id", 4, 4), str("Name", 6, MaxName))}, scalar("Seq", 6, 8)),
 	))
 	s.nodeFrame = table("NodeFrame", union("Body", 4,
 		table("Hello", str("NodeId", 4, MaxName), str("Role", 6, MaxName), str("Realm", 8, MaxName),

@@ -57,6 +57,7 @@ var unionMembers = map[string]func() any{
 	"TradeOffered":         func() any { return new(wire.TradeOffered) },
 	"TradeResult":          func() any { return new(wire.TradeResult) },
 	"LoginQueued":          func() any { return new(wire.LoginQueued) },
+	"Party":                func() any { return new(wire.Party) },
 	"DbTradeItems":         func() any { return new(wire.DbTradeItems) },
 	"ZonePlayerRequest":    func() any { return new(wire.ZonePlayerRequest) },
 }

@@ -24,6 +24,7 @@ const (
 	ServerBodyTradeOffered  ServerBody = 14
 	ServerBodyTradeResult   ServerBody = 15
 	ServerBodyLoginQueued   ServerBody = 16
+	ServerBodyParty         ServerBody = 17
 )
 
 var EnumNamesServerBody = map[ServerBody]string{
@@ -44,6 +45,7 @@ var EnumNamesServerBody = map[ServerBody]string{
 	ServerBodyTradeOffered:  "TradeOffered",
 	ServerBodyTradeResult:   "TradeResult",
 	ServerBodyLoginQueued:   "LoginQueued",
+	ServerBodyParty:         "Party",
 }
 
 var EnumValuesServerBody = map[string]ServerBody{
@@ -64,6 +66,7 @@ var EnumValuesServerBody = map[string]ServerBody{
 	"TradeOffered":  ServerBodyTradeOffered,
 	"TradeResult":   ServerBodyTradeResult,
 	"LoginQueued":   ServerBodyLoginQueued,
+	"Party":         ServerBodyParty,
 }
 
 func (v ServerBody) String() string {

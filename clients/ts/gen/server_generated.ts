@@ -13,6 +13,8 @@ export { LoginQueued } from './gridrealm/wire/login-queued';
 export { LoginResult } from './gridrealm/wire/login-result';
 export { LoginStatus } from './gridrealm/wire/login-status';
 export { Loot } from './gridrealm/wire/loot';
+export { Party } from './gridrealm/wire/party';
+export { PartyMember } from './gridrealm/wire/party-member';
 export { RealmInfo } from './gridrealm/wire/realm-info';
 export { RealmList } from './gridrealm/wire/realm-list';
 export { RealmState } from './gridrealm/wire/realm-state';

@@ -9,6 +9,7 @@ import { Inventory } from '../../gridrealm/wire/inventory';
 import { LoginQueued } from '../../gridrealm/wire/login-queued';
 import { LoginResult } from '../../gridrealm/wire/login-result';
 import { Loot } from '../../gridrealm/wire/loot';
+import { Party } from '../../gridrealm/wire/party';
 import { RealmList } from '../../gridrealm/wire/realm-list';
 import { Redirect } from '../../gridrealm/wire/redirect';
 import { Spawn } from '../../gridrealm/wire/spawn';
@@ -35,13 +36,14 @@ export enum ServerBody {
   Inventory = 13,
   TradeOffered = 14,
   TradeResult = 15,
-  LoginQueued = 16
+  LoginQueued = 16,
+  Party = 17
 }
 
 export function unionToServerBody(
   type: ServerBody,
-  accessor: (obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null
-): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
+  accessor: (obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null
+): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
   switch(ServerBody[type]) {
     case 'NONE': return null; 
     case 'LoginResult': return accessor(new LoginResult())! as LoginResult;
@@ -60,15 +62,16 @@ export function unionToServerBody(
     case 'TradeOffered': return accessor(new TradeOffered())! as TradeOffered;
     case 'TradeResult': return accessor(new TradeResult())! as TradeResult;
     case 'LoginQueued': return accessor(new LoginQueued())! as LoginQueued;
+    case 'Party': return accessor(new Party())! as Party;
     default: return null;
   }
 }
 
 export function unionListToServerBody(
   type: ServerBody, 
-  accessor: (index: number, obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null, 
+  accessor: (index: number, obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null, 
   index: number
-): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
+): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
   switch(ServerBody[type]) {
     case 'NONE': return null; 
     case 'LoginResult': return accessor(index, new LoginResult())! as LoginResult;
@@ -87,6 +90,7 @@ export function unionListToServerBody(
     case 'TradeOffered': return accessor(index, new TradeOffered())! as TradeOffered;
     case 'TradeResult': return accessor(index, new TradeResult())! as TradeResult;
     case 'LoginQueued': return accessor(index, new LoginQueued())! as LoginQueued;
+    case 'Party': return accessor(index, new Party())! as Party;
     default: return null;
   }
 }
