@@ -35,14 +35,17 @@ type Conn struct {
 	world World
 	// inventory is what the player owns, from the last Inventory.
 	inventory []codec.InventoryItem
-	enc       *codec.PlayerEncoder
-	seq       uint32
-	snap      codec.Snapshot
-	done      chan struct{}
-	err       error
-	opts      Options
-	drop      *rand.Rand
-	Stats     Stats
+	// party is the player's party, from the last Party since the last
+	// Welcome.
+	party []codec.PartyMember
+	enc   *codec.PlayerEncoder
+	seq   uint32
+	snap  codec.Snapshot
+	done  chan struct{}
+	err   error
+	opts  Options
+	drop  *rand.Rand
+	Stats Stats
 
 	selfX, selfY int32  // where the client last saw its own entity, 1/256 m
 	lastEvent    uint64 // the highest chat or system message number seen (under mu)
@@ -413,6 +416,14 @@ func (c *Conn) Inventory() []codec.InventoryItem {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]codec.InventoryItem(nil), c.inventory...)
+}
+
+// Party returns the player's party, the leader first (none: no party),
+// as its zone last said. A Welcome ends it: a party is its zone's.
+func (c *Conn) Party() []codec.PartyMember {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]codec.PartyMember(nil), c.party...)
 }
 
 // Counters returns a copy of the connection's stats.

@@ -100,8 +100,8 @@ func (c *Conn) events(s *pquic.Session) {
 			c.Stats.Damages++
 		case wire.ServerBodyLoot:
 			c.Stats.Loots++
-		case wire.ServerBodyInventory, wire.ServerBodyTradeOffered, wire.ServerBodyTradeResult:
-			c.itemEvent(&m)
+		case wire.ServerBodyInventory, wire.ServerBodyParty, wire.ServerBodyTradeOffered, wire.ServerBodyTradeResult:
+			c.heldEvent(&m)
 		case wire.ServerBodySystemMessage:
 			c.Stats.SystemMessages++
 			var sm wire.SystemMessage
@@ -123,6 +123,7 @@ func (c *Conn) events(s *pquic.Session) {
 				c.cur.ResumeToken = bytes.Clone(t)
 			}
 			c.selfX, c.selfY = w.X(), w.Y()
+			c.party = nil // a party is its zone's; one that goes on is told again
 			c.Stats.Rewelcomes++
 			if c.cur.Zone != from {
 				c.Stats.ZoneChanges++
@@ -144,13 +145,19 @@ func (c *Conn) events(s *pquic.Session) {
 	}
 }
 
-// itemEvent keeps the inventory and counts trades; mu is held.
-func (c *Conn) itemEvent(m *wire.ServerMessage) {
+// heldEvent keeps what the zone says the player holds (its inventory, its
+// party) and counts trades; mu is held.
+func (c *Conn) heldEvent(m *wire.ServerMessage) {
 	switch m.BodyType() {
 	case wire.ServerBodyInventory:
 		var inv wire.Inventory
 		codec.Member(m.Body, &inv)
 		c.inventory = codec.ReadInventory(&inv)
+	case wire.ServerBodyParty:
+		var w wire.Party
+		codec.Member(m.Body, &w)
+		c.party = codec.ReadParty(&w)
+		c.lastEvent = max(c.lastEvent, w.Seq())
 	case wire.ServerBodyTradeOffered:
 		c.Stats.TradesOffered++
 	case wire.ServerBodyTradeResult:

@@ -101,6 +101,14 @@ func party(t *testing.T, r *devRealm, first, n int) []*partyBot {
 		b.c.Chat(codec.ChatSay, "", fmt.Sprintf("/party bot%d", first))
 		waitUntil(t, "the bot in the party", 5*time.Second, func() bool { return b.heard("joined") })
 	}
+	// Each is told the party, whole, its leader first.
+	leader := ps[0].c.Welcomed().EntityID
+	for _, b := range ps {
+		waitUntil(t, "the party told to each member", 5*time.Second, func() bool {
+			m := b.c.Party()
+			return len(m) == n && m[0].ID == leader && m[0].Name == fmt.Sprintf("bot%d", first)
+		})
+	}
 	return ps
 }
 

@@ -27,6 +27,7 @@ func (zn *Node) enter(m node.Message, character uint64, gateway string) {
 		p.cell = spatial.NoCell // which is told where the player is
 		p.orphaned = false
 		p.routedAt = zn.seq
+		p.retell = true
 		zn.replyEntered(m, p)
 		return
 	}

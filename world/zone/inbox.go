@@ -48,6 +48,8 @@ func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 		for i := start; i < len(zn.inputs); i++ {
 			if p := zn.players[zn.inputs[i].Character]; p == nil || p.gateway != m.From {
 				zn.inputs[i].Character = 0 // not this gateway's player: ignored
+			} else if p.retell {
+				zn.retell(p)
 			}
 		}
 	case wire.ZoneBodyZoneChat:

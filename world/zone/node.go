@@ -55,7 +55,8 @@ type Node struct {
 	penc           *codec.PlayerEncoder
 	metrics        *metrics
 	seq            uint64                // the last history number (history.go)
-	parties        map[uint64]uint64     // each partied character's leader (party.go)
+	parties        map[uint64]partyRole  // each partied character's leader (party.go)
+	partyJoins     uint64                // joins so far: the order of a party's members
 	loaded         string                // an instance node's template while it holds an instance (pool.go)
 	exit           exitPoint             // where the current (or last) copy's exit leads (pool.go)
 	emptySince     time.Time             // when its instance last had no one
@@ -96,6 +97,10 @@ type player struct {
 	// using those whose use waits for its handler (trade.go).
 	items map[uint64]codec.DbItem
 	using map[uint64]bool
+	// retell: it came back through another gateway, whose client is
+	// told its inventory and party again at its first input (sent
+	// earlier, the gateway might not hold the player yet).
+	retell bool
 }
 
 // Start builds the zone and its node and starts ticking.
@@ -123,7 +128,7 @@ func Start(cfg Config) (*Node, error) {
 	zn := &Node{cfg: cfg, node: n, clock: cfg.Clock, db: dbclient.New(n, cfg.DB, cfg.DBTimeout), log: log,
 		enc: codec.NewZoneEncoder(), penc: codec.NewPlayerEncoder(), done: make(chan struct{}),
 		players: map[uint64]*player{}, pending: map[uint64]*pendingEnter{}, away: map[uint64]awayPlayer{},
-		parties: map[uint64]uint64{}, trades: map[uint64]*trade{}, lastCheckpoint: cfg.Clock.Now()}
+		parties: map[uint64]partyRole{}, trades: map[uint64]*trade{}, lastCheckpoint: cfg.Clock.Now()}
 	zn.content.Store(set)
 	if err := zn.attach(z); err != nil {
 		return nil, err

@@ -12,12 +12,20 @@ import (
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
-// gatewayEar is a gateway node that keeps its players' trade results and
-// inventories from the zone's ticks.
+// gatewayEar is a gateway node that keeps its players' trade results,
+// inventories and parties from the zone's ticks.
 type gatewayEar struct {
-	mu        sync.Mutex
-	results   map[uint64][]string // character → "status: text"
-	inventory map[uint64][]codec.InventoryItem
+	mu          sync.Mutex
+	results     map[uint64][]string // character → "status: text"
+	inventory   map[uint64][]codec.InventoryItem
+	inventories map[uint64]int // Inventory messages heard, by character
+	party       map[uint64][]codec.PartyMember
+	parties     map[uint64]int // Party messages heard, by character
+}
+
+func newGatewayEar() *gatewayEar {
+	return &gatewayEar{results: map[uint64][]string{}, inventory: map[uint64][]codec.InventoryItem{}, inventories: map[uint64]int{},
+		party: map[uint64][]codec.PartyMember{}, parties: map[uint64]int{}}
 }
 
 func (g *gatewayEar) HandleMessage(_ *node.Node, m node.Message) {
@@ -45,6 +53,12 @@ func (g *gatewayEar) HandleMessage(_ *node.Node, m node.Message) {
 			var inv wire.Inventory
 			codec.Member(sm.Body, &inv)
 			g.inventory[ev.Character()] = codec.ReadInventory(&inv)
+			g.inventories[ev.Character()]++
+		case wire.ServerBodyParty:
+			var p wire.Party
+			codec.Member(sm.Body, &p)
+			g.party[ev.Character()] = codec.ReadParty(&p)
+			g.parties[ev.Character()]++
 		}
 	}
 }
@@ -78,7 +92,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // nothing, and one accepted swaps both sides' items in the db and in both
 // players' inventories.
 func TestTrades(t *testing.T) {
-	ear := &gatewayEar{results: map[uint64][]string{}, inventory: map[uint64][]codec.InventoryItem{}}
+	ear := newGatewayEar()
 	r := startRigWith(t, Config{Checkpoint: time.Hour}, ear)
 	gw := r.realm
 	st := r.db.Store()

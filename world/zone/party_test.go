@@ -1,0 +1,120 @@
+package zone
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+)
+
+// TestPartiesAreToldWhole: through a real db node and zone node, every
+// member of a party is told the party, whole, the leader first and then
+// in the order they joined, whenever it changes; one who leaves is told it
+// is in none, as is a leader left alone; and a player who comes back
+// through another gateway is told its inventory and party again at its
+// first input.
+func TestPartiesAreToldWhole(t *testing.T) {
+	ear := newGatewayEar()
+	r := startRigWith(t, Config{Checkpoint: time.Hour}, ear)
+	gw := r.realm
+	names := []string{"Ann", "Bob", "Cid"}
+	chars := map[string]uint64{}
+	ids := map[string]uint32{}
+	for _, n := range names {
+		chars[n] = r.character(t, n)
+		e := <-r.enter(t, chars[n])
+		if e.Refused != "" {
+			t.Fatal(e.Refused)
+		}
+		ids[n] = e.NetID
+	}
+	if err := gw.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().Subscribe([]uint32{0})}); err != nil {
+		t.Fatal(err)
+	}
+	enc := codec.NewZoneEncoder()
+	say := func(who, text string) {
+		t.Helper()
+		if err := gw.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: enc.Chat(chars[who], 0, "", text)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// party renders what a character last heard of its party.
+	party := func(who string) string {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		return fmt.Sprint(ear.party[chars[who]])
+	}
+	want := func(p ...string) string {
+		m := make([]codec.PartyMember, 0, len(p))
+		for _, n := range p {
+			m = append(m, codec.PartyMember{ID: ids[n], Name: n})
+		}
+		return fmt.Sprint(m)
+	}
+	wait := func(what string, who []string, members ...string) {
+		t.Helper()
+		waitFor(t, what, func() bool {
+			for _, w := range who {
+				if party(w) != want(members...) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	all := []string{"Ann", "Bob", "Cid"}
+
+	say("Bob", "/party Ann")
+	wait("Bob joins Ann", []string{"Ann", "Bob"}, "Ann", "Bob")
+	say("Cid", "/party bob") // a member's name finds its leader's party
+	wait("Cid joins through Bob", all, "Ann", "Bob", "Cid")
+	say("Bob", "/party")
+	wait("Bob leaves: told none", []string{"Bob"})
+	wait("the rest told", []string{"Ann", "Cid"}, "Ann", "Cid")
+	say("Bob", "/party Cid")
+	wait("Bob back, last", all, "Ann", "Cid", "Bob")
+
+	// Cid comes back through another gateway (here the same one asks
+	// again): told its inventory and party at its first input.
+	ear.mu.Lock()
+	heardParty, heardInv := ear.parties[chars["Cid"]], ear.inventories[chars["Cid"]]
+	ear.mu.Unlock()
+	if e := <-r.enter(t, chars["Cid"]); e.Refused != "" || e.NetID != ids["Cid"] {
+		t.Fatalf("re-entered as %+v", e)
+	}
+	if err := gw.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Gameplay,
+		Payload: enc.Inputs([]codec.ZoneInput{{Character: chars["Cid"], Seq: 1}})}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Cid told again", func() bool {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		return ear.parties[chars["Cid"]] == heardParty+1 && ear.inventories[chars["Cid"]] == heardInv+1
+	})
+	if party("Cid") != want("Ann", "Cid", "Bob") {
+		t.Fatalf("Cid was told %s", party("Cid"))
+	}
+
+	// The leader leaves the zone: its party goes with it.
+	if err := gw.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: enc.LeavePlayer(chars["Ann"])}); err != nil {
+		t.Fatal(err)
+	}
+	wait("the leader gone", []string{"Bob", "Cid"})
+	say("Cid", "/party Bob")
+	wait("a new party", []string{"Bob", "Cid"}, "Bob", "Cid")
+	heard := func() int {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		return ear.parties[chars["Bob"]]
+	}
+	n := heard()
+	say("Cid", "/party Bob") // already in it: nothing changes, no one is told
+	say("Cid", "/party")     // the leader is left alone: no party either
+	wait("Cid leaves Bob alone", []string{"Bob", "Cid"})
+	if got := heard(); got != n+1 {
+		t.Fatalf("Bob heard %d Party messages, want 1: joining a party one is in changes nothing", got-n)
+	}
+}
