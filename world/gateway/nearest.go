@@ -1,10 +1,14 @@
 package gateway
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // A bound on what a player is shown. A zone may set MaxVisible
 // (world.ZoneConfig): a player is then shown the MaxVisible entities
-// nearest it among those within its view radius, itself always. In a
+// nearest it among those within its view radius, itself always and its
+// party's members (codec.Party) before anyone else. In a
 // crowd every player in view of every other costs its gateway a merge over
 // the whole crowd per snapshot, and its client as much to apply it: the
 // square of the crowd, which a bound makes linear. The entities a player
@@ -27,11 +31,11 @@ type nearby struct {
 }
 
 // nearest returns the limit entities of visible (sorted by ID) nearest
-// (px, py), self always and those in shown (sorted by ID: what the
-// player's client is shown now) favoured, sorted by ID; visible itself
-// when it holds no more than limit, or limit is 0. The result is valid until
-// the next call.
-func (nb *nearby) nearest(visible []Entity, shown []Held, self uint32, px, py int32, limit int) []Entity {
+// (px, py), sorted by ID: self always, then the members of party (sorted
+// by ID), then the rest, those in shown (sorted by ID: what the player's
+// client is shown now) favoured. It returns visible itself when it holds no
+// more than limit, or limit is 0. The result is valid until the next call.
+func (nb *nearby) nearest(visible []Entity, shown []Held, party []uint32, self uint32, px, py int32, limit int) []Entity {
 	if limit <= 0 || len(visible) <= limit {
 		return visible
 	}
@@ -40,7 +44,7 @@ func (nb *nearby) nearest(visible []Entity, shown []Held, self uint32, px, py in
 	for i := range visible {
 		e := &visible[i]
 		dx, dy := uint64(absDiff(e.X, px)>>4), uint64(absDiff(e.Y, py)>>4)
-		d := min(dx*dx+dy*dy+1, 1<<32-1) // 0 is the player's own
+		d := min(dx*dx+dy*dy+2, 1<<32-1) // 0 is the player's own, 1 its party's
 		for j < len(shown) && shown[j].ID < e.ID {
 			j++
 		}
@@ -48,9 +52,14 @@ func (nb *nearby) nearest(visible []Entity, shown []Held, self uint32, px, py in
 		case e.ID == self:
 			d = 0
 		case j < len(shown) && shown[j].ID == e.ID:
-			d = d * keepShownNum / keepShownDen
+			d = max(d*keepShownNum/keepShownDen, 2)
 		}
 		keys = append(keys, d<<32|uint64(i))
+	}
+	for _, id := range party {
+		if i, ok := slices.BinarySearchFunc(visible, id, func(e Entity, id uint32) int { return cmp.Compare(e.ID, id) }); ok && id != self {
+			keys[i] = 1<<32 | uint64(i)
+		}
 	}
 	selectSmallest(keys, limit)
 	nb.keep = slices.Grow(nb.keep[:0], len(visible))[:len(visible)]

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -12,6 +13,7 @@ import (
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/client"
 	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/wire"
 )
 
 func TestSelectSmallest(t *testing.T) {
@@ -49,7 +51,7 @@ func TestNearestIsTheNearestAndItself(t *testing.T) {
 		visible := s.see()
 		me := visible[slices.IndexFunc(visible, func(e Entity) bool { return e.ID == self })]
 		for _, limit := range []int{1, 40, len(visible) - 1} {
-			got := nb.nearest(visible, nil, self, me.X, me.Y, limit)
+			got := nb.nearest(visible, nil, nil, self, me.X, me.Y, limit)
 			if len(got) != limit || !slices.IsSortedFunc(got, func(a, b Entity) int { return int(a.ID) - int(b.ID) }) {
 				t.Fatalf("step %d, cap %d: %d entities, sorted %v", step, limit, len(got), slices.IsSortedFunc(got, func(a, b Entity) int { return int(a.ID) - int(b.ID) }))
 			}
@@ -69,7 +71,7 @@ func TestNearestIsTheNearestAndItself(t *testing.T) {
 				}
 			}
 		}
-		if got := nb.nearest(visible, nil, self, me.X, me.Y, len(visible)); &got[0] != &visible[0] {
+		if got := nb.nearest(visible, nil, nil, self, me.X, me.Y, len(visible)); &got[0] != &visible[0] {
 			t.Fatal("a view within the cap is not left as it is")
 		}
 	}
@@ -85,7 +87,7 @@ func TestNearestKeepsWhatIsShown(t *testing.T) {
 		newcomer float64
 		want     uint32
 	}{{9, 2}, {7.6, 2}, {7.4, 3}} {
-		got := nb.nearest([]Entity{at(1, 0), at(2, 10), at(3, c.newcomer)}, shown, 1, 0, 0, 2)
+		got := nb.nearest([]Entity{at(1, 0), at(2, 10), at(3, c.newcomer)}, shown, nil, 1, 0, 0, 2)
 		if len(got) != 2 || got[0].ID != 1 || got[1].ID != c.want {
 			t.Fatalf("newcomer at %.1f m against one shown at 10 m: shown %v, want 1 and %d", c.newcomer, got, c.want)
 		}
@@ -117,7 +119,7 @@ func TestACappedViewConvergesAndDoesNotFlicker(t *testing.T) {
 			if keep {
 				held = v.Shown()
 			}
-			shownNow = nb.nearest(visible, held, self, me.X, me.Y, limit)
+			shownNow = nb.nearest(visible, held, nil, self, me.X, me.Y, limit)
 			b := v.Build(shownNow, me.X, me.Y, tick, 0)
 			if err := codec.ReadSnapshot(b, &snap); err != nil {
 				t.Fatal(err)
@@ -174,7 +176,7 @@ func BenchmarkCrowdSnapshot(b *testing.B) {
 			for b.Loop() {
 				visible := fs[i%len(fs)]
 				i++
-				v.Build(nb.nearest(visible, v.Shown(), 0, s.px, s.py, limit), s.px, s.py, uint32(i), 0)
+				v.Build(nb.nearest(visible, v.Shown(), nil, 0, s.px, s.py, limit), s.px, s.py, uint32(i), 0)
 				if seq := v.Seq(); seq > 1 {
 					v.Ack(seq - 1)
 				}
@@ -183,12 +185,9 @@ func BenchmarkCrowdSnapshot(b *testing.B) {
 	}
 }
 
-// TestAGatewayShowsEachPlayerItsNearest: through a snapshot pass in a zone
-// with MaxVisible 25, each of 30 players in a crowd of 90 (one cell) is
-// shown 25 entities, itself among them, with their true positions; the
-// gateway counts every snapshot capped, and the sight of 90.
-func TestAGatewayShowsEachPlayerItsNearest(t *testing.T) {
-	const limit = 25
+// crowdScene is a zone bounded at limit with 30 players and 60 NPCs in
+// one cell, cell (40, 40), the cells around it empty.
+func crowdScene(t *testing.T, limit int) (*Node, *zoneView, [][]spatial.CellChanges) {
 	cells := make([]uint32, 30)
 	for i := range cells {
 		cells[i] = 40<<16 | 40
@@ -197,9 +196,19 @@ func TestAGatewayShowsEachPlayerItsNearest(t *testing.T) {
 		if c == cells[0] {
 			return 60
 		}
-		return 0 // the cells around it empty
+		return 0
 	})
 	z.maxVisible = limit
+	return g, z, ticks
+}
+
+// TestAGatewayShowsEachPlayerItsNearest: through a snapshot pass in a zone
+// with MaxVisible 25, each of 30 players in a crowd of 90 (one cell) is
+// shown 25 entities, itself among them, with their true positions; the
+// gateway counts every snapshot capped, and the sight of 90.
+func TestAGatewayShowsEachPlayerItsNearest(t *testing.T) {
+	const limit = 25
+	g, z, ticks := crowdScene(t, limit)
 	players, worlds := playersOf(z)
 	for tick := range 40 {
 		playPass(t, g, z, players, worlds, tick, ticks[tick])
@@ -247,7 +256,7 @@ func TestACappedClientNeverHoldsMoreThanTheCap(t *testing.T) {
 			s.px += int32(s.rng.IntN(100*256)) - 50*256
 			s.py += int32(s.rng.IntN(100*256)) - 50*256
 		}
-		b := v.Build(nb.nearest(s.see(), v.Shown(), 0, s.px, s.py, limit), s.px, s.py, tick, 0)
+		b := v.Build(nb.nearest(s.see(), v.Shown(), nil, 0, s.px, s.py, limit), s.px, s.py, tick, 0)
 		if err := codec.ReadSnapshot(b, &snap); err != nil {
 			t.Fatal(err)
 		}
@@ -273,9 +282,115 @@ func TestNearestShowsThePlayerInAHeap(t *testing.T) {
 		heap = append(heap, Entity{Held: Held{ID: id, X: 1000, Y: 1000}})
 	}
 	for _, self := range []uint32{1, 20, 40} {
-		got := nb.nearest(heap, nil, self, 1000, 1000, 10)
+		got := nb.nearest(heap, nil, nil, self, 1000, 1000, 10)
 		if len(got) != 10 || !slices.ContainsFunc(got, func(e Entity) bool { return e.ID == self }) {
 			t.Fatalf("player %d: shown %v", self, got)
 		}
+	}
+}
+
+// TestNearestShowsThePartyFirst: a player in a crowd of 300 shown its 10
+// nearest is shown its party's members, the farthest in its view, before
+// anyone nearer; the rest of the bound goes to the nearest others. A party
+// larger than the bound fills it, the player still shown itself.
+func TestNearestShowsThePartyFirst(t *testing.T) {
+	s := newScene(17, 300)
+	var nb nearby
+	const self, limit = 150, 10
+	for step := range 20 {
+		s.step()
+		visible := s.see()
+		me := visible[slices.IndexFunc(visible, func(e Entity) bool { return e.ID == self })]
+		byDistance := slices.Clone(visible)
+		slices.SortFunc(byDistance, func(a, b Entity) int { return cmp.Compare(metres(&a, me.X, me.Y), metres(&b, me.X, me.Y)) })
+		far := byDistance[len(byDistance)-3:] // the party: the three farthest
+		party := []uint32{far[0].ID, far[1].ID, far[2].ID}
+		slices.Sort(party)
+		got := nb.nearest(visible, nil, party, self, me.X, me.Y, limit)
+		want := []uint32{self}
+		want = append(want, party...)
+		for _, e := range byDistance {
+			if len(want) == limit {
+				break
+			}
+			if e.ID != self && !slices.Contains(party, e.ID) {
+				want = append(want, e.ID)
+			}
+		}
+		slices.Sort(want)
+		ids := make([]uint32, len(got))
+		for i := range got {
+			ids[i] = got[i].ID
+		}
+		if !slices.Equal(ids, want) {
+			t.Fatalf("step %d: shown %v, want %v (self, the party %v, then the nearest)", step, ids, want, party)
+		}
+		big := make([]uint32, 0, 2*limit)
+		for _, e := range byDistance[len(byDistance)-2*limit:] {
+			big = append(big, e.ID)
+		}
+		slices.Sort(big)
+		got = nb.nearest(visible, nil, big, self, me.X, me.Y, limit)
+		if !slices.ContainsFunc(got, func(e Entity) bool { return e.ID == self }) ||
+			slices.ContainsFunc(got, func(e Entity) bool { return e.ID != self && !slices.Contains(big, e.ID) }) {
+			t.Fatalf("step %d: a party of %d over a bound of %d: shown %v", step, len(big), limit, got)
+		}
+	}
+}
+
+// TestAGatewayShowsAPartyThroughTheBound: a Party event from the zone,
+// forwarded to its player, has the gateway show that player its party's
+// members through the zone's bound, wherever they stand in its view, and a
+// Welcome into a zone ends it.
+func TestAGatewayShowsAPartyThroughTheBound(t *testing.T) {
+	const limit = 10
+	g, z, ticks := crowdScene(t, limit)
+	players, worlds := playersOf(z)
+	playPass(t, g, z, players, worlds, 0, ticks[0])
+	me := players[0]
+	me.events = make(chan []byte, 4)
+	// The party: the three NPCs of the cell farthest from the player.
+	type far struct {
+		id uint32
+		d  float64
+	}
+	var npcs []far
+	z.mirror.EachIn(40, 40, func(e *spatial.MirrorEntity, x, y int32) {
+		if z.byNet[e.ID] == nil {
+			npcs = append(npcs, far{e.ID, math.Hypot(float64(x-me.px), float64(y-me.py))})
+		}
+	})
+	slices.SortFunc(npcs, func(a, b far) int { return cmp.Compare(b.d, a.d) })
+	party := []codec.PartyMember{{ID: me.netID, Name: "me"}}
+	for _, n := range npcs[:3] {
+		party = append(party, codec.PartyMember{ID: n.id, Name: "far"})
+	}
+	ev := codec.PlayerEvent{Character: me.character, Message: codec.NewPlayerEncoder().Party(party, 1)}
+	var msg wire.ZoneMessage
+	var tick wire.ZoneTick
+	if err := codec.DecodeZoneMessage(codec.NewZoneEncoder().Tick(1, 0, nil, nil, []codec.PlayerEvent{ev}), 1<<20, &msg); err != nil {
+		t.Fatal(err)
+	}
+	codec.Member(msg.Body, &tick)
+	g.realmIDs = []string{me.realm}
+	g.forwardEvents(z, &tick)
+	if len(me.events) != 1 {
+		t.Fatal("the Party event was not forwarded to its player")
+	}
+	for tick := 1; tick < 6; tick++ {
+		playPass(t, g, z, players, worlds, tick, ticks[tick])
+	}
+	for _, m := range party {
+		if _, ok := worlds[0].Entity(m.ID); !ok {
+			t.Fatalf("party member %d is not shown (the client holds %d)", m.ID, worlds[0].Len())
+		}
+	}
+	if worlds[0].Len() != limit {
+		t.Fatalf("the client holds %d entities, the bound is %d", worlds[0].Len(), limit)
+	}
+	me.s = nil
+	g.back(z, me, codec.PlayerEntered{NetID: me.netID, X: me.px, Y: me.py, TickHz: 20})
+	if len(me.party) != 0 {
+		t.Fatalf("a Welcome left the party %v", me.party)
 	}
 }

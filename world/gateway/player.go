@@ -34,6 +34,7 @@ type player struct {
 	px, py    int32         // last known position, 1/256 m (main loop)
 	auth      atomic.Uint64 // the same, packed, for the input goroutine
 	shown     shownRing     // where its recent snapshots showed it
+	party     []uint32      // its party's entities, sorted, as its zone last said (main loop)
 	blind     int           // snapshots in a row that did not show it itself (main loop)
 	sent      atomic.Uint32 // the newest snapshot's seq sent to it
 	// behind is how many snapshots older than the newest sent the one its

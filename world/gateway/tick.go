@@ -132,6 +132,12 @@ func (g *Node) forwardEvents(z *zoneView, tick *wire.ZoneTick) {
 			g.log.Warn("gateway: an event from the zone does not decode", "zone", z.id)
 			continue
 		}
+		if sm.BodyType() == wire.ServerBodyParty {
+			var party wire.Party
+			codec.Member(sm.Body, &party)
+			p.party = codec.PartyIDs(&party, p.party[:0])
+			slices.Sort(p.party)
+		}
 		select {
 		case p.events <- append([]byte(nil), b...):
 			g.metrics.events.Inc()
@@ -191,7 +197,7 @@ func (g *Node) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixM
 		p.auth.Store(pack(p.px, p.py))
 	}
 	p.view.Ack(p.ack.Load())
-	shown := z.nearby.nearest(visible, p.view.Shown(), p.netID, p.px, p.py, z.maxVisible)
+	shown := z.nearby.nearest(visible, p.view.Shown(), p.party, p.netID, p.px, p.py, z.maxVisible)
 	g.metrics.sight.Observe(float64(len(visible)))
 	if len(shown) < len(visible) {
 		g.metrics.capped.Inc()
