@@ -419,7 +419,8 @@ func (c *Conn) Inventory() []codec.InventoryItem {
 }
 
 // Party returns the player's party, the leader first (none: no party),
-// as its zone last said. A Welcome ends it: a party is its zone's.
+// as its zone last said. A Welcome ends it until the zone the player is
+// then in tells it again (a party comes along through handoffs).
 func (c *Conn) Party() []codec.PartyMember {
 	c.mu.Lock()
 	defer c.mu.Unlock()

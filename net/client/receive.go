@@ -123,7 +123,7 @@ func (c *Conn) events(s *pquic.Session) {
 				c.cur.ResumeToken = bytes.Clone(t)
 			}
 			c.selfX, c.selfY = w.X(), w.Y()
-			c.party = nil // a party is its zone's; one that goes on is told again
+			c.party = nil // until the zone tells it again
 			c.Stats.Rewelcomes++
 			if c.cur.Zone != from {
 				c.Stats.ZoneChanges++

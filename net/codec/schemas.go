@@ -165,7 +165,7 @@ func newSchemas() *schemas {
 	s.zoneMessage = table("ZoneMessage", union("Body", 4,
 		table("ZoneSubscribe", vec("Cells", 4, 4, MaxEntities)),
 		table("ZoneUnsubscribe", vec("Cells", 4, 4, MaxEntities)),
-		table("ZoneEnterPlayer", scalar("Character", 4, 8), str("Gateway", 6, MaxName)),
+		table("ZoneEnterPlayer", scalar("Character", 4, 8), str("Gateway", 6, MaxName), scalar("PartyLeader", 8, 8), scalar("PartyJoined", 10, 8)),
 		table("ZonePlayerEntered", scalar("Character", 4, 8), scalar("NetId", 6, 4), scalar("X", 8, 4), scalar("Y", 10, 4),
 			scalar("Epoch", 12, 8), scalar("MapSeed", 14, 8), scalar("MapWidth", 16, 4), scalar("MapHeight", 18, 4),
 			scalar("CellSize", 20, 2), scalar("PlayerSpeed", 22, 4), scalar("TickHz", 24, 1),

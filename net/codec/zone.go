@@ -98,11 +98,20 @@ func (e *ZoneEncoder) Unsubscribe(cells []uint32) []byte {
 // EnterPlayer asks the zone to bring a character in, moved by the inputs
 // of gateway (empty: the sender).
 func (e *ZoneEncoder) EnterPlayer(character uint64, gateway string) []byte {
+	return e.HandOffPlayer(character, gateway, 0, 0)
+}
+
+// HandOffPlayer is EnterPlayer from a zone handing the character off: it
+// says the character's party, its leader (0: none) and when the character
+// joined it.
+func (e *ZoneEncoder) HandOffPlayer(character uint64, gateway string, partyLeader, partyJoined uint64) []byte {
 	e.b.Reset()
 	g := e.b.CreateString(gateway)
 	wire.ZoneEnterPlayerStart(e.b)
 	wire.ZoneEnterPlayerAddCharacter(e.b, character)
 	wire.ZoneEnterPlayerAddGateway(e.b, g)
+	wire.ZoneEnterPlayerAddPartyLeader(e.b, partyLeader)
+	wire.ZoneEnterPlayerAddPartyJoined(e.b, partyJoined)
 	return e.finish(wire.ZoneBodyZoneEnterPlayer, wire.ZoneEnterPlayerEnd(e.b))
 }
 

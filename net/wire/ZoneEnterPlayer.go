@@ -58,14 +58,52 @@ func (rcv *ZoneEnterPlayer) Gateway() []byte {
 }
 
 // / The gateway whose inputs move the character (default: the sender).
+// / A zone handing the character off says its party: the party's
+// / leader (a character; 0: no party) and when the character joined it
+// / (microseconds of the wall clock). The target puts it in that
+// / party with the members who are there or come.
+func (rcv *ZoneEnterPlayer) PartyLeader() uint64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.GetUint64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+// / A zone handing the character off says its party: the party's
+// / leader (a character; 0: no party) and when the character joined it
+// / (microseconds of the wall clock). The target puts it in that
+// / party with the members who are there or come.
+func (rcv *ZoneEnterPlayer) MutatePartyLeader(n uint64) bool {
+	return rcv._tab.MutateUint64Slot(8, n)
+}
+
+func (rcv *ZoneEnterPlayer) PartyJoined() uint64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.GetUint64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *ZoneEnterPlayer) MutatePartyJoined(n uint64) bool {
+	return rcv._tab.MutateUint64Slot(10, n)
+}
+
 func ZoneEnterPlayerStart(builder *flatbuffers.Builder) {
-	builder.StartObject(2)
+	builder.StartObject(4)
 }
 func ZoneEnterPlayerAddCharacter(builder *flatbuffers.Builder, character uint64) {
 	builder.PrependUint64Slot(0, character, 0)
 }
 func ZoneEnterPlayerAddGateway(builder *flatbuffers.Builder, gateway flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(1, flatbuffers.UOffsetT(gateway), 0)
+}
+func ZoneEnterPlayerAddPartyLeader(builder *flatbuffers.Builder, partyLeader uint64) {
+	builder.PrependUint64Slot(2, partyLeader, 0)
+}
+func ZoneEnterPlayerAddPartyJoined(builder *flatbuffers.Builder, partyJoined uint64) {
+	builder.PrependUint64Slot(3, partyJoined, 0)
 }
 func ZoneEnterPlayerEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -58,6 +58,7 @@ func shiftPort(t *testing.T, addr string, d int) string {
 // partyBot is a bot and the system messages it heard.
 type partyBot struct {
 	c    *client.Conn
+	name string
 	mu   sync.Mutex
 	news []string
 }
@@ -82,7 +83,7 @@ func party(t *testing.T, r *devRealm, first, n int) []*partyBot {
 	t.Helper()
 	var ps []*partyBot
 	for i := first; i < first+n; i++ {
-		b := &partyBot{}
+		b := &partyBot{name: fmt.Sprintf("bot%d", i)}
 		b.c = r.bot(t, i, func(o *client.Options) {
 			o.OnEvent = func(m *wire.ServerMessage) {
 				if m.BodyType() == wire.ServerBodySystemMessage {
@@ -101,15 +102,22 @@ func party(t *testing.T, r *devRealm, first, n int) []*partyBot {
 		b.c.Chat(codec.ChatSay, "", fmt.Sprintf("/party bot%d", first))
 		waitUntil(t, "the bot in the party", 5*time.Second, func() bool { return b.heard("joined") })
 	}
-	// Each is told the party, whole, its leader first.
+	toldParty(t, ps)
+	return ps
+}
+
+// toldParty waits until every bot of a party is told the party, whole,
+// its leader (the first bot) first, under the leader's entity in their
+// zone.
+func toldParty(t *testing.T, ps []*partyBot) {
+	t.Helper()
 	leader := ps[0].c.Welcomed().EntityID
 	for _, b := range ps {
 		waitUntil(t, "the party told to each member", 5*time.Second, func() bool {
 			m := b.c.Party()
-			return len(m) == n && m[0].ID == leader && m[0].Name == fmt.Sprintf("bot%d", first)
+			return len(m) == len(ps) && m[0].ID == leader && m[0].Name == ps[0].name
 		})
 	}
-	return ps
 }
 
 // stepIn walks a bot out of and into the west portal band: into the band
@@ -155,7 +163,9 @@ func TestInstancePool(t *testing.T) {
 	for _, p := range first {
 		z, _ := inInstance(p)
 		used[z] = true
-		// Each sees its party in its copy, and no one else.
+		// The party came along, and each sees it in its copy, and no one
+		// else.
+		toldParty(t, p)
 		waitUntil(t, "the party's views to converge in its copy", 5*time.Second, func() bool {
 			for _, bt := range p {
 				if playersSeen(bt.c) != size {
@@ -179,6 +189,9 @@ func TestInstancePool(t *testing.T) {
 		}
 	}
 	comeBack(t, slices.Concat(first...))
+	for _, p := range first {
+		toldParty(t, p) // back out as one
+	}
 	waitUntil(t, "every copy released to the pool", 10*time.Second, func() bool {
 		for k := 1; k < parties; k++ {
 			if r.metric(t, fmt.Sprintf("DEV-INSTANCE-%d", k), "gridrealm_zone_instances_released_total") != 1 {

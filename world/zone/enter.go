@@ -17,11 +17,13 @@ import (
 type pendingEnter struct {
 	askers  []node.Message // every ZoneEnterPlayer waiting: all are answered
 	gateway string         // the newest asker's gateway forwards its inputs
+	party   partyRole      // the party a zone handing it off said it is in
 }
 
 // enter claims and loads a character, then answers the asker; gateway
-// forwards its inputs.
-func (zn *Node) enter(m node.Message, character uint64, gateway string) {
+// forwards its inputs. party is the party a zone handing it off says it
+// is in (leader 0: none).
+func (zn *Node) enter(m node.Message, character uint64, gateway string, party partyRole) {
 	if p := zn.players[character]; p != nil {
 		p.gateway = gateway     // a reconnect through another gateway
 		p.cell = spatial.NoCell // which is told where the player is
@@ -33,6 +35,9 @@ func (zn *Node) enter(m node.Message, character uint64, gateway string) {
 	}
 	if pe := zn.pending[character]; pe != nil {
 		pe.askers, pe.gateway = append(pe.askers, m), gateway
+		if party.leader != 0 {
+			pe.party = party
+		}
 		return
 	}
 	if zn.cfg.Pool != nil && zn.loaded == "" {
@@ -56,7 +61,7 @@ func (zn *Node) enter(m node.Message, character uint64, gateway string) {
 		zn.refuse(m, character, "the zone is full")
 		return
 	}
-	zn.pending[character] = &pendingEnter{askers: []node.Message{m}, gateway: gateway}
+	zn.pending[character] = &pendingEnter{askers: []node.Message{m}, gateway: gateway, party: party}
 	// Load first: where the character last stood decides where it appears
 	// (the claim rewrites its zone). The claim then fences off any zone
 	// that held it.
@@ -111,6 +116,8 @@ func (zn *Node) claim(character uint64, c *codec.DbCharacter, items []codec.DbIt
 			zn.replyEntered(m, p)
 		}
 		zn.sendInventory(p)
+		p.retell = true // at its first input: the gateway may not hold it yet
+		zn.arrived(p, pe.party)
 	})
 	if err != nil {
 		zn.enterFailed(character, "cannot reach the db", err)

@@ -100,6 +100,7 @@ type Portal struct {
 type handoff struct {
 	to      Neighbour
 	started time.Time
+	party   partyRole // the player's party when the handoff began: the target's to keep
 }
 
 // borders starts the handoff of every player walking off an edge with a
@@ -166,7 +167,7 @@ func (zn *Node) portalAt(x, y float32) int {
 
 // startHandoff freezes the player and writes it as the target's (step 1).
 func (zn *Node) startHandoff(p *player, n Neighbour, ax, ay float32) {
-	p.handoff = &handoff{to: n, started: zn.clock.Now()}
+	p.handoff = &handoff{to: n, started: zn.clock.Now(), party: zn.parties[p.character]}
 	zn.freeze(p)
 	h := zn.health.Get(p.entity)
 	req := codec.DbRequest{Op: wire.DbOpDbSaveCheckpoint, ID: p.character, Epoch: p.epoch, Zone: n.Zone,
@@ -192,7 +193,7 @@ func (zn *Node) askTarget(p *player, n Neighbour) {
 	if !zn.node.Connected(n.Zone) {
 		zn.node.AddPeer(n.Zone, n.Addr) // an error means it is dialed already
 	}
-	payload := codec.NewZoneEncoder().EnterPlayer(p.character, p.gateway)
+	payload := codec.NewZoneEncoder().HandOffPlayer(p.character, p.gateway, p.handoff.party.leader, p.handoff.party.joined)
 	err := zn.node.Ask(n.Zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}, zn.cfg.HandoffTimeout, func(m node.Message, err error) {
 		if zn.players[p.character] != p {
 			return
@@ -216,6 +217,7 @@ func (zn *Node) handedOff(p *player, n Neighbour, entered *codec.PlayerEntered) 
 	zn.fault("handoff-after-claimed")
 	took := zn.clock.Now().Sub(p.handoff.started)
 	gateway := p.gateway
+	zn.partyGoes(p.character) // the target keeps it in its party
 	zn.leave(p.character, false)
 	payload := codec.NewZoneEncoder().HandedOff(p.character, n.Zone, n.Addr, entered)
 	if err := zn.node.Send(gateway, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}); err != nil {

@@ -35,7 +35,7 @@ func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 		if gateway == "" {
 			gateway = m.From
 		}
-		zn.enter(m, e.Character(), gateway)
+		zn.enter(m, e.Character(), gateway, partyRole{leader: e.PartyLeader(), joined: e.PartyJoined()})
 	case wire.ZoneBodyZoneLeavePlayer:
 		var l wire.ZoneLeavePlayer
 		codec.Member(msg.Body, &l)

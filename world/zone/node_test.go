@@ -70,8 +70,15 @@ func (r *rig) character(t *testing.T, name string) uint64 {
 // a channel with the answer.
 func (r *rig) enter(t *testing.T, character uint64) <-chan codec.PlayerEntered {
 	t.Helper()
+	return r.handOff(t, character, 0, 0)
+}
+
+// handOff asks the zone to take a character as a zone handing it off
+// does, in the party of leader (0: none), joined at joined.
+func (r *rig) handOff(t *testing.T, character, leader, joined uint64) <-chan codec.PlayerEntered {
+	t.Helper()
 	out := make(chan codec.PlayerEntered, 1)
-	payload := codec.NewZoneEncoder().EnterPlayer(character, "GW")
+	payload := codec.NewZoneEncoder().HandOffPlayer(character, "GW", leader, joined)
 	err := r.realm.Ask("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}, 5*time.Second, func(m node.Message, err error) {
 		if err != nil {
 			out <- codec.PlayerEntered{Refused: "no answer: " + err.Error()}

@@ -12,23 +12,39 @@ import (
 // Parties: a minimal group of players who enter an instance together. A
 // player joins the party of another by saying "/party NAME" (on any chat
 // channel: the zone takes the command, nobody hears it), and leaves with
-// "/party". A party is this zone's: a member who leaves the zone leaves it
-// too. When a member steps into an instance portal, every member in the
-// zone is taken into the same instance.
+// "/party". When a member steps into an instance portal, every member in
+// the zone is taken into the same instance.
 //
-// Each member is told its party, whole (codec.Party: the leader first,
-// then the others in the order they joined), whenever it changes, and
-// again at its first input through a new gateway (player.retell). Its
-// gateway reads it too: a zone that bounds what a player is shown
-// (MaxVisible) has the gateway show party members before anyone else.
+// A party is known by its leader's character. A member handed off to
+// another zone (a border, a portal, an instance and back) takes its place
+// in the party along (ZoneEnterPlayer.party_leader), and the target puts
+// it with the party's members there: a party may have members in several
+// zones, and each zone knows those it holds. A member who leaves the
+// realm (logs out, or its gateway is gone) leaves its party, and a leader
+// who does takes the party with it in its zone.
+//
+// Each member is told the party's members in its zone, whole (codec.Party:
+// the leader first when it is there, then the others in the order they
+// joined), whenever they change, and again at its first input through a
+// new gateway (player.retell). Its gateway reads it too: a zone that
+// bounds what a player is shown (MaxVisible) has the gateway show party
+// members before anyone else.
 
 // SystemParty is the system message code of party news.
 const SystemParty = 4
 
 // partyRole is a partied character's place: its party's leader, and when
-// it joined (the order its party lists it in).
+// it joined (microseconds of the wall clock, the order its party lists it
+// in, in every zone).
 type partyRole struct {
 	leader, joined uint64
+}
+
+// joinStamp stamps a join: increasing, and never below the wall clock in
+// microseconds.
+func (zn *Node) joinStamp() uint64 {
+	zn.partyJoins = max(zn.partyJoins+1, uint64(zn.clock.Now().UnixMicro()))
+	return zn.partyJoins
 }
 
 // partyCommand handles a "/party" line; it reports whether the line was
@@ -74,12 +90,10 @@ func (zn *Node) partyCommand(p *player, text string) bool {
 		}
 		zn.leaveParty(p.character)
 		if _, ok := zn.parties[l]; !ok {
-			zn.partyJoins++
-			zn.parties[l] = partyRole{leader: l, joined: zn.partyJoins}
+			zn.parties[l] = partyRole{leader: l, joined: zn.joinStamp()}
 		}
-		zn.partyJoins++
-		zn.parties[p.character] = partyRole{leader: l, joined: zn.partyJoins}
-		tell("You joined " + zn.players[l].name + "'s party.")
+		zn.parties[p.character] = partyRole{leader: l, joined: zn.joinStamp()}
+		tell("You joined " + leader.name + "'s party.")
 		zn.tellParty(l)
 	}
 	return true
@@ -104,12 +118,42 @@ func (zn *Node) leaveParty(character uint64) {
 			zn.tellNoParty(c)
 		}
 	}
-	if rest := zn.partyOf(r.leader); len(rest) == 1 {
+	if rest := zn.partyOf(r.leader); len(rest) == 1 && rest[0] == r.leader {
 		delete(zn.parties, r.leader) // a leader alone leads no party
 		zn.tellNoParty(r.leader)
-	} else if len(rest) > 1 {
+	} else if len(rest) > 0 {
 		zn.tellParty(r.leader)
 	}
+}
+
+// partyGoes takes a character handed off to another zone out of its party
+// here (the target keeps it in it), and tells those left.
+func (zn *Node) partyGoes(character uint64) {
+	r, ok := zn.parties[character]
+	if !ok {
+		return
+	}
+	delete(zn.parties, character)
+	if len(zn.partyOf(r.leader)) > 0 {
+		zn.tellParty(r.leader)
+	}
+}
+
+// arrived puts a character handed off to this zone in the party its
+// source said, unless the party's leader is here and in no party or
+// another (the party has ended here), and tells the members here. The
+// arrival itself is told again at its first input (player.retell): its
+// gateway may not have moved it here yet.
+func (zn *Node) arrived(p *player, r partyRole) {
+	if r.leader == 0 {
+		return
+	}
+	if zn.players[r.leader] != nil && r.leader != p.character && zn.parties[r.leader].leader != r.leader {
+		return
+	}
+	zn.parties[p.character] = r
+	zn.partyJoins = max(zn.partyJoins, r.joined)
+	zn.tellParty(r.leader)
 }
 
 // partyOf returns the characters of leader's party, the leader first, then

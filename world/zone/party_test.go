@@ -118,3 +118,68 @@ func TestPartiesAreToldWhole(t *testing.T) {
 		t.Fatalf("Bob heard %d Party messages, want 1: joining a party one is in changes nothing", got-n)
 	}
 }
+
+// TestAPartyComesAlongThroughAHandoff: characters handed off to a zone in
+// a party are put in it there, in the order they joined whatever the
+// order they arrive in, the leader first once it comes; a party whose
+// leader is in the zone in no party has ended, and an arrival of it joins
+// none.
+func TestAPartyComesAlongThroughAHandoff(t *testing.T) {
+	ear := newGatewayEar()
+	r := startRigWith(t, Config{Checkpoint: time.Hour}, ear)
+	if err := r.realm.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().Subscribe([]uint32{0})}); err != nil {
+		t.Fatal(err)
+	}
+	chars, ids := map[string]uint64{}, map[string]uint32{}
+	arrive := func(name string, leader string, joined uint64) {
+		t.Helper()
+		if chars[name] == 0 {
+			chars[name] = r.character(t, name)
+		}
+		e := <-r.handOff(t, chars[name], chars[leader], joined)
+		if e.Refused != "" {
+			t.Fatal(e.Refused)
+		}
+		ids[name] = e.NetID
+	}
+	told := func(who string, members ...string) {
+		t.Helper()
+		want := make([]codec.PartyMember, 0, len(members))
+		for _, n := range members {
+			want = append(want, codec.PartyMember{ID: ids[n], Name: n})
+		}
+		waitFor(t, who+" told "+fmt.Sprint(members), func() bool {
+			ear.mu.Lock()
+			defer ear.mu.Unlock()
+			return fmt.Sprint(ear.party[chars[who]]) == fmt.Sprint(want)
+		})
+	}
+	chars["Ann"] = r.character(t, "Ann") // the leader, still in the zone it came from
+	arrive("Cid", "Ann", 300)
+	told("Cid", "Cid")
+	arrive("Bob", "Ann", 200) // joined before Cid: listed before it
+	told("Cid", "Bob", "Cid")
+	told("Bob", "Bob", "Cid")
+	arrive("Ann", "Ann", 100)
+	for _, n := range []string{"Ann", "Bob", "Cid"} {
+		told(n, "Ann", "Bob", "Cid")
+	}
+	// Ann leaves her party here: it ends, and one of it arriving later
+	// joins none.
+	if err := r.realm.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: codec.NewZoneEncoder().Chat(chars["Ann"], 0, "", "/party")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"Ann", "Bob", "Cid"} {
+		told(n)
+	}
+	arrive("Dee", "Ann", 400)
+	time.Sleep(200 * time.Millisecond)
+	ear.mu.Lock()
+	defer ear.mu.Unlock()
+	if got := ear.party[chars["Dee"]]; len(got) != 0 {
+		t.Fatalf("an arrival joined a party that has ended: %v", got)
+	}
+	if got := ear.party[chars["Ann"]]; len(got) != 0 {
+		t.Fatalf("Ann was put back in a party: %v", got)
+	}
+}

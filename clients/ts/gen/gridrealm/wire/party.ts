@@ -6,12 +6,11 @@ import { PartyMember } from '../../gridrealm/wire/party-member';
 
 
 /**
- * Zone -> player: the player's party, whole: its members, the leader
- * first, the player among them; none: the player is in no party. Sent
- * whenever the party changes. A party is its zone's: a Welcome ends it
- * (the player changed zones, or its zone restarted), and a zone that
- * still holds the party after a Welcome (the player came back through
- * another gateway) sends it again.
+ * Zone -> player: the player's party, whole: its members in the player's
+ * zone, the leader first when it is there, the player among them; none:
+ * the player is in no party. Sent whenever they change. A Welcome ends
+ * the party shown: the zone the player is then in sends it again (a
+ * party comes along through handoffs; a zone that restarted has none).
  */
 export class Party {
   bb: flatbuffers.ByteBuffer|null = null;

@@ -40,8 +40,24 @@ gateway(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+/**
+ * A zone handing the character off says its party: the party's
+ * leader (a character; 0: no party) and when the character joined it
+ * (microseconds of the wall clock). The target puts it in that
+ * party with the members who are there or come.
+ */
+partyLeader():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
+partyJoined():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
 static startZoneEnterPlayer(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(4);
 }
 
 static addCharacter(builder:flatbuffers.Builder, character:bigint) {
@@ -52,15 +68,25 @@ static addGateway(builder:flatbuffers.Builder, gatewayOffset:flatbuffers.Offset)
   builder.addFieldOffset(1, gatewayOffset, 0);
 }
 
+static addPartyLeader(builder:flatbuffers.Builder, partyLeader:bigint) {
+  builder.addFieldInt64(2, partyLeader, BigInt('0'));
+}
+
+static addPartyJoined(builder:flatbuffers.Builder, partyJoined:bigint) {
+  builder.addFieldInt64(3, partyJoined, BigInt('0'));
+}
+
 static endZoneEnterPlayer(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createZoneEnterPlayer(builder:flatbuffers.Builder, character:bigint, gatewayOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createZoneEnterPlayer(builder:flatbuffers.Builder, character:bigint, gatewayOffset:flatbuffers.Offset, partyLeader:bigint, partyJoined:bigint):flatbuffers.Offset {
   ZoneEnterPlayer.startZoneEnterPlayer(builder);
   ZoneEnterPlayer.addCharacter(builder, character);
   ZoneEnterPlayer.addGateway(builder, gatewayOffset);
+  ZoneEnterPlayer.addPartyLeader(builder, partyLeader);
+  ZoneEnterPlayer.addPartyJoined(builder, partyJoined);
   return ZoneEnterPlayer.endZoneEnterPlayer(builder);
 }
 }
