@@ -153,6 +153,7 @@ type entity struct {
 type snapshotStep struct {
 	Bytes    string   `json:"bytes"`
 	Entities []entity `json:"entities"` // nil: skipped for want of its baseline
+	Self     uint32   `json:"self"`     // World.Self after it
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
@@ -240,7 +241,7 @@ func messages(t *testing.T) []message {
 		Leaves: []uint32{3, 4},
 	}
 	add("Snapshot", "Snapshot", codec.NewSnapshotEncoder().Encode(&codec.Snapshot{Seq: 10, Baseline: 9, Tick: 1234, OriginX: -512, OriginY: 1024,
-		TickUnixMs: 1_700_000_000_001, Updates: up}))
+		TickUnixMs: 1_700_000_000_001, Self: 70000, Updates: up}))
 	cells := spatial.CellChanges{CX: 3, CY: 5, Tick: 77, CellSize: 32, Full: true,
 		Steps:  []spatial.Step{{Slot: 1, DX: -3, DY: 127}},
 		Moves:  []spatial.Move{{Slot: 2, X: 8191, Y: 0}},
@@ -262,7 +263,7 @@ func snapshots(t *testing.T) []snapshotStep {
 		return codec.Spawn{ID: id, Template: uint16(id % 7), X: x, Y: y, Kind: wire.EntityKindNpc, Heading: 1, Health: 200, Level: 3}
 	}
 	run := []codec.Snapshot{
-		{Seq: 1, OriginX: -100, OriginY: 50, Updates: codec.Updates{Enters: []codec.Spawn{spawn(5, 0, 0), spawn(2, 256, 513), spawn(9, 65535, 1)}}},
+		{Seq: 1, OriginX: -100, OriginY: 50, Self: 5, Updates: codec.Updates{Enters: []codec.Spawn{spawn(5, 0, 0), spawn(2, 256, 513), spawn(9, 65535, 1)}}},
 		{Seq: 2, Baseline: 1, OriginX: -99, OriginY: 50, Updates: codec.Updates{
 			Moves:  []codec.Move{{ID: 2, X: 300, Y: 300}, {ID: 77, X: 1, Y: 1}},
 			States: []codec.State{{ID: 5, Heading: 128, Health: 50, Anim: 2, Flags: 1}},
@@ -270,8 +271,8 @@ func snapshots(t *testing.T) []snapshotStep {
 			Leaves: []uint32{9, 1234}}},
 		{Seq: 2, Baseline: 1, Updates: codec.Updates{Leaves: []uint32{5}}}, // a repeat: ignored
 		{Seq: 4, Baseline: 3, Updates: codec.Updates{Leaves: []uint32{2}}}, // 3 never came
-		{Seq: 5, Baseline: 1, OriginX: -100, OriginY: 50, Updates: codec.Updates{Moves: []codec.Move{{ID: 5, X: 512, Y: 512}}}},
-		{Seq: 6, OriginX: 0, OriginY: 0, Updates: codec.Updates{Enters: []codec.Spawn{spawn(1, 65535, 65535)}}},
+		{Seq: 5, Baseline: 1, OriginX: -100, OriginY: 50, Self: 9, Updates: codec.Updates{Moves: []codec.Move{{ID: 5, X: 512, Y: 512}}}},
+		{Seq: 6, OriginX: 0, OriginY: 0, Self: 1, Updates: codec.Updates{Enters: []codec.Spawn{spawn(1, 65535, 65535)}}},
 	}
 	var w client.World
 	var out []snapshotStep
@@ -283,6 +284,7 @@ func snapshots(t *testing.T) []snapshotStep {
 		}
 		step := snapshotStep{Bytes: b64(b)}
 		if err := w.Apply(&s); err == nil {
+			step.Self = w.Self()
 			step.Entities = []entity{}
 			w.Each(func(e client.Entity) {
 				step.Entities = append(step.Entities, entity{ID: e.ID, X: e.X, Y: e.Y, Heading: e.Heading, Health: e.Health, Anim: e.Anim,

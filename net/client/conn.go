@@ -48,6 +48,7 @@ type Conn struct {
 	Stats Stats
 
 	selfX, selfY int32  // where the client last saw its own entity, 1/256 m
+	self         uint32 // its own entity: the newest Welcome's, or a full snapshot's since
 	lastEvent    uint64 // the highest chat or system message number seen (under mu)
 
 	// Steer's memory: the intent last sent, when, and the snapshot it
@@ -171,7 +172,7 @@ func ConnectWith(ctx context.Context, gateway string, tlsConf *tls.Config, handl
 		return nil, err
 	}
 	c := &Conn{s: s, tlsConf: tlsConf, gateway: at, enc: codec.NewPlayerEncoder(), done: make(chan struct{}), opts: opts,
-		drop: rand.New(rand.NewPCG(opts.Seed, 0x64726f70)), Welcome: w, cur: w, selfX: w.X, selfY: w.Y}
+		drop: rand.New(rand.NewPCG(opts.Seed, 0x64726f70)), Welcome: w, cur: w, selfX: w.X, selfY: w.Y, self: w.EntityID}
 	go c.receive()
 	go c.events(s)
 	return c, nil
@@ -328,7 +329,7 @@ func (c *Conn) SendInput(in codec.Input) error {
 		// Where the client last saw itself: its own entity can be missing
 		// from a snapshot for a moment (a cell being resent), and falling
 		// back to the spawn point would be a teleport.
-		if self, ok := c.world.Entity(c.cur.EntityID); ok {
+		if self, ok := c.world.Entity(c.self); ok {
 			c.selfX, c.selfY = spatial.QuantizeCoord(self.X), spatial.QuantizeCoord(self.Y)
 		}
 		in.X, in.Y = c.selfX, c.selfY
@@ -425,6 +426,15 @@ func (c *Conn) Party() []codec.PartyMember {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]codec.PartyMember(nil), c.party...)
+}
+
+// Self returns the player's own entity: the one the newest Welcome named,
+// or a full-state snapshot since (after a zone change, the new zone's
+// first snapshot can come before its Welcome).
+func (c *Conn) Self() uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.self
 }
 
 // Counters returns a copy of the connection's stats.

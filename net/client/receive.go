@@ -55,6 +55,8 @@ func (c *Conn) receiveFrom(s *pquic.Session) error {
 			applyErr := c.world.Apply(&c.snap)
 			if applyErr != nil {
 				c.Stats.Skipped++
+			} else if c.snap.Self != 0 && c.world.Latest() == c.snap.Seq {
+				c.self = c.snap.Self // before its Welcome, after a zone change
 			}
 			if c.opts.OnSnapshot != nil {
 				c.opts.OnSnapshot(&c.snap, len(b), applyErr, &c.world)
@@ -122,7 +124,7 @@ func (c *Conn) events(s *pquic.Session) {
 			if t := w.ResumeTokenBytes(); len(t) > 0 {
 				c.cur.ResumeToken = bytes.Clone(t)
 			}
-			c.selfX, c.selfY = w.X(), w.Y()
+			c.selfX, c.selfY, c.self = w.X(), w.Y(), w.EntityId()
 			c.party = nil // until the zone tells it again
 			c.Stats.Rewelcomes++
 			if c.cur.Zone != from {

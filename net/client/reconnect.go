@@ -95,7 +95,7 @@ func (c *Conn) redial(token []byte, lostGateway string, resume *resumption, dead
 			}
 			c.s, c.gateway, c.cur = s, at, w
 			c.world = World{} // the new gateway's snapshots start afresh
-			c.selfX, c.selfY = w.X, w.Y
+			c.selfX, c.selfY, c.self = w.X, w.Y, w.EntityID
 			c.Stats.Reconnects++
 			c.Stats.Disconnect = 0
 			c.mu.Unlock()

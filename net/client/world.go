@@ -35,6 +35,7 @@ var ErrNoBaseline = errors.New("snapshot baseline not held")
 type World struct {
 	history [views]view
 	latest  uint32
+	self    uint32   // the entity the newest full-state snapshot named the player's
 	enters  []Entity // scratch of Apply
 	gone    []int    // scratch of Apply
 }
@@ -50,6 +51,10 @@ type view struct {
 
 // Latest returns the newest snapshot applied: what to acknowledge.
 func (w *World) Latest() uint32 { return w.latest }
+
+// Self returns the player's own entity as the newest full-state snapshot
+// applied named it (0: none did).
+func (w *World) Self() uint32 { return w.self }
 
 // Apply applies a snapshot. An old or repeated snapshot is ignored (the
 // newest wins); one whose baseline is not held returns ErrNoBaseline.
@@ -113,6 +118,9 @@ func (w *World) Apply(s *codec.Snapshot) error {
 	}
 	slot.seq, slot.entities, slot.valid = s.Seq, next, true
 	w.latest = s.Seq
+	if s.Baseline == 0 && s.Self != 0 {
+		w.self = s.Self
+	}
 	return nil
 }
 

@@ -142,7 +142,7 @@ func TestCellDeltaSize(t *testing.T) {
 }
 
 func TestSnapshotRoundTrip(t *testing.T) {
-	in := Snapshot{Seq: 5, Baseline: 3, Tick: 77, OriginX: -5, OriginY: 6, TickUnixMs: 1 << 40, Updates: sampleUpdates(4)}
+	in := Snapshot{Seq: 5, Baseline: 3, Tick: 77, OriginX: -5, OriginY: 6, TickUnixMs: 1 << 40, Self: 70001, Updates: sampleUpdates(4)}
 	var out Snapshot
 	if err := ReadSnapshot(NewSnapshotEncoder().Encode(&in), &out); err != nil {
 		t.Fatal(err)
@@ -153,7 +153,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 }
 
 func TestEmptySnapshotFitsOverhead(t *testing.T) {
-	b := NewSnapshotEncoder().Encode(&Snapshot{Seq: 1 << 30, Baseline: 1 << 30, Tick: 1 << 30, OriginX: -1 << 30, OriginY: 1 << 30, TickUnixMs: 1 << 60})
+	b := NewSnapshotEncoder().Encode(&Snapshot{Seq: 1 << 30, Baseline: 1 << 30, Tick: 1 << 30, OriginX: -1 << 30, OriginY: 1 << 30, TickUnixMs: 1 << 60, Self: 1 << 30})
 	if len(b) > SnapshotOverhead {
 		t.Fatalf("empty snapshot is %d bytes, SnapshotOverhead says %d", len(b), SnapshotOverhead)
 	}

@@ -119,6 +119,7 @@ func (e *SnapshotEncoder) Encode(s *Snapshot) []byte {
 	wire.SnapshotAddTick(b, s.Tick)
 	wire.SnapshotAddOriginX(b, s.OriginX)
 	wire.SnapshotAddOriginY(b, s.OriginY)
+	wire.SnapshotAddSelf(b, s.Self)
 	addOffset(b, wire.SnapshotAddMoves, o.moves)
 	addOffset(b, wire.SnapshotAddStates, o.states)
 	addOffset(b, wire.SnapshotAddEnters, o.enters)
@@ -129,7 +130,7 @@ func (e *SnapshotEncoder) Encode(s *Snapshot) []byte {
 
 // SnapshotOverhead is the size of an empty snapshot with every header field
 // set: what a budget must keep free besides the records.
-const SnapshotOverhead = 64
+const SnapshotOverhead = 72
 
 func addOffset(b *flatbuffers.Builder, add func(*flatbuffers.Builder, flatbuffers.UOffsetT), off flatbuffers.UOffsetT) {
 	if off != 0 {

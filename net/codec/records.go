@@ -49,6 +49,10 @@ type Snapshot struct {
 	Seq, Baseline, Tick uint32
 	OriginX, OriginY    int32 // whole metres
 	TickUnixMs          int64
+	// Self is the player's own entity, in full-state snapshots (0 in
+	// deltas): the first snapshot of a new zone can come before the
+	// Welcome naming the player's new entity.
+	Self uint32
 	Updates
 }
 
@@ -106,7 +110,7 @@ func ReadSnapshot(buf []byte, s *Snapshot) error {
 		return err
 	}
 	s.Seq, s.Baseline, s.Tick = w.Seq(), w.Baseline(), w.Tick()
-	s.OriginX, s.OriginY, s.TickUnixMs = w.OriginX(), w.OriginY(), w.TickUnixMs()
+	s.OriginX, s.OriginY, s.TickUnixMs, s.Self = w.OriginX(), w.OriginY(), w.TickUnixMs(), w.Self()
 	readUpdates(w.Table(), 16, &s.Updates)
 	return nil
 }

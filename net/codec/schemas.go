@@ -103,7 +103,7 @@ func newSchemas() *schemas {
 	s.snapshot = table("Snapshot", append([]fbcheck.Field{
 		scalar("Seq", 4, 4), scalar("Baseline", 6, 4), scalar("Tick", 8, 4),
 		scalar("OriginX", 10, 4), scalar("OriginY", 12, 4), scalar("TickUnixMs", 14, 8),
-	}, entityFields(16)...)...)
+	}, append(entityFields(16), scalar("Self", 24, 4))...)...)
 	s.input = table("Input",
 		scalar("Seq", 4, 4), scalar("Ack", 6, 4), scalar("ClientTimeMs", 8, 4),
 		scalar("X", 10, 4), scalar("Y", 12, 4), scalar("Heading", 14, 1),

@@ -200,8 +200,28 @@ func (rcv *Snapshot) MutateLeaves(j int, n uint32) bool {
 	return false
 }
 
+// / The player's own entity, in full-state snapshots (baseline 0; 0 in
+// / deltas). After a zone change the new zone's first snapshot, always
+// / full state, can arrive before the Welcome that names the new entity:
+// / datagrams and the reliable stream are not ordered between them.
+func (rcv *Snapshot) Self() uint32 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(24))
+	if o != 0 {
+		return rcv._tab.GetUint32(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+// / The player's own entity, in full-state snapshots (baseline 0; 0 in
+// / deltas). After a zone change the new zone's first snapshot, always
+// / full state, can arrive before the Welcome that names the new entity:
+// / datagrams and the reliable stream are not ordered between them.
+func (rcv *Snapshot) MutateSelf(n uint32) bool {
+	return rcv._tab.MutateUint32Slot(24, n)
+}
+
 func SnapshotStart(builder *flatbuffers.Builder) {
-	builder.StartObject(10)
+	builder.StartObject(11)
 }
 func SnapshotAddSeq(builder *flatbuffers.Builder, seq uint32) {
 	builder.PrependUint32Slot(0, seq, 0)
@@ -244,6 +264,9 @@ func SnapshotAddLeaves(builder *flatbuffers.Builder, leaves flatbuffers.UOffsetT
 }
 func SnapshotStartLeavesVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
 	return builder.StartVector(4, numElems, 4)
+}
+func SnapshotAddSelf(builder *flatbuffers.Builder, self uint32) {
+	builder.PrependUint32Slot(10, self, 0)
 }
 func SnapshotEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -326,6 +326,10 @@ func TestPortalHandoff(t *testing.T) {
 		if math.Hypot(x-40, y-12) > 2 {
 			t.Errorf("bot %d arrived at (%.1f, %.1f), want the arrival point (40, 12)", i, x, y)
 		}
+		// Its full-state snapshots and its Welcome name the same entity.
+		if c.Self() != c.Welcomed().EntityID || c.Self() == 0 {
+			t.Errorf("bot %d: its entity is %d, its Welcome says %d", i, c.Self(), c.Welcomed().EntityID)
+		}
 	}
 	waitUntil(t, "the zones to hold the bots where they are", 5*time.Second, func() bool {
 		return r.metric(t, "DEV-ZONE-1", "gridrealm_zone_players") == 0 && r.metric(t, "DEV-ZONE-3", "gridrealm_zone_players") == 2

@@ -304,6 +304,9 @@ func (v *View) Build(visible []Entity, px, py int32, tick uint32, tickUnixMs int
 	s := &sc.snap
 	s.Updates.Reset()
 	*s = codec.Snapshot{Seq: v.seq, Baseline: baseSeq, Tick: tick, OriginX: originX, OriginY: originY, TickUnixMs: tickUnixMs, Updates: s.Updates}
+	if baseSeq == 0 {
+		s.Self = v.Self // full state: it names the player, who may not have its Welcome yet
+	}
 	sc.size, sc.open = codec.SnapshotOverhead+alignSlack, 0
 
 	// When every change fits (most snapshots, outside crowds), the order

@@ -131,33 +131,35 @@ func TestClientConvergesUnderLossAndBudget(t *testing.T) {
 	}
 }
 
-// TestSnapshotsDeltaAndFallBack: the first snapshot is full state;
-// nothing changed, a delta carries no record; a client that acks nothing
-// for longer than the history gets full state again.
+// TestSnapshotsDeltaAndFallBack: the first snapshot is full state and
+// names the player's entity; nothing changed, a delta carries no record
+// (nor the player's entity); a client that acks nothing for longer than
+// the history gets full state again, which names it again.
 func TestSnapshotsDeltaAndFallBack(t *testing.T) {
 	s := newScene(1, 20)
 	v := NewView(0, nil)
+	v.Self = 7
 	var w client.World
 	var snap codec.Snapshot
 	first := v.Build(s.see(), s.px, s.py, 1, 0)
 	codec.ReadSnapshot(first, &snap)
-	if snap.Baseline != 0 || len(snap.Enters) != len(s.see()) {
-		t.Fatalf("first snapshot: baseline %d, %d enters of %d", snap.Baseline, len(snap.Enters), len(s.see()))
+	if snap.Baseline != 0 || len(snap.Enters) != len(s.see()) || snap.Self != 7 {
+		t.Fatalf("first snapshot: baseline %d, %d enters of %d, self %d", snap.Baseline, len(snap.Enters), len(s.see()), snap.Self)
 	}
 	w.Apply(&snap)
 	v.Ack(w.Latest())
 	b := v.Build(s.see(), s.px, s.py, 2, 0)
 	codec.ReadSnapshot(b, &snap)
-	if snap.Baseline != 1 || snap.Updates.Len() != 0 {
-		t.Fatalf("unchanged world: baseline %d, %d records", snap.Baseline, snap.Updates.Len())
+	if snap.Baseline != 1 || snap.Updates.Len() != 0 || snap.Self != 0 {
+		t.Fatalf("unchanged world: baseline %d, %d records, self %d", snap.Baseline, snap.Updates.Len(), snap.Self)
 	}
 	for i := 0; i < historyLen+1; i++ { // no ack for longer than the history
 		v.Build(s.see(), s.px, s.py, uint32(3+i), 0)
 	}
 	b = v.Build(s.see(), s.px, s.py, 99, 0)
 	codec.ReadSnapshot(b, &snap)
-	if snap.Baseline != 0 || len(snap.Enters) != len(s.see()) {
-		t.Fatalf("after a long silence: baseline %d, %d enters", snap.Baseline, len(snap.Enters))
+	if snap.Baseline != 0 || len(snap.Enters) != len(s.see()) || snap.Self != 7 {
+		t.Fatalf("after a long silence: baseline %d, %d enters, self %d", snap.Baseline, len(snap.Enters), snap.Self)
 	}
 }
 

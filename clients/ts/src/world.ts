@@ -9,6 +9,7 @@
 //     snapshot is skipped (ErrNoBaseline) and the next full one repairs it.
 //   - Positions are uint16 offsets in 1/256 m from the snapshot's origin
 //     (whole metres): absolute = origin + offset / 256.
+//   - A full-state snapshot names the player's own entity (self).
 //   - Apply order: leaves, then enters (an entity entering again replaces
 //     its entry; twice in one snapshot, the last wins), then moves, then
 //     states. A move or state of an unknown id is ignored.
@@ -45,9 +46,18 @@ interface View {
 export class World {
   private history: (View | undefined)[] = new Array(views);
   private latestSeq = 0;
+  private selfId = 0;
 
   latest(): number {
     return this.latestSeq;
+  }
+
+  // self is the player's own entity as the newest full-state snapshot
+  // named it (0: none did). After a zone change the new zone's first
+  // snapshot can come before the Welcome that names the new entity: take
+  // the newer of the two.
+  self(): number {
+    return this.selfId;
   }
 
   apply(s: Snapshot): void {
@@ -96,6 +106,9 @@ export class World {
     // Entities are copied on write: a stored view never changes.
     this.history[seq % views] = { seq, entities: next };
     this.latestSeq = seq;
+    if (baseline === 0 && s.self() !== 0) {
+      this.selfId = s.self();
+    }
   }
 
   // entities returns the newest view's entities in id order.

@@ -97,6 +97,7 @@ interface Case {
 interface SnapshotStep {
   bytes: string;
   entities: { [k: string]: number }[] | null; // null: skipped for want of its baseline
+  self: number; // Go's World.Self after it
 }
 
 function bytes(b64: string): flatbuffers.ByteBuffer {
@@ -127,6 +128,9 @@ function main(): void {
     const want = JSON.stringify(step.entities);
     if (got !== want) {
       failures.push(`snapshot ${i}: entities\n  ${got}\nGo's World:\n  ${want}`);
+    }
+    if (world.self() !== step.self) {
+      failures.push(`snapshot ${i}: self ${world.self()}, Go's World ${step.self}`);
     }
   });
   const i = cases.input;

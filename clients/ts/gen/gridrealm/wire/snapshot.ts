@@ -122,8 +122,19 @@ leavesArray():Uint32Array|null {
   return offset ? new Uint32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+/**
+ * The player's own entity, in full-state snapshots (baseline 0; 0 in
+ * deltas). After a zone change the new zone's first snapshot, always
+ * full state, can arrive before the Welcome that names the new entity:
+ * datagrams and the reliable stream are not ordered between them.
+ */
+self():number {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startSnapshot(builder:flatbuffers.Builder) {
-  builder.startObject(10);
+  builder.startObject(11);
 }
 
 static addSeq(builder:flatbuffers.Builder, seq:number) {
@@ -195,6 +206,10 @@ static startLeavesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addSelf(builder:flatbuffers.Builder, self:number) {
+  builder.addFieldInt32(10, self, 0);
+}
+
 static endSnapshot(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
@@ -208,7 +223,7 @@ static finishSizePrefixedSnapshotBuffer(builder:flatbuffers.Builder, offset:flat
   builder.finish(offset, 'GRSN', true);
 }
 
-static createSnapshot(builder:flatbuffers.Builder, seq:number, baseline:number, tick:number, originX:number, originY:number, tickUnixMs:bigint, movesOffset:flatbuffers.Offset, statesOffset:flatbuffers.Offset, entersOffset:flatbuffers.Offset, leavesOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createSnapshot(builder:flatbuffers.Builder, seq:number, baseline:number, tick:number, originX:number, originY:number, tickUnixMs:bigint, movesOffset:flatbuffers.Offset, statesOffset:flatbuffers.Offset, entersOffset:flatbuffers.Offset, leavesOffset:flatbuffers.Offset, self:number):flatbuffers.Offset {
   Snapshot.startSnapshot(builder);
   Snapshot.addSeq(builder, seq);
   Snapshot.addBaseline(builder, baseline);
@@ -220,6 +235,7 @@ static createSnapshot(builder:flatbuffers.Builder, seq:number, baseline:number, 
   Snapshot.addStates(builder, statesOffset);
   Snapshot.addEnters(builder, entersOffset);
   Snapshot.addLeaves(builder, leavesOffset);
+  Snapshot.addSelf(builder, self);
   return Snapshot.endSnapshot(builder);
 }
 }
