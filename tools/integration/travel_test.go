@@ -25,6 +25,9 @@ type TravelReport struct {
 	NeverBack    int                `json:"never_back"`
 	Disconnects  int                `json:"disconnects"`
 	BotsFailed   int                `json:"bots_failed"`
+	// SelfMissing counts snapshots in which a bot did not find itself
+	// (after it first did).
+	SelfMissing int64 `json:"self_missing"`
 }
 
 // TestTravel: a swarm with --behavior travel walks across the border of
@@ -55,7 +58,8 @@ func TestTravel(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := TravelReport{Bots: bots, DurationS: dur.Seconds(), Handoffs: sw.Handoffs, Time: sw.RecoveryBy["handoff"],
-		ZoneOutcomes: map[string]float64{}, NeverBack: sw.NeverBack, Disconnects: sw.Disconnects, BotsFailed: sw.Failed}
+		ZoneOutcomes: map[string]float64{}, NeverBack: sw.NeverBack, Disconnects: sw.Disconnects, BotsFailed: sw.Failed,
+		SelfMissing: sw.SelfMissing}
 	for _, z := range []string{"DEV-ZONE-1", "DEV-ZONE-3"} {
 		for _, o := range []string{"done", "claimed_unheard", "aborted"} {
 			rep.ZoneOutcomes[o] += r.labelled(t, z, `gridrealm_zone_handoffs_total{outcome="`+o+`"}`)
@@ -72,6 +76,11 @@ func TestTravel(t *testing.T) {
 	if rep.Handoffs < int64(bots) || rep.Failed > 0 || rep.NeverBack > 0 || rep.Disconnects > 0 || rep.BotsFailed > 0 {
 		t.Fatalf("travel: %d handoffs for %d bots, %v failed, %d never back, %d disconnects, %d bots failed",
 			rep.Handoffs, bots, rep.Failed, rep.NeverBack, rep.Disconnects, rep.BotsFailed)
+	}
+	if rep.SelfMissing > 0 {
+		// A new zone's first snapshot names the bot's new entity before its
+		// Welcome may: going by the Welcome alone, 27 in 8,853 handoffs.
+		t.Fatalf("%d snapshots without the bot's own entity", rep.SelfMissing)
 	}
 	if rep.Time.Count < rep.Handoffs*9/10 {
 		t.Fatalf("%d handoffs, %d of them seen through (the bot seeing itself in its new zone)", rep.Handoffs, rep.Time.Count)

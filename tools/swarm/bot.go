@@ -37,6 +37,7 @@ type bot struct {
 	transport *pquic.Transport // shared with other bots
 	conn      *client.Conn     // set under mu: other bots read it (trade)
 	self      atomic.Uint32    // the bot's entity, once connected
+	ahead     atomic.Uint32    // its entity in a new zone whose snapshot came before the Welcome (0: none)
 
 	// mu guards what the snapshot callback and the input loop share.
 	mu          sync.Mutex
@@ -499,8 +500,6 @@ func (b *bot) turn(now time.Time, a float64, leg time.Duration) {
 	b.mu.Unlock()
 }
 
-// onSnapshot runs on the connection's receiving goroutine, with its view
-// locked: it times the snapshot and watches the bot's own entity.
 // onReconnect follows a lost connection: a bot that came back is counted
 // once it sees itself again.
 func (b *bot) onReconnect(ev client.ReconnectEvent) {
@@ -509,6 +508,7 @@ func (b *bot) onReconnect(ev client.ReconnectEvent) {
 		return
 	}
 	b.self.Store(ev.Welcome.EntityID)
+	b.ahead.Store(0)
 	b.mu.Lock()
 	b.zone = ev.Welcome.Zone
 	b.lostAt, b.lostWhy, b.seen = b.lastSnap, "reconnect", false
@@ -547,6 +547,7 @@ func (b *bot) onEvent(m *wire.ServerMessage) {
 	var w wire.Welcome
 	codec.Member(m.Body, &w)
 	b.self.Store(w.EntityId())
+	b.ahead.Store(0)
 	b.mu.Lock()
 	why := "new_welcome"
 	if zone := string(w.Zone()); b.zone != "" && zone != b.zone {
@@ -563,6 +564,8 @@ func (b *bot) onEvent(m *wire.ServerMessage) {
 	}
 }
 
+// onSnapshot runs on the connection's receiving goroutine, with its view
+// locked: it times the snapshot and watches the bot's own entity.
 func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.World) {
 	now := time.Now()
 	select {
@@ -575,8 +578,16 @@ func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.
 	if applyErr != nil || id == 0 {
 		return
 	}
+	if s.Self != 0 && s.Self != id && w.Latest() == s.Seq {
+		b.ahead.Store(s.Self) // a new zone's first snapshot, before its Welcome
+	}
 	e, ok := w.Entity(id)
 	if !ok {
+		if ahead := b.ahead.Load(); ahead != 0 {
+			if _, ok := w.Entity(ahead); ok {
+				return // not missing: under the entity its Welcome will name
+			}
+		}
 		b.mu.Lock()
 		seen := b.seen
 		b.mu.Unlock()
