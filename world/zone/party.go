@@ -81,7 +81,7 @@ func (zn *Node) partyCommand(p *player, text string) bool {
 			l = r.leader // its party's leader
 		}
 		if r, ok := zn.parties[p.character]; ok && r.leader == l {
-			tell("You are in " + zn.players[l].name + "'s party already.")
+			tell("You are in " + leader.name + "'s party already.")
 			return true
 		}
 		if len(zn.partyOf(l)) >= codec.MaxParty {
@@ -89,7 +89,10 @@ func (zn *Node) partyCommand(p *player, text string) bool {
 			return true
 		}
 		zn.leaveParty(p.character)
-		if _, ok := zn.parties[l]; !ok {
+		if _, ok := zn.parties[l]; !ok && zn.players[l] != nil {
+			// The leader's own place, when it is here and leads no party
+			// yet (a party whose leader is in another zone has only its
+			// members here).
 			zn.parties[l] = partyRole{leader: l, joined: zn.joinStamp()}
 		}
 		zn.parties[p.character] = partyRole{leader: l, joined: zn.joinStamp()}
@@ -165,7 +168,15 @@ func (zn *Node) partyOf(leader uint64) []uint64 {
 			out = append(out, c)
 		}
 	}
-	slices.SortFunc(out, func(a, b uint64) int { return cmp.Compare(zn.parties[a].joined, zn.parties[b].joined) })
+	slices.SortFunc(out, func(a, b uint64) int {
+		first := func(c uint64) int { // the leader, then the rest
+			if c == leader {
+				return 0
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(first(a), first(b)), cmp.Compare(zn.parties[a].joined, zn.parties[b].joined), cmp.Compare(a, b))
+	})
 	return out
 }
 

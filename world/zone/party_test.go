@@ -121,9 +121,11 @@ func TestPartiesAreToldWhole(t *testing.T) {
 
 // TestAPartyComesAlongThroughAHandoff: characters handed off to a zone in
 // a party are put in it there, in the order they joined whatever the
-// order they arrive in, the leader first once it comes; a party whose
-// leader is in the zone in no party has ended, and an arrival of it joins
-// none.
+// order they arrive in, the leader first once it comes; a player there
+// joins such a party through a member while its leader is elsewhere; a
+// party whose leader is in the zone in no party has ended, and an arrival
+// of it joins none; a leader who comes in alone and joins its party
+// through a member leads it, listed first.
 func TestAPartyComesAlongThroughAHandoff(t *testing.T) {
 	ear := newGatewayEar()
 	r := startRigWith(t, Config{Checkpoint: time.Hour}, ear)
@@ -160,26 +162,61 @@ func TestAPartyComesAlongThroughAHandoff(t *testing.T) {
 	arrive("Bob", "Ann", 200) // joined before Cid: listed before it
 	told("Cid", "Bob", "Cid")
 	told("Bob", "Bob", "Cid")
+	// Eve, in the zone, joins the party through Cid while its leader is
+	// elsewhere, and asks again.
+	chars["Eve"] = r.character(t, "Eve")
+	e := <-r.enter(t, chars["Eve"])
+	if e.Refused != "" {
+		t.Fatal(e.Refused)
+	}
+	ids["Eve"] = e.NetID
+	for range 2 {
+		if err := r.realm.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: codec.NewZoneEncoder().Chat(chars["Eve"], 0, "", "/party cid")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	told("Eve", "Bob", "Cid", "Eve")
+	waitFor(t, "Eve told she is in the party already", func() bool {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		heard := ear.system[chars["Eve"]]
+		return len(heard) == 2 && heard[1] == "You are in Cid's party already."
+	})
 	arrive("Ann", "Ann", 100)
-	for _, n := range []string{"Ann", "Bob", "Cid"} {
-		told(n, "Ann", "Bob", "Cid")
+	for _, n := range []string{"Ann", "Bob", "Cid", "Eve"} {
+		told(n, "Ann", "Bob", "Cid", "Eve")
 	}
 	// Ann leaves her party here: it ends, and one of it arriving later
 	// joins none.
 	if err := r.realm.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: codec.NewZoneEncoder().Chat(chars["Ann"], 0, "", "/party")}); err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []string{"Ann", "Bob", "Cid"} {
+	for _, n := range []string{"Ann", "Bob", "Cid", "Eve"} {
 		told(n)
 	}
 	arrive("Dee", "Ann", 400)
 	time.Sleep(200 * time.Millisecond)
 	ear.mu.Lock()
-	defer ear.mu.Unlock()
-	if got := ear.party[chars["Dee"]]; len(got) != 0 {
-		t.Fatalf("an arrival joined a party that has ended: %v", got)
+	dee, ann := ear.party[chars["Dee"]], ear.party[chars["Ann"]]
+	ear.mu.Unlock()
+	if len(dee) != 0 || len(ann) != 0 {
+		t.Fatalf("an arrival joined a party that has ended: Dee told %v, Ann %v", dee, ann)
 	}
-	if got := ear.party[chars["Ann"]]; len(got) != 0 {
-		t.Fatalf("Ann was put back in a party: %v", got)
+	// Zed's party arrives without him; he comes in by himself (a login,
+	// in no party) and joins it through a member: he leads it, listed
+	// first though he took his place last.
+	chars["Zed"] = r.character(t, "Zed")
+	arrive("Fay", "Zed", 500)
+	arrive("Gus", "Zed", 600)
+	e = <-r.enter(t, chars["Zed"])
+	if e.Refused != "" {
+		t.Fatal(e.Refused)
+	}
+	ids["Zed"] = e.NetID
+	if err := r.realm.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: codec.NewZoneEncoder().Chat(chars["Zed"], 0, "", "/party Gus")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"Zed", "Fay", "Gus"} {
+		told(n, "Zed", "Fay", "Gus")
 	}
 }
