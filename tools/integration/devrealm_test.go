@@ -76,6 +76,13 @@ func startDevRealm(t *testing.T, base, accounts int, tweaks ...func(*registry.Re
 		if err := rv.Stop(); err != nil {
 			t.Error(err)
 		}
+		// A handler's panic is a bug the node survives (net/node logs and
+		// counts it): none may happen in any test.
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.Contains(line, "handler panicked") {
+				t.Errorf("a node's handler panicked: %.2000s", line)
+			}
+		}
 		if t.Failed() {
 			t.Logf("the realm's output:\n%s", out.String())
 			for _, e := range rv.Events() {
