@@ -3,6 +3,7 @@ package node
 import (
 	"container/heap"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -103,11 +104,20 @@ func (n *Node) dispatch(h Handler, it inboxItem) {
 	}
 }
 
+// handlerPanics counts the handler panics of every node of the process.
+var handlerPanics atomic.Int64
+
+// HandlerPanics returns how many handler calls of this process's nodes
+// panicked so far: the tests of a package that runs nodes want none
+// (nodetest.Main).
+func HandlerPanics() int64 { return handlerPanics.Load() }
+
 // safely runs a handler; a panic there is a bug of this node, logged with
 // its stack and counted, and the node goes on with the next message.
 func (n *Node) safely(from string, f func()) {
 	defer func() {
 		if r := recover(); r != nil {
+			handlerPanics.Add(1)
 			n.metrics.handlerPanics.Inc()
 			n.log.Error("handler panicked", "peer", from, "panic", r, "stack", string(debug.Stack()))
 		}

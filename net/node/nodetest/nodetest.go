@@ -1,10 +1,13 @@
 // Package nodetest helps tests that run nodes: a quiet logger, a handler
-// that ignores everything, and Start, which starts a node and stops it
-// when the test ends. Like net/http/httptest, it is for tests only.
+// that ignores everything, Start, which starts a node and stops it when
+// the test ends, and Main, which fails a package whose nodes' handlers
+// panicked. Like net/http/httptest, it is for tests only.
 package nodetest
 
 import (
+	"fmt"
 	"log/slog"
+	"os"
 	"testing"
 
 	"github.com/gridrealm/gridrealm/net/node"
@@ -42,4 +45,20 @@ func Start(t testing.TB, cfg node.Config) *node.Node {
 	}
 	t.Cleanup(n.Stop)
 	return n
+}
+
+// Main runs a package's tests, then fails them if a handler of any node
+// they ran panicked: net/node recovers such a panic (a bug the node
+// survives) and a quiet logger hides it. Use it as
+//
+//	func TestMain(m *testing.M) { os.Exit(nodetest.Main(m)) }
+func Main(m *testing.M) int {
+	code := m.Run()
+	if n := node.HandlerPanics(); n > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: %d node handler calls panicked (recovered by net/node: a bug)\n", n)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
 }
