@@ -55,7 +55,7 @@ func (c *Conn) receiveFrom(s *pquic.Session) error {
 			applyErr := c.world.Apply(&c.snap)
 			if applyErr != nil {
 				c.Stats.Skipped++
-			} else if c.snap.Self != 0 && c.world.Latest() == c.snap.Seq {
+			} else if c.snap.Baseline == 0 && c.snap.Self != 0 && c.world.Latest() == c.snap.Seq {
 				c.self = c.snap.Self // before its Welcome, after a zone change
 			}
 			if c.opts.OnSnapshot != nil {

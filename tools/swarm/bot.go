@@ -578,7 +578,7 @@ func (b *bot) onSnapshot(s *codec.Snapshot, size int, applyErr error, w *client.
 	if applyErr != nil || id == 0 {
 		return
 	}
-	if s.Self != 0 && s.Self != id && w.Latest() == s.Seq {
+	if s.Baseline == 0 && s.Self != 0 && s.Self != id && w.Latest() == s.Seq {
 		b.ahead.Store(s.Self) // a new zone's first snapshot, before its Welcome
 	}
 	e, ok := w.Entity(id)

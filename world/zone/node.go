@@ -55,8 +55,8 @@ type Node struct {
 	penc           *codec.PlayerEncoder
 	metrics        *metrics
 	seq            uint64                // the last history number (history.go)
-	parties        map[uint64]partyRole  // each partied character's leader (party.go)
-	partyJoins     uint64                // joins so far: the order of a party's members
+	parties        map[uint64]partyRole  // each partied character's place: its leader, when it joined (party.go)
+	partyJoins     uint64                // the last join's stamp (joinStamp)
 	loaded         string                // an instance node's template while it holds an instance (pool.go)
 	exit           exitPoint             // where the current (or last) copy's exit leads (pool.go)
 	emptySince     time.Time             // when its instance last had no one
@@ -97,9 +97,10 @@ type player struct {
 	// using those whose use waits for its handler (trade.go).
 	items map[uint64]codec.DbItem
 	using map[uint64]bool
-	// retell: it came back through another gateway, whose client is
-	// told its inventory and party again at its first input (sent
-	// earlier, the gateway might not hold the player yet).
+	// retell: it entered the zone (a login, a handoff, a reconnect
+	// through another gateway), and is told its inventory and party
+	// again at its first input (sent earlier, the gateway might not hold
+	// the player there yet).
 	retell bool
 }
 

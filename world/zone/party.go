@@ -25,8 +25,8 @@ import (
 //
 // Each member is told the party's members in its zone, whole (codec.Party:
 // the leader first when it is there, then the others in the order they
-// joined), whenever they change, and again at its first input through a
-// new gateway (player.retell). Its gateway reads it too: a zone that
+// joined), whenever they change, and again at its first input after it
+// entered the zone (player.retell). Its gateway reads it too: a zone that
 // bounds what a player is shown (MaxVisible) has the gateway show party
 // members before anyone else.
 
@@ -209,8 +209,8 @@ func (zn *Node) tellNoParty(character uint64) {
 	zn.deliver(character, seq, bytes.Clone(zn.penc.Party(nil, seq)))
 }
 
-// retell sends a player what its client may not hold after a Welcome
-// through a new gateway: its inventory, and its party.
+// retell sends a player what its client may not hold after a Welcome:
+// its inventory, and its party.
 func (zn *Node) retell(p *player) {
 	p.retell = false
 	zn.sendInventory(p)
