@@ -46,6 +46,7 @@ func benchGateway(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.GatewayProfile, "gateway-profile", "", "write a CPU profile of the first gateway over the measured window to this file")
 	fs.StringVar(&cfg.SwarmProfile, "swarm-profile", "", "write a CPU profile of the swarm (this process) over the measured window to this file")
 	fs.IntVar(&cfg.MaxVisible, "max-visible", 0, "the zones' --max-visible: the most entities a player is shown, the nearest (0: every one in view)")
+	fs.IntVar(&cfg.SnapshotEvery, "snapshot-every", 1, "the gateways' --snapshot-every: zone ticks between one player's snapshots")
 	fs.Bool("json", true, "print JSON (the only output format)")
 	if err := parse(fs, args); err != nil {
 		return err

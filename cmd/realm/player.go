@@ -134,6 +134,8 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 	fullBehind := fs.Duration("full-behind", gateway.DefaultFullBehind, "how far behind the snapshots sent to them its players may acknowledge (90th percentile, less the path's round trip) before it takes no new player (negative: never full for it)")
 	fullIdle := fs.Float64("full-idle", 0, "take no new player while the machine's idle CPU share (over 5 s) is under this and the gateway uses --full-idle-share of a core or more (0: off; realm up uses 0.40)")
 	fullIdleShare := fs.Float64("full-idle-share", gateway.DefaultFullIdleShare, "the share of a core the gateway must use for --full-idle to count")
+	snapshotEvery := fs.Int("snapshot-every", 1, "zone ticks between one player's snapshots (1: every tick)")
+	shedEvery := fs.Int("shed-every", 0, "under pressure (full by lateness, players behind or CPU), zone ticks between one player's snapshots until the players who strained it would fit again (0: never shed; realm up uses 2)")
 	procs := fs.Int("procs", 0, "OS threads running Go code at once (GOMAXPROCS; 0: one per CPU). 1 keeps each datagram's hand-offs between goroutines on one thread: cheaper per player on a shared machine; scale by running a gateway per core (realm up uses 1)")
 	playersListen := fs.String("players-listen", "", "where to listen for players (default: the registry's public address, which players are told; behind a load balancer or in a pod, e.g. 0.0.0.0:PORT)")
 	if err := parse(fs, args); err != nil {
@@ -185,7 +187,8 @@ func runGateway(args []string, stdout, stderr io.Writer) error {
 		listen = *playersListen
 	}
 	g, err := gateway.Start(gateway.Config{Node: ncfg, Budget: *budget, Realm: realm.ID, Realms: realms, Listen: listen, Public: self.Public, TLS: tlsConf, Siblings: siblings,
-		MaxPlayers: *maxPlayers, FullLateness: *fullLateness, FullBehind: *fullBehind, FullIdle: *fullIdle, FullIdleShare: *fullIdleShare})
+		MaxPlayers: *maxPlayers, FullLateness: *fullLateness, FullBehind: *fullBehind, FullIdle: *fullIdle, FullIdleShare: *fullIdleShare,
+		SnapshotEvery: *snapshotEvery, ShedEvery: *shedEvery})
 	if err != nil {
 		return err
 	}

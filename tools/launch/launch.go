@@ -141,12 +141,14 @@ func (l devLayout) login(id string, port int) registry.Entry {
 
 // gateway is a gateway node. A dev realm shares one machine with its
 // players' clients: a gateway also takes no new player once the machine's
-// CPU is spent (gateway.Config.FullIdle), and runs its goroutines on one
+// CPU is spent (gateway.Config.FullIdle), sends each player half the
+// snapshots under pressure before that (ShedEvery), and runs its goroutines on one
 // thread (--procs 1: a datagram's hand-offs stay on it, 17% less CPU per
 // player on this kind of machine).
 func (l devLayout) gateway(id string, port int) registry.Entry {
 	e := l.entry(id, registry.RoleGateway, port, "gateway")
-	e.Restart = append(e.Restart, "--full-idle", strconv.FormatFloat(gateway.DefaultFullIdle, 'f', -1, 64), "--procs", "1")
+	e.Restart = append(e.Restart, "--full-idle", strconv.FormatFloat(gateway.DefaultFullIdle, 'f', -1, 64),
+		"--shed-every", strconv.Itoa(gateway.DefaultShedEvery), "--procs", "1")
 	return e
 }
 

@@ -70,6 +70,9 @@ type Config struct {
 	// MaxVisible is the zones' --max-visible: the most entities a player
 	// is shown, the nearest (0: every one in view).
 	MaxVisible int
+	// SnapshotEvery is the gateways' --snapshot-every: zone ticks between
+	// one player's snapshots (0 or 1: every tick). They never shed.
+	SnapshotEvery int
 }
 
 // Latency is snapshot age, milliseconds.
@@ -85,14 +88,17 @@ type Result struct {
 	// MaxVisible is the zones' bound on what a player is shown (0: none);
 	// ViewMean and ViewMax how many entities the bots' views held after
 	// each snapshot, on average and at most (over the whole run).
-	MaxVisible int     `json:"max_visible"`
-	ViewMean   float64 `json:"view_mean"`
-	ViewMax    int     `json:"view_max"`
-	Players    int     `json:"players"`
-	Connected  int     `json:"connected"`
-	Failed     int     `json:"failed"`
-	Seconds    float64 `json:"measured_s"`
-	TickHz     float64 `json:"tick_hz"`
+	MaxVisible int `json:"max_visible"`
+	// SnapshotEvery is the gateways' zone ticks between one player's
+	// snapshots (1: every tick).
+	SnapshotEvery int     `json:"snapshot_every"`
+	ViewMean      float64 `json:"view_mean"`
+	ViewMax       int     `json:"view_max"`
+	Players       int     `json:"players"`
+	Connected     int     `json:"connected"`
+	Failed        int     `json:"failed"`
+	Seconds       float64 `json:"measured_s"`
+	TickHz        float64 `json:"tick_hz"`
 	// GatewayCPUUsPerPlayerTick is the gateways' CPU (user + system, from
 	// /proc) over the measured window, per connected player per tick.
 	GatewayCPUUsPerPlayerTick float64 `json:"gateway_cpu_us_per_player_tick"`
@@ -156,7 +162,7 @@ const clockTicks = 100
 // Run starts the realm, measures the floor, runs the swarm and measures
 // the steady phase.
 func Run(ctx context.Context, cfg Config) (Result, error) {
-	if cfg.Bin == "" || cfg.Players < 1 || (cfg.Scenario != Crowd && cfg.Scenario != Spread) || cfg.MaxVisible < 0 {
+	if cfg.Bin == "" || cfg.Players < 1 || (cfg.Scenario != Crowd && cfg.Scenario != Spread) || cfg.MaxVisible < 0 || cfg.SnapshotEvery < 0 {
 		return Result{}, fmt.Errorf("bench gateway: want the realm binary, players ≥ 1, a scenario (crowd or spread) and --max-visible ≥ 0")
 	}
 	if cfg.Duration <= 0 {
@@ -226,10 +232,11 @@ func startRealm(cfg Config) (*realm, error) {
 	}
 	// The bench measures what N players cost: its gateways take every one
 	// (admission by lateness and by the machine's CPU off; the last flag
-	// given wins).
+	// given wins) and send at the rate asked, never shedding.
 	for i, e := range reg.Nodes {
 		if e.Role == registry.RoleGateway && len(e.Restart) > 0 {
-			reg.Nodes[i].Restart = append(slices.Clone(e.Restart), "--full-idle", "0", "--full-lateness", "-1ns", "--full-behind", "-1ns")
+			reg.Nodes[i].Restart = append(slices.Clone(e.Restart), "--full-idle", "0", "--full-lateness", "-1ns", "--full-behind", "-1ns",
+				"--shed-every", "0", "--snapshot-every", strconv.Itoa(max(cfg.SnapshotEvery, 1)))
 		}
 		if e.Role == registry.RoleZone && len(e.Restart) > 0 && cfg.MaxVisible > 0 {
 			reg.Nodes[i].Restart = append(slices.Clone(e.Restart), "--max-visible", strconv.Itoa(cfg.MaxVisible))
@@ -349,7 +356,7 @@ func (r *realm) measure(ctx context.Context, cfg Config) (Result, error) {
 	if markErr != nil {
 		return Result{}, markErr
 	}
-	res := Result{Scenario: cfg.Scenario, MaxVisible: cfg.MaxVisible, Players: cfg.Players, Connected: rep.Connected, Failed: rep.Failed, TickHz: 20,
+	res := Result{Scenario: cfg.Scenario, MaxVisible: cfg.MaxVisible, SnapshotEvery: max(cfg.SnapshotEvery, 1), Players: cfg.Players, Connected: rep.Connected, Failed: rep.Failed, TickHz: 20,
 		Gateways: len(r.gateways), CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Disconnects: rep.Disconnects,
 		DisconnectReasons: rep.DisconnectReasons, FailureReasons: rep.FailureReasons,
 		SnapshotAgeMs: Latency{P50: rep.SnapshotAge.P50, P99: rep.SnapshotAge.P99, Max: rep.SnapshotAge.Max},

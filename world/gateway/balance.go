@@ -61,8 +61,9 @@ func (g *Node) report() {
 		}
 		g.mu.Lock()
 		f := g.judgeFullness()
-		full := f.full()
 		players := len(g.players) + g.connecting
+		g.judgeShed(f, players, g.clock.Now())
+		full := f.full()
 		room := int32(-1)
 		if g.cfg.MaxPlayers > 0 {
 			room = int32(min(max(g.cfg.MaxPlayers-players, 0), math.MaxInt32))

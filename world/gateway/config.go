@@ -36,6 +36,12 @@ const (
 	// queues.
 	DefaultFullIdle      = 0.40
 	DefaultFullIdleShare = 0.33
+	// DefaultShedEvery is realm up's Config.ShedEvery: a loaded gateway
+	// sends each player half the snapshots (10 a second from a 20 Hz zone).
+	DefaultShedEvery = 2
+	// MaxSnapshotEvery bounds SnapshotEvery and ShedEvery: a snapshot at
+	// least every 8 ticks (2.5 a second at 20 Hz).
+	MaxSnapshotEvery = 8
 	// MinBudget is the smallest datagram budget that holds a snapshot's
 	// header and a few records.
 	MinBudget = 256
@@ -95,6 +101,13 @@ type Config struct {
 	// itself used at least FullIdleShare of a core (cpu.go; Linux). 0: off
 	// (the default); realm up uses DefaultFullIdle and DefaultFullIdleShare.
 	FullIdle, FullIdleShare float64
+	// SnapshotEvery is how many zone ticks apart one player's snapshots
+	// go (default 1: every tick). ShedEvery is the same under pressure:
+	// once the gateway is full by a measured rule, each player gets a
+	// snapshot every ShedEvery ticks until the players who strained it
+	// would fit again (shed.go). 0 (the default): never shed; realm up
+	// uses DefaultShedEvery.
+	SnapshotEvery, ShedEvery int
 }
 
 // withDefaults returns the config with its defaults filled in, or an error
@@ -117,7 +130,12 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: MaxPlayers %d is negative", ErrConfig, c.MaxPlayers)
 	case c.FullIdle < 0 || c.FullIdle >= 0.5 || c.FullIdleShare < 0:
 		return c, fmt.Errorf("%w: FullIdle %v must be in [0, 0.5) and FullIdleShare %v not negative", ErrConfig, c.FullIdle, c.FullIdleShare)
+	case c.SnapshotEvery < 0 || c.SnapshotEvery > MaxSnapshotEvery || c.ShedEvery < 0 || c.ShedEvery > MaxSnapshotEvery:
+		return c, fmt.Errorf("%w: SnapshotEvery %d and ShedEvery %d must be in [0, %d]", ErrConfig, c.SnapshotEvery, c.ShedEvery, MaxSnapshotEvery)
+	case c.ShedEvery != 0 && c.ShedEvery < max(c.SnapshotEvery, 1):
+		return c, fmt.Errorf("%w: ShedEvery %d sends more snapshots than SnapshotEvery %d", ErrConfig, c.ShedEvery, c.SnapshotEvery)
 	}
+	c.SnapshotEvery = max(c.SnapshotEvery, 1)
 	if c.FullLateness == 0 {
 		c.FullLateness = DefaultFullLateness
 	}

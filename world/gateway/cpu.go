@@ -20,7 +20,10 @@ import (
 // spent on processes of lower priority, which yield it) and
 // the gateway itself used at least FullIdleShare of a core (it is a large
 // part of the load: refusing players helps); it takes players again once
-// the idle share is back above twice FullIdle.
+// the idle share is back above twice FullIdle, or once the gateway uses
+// less than three quarters of its share (it sheds load, shed.go, or lost
+// players: it is no longer a large part of the load, and pacing, below,
+// then takes players slowly).
 
 // cpuWindow is the window the CPU shares are measured over.
 const cpuWindow = 5 * time.Second
@@ -94,7 +97,7 @@ func (w *cpuWatch) judge(fullIdle, share float64) bool {
 		w.full = false
 	case w.idle < fullIdle && w.cores >= share:
 		w.full = true
-	case w.idle > 2*fullIdle:
+	case w.idle > 2*fullIdle || w.cores < 3*share/4:
 		w.full = false
 	}
 	return w.full

@@ -155,12 +155,12 @@ func TestDistanceIsNotLag(t *testing.T) {
 	}
 	ticks := uint32(2 * away / z.tickLen) // a round trip, in snapshots
 	if passes(ticks) {
-		t.Fatalf("players %v away, keeping up, closed the gateway (p90 %v behind)", 2*away, g.behind.p90())
+		t.Fatalf("players %v away, keeping up, closed the gateway (p90 %v behind)", 2*away, g.behind.p90(g.clock.Now()))
 	}
-	if p90 := g.behind.p90(); p90 > z.tickLen {
+	if p90 := g.behind.p90(g.clock.Now()); p90 > z.tickLen {
 		t.Fatalf("players %v away, keeping up, were %v behind (p90)", 2*away, p90)
 	}
 	if !passes(ticks + 8) { // and 400 ms more
-		t.Fatalf("players %v away and 400 ms behind left the gateway open (p90 %v)", 2*away, g.behind.p90())
+		t.Fatalf("players %v away and 400 ms behind left the gateway open (p90 %v)", 2*away, g.behind.p90(g.clock.Now()))
 	}
 }

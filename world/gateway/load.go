@@ -17,39 +17,53 @@ import (
 // not full, and refuses them Busy with a retry hint when none is (the
 // players already in keep playing).
 
-// lateness keeps the last zone ticks' lateness.
+// lateness keeps the last zone ticks' lateness (or passes' lag), each
+// for measureFor: a gateway whose zones stopped ticking, or whose passes
+// have too few players to judge, is not judged on what it measured before
+// (it stayed full, forever, on the last figures of a storm).
 type lateness struct {
 	mu   sync.Mutex
 	ring [64]time.Duration
+	at   [64]time.Time
 	n, i int
 	full bool // by lateness, with hysteresis
 }
 
-// add records one tick's lateness.
-func (l *lateness) add(d time.Duration) {
+// measureFor is how long a measure of lateness or lag counts.
+const measureFor = 5 * time.Second
+
+// add records one tick's lateness, measured at now.
+func (l *lateness) add(d time.Duration, now time.Time) {
 	l.mu.Lock()
-	l.ring[l.i] = d
+	l.ring[l.i], l.at[l.i] = d, now
 	l.i = (l.i + 1) % len(l.ring)
 	l.n = min(l.n+1, len(l.ring))
 	l.mu.Unlock()
 }
 
-// p90 is the 90th percentile of the recorded lateness.
-func (l *lateness) p90() time.Duration {
+// p90 is the 90th percentile of the lateness recorded within measureFor
+// of now (0: none).
+func (l *lateness) p90(now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.n == 0 {
+	var buf [64]time.Duration
+	s := buf[:0]
+	for k := range l.n {
+		if now.Sub(l.at[k]) < measureFor {
+			s = append(s, l.ring[k])
+		}
+	}
+	if len(s) == 0 {
 		return 0
 	}
-	s := slices.Clone(l.ring[:l.n])
 	slices.Sort(s)
 	return s[(len(s)*9)/10]
 }
 
 // judge updates and returns whether the lateness makes the gateway full:
 // above limit, and until it falls under half of it.
-func (l *lateness) judge(limit time.Duration) bool {
-	p := l.p90()
+func (l *lateness) judge(limit time.Duration, now time.Time) bool {
+	p := l.p90(now)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
@@ -78,25 +92,41 @@ func (l *lateness) judge(limit time.Duration) bool {
 // acknowledgements back) does not close a gateway.
 const minLagged = 20
 
-// lagOf takes one player's lag into the pass's; g.mu is held.
-func (g *Node) lagOf(z *zoneView, p *player) {
+// lagOf takes one player's lag into its zone's round, its snapshots every
+// ticks apart; g.mu is held. A player behind by the one snapshot it could
+// not have had yet when it sent (the newest, in flight) is a tick behind,
+// whatever the rate: at every 2 ticks, a snapshot behind is one tick, two
+// are three.
+func (g *Node) lagOf(z *zoneView, p *player, every uint32) {
 	if p.ack.Load() == 0 {
 		return // nothing acknowledged yet
 	}
-	lag := time.Duration(p.behind.Load()) * z.tickLen
+	var lag time.Duration
+	if behind := p.behind.Load(); behind > 0 {
+		lag = time.Duration(behind*every-(every-1)) * z.tickLen
+	}
 	if p.s != nil {
 		lag -= p.s.MinRTT()
 	}
-	g.lags = append(g.lags, lag)
+	z.lags = append(z.lags, lag)
 }
 
-// noteLags records a snapshot pass's 90th percentile lag; g.mu is held.
-func (g *Node) noteLags() {
-	if len(g.lags) < minLagged {
+// noteLags records the 90th percentile of the players' lag once a round of
+// passes has gathered it: one pass, or every passes while the gateway sheds
+// (each pass holds only the players due). A round of fewer than minLagged
+// players records nothing (and what was recorded before expires: lateness).
+// g.mu is held.
+func (g *Node) noteLags(z *zoneView, every uint32) {
+	if z.lagPasses++; z.lagPasses < int(every) {
 		return
 	}
-	slices.Sort(g.lags)
-	g.behind.add(g.lags[len(g.lags)*9/10])
+	lags := z.lags
+	z.lags, z.lagPasses = z.lags[:0], 0
+	if len(lags) < minLagged {
+		return
+	}
+	slices.Sort(lags)
+	g.behind.add(lags[len(lags)*9/10], g.clock.Now())
 }
 
 // fullness is which of the gateway's rules say it takes no new player.
@@ -125,11 +155,12 @@ func (f fullness) by() string {
 
 // judgeFullness judges every rule; g.mu is held.
 func (g *Node) judgeFullness() fullness {
+	now := g.clock.Now()
 	return fullness{
-		late:   g.late.judge(g.cfg.FullLateness),
-		behind: g.behind.judge(g.cfg.FullBehind),
+		late:   g.late.judge(g.cfg.FullLateness, now),
+		behind: g.behind.judge(g.cfg.FullBehind, now),
 		busy:   g.cpu.judge(g.cfg.FullIdle, g.cfg.FullIdleShare),
-		paced:  g.cpu.pacing(g.clock.Now(), g.cfg.FullIdle, g.cfg.FullIdleShare),
+		paced:  g.cpu.pacing(now, g.cfg.FullIdle, g.cfg.FullIdleShare),
 		capped: g.cfg.MaxPlayers > 0 && len(g.players)+g.connecting >= g.cfg.MaxPlayers,
 	}
 }
@@ -150,8 +181,9 @@ func (g *Node) logFullness(f fullness, players int) {
 	was := g.fullBy
 	g.fullBy = by
 	idle, cores := g.cpu.shares()
-	attrs := []any{"late_p90", g.late.p90(), "late_limit", g.cfg.FullLateness,
-		"behind_p90", g.behind.p90(), "behind_limit", g.cfg.FullBehind,
+	now := g.clock.Now()
+	attrs := []any{"late_p90", g.late.p90(now), "late_limit", g.cfg.FullLateness,
+		"behind_p90", g.behind.p90(now), "behind_limit", g.cfg.FullBehind,
 		"machine_idle", idle, "cores", cores, "players", players}
 	switch {
 	case by == "":

@@ -13,39 +13,52 @@ import (
 
 // A gateway is full once its snapshots' lateness (90th percentile of the
 // last 64 ticks) passes the limit, and takes players again only once it is
-// back under half of it; a negative limit never makes it full.
+// back under half of it, or once what it measured is measureFor old; a
+// negative limit never makes it full.
 func TestLatenessJudgesFullWithHysteresis(t *testing.T) {
 	var l lateness
 	limit := 150 * time.Millisecond
+	now := time.Unix(100, 0)
 	for i := 0; i < 64; i++ {
-		l.add(20 * time.Millisecond)
+		l.add(20*time.Millisecond, now)
 	}
-	if l.judge(limit) {
+	if l.judge(limit, now) {
 		t.Fatal("full at 20 ms")
 	}
 	for i := 0; i < 10; i++ {
-		l.add(400 * time.Millisecond)
+		l.add(400*time.Millisecond, now)
 	}
-	if !l.judge(limit) {
-		t.Fatalf("not full with p90 %v", l.p90())
+	if !l.judge(limit, now) {
+		t.Fatalf("not full with p90 %v", l.p90(now))
 	}
 	for i := 0; i < 64; i++ {
-		l.add(100 * time.Millisecond) // under the limit, above half of it
+		l.add(100*time.Millisecond, now) // under the limit, above half of it
 	}
-	if !l.judge(limit) {
+	if !l.judge(limit, now) {
 		t.Fatal("took players again above half the limit")
 	}
 	for i := 0; i < 64; i++ {
-		l.add(50 * time.Millisecond)
+		l.add(50*time.Millisecond, now)
 	}
-	if l.judge(limit) {
-		t.Fatalf("still full at p90 %v", l.p90())
+	if l.judge(limit, now) {
+		t.Fatalf("still full at p90 %v", l.p90(now))
 	}
 	for i := 0; i < 64; i++ {
-		l.add(time.Second)
+		l.add(time.Second, now)
 	}
-	if l.judge(-1) {
+	if l.judge(-1, now) {
 		t.Fatal("full with lateness checks off")
+	}
+	if !l.judge(limit, now) {
+		t.Fatal("not full at p90 1 s")
+	}
+	// What was measured expires: a gateway whose zones stopped ticking
+	// (or whose passes are too small to judge) is not full on old figures.
+	if p := l.p90(now.Add(measureFor)); p != 0 {
+		t.Fatalf("p90 %v of figures measureFor old", p)
+	}
+	if l.judge(limit, now.Add(measureFor)) {
+		t.Fatal("still full on figures measureFor old")
 	}
 }
 
@@ -53,7 +66,8 @@ func TestLatenessJudgesFullWithHysteresis(t *testing.T) {
 // a core on a machine with no idle CPU left says it is full; one using
 // little on the same machine is not (refusing players would not help);
 // it takes players again once the idle share is back above twice the
-// bound, not before (no flapping); and without /proc the signal is off.
+// bound, not before (no flapping), or once its own share is under three
+// quarters of the bound; and without /proc the signal is off.
 func TestFullWhenTheMachineIsSpent(t *testing.T) {
 	var total, idle uint64
 	var self time.Duration
@@ -89,6 +103,14 @@ func TestFullWhenTheMachineIsSpent(t *testing.T) {
 	}
 	if run(6, 0.4, 0.8) {
 		t.Fatal("still full at 40% idle")
+	}
+	// Full again; then the gateway sheds (or loses players) and its own
+	// share falls: it is open again though the machine is still busy.
+	if !run(6, 0.02, 0.4) || !run(6, 0.02, 0.3) {
+		t.Fatal("not full at 2% idle and 0.4 cores, or open at 0.3 cores (within the band)")
+	}
+	if run(6, 0.02, 0.2) {
+		t.Fatal("still full at 0.2 cores of its own: under three quarters of its share, refusing players helps little")
 	}
 	// Filling up: at 50% idle (within twice the bound) and three quarters
 	// of its share of a core, the gateway takes paceJoins players in a
@@ -153,16 +175,16 @@ func TestPlayersBehindTheirSnapshotsFillAGateway(t *testing.T) {
 		return false
 	}
 	if passes(64, func(int) uint32 { return 1 }) {
-		t.Fatalf("full with every player a snapshot behind (p90 %v)", g.behind.p90())
+		t.Fatalf("full with every player a snapshot behind (p90 %v)", g.behind.p90(g.clock.Now()))
 	}
 	if !passes(64, func(i int) uint32 { return uint32(1 + 9*(i%2)) }) {
-		t.Fatalf("not full with half the players 500 ms behind (p90 %v)", g.behind.p90())
+		t.Fatalf("not full with half the players 500 ms behind (p90 %v)", g.behind.p90(g.clock.Now()))
 	}
 	if !passes(64, func(int) uint32 { return 3 }) {
 		t.Fatal("took players again at 150 ms behind: over half the limit")
 	}
 	if passes(64, func(int) uint32 { return 0 }) {
-		t.Fatalf("still full with players keeping up (p90 %v)", g.behind.p90())
+		t.Fatalf("still full with players keeping up (p90 %v)", g.behind.p90(g.clock.Now()))
 	}
 	g.cfg.FullBehind = -1
 	if passes(64, func(int) uint32 { return 40 }) {

@@ -82,7 +82,7 @@ func (g *Node) readings() []prometheus.Collector {
 	})
 	lateP90 := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "snapshot_lateness_p90_seconds",
 		Help: "The 90th percentile of the last 64 zone ticks' lateness: from the tick's time to the end of the gateway's snapshot pass."}, func() float64 {
-		return g.late.p90().Seconds()
+		return g.late.p90(g.clock.Now()).Seconds()
 	})
 	replaced := prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "snapshots_replaced_total",
 		Help: "Snapshots that replaced the player's previous one before it went: its connection could take no more (a client that stopped acknowledging)."}, func() float64 {
@@ -90,7 +90,7 @@ func (g *Node) readings() []prometheus.Collector {
 	})
 	behindP90 := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "players_behind_p90_seconds",
 		Help: "The 90th percentile over the last 64 snapshot passes of how far behind the newest snapshot sent its players acknowledge (less each path's round trip)."}, func() float64 {
-		return g.behind.p90().Seconds()
+		return g.behind.p90(g.clock.Now()).Seconds()
 	})
 	idle := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "machine_idle_ratio",
 		Help: "The machine's idle CPU share over the last 5 s, as admission by CPU sees it (-1: not measured; --full-idle off)."}, func() float64 {
@@ -101,6 +101,10 @@ func (g *Node) readings() []prometheus.Collector {
 		Help: "The gateway's own CPU over the last 5 s, in cores, as admission by CPU sees it (0: not measured)."}, func() float64 {
 		_, c := g.cpu.shares()
 		return c
+	})
+	every := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "snapshot_every_ticks",
+		Help: "Zone ticks between one player's snapshots now: --snapshot-every, or --shed-every while the gateway sheds load."}, func() float64 {
+		return float64(g.snapshotEvery())
 	})
 	packets := func(name, help string, of func(pquic.PacketCounts) uint64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: name, Help: help}, func() float64 {
@@ -115,5 +119,5 @@ func (g *Node) readings() []prometheus.Collector {
 		func(c pquic.PacketCounts) uint64 { return c.Sent })
 	received := packets("udp_packets_received_total", "UDP packets received from players: inputs, stream data, and QUIC packets that only acknowledge (counted on 64-bit Linux; 0 elsewhere).",
 		func(c pquic.PacketCounts) uint64 { return c.Received })
-	return []prometheus.Collector{players, pacerWaits, full, lateP90, behindP90, replaced, idle, cores, sent, received}
+	return []prometheus.Collector{players, pacerWaits, full, lateP90, behindP90, replaced, idle, cores, every, sent, received}
 }

@@ -30,15 +30,15 @@ import (
 // (chat, damage, loot, system messages) come with its ticks and go out on
 // the player's stream.
 type Node struct {
-	late        lateness        // its snapshots' lateness (load.go)
-	behind      lateness        // how far behind its snapshots its players acknowledge (load.go)
-	replaced    atomic.Uint64   // snapshots that replaced one still waiting to go (pacer.go)
-	lags        []time.Duration // one pass's players' lags, scratch (under mu)
-	blindLogged time.Time       // the last blind player logged (under mu)
-	cpu         *cpuWatch       // the machine's and its own CPU (cpu.go), sampled by report
-	cpuAt       time.Time       // report's last sample
-	fullNow     atomic.Bool     // as it last reported
-	fullBy      string          // the measured rules that made it full, as last logged (report's)
+	late        lateness      // its snapshots' lateness (load.go)
+	behind      lateness      // how far behind its snapshots its players acknowledge (load.go)
+	replaced    atomic.Uint64 // snapshots that replaced one still waiting to go (pacer.go)
+	blindLogged time.Time     // the last blind player logged (under mu)
+	cpu         *cpuWatch     // the machine's and its own CPU (cpu.go), sampled by report
+	cpuAt       time.Time     // report's last sample
+	fullNow     atomic.Bool   // as it last reported
+	fullBy      string        // the measured rules that made it full, as last logged (report's)
+	shed        shedding      // its snapshot rate, lowered under pressure (shed.go)
 
 	cfg   Config
 	node  *node.Node
@@ -77,6 +77,7 @@ func Start(cfg Config) (*Node, error) {
 	}
 	g := &Node{cfg: cfg, cpu: newCPUWatch(readProcCPU), clock: cfg.Clock, zenc: codec.NewZoneEncoder(), players: map[playerKey]*player{}, zones: map[string]*zoneView{},
 		loads: map[string]*siblingLoad{}, scratch: NewScratch()}
+	g.shed.every.Store(int32(cfg.SnapshotEvery))
 	g.log = cfg.Node.Logger
 	if g.log == nil {
 		g.log = slog.Default()

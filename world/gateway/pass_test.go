@@ -226,7 +226,7 @@ func playPass(t *testing.T, g *Node, z *zoneView, players []*player, worlds []cl
 	var snap codec.Snapshot
 	z.nextPass()
 	for i, p := range players {
-		g.snapshot(z, p, &bt, uint32(tick+1), 0)
+		g.snapshot(z, p, &bt, uint32(tick+1), 0, 1)
 		sent := bt.sends[len(bt.sends)-1]
 		if err := codec.ReadSnapshot(bt.arena[sent.start:sent.end], &snap); err != nil {
 			t.Fatal(err)

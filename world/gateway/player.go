@@ -37,6 +37,7 @@ type player struct {
 	party     []uint32      // its party's entities, sorted, as its zone last said (main loop)
 	blind     int           // snapshots in a row that did not show it itself (main loop)
 	sent      atomic.Uint32 // the newest snapshot's seq sent to it
+	lastSnap  uint32        // the zone tick of its last snapshot (main loop; shed.go)
 	// behind is how many snapshots older than the newest sent the one its
 	// last input acknowledged was, when that input came (load.go).
 	behind   atomic.Uint32

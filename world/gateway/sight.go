@@ -27,6 +27,10 @@ type zoneView struct {
 	moves    atomic.Pointer[moveRules]
 	tickLen  time.Duration
 	lastPass time.Time // the last snapshot pass (g.mu)
+	// lags are the players' lags of the passes of a round (load.go), over
+	// lagPasses passes so far (g.mu).
+	lags      []time.Duration
+	lagPasses int
 	// viewRadius is how many cells around its own a player watches (the
 	// zone's ViewRadius: 1 is the 3 × 3 block).
 	viewRadius int32

@@ -69,7 +69,7 @@ func (g *Node) HandleMessage(_ *node.Node, m node.Message) {
 	g.movePlayers(z, &tick)
 	now := g.clock.Now()
 	late := now.Sub(time.UnixMilli(tick.TickUnixMs()))
-	g.late.add(late)
+	g.late.add(late, now)
 	if !passNow(late, now.Sub(z.lastPass)) {
 		g.metrics.passesSkipped.Inc()
 		return
@@ -167,18 +167,23 @@ func (g *Node) movePlayers(z *zoneView, tick *wire.ZoneTick) {
 	}
 }
 
-// pass builds the snapshot of every player in the zone into the tick's
-// batch, and takes their newest inputs for the zone; g.mu is held.
+// pass builds the snapshot of every player in the zone whose snapshot is
+// due (every tick, or fewer when the gateway sheds: shed.go) into the
+// tick's batch, and takes every player's newest input for the zone; g.mu
+// is held.
 func (g *Node) pass(z *zoneView, b *batch, tick uint32, tickUnixMs int64) {
 	z.inputs = z.inputs[:0]
 	z.nextPass()
-	g.lags = g.lags[:0]
-	defer g.noteLags()
+	every := g.snapshotEvery()
+	defer g.noteLags(z, every)
 	for _, p := range g.players {
 		if p.zone != z.id {
 			continue
 		}
-		g.snapshot(z, p, b, tick, tickUnixMs)
+		if p.due(tick, every) {
+			p.lastSnap = tick
+			g.snapshot(z, p, b, tick, tickUnixMs, every)
+		}
 		if in := p.input.Swap(nil); in != nil {
 			z.inputs = append(z.inputs, codec.ZoneInput{Character: p.character, X: in.X, Y: in.Y, Seq: in.Seq, Actions: in.Actions,
 				MoveX: in.MoveX, MoveY: in.MoveY, Heading: in.Heading})
@@ -186,10 +191,10 @@ func (g *Node) pass(z *zoneView, b *batch, tick uint32, tickUnixMs int64) {
 	}
 }
 
-// snapshot builds one player's datagram into the tick's batch; g.mu is
-// held.
-func (g *Node) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixMs int64) {
-	g.lagOf(z, p)
+// snapshot builds one player's datagram into the tick's batch, every
+// ticks after its last; g.mu is held.
+func (g *Node) snapshot(z *zoneView, p *player, b *batch, tick uint32, tickUnixMs int64, every uint32) {
+	g.lagOf(z, p, every)
 	visible := z.sight(p)
 	i, self := slices.BinarySearchFunc(visible, p.netID, func(e Entity, id uint32) int { return cmp.Compare(e.ID, id) })
 	if self {

@@ -1,0 +1,81 @@
+package gateway
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Shedding. Under pressure a gateway sends each player fewer snapshots
+// rather than stale ones. Each player is sent a snapshot every
+// Config.SnapshotEvery zone ticks (1: every tick); once a measured rule
+// says the gateway is full (its lateness, its players behind their
+// snapshots, or the machine's CPU: load.go, cpu.go), it sheds: every
+// player gets one every Config.ShedEvery ticks instead, each on its own
+// phase (its entity's id), so that every tick carries its share of the
+// players and none carries them all. A snapshot is a delta against what
+// the player acknowledged, so one skipped costs nothing to convergence;
+// each snapshot sent is built from the newest tick, so it is no older
+// than before, only rarer. A gateway's per-player cost is per snapshot
+// (ARCHITECTURE §3): shedding to half the rate halves most of it, and the
+// rules that close the gateway then judge it at that rate — it takes new
+// players again while they fit at the lower rate.
+//
+// It goes back to the full rate when the players who made it shed would
+// fit again: after shedDwell at least, with fewer than shedBack of the
+// players it held when it began, and every measured rule calm (lateness
+// and players behind under half their limits, the CPU rule open). The
+// count is the measure that does not move with the rate: the same players
+// at the full rate would strain it again.
+const (
+	shedDwell = 10 * time.Second
+	shedBack  = 0.75
+)
+
+// shedding is a gateway's snapshot rate: the report goroutine writes it,
+// the snapshot passes read every.
+type shedding struct {
+	every   atomic.Int32 // zone ticks between one player's snapshots now
+	on      bool         // shedding (report's)
+	since   time.Time    // when it began (report's)
+	players int          // the players it held then (report's)
+}
+
+// judgeShed starts or ends shedding by the rules just judged, players the
+// count reported; report's goroutine only.
+func (g *Node) judgeShed(f fullness, players int, now time.Time) {
+	s := &g.shed
+	if g.cfg.ShedEvery <= g.cfg.SnapshotEvery {
+		return
+	}
+	strained := f.late || f.behind || f.busy
+	late, behind := g.late.p90(now), g.behind.p90(now)
+	switch {
+	case !s.on && strained:
+		s.on, s.since, s.players = true, now, players
+		s.every.Store(int32(g.cfg.ShedEvery))
+		g.log.Warn("gateway: shedding load, fewer snapshots a player", "every_ticks", g.cfg.ShedEvery, "by", f.by(),
+			"players", players, "late_p90", late, "behind_p90", behind, "cores", g.cpuCores())
+	case s.on && !strained && now.Sub(s.since) >= shedDwell && float64(players) < shedBack*float64(s.players) &&
+		late < g.cfg.FullLateness/2 && behind < g.cfg.FullBehind/2:
+		s.on = false
+		s.every.Store(int32(g.cfg.SnapshotEvery))
+		g.log.Info("gateway: back to the full snapshot rate", "every_ticks", g.cfg.SnapshotEvery, "players", players,
+			"players_when_shedding_began", s.players, "shed_for", now.Sub(s.since).Round(time.Second))
+	}
+}
+
+// snapshotEvery is the number of zone ticks between one player's
+// snapshots now.
+func (g *Node) snapshotEvery() uint32 { return uint32(max(g.shed.every.Load(), 1)) }
+
+// due reports whether a player gets a snapshot at tick, every ticks
+// apart: on its phase, or when more than every ticks passed since its
+// last (a pass skipped for lateness, a new zone's ticks); g.mu is held.
+func (p *player) due(tick, every uint32) bool {
+	return every <= 1 || (tick+p.netID)%every == 0 || tick-p.lastSnap > every
+}
+
+func (g *Node) cpuCores() float64 {
+	_, c := g.cpu.shares()
+	return c
+}

@@ -1,0 +1,254 @@
+package gateway
+
+import (
+	"log/slog"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/ecs/spatial"
+	"github.com/gridrealm/gridrealm/net/client"
+	"github.com/gridrealm/gridrealm/net/codec"
+)
+
+// shedScene is 40 players, each in its own cells (views do not overlap),
+// with 4 NPCs in every cell watched, moving.
+func shedScene() ([]uint32, func(uint32) int) {
+	cells := make([]uint32, 40)
+	for i := range cells {
+		cells[i] = uint32(40+3*(i/8))<<16 | uint32(40+3*(i%8))
+	}
+	return cells, func(uint32) int { return 4 }
+}
+
+// TestAShedGatewaySendsEachPlayerHalfTheSnapshots: through the snapshot
+// passes of a gateway shedding to every 2 ticks, each player gets a
+// snapshot every other tick exactly, half of them at each tick (none all
+// at once), and every player's input is still taken at every tick; after
+// a pass skipped for lateness, those whose turn it was get theirs at the
+// next tick, and are back on their phase at the one after.
+func TestAShedGatewaySendsEachPlayerHalfTheSnapshots(t *testing.T) {
+	cells, npcs := shedScene()
+	g, z, ticks := passScene(t, cells, npcs)
+	g.shed.every.Store(2)
+	last := map[uint32]uint32{} // netID → the tick of its last snapshot
+	var b batch
+	for tick := uint32(1); tick <= 64; tick++ {
+		for i := range ticks[tick%uint32(len(ticks))] {
+			if err := z.mirror.Apply(&ticks[tick%uint32(len(ticks))][i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range z.byNet {
+			p.input.Store(&codec.Input{Seq: tick})
+		}
+		if tick == 40 {
+			continue // the pass of this tick skipped (passNow)
+		}
+		b.arena, b.sends = b.arena[:0], b.sends[:0]
+		g.pass(z, &b, tick, 0)
+		if len(z.inputs) != len(cells) {
+			t.Fatalf("tick %d: %d inputs taken of %d players", tick, len(z.inputs), len(cells))
+		}
+		got := 0
+		for id, p := range z.byNet {
+			if p.lastSnap != tick {
+				continue
+			}
+			got++
+			gap := tick - last[id]
+			switch {
+			case last[id] == 0 || gap == 2:
+			case tick == 41 && gap == 3: // its turn was the skipped pass
+			case tick == 42 && gap == 1: // and back on its phase
+			default:
+				t.Fatalf("tick %d: player %d's snapshot %d ticks after its last", tick, id, gap)
+			}
+			last[id] = tick
+		}
+		if got != len(b.sends) || (tick != 41 && tick != 42 && got != len(cells)/2) {
+			t.Fatalf("tick %d: %d players' snapshots due, %d sent, of %d players", tick, got, len(b.sends), len(cells))
+		}
+	}
+}
+
+// TestShedSnapshotsConverge: a client sent a snapshot every other tick,
+// acknowledging each, holds after each the same world as a client of the
+// same player sent one every tick (a second view of it, built at every
+// tick) holds after that tick: a snapshot is a delta against what the
+// client acknowledged, and the ticks between cost it nothing.
+func TestShedSnapshotsConverge(t *testing.T) {
+	cells, npcs := shedScene()
+	g, z, ticks := passScene(t, cells, npcs)
+	ps, shedWorlds := playersOf(z)
+	twins, fullWorlds := make([]*View, len(ps)), make([]client.World, len(ps))
+	for i, p := range ps {
+		twins[i] = NewView(0, NewScratch())
+		twins[i].Self = p.netID
+	}
+	apply := func(w *client.World, d []byte, tick int, id uint32) {
+		var snap codec.Snapshot
+		if err := codec.ReadSnapshot(d, &snap); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Apply(&snap); err != nil {
+			t.Fatalf("tick %d, player %d: %v", tick, id, err)
+		}
+	}
+	for tick := uint32(1); tick <= 64; tick++ {
+		for i := range ticks[tick%uint32(len(ticks))] {
+			if err := z.mirror.Apply(&ticks[tick%uint32(len(ticks))][i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		z.nextPass()
+		for i, p := range ps {
+			twins[i].Ack(fullWorlds[i].Latest())
+			apply(&fullWorlds[i], twins[i].Build(z.sight(p), p.px, p.py, tick, 0), int(tick), p.netID)
+			if !p.due(tick, 2) {
+				continue
+			}
+			var b batch
+			p.lastSnap = tick
+			g.snapshot(z, p, &b, tick, 0, 2)
+			apply(&shedWorlds[i], b.arena[b.sends[0].start:b.sends[0].end], int(tick), p.netID)
+			p.ack.Store(shedWorlds[i].Latest())
+			if a, b := entities(&shedWorlds[i]), entities(&fullWorlds[i]); len(a) < 37 || !maps.Equal(a, b) {
+				t.Fatalf("tick %d, player %d: at half the rate the client holds %d entities, at the full rate %d, or they differ",
+					tick, p.netID, len(a), len(b))
+			}
+		}
+	}
+	if ps[0].view.Seq() != 32 || twins[0].Seq() != 64 {
+		t.Fatalf("%d and %d snapshots sent in 64 ticks, at half and at the full rate", ps[0].view.Seq(), twins[0].Seq())
+	}
+}
+
+func entities(w *client.World) map[uint32]client.Entity {
+	m := map[uint32]client.Entity{}
+	w.Each(func(e client.Entity) { m[e.ID] = e })
+	return m
+}
+
+// TestAGatewayShedsUnderPressureAndComesBack: a gateway full by a measured
+// rule sheds to ShedEvery; it stays so while strained, and for shedDwell
+// however calm; it goes back to its full rate only once it holds fewer
+// than shedBack of the players it held when it began, with lateness and
+// players behind under half their limits. Without ShedEvery it never
+// sheds.
+func TestAGatewayShedsUnderPressureAndComesBack(t *testing.T) {
+	g := shedGateway(1, 2)
+	now := time.Unix(100, 0)
+	calm, busy := fullness{}, fullness{busy: true}
+	g.judgeShed(calm, 100, now)
+	if g.snapshotEvery() != 1 {
+		t.Fatal("shedding while calm")
+	}
+	g.judgeShed(busy, 200, now)
+	if g.snapshotEvery() != 2 {
+		t.Fatal("not shedding when full by cpu")
+	}
+	for _, c := range []struct {
+		f       fullness
+		after   time.Duration
+		players int
+		every   uint32
+		why     string
+	}{
+		{calm, shedDwell - time.Second, 100, 2, "back before shedDwell"},
+		{busy, shedDwell, 100, 2, "back while still full by cpu"},
+		{calm, shedDwell, 160, 2, "back with 160 of the 200 players that strained it"},
+		{fullness{paced: true, capped: true}, shedDwell, 140, 1, "not back with 140 of 200 (pauses between joins and the cap do not strain)"},
+	} {
+		g.judgeShed(c.f, c.players, now.Add(c.after))
+		if g.snapshotEvery() != c.every {
+			t.Fatal(c.why)
+		}
+	}
+	at := now.Add(time.Minute)
+	for _, l := range []*lateness{&g.late, &g.behind} {
+		g.judgeShed(fullness{behind: true}, 200, now)
+		for range 64 {
+			l.add(100*time.Millisecond, at) // under the limit, not under half
+		}
+		g.judgeShed(calm, 50, at)
+		if g.snapshotEvery() != 2 {
+			t.Fatal("back with lateness or players behind at two thirds of the limit")
+		}
+		for range 64 {
+			l.add(10*time.Millisecond, at)
+		}
+		g.judgeShed(calm, 50, at)
+		if g.snapshotEvery() != 1 {
+			t.Fatal("not back once calm")
+		}
+	}
+	off := shedGateway(1, 0)
+	off.judgeShed(busy, 500, now)
+	if off.snapshotEvery() != 1 {
+		t.Fatal("shedding with ShedEvery 0")
+	}
+	slow := shedGateway(2, 4)
+	if slow.snapshotEvery() != 2 {
+		t.Fatal("SnapshotEvery 2 is not the rate")
+	}
+	slow.judgeShed(fullness{late: true}, 10, now)
+	if slow.snapshotEvery() != 4 {
+		t.Fatal("not shedding to ShedEvery 4 from 2")
+	}
+}
+
+// shedGateway is a gateway for judgeShed alone.
+func shedGateway(snapshotEvery, shedEvery int) *Node {
+	g := &Node{cfg: Config{SnapshotEvery: snapshotEvery, ShedEvery: shedEvery, FullLateness: 150 * time.Millisecond, FullBehind: 150 * time.Millisecond},
+		cpu: newCPUWatch(nil), log: slog.New(slog.DiscardHandler)}
+	g.shed.every.Store(int32(snapshotEvery))
+	return g
+}
+
+// TestAShedGatewayJudgesItsPlayersByRound: while a gateway sheds, each
+// pass holds half its players; their lag is judged over a round of passes
+// (30 players: 15 a pass, under minLagged, 30 a round), and a player
+// behind by only the snapshot in flight is a tick behind, as at the full
+// rate, not the two ticks between its snapshots: it leaves the gateway
+// open. Three snapshots behind (five ticks) closes it.
+func TestAShedGatewayJudgesItsPlayersByRound(t *testing.T) {
+	g, z, _ := passScene(t, []uint32{1<<16 | 1, 2<<16 | 2}, func(uint32) int { return 1 })
+	for i := range 28 {
+		p := &player{netID: uint32(1000 + i), character: uint64(1000 + i), zone: z.id, view: NewView(0, g.scratch),
+			px: 40 * spatial.PosSteps, py: 40 * spatial.PosSteps}
+		g.players[p.key()], z.byNet[p.netID] = p, p
+		g.watch(z, p)
+	}
+	g.cpu = newCPUWatch(nil)
+	g.cfg.FullBehind, g.cfg.FullLateness = DefaultFullBehind, -1
+	g.shed.every.Store(2)
+	tick := uint32(0)
+	run := func(behind uint32) bool {
+		for range 64 {
+			tick++
+			var b batch
+			g.mu.Lock()
+			g.pass(z, &b, tick, time.Now().UnixMilli())
+			if len(b.sends) >= minLagged {
+				t.Fatalf("%d snapshots in a pass of a shedding gateway of 30 players", len(b.sends))
+			}
+			for _, p := range g.players {
+				if p.lastSnap == tick {
+					p.ack.Store(max(p.sent.Load()-behind, 1))
+					p.behind.Store(behind)
+				}
+			}
+			g.mu.Unlock()
+		}
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.full()
+	}
+	if run(1) || g.behind.p90(g.clock.Now()) != z.tickLen {
+		t.Fatalf("a snapshot behind at half the rate: p90 %v, want one tick and open", g.behind.p90(g.clock.Now()))
+	}
+	if !run(3) || g.behind.p90(g.clock.Now()) != 5*z.tickLen {
+		t.Fatalf("three snapshots behind at half the rate: p90 %v, want five ticks and full", g.behind.p90(g.clock.Now()))
+	}
+}
