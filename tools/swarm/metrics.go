@@ -384,6 +384,15 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		own := between(m.steadyMark, end)
 		r.Self = &own
 	}
+	var snaps, bots int64
+	for _, s := range m.timeline {
+		if s.Steady {
+			snaps, bots = snaps+s.Snapshots, bots+int64(s.Connected)
+		}
+	}
+	if bots > 0 {
+		r.SnapshotsPerBotS = float64(snaps) / float64(bots)
+	}
 	if len(m.rates) > 0 {
 		sum := 0.0
 		for _, v := range m.rates {

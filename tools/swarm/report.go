@@ -77,6 +77,9 @@ type Report struct {
 		Mean float64 `json:"mean"`
 		Max  float64 `json:"max"`
 	} `json:"down_bytes_per_s_per_bot"`
+	// SnapshotsPerBotS: snapshots a second a connected bot took in, over the
+	// steady phase (20 from a 20 Hz zone; 10 from a gateway shedding load).
+	SnapshotsPerBotS float64 `json:"snapshots_per_s_per_bot"`
 	BudgetViolations int64 `json:"budget_violations"`
 	// MaxDatagram is the largest snapshot datagram any bot received, and
 	// Budget the (smallest) budget the gateways announced.
@@ -190,6 +193,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("snapshot age ms", "p50 %.1f  p95 %.1f  p99 %.1f  max %.1f  (%d snapshots)", r.SnapshotAge.P50, r.SnapshotAge.P95, r.SnapshotAge.P99, r.SnapshotAge.Max, r.SnapshotAge.Count)
 	row("input→echo ms", "p50 %.1f  p99 %.1f  max %.1f  (%d turns, %d not seen in 2 s)", r.Echo.P50, r.Echo.P99, r.Echo.Max, r.Echo.Count, r.EchoTimeouts)
 	row("down bytes/s per bot", "mean %.0f  max %.0f", r.DownBytesPerBot.Mean, r.DownBytesPerBot.Max)
+	row("snapshots/s per bot", "%.1f", r.SnapshotsPerBotS)
 	row("ramp: snapshot age ms", "p50 %.1f  p99 %.1f  max %.1f", r.Ramp.SnapshotAge.P50, r.Ramp.SnapshotAge.P99, r.Ramp.SnapshotAge.Max)
 	row("ramp: input→echo ms", "p50 %.1f  p99 %.1f", r.Ramp.Echo.P50, r.Ramp.Echo.P99)
 	row("snapshots skipped (no base)", "%d", r.SnapshotsSkipped)
