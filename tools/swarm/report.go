@@ -80,7 +80,7 @@ type Report struct {
 	// SnapshotsPerBotS: snapshots a second a connected bot took in, over the
 	// steady phase (20 from a 20 Hz zone; 10 from a gateway shedding load).
 	SnapshotsPerBotS float64 `json:"snapshots_per_s_per_bot"`
-	BudgetViolations int64 `json:"budget_violations"`
+	BudgetViolations int64   `json:"budget_violations"`
 	// MaxDatagram is the largest snapshot datagram any bot received, and
 	// Budget the (smallest) budget the gateways announced.
 	MaxDatagram int `json:"max_datagram"`
