@@ -39,6 +39,8 @@ var unionMembers = map[string]func() any{
 	"TradeResult": func() any { return new(wire.TradeResult) },
 	"LoginQueued": func() any { return new(wire.LoginQueued) },
 	"Party":       func() any { return new(wire.Party) },
+	"Names":       func() any { return new(wire.Names) },
+	"WhoIs":       func() any { return new(wire.WhoIs) },
 }
 
 var (
@@ -222,6 +224,8 @@ func messages(t *testing.T) []message {
 	add("LoginQueued", "ServerMessage", p.LoginQueued(4_000_000_000, 38000, true, []byte{1, 2, 3, 250}))
 	add("Party", "ServerMessage", p.Party([]codec.PartyMember{{ID: 70000, Name: "Ælfred"}, {ID: 4_000_000_000, Name: "bob"}}, 1<<40+9))
 	add("Party none", "ServerMessage", p.Party(nil, 12))
+	add("Names", "ServerMessage", p.Names([]codec.Named{{ID: 70000, Kind: wire.EntityKindPlayer, Name: "Ælfred"},
+		{ID: 4_000_000_000, Kind: wire.EntityKindNpc, Template: 104, Name: "Crypt Guard"}}))
 	add("RealmList", "ServerMessage", p.RealmList([]codec.RealmInfo{{Name: "arena", Players: 12}, {Name: "dev", Players: 4000000000, State: wire.RealmStateDown}}))
 	add("LoginRequest", "ClientMessage", p.LoginRequest("alice", "correct horse", "fortrax", 1, nil))
 	add("RegisterRequest", "ClientMessage", p.RegisterRequest("alice", "correct horse", 1))
@@ -233,6 +237,7 @@ func messages(t *testing.T) []message {
 	add("ItemDrop", "ClientMessage", p.ItemDrop(42))
 	add("TradeOffer", "ClientMessage", p.TradeOffer(&codec.TradeOffer{To: "bob", Give: []uint64{1, 2}, Want: []uint64{1<<64 - 1}}))
 	add("TradeAnswer", "ClientMessage", p.TradeAnswer(9, false))
+	add("WhoIs", "ClientMessage", p.WhoIs([]uint32{7, 4_000_000_000}))
 	add("Input", "Input", p.Input(&codec.Input{Seq: 9, Ack: 8, ClientTimeMs: 4_000_000_000, X: -70000, Y: 70000, Heading: 200, MoveX: -127, MoveY: 127, Actions: 0xffff}))
 	up := codec.Updates{
 		Moves:  []codec.Move{{ID: 1, X: 0, Y: 65535}},
@@ -399,6 +404,7 @@ func checkSent(t *testing.T, sent map[string]string, input codec.Input) {
 		"ItemUse": enc().ItemUse(9007199254740993), "ItemDrop": enc().ItemDrop(42),
 		"TradeOffer":  enc().TradeOffer(&codec.TradeOffer{To: "bob", Give: []uint64{1, 1<<64 - 1}, Want: []uint64{3}}),
 		"TradeAnswer": enc().TradeAnswer(77, true),
+		"WhoIs":       enc().WhoIs([]uint32{7, 70000, 4_000_000_000}),
 	}
 	for name, goBytes := range want {
 		var fromTS, fromGo wire.ClientMessage

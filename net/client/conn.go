@@ -38,6 +38,9 @@ type Conn struct {
 	// party is the player's party, from the last Party since the last
 	// Welcome.
 	party []codec.PartyMember
+	// names are who entities of the player's zone are, from the Names
+	// since the last Welcome (ids name other entities in another zone).
+	names map[uint32]codec.Named
 	enc   *codec.PlayerEncoder
 	seq   uint32
 	snap  codec.Snapshot
@@ -417,6 +420,32 @@ func (c *Conn) Inventory() []codec.InventoryItem {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]codec.InventoryItem(nil), c.inventory...)
+}
+
+// WhoIs asks the player's zone who entities it is shown are (ids from
+// snapshots, any number: sent codec.MaxWhoIs a message). The zone answers
+// for those the player can see; Named then returns them. Each message
+// counts against the gateway's budget of requests (10 a second).
+func (c *Conn) WhoIs(ids ...uint32) error {
+	for len(ids) > 0 {
+		n := min(len(ids), codec.MaxWhoIs)
+		if err := c.session().Send(codec.NewPlayerEncoder().WhoIs(ids[:n])); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// Named returns who an entity of the player's zone is (its name, kind and
+// template), once the zone answered a WhoIs about it; a Welcome forgets
+// every name (ids name other entities in another zone, or after a
+// restart).
+func (c *Conn) Named(id uint32) (codec.Named, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.names[id]
+	return n, ok
 }
 
 // Party returns the player's party, the leader first (none: no party),

@@ -102,7 +102,7 @@ func (c *Conn) events(s *pquic.Session) {
 			c.Stats.Damages++
 		case wire.ServerBodyLoot:
 			c.Stats.Loots++
-		case wire.ServerBodyInventory, wire.ServerBodyParty, wire.ServerBodyTradeOffered, wire.ServerBodyTradeResult:
+		case wire.ServerBodyInventory, wire.ServerBodyParty, wire.ServerBodyTradeOffered, wire.ServerBodyTradeResult, wire.ServerBodyNames:
 			c.heldEvent(&m)
 		case wire.ServerBodySystemMessage:
 			c.Stats.SystemMessages++
@@ -126,6 +126,7 @@ func (c *Conn) events(s *pquic.Session) {
 			}
 			c.selfX, c.selfY, c.self = w.X(), w.Y(), w.EntityId()
 			c.party = nil // until the zone tells it again
+			c.names = nil // the new zone's ids name other entities
 			c.Stats.Rewelcomes++
 			if c.cur.Zone != from {
 				c.Stats.ZoneChanges++
@@ -148,7 +149,7 @@ func (c *Conn) events(s *pquic.Session) {
 }
 
 // heldEvent keeps what the zone says the player holds (its inventory, its
-// party) and counts trades; mu is held.
+// party) or told it (names), and counts trades; mu is held.
 func (c *Conn) heldEvent(m *wire.ServerMessage) {
 	switch m.BodyType() {
 	case wire.ServerBodyInventory:
@@ -160,6 +161,16 @@ func (c *Conn) heldEvent(m *wire.ServerMessage) {
 		codec.Member(m.Body, &w)
 		c.party = codec.ReadParty(&w)
 		c.lastEvent = max(c.lastEvent, w.Seq())
+	case wire.ServerBodyNames:
+		var w wire.Names
+		codec.Member(m.Body, &w)
+		if c.names == nil {
+			c.names = map[uint32]codec.Named{}
+		}
+		var got [codec.MaxWhoIs]codec.Named
+		for _, n := range codec.ReadNames(&w, got[:0]) {
+			c.names[n.ID] = n
+		}
 	case wire.ServerBodyTradeOffered:
 		c.Stats.TradesOffered++
 	case wire.ServerBodyTradeResult:

@@ -144,3 +144,13 @@ func ident(id string) (a [4]byte) {
 	copy(a[:], id)
 	return a
 }
+
+// offsetVector builds a vector of the tables (or strings) at offs, in
+// their order.
+func offsetVector(b *flatbuffers.Builder, offs []flatbuffers.UOffsetT) flatbuffers.UOffsetT {
+	b.StartVector(4, len(offs), 4)
+	for i := len(offs) - 1; i >= 0; i-- {
+		b.PrependUOffsetT(offs[i])
+	}
+	return b.EndVector(len(offs))
+}

@@ -30,11 +30,7 @@ func (e *PlayerEncoder) Party(members []PartyMember, seq uint64) []byte {
 		wire.PartyMemberAddName(b, name)
 		offs[i] = wire.PartyMemberEnd(b)
 	}
-	b.StartVector(4, n, 4)
-	for i := n - 1; i >= 0; i-- {
-		b.PrependUOffsetT(offs[i])
-	}
-	v := b.EndVector(n)
+	v := offsetVector(b, offs[:n])
 	wire.PartyStart(b)
 	wire.PartyAddMembers(b, v)
 	wire.PartyAddSeq(b, seq)

@@ -192,11 +192,7 @@ func (e *PlayerEncoder) LoginResult(r *LoginResult) []byte {
 		for i := 0; i < n; i++ {
 			offs[i] = b.CreateString(r.Gateways[i])
 		}
-		b.StartVector(4, n, 4)
-		for i := n - 1; i >= 0; i-- {
-			b.PrependUOffsetT(offs[i])
-		}
-		gws = b.EndVector(n)
+		gws = offsetVector(b, offs[:n])
 	}
 	h, m := b.CreateByteVector(r.SessionHandle), b.CreateString(r.Message)
 	wire.LoginResultStart(b)
@@ -403,11 +399,7 @@ func (e *PlayerEncoder) RealmList(realms []RealmInfo) []byte {
 		wire.RealmInfoAddState(b, realms[i].State)
 		offs[i] = wire.RealmInfoEnd(b)
 	}
-	b.StartVector(4, n, 4)
-	for i := n - 1; i >= 0; i-- {
-		b.PrependUOffsetT(offs[i])
-	}
-	v := b.EndVector(n)
+	v := offsetVector(b, offs)
 	wire.RealmListStart(b)
 	wire.RealmListAddRealms(b, v)
 	return e.server(wire.ServerBodyRealmList, wire.RealmListEnd(b))

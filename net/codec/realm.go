@@ -150,11 +150,7 @@ func (e *RealmEncoder) GatewayPlayers(players []PlayerAtGateway) []byte {
 		}
 		offs[i] = wire.RealmPlayerAtEnd(b)
 	}
-	wire.RealmGatewayPlayersStartPlayersVector(b, len(offs))
-	for i := len(offs) - 1; i >= 0; i-- {
-		b.PrependUOffsetT(offs[i])
-	}
-	v := b.EndVector(len(offs))
+	v := offsetVector(b, offs)
 	wire.RealmGatewayPlayersStart(b)
 	wire.RealmGatewayPlayersAddPlayers(b, v)
 	return e.finish(wire.RealmBodyRealmGatewayPlayers, wire.RealmGatewayPlayersEnd(b))

@@ -59,6 +59,7 @@ func samples() map[string][][]byte {
 	add("ClientMessage", p.ItemDrop(78))
 	add("ClientMessage", p.TradeOffer(&TradeOffer{To: "bob", Give: []uint64{1, 2}, Want: []uint64{3}}))
 	add("ClientMessage", p.TradeAnswer(9, true))
+	add("ClientMessage", p.WhoIs([]uint32{5, 7, 1 << 31}))
 	add("ServerMessage", p.Inventory([]InventoryItem{{ID: 1, Template: 1001, Count: 3}, {ID: 2, Template: 2001, Count: 1}}))
 	add("ServerMessage", p.TradeOffered(&TradeOffered{Trade: 9, From: "alice", Give: []InventoryItem{{ID: 1, Template: 1001, Count: 3}},
 		Want: []InventoryItem{{ID: 3, Template: 1100, Count: 1}}, ExpiresMs: 30000}))
@@ -66,6 +67,7 @@ func samples() map[string][][]byte {
 	add("ServerMessage", p.LoginQueued(412, 38000, false, nil))
 	add("ServerMessage", p.LoginQueued(3, 0, true, make([]byte, 33)))
 	add("ServerMessage", p.Party([]PartyMember{{ID: 7, Name: "alice"}, {ID: 9, Name: "bob"}}, 11))
+	add("ServerMessage", p.Names([]Named{{ID: 7, Kind: wire.EntityKindPlayer, Name: "alice"}, {ID: 12, Kind: wire.EntityKindNpc, Template: 3, Name: "Crypt Guard"}}))
 	add("ServerMessage", p.RealmList([]RealmInfo{{Name: "fortrax", Players: 1200}, {Name: "dev", State: wire.RealmStateDown}}))
 	add("RealmMessage", NewRealmEncoder().PopulationRequest())
 	add("RealmMessage", NewRealmEncoder().Population(1200))

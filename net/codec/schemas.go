@@ -122,6 +122,7 @@ func newSchemas() *schemas {
 		table("ItemDrop", scalar("Item", 4, 8)),
 		table("TradeOffer", str("To", 4, MaxName), vec("Give", 6, 8, MaxTradeItems), vec("Want", 8, 8, MaxTradeItems)),
 		table("TradeAnswer", scalar("Trade", 4, 8), scalar("Accept", 6, 1)),
+		table("WhoIs", vec("Ids", 4, 4, MaxWhoIs)),
 	))
 	s.serverMessage = table("ServerMessage", union("Body", 4,
 		table("LoginResult", scalar("Status", 4, 1), vec("SessionHandle", 6, 1, SessionHandleSize), scalar("ExpiresUnixMs", 8, 8),
@@ -147,6 +148,8 @@ func newSchemas() *schemas {
 		table("LoginQueued", scalar("Position", 4, 4), scalar("EstimatedWaitMs", 6, 4), scalar("RealmFull", 8, 1), vec("Ticket", 10, 1, MaxTicket)),
 		table("Party", fbcheck.Field{Name: "Members", Slot: 4, Kind: fbcheck.TableVector, Max: MaxParty,
 			Table: table("PartyMember", scalar("Id", 4, 4), str("Name", 6, MaxName))}, scalar("Seq", 6, 8)),
+		table("Names", fbcheck.Field{Name: "Entities", Slot: 4, Kind: fbcheck.TableVector, Max: MaxWhoIs,
+			Table: table("Spawn", scalar("Id", 4, 4), scalar("Kind", 6, 1), scalar("Template", 8, 2), str("Name", 10, MaxName))}),
 	))
 	s.nodeFrame = table("NodeFrame", union("Body", 4,
 		table("Hello", str("NodeId", 4, MaxName), str("Role", 6, MaxName), str("Realm", 8, MaxName),

@@ -58,6 +58,8 @@ var unionMembers = map[string]func() any{
 	"TradeResult":          func() any { return new(wire.TradeResult) },
 	"LoginQueued":          func() any { return new(wire.LoginQueued) },
 	"Party":                func() any { return new(wire.Party) },
+	"Names":                func() any { return new(wire.Names) },
+	"WhoIs":                func() any { return new(wire.WhoIs) },
 	"DbTradeItems":         func() any { return new(wire.DbTradeItems) },
 	"ZonePlayerRequest":    func() any { return new(wire.ZonePlayerRequest) },
 }

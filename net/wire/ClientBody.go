@@ -18,6 +18,7 @@ const (
 	ClientBodyItemDrop         ClientBody = 8
 	ClientBodyTradeOffer       ClientBody = 9
 	ClientBodyTradeAnswer      ClientBody = 10
+	ClientBodyWhoIs            ClientBody = 11
 )
 
 var EnumNamesClientBody = map[ClientBody]string{
@@ -32,6 +33,7 @@ var EnumNamesClientBody = map[ClientBody]string{
 	ClientBodyItemDrop:         "ItemDrop",
 	ClientBodyTradeOffer:       "TradeOffer",
 	ClientBodyTradeAnswer:      "TradeAnswer",
+	ClientBodyWhoIs:            "WhoIs",
 }
 
 var EnumValuesClientBody = map[string]ClientBody{
@@ -46,6 +48,7 @@ var EnumValuesClientBody = map[string]ClientBody{
 	"ItemDrop":         ClientBodyItemDrop,
 	"TradeOffer":       ClientBodyTradeOffer,
 	"TradeAnswer":      ClientBodyTradeAnswer,
+	"WhoIs":            ClientBodyWhoIs,
 }
 
 func (v ClientBody) String() string {

@@ -25,6 +25,7 @@ const (
 	ServerBodyTradeResult   ServerBody = 15
 	ServerBodyLoginQueued   ServerBody = 16
 	ServerBodyParty         ServerBody = 17
+	ServerBodyNames         ServerBody = 18
 )
 
 var EnumNamesServerBody = map[ServerBody]string{
@@ -46,6 +47,7 @@ var EnumNamesServerBody = map[ServerBody]string{
 	ServerBodyTradeResult:   "TradeResult",
 	ServerBodyLoginQueued:   "LoginQueued",
 	ServerBodyParty:         "Party",
+	ServerBodyNames:         "Names",
 }
 
 var EnumValuesServerBody = map[string]ServerBody{
@@ -67,6 +69,7 @@ var EnumValuesServerBody = map[string]ServerBody{
 	"TradeResult":   ServerBodyTradeResult,
 	"LoginQueued":   ServerBodyLoginQueued,
 	"Party":         ServerBodyParty,
+	"Names":         ServerBodyNames,
 }
 
 func (v ServerBody) String() string {

@@ -6,7 +6,8 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-// / Names and other rarely changing data of an entity that entered view.
+// / An entity's name and what else of it rarely changes (its kind and
+// / template): the entries of Names.
 type Spawn struct {
 	_tab flatbuffers.Table
 }

@@ -334,6 +334,19 @@ func TestPortalHandoff(t *testing.T) {
 	waitUntil(t, "the zones to hold the bots where they are", 5*time.Second, func() bool {
 		return r.metric(t, "DEV-ZONE-1", "gridrealm_zone_players") == 0 && r.metric(t, "DEV-ZONE-3", "gridrealm_zone_players") == 2
 	})
+	// Side by side in the new zone, bot 0 asks who the two are: its zone
+	// names both (through the gateway, the Go client keeps the names).
+	if err := conns[0].WhoIs(conns[1].Self(), conns[0].Self()); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "bot 0 told who the two are", 5*time.Second, func() bool {
+		for i, c := range conns {
+			if n, ok := conns[0].Named(c.Self()); !ok || n.Name != fmt.Sprintf("bot%d", i) || n.Kind != wire.EntityKindPlayer {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // TestMovesAreCheckedInTheZoneArrivedIn: a player who went through a portal

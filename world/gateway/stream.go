@@ -30,7 +30,8 @@ func (g *Node) writeEvents(p *player) {
 
 // readStream reads the player's reliable messages, within their budgets:
 // chat goes to the zone to route, item uses and trades to the zone to
-// judge, a logout ends the connection.
+// judge, questions of who entities are to the zone to answer, a logout
+// ends the connection.
 func (g *Node) readStream(p *player) {
 	var m wire.ClientMessage
 	zenc := codec.NewZoneEncoder()
@@ -62,7 +63,7 @@ func (g *Node) readStream(p *player) {
 			codec.Member(m.Body, &c)
 			g.node.Send(p.zone, node.Out{Kind: kinds.Zone, Priority: node.Gameplay,
 				Payload: zenc.Chat(p.character, c.Channel(), string(c.To()), string(c.Text()))})
-		case wire.ClientBodyItemUse, wire.ClientBodyItemDrop, wire.ClientBodyTradeOffer, wire.ClientBodyTradeAnswer:
+		case wire.ClientBodyItemUse, wire.ClientBodyItemDrop, wire.ClientBodyTradeOffer, wire.ClientBodyTradeAnswer, wire.ClientBodyWhoIs:
 			// The zone's to judge: forwarded as the player sent it.
 			g.node.Send(p.zone, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: zenc.PlayerRequest(p.character, b)})
 		case wire.ClientBodyLogout:

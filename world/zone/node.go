@@ -65,6 +65,8 @@ type Node struct {
 	history        []delivery            // numbered messages, oldest first
 	away           map[uint64]awayPlayer // players let go with their gateway, by character
 
+	asked     []uint32          // the ids of the WhoIs being answered, scratch (names.go)
+	named     []codec.Named     // its answer, scratch
 	trades    map[uint64]*trade // offers waiting for their answer, or in the db (trade.go)
 	nextTrade uint64
 

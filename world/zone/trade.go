@@ -71,6 +71,10 @@ func (zn *Node) request(from string, character uint64, message []byte) {
 		var a wire.TradeAnswer
 		codec.Member(m.Body, &a)
 		zn.answer(p, a.Trade(), a.Accept())
+	case wire.ClientBodyWhoIs:
+		var w wire.WhoIs
+		codec.Member(m.Body, &w)
+		zn.whoIs(p, codec.ReadWhoIs(&w, zn.asked[:0]))
 	}
 }
 

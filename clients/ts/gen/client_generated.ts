@@ -12,3 +12,4 @@ export { RealmListRequest } from './gridrealm/wire/realm-list-request';
 export { RegisterRequest } from './gridrealm/wire/register-request';
 export { TradeAnswer } from './gridrealm/wire/trade-answer';
 export { TradeOffer } from './gridrealm/wire/trade-offer';
+export { WhoIs } from './gridrealm/wire/who-is';

@@ -13,6 +13,7 @@ export { LoginQueued } from './gridrealm/wire/login-queued';
 export { LoginResult } from './gridrealm/wire/login-result';
 export { LoginStatus } from './gridrealm/wire/login-status';
 export { Loot } from './gridrealm/wire/loot';
+export { Names } from './gridrealm/wire/names';
 export { Party } from './gridrealm/wire/party';
 export { PartyMember } from './gridrealm/wire/party-member';
 export { RealmInfo } from './gridrealm/wire/realm-info';

@@ -17,6 +17,11 @@ import { RealmListRequest } from '../gen/gridrealm/wire/realm-list-request';
 import { RegisterRequest } from '../gen/gridrealm/wire/register-request';
 import { TradeAnswer } from '../gen/gridrealm/wire/trade-answer';
 import { TradeOffer } from '../gen/gridrealm/wire/trade-offer';
+import { WhoIs } from '../gen/gridrealm/wire/who-is';
+
+// The most entities one WhoIs may ask about (codec.MaxWhoIs): a longer
+// question does not decode, and the gateway closes the connection.
+export const MaxWhoIs = 64;
 
 // The client's protocol version, sent with a login or a registration.
 export const ClientVersion = 1;
@@ -119,4 +124,17 @@ export function encodeTradeOffer(to: string, give: bigint[], want: bigint[]): Ui
 export function encodeTradeAnswer(trade: bigint, accept: boolean): Uint8Array {
   const b = new flatbuffers.Builder(32);
   return message(b, ClientBody.TradeAnswer, TradeAnswer.createTradeAnswer(b, trade, accept));
+}
+
+// encodeWhoIs asks the player's zone who entities it is shown are (ids
+// from snapshots, at most MaxWhoIs: send more in several). The zone
+// answers Names (a ServerMessage) for those the player can see; a Welcome
+// makes every id name another entity, or none.
+export function encodeWhoIs(ids: number[]): Uint8Array {
+  if (ids.length > MaxWhoIs) {
+    throw new RangeError(`WhoIs: ${ids.length} ids, at most ${MaxWhoIs} a message`);
+  }
+  const b = new flatbuffers.Builder(16 + 4 * ids.length);
+  const v = WhoIs.createIdsVector(b, ids);
+  return message(b, ClientBody.WhoIs, WhoIs.createWhoIs(b, v));
 }

@@ -147,6 +147,7 @@ function main(): void {
     ItemDrop: Buffer.from(enc.encodeItemDrop(BigInt(42))).toString('base64'),
     TradeOffer: Buffer.from(enc.encodeTradeOffer('bob', [BigInt(1), BigInt('18446744073709551615')], [BigInt(3)])).toString('base64'),
     TradeAnswer: Buffer.from(enc.encodeTradeAnswer(BigInt(77), true)).toString('base64'),
+    WhoIs: Buffer.from(enc.encodeWhoIs([7, 70000, 4000000000])).toString('base64'),
   };
   fs.writeFileSync(process.argv[3], JSON.stringify(out));
   if (failures.length > 0) {

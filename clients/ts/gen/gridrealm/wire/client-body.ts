@@ -10,6 +10,7 @@ import { RealmListRequest } from '../../gridrealm/wire/realm-list-request';
 import { RegisterRequest } from '../../gridrealm/wire/register-request';
 import { TradeAnswer } from '../../gridrealm/wire/trade-answer';
 import { TradeOffer } from '../../gridrealm/wire/trade-offer';
+import { WhoIs } from '../../gridrealm/wire/who-is';
 
 
 export enum ClientBody {
@@ -23,13 +24,14 @@ export enum ClientBody {
   ItemUse = 7,
   ItemDrop = 8,
   TradeOffer = 9,
-  TradeAnswer = 10
+  TradeAnswer = 10,
+  WhoIs = 11
 }
 
 export function unionToClientBody(
   type: ClientBody,
-  accessor: (obj:ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer) => ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|null
-): ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|null {
+  accessor: (obj:ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|WhoIs) => ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|WhoIs|null
+): ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|WhoIs|null {
   switch(ClientBody[type]) {
     case 'NONE': return null; 
     case 'LoginRequest': return accessor(new LoginRequest())! as LoginRequest;
@@ -42,15 +44,16 @@ export function unionToClientBody(
     case 'ItemDrop': return accessor(new ItemDrop())! as ItemDrop;
     case 'TradeOffer': return accessor(new TradeOffer())! as TradeOffer;
     case 'TradeAnswer': return accessor(new TradeAnswer())! as TradeAnswer;
+    case 'WhoIs': return accessor(new WhoIs())! as WhoIs;
     default: return null;
   }
 }
 
 export function unionListToClientBody(
   type: ClientBody, 
-  accessor: (index: number, obj:ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer) => ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|null, 
+  accessor: (index: number, obj:ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|WhoIs) => ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|WhoIs|null, 
   index: number
-): ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|null {
+): ChatSend|Connect|ItemDrop|ItemUse|LoginRequest|Logout|RealmListRequest|RegisterRequest|TradeAnswer|TradeOffer|WhoIs|null {
   switch(ClientBody[type]) {
     case 'NONE': return null; 
     case 'LoginRequest': return accessor(index, new LoginRequest())! as LoginRequest;
@@ -63,6 +66,7 @@ export function unionListToClientBody(
     case 'ItemDrop': return accessor(index, new ItemDrop())! as ItemDrop;
     case 'TradeOffer': return accessor(index, new TradeOffer())! as TradeOffer;
     case 'TradeAnswer': return accessor(index, new TradeAnswer())! as TradeAnswer;
+    case 'WhoIs': return accessor(index, new WhoIs())! as WhoIs;
     default: return null;
   }
 }

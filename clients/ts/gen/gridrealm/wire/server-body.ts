@@ -9,6 +9,7 @@ import { Inventory } from '../../gridrealm/wire/inventory';
 import { LoginQueued } from '../../gridrealm/wire/login-queued';
 import { LoginResult } from '../../gridrealm/wire/login-result';
 import { Loot } from '../../gridrealm/wire/loot';
+import { Names } from '../../gridrealm/wire/names';
 import { Party } from '../../gridrealm/wire/party';
 import { RealmList } from '../../gridrealm/wire/realm-list';
 import { Redirect } from '../../gridrealm/wire/redirect';
@@ -37,13 +38,14 @@ export enum ServerBody {
   TradeOffered = 14,
   TradeResult = 15,
   LoginQueued = 16,
-  Party = 17
+  Party = 17,
+  Names = 18
 }
 
 export function unionToServerBody(
   type: ServerBody,
-  accessor: (obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null
-): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
+  accessor: (obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Names|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Names|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null
+): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Names|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
   switch(ServerBody[type]) {
     case 'NONE': return null; 
     case 'LoginResult': return accessor(new LoginResult())! as LoginResult;
@@ -63,15 +65,16 @@ export function unionToServerBody(
     case 'TradeResult': return accessor(new TradeResult())! as TradeResult;
     case 'LoginQueued': return accessor(new LoginQueued())! as LoginQueued;
     case 'Party': return accessor(new Party())! as Party;
+    case 'Names': return accessor(new Names())! as Names;
     default: return null;
   }
 }
 
 export function unionListToServerBody(
   type: ServerBody, 
-  accessor: (index: number, obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null, 
+  accessor: (index: number, obj:Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Names|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome) => Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Names|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null, 
   index: number
-): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
+): Chat|Correction|Damage|Despawn|Disconnect|Inventory|LoginQueued|LoginResult|Loot|Names|Party|RealmList|Redirect|Spawn|SystemMessage|TradeOffered|TradeResult|Welcome|null {
   switch(ServerBody[type]) {
     case 'NONE': return null; 
     case 'LoginResult': return accessor(index, new LoginResult())! as LoginResult;
@@ -91,6 +94,7 @@ export function unionListToServerBody(
     case 'TradeResult': return accessor(index, new TradeResult())! as TradeResult;
     case 'LoginQueued': return accessor(index, new LoginQueued())! as LoginQueued;
     case 'Party': return accessor(index, new Party())! as Party;
+    case 'Names': return accessor(index, new Names())! as Names;
     default: return null;
   }
 }

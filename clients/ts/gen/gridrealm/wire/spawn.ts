@@ -6,7 +6,8 @@ import { EntityKind } from '../../gridrealm/wire/entity-kind';
 
 
 /**
- * Names and other rarely changing data of an entity that entered view.
+ * An entity's name and what else of it rarely changes (its kind and
+ * template): the entries of Names.
  */
 export class Spawn {
   bb: flatbuffers.ByteBuffer|null = null;
