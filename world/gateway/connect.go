@@ -95,7 +95,7 @@ func (g *Node) serve(s *pquic.Session) {
 	p.resume, p.account = rc.ResumeToken, rc.Account
 	p.auth.Store(pack(p.px, p.py))
 	p.inputs, p.chat, p.other = newBudget(inputsPerSecond), newBudget(chatPerSecond), newBudget(otherPerSecond)
-	g.join(p, rc)
+	g.join(p, rc, !c.Resume())
 	joined = true
 	defer g.leave(p)
 	welcome := codec.Welcome{EntityID: p.netID, Zone: rc.Zone, TickHz: rc.Entered.TickHz, CellSize: rc.Entered.CellSize, ResumeToken: rc.ResumeToken,
@@ -148,7 +148,7 @@ func (g *Node) place(s *pquic.Session, handle []byte, realm string) (rc codec.Re
 
 // join registers a placed player, no longer counted as connecting, and
 // subscribes to its view.
-func (g *Node) join(p *player, rc codec.RealmConnected) {
+func (g *Node) join(p *player, rc codec.RealmConnected, early bool) {
 	if !g.node.Connected(rc.Zone) {
 		g.node.AddPeer(rc.Zone, rc.ZoneAddr) // an error means it is dialed already
 	}
@@ -168,6 +168,11 @@ func (g *Node) join(p *player, rc codec.RealmConnected) {
 	g.connecting--
 	z.byNet[p.netID] = p
 	g.watch(z, p)
+	if early { // a resumed player's are replayed by the zone, numbered
+		g.takeEarly(z, p)
+	} else {
+		delete(z.early, p.character)
+	}
 }
 
 // leave forgets a disconnected player and tells the realm, unless a newer

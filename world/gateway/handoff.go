@@ -90,6 +90,7 @@ func (g *Node) moveTo(p *player, zone string, pe codec.PlayerEntered) {
 	z := g.zoneFor(zone, pe, rules)
 	p.zone = zone
 	p.zv.Store(z)
+	p.arriving = true // its events wait for its Welcome (back)
 	g.metrics.handoffs.Inc()
 	g.mu.Unlock()
 	g.node.Send(p.realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerMoved(p.character, zone)})

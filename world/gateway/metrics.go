@@ -14,6 +14,7 @@ type metrics struct {
 	passesSkipped, blind                 prometheus.Counter
 	cellsUnwatched, cellsResent          prometheus.Counter
 	inputs, playerTicks, capped          prometheus.Counter
+	eventsEarly                          prometheus.Counter
 	sight                                prometheus.Histogram
 	dropped, disconnects, connects       *prometheus.CounterVec
 }
@@ -33,11 +34,13 @@ func (g *Node) newMetrics() *metrics {
 		corrections:   counter("corrections_total", "Corrections of impossible moves sent to players."),
 		events:        counter("events_total", "Zone events (chat, damage, loot, system messages) queued for players."),
 		eventsDropped: counter("events_dropped_total", "Zone events for players whose event queue was full."),
-		zoneRestarts:  counter("zone_restarts_total", "Zones found restarted, whose players were entered again."),
-		handoffs:      counter("handoffs_total", "Players moved to another zone by a handoff (a border, a portal)."),
-		inputs:        counter("inputs_total", "Input datagrams received from players (a client sends one on a change of intent, and an acknowledgement ten times a second)."),
-		playerTicks:   counter("player_ticks_total", playerTicksHelp),
-		capped:        counter("snapshots_capped_total", "Snapshots built from the player's MaxVisible nearest entities because more were within its view radius (the zone's bound at work)."),
+		eventsEarly: counter("events_early_total", "Zone events that came before the gateway held their player in the zone (its entry's answer on its way): "+
+			"held, and sent after its Welcome if it comes within 5 s."),
+		zoneRestarts: counter("zone_restarts_total", "Zones found restarted, whose players were entered again."),
+		handoffs:     counter("handoffs_total", "Players moved to another zone by a handoff (a border, a portal)."),
+		inputs:       counter("inputs_total", "Input datagrams received from players (a client sends one on a change of intent, and an acknowledgement ten times a second)."),
+		playerTicks:  counter("player_ticks_total", playerTicksHelp),
+		capped:       counter("snapshots_capped_total", "Snapshots built from the player's MaxVisible nearest entities because more were within its view radius (the zone's bound at work)."),
 		sight: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "snapshot_sight_entities",
 			Help:    "Entities within a player's view radius at each snapshot, before the zone's MaxVisible bound: what crowds look like, to set the bound by.",
 			Buckets: []float64{10, 25, 50, 100, 200, 400, 800, 1600, 3200}}),

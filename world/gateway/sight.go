@@ -26,7 +26,8 @@ type zoneView struct {
 	// one copy after another, each with its own map.
 	moves    atomic.Pointer[moveRules]
 	tickLen  time.Duration
-	lastPass time.Time // the last snapshot pass (g.mu)
+	lastPass time.Time              // the last snapshot pass (g.mu)
+	early    map[uint64]*heldEvents // events for characters not held here yet, by character (early.go; g.mu)
 	// lags are the players' lags of the passes of a round (load.go), over
 	// lagPasses passes so far (g.mu).
 	lags      []time.Duration

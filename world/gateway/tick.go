@@ -117,38 +117,18 @@ func (g *Node) applyCells(z *zoneView, tick *wire.ZoneTick) {
 }
 
 // forwardEvents queues the tick's events for their players' streams (their
-// writers send them); g.mu is held.
+// writers send them), and keeps those of players not held in the zone yet
+// (early.go); g.mu is held.
 func (g *Node) forwardEvents(z *zoneView, tick *wire.ZoneTick) {
 	var ev wire.ZonePlayerEvent
-	var sm wire.ServerMessage
+	now := g.clock.Now()
+	z.pruneEarly(now)
 	for i := 0; i < tick.EventsLength(); i++ {
 		tick.Events(&ev, i)
-		p := g.playerIn(z.id, ev.Character())
-		if p == nil {
-			continue
-		}
-		b := ev.MessageBytes()
-		if codec.DecodeServerMessage(b, &sm) != nil {
-			g.log.Warn("gateway: an event from the zone does not decode", "zone", z.id)
-			continue
-		}
-		if sm.BodyType() == wire.ServerBodyParty {
-			var party wire.Party
-			codec.Member(sm.Body, &party)
-			p.party = codec.PartyIDs(&party, p.party[:0])
-			slices.Sort(p.party)
-		}
-		select {
-		case p.events <- append([]byte(nil), b...):
-			g.metrics.events.Inc()
-		default:
-			g.metrics.eventsDropped.Inc()
-			// Not reading its stream: the close carries the reason (a
-			// Disconnect message would wait behind the rest).
-			if p.stalled.CompareAndSwap(false, true) {
-				g.metrics.disconnects.WithLabelValues("EventsNotRead").Inc()
-				go p.s.Close(wire.DisconnectReasonProtocolError, "events are not being read")
-			}
+		if p := g.playerIn(z.id, ev.Character()); p != nil && !p.arriving {
+			g.queueEvent(z, p, ev.MessageBytes())
+		} else {
+			g.holdEarly(z, ev.Character(), ev.MessageBytes(), now)
 		}
 	}
 }

@@ -71,6 +71,10 @@ func (g *Node) back(z *zoneView, p *player, pe codec.PlayerEntered) {
 	if z.byNet[p.netID] == p {
 		delete(z.byNet, p.netID)
 	}
+	// Its events go out from now on, after its Welcome (queued under the
+	// same lock: one before it would be undone by it, a Party); those that
+	// came before waited (early.go).
+	p.arriving = false
 	p.netID, p.px, p.py = pe.NetID, pe.X, pe.Y
 	p.view.Self = pe.NetID
 	p.view.Forget()       // the new incarnation numbered its entities afresh
@@ -80,9 +84,10 @@ func (g *Node) back(z *zoneView, p *player, pe codec.PlayerEntered) {
 	g.watch(z, p)
 	welcome := codec.Welcome{EntityID: p.netID, Zone: z.id, TickHz: pe.TickHz, CellSize: pe.CellSize,
 		SnapshotBudget: uint16(p.view.budget), X: pe.X, Y: pe.Y, ResumeToken: p.resume}
-	g.mu.Unlock()
+	defer g.mu.Unlock()
 	select {
 	case p.events <- codec.NewPlayerEncoder().Welcome(&welcome):
+		g.takeEarly(z, p)
 	default:
 		go g.disconnect(p, wire.DisconnectReasonServerError, "events are not being read")
 	}

@@ -1,0 +1,97 @@
+package gateway
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// tickOf decodes a zone tick carrying events.
+func tickOf(t *testing.T, events ...codec.PlayerEvent) *wire.ZoneTick {
+	t.Helper()
+	var msg wire.ZoneMessage
+	var tick wire.ZoneTick
+	if err := codec.DecodeZoneMessage(codec.NewZoneEncoder().Tick(1, 0, nil, nil, events), 1<<20, &msg); err != nil {
+		t.Fatal(err)
+	}
+	codec.Member(msg.Body, &tick)
+	return &tick
+}
+
+// queued lists the bodies of the messages queued for a player.
+func queued(t *testing.T, p *player) []wire.ServerBody {
+	t.Helper()
+	var out []wire.ServerBody
+	for len(p.events) > 0 {
+		var sm wire.ServerMessage
+		if err := codec.DecodeServerMessage(<-p.events, &sm); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, sm.BodyType())
+	}
+	return out
+}
+
+// TestEventsBeforeTheWelcomeWaitForIt: a zone's events for a player handed
+// to it that come before its answer reached the gateway (the player still
+// in the zone it leaves), and those that come once the gateway moved it but
+// before its Welcome is queued, go out after the Welcome, in order, and the
+// party they tell is the one shown; events for a character that never
+// arrives are forgotten after earlyFor.
+func TestEventsBeforeTheWelcomeWaitForIt(t *testing.T) {
+	cells, npcs := shedScene()
+	g, from, _ := passScene(t, cells[:2], npcs)
+	g.realmIDs = []string{""}
+	ps, _ := playersOf(from)
+	me := ps[0]
+	me.events = make(chan []byte, 16)
+	to := newZoneView(g, "dungeon", codec.PlayerEntered{CellSize: 32, TickHz: 20}, nil)
+	g.zones[to.id] = to
+	pe := codec.PlayerEntered{NetID: 77, X: me.px, Y: me.py, TickHz: 20}
+	enc := func() *codec.PlayerEncoder { return codec.NewPlayerEncoder() }
+	party := []codec.PartyMember{{ID: 77, Name: "me"}, {ID: 78, Name: "friend"}}
+
+	// The dungeon's tick comes first: the gateway holds the player in the
+	// zone it leaves.
+	g.mu.Lock()
+	g.forwardEvents(to, tickOf(t, codec.PlayerEvent{Character: me.character, Message: enc().Party(party, 1)},
+		codec.PlayerEvent{Character: 999, Message: enc().SystemMessage(1, "for no one here", 2)}))
+	// The gateway takes the answer (moveTo), and another tick comes before
+	// the Welcome is queued.
+	me.zone, me.arriving = to.id, true
+	g.forwardEvents(to, tickOf(t, codec.PlayerEvent{Character: me.character, Message: enc().Inventory([]codec.InventoryItem{{ID: 1, Template: 2, Count: 1}})}))
+	g.mu.Unlock()
+	if len(me.events) != 0 {
+		t.Fatalf("%d events queued before the Welcome", len(me.events))
+	}
+	me.s = nil
+	g.back(to, me, pe)
+	got := queued(t, me)
+	want := []wire.ServerBody{wire.ServerBodyWelcome, wire.ServerBodyParty, wire.ServerBodyInventory}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("queued %v, want %v", got, want)
+	}
+	if len(me.party) != 2 || me.party[0] != 77 || me.party[1] != 78 {
+		t.Fatalf("the party shown is %v", me.party)
+	}
+	// Now in the zone, its events go out at once.
+	g.mu.Lock()
+	g.forwardEvents(to, tickOf(t, codec.PlayerEvent{Character: me.character, Message: enc().SystemMessage(1, "hello", 3)}))
+	g.mu.Unlock()
+	if got := queued(t, me); len(got) != 1 {
+		t.Fatalf("queued %v after the Welcome", got)
+	}
+	// The one for no one is forgotten earlyFor later.
+	if to.early[999] == nil {
+		t.Fatal("the event for a character not here was not held")
+	}
+	to.early[999].since = time.Now().Add(-earlyFor - time.Second)
+	g.mu.Lock()
+	g.forwardEvents(to, tickOf(t))
+	g.mu.Unlock()
+	if len(to.early) != 0 {
+		t.Fatalf("%d characters' events still held", len(to.early))
+	}
+}
