@@ -20,12 +20,16 @@ import (
 // rules that close the gateway then judge it at that rate — it takes new
 // players again while they fit at the lower rate.
 //
-// It goes back to the full rate when the players who made it shed would
-// fit again: after shedDwell at least, with fewer than shedBack of the
-// players it held when it began, and every measured rule calm (lateness
-// and players behind under half their limits, the CPU rule open). The
-// count is the measure that does not move with the rate: the same players
-// at the full rate would strain it again.
+// It goes back to the full rate when its players would fit at it: after
+// shedDwell at least, every measured rule calm (lateness and players
+// behind under half their limits, the CPU rule open), and either fewer
+// than shedBack of the players it held when it began (the same players at
+// the full rate would strain it again), or, where the CPU is measured,
+// its own CPU times the rates' ratio under three quarters of its share (a
+// strain from elsewhere, such as a login storm on the machine, passed:
+// the players it holds cost little). A snapshot costs a gateway less than
+// its share of a player's cost (packets in, timers), so the projection is
+// high: it errs toward shedding.
 const (
 	shedDwell = 10 * time.Second
 	shedBack  = 0.75
@@ -55,13 +59,22 @@ func (g *Node) judgeShed(f fullness, players int, now time.Time) {
 		s.every.Store(int32(g.cfg.ShedEvery))
 		g.log.Warn("gateway: shedding load, fewer snapshots a player", "every_ticks", g.cfg.ShedEvery, "by", f.by(),
 			"players", players, "late_p90", late, "behind_p90", behind, "cores", g.cpuCores())
-	case s.on && !strained && now.Sub(s.since) >= shedDwell && float64(players) < shedBack*float64(s.players) &&
-		late < g.cfg.FullLateness/2 && behind < g.cfg.FullBehind/2:
+	case s.on && !strained && now.Sub(s.since) >= shedDwell && late < g.cfg.FullLateness/2 && behind < g.cfg.FullBehind/2 &&
+		(float64(players) < shedBack*float64(s.players) || g.fitsAtFullRate()):
 		s.on = false
 		s.every.Store(int32(g.cfg.SnapshotEvery))
 		g.log.Info("gateway: back to the full snapshot rate", "every_ticks", g.cfg.SnapshotEvery, "players", players,
 			"players_when_shedding_began", s.players, "shed_for", now.Sub(s.since).Round(time.Second))
 	}
+}
+
+// fitsAtFullRate reports whether the gateway's own CPU, measured while it
+// sheds and scaled to the full rate, is under three quarters of its share
+// of a core (false where the CPU is not measured).
+func (g *Node) fitsAtFullRate() bool {
+	idle, cores := g.cpu.shares()
+	full := cores * float64(g.cfg.ShedEvery) / float64(g.cfg.SnapshotEvery)
+	return g.cfg.FullIdle > 0 && idle >= 0 && full < 3*g.cfg.FullIdleShare/4
 }
 
 // snapshotEvery is the number of zone ticks between one player's

@@ -183,6 +183,22 @@ func TestAGatewayShedsUnderPressureAndComesBack(t *testing.T) {
 			t.Fatal("not back once calm")
 		}
 	}
+	// Where the CPU is measured: strained with 200 players, shedding; its
+	// own share, at the shed rate, doubled to the full rate: 0.3 cores
+	// stays, 0.2 (a strain from elsewhere passed) goes back with the same
+	// players.
+	g.cfg.FullIdle, g.cfg.FullIdleShare = DefaultFullIdle, DefaultFullIdleShare
+	for _, c := range []struct {
+		cores float64
+		every uint32
+	}{{0.15, 2}, {0.10, 1}} {
+		g.judgeShed(busy, 200, now)
+		g.cpu.idle, g.cpu.cores = 0.3, c.cores
+		g.judgeShed(calm, 200, now.Add(shedDwell))
+		if g.snapshotEvery() != c.every {
+			t.Fatalf("at %.2f cores shedding (%.2f at the full rate), every %d ticks, want %d", c.cores, 2*c.cores, g.snapshotEvery(), c.every)
+		}
+	}
 	off := shedGateway(1, 0)
 	off.judgeShed(busy, 500, now)
 	if off.snapshotEvery() != 1 {
