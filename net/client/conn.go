@@ -440,7 +440,8 @@ func (c *Conn) WhoIs(ids ...uint32) error {
 // Named returns who an entity of the player's zone is (its name, kind and
 // template), once the zone answered a WhoIs about it; a Welcome forgets
 // every name (ids name other entities in another zone, or after a
-// restart).
+// restart), and past namesKept names those of entities no longer shown
+// are forgotten.
 func (c *Conn) Named(id uint32) (codec.Named, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

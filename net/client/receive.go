@@ -171,6 +171,7 @@ func (c *Conn) heldEvent(m *wire.ServerMessage) {
 		for _, n := range codec.ReadNames(&w, got[:0]) {
 			c.names[n.ID] = n
 		}
+		c.forgetNames()
 	case wire.ServerBodyTradeOffered:
 		c.Stats.TradesOffered++
 	case wire.ServerBodyTradeResult:
@@ -181,6 +182,24 @@ func (c *Conn) heldEvent(m *wire.ServerMessage) {
 			c.Stats.TradesDone++
 		case wire.TradeStatusFailed, wire.TradeStatusExpired:
 			c.Stats.TradesFailed++
+		}
+	}
+}
+
+// namesKept bounds the names a connection keeps: past it, those of
+// entities it is no longer shown are forgotten (in a long stay in one
+// zone, every NPC that respawns comes back under a new id).
+const namesKept = 4096
+
+// forgetNames forgets, past namesKept, the names of entities not in the
+// newest view; mu is held.
+func (c *Conn) forgetNames() {
+	if len(c.names) <= namesKept {
+		return
+	}
+	for id := range c.names {
+		if _, shown := c.world.Entity(id); !shown {
+			delete(c.names, id)
 		}
 	}
 }

@@ -163,7 +163,7 @@ const clockTicks = 100
 // the steady phase.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Bin == "" || cfg.Players < 1 || (cfg.Scenario != Crowd && cfg.Scenario != Spread) || cfg.MaxVisible < 0 || cfg.SnapshotEvery < 0 {
-		return Result{}, fmt.Errorf("bench gateway: want the realm binary, players ≥ 1, a scenario (crowd or spread) and --max-visible ≥ 0")
+		return Result{}, fmt.Errorf("bench gateway: want the realm binary, players ≥ 1, a scenario (crowd or spread), --max-visible ≥ 0 and --snapshot-every ≥ 0")
 	}
 	if cfg.Duration <= 0 {
 		cfg.Duration = 30 * time.Second

@@ -95,3 +95,31 @@ func TestEventsBeforeTheWelcomeWaitForIt(t *testing.T) {
 		t.Fatalf("%d characters' events still held", len(to.early))
 	}
 }
+
+// TestAJoiningPlayerGetsWhatCameBeforeIt: a player connecting (its entry
+// answered through the realm node) gets the events its zone sent before
+// the gateway joined it; a resumed one does not (the zone replays what it
+// missed, numbered, and would send them twice), and they are let go.
+func TestAJoiningPlayerGetsWhatCameBeforeIt(t *testing.T) {
+	cells, npcs := shedScene()
+	g, z, _ := passScene(t, cells[:1], npcs)
+	g.realmIDs = []string{""}
+	g.cpu = newCPUWatch(nil)
+	for _, c := range []struct {
+		character uint64
+		fresh     bool
+		want      int
+	}{{501, true, 1}, {502, false, 0}} {
+		g.mu.Lock()
+		g.forwardEvents(z, tickOf(t, codec.PlayerEvent{Character: c.character, Message: codec.NewPlayerEncoder().Inventory(nil)}))
+		g.mu.Unlock()
+		p := &player{character: c.character, netID: uint32(c.character), zone: z.id, view: NewView(0, g.scratch), events: make(chan []byte, 4)}
+		g.join(p, codec.RealmConnected{Zone: z.id}, c.fresh)
+		if got := queued(t, p); len(got) != c.want || (c.want == 1 && got[0] != wire.ServerBodyInventory) {
+			t.Fatalf("character %d (fresh %v) joined with %v queued", c.character, c.fresh, got)
+		}
+		if z.early[c.character] != nil {
+			t.Fatalf("character %d's early events still held after it joined", c.character)
+		}
+	}
+}

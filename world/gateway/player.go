@@ -38,7 +38,7 @@ type player struct {
 	blind     int           // snapshots in a row that did not show it itself (main loop)
 	sent      atomic.Uint32 // the newest snapshot's seq sent to it
 	lastSnap  uint32        // the zone tick of its last snapshot (main loop; shed.go)
-	arriving  bool          // handed to zone, its Welcome not queued yet: its events wait (early.go; g.mu)
+	arriving  bool          // entered into zone (a handoff, a restart), its Welcome not queued yet: its events wait (early.go; g.mu)
 	// behind is how many snapshots older than the newest sent the one its
 	// last input acknowledged was, when that input came (load.go).
 	behind   atomic.Uint32

@@ -54,12 +54,13 @@ func (g *Node) judgeShed(f fullness, players int, now time.Time) {
 	}
 	strained := f.late || f.behind || f.busy
 	late, behind := g.late.p90(now), g.behind.p90(now)
+	_, cores := g.cpu.shares()
 	switch {
 	case !s.on && strained:
 		s.on, s.since, s.players = true, now, players
 		s.every.Store(int32(g.cfg.ShedEvery))
 		g.log.Warn("gateway: shedding load, fewer snapshots a player", "every_ticks", g.cfg.ShedEvery, "by", f.by(),
-			"players", players, "late_p90", late, "behind_p90", behind, "cores", g.cpuCores())
+			"players", players, "late_p90", late, "behind_p90", behind, "cores", cores)
 	case s.on && !strained && now.Sub(s.since) >= shedDwell && late < g.cfg.FullLateness/2 && behind < g.cfg.FullBehind/2 &&
 		(float64(players) < shedBack*float64(s.players) || g.fitsAtFullRate()):
 		s.on = false
@@ -87,9 +88,4 @@ func (g *Node) snapshotEvery() uint32 { return uint32(max(g.shed.every.Load(), 1
 // last (a pass skipped for lateness, a new zone's ticks); g.mu is held.
 func (p *player) due(tick, every uint32) bool {
 	return every <= 1 || (tick+p.netID)%every == 0 || tick-p.lastSnap > every
-}
-
-func (g *Node) cpuCores() float64 {
-	_, c := g.cpu.shares()
-	return c
 }

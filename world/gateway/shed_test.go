@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"crypto/tls"
+	"errors"
 	"log/slog"
 	"maps"
 	"testing"
@@ -266,5 +268,29 @@ func TestAShedGatewayJudgesItsPlayersByRound(t *testing.T) {
 	}
 	if !run(3) || g.behind.p90(g.clock.Now()) != 5*z.tickLen {
 		t.Fatalf("three snapshots behind at half the rate: p90 %v, want five ticks and full", g.behind.p90(g.clock.Now()))
+	}
+}
+
+// TestSnapshotRatesAreChecked: a snapshot rate or a shedding rate out of
+// [0, MaxSnapshotEvery], or a shedding rate faster than the rate itself, is
+// a config error; 0 means every tick and never shedding.
+func TestSnapshotRatesAreChecked(t *testing.T) {
+	base := Config{Realm: "REALM", Listen: "127.0.0.1:0", TLS: &tls.Config{}}
+	for _, c := range []struct {
+		every, shed int
+		ok          bool
+	}{
+		{0, 0, true}, {1, 2, true}, {4, 0, true}, {2, 2, true}, {MaxSnapshotEvery, MaxSnapshotEvery, true},
+		{-1, 0, false}, {MaxSnapshotEvery + 1, 0, false}, {1, -1, false}, {1, MaxSnapshotEvery + 1, false}, {2, 1, false},
+	} {
+		cfg := base
+		cfg.SnapshotEvery, cfg.ShedEvery = c.every, c.shed
+		got, err := cfg.withDefaults()
+		if (err == nil) != c.ok || (err != nil && !errors.Is(err, ErrConfig)) {
+			t.Errorf("SnapshotEvery %d, ShedEvery %d: %v", c.every, c.shed, err)
+		}
+		if err == nil && got.SnapshotEvery != max(c.every, 1) {
+			t.Errorf("SnapshotEvery %d became %d", c.every, got.SnapshotEvery)
+		}
 	}
 }

@@ -23,7 +23,8 @@ func (g *Node) zoneRestarted(z *zoneView) {
 	var players []*player
 	for _, p := range g.players {
 		if p.zone == z.id {
-			p.cells = nil // subscribed again once back
+			p.cells = nil     // subscribed again once back
+			p.arriving = true // the new incarnation's events wait for its Welcome (back)
 			players = append(players, p)
 		}
 	}
