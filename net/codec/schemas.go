@@ -164,7 +164,7 @@ func newSchemas() *schemas {
 		table("Bye", str("Reason", 4, MaxText)),
 	))
 	cell := table("ZoneCell", vec("Delta", 4, 1, MaxPayload))
-	event := table("ZonePlayerEvent", scalar("Character", 4, 8), vec("Message", 6, 1, MaxPlayerMessage))
+	event := table("ZonePlayerEvent", scalar("Character", 4, 8), vec("Message", 6, 1, MaxPlayerMessage), scalar("PartyLeader", 8, 8), scalar("PartyJoined", 10, 8))
 	s.zoneMessage = table("ZoneMessage", union("Body", 4,
 		table("ZoneSubscribe", vec("Cells", 4, 4, MaxEntities)),
 		table("ZoneUnsubscribe", vec("Cells", 4, 4, MaxEntities)),

@@ -261,6 +261,9 @@ type PlayerAt struct {
 type PlayerEvent struct {
 	Character uint64
 	Message   []byte
+	// PartyLeader and PartyJoined are, on a Party event, the player's place
+	// in its party (0, 0: none), for its gateway to keep.
+	PartyLeader, PartyJoined uint64
 }
 
 // Chat returns a player's chat line for the zone to route.
@@ -290,6 +293,8 @@ func (e *ZoneEncoder) Tick(tick uint32, tickUnixMs int64, cells [][]byte, player
 			wire.ZonePlayerEventStart(b)
 			wire.ZonePlayerEventAddCharacter(b, x.Character)
 			wire.ZonePlayerEventAddMessage(b, m)
+			wire.ZonePlayerEventAddPartyLeader(b, x.PartyLeader)
+			wire.ZonePlayerEventAddPartyJoined(b, x.PartyJoined)
 			e.offs = append(e.offs, wire.ZonePlayerEventEnd(b))
 		}
 		wire.ZoneTickStartEventsVector(b, len(e.offs))

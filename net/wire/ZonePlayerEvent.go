@@ -82,8 +82,38 @@ func (rcv *ZonePlayerEvent) MutateMessage(j int, n byte) bool {
 	return false
 }
 
+// / On a Party event: the player's place in its party, its leader's
+// / character and when it joined (0, 0: in none), which the gateway keeps
+// / to bring it back in a zone that restarted (ZoneEnterPlayer.party_leader).
+func (rcv *ZonePlayerEvent) PartyLeader() uint64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.GetUint64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+// / On a Party event: the player's place in its party, its leader's
+// / character and when it joined (0, 0: in none), which the gateway keeps
+// / to bring it back in a zone that restarted (ZoneEnterPlayer.party_leader).
+func (rcv *ZonePlayerEvent) MutatePartyLeader(n uint64) bool {
+	return rcv._tab.MutateUint64Slot(8, n)
+}
+
+func (rcv *ZonePlayerEvent) PartyJoined() uint64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.GetUint64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *ZonePlayerEvent) MutatePartyJoined(n uint64) bool {
+	return rcv._tab.MutateUint64Slot(10, n)
+}
+
 func ZonePlayerEventStart(builder *flatbuffers.Builder) {
-	builder.StartObject(2)
+	builder.StartObject(4)
 }
 func ZonePlayerEventAddCharacter(builder *flatbuffers.Builder, character uint64) {
 	builder.PrependUint64Slot(0, character, 0)
@@ -93,6 +123,12 @@ func ZonePlayerEventAddMessage(builder *flatbuffers.Builder, message flatbuffers
 }
 func ZonePlayerEventStartMessageVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
 	return builder.StartVector(1, numElems, 1)
+}
+func ZonePlayerEventAddPartyLeader(builder *flatbuffers.Builder, partyLeader uint64) {
+	builder.PrependUint64Slot(2, partyLeader, 0)
+}
+func ZonePlayerEventAddPartyJoined(builder *flatbuffers.Builder, partyJoined uint64) {
+	builder.PrependUint64Slot(3, partyJoined, 0)
 }
 func ZonePlayerEventEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -257,3 +257,31 @@ func comeBack(t *testing.T, bots []*partyBot) {
 		}
 	}
 }
+
+// TestAnInstanceCrashSendsItsPartyOutAsOne: the instance node holding a
+// party's copy is SIGKILLed. The reviver starts it again holding no copy
+// (a copy's state is not kept across a crash), so each member's gateway,
+// entering it there again, is sent to the pool's exit, and the party is one
+// there, in the order it was, though the exit zone never held it: each
+// gateway said where its player stood in it (world/gateway/place.go). No
+// bot is let go.
+func TestAnInstanceCrashSendsItsPartyOutAsOne(t *testing.T) {
+	const size = 3
+	r := instanceRealm(t, upBase(560), size, 2)
+	p := party(t, r, 0, size)
+	if !stepIn(p[0], 20*time.Second, func() bool { _, ok := inInstance(p); return ok }) {
+		t.Fatalf("the party did not enter an instance: in %s %s %s", p[0].zoneOf(), p[1].zoneOf(), p[2].zoneOf())
+	}
+	z, _ := inInstance(p)
+	toldParty(t, p)
+	r.kill(t, z)
+	waitUntil(t, "the party at the pool's exit", 20*time.Second, func() bool {
+		return !slices.ContainsFunc(p, func(b *partyBot) bool { return b.zoneOf() != "DEV-ZONE-1" })
+	})
+	toldParty(t, p)
+	for _, bt := range p {
+		if st := bt.c.Counters(); st.Disconnect != 0 || st.Reconnects != 0 {
+			t.Fatalf("%s was let go or reconnected: %+v", bt.name, st)
+		}
+	}
+}

@@ -1,18 +1,23 @@
 package integration
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/client"
+	"github.com/gridrealm/gridrealm/net/codec"
 )
 
 // TestZoneCrashPlayersStay: the open zone's process is SIGKILLed while
 // bots play, and the reviver starts it again. No bot is
 // disconnected: its gateway enters it again in the new incarnation (loaded
 // from its last checkpoint, claimed with a new epoch), tells it its new
-// entity, and its view converges with the zone again.
+// entity, and its view converges with the zone again. The bots' parties
+// (two, and two bots in none) are theirs again in the new incarnation, in
+// the order they were, though it came up knowing none of them.
 func TestZoneCrashPlayersStay(t *testing.T) {
 	const bots = 6
 	r := startDevRealm(t, upBase(800), bots)
@@ -29,6 +34,30 @@ func TestZoneCrashPlayersStay(t *testing.T) {
 		}
 		return true
 	})
+	// Parties: bot0 leads bot1 and bot2 (joined in that order), bot3 leads
+	// bot4; bot5 is in none.
+	parties := [][]int{{0, 2, 1}, {3, 4}}
+	for _, party := range parties {
+		for _, m := range party[1:] {
+			if err := conns[m].Chat(codec.ChatSay, "", fmt.Sprintf("/party bot%d", party[0])); err != nil {
+				t.Fatal(err)
+			}
+			// One at a time: the order they joined is the order told.
+			waitUntil(t, "the bot in its party", 5*time.Second, func() bool { return slices.ContainsFunc(conns[m].Party(), named(m)) })
+		}
+	}
+	toldParties := func(what string) {
+		t.Helper()
+		for _, party := range parties {
+			for _, m := range party {
+				waitUntil(t, fmt.Sprintf("%s: bot%d told bots %v", what, m, party), 10*time.Second, func() bool { return partyIs(conns[m].Party(), party) })
+			}
+		}
+		if got := conns[5].Party(); len(got) != 0 {
+			t.Errorf("bot5 joined no party and is told %v", got)
+		}
+	}
+	toldParties("each party told to its members")
 	before := make([][2]float64, bots)
 	for i, c := range conns {
 		x, y, _ := where(c)
@@ -61,4 +90,24 @@ func TestZoneCrashPlayersStay(t *testing.T) {
 	if n := r.metric(t, "DEV-ZONE-1", "gridrealm_zone_players"); n != bots {
 		t.Fatalf("the restarted zone holds %v players, want %d", n, bots)
 	}
+	toldParties("each party back after the zone's crash")
+}
+
+// named matches a party member named as bot i.
+func named(i int) func(codec.PartyMember) bool {
+	return func(m codec.PartyMember) bool { return m.Name == fmt.Sprintf("bot%d", i) }
+}
+
+// partyIs reports whether a party told is the bots of want, in that order
+// (the leader first, then in the order they joined).
+func partyIs(got []codec.PartyMember, want []int) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i, m := range got {
+		if !named(want[i])(m) {
+			return false
+		}
+	}
+	return true
 }

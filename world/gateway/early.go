@@ -30,6 +30,8 @@ const (
 type heldEvents struct {
 	since time.Time
 	msgs  [][]byte
+	place partyPlace // the place the last Party among them carried (place.go)
+	told  bool       // one did
 }
 
 // holdEarly keeps an event of z for a character the gateway does not hold
@@ -69,6 +71,9 @@ func (g *Node) takeEarly(z *zoneView, p *player) {
 		return
 	}
 	delete(z.early, p.character)
+	if h.told {
+		p.place = h.place
+	}
 	for _, m := range h.msgs {
 		g.queueEvent(z, p, m)
 	}

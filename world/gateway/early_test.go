@@ -56,7 +56,7 @@ func TestEventsBeforeTheWelcomeWaitForIt(t *testing.T) {
 	// The dungeon's tick comes first: the gateway holds the player in the
 	// zone it leaves.
 	g.mu.Lock()
-	g.forwardEvents(to, tickOf(t, codec.PlayerEvent{Character: me.character, Message: enc().Party(party, 1)},
+	g.forwardEvents(to, tickOf(t, codec.PlayerEvent{Character: me.character, Message: enc().Party(party, 1), PartyLeader: 5, PartyJoined: 7},
 		codec.PlayerEvent{Character: 999, Message: enc().SystemMessage(1, "for no one here", 2)}))
 	// The gateway takes the answer (moveTo), and another tick comes before
 	// the Welcome is queued.
@@ -76,12 +76,24 @@ func TestEventsBeforeTheWelcomeWaitForIt(t *testing.T) {
 	if len(me.party) != 2 || me.party[0] != 77 || me.party[1] != 78 {
 		t.Fatalf("the party shown is %v", me.party)
 	}
-	// Now in the zone, its events go out at once.
+	// The place the held Party carried is kept (place.go): a zone that
+	// restarts is told it.
+	if me.place != (partyPlace{leader: 5, joined: 7}) {
+		t.Fatalf("the player's place is %+v, want the held Party's", me.place)
+	}
+	// Now in the zone, its events go out at once; only a Party changes its
+	// place.
 	g.mu.Lock()
 	g.forwardEvents(to, tickOf(t, codec.PlayerEvent{Character: me.character, Message: enc().SystemMessage(1, "hello", 3)}))
 	g.mu.Unlock()
-	if got := queued(t, me); len(got) != 1 {
-		t.Fatalf("queued %v after the Welcome", got)
+	if got := queued(t, me); len(got) != 1 || me.place.leader != 5 {
+		t.Fatalf("queued %v after the Welcome, place %+v", got, me.place)
+	}
+	g.mu.Lock()
+	g.forwardEvents(to, tickOf(t, codec.PlayerEvent{Character: me.character, Message: enc().Party(nil, 4)}))
+	g.mu.Unlock()
+	if got := queued(t, me); len(got) != 1 || me.place != (partyPlace{}) {
+		t.Fatalf("queued %v after leaving the party, place %+v", got, me.place)
 	}
 	// The one for no one is forgotten earlyFor later.
 	if to.early[999] == nil {

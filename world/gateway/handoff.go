@@ -42,9 +42,11 @@ func (g *Node) handedOff(from string, h codec.HandedOff) {
 
 // enterInto asks a zone to take a player (after a handoff whose answer the
 // source did not hear, or a source that restarted and found the character
-// handed off), retrying while the zone cannot answer.
+// handed off, or a lost instance's exit), in the party it was in, retrying
+// while the zone cannot answer.
 func (g *Node) enterInto(p *player, zone string, tries int) {
-	payload := codec.NewZoneEncoder().EnterPlayer(p.character, g.cfg.Node.ID)
+	place := g.placeOf(p)
+	payload := codec.NewZoneEncoder().HandOffPlayer(p.character, g.cfg.Node.ID, place.leader, place.joined)
 	retry := func(why string) {
 		if tries <= 1 {
 			go g.disconnect(p, wire.DisconnectReasonServerError, "your character could not enter "+zone+": "+why)

@@ -35,6 +35,7 @@ type player struct {
 	auth      atomic.Uint64 // the same, packed, for the input goroutine
 	shown     shownRing     // where its recent snapshots showed it
 	party     []uint32      // its party's entities, sorted, as its zone last said (main loop)
+	place     partyPlace    // its place in its party, as its zone last said (g.mu; zoneback.go)
 	blind     int           // snapshots in a row that did not show it itself (main loop)
 	sent      atomic.Uint32 // the newest snapshot's seq sent to it
 	lastSnap  uint32        // the zone tick of its last snapshot (main loop; shed.go)

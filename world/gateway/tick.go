@@ -125,10 +125,18 @@ func (g *Node) forwardEvents(z *zoneView, tick *wire.ZoneTick) {
 	z.pruneEarly(now)
 	for i := 0; i < tick.EventsLength(); i++ {
 		tick.Events(&ev, i)
-		if p := g.playerIn(z.id, ev.Character()); p != nil && !p.arriving {
+		p := g.playerIn(z.id, ev.Character())
+		place, told := placeIn(&ev)
+		if p != nil && told {
+			p.place = place
+		}
+		if p != nil && !p.arriving {
 			g.queueEvent(z, p, ev.MessageBytes())
 		} else {
 			g.holdEarly(z, ev.Character(), ev.MessageBytes(), now)
+			if h := z.early[ev.Character()]; h != nil && told {
+				h.place, h.told = place, true
+			}
 		}
 	}
 }

@@ -36,9 +36,11 @@ func (g *Node) zoneRestarted(z *zoneView) {
 	}
 }
 
-// reenter asks the restarted zone to take one player back.
+// reenter asks the restarted zone to take one player back, in the party
+// it was in there (place.go).
 func (g *Node) reenter(z *zoneView, p *player) {
-	payload := g.zenc.EnterPlayer(p.character, g.cfg.Node.ID)
+	place := g.placeOf(p)
+	payload := g.zenc.HandOffPlayer(p.character, g.cfg.Node.ID, place.leader, place.joined)
 	err := g.node.Ask(z.id, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}, g.cfg.Handshake, func(m node.Message, err error) {
 		pe, err := readEntered(m, err)
 		if err != nil && pe.MovedTo != "" {

@@ -29,7 +29,12 @@ const (
 // own copy (the encoder's buffer is reused by the next message); players
 // who get the same message share it.
 func (zn *Node) event(character uint64, msg []byte) {
-	zn.events = append(zn.events, codec.PlayerEvent{Character: character, Message: msg})
+	zn.queueEvent(codec.PlayerEvent{Character: character, Message: msg})
+}
+
+// queueEvent queues an event for its player's next ZoneTick.
+func (zn *Node) queueEvent(ev codec.PlayerEvent) {
+	zn.events = append(zn.events, ev)
 	zn.metrics.events.Inc()
 }
 

@@ -142,16 +142,19 @@ func (zn *Node) partyGoes(character uint64) {
 	}
 }
 
-// arrived puts a character handed off to this zone in the party its
-// source said, unless the party's leader is here and in no party or
-// another (the party has ended here), and tells the members here. The
-// arrival itself is told again at its first input (player.retell): its
-// gateway may not have moved it here yet.
+// arrived puts a character handed off to this zone (or entered again by
+// its gateway after this zone restarted) in the party its source said,
+// unless the party's leader is here and in no party or another (the party
+// has ended here: the arrival is told it is in none, so that its gateway
+// forgets the place), and tells the members here. The arrival itself is
+// told again at its first input (player.retell): its gateway may not have
+// moved it here yet.
 func (zn *Node) arrived(p *player, r partyRole) {
 	if r.leader == 0 {
 		return
 	}
 	if zn.players[r.leader] != nil && r.leader != p.character && zn.parties[r.leader].leader != r.leader {
+		zn.tellNoParty(p.character)
 		return
 	}
 	zn.parties[p.character] = r
@@ -198,7 +201,7 @@ func (zn *Node) tellParty(leader uint64, only ...uint64) {
 	}
 	for _, c := range chars {
 		if zn.players[c] != nil {
-			zn.deliver(c, seq, msg)
+			zn.deliverParty(c, seq, msg)
 		}
 	}
 }
@@ -206,7 +209,17 @@ func (zn *Node) tellParty(leader uint64, only ...uint64) {
 // tellNoParty tells a character it is in no party.
 func (zn *Node) tellNoParty(character uint64) {
 	seq := zn.nextSeq()
-	zn.deliver(character, seq, bytes.Clone(zn.penc.Party(nil, seq)))
+	zn.deliverParty(character, seq, bytes.Clone(zn.penc.Party(nil, seq)))
+}
+
+// deliverParty delivers a Party message to a character with its place in
+// its party, which its gateway keeps: a zone that restarts has lost its
+// parties, and each gateway entering its players again says where each
+// stood (ZoneEnterPlayer.party_leader, as a handoff does; arrived).
+func (zn *Node) deliverParty(character, seq uint64, msg []byte) {
+	r := zn.parties[character]
+	zn.queueEvent(codec.PlayerEvent{Character: character, Message: msg, PartyLeader: r.leader, PartyJoined: r.joined})
+	zn.remember(character, seq, msg)
 }
 
 // retell sends a player what its client may not hold after a Welcome:

@@ -124,8 +124,10 @@ func TestPartiesAreToldWhole(t *testing.T) {
 // order they arrive in, the leader first once it comes; a player there
 // joins such a party through a member while its leader is elsewhere; a
 // party whose leader is in the zone in no party has ended, and an arrival
-// of it joins none; a leader who comes in alone and joins its party
-// through a member leads it, listed first.
+// of it joins none (and is told so); a leader who comes in alone and joins
+// its party through a member leads it, listed first. Each Party event
+// carries its member's place for the gateway to keep (a zone restarted
+// takes it back the same way).
 func TestAPartyComesAlongThroughAHandoff(t *testing.T) {
 	ear := newGatewayEar()
 	r := startRigWith(t, Config{Checkpoint: time.Hour}, ear)
@@ -143,6 +145,14 @@ func TestAPartyComesAlongThroughAHandoff(t *testing.T) {
 			t.Fatal(e.Refused)
 		}
 		ids[name] = e.NetID
+	}
+	placed := func(who, leader string, joined uint64) {
+		t.Helper()
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		if got, want := ear.place[chars[who]], [2]uint64{chars[leader], joined}; got != want {
+			t.Errorf("%s's place told its gateway: %v, want %v", who, got, want)
+		}
 	}
 	told := func(who string, members ...string) {
 		t.Helper()
@@ -162,6 +172,8 @@ func TestAPartyComesAlongThroughAHandoff(t *testing.T) {
 	arrive("Bob", "Ann", 200) // joined before Cid: listed before it
 	told("Cid", "Bob", "Cid")
 	told("Bob", "Bob", "Cid")
+	placed("Cid", "Ann", 300)
+	placed("Bob", "Ann", 200)
 	// Eve, in the zone, joins the party through Cid while its leader is
 	// elsewhere, and asks again.
 	chars["Eve"] = r.character(t, "Eve")
@@ -186,6 +198,8 @@ func TestAPartyComesAlongThroughAHandoff(t *testing.T) {
 	for _, n := range []string{"Ann", "Bob", "Cid", "Eve"} {
 		told(n, "Ann", "Bob", "Cid", "Eve")
 	}
+	placed("Ann", "Ann", 100)
+	placed("Cid", "Ann", 300)
 	// Ann leaves her party here: it ends, and one of it arriving later
 	// joins none.
 	if err := r.realm.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: codec.NewZoneEncoder().Chat(chars["Ann"], 0, "", "/party")}); err != nil {
@@ -193,8 +207,14 @@ func TestAPartyComesAlongThroughAHandoff(t *testing.T) {
 	}
 	for _, n := range []string{"Ann", "Bob", "Cid", "Eve"} {
 		told(n)
+		placed(n, "", 0)
 	}
 	arrive("Dee", "Ann", 400)
+	waitFor(t, "Dee told she is in no party", func() bool {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		return ear.parties[chars["Dee"]] == 1
+	})
 	time.Sleep(200 * time.Millisecond)
 	ear.mu.Lock()
 	dee, ann := ear.party[chars["Dee"]], ear.party[chars["Ann"]]
@@ -202,6 +222,7 @@ func TestAPartyComesAlongThroughAHandoff(t *testing.T) {
 	if len(dee) != 0 || len(ann) != 0 {
 		t.Fatalf("an arrival joined a party that has ended: Dee told %v, Ann %v", dee, ann)
 	}
+	placed("Dee", "", 0)
 	// Zed's party arrives without him; he comes in by himself (a login,
 	// in no party) and joins it through a member: he leads it, listed
 	// first though he took his place last.

@@ -20,13 +20,14 @@ type gatewayEar struct {
 	inventory   map[uint64][]codec.InventoryItem
 	inventories map[uint64]int // Inventory messages heard, by character
 	party       map[uint64][]codec.PartyMember
-	parties     map[uint64]int      // Party messages heard, by character
-	system      map[uint64][]string // system messages heard, by character
+	parties     map[uint64]int       // Party messages heard, by character
+	place       map[uint64][2]uint64 // the place (leader, joined) the last Party event carried, by character
+	system      map[uint64][]string  // system messages heard, by character
 }
 
 func newGatewayEar() *gatewayEar {
 	return &gatewayEar{results: map[uint64][]string{}, inventory: map[uint64][]codec.InventoryItem{}, inventories: map[uint64]int{},
-		party: map[uint64][]codec.PartyMember{}, parties: map[uint64]int{}, system: map[uint64][]string{}}
+		party: map[uint64][]codec.PartyMember{}, parties: map[uint64]int{}, place: map[uint64][2]uint64{}, system: map[uint64][]string{}}
 }
 
 func (g *gatewayEar) HandleMessage(_ *node.Node, m node.Message) {
@@ -60,6 +61,7 @@ func (g *gatewayEar) HandleMessage(_ *node.Node, m node.Message) {
 			codec.Member(sm.Body, &p)
 			g.party[ev.Character()] = codec.ReadParty(&p)
 			g.parties[ev.Character()]++
+			g.place[ev.Character()] = [2]uint64{ev.PartyLeader(), ev.PartyJoined()}
 		case wire.ServerBodySystemMessage:
 			var m wire.SystemMessage
 			codec.Member(sm.Body, &m)

@@ -45,8 +45,23 @@ messageArray():Uint8Array|null {
   return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+/**
+ * On a Party event: the player's place in its party, its leader's
+ * character and when it joined (0, 0: in none), which the gateway keeps
+ * to bring it back in a zone that restarted (ZoneEnterPlayer.party_leader).
+ */
+partyLeader():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
+partyJoined():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
 static startZonePlayerEvent(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(4);
 }
 
 static addCharacter(builder:flatbuffers.Builder, character:bigint) {
@@ -69,15 +84,25 @@ static startMessageVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(1, numElems, 1);
 }
 
+static addPartyLeader(builder:flatbuffers.Builder, partyLeader:bigint) {
+  builder.addFieldInt64(2, partyLeader, BigInt('0'));
+}
+
+static addPartyJoined(builder:flatbuffers.Builder, partyJoined:bigint) {
+  builder.addFieldInt64(3, partyJoined, BigInt('0'));
+}
+
 static endZonePlayerEvent(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createZonePlayerEvent(builder:flatbuffers.Builder, character:bigint, messageOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createZonePlayerEvent(builder:flatbuffers.Builder, character:bigint, messageOffset:flatbuffers.Offset, partyLeader:bigint, partyJoined:bigint):flatbuffers.Offset {
   ZonePlayerEvent.startZonePlayerEvent(builder);
   ZonePlayerEvent.addCharacter(builder, character);
   ZonePlayerEvent.addMessage(builder, messageOffset);
+  ZonePlayerEvent.addPartyLeader(builder, partyLeader);
+  ZonePlayerEvent.addPartyJoined(builder, partyJoined);
   return ZonePlayerEvent.endZonePlayerEvent(builder);
 }
 }
