@@ -92,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the bots' choices")
 	fs.Float64Var(&cfg.DropRate, "drop", 0, "share of snapshot datagrams each bot throws away (a lossy network)")
 	fs.DurationVar(&cfg.InputEvery, "input-every", 0, "how often a bot sends an unchanged intent, with its snapshot acknowledgement (0: 100 ms; a changed one goes at once; negative: an input every tick)")
+	fs.BoolVar(&cfg.Names, "names", false, "bots ask who the entities they see are, as a client drawing names would (WhoIs), and the report says how long the answers took")
 	fs.BoolVar(&cfg.Fight, "fight", false, "bots hold the attack action: they hit NPCs in range, and NPCs they kill drop loot (items in the db)")
 	fs.StringVar(&o.jsonFile, "json", "", "write the report as JSON to this file (- for stdout)")
 	fs.StringVar(&o.htmlFile, "html", "", "write the report as a self-contained HTML page with plots")

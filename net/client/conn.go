@@ -41,14 +41,19 @@ type Conn struct {
 	// names are who entities of the player's zone are, from the Names
 	// since the last Welcome (ids name other entities in another zone).
 	names map[uint32]codec.Named
-	enc   *codec.PlayerEncoder
-	seq   uint32
-	snap  codec.Snapshot
-	done  chan struct{}
-	err   error
-	opts  Options
-	drop  *rand.Rand
-	Stats Stats
+	// asked is when AskNames last asked about each entity not named yet,
+	// and lastAsk when it last asked (names.go).
+	asked   map[uint32]time.Time
+	lastAsk time.Time
+	tooks   []time.Duration // how long the names told since the event loop last looked took (for OnNamed)
+	enc     *codec.PlayerEncoder
+	seq     uint32
+	snap    codec.Snapshot
+	done    chan struct{}
+	err     error
+	opts    Options
+	drop    *rand.Rand
+	Stats   Stats
 
 	selfX, selfY int32  // where the client last saw its own entity, 1/256 m
 	self         uint32 // its own entity: the newest Welcome's, or a full snapshot's since
@@ -89,6 +94,11 @@ type Stats struct {
 	// ZoneChanges counts those that moved the player to another zone (a
 	// handoff).
 	ZoneChanges int
+	// NamesAsked counts the entities AskNames asked about, NamesTold those
+	// of them the zone named, and NamesMismatched the names told whose kind
+	// or template differs from what the newest snapshot shows under the
+	// same id (a zone or gateway bug, always 0).
+	NamesAsked, NamesTold, NamesMismatched int
 }
 
 // Options tune a connection.
@@ -138,6 +148,10 @@ type Options struct {
 	// snapshot is full state of the new zone. It runs on the connection's
 	// event goroutine: keep it short.
 	OnZoneChange func(from, to string, w codec.Welcome)
+	// OnNamed, when set, is called for each entity AskNames asked about
+	// that the zone then named, with the time the answer took. It runs on
+	// the connection's event goroutine: keep it short.
+	OnNamed func(after time.Duration)
 	// Realm is the realm the session belongs to (the one logged in to): a
 	// gateway that serves several realms places the player through that
 	// realm's node. Empty: the gateway's only realm.

@@ -1,7 +1,9 @@
 package client
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/wire"
@@ -43,5 +45,57 @@ func TestAConnectionKeepsNamesBoundedByWhatItIsShown(t *testing.T) {
 	}
 	if _, ok := c.Named(7); !ok {
 		t.Fatal("entity 7, shown, forgotten")
+	}
+}
+
+// TestAskNamesAsksWhatItCannotName: AskNames picks the entities of the
+// newest view it has no name for, itself aside and at most MaxWhoIs; asks
+// at most every askNamesEvery, and about an entity again only after
+// askAgainAfter without an answer; an answer counts, and a name whose
+// kind or template the view contradicts is counted apart.
+func TestAskNamesAsksWhatItCannotName(t *testing.T) {
+	var c Conn
+	c.self = 1
+	var enters []codec.Spawn
+	for id := uint32(1); id <= codec.MaxWhoIs+10; id++ {
+		enters = append(enters, codec.Spawn{ID: id, Kind: wire.EntityKindNpc, Template: 2})
+	}
+	snap := codec.Snapshot{Seq: 1, Updates: codec.Updates{Enters: enters}}
+	if err := c.world.Apply(&snap); err != nil {
+		t.Fatal(err)
+	}
+	c.names = map[uint32]codec.Named{2: {ID: 2, Kind: wire.EntityKindNpc, Template: 2, Name: "Wolf"}}
+	t0 := time.Now()
+	ids := c.unnamed(t0, nil)
+	if len(ids) != codec.MaxWhoIs || ids[0] != 3 || slices.Contains(ids, 1) || slices.Contains(ids, 2) {
+		t.Fatalf("asked about %d entities from %v: want %d, not itself (1) nor one named (2)", len(ids), ids[:min(3, len(ids))], codec.MaxWhoIs)
+	}
+	if again := c.unnamed(t0.Add(askNamesEvery/2), nil); len(again) != 0 {
+		t.Fatalf("asked again %v after half of askNamesEvery", again)
+	}
+	rest := c.unnamed(t0.Add(askNamesEvery), nil)
+	if len(rest) != 8 || rest[0] != codec.MaxWhoIs+3 {
+		t.Fatalf("the second question asked about %v, want the 8 not asked yet", rest)
+	}
+	// An answer, one of its names contradicting the view.
+	var tooks []time.Duration
+	c.opts.OnNamed = func(d time.Duration) { tooks = append(tooks, d) }
+	var m wire.ServerMessage
+	if err := codec.DecodeServerMessage(codec.NewPlayerEncoder().Names([]codec.Named{
+		{ID: 3, Kind: wire.EntityKindNpc, Template: 2, Name: "Wolf"},
+		{ID: 4, Kind: wire.EntityKindPlayer, Name: "Ann"}}), &m); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	c.heldEvent(&m)
+	c.mu.Unlock()
+	if c.Stats.NamesAsked != codec.MaxWhoIs+8 || c.Stats.NamesTold != 2 || c.Stats.NamesMismatched != 1 || len(c.tooks) != 2 {
+		t.Fatalf("stats %+v, %d answer times kept", c.Stats, len(c.tooks))
+	}
+	// The first question's unanswered, past askAgainAfter, are asked
+	// again; the named ones and the second question's are not.
+	later := c.unnamed(t0.Add(askAgainAfter), nil)
+	if len(later) != codec.MaxWhoIs-2 || later[0] != 5 || slices.Contains(later, rest[0]) {
+		t.Fatalf("asked again about %d entities (%v...): want the first question's 62 still unnamed", len(later), later[:min(3, len(later))])
 	}
 }

@@ -115,35 +115,23 @@ func (c *Conn) events(s *pquic.Session) {
 			c.Stats.Corrections++
 			c.Stats.CorrectX, c.Stats.CorrectY = w.X(), w.Y()
 		case wire.ServerBodyWelcome:
-			// The zone restarted and took the player back, or a handoff
-			// moved it to another zone: a new entity.
-			var w wire.Welcome
-			codec.Member(m.Body, &w)
-			from := c.cur.Zone
-			c.cur.EntityID, c.cur.X, c.cur.Y, c.cur.Zone = w.EntityId(), w.X(), w.Y(), string(w.Zone())
-			if t := w.ResumeTokenBytes(); len(t) > 0 {
-				c.cur.ResumeToken = bytes.Clone(t)
-			}
-			c.selfX, c.selfY, c.self = w.X(), w.Y(), w.EntityId()
-			c.party = nil // until the zone tells it again
-			c.names = nil // the new zone's ids name other entities
-			c.Stats.Rewelcomes++
-			if c.cur.Zone != from {
-				c.Stats.ZoneChanges++
-				if fn := c.opts.OnZoneChange; fn != nil {
-					cur := c.cur
-					zoneChange = func() { fn(from, cur.Zone, cur) }
-				}
-			}
+			zoneChange = c.welcomed(&m)
 		case wire.ServerBodyDisconnect:
 			var w wire.Disconnect
 			codec.Member(m.Body, &w)
 			c.Stats.Disconnect = w.Reason()
 		}
+		tooks := c.tooks
+		c.tooks = c.tooks[:0]
 		c.mu.Unlock()
 		if zoneChange != nil { // outside mu: it may read the connection
 			zoneChange()
 			zoneChange = nil
+		}
+		if fn := c.opts.OnNamed; fn != nil {
+			for _, d := range tooks {
+				fn(d)
+			}
 		}
 	}
 }
@@ -170,6 +158,7 @@ func (c *Conn) heldEvent(m *wire.ServerMessage) {
 		var got [codec.MaxWhoIs]codec.Named
 		for _, n := range codec.ReadNames(&w, got[:0]) {
 			c.names[n.ID] = n
+			c.named(n)
 		}
 		c.forgetNames()
 	case wire.ServerBodyTradeOffered:
@@ -202,4 +191,30 @@ func (c *Conn) forgetNames() {
 			delete(c.names, id)
 		}
 	}
+}
+
+// welcomed takes a Welcome on a live connection: the zone restarted and
+// took the player back, or a handoff moved it to another zone, under a new
+// entity. It returns the OnZoneChange call to make once mu is released
+// (nil: none); mu is held.
+func (c *Conn) welcomed(m *wire.ServerMessage) (zoneChange func()) {
+	var w wire.Welcome
+	codec.Member(m.Body, &w)
+	from := c.cur.Zone
+	c.cur.EntityID, c.cur.X, c.cur.Y, c.cur.Zone = w.EntityId(), w.X(), w.Y(), string(w.Zone())
+	if t := w.ResumeTokenBytes(); len(t) > 0 {
+		c.cur.ResumeToken = bytes.Clone(t)
+	}
+	c.selfX, c.selfY, c.self = w.X(), w.Y(), w.EntityId()
+	c.party = nil               // until the zone tells it again
+	c.names, c.asked = nil, nil // the new zone's ids name other entities
+	c.Stats.Rewelcomes++
+	if c.cur.Zone != from {
+		c.Stats.ZoneChanges++
+		if fn := c.opts.OnZoneChange; fn != nil {
+			cur := c.cur
+			zoneChange = func() { fn(from, cur.Zone, cur) }
+		}
+	}
+	return zoneChange
 }

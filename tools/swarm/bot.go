@@ -133,6 +133,7 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 			break
 		}
 		carried += conn.Counters().Bytes
+		b.s.m.namesOf(conn.Counters())
 		conn.Close()
 		b.mu.Lock()
 		b.lostAt, b.lostWhy, b.seen = b.lastSnap, "login_again", false
@@ -146,6 +147,7 @@ func (b *bot) run(ctx context.Context, joinBy time.Time) {
 		conn = next
 	}
 	st := conn.Counters()
+	b.s.m.namesOf(st)
 	if reason == "" && st.Disconnect != 0 { // told just as the run ended
 		reason = "disconnected: " + st.Disconnect.String()
 	}
@@ -176,7 +178,7 @@ func (b *bot) join(ctx context.Context) (*client.Conn, error) {
 		conn, err := client.ConnectWith(cctx, res.Gateways[0], b.s.cfg.TLS, res.SessionHandle, client.Options{
 			DropRate: b.s.cfg.DropRate, Seed: b.s.cfg.Seed ^ uint64(b.index)<<20, OnSnapshot: b.onSnapshot,
 			Transport: b.transport, Reconnect: true, Gateways: res.Gateways, OnReconnect: b.onReconnect, OnEvent: b.onEvent,
-			Realm: b.s.cfg.Realm})
+			Realm: b.s.cfg.Realm, OnNamed: b.s.m.named})
 		ccancel()
 		if err == nil {
 			b.self.Store(conn.Welcome.EntityID)
@@ -322,6 +324,9 @@ func (b *bot) act(now time.Time, conn *client.Conn) {
 	b.step(now)
 	if b.s.cfg.Behavior == Trade {
 		b.trade(now, conn)
+	}
+	if b.s.cfg.Names {
+		conn.AskNames() // an error is the connection's, which play hears
 	}
 	mx, my := int8(math.Round(b.dx*127)), int8(math.Round(b.dy*127))
 	heading := uint8(0)

@@ -66,6 +66,10 @@ type metrics struct {
 	tradeResults   map[string]int64                   // trade: TradeResults heard, by status (both sides hear Done)
 	loots          int64                              // loot events heard
 	lootUnits      int64                              // and their counts
+	namesAsked     int64                              // names: entities asked about (Config.Names)
+	namesTold      int64                              // of them, named
+	namesWrong     int64                              // names whose kind or template the bot's view contradicted
+	nameLatency    *hdrhistogram.Histogram            // question → answer
 	selfMissing    int64                              // snapshots without the bot's own entity, once seen
 	reconnects     int64                              // lost connections that came back (resume tokens)
 	zoneRestarts   int64                              // zone restarts lived through (a new Welcome on a live connection)
@@ -91,7 +95,8 @@ type metrics struct {
 
 func newMetrics(start time.Time) *metrics {
 	m := &metrics{start: start, age: newHist(), echo: newHist(), secAge: newHist(), secEcho: newHist(), recovery: newHist(),
-		recoveryBy: map[string]*hdrhistogram.Histogram{}, failures: map[string]int{}, retryReasons: map[string]int{}, disconnects: map[string]int{},
+		nameLatency: newHist(),
+		recoveryBy:  map[string]*hdrhistogram.Histogram{}, failures: map[string]int{}, retryReasons: map[string]int{}, disconnects: map[string]int{},
 		self: newSelfMeter()}
 	m.secMark = m.self.mark()
 	return m
@@ -377,6 +382,9 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 	if cfg.Behavior == Trade {
 		r.Trades = &TradeReport{Offers: m.tradeOffers, Results: m.tradeResults}
 	}
+	if cfg.Names {
+		r.Names = &NamesReport{Asked: m.namesAsked, Told: m.namesTold, Mismatched: m.namesWrong, Latency: latency(m.nameLatency)}
+	}
 	if !m.steadyAt.IsZero() {
 		r.RampS = m.steadyAt.Sub(m.start).Seconds()
 		r.SettleS = m.settle.Seconds()
@@ -446,4 +454,20 @@ func (m *metrics) looted(count uint32) {
 	defer m.mu.Unlock()
 	m.loots++
 	m.lootUnits += int64(count)
+}
+
+// named records how long a name a bot asked for took to come.
+func (m *metrics) named(after time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	record(m.nameLatency, after)
+}
+
+// namesOf adds a connection's names asked, told and contradicted.
+func (m *metrics) namesOf(st client.Stats) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.namesAsked += int64(st.NamesAsked)
+	m.namesTold += int64(st.NamesTold)
+	m.namesWrong += int64(st.NamesMismatched)
 }

@@ -98,7 +98,9 @@ type Report struct {
 	Loots     int64 `json:"loots"`
 	LootUnits int64 `json:"loot_units"`
 	// Trades is the trade behavior's offers and results.
-	Trades       *TradeReport `json:"trades,omitempty"`
+	Trades *TradeReport `json:"trades,omitempty"`
+	// Names is what the bots asking names saw (Config.Names).
+	Names        *NamesReport `json:"names,omitempty"`
 	LoginRetries int64        `json:"login_retries"`
 	// LoginsQueued counts logins the login node told their place in line
 	// (it had more than it could check at once); LoginPlaceMax is the
@@ -141,6 +143,20 @@ type Report struct {
 	Verdict []string `json:"verdict"`
 }
 
+// NamesReport is what bots asking who they see (Config.Names) were told.
+type NamesReport struct {
+	// Asked counts the entities asked about, Told those of them their zone
+	// named (it does not name an entity the bot no longer sees when the
+	// question comes: one that walked out of view meanwhile).
+	Asked int64 `json:"asked"`
+	Told  int64 `json:"told"`
+	// Mismatched counts names whose kind or template contradicted what the
+	// bot's view showed under the same id: a bug, always 0.
+	Mismatched int64 `json:"mismatched"`
+	// Latency is question → answer.
+	Latency Latency `json:"latency"`
+}
+
 // Judge checks the report against thresholds (a negative threshold is not
 // checked), records the verdict and reports whether the run passed. With
 // refusedOK (an overload run) the bots the realm turned away with a reason
@@ -160,6 +176,9 @@ func (r *Report) Judge(maxP99Ms float64, maxErrors int64, refusedOK bool) bool {
 	}
 	if r.Connected == 0 {
 		r.Verdict = append(r.Verdict, "no bot connected")
+	}
+	if r.Names != nil && r.Names.Mismatched > 0 {
+		r.Verdict = append(r.Verdict, fmt.Sprintf("%d names contradicted what the bots saw", r.Names.Mismatched))
 	}
 	return len(r.Verdict) == 0
 }
@@ -200,6 +219,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("budget violations", "%d (largest datagram %d B, budget %d B)", r.BudgetViolations, r.MaxDatagram, r.Budget)
 	row("snapshots without self", "%d", r.SelfMissing)
 	row("entities in a bot's view", "mean %.1f  max %d", r.ViewMean, r.ViewMax)
+	if n := r.Names; n != nil {
+		row("names asked / told", "%d / %d  (answer ms p50 %.1f  p99 %.1f  max %.1f; %d contradicting the view)", n.Asked, n.Told, n.Latency.P50, n.Latency.P99, n.Latency.Max, n.Mismatched)
+	}
 	row("login retries", "%d", r.LoginRetries)
 	for _, k := range sortedKeys(r.LoginRetryReasons) {
 		row("  login retried: "+k, "%d", r.LoginRetryReasons[k])

@@ -86,6 +86,12 @@ type Config struct {
 	// DropRate is the share of snapshot datagrams each bot throws away, as
 	// a lossy network would.
 	DropRate float64
+	// Names makes the bots label what they see, as a client drawing names
+	// over heads would: each asks who the entities it is shown and cannot
+	// name are (client.Conn.AskNames: WhoIs, four questions a second at
+	// most), and the report says how many were named and how long the
+	// answers took (Report.Names).
+	Names bool
 	// Progress, when set, is called once a second.
 	Progress func(Progress)
 }

@@ -23,6 +23,7 @@ type metrics struct {
 	handoffs         *prometheus.CounterVec
 	handoffSeconds   prometheus.Histogram
 	released         prometheus.Counter
+	whoIs, named     prometheus.Counter
 }
 
 func (zn *Node) newMetrics() *metrics {
@@ -58,6 +59,10 @@ func (zn *Node) newMetrics() *metrics {
 			Help: "Time from a player reaching a border to the target holding it.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 		released: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "instances_released_total",
 			Help: "Instances this instance node let go, empty, back to the pool."}),
+		whoIs: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "whois_total",
+			Help: "Players' questions about who entities they see are (WhoIs), each answered between two ticks."}),
+		named: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "names_told_total",
+			Help: "Entities named in the answers (Names): those asked about that the asking player could see."}),
 	}
 	scriptCounter := func(name, help string, v func(s *script.Stats) int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: name, Help: help},
@@ -89,7 +94,7 @@ func (zn *Node) newMetrics() *metrics {
 			}
 			return 0
 		}))
-	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.trades, m.contentRefused, m.playersDropped, m.replayed, m.handoffs, m.handoffSeconds, m.released)
+	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.trades, m.contentRefused, m.playersDropped, m.replayed, m.handoffs, m.handoffSeconds, m.released, m.whoIs, m.named)
 	return m
 }
 

@@ -58,6 +58,8 @@ func (zn *Node) whoIs(p *player, ids []uint32) {
 		})
 	})
 	zn.named = named
+	zn.metrics.whoIs.Inc()
+	zn.metrics.named.Add(float64(len(named)))
 	if len(named) > 0 {
 		zn.event(p.character, bytes.Clone(zn.penc.Names(named)))
 	}
