@@ -11,7 +11,10 @@ import * as path from 'path';
 import * as flatbuffers from 'flatbuffers';
 
 import { Snapshot } from '../gen/gridrealm/wire/snapshot';
+import { Names as NamesMsg } from '../gen/gridrealm/wire/names';
+import { Spawn } from '../gen/gridrealm/wire/spawn';
 import { World, NoBaselineError } from '../src/world';
+import { Names, askNamesEvery, askAgainAfter } from '../src/names';
 import * as enc from '../src/encode';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -104,6 +107,50 @@ function bytes(b64: string): flatbuffers.ByteBuffer {
   return new flatbuffers.ByteBuffer(new Uint8Array(Buffer.from(b64, 'base64')));
 }
 
+// namesMsg makes a Names message naming ids (as NPCs of template 1).
+function namesMsg(ids: number[]): NamesMsg {
+  const b = new flatbuffers.Builder(64);
+  const spawns = ids.map((id) => Spawn.createSpawn(b, id, 2, 1, b.createString(`npc ${id}`)));
+  const v = NamesMsg.createEntitiesVector(b, spawns);
+  NamesMsg.startNames(b);
+  NamesMsg.addEntities(b, v);
+  b.finish(NamesMsg.endNames(b));
+  return NamesMsg.getRootAsNames(new flatbuffers.ByteBuffer(b.asUint8Array()));
+}
+
+// checkNames holds Names to the rules of the Go client's AskNames, over
+// the world the snapshots left: whom it asks about, when, and again.
+function checkNames(world: World): void {
+  const shown = world.entities().map((e) => e.id).filter((id) => id !== world.self());
+  const names = new Names();
+  const first = names.unnamed(world, 0);
+  if (shown.length === 0 || JSON.stringify(first) !== JSON.stringify(shown.slice(0, enc.MaxWhoIs))) {
+    failures.push(`names: asked about ${JSON.stringify(first)}, want the shown entities but the player's own ${JSON.stringify(shown)}`);
+    return;
+  }
+  if (names.unnamed(world, askNamesEvery / 2).length !== 0) {
+    failures.push('names: asked again within askNamesEvery');
+  }
+  const took = names.take(namesMsg([first[0]]), 40);
+  if (took.length !== 1 || took[0] !== 40 || names.named(first[0])?.name !== `npc ${first[0]}`) {
+    failures.push(`names: told ${JSON.stringify(names.named(first[0]))}, took ${JSON.stringify(took)}`);
+  }
+  if (names.unnamed(world, askNamesEvery).length !== 0 && shown.length <= enc.MaxWhoIs) {
+    failures.push('names: asked again about entities waiting for their answer');
+  }
+  const again = names.unnamed(world, askAgainAfter);
+  if (JSON.stringify(again) !== JSON.stringify(first.slice(1))) {
+    failures.push(`names: asked again ${JSON.stringify(again)} after askAgainAfter, want the unanswered ${JSON.stringify(first.slice(1))}`);
+  }
+  names.welcome();
+  if (names.unnamed(world, askAgainAfter + 1).length !== 0) {
+    failures.push('names: asked again 1 ms after the last question');
+  }
+  if (names.named(first[0]) !== undefined || names.unnamed(world, askAgainAfter + askNamesEvery).length !== first.length) {
+    failures.push('names: a Welcome did not forget them');
+  }
+}
+
 function main(): void {
   const cases = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
   for (const c of cases.messages as Case[]) {
@@ -111,6 +158,7 @@ function main(): void {
     check(c.name, c.want, root['getRootAs' + c.root](bytes(c.bytes)));
   }
   const world = new World();
+  let namesChecked = false;
   (cases.snapshots as SnapshotStep[]).forEach((step, i) => {
     try {
       world.apply(Snapshot.getRootAsSnapshot(bytes(step.bytes)));
@@ -132,7 +180,14 @@ function main(): void {
     if (world.self() !== step.self) {
       failures.push(`snapshot ${i}: self ${world.self()}, Go's World ${step.self}`);
     }
+    if (!namesChecked && world.entities().length >= 3) {
+      checkNames(world);
+      namesChecked = true;
+    }
   });
+  if (!namesChecked) {
+    failures.push('names: no snapshot showed the player three entities to ask about');
+  }
   const i = cases.input;
   const out: { [k: string]: string } = {
     Input: Buffer.from(enc.encodeInput(i)).toString('base64'),
