@@ -14,8 +14,10 @@ import (
 // restarted, or into the zone a lost instance sends it to (enterInto), as
 // a zone handing a player off does: the zone puts it back with the
 // members there, in the order they joined. A gateway that crashes loses
-// the places it kept, and its players' zones tell the gateway that takes
-// them back at their first input (the zone's retell).
+// the places it kept; the gateway that takes its players back learns them
+// again from the Party messages their zones replay (each carries the
+// player's place now) and tell again at their first input (the zone's
+// retell).
 
 // partyPlace is a player's place in its party: its leader's character and
 // when it joined (the zone's stamp); 0, 0 in none.

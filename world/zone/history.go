@@ -2,6 +2,8 @@ package zone
 
 import (
 	"time"
+
+	"github.com/gridrealm/gridrealm/net/codec"
 )
 
 // Chat history. Every chat line and system message the zone sends a
@@ -28,6 +30,7 @@ type delivery struct {
 	character uint64
 	at        time.Time
 	msg       []byte // shared by every recipient of the message
+	party     bool   // a Party message: replayed with the player's place now (party.go)
 }
 
 // awayPlayer is a player let go because its gateway died, who may come
@@ -85,7 +88,14 @@ func (zn *Node) replayEvents(p *player, since uint64) {
 	n := 0
 	for _, d := range zn.history {
 		if d.character == p.character && d.seq > since && d.seq <= p.routedAt {
-			zn.event(p.character, d.msg)
+			ev := codec.PlayerEvent{Character: p.character, Message: d.msg}
+			if d.party {
+				// The gateway keeps the place a Party carries: the place now
+				// (the newest Party replayed is the party now).
+				r := zn.parties[p.character]
+				ev.PartyLeader, ev.PartyJoined = r.leader, r.joined
+			}
+			zn.queueEvent(ev)
 			n++
 		}
 	}

@@ -97,6 +97,21 @@ func TestPartiesAreToldWhole(t *testing.T) {
 	if party("Cid") != want("Ann", "Cid", "Bob") {
 		t.Fatalf("Cid was told %s", party("Cid"))
 	}
+	// Its new gateway asks for what it missed: the Party messages replayed
+	// carry its place now, for the gateway to keep (a zone that restarts
+	// is told it; world/gateway/place.go).
+	ear.mu.Lock()
+	ear.place[chars["Cid"]] = [2]uint64{1, 1}
+	ear.mu.Unlock()
+	if err := gw.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: enc.ReplayEvents(chars["Cid"], 0)}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Cid's place in the Party messages replayed", func() bool {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		pl := ear.place[chars["Cid"]]
+		return pl[0] == chars["Ann"] && pl[1] > 1
+	})
 
 	// The leader leaves the zone: its party goes with it.
 	if err := gw.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: enc.LeavePlayer(chars["Ann"])}); err != nil {
