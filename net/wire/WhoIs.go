@@ -7,8 +7,9 @@ import (
 )
 
 // / Player -> zone: who are these entities (ids from snapshots; at most
-// / 64)? The zone answers Names for those the player can see now (in the
-// / cells around its own that it is shown); others are not told.
+// / 64)? Names answers for those the player can see now (in the cells
+// / around its own that it is shown; the gateway, from the names it kept,
+// / for those it is shown); others are not told.
 type WhoIs struct {
 	_tab flatbuffers.Table
 }

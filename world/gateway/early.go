@@ -87,11 +87,16 @@ func (g *Node) queueEvent(z *zoneView, p *player, b []byte) {
 		g.log.Warn("gateway: an event from the zone does not decode", "zone", z.id)
 		return
 	}
-	if sm.BodyType() == wire.ServerBodyParty {
+	switch sm.BodyType() {
+	case wire.ServerBodyParty:
 		var party wire.Party
 		codec.Member(sm.Body, &party)
 		p.party = codec.PartyIDs(&party, p.party[:0])
 		slices.Sort(p.party)
+	case wire.ServerBodyNames:
+		var names wire.Names
+		codec.Member(sm.Body, &names)
+		z.keepNames(&names, g.clock.Now()) // names.go
 	}
 	select {
 	case p.events <- append([]byte(nil), b...):

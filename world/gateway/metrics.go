@@ -8,15 +8,15 @@ import (
 
 // metrics are the gateway's figures on its node's /metrics.
 type metrics struct {
-	snapshots, snapshotBytes, overBudget prometheus.Counter
-	corrections, events, eventsDropped   prometheus.Counter
-	zoneRestarts, handoffs, lagExcused   prometheus.Counter
-	passesSkipped, blind                 prometheus.Counter
-	cellsUnwatched, cellsResent          prometheus.Counter
-	inputs, playerTicks, capped          prometheus.Counter
-	eventsEarly                          prometheus.Counter
-	sight                                prometheus.Histogram
-	dropped, disconnects, connects       *prometheus.CounterVec
+	snapshots, snapshotBytes, overBudget  prometheus.Counter
+	corrections, events, eventsDropped    prometheus.Counter
+	zoneRestarts, handoffs, lagExcused    prometheus.Counter
+	passesSkipped, blind                  prometheus.Counter
+	cellsUnwatched, cellsResent           prometheus.Counter
+	inputs, playerTicks, capped           prometheus.Counter
+	eventsEarly                           prometheus.Counter
+	sight                                 prometheus.Histogram
+	dropped, disconnects, connects, names *prometheus.CounterVec
 }
 
 // playerTicksHelp says what a player's cost is counted in.
@@ -53,11 +53,13 @@ func (g *Node) newMetrics() *metrics {
 			Help: "Player messages dropped over their per-second budget, by kind."}, []string{"kind"}),
 		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "disconnects_total",
 			Help: "Players the gateway disconnected, by reason."}, []string{"reason"}),
+		names: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "names_asked_total",
+			Help: "Entities players asked who they are (WhoIs), by who answered: gateway (a name a zone told, kept) or zone (asked of it)."}, []string{"by"}),
 		connects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "connects_total",
 			Help: "Connect requests placed by the realm node, by kind (new: a session handle; resume: a resume token) and outcome."}, []string{"kind", "outcome"}),
 	}
 	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts, m.handoffs,
-		m.dropped, m.disconnects, m.connects, m.lagExcused, m.passesSkipped, m.inputs, m.playerTicks, m.blind, m.cellsUnwatched, m.cellsResent,
+		m.dropped, m.disconnects, m.connects, m.names, m.lagExcused, m.passesSkipped, m.inputs, m.playerTicks, m.blind, m.cellsUnwatched, m.cellsResent,
 		m.capped, m.sight)
 	g.node.Metrics().MustRegister(g.readings()...)
 	return m

@@ -44,6 +44,10 @@ type zoneView struct {
 	// zone's MaxVisible; 0: all it sees), chosen with nearby (nearest.go).
 	maxVisible int
 	nearby     nearby
+	// names are the names the zone told this gateway's players, by entity
+	// (names.go; g.mu).
+	names       map[uint32]keptName
+	namesPruned time.Time
 }
 
 // sight is what the players whose views are centred on one cell see in one

@@ -30,11 +30,11 @@ func (g *Node) writeEvents(p *player) {
 
 // readStream reads the player's reliable messages, within their budgets:
 // chat goes to the zone to route, item uses and trades to the zone to
-// judge, questions of who entities are to the zone to answer, a logout
-// ends the connection.
+// judge, questions of who entities are answered from the names kept or
+// by the zone (names.go), a logout ends the connection.
 func (g *Node) readStream(p *player) {
 	var m wire.ClientMessage
-	zenc := codec.NewZoneEncoder()
+	zenc, penc := codec.NewZoneEncoder(), codec.NewPlayerEncoder()
 	for {
 		b, err := p.s.Recv(time.Time{})
 		if err != nil {
@@ -63,7 +63,11 @@ func (g *Node) readStream(p *player) {
 			codec.Member(m.Body, &c)
 			g.node.Send(p.zone, node.Out{Kind: kinds.Zone, Priority: node.Gameplay,
 				Payload: zenc.Chat(p.character, c.Channel(), string(c.To()), string(c.Text()))})
-		case wire.ClientBodyItemUse, wire.ClientBodyItemDrop, wire.ClientBodyTradeOffer, wire.ClientBodyTradeAnswer, wire.ClientBodyWhoIs:
+		case wire.ClientBodyWhoIs:
+			var w wire.WhoIs
+			codec.Member(m.Body, &w)
+			g.whoIs(p, &w, penc, zenc) // names.go
+		case wire.ClientBodyItemUse, wire.ClientBodyItemDrop, wire.ClientBodyTradeOffer, wire.ClientBodyTradeAnswer:
 			// The zone's to judge: forwarded as the player sent it.
 			g.node.Send(p.zone, node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: zenc.PlayerRequest(p.character, b)})
 		case wire.ClientBodyLogout:

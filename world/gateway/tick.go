@@ -123,6 +123,7 @@ func (g *Node) forwardEvents(z *zoneView, tick *wire.ZoneTick) {
 	var ev wire.ZonePlayerEvent
 	now := g.clock.Now()
 	z.pruneEarly(now)
+	z.pruneNames(now, false)
 	for i := 0; i < tick.EventsLength(); i++ {
 		tick.Events(&ev, i)
 		p := g.playerIn(z.id, ev.Character())

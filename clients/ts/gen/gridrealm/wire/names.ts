@@ -6,11 +6,13 @@ import { Spawn } from '../../gridrealm/wire/spawn';
 
 
 /**
- * Zone -> player: the answer to a WhoIs: each asked entity the player can
- * see, with its kind, template and name (a player's character name, an
- * NPC template's name). An entity's id names it in its zone (or instance
- * copy) only: a Welcome (a new zone, a zone restarted) makes every id
- * name another, or none.
+ * Zone (or gateway) -> player: the answer to a WhoIs: each asked entity
+ * the player can see, with its kind, template and name (a player's
+ * character name, an NPC template's name). One question may be answered in
+ * two: the gateway names what it kept of earlier answers, the zone the
+ * rest. An entity's id names it in its zone (or instance copy) only: a
+ * Welcome (a new zone, a zone restarted) makes every id name another, or
+ * none.
  */
 export class Names {
   bb: flatbuffers.ByteBuffer|null = null;

@@ -4,8 +4,9 @@ import * as flatbuffers from 'flatbuffers';
 
 /**
  * Player -> zone: who are these entities (ids from snapshots; at most
- * 64)? The zone answers Names for those the player can see now (in the
- * cells around its own that it is shown); others are not told.
+ * 64)? Names answers for those the player can see now (in the cells
+ * around its own that it is shown; the gateway, from the names it kept,
+ * for those it is shown); others are not told.
  */
 export class WhoIs {
   bb: flatbuffers.ByteBuffer|null = null;
