@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,9 +59,19 @@ type cpuWatch struct {
 	failed  bool                 // reading failed once: the signal is off
 	joins   [paceJoins]time.Time // when the last players were taken, a ring: joins[next] is the oldest
 	next    int
+	cpus    int // the machine's CPUs (runtime.NumCPU; tests set theirs)
 }
 
-func newCPUWatch(read cpuReader) *cpuWatch { return &cpuWatch{read: read, idle: -1} }
+func newCPUWatch(read cpuReader) *cpuWatch {
+	return &cpuWatch{read: read, idle: -1, cpus: runtime.NumCPU()}
+}
+
+// machineCPUs returns the machine's CPUs, at least 1.
+func (w *cpuWatch) machineCPUs() float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return float64(max(w.cpus, 1))
+}
 
 // sample takes a sample and drops those older than the window.
 func (w *cpuWatch) sample(now time.Time) {

@@ -22,27 +22,45 @@ import (
 // players again while they fit at the lower rate.
 //
 // It goes back to the full rate when its players would fit at it: after
-// shedDwell at least, every measured rule calm (lateness and players
-// behind under half their limits, the CPU rule open), and either fewer
-// than shedBack of the players it held when it began (the same players at
-// the full rate would strain it again), or, where the CPU is measured,
-// its own CPU times the rates' ratio under three quarters of its share (a
-// strain from elsewhere, such as a login storm on the machine, passed:
-// the players it holds cost little). A snapshot costs a gateway less than
-// its share of a player's cost (packets in, timers), so the projection is
-// high: it errs toward shedding.
+// its dwell at least, every measured rule calm (lateness and players
+// behind under half their limits, the CPU rule open), and one of these:
+//   - it holds fewer than shedBack of the players it held when it began
+//     (the same players at the full rate would strain it again);
+//   - where the CPU is measured, the CPU rule would let it take players at
+//     the full rate: its own CPU times the rates' ratio under three
+//     quarters of its share of a core, or the machine's idle share, less
+//     the CPU the full rate adds, over twice FullIdle (the rule's own
+//     release). The first is how a gateway on a shared box comes back
+//     after a strain from elsewhere (a login storm) passed; the second is
+//     how one with many players on a machine to spare does: before it, a
+//     gateway of 1,000 players on an idle 32-core machine, shed once by a
+//     transient, stayed at half the rate for good (its own share alone
+//     never fits);
+//   - where the CPU is not measured, nothing projects the full rate: after
+//     shedProbe calm it tries it, and the players' lag says.
+//
+// Coming back is a trial: a gateway that sheds again within twice its
+// dwell of coming back doubles its dwell (to shedDwellMax), so that a
+// rate that does not fit is not retried every few seconds; one that held
+// the full rate for twice its last dwell starts afresh. A snapshot costs a
+// gateway less than its share of a player's cost (packets in, timers), so
+// the projection is high: it errs toward shedding.
 const (
-	shedDwell = 10 * time.Second
-	shedBack  = 0.75
+	shedDwell    = 10 * time.Second
+	shedDwellMax = 5 * time.Minute
+	shedProbe    = time.Minute
+	shedBack     = 0.75
 )
 
 // shedding is a gateway's snapshot rate: the report goroutine writes it,
 // the snapshot passes read every.
 type shedding struct {
-	every   atomic.Int32 // zone ticks between one player's snapshots now
-	on      bool         // shedding (report's)
-	since   time.Time    // when it began (report's)
-	players int          // the players it held then (report's)
+	every   atomic.Int32  // zone ticks between one player's snapshots now
+	on      bool          // shedding (report's)
+	since   time.Time     // when it began (report's)
+	players int           // the players it held then (report's)
+	dwell   time.Duration // the least time it sheds for, this time (report's)
+	backAt  time.Time     // when it last went back to the full rate (report's)
 }
 
 // judgeShed starts or ends shedding by the rules just judged, players the
@@ -57,26 +75,56 @@ func (g *Node) judgeShed(f fullness, players int, now time.Time) {
 	_, cores := g.cpu.shares()
 	switch {
 	case !s.on && strained:
+		last := max(s.dwell, shedDwell)
+		s.dwell = shedDwell
+		if !s.backAt.IsZero() && now.Sub(s.backAt) < 2*last {
+			s.dwell = min(2*last, shedDwellMax) // the full rate did not hold
+		}
 		s.on, s.since, s.players = true, now, players
 		s.every.Store(int32(g.cfg.ShedEvery))
 		g.log.Warn("gateway: shedding load, fewer snapshots a player", "every_ticks", g.cfg.ShedEvery, "by", f.by(),
-			"players", players, "late_p90", late, "behind_p90", behind, "cores", cores)
-	case s.on && !strained && now.Sub(s.since) >= shedDwell && late < g.cfg.FullLateness/2 && behind < g.cfg.FullBehind/2 &&
-		(float64(players) < shedBack*float64(s.players) || g.fitsAtFullRate()):
-		s.on = false
+			"players", players, "late_p90", late, "behind_p90", behind, "cores", cores, "for_at_least", s.dwell)
+	case s.on && !strained && now.Sub(s.since) >= s.dwell && late < g.cfg.FullLateness/2 && behind < g.cfg.FullBehind/2:
+		why := g.backBy(players, now)
+		if why == "" {
+			return
+		}
+		s.on, s.backAt = false, now
 		s.every.Store(int32(g.cfg.SnapshotEvery))
-		g.log.Info("gateway: back to the full snapshot rate", "every_ticks", g.cfg.SnapshotEvery, "players", players,
+		g.log.Info("gateway: back to the full snapshot rate", "every_ticks", g.cfg.SnapshotEvery, "by", why, "players", players,
 			"players_when_shedding_began", s.players, "shed_for", now.Sub(s.since).Round(time.Second))
 	}
 }
 
-// fitsAtFullRate reports whether the gateway's own CPU, measured while it
-// sheds and scaled to the full rate, is under three quarters of its share
-// of a core (false where the CPU is not measured).
+// backBy says why a calm shedding gateway may go back to the full rate
+// ("": it may not yet).
+func (g *Node) backBy(players int, now time.Time) string {
+	s := &g.shed
+	idle, _ := g.cpu.shares()
+	switch {
+	case float64(players) < shedBack*float64(s.players):
+		return "fewer players"
+	case g.fitsAtFullRate():
+		return "cpu"
+	case (g.cfg.FullIdle <= 0 || idle < 0) && now.Sub(s.since) >= max(s.dwell, shedProbe):
+		return "trial"
+	}
+	return ""
+}
+
+// fitsAtFullRate reports whether, by the CPU measured while the gateway
+// sheds and scaled to the full rate, the CPU rule would let it take
+// players: its own CPU under three quarters of its share of a core, or
+// the machine's idle share, less what the full rate adds, over twice
+// FullIdle (false where the CPU is not measured).
 func (g *Node) fitsAtFullRate() bool {
 	idle, cores := g.cpu.shares()
+	if g.cfg.FullIdle <= 0 || idle < 0 {
+		return false
+	}
 	full := cores * float64(g.cfg.ShedEvery) / float64(g.cfg.SnapshotEvery)
-	return g.cfg.FullIdle > 0 && idle >= 0 && full < 3*g.cfg.FullIdleShare/4
+	idleFull := idle - (full-cores)/g.cpu.machineCPUs()
+	return full < 3*g.cfg.FullIdleShare/4 || idleFull > 2*g.cfg.FullIdle
 }
 
 // snapshotEvery is the number of zone ticks between one player's

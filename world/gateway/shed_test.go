@@ -167,9 +167,10 @@ func TestAGatewayShedsUnderPressureAndComesBack(t *testing.T) {
 			t.Fatal(c.why)
 		}
 	}
-	at := now.Add(time.Minute)
+	at := now.Add(time.Hour)
 	for _, l := range []*lateness{&g.late, &g.behind} {
-		g.judgeShed(fullness{behind: true}, 200, now)
+		g.judgeShed(fullness{behind: true}, 200, at)
+		at = at.Add(time.Minute)
 		for range 64 {
 			l.add(100*time.Millisecond, at) // under the limit, not under half
 		}
@@ -184,22 +185,31 @@ func TestAGatewayShedsUnderPressureAndComesBack(t *testing.T) {
 		if g.snapshotEvery() != 1 {
 			t.Fatal("not back once calm")
 		}
+		at = at.Add(time.Hour)
 	}
 	// Where the CPU is measured: strained with 200 players, shedding; its
 	// own share, at the shed rate, doubled to the full rate: 0.3 cores
 	// stays, 0.2 (a strain from elsewhere passed) goes back with the same
 	// players.
+	// On a machine to spare (idle 90%), 0.7 cores shedding, 1.4 at the
+	// full rate: on 32 CPUs the machine stays over twice FullIdle idle, and
+	// it goes back; on 2 it would not.
 	g.cfg.FullIdle, g.cfg.FullIdleShare = DefaultFullIdle, DefaultFullIdleShare
+	t0 := at.Add(time.Hour)
 	for _, c := range []struct {
-		cores float64
-		every uint32
-	}{{0.15, 2}, {0.10, 1}} {
-		g.judgeShed(busy, 200, now)
-		g.cpu.idle, g.cpu.cores = 0.3, c.cores
-		g.judgeShed(calm, 200, now.Add(shedDwell))
+		cores, idle float64
+		cpus        int
+		every       uint32
+	}{{0.15, 0.3, 2, 2}, {0.10, 0.3, 2, 1}, {0.7, 0.9, 2, 2}, {0.7, 0.9, 32, 1}} {
+		g.judgeShed(busy, 200, t0)
+		g.cpu.idle, g.cpu.cores, g.cpu.cpus = c.idle, c.cores, c.cpus
+		g.judgeShed(calm, 200, t0.Add(shedDwell))
 		if g.snapshotEvery() != c.every {
-			t.Fatalf("at %.2f cores shedding (%.2f at the full rate), every %d ticks, want %d", c.cores, 2*c.cores, g.snapshotEvery(), c.every)
+			t.Fatalf("at %.2f cores shedding (%.2f at the full rate), the machine %.0f%% idle of %d CPUs: every %d ticks, want %d",
+				c.cores, 2*c.cores, 100*c.idle, c.cpus, g.snapshotEvery(), c.every)
 		}
+		g.judgeShed(calm, 50, t0.Add(shedDwell)) // back, if not yet
+		t0 = t0.Add(time.Hour)
 	}
 	off := shedGateway(1, 0)
 	off.judgeShed(busy, 500, now)
@@ -213,6 +223,51 @@ func TestAGatewayShedsUnderPressureAndComesBack(t *testing.T) {
 	slow.judgeShed(fullness{late: true}, 10, now)
 	if slow.snapshotEvery() != 4 {
 		t.Fatal("not shedding to ShedEvery 4 from 2")
+	}
+}
+
+// TestAGatewayThatComesBackTooSoonShedsLonger: a gateway strained again
+// soon after it went back to the full rate (within twice its dwell) sheds
+// for twice as long, up to shedDwellMax; one that held the full rate
+// starts afresh. Where the CPU is not measured it tries the full rate
+// after shedProbe calm, whatever its players.
+func TestAGatewayThatComesBackTooSoonShedsLonger(t *testing.T) {
+	g := shedGateway(1, 2)
+	calm, late := fullness{}, fullness{late: true}
+	t0 := time.Unix(1000, 0)
+	g.judgeShed(late, 100, t0)
+	g.judgeShed(calm, 50, t0.Add(shedDwell)) // back: fewer players
+	want := shedDwell
+	for range 7 {
+		back := g.shed.backAt
+		g.judgeShed(late, 100, back.Add(time.Second)) // strained again at once
+		want = min(2*want, shedDwellMax)
+		if g.shed.dwell != want {
+			t.Fatalf("shedding again a second after coming back: dwell %v, want %v", g.shed.dwell, want)
+		}
+		g.judgeShed(calm, 50, g.shed.since.Add(want-time.Second))
+		if g.snapshotEvery() != 2 {
+			t.Fatalf("back before its dwell of %v", want)
+		}
+		g.judgeShed(calm, 50, g.shed.since.Add(want))
+		if g.snapshotEvery() != 1 {
+			t.Fatalf("not back after its dwell of %v", want)
+		}
+	}
+	// Held the full rate long enough: afresh.
+	g.judgeShed(late, 100, g.shed.backAt.Add(2*shedDwellMax))
+	if g.shed.dwell != shedDwell {
+		t.Fatalf("dwell %v after holding the full rate, want %v", g.shed.dwell, shedDwell)
+	}
+	// The CPU not measured, the same players: a trial after shedProbe.
+	start := g.shed.since
+	g.judgeShed(calm, 100, start.Add(shedProbe-time.Second))
+	if g.snapshotEvery() != 2 {
+		t.Fatal("tried the full rate before shedProbe")
+	}
+	g.judgeShed(calm, 100, start.Add(shedProbe))
+	if g.snapshotEvery() != 1 {
+		t.Fatal("did not try the full rate after shedProbe calm")
 	}
 }
 
