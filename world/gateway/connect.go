@@ -92,6 +92,7 @@ func (g *Node) serve(s *pquic.Session) {
 	p := &player{s: s, character: rc.Entered.Character, netID: rc.Entered.NetID, zone: rc.Zone, realm: realm,
 		view: NewView(g.cfg.Budget, g.scratch), px: rc.Entered.X, py: rc.Entered.Y, events: make(chan []byte, eventQueue)}
 	p.view.Self = p.netID
+	p.selfWait = selfWait // a login's entity may come with the zone's next tick
 	p.resume, p.account = rc.ResumeToken, rc.Account
 	p.auth.Store(pack(p.px, p.py))
 	p.inputs, p.chat, p.other = newBudget(inputsPerSecond), newBudget(chatPerSecond), newBudget(otherPerSecond)

@@ -14,7 +14,7 @@ type metrics struct {
 	passesSkipped, blind                  prometheus.Counter
 	cellsUnwatched, cellsResent           prometheus.Counter
 	inputs, playerTicks, capped           prometheus.Counter
-	eventsEarly                           prometheus.Counter
+	eventsEarly, selfWaits                prometheus.Counter
 	sight                                 prometheus.Histogram
 	dropped, disconnects, connects, names *prometheus.CounterVec
 }
@@ -36,6 +36,8 @@ func (g *Node) newMetrics() *metrics {
 		eventsDropped: counter("events_dropped_total", "Zone events for players whose event queue was full."),
 		eventsEarly: counter("events_early_total", "Zone events that came before the gateway held their player in the zone (its entry's answer on its way): "+
 			"held, and sent after its Welcome if it comes within 5 s."),
+		selfWaits: counter("snapshots_waited_for_self_total", "Snapshots held back a pass because the gateway did not mirror the player's own entity "+
+			"(an arrival before the tick carrying it, a handoff under way), at most 10 in a row."),
 		zoneRestarts: counter("zone_restarts_total", "Zones found restarted, whose players were entered again."),
 		handoffs:     counter("handoffs_total", "Players moved to another zone by a handoff (a border, a portal)."),
 		inputs:       counter("inputs_total", "Input datagrams received from players (a client sends one on a change of intent, and an acknowledgement ten times a second)."),
@@ -58,7 +60,7 @@ func (g *Node) newMetrics() *metrics {
 		connects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "gateway", Name: "connects_total",
 			Help: "Connect requests placed by the realm node, by kind (new: a session handle; resume: a resume token) and outcome."}, []string{"kind", "outcome"}),
 	}
-	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.zoneRestarts, m.handoffs,
+	g.node.Metrics().MustRegister(m.snapshots, m.snapshotBytes, m.overBudget, m.corrections, m.events, m.eventsDropped, m.selfWaits, m.zoneRestarts, m.handoffs,
 		m.dropped, m.disconnects, m.connects, m.names, m.lagExcused, m.passesSkipped, m.inputs, m.playerTicks, m.blind, m.cellsUnwatched, m.cellsResent,
 		m.capped, m.sight)
 	g.node.Metrics().MustRegister(g.readings()...)

@@ -274,3 +274,51 @@ func TestBehindGatewaysPassLessOften(t *testing.T) {
 		t.Fatalf("%d passes in 5 s behind, want about 20", passes)
 	}
 }
+
+// TestAnArrivalWaitsForItself: a player whose entity the gateway does not
+// mirror (just entered: the zone's answer came before the tick carrying
+// it) gets no snapshot for up to selfWait passes, and is due again at
+// each; one mirrored gets its snapshot at once; past selfWait the
+// snapshots go out without it.
+func TestAnArrivalWaitsForItself(t *testing.T) {
+	cells, npcs := shedScene()
+	g, z, _ := passScene(t, cells[:2], npcs)
+	ps, _ := playersOf(z)
+	here, late := ps[0], ps[1]
+	here.selfWait = selfWait
+	delete(z.byNet, late.netID)
+	late.netID, late.view.Self, late.selfWait = 99999, 99999, selfWait // its entity not in the mirror yet
+	z.byNet[late.netID] = late
+	sent := func(tick uint32) int {
+		var b batch
+		g.mu.Lock()
+		g.pass(z, &b, tick, 0)
+		g.mu.Unlock()
+		return len(b.sends)
+	}
+	for tick := uint32(1); tick <= selfWait; tick++ {
+		if n := sent(tick); n != 1 {
+			t.Fatalf("pass %d: %d snapshots, want only the mirrored player's", tick, n)
+		}
+		if here.selfWait != selfWait || late.lastSnap != 0 {
+			t.Fatalf("pass %d: the mirrored player waits %d more, the other's last snapshot is at tick %d", tick, here.selfWait, late.lastSnap)
+		}
+	}
+	if n := sent(selfWait + 1); n != 2 || late.lastSnap != selfWait+1 {
+		t.Fatalf("past selfWait: %d snapshots, the unmirrored player's last at tick %d", n, late.lastSnap)
+	}
+	// A player shown itself that the mirror loses (its zone took its
+	// entity out handing it off, before the gateway heard where it went)
+	// waits as well.
+	delete(z.byNet, here.netID)
+	here.netID, here.view.Self = 99998, 99998
+	z.byNet[here.netID] = here
+	for tick := uint32(selfWait + 2); tick < 2*selfWait+2; tick++ {
+		if n := sent(tick); n != 1 || here.lastSnap != selfWait+1 {
+			t.Fatalf("pass %d: %d snapshots, the player who lost itself last sent one at tick %d", tick, n, here.lastSnap)
+		}
+	}
+	if n := sent(2*selfWait + 2); n != 2 {
+		t.Fatalf("past selfWait: %d snapshots", n)
+	}
+}

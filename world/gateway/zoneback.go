@@ -82,6 +82,7 @@ func (g *Node) back(z *zoneView, p *player, pe codec.PlayerEntered) {
 	p.netID, p.px, p.py = pe.NetID, pe.X, pe.Y
 	p.view.Self = pe.NetID
 	p.view.Forget()       // the new incarnation numbered its entities afresh
+	p.selfWait = selfWait // its entity may come with the zone's next tick
 	p.party = p.party[:0] // a party is its zone's: a Welcome ends it
 	p.auth.Store(pack(p.px, p.py))
 	z.byNet[p.netID] = p
