@@ -55,6 +55,10 @@ type DrillReport struct {
 	Items          int `json:"items"`
 	ItemsOrphaned  int `json:"items_orphaned"`
 	ItemsDuplicate int `json:"items_duplicated"`
+	// Names: the bots ask who they see all along (swarm.Config.Names),
+	// through every kill: a name told under an id of a zone's earlier
+	// incarnation would contradict a bot's view (mismatched).
+	Names *swarm.NamesReport `json:"names"`
 }
 
 // DrillLatency is a node's recovery times.
@@ -85,7 +89,7 @@ func TestDrill(t *testing.T) {
 	done := make(chan *swarm.Report, 1)
 	go func() {
 		rep, err := swarm.Run(context.Background(), swarm.Config{Login: r.entry("DEV-LOGIN-1").Public, TLS: r.tls,
-			Bots: bots, Duration: dur, Ramp: 50, Behavior: swarm.Wander, Seed: 7, Fight: true})
+			Bots: bots, Duration: dur, Ramp: 50, Behavior: swarm.Wander, Seed: 7, Fight: true, Names: true})
 		if err != nil {
 			t.Error(err)
 		}
@@ -103,6 +107,7 @@ func TestDrill(t *testing.T) {
 		rep.BotRecoveryBy = sw.RecoveryBy
 		rep.Relogins = sw.Relogins
 		rep.BotsConnected, rep.BotsFailed, rep.Disconnects = sw.Connected, sw.Failed, sw.Disconnects
+		rep.Names = sw.Names
 	}
 	if err := r.rv.Stop(); err != nil {
 		t.Error(err)
@@ -119,6 +124,9 @@ func TestDrill(t *testing.T) {
 	t.Logf("drill report (%s):\n%s", file, out)
 	if rep.NeverBack > 0 || rep.ItemsOrphaned > 0 || rep.ItemsDuplicate > 0 {
 		t.Fatalf("the drill left %d bots out, %d items without owner, %d duplicated", rep.NeverBack, rep.ItemsOrphaned, rep.ItemsDuplicate)
+	}
+	if rep.Names == nil || rep.Names.Told == 0 || rep.Names.Mismatched > 0 {
+		t.Fatalf("names through the drill: %+v: none told, or some contradicting a bot's view", rep.Names)
 	}
 }
 
