@@ -101,15 +101,9 @@ drill:
 	GRIDREALM_DRILL=$(DRILL) GRIDREALM_DRILL_BOTS=$(DRILL_BOTS) GRIDREALM_DRILL_TARGETS=$(DRILL_TARGETS) GRIDREALM_DRILL_REPORT=$(CURDIR)/drill-report.json \
 	  $(GO) test -count=1 -timeout 60m -run '^TestDrill$$' -v ./tools/integration
 
-# Every fuzz target, FUZZTIME each (go test fuzzes one target at a time).
+# Every fuzz target, FUZZTIME each (tools/fuzz.sh).
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
-	  for target in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
-	    echo "== $$pkg $$target ($(FUZZTIME))"; \
-	    $(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME); \
-	  done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash tools/fuzz.sh
 
 generate:
 	@command -v $(FLATC) >/dev/null || { echo "flatc not found: apt-get install flatbuffers-compiler" >&2; exit 1; }
