@@ -29,14 +29,19 @@ const (
 // heldEvents are a character's early events.
 type heldEvents struct {
 	since time.Time
-	msgs  [][]byte
-	place partyPlace // the place the last Party among them carried (place.go)
-	told  bool       // one did
+	msgs  []heldEvent
+}
+
+// heldEvent is one early event: the message, and the party place it
+// carries (place.go).
+type heldEvent struct {
+	msg   []byte
+	place partyPlace
 }
 
 // holdEarly keeps an event of z for a character the gateway does not hold
 // there (yet); g.mu is held.
-func (g *Node) holdEarly(z *zoneView, character uint64, msg []byte, now time.Time) {
+func (g *Node) holdEarly(z *zoneView, character uint64, msg []byte, place partyPlace, now time.Time) {
 	if z.early == nil {
 		z.early = map[uint64]*heldEvents{}
 	}
@@ -49,7 +54,7 @@ func (g *Node) holdEarly(z *zoneView, character uint64, msg []byte, now time.Tim
 		z.early[character] = h
 	}
 	if len(h.msgs) < earlyMax {
-		h.msgs = append(h.msgs, bytes.Clone(msg))
+		h.msgs = append(h.msgs, heldEvent{msg: bytes.Clone(msg), place: place})
 		g.metrics.eventsEarly.Inc()
 	}
 }
@@ -71,17 +76,16 @@ func (g *Node) takeEarly(z *zoneView, p *player) {
 		return
 	}
 	delete(z.early, p.character)
-	if h.told {
-		p.place = h.place
-	}
 	for _, m := range h.msgs {
-		g.queueEvent(z, p, m)
+		g.queueEvent(z, p, m.msg, m.place)
 	}
 }
 
 // queueEvent queues one of z's events for a player's stream (writeEvents
-// sends it), keeping the party it tells (nearest.go); g.mu is held.
-func (g *Node) queueEvent(z *zoneView, p *player, b []byte) {
+// sends it), keeping the party it tells (nearest.go) and, with a Party,
+// the player's place in it (place.go), and the names it tells (names.go);
+// g.mu is held.
+func (g *Node) queueEvent(z *zoneView, p *player, b []byte, place partyPlace) {
 	var sm wire.ServerMessage
 	if codec.DecodeServerMessage(b, &sm) != nil {
 		g.log.Warn("gateway: an event from the zone does not decode", "zone", z.id)
@@ -93,10 +97,11 @@ func (g *Node) queueEvent(z *zoneView, p *player, b []byte) {
 		codec.Member(sm.Body, &party)
 		p.party = codec.PartyIDs(&party, p.party[:0])
 		slices.Sort(p.party)
+		p.place = place
 	case wire.ServerBodyNames:
 		var names wire.Names
 		codec.Member(sm.Body, &names)
-		z.keepNames(&names, g.clock.Now()) // names.go
+		z.keepNames(&names, g.clock.Now())
 	}
 	select {
 	case p.events <- append([]byte(nil), b...):

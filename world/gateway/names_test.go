@@ -34,7 +34,7 @@ func TestTheGatewayAnswersTheNamesItKept(t *testing.T) {
 	told := codec.NewPlayerEncoder().Names([]codec.Named{{ID: a, Kind: wire.EntityKindNpc, Template: 2, Name: "Wolf"},
 		{ID: b, Kind: wire.EntityKindNpc, Template: 3, Name: "Bear"}})
 	g.mu.Lock()
-	g.queueEvent(z, other, told)
+	g.queueEvent(z, other, told, partyPlace{})
 	g.mu.Unlock()
 
 	named, ask := g.answerNames(me, []uint32{a, b, c}, nil, nil)

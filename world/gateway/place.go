@@ -1,16 +1,12 @@
 package gateway
 
-import (
-	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/wire"
-)
-
 // A player's place in its party. A party lives in its zones' memory
 // (world/zone/party.go), and a zone that crashes loses it: its players come
 // back (zoneback.go), their parties did not. Each Party event a zone sends
 // a player carries the player's place (ZonePlayerEvent.party_leader and
 // party_joined: its leader's character and when it joined), which the
-// gateway keeps, and says again when it enters the player into a zone that
+// gateway keeps as it queues the event (early.go's queueEvent, which
+// decodes it once for all it reads), and says again when it enters the player into a zone that
 // restarted, or into the zone a lost instance sends it to (enterInto), as
 // a zone handing a player off does: the zone puts it back with the
 // members there, in the order they joined. A gateway that crashes loses
@@ -23,16 +19,6 @@ import (
 // when it joined (the zone's stamp); 0, 0 in none.
 type partyPlace struct {
 	leader, joined uint64
-}
-
-// placeIn returns the place a Party event of a zone carries; told is false
-// for other events.
-func placeIn(ev *wire.ZonePlayerEvent) (place partyPlace, told bool) {
-	var sm wire.ServerMessage
-	if codec.DecodeServerMessage(ev.MessageBytes(), &sm) != nil || sm.BodyType() != wire.ServerBodyParty {
-		return partyPlace{}, false
-	}
-	return partyPlace{leader: ev.PartyLeader(), joined: ev.PartyJoined()}, true
 }
 
 // placeOf returns a player's place in its party.

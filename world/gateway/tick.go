@@ -126,18 +126,11 @@ func (g *Node) forwardEvents(z *zoneView, tick *wire.ZoneTick) {
 	z.pruneNames(now, false)
 	for i := 0; i < tick.EventsLength(); i++ {
 		tick.Events(&ev, i)
-		p := g.playerIn(z.id, ev.Character())
-		place, told := placeIn(&ev)
-		if p != nil && told {
-			p.place = place
-		}
-		if p != nil && !p.arriving {
-			g.queueEvent(z, p, ev.MessageBytes())
+		place := partyPlace{leader: ev.PartyLeader(), joined: ev.PartyJoined()} // a Party's only
+		if p := g.playerIn(z.id, ev.Character()); p != nil && !p.arriving {
+			g.queueEvent(z, p, ev.MessageBytes(), place)
 		} else {
-			g.holdEarly(z, ev.Character(), ev.MessageBytes(), now)
-			if h := z.early[ev.Character()]; h != nil && told {
-				h.place, h.told = place, true
-			}
+			g.holdEarly(z, ev.Character(), ev.MessageBytes(), place, now)
 		}
 	}
 }
