@@ -55,7 +55,13 @@ func (zn *Node) deliver(character, seq uint64, msg []byte) {
 
 // remember keeps a numbered message for a player (in the zone or away).
 func (zn *Node) remember(character, seq uint64, msg []byte) {
-	zn.history = append(zn.history, delivery{seq: seq, character: character, at: zn.clock.Now(), msg: msg})
+	zn.keep(delivery{seq: seq, character: character, msg: msg})
+}
+
+// keep keeps a delivery, from now.
+func (zn *Node) keep(d delivery) {
+	d.at = zn.clock.Now()
+	zn.history = append(zn.history, d)
 }
 
 // pruneHistory forgets deliveries older than historyWindow or beyond

@@ -219,7 +219,7 @@ func (zn *Node) tellNoParty(character uint64) {
 func (zn *Node) deliverParty(character, seq uint64, msg []byte) {
 	r := zn.parties[character]
 	zn.queueEvent(codec.PlayerEvent{Character: character, Message: msg, PartyLeader: r.leader, PartyJoined: r.joined})
-	zn.history = append(zn.history, delivery{seq: seq, character: character, at: zn.clock.Now(), msg: msg, party: true})
+	zn.keep(delivery{seq: seq, character: character, msg: msg, party: true})
 }
 
 // retell sends a player what its client may not hold after a Welcome:
