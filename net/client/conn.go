@@ -97,8 +97,9 @@ type Stats struct {
 	// NamesAsked counts the entities AskNames asked about, NamesTold those
 	// of them the zone named, and NamesMismatched the names told whose kind
 	// or template differs from what the newest snapshot shows under the
-	// same id (a zone or gateway bug, always 0).
-	NamesAsked, NamesTold, NamesMismatched int
+	// same id (a zone or gateway bug, always 0). NamesRenamed counts the
+	// names kept that a content reload renamed (their template's).
+	NamesAsked, NamesTold, NamesMismatched, NamesRenamed int
 }
 
 // Options tune a connection.

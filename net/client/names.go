@@ -89,3 +89,16 @@ func (c *Conn) named(n codec.Named) {
 		c.Stats.NamesMismatched++
 	}
 }
+
+// rename gives the names kept of a template a content reload renamed its
+// new name (a Names entry of id 0: the zone tells it to every player in
+// it); mu is held.
+func (c *Conn) rename(r codec.Named) {
+	for id, n := range c.names {
+		if r.Renamed(n) {
+			n.Name = r.Name
+			c.names[id] = n
+			c.Stats.NamesRenamed++
+		}
+	}
+}

@@ -99,3 +99,34 @@ func TestAskNamesAsksWhatItCannotName(t *testing.T) {
 		t.Fatalf("asked again about %d entities (%v...): want the first question's 62 still unnamed", len(later), later[:min(3, len(later))])
 	}
 }
+
+// TestARenamedTemplateRenamesTheNamesKept: a Names entry of id 0 (a
+// content reload renamed an NPC template) renames every name kept of that
+// kind and template, and no other; it names no entity itself, and counts
+// as no answer.
+func TestARenamedTemplateRenamesTheNamesKept(t *testing.T) {
+	var c Conn
+	c.names = map[uint32]codec.Named{
+		2: {ID: 2, Kind: wire.EntityKindNpc, Template: 1, Name: "wolf"},
+		3: {ID: 3, Kind: wire.EntityKindNpc, Template: 1, Name: "wolf"},
+		4: {ID: 4, Kind: wire.EntityKindNpc, Template: 2, Name: "boar"},
+		5: {ID: 5, Kind: wire.EntityKindPlayer, Template: 1, Name: "Ann"},
+	}
+	var m wire.ServerMessage
+	if err := codec.DecodeServerMessage(codec.NewPlayerEncoder().Names([]codec.Named{
+		{Kind: wire.EntityKindNpc, Template: 1, Name: "grey_wolf"}}), &m); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	c.heldEvent(&m)
+	c.mu.Unlock()
+	want := map[uint32]string{2: "grey_wolf", 3: "grey_wolf", 4: "boar", 5: "Ann"}
+	for id, name := range want {
+		if n, _ := c.Named(id); n.Name != name {
+			t.Errorf("entity %d is called %q, want %q", id, n.Name, name)
+		}
+	}
+	if _, ok := c.Named(0); ok || c.Stats.NamesRenamed != 2 || c.Stats.NamesTold != 0 {
+		t.Fatalf("a rename kept as entity 0 (%v), or counted wrong: %+v", ok, c.Stats)
+	}
+}

@@ -157,6 +157,10 @@ func (c *Conn) heldEvent(m *wire.ServerMessage) {
 		}
 		var got [codec.MaxWhoIs]codec.Named
 		for _, n := range codec.ReadNames(&w, got[:0]) {
+			if n.Renames() { // a content reload renamed a template
+				c.rename(n)
+				continue
+			}
 			c.names[n.ID] = n
 			c.named(n)
 		}

@@ -11,12 +11,24 @@ import (
 const MaxWhoIs = 64
 
 // Named is an entity's name and what else of it rarely changes, as a
-// Names tells it.
+// Names tells it. One of ID 0 (Renames) names a template instead: every
+// entity of its kind and template is called Name from now on (a content
+// reload renamed it).
 type Named struct {
-	ID       uint32 // its entity in the zone, as in snapshots
+	ID       uint32 // its entity in the zone, as in snapshots; 0: a template
 	Kind     wire.EntityKind
 	Template uint16
 	Name     string // a player's character name, an NPC template's name
+}
+
+// Renames reports whether n renames a template rather than names an
+// entity.
+func (n Named) Renames() bool { return n.ID == 0 }
+
+// Renamed reports whether k, a name kept of an entity, is of the template
+// n renames and called otherwise.
+func (n Named) Renamed(k Named) bool {
+	return k.Kind == n.Kind && k.Template == n.Template && k.Name != n.Name
 }
 
 // WhoIs returns a player's question about entities (the first MaxWhoIs of

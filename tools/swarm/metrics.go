@@ -69,6 +69,7 @@ type metrics struct {
 	namesAsked     int64                              // names: entities asked about (Config.Names)
 	namesTold      int64                              // of them, named
 	namesWrong     int64                              // names whose kind or template the bot's view contradicted
+	namesRenamed   int64                              // names kept that a content reload renamed
 	nameLatency    *hdrhistogram.Histogram            // question → answer
 	selfMissing    int64                              // snapshots without the bot's own entity, once seen
 	reconnects     int64                              // lost connections that came back (resume tokens)
@@ -383,7 +384,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		r.Trades = &TradeReport{Offers: m.tradeOffers, Results: m.tradeResults}
 	}
 	if cfg.Names {
-		r.Names = &NamesReport{Asked: m.namesAsked, Told: m.namesTold, Mismatched: m.namesWrong, Latency: latency(m.nameLatency)}
+		r.Names = &NamesReport{Asked: m.namesAsked, Told: m.namesTold, Mismatched: m.namesWrong, Renamed: m.namesRenamed, Latency: latency(m.nameLatency)}
 	}
 	if !m.steadyAt.IsZero() {
 		r.RampS = m.steadyAt.Sub(m.start).Seconds()
@@ -463,11 +464,12 @@ func (m *metrics) named(after time.Duration) {
 	record(m.nameLatency, after)
 }
 
-// namesOf adds a connection's names asked, told and contradicted.
+// namesOf adds a connection's names asked, told, contradicted and renamed.
 func (m *metrics) namesOf(st client.Stats) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.namesAsked += int64(st.NamesAsked)
 	m.namesTold += int64(st.NamesTold)
 	m.namesWrong += int64(st.NamesMismatched)
+	m.namesRenamed += int64(st.NamesRenamed)
 }

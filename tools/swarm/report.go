@@ -153,6 +153,9 @@ type NamesReport struct {
 	// Mismatched counts names whose kind or template contradicted what the
 	// bot's view showed under the same id: a bug, always 0.
 	Mismatched int64 `json:"mismatched"`
+	// Renamed counts names the bots kept that a content reload renamed
+	// (their template's: the zone tells every player).
+	Renamed int64 `json:"renamed"`
 	// Latency is question → answer.
 	Latency Latency `json:"latency"`
 }
@@ -220,7 +223,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("snapshots without self", "%d", r.SelfMissing)
 	row("entities in a bot's view", "mean %.1f  max %d", r.ViewMean, r.ViewMax)
 	if n := r.Names; n != nil {
-		row("names asked / told", "%d / %d  (answer ms p50 %.1f  p99 %.1f  max %.1f; %d contradicting the view)", n.Asked, n.Told, n.Latency.P50, n.Latency.P99, n.Latency.Max, n.Mismatched)
+		row("names asked / told", "%d / %d  (answer ms p50 %.1f  p99 %.1f  max %.1f; %d contradicting the view, %d renamed)", n.Asked, n.Told, n.Latency.P50, n.Latency.P99, n.Latency.Max, n.Mismatched, n.Renamed)
 	}
 	row("login retries", "%d", r.LoginRetries)
 	for _, k := range sortedKeys(r.LoginRetryReasons) {

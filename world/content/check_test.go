@@ -60,6 +60,14 @@ func TestBaseContentLoads(t *testing.T) {
 	if s.NPCs["wolf"].Loot[0].Item != s.Items["pelt"] || s.Commands["roll"].Func != "roll" {
 		t.Fatalf("resolved badly: %+v", s.NPCs["wolf"])
 	}
+	if s.NPCs["wolf"].Title != "wolf" {
+		t.Fatalf("a template without a name: is called %q, want its key", s.NPCs["wolf"].Title)
+	}
+	m := base()
+	edit("npcs.yaml", "id: 1\n", "id: 1\n    name: Grey Wolf\n")(m)
+	if s, err = Load(m, "named"); err != nil || s.NPCs["wolf"].Title != "Grey Wolf" || s.NPCs["wolf"].Name != "wolf" {
+		t.Fatalf("a named template: %v, %+v", err, s)
+	}
 }
 
 // edit replaces old by new in a file of the base set.
@@ -108,6 +116,8 @@ func TestCheckRejectsMistakes(t *testing.T) {
 			edit("zones.yaml", "map: {size: 256}", "map: {file: maps/small.map}")(m)
 			edit("maps/small.map", strings.Repeat(".", 64)+"\n", strings.Repeat(".", 63)+"x\n")(m)
 		}, []string{"maps/small.map:2:", "is not a tile"}},
+		{"name with a newline", edit("npcs.yaml", "health: 80", "health: 80\n    name: \"Grey\\nWolf\""), []string{"npcs.yaml:5: npcs.wolf.name: \"Grey\\nWolf\" holds a control character"}},
+		{"name too long", edit("npcs.yaml", "health: 80", "health: 80\n    name: "+strings.Repeat("w", 129)), []string{"npcs.yaml:5: npcs.wolf.name: want 1..128 bytes, not 129"}},
 		{"level out of range", edit("npcs.yaml", "health: 80", "health: 80\n    level: 300"), []string{"npcs.yaml:5: npcs.wolf.level: want 1..255"}},
 		{"two mistakes, both reported", func(m fstest.MapFS) {
 			edit("npcs.yaml", "chance: 0.5", "chance: 0")(m)

@@ -47,7 +47,11 @@ type Rules struct {
 // NPC is an NPC template.
 type NPC struct {
 	// ID is what clients see (Appearance.Template): 1..65535, unique.
-	ID       int     `yaml:"id"`
+	ID int `yaml:"id"`
+	// Name is what players are told it is called (Names): a display name,
+	// such as "Grey Wolf" (default: the template's key). Renaming it in a
+	// reload tells every player in the zone.
+	Name     string  `yaml:"name"`
 	Level    int     `yaml:"level"` // 1..255 (default 1)
 	Health   int32   `yaml:"health"`
 	Damage   int32   `yaml:"damage"`

@@ -1,12 +1,15 @@
 package content
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"math"
 	"os"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"go.starlark.net/starlark"
 
@@ -58,7 +61,10 @@ func (h Handler) String() string {
 
 // NPCDef is an NPC template with its name resolved.
 type NPCDef struct {
-	Name    string
+	Name string // the template's key, as the content and scripts name it
+	// Title is what players are told it is called (its name: in YAML;
+	// default Name).
+	Title   string
 	ID      uint16
 	Level   uint8
 	Kind    systems.NPCKind
@@ -387,7 +393,11 @@ func (l *loader) npc(s *Set, src *source, name string, n NPC) {
 	if n.Leash > 0 && n.Aggro > n.Leash {
 		bad(".aggro", "%.0f m is beyond the leash (%.0f m): it would chase and give up at once", n.Aggro, n.Leash)
 	}
-	d := &NPCDef{Name: name, ID: uint16(n.ID), Level: uint8(max(1, min(n.Level, 255))),
+	title := cmp.Or(n.Name, name)
+	if why := displayName(title); why != "" {
+		bad(".name", "%s", why)
+	}
+	d := &NPCDef{Name: name, Title: title, ID: uint16(n.ID), Level: uint8(max(1, min(n.Level, 255))),
 		Kind: systems.NPCKind{Health: n.Health, Damage: n.Damage, Range: n.Range, Cooldown: n.Cooldown, Walk: n.Walk, Run: n.Run,
 			Aggro: n.Aggro, Leash: n.Leash, Wander: n.Wander, Respawn: n.Respawn, HealthPerLevel: n.PerLevel.Health, DamagePerLevel: n.PerLevel.Damage, Peaceful: n.Peaceful},
 		OnDeath: l.handler(src, at+".on_death", n.OnDeath, false), OnTalk: l.handler(src, at+".on_talk", n.OnTalk, false)}
@@ -624,4 +634,25 @@ func (l *loader) instance(s *Set, src *source, name string, in Instance) {
 	d.Areas = l.areas(src, at, d.Ground, in.Areas)
 	d.Systems = l.systems(s, src, at, in.Systems)
 	s.Instances[name] = d
+}
+
+// maxTitle bounds a display name, in bytes: what a Names entry carries
+// (codec.MaxName).
+const maxTitle = 128
+
+// displayName returns why a name cannot be shown to players ("" if it
+// can): UTF-8, 1..maxTitle bytes, no control characters, no spaces at
+// either end.
+func displayName(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "not UTF-8"
+	case len(s) == 0 || len(s) > maxTitle:
+		return fmt.Sprintf("want 1..%d bytes, not %d", maxTitle, len(s))
+	case strings.TrimSpace(s) != s:
+		return fmt.Sprintf("%q begins or ends with a space", s)
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return fmt.Sprintf("%q holds a control character", s)
+	}
+	return ""
 }

@@ -22,8 +22,13 @@ import (
 // its client's view: a subset of what the zone would name, so nothing the
 // player cannot see is told), forwarding only the rest. Entity ids are
 // never reused within a zone's life (a restart forgets them all), so a
-// name kept is never another entity's; an NPC's name is its template's,
-// which a content reload may change: kept names expire after namesFor.
+// name kept is never another entity's. An NPC's name is its template's,
+// which a content reload may change: the zone then tells every player the
+// template's new name (an entry of id 0, codec.Named.Renames), and the
+// gateway renames what it kept of that template as the first of those
+// passes through (renameKept). Kept names expire after namesFor, so that
+// the names of entities gone (an NPC respawns under a new id) do not pile
+// up.
 const (
 	namesFor  = time.Minute
 	namesKept = 1 << 16 // names per zone, at most
@@ -42,6 +47,10 @@ func (z *zoneView) keepNames(names *wire.Names, now time.Time) {
 	}
 	var got [codec.MaxWhoIs]codec.Named
 	for _, n := range codec.ReadNames(names, got[:0]) {
+		if n.Renames() {
+			z.renameKept(n)
+			continue
+		}
 		if len(z.names) >= namesKept {
 			z.pruneNames(now, true)
 			if len(z.names) >= namesKept {
@@ -49,6 +58,32 @@ func (z *zoneView) keepNames(names *wire.Names, now time.Time) {
 			}
 		}
 		z.names[n.ID] = keptName{Named: n, at: now}
+	}
+}
+
+// templateKey is an entity template: its kind and template number.
+type templateKey struct {
+	kind     wire.EntityKind
+	template uint16
+}
+
+// renameKept gives the kept names of a template a content reload renamed
+// its new name, once for each rename (the zone tells it to each of its
+// players); g.mu is held.
+func (z *zoneView) renameKept(r codec.Named) {
+	k := templateKey{r.Kind, r.Template}
+	if name, told := z.renamed[k]; told && name == r.Name {
+		return
+	}
+	if z.renamed == nil {
+		z.renamed = map[templateKey]string{}
+	}
+	z.renamed[k] = r.Name
+	for id, n := range z.names {
+		if r.Renamed(n.Named) {
+			n.Name = r.Name
+			z.names[id] = n
+		}
 	}
 }
 

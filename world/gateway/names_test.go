@@ -41,6 +41,21 @@ func TestTheGatewayAnswersTheNamesItKept(t *testing.T) {
 	if len(named) != 1 || named[0].ID != a || named[0].Name != "Wolf" || !slices.Equal(ask, []uint32{b, c}) {
 		t.Fatalf("answered %+v, asked the zone about %v: want %d from the gateway, %d and %d of the zone", named, ask, a, b, c)
 	}
+	// A content reload renamed template 2, and the zone tells each of its
+	// players (both here): the kept names of template 2 are renamed once,
+	// others are left, and the rename is no entity's name.
+	me.events = make(chan []byte, 4)
+	rename := codec.NewPlayerEncoder().Names([]codec.Named{{Kind: wire.EntityKindNpc, Template: 2, Name: "Grey Wolf"}})
+	g.mu.Lock()
+	g.queueEvent(z, other, rename, partyPlace{})
+	g.queueEvent(z, me, rename, partyPlace{})
+	_, zero := z.names[0]
+	g.mu.Unlock()
+	named, _ = g.answerNames(me, []uint32{a}, nil, nil)
+	named, _ = g.answerNames(other, []uint32{b}, named, nil)
+	if zero || len(named) != 2 || named[0].Name != "Grey Wolf" || named[1].Name != "Bear" {
+		t.Fatalf("after the rename answered %+v (a name kept as entity 0: %v), want a the Grey Wolf, b the Bear", named, zero)
+	}
 	// Arriving in the zone (its Welcome not queued): the zone answers.
 	me.arriving = true
 	if named, ask := g.answerNames(me, []uint32{a}, nil, nil); len(named) != 0 || len(ask) != 1 {

@@ -48,6 +48,10 @@ type zoneView struct {
 	// (names.go; g.mu).
 	names       map[uint32]keptName
 	namesPruned time.Time
+	// renamed is the last rename told of each template (a content reload
+	// in the zone), so that the same rename, told to each of the zone's
+	// players, is applied to the kept names once.
+	renamed map[templateKey]string
 }
 
 // sight is what the players whose views are centred on one cell see in one

@@ -20,7 +20,7 @@ import (
 func (g *Node) zoneRestarted(z *zoneView) {
 	g.mu.Lock()
 	z.mirror, z.refs, z.awaiting, z.sights = spatial.NewMirror(), map[uint32]int{}, map[uint32]bool{}, map[uint64]*sight{}
-	z.names = nil // the new incarnation numbers its entities afresh
+	z.names, z.renamed = nil, nil // the new incarnation numbers its entities afresh
 	var players []*player
 	for _, p := range g.players {
 		if p.zone == z.id {

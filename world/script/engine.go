@@ -44,6 +44,14 @@ type Host interface {
 	Name(player arche.Entity) string
 }
 
+// ReloadHost is a Host that hears of each reload as it lands: Reloaded
+// is called on the tick's goroutine, right after the swap from old to set
+// (the zone node tells its players the NPC templates set renamed).
+type ReloadHost interface {
+	Host
+	Reloaded(old, set *content.Set)
+}
+
 // Stats are the engine's counters (read from any goroutine).
 type Stats struct {
 	Calls, Errors, Overruns, Disabled, Deferred, Dropped, Reloads, ReloadErrors atomic.Int64
@@ -237,6 +245,9 @@ func (e *Engine) swap(w *ecs.World) {
 	changed := 0
 	if set.ReloadLive {
 		changed = e.restat(w, old, set)
+	}
+	if h, ok := e.host.(ReloadHost); ok {
+		h.Reloaded(old, set)
 	}
 	e.Stats.Reloads.Add(1)
 	e.Stats.LastReloadNs.Store(int64(e.clock.Now().Sub(start)))

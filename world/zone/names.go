@@ -10,6 +10,7 @@ import (
 	"github.com/gridrealm/gridrealm/ecs/spatial"
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/wire"
+	"github.com/gridrealm/gridrealm/world/content"
 )
 
 // Names. A snapshot shows an entity by its id, kind, template and level,
@@ -51,7 +52,7 @@ func (zn *Node) whoIs(p *player, ids []uint32) {
 				}
 			case spatial.KindNPC:
 				if d := set.NPCByID(a.Template); d != nil {
-					n.Name = d.Name
+					n.Name = d.Title
 				}
 			}
 			named = append(named, n)
@@ -63,4 +64,44 @@ func (zn *Node) whoIs(p *player, ids []uint32) {
 	if len(named) > 0 {
 		zn.event(p.character, bytes.Clone(zn.penc.Names(named)))
 	}
+}
+
+// Reloaded implements script.ReloadHost: the NPC templates the reload
+// renamed are told to every player in the zone (Names entries of id 0,
+// codec.Named.Renames), so that its client and its gateway rename what
+// they kept of that template's entities; without it a client keeps the
+// old name until it leaves the zone. Names asked from now on are the new
+// ones: whoIs reads the reloaded set.
+func (zn *Node) Reloaded(old, set *content.Set) {
+	renamed := renamedNPCs(old, set)
+	if len(renamed) == 0 {
+		return
+	}
+	for chunk := range slices.Chunk(renamed, codec.MaxWhoIs) {
+		// Numbered and kept as chat is: a player whose gateway dies before
+		// it passes gets it again through the next (a Names carries no
+		// number, so a client may be told it twice: renaming is idempotent).
+		seq := zn.nextSeq()
+		msg := bytes.Clone(zn.penc.Names(chunk))
+		for _, p := range zn.players {
+			zn.deliver(p.character, seq, msg)
+		}
+	}
+	zn.log.Info("zone: content reload renamed NPC templates, players told", "templates", len(renamed), "players", len(zn.players))
+}
+
+// renamedNPCs returns the NPC templates of set that old called otherwise,
+// as renames (codec.Named of id 0), by template.
+func renamedNPCs(old, set *content.Set) []codec.Named {
+	if old == nil {
+		return nil
+	}
+	var renamed []codec.Named
+	for _, d := range set.NPCs {
+		if o := old.NPCByID(d.ID); o != nil && o.Title != d.Title {
+			renamed = append(renamed, codec.Named{Kind: wire.EntityKindNpc, Template: d.ID, Name: d.Title})
+		}
+	}
+	slices.SortFunc(renamed, func(a, b codec.Named) int { return int(a.Template) - int(b.Template) })
+	return renamed
 }

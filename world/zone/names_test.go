@@ -1,9 +1,12 @@
 package zone
 
 import (
+	"bytes"
+	"io/fs"
 	"slices"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/gridrealm/gridrealm/ecs/spatial"
@@ -179,5 +182,106 @@ func TestWhoIsNamesWhatThePlayerSees(t *testing.T) {
 	defer ear.mu.Unlock()
 	if len(ear.names[chars["Bob"]]) != 0 || len(ear.names[chars["Bob"]+1000]) != 0 {
 		t.Fatalf("Bob, far from Ann, was told %+v", ear.names[chars["Bob"]])
+	}
+}
+
+// renamedContent returns the shipped content with the wolf template
+// (id 1) given a display name, "Grey Wolf".
+func renamedContent(t *testing.T) *content.Set {
+	t.Helper()
+	m := fstest.MapFS{}
+	err := fs.WalkDir(content.Default(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(content.Default(), path)
+		m[path] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	npcs := m["npcs.yaml"].Data
+	m["npcs.yaml"].Data = bytes.Replace(npcs, []byte("  wolf:\n    id: 1\n"), []byte("  wolf:\n    id: 1\n    name: Grey Wolf\n"), 1)
+	if bytes.Equal(npcs, m["npcs.yaml"].Data) {
+		t.Fatal("the shipped npcs.yaml no longer begins the wolf with its id")
+	}
+	set, err := content.Load(m, "renamed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// TestAReloadThatRenamesATemplateTellsThePlayers: a content reload that
+// gives the wolf template (id 1) a new name tells every player in the
+// zone, unasked, the template's new name (a Names entry of id 0), and
+// nothing of the templates it left alone; a set renames nothing of itself.
+func TestAReloadThatRenamesATemplateTellsThePlayers(t *testing.T) {
+	ear := &namesEar{cellOf: map[uint32][2]uint16{}, kindOf: map[uint32]spatial.Enter{}, names: map[uint64][]codec.Named{}}
+	r := startRigWith(t, Config{Checkpoint: time.Hour, NPCs: 400,
+		Zone: world.ZoneConfig{Map: world.MapConfig{Width: 64, Height: 64, Obstacles: -1}}}, ear)
+	chars := map[string]uint64{}
+	for _, n := range []string{"Ann", "Bob"} {
+		c, err := r.db.Store().CreateCharacter("acct-"+n, n, "ZONE", 32, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := <-r.enter(t, c.ID); e.Refused != "" {
+			t.Fatal(e.Refused)
+		}
+		chars[n] = c.ID
+	}
+	// A zone sends a gateway its players' events once it subscribed (here
+	// to the map's four cells, mirrored).
+	if err := r.realm.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().Subscribe([]uint32{0, 1, 1 << 16, 1<<16 | 1})}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.zone.Reload(renamedContent(t)); err != nil {
+		t.Fatal(err)
+	}
+	want := codec.Named{Kind: wire.EntityKindNpc, Template: 1, Name: "Grey Wolf"}
+	waitFor(t, "both players told the rename", func() bool {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		return slices.Contains(ear.names[chars["Ann"]], want) && slices.Contains(ear.names[chars["Bob"]], want)
+	})
+	ear.mu.Lock()
+	for n, c := range chars {
+		if got := ear.names[c]; len(got) != 1 {
+			t.Errorf("%s was told %+v, want the wolf's rename alone", n, got)
+		}
+	}
+	ear.mu.Unlock()
+	if got := renamedNPCs(r.zone.content.Load(), renamedContent(t)); len(got) != 0 {
+		t.Errorf("a set renames %+v of itself", got)
+	}
+	// A wolf asked about now is called by the new name.
+	var wolves []uint32
+	waitFor(t, "wolves mirrored", func() bool {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		for id, e := range ear.kindOf {
+			if e.Kind == spatial.KindNPC && e.Template == 1 && len(wolves) < 8 && !slices.Contains(wolves, id) {
+				wolves = append(wolves, id)
+			}
+		}
+		return len(wolves) == 8
+	})
+	if err := r.realm.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Gameplay,
+		Payload: codec.NewZoneEncoder().PlayerRequest(chars["Ann"], codec.NewPlayerEncoder().WhoIs(wolves))}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ann told who the wolves are", func() bool {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		return len(ear.names[chars["Ann"]]) > 1
+	})
+	ear.mu.Lock()
+	defer ear.mu.Unlock()
+	for _, n := range ear.names[chars["Ann"]][1:] {
+		if n.Name != "Grey Wolf" || n.Template != 1 {
+			t.Fatalf("a wolf asked about after the reload is told as %+v", n)
+		}
 	}
 }

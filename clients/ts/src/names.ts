@@ -12,6 +12,9 @@
 //     an entity asked about again only after askAgainAfter unanswered (the
 //     zone does not name one that left the view meanwhile).
 //   - A Welcome makes every id name another entity, or none: call welcome().
+//   - An entry of id 0 names a template, not an entity: a content reload
+//     renamed it, and take() renames every entity kept of its kind and
+//     template (the zone tells every player in it, unasked).
 //
 //   const ids = names.unnamed(world, performance.now());
 //   if (ids.length > 0) stream.send(encodeWhoIs(ids));
@@ -84,6 +87,10 @@ export class Names {
     const took: number[] = [];
     for (let i = 0; i < m.entitiesLength(); i++) {
       const s = m.entities(i)!;
+      if (s.id() === 0) {
+        this.rename(s.kind(), s.template(), s.name() ?? '');
+        continue;
+      }
       this.known.set(s.id(), { id: s.id(), kind: s.kind(), template: s.template(), name: s.name() ?? '' });
       const at = this.asked.get(s.id());
       if (at !== undefined) {
@@ -92,5 +99,14 @@ export class Names {
       }
     }
     return took;
+  }
+
+  // rename gives every entity kept of a kind and template its new name.
+  private rename(kind: number, template: number, name: string): void {
+    for (const n of this.known.values()) {
+      if (n.kind === kind && n.template === template) {
+        n.name = name;
+      }
+    }
   }
 }

@@ -107,10 +107,11 @@ function bytes(b64: string): flatbuffers.ByteBuffer {
   return new flatbuffers.ByteBuffer(new Uint8Array(Buffer.from(b64, 'base64')));
 }
 
-// namesMsg makes a Names message naming ids (as NPCs of template 1).
+// namesMsg makes a Names message naming ids (as NPCs of template 1; id
+// 0: the template, renamed "renamed").
 function namesMsg(ids: number[]): NamesMsg {
   const b = new flatbuffers.Builder(64);
-  const spawns = ids.map((id) => Spawn.createSpawn(b, id, 2, 1, b.createString(`npc ${id}`)));
+  const spawns = ids.map((id) => Spawn.createSpawn(b, id, 2, 1, b.createString(id === 0 ? 'renamed' : `npc ${id}`)));
   const v = NamesMsg.createEntitiesVector(b, spawns);
   NamesMsg.startNames(b);
   NamesMsg.addEntities(b, v);
@@ -141,6 +142,11 @@ function checkNames(world: World): void {
   const again = names.unnamed(world, askAgainAfter);
   if (JSON.stringify(again) !== JSON.stringify(first.slice(1))) {
     failures.push(`names: asked again ${JSON.stringify(again)} after askAgainAfter, want the unanswered ${JSON.stringify(first.slice(1))}`);
+  }
+  // A content reload renamed template 1: the name kept is renamed, and no
+  // entity 0 is kept.
+  if (names.take(namesMsg([0]), 50).length !== 0 || names.named(first[0])?.name !== 'renamed' || names.named(0) !== undefined) {
+    failures.push(`names: after a rename of its template told ${JSON.stringify(names.named(first[0]))}, entity 0 ${JSON.stringify(names.named(0))}`);
   }
   names.welcome();
   if (names.unnamed(world, askAgainAfter + 1).length !== 0) {

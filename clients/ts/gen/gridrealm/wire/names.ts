@@ -12,7 +12,10 @@ import { Spawn } from '../../gridrealm/wire/spawn';
  * two: the gateway names what it kept of earlier answers, the zone the
  * rest. An entity's id names it in its zone (or instance copy) only: a
  * Welcome (a new zone, a zone restarted) makes every id name another, or
- * none.
+ * none. An entry of id 0 names no entity but a template: every entity of
+ * its kind and template is called that from now on (a content reload in
+ * the zone renamed it), and a client renames those it keeps; the zone
+ * tells every player in it, unasked.
  */
 export class Names {
   bb: flatbuffers.ByteBuffer|null = null;
