@@ -465,8 +465,9 @@ func (c *Conn) Named(id uint32) (codec.Named, bool) {
 }
 
 // Party returns the player's party, the leader first (none: no party),
-// as its zone last said. A Welcome ends it until the zone the player is
-// then in tells it again (a party comes along through handoffs).
+// as its zone last said. A Welcome, or a reconnect through another
+// gateway, ends it until the zone the player is then in tells it again (a
+// party comes along through handoffs, and through crashes).
 func (c *Conn) Party() []codec.PartyMember {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -95,6 +95,11 @@ func (c *Conn) redial(token []byte, lostGateway string, resume *resumption, dead
 			}
 			c.s, c.gateway, c.cur = s, at, w
 			c.world = World{} // the new gateway's snapshots start afresh
+			// Until the zone tells it again (at the first input after a
+			// reconnect, or as it takes the player back after its own
+			// restart): its members' entities may be others now, and a
+			// zone that restarted with this gateway tells no one in none.
+			c.party = nil
 			c.selfX, c.selfY, c.self = w.X, w.Y, w.EntityID
 			c.Stats.Reconnects++
 			c.Stats.Disconnect = 0

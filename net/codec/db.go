@@ -22,6 +22,9 @@ type DbRequest struct {
 	// ToItems with ToEpoch.
 	ToEpoch            uint64
 	FromItems, ToItems []uint64
+	// A checkpoint's party place (DbSaveCheckpoint): its leader and when
+	// the character joined (0, 0: in none).
+	PartyLeader, PartyJoined uint64
 }
 
 // DbCharacter is a character record (wire.DbCharacter).
@@ -32,6 +35,8 @@ type DbCharacter struct {
 	Level               uint16
 	Health              int32
 	Epoch               uint64
+	// PartyLeader and PartyJoined are its party place as last saved.
+	PartyLeader, PartyJoined uint64
 }
 
 // DbAccount is a login account (wire.DbAccount).
@@ -130,6 +135,8 @@ func packDbOp(b *flatbuffers.Builder, r *DbRequest) (op flatbuffers.UOffsetT) {
 		wire.DbSaveCheckpointAddY(b, r.Y)
 		wire.DbSaveCheckpointAddHealth(b, r.Health)
 		wire.DbSaveCheckpointAddLevel(b, r.Level)
+		wire.DbSaveCheckpointAddPartyLeader(b, r.PartyLeader)
+		wire.DbSaveCheckpointAddPartyJoined(b, r.PartyJoined)
 		op = wire.DbSaveCheckpointEnd(b)
 	case wire.DbOpDbGrantItem, wire.DbOpDbTransferItem, wire.DbOpDbDestroyItem, wire.DbOpDbGetItem, wire.DbOpDbListItems, wire.DbOpDbTradeItems:
 		op = packDbItemOp(b, r)
@@ -230,6 +237,7 @@ func ReadDbRequest(w *wire.DbRequest, r *DbRequest) {
 		var t wire.DbSaveCheckpoint
 		Member(w.Op, &t)
 		r.ID, r.Epoch, r.Zone, r.X, r.Y, r.Level, r.Health = t.Id(), t.Epoch(), string(t.Zone()), t.X(), t.Y(), t.Level(), t.Health()
+		r.PartyLeader, r.PartyJoined = t.PartyLeader(), t.PartyJoined()
 	case wire.DbOpDbGrantItem:
 		var t wire.DbGrantItem
 		Member(w.Op, &t)
@@ -305,6 +313,8 @@ func (e *DbEncoder) Reply(r *DbReply) []byte {
 		wire.DbCharacterAddY(b, c.Y)
 		wire.DbCharacterAddHealth(b, c.Health)
 		wire.DbCharacterAddLevel(b, c.Level)
+		wire.DbCharacterAddPartyLeader(b, c.PartyLeader)
+		wire.DbCharacterAddPartyJoined(b, c.PartyJoined)
 		ch = wire.DbCharacterEnd(b)
 	}
 	if n := len(r.Items); n > 0 {
@@ -336,7 +346,7 @@ func ReadDbReply(w *wire.DbReply, r *DbReply) {
 	var c wire.DbCharacter
 	if w.Character(&c) != nil {
 		r.Character = &DbCharacter{ID: c.Id(), Account: string(c.Account()), Name: string(c.Name()), Zone: string(c.Zone()),
-			X: c.X(), Y: c.Y(), Level: c.Level(), Health: c.Health(), Epoch: c.Epoch()}
+			X: c.X(), Y: c.Y(), Level: c.Level(), Health: c.Health(), Epoch: c.Epoch(), PartyLeader: c.PartyLeader(), PartyJoined: c.PartyJoined()}
 	}
 	var a wire.DbAccount
 	if w.Account(&a) != nil {

@@ -188,7 +188,7 @@ func TestDbRoundTrip(t *testing.T) {
 	reqs := []DbRequest{
 		{Op: wire.DbOpDbCreateCharacter, Account: "alice", Name: "Alia", Zone: "Z1", X: 1.5, Y: -2, ExpiresUnixMs: 5},
 		{Op: wire.DbOpDbClaimCharacter, ID: 7, Zone: "Z2", ExpiresUnixMs: 6},
-		{Op: wire.DbOpDbSaveCheckpoint, ID: 1, Epoch: 2, Zone: "Z1", X: 3, Y: 4, Level: 5, Health: 6},
+		{Op: wire.DbOpDbSaveCheckpoint, ID: 1, Epoch: 2, Zone: "Z1", X: 3, Y: 4, Level: 5, Health: 6, PartyLeader: 7, PartyJoined: 8},
 		{Op: wire.DbOpDbGrantItem, Owner: 1, Epoch: 2, Template: 3, Count: 4},
 		{Op: wire.DbOpDbTransferItem, Item: 9, From: 1, To: 2, Epoch: 3},
 		{Op: wire.DbOpDbDestroyItem, Item: 9, Owner: 1, Epoch: 2},
@@ -208,7 +208,7 @@ func TestDbRoundTrip(t *testing.T) {
 		}
 	}
 	in := DbReply{Status: wire.DbStatusStaleEpoch, Message: "claimed by Z2", Epoch: 4,
-		Character: &DbCharacter{ID: 1, Account: "a", Name: "n", Zone: "z", X: 1, Y: 2, Level: 3, Health: 4, Epoch: 5},
+		Character: &DbCharacter{ID: 1, Account: "a", Name: "n", Zone: "z", X: 1, Y: 2, Level: 3, Health: 4, Epoch: 5, PartyLeader: 6, PartyJoined: 7},
 		Items:     []DbItem{{ID: 1, Owner: 2, Template: 3, Count: 4}, {ID: 5, Owner: 2, Template: 6, Count: 1}}}
 	var m wire.DbMessage
 	if err := DecodeDbMessage(e.Reply(&in), 1<<20, &m); err != nil {

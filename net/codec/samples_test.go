@@ -99,7 +99,7 @@ func samples() map[string][][]byte {
 	for _, r := range []DbRequest{
 		{Op: wire.DbOpDbCreateCharacter, Account: "alice", Name: "Alia", Zone: "Z1", X: 1, Y: 2, ExpiresUnixMs: 5},
 		{Op: wire.DbOpDbLoadCharacter, ID: 1}, {Op: wire.DbOpDbClaimCharacter, ID: 1, Zone: "Z1"},
-		{Op: wire.DbOpDbSaveCheckpoint, ID: 1, Epoch: 2, Zone: "Z1", X: 3, Y: 4, Level: 5, Health: 6},
+		{Op: wire.DbOpDbSaveCheckpoint, ID: 1, Epoch: 2, Zone: "Z1", X: 3, Y: 4, Level: 5, Health: 6, PartyLeader: 7, PartyJoined: 8},
 		{Op: wire.DbOpDbGrantItem, Owner: 1, Epoch: 2, Template: 3, Count: 4},
 		{Op: wire.DbOpDbTransferItem, Item: 9, From: 1, To: 2, Epoch: 3}, {Op: wire.DbOpDbDestroyItem, Item: 9, Owner: 1, Epoch: 2},
 		{Op: wire.DbOpDbGetItem, ID: 9}, {Op: wire.DbOpDbListItems, Owner: 1}, {Op: wire.DbOpDbBackup, Since: 77},
@@ -108,7 +108,7 @@ func samples() map[string][][]byte {
 		add("DbMessage", d.Request(&r))
 	}
 	add("DbMessage", d.Reply(&DbReply{Status: wire.DbStatusOwnerMismatch, Message: "no", Epoch: 3,
-		Character: &DbCharacter{ID: 1, Account: "a", Name: "n", Zone: "z", X: 1, Y: 2, Level: 3, Health: 4, Epoch: 5},
+		Character: &DbCharacter{ID: 1, Account: "a", Name: "n", Zone: "z", X: 1, Y: 2, Level: 3, Health: 4, Epoch: 5, PartyLeader: 6, PartyJoined: 7},
 		Items:     []DbItem{{ID: 1, Owner: 2, Template: 3, Count: 4}}}))
 	add("DbMessage", d.BackupChunk([]byte("chunk")))
 	z := NewZoneEncoder()

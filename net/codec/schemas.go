@@ -216,7 +216,8 @@ func newSchemas() *schemas {
 		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName), scalar("Full", 8, 1), scalar("Room", 10, 4)),
 	))
 	character := table("DbCharacter", scalar("Id", 4, 8), str("Account", 6, MaxName), str("Name", 8, MaxName), str("Zone", 10, MaxName),
-		scalar("X", 12, 4), scalar("Y", 14, 4), scalar("Level", 16, 2), scalar("Health", 18, 4), scalar("Epoch", 20, 8))
+		scalar("X", 12, 4), scalar("Y", 14, 4), scalar("Level", 16, 2), scalar("Health", 18, 4), scalar("Epoch", 20, 8),
+		scalar("PartyLeader", 22, 8), scalar("PartyJoined", 24, 8))
 	account := table("DbAccount", str("Name", 4, MaxName), str("Hash", 6, MaxHash), scalar("CreatedUnixMs", 8, 8))
 	s.dbMessage = table("DbMessage", union("Body", 4,
 		table("DbRequest", union("Op", 4,
@@ -224,7 +225,7 @@ func newSchemas() *schemas {
 			table("DbLoadCharacter", scalar("Id", 4, 8)),
 			table("DbClaimCharacter", scalar("Id", 4, 8), str("Zone", 6, MaxName)),
 			table("DbSaveCheckpoint", scalar("Id", 4, 8), scalar("Epoch", 6, 8), str("Zone", 8, MaxName), scalar("X", 10, 4), scalar("Y", 12, 4),
-				scalar("Level", 14, 2), scalar("Health", 16, 4)),
+				scalar("Level", 14, 2), scalar("Health", 16, 4), scalar("PartyLeader", 18, 8), scalar("PartyJoined", 20, 8)),
 			table("DbGrantItem", scalar("Owner", 4, 8), scalar("Epoch", 6, 8), scalar("Template", 8, 4), scalar("Count", 10, 4)),
 			table("DbTransferItem", scalar("Item", 4, 8), scalar("From", 6, 8), scalar("To", 8, 8), scalar("FromEpoch", 10, 8)),
 			table("DbDestroyItem", scalar("Item", 4, 8), scalar("Owner", 6, 8), scalar("Epoch", 8, 8)),

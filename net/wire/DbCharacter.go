@@ -129,8 +129,34 @@ func (rcv *DbCharacter) MutateEpoch(n uint64) bool {
 	return rcv._tab.MutateUint64Slot(20, n)
 }
 
+// / As DbSaveCheckpoint's, as last saved.
+func (rcv *DbCharacter) PartyLeader() uint64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(22))
+	if o != 0 {
+		return rcv._tab.GetUint64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+// / As DbSaveCheckpoint's, as last saved.
+func (rcv *DbCharacter) MutatePartyLeader(n uint64) bool {
+	return rcv._tab.MutateUint64Slot(22, n)
+}
+
+func (rcv *DbCharacter) PartyJoined() uint64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(24))
+	if o != 0 {
+		return rcv._tab.GetUint64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *DbCharacter) MutatePartyJoined(n uint64) bool {
+	return rcv._tab.MutateUint64Slot(24, n)
+}
+
 func DbCharacterStart(builder *flatbuffers.Builder) {
-	builder.StartObject(9)
+	builder.StartObject(11)
 }
 func DbCharacterAddId(builder *flatbuffers.Builder, id uint64) {
 	builder.PrependUint64Slot(0, id, 0)
@@ -158,6 +184,12 @@ func DbCharacterAddHealth(builder *flatbuffers.Builder, health int32) {
 }
 func DbCharacterAddEpoch(builder *flatbuffers.Builder, epoch uint64) {
 	builder.PrependUint64Slot(8, epoch, 0)
+}
+func DbCharacterAddPartyLeader(builder *flatbuffers.Builder, partyLeader uint64) {
+	builder.PrependUint64Slot(9, partyLeader, 0)
+}
+func DbCharacterAddPartyJoined(builder *flatbuffers.Builder, partyJoined uint64) {
+	builder.PrependUint64Slot(10, partyJoined, 0)
 }
 func DbCharacterEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

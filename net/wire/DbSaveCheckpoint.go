@@ -6,6 +6,10 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
+// / party_leader and party_joined: the character's place in its party (its
+// / leader's character and when it joined, microseconds; 0, 0: in none),
+// / so that a zone restarting without the gateway that knew it puts the
+// / character back in its party.
 type DbSaveCheckpoint struct {
 	_tab flatbuffers.Table
 }
@@ -113,8 +117,32 @@ func (rcv *DbSaveCheckpoint) MutateHealth(n int32) bool {
 	return rcv._tab.MutateInt32Slot(16, n)
 }
 
+func (rcv *DbSaveCheckpoint) PartyLeader() uint64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(18))
+	if o != 0 {
+		return rcv._tab.GetUint64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *DbSaveCheckpoint) MutatePartyLeader(n uint64) bool {
+	return rcv._tab.MutateUint64Slot(18, n)
+}
+
+func (rcv *DbSaveCheckpoint) PartyJoined() uint64 {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(20))
+	if o != 0 {
+		return rcv._tab.GetUint64(o + rcv._tab.Pos)
+	}
+	return 0
+}
+
+func (rcv *DbSaveCheckpoint) MutatePartyJoined(n uint64) bool {
+	return rcv._tab.MutateUint64Slot(20, n)
+}
+
 func DbSaveCheckpointStart(builder *flatbuffers.Builder) {
-	builder.StartObject(7)
+	builder.StartObject(9)
 }
 func DbSaveCheckpointAddId(builder *flatbuffers.Builder, id uint64) {
 	builder.PrependUint64Slot(0, id, 0)
@@ -136,6 +164,12 @@ func DbSaveCheckpointAddLevel(builder *flatbuffers.Builder, level uint16) {
 }
 func DbSaveCheckpointAddHealth(builder *flatbuffers.Builder, health int32) {
 	builder.PrependInt32Slot(6, health, 0)
+}
+func DbSaveCheckpointAddPartyLeader(builder *flatbuffers.Builder, partyLeader uint64) {
+	builder.PrependUint64Slot(7, partyLeader, 0)
+}
+func DbSaveCheckpointAddPartyJoined(builder *flatbuffers.Builder, partyJoined uint64) {
+	builder.PrependUint64Slot(8, partyJoined, 0)
 }
 func DbSaveCheckpointEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

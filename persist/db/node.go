@@ -232,7 +232,8 @@ func (d *Node) apply(r *codec.DbRequest) codec.DbReply {
 	case wire.DbOpDbClaimCharacter:
 		rep.Epoch, err = s.ClaimCharacter(r.ID, r.Zone)
 	case wire.DbOpDbSaveCheckpoint:
-		err = s.SaveCheckpoint(store.Checkpoint{ID: r.ID, Epoch: r.Epoch, Zone: r.Zone, X: r.X, Y: r.Y, Level: r.Level, Health: r.Health})
+		err = s.SaveCheckpoint(store.Checkpoint{ID: r.ID, Epoch: r.Epoch, Zone: r.Zone, X: r.X, Y: r.Y, Level: r.Level, Health: r.Health,
+			PartyLeader: r.PartyLeader, PartyJoined: r.PartyJoined})
 	case wire.DbOpDbGrantItem:
 		var it store.Item
 		it, err = s.GrantItem(r.Owner, r.Epoch, r.Template, r.Count)
@@ -309,7 +310,8 @@ func character(c store.Character) *codec.DbCharacter {
 	if c.ID == 0 {
 		return nil
 	}
-	return &codec.DbCharacter{ID: c.ID, Account: c.Account, Name: c.Name, Zone: c.Zone, X: c.X, Y: c.Y, Level: c.Level, Health: c.Health, Epoch: c.Epoch}
+	return &codec.DbCharacter{ID: c.ID, Account: c.Account, Name: c.Name, Zone: c.Zone, X: c.X, Y: c.Y, Level: c.Level, Health: c.Health, Epoch: c.Epoch,
+		PartyLeader: c.PartyLeader, PartyJoined: c.PartyJoined}
 }
 
 func dbItems(items []store.Item) []codec.DbItem {

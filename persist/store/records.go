@@ -38,6 +38,10 @@ type Character struct {
 	Health  int32   `json:"health"`
 	// Epoch is the fencing token of the zone that last claimed it.
 	Epoch uint64 `json:"epoch"`
+	// PartyLeader and PartyJoined are its place in its party as last saved
+	// (its leader's character and when it joined; 0: in none).
+	PartyLeader uint64 `json:"party_leader,omitempty"`
+	PartyJoined uint64 `json:"party_joined,omitempty"`
 }
 
 // Item is a stack of one item template owned by a character.
@@ -86,8 +90,18 @@ func (c *Character) encode() []byte {
 		b = append(b, byte(len(s)))
 		b = append(b, s...)
 	}
+	// The party place, an optional tail: a character in no party is
+	// written as before it existed, and a record without it reads as in
+	// none.
+	if c.PartyLeader != 0 || c.PartyJoined != 0 {
+		b = binary.LittleEndian.AppendUint64(b, c.PartyLeader)
+		b = binary.LittleEndian.AppendUint64(b, c.PartyJoined)
+	}
 	return b
 }
+
+// partyTail is the size of a character record's party place.
+const partyTail = 16
 
 func decodeCharacter(b []byte) (Character, error) {
 	var c Character
@@ -107,6 +121,10 @@ func decodeCharacter(b []byte) (Character, error) {
 			return c, fmt.Errorf("%w: character %d: truncated string", errBadRecord, c.ID)
 		}
 		strs[i], rest = string(rest[1:1+rest[0]]), rest[1+rest[0]:]
+	}
+	if len(rest) == partyTail {
+		c.PartyLeader, c.PartyJoined = binary.LittleEndian.Uint64(rest), binary.LittleEndian.Uint64(rest[8:])
+		rest = rest[partyTail:]
 	}
 	if len(rest) != 0 {
 		return c, fmt.Errorf("%w: character %d: %d trailing bytes", errBadRecord, c.ID, len(rest))

@@ -324,10 +324,12 @@ type Checkpoint struct {
 	X, Y      float32
 	Level     uint16
 	Health    int32
+	// PartyLeader and PartyJoined are its place in its party (0: none).
+	PartyLeader, PartyJoined uint64
 }
 
-// SaveCheckpoint saves a character's position and stats, if the caller
-// holds its current epoch.
+// SaveCheckpoint saves a character's position, stats and party place, if
+// the caller holds its current epoch.
 func (s *Store) SaveCheckpoint(cp Checkpoint) error {
 	if len(cp.Zone) > 64 {
 		return fmt.Errorf("checkpoint of character %d: %w: zone name too long", cp.ID, ErrInvalid)
@@ -341,6 +343,7 @@ func (s *Store) SaveCheckpoint(cp Checkpoint) error {
 			return err
 		}
 		c.Zone, c.X, c.Y, c.Level, c.Health = cp.Zone, cp.X, cp.Y, cp.Level, cp.Health
+		c.PartyLeader, c.PartyJoined = cp.PartyLeader, cp.PartyJoined
 		return txn.Set(characterKey(c.ID), c.encode())
 	})
 }

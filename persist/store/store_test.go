@@ -73,7 +73,7 @@ func TestEpochFencing(t *testing.T) {
 	if err != nil || e1 != 1 {
 		t.Fatalf("claim: %d %v", e1, err)
 	}
-	if err := s.SaveCheckpoint(Checkpoint{ID: c.ID, Epoch: e1, Zone: "Z1", X: 5, Y: 6, Level: 2, Health: 50}); err != nil {
+	if err := s.SaveCheckpoint(Checkpoint{ID: c.ID, Epoch: e1, Zone: "Z1", X: 5, Y: 6, Level: 2, Health: 50, PartyLeader: 77, PartyJoined: 78}); err != nil {
 		t.Fatal(err)
 	}
 	e2, _ := s.ClaimCharacter(c.ID, "Z2") // the character moved to zone 2
@@ -92,7 +92,7 @@ func TestEpochFencing(t *testing.T) {
 		t.Fatalf("old zone's transfer: %v", err)
 	}
 	got, _ := s.Character(c.ID)
-	if got.Zone != "Z2" || got.X != 5 || got.Epoch != e2 {
+	if got.Zone != "Z2" || got.X != 5 || got.Epoch != e2 || got.PartyLeader != 77 || got.PartyJoined != 78 {
 		t.Fatalf("character %+v", got)
 	}
 }
@@ -279,6 +279,21 @@ func TestRecordsRejectGarbage(t *testing.T) {
 	}
 	if _, err := decodeCharacter(append(enc, 0)); err == nil {
 		t.Fatal("trailing byte accepted")
+	}
+	// In a party: the place is a tail of the record as it was before
+	// parties were saved, which still reads (as in none).
+	c.PartyLeader, c.PartyJoined = 77, 78
+	partied := c.encode()
+	if got, err := decodeCharacter(partied); err != nil || got != c || !bytes.Equal(partied[:len(enc)], enc) {
+		t.Fatalf("round trip in a party: %+v %v", got, err)
+	}
+	for n := len(enc) + 1; n < len(partied); n++ {
+		if _, err := decodeCharacter(partied[:n]); err == nil {
+			t.Fatalf("a party place of %d bytes decoded", n-len(enc))
+		}
+	}
+	if _, err := decodeCharacter(append(partied, 0)); err == nil {
+		t.Fatal("trailing byte after the party place accepted")
 	}
 	it := Item{ID: 1, Template: 2, Owner: 3, Count: 4}
 	if got, err := decodeItem(it.encode()); err != nil || got != it {

@@ -47,12 +47,15 @@ func (zn *Node) saveAll(timeout time.Duration) int {
 
 func (zn *Node) save(p *player) { zn.saveThen(p, nil) }
 
-// saveThen saves a player's checkpoint with its epoch; done, if set, runs
-// when the db answered (or the request failed).
+// saveThen saves a player's checkpoint with its epoch — where it stands,
+// its stats and its place in its party — ; done, if set, runs when the db
+// answered (or the request failed).
 func (zn *Node) saveThen(p *player, done func()) {
 	pos, h := zn.pos.Get(p.entity), zn.health.Get(p.entity)
+	r := zn.parties[p.character]
 	req := codec.DbRequest{Op: wire.DbOpDbSaveCheckpoint, ID: p.character, Epoch: p.epoch, Zone: zn.cfg.Zone.Name,
-		X: pos.X, Y: pos.Y, Level: uint16(zn.app.Get(p.entity).Level), Health: h.Cur}
+		X: pos.X, Y: pos.Y, Level: uint16(zn.app.Get(p.entity).Level), Health: h.Cur, PartyLeader: r.leader, PartyJoined: r.joined}
+	p.savedParty = r
 	character := p.character
 	err := zn.db.Do(req, func(_ codec.DbReply, err error) {
 		if done != nil {

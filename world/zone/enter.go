@@ -109,15 +109,24 @@ func (zn *Node) claim(character uint64, c *codec.DbCharacter, items []codec.DbIt
 			}
 			return
 		}
-		// The character's first checkpoint here: where it appeared, so that
-		// a crash before the next one brings it back there.
+		// Its party: the place its gateway or source zone said, else the
+		// one it was saved with (its gateway restarted too, and the new one
+		// cannot know it; a login after a logout finds none).
+		place := pe.party
+		if place.leader == 0 {
+			place = partyRole{leader: c.PartyLeader, joined: c.PartyJoined}
+		}
+		p.savedParty = place
+		zn.arrived(p, place)
+		// The character's first checkpoint here: where it appeared (and in
+		// which party), so that a crash before the next one brings it back
+		// there.
 		zn.save(p)
 		for _, m := range pe.askers {
 			zn.replyEntered(m, p)
 		}
 		zn.sendInventory(p)
 		p.retell = true // at its first input: the gateway may not hold it yet
-		zn.arrived(p, pe.party)
 	})
 	if err != nil {
 		zn.enterFailed(character, "cannot reach the db", err)
@@ -218,12 +227,14 @@ func (zn *Node) leave(character uint64, save bool) {
 	if p == nil {
 		return
 	}
+	delete(zn.players, character)
+	delete(zn.byEntity, p.entity)
+	// Out of its party before its last checkpoint, which then says so: a
+	// player who left the realm comes back in no party.
+	zn.leaveParty(character)
 	if save && p.handoff == nil { // one being handed off is the target's to save
 		zn.save(p)
 	}
-	delete(zn.players, character)
-	delete(zn.byEntity, p.entity)
-	zn.leaveParty(character)
 	zn.zone.RemovePlayer(p.entity)
 	zn.release(p.gateway)
 }

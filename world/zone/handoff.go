@@ -171,7 +171,8 @@ func (zn *Node) startHandoff(p *player, n Neighbour, ax, ay float32) {
 	zn.freeze(p)
 	h := zn.health.Get(p.entity)
 	req := codec.DbRequest{Op: wire.DbOpDbSaveCheckpoint, ID: p.character, Epoch: p.epoch, Zone: n.Zone,
-		X: ax, Y: ay, Level: uint16(zn.app.Get(p.entity).Level), Health: h.Cur}
+		X: ax, Y: ay, Level: uint16(zn.app.Get(p.entity).Level), Health: h.Cur,
+		PartyLeader: p.handoff.party.leader, PartyJoined: p.handoff.party.joined}
 	err := zn.db.Do(req, func(_ codec.DbReply, err error) {
 		if zn.players[p.character] != p {
 			return // gone meanwhile
@@ -238,8 +239,10 @@ func (zn *Node) abortHandoff(p *player, why string) {
 	zn.log.Warn("zone: handoff failed", "character", p.character, "to", p.handoff.to.Zone, "why", why)
 	n := p.handoff.to
 	pos, h := zn.pos.Get(p.entity), zn.health.Get(p.entity)
+	r := zn.parties[p.character]
 	req := codec.DbRequest{Op: wire.DbOpDbSaveCheckpoint, ID: p.character, Epoch: p.epoch, Zone: zn.cfg.Zone.Name,
-		X: pos.X, Y: pos.Y, Level: uint16(zn.app.Get(p.entity).Level), Health: h.Cur}
+		X: pos.X, Y: pos.Y, Level: uint16(zn.app.Get(p.entity).Level), Health: h.Cur, PartyLeader: r.leader, PartyJoined: r.joined}
+	p.savedParty = r
 	err := zn.db.Do(req, func(_ codec.DbReply, err error) {
 		if zn.players[p.character] != p {
 			return

@@ -109,4 +109,10 @@ func (zn *Node) replayEvents(p *player, since uint64) {
 		zn.metrics.replayed.Add(float64(n))
 		zn.log.Info("zone: a player got the chat it missed", "character", p.character, "messages", n)
 	}
+	// Then what it holds now, its inventory and party: a gateway that
+	// resumes a player keeps none of the zone's events that came before it
+	// held the player (they would go out before the replay, older after
+	// newer), and a zone that took the player back after its own restart
+	// told its party then (from the db: the gateway that knew it died too).
+	zn.retell(p)
 }

@@ -104,6 +104,10 @@ type player struct {
 	// again at its first input (sent earlier, the gateway might not hold
 	// the player there yet).
 	retell bool
+	// savedParty is its place in its party as last saved (or loaded): a
+	// change is saved at once (deliverParty), so that a zone that restarts
+	// without the gateway that knew the place finds it in the db.
+	savedParty partyRole
 }
 
 // Start builds the zone and its node and starts ticking.

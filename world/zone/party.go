@@ -216,10 +216,18 @@ func (zn *Node) tellNoParty(character uint64) {
 // its party, which its gateway keeps: a zone that restarts has lost its
 // parties, and each gateway entering its players again says where each
 // stood (ZoneEnterPlayer.party_leader, as a handoff does; arrived).
+//
+// The place is saved too, at once when it changed (with the player's
+// checkpoint): when the zone and the gateway die together, the gateway
+// that takes the player next cannot say the place, and the restarted zone
+// reads it from the db (claim).
 func (zn *Node) deliverParty(character, seq uint64, msg []byte) {
 	r := zn.parties[character]
 	zn.queueEvent(codec.PlayerEvent{Character: character, Message: msg, PartyLeader: r.leader, PartyJoined: r.joined})
 	zn.keep(delivery{seq: seq, character: character, msg: msg, party: true})
+	if p := zn.players[character]; p != nil && p.handoff == nil && p.savedParty != r {
+		zn.save(p)
+	}
 }
 
 // retell sends a player what its client may not hold after a Welcome:

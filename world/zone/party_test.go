@@ -8,6 +8,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/persist/store"
 )
 
 // TestPartiesAreToldWhole: through a real db node and zone node, every
@@ -255,4 +256,81 @@ func TestAPartyComesAlongThroughAHandoff(t *testing.T) {
 	for _, n := range []string{"Zed", "Fay", "Gus"} {
 		told(n, "Zed", "Fay", "Gus")
 	}
+}
+
+// TestAPartyPlaceIsSavedAndReadBack: a character's place in its party is
+// saved in the db as soon as it changes (the zone's periodic checkpoint
+// is an hour away here), and cleared when it leaves its party or the
+// realm; a character entered without a place (its gateway restarted with
+// its zone, and the next cannot know it) is put back in the party the db
+// says.
+func TestAPartyPlaceIsSavedAndReadBack(t *testing.T) {
+	ear := newGatewayEar()
+	r := startRigWith(t, Config{Checkpoint: time.Hour}, ear)
+	gw := r.realm
+	chars, ids := map[string]uint64{}, map[string]uint32{}
+	for _, n := range []string{"Ann", "Bob", "Cid"} {
+		chars[n] = r.character(t, n)
+	}
+	for _, n := range []string{"Ann", "Bob"} {
+		e := <-r.enter(t, chars[n])
+		if e.Refused != "" {
+			t.Fatal(e.Refused)
+		}
+		ids[n] = e.NetID
+	}
+	enc := codec.NewZoneEncoder()
+	if err := gw.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: enc.Subscribe([]uint32{0})}); err != nil {
+		t.Fatal(err)
+	}
+	say := func(who, text string) {
+		t.Helper()
+		if err := gw.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: enc.Chat(chars[who], 0, "", text)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	saved := func(who string) [2]uint64 {
+		c, err := r.db.Store().Character(chars[who])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return [2]uint64{c.PartyLeader, c.PartyJoined}
+	}
+	say("Bob", "/party Ann")
+	waitFor(t, "both places saved", func() bool {
+		return saved("Ann")[0] == chars["Ann"] && saved("Bob")[0] == chars["Ann"] && saved("Bob")[1] > saved("Ann")[1]
+	})
+
+	// Cid was in Ann's party, after Bob, when its zone and gateway died
+	// together: the db has its place, the gateway that brings it back
+	// none.
+	epoch, err := r.db.Store().ClaimCharacter(chars["Cid"], "ZONE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.db.Store().SaveCheckpoint(store.Checkpoint{ID: chars["Cid"], Epoch: epoch, Zone: "ZONE", X: 10, Y: 10,
+		PartyLeader: chars["Ann"], PartyJoined: saved("Bob")[1] + 1}); err != nil {
+		t.Fatal(err)
+	}
+	e := <-r.enter(t, chars["Cid"])
+	if e.Refused != "" {
+		t.Fatal(e.Refused)
+	}
+	ids["Cid"] = e.NetID
+	want := fmt.Sprint([]codec.PartyMember{{ID: ids["Ann"], Name: "Ann"}, {ID: ids["Bob"], Name: "Bob"}, {ID: ids["Cid"], Name: "Cid"}})
+	waitFor(t, "Cid back in Ann's party, last", func() bool {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		return fmt.Sprint(ear.party[chars["Cid"]]) == want && fmt.Sprint(ear.party[chars["Ann"]]) == want
+	})
+
+	// Leaving the party, and leaving the realm, are saved as none.
+	say("Cid", "/party")
+	waitFor(t, "Cid's leaving saved", func() bool { return saved("Cid") == [2]uint64{} })
+	if err := gw.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: enc.LeavePlayer(chars["Bob"])}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Bob's logout saved, and Ann's party ended", func() bool {
+		return saved("Bob") == [2]uint64{} && saved("Ann") == [2]uint64{}
+	})
 }

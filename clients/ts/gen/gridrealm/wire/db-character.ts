@@ -71,8 +71,21 @@ epoch():bigint {
   return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
 }
 
+/**
+ * As DbSaveCheckpoint's, as last saved.
+ */
+partyLeader():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
+partyJoined():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
 static startDbCharacter(builder:flatbuffers.Builder) {
-  builder.startObject(9);
+  builder.startObject(11);
 }
 
 static addId(builder:flatbuffers.Builder, id:bigint) {
@@ -111,12 +124,20 @@ static addEpoch(builder:flatbuffers.Builder, epoch:bigint) {
   builder.addFieldInt64(8, epoch, BigInt('0'));
 }
 
+static addPartyLeader(builder:flatbuffers.Builder, partyLeader:bigint) {
+  builder.addFieldInt64(9, partyLeader, BigInt('0'));
+}
+
+static addPartyJoined(builder:flatbuffers.Builder, partyJoined:bigint) {
+  builder.addFieldInt64(10, partyJoined, BigInt('0'));
+}
+
 static endDbCharacter(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createDbCharacter(builder:flatbuffers.Builder, id:bigint, accountOffset:flatbuffers.Offset, nameOffset:flatbuffers.Offset, zoneOffset:flatbuffers.Offset, x:number, y:number, level:number, health:number, epoch:bigint):flatbuffers.Offset {
+static createDbCharacter(builder:flatbuffers.Builder, id:bigint, accountOffset:flatbuffers.Offset, nameOffset:flatbuffers.Offset, zoneOffset:flatbuffers.Offset, x:number, y:number, level:number, health:number, epoch:bigint, partyLeader:bigint, partyJoined:bigint):flatbuffers.Offset {
   DbCharacter.startDbCharacter(builder);
   DbCharacter.addId(builder, id);
   DbCharacter.addAccount(builder, accountOffset);
@@ -127,6 +148,8 @@ static createDbCharacter(builder:flatbuffers.Builder, id:bigint, accountOffset:f
   DbCharacter.addLevel(builder, level);
   DbCharacter.addHealth(builder, health);
   DbCharacter.addEpoch(builder, epoch);
+  DbCharacter.addPartyLeader(builder, partyLeader);
+  DbCharacter.addPartyJoined(builder, partyJoined);
   return DbCharacter.endDbCharacter(builder);
 }
 }

@@ -2,6 +2,12 @@
 
 import * as flatbuffers from 'flatbuffers';
 
+/**
+ * party_leader and party_joined: the character's place in its party (its
+ * leader's character and when it joined, microseconds; 0, 0: in none),
+ * so that a zone restarting without the gateway that knew it puts the
+ * character back in its party.
+ */
 export class DbSaveCheckpoint {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -57,8 +63,18 @@ health():number {
   return offset ? this.bb!.readInt32(this.bb_pos + offset) : 0;
 }
 
+partyLeader():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
+partyJoined():bigint {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
+}
+
 static startDbSaveCheckpoint(builder:flatbuffers.Builder) {
-  builder.startObject(7);
+  builder.startObject(9);
 }
 
 static addId(builder:flatbuffers.Builder, id:bigint) {
@@ -89,12 +105,20 @@ static addHealth(builder:flatbuffers.Builder, health:number) {
   builder.addFieldInt32(6, health, 0);
 }
 
+static addPartyLeader(builder:flatbuffers.Builder, partyLeader:bigint) {
+  builder.addFieldInt64(7, partyLeader, BigInt('0'));
+}
+
+static addPartyJoined(builder:flatbuffers.Builder, partyJoined:bigint) {
+  builder.addFieldInt64(8, partyJoined, BigInt('0'));
+}
+
 static endDbSaveCheckpoint(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createDbSaveCheckpoint(builder:flatbuffers.Builder, id:bigint, epoch:bigint, zoneOffset:flatbuffers.Offset, x:number, y:number, level:number, health:number):flatbuffers.Offset {
+static createDbSaveCheckpoint(builder:flatbuffers.Builder, id:bigint, epoch:bigint, zoneOffset:flatbuffers.Offset, x:number, y:number, level:number, health:number, partyLeader:bigint, partyJoined:bigint):flatbuffers.Offset {
   DbSaveCheckpoint.startDbSaveCheckpoint(builder);
   DbSaveCheckpoint.addId(builder, id);
   DbSaveCheckpoint.addEpoch(builder, epoch);
@@ -103,6 +127,8 @@ static createDbSaveCheckpoint(builder:flatbuffers.Builder, id:bigint, epoch:bigi
   DbSaveCheckpoint.addY(builder, y);
   DbSaveCheckpoint.addLevel(builder, level);
   DbSaveCheckpoint.addHealth(builder, health);
+  DbSaveCheckpoint.addPartyLeader(builder, partyLeader);
+  DbSaveCheckpoint.addPartyJoined(builder, partyJoined);
   return DbSaveCheckpoint.endDbSaveCheckpoint(builder);
 }
 }
