@@ -126,6 +126,8 @@ func samples() map[string][][]byte {
 	add("ZoneMessage", z.Chat(5, 0, "", "hello"))
 	add("ZoneMessage", z.PlayerRequest(5, NewPlayerEncoder().ItemUse(77)))
 	add("ZoneMessage", z.ReplayEvents(5, 123))
+	add("ZoneMessage", z.EventsReplayed([]PlayerEvent{{Character: 5, Message: NewPlayerEncoder().Chat(0, "Ann", "hi", 7)},
+		{Character: 5, Message: NewPlayerEncoder().Party(nil, 8), PartyLeader: 9, PartyJoined: 10}}))
 	add("ZoneMessage", z.HandedOff(5, "ZONE-2", "127.0.0.1:7", &PlayerEntered{Character: 5, NetID: 2, Epoch: 9, MovedTo: "ZONE-3", Refused: "r"}))
 	add("ZoneMessage", z.HandedOff(5, "ZONE-2", "127.0.0.1:7", nil))
 	add("ZoneMessage", z.LoadInstance(&LoadInstance{Template: "crypt", Seed: 7, DB: "DB-1", DBAddr: "127.0.0.1:7101", ExitZone: "ZONE-1", ExitAddr: "127.0.0.1:7103", ExitX: 512, ExitY: 512}))

@@ -191,7 +191,8 @@ func newSchemas() *schemas {
 		table("ZoneLoadInstance", str("Template", 4, MaxName), scalar("Seed", 6, 8), str("Db", 8, MaxName), str("DbAddr", 10, MaxName),
 			str("ExitZone", 12, MaxName), str("ExitAddr", 14, MaxName), scalar("ExitX", 16, 4), scalar("ExitY", 18, 4)),
 		table("ZoneInstanceLoaded", scalar("EntryX", 4, 4), scalar("EntryY", 6, 4), str("Refused", 8, MaxText)),
-		table("ZonePlayerRequest", scalar("Character", 4, 8), vec("Message", 6, 1, MaxPlayerMessage)))
+		table("ZonePlayerRequest", scalar("Character", 4, 8), vec("Message", 6, 1, MaxPlayerMessage)),
+		table("ZoneEventsReplayed", fbcheck.Field{Name: "Events", Slot: 4, Kind: fbcheck.TableVector, Max: MaxEntities, Table: event}))
 	s.realmMessage = table("RealmMessage", union("Body", 4,
 		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName),
 			scalar("WaitingSinceUnixMs", 12, 8)),

@@ -42,6 +42,7 @@ var unionMembers = map[string]func() any{
 	"ZoneTick": func() any { return new(wire.ZoneTick) }, "GatewayLoad": func() any { return new(wire.GatewayLoad) },
 	"ZoneChat":             func() any { return new(wire.ZoneChat) },
 	"ZoneReplayEvents":     func() any { return new(wire.ZoneReplayEvents) },
+	"ZoneEventsReplayed":   func() any { return new(wire.ZoneEventsReplayed) },
 	"ZoneHandedOff":        func() any { return new(wire.ZoneHandedOff) },
 	"RealmPlayerMoved":     func() any { return new(wire.RealmPlayerMoved) },
 	"RealmInstanceRequest": func() any { return new(wire.RealmInstanceRequest) },

@@ -266,6 +266,37 @@ type PlayerEvent struct {
 	PartyLeader, PartyJoined uint64
 }
 
+// playerEvents writes a vector of events (ZonePlayerEvent tables) into
+// the builder.
+func (e *ZoneEncoder) playerEvents(events []PlayerEvent) flatbuffers.UOffsetT {
+	b := e.b
+	e.offs = e.offs[:0]
+	for _, x := range events {
+		m := b.CreateByteVector(x.Message)
+		wire.ZonePlayerEventStart(b)
+		wire.ZonePlayerEventAddCharacter(b, x.Character)
+		wire.ZonePlayerEventAddMessage(b, m)
+		wire.ZonePlayerEventAddPartyLeader(b, x.PartyLeader)
+		wire.ZonePlayerEventAddPartyJoined(b, x.PartyJoined)
+		e.offs = append(e.offs, wire.ZonePlayerEventEnd(b))
+	}
+	b.StartVector(4, len(e.offs), 4)
+	for i := len(e.offs) - 1; i >= 0; i-- {
+		b.PrependUOffsetT(e.offs[i])
+	}
+	return b.EndVector(len(e.offs))
+}
+
+// EventsReplayed returns the answer to a ReplayEvents asked: the events a
+// player missed, oldest first.
+func (e *ZoneEncoder) EventsReplayed(events []PlayerEvent) []byte {
+	e.b.Reset()
+	v := e.playerEvents(events)
+	wire.ZoneEventsReplayedStart(e.b)
+	wire.ZoneEventsReplayedAddEvents(e.b, v)
+	return e.finish(wire.ZoneBodyZoneEventsReplayed, wire.ZoneEventsReplayedEnd(e.b))
+}
+
 // Chat returns a player's chat line for the zone to route.
 func (e *ZoneEncoder) Chat(character uint64, channel uint8, to, text string) []byte {
 	b := e.b
@@ -287,21 +318,7 @@ func (e *ZoneEncoder) Tick(tick uint32, tickUnixMs int64, cells [][]byte, player
 	b.Reset()
 	var ev flatbuffers.UOffsetT
 	if len(events) > 0 {
-		e.offs = e.offs[:0]
-		for _, x := range events {
-			m := b.CreateByteVector(x.Message)
-			wire.ZonePlayerEventStart(b)
-			wire.ZonePlayerEventAddCharacter(b, x.Character)
-			wire.ZonePlayerEventAddMessage(b, m)
-			wire.ZonePlayerEventAddPartyLeader(b, x.PartyLeader)
-			wire.ZonePlayerEventAddPartyJoined(b, x.PartyJoined)
-			e.offs = append(e.offs, wire.ZonePlayerEventEnd(b))
-		}
-		wire.ZoneTickStartEventsVector(b, len(e.offs))
-		for i := len(e.offs) - 1; i >= 0; i-- {
-			b.PrependUOffsetT(e.offs[i])
-		}
-		ev = b.EndVector(len(e.offs))
+		ev = e.playerEvents(events)
 	}
 	var pv flatbuffers.UOffsetT
 	if len(players) > 0 {

@@ -21,6 +21,7 @@ const (
 	ZoneBodyZoneLoadInstance   ZoneBody = 11
 	ZoneBodyZoneInstanceLoaded ZoneBody = 12
 	ZoneBodyZonePlayerRequest  ZoneBody = 13
+	ZoneBodyZoneEventsReplayed ZoneBody = 14
 )
 
 var EnumNamesZoneBody = map[ZoneBody]string{
@@ -38,6 +39,7 @@ var EnumNamesZoneBody = map[ZoneBody]string{
 	ZoneBodyZoneLoadInstance:   "ZoneLoadInstance",
 	ZoneBodyZoneInstanceLoaded: "ZoneInstanceLoaded",
 	ZoneBodyZonePlayerRequest:  "ZonePlayerRequest",
+	ZoneBodyZoneEventsReplayed: "ZoneEventsReplayed",
 }
 
 var EnumValuesZoneBody = map[string]ZoneBody{
@@ -55,6 +57,7 @@ var EnumValuesZoneBody = map[string]ZoneBody{
 	"ZoneLoadInstance":   ZoneBodyZoneLoadInstance,
 	"ZoneInstanceLoaded": ZoneBodyZoneInstanceLoaded,
 	"ZonePlayerRequest":  ZoneBodyZonePlayerRequest,
+	"ZoneEventsReplayed": ZoneBodyZoneEventsReplayed,
 }
 
 func (v ZoneBody) String() string {

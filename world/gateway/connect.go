@@ -96,7 +96,8 @@ func (g *Node) serve(s *pquic.Session) {
 	p.resume, p.account = rc.ResumeToken, rc.Account
 	p.auth.Store(pack(p.px, p.py))
 	p.inputs, p.chat, p.other = newBudget(inputsPerSecond), newBudget(chatPerSecond), newBudget(otherPerSecond)
-	g.join(p, rc, !c.Resume())
+	p.replaying = c.Resume() // its zone's events wait for what it missed (replay.go)
+	g.join(p, rc)
 	joined = true
 	defer g.leave(p)
 	welcome := codec.Welcome{EntityID: p.netID, Zone: rc.Zone, TickHz: rc.Entered.TickHz, CellSize: rc.Entered.CellSize, ResumeToken: rc.ResumeToken,
@@ -105,8 +106,7 @@ func (g *Node) serve(s *pquic.Session) {
 		return
 	}
 	if c.Resume() {
-		// Back after its gateway died: the zone sends what it missed.
-		g.node.Send(rc.Zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().ReplayEvents(p.character, c.LastEvent())})
+		g.replay(p, rc.Zone, c.LastEvent()) // back after its gateway died
 	}
 	go g.readStream(p)
 	go g.writeEvents(p)
@@ -149,7 +149,7 @@ func (g *Node) place(s *pquic.Session, handle []byte, realm string) (rc codec.Re
 
 // join registers a placed player, no longer counted as connecting, and
 // subscribes to its view.
-func (g *Node) join(p *player, rc codec.RealmConnected, early bool) {
+func (g *Node) join(p *player, rc codec.RealmConnected) {
 	if !g.node.Connected(rc.Zone) {
 		g.node.AddPeer(rc.Zone, rc.ZoneAddr) // an error means it is dialed already
 	}
@@ -169,10 +169,8 @@ func (g *Node) join(p *player, rc codec.RealmConnected, early bool) {
 	g.connecting--
 	z.byNet[p.netID] = p
 	g.watch(z, p)
-	if early { // a resumed player's are replayed by the zone, numbered
+	if !p.replaying { // a resumed player's wait for what it missed (replay.go)
 		g.takeEarly(z, p)
-	} else {
-		delete(z.early, p.character)
 	}
 }
 

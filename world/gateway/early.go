@@ -18,8 +18,8 @@ import (
 // knowing neither. Now a zone's events for a character the gateway does
 // not hold in that zone wait, up to earlyFor and earlyMax of them, and go
 // out after its Welcome when it arrives (join, back); those for a character
-// that never arrives are forgotten. A resumed player's are not kept: the
-// zone replays what it missed, numbered.
+// that never arrives are forgotten. A resumed player's wait longer, for
+// what it missed before them (replay.go).
 const (
 	earlyFor   = 5 * time.Second
 	earlyMax   = 32   // events held for one character

@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/wire"
 )
 
@@ -110,28 +113,59 @@ func TestEventsBeforeTheWelcomeWaitForIt(t *testing.T) {
 
 // TestAJoiningPlayerGetsWhatCameBeforeIt: a player connecting (its entry
 // answered through the realm node) gets the events its zone sent before
-// the gateway joined it; a resumed one does not (the zone replays what it
-// missed, numbered, and would send them twice), and they are let go.
+// the gateway joined it. A resumed one gets what it missed first (the
+// zone's replay, numbered), then those, then those that came while the
+// replay was asked: in the order the zone sent them all. Without an answer
+// the held events go out all the same; and an answer that comes after the
+// player's zone restarted (its replay superseded) puts nothing first.
 func TestAJoiningPlayerGetsWhatCameBeforeIt(t *testing.T) {
 	cells, npcs := shedScene()
 	g, z, _ := passScene(t, cells[:1], npcs)
 	g.realmIDs = []string{""}
 	g.cpu = newCPUWatch(nil)
+	enc := codec.NewPlayerEncoder
+	arrive := func(character uint64, resumed bool) *player {
+		g.mu.Lock()
+		g.forwardEvents(z, tickOf(t, codec.PlayerEvent{Character: character, Message: enc().Inventory(nil)}))
+		g.mu.Unlock()
+		p := &player{character: character, netID: uint32(character), zone: z.id, view: NewView(0, g.scratch), events: make(chan []byte, 8),
+			replaying: resumed}
+		g.join(p, codec.RealmConnected{Zone: z.id})
+		return p
+	}
+	if got := queued(t, arrive(501, false)); len(got) != 1 || got[0] != wire.ServerBodyInventory || z.early[501] != nil {
+		t.Fatalf("a fresh player joined with %v queued, %v still held", got, z.early[501])
+	}
+	replay := func(events ...codec.PlayerEvent) node.Message {
+		return node.Message{Payload: codec.NewZoneEncoder().EventsReplayed(events)}
+	}
 	for _, c := range []struct {
 		character uint64
-		fresh     bool
-		want      int
-	}{{501, true, 1}, {502, false, 0}} {
+		answer    node.Message
+		err       error
+		want      []wire.ServerBody
+	}{
+		{502, replay(codec.PlayerEvent{Character: 502, Message: enc().Chat(1, "Ann", "while you were away", 7)}), nil,
+			[]wire.ServerBody{wire.ServerBodyChat, wire.ServerBodyInventory, wire.ServerBodyParty}},
+		{503, node.Message{}, errors.New("timed out"), []wire.ServerBody{wire.ServerBodyInventory, wire.ServerBodyParty}},
+	} {
+		p := arrive(c.character, true)
 		g.mu.Lock()
-		g.forwardEvents(z, tickOf(t, codec.PlayerEvent{Character: c.character, Message: codec.NewPlayerEncoder().Inventory(nil)}))
+		g.forwardEvents(z, tickOf(t, codec.PlayerEvent{Character: c.character, Message: enc().Party(nil, 9)}))
 		g.mu.Unlock()
-		p := &player{character: c.character, netID: uint32(c.character), zone: z.id, view: NewView(0, g.scratch), events: make(chan []byte, 4)}
-		g.join(p, codec.RealmConnected{Zone: z.id}, c.fresh)
-		if got := queued(t, p); len(got) != c.want || (c.want == 1 && got[0] != wire.ServerBodyInventory) {
-			t.Fatalf("character %d (fresh %v) joined with %v queued", c.character, c.fresh, got)
+		if got := queued(t, p); len(got) != 0 {
+			t.Fatalf("character %d: %v queued before the replay", c.character, got)
 		}
-		if z.early[c.character] != nil {
-			t.Fatalf("character %d's early events still held after it joined", c.character)
+		g.players[p.key()] = p
+		g.replayed(p, z.id, c.answer, c.err)
+		if got := queued(t, p); !slices.Equal(got, c.want) || z.early[c.character] != nil || p.replaying {
+			t.Fatalf("character %d: %v queued after the replay, want %v", c.character, got, c.want)
+		}
+		// A second answer (superseded: the player's zone restarted, or one
+		// came already) puts nothing first.
+		g.replayed(p, z.id, c.answer, c.err)
+		if got := queued(t, p); len(got) != 0 {
+			t.Fatalf("character %d: a second answer queued %v", c.character, got)
 		}
 	}
 }

@@ -40,6 +40,7 @@ type player struct {
 	sent      atomic.Uint32 // the newest snapshot's seq sent to it
 	lastSnap  uint32        // the zone tick of its last snapshot (main loop; shed.go)
 	arriving  bool          // entered into zone (a handoff, a restart), its Welcome not queued yet: its events wait (early.go; g.mu)
+	replaying bool          // resumed, what it missed not replayed yet: its zone's newer events wait (replay.go; g.mu)
 	selfWait  uint8         // passes its snapshot may still wait for its own entity to be mirrored (tick.go; g.mu)
 	// behind is how many snapshots older than the newest sent the one its
 	// last input acknowledged was, when that input came (load.go).

@@ -127,7 +127,7 @@ func (g *Node) forwardEvents(z *zoneView, tick *wire.ZoneTick) {
 	for i := 0; i < tick.EventsLength(); i++ {
 		tick.Events(&ev, i)
 		place := partyPlace{leader: ev.PartyLeader(), joined: ev.PartyJoined()} // a Party's only
-		if p := g.playerIn(z.id, ev.Character()); p != nil && !p.arriving {
+		if p := g.playerIn(z.id, ev.Character()); p != nil && !p.arriving && !p.replaying {
 			g.queueEvent(z, p, ev.MessageBytes(), place)
 		} else {
 			g.holdEarly(z, ev.Character(), ev.MessageBytes(), place, now)

@@ -79,6 +79,7 @@ func (g *Node) back(z *zoneView, p *player, pe codec.PlayerEntered) {
 	// same lock: one before it would be undone by it, a Party); those that
 	// came before waited (early.go).
 	p.arriving = false
+	p.replaying = false // what the zone's last incarnation kept is gone with it
 	p.netID, p.px, p.py = pe.NetID, pe.X, pe.Y
 	p.view.Self = pe.NetID
 	p.view.Forget()       // the new incarnation numbered its entities afresh

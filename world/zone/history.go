@@ -88,10 +88,17 @@ func (zn *Node) goneAway(p *player) {
 	zn.away[p.character] = awayPlayer{name: p.name, x: pos.X, y: pos.Y, until: zn.clock.Now().Add(awayFor)}
 }
 
-// replayEvents sends a player what it missed: the deliveries numbered
-// after since, up to when it was routed to its gateway, oldest first.
-func (zn *Node) replayEvents(p *player, since uint64) {
-	n := 0
+// replayMax bounds the events one replay gives back, the newest kept:
+// half of what may wait for a player's stream at its gateway, which holds
+// the zone's newer events for the player meanwhile.
+const replayMax = 128
+
+// replayed returns what a player missed, for its gateway to send first:
+// the deliveries numbered after since, up to when it was routed to that
+// gateway (the zone sent it the later ones), oldest first, at most
+// replayMax.
+func (zn *Node) replayed(p *player, since uint64) []codec.PlayerEvent {
+	var out []codec.PlayerEvent
 	for _, d := range zn.history {
 		if d.character == p.character && d.seq > since && d.seq <= p.routedAt {
 			ev := codec.PlayerEvent{Character: p.character, Message: d.msg}
@@ -101,18 +108,17 @@ func (zn *Node) replayEvents(p *player, since uint64) {
 				r := zn.parties[p.character]
 				ev.PartyLeader, ev.PartyJoined = r.leader, r.joined
 			}
-			zn.queueEvent(ev)
-			n++
+			out = append(out, ev)
 		}
 	}
-	if n > 0 {
-		zn.metrics.replayed.Add(float64(n))
-		zn.log.Info("zone: a player got the chat it missed", "character", p.character, "messages", n)
+	if len(out) > replayMax {
+		zn.log.Warn("zone: a player missed more than a replay gives back, the oldest left out", "character", p.character,
+			"missed", len(out), "replayed", replayMax)
+		out = out[len(out)-replayMax:]
 	}
-	// Then what it holds now, its inventory and party: a gateway that
-	// resumes a player keeps none of the zone's events that came before it
-	// held the player (they would go out before the replay, older after
-	// newer), and a zone that took the player back after its own restart
-	// told its party then (from the db: the gateway that knew it died too).
-	zn.retell(p)
+	if len(out) > 0 {
+		zn.metrics.replayed.Add(float64(len(out)))
+		zn.log.Info("zone: a player got the chat it missed", "character", p.character, "messages", len(out))
+	}
+	return out
 }

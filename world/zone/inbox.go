@@ -69,8 +69,16 @@ func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 	case wire.ZoneBodyZoneReplayEvents:
 		var r wire.ZoneReplayEvents
 		codec.Member(msg.Body, &r)
+		var evs []codec.PlayerEvent
 		if p := zn.players[r.Character()]; p != nil && p.gateway == m.From {
-			zn.replayEvents(p, r.Since())
+			evs = zn.replayed(p, r.Since())
+		}
+		if m.Corr != 0 { // asked: answered, none when the player is not here
+			zn.node.Reply(m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.EventsReplayed(evs)})
+			break
+		}
+		for _, ev := range evs {
+			zn.queueEvent(ev)
 		}
 	default:
 		zn.log.Warn("zone: unexpected message", "peer", m.From, "body", msg.BodyType())

@@ -4,6 +4,7 @@ export { ZoneBody, unionToZoneBody, unionListToZoneBody } from './gridrealm/wire
 export { ZoneCell } from './gridrealm/wire/zone-cell';
 export { ZoneChat } from './gridrealm/wire/zone-chat';
 export { ZoneEnterPlayer } from './gridrealm/wire/zone-enter-player';
+export { ZoneEventsReplayed } from './gridrealm/wire/zone-events-replayed';
 export { ZoneHandedOff } from './gridrealm/wire/zone-handed-off';
 export { ZoneInput } from './gridrealm/wire/zone-input';
 export { ZoneInputs } from './gridrealm/wire/zone-inputs';

@@ -2,6 +2,7 @@
 
 import { ZoneChat } from '../../gridrealm/wire/zone-chat';
 import { ZoneEnterPlayer } from '../../gridrealm/wire/zone-enter-player';
+import { ZoneEventsReplayed } from '../../gridrealm/wire/zone-events-replayed';
 import { ZoneHandedOff } from '../../gridrealm/wire/zone-handed-off';
 import { ZoneInputs } from '../../gridrealm/wire/zone-inputs';
 import { ZoneInstanceLoaded } from '../../gridrealm/wire/zone-instance-loaded';
@@ -29,13 +30,14 @@ export enum ZoneBody {
   ZoneHandedOff = 10,
   ZoneLoadInstance = 11,
   ZoneInstanceLoaded = 12,
-  ZonePlayerRequest = 13
+  ZonePlayerRequest = 13,
+  ZoneEventsReplayed = 14
 }
 
 export function unionToZoneBody(
   type: ZoneBody,
-  accessor: (obj:ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe) => ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null
-): ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null {
+  accessor: (obj:ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe) => ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null
+): ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null {
   switch(ZoneBody[type]) {
     case 'NONE': return null; 
     case 'ZoneSubscribe': return accessor(new ZoneSubscribe())! as ZoneSubscribe;
@@ -51,15 +53,16 @@ export function unionToZoneBody(
     case 'ZoneLoadInstance': return accessor(new ZoneLoadInstance())! as ZoneLoadInstance;
     case 'ZoneInstanceLoaded': return accessor(new ZoneInstanceLoaded())! as ZoneInstanceLoaded;
     case 'ZonePlayerRequest': return accessor(new ZonePlayerRequest())! as ZonePlayerRequest;
+    case 'ZoneEventsReplayed': return accessor(new ZoneEventsReplayed())! as ZoneEventsReplayed;
     default: return null;
   }
 }
 
 export function unionListToZoneBody(
   type: ZoneBody, 
-  accessor: (index: number, obj:ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe) => ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null, 
+  accessor: (index: number, obj:ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe) => ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null, 
   index: number
-): ZoneChat|ZoneEnterPlayer|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null {
+): ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null {
   switch(ZoneBody[type]) {
     case 'NONE': return null; 
     case 'ZoneSubscribe': return accessor(index, new ZoneSubscribe())! as ZoneSubscribe;
@@ -75,6 +78,7 @@ export function unionListToZoneBody(
     case 'ZoneLoadInstance': return accessor(index, new ZoneLoadInstance())! as ZoneLoadInstance;
     case 'ZoneInstanceLoaded': return accessor(index, new ZoneInstanceLoaded())! as ZoneInstanceLoaded;
     case 'ZonePlayerRequest': return accessor(index, new ZonePlayerRequest())! as ZonePlayerRequest;
+    case 'ZoneEventsReplayed': return accessor(index, new ZoneEventsReplayed())! as ZoneEventsReplayed;
     default: return null;
   }
 }

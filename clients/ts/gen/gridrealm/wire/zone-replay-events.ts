@@ -4,7 +4,9 @@ import * as flatbuffers from 'flatbuffers';
 
 /**
  * A gateway asks for the chat lines and system messages a player it took
- * back after a gateway crash missed: those numbered after since.
+ * back after a gateway crash missed: those numbered after since. Asked
+ * (an Ask), the zone answers ZoneEventsReplayed; sent one way, it queues
+ * them with its next tick's events.
  */
 export class ZoneReplayEvents {
   bb: flatbuffers.ByteBuffer|null = null;
