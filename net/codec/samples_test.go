@@ -114,7 +114,7 @@ func samples() map[string][][]byte {
 	z := NewZoneEncoder()
 	add("ZoneMessage", z.Subscribe([]uint32{1, 2 << 16}))
 	add("ZoneMessage", z.Unsubscribe([]uint32{3}))
-	add("ZoneMessage", z.EnterPlayer(42, "GW-1"))
+	add("ZoneMessage", z.EnterPlayer(42, "GW-1", true))
 	add("ZoneMessage", z.HandOffPlayer(43, "GW-1", 41, 1_700_000_000_000_000))
 	add("ZoneMessage", z.LeavePlayer(42))
 	add("ZoneMessage", z.PlayerEntered(&PlayerEntered{Character: 42, NetID: 7, X: 1, Y: 2, Epoch: 3, MapSeed: 4, MapWidth: 5,

@@ -96,15 +96,20 @@ func (e *ZoneEncoder) Unsubscribe(cells []uint32) []byte {
 }
 
 // EnterPlayer asks the zone to bring a character in, moved by the inputs
-// of gateway (empty: the sender).
-func (e *ZoneEncoder) EnterPlayer(character uint64, gateway string) []byte {
-	return e.HandOffPlayer(character, gateway, 0, 0)
+// of gateway (empty: the sender); login says it is a login's (not a
+// resume's): the character starts in no party.
+func (e *ZoneEncoder) EnterPlayer(character uint64, gateway string, login bool) []byte {
+	return e.enterPlayer(character, gateway, 0, 0, login)
 }
 
-// HandOffPlayer is EnterPlayer from a zone handing the character off: it
-// says the character's party, its leader (0: none) and when the character
-// joined it.
+// HandOffPlayer is EnterPlayer from a zone handing the character off (or a
+// gateway entering it again): it says the character's party, its leader
+// (0: none) and when the character joined it.
 func (e *ZoneEncoder) HandOffPlayer(character uint64, gateway string, partyLeader, partyJoined uint64) []byte {
+	return e.enterPlayer(character, gateway, partyLeader, partyJoined, false)
+}
+
+func (e *ZoneEncoder) enterPlayer(character uint64, gateway string, partyLeader, partyJoined uint64, login bool) []byte {
 	e.b.Reset()
 	g := e.b.CreateString(gateway)
 	wire.ZoneEnterPlayerStart(e.b)
@@ -112,6 +117,7 @@ func (e *ZoneEncoder) HandOffPlayer(character uint64, gateway string, partyLeade
 	wire.ZoneEnterPlayerAddGateway(e.b, g)
 	wire.ZoneEnterPlayerAddPartyLeader(e.b, partyLeader)
 	wire.ZoneEnterPlayerAddPartyJoined(e.b, partyJoined)
+	wire.ZoneEnterPlayerAddLogin(e.b, login)
 	return e.finish(wire.ZoneBodyZoneEnterPlayer, wire.ZoneEnterPlayerEnd(e.b))
 }
 

@@ -90,8 +90,24 @@ func (rcv *ZoneEnterPlayer) MutatePartyJoined(n uint64) bool {
 	return rcv._tab.MutateUint64Slot(10, n)
 }
 
+// / The realm node entering a character for a login (not a resume): it
+// / starts in no party, whatever the zone kept or its record says.
+func (rcv *ZoneEnterPlayer) Login() bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(12))
+	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+// / The realm node entering a character for a login (not a resume): it
+// / starts in no party, whatever the zone kept or its record says.
+func (rcv *ZoneEnterPlayer) MutateLogin(n bool) bool {
+	return rcv._tab.MutateBoolSlot(12, n)
+}
+
 func ZoneEnterPlayerStart(builder *flatbuffers.Builder) {
-	builder.StartObject(4)
+	builder.StartObject(5)
 }
 func ZoneEnterPlayerAddCharacter(builder *flatbuffers.Builder, character uint64) {
 	builder.PrependUint64Slot(0, character, 0)
@@ -104,6 +120,9 @@ func ZoneEnterPlayerAddPartyLeader(builder *flatbuffers.Builder, partyLeader uin
 }
 func ZoneEnterPlayerAddPartyJoined(builder *flatbuffers.Builder, partyJoined uint64) {
 	builder.PrependUint64Slot(3, partyJoined, 0)
+}
+func ZoneEnterPlayerAddLogin(builder *flatbuffers.Builder, login bool) {
+	builder.PrependBoolSlot(4, login, false)
 }
 func ZoneEnterPlayerEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -118,7 +118,7 @@ func TestZoneNode(t *testing.T) {
 
 	zenc := codec.NewZoneEncoder()
 	entered := make(chan codec.PlayerEntered, 1)
-	gn.Ask("ZONE-1", node.Out{Kind: kinds.Zone, Payload: zenc.EnterPlayer(char, "")}, 10*time.Second, func(m node.Message, err error) {
+	gn.Ask("ZONE-1", node.Out{Kind: kinds.Zone, Payload: zenc.EnterPlayer(char, "", true)}, 10*time.Second, func(m node.Message, err error) {
 		if err != nil {
 			t.Error(err)
 			return
@@ -253,7 +253,7 @@ func TestInstanceZoneNode(t *testing.T) {
 			err error
 		}
 		ch := make(chan answer, 1)
-		gn.Ask("INST-1", node.Out{Kind: kinds.Zone, Payload: codec.NewZoneEncoder().EnterPlayer(char, "")}, wait, func(m node.Message, err error) {
+		gn.Ask("INST-1", node.Out{Kind: kinds.Zone, Payload: codec.NewZoneEncoder().EnterPlayer(char, "", true)}, wait, func(m node.Message, err error) {
 			if err != nil {
 				ch <- answer{err: err}
 				return

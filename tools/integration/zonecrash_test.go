@@ -85,6 +85,36 @@ func TestZoneAndGatewaysCrashTogether(t *testing.T) {
 	}
 }
 
+// TestAGatewayCrashKeepsParties: one gateway is SIGKILLed while six bots
+// in two parties play through both. Its bots come back through a gateway
+// with their sessions; the zone let them go when the dead gateway's new
+// incarnation came up (or after its grace), and takes them back: each
+// party is its members' again, whole and in the order they joined, the
+// other gateway's bots included.
+func TestAGatewayCrashKeepsParties(t *testing.T) {
+	r, conns := partiedBots(t, upBase(575))
+	victim := r.entry("DEV-GATEWAY-1").Public
+	var onVictim []*client.Conn
+	for _, c := range conns {
+		if c.Gateway() == victim {
+			onVictim = append(onVictim, c)
+		}
+	}
+	if len(onVictim) == 0 || len(onVictim) == len(conns) {
+		t.Fatalf("%d of %d bots on the victim: the gateways did not share them", len(onVictim), len(conns))
+	}
+	r.kill(t, "DEV-GATEWAY-1")
+	waitUntil(t, "the victim's bots back", 30*time.Second, func() bool {
+		for _, c := range onVictim {
+			if _, _, ok := selfAt(c); !ok || c.Counters().Reconnects == 0 || c.Err() != nil {
+				return false
+			}
+		}
+		return true
+	})
+	toldParties(t, conns, botParties, "each party back after a gateway crashed")
+}
+
 // botParties are the parties of the crash tests' six bots: bot0 leads bot2
 // and bot1 (joined in that order), bot3 leads bot4; bot5 is in none.
 var botParties = [][]int{{0, 2, 1}, {3, 4}}

@@ -42,12 +42,12 @@ func (r *Node) character(account string, done func(*codec.DbCharacter, error)) {
 // enter asks the zone to bring the character in and answers the gateway.
 // A zone that answers the character moved to another (a handoff it did
 // not finish, an instance it no longer holds) is followed, once.
-func (r *Node) enter(m node.Message, account string, character uint64, zone string) {
-	r.enterOnce(m, account, character, zone, false)
+func (r *Node) enter(m node.Message, account string, character uint64, zone string, login bool) {
+	r.enterOnce(m, account, character, zone, false, login)
 }
 
-func (r *Node) enterOnce(m node.Message, account string, character uint64, zone string, moved bool) {
-	payload := codec.NewZoneEncoder().EnterPlayer(character, m.From)
+func (r *Node) enterOnce(m node.Message, account string, character uint64, zone string, moved, login bool) {
+	payload := codec.NewZoneEncoder().EnterPlayer(character, m.From, login)
 	err := r.node.Ask(zone, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}, r.cfg.EnterTimeout, func(zm node.Message, err error) {
 		var pe codec.PlayerEntered
 		if err == nil {
@@ -55,13 +55,13 @@ func (r *Node) enterOnce(m node.Message, account string, character uint64, zone 
 		}
 		if err != nil && pe.MovedTo != "" && pe.MovedTo != zone && r.cfg.Zones[pe.MovedTo] != "" && !moved {
 			// Handed off (or out of a lost instance): where the zone says.
-			r.enterOnce(m, account, character, pe.MovedTo, true)
+			r.enterOnce(m, account, character, pe.MovedTo, true, login)
 			return
 		}
 		if err != nil && pe.Refused != "" && r.pool[zone] != nil && !moved {
 			// A pool node every realm shares, holding no copy of ours: the
 			// character leaves through this realm's instance exit.
-			r.enterOnce(m, account, character, r.instanceExit(), true)
+			r.enterOnce(m, account, character, r.instanceExit(), true, login)
 			return
 		}
 		if err != nil {

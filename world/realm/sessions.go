@@ -167,6 +167,6 @@ func (r *Node) connectBy(m node.Message, handle []byte, wait time.Time) {
 			refuse(wire.RealmStatusInvalidSession, "the resume token is another character's")
 			return
 		}
-		r.enter(m, s.account, c.ID, zone)
+		r.enter(m, s.account, c.ID, zone, s.character == 0) // a login's handle names no character; a resume token does
 	})
 }

@@ -18,19 +18,23 @@ type pendingEnter struct {
 	askers  []node.Message // every ZoneEnterPlayer waiting: all are answered
 	gateway string         // the newest asker's gateway forwards its inputs
 	party   partyRole      // the party a zone handing it off said it is in
+	login   bool           // a login's entry (not a resume's): in no party
 }
 
 // enter claims and loads a character, then answers the asker; gateway
 // forwards its inputs. party is the party a zone handing it off says it
 // is in (leader 0: none).
-func (zn *Node) enter(m node.Message, character uint64, gateway string, party partyRole) {
+func (zn *Node) enter(m node.Message, character uint64, gateway string, party partyRole, login bool) {
 	if p := zn.players[character]; p != nil {
 		p.gateway = gateway     // a reconnect through another gateway
 		p.cell = spatial.NoCell // which is told where the player is
 		p.orphaned = false
 		p.routedAt = zn.seq
-		p.retell = true
 		zn.replyEntered(m, p)
+		// What its client holds, told again now (its client forgot its
+		// party on reconnecting): the new gateway holds it until it has
+		// replayed what the player missed, and sends it after.
+		zn.retell(p)
 		return
 	}
 	if pe := zn.pending[character]; pe != nil {
@@ -61,7 +65,7 @@ func (zn *Node) enter(m node.Message, character uint64, gateway string, party pa
 		zn.refuse(m, character, "the zone is full")
 		return
 	}
-	zn.pending[character] = &pendingEnter{askers: []node.Message{m}, gateway: gateway, party: party}
+	zn.pending[character] = &pendingEnter{askers: []node.Message{m}, gateway: gateway, party: party, login: login}
 	// Load first: where the character last stood decides where it appears
 	// (the claim rewrites its zone). The claim then fences off any zone
 	// that held it.
@@ -101,6 +105,7 @@ func (zn *Node) claim(character uint64, c *codec.DbCharacter, items []codec.DbIt
 		if pe == nil {
 			return
 		}
+		_, wasAway := zn.away[character] // spawn forgets it
 		p, err := zn.spawn(c, claim.Epoch, pe.gateway, items)
 		if err != nil {
 			zn.log.Warn("zone: cannot spawn player", "character", character, "err", err)
@@ -109,14 +114,8 @@ func (zn *Node) claim(character uint64, c *codec.DbCharacter, items []codec.DbIt
 			}
 			return
 		}
-		// Its party: the place its gateway or source zone said, else the
-		// one it was saved with (its gateway restarted too, and the new one
-		// cannot know it; a login after a logout finds none).
-		place := pe.party
-		if place.leader == 0 {
-			place = partyRole{leader: c.PartyLeader, joined: c.PartyJoined}
-		}
-		p.savedParty = place
+		p.savedParty = partyRole{leader: c.PartyLeader, joined: c.PartyJoined}
+		place := zn.placeOf(character, pe, p.savedParty, wasAway)
 		zn.arrived(p, place)
 		// The character's first checkpoint here: where it appeared (and in
 		// which party), so that a crash before the next one brings it back
@@ -131,6 +130,24 @@ func (zn *Node) claim(character uint64, c *codec.DbCharacter, items []codec.DbIt
 	if err != nil {
 		zn.enterFailed(character, "cannot reach the db", err)
 	}
+}
+
+// placeOf returns the party a character taken in goes in: the place its
+// gateway or source zone said; none for a login (out of one it kept while
+// away); else, back from away, the one the zone kept while it was (the
+// party as it is now); else the one it was saved with (the zone restarted
+// with the gateway that knew it, and the one resuming it cannot know it).
+func (zn *Node) placeOf(character uint64, pe *pendingEnter, saved partyRole, wasAway bool) partyRole {
+	switch {
+	case pe.party.leader != 0:
+		return pe.party
+	case pe.login:
+		zn.leaveParty(character)
+		return partyRole{}
+	case wasAway:
+		return zn.parties[character]
+	}
+	return saved
 }
 
 // enterFailed ends a pending enter: its slot is free again and every asker
@@ -219,6 +236,23 @@ func (zn *Node) replyEntered(m node.Message, p *player) {
 		MapObstacles: float32(m2.Obstacles), MapTileSize: zn.zone.Terrain.TileSize(), MapFile: zc.Terrain != nil,
 		ViewRadius: uint8(zc.ViewRadius), MaxVisible: uint16(zc.MaxVisible)}
 	zn.node.Reply(m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.PlayerEntered(&pe)})
+}
+
+// leaveKeepingParty takes out a character whose gateway is gone, leaving
+// it in its party while it is away: the members here are told the party
+// without it, and it finds its place again if it comes back in time.
+func (zn *Node) leaveKeepingParty(character uint64) {
+	p := zn.players[character]
+	if p == nil {
+		return
+	}
+	delete(zn.players, character)
+	delete(zn.byEntity, p.entity)
+	if r, ok := zn.parties[character]; ok {
+		zn.tellParty(r.leader)
+	}
+	zn.zone.RemovePlayer(p.entity)
+	zn.release(p.gateway)
 }
 
 // leave takes a character out, saving it first when asked.

@@ -78,6 +78,7 @@ func (zn *Node) pruneHistory() {
 	for character, a := range zn.away {
 		if now.After(a.until) {
 			delete(zn.away, character)
+			zn.leaveParty(character) // away too long: out of its party, as if it had logged out
 		}
 	}
 }

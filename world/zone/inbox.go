@@ -35,7 +35,7 @@ func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 		if gateway == "" {
 			gateway = m.From
 		}
-		zn.enter(m, e.Character(), gateway, partyRole{leader: e.PartyLeader(), joined: e.PartyJoined()})
+		zn.enter(m, e.Character(), gateway, partyRole{leader: e.PartyLeader(), joined: e.PartyJoined()}, e.Login())
 	case wire.ZoneBodyZoneLeavePlayer:
 		var l wire.ZoneLeavePlayer
 		codec.Member(msg.Body, &l)
@@ -133,7 +133,14 @@ func (zn *Node) gatewayGone(gateway string) {
 	for character, p := range zn.players {
 		if p.gateway == gateway && p.orphaned {
 			zn.goneAway(p)
-			zn.leave(character, true)
+			if p.handoff != nil { // the db says the target's: not saved here
+				zn.leave(character, true)
+			} else {
+				// Away, and still in its party while it is (awayFor): it
+				// may come back through another gateway (pruneHistory).
+				zn.save(p)
+				zn.leaveKeepingParty(character)
+			}
 			n++
 		}
 	}

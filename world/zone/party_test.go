@@ -8,6 +8,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/node/nodetest"
 	"github.com/gridrealm/gridrealm/persist/store"
 )
 
@@ -332,5 +333,91 @@ func TestAPartyPlaceIsSavedAndReadBack(t *testing.T) {
 	}
 	waitFor(t, "Bob's logout saved, and Ann's party ended", func() bool {
 		return saved("Bob") == [2]uint64{} && saved("Ann") == [2]uint64{}
+	})
+}
+
+// enterThrough asks the zone, from node gw, to take a character as the
+// realm node does for a resume (login false) or a login, moved by gw.
+func enterThrough(t *testing.T, gw *node.Node, character uint64, login bool) codec.PlayerEntered {
+	t.Helper()
+	out := make(chan codec.PlayerEntered, 1)
+	payload := codec.NewZoneEncoder().EnterPlayer(character, gw.ID(), login)
+	err := gw.Ask("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: payload}, 5*time.Second, func(m node.Message, err error) {
+		pe, derr := codec.DecodePlayerEntered(m.Payload)
+		if err == nil {
+			err = derr
+		}
+		if err != nil {
+			pe.Refused = err.Error()
+		}
+		out <- pe
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe := <-out
+	if pe.Refused != "" {
+		t.Fatal(pe.Refused)
+	}
+	return pe
+}
+
+// TestAPlayerAwayKeepsItsPlaceInItsParty: when a gateway is gone past its
+// grace, the zone lets its players go but keeps them in their party while
+// they are away (and the members left are told the party without them):
+// back through another gateway, resuming (no place said), each is in it
+// again, in its place. One who logs in afresh instead starts in none, and
+// its record then says so.
+func TestAPlayerAwayKeepsItsPlaceInItsParty(t *testing.T) {
+	r := startRigWith(t, Config{Checkpoint: time.Hour, GatewayGrace: 100 * time.Millisecond}, newGatewayEar())
+	chars := map[string]uint64{}
+	for _, n := range []string{"Ann", "Bob", "Cid"} {
+		chars[n] = r.character(t, n)
+		if e := <-r.enter(t, chars[n]); e.Refused != "" {
+			t.Fatal(e.Refused)
+		}
+	}
+	enc := codec.NewZoneEncoder()
+	if err := r.realm.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: enc.Subscribe([]uint32{0})}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"Bob", "Cid"} {
+		if err := r.realm.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Gameplay, Payload: enc.Chat(chars[n], 0, "", "/party Ann")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the three in Ann's party, saved", func() bool {
+		c, err := r.db.Store().Character(chars["Cid"])
+		return err == nil && c.PartyLeader == chars["Ann"]
+	})
+	// The gateway goes, and stays gone past its grace: all three away.
+	r.realm.Stop()
+	time.Sleep(time.Second)
+
+	ear := newGatewayEar()
+	gw := nodetest.Start(t, node.Config{ID: "GW2", Secret: secret, Handler: ear, Peers: []node.Peer{{ID: "ZONE", Addr: r.zone.Node().Addr()}}})
+	ids := map[string]uint32{}
+	for _, n := range []string{"Ann", "Bob"} {
+		ids[n] = enterThrough(t, gw, chars[n], false).NetID
+	}
+	if err := gw.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: enc.Subscribe([]uint32{0})}); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprint([]codec.PartyMember{{ID: ids["Ann"], Name: "Ann"}, {ID: ids["Bob"], Name: "Bob"}})
+	party := func(who string) string {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		return fmt.Sprint(ear.party[chars[who]])
+	}
+	waitFor(t, "Ann and Bob back in Ann's party", func() bool { return party("Ann") == want && party("Bob") == want })
+
+	enterThrough(t, gw, chars["Cid"], true) // a login
+	time.Sleep(300 * time.Millisecond)      // Cid would be told within a tick or two
+	if party("Ann") != want || party("Cid") != "[]" {
+		t.Fatalf("after Cid logged in afresh, Ann is told %s and Cid %s: want Ann's party without Cid", party("Ann"), party("Cid"))
+	}
+	waitFor(t, "Cid's record in no party", func() bool {
+		c, err := r.db.Store().Character(chars["Cid"])
+		return err == nil && c.PartyLeader == 0
 	})
 }

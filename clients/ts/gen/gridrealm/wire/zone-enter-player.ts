@@ -56,8 +56,17 @@ partyJoined():bigint {
   return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
 }
 
+/**
+ * The realm node entering a character for a login (not a resume): it
+ * starts in no party, whatever the zone kept or its record says.
+ */
+login():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startZoneEnterPlayer(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(5);
 }
 
 static addCharacter(builder:flatbuffers.Builder, character:bigint) {
@@ -76,17 +85,22 @@ static addPartyJoined(builder:flatbuffers.Builder, partyJoined:bigint) {
   builder.addFieldInt64(3, partyJoined, BigInt('0'));
 }
 
+static addLogin(builder:flatbuffers.Builder, login:boolean) {
+  builder.addFieldInt8(4, +login, +false);
+}
+
 static endZoneEnterPlayer(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createZoneEnterPlayer(builder:flatbuffers.Builder, character:bigint, gatewayOffset:flatbuffers.Offset, partyLeader:bigint, partyJoined:bigint):flatbuffers.Offset {
+static createZoneEnterPlayer(builder:flatbuffers.Builder, character:bigint, gatewayOffset:flatbuffers.Offset, partyLeader:bigint, partyJoined:bigint, login:boolean):flatbuffers.Offset {
   ZoneEnterPlayer.startZoneEnterPlayer(builder);
   ZoneEnterPlayer.addCharacter(builder, character);
   ZoneEnterPlayer.addGateway(builder, gatewayOffset);
   ZoneEnterPlayer.addPartyLeader(builder, partyLeader);
   ZoneEnterPlayer.addPartyJoined(builder, partyJoined);
+  ZoneEnterPlayer.addLogin(builder, login);
   return ZoneEnterPlayer.endZoneEnterPlayer(builder);
 }
 }
