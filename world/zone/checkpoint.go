@@ -47,15 +47,26 @@ func (zn *Node) saveAll(timeout time.Duration) int {
 
 func (zn *Node) save(p *player) { zn.saveThen(p, nil) }
 
+// checkpointOf is the checkpoint of a player as zone's, at (x, y), in
+// party: its stats as they are now, with its epoch.
+func (zn *Node) checkpointOf(p *player, zone string, x, y float32, party partyRole) codec.DbRequest {
+	return codec.DbRequest{Op: wire.DbOpDbSaveCheckpoint, ID: p.character, Epoch: p.epoch, Zone: zone, X: x, Y: y,
+		Level: uint16(zn.app.Get(p.entity).Level), Health: zn.health.Get(p.entity).Cur, PartyLeader: party.leader, PartyJoined: party.joined}
+}
+
+// checkpointHere is the checkpoint of a player as this zone's, where it
+// stands, in its party now, which it notes as saved.
+func (zn *Node) checkpointHere(p *player) codec.DbRequest {
+	pos, r := zn.pos.Get(p.entity), zn.parties[p.character]
+	p.savedParty = r
+	return zn.checkpointOf(p, zn.cfg.Zone.Name, pos.X, pos.Y, r)
+}
+
 // saveThen saves a player's checkpoint with its epoch — where it stands,
 // its stats and its place in its party — ; done, if set, runs when the db
 // answered (or the request failed).
 func (zn *Node) saveThen(p *player, done func()) {
-	pos, h := zn.pos.Get(p.entity), zn.health.Get(p.entity)
-	r := zn.parties[p.character]
-	req := codec.DbRequest{Op: wire.DbOpDbSaveCheckpoint, ID: p.character, Epoch: p.epoch, Zone: zn.cfg.Zone.Name,
-		X: pos.X, Y: pos.Y, Level: uint16(zn.app.Get(p.entity).Level), Health: h.Cur, PartyLeader: r.leader, PartyJoined: r.joined}
-	p.savedParty = r
+	req := zn.checkpointHere(p)
 	character := p.character
 	err := zn.db.Do(req, func(_ codec.DbReply, err error) {
 		if done != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/gridrealm/gridrealm/net/codec"
 	"github.com/gridrealm/gridrealm/net/kinds"
 	"github.com/gridrealm/gridrealm/net/node"
-	"github.com/gridrealm/gridrealm/net/wire"
 	"github.com/gridrealm/gridrealm/persist/dbclient"
 	"github.com/gridrealm/gridrealm/world"
 )
@@ -169,10 +168,7 @@ func (zn *Node) portalAt(x, y float32) int {
 func (zn *Node) startHandoff(p *player, n Neighbour, ax, ay float32) {
 	p.handoff = &handoff{to: n, started: zn.clock.Now(), party: zn.parties[p.character]}
 	zn.freeze(p)
-	h := zn.health.Get(p.entity)
-	req := codec.DbRequest{Op: wire.DbOpDbSaveCheckpoint, ID: p.character, Epoch: p.epoch, Zone: n.Zone,
-		X: ax, Y: ay, Level: uint16(zn.app.Get(p.entity).Level), Health: h.Cur,
-		PartyLeader: p.handoff.party.leader, PartyJoined: p.handoff.party.joined}
+	req := zn.checkpointOf(p, n.Zone, ax, ay, p.handoff.party)
 	err := zn.db.Do(req, func(_ codec.DbReply, err error) {
 		if zn.players[p.character] != p {
 			return // gone meanwhile
@@ -238,12 +234,7 @@ func (zn *Node) handedOff(p *player, n Neighbour, entered *codec.PlayerEntered) 
 func (zn *Node) abortHandoff(p *player, why string) {
 	zn.log.Warn("zone: handoff failed", "character", p.character, "to", p.handoff.to.Zone, "why", why)
 	n := p.handoff.to
-	pos, h := zn.pos.Get(p.entity), zn.health.Get(p.entity)
-	r := zn.parties[p.character]
-	req := codec.DbRequest{Op: wire.DbOpDbSaveCheckpoint, ID: p.character, Epoch: p.epoch, Zone: zn.cfg.Zone.Name,
-		X: pos.X, Y: pos.Y, Level: uint16(zn.app.Get(p.entity).Level), Health: h.Cur, PartyLeader: r.leader, PartyJoined: r.joined}
-	p.savedParty = r
-	err := zn.db.Do(req, func(_ codec.DbReply, err error) {
+	err := zn.db.Do(zn.checkpointHere(p), func(_ codec.DbReply, err error) {
 		if zn.players[p.character] != p {
 			return
 		}
