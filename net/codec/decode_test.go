@@ -251,3 +251,34 @@ func TestGatewayPlayersRoundTrip(t *testing.T) {
 		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
 	}
 }
+
+func TestPartyCheckRoundTrip(t *testing.T) {
+	in := []Party{{Leader: 7, JoinedUnixUs: 1_700_000_000_000_001}, {Leader: 9, JoinedUnixUs: AllMembers}}
+	var m wire.RealmMessage
+	if err := DecodeRealmMessage(NewRealmEncoder().PartyCheck(in), 1<<20, &m); err != nil || m.BodyType() != wire.RealmBodyRealmPartyCheck {
+		t.Fatal(err, m.BodyType())
+	}
+	var w wire.RealmPartyCheck
+	Member(m.Body, &w)
+	if out := ReadParties(&w); !reflect.DeepEqual(out, in) {
+		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
+	}
+	if err := DecodeRealmMessage(NewRealmEncoder().PartiesEnded(in), 1<<20, &m); err != nil || m.BodyType() != wire.RealmBodyRealmPartiesEnded {
+		t.Fatal(err, m.BodyType())
+	}
+	var e wire.RealmPartiesEnded
+	Member(m.Body, &e)
+	if out := ReadParties(&e); !reflect.DeepEqual(out, in) {
+		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
+	}
+	// Past the bound, the rest is left out rather than refused by the
+	// decoder at the other end.
+	many := make([]Party, MaxPartyCheck+5)
+	if err := DecodeRealmMessage(NewRealmEncoder().PartyCheck(many), 1<<20, &m); err != nil {
+		t.Fatal(err)
+	}
+	Member(m.Body, &w)
+	if w.PartiesLength() != MaxPartyCheck {
+		t.Fatalf("%d parties asked about, want at most %d", w.PartiesLength(), MaxPartyCheck)
+	}
+}

@@ -272,3 +272,65 @@ func (e *RealmEncoder) SessionAssigned(gateway string, full bool, retryAfterMs u
 	wire.RealmSessionAssignedAddRetryAfterMs(e.b, retryAfterMs)
 	return e.finish(wire.RealmBodyRealmSessionAssigned, wire.RealmSessionAssignedEnd(e.b))
 }
+
+// Party is a party by its leader, and a time (Unix microseconds) that says
+// which of its members are meant (wire.RealmParty): in a PartyCheck, the
+// earliest any of its members in the asking zone joined it; in an answer,
+// the party has ended for its members who joined it before that time.
+type Party struct {
+	Leader, JoinedUnixUs uint64
+}
+
+// AllMembers is the time of an ended party that has ended for all its
+// members.
+const AllMembers = ^uint64(0)
+
+// PartyCheck asks the realm which of these parties have ended (at most
+// MaxPartyCheck: the rest are left out).
+func (e *RealmEncoder) PartyCheck(parties []Party) []byte {
+	return e.parties(parties, wire.RealmBodyRealmPartyCheck)
+}
+
+// PartiesEnded answers a PartyCheck (at most MaxPartyCheck).
+func (e *RealmEncoder) PartiesEnded(parties []Party) []byte {
+	return e.parties(parties, wire.RealmBodyRealmPartiesEnded)
+}
+
+// parties encodes a RealmPartyCheck or a RealmPartiesEnded: the two tables
+// have the one field at the same slot.
+func (e *RealmEncoder) parties(parties []Party, typ wire.RealmBody) []byte {
+	b := e.b
+	b.Reset()
+	parties = parties[:min(len(parties), MaxPartyCheck)]
+	wire.RealmPartyCheckStartPartiesVector(b, len(parties))
+	for i := len(parties) - 1; i >= 0; i-- {
+		wire.CreateRealmParty(b, parties[i].Leader, parties[i].JoinedUnixUs)
+	}
+	v := b.EndVector(len(parties))
+	if typ == wire.RealmBodyRealmPartyCheck {
+		wire.RealmPartyCheckStart(b)
+		wire.RealmPartyCheckAddParties(b, v)
+		return e.finish(typ, wire.RealmPartyCheckEnd(b))
+	}
+	wire.RealmPartiesEndedStart(b)
+	wire.RealmPartiesEndedAddParties(b, v)
+	return e.finish(typ, wire.RealmPartiesEndedEnd(b))
+}
+
+// partyVector is a checked RealmPartyCheck or RealmPartiesEnded.
+type partyVector interface {
+	PartiesLength() int
+	Parties(obj *wire.RealmParty, j int) bool
+}
+
+// ReadParties copies the parties of a checked RealmPartyCheck or
+// RealmPartiesEnded.
+func ReadParties(w partyVector) []Party {
+	out := make([]Party, w.PartiesLength())
+	var p wire.RealmParty
+	for i := range out {
+		w.Parties(&p, i)
+		out[i] = Party{Leader: p.Leader(), JoinedUnixUs: p.JoinedUnixUs()}
+	}
+	return out
+}

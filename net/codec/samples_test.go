@@ -143,6 +143,8 @@ func samples() map[string][][]byte {
 	add("RealmMessage", re.InstanceRequest("crypt", 4))
 	add("RealmMessage", re.InstanceGranted(&InstanceGranted{Node: "INST-1", Addr: "127.0.0.1:9", EntryX: 1, EntryY: 2, Reason: "r"}))
 	add("RealmMessage", re.PoolIdle("crypt"))
+	add("RealmMessage", re.PartyCheck([]Party{{Leader: 9, JoinedUnixUs: 1700000000000000}, {Leader: 12, JoinedUnixUs: 1}}))
+	add("RealmMessage", re.PartiesEnded([]Party{{Leader: 9, JoinedUnixUs: AllMembers}, {Leader: 12, JoinedUnixUs: 1700000000000000}}))
 	add("RealmMessage", re.GatewayPlayers([]PlayerAtGateway{{Character: 9, Account: "a", Zone: "Z", ResumeToken: make([]byte, SessionHandleSize)}}))
 	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbFindCharacter, Name: "Alia"}))
 	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbCreateAccount, Name: "alia", Hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"}))

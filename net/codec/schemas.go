@@ -35,6 +35,9 @@ const (
 	MaxPriorities = 8
 	// MaxTicket bounds a line ticket (LoginQueued.ticket, LoginRequest.ticket).
 	MaxTicket = 64
+	// MaxPartyCheck bounds the parties one RealmPartyCheck asks about (and
+	// the leaders its answer names).
+	MaxPartyCheck = 4096
 )
 
 // Record sizes on the wire.
@@ -52,6 +55,8 @@ const (
 
 	sizeZoneInput    = 32
 	sizeZonePlayerAt = 12
+
+	sizeRealmParty = 16
 )
 
 func scalar(name string, slot uint16, size int) fbcheck.Field {
@@ -213,6 +218,8 @@ func newSchemas() *schemas {
 		table("RealmPopulationRequest"),
 		table("RealmPopulation", scalar("Players", 4, 4)),
 		table("RealmSessionAssigned", str("Gateway", 4, MaxName), scalar("Full", 6, 1), scalar("RetryAfterMs", 8, 4)),
+		table("RealmPartyCheck", vec("Parties", 4, sizeRealmParty, MaxPartyCheck)),
+		table("RealmPartiesEnded", vec("Parties", 4, sizeRealmParty, MaxPartyCheck)),
 	))
 	s.gatewayMessage = table("GatewayMessage", union("Body", 4,
 		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName), scalar("Full", 8, 1), scalar("Room", 10, 4)),

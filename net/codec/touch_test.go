@@ -48,6 +48,8 @@ var unionMembers = map[string]func() any{
 	"RealmInstanceRequest": func() any { return new(wire.RealmInstanceRequest) },
 	"RealmInstanceGranted": func() any { return new(wire.RealmInstanceGranted) },
 	"RealmPoolIdle":        func() any { return new(wire.RealmPoolIdle) },
+	"RealmPartyCheck":      func() any { return new(wire.RealmPartyCheck) },
+	"RealmPartiesEnded":    func() any { return new(wire.RealmPartiesEnded) },
 	"ZoneLoadInstance":     func() any { return new(wire.ZoneLoadInstance) },
 	"ZoneInstanceLoaded":   func() any { return new(wire.ZoneInstanceLoaded) },
 	"ItemUse":              func() any { return new(wire.ItemUse) },

@@ -20,6 +20,8 @@ const (
 	RealmBodyRealmPopulationRequest RealmBody = 10
 	RealmBodyRealmPopulation        RealmBody = 11
 	RealmBodyRealmSessionAssigned   RealmBody = 12
+	RealmBodyRealmPartyCheck        RealmBody = 13
+	RealmBodyRealmPartiesEnded      RealmBody = 14
 )
 
 var EnumNamesRealmBody = map[RealmBody]string{
@@ -36,6 +38,8 @@ var EnumNamesRealmBody = map[RealmBody]string{
 	RealmBodyRealmPopulationRequest: "RealmPopulationRequest",
 	RealmBodyRealmPopulation:        "RealmPopulation",
 	RealmBodyRealmSessionAssigned:   "RealmSessionAssigned",
+	RealmBodyRealmPartyCheck:        "RealmPartyCheck",
+	RealmBodyRealmPartiesEnded:      "RealmPartiesEnded",
 }
 
 var EnumValuesRealmBody = map[string]RealmBody{
@@ -52,6 +56,8 @@ var EnumValuesRealmBody = map[string]RealmBody{
 	"RealmPopulationRequest": RealmBodyRealmPopulationRequest,
 	"RealmPopulation":        RealmBodyRealmPopulation,
 	"RealmSessionAssigned":   RealmBodyRealmSessionAssigned,
+	"RealmPartyCheck":        RealmBodyRealmPartyCheck,
+	"RealmPartiesEnded":      RealmBodyRealmPartiesEnded,
 }
 
 func (v RealmBody) String() string {

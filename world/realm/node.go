@@ -35,6 +35,8 @@ type Node struct {
 	resumes    map[[32]byte]*session // players' resume tokens (not bounded by MaxSessions)
 	revoked    map[uint64]time.Time  // characters kicked, and when: their tokens issued before are void
 	players    map[uint64]Placement
+	gone       map[uint64]time.Time // characters that left, and from when they count as gone (parties.go)
+	started    time.Time
 	pool       map[string]*poolNode    // the instance pool, by node id (pool.go)
 	loads      map[string]*gatewayLoad // gateways' loads, by node id (assign.go)
 	heads      map[string]lineHead     // the heads of full lines, by login node (assign.go)
@@ -48,8 +50,9 @@ type Placement struct {
 	Character uint64
 	Gateway   string
 	Zone      string
-	resume    [32]byte // the player's resume token
-	orphaned  bool     // its gateway's link went down since it was placed
+	resume    [32]byte  // the player's resume token
+	orphaned  bool      // its gateway's link went down since it was placed
+	since     time.Time // its login, when this node placed it at one (zero: resumed, or reported by a gateway)
 }
 
 // Start starts the realm node.
@@ -59,7 +62,7 @@ func Start(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	r := &Node{cfg: cfg, clock: cfg.Clock, sessions: map[[32]byte]*session{}, resumes: map[[32]byte]*session{}, revoked: map[uint64]time.Time{}, players: map[uint64]Placement{},
-		pool: map[string]*poolNode{}, loads: map[string]*gatewayLoad{}, heads: map[string]lineHead{}}
+		pool: map[string]*poolNode{}, loads: map[string]*gatewayLoad{}, heads: map[string]lineHead{}, gone: map[uint64]time.Time{}, started: cfg.Clock.Now()}
 	for id, addr := range cfg.Pool {
 		r.pool[id] = &poolNode{id: id, addr: addr}
 	}
@@ -161,11 +164,12 @@ func (r *Node) orphan(gateway string) {
 // down; one placed since (through its new incarnation) stays.
 func (r *Node) gatewayGone(gateway string) {
 	r.mu.Lock()
-	n := 0
+	n, now := 0, r.clock.Now()
 	for character, p := range r.players {
 		if p.Gateway == gateway && p.orphaned {
 			delete(r.players, character)
 			r.resumeFrom(p)
+			r.departed(character, now.Add(r.cfg.ResumeTTL)) // unless it resumes: its zone keeps it away as long
 			n++
 		}
 	}
@@ -219,6 +223,10 @@ func (r *Node) HandleMessage(n *node.Node, m node.Message) {
 		var w wire.RealmPoolIdle
 		codec.Member(msg.Body, &w)
 		r.poolIdle(m.From, string(w.Released()))
+	case wire.RealmBodyRealmPartyCheck:
+		var w wire.RealmPartyCheck
+		codec.Member(msg.Body, &w)
+		r.partyCheck(m, codec.ReadParties(&w))
 	case wire.RealmBodyRealmPopulationRequest:
 		r.mu.Lock()
 		players := uint32(len(r.players))

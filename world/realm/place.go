@@ -75,7 +75,14 @@ func (r *Node) enterOnce(m node.Message, account string, character uint64, zone 
 		}
 		r.mu.Lock()
 		token := r.newResume(account, character)
-		r.players[character] = Placement{Account: account, Character: character, Gateway: m.From, Zone: zone, resume: token}
+		pl := Placement{Account: account, Character: character, Gateway: m.From, Zone: zone, resume: token}
+		if login {
+			pl.since = r.clock.Now()
+		} else {
+			pl.since = r.players[character].since // a resume goes on with its session
+		}
+		r.players[character] = pl
+		delete(r.gone, character)
 		r.mu.Unlock()
 		r.reply(m, &codec.RealmConnected{Status: wire.RealmStatusOk, Account: account, Zone: zone, ZoneAddr: r.cfg.Zones[zone], Entered: pe,
 			ResumeToken: token[:]})
@@ -92,6 +99,7 @@ func (r *Node) left(gateway string, character uint64, revoke bool) {
 	p, ok := r.players[character]
 	if ok && p.Gateway == gateway {
 		delete(r.players, character)
+		r.departed(character, r.clock.Now())
 		if revoke {
 			r.revoke(p)
 		} else {
@@ -140,6 +148,7 @@ func (r *Node) gatewayPlayers(gateway string, players []codec.PlayerAtGateway) {
 			r.resumes[pl.resume] = &session{account: p.Account, character: p.Character, expires: connected, issued: r.clock.Now()}
 		}
 		r.players[p.Character] = pl
+		delete(r.gone, p.Character)
 		n++
 	}
 	r.log.Info("realm: directory rebuilt from a gateway's report", "gateway", gateway, "players", n)

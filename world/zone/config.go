@@ -18,6 +18,7 @@ const (
 	DefaultDBTimeout      = 5 * time.Second
 	DefaultGatewayGrace   = 2 * time.Second
 	DefaultHandoffTimeout = 3 * time.Second
+	DefaultPartyCheck     = 5 * time.Second
 )
 
 // ErrConfig is wrapped by every configuration error of a zone node.
@@ -64,9 +65,14 @@ type Config struct {
 	// off an edge is handed off to the zone there (handoff.go).
 	Neighbours []Neighbour
 	// Realm is the realm node (Zone: its id, and its address), asked for
-	// instances by an instance portal; an instance node tells it when it
-	// is idle.
+	// instances by an instance portal and about parties led from other
+	// zones; an instance node tells it when it is idle.
 	Realm Neighbour
+	// PartyCheck is how often the zone asks the realm whether the leaders
+	// of parties it holds members of, elsewhere, are still in the realm
+	// (party.go; default DefaultPartyCheck, 5 s): how long a member may go
+	// on in a party whose leader has left.
+	PartyCheck time.Duration
 	// Pool, when set, makes the node an instance node of the realm's pool
 	// (pool.go): it holds no instance until the realm has it load one.
 	Pool *PoolConfig
@@ -98,6 +104,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: HandoffTimeout %v is negative", ErrConfig, c.HandoffTimeout)
 	case c.GatewayGrace < 0:
 		return c, fmt.Errorf("%w: GatewayGrace %v is negative", ErrConfig, c.GatewayGrace)
+	case c.PartyCheck < 0:
+		return c, fmt.Errorf("%w: PartyCheck %v is negative", ErrConfig, c.PartyCheck)
 	case c.NPCs < -1:
 		return c, fmt.Errorf("%w: NPCs %d: want a count, or -1 for the content's", ErrConfig, c.NPCs)
 	}
@@ -133,6 +141,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ContentZone == "" {
 		c.ContentZone = "open"
+	}
+	if c.PartyCheck == 0 {
+		c.PartyCheck = DefaultPartyCheck
 	}
 	if c.GatewayGrace == 0 {
 		c.GatewayGrace = DefaultGatewayGrace

@@ -81,6 +81,7 @@ func (zn *Node) pruneHistory() {
 			zn.leaveParty(character) // away too long: out of its party, as if it had logged out
 		}
 	}
+	zn.checkParties()
 }
 
 // goneAway keeps a player let go with its gateway as away.

@@ -24,6 +24,7 @@ type metrics struct {
 	handoffSeconds   prometheus.Histogram
 	released         prometheus.Counter
 	whoIs, named     prometheus.Counter
+	partiesEnded     prometheus.Counter
 }
 
 func (zn *Node) newMetrics() *metrics {
@@ -63,6 +64,8 @@ func (zn *Node) newMetrics() *metrics {
 			Help: "Players' questions about who entities they see are (WhoIs), each answered between two ticks."}),
 		named: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "names_told_total",
 			Help: "Entities named in the answers (Names): those asked about that the asking player could see."}),
+		partiesEnded: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: "parties_ended_total",
+			Help: "Parties led from another zone that ended here because the realm node said their leader left the realm (or began a new session)."}),
 	}
 	scriptCounter := func(name, help string, v func(s *script.Stats) int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "zone", Name: name, Help: help},
@@ -94,7 +97,7 @@ func (zn *Node) newMetrics() *metrics {
 			}
 			return 0
 		}))
-	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.trades, m.contentRefused, m.playersDropped, m.replayed, m.handoffs, m.handoffSeconds, m.released, m.whoIs, m.named)
+	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.trades, m.contentRefused, m.playersDropped, m.replayed, m.handoffs, m.handoffSeconds, m.released, m.whoIs, m.named, m.partiesEnded)
 	return m
 }
 

@@ -58,6 +58,9 @@ type Node struct {
 	parties        map[uint64]partyRole  // each partied character's place: its leader, when it joined (party.go)
 	partyJoins     uint64                // the last join's stamp (joinStamp)
 	loaded         string                // an instance node's template while it holds an instance (pool.go)
+	loadedFor      string                // the realm node that had it loaded
+	partyCheckAt   time.Time             // when to ask the realm about parties led from elsewhere next (party.go)
+	partyChecking  bool                  // a party check is waiting for its answer
 	exit           exitPoint             // where the current (or last) copy's exit leads (pool.go)
 	emptySince     time.Time             // when its instance last had no one
 	loading        *loadRequest          // the instance to load between two runs of the loop

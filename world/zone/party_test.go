@@ -43,19 +43,7 @@ func TestPartiesAreToldWhole(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// party renders what a character last heard of its party.
-	party := func(who string) string {
-		ear.mu.Lock()
-		defer ear.mu.Unlock()
-		return fmt.Sprint(ear.party[chars[who]])
-	}
-	want := func(p ...string) string {
-		m := make([]codec.PartyMember, 0, len(p))
-		for _, n := range p {
-			m = append(m, codec.PartyMember{ID: ids[n], Name: n})
-		}
-		return fmt.Sprint(m)
-	}
+	party, want := partyTold(ear, chars, ids)
 	wait := func(what string, who []string, members ...string) {
 		t.Helper()
 		waitFor(t, what, func() bool {
@@ -334,6 +322,24 @@ func TestAPartyPlaceIsSavedAndReadBack(t *testing.T) {
 	waitFor(t, "Bob's logout saved, and Ann's party ended", func() bool {
 		return saved("Bob") == [2]uint64{} && saved("Ann") == [2]uint64{}
 	})
+}
+
+// partyTold returns what a character (by name) last heard of its party,
+// and what it hears of a party of the named members, to compare them.
+func partyTold(ear *gatewayEar, chars map[string]uint64, ids map[string]uint32) (told func(who string) string, want func(members ...string) string) {
+	told = func(who string) string {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		return fmt.Sprint(ear.party[chars[who]])
+	}
+	want = func(members ...string) string {
+		m := make([]codec.PartyMember, 0, len(members))
+		for _, n := range members {
+			m = append(m, codec.PartyMember{ID: ids[n], Name: n})
+		}
+		return fmt.Sprint(m)
+	}
+	return told, want
 }
 
 // enterThrough asks the zone, from node gw, to take a character as the

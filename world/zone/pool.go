@@ -124,7 +124,7 @@ func (zn *Node) loadInstance() {
 	ex := zn.exit
 	zn.cfg.Portals = []Portal{{Portal: world.Portal{X0: t.EntryX - 3, Y0: t.EntryY - 3, X1: t.EntryX + 3, Y1: t.EntryY + 3,
 		Zone: ex.Zone.Zone, ArriveX: ex.X, ArriveY: ex.Y}, Addr: ex.Zone.Addr}}
-	zn.loaded, zn.emptySince = t.Name, zn.clock.Now()
+	zn.loaded, zn.loadedFor, zn.emptySince = t.Name, req.m.From, zn.clock.Now()
 	zn.log.Info("zone: instance loaded", "template", t.Name, "seed", req.req.Seed, "for", req.m.From, "db", zn.cfg.DB)
 	zn.node.Reply(req.m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.InstanceLoaded(t.EntryX, t.EntryY, "")})
 }

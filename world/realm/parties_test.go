@@ -1,0 +1,105 @@
+package realm
+
+import (
+	"cmp"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gridrealm/gridrealm/ecs"
+	"github.com/gridrealm/gridrealm/net/codec"
+	"github.com/gridrealm/gridrealm/net/kinds"
+	"github.com/gridrealm/gridrealm/net/node"
+	"github.com/gridrealm/gridrealm/net/node/nodetest"
+	"github.com/gridrealm/gridrealm/net/wire"
+)
+
+// partyCheck asks the realm, as a zone does, which of these parties have
+// ended.
+func partyCheck(t *testing.T, from *node.Node, parties ...codec.Party) []codec.Party {
+	t.Helper()
+	out := make(chan []codec.Party, 1)
+	err := from.Ask("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PartyCheck(parties)}, 10*time.Second,
+		func(m node.Message, err error) {
+			var msg wire.RealmMessage
+			if err != nil || codec.DecodeRealmMessage(m.Payload, len(m.Payload)+1, &msg) != nil || msg.BodyType() != wire.RealmBodyRealmPartiesEnded {
+				out <- nil
+				return
+			}
+			var w wire.RealmPartiesEnded
+			codec.Member(msg.Body, &w)
+			out <- codec.ReadParties(&w)
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := <-out
+	slices.SortFunc(ended, func(a, b codec.Party) int { return cmp.Compare(a.Leader, b.Leader) })
+	return ended
+}
+
+// TestAPartyEndsWhenItsLeaderLeavesTheRealm: the realm tells a zone which
+// parties, led from elsewhere, have ended: a leader who logged out at
+// once; one whose gateway went away only once it could no longer have
+// resumed (its zone keeps it away as long); one who logged in again since
+// the party was joined; and one it has never heard of only after it has
+// been up long enough to have heard of every player. A leader still in
+// its session leads its party.
+func TestAPartyEndsWhenItsLeaderLeavesTheRealm(t *testing.T) {
+	start := time.Now()
+	clock := ecs.NewManualClock(start)
+	r := startRig(t, clock, func(c *Config) { c.GatewayGrace = 100 * time.Millisecond })
+	joined := func(d time.Duration) uint64 { return uint64(start.Add(d).UnixMicro()) }
+	ann := r.connect(t, r.session(t, "ann", start.Add(time.Hour))).Entered.Character
+	const stranger = 999_999
+	if got := partyCheck(t, r.peer, codec.Party{Leader: ann, JoinedUnixUs: joined(time.Second)},
+		codec.Party{Leader: stranger, JoinedUnixUs: joined(time.Second)}); len(got) != 0 {
+		t.Fatalf("parties ended while their leaders are in the realm or it cannot know yet: %v", got)
+	}
+
+	// ann logs out: its party has ended, at once.
+	r.peer.Send("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerLeft(ann)})
+	if got := partyCheck(t, r.peer, codec.Party{Leader: ann, JoinedUnixUs: joined(time.Second)}); !slices.Equal(got, []codec.Party{{Leader: ann, JoinedUnixUs: codec.AllMembers}}) {
+		t.Fatalf("ann logged out: ended %v, want ann's party", got)
+	}
+
+	// bob plays through a gateway that dies: bob may resume within
+	// ResumeTTL, and its party lives until then.
+	gw2 := nodetest.Start(t, node.Config{ID: "GW2", Secret: secret, Peers: []node.Peer{{ID: "REALM", Addr: r.realm.Node().Addr()}}})
+	h := r.session(t, "bob", start.Add(time.Hour))
+	bob := (&rig{realm: r.realm, peer: gw2}).connect(t, h).Entered.Character
+	if bob == 0 {
+		t.Fatal("bob not placed")
+	}
+	gw2.Stop()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(r.realm.Directory()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if d := r.realm.Directory(); len(d) != 0 {
+		t.Fatalf("bob's gateway gone, the directory still holds %+v", d)
+	}
+	bobs := codec.Party{Leader: bob, JoinedUnixUs: joined(time.Second)}
+	if got := partyCheck(t, r.peer, bobs); len(got) != 0 {
+		t.Fatalf("bob away, within ResumeTTL: ended %v", got)
+	}
+	clock.Advance(DefaultResumeTTL + time.Second)
+	if got := partyCheck(t, r.peer, bobs, codec.Party{Leader: stranger, JoinedUnixUs: joined(time.Second)}); !slices.Equal(got, []codec.Party{{Leader: bob, JoinedUnixUs: codec.AllMembers}, {Leader: stranger, JoinedUnixUs: codec.AllMembers}}) {
+		t.Fatalf("bob away past ResumeTTL, a stranger long after the start: ended %v, want both", got)
+	}
+
+	// ann logs in again: the party joined in its last session has ended,
+	// one joined since has not.
+	again := r.connect(t, r.session(t, "ann", start.Add(time.Hour)))
+	if again.Entered.Character != ann {
+		t.Fatalf("ann's login again placed character %d, want %d", again.Entered.Character, ann)
+	}
+	now := clock.Now().Sub(start)
+	login := uint64(clock.Now().Add(-partyClockSkew).UnixMicro())
+	if got := partyCheck(t, r.peer, codec.Party{Leader: ann, JoinedUnixUs: joined(time.Second)}); !slices.Equal(got, []codec.Party{{Leader: ann, JoinedUnixUs: login}}) {
+		t.Fatalf("ann in a new session, its old party: ended %v, want it for those who joined before the login", got)
+	}
+	if got := partyCheck(t, r.peer, codec.Party{Leader: ann, JoinedUnixUs: joined(now + time.Second)}); len(got) != 0 {
+		t.Fatalf("ann in a new session, a party joined since: ended %v", got)
+	}
+}
