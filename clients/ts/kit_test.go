@@ -224,6 +224,8 @@ func messages(t *testing.T) []message {
 	add("LoginQueued", "ServerMessage", p.LoginQueued(4_000_000_000, 38000, true, []byte{1, 2, 3, 250}))
 	add("Party", "ServerMessage", p.Party([]codec.PartyMember{{ID: 70000, Name: "Ælfred"}, {ID: 4_000_000_000, Name: "bob"}}, 1<<40+9))
 	add("Party none", "ServerMessage", p.Party(nil, 12))
+	add("Party elsewhere", "ServerMessage", p.Party([]codec.PartyMember{{ID: 70000, Name: "bob"}}, 13,
+		codec.PartyElsewhere{Name: "Ælfred", Zone: "DEV-ZONE-3", Leads: true}, codec.PartyElsewhere{Name: "cid", Zone: "DEV-INSTANCE-1"}))
 	add("Names", "ServerMessage", p.Names([]codec.Named{{ID: 70000, Kind: wire.EntityKindPlayer, Name: "Ælfred"},
 		{ID: 4_000_000_000, Kind: wire.EntityKindNpc, Template: 104, Name: "Crypt Guard"}}))
 	add("RealmList", "ServerMessage", p.RealmList([]codec.RealmInfo{{Name: "arena", Players: 12}, {Name: "dev", Players: 4000000000, State: wire.RealmStateDown}}))

@@ -38,6 +38,8 @@ type Conn struct {
 	// party is the player's party, from the last Party since the last
 	// Welcome.
 	party []codec.PartyMember
+	// partyElsewhere is its members in other zones, from the same Party.
+	partyElsewhere []codec.PartyElsewhere
 	// names are who entities of the player's zone are, from the Names
 	// since the last Welcome (ids name other entities in another zone).
 	names map[uint32]codec.Named
@@ -472,6 +474,15 @@ func (c *Conn) Party() []codec.PartyMember {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]codec.PartyMember(nil), c.party...)
+}
+
+// PartyElsewhere returns the members of the player's party in other zones,
+// the leader first when among them, as its zone last said (the zone learns
+// them from the realm node every few seconds); it ends with Party.
+func (c *Conn) PartyElsewhere() []codec.PartyElsewhere {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]codec.PartyElsewhere(nil), c.partyElsewhere...)
 }
 
 // Self returns the player's own entity: the one the newest Welcome named,

@@ -147,7 +147,7 @@ func (c *Conn) heldEvent(m *wire.ServerMessage) {
 	case wire.ServerBodyParty:
 		var w wire.Party
 		codec.Member(m.Body, &w)
-		c.party = codec.ReadParty(&w)
+		c.party, c.partyElsewhere = codec.ReadParty(&w), codec.ReadPartyElsewhere(&w)
 		c.lastEvent = max(c.lastEvent, w.Seq())
 	case wire.ServerBodyNames:
 		var w wire.Names
@@ -210,8 +210,8 @@ func (c *Conn) welcomed(m *wire.ServerMessage) (zoneChange func()) {
 		c.cur.ResumeToken = bytes.Clone(t)
 	}
 	c.selfX, c.selfY, c.self = w.X(), w.Y(), w.EntityId()
-	c.party = nil               // until the zone tells it again
-	c.names, c.asked = nil, nil // the new zone's ids name other entities
+	c.party, c.partyElsewhere = nil, nil // until the zone tells it again
+	c.names, c.asked = nil, nil          // the new zone's ids name other entities
 	c.Stats.Rewelcomes++
 	if c.cur.Zone != from {
 		c.Stats.ZoneChanges++

@@ -99,7 +99,7 @@ func (c *Conn) redial(token []byte, lostGateway string, resume *resumption, dead
 			// reconnect, or as it takes the player back after its own
 			// restart): its members' entities may be others now, and a
 			// zone that restarted with this gateway tells no one in none.
-			c.party = nil
+			c.party, c.partyElsewhere = nil, nil
 			c.selfX, c.selfY, c.self = w.X, w.Y, w.EntityID
 			c.Stats.Reconnects++
 			c.Stats.Disconnect = 0

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	flatbuffers "github.com/google/flatbuffers/go"
@@ -253,32 +254,52 @@ func TestGatewayPlayersRoundTrip(t *testing.T) {
 }
 
 func TestPartyCheckRoundTrip(t *testing.T) {
-	in := []Party{{Leader: 7, JoinedUnixUs: 1_700_000_000_000_001}, {Leader: 9, JoinedUnixUs: AllMembers}}
+	members := []PartyMemberAt{{Leader: 7, Character: 7, JoinedUnixUs: 5, Name: "ann"}, {Leader: 7, Character: 8, JoinedUnixUs: 6, Name: "bob"}}
+	in := PartyCheck{Parties: []Party{{Leader: 7, JoinedUnixUs: 1_700_000_000_000_001}, {Leader: 9, JoinedUnixUs: 3}}, Members: members}
 	var m wire.RealmMessage
-	if err := DecodeRealmMessage(NewRealmEncoder().PartyCheck(in), 1<<20, &m); err != nil || m.BodyType() != wire.RealmBodyRealmPartyCheck {
+	if err := DecodeRealmMessage(NewRealmEncoder().PartyCheck(&in), 1<<20, &m); err != nil || m.BodyType() != wire.RealmBodyRealmPartyCheck {
 		t.Fatal(err, m.BodyType())
 	}
 	var w wire.RealmPartyCheck
 	Member(m.Body, &w)
-	if out := ReadParties(&w); !reflect.DeepEqual(out, in) {
+	if out := ReadPartyCheck(&w); !reflect.DeepEqual(out, in) {
 		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
 	}
-	if err := DecodeRealmMessage(NewRealmEncoder().PartiesEnded(in), 1<<20, &m); err != nil || m.BodyType() != wire.RealmBodyRealmPartiesEnded {
+	members[1].Zone = "ZONE-3"
+	ans := PartyAnswer{Ended: []Party{{Leader: 9, JoinedUnixUs: AllMembers}}, Elsewhere: members}
+	if err := DecodeRealmMessage(NewRealmEncoder().PartyAnswer(&ans), 1<<20, &m); err != nil || m.BodyType() != wire.RealmBodyRealmPartyAnswer {
 		t.Fatal(err, m.BodyType())
 	}
-	var e wire.RealmPartiesEnded
-	Member(m.Body, &e)
-	if out := ReadParties(&e); !reflect.DeepEqual(out, in) {
-		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
+	var a wire.RealmPartyAnswer
+	Member(m.Body, &a)
+	if out := ReadPartyAnswer(&a); !reflect.DeepEqual(out, ans) {
+		t.Fatalf("round trip:\n in %+v\nout %+v", ans, out)
 	}
-	// Past the bound, the rest is left out rather than refused by the
-	// decoder at the other end.
-	many := make([]Party, MaxPartyCheck+5)
-	if err := DecodeRealmMessage(NewRealmEncoder().PartyCheck(many), 1<<20, &m); err != nil {
+	// Past the bounds, the rest is left out rather than refused by the
+	// decoder at the other end, and the message fits a link's frame.
+	many := PartyCheck{Parties: make([]Party, MaxPartyCheck+5), Members: make([]PartyMemberAt, MaxPartyMembers+5)}
+	for i := range many.Members {
+		many.Members[i] = PartyMemberAt{Leader: 1, Character: uint64(i), JoinedUnixUs: 1, Name: strings.Repeat("n", 24)}
+	}
+	payload := NewRealmEncoder().PartyCheck(&many)
+	if err := DecodeRealmMessage(payload, 1<<20, &m); err != nil {
 		t.Fatal(err)
 	}
 	Member(m.Body, &w)
-	if w.PartiesLength() != MaxPartyCheck {
-		t.Fatalf("%d parties asked about, want at most %d", w.PartiesLength(), MaxPartyCheck)
+	if w.PartiesLength() != MaxPartyCheck || w.MembersLength() != MaxPartyMembers || len(payload) > 1<<20-1024 {
+		t.Fatalf("%d parties and %d members in %d bytes, want at most %d, %d and a frame", w.PartiesLength(), w.MembersLength(), len(payload), MaxPartyCheck, MaxPartyMembers)
+	}
+}
+
+func TestPartyElsewhereRoundTrip(t *testing.T) {
+	far := []PartyElsewhere{{Name: "ann", Zone: "ZONE-3", Leads: true}, {Name: "cid", Zone: "INSTANCE-1"}}
+	var m wire.ServerMessage
+	if err := DecodeServerMessage(NewPlayerEncoder().Party([]PartyMember{{ID: 7, Name: "bob"}}, 9, far...), &m); err != nil || m.BodyType() != wire.ServerBodyParty {
+		t.Fatal(err, m.BodyType())
+	}
+	var p wire.Party
+	Member(m.Body, &p)
+	if got := ReadPartyElsewhere(&p); !reflect.DeepEqual(got, far) || len(ReadParty(&p)) != 1 {
+		t.Fatalf("elsewhere: %+v, want %+v", got, far)
 	}
 }

@@ -16,9 +16,16 @@ type PartyMember struct {
 	Name string
 }
 
+// PartyElsewhere is a member of a player's party in another zone.
+type PartyElsewhere struct {
+	Name, Zone string
+	Leads      bool // it leads the party
+}
+
 // Party returns a player's party (the leader first; none: no party),
-// numbered seq among the zone's events for the player.
-func (e *PlayerEncoder) Party(members []PartyMember, seq uint64) []byte {
+// numbered seq among the zone's events for the player, with its members
+// in other zones (the leader first when among them).
+func (e *PlayerEncoder) Party(members []PartyMember, seq uint64, elsewhere ...PartyElsewhere) []byte {
 	b := e.b
 	b.Reset()
 	n := min(len(members), MaxParty)
@@ -31,10 +38,38 @@ func (e *PlayerEncoder) Party(members []PartyMember, seq uint64) []byte {
 		offs[i] = wire.PartyMemberEnd(b)
 	}
 	v := offsetVector(b, offs[:n])
+	var far flatbuffers.UOffsetT
+	if k := min(len(elsewhere), MaxParty-n); k > 0 {
+		var eoffs [MaxParty]flatbuffers.UOffsetT
+		for i := 0; i < k; i++ {
+			name, zone := b.CreateString(clip(elsewhere[i].Name, MaxName)), b.CreateString(clip(elsewhere[i].Zone, MaxName))
+			wire.PartyMemberElsewhereStart(b)
+			wire.PartyMemberElsewhereAddName(b, name)
+			wire.PartyMemberElsewhereAddZone(b, zone)
+			wire.PartyMemberElsewhereAddLeads(b, elsewhere[i].Leads)
+			eoffs[i] = wire.PartyMemberElsewhereEnd(b)
+		}
+		far = offsetVector(b, eoffs[:k])
+	}
 	wire.PartyStart(b)
 	wire.PartyAddMembers(b, v)
 	wire.PartyAddSeq(b, seq)
+	if far != 0 {
+		wire.PartyAddElsewhere(b, far)
+	}
 	return e.server(wire.ServerBodyParty, wire.PartyEnd(b))
+}
+
+// ReadPartyElsewhere copies a checked Party's members in other zones.
+func ReadPartyElsewhere(w *wire.Party) []PartyElsewhere {
+	var out []PartyElsewhere
+	var m wire.PartyMemberElsewhere
+	for i := 0; i < w.ElsewhereLength(); i++ {
+		if w.Elsewhere(&m, i) {
+			out = append(out, PartyElsewhere{Name: string(m.Name()), Zone: string(m.Zone()), Leads: m.Leads()})
+		}
+	}
+	return out
 }
 
 // ReadParty copies a checked Party's members.

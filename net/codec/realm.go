@@ -285,52 +285,121 @@ type Party struct {
 // members.
 const AllMembers = ^uint64(0)
 
-// PartyCheck asks the realm which of these parties have ended (at most
-// MaxPartyCheck: the rest are left out).
-func (e *RealmEncoder) PartyCheck(parties []Party) []byte {
-	return e.parties(parties, wire.RealmBodyRealmPartyCheck)
+// PartyMemberAt is a member of a party (wire.RealmPartyMember): the
+// party's leader, the member's character, when it joined (Unix
+// microseconds), its name, and where the realm says so its zone.
+type PartyMemberAt struct {
+	Leader, Character, JoinedUnixUs uint64
+	Name, Zone                      string
 }
 
-// PartiesEnded answers a PartyCheck (at most MaxPartyCheck).
-func (e *RealmEncoder) PartiesEnded(parties []Party) []byte {
-	return e.parties(parties, wire.RealmBodyRealmPartiesEnded)
+// PartyCheck is a zone's question to its realm about its parties
+// (wire.RealmPartyCheck): those led from elsewhere, and every partied
+// character it holds.
+type PartyCheck struct {
+	Parties []Party
+	Members []PartyMemberAt
 }
 
-// parties encodes a RealmPartyCheck or a RealmPartiesEnded: the two tables
-// have the one field at the same slot.
-func (e *RealmEncoder) parties(parties []Party, typ wire.RealmBody) []byte {
+// PartyAnswer is the realm's answer (wire.RealmPartyAnswer): the parties
+// that have ended, and the members elsewhere of those the zone holds
+// members of.
+type PartyAnswer struct {
+	Ended     []Party
+	Elsewhere []PartyMemberAt
+}
+
+// PartyCheck encodes a zone's RealmPartyCheck (at most MaxPartyCheck
+// parties and MaxPartyMembers members: the rest are left out).
+func (e *RealmEncoder) PartyCheck(c *PartyCheck) []byte {
 	b := e.b
 	b.Reset()
+	members := e.partyMembers(c.Members)
+	parties := e.parties(c.Parties)
+	wire.RealmPartyCheckStart(b)
+	wire.RealmPartyCheckAddParties(b, parties)
+	wire.RealmPartyCheckAddMembers(b, members)
+	return e.finish(wire.RealmBodyRealmPartyCheck, wire.RealmPartyCheckEnd(b))
+}
+
+// PartyAnswer encodes the realm's RealmPartyAnswer (bounded as a
+// PartyCheck).
+func (e *RealmEncoder) PartyAnswer(a *PartyAnswer) []byte {
+	b := e.b
+	b.Reset()
+	members := e.partyMembers(a.Elsewhere)
+	ended := e.parties(a.Ended)
+	wire.RealmPartyAnswerStart(b)
+	wire.RealmPartyAnswerAddEnded(b, ended)
+	wire.RealmPartyAnswerAddElsewhere(b, members)
+	return e.finish(wire.RealmBodyRealmPartyAnswer, wire.RealmPartyAnswerEnd(b))
+}
+
+func (e *RealmEncoder) parties(parties []Party) flatbuffers.UOffsetT {
+	b := e.b
 	parties = parties[:min(len(parties), MaxPartyCheck)]
-	wire.RealmPartyCheckStartPartiesVector(b, len(parties))
+	b.StartVector(sizeRealmParty, len(parties), 8)
 	for i := len(parties) - 1; i >= 0; i-- {
 		wire.CreateRealmParty(b, parties[i].Leader, parties[i].JoinedUnixUs)
 	}
-	v := b.EndVector(len(parties))
-	if typ == wire.RealmBodyRealmPartyCheck {
-		wire.RealmPartyCheckStart(b)
-		wire.RealmPartyCheckAddParties(b, v)
-		return e.finish(typ, wire.RealmPartyCheckEnd(b))
+	return b.EndVector(len(parties))
+}
+
+func (e *RealmEncoder) partyMembers(members []PartyMemberAt) flatbuffers.UOffsetT {
+	b := e.b
+	members = members[:min(len(members), MaxPartyMembers)]
+	offs := make([]flatbuffers.UOffsetT, len(members))
+	for i := range members {
+		m := &members[i]
+		name := b.CreateString(clip(m.Name, MaxName))
+		var zone flatbuffers.UOffsetT
+		if m.Zone != "" {
+			zone = b.CreateString(clip(m.Zone, MaxName))
+		}
+		wire.RealmPartyMemberStart(b)
+		wire.RealmPartyMemberAddLeader(b, m.Leader)
+		wire.RealmPartyMemberAddCharacter(b, m.Character)
+		wire.RealmPartyMemberAddJoinedUnixUs(b, m.JoinedUnixUs)
+		wire.RealmPartyMemberAddName(b, name)
+		if zone != 0 {
+			wire.RealmPartyMemberAddZone(b, zone)
+		}
+		offs[i] = wire.RealmPartyMemberEnd(b)
 	}
-	wire.RealmPartiesEndedStart(b)
-	wire.RealmPartiesEndedAddParties(b, v)
-	return e.finish(typ, wire.RealmPartiesEndedEnd(b))
+	return offsetVector(b, offs)
 }
 
-// partyVector is a checked RealmPartyCheck or RealmPartiesEnded.
-type partyVector interface {
-	PartiesLength() int
-	Parties(obj *wire.RealmParty, j int) bool
+// ReadPartyCheck copies a checked RealmPartyCheck.
+func ReadPartyCheck(w *wire.RealmPartyCheck) PartyCheck {
+	parties, members := readPartyLists(w.PartiesLength(), w.Parties, w.MembersLength(), w.Members)
+	return PartyCheck{Parties: parties, Members: members}
 }
 
-// ReadParties copies the parties of a checked RealmPartyCheck or
-// RealmPartiesEnded.
-func ReadParties(w partyVector) []Party {
-	out := make([]Party, w.PartiesLength())
+// ReadPartyAnswer copies a checked RealmPartyAnswer.
+func ReadPartyAnswer(w *wire.RealmPartyAnswer) PartyAnswer {
+	ended, members := readPartyLists(w.EndedLength(), w.Ended, w.ElsewhereLength(), w.Elsewhere)
+	return PartyAnswer{Ended: ended, Elsewhere: members}
+}
+
+// readPartyLists copies the two vectors a RealmPartyCheck and a
+// RealmPartyAnswer have, through their accessors.
+func readPartyLists(np int, party func(*wire.RealmParty, int) bool, nm int, member func(*wire.RealmPartyMember, int) bool) ([]Party, []PartyMemberAt) {
+	parties, members := make([]Party, 0, np), make([]PartyMemberAt, 0, nm)
 	var p wire.RealmParty
-	for i := range out {
-		w.Parties(&p, i)
-		out[i] = Party{Leader: p.Leader(), JoinedUnixUs: p.JoinedUnixUs()}
+	for i := 0; i < np; i++ {
+		if party(&p, i) {
+			parties = append(parties, Party{Leader: p.Leader(), JoinedUnixUs: p.JoinedUnixUs()})
+		}
 	}
-	return out
+	var m wire.RealmPartyMember
+	for i := 0; i < nm; i++ {
+		if member(&m, i) {
+			members = append(members, readPartyMember(&m))
+		}
+	}
+	return parties, members
+}
+
+func readPartyMember(m *wire.RealmPartyMember) PartyMemberAt {
+	return PartyMemberAt{Leader: m.Leader(), Character: m.Character(), JoinedUnixUs: m.JoinedUnixUs(), Name: string(m.Name()), Zone: string(m.Zone())}
 }

@@ -67,6 +67,7 @@ func samples() map[string][][]byte {
 	add("ServerMessage", p.LoginQueued(412, 38000, false, nil))
 	add("ServerMessage", p.LoginQueued(3, 0, true, make([]byte, 33)))
 	add("ServerMessage", p.Party([]PartyMember{{ID: 7, Name: "alice"}, {ID: 9, Name: "bob"}}, 11))
+	add("ServerMessage", p.Party([]PartyMember{{ID: 7, Name: "alice"}}, 12, PartyElsewhere{Name: "ann", Zone: "ZONE-3", Leads: true}))
 	add("ServerMessage", p.Names([]Named{{ID: 7, Kind: wire.EntityKindPlayer, Name: "alice"}, {ID: 12, Kind: wire.EntityKindNpc, Template: 3, Name: "Crypt Guard"}}))
 	add("ServerMessage", p.RealmList([]RealmInfo{{Name: "fortrax", Players: 1200}, {Name: "dev", State: wire.RealmStateDown}}))
 	add("RealmMessage", NewRealmEncoder().PopulationRequest())
@@ -143,8 +144,10 @@ func samples() map[string][][]byte {
 	add("RealmMessage", re.InstanceRequest("crypt", 4))
 	add("RealmMessage", re.InstanceGranted(&InstanceGranted{Node: "INST-1", Addr: "127.0.0.1:9", EntryX: 1, EntryY: 2, Reason: "r"}))
 	add("RealmMessage", re.PoolIdle("crypt"))
-	add("RealmMessage", re.PartyCheck([]Party{{Leader: 9, JoinedUnixUs: 1700000000000000}, {Leader: 12, JoinedUnixUs: 1}}))
-	add("RealmMessage", re.PartiesEnded([]Party{{Leader: 9, JoinedUnixUs: AllMembers}, {Leader: 12, JoinedUnixUs: 1700000000000000}}))
+	add("RealmMessage", re.PartyCheck(&PartyCheck{Parties: []Party{{Leader: 9, JoinedUnixUs: 1700000000000000}},
+		Members: []PartyMemberAt{{Leader: 9, Character: 12, JoinedUnixUs: 1700000000000001, Name: "bob"}}}))
+	add("RealmMessage", re.PartyAnswer(&PartyAnswer{Ended: []Party{{Leader: 9, JoinedUnixUs: AllMembers}},
+		Elsewhere: []PartyMemberAt{{Leader: 4, Character: 4, JoinedUnixUs: 1, Name: "ann", Zone: "ZONE-3"}}}))
 	add("RealmMessage", re.GatewayPlayers([]PlayerAtGateway{{Character: 9, Account: "a", Zone: "Z", ResumeToken: make([]byte, SessionHandleSize)}}))
 	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbFindCharacter, Name: "Alia"}))
 	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbCreateAccount, Name: "alia", Hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"}))

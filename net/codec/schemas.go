@@ -36,8 +36,11 @@ const (
 	// MaxTicket bounds a line ticket (LoginQueued.ticket, LoginRequest.ticket).
 	MaxTicket = 64
 	// MaxPartyCheck bounds the parties one RealmPartyCheck asks about (and
-	// the leaders its answer names).
+	// the parties its answer says have ended).
 	MaxPartyCheck = 4096
+	// MaxPartyMembers bounds the members one RealmPartyCheck reports (and
+	// its answer tells of): about half of a link's frame.
+	MaxPartyMembers = 8192
 )
 
 // Record sizes on the wire.
@@ -152,7 +155,9 @@ func newSchemas() *schemas {
 		table("TradeResult", scalar("Trade", 4, 8), scalar("Status", 6, 1), str("Text", 8, MaxText)),
 		table("LoginQueued", scalar("Position", 4, 4), scalar("EstimatedWaitMs", 6, 4), scalar("RealmFull", 8, 1), vec("Ticket", 10, 1, MaxTicket)),
 		table("Party", fbcheck.Field{Name: "Members", Slot: 4, Kind: fbcheck.TableVector, Max: MaxParty,
-			Table: table("PartyMember", scalar("Id", 4, 4), str("Name", 6, MaxName))}, scalar("Seq", 6, 8)),
+			Table: table("PartyMember", scalar("Id", 4, 4), str("Name", 6, MaxName))}, scalar("Seq", 6, 8),
+			fbcheck.Field{Name: "Elsewhere", Slot: 8, Kind: fbcheck.TableVector, Max: MaxParty,
+				Table: table("PartyMemberElsewhere", str("Name", 4, MaxName), str("Zone", 6, MaxName), scalar("Leads", 8, 1))}),
 		table("Names", fbcheck.Field{Name: "Entities", Slot: 4, Kind: fbcheck.TableVector, Max: MaxWhoIs,
 			Table: table("Spawn", scalar("Id", 4, 4), scalar("Kind", 6, 1), scalar("Template", 8, 2), str("Name", 10, MaxName))}),
 	))
@@ -199,6 +204,8 @@ func newSchemas() *schemas {
 		table("ZoneInstanceLoaded", scalar("EntryX", 4, 4), scalar("EntryY", 6, 4), str("Refused", 8, MaxText)),
 		table("ZonePlayerRequest", scalar("Character", 4, 8), vec("Message", 6, 1, MaxPlayerMessage)),
 		table("ZoneEventsReplayed", fbcheck.Field{Name: "Events", Slot: 4, Kind: fbcheck.TableVector, Max: MaxEntities, Table: event}))
+	partyMember := table("RealmPartyMember", scalar("Leader", 4, 8), scalar("Character", 6, 8), scalar("JoinedUnixUs", 8, 8),
+		str("Name", 10, MaxName), str("Zone", 12, MaxName))
 	s.realmMessage = table("RealmMessage", union("Body", 4,
 		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName),
 			scalar("WaitingSinceUnixMs", 12, 8)),
@@ -218,8 +225,10 @@ func newSchemas() *schemas {
 		table("RealmPopulationRequest"),
 		table("RealmPopulation", scalar("Players", 4, 4)),
 		table("RealmSessionAssigned", str("Gateway", 4, MaxName), scalar("Full", 6, 1), scalar("RetryAfterMs", 8, 4)),
-		table("RealmPartyCheck", vec("Parties", 4, sizeRealmParty, MaxPartyCheck)),
-		table("RealmPartiesEnded", vec("Parties", 4, sizeRealmParty, MaxPartyCheck)),
+		table("RealmPartyCheck", vec("Parties", 4, sizeRealmParty, MaxPartyCheck),
+			fbcheck.Field{Name: "Members", Slot: 6, Kind: fbcheck.TableVector, Max: MaxPartyMembers, Table: partyMember}),
+		table("RealmPartyAnswer", vec("Ended", 4, sizeRealmParty, MaxPartyCheck),
+			fbcheck.Field{Name: "Elsewhere", Slot: 6, Kind: fbcheck.TableVector, Max: MaxPartyMembers, Table: partyMember}),
 	))
 	s.gatewayMessage = table("GatewayMessage", union("Body", 4,
 		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName), scalar("Full", 8, 1), scalar("Room", 10, 4)),

@@ -72,8 +72,36 @@ func (rcv *Party) MutateSeq(n uint64) bool {
 	return rcv._tab.MutateUint64Slot(6, n)
 }
 
+// / Its members in other zones, the leader first when it is among them,
+// / then in the order they joined, as the realm node knew them a few
+// / seconds ago (a zone asks it every 5 s; a change there is told within
+// / about twice that).
+func (rcv *Party) Elsewhere(obj *PartyMemberElsewhere, j int) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		x := rcv._tab.Vector(o)
+		x += flatbuffers.UOffsetT(j) * 4
+		x = rcv._tab.Indirect(x)
+		obj.Init(rcv._tab.Bytes, x)
+		return true
+	}
+	return false
+}
+
+func (rcv *Party) ElsewhereLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
+// / Its members in other zones, the leader first when it is among them,
+// / then in the order they joined, as the realm node knew them a few
+// / seconds ago (a zone asks it every 5 s; a change there is told within
+// / about twice that).
 func PartyStart(builder *flatbuffers.Builder) {
-	builder.StartObject(2)
+	builder.StartObject(3)
 }
 func PartyAddMembers(builder *flatbuffers.Builder, members flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(members), 0)
@@ -83,6 +111,12 @@ func PartyStartMembersVector(builder *flatbuffers.Builder, numElems int) flatbuf
 }
 func PartyAddSeq(builder *flatbuffers.Builder, seq uint64) {
 	builder.PrependUint64Slot(1, seq, 0)
+}
+func PartyAddElsewhere(builder *flatbuffers.Builder, elsewhere flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(2, flatbuffers.UOffsetT(elsewhere), 0)
+}
+func PartyStartElsewhereVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(4, numElems, 4)
 }
 func PartyEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

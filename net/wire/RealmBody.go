@@ -21,7 +21,7 @@ const (
 	RealmBodyRealmPopulation        RealmBody = 11
 	RealmBodyRealmSessionAssigned   RealmBody = 12
 	RealmBodyRealmPartyCheck        RealmBody = 13
-	RealmBodyRealmPartiesEnded      RealmBody = 14
+	RealmBodyRealmPartyAnswer       RealmBody = 14
 )
 
 var EnumNamesRealmBody = map[RealmBody]string{
@@ -39,7 +39,7 @@ var EnumNamesRealmBody = map[RealmBody]string{
 	RealmBodyRealmPopulation:        "RealmPopulation",
 	RealmBodyRealmSessionAssigned:   "RealmSessionAssigned",
 	RealmBodyRealmPartyCheck:        "RealmPartyCheck",
-	RealmBodyRealmPartiesEnded:      "RealmPartiesEnded",
+	RealmBodyRealmPartyAnswer:       "RealmPartyAnswer",
 }
 
 var EnumValuesRealmBody = map[string]RealmBody{
@@ -57,7 +57,7 @@ var EnumValuesRealmBody = map[string]RealmBody{
 	"RealmPopulation":        RealmBodyRealmPopulation,
 	"RealmSessionAssigned":   RealmBodyRealmSessionAssigned,
 	"RealmPartyCheck":        RealmBodyRealmPartyCheck,
-	"RealmPartiesEnded":      RealmBodyRealmPartiesEnded,
+	"RealmPartyAnswer":       RealmBodyRealmPartyAnswer,
 }
 
 func (v RealmBody) String() string {

@@ -6,9 +6,12 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-// / Zone -> realm (an Ask), every few seconds: the parties the zone holds
-// / whose leader is not in it. Is each leader still in the realm, in the
-// / session its members there joined? Answered with a RealmPartiesEnded.
+// / Zone -> realm (an Ask), every few seconds while it holds partied
+// / players (and once more when it no longer does): in parties, the
+// / parties it holds whose leader is not in it (is each leader still in the
+// / realm, in the session its members there joined?); in members, every
+// / partied character it holds, away ones included, from which the realm
+// / keeps each party's roster. Answered with a RealmPartyAnswer.
 type RealmPartyCheck struct {
 	_tab flatbuffers.Table
 }
@@ -55,14 +58,40 @@ func (rcv *RealmPartyCheck) PartiesLength() int {
 	return 0
 }
 
+func (rcv *RealmPartyCheck) Members(obj *RealmPartyMember, j int) bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
+	if o != 0 {
+		x := rcv._tab.Vector(o)
+		x += flatbuffers.UOffsetT(j) * 4
+		x = rcv._tab.Indirect(x)
+		obj.Init(rcv._tab.Bytes, x)
+		return true
+	}
+	return false
+}
+
+func (rcv *RealmPartyCheck) MembersLength() int {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(6))
+	if o != 0 {
+		return rcv._tab.VectorLen(o)
+	}
+	return 0
+}
+
 func RealmPartyCheckStart(builder *flatbuffers.Builder) {
-	builder.StartObject(1)
+	builder.StartObject(2)
 }
 func RealmPartyCheckAddParties(builder *flatbuffers.Builder, parties flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(parties), 0)
 }
 func RealmPartyCheckStartPartiesVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
 	return builder.StartVector(16, numElems, 8)
+}
+func RealmPartyCheckAddMembers(builder *flatbuffers.Builder, members flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(1, flatbuffers.UOffsetT(members), 0)
+}
+func RealmPartyCheckStartMembersVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
+	return builder.StartVector(4, numElems, 4)
 }
 func RealmPartyCheckEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -35,7 +35,8 @@ type Node struct {
 	resumes    map[[32]byte]*session // players' resume tokens (not bounded by MaxSessions)
 	revoked    map[uint64]time.Time  // characters kicked, and when: their tokens issued before are void
 	players    map[uint64]Placement
-	gone       map[uint64]time.Time // characters that left, and from when they count as gone (parties.go)
+	gone       map[uint64]time.Time  // characters that left, and from when they count as gone (parties.go)
+	rosters    map[string]zoneRoster // each zone's last report of its partied players (parties.go)
 	started    time.Time
 	pool       map[string]*poolNode    // the instance pool, by node id (pool.go)
 	loads      map[string]*gatewayLoad // gateways' loads, by node id (assign.go)
@@ -62,7 +63,7 @@ func Start(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	r := &Node{cfg: cfg, clock: cfg.Clock, sessions: map[[32]byte]*session{}, resumes: map[[32]byte]*session{}, revoked: map[uint64]time.Time{}, players: map[uint64]Placement{},
-		pool: map[string]*poolNode{}, loads: map[string]*gatewayLoad{}, heads: map[string]lineHead{}, gone: map[uint64]time.Time{}, started: cfg.Clock.Now()}
+		pool: map[string]*poolNode{}, loads: map[string]*gatewayLoad{}, heads: map[string]lineHead{}, gone: map[uint64]time.Time{}, rosters: map[string]zoneRoster{}, started: cfg.Clock.Now()}
 	for id, addr := range cfg.Pool {
 		r.pool[id] = &poolNode{id: id, addr: addr}
 	}
@@ -226,7 +227,7 @@ func (r *Node) HandleMessage(n *node.Node, m node.Message) {
 	case wire.RealmBodyRealmPartyCheck:
 		var w wire.RealmPartyCheck
 		codec.Member(msg.Body, &w)
-		r.partyCheck(m, codec.ReadParties(&w))
+		r.partyCheck(m, codec.ReadPartyCheck(&w))
 	case wire.RealmBodyRealmPopulationRequest:
 		r.mu.Lock()
 		players := uint32(len(r.players))

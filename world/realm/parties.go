@@ -1,6 +1,8 @@
 package realm
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
@@ -12,9 +14,11 @@ import (
 // members it holds, and a party may have members in several zones. When
 // its leader leaves the realm, the leader's zone ends the party there; the
 // zones holding its other members learn it from this node, the one that
-// knows where every player is. Every few seconds each zone asks about the
-// parties it holds whose leader is elsewhere (RealmPartyCheck), and is
-// told which have ended (RealmPartiesEnded).
+// knows where every player is. Every few seconds each zone holding partied
+// players reports them and asks about the parties whose leader is
+// elsewhere (RealmPartyCheck); it is told which have ended, and the
+// members in other zones of the parties it holds members of
+// (RealmPartyAnswer), from the other zones' reports.
 //
 // A leader has left the realm when it logged out (RealmPlayerLeft), or
 // when its gateway went away and it did not come back within ResumeTTL (a
@@ -46,12 +50,24 @@ func (r *Node) departed(character uint64, at time.Time) {
 	r.gone[character] = at
 }
 
-// partiesEnded answers a zone's RealmPartyCheck with the parties that
-// have ended, and for which of their members.
-func (r *Node) partiesEnded(parties []codec.Party) []codec.Party {
+// partyAnswer answers a zone's RealmPartyCheck: the parties that have
+// ended, and the members elsewhere of the parties it holds members of. The
+// zone's report replaces the last; r.mu is taken.
+func (r *Node) partyAnswer(zone string, c codec.PartyCheck) codec.PartyAnswer {
 	now := r.clock.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if len(c.Members) == 0 {
+		delete(r.rosters, zone)
+	} else {
+		r.rosters[zone] = zoneRoster{at: now, members: c.Members}
+	}
+	return codec.PartyAnswer{Ended: r.partiesEnded(c.Parties, now), Elsewhere: r.elsewhere(zone, c.Members, now)}
+}
+
+// partiesEnded returns the parties that have ended, and for which of their
+// members; r.mu is held.
+func (r *Node) partiesEnded(parties []codec.Party, now time.Time) []codec.Party {
 	var ended []codec.Party
 	for _, p := range parties {
 		if p.Leader == 0 {
@@ -75,10 +91,73 @@ func (r *Node) partiesEnded(parties []codec.Party) []codec.Party {
 	return ended
 }
 
+// rosterFresh is how long a zone's report of its partied players counts:
+// a zone reports every few seconds while it holds any, so one silent for
+// longer has stopped or no longer holds them.
+const rosterFresh = 20 * time.Second
+
+// zoneRoster is a zone's last report of its partied players.
+type zoneRoster struct {
+	at      time.Time
+	members []codec.PartyMemberAt
+}
+
+// elsewhere returns the members in other zones of the parties zone reported
+// members of (here), each with its zone, the leader of each party first,
+// then in the order they joined. A character that several zones reported
+// is where the newest report has it; one the directory does not hold (it
+// left the realm) is left out. r.mu is held.
+func (r *Node) elsewhere(zone string, here []codec.PartyMemberAt, now time.Time) []codec.PartyMemberAt {
+	if len(here) == 0 {
+		return nil
+	}
+	leaders, inZone := map[uint64]bool{}, map[uint64]bool{}
+	for _, m := range here {
+		leaders[m.Leader], inZone[m.Character] = true, true
+	}
+	type seen struct {
+		m  codec.PartyMemberAt
+		at time.Time
+	}
+	newest := map[uint64]seen{}
+	for z, ro := range r.rosters {
+		if now.Sub(ro.at) > rosterFresh {
+			delete(r.rosters, z)
+			continue
+		}
+		if z == zone {
+			continue
+		}
+		for _, m := range ro.members {
+			if s, ok := newest[m.Character]; (!ok || ro.at.After(s.at)) && !inZone[m.Character] {
+				m.Zone = z
+				newest[m.Character] = seen{m: m, at: ro.at}
+			}
+		}
+	}
+	var out []codec.PartyMemberAt
+	for c, s := range newest {
+		if _, in := r.players[c]; in && leaders[s.m.Leader] {
+			out = append(out, s.m)
+		}
+	}
+	slices.SortFunc(out, func(a, b codec.PartyMemberAt) int {
+		lead := func(m codec.PartyMemberAt) int { // the leader first
+			if m.Character == m.Leader {
+				return 0
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(a.Leader, b.Leader), cmp.Compare(lead(a), lead(b)), cmp.Compare(a.JoinedUnixUs, b.JoinedUnixUs),
+			cmp.Compare(a.Character, b.Character))
+	})
+	return out
+}
+
 // partyCheck answers a RealmPartyCheck.
-func (r *Node) partyCheck(m node.Message, parties []codec.Party) {
-	payload := codec.NewRealmEncoder().PartiesEnded(r.partiesEnded(parties))
-	if err := r.node.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: payload}); err != nil {
+func (r *Node) partyCheck(m node.Message, c codec.PartyCheck) {
+	a := r.partyAnswer(m.From, c)
+	if err := r.node.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PartyAnswer(&a)}); err != nil {
 		r.log.Warn("realm: a party check was not answered", "zone", m.From, "err", err)
 	}
 }

@@ -15,27 +15,39 @@ import (
 )
 
 // partyCheck asks the realm, as a zone does, which of these parties have
-// ended.
+// ended, and returns the answer's ended parties.
 func partyCheck(t *testing.T, from *node.Node, parties ...codec.Party) []codec.Party {
 	t.Helper()
-	out := make(chan []codec.Party, 1)
-	err := from.Ask("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PartyCheck(parties)}, 10*time.Second,
+	ended := partyAsk(t, from, codec.PartyCheck{Parties: parties}).Ended
+	slices.SortFunc(ended, func(a, b codec.Party) int { return cmp.Compare(a.Leader, b.Leader) })
+	return ended
+}
+
+// partyAsk sends a RealmPartyCheck from a node, as a zone does, and waits
+// for the answer.
+func partyAsk(t *testing.T, from *node.Node, c codec.PartyCheck) codec.PartyAnswer {
+	t.Helper()
+	out := make(chan *codec.PartyAnswer, 1)
+	err := from.Ask("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PartyCheck(&c)}, 10*time.Second,
 		func(m node.Message, err error) {
 			var msg wire.RealmMessage
-			if err != nil || codec.DecodeRealmMessage(m.Payload, len(m.Payload)+1, &msg) != nil || msg.BodyType() != wire.RealmBodyRealmPartiesEnded {
+			if err != nil || codec.DecodeRealmMessage(m.Payload, len(m.Payload)+1, &msg) != nil || msg.BodyType() != wire.RealmBodyRealmPartyAnswer {
 				out <- nil
 				return
 			}
-			var w wire.RealmPartiesEnded
+			var w wire.RealmPartyAnswer
 			codec.Member(msg.Body, &w)
-			out <- codec.ReadParties(&w)
+			a := codec.ReadPartyAnswer(&w)
+			out <- &a
 		})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ended := <-out
-	slices.SortFunc(ended, func(a, b codec.Party) int { return cmp.Compare(a.Leader, b.Leader) })
-	return ended
+	a := <-out
+	if a == nil {
+		t.Fatal("no answer to a party check")
+	}
+	return *a
 }
 
 // TestAPartyEndsWhenItsLeaderLeavesTheRealm: the realm tells a zone which
@@ -101,5 +113,56 @@ func TestAPartyEndsWhenItsLeaderLeavesTheRealm(t *testing.T) {
 	}
 	if got := partyCheck(t, r.peer, codec.Party{Leader: ann, JoinedUnixUs: joined(now + time.Second)}); len(got) != 0 {
 		t.Fatalf("ann in a new session, a party joined since: ended %v", got)
+	}
+}
+
+// TestTheRealmKeepsEachPartysRoster: zones report their partied players,
+// and each is told the members of its parties in the other zones, the
+// leader first: a member reported by two zones (it moved) is where the
+// newer report has it, one that left the realm is left out, and a zone
+// silent past rosterFresh is forgotten.
+func TestTheRealmKeepsEachPartysRoster(t *testing.T) {
+	clock := ecs.NewManualClock(time.Now())
+	r := startRig(t, clock)
+	chars := map[string]uint64{}
+	for _, n := range []string{"ann", "bob", "cid"} {
+		chars[n] = r.connect(t, r.session(t, n, time.Now().Add(time.Hour))).Entered.Character
+	}
+	west := nodetest.Start(t, node.Config{ID: "WEST", Secret: secret, Peers: []node.Peer{{ID: "REALM", Addr: r.realm.Node().Addr()}}})
+	east := nodetest.Start(t, node.Config{ID: "EAST", Secret: secret, Peers: []node.Peer{{ID: "REALM", Addr: r.realm.Node().Addr()}}})
+	ann := chars["ann"]
+	member := func(n string, joined uint64) codec.PartyMemberAt {
+		return codec.PartyMemberAt{Leader: ann, Character: chars[n], JoinedUnixUs: joined, Name: n}
+	}
+	at := func(m codec.PartyMemberAt, zone string) codec.PartyMemberAt { m.Zone = zone; return m }
+	t0 := uint64(clock.Now().UnixMicro())
+	a, b, c := member("ann", t0+1), member("bob", t0+2), member("cid", t0+3)
+
+	partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{c, a}})
+	got := partyAsk(t, east, codec.PartyCheck{Members: []codec.PartyMemberAt{b}, Parties: []codec.Party{{Leader: ann, JoinedUnixUs: t0 + 2}}})
+	if want := []codec.PartyMemberAt{at(a, "WEST"), at(c, "WEST")}; !slices.Equal(got.Elsewhere, want) || len(got.Ended) != 0 {
+		t.Fatalf("east told %+v, want %+v and nothing ended", got, want)
+	}
+	if got := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{a, c}}); !slices.Equal(got.Elsewhere, []codec.PartyMemberAt{at(b, "EAST")}) {
+		t.Fatalf("west told %+v, want bob in the east", got.Elsewhere)
+	}
+
+	// cid walks east: the east's report is newer than the west's last.
+	clock.Advance(time.Second)
+	if got := partyAsk(t, east, codec.PartyCheck{Members: []codec.PartyMemberAt{b, c}}); !slices.Equal(got.Elsewhere, []codec.PartyMemberAt{at(a, "WEST")}) {
+		t.Fatalf("east, cid arrived: told %+v, want ann alone in the west", got.Elsewhere)
+	}
+	// bob logs out; the east has not reported since.
+	r.peer.Send("REALM", node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PlayerLeft(chars["bob"])})
+	for deadline := time.Now().Add(5 * time.Second); len(r.realm.Directory()) != 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond) // the logout comes on another link than the check
+	}
+	if got := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{a}}); !slices.Equal(got.Elsewhere, []codec.PartyMemberAt{at(c, "EAST")}) {
+		t.Fatalf("west, bob gone and cid east: told %+v, want cid in the east", got.Elsewhere)
+	}
+	// The east falls silent.
+	clock.Advance(rosterFresh + time.Second)
+	if got := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{a}}); len(got.Elsewhere) != 0 {
+		t.Fatalf("west, the east silent for %v: told %+v", rosterFresh, got.Elsewhere)
 	}
 }

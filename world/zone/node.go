@@ -54,19 +54,21 @@ type Node struct {
 	gwEvents       [world.MaxGateways][]codec.PlayerEvent // the same, per gateway, at send
 	penc           *codec.PlayerEncoder
 	metrics        *metrics
-	seq            uint64                // the last history number (history.go)
-	parties        map[uint64]partyRole  // each partied character's place: its leader, when it joined (party.go)
-	partyJoins     uint64                // the last join's stamp (joinStamp)
-	loaded         string                // an instance node's template while it holds an instance (pool.go)
-	loadedFor      string                // the realm node that had it loaded
-	partyCheckAt   time.Time             // when to ask the realm about parties led from elsewhere next (party.go)
-	partyChecking  bool                  // a party check is waiting for its answer
-	exit           exitPoint             // where the current (or last) copy's exit leads (pool.go)
-	emptySince     time.Time             // when its instance last had no one
-	loading        *loadRequest          // the instance to load between two runs of the loop
-	endRun         context.CancelFunc    // ends the current run of the loop
-	history        []delivery            // numbered messages, oldest first
-	away           map[uint64]awayPlayer // players let go with their gateway, by character
+	seq            uint64                            // the last history number (history.go)
+	parties        map[uint64]partyRole              // each partied character's place: its leader, when it joined (party.go)
+	partyJoins     uint64                            // the last join's stamp (joinStamp)
+	loaded         string                            // an instance node's template while it holds an instance (pool.go)
+	loadedFor      string                            // the realm node that had it loaded
+	partyCheckAt   time.Time                         // when to ask the realm about parties led from elsewhere next (party.go)
+	partyChecking  bool                              // a party check is waiting for its answer
+	partyReported  bool                              // the last party check reported partied players
+	elsewhere      map[uint64][]codec.PartyElsewhere // each party's members in other zones, by leader, as the realm said (partyrealm.go)
+	exit           exitPoint                         // where the current (or last) copy's exit leads (pool.go)
+	emptySince     time.Time                         // when its instance last had no one
+	loading        *loadRequest                      // the instance to load between two runs of the loop
+	endRun         context.CancelFunc                // ends the current run of the loop
+	history        []delivery                        // numbered messages, oldest first
+	away           map[uint64]awayPlayer             // players let go with their gateway, by character
 
 	asked     []uint32          // the ids of the WhoIs being answered, scratch (names.go)
 	named     []codec.Named     // its answer, scratch
@@ -138,7 +140,7 @@ func Start(cfg Config) (*Node, error) {
 	zn := &Node{cfg: cfg, node: n, clock: cfg.Clock, db: dbclient.New(n, cfg.DB, cfg.DBTimeout), log: log,
 		enc: codec.NewZoneEncoder(), penc: codec.NewPlayerEncoder(), done: make(chan struct{}),
 		players: map[uint64]*player{}, pending: map[uint64]*pendingEnter{}, away: map[uint64]awayPlayer{},
-		parties: map[uint64]partyRole{}, trades: map[uint64]*trade{}, lastCheckpoint: cfg.Clock.Now()}
+		parties: map[uint64]partyRole{}, elsewhere: map[uint64][]codec.PartyElsewhere{}, trades: map[uint64]*trade{}, lastCheckpoint: cfg.Clock.Now()}
 	zn.content.Store(set)
 	if err := zn.attach(z); err != nil {
 		return nil, err

@@ -3,15 +3,10 @@ package zone
 import (
 	"bytes"
 	"cmp"
-	"errors"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gridrealm/gridrealm/net/codec"
-	"github.com/gridrealm/gridrealm/net/kinds"
-	"github.com/gridrealm/gridrealm/net/node"
-	"github.com/gridrealm/gridrealm/net/wire"
 )
 
 // Parties: a minimal group of players who enter an instance together. A
@@ -36,10 +31,9 @@ import (
 // members before anyone else.
 //
 // A party whose leader left the realm ends in every zone: the leader's
-// zone ends it at once (leaveParty); a zone holding members of a party led
-// from elsewhere asks its realm node every Config.PartyCheck whether those
-// leaders are still in the realm, in the session the members joined in
-// (checkParties), and ends for them the parties that are not.
+// zone ends it at once (leaveParty), and the others learn it from the
+// realm node, which also tells each zone its parties' members elsewhere
+// (partyrealm.go).
 
 // SystemParty is the system message code of party news.
 const SystemParty = 4
@@ -95,7 +89,7 @@ func (zn *Node) partyCommand(p *player, text string) bool {
 			tell("You are in " + leader.name + "'s party already.")
 			return true
 		}
-		if len(zn.partyOf(l)) >= codec.MaxParty {
+		if len(zn.partyOf(l))+len(zn.elsewhere[l]) >= codec.MaxParty {
 			tell("That party is full.")
 			return true
 		}
@@ -126,6 +120,7 @@ func (zn *Node) leaveParty(character uint64) {
 		for _, c := range members {
 			delete(zn.parties, c)
 		}
+		delete(zn.elsewhere, character)
 	}
 	for _, c := range members {
 		if _, still := zn.parties[c]; !still && zn.players[c] != nil {
@@ -206,7 +201,7 @@ func (zn *Node) tellParty(leader uint64, only ...uint64) {
 		}
 	}
 	seq := zn.nextSeq()
-	msg := bytes.Clone(zn.penc.Party(members, seq))
+	msg := bytes.Clone(zn.penc.Party(members, seq, zn.elsewhere[leader]...))
 	if len(only) > 0 {
 		chars = only
 	}
@@ -234,6 +229,7 @@ func (zn *Node) tellNoParty(character uint64) {
 // reads it from the db (claim).
 func (zn *Node) deliverParty(character, seq uint64, msg []byte) {
 	r := zn.parties[character]
+	zn.partySoon()
 	zn.queueEvent(codec.PlayerEvent{Character: character, Message: msg, PartyLeader: r.leader, PartyJoined: r.joined})
 	zn.keep(delivery{seq: seq, character: character, msg: msg, party: true})
 	if p := zn.players[character]; p != nil && p.handoff == nil && p.savedParty != r {
@@ -265,112 +261,4 @@ func (zn *Node) party(p *player) []*player {
 		}
 	}
 	return out
-}
-
-// checkParties asks the realm node which of the parties held here whose
-// leader is elsewhere have ended, and ends them here; at most every
-// Config.PartyCheck, one question at a time. A leader away here (its gateway
-// gone) is this zone's to judge (pruneHistory).
-func (zn *Node) checkParties() {
-	now := zn.clock.Now()
-	if zn.partyChecking || now.Before(zn.partyCheckAt) {
-		return
-	}
-	zn.partyCheckAt = now.Add(zn.cfg.PartyCheck)
-	realm := zn.cfg.Realm.Zone
-	if zn.cfg.Pool != nil {
-		realm = zn.loadedFor // the realm whose copy it holds
-	}
-	asked := zn.ledElsewhere()
-	if realm == "" || len(asked) == 0 {
-		return
-	}
-	if realm == zn.cfg.Realm.Zone && !zn.node.Connected(realm) {
-		zn.node.AddPeer(realm, zn.cfg.Realm.Addr)
-	}
-	zn.partyChecking = true
-	payload := codec.NewRealmEncoder().PartyCheck(asked)
-	err := zn.node.Ask(realm, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: payload}, max(zn.cfg.PartyCheck, time.Second), func(m node.Message, err error) {
-		zn.partyChecking = false
-		ended, err := readPartiesEnded(m, err)
-		if err != nil {
-			zn.log.Debug("zone: the realm did not answer a party check", "realm", realm, "err", err)
-			return
-		}
-		for _, e := range ended {
-			zn.partyEnded(e)
-		}
-	})
-	if err != nil {
-		zn.partyChecking = false
-	}
-}
-
-// ledElsewhere returns the parties held here whose leader is neither here
-// nor away from here, each with the earliest its members here joined it,
-// by leader.
-func (zn *Node) ledElsewhere() []codec.Party {
-	earliest := map[uint64]uint64{}
-	for _, r := range zn.parties {
-		if zn.players[r.leader] != nil {
-			continue
-		}
-		if _, away := zn.away[r.leader]; away {
-			continue
-		}
-		if j, ok := earliest[r.leader]; !ok || r.joined < j {
-			earliest[r.leader] = r.joined
-		}
-	}
-	out := make([]codec.Party, 0, len(earliest))
-	for l, j := range earliest {
-		out = append(out, codec.Party{Leader: l, JoinedUnixUs: j})
-	}
-	slices.SortFunc(out, func(a, b codec.Party) int { return cmp.Compare(a.Leader, b.Leader) })
-	return out
-}
-
-// partyEnded takes out of a party that has ended (its leader left the
-// realm) its members here who joined it before e's time, and tells each.
-// A leader that came here meanwhile leads its party here again: the zone
-// judges it.
-func (zn *Node) partyEnded(e codec.Party) {
-	if zn.players[e.Leader] != nil {
-		return
-	}
-	n := 0
-	for c, r := range zn.parties {
-		if r.leader != e.Leader || r.joined >= e.JoinedUnixUs {
-			continue
-		}
-		delete(zn.parties, c)
-		n++
-		if zn.players[c] != nil {
-			zn.tellNoParty(c)
-		}
-	}
-	if n == 0 {
-		return
-	}
-	zn.metrics.partiesEnded.Inc()
-	if len(zn.partyOf(e.Leader)) > 0 {
-		zn.tellParty(e.Leader) // those who joined the leader's new session
-	}
-}
-
-// readPartiesEnded reads the realm's answer to a RealmPartyCheck.
-func readPartiesEnded(m node.Message, err error) ([]codec.Party, error) {
-	if err != nil {
-		return nil, err
-	}
-	var msg wire.RealmMessage
-	if err := codec.DecodeRealmMessage(m.Payload, len(m.Payload)+1, &msg); err != nil {
-		return nil, err
-	}
-	if msg.BodyType() != wire.RealmBodyRealmPartiesEnded {
-		return nil, errors.New("the realm answered " + msg.BodyType().String())
-	}
-	var w wire.RealmPartiesEnded
-	codec.Member(msg.Body, &w)
-	return codec.ReadParties(&w), nil
 }

@@ -16,9 +16,11 @@ import (
 // realmEar plays a realm node that answers party checks: it records what
 // each asked, and answers the parties the test says have ended.
 type realmEar struct {
-	mu    sync.Mutex
-	asked [][]codec.Party
-	ended []codec.Party
+	mu        sync.Mutex
+	asked     [][]codec.Party
+	reported  []codec.PartyMemberAt // the last check's members
+	ended     []codec.Party
+	elsewhere []codec.PartyMemberAt
 }
 
 func (e *realmEar) HandleMessage(n *node.Node, m node.Message) {
@@ -28,9 +30,10 @@ func (e *realmEar) HandleMessage(n *node.Node, m node.Message) {
 	}
 	var w wire.RealmPartyCheck
 	codec.Member(msg.Body, &w)
+	c := codec.ReadPartyCheck(&w)
 	e.mu.Lock()
-	e.asked = append(e.asked, codec.ReadParties(&w))
-	payload := codec.NewRealmEncoder().PartiesEnded(e.ended)
+	e.asked, e.reported = append(e.asked, c.Parties), c.Members
+	payload := codec.NewRealmEncoder().PartyAnswer(&codec.PartyAnswer{Ended: e.ended, Elsewhere: e.elsewhere})
 	e.mu.Unlock()
 	n.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: payload})
 }
@@ -102,5 +105,67 @@ func TestAPartyLedFromElsewhereEndsWhenTheRealmSaysSo(t *testing.T) {
 		if !slices.Equal(a, []codec.Party{{Leader: eve, JoinedUnixUs: 1500}}) {
 			t.Fatalf("asked %v once ann's party had ended here, want eve's alone", a)
 		}
+	}
+}
+
+// TestAZoneTellsItsPartiesMembersElsewhere: a zone reports its partied
+// players to the realm, and tells each member here the members elsewhere
+// the realm answers (the leader marked), again whenever they change: a
+// party's member joining in another zone, then all of them leaving it.
+func TestAZoneTellsItsPartiesMembersElsewhere(t *testing.T) {
+	ear := &realmEar{}
+	realm := nodetest.Start(t, node.Config{ID: "REALM", Secret: secret, Listen: "127.0.0.1:0", Handler: ear})
+	gw := newGatewayEar()
+	r := startRigWith(t, Config{Checkpoint: time.Hour, PartyCheck: 100 * time.Millisecond,
+		Realm: Neighbour{Zone: "REALM", Addr: realm.Addr()}}, gw)
+	const ann = 777_777 // the leader, in another zone
+	bob := r.character(t, "Bob")
+	if e := <-r.handOff(t, bob, ann, 1000); e.Refused != "" {
+		t.Fatal(e.Refused)
+	}
+	if err := r.realm.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().Subscribe([]uint32{0})}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Bob reported to the realm", func() bool {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		return slices.Equal(ear.reported, []codec.PartyMemberAt{{Leader: ann, Character: bob, JoinedUnixUs: 1000, Name: "Bob"}})
+	})
+	far := func() []codec.PartyElsewhere {
+		gw.mu.Lock()
+		defer gw.mu.Unlock()
+		return slices.Clone(gw.elsewhere[bob])
+	}
+	set := func(m ...codec.PartyMemberAt) {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		ear.elsewhere = m
+	}
+	set(codec.PartyMemberAt{Leader: ann, Character: ann, JoinedUnixUs: 900, Name: "Ann", Zone: "EAST"})
+	waitFor(t, "Bob told Ann leads from the east", func() bool {
+		return slices.Equal(far(), []codec.PartyElsewhere{{Name: "Ann", Zone: "EAST", Leads: true}})
+	})
+	set(codec.PartyMemberAt{Leader: ann, Character: ann, JoinedUnixUs: 900, Name: "Ann", Zone: "EAST"},
+		codec.PartyMemberAt{Leader: ann, Character: 5, JoinedUnixUs: 1100, Name: "Cid", Zone: "INSTANCE-1"})
+	waitFor(t, "Bob told Cid joined in an instance", func() bool {
+		return slices.Equal(far(), []codec.PartyElsewhere{{Name: "Ann", Zone: "EAST", Leads: true}, {Name: "Cid", Zone: "INSTANCE-1"}})
+	})
+	gw.mu.Lock()
+	told := gw.parties[bob]
+	gw.mu.Unlock()
+	time.Sleep(300 * time.Millisecond) // three more checks, nothing changed
+	gw.mu.Lock()
+	again := gw.parties[bob]
+	gw.mu.Unlock()
+	if again != told {
+		t.Fatalf("Bob told his party %d more times with nothing changed", again-told)
+	}
+	set()
+	waitFor(t, "Bob told no one is elsewhere", func() bool { return len(far()) == 0 })
+	gw.mu.Lock()
+	here := slices.Clone(gw.party[bob])
+	gw.mu.Unlock()
+	if len(here) != 1 || here[0].Name != "Bob" {
+		t.Fatalf("Bob's party here: %+v, want Bob alone", here)
 	}
 }

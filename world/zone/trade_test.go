@@ -20,14 +20,15 @@ type gatewayEar struct {
 	inventory   map[uint64][]codec.InventoryItem
 	inventories map[uint64]int // Inventory messages heard, by character
 	party       map[uint64][]codec.PartyMember
-	parties     map[uint64]int       // Party messages heard, by character
-	place       map[uint64][2]uint64 // the place (leader, joined) the last Party event carried, by character
-	system      map[uint64][]string  // system messages heard, by character
+	elsewhere   map[uint64][]codec.PartyElsewhere // its party's members in other zones, by character
+	parties     map[uint64]int                    // Party messages heard, by character
+	place       map[uint64][2]uint64              // the place (leader, joined) the last Party event carried, by character
+	system      map[uint64][]string               // system messages heard, by character
 }
 
 func newGatewayEar() *gatewayEar {
 	return &gatewayEar{results: map[uint64][]string{}, inventory: map[uint64][]codec.InventoryItem{}, inventories: map[uint64]int{},
-		party: map[uint64][]codec.PartyMember{}, parties: map[uint64]int{}, place: map[uint64][2]uint64{}, system: map[uint64][]string{}}
+		party: map[uint64][]codec.PartyMember{}, elsewhere: map[uint64][]codec.PartyElsewhere{}, parties: map[uint64]int{}, place: map[uint64][2]uint64{}, system: map[uint64][]string{}}
 }
 
 func (g *gatewayEar) HandleMessage(_ *node.Node, m node.Message) {
@@ -60,6 +61,7 @@ func (g *gatewayEar) HandleMessage(_ *node.Node, m node.Message) {
 			var p wire.Party
 			codec.Member(sm.Body, &p)
 			g.party[ev.Character()] = codec.ReadParty(&p)
+			g.elsewhere[ev.Character()] = codec.ReadPartyElsewhere(&p)
 			g.parties[ev.Character()]++
 			g.place[ev.Character()] = [2]uint64{ev.PartyLeader(), ev.PartyJoined()}
 		case wire.ServerBodySystemMessage:

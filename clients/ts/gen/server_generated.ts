@@ -16,6 +16,7 @@ export { Loot } from './gridrealm/wire/loot';
 export { Names } from './gridrealm/wire/names';
 export { Party } from './gridrealm/wire/party';
 export { PartyMember } from './gridrealm/wire/party-member';
+export { PartyMemberElsewhere } from './gridrealm/wire/party-member-elsewhere';
 export { RealmInfo } from './gridrealm/wire/realm-info';
 export { RealmList } from './gridrealm/wire/realm-list';
 export { RealmState } from './gridrealm/wire/realm-state';

@@ -3,6 +3,7 @@
 import * as flatbuffers from 'flatbuffers';
 
 import { PartyMember } from '../../gridrealm/wire/party-member';
+import { PartyMemberElsewhere } from '../../gridrealm/wire/party-member-elsewhere';
 
 
 /**
@@ -48,8 +49,24 @@ seq():bigint {
   return offset ? this.bb!.readUint64(this.bb_pos + offset) : BigInt('0');
 }
 
+/**
+ * Its members in other zones, the leader first when it is among them,
+ * then in the order they joined, as the realm node knew them a few
+ * seconds ago (a zone asks it every 5 s; a change there is told within
+ * about twice that).
+ */
+elsewhere(index: number, obj?:PartyMemberElsewhere):PartyMemberElsewhere|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? (obj || new PartyMemberElsewhere()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+elsewhereLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startParty(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(3);
 }
 
 static addMembers(builder:flatbuffers.Builder, membersOffset:flatbuffers.Offset) {
@@ -72,15 +89,32 @@ static addSeq(builder:flatbuffers.Builder, seq:bigint) {
   builder.addFieldInt64(1, seq, BigInt('0'));
 }
 
+static addElsewhere(builder:flatbuffers.Builder, elsewhereOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, elsewhereOffset, 0);
+}
+
+static createElsewhereVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startElsewhereVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endParty(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createParty(builder:flatbuffers.Builder, membersOffset:flatbuffers.Offset, seq:bigint):flatbuffers.Offset {
+static createParty(builder:flatbuffers.Builder, membersOffset:flatbuffers.Offset, seq:bigint, elsewhereOffset:flatbuffers.Offset):flatbuffers.Offset {
   Party.startParty(builder);
   Party.addMembers(builder, membersOffset);
   Party.addSeq(builder, seq);
+  Party.addElsewhere(builder, elsewhereOffset);
   return Party.endParty(builder);
 }
 }

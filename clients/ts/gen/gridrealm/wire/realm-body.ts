@@ -5,7 +5,7 @@ import { RealmConnected } from '../../gridrealm/wire/realm-connected';
 import { RealmGatewayPlayers } from '../../gridrealm/wire/realm-gateway-players';
 import { RealmInstanceGranted } from '../../gridrealm/wire/realm-instance-granted';
 import { RealmInstanceRequest } from '../../gridrealm/wire/realm-instance-request';
-import { RealmPartiesEnded } from '../../gridrealm/wire/realm-parties-ended';
+import { RealmPartyAnswer } from '../../gridrealm/wire/realm-party-answer';
 import { RealmPartyCheck } from '../../gridrealm/wire/realm-party-check';
 import { RealmPlayerLeft } from '../../gridrealm/wire/realm-player-left';
 import { RealmPlayerMoved } from '../../gridrealm/wire/realm-player-moved';
@@ -31,13 +31,13 @@ export enum RealmBody {
   RealmPopulation = 11,
   RealmSessionAssigned = 12,
   RealmPartyCheck = 13,
-  RealmPartiesEnded = 14
+  RealmPartyAnswer = 14
 }
 
 export function unionToRealmBody(
   type: RealmBody,
-  accessor: (obj:RealmConnect|RealmConnected|RealmGatewayPlayers|RealmInstanceGranted|RealmInstanceRequest|RealmPartiesEnded|RealmPartyCheck|RealmPlayerLeft|RealmPlayerMoved|RealmPoolIdle|RealmPopulation|RealmPopulationRequest|RealmSessionAssigned|SessionCreated) => RealmConnect|RealmConnected|RealmGatewayPlayers|RealmInstanceGranted|RealmInstanceRequest|RealmPartiesEnded|RealmPartyCheck|RealmPlayerLeft|RealmPlayerMoved|RealmPoolIdle|RealmPopulation|RealmPopulationRequest|RealmSessionAssigned|SessionCreated|null
-): RealmConnect|RealmConnected|RealmGatewayPlayers|RealmInstanceGranted|RealmInstanceRequest|RealmPartiesEnded|RealmPartyCheck|RealmPlayerLeft|RealmPlayerMoved|RealmPoolIdle|RealmPopulation|RealmPopulationRequest|RealmSessionAssigned|SessionCreated|null {
+  accessor: (obj:RealmConnect|RealmConnected|RealmGatewayPlayers|RealmInstanceGranted|RealmInstanceRequest|RealmPartyAnswer|RealmPartyCheck|RealmPlayerLeft|RealmPlayerMoved|RealmPoolIdle|RealmPopulation|RealmPopulationRequest|RealmSessionAssigned|SessionCreated) => RealmConnect|RealmConnected|RealmGatewayPlayers|RealmInstanceGranted|RealmInstanceRequest|RealmPartyAnswer|RealmPartyCheck|RealmPlayerLeft|RealmPlayerMoved|RealmPoolIdle|RealmPopulation|RealmPopulationRequest|RealmSessionAssigned|SessionCreated|null
+): RealmConnect|RealmConnected|RealmGatewayPlayers|RealmInstanceGranted|RealmInstanceRequest|RealmPartyAnswer|RealmPartyCheck|RealmPlayerLeft|RealmPlayerMoved|RealmPoolIdle|RealmPopulation|RealmPopulationRequest|RealmSessionAssigned|SessionCreated|null {
   switch(RealmBody[type]) {
     case 'NONE': return null; 
     case 'SessionCreated': return accessor(new SessionCreated())! as SessionCreated;
@@ -53,16 +53,16 @@ export function unionToRealmBody(
     case 'RealmPopulation': return accessor(new RealmPopulation())! as RealmPopulation;
     case 'RealmSessionAssigned': return accessor(new RealmSessionAssigned())! as RealmSessionAssigned;
     case 'RealmPartyCheck': return accessor(new RealmPartyCheck())! as RealmPartyCheck;
-    case 'RealmPartiesEnded': return accessor(new RealmPartiesEnded())! as RealmPartiesEnded;
+    case 'RealmPartyAnswer': return accessor(new RealmPartyAnswer())! as RealmPartyAnswer;
     default: return null;
   }
 }
 
 export function unionListToRealmBody(
   type: RealmBody, 
-  accessor: (index: number, obj:RealmConnect|RealmConnected|RealmGatewayPlayers|RealmInstanceGranted|RealmInstanceRequest|RealmPartiesEnded|RealmPartyCheck|RealmPlayerLeft|RealmPlayerMoved|RealmPoolIdle|RealmPopulation|RealmPopulationRequest|RealmSessionAssigned|SessionCreated) => RealmConnect|RealmConnected|RealmGatewayPlayers|RealmInstanceGranted|RealmInstanceRequest|RealmPartiesEnded|RealmPartyCheck|RealmPlayerLeft|RealmPlayerMoved|RealmPoolIdle|RealmPopulation|RealmPopulationRequest|RealmSessionAssigned|SessionCreated|null, 
+  accessor: (index: number, obj:RealmConnect|RealmConnected|RealmGatewayPlayers|RealmInstanceGranted|RealmInstanceRequest|RealmPartyAnswer|RealmPartyCheck|RealmPlayerLeft|RealmPlayerMoved|RealmPoolIdle|RealmPopulation|RealmPopulationRequest|RealmSessionAssigned|SessionCreated) => RealmConnect|RealmConnected|RealmGatewayPlayers|RealmInstanceGranted|RealmInstanceRequest|RealmPartyAnswer|RealmPartyCheck|RealmPlayerLeft|RealmPlayerMoved|RealmPoolIdle|RealmPopulation|RealmPopulationRequest|RealmSessionAssigned|SessionCreated|null, 
   index: number
-): RealmConnect|RealmConnected|RealmGatewayPlayers|RealmInstanceGranted|RealmInstanceRequest|RealmPartiesEnded|RealmPartyCheck|RealmPlayerLeft|RealmPlayerMoved|RealmPoolIdle|RealmPopulation|RealmPopulationRequest|RealmSessionAssigned|SessionCreated|null {
+): RealmConnect|RealmConnected|RealmGatewayPlayers|RealmInstanceGranted|RealmInstanceRequest|RealmPartyAnswer|RealmPartyCheck|RealmPlayerLeft|RealmPlayerMoved|RealmPoolIdle|RealmPopulation|RealmPopulationRequest|RealmSessionAssigned|SessionCreated|null {
   switch(RealmBody[type]) {
     case 'NONE': return null; 
     case 'SessionCreated': return accessor(index, new SessionCreated())! as SessionCreated;
@@ -78,7 +78,7 @@ export function unionListToRealmBody(
     case 'RealmPopulation': return accessor(index, new RealmPopulation())! as RealmPopulation;
     case 'RealmSessionAssigned': return accessor(index, new RealmSessionAssigned())! as RealmSessionAssigned;
     case 'RealmPartyCheck': return accessor(index, new RealmPartyCheck())! as RealmPartyCheck;
-    case 'RealmPartiesEnded': return accessor(index, new RealmPartiesEnded())! as RealmPartiesEnded;
+    case 'RealmPartyAnswer': return accessor(index, new RealmPartyAnswer())! as RealmPartyAnswer;
     default: return null;
   }
 }

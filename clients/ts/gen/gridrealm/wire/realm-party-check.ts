@@ -3,12 +3,16 @@
 import * as flatbuffers from 'flatbuffers';
 
 import { RealmParty } from '../../gridrealm/wire/realm-party';
+import { RealmPartyMember } from '../../gridrealm/wire/realm-party-member';
 
 
 /**
- * Zone -> realm (an Ask), every few seconds: the parties the zone holds
- * whose leader is not in it. Is each leader still in the realm, in the
- * session its members there joined? Answered with a RealmPartiesEnded.
+ * Zone -> realm (an Ask), every few seconds while it holds partied
+ * players (and once more when it no longer does): in parties, the
+ * parties it holds whose leader is not in it (is each leader still in the
+ * realm, in the session its members there joined?); in members, every
+ * partied character it holds, away ones included, from which the realm
+ * keeps each party's roster. Answered with a RealmPartyAnswer.
  */
 export class RealmPartyCheck {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -38,8 +42,18 @@ partiesLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+members(index: number, obj?:RealmPartyMember):RealmPartyMember|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? (obj || new RealmPartyMember()).__init(this.bb!.__indirect(this.bb!.__vector(this.bb_pos + offset) + index * 4), this.bb!) : null;
+}
+
+membersLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startRealmPartyCheck(builder:flatbuffers.Builder) {
-  builder.startObject(1);
+  builder.startObject(2);
 }
 
 static addParties(builder:flatbuffers.Builder, partiesOffset:flatbuffers.Offset) {
@@ -50,14 +64,31 @@ static startPartiesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(16, numElems, 8);
 }
 
+static addMembers(builder:flatbuffers.Builder, membersOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, membersOffset, 0);
+}
+
+static createMembersVector(builder:flatbuffers.Builder, data:flatbuffers.Offset[]):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addOffset(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startMembersVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
+}
+
 static endRealmPartyCheck(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createRealmPartyCheck(builder:flatbuffers.Builder, partiesOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createRealmPartyCheck(builder:flatbuffers.Builder, partiesOffset:flatbuffers.Offset, membersOffset:flatbuffers.Offset):flatbuffers.Offset {
   RealmPartyCheck.startRealmPartyCheck(builder);
   RealmPartyCheck.addParties(builder, partiesOffset);
+  RealmPartyCheck.addMembers(builder, membersOffset);
   return RealmPartyCheck.endRealmPartyCheck(builder);
 }
 }

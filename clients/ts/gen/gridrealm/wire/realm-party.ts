@@ -5,7 +5,7 @@ import * as flatbuffers from 'flatbuffers';
 /**
  * A party, by its leader, and a time (Unix microseconds) that says which
  * of its members are meant: in a RealmPartyCheck, the earliest any of its
- * members in the asking zone joined it; in a RealmPartiesEnded, the party
+ * members in the asking zone joined it; in a RealmPartyAnswer, the party
  * has ended for its members who joined it before that time (all of them
  * at 0xFFFFFFFFFFFFFFFF).
  */
