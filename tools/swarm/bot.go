@@ -518,7 +518,7 @@ func (b *bot) onReconnect(ev client.ReconnectEvent) {
 	b.zone = ev.Welcome.Zone
 	b.lostAt, b.lostWhy, b.seen = b.lastSnap, "reconnect", false
 	b.mu.Unlock()
-	b.s.m.reconnected()
+	b.s.m.reconnected(reasonOf(shortErr(ev.Lost)))
 }
 
 // onEvent follows a zone that restarted: its gateway entered the bot

@@ -86,7 +86,8 @@ type metrics struct {
 	failures       map[string]int
 	retryReasons   map[string]int // why logins were tried again
 	disconnects    map[string]int
-	rates          []float64 // downstream bytes/s of each bot that connected
+	reconnectWhy   map[string]int // what ended the connections bots came back from
+	rates          []float64      // downstream bytes/s of each bot that connected
 	timeline       []Second
 
 	self       *selfMeter
@@ -97,7 +98,7 @@ type metrics struct {
 func newMetrics(start time.Time) *metrics {
 	m := &metrics{start: start, age: newHist(), echo: newHist(), secAge: newHist(), secEcho: newHist(), recovery: newHist(),
 		nameLatency: newHist(),
-		recoveryBy:  map[string]*hdrhistogram.Histogram{}, failures: map[string]int{}, retryReasons: map[string]int{}, disconnects: map[string]int{},
+		recoveryBy:  map[string]*hdrhistogram.Histogram{}, failures: map[string]int{}, retryReasons: map[string]int{}, disconnects: map[string]int{}, reconnectWhy: map[string]int{},
 		self: newSelfMeter()}
 	m.secMark = m.self.mark()
 	return m
@@ -118,9 +119,10 @@ func (m *metrics) recovered(why string, gap time.Duration) {
 }
 
 // reconnected counts a lost connection that came back.
-func (m *metrics) reconnected() {
+func (m *metrics) reconnected(why string) {
 	m.mu.Lock()
 	m.reconnects++
+	m.reconnectWhy[why]++
 	m.mu.Unlock()
 }
 
@@ -369,7 +371,7 @@ func (m *metrics) report(cfg Config, elapsed time.Duration) *Report {
 		Started: m.start.UTC().Format(time.RFC3339), ElapsedS: elapsed.Seconds(),
 		RampS:     elapsed.Seconds(),
 		Connected: m.everConnected, Failed: m.failed, Refused: m.refused, Disconnects: m.disconnected,
-		FailureReasons: m.failures, LoginRetryReasons: m.retryReasons, DisconnectReasons: m.disconnects,
+		FailureReasons: m.failures, LoginRetryReasons: m.retryReasons, DisconnectReasons: m.disconnects, ReconnectReasons: m.reconnectWhy,
 		Snapshots: m.snapshots, SnapshotsSkipped: m.skipped, Inputs: m.inputs,
 		SnapshotAge: latency(m.age), Echo: latency(m.echo), EchoTimeouts: m.echoTimeouts,
 		BudgetViolations: m.budget, LoginRetries: m.loginRetries, LoginsQueued: m.loginsQueued, LoginPlaceMax: m.placeMax, RealmLineWaits: m.realmLineWaits, RealmLinePlaceMax: m.realmPlaceMax, SelfMissing: m.selfMissing, MaxDatagram: m.maxDatagram, Budget: m.budget0, Errors: m.errors(),

@@ -117,8 +117,11 @@ type Report struct {
 	// ZoneRestarts the restarts of its zone a bot lived through connected.
 	// Recovery is how long a bot went without seeing itself across either:
 	// its last snapshot before → the first after.
-	Reconnects   int64 `json:"reconnects"`
-	ZoneRestarts int64 `json:"zone_restarts"`
+	Reconnects int64 `json:"reconnects"`
+	// ReconnectReasons counts what ended the connections bots came back
+	// from (the gateway's reason, or the transport's error).
+	ReconnectReasons map[string]int `json:"reconnect_reasons"`
+	ZoneRestarts     int64          `json:"zone_restarts"`
 	// Handoffs counts the bots' moves into another zone (a border, a
 	// portal); their time, last snapshot in the old zone → first in the
 	// new one, is RecoveryBy["handoff"].
@@ -232,6 +235,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("logins told their place", "%d (the furthest back: %d)", r.LoginsQueued, r.LoginPlaceMax)
 	row("logins in the full realm's line", "%d (the furthest back: %d)", r.RealmLineWaits, r.RealmLinePlaceMax)
 	row("reconnects / never back", "%d / %d  (zone restarts %d, logins again %d; recovery ms p50 %.0f  max %.0f)", r.Reconnects, r.NeverBack, r.ZoneRestarts, r.Relogins, r.Recovery.P50, r.Recovery.Max)
+	for _, k := range sortedKeys(r.ReconnectReasons) {
+		row("  "+k, "%d", r.ReconnectReasons[k])
+	}
 	row("errors", "%d", r.Errors)
 	if o := r.Self; o != nil {
 		wait := "not measured"

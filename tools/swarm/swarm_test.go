@@ -122,13 +122,15 @@ func sampleReport() *Report {
 	m.fail("login: Denied")
 	m.leave(4000, 0, "")
 	m.leave(2000, 1, "disconnected: MessageFlood")
+	m.reconnected("timeout: no recent network activity")
 	m.closeSecond()
 	return m.report(Config{Login: "127.0.0.1:1", Realm: "dev", Behavior: Clump, Bots: 3, Duration: time.Second}, time.Second)
 }
 
 func TestReportCountsAndJudges(t *testing.T) {
 	r := sampleReport()
-	if r.Connected != 2 || r.Failed != 1 || r.Disconnects != 1 || r.BudgetViolations != 1 || r.Errors != 3 {
+	if r.Connected != 2 || r.Failed != 1 || r.Disconnects != 1 || r.BudgetViolations != 1 || r.Errors != 3 ||
+		r.Reconnects != 1 || r.ReconnectReasons["timeout: no recent network activity"] != 1 {
 		t.Fatalf("counts: %+v", r)
 	}
 	if r.SnapshotAge.Count != 100 || r.SnapshotAge.P50 < 49 || r.SnapshotAge.P50 > 50.1 || r.SnapshotAge.Max < 98.9 {
@@ -184,7 +186,7 @@ func TestReportFormats(t *testing.T) {
 	if err := json.Unmarshal(j.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"connected", "failed", "snapshot_age", "input_echo", "down_bytes_per_s_per_bot", "budget_violations", "disconnect_reasons", "timeline", "errors", "verdict"} {
+	for _, k := range []string{"connected", "failed", "snapshot_age", "input_echo", "down_bytes_per_s_per_bot", "budget_violations", "disconnect_reasons", "reconnect_reasons", "timeline", "errors", "verdict"} {
 		if _, ok := back[k]; !ok {
 			t.Errorf("JSON has no %q", k)
 		}
