@@ -86,6 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, int) {
 	fs.IntVar(&cfg.Bots, "bots", 100, "how many bots")
 	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "length of the steady phase, which begins once every bot has connected (or failed)")
 	fs.Float64Var(&cfg.Ramp, "ramp", 50, "bots started per second (0: all at once)")
+	fs.DurationVar(&cfg.DeadAfter, "dead-after", 0, "how long a bot's gateway may stay silent before the bot counts the connection as lost and resumes elsewhere (0: the client's default, 1 s)")
 	fs.DurationVar(&cfg.RampTimeout, "ramp-timeout", 3*time.Minute, "bots not connected this long after the start count as failed")
 	fs.DurationVar(&cfg.Settle, "settle", swarm.DefaultSettle, "after a ramp that left bots out (in a line, told to retry, failed), wait this long before the steady phase: they give up together, and closing their connections is the swarm's own burst (negative: no wait)")
 	behavior := fs.String("behavior", "wander", "wander, clump, follow, travel (east into the next zone and back, again and again: handoffs) or trade (fight NPCs for loot and trade it with the bots nearby)")

@@ -178,7 +178,7 @@ func (b *bot) join(ctx context.Context) (*client.Conn, error) {
 		conn, err := client.ConnectWith(cctx, res.Gateways[0], b.s.cfg.TLS, res.SessionHandle, client.Options{
 			DropRate: b.s.cfg.DropRate, Seed: b.s.cfg.Seed ^ uint64(b.index)<<20, OnSnapshot: b.onSnapshot,
 			Transport: b.transport, Reconnect: true, Gateways: res.Gateways, OnReconnect: b.onReconnect, OnEvent: b.onEvent,
-			Realm: b.s.cfg.Realm, OnNamed: b.s.m.named})
+			Realm: b.s.cfg.Realm, OnNamed: b.s.m.named, DeadAfter: b.s.cfg.DeadAfter})
 		ccancel()
 		if err == nil {
 			b.self.Store(conn.Welcome.EntityID)

@@ -57,6 +57,10 @@ type Config struct {
 	Duration time.Duration
 	// Ramp is how many bots start per second (0: all at once).
 	Ramp float64
+	// DeadAfter is how long a bot's gateway may stay silent before the bot
+	// counts its connection as lost and resumes through a gateway (0:
+	// client.DefaultReconnectDeadAfter, as a player's client).
+	DeadAfter time.Duration
 	// RampTimeout bounds the ramp (default 3 min): bots not connected by
 	// then count as failed, and the steady phase begins.
 	RampTimeout time.Duration
@@ -171,8 +175,8 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, errors.New("swarm: Login and TLS are required")
 	case cfg.Bots < 1 || cfg.Duration <= 0:
 		return cfg, errors.New("swarm: Bots ≥ 1 and a positive Duration are required")
-	case cfg.Ramp < 0 || cfg.DropRate < 0 || cfg.DropRate >= 1:
-		return cfg, errors.New("swarm: Ramp must be ≥ 0 and DropRate in [0, 1)")
+	case cfg.Ramp < 0 || cfg.DropRate < 0 || cfg.DropRate >= 1 || cfg.DeadAfter < 0:
+		return cfg, errors.New("swarm: Ramp and DeadAfter must be ≥ 0 and DropRate in [0, 1)")
 	}
 	if cfg.Realm == "" {
 		cfg.Realm = "dev"
