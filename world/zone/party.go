@@ -25,7 +25,8 @@ import (
 //
 // Each member is told the party's members in its zone, whole (codec.Party:
 // the leader first when it is there, then the others in the order they
-// joined), whenever they change, and again at its first input after it
+// joined), with those in other zones as the realm said (partyrealm.go),
+// whenever they change, and again at its first input after it
 // entered the zone (player.retell). Its gateway reads it too: a zone that
 // bounds what a player is shown (MaxVisible) has the gateway show party
 // members before anyone else.
