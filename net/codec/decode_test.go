@@ -266,7 +266,7 @@ func TestPartyCheckRoundTrip(t *testing.T) {
 		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
 	}
 	members[1].Zone = "ZONE-3"
-	ans := PartyAnswer{Ended: []Party{{Leader: 9, JoinedUnixUs: AllMembers}}, Elsewhere: members}
+	ans := PartyAnswer{Ended: []Party{{Leader: 9, JoinedUnixUs: AllMembers}}, Elsewhere: members, Settling: true}
 	if err := DecodeRealmMessage(NewRealmEncoder().PartyAnswer(&ans), 1<<20, &m); err != nil || m.BodyType() != wire.RealmBodyRealmPartyAnswer {
 		t.Fatal(err, m.BodyType())
 	}

@@ -307,6 +307,9 @@ type PartyCheck struct {
 type PartyAnswer struct {
 	Ended     []Party
 	Elsewhere []PartyMemberAt
+	// Settling says the realm node started too recently to have heard
+	// from every zone: Elsewhere may lack members.
+	Settling bool
 }
 
 // PartyCheck encodes a zone's RealmPartyCheck (at most MaxPartyCheck
@@ -332,6 +335,7 @@ func (e *RealmEncoder) PartyAnswer(a *PartyAnswer) []byte {
 	wire.RealmPartyAnswerStart(b)
 	wire.RealmPartyAnswerAddEnded(b, ended)
 	wire.RealmPartyAnswerAddElsewhere(b, members)
+	wire.RealmPartyAnswerAddSettling(b, a.Settling)
 	return e.finish(wire.RealmBodyRealmPartyAnswer, wire.RealmPartyAnswerEnd(b))
 }
 
@@ -378,7 +382,7 @@ func ReadPartyCheck(w *wire.RealmPartyCheck) PartyCheck {
 // ReadPartyAnswer copies a checked RealmPartyAnswer.
 func ReadPartyAnswer(w *wire.RealmPartyAnswer) PartyAnswer {
 	ended, members := readPartyLists(w.EndedLength(), w.Ended, w.ElsewhereLength(), w.Elsewhere)
-	return PartyAnswer{Ended: ended, Elsewhere: members}
+	return PartyAnswer{Ended: ended, Elsewhere: members, Settling: w.Settling()}
 }
 
 // readPartyLists copies the two vectors a RealmPartyCheck and a

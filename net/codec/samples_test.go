@@ -147,7 +147,7 @@ func samples() map[string][][]byte {
 	add("RealmMessage", re.PartyCheck(&PartyCheck{Parties: []Party{{Leader: 9, JoinedUnixUs: 1700000000000000}},
 		Members: []PartyMemberAt{{Leader: 9, Character: 12, JoinedUnixUs: 1700000000000001, Name: "bob"}}}))
 	add("RealmMessage", re.PartyAnswer(&PartyAnswer{Ended: []Party{{Leader: 9, JoinedUnixUs: AllMembers}},
-		Elsewhere: []PartyMemberAt{{Leader: 4, Character: 4, JoinedUnixUs: 1, Name: "ann", Zone: "ZONE-3"}}}))
+		Elsewhere: []PartyMemberAt{{Leader: 4, Character: 4, JoinedUnixUs: 1, Name: "ann", Zone: "ZONE-3"}}, Settling: true}))
 	add("RealmMessage", re.GatewayPlayers([]PlayerAtGateway{{Character: 9, Account: "a", Zone: "Z", ResumeToken: make([]byte, SessionHandleSize)}}))
 	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbFindCharacter, Name: "Alia"}))
 	add("DbMessage", d.Request(&DbRequest{Op: wire.DbOpDbCreateAccount, Name: "alia", Hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"}))

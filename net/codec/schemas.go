@@ -228,7 +228,7 @@ func newSchemas() *schemas {
 		table("RealmPartyCheck", vec("Parties", 4, sizeRealmParty, MaxPartyCheck),
 			fbcheck.Field{Name: "Members", Slot: 6, Kind: fbcheck.TableVector, Max: MaxPartyMembers, Table: partyMember}),
 		table("RealmPartyAnswer", vec("Ended", 4, sizeRealmParty, MaxPartyCheck),
-			fbcheck.Field{Name: "Elsewhere", Slot: 6, Kind: fbcheck.TableVector, Max: MaxPartyMembers, Table: partyMember}),
+			fbcheck.Field{Name: "Elsewhere", Slot: 6, Kind: fbcheck.TableVector, Max: MaxPartyMembers, Table: partyMember}, scalar("Settling", 8, 1)),
 	))
 	s.gatewayMessage = table("GatewayMessage", union("Body", 4,
 		table("GatewayLoad", scalar("Players", 4, 4), str("Public", 6, MaxName), scalar("Full", 8, 1), scalar("Room", 10, 4)),

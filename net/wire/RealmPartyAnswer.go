@@ -14,7 +14,9 @@ import (
 // / login. A leader the realm cannot tell about yet (it restarted, and its
 // / gateways are still telling it who they hold) is not named. In
 // / elsewhere, the members in other zones of the parties the zone reported
-// / members of, each with its zone.
+// / members of, each with its zone. settling: the realm node started too
+// / recently to have heard from every zone holding partied players, and
+// / elsewhere may lack some: the zone keeps what it was told before.
 type RealmPartyAnswer struct {
 	_tab flatbuffers.Table
 }
@@ -81,8 +83,20 @@ func (rcv *RealmPartyAnswer) ElsewhereLength() int {
 	return 0
 }
 
+func (rcv *RealmPartyAnswer) Settling() bool {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.GetBool(o + rcv._tab.Pos)
+	}
+	return false
+}
+
+func (rcv *RealmPartyAnswer) MutateSettling(n bool) bool {
+	return rcv._tab.MutateBoolSlot(8, n)
+}
+
 func RealmPartyAnswerStart(builder *flatbuffers.Builder) {
-	builder.StartObject(2)
+	builder.StartObject(3)
 }
 func RealmPartyAnswerAddEnded(builder *flatbuffers.Builder, ended flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(ended), 0)
@@ -95,6 +109,9 @@ func RealmPartyAnswerAddElsewhere(builder *flatbuffers.Builder, elsewhere flatbu
 }
 func RealmPartyAnswerStartElsewhereVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
 	return builder.StartVector(4, numElems, 4)
+}
+func RealmPartyAnswerAddSettling(builder *flatbuffers.Builder, settling bool) {
+	builder.PrependBoolSlot(2, settling, false)
 }
 func RealmPartyAnswerEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

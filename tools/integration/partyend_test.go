@@ -12,7 +12,8 @@ import (
 // TestAPartyAcrossZones: bot1 joins bot0's party in the west zone and walks
 // into the east zone, its place in the party along. Each is told the other
 // is in the party in the other zone (the zones learn it from the realm
-// node), bot0 as the leader. bot0 then logs out in the west: the east
+// node), bot0 as the leader, and stays so through a SIGKILL of the realm
+// node. bot0 then logs out in the west: the east
 // zone, which never held bot0, learns from the realm node that the party's
 // leader has left the realm and tells bot1 it is in no party. (A party
 // used to end only in its leader's zone: bot1 stayed in a party of no one
@@ -34,6 +35,20 @@ func TestAPartyAcrossZones(t *testing.T) {
 			slices.Equal(p[0].c.PartyElsewhere(), []codec.PartyElsewhere{{Name: "bot1", Zone: "DEV-ZONE-3"}})
 	})
 	t.Logf("each told the other's zone %v after bot1 crossed", time.Since(crossed).Round(time.Millisecond))
+
+	// The realm node is SIGKILLed and comes back knowing no one's party:
+	// the zones tell it again at their next checks, and meanwhile no party
+	// ends and no member elsewhere is forgotten.
+	whole := func() bool {
+		return len(p[1].c.Party()) == 1 && len(p[1].c.PartyElsewhere()) == 1 && len(p[0].c.Party()) == 1 && len(p[0].c.PartyElsewhere()) == 1
+	}
+	r.kill(t, "DEV-REALM-1")
+	r.restarted(t, "DEV-REALM-1", 1)
+	for end := time.Now().Add(12 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) { // two checks of each zone and more
+		if !whole() {
+			t.Fatalf("after the realm node's restart: bot0 told %v %v, bot1 %v %v", p[0].c.Party(), p[0].c.PartyElsewhere(), p[1].c.Party(), p[1].c.PartyElsewhere())
+		}
+	}
 	p[0].c.Close()
 	left := time.Now()
 	waitUntil(t, "bot1 told it is in no party", 15*time.Second, func() bool {

@@ -38,6 +38,7 @@ type Node struct {
 	gone       map[uint64]time.Time  // characters that left, and from when they count as gone (parties.go)
 	rosters    map[string]zoneRoster // each zone's last report of its partied players (parties.go)
 	started    time.Time
+	inherited  bool                    // it holds players it did not place: it restarted (parties.go)
 	pool       map[string]*poolNode    // the instance pool, by node id (pool.go)
 	loads      map[string]*gatewayLoad // gateways' loads, by node id (assign.go)
 	heads      map[string]lineHead     // the heads of full lines, by login node (assign.go)

@@ -62,7 +62,13 @@ func (r *Node) partyAnswer(zone string, c codec.PartyCheck) codec.PartyAnswer {
 	} else {
 		r.rosters[zone] = zoneRoster{at: now, members: c.Members}
 	}
-	return codec.PartyAnswer{Ended: r.partiesEnded(c.Parties, now), Elsewhere: r.elsewhere(zone, c.Members, now)}
+	for _, m := range c.Members {
+		if _, ok := r.players[m.Character]; !ok && !r.inherited {
+			r.inherited = true // partied before this node knew of it: it restarted
+		}
+	}
+	return codec.PartyAnswer{Ended: r.partiesEnded(c.Parties, now), Elsewhere: r.elsewhere(zone, c.Members, now),
+		Settling: r.inherited && now.Sub(r.started) < rosterFresh}
 }
 
 // partiesEnded returns the parties that have ended, and for which of their
@@ -93,7 +99,13 @@ func (r *Node) partiesEnded(parties []codec.Party, now time.Time) []codec.Party 
 
 // rosterFresh is how long a zone's report of its partied players counts:
 // a zone reports every few seconds while it holds any, so one silent for
-// longer has stopped or no longer holds them.
+// longer has stopped or no longer holds them. A node that restarted (it
+// holds players it did not place: a gateway reported them, or a zone
+// reports partied characters it has not placed yet) and is up for less has
+// not heard from every zone: its answers say it is settling, and zones
+// keep the members elsewhere they were told before (it would otherwise
+// tell the first zone to ask that no one is). A node that started afresh
+// placed every player itself, and settles nothing.
 const rosterFresh = 20 * time.Second
 
 // zoneRoster is a zone's last report of its partied players.

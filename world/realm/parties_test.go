@@ -120,7 +120,8 @@ func TestAPartyEndsWhenItsLeaderLeavesTheRealm(t *testing.T) {
 // and each is told the members of its parties in the other zones, the
 // leader first: a member reported by two zones (it moved) is where the
 // newer report has it, one that left the realm is left out, and a zone
-// silent past rosterFresh is forgotten.
+// silent past rosterFresh is forgotten. A node told of players partied
+// before it started says it is settling until rosterFresh has passed.
 func TestTheRealmKeepsEachPartysRoster(t *testing.T) {
 	clock := ecs.NewManualClock(time.Now())
 	r := startRig(t, clock)
@@ -138,7 +139,15 @@ func TestTheRealmKeepsEachPartysRoster(t *testing.T) {
 	t0 := uint64(clock.Now().UnixMicro())
 	a, b, c := member("ann", t0+1), member("bob", t0+2), member("cid", t0+3)
 
-	partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{c, a}})
+	if first := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{c, a}}); first.Settling {
+		t.Fatal("a realm node that placed every partied player itself says it is settling")
+	}
+	// A zone reports a partied character this node never placed: it
+	// restarted, and has not heard from every zone yet.
+	const partiedBefore = 424_242
+	if got := partyAsk(t, east, codec.PartyCheck{Members: []codec.PartyMemberAt{{Leader: partiedBefore, Character: partiedBefore, JoinedUnixUs: t0, Name: "dan"}}}); !got.Settling {
+		t.Fatal("a realm node up for less than rosterFresh, told of players partied before it started, does not say it is settling")
+	}
 	got := partyAsk(t, east, codec.PartyCheck{Members: []codec.PartyMemberAt{b}, Parties: []codec.Party{{Leader: ann, JoinedUnixUs: t0 + 2}}})
 	if want := []codec.PartyMemberAt{at(a, "WEST"), at(c, "WEST")}; !slices.Equal(got.Elsewhere, want) || len(got.Ended) != 0 {
 		t.Fatalf("east told %+v, want %+v and nothing ended", got, want)
@@ -162,7 +171,7 @@ func TestTheRealmKeepsEachPartysRoster(t *testing.T) {
 	}
 	// The east falls silent.
 	clock.Advance(rosterFresh + time.Second)
-	if got := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{a}}); len(got.Elsewhere) != 0 {
-		t.Fatalf("west, the east silent for %v: told %+v", rosterFresh, got.Elsewhere)
+	if got := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{a}}); len(got.Elsewhere) != 0 || got.Settling {
+		t.Fatalf("west, the east silent for %v: told %+v", rosterFresh, got)
 	}
 }

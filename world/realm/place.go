@@ -151,6 +151,7 @@ func (r *Node) gatewayPlayers(gateway string, players []codec.PlayerAtGateway) {
 		delete(r.gone, p.Character)
 		n++
 	}
+	r.inherited = r.inherited || n > 0
 	r.log.Info("realm: directory rebuilt from a gateway's report", "gateway", gateway, "players", n)
 }
 

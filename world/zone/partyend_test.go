@@ -21,6 +21,7 @@ type realmEar struct {
 	reported  []codec.PartyMemberAt // the last check's members
 	ended     []codec.Party
 	elsewhere []codec.PartyMemberAt
+	settling  bool
 }
 
 func (e *realmEar) HandleMessage(n *node.Node, m node.Message) {
@@ -33,7 +34,7 @@ func (e *realmEar) HandleMessage(n *node.Node, m node.Message) {
 	c := codec.ReadPartyCheck(&w)
 	e.mu.Lock()
 	e.asked, e.reported = append(e.asked, c.Parties), c.Members
-	payload := codec.NewRealmEncoder().PartyAnswer(&codec.PartyAnswer{Ended: e.ended, Elsewhere: e.elsewhere})
+	payload := codec.NewRealmEncoder().PartyAnswer(&codec.PartyAnswer{Ended: e.ended, Elsewhere: e.elsewhere, Settling: e.settling})
 	e.mu.Unlock()
 	n.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: payload})
 }
@@ -160,7 +161,18 @@ func TestAZoneTellsItsPartiesMembersElsewhere(t *testing.T) {
 	if again != told {
 		t.Fatalf("Bob told his party %d more times with nothing changed", again-told)
 	}
-	set()
+	// A realm node that just restarted has not heard from the other zones
+	// yet: what it says of them is not news, and Bob keeps what he was told.
+	ear.mu.Lock()
+	ear.elsewhere, ear.settling = nil, true
+	ear.mu.Unlock()
+	time.Sleep(300 * time.Millisecond) // three checks
+	if got := far(); len(got) != 2 {
+		t.Fatalf("Bob told %+v while the realm settles, want Ann and Cid still", got)
+	}
+	ear.mu.Lock()
+	ear.settling = false
+	ear.mu.Unlock()
 	waitFor(t, "Bob told no one is elsewhere", func() bool { return len(far()) == 0 })
 	gw.mu.Lock()
 	here := slices.Clone(gw.party[bob])

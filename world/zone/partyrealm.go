@@ -19,7 +19,7 @@ import (
 // (RealmPartyCheck); the answer (RealmPartyAnswer) says which of those have
 // ended, ended here in turn (partyEnded), and who the members of its
 // parties are in other zones (Party.elsewhere, told to the members here
-// whenever it changes).
+// whenever it changes; kept while a realm node that just started settles).
 
 // checkParties reports the zone's partied players to its realm node and
 // asks about the parties led from elsewhere; at most every
@@ -35,8 +35,11 @@ func (zn *Node) checkParties() {
 	if zn.cfg.Pool != nil {
 		realm = zn.loadedFor // the realm whose copy it holds
 	}
+	if realm == "" {
+		return
+	}
 	check := codec.PartyCheck{Parties: zn.ledElsewhere(), Members: zn.partyMembers()}
-	if realm == "" || len(check.Members) == 0 && !zn.partyReported {
+	if len(check.Members) == 0 && !zn.partyReported {
 		return
 	}
 	if realm == zn.cfg.Realm.Zone && !zn.node.Connected(realm) {
@@ -55,7 +58,9 @@ func (zn *Node) checkParties() {
 		for _, e := range a.Ended {
 			zn.partyEnded(e)
 		}
-		zn.setElsewhere(a.Elsewhere)
+		if !a.Settling {
+			zn.setElsewhere(a.Elsewhere)
+		}
 	})
 	if err != nil {
 		zn.partyChecking = false

@@ -15,7 +15,9 @@ import { RealmPartyMember } from '../../gridrealm/wire/realm-party-member';
  * login. A leader the realm cannot tell about yet (it restarted, and its
  * gateways are still telling it who they hold) is not named. In
  * elsewhere, the members in other zones of the parties the zone reported
- * members of, each with its zone.
+ * members of, each with its zone. settling: the realm node started too
+ * recently to have heard from every zone holding partied players, and
+ * elsewhere may lack some: the zone keeps what it was told before.
  */
 export class RealmPartyAnswer {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -55,8 +57,13 @@ elsewhereLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+settling():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startRealmPartyAnswer(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(3);
 }
 
 static addEnded(builder:flatbuffers.Builder, endedOffset:flatbuffers.Offset) {
@@ -83,15 +90,20 @@ static startElsewhereVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addSettling(builder:flatbuffers.Builder, settling:boolean) {
+  builder.addFieldInt8(2, +settling, +false);
+}
+
 static endRealmPartyAnswer(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createRealmPartyAnswer(builder:flatbuffers.Builder, endedOffset:flatbuffers.Offset, elsewhereOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createRealmPartyAnswer(builder:flatbuffers.Builder, endedOffset:flatbuffers.Offset, elsewhereOffset:flatbuffers.Offset, settling:boolean):flatbuffers.Offset {
   RealmPartyAnswer.startRealmPartyAnswer(builder);
   RealmPartyAnswer.addEnded(builder, endedOffset);
   RealmPartyAnswer.addElsewhere(builder, elsewhereOffset);
+  RealmPartyAnswer.addSettling(builder, settling);
   return RealmPartyAnswer.endRealmPartyAnswer(builder);
 }
 }
