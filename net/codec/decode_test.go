@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -288,6 +289,20 @@ func TestPartyCheckRoundTrip(t *testing.T) {
 	Member(m.Body, &w)
 	if w.PartiesLength() != MaxPartyCheck || w.MembersLength() != MaxPartyMembers || len(payload) > 1<<20-1024 {
 		t.Fatalf("%d parties and %d members in %d bytes, want at most %d, %d and a frame", w.PartiesLength(), w.MembersLength(), len(payload), MaxPartyCheck, MaxPartyMembers)
+	}
+}
+
+func TestPartiesChangedRoundTrip(t *testing.T) {
+	for _, in := range [][]uint64{{7, 1 << 60}, {}, make([]uint64, MaxPartyCheck+3)} {
+		var m wire.ZoneMessage
+		if err := DecodeZoneMessage(NewZoneEncoder().PartiesChanged(in), 1<<20, &m); err != nil || m.BodyType() != wire.ZoneBodyZonePartiesChanged {
+			t.Fatal(err, m.BodyType())
+		}
+		var w wire.ZonePartiesChanged
+		Member(m.Body, &w)
+		if out := ReadPartiesChanged(&w); !slices.Equal(out, in[:min(len(in), MaxPartyCheck)]) {
+			t.Fatalf("round trip of %d leaders: %d out", len(in), len(out))
+		}
 	}
 }
 

@@ -133,6 +133,7 @@ func samples() map[string][][]byte {
 	add("ZoneMessage", z.HandedOff(5, "ZONE-2", "127.0.0.1:7", nil))
 	add("ZoneMessage", z.LoadInstance(&LoadInstance{Template: "crypt", Seed: 7, DB: "DB-1", DBAddr: "127.0.0.1:7101", ExitZone: "ZONE-1", ExitAddr: "127.0.0.1:7103", ExitX: 512, ExitY: 512}))
 	add("ZoneMessage", z.InstanceLoaded(1, 2, "full"))
+	add("ZoneMessage", z.PartiesChanged([]uint64{7, 9}))
 	add("GatewayMessage", GatewayLoad(17, "127.0.0.1:7443", true, 3))
 	re := NewRealmEncoder()
 	add("RealmMessage", re.Connect(make([]byte, SessionHandleSize)))

@@ -203,7 +203,8 @@ func newSchemas() *schemas {
 			str("ExitZone", 12, MaxName), str("ExitAddr", 14, MaxName), scalar("ExitX", 16, 4), scalar("ExitY", 18, 4)),
 		table("ZoneInstanceLoaded", scalar("EntryX", 4, 4), scalar("EntryY", 6, 4), str("Refused", 8, MaxText)),
 		table("ZonePlayerRequest", scalar("Character", 4, 8), vec("Message", 6, 1, MaxPlayerMessage)),
-		table("ZoneEventsReplayed", fbcheck.Field{Name: "Events", Slot: 4, Kind: fbcheck.TableVector, Max: MaxEntities, Table: event}))
+		table("ZoneEventsReplayed", fbcheck.Field{Name: "Events", Slot: 4, Kind: fbcheck.TableVector, Max: MaxEntities, Table: event}),
+		table("ZonePartiesChanged", vec("Leaders", 4, 8, MaxPartyCheck)))
 	partyMember := table("RealmPartyMember", scalar("Leader", 4, 8), scalar("Character", 6, 8), scalar("JoinedUnixUs", 8, 8),
 		str("Name", 10, MaxName), str("Zone", 12, MaxName))
 	s.realmMessage = table("RealmMessage", union("Body", 4,

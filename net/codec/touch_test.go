@@ -43,6 +43,7 @@ var unionMembers = map[string]func() any{
 	"ZoneChat":             func() any { return new(wire.ZoneChat) },
 	"ZoneReplayEvents":     func() any { return new(wire.ZoneReplayEvents) },
 	"ZoneEventsReplayed":   func() any { return new(wire.ZoneEventsReplayed) },
+	"ZonePartiesChanged":   func() any { return new(wire.ZonePartiesChanged) },
 	"ZoneHandedOff":        func() any { return new(wire.ZoneHandedOff) },
 	"RealmPlayerMoved":     func() any { return new(wire.RealmPlayerMoved) },
 	"RealmInstanceRequest": func() any { return new(wire.RealmInstanceRequest) },

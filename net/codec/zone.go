@@ -131,6 +131,30 @@ func (e *ZoneEncoder) ReplayEvents(character, since uint64) []byte {
 	return e.finish(wire.ZoneBodyZoneReplayEvents, wire.ZoneReplayEventsEnd(e.b))
 }
 
+// PartiesChanged tells a zone that the parties of these leaders changed
+// in another zone (at most MaxPartyCheck of them).
+func (e *ZoneEncoder) PartiesChanged(leaders []uint64) []byte {
+	e.b.Reset()
+	leaders = leaders[:min(len(leaders), MaxPartyCheck)]
+	wire.ZonePartiesChangedStartLeadersVector(e.b, len(leaders))
+	for i := len(leaders) - 1; i >= 0; i-- {
+		e.b.PrependUint64(leaders[i])
+	}
+	v := e.b.EndVector(len(leaders))
+	wire.ZonePartiesChangedStart(e.b)
+	wire.ZonePartiesChangedAddLeaders(e.b, v)
+	return e.finish(wire.ZoneBodyZonePartiesChanged, wire.ZonePartiesChangedEnd(e.b))
+}
+
+// ReadPartiesChanged copies a checked ZonePartiesChanged's leaders.
+func ReadPartiesChanged(w *wire.ZonePartiesChanged) []uint64 {
+	out := make([]uint64, w.LeadersLength())
+	for i := range out {
+		out[i] = w.Leaders(i)
+	}
+	return out
+}
+
 // LeavePlayer takes a character out of the zone.
 func (e *ZoneEncoder) LeavePlayer(character uint64) []byte {
 	e.b.Reset()

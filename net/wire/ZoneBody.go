@@ -22,6 +22,7 @@ const (
 	ZoneBodyZoneInstanceLoaded ZoneBody = 12
 	ZoneBodyZonePlayerRequest  ZoneBody = 13
 	ZoneBodyZoneEventsReplayed ZoneBody = 14
+	ZoneBodyZonePartiesChanged ZoneBody = 15
 )
 
 var EnumNamesZoneBody = map[ZoneBody]string{
@@ -40,6 +41,7 @@ var EnumNamesZoneBody = map[ZoneBody]string{
 	ZoneBodyZoneInstanceLoaded: "ZoneInstanceLoaded",
 	ZoneBodyZonePlayerRequest:  "ZonePlayerRequest",
 	ZoneBodyZoneEventsReplayed: "ZoneEventsReplayed",
+	ZoneBodyZonePartiesChanged: "ZonePartiesChanged",
 }
 
 var EnumValuesZoneBody = map[string]ZoneBody{
@@ -58,6 +60,7 @@ var EnumValuesZoneBody = map[string]ZoneBody{
 	"ZoneInstanceLoaded": ZoneBodyZoneInstanceLoaded,
 	"ZonePlayerRequest":  ZoneBodyZonePlayerRequest,
 	"ZoneEventsReplayed": ZoneBodyZoneEventsReplayed,
+	"ZonePartiesChanged": ZoneBodyZonePartiesChanged,
 }
 
 func (v ZoneBody) String() string {

@@ -24,12 +24,15 @@ func TestAPartyAcrossZones(t *testing.T) {
 	p := party(t, r, 0, 2)
 	crossAll(t, []*client.Conn{p[1].c}, 127, "DEV-ZONE-3")
 	crossed := time.Now()
-	waitUntil(t, "bot1 told its party: itself in the east, its leader in the west", 15*time.Second, func() bool {
+	// Each zone's change is told to the other by the realm node
+	// (ZonePartiesChanged): within a second or so, not at the zones' next
+	// PartyCheck (5 s).
+	waitUntil(t, "bot1 told its party: itself in the east, its leader in the west", 3*time.Second, func() bool {
 		m := p[1].c.Party()
 		return len(m) == 1 && m[0].ID == p[1].c.Self() &&
 			slices.Equal(p[1].c.PartyElsewhere(), []codec.PartyElsewhere{{Name: "bot0", Zone: "DEV-ZONE-1", Leads: true}})
 	})
-	waitUntil(t, "bot0 told its party: itself in the west, bot1 in the east", 15*time.Second, func() bool {
+	waitUntil(t, "bot0 told its party: itself in the west, bot1 in the east", 3*time.Second, func() bool {
 		m := p[0].c.Party()
 		return len(m) == 1 && m[0].ID == p[0].c.Self() &&
 			slices.Equal(p[0].c.PartyElsewhere(), []codec.PartyElsewhere{{Name: "bot1", Zone: "DEV-ZONE-3"}})
@@ -51,7 +54,7 @@ func TestAPartyAcrossZones(t *testing.T) {
 	}
 	p[0].c.Close()
 	left := time.Now()
-	waitUntil(t, "bot1 told it is in no party", 15*time.Second, func() bool {
+	waitUntil(t, "bot1 told it is in no party", 3*time.Second, func() bool {
 		return len(p[1].c.Party()) == 0 && len(p[1].c.PartyElsewhere()) == 0
 	})
 	t.Logf("bot1 out of the party %v after its leader logged out", time.Since(left).Round(time.Millisecond))

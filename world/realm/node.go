@@ -23,6 +23,9 @@ type Node struct {
 	// yielded counts sessions refused (as full) so that an earlier player
 	// in another login node's line gets the place (assign.go).
 	yielded prometheus.Counter
+	// nudges counts zones told that their parties changed in another
+	// zone (parties.go).
+	nudges prometheus.Counter
 
 	cfg   Config
 	node  *node.Node
@@ -37,6 +40,7 @@ type Node struct {
 	players    map[uint64]Placement
 	gone       map[uint64]time.Time  // characters that left, and from when they count as gone (parties.go)
 	rosters    map[string]zoneRoster // each zone's last report of its partied players (parties.go)
+	nudged     map[string]time.Time  // when each zone was last told its parties changed elsewhere (parties.go)
 	started    time.Time
 	inherited  bool                    // it holds players it did not place: it restarted (parties.go)
 	pool       map[string]*poolNode    // the instance pool, by node id (pool.go)
@@ -64,7 +68,7 @@ func Start(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	r := &Node{cfg: cfg, clock: cfg.Clock, sessions: map[[32]byte]*session{}, resumes: map[[32]byte]*session{}, revoked: map[uint64]time.Time{}, players: map[uint64]Placement{},
-		pool: map[string]*poolNode{}, loads: map[string]*gatewayLoad{}, heads: map[string]lineHead{}, gone: map[uint64]time.Time{}, rosters: map[string]zoneRoster{}, started: cfg.Clock.Now()}
+		pool: map[string]*poolNode{}, loads: map[string]*gatewayLoad{}, heads: map[string]lineHead{}, gone: map[uint64]time.Time{}, rosters: map[string]zoneRoster{}, nudged: map[string]time.Time{}, started: cfg.Clock.Now()}
 	for id, addr := range cfg.Pool {
 		r.pool[id] = &poolNode{id: id, addr: addr}
 	}
@@ -83,7 +87,9 @@ func Start(cfg Config) (*Node, error) {
 		Help: "New players refused (Busy, with a retry hint) because every gateway was full."})
 	r.yielded = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "realm", Name: "logins_yielded_total",
 		Help: "New players refused as full so that an earlier player in another login node's line gets the place (also in logins_refused_full_total)."})
-	n.Metrics().MustRegister(r.refusedFull, r.yielded)
+	r.nudges = prometheus.NewCounter(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "realm", Name: "party_nudges_total",
+		Help: "Zones told that parties they hold members of changed in another zone (ZonePartiesChanged)."})
+	n.Metrics().MustRegister(r.refusedFull, r.yielded, r.nudges)
 	n.Metrics().MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gridrealm", Subsystem: "realm", Name: "players",
 		Help: "Players in the realm's directory."}, func() float64 {
 		r.mu.Lock()

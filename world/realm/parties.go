@@ -18,7 +18,10 @@ import (
 // players reports them and asks about the parties whose leader is
 // elsewhere (RealmPartyCheck); it is told which have ended, and the
 // members in other zones of the parties it holds members of
-// (RealmPartyAnswer), from the other zones' reports.
+// (RealmPartyAnswer), from the other zones' reports. A report that changes
+// who of a party is in the zone has this node tell the other zones holding
+// members of that party to check now (ZonePartiesChanged), once until each
+// reports again.
 //
 // A leader has left the realm when it logged out (RealmPlayerLeft), or
 // when its gateway went away and it did not come back within ResumeTTL (a
@@ -52,13 +55,17 @@ func (r *Node) departed(character uint64, at time.Time) {
 
 // partyAnswer answers a zone's RealmPartyCheck: the parties that have
 // ended, and the members elsewhere of the parties it holds members of. The
-// zone's report replaces the last; r.mu is taken.
-func (r *Node) partyAnswer(zone string, c codec.PartyCheck) codec.PartyAnswer {
+// zone's report replaces the last; the other zones holding members of a
+// party whose members in this zone changed are to be told (nudge, by
+// zone, the leaders of those parties). r.mu is taken.
+func (r *Node) partyAnswer(zone string, c codec.PartyCheck) (a codec.PartyAnswer, nudge map[string][]uint64) {
 	now := r.clock.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	changed := rosterChanges(r.rosters[zone].members, c.Members)
 	if len(c.Members) == 0 {
 		delete(r.rosters, zone)
+		delete(r.nudged, zone)
 	} else {
 		r.rosters[zone] = zoneRoster{at: now, members: c.Members}
 	}
@@ -67,8 +74,60 @@ func (r *Node) partyAnswer(zone string, c codec.PartyCheck) codec.PartyAnswer {
 			r.inherited = true // partied before this node knew of it: it restarted
 		}
 	}
-	return codec.PartyAnswer{Ended: r.partiesEnded(c.Parties, now), Elsewhere: r.elsewhere(zone, c.Members, now),
+	a = codec.PartyAnswer{Ended: r.partiesEnded(c.Parties, now), Elsewhere: r.elsewhere(zone, c.Members, now),
 		Settling: r.inherited && now.Sub(r.started) < rosterFresh}
+	return a, r.partyNudges(zone, changed, now)
+}
+
+// rosterChanges returns the leaders of the parties whose members in a
+// zone differ between two of its reports.
+func rosterChanges(was, is []codec.PartyMemberAt) map[uint64]bool {
+	type place struct{ leader, character uint64 }
+	before := make(map[place]bool, len(was))
+	for _, m := range was {
+		before[place{m.Leader, m.Character}] = true
+	}
+	changed := map[uint64]bool{}
+	for _, m := range is {
+		if p := (place{m.Leader, m.Character}); before[p] {
+			delete(before, p)
+		} else {
+			changed[m.Leader] = true
+		}
+	}
+	for p := range before {
+		changed[p.leader] = true
+	}
+	return changed
+}
+
+// partyNudges returns, by zone, the leaders of the changed parties that
+// other zones reported members of, leaving out a zone already told since
+// its last report (its check is coming). r.mu is held.
+func (r *Node) partyNudges(from string, changed map[uint64]bool, now time.Time) map[string][]uint64 {
+	if len(changed) == 0 {
+		return nil
+	}
+	var nudge map[string][]uint64
+	for z, ro := range r.rosters {
+		if z == from || now.Sub(ro.at) > rosterFresh || !r.nudged[z].Before(ro.at) {
+			continue
+		}
+		var leaders []uint64
+		for _, m := range ro.members {
+			if changed[m.Leader] && !slices.Contains(leaders, m.Leader) {
+				leaders = append(leaders, m.Leader)
+			}
+		}
+		if len(leaders) > 0 {
+			if nudge == nil {
+				nudge = map[string][]uint64{}
+			}
+			nudge[z] = leaders
+			r.nudged[z] = now
+		}
+	}
+	return nudge
 }
 
 // partiesEnded returns the parties that have ended, and for which of their
@@ -135,6 +194,7 @@ func (r *Node) elsewhere(zone string, here []codec.PartyMemberAt, now time.Time)
 	for z, ro := range r.rosters {
 		if now.Sub(ro.at) > rosterFresh {
 			delete(r.rosters, z)
+			delete(r.nudged, z)
 			continue
 		}
 		if z == zone {
@@ -166,10 +226,17 @@ func (r *Node) elsewhere(zone string, here []codec.PartyMemberAt, now time.Time)
 	return out
 }
 
-// partyCheck answers a RealmPartyCheck.
+// partyCheck answers a RealmPartyCheck, and tells the other zones whose
+// parties it changed to check theirs.
 func (r *Node) partyCheck(m node.Message, c codec.PartyCheck) {
-	a := r.partyAnswer(m.From, c)
+	a, nudge := r.partyAnswer(m.From, c)
 	if err := r.node.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: codec.NewRealmEncoder().PartyAnswer(&a)}); err != nil {
 		r.log.Warn("realm: a party check was not answered", "zone", m.From, "err", err)
+	}
+	for z, leaders := range nudge {
+		// Volatile: a zone that is not linked now checks on its own clock.
+		if r.node.Send(z, node.Out{Kind: kinds.Zone, Priority: node.Control, Volatile: true, Payload: codec.NewZoneEncoder().PartiesChanged(leaders)}) == nil {
+			r.nudges.Inc()
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gridrealm/gridrealm/net/node"
 	"github.com/gridrealm/gridrealm/net/node/nodetest"
 	"github.com/gridrealm/gridrealm/net/wire"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // partyCheck asks the realm, as a zone does, which of these parties have
@@ -173,5 +174,96 @@ func TestTheRealmKeepsEachPartysRoster(t *testing.T) {
 	clock.Advance(rosterFresh + time.Second)
 	if got := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{a}}); len(got.Elsewhere) != 0 || got.Settling {
 		t.Fatalf("west, the east silent for %v: told %+v", rosterFresh, got)
+	}
+}
+
+// nudgeEar records the ZonePartiesChanged a zone is sent.
+type nudgeEar struct{ told chan []uint64 }
+
+func (e nudgeEar) HandleMessage(_ *node.Node, m node.Message) {
+	var msg wire.ZoneMessage
+	if codec.DecodeZoneMessage(m.Payload, len(m.Payload)+1, &msg) != nil || msg.BodyType() != wire.ZoneBodyZonePartiesChanged {
+		return
+	}
+	var w wire.ZonePartiesChanged
+	codec.Member(msg.Body, &w)
+	e.told <- codec.ReadPartiesChanged(&w)
+}
+
+func (nudgeEar) HandlePeer(*node.Node, node.PeerEvent) {}
+
+// TestTheRealmTellsZonesTheirPartiesChanged: a zone's report that changes
+// who of a party is there has the realm node tell each other zone holding
+// members of that party (and only of that party) that it changed, once
+// until that zone reports again; a report that changes nothing, or a
+// party no other zone holds, tells no one.
+func TestTheRealmTellsZonesTheirPartiesChanged(t *testing.T) {
+	clock := ecs.NewManualClock(time.Now())
+	r := startRig(t, clock)
+	chars := map[string]uint64{}
+	for _, n := range []string{"ann", "bob", "cid", "dan", "eve"} {
+		chars[n] = r.connect(t, r.session(t, n, time.Now().Add(time.Hour))).Entered.Character
+	}
+	zones := map[string]nudgeEar{}
+	nodes := map[string]*node.Node{}
+	for _, z := range []string{"WEST", "EAST", "NORTH"} {
+		zones[z] = nudgeEar{told: make(chan []uint64, 16)}
+		nodes[z] = nodetest.Start(t, node.Config{ID: z, Secret: secret, Handler: zones[z], Peers: []node.Peer{{ID: "REALM", Addr: r.realm.Node().Addr()}}})
+	}
+	ann, dan := chars["ann"], chars["dan"]
+	member := func(leader uint64, n string) codec.PartyMemberAt {
+		return codec.PartyMemberAt{Leader: leader, Character: chars[n], JoinedUnixUs: uint64(len(n)), Name: n}
+	}
+	a, b, c, d, e := member(ann, "ann"), member(ann, "bob"), member(ann, "cid"), member(dan, "dan"), member(dan, "eve")
+	report := func(zone string, m ...codec.PartyMemberAt) {
+		t.Helper()
+		clock.Advance(time.Millisecond)
+		partyAsk(t, nodes[zone], codec.PartyCheck{Members: m})
+	}
+	told := func(zone string, want ...uint64) {
+		t.Helper()
+		if len(want) == 0 {
+			select {
+			case got := <-zones[zone].told:
+				t.Fatalf("%s told %v changed, want nothing", zone, got)
+			case <-time.After(200 * time.Millisecond):
+			}
+			return
+		}
+		select {
+		case got := <-zones[zone].told:
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s told %v changed, want %v", zone, got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s not told %v changed", zone, want)
+		}
+	}
+
+	report("WEST", a, c)
+	report("NORTH", d)
+	report("EAST", b, e) // bob and eve arrive in the east
+	told("WEST", ann)
+	told("NORTH", dan)
+	report("EAST", b, e) // nothing changed
+	report("WEST", a, c) // the west and the north check: nothing changed there
+	report("NORTH", d)
+	told("EAST")
+	told("WEST")
+	told("NORTH")
+	report("EAST", b, c, e) // cid arrives in the east: the west is told,
+	told("WEST", ann)
+	report("EAST", b) // eve leaves: the north is told, not the west again before it reports
+	told("NORTH", dan)
+	told("WEST")
+	report("WEST", a) // cid's leaving the west: told to the east
+	told("EAST", ann)
+	told("NORTH")
+	clock.Advance(rosterFresh) // the west falls silent
+	report("EAST", b, c)
+	told("WEST")
+	var m dto.Metric
+	if r.realm.nudges.Write(&m); m.GetCounter().GetValue() != 5 {
+		t.Fatalf("party_nudges_total %v, want 5", m.GetCounter().GetValue())
 	}
 }

@@ -80,6 +80,10 @@ func (zn *Node) HandleMessage(_ *node.Node, m node.Message) {
 		for _, ev := range evs {
 			zn.queueEvent(ev)
 		}
+	case wire.ZoneBodyZonePartiesChanged:
+		var c wire.ZonePartiesChanged
+		codec.Member(msg.Body, &c)
+		zn.partiesChanged(m.From, codec.ReadPartiesChanged(&c))
 	default:
 		zn.log.Warn("zone: unexpected message", "peer", m.From, "body", msg.BodyType())
 	}

@@ -115,6 +115,7 @@ func (zn *Node) leaveParty(character uint64) {
 	if !ok {
 		return
 	}
+	zn.partySoon() // the realm's roster, even with no member left here to tell
 	members := zn.partyOf(r.leader)
 	delete(zn.parties, character)
 	if r.leader == character {
@@ -143,6 +144,7 @@ func (zn *Node) partyGoes(character uint64) {
 	if !ok {
 		return
 	}
+	zn.partySoon()
 	delete(zn.parties, character)
 	if len(zn.partyOf(r.leader)) > 0 {
 		zn.tellParty(r.leader)

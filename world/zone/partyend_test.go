@@ -181,3 +181,61 @@ func TestAZoneTellsItsPartiesMembersElsewhere(t *testing.T) {
 		t.Fatalf("Bob's party here: %+v, want Bob alone", here)
 	}
 }
+
+// TestTheRealmHasAZoneCheckItsPartiesAtOnce: a zone whose PartyCheck is an
+// hour away checks its parties within a moment when its realm node says
+// one of them changed in another zone (ZonePartiesChanged), and tells its
+// members what it learns. Word of a party it holds no member of, or from a
+// node that is not its realm, has it check nothing.
+func TestTheRealmHasAZoneCheckItsPartiesAtOnce(t *testing.T) {
+	ear := &realmEar{}
+	realm := nodetest.Start(t, node.Config{ID: "REALM", Secret: secret, Listen: "127.0.0.1:0", Handler: ear})
+	gw := newGatewayEar()
+	r := startRigWith(t, Config{Checkpoint: time.Hour, PartyCheck: time.Hour,
+		Realm: Neighbour{Zone: "REALM", Addr: realm.Addr()}}, gw)
+	const ann, eve = 777_777, 888_888 // leaders in other zones
+	bob := r.character(t, "Bob")
+	if e := <-r.handOff(t, bob, ann, 1000); e.Refused != "" {
+		t.Fatal(e.Refused)
+	}
+	if err := r.realm.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().Subscribe([]uint32{0})}); err != nil {
+		t.Fatal(err)
+	}
+	checks := func() int {
+		ear.mu.Lock()
+		defer ear.mu.Unlock()
+		return len(ear.asked)
+	}
+	waitFor(t, "Bob's arrival checked at once", func() bool { return checks() == 1 })
+	ear.mu.Lock()
+	ear.elsewhere = []codec.PartyMemberAt{{Leader: ann, Character: ann, JoinedUnixUs: 900, Name: "Ann", Zone: "EAST"}}
+	ear.mu.Unlock()
+
+	nudge := func(from *node.Node, leaders ...uint64) {
+		t.Helper()
+		if err := from.Send("ZONE", node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: codec.NewZoneEncoder().PartiesChanged(leaders)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	realm.AddPeer("ZONE", r.zone.Node().Addr())
+	waitFor(t, "the realm linked to the zone", func() bool { return realm.Connected("ZONE") })
+	nudge(realm, eve)       // a party with no member here
+	nudge(r.realm, ann)     // from the gateway
+	time.Sleep(time.Second) // four times the wait a nudge gets
+	if n := checks(); n != 1 {
+		t.Fatalf("%d checks after word the zone should not act on, want 1", n)
+	}
+	start := time.Now()
+	nudge(realm, eve, ann)
+	waitFor(t, "Bob told Ann leads from the east", func() bool {
+		gw.mu.Lock()
+		defer gw.mu.Unlock()
+		return slices.Equal(gw.elsewhere[bob], []codec.PartyElsewhere{{Name: "Ann", Zone: "EAST", Leads: true}})
+	})
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("the check came %v after the realm's word", took)
+	}
+	if n := checks(); n != 2 {
+		t.Fatalf("%d checks, want 2", n)
+	}
+}

@@ -12,6 +12,7 @@ export { ZoneInstanceLoaded } from './gridrealm/wire/zone-instance-loaded';
 export { ZoneLeavePlayer } from './gridrealm/wire/zone-leave-player';
 export { ZoneLoadInstance } from './gridrealm/wire/zone-load-instance';
 export { ZoneMessage } from './gridrealm/wire/zone-message';
+export { ZonePartiesChanged } from './gridrealm/wire/zone-parties-changed';
 export { ZonePlayerAt } from './gridrealm/wire/zone-player-at';
 export { ZonePlayerEntered } from './gridrealm/wire/zone-player-entered';
 export { ZonePlayerEvent } from './gridrealm/wire/zone-player-event';

@@ -8,6 +8,7 @@ import { ZoneInputs } from '../../gridrealm/wire/zone-inputs';
 import { ZoneInstanceLoaded } from '../../gridrealm/wire/zone-instance-loaded';
 import { ZoneLeavePlayer } from '../../gridrealm/wire/zone-leave-player';
 import { ZoneLoadInstance } from '../../gridrealm/wire/zone-load-instance';
+import { ZonePartiesChanged } from '../../gridrealm/wire/zone-parties-changed';
 import { ZonePlayerEntered } from '../../gridrealm/wire/zone-player-entered';
 import { ZonePlayerRequest } from '../../gridrealm/wire/zone-player-request';
 import { ZoneReplayEvents } from '../../gridrealm/wire/zone-replay-events';
@@ -31,13 +32,14 @@ export enum ZoneBody {
   ZoneLoadInstance = 11,
   ZoneInstanceLoaded = 12,
   ZonePlayerRequest = 13,
-  ZoneEventsReplayed = 14
+  ZoneEventsReplayed = 14,
+  ZonePartiesChanged = 15
 }
 
 export function unionToZoneBody(
   type: ZoneBody,
-  accessor: (obj:ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe) => ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null
-): ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null {
+  accessor: (obj:ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePartiesChanged|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe) => ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePartiesChanged|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null
+): ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePartiesChanged|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null {
   switch(ZoneBody[type]) {
     case 'NONE': return null; 
     case 'ZoneSubscribe': return accessor(new ZoneSubscribe())! as ZoneSubscribe;
@@ -54,15 +56,16 @@ export function unionToZoneBody(
     case 'ZoneInstanceLoaded': return accessor(new ZoneInstanceLoaded())! as ZoneInstanceLoaded;
     case 'ZonePlayerRequest': return accessor(new ZonePlayerRequest())! as ZonePlayerRequest;
     case 'ZoneEventsReplayed': return accessor(new ZoneEventsReplayed())! as ZoneEventsReplayed;
+    case 'ZonePartiesChanged': return accessor(new ZonePartiesChanged())! as ZonePartiesChanged;
     default: return null;
   }
 }
 
 export function unionListToZoneBody(
   type: ZoneBody, 
-  accessor: (index: number, obj:ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe) => ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null, 
+  accessor: (index: number, obj:ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePartiesChanged|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe) => ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePartiesChanged|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null, 
   index: number
-): ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null {
+): ZoneChat|ZoneEnterPlayer|ZoneEventsReplayed|ZoneHandedOff|ZoneInputs|ZoneInstanceLoaded|ZoneLeavePlayer|ZoneLoadInstance|ZonePartiesChanged|ZonePlayerEntered|ZonePlayerRequest|ZoneReplayEvents|ZoneSubscribe|ZoneTick|ZoneUnsubscribe|null {
   switch(ZoneBody[type]) {
     case 'NONE': return null; 
     case 'ZoneSubscribe': return accessor(index, new ZoneSubscribe())! as ZoneSubscribe;
@@ -79,6 +82,7 @@ export function unionListToZoneBody(
     case 'ZoneInstanceLoaded': return accessor(index, new ZoneInstanceLoaded())! as ZoneInstanceLoaded;
     case 'ZonePlayerRequest': return accessor(index, new ZonePlayerRequest())! as ZonePlayerRequest;
     case 'ZoneEventsReplayed': return accessor(index, new ZoneEventsReplayed())! as ZoneEventsReplayed;
+    case 'ZonePartiesChanged': return accessor(index, new ZonePartiesChanged())! as ZonePartiesChanged;
     default: return null;
   }
 }
