@@ -5,7 +5,7 @@ FLATC    ?= flatc
 
 SCHEMAS  := $(wildcard net/schema/*.fbs)
 
-.PHONY: run build setup test unit drill travel bench bench-zone bench-db bench-gateway bench-live bench-quic-experiment fuzz soak swarm generate generate-check lint
+.PHONY: run build setup test unit metrics-doc drill travel bench bench-zone bench-db bench-gateway bench-live bench-quic-experiment fuzz soak swarm generate generate-check lint
 
 # A realm on this machine with DEV_ACCOUNTS bot accounts (bot0…, password
 # "bot"), so that bin/swarm can play on it at once. Ctrl-C stops it.
@@ -100,6 +100,11 @@ DRILL_TARGETS ?=
 drill:
 	GRIDREALM_DRILL=$(DRILL) GRIDREALM_DRILL_BOTS=$(DRILL_BOTS) GRIDREALM_DRILL_TARGETS=$(DRILL_TARGETS) GRIDREALM_DRILL_REPORT=$(CURDIR)/drill-report.json \
 	  $(GO) test -count=1 -timeout 60m -run '^TestDrill$$' -v ./tools/integration
+
+# docs/metrics.md afresh, from the catalogs of a dev realm's nodes (make
+# test fails when it is stale: TestEveryMetricIsInTheReference).
+metrics-doc: build
+	GRIDREALM_WRITE_METRICS_DOC=1 $(GO) test -count=1 -run '^TestEveryMetricIsInTheReference$$' ./tools/integration
 
 # Every fuzz target, FUZZTIME each (tools/fuzz.sh).
 fuzz:

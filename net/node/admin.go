@@ -31,6 +31,7 @@ func (n *Node) startAdmin() error {
 	mux := n.adminMux
 	mux.HandleFunc("/healthz", n.serveHealth)
 	mux.Handle("/metrics", promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{Registry: n.reg}))
+	mux.Handle("/metrics/catalog", n.reg.Handler()) // every metric it may report (docs/metrics.md)
 	// Profiles show the process's insides (and cost CPU): the admin token.
 	mux.HandleFunc("/debug/pprof/", n.withToken(pprof.Index))
 	mux.HandleFunc("/debug/pprof/cmdline", n.withToken(pprof.Cmdline))

@@ -2,7 +2,7 @@ package node
 
 import "github.com/prometheus/client_golang/prometheus"
 
-type metrics struct {
+type linkMetrics struct {
 	framesIn, framesOut, bytesIn, bytesOut *prometheus.CounterVec
 	resent, duplicates, linkDrops          *prometheus.CounterVec
 	badFrames, helloRefused                *prometheus.CounterVec
@@ -11,13 +11,13 @@ type metrics struct {
 	rpcTimeouts, handlerPanics             prometheus.Counter
 }
 
-func newMetrics(n *Node) *metrics {
+func newMetrics(n *Node) *linkMetrics {
 	f := func(name, help string, labels ...string) *prometheus.CounterVec {
 		v := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "link", Name: name, Help: help}, labels)
 		n.reg.MustRegister(v)
 		return v
 	}
-	m := &metrics{
+	m := &linkMetrics{
 		framesIn:        f("frames_received_total", "Frames received, by peer.", "peer"),
 		framesOut:       f("frames_sent_total", "Frames sent, by peer.", "peer"),
 		bytesIn:         f("received_bytes_total", "Bytes received with framing, by peer.", "peer"),
@@ -48,6 +48,10 @@ var (
 	outboxMsgsDesc  = prometheus.NewDesc("gridrealm_link_outbox_messages", "Messages not yet acknowledged, by peer.", []string{"peer"}, nil)
 	outboxBytesDesc = prometheus.NewDesc("gridrealm_link_outbox_bytes", "Payload bytes not yet acknowledged, by peer.", []string{"peer"}, nil)
 )
+
+// MetricType says both are gauges, for the catalog (net/metrics), series
+// or not.
+func (o *outboxCollector) MetricType(string) string { return "gauge" }
 
 func (o *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- outboxMsgsDesc

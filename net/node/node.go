@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/gridrealm/gridrealm/net/metrics"
 )
 
 // Node is one process's link runtime. Create it with New; a Node starts once
@@ -23,8 +23,8 @@ type Node struct {
 	log         *slog.Logger
 	incarnation uint64
 	startedAt   time.Time // for /healthz's uptime
-	metrics     *metrics
-	reg         *prometheus.Registry
+	metrics     *linkMetrics
+	reg         *metrics.Registry
 
 	mu      sync.Mutex
 	peers   map[string]*peer
@@ -69,7 +69,7 @@ func New(cfg Config) (*Node, error) {
 		cfg:         c,
 		log:         c.Logger,
 		incarnation: binary.LittleEndian.Uint64(inc[:]) | 1, // never 0, which means "unknown"
-		reg:         prometheus.NewRegistry(),
+		reg:         metrics.NewRegistry(),
 		peers:       map[string]*peer{},
 		inbox:       make(chan inboxItem, c.InboxSize),
 		inboxCtl:    make(chan inboxItem, c.InboxSize),
@@ -92,7 +92,7 @@ func (n *Node) Logger() *slog.Logger { return n.log }
 
 // Metrics returns the node's Prometheus registry, served at /metrics; the
 // component that owns the node registers its own metrics here.
-func (n *Node) Metrics() *prometheus.Registry { return n.reg }
+func (n *Node) Metrics() *metrics.Registry { return n.reg }
 
 // Start listens, dials the configured peers, serves the admin endpoint and,
 // with a Handler, runs the main loop. It returns once the listeners are open.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gridrealm/gridrealm/net/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gridrealm/gridrealm/net/registry"
@@ -46,7 +47,7 @@ type Reviver struct {
 	// realm (a scheduled restart, a stop-and-restore).
 	procedure sync.Mutex
 
-	reg    *prometheus.Registry
+	reg    *metrics.Registry
 	counts *prometheus.CounterVec
 	admin  *http.Server
 	adminL net.Listener
@@ -59,7 +60,7 @@ func Start(cfg Config) (*Reviver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Reviver{cfg: cfg, running: map[string]*process{}, gaveUp: map[string]bool{}, deaths: map[string][]time.Time{}, reg: prometheus.NewRegistry(),
+	r := &Reviver{cfg: cfg, running: map[string]*process{}, gaveUp: map[string]bool{}, deaths: map[string][]time.Time{}, reg: metrics.NewRegistry(),
 		http: &http.Client{Timeout: cfg.DeadAfter / 2}, stopped: make(chan struct{}), quit: make(chan struct{}),
 		launch: &launcher{state: cfg.State, out: cfg.Out}, lease: leaseFile{dir: cfg.State}, born: time.Now()}
 	r.counts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "gridrealm", Subsystem: "reviver", Name: "events_total",
