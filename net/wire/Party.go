@@ -73,9 +73,8 @@ func (rcv *Party) MutateSeq(n uint64) bool {
 }
 
 // / Its members in other zones, the leader first when it is among them,
-// / then in the order they joined, as the realm node knew them a few
-// / seconds ago (a zone asks it every 5 s; a change there is told within
-// / about twice that).
+// / then in the order they joined, as the realm node knows them (a change
+// / in another zone is told within about half a second; 5 s at most).
 func (rcv *Party) Elsewhere(obj *PartyMemberElsewhere, j int) bool {
 	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
 	if o != 0 {
@@ -97,9 +96,8 @@ func (rcv *Party) ElsewhereLength() int {
 }
 
 // / Its members in other zones, the leader first when it is among them,
-// / then in the order they joined, as the realm node knew them a few
-// / seconds ago (a zone asks it every 5 s; a change there is told within
-// / about twice that).
+// / then in the order they joined, as the realm node knows them (a change
+// / in another zone is told within about half a second; 5 s at most).
 func PartyStart(builder *flatbuffers.Builder) {
 	builder.StartObject(3)
 }

@@ -51,9 +51,8 @@ seq():bigint {
 
 /**
  * Its members in other zones, the leader first when it is among them,
- * then in the order they joined, as the realm node knew them a few
- * seconds ago (a zone asks it every 5 s; a change there is told within
- * about twice that).
+ * then in the order they joined, as the realm node knows them (a change
+ * in another zone is told within about half a second; 5 s at most).
  */
 elsewhere(index: number, obj?:PartyMemberElsewhere):PartyMemberElsewhere|null {
   const offset = this.bb!.__offset(this.bb_pos, 8);
