@@ -208,7 +208,7 @@ func messages(t *testing.T) []message {
 	add("LoginResult refused", "ServerMessage", p.LoginResult(&codec.LoginResult{Status: wire.LoginStatusRateLimited, Message: "wait"}))
 	add("Redirect", "ServerMessage", p.Redirect("127.0.0.1:8107", "a less loaded gateway"))
 	add("Welcome", "ServerMessage", p.Welcome(&codec.Welcome{EntityID: 70000, Zone: "DEV-ZONE-1", TickHz: 20, CellSize: 32,
-		SnapshotBudget: 1200, X: -12345, Y: 678910, ResumeToken: handle}))
+		SnapshotBudget: 1200, X: -12345, Y: 678910, ResumeToken: handle, ZoneName: "Open Fields ☀"}))
 	add("Chat", "ServerMessage", p.Chat(2, "bob", "héllo ☃", 1<<40+3))
 	add("Spawn", "ServerMessage", p.Spawn(70001, wire.EntityKindNpc, 104, "Crypt Guard"))
 	add("Despawn", "ServerMessage", p.Despawn(70001))
@@ -225,7 +225,7 @@ func messages(t *testing.T) []message {
 	add("Party", "ServerMessage", p.Party([]codec.PartyMember{{ID: 70000, Name: "Ælfred"}, {ID: 4_000_000_000, Name: "bob"}}, 1<<40+9))
 	add("Party none", "ServerMessage", p.Party(nil, 12))
 	add("Party elsewhere", "ServerMessage", p.Party([]codec.PartyMember{{ID: 70000, Name: "bob"}}, 13,
-		codec.PartyElsewhere{Name: "Ælfred", Zone: "DEV-ZONE-3", Leads: true}, codec.PartyElsewhere{Name: "cid", Zone: "DEV-INSTANCE-1"}))
+		codec.PartyElsewhere{Name: "Ælfred", Zone: "DEV-ZONE-3", Leads: true, ZoneName: "Open Fields"}, codec.PartyElsewhere{Name: "cid", Zone: "DEV-INSTANCE-1", ZoneName: "The Crypt"}))
 	add("Names", "ServerMessage", p.Names([]codec.Named{{ID: 70000, Kind: wire.EntityKindPlayer, Name: "Ælfred"},
 		{ID: 4_000_000_000, Kind: wire.EntityKindNpc, Template: 104, Name: "Crypt Guard"}}))
 	add("RealmList", "ServerMessage", p.RealmList([]codec.RealmInfo{{Name: "arena", Players: 12}, {Name: "dev", Players: 4000000000, State: wire.RealmStateDown}}))

@@ -265,7 +265,7 @@ func handshake(ctx context.Context, gateway string, tlsConf *tls.Config, handle 
 			var w wire.Welcome
 			codec.Member(m.Body, &w)
 			return s, codec.Welcome{EntityID: w.EntityId(), Zone: string(w.Zone()), TickHz: w.TickHz(), CellSize: w.CellSize(),
-				SnapshotBudget: w.SnapshotBudget(), X: w.X(), Y: w.Y(), ResumeToken: bytes.Clone(w.ResumeTokenBytes())}, gateway, nil
+				SnapshotBudget: w.SnapshotBudget(), X: w.X(), Y: w.Y(), ResumeToken: bytes.Clone(w.ResumeTokenBytes()), ZoneName: string(w.ZoneName())}, gateway, nil
 		default:
 			s.Close(wire.DisconnectReasonProtocolError, "")
 			return nil, codec.Welcome{}, "", fmt.Errorf("gateway %s: unexpected %s", gateway, m.BodyType())

@@ -205,7 +205,7 @@ func (c *Conn) welcomed(m *wire.ServerMessage) (zoneChange func()) {
 	var w wire.Welcome
 	codec.Member(m.Body, &w)
 	from := c.cur.Zone
-	c.cur.EntityID, c.cur.X, c.cur.Y, c.cur.Zone = w.EntityId(), w.X(), w.Y(), string(w.Zone())
+	c.cur.EntityID, c.cur.X, c.cur.Y, c.cur.Zone, c.cur.ZoneName = w.EntityId(), w.X(), w.Y(), string(w.Zone()), string(w.ZoneName())
 	if t := w.ResumeTokenBytes(); len(t) > 0 {
 		c.cur.ResumeToken = bytes.Clone(t)
 	}

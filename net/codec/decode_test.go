@@ -228,7 +228,7 @@ func TestDbRoundTrip(t *testing.T) {
 func TestRealmConnectedRoundTrip(t *testing.T) {
 	in := RealmConnected{Status: wire.RealmStatusOk, Message: "welcome", Account: "bob", Zone: "Z1", ZoneAddr: "127.0.0.1:7103",
 		Entered: PlayerEntered{Character: 7, NetID: 9, X: -256, Y: 512, Epoch: 3, MapSeed: 11, MapWidth: 1024, MapHeight: 512, CellSize: 32, PlayerSpeed: 6, TickHz: 20,
-			ViewRadius: 2, MaxVisible: 120}, ResumeToken: bytes.Repeat([]byte{7}, SessionHandleSize)}
+			ViewRadius: 2, MaxVisible: 120, ZoneName: "Westfall Hills"}, ResumeToken: bytes.Repeat([]byte{7}, SessionHandleSize)}
 	var m wire.RealmMessage
 	if err := DecodeRealmMessage(NewRealmEncoder().Connected(&in), 1<<20, &m); err != nil {
 		t.Fatal(err)
@@ -256,7 +256,7 @@ func TestGatewayPlayersRoundTrip(t *testing.T) {
 
 func TestPartyCheckRoundTrip(t *testing.T) {
 	members := []PartyMemberAt{{Leader: 7, Character: 7, JoinedUnixUs: 5, Name: "ann"}, {Leader: 7, Character: 8, JoinedUnixUs: 6, Name: "bob"}}
-	in := PartyCheck{Parties: []Party{{Leader: 7, JoinedUnixUs: 1_700_000_000_000_001}, {Leader: 9, JoinedUnixUs: 3}}, Members: members}
+	in := PartyCheck{Parties: []Party{{Leader: 7, JoinedUnixUs: 1_700_000_000_000_001}, {Leader: 9, JoinedUnixUs: 3}}, Members: members, ZoneName: "The Crypt"}
 	var m wire.RealmMessage
 	if err := DecodeRealmMessage(NewRealmEncoder().PartyCheck(&in), 1<<20, &m); err != nil || m.BodyType() != wire.RealmBodyRealmPartyCheck {
 		t.Fatal(err, m.BodyType())
@@ -266,7 +266,7 @@ func TestPartyCheckRoundTrip(t *testing.T) {
 	if out := ReadPartyCheck(&w); !reflect.DeepEqual(out, in) {
 		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
 	}
-	members[1].Zone = "ZONE-3"
+	members[1].Zone, members[1].ZoneName = "ZONE-3", "Westfall Hills"
 	ans := PartyAnswer{Ended: []Party{{Leader: 9, JoinedUnixUs: AllMembers}}, Elsewhere: members, Settling: true}
 	if err := DecodeRealmMessage(NewRealmEncoder().PartyAnswer(&ans), 1<<20, &m); err != nil || m.BodyType() != wire.RealmBodyRealmPartyAnswer {
 		t.Fatal(err, m.BodyType())
@@ -307,7 +307,7 @@ func TestPartiesChangedRoundTrip(t *testing.T) {
 }
 
 func TestPartyElsewhereRoundTrip(t *testing.T) {
-	far := []PartyElsewhere{{Name: "ann", Zone: "ZONE-3", Leads: true}, {Name: "cid", Zone: "INSTANCE-1"}}
+	far := []PartyElsewhere{{Name: "ann", Zone: "ZONE-3", Leads: true, ZoneName: "Westfall Hills"}, {Name: "cid", Zone: "INSTANCE-1"}}
 	var m wire.ServerMessage
 	if err := DecodeServerMessage(NewPlayerEncoder().Party([]PartyMember{{ID: 7, Name: "bob"}}, 9, far...), &m); err != nil || m.BodyType() != wire.ServerBodyParty {
 		t.Fatal(err, m.BodyType())

@@ -19,7 +19,8 @@ type PartyMember struct {
 // PartyElsewhere is a member of a player's party in another zone.
 type PartyElsewhere struct {
 	Name, Zone string
-	Leads      bool // it leads the party
+	Leads      bool   // it leads the party
+	ZoneName   string // what its zone is called (Welcome.ZoneName); Zone is the node's id
 }
 
 // Party returns a player's party (the leader first; none: no party),
@@ -43,7 +44,14 @@ func (e *PlayerEncoder) Party(members []PartyMember, seq uint64, elsewhere ...Pa
 		var eoffs [MaxParty]flatbuffers.UOffsetT
 		for i := 0; i < k; i++ {
 			name, zone := b.CreateString(clip(elsewhere[i].Name, MaxName)), b.CreateString(clip(elsewhere[i].Zone, MaxName))
+			var zoneName flatbuffers.UOffsetT
+			if elsewhere[i].ZoneName != "" {
+				zoneName = b.CreateString(clip(elsewhere[i].ZoneName, MaxName))
+			}
 			wire.PartyMemberElsewhereStart(b)
+			if zoneName != 0 {
+				wire.PartyMemberElsewhereAddZoneName(b, zoneName)
+			}
 			wire.PartyMemberElsewhereAddName(b, name)
 			wire.PartyMemberElsewhereAddZone(b, zone)
 			wire.PartyMemberElsewhereAddLeads(b, elsewhere[i].Leads)
@@ -66,7 +74,7 @@ func ReadPartyElsewhere(w *wire.Party) []PartyElsewhere {
 	var m wire.PartyMemberElsewhere
 	for i := 0; i < w.ElsewhereLength(); i++ {
 		if w.Elsewhere(&m, i) {
-			out = append(out, PartyElsewhere{Name: string(m.Name()), Zone: string(m.Zone()), Leads: m.Leads()})
+			out = append(out, PartyElsewhere{Name: string(m.Name()), Zone: string(m.Zone()), Leads: m.Leads(), ZoneName: string(m.ZoneName())})
 		}
 	}
 	return out

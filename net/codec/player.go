@@ -254,6 +254,9 @@ type Welcome struct {
 	// ResumeToken brings the player back through any gateway after the
 	// connection is lost (SessionHandleSize bytes; none when empty).
 	ResumeToken []byte
+	// ZoneName is what the zone is called, to show the player; Zone is its
+	// node's id.
+	ZoneName string
 }
 
 // Welcome returns a welcome message.
@@ -261,11 +264,17 @@ func (e *PlayerEncoder) Welcome(w *Welcome) []byte {
 	b := e.b
 	b.Reset()
 	z := b.CreateString(w.Zone)
-	var token flatbuffers.UOffsetT
+	var token, zoneName flatbuffers.UOffsetT
+	if w.ZoneName != "" {
+		zoneName = b.CreateString(clip(w.ZoneName, MaxName))
+	}
 	if len(w.ResumeToken) > 0 {
 		token = b.CreateByteVector(w.ResumeToken)
 	}
 	wire.WelcomeStart(b)
+	if zoneName != 0 {
+		wire.WelcomeAddZoneName(b, zoneName)
+	}
 	if token != 0 {
 		wire.WelcomeAddResumeToken(b, token)
 	}

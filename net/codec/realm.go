@@ -291,6 +291,7 @@ const AllMembers = ^uint64(0)
 type PartyMemberAt struct {
 	Leader, Character, JoinedUnixUs uint64
 	Name, Zone                      string
+	ZoneName                        string // what Zone is called (in an answer)
 }
 
 // PartyCheck is a zone's question to its realm about its parties
@@ -299,6 +300,9 @@ type PartyMemberAt struct {
 type PartyCheck struct {
 	Parties []Party
 	Members []PartyMemberAt
+	// ZoneName is what the asking zone is called, told to its members'
+	// party in other zones.
+	ZoneName string
 }
 
 // PartyAnswer is the realm's answer (wire.RealmPartyAnswer): the parties
@@ -319,7 +323,14 @@ func (e *RealmEncoder) PartyCheck(c *PartyCheck) []byte {
 	b.Reset()
 	members := e.partyMembers(c.Members)
 	parties := e.parties(c.Parties)
+	var zoneName flatbuffers.UOffsetT
+	if c.ZoneName != "" {
+		zoneName = b.CreateString(clip(c.ZoneName, MaxName))
+	}
 	wire.RealmPartyCheckStart(b)
+	if zoneName != 0 {
+		wire.RealmPartyCheckAddZoneName(b, zoneName)
+	}
 	wire.RealmPartyCheckAddParties(b, parties)
 	wire.RealmPartyCheckAddMembers(b, members)
 	return e.finish(wire.RealmBodyRealmPartyCheck, wire.RealmPartyCheckEnd(b))
@@ -356,11 +367,17 @@ func (e *RealmEncoder) partyMembers(members []PartyMemberAt) flatbuffers.UOffset
 	for i := range members {
 		m := &members[i]
 		name := b.CreateString(clip(m.Name, MaxName))
-		var zone flatbuffers.UOffsetT
+		var zone, zoneName flatbuffers.UOffsetT
 		if m.Zone != "" {
 			zone = b.CreateString(clip(m.Zone, MaxName))
 		}
+		if m.ZoneName != "" {
+			zoneName = b.CreateString(clip(m.ZoneName, MaxName))
+		}
 		wire.RealmPartyMemberStart(b)
+		if zoneName != 0 {
+			wire.RealmPartyMemberAddZoneName(b, zoneName)
+		}
 		wire.RealmPartyMemberAddLeader(b, m.Leader)
 		wire.RealmPartyMemberAddCharacter(b, m.Character)
 		wire.RealmPartyMemberAddJoinedUnixUs(b, m.JoinedUnixUs)
@@ -376,7 +393,7 @@ func (e *RealmEncoder) partyMembers(members []PartyMemberAt) flatbuffers.UOffset
 // ReadPartyCheck copies a checked RealmPartyCheck.
 func ReadPartyCheck(w *wire.RealmPartyCheck) PartyCheck {
 	parties, members := readPartyLists(w.PartiesLength(), w.Parties, w.MembersLength(), w.Members)
-	return PartyCheck{Parties: parties, Members: members}
+	return PartyCheck{Parties: parties, Members: members, ZoneName: string(w.ZoneName())}
 }
 
 // ReadPartyAnswer copies a checked RealmPartyAnswer.
@@ -405,5 +422,6 @@ func readPartyLists(np int, party func(*wire.RealmParty, int) bool, nm int, memb
 }
 
 func readPartyMember(m *wire.RealmPartyMember) PartyMemberAt {
-	return PartyMemberAt{Leader: m.Leader(), Character: m.Character(), JoinedUnixUs: m.JoinedUnixUs(), Name: string(m.Name()), Zone: string(m.Zone())}
+	return PartyMemberAt{Leader: m.Leader(), Character: m.Character(), JoinedUnixUs: m.JoinedUnixUs(), Name: string(m.Name()), Zone: string(m.Zone()),
+		ZoneName: string(m.ZoneName())}
 }

@@ -77,7 +77,8 @@ func samples() map[string][][]byte {
 	add("ServerMessage", p.LoginResult(&LoginResult{Status: wire.LoginStatusOk, SessionHandle: make([]byte, SessionHandleSize),
 		ExpiresUnixMs: 1, Gateways: []string{"127.0.0.1:7001", "127.0.0.1:7002"}, Message: "welcome"}))
 	add("ServerMessage", p.Redirect("127.0.0.1:7002", "less loaded"))
-	add("ServerMessage", p.Welcome(&Welcome{EntityID: 5, Zone: "FORTRAX-ZONE-1", TickHz: 20, CellSize: 32, SnapshotBudget: 1200, X: 1, Y: 2, ResumeToken: make([]byte, SessionHandleSize)}))
+	add("ServerMessage", p.Welcome(&Welcome{EntityID: 5, Zone: "FORTRAX-ZONE-1", TickHz: 20, CellSize: 32, SnapshotBudget: 1200, X: 1, Y: 2, ResumeToken: make([]byte, SessionHandleSize),
+		ZoneName: "Westfall Hills"}))
 	add("ServerMessage", p.Chat(0, "bob", "hi", 9))
 	add("ServerMessage", p.Spawn(5, wire.EntityKindPlayer, 3, "Alice"))
 	add("ServerMessage", p.Despawn(5))

@@ -138,7 +138,8 @@ func newSchemas() *schemas {
 			scalar("RetryAfterMs", 14, 4)),
 		table("Redirect", str("Address", 4, MaxName), str("Reason", 6, MaxText)),
 		table("Welcome", scalar("EntityId", 4, 4), str("Zone", 6, MaxName), scalar("TickHz", 8, 1), scalar("CellSize", 10, 2),
-			scalar("SnapshotBudget", 12, 2), scalar("X", 14, 4), scalar("Y", 16, 4), vec("ResumeToken", 18, 1, SessionHandleSize)),
+			scalar("SnapshotBudget", 12, 2), scalar("X", 14, 4), scalar("Y", 16, 4), vec("ResumeToken", 18, 1, SessionHandleSize),
+			str("ZoneName", 20, MaxName)),
 		table("Chat", scalar("Channel", 4, 1), str("From", 6, MaxName), str("Text", 8, MaxText), scalar("Seq", 10, 8)),
 		table("Spawn", scalar("Id", 4, 4), scalar("Kind", 6, 1), scalar("Template", 8, 2), str("Name", 10, MaxName)),
 		table("Despawn", scalar("Id", 4, 4)),
@@ -157,7 +158,8 @@ func newSchemas() *schemas {
 		table("Party", fbcheck.Field{Name: "Members", Slot: 4, Kind: fbcheck.TableVector, Max: MaxParty,
 			Table: table("PartyMember", scalar("Id", 4, 4), str("Name", 6, MaxName))}, scalar("Seq", 6, 8),
 			fbcheck.Field{Name: "Elsewhere", Slot: 8, Kind: fbcheck.TableVector, Max: MaxParty,
-				Table: table("PartyMemberElsewhere", str("Name", 4, MaxName), str("Zone", 6, MaxName), scalar("Leads", 8, 1))}),
+				Table: table("PartyMemberElsewhere", str("Name", 4, MaxName), str("Zone", 6, MaxName), scalar("Leads", 8, 1),
+					str("ZoneName", 10, MaxName))}),
 		table("Names", fbcheck.Field{Name: "Entities", Slot: 4, Kind: fbcheck.TableVector, Max: MaxWhoIs,
 			Table: table("Spawn", scalar("Id", 4, 4), scalar("Kind", 6, 1), scalar("Template", 8, 2), str("Name", 10, MaxName))}),
 	))
@@ -185,7 +187,7 @@ func newSchemas() *schemas {
 			scalar("CellSize", 20, 2), scalar("PlayerSpeed", 22, 4), scalar("TickHz", 24, 1),
 			scalar("MapObstacles", 26, 4), scalar("MapTileSize", 28, 4), scalar("MapFile", 30, 1),
 			scalar("ViewRadius", 32, 1), str("Refused", 34, MaxText), str("MovedTo", 36, MaxName), str("MovedToAddr", 38, MaxName),
-			scalar("MaxVisible", 40, 2)),
+			scalar("MaxVisible", 40, 2), str("ZoneName", 42, MaxName)),
 		table("ZoneLeavePlayer", scalar("Character", 4, 8)),
 		table("ZoneInputs", vec("Inputs", 4, sizeZoneInput, MaxEntities)),
 		table("ZoneTick", scalar("Tick", 4, 4), scalar("TickUnixMs", 6, 8),
@@ -206,7 +208,7 @@ func newSchemas() *schemas {
 		table("ZoneEventsReplayed", fbcheck.Field{Name: "Events", Slot: 4, Kind: fbcheck.TableVector, Max: MaxEntities, Table: event}),
 		table("ZonePartiesChanged", vec("Leaders", 4, 8, MaxPartyCheck)))
 	partyMember := table("RealmPartyMember", scalar("Leader", 4, 8), scalar("Character", 6, 8), scalar("JoinedUnixUs", 8, 8),
-		str("Name", 10, MaxName), str("Zone", 12, MaxName))
+		str("Name", 10, MaxName), str("Zone", 12, MaxName), str("ZoneName", 14, MaxName))
 	s.realmMessage = table("RealmMessage", union("Body", 4,
 		table("SessionCreated", vec("Handle", 4, 1, SessionHandleSize), str("Account", 6, MaxName), scalar("ExpiresUnixMs", 8, 8), str("Address", 10, MaxName),
 			scalar("WaitingSinceUnixMs", 12, 8)),
@@ -227,7 +229,8 @@ func newSchemas() *schemas {
 		table("RealmPopulation", scalar("Players", 4, 4)),
 		table("RealmSessionAssigned", str("Gateway", 4, MaxName), scalar("Full", 6, 1), scalar("RetryAfterMs", 8, 4)),
 		table("RealmPartyCheck", vec("Parties", 4, sizeRealmParty, MaxPartyCheck),
-			fbcheck.Field{Name: "Members", Slot: 6, Kind: fbcheck.TableVector, Max: MaxPartyMembers, Table: partyMember}),
+			fbcheck.Field{Name: "Members", Slot: 6, Kind: fbcheck.TableVector, Max: MaxPartyMembers, Table: partyMember},
+			str("ZoneName", 8, MaxName)),
 		table("RealmPartyAnswer", vec("Ended", 4, sizeRealmParty, MaxPartyCheck),
 			fbcheck.Field{Name: "Elsewhere", Slot: 6, Kind: fbcheck.TableVector, Max: MaxPartyMembers, Table: partyMember}, scalar("Settling", 8, 1)),
 	))

@@ -44,6 +44,8 @@ type PlayerEntered struct {
 	// MaxVisible is the most entities a player is shown, the nearest (0:
 	// all within ViewRadius).
 	MaxVisible uint16
+	// ZoneName is what players are told the zone is called.
+	ZoneName string
 }
 
 // ZoneEncoder encodes zone messages with a reused builder; one per
@@ -172,7 +174,10 @@ func (e *ZoneEncoder) PlayerEntered(p *PlayerEntered) []byte {
 // packPlayerEntered writes a ZonePlayerEntered table (also nested in a
 // RealmConnected).
 func packPlayerEntered(b *flatbuffers.Builder, p *PlayerEntered) flatbuffers.UOffsetT {
-	var refused, moved, movedAddr flatbuffers.UOffsetT
+	var refused, moved, movedAddr, zoneName flatbuffers.UOffsetT
+	if p.ZoneName != "" {
+		zoneName = b.CreateString(clip(p.ZoneName, MaxName))
+	}
 	if p.Refused != "" {
 		refused = b.CreateString(clip(p.Refused, MaxText))
 	}
@@ -181,6 +186,9 @@ func packPlayerEntered(b *flatbuffers.Builder, p *PlayerEntered) flatbuffers.UOf
 		movedAddr = b.CreateString(clip(p.MovedToAddr, MaxName))
 	}
 	wire.ZonePlayerEnteredStart(b)
+	if zoneName != 0 {
+		wire.ZonePlayerEnteredAddZoneName(b, zoneName)
+	}
 	if refused != 0 {
 		wire.ZonePlayerEnteredAddRefused(b, refused)
 	}
@@ -213,7 +221,7 @@ func ReadPlayerEntered(w *wire.ZonePlayerEntered) PlayerEntered {
 		MapSeed: w.MapSeed(), MapWidth: w.MapWidth(), MapHeight: w.MapHeight(), CellSize: w.CellSize(),
 		PlayerSpeed: w.PlayerSpeed(), TickHz: w.TickHz(), MapObstacles: w.MapObstacles(), MapTileSize: w.MapTileSize(), MapFile: w.MapFile(),
 		ViewRadius: w.ViewRadius(), Refused: string(w.Refused()), MovedTo: string(w.MovedTo()), MovedToAddr: string(w.MovedToAddr()),
-		MaxVisible: w.MaxVisible()}
+		MaxVisible: w.MaxVisible(), ZoneName: string(w.ZoneName())}
 }
 
 // HandedOff tells a gateway its player's character moved to zone; entered

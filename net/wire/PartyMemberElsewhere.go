@@ -8,6 +8,8 @@ import (
 
 // / One member of a party in another zone than the player's: its
 // / character's name, the zone it is in, and whether it leads the party.
+// / zone is the zone's node id (as Welcome.zone), zone_name what it is
+// / called (as Welcome.zone_name).
 type PartyMemberElsewhere struct {
 	_tab flatbuffers.Table
 }
@@ -63,8 +65,16 @@ func (rcv *PartyMemberElsewhere) MutateLeads(n bool) bool {
 	return rcv._tab.MutateBoolSlot(8, n)
 }
 
+func (rcv *PartyMemberElsewhere) ZoneName() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(10))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
 func PartyMemberElsewhereStart(builder *flatbuffers.Builder) {
-	builder.StartObject(3)
+	builder.StartObject(4)
 }
 func PartyMemberElsewhereAddName(builder *flatbuffers.Builder, name flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(name), 0)
@@ -74,6 +84,9 @@ func PartyMemberElsewhereAddZone(builder *flatbuffers.Builder, zone flatbuffers.
 }
 func PartyMemberElsewhereAddLeads(builder *flatbuffers.Builder, leads bool) {
 	builder.PrependBoolSlot(2, leads, false)
+}
+func PartyMemberElsewhereAddZoneName(builder *flatbuffers.Builder, zoneName flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(3, flatbuffers.UOffsetT(zoneName), 0)
 }
 func PartyMemberElsewhereEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -11,7 +11,8 @@ import (
 // / parties it holds whose leader is not in it (is each leader still in the
 // / realm, in the session its members there joined?); in members, every
 // / partied character it holds, away ones included, from which the realm
-// / keeps each party's roster. Answered with a RealmPartyAnswer.
+// / keeps each party's roster, and zone_name, what the zone is called.
+// / Answered with a RealmPartyAnswer.
 type RealmPartyCheck struct {
 	_tab flatbuffers.Table
 }
@@ -78,8 +79,16 @@ func (rcv *RealmPartyCheck) MembersLength() int {
 	return 0
 }
 
+func (rcv *RealmPartyCheck) ZoneName() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(8))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
 func RealmPartyCheckStart(builder *flatbuffers.Builder) {
-	builder.StartObject(2)
+	builder.StartObject(3)
 }
 func RealmPartyCheckAddParties(builder *flatbuffers.Builder, parties flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(parties), 0)
@@ -92,6 +101,9 @@ func RealmPartyCheckAddMembers(builder *flatbuffers.Builder, members flatbuffers
 }
 func RealmPartyCheckStartMembersVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
 	return builder.StartVector(4, numElems, 4)
+}
+func RealmPartyCheckAddZoneName(builder *flatbuffers.Builder, zoneName flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(2, flatbuffers.UOffsetT(zoneName), 0)
 }
 func RealmPartyCheckEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -88,8 +88,16 @@ func (rcv *RealmPartyMember) Zone() []byte {
 	return nil
 }
 
+func (rcv *RealmPartyMember) ZoneName() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
 func RealmPartyMemberStart(builder *flatbuffers.Builder) {
-	builder.StartObject(5)
+	builder.StartObject(6)
 }
 func RealmPartyMemberAddLeader(builder *flatbuffers.Builder, leader uint64) {
 	builder.PrependUint64Slot(0, leader, 0)
@@ -105,6 +113,9 @@ func RealmPartyMemberAddName(builder *flatbuffers.Builder, name flatbuffers.UOff
 }
 func RealmPartyMemberAddZone(builder *flatbuffers.Builder, zone flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(4, flatbuffers.UOffsetT(zone), 0)
+}
+func RealmPartyMemberAddZoneName(builder *flatbuffers.Builder, zoneName flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(5, flatbuffers.UOffsetT(zoneName), 0)
 }
 func RealmPartyMemberEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

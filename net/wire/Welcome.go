@@ -160,8 +160,22 @@ func (rcv *Welcome) MutateResumeToken(j int, n byte) bool {
 	return false
 }
 
+// / What the zone is called, to show the player ("Westfall Hills"): a
+// / designer's name for it; zone is the node's id (empty from an older
+// / realm: show zone).
+func (rcv *Welcome) ZoneName() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(20))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+// / What the zone is called, to show the player ("Westfall Hills"): a
+// / designer's name for it; zone is the node's id (empty from an older
+// / realm: show zone).
 func WelcomeStart(builder *flatbuffers.Builder) {
-	builder.StartObject(8)
+	builder.StartObject(9)
 }
 func WelcomeAddEntityId(builder *flatbuffers.Builder, entityId uint32) {
 	builder.PrependUint32Slot(0, entityId, 0)
@@ -189,6 +203,9 @@ func WelcomeAddResumeToken(builder *flatbuffers.Builder, resumeToken flatbuffers
 }
 func WelcomeStartResumeTokenVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
 	return builder.StartVector(1, numElems, 1)
+}
+func WelcomeAddZoneName(builder *flatbuffers.Builder, zoneName flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(8, flatbuffers.UOffsetT(zoneName), 0)
 }
 func WelcomeEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

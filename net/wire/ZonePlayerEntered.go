@@ -274,8 +274,18 @@ func (rcv *ZonePlayerEntered) MutateMaxVisible(n uint16) bool {
 	return rcv._tab.MutateUint16Slot(40, n)
 }
 
+// / What players are told the zone is called (its content's name).
+func (rcv *ZonePlayerEntered) ZoneName() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(42))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+// / What players are told the zone is called (its content's name).
 func ZonePlayerEnteredStart(builder *flatbuffers.Builder) {
-	builder.StartObject(19)
+	builder.StartObject(20)
 }
 func ZonePlayerEnteredAddCharacter(builder *flatbuffers.Builder, character uint64) {
 	builder.PrependUint64Slot(0, character, 0)
@@ -333,6 +343,9 @@ func ZonePlayerEnteredAddMovedToAddr(builder *flatbuffers.Builder, movedToAddr f
 }
 func ZonePlayerEnteredAddMaxVisible(builder *flatbuffers.Builder, maxVisible uint16) {
 	builder.PrependUint16Slot(18, maxVisible, 0)
+}
+func ZonePlayerEnteredAddZoneName(builder *flatbuffers.Builder, zoneName flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(19, flatbuffers.UOffsetT(zoneName), 0)
 }
 func ZonePlayerEnteredEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

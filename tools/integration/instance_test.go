@@ -163,6 +163,9 @@ func TestInstancePool(t *testing.T) {
 	for _, p := range first {
 		z, _ := inInstance(p)
 		used[z] = true
+		if n := p[0].c.Welcomed().ZoneName; n != "The Crypt" { // its template's name for it
+			t.Errorf("a copy of the crypt is called %q", n)
+		}
 		// The party came along, and each sees it in its copy, and no one
 		// else.
 		toldParty(t, p)

@@ -30,14 +30,17 @@ func TestAPartyAcrossZones(t *testing.T) {
 	waitUntil(t, "bot1 told its party: itself in the east, its leader in the west", 3*time.Second, func() bool {
 		m := p[1].c.Party()
 		return len(m) == 1 && m[0].ID == p[1].c.Self() &&
-			slices.Equal(p[1].c.PartyElsewhere(), []codec.PartyElsewhere{{Name: "bot0", Zone: "DEV-ZONE-1", Leads: true}})
+			slices.Equal(p[1].c.PartyElsewhere(), []codec.PartyElsewhere{{Name: "bot0", Zone: "DEV-ZONE-1", Leads: true, ZoneName: "Open Fields"}})
 	})
 	waitUntil(t, "bot0 told its party: itself in the west, bot1 in the east", 3*time.Second, func() bool {
 		m := p[0].c.Party()
 		return len(m) == 1 && m[0].ID == p[0].c.Self() &&
-			slices.Equal(p[0].c.PartyElsewhere(), []codec.PartyElsewhere{{Name: "bot1", Zone: "DEV-ZONE-3"}})
+			slices.Equal(p[0].c.PartyElsewhere(), []codec.PartyElsewhere{{Name: "bot1", Zone: "DEV-ZONE-3", ZoneName: "Open Fields"}})
 	})
 	t.Logf("each told the other's zone %v after bot1 crossed", time.Since(crossed).Round(time.Millisecond))
+	if n := p[1].c.Welcomed().ZoneName; n != "Open Fields" {
+		t.Errorf("bot1 welcomed to a zone called %q", n)
+	}
 
 	// The realm node is SIGKILLed and comes back knowing no one's party:
 	// the zones tell it again at their next checks, and meanwhile no party

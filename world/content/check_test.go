@@ -60,12 +60,16 @@ func TestBaseContentLoads(t *testing.T) {
 	if s.NPCs["wolf"].Loot[0].Item != s.Items["pelt"] || s.Commands["roll"].Func != "roll" {
 		t.Fatalf("resolved badly: %+v", s.NPCs["wolf"])
 	}
-	if s.NPCs["wolf"].Title != "wolf" {
-		t.Fatalf("a template without a name: is called %q, want its key", s.NPCs["wolf"].Title)
+	if s.NPCs["wolf"].Title != "wolf" || s.Zones["open"].Title != "open" || s.Instances["cave"].Title != "cave" {
+		t.Fatalf("a template, zone or instance without a name: is called %q, %q, %q, want its key", s.NPCs["wolf"].Title,
+			s.Zones["open"].Title, s.Instances["cave"].Title)
 	}
 	m := base()
 	edit("npcs.yaml", "id: 1\n", "id: 1\n    name: Grey Wolf\n")(m)
-	if s, err = Load(m, "named"); err != nil || s.NPCs["wolf"].Title != "Grey Wolf" || s.NPCs["wolf"].Name != "wolf" {
+	edit("zones.yaml", "  open:\n", "  open:\n    name: Westfall Hills\n")(m)
+	edit("zones.yaml", "  cave:\n", "  cave:\n    name: \"The Bandits' Cave\"\n")(m)
+	if s, err = Load(m, "named"); err != nil || s.NPCs["wolf"].Title != "Grey Wolf" || s.NPCs["wolf"].Name != "wolf" ||
+		s.Zones["open"].Title != "Westfall Hills" || s.Instances["cave"].Title != "The Bandits' Cave" {
 		t.Fatalf("a named template: %v, %+v", err, s)
 	}
 }
@@ -119,6 +123,9 @@ func TestCheckRejectsMistakes(t *testing.T) {
 		{"name with a newline", edit("npcs.yaml", "health: 80", "health: 80\n    name: \"Grey\\nWolf\""), []string{"npcs.yaml:5: npcs.wolf.name: \"Grey\\nWolf\" holds a control character"}},
 		{"name too long", edit("npcs.yaml", "health: 80", "health: 80\n    name: "+strings.Repeat("w", 129)), []string{"npcs.yaml:5: npcs.wolf.name: want 1..128 bytes, not 129"}},
 		{"level out of range", edit("npcs.yaml", "health: 80", "health: 80\n    level: 300"), []string{"npcs.yaml:5: npcs.wolf.level: want 1..255"}},
+		{"zone name with a tab", edit("zones.yaml", "map: {size: 256}", "map: {size: 256}\n    name: \"West\\tfall\""), []string{"zones.yaml:4: zones.open.name: \"West\\tfall\" holds a control character"}},
+		{"instance name too long", edit("zones.yaml", "    player_cap: 5\n", "    player_cap: 5\n    name: "+strings.Repeat("c", 129)+"\n"),
+			[]string{"zones.yaml:10: instances.cave.name: want 1..128 bytes, not 129"}},
 		{"two mistakes, both reported", func(m fstest.MapFS) {
 			edit("npcs.yaml", "chance: 0.5", "chance: 0")(m)
 			edit("zones.yaml", "count: 3", "count: -1")(m)

@@ -148,7 +148,11 @@ type TimerSpec struct {
 
 // Zone is an open zone's content.
 type Zone struct {
-	Map MapSpec `yaml:"map"`
+	// Name is what players are told the zone is called (Welcome.zone_name,
+	// and a party's members elsewhere): a display name, such as "Westfall
+	// Hills" (default: the zone's key).
+	Name string  `yaml:"name"`
+	Map  MapSpec `yaml:"map"`
 	// MaxVisible is the most entities a player is shown, the nearest
 	// (world.ZoneConfig.MaxVisible; 0: every one in view).
 	MaxVisible int      `yaml:"max_visible"`
@@ -160,6 +164,8 @@ type Zone struct {
 
 // Instance is an instance template (a dungeon).
 type Instance struct {
+	// Name is what players are told a copy is called, as a zone's.
+	Name      string    `yaml:"name"`
 	Map       MapSpec   `yaml:"map"`
 	PlayerCap int       `yaml:"player_cap"`
 	Entry     []float32 `yaml:"entry"` // [x, y] (default the map's centre)

@@ -143,6 +143,7 @@ func (g Ground) Size() (float32, float32) {
 // ZoneDef is an open zone's content.
 type ZoneDef struct {
 	Name        string
+	Title       string // what players are told it is called (its name: in YAML; default Name)
 	Ground      Ground
 	SpreadCount int
 	SpreadNPCs  []*NPCDef
@@ -156,6 +157,7 @@ type ZoneDef struct {
 // InstanceDef is an instance template's content.
 type InstanceDef struct {
 	Name           string
+	Title          string // as ZoneDef's
 	Ground         Ground
 	PlayerCap      int
 	EntryX, EntryY float32
@@ -580,7 +582,7 @@ func (l *loader) systems(s *Set, src *source, at string, systems []System) []Sys
 
 func (l *loader) zone(s *Set, src *source, name string, z Zone) {
 	at := "zones." + name
-	d := &ZoneDef{Name: name, Ground: l.ground(src, at+".map", z.Map, 0), MaxVisible: z.MaxVisible}
+	d := &ZoneDef{Name: name, Title: l.title(src, at, z.Name, name), Ground: l.ground(src, at+".map", z.Map, 0), MaxVisible: z.MaxVisible}
 	if z.MaxVisible < 0 || z.MaxVisible > world.MaxMaxVisible {
 		l.fail(src.name, src.line(at+".max_visible"), at+".max_visible", "want 0..%d (0: every entity in view)", world.MaxMaxVisible)
 	}
@@ -614,9 +616,19 @@ func (l *loader) zone(s *Set, src *source, name string, z Zone) {
 	s.Zones[name] = d
 }
 
+// title checks a zone's or instance's display name (at.name), the key
+// when unset.
+func (l *loader) title(src *source, at, title, key string) string {
+	title = cmp.Or(title, key)
+	if why := displayName(title); why != "" {
+		l.fail(src.name, src.line(at+".name"), at+".name", "%s", why)
+	}
+	return title
+}
+
 func (l *loader) instance(s *Set, src *source, name string, in Instance) {
 	at := "instances." + name
-	d := &InstanceDef{Name: name, Ground: l.ground(src, at+".map", in.Map, 0), PlayerCap: in.PlayerCap}
+	d := &InstanceDef{Name: name, Title: l.title(src, at, in.Name, name), Ground: l.ground(src, at+".map", in.Map, 0), PlayerCap: in.PlayerCap}
 	if in.PlayerCap < 1 || in.PlayerCap > 1000 {
 		l.fail(src.name, src.line(at+".player_cap"), at+".player_cap", "want 1..1000 players a copy admits")
 	}

@@ -101,7 +101,7 @@ func (g *Node) serve(s *pquic.Session) {
 	joined = true
 	defer g.leave(p)
 	welcome := codec.Welcome{EntityID: p.netID, Zone: rc.Zone, TickHz: rc.Entered.TickHz, CellSize: rc.Entered.CellSize, ResumeToken: rc.ResumeToken,
-		SnapshotBudget: uint16(p.view.budget), X: rc.Entered.X, Y: rc.Entered.Y}
+		SnapshotBudget: uint16(p.view.budget), X: rc.Entered.X, Y: rc.Entered.Y, ZoneName: rc.Entered.ZoneName}
 	if err := s.Send(codec.NewPlayerEncoder().Welcome(&welcome)); err != nil {
 		return
 	}

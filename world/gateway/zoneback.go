@@ -89,7 +89,7 @@ func (g *Node) back(z *zoneView, p *player, pe codec.PlayerEntered) {
 	z.byNet[p.netID] = p
 	g.watch(z, p)
 	welcome := codec.Welcome{EntityID: p.netID, Zone: z.id, TickHz: pe.TickHz, CellSize: pe.CellSize,
-		SnapshotBudget: uint16(p.view.budget), X: pe.X, Y: pe.Y, ResumeToken: p.resume}
+		SnapshotBudget: uint16(p.view.budget), X: pe.X, Y: pe.Y, ResumeToken: p.resume, ZoneName: pe.ZoneName}
 	defer g.mu.Unlock()
 	select {
 	case p.events <- codec.NewPlayerEncoder().Welcome(&welcome):

@@ -67,7 +67,7 @@ func (r *Node) partyAnswer(zone string, c codec.PartyCheck) (a codec.PartyAnswer
 		delete(r.rosters, zone)
 		delete(r.nudged, zone)
 	} else {
-		r.rosters[zone] = zoneRoster{at: now, members: c.Members}
+		r.rosters[zone] = zoneRoster{at: now, members: c.Members, name: cmp.Or(c.ZoneName, zone)}
 	}
 	for _, m := range c.Members {
 		if _, ok := r.players[m.Character]; !ok && !r.inherited {
@@ -171,6 +171,7 @@ const rosterFresh = 20 * time.Second
 type zoneRoster struct {
 	at      time.Time
 	members []codec.PartyMemberAt
+	name    string // what the zone is called
 }
 
 // elsewhere returns the members in other zones of the parties zone reported
@@ -202,7 +203,7 @@ func (r *Node) elsewhere(zone string, here []codec.PartyMemberAt, now time.Time)
 		}
 		for _, m := range ro.members {
 			if s, ok := newest[m.Character]; (!ok || ro.at.After(s.at)) && !inZone[m.Character] {
-				m.Zone = z
+				m.Zone, m.ZoneName = z, ro.name
 				newest[m.Character] = seen{m: m, at: ro.at}
 			}
 		}

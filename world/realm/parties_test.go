@@ -136,11 +136,16 @@ func TestTheRealmKeepsEachPartysRoster(t *testing.T) {
 	member := func(n string, joined uint64) codec.PartyMemberAt {
 		return codec.PartyMemberAt{Leader: ann, Character: chars[n], JoinedUnixUs: joined, Name: n}
 	}
-	at := func(m codec.PartyMemberAt, zone string) codec.PartyMemberAt { m.Zone = zone; return m }
+	// The west says what it is called; the east does not, and is called
+	// by its id.
+	at := func(m codec.PartyMemberAt, zone string) codec.PartyMemberAt {
+		m.Zone, m.ZoneName = zone, map[string]string{"WEST": "Westfall", "EAST": "EAST"}[zone]
+		return m
+	}
 	t0 := uint64(clock.Now().UnixMicro())
 	a, b, c := member("ann", t0+1), member("bob", t0+2), member("cid", t0+3)
 
-	if first := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{c, a}}); first.Settling {
+	if first := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{c, a}, ZoneName: "Westfall"}); first.Settling {
 		t.Fatal("a realm node that placed every partied player itself says it is settling")
 	}
 	// A zone reports a partied character this node never placed: it
@@ -153,7 +158,7 @@ func TestTheRealmKeepsEachPartysRoster(t *testing.T) {
 	if want := []codec.PartyMemberAt{at(a, "WEST"), at(c, "WEST")}; !slices.Equal(got.Elsewhere, want) || len(got.Ended) != 0 {
 		t.Fatalf("east told %+v, want %+v and nothing ended", got, want)
 	}
-	if got := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{a, c}}); !slices.Equal(got.Elsewhere, []codec.PartyMemberAt{at(b, "EAST")}) {
+	if got := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{a, c}, ZoneName: "Westfall"}); !slices.Equal(got.Elsewhere, []codec.PartyMemberAt{at(b, "EAST")}) {
 		t.Fatalf("west told %+v, want bob in the east", got.Elsewhere)
 	}
 
@@ -167,12 +172,12 @@ func TestTheRealmKeepsEachPartysRoster(t *testing.T) {
 	for deadline := time.Now().Add(5 * time.Second); len(r.realm.Directory()) != 2 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond) // the logout comes on another link than the check
 	}
-	if got := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{a}}); !slices.Equal(got.Elsewhere, []codec.PartyMemberAt{at(c, "EAST")}) {
+	if got := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{a}, ZoneName: "Westfall"}); !slices.Equal(got.Elsewhere, []codec.PartyMemberAt{at(c, "EAST")}) {
 		t.Fatalf("west, bob gone and cid east: told %+v, want cid in the east", got.Elsewhere)
 	}
 	// The east falls silent.
 	clock.Advance(rosterFresh + time.Second)
-	if got := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{a}}); len(got.Elsewhere) != 0 || got.Settling {
+	if got := partyAsk(t, west, codec.PartyCheck{Members: []codec.PartyMemberAt{a}, ZoneName: "Westfall"}); len(got.Elsewhere) != 0 || got.Settling {
 		t.Fatalf("west, the east silent for %v: told %+v", rosterFresh, got)
 	}
 }

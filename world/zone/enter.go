@@ -234,7 +234,7 @@ func (zn *Node) replyEntered(m node.Message, p *player) {
 		Y: spatial.QuantizeCoord(float64(pos.Y)), Epoch: p.epoch, MapSeed: m2.Seed, MapWidth: w, MapHeight: h,
 		CellSize: uint16(zc.CellSize), PlayerSpeed: zc.Rules.PlayerSpeed, TickHz: tickHz,
 		MapObstacles: float32(m2.Obstacles), MapTileSize: zn.zone.Terrain.TileSize(), MapFile: zc.Terrain != nil,
-		ViewRadius: uint8(zc.ViewRadius), MaxVisible: uint16(zc.MaxVisible)}
+		ViewRadius: uint8(zc.ViewRadius), MaxVisible: uint16(zc.MaxVisible), ZoneName: zn.zoneName()}
 	zn.node.Reply(m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.PlayerEntered(&pe)})
 }
 
@@ -281,4 +281,27 @@ func (zn *Node) lastExit() exitPoint {
 	}
 	p := zn.cfg.Pool
 	return exitPoint{Zone: p.Exit, X: p.ExitX, Y: p.ExitY, set: len(p.Realms) == 0}
+}
+
+// zoneName is what players are told the zone is called: its content's
+// name for it (an instance template's for a copy of one, as the content
+// says now: a reload may rename it), or its node's id.
+func (zn *Node) zoneName() string {
+	set := zn.content.Load()
+	template := zn.loaded
+	if t := zn.cfg.Instance; t != nil {
+		template = t.Name
+	}
+	switch {
+	case set == nil:
+	case template != "":
+		if d := set.Instances[template]; d != nil {
+			return d.Title
+		}
+	case zn.cfg.Pool == nil:
+		if d := set.Zones[zn.cfg.ContentZone]; d != nil {
+			return d.Title
+		}
+	}
+	return zn.cfg.Node.ID
 }

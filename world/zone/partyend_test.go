@@ -19,6 +19,7 @@ type realmEar struct {
 	mu        sync.Mutex
 	asked     [][]codec.Party
 	reported  []codec.PartyMemberAt // the last check's members
+	zoneName  string                // what the last check said the zone is called
 	ended     []codec.Party
 	elsewhere []codec.PartyMemberAt
 	settling  bool
@@ -33,7 +34,7 @@ func (e *realmEar) HandleMessage(n *node.Node, m node.Message) {
 	codec.Member(msg.Body, &w)
 	c := codec.ReadPartyCheck(&w)
 	e.mu.Lock()
-	e.asked, e.reported = append(e.asked, c.Parties), c.Members
+	e.asked, e.reported, e.zoneName = append(e.asked, c.Parties), c.Members, c.ZoneName
 	payload := codec.NewRealmEncoder().PartyAnswer(&codec.PartyAnswer{Ended: e.ended, Elsewhere: e.elsewhere, Settling: e.settling})
 	e.mu.Unlock()
 	n.Reply(m, node.Out{Kind: kinds.Realm, Priority: node.Control, Payload: payload})
@@ -132,6 +133,11 @@ func TestAZoneTellsItsPartiesMembersElsewhere(t *testing.T) {
 		defer ear.mu.Unlock()
 		return slices.Equal(ear.reported, []codec.PartyMemberAt{{Leader: ann, Character: bob, JoinedUnixUs: 1000, Name: "Bob"}})
 	})
+	ear.mu.Lock()
+	if ear.zoneName != "Open Fields" { // the shipped content's name for its open zone
+		t.Errorf("the zone says it is called %q", ear.zoneName)
+	}
+	ear.mu.Unlock()
 	far := func() []codec.PartyElsewhere {
 		gw.mu.Lock()
 		defer gw.mu.Unlock()
@@ -142,14 +148,15 @@ func TestAZoneTellsItsPartiesMembersElsewhere(t *testing.T) {
 		defer ear.mu.Unlock()
 		ear.elsewhere = m
 	}
-	set(codec.PartyMemberAt{Leader: ann, Character: ann, JoinedUnixUs: 900, Name: "Ann", Zone: "EAST"})
+	set(codec.PartyMemberAt{Leader: ann, Character: ann, JoinedUnixUs: 900, Name: "Ann", Zone: "EAST", ZoneName: "Eastmarch"})
 	waitFor(t, "Bob told Ann leads from the east", func() bool {
-		return slices.Equal(far(), []codec.PartyElsewhere{{Name: "Ann", Zone: "EAST", Leads: true}})
+		return slices.Equal(far(), []codec.PartyElsewhere{{Name: "Ann", Zone: "EAST", Leads: true, ZoneName: "Eastmarch"}})
 	})
-	set(codec.PartyMemberAt{Leader: ann, Character: ann, JoinedUnixUs: 900, Name: "Ann", Zone: "EAST"},
-		codec.PartyMemberAt{Leader: ann, Character: 5, JoinedUnixUs: 1100, Name: "Cid", Zone: "INSTANCE-1"})
+	set(codec.PartyMemberAt{Leader: ann, Character: ann, JoinedUnixUs: 900, Name: "Ann", Zone: "EAST", ZoneName: "Eastmarch"},
+		codec.PartyMemberAt{Leader: ann, Character: 5, JoinedUnixUs: 1100, Name: "Cid", Zone: "INSTANCE-1", ZoneName: "The Crypt"})
 	waitFor(t, "Bob told Cid joined in an instance", func() bool {
-		return slices.Equal(far(), []codec.PartyElsewhere{{Name: "Ann", Zone: "EAST", Leads: true}, {Name: "Cid", Zone: "INSTANCE-1"}})
+		return slices.Equal(far(), []codec.PartyElsewhere{{Name: "Ann", Zone: "EAST", Leads: true, ZoneName: "Eastmarch"},
+			{Name: "Cid", Zone: "INSTANCE-1", ZoneName: "The Crypt"}})
 	})
 	gw.mu.Lock()
 	told := gw.parties[bob]

@@ -39,7 +39,7 @@ func (zn *Node) checkParties() {
 	if realm == "" {
 		return
 	}
-	check := codec.PartyCheck{Parties: zn.ledElsewhere(), Members: zn.partyMembers()}
+	check := codec.PartyCheck{Parties: zn.ledElsewhere(), Members: zn.partyMembers(), ZoneName: zn.zoneName()}
 	if len(check.Members) == 0 && !zn.partyReported {
 		return
 	}
@@ -186,7 +186,7 @@ func (zn *Node) partyEnded(e codec.Party) {
 func (zn *Node) setElsewhere(members []codec.PartyMemberAt) {
 	now := map[uint64][]codec.PartyElsewhere{}
 	for _, m := range members {
-		now[m.Leader] = append(now[m.Leader], codec.PartyElsewhere{Name: m.Name, Zone: m.Zone, Leads: m.Character == m.Leader})
+		now[m.Leader] = append(now[m.Leader], codec.PartyElsewhere{Name: m.Name, Zone: m.Zone, Leads: m.Character == m.Leader, ZoneName: m.ZoneName})
 	}
 	for leader := range zn.elsewhere {
 		if _, ok := now[leader]; !ok {

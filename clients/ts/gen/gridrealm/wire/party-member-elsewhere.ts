@@ -5,6 +5,8 @@ import * as flatbuffers from 'flatbuffers';
 /**
  * One member of a party in another zone than the player's: its
  * character's name, the zone it is in, and whether it leads the party.
+ * zone is the zone's node id (as Welcome.zone), zone_name what it is
+ * called (as Welcome.zone_name).
  */
 export class PartyMemberElsewhere {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -43,8 +45,15 @@ leads():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
 }
 
+zoneName():string|null
+zoneName(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+zoneName(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
 static startPartyMemberElsewhere(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addName(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset) {
@@ -59,16 +68,21 @@ static addLeads(builder:flatbuffers.Builder, leads:boolean) {
   builder.addFieldInt8(2, +leads, +false);
 }
 
+static addZoneName(builder:flatbuffers.Builder, zoneNameOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, zoneNameOffset, 0);
+}
+
 static endPartyMemberElsewhere(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createPartyMemberElsewhere(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, zoneOffset:flatbuffers.Offset, leads:boolean):flatbuffers.Offset {
+static createPartyMemberElsewhere(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, zoneOffset:flatbuffers.Offset, leads:boolean, zoneNameOffset:flatbuffers.Offset):flatbuffers.Offset {
   PartyMemberElsewhere.startPartyMemberElsewhere(builder);
   PartyMemberElsewhere.addName(builder, nameOffset);
   PartyMemberElsewhere.addZone(builder, zoneOffset);
   PartyMemberElsewhere.addLeads(builder, leads);
+  PartyMemberElsewhere.addZoneName(builder, zoneNameOffset);
   return PartyMemberElsewhere.endPartyMemberElsewhere(builder);
 }
 }

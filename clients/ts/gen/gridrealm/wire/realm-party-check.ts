@@ -12,7 +12,8 @@ import { RealmPartyMember } from '../../gridrealm/wire/realm-party-member';
  * parties it holds whose leader is not in it (is each leader still in the
  * realm, in the session its members there joined?); in members, every
  * partied character it holds, away ones included, from which the realm
- * keeps each party's roster. Answered with a RealmPartyAnswer.
+ * keeps each party's roster, and zone_name, what the zone is called.
+ * Answered with a RealmPartyAnswer.
  */
 export class RealmPartyCheck {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -52,8 +53,15 @@ membersLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+zoneName():string|null
+zoneName(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+zoneName(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
 static startRealmPartyCheck(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(3);
 }
 
 static addParties(builder:flatbuffers.Builder, partiesOffset:flatbuffers.Offset) {
@@ -80,15 +88,20 @@ static startMembersVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
+static addZoneName(builder:flatbuffers.Builder, zoneNameOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(2, zoneNameOffset, 0);
+}
+
 static endRealmPartyCheck(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createRealmPartyCheck(builder:flatbuffers.Builder, partiesOffset:flatbuffers.Offset, membersOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createRealmPartyCheck(builder:flatbuffers.Builder, partiesOffset:flatbuffers.Offset, membersOffset:flatbuffers.Offset, zoneNameOffset:flatbuffers.Offset):flatbuffers.Offset {
   RealmPartyCheck.startRealmPartyCheck(builder);
   RealmPartyCheck.addParties(builder, partiesOffset);
   RealmPartyCheck.addMembers(builder, membersOffset);
+  RealmPartyCheck.addZoneName(builder, zoneNameOffset);
   return RealmPartyCheck.endRealmPartyCheck(builder);
 }
 }

@@ -54,8 +54,15 @@ zone(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+zoneName():string|null
+zoneName(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+zoneName(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
 static startRealmPartyMember(builder:flatbuffers.Builder) {
-  builder.startObject(5);
+  builder.startObject(6);
 }
 
 static addLeader(builder:flatbuffers.Builder, leader:bigint) {
@@ -78,18 +85,23 @@ static addZone(builder:flatbuffers.Builder, zoneOffset:flatbuffers.Offset) {
   builder.addFieldOffset(4, zoneOffset, 0);
 }
 
+static addZoneName(builder:flatbuffers.Builder, zoneNameOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(5, zoneNameOffset, 0);
+}
+
 static endRealmPartyMember(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createRealmPartyMember(builder:flatbuffers.Builder, leader:bigint, character:bigint, joinedUnixUs:bigint, nameOffset:flatbuffers.Offset, zoneOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createRealmPartyMember(builder:flatbuffers.Builder, leader:bigint, character:bigint, joinedUnixUs:bigint, nameOffset:flatbuffers.Offset, zoneOffset:flatbuffers.Offset, zoneNameOffset:flatbuffers.Offset):flatbuffers.Offset {
   RealmPartyMember.startRealmPartyMember(builder);
   RealmPartyMember.addLeader(builder, leader);
   RealmPartyMember.addCharacter(builder, character);
   RealmPartyMember.addJoinedUnixUs(builder, joinedUnixUs);
   RealmPartyMember.addName(builder, nameOffset);
   RealmPartyMember.addZone(builder, zoneOffset);
+  RealmPartyMember.addZoneName(builder, zoneNameOffset);
   return RealmPartyMember.endRealmPartyMember(builder);
 }
 }

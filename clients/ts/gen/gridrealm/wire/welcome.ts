@@ -87,8 +87,20 @@ resumeTokenArray():Uint8Array|null {
   return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+/**
+ * What the zone is called, to show the player ("Westfall Hills"): a
+ * designer's name for it; zone is the node's id (empty from an older
+ * realm: show zone).
+ */
+zoneName():string|null
+zoneName(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+zoneName(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
 static startWelcome(builder:flatbuffers.Builder) {
-  builder.startObject(8);
+  builder.startObject(9);
 }
 
 static addEntityId(builder:flatbuffers.Builder, entityId:number) {
@@ -135,12 +147,16 @@ static startResumeTokenVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(1, numElems, 1);
 }
 
+static addZoneName(builder:flatbuffers.Builder, zoneNameOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(8, zoneNameOffset, 0);
+}
+
 static endWelcome(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createWelcome(builder:flatbuffers.Builder, entityId:number, zoneOffset:flatbuffers.Offset, tickHz:number, cellSize:number, snapshotBudget:number, x:number, y:number, resumeTokenOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createWelcome(builder:flatbuffers.Builder, entityId:number, zoneOffset:flatbuffers.Offset, tickHz:number, cellSize:number, snapshotBudget:number, x:number, y:number, resumeTokenOffset:flatbuffers.Offset, zoneNameOffset:flatbuffers.Offset):flatbuffers.Offset {
   Welcome.startWelcome(builder);
   Welcome.addEntityId(builder, entityId);
   Welcome.addZone(builder, zoneOffset);
@@ -150,6 +166,7 @@ static createWelcome(builder:flatbuffers.Builder, entityId:number, zoneOffset:fl
   Welcome.addX(builder, x);
   Welcome.addY(builder, y);
   Welcome.addResumeToken(builder, resumeTokenOffset);
+  Welcome.addZoneName(builder, zoneNameOffset);
   return Welcome.endWelcome(builder);
 }
 }

@@ -148,8 +148,18 @@ maxVisible():number {
   return offset ? this.bb!.readUint16(this.bb_pos + offset) : 0;
 }
 
+/**
+ * What players are told the zone is called (its content's name).
+ */
+zoneName():string|null
+zoneName(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
+zoneName(optionalEncoding?:any):string|Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 42);
+  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
+}
+
 static startZonePlayerEntered(builder:flatbuffers.Builder) {
-  builder.startObject(19);
+  builder.startObject(20);
 }
 
 static addCharacter(builder:flatbuffers.Builder, character:bigint) {
@@ -228,12 +238,16 @@ static addMaxVisible(builder:flatbuffers.Builder, maxVisible:number) {
   builder.addFieldInt16(18, maxVisible, 0);
 }
 
+static addZoneName(builder:flatbuffers.Builder, zoneNameOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(19, zoneNameOffset, 0);
+}
+
 static endZonePlayerEntered(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createZonePlayerEntered(builder:flatbuffers.Builder, character:bigint, netId:number, x:number, y:number, epoch:bigint, mapSeed:bigint, mapWidth:number, mapHeight:number, cellSize:number, playerSpeed:number, tickHz:number, mapObstacles:number, mapTileSize:number, mapFile:boolean, viewRadius:number, refusedOffset:flatbuffers.Offset, movedToOffset:flatbuffers.Offset, movedToAddrOffset:flatbuffers.Offset, maxVisible:number):flatbuffers.Offset {
+static createZonePlayerEntered(builder:flatbuffers.Builder, character:bigint, netId:number, x:number, y:number, epoch:bigint, mapSeed:bigint, mapWidth:number, mapHeight:number, cellSize:number, playerSpeed:number, tickHz:number, mapObstacles:number, mapTileSize:number, mapFile:boolean, viewRadius:number, refusedOffset:flatbuffers.Offset, movedToOffset:flatbuffers.Offset, movedToAddrOffset:flatbuffers.Offset, maxVisible:number, zoneNameOffset:flatbuffers.Offset):flatbuffers.Offset {
   ZonePlayerEntered.startZonePlayerEntered(builder);
   ZonePlayerEntered.addCharacter(builder, character);
   ZonePlayerEntered.addNetId(builder, netId);
@@ -254,6 +268,7 @@ static createZonePlayerEntered(builder:flatbuffers.Builder, character:bigint, ne
   ZonePlayerEntered.addMovedTo(builder, movedToOffset);
   ZonePlayerEntered.addMovedToAddr(builder, movedToAddrOffset);
   ZonePlayerEntered.addMaxVisible(builder, maxVisible);
+  ZonePlayerEntered.addZoneName(builder, zoneNameOffset);
   return ZonePlayerEntered.endZonePlayerEntered(builder);
 }
 }
