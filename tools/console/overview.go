@@ -75,6 +75,7 @@ type GatewayView struct {
 // ZoneView is a zone's tick and population from its metrics.
 type ZoneView struct {
 	ID        string  `json:"id"`
+	Name      string  `json:"name"` // what players are told it is called (gridrealm_zone_info)
 	TickP99Ms float64 `json:"tick_p99_ms"`
 	Dilation  float64 `json:"dilation"`
 	Entities  float64 `json:"entities"`
@@ -118,7 +119,7 @@ func (c *server) overview(w http.ResponseWriter, _ *http.Request) {
 		case registry.RoleGateway:
 			realm(e.Realm).Gateways = append(realm(e.Realm).Gateways, c.gateway(e.ID, m, cost, costOK)) // "" : every realm's
 		case registry.RoleZone, registry.RoleInstance:
-			z := ZoneView{ID: e.ID, TickP99Ms: 1000 * quantile(m, "gridrealm_zone_tick_work_seconds", 0.99), Dilation: value(m, "gridrealm_zone_dilation"),
+			z := ZoneView{ID: e.ID, Name: label(m, "gridrealm_zone_info", "name"), TickP99Ms: 1000 * quantile(m, "gridrealm_zone_tick_work_seconds", 0.99), Dilation: value(m, "gridrealm_zone_dilation"),
 				Entities: value(m, "gridrealm_zone_entities"), Players: value(m, "gridrealm_zone_players")}
 			realm(e.Realm).Zones = append(realm(e.Realm).Zones, z)
 		}
@@ -201,6 +202,19 @@ func host(addr string) string {
 }
 
 // value sums a metric's samples (a gauge or counter; 0 when absent).
+// label returns a label's value in the first series of a metric ("":
+// none).
+func label(m map[string]*dto.MetricFamily, name, key string) string {
+	if f := m[name]; f != nil && len(f.Metric) > 0 {
+		for _, l := range f.Metric[0].Label {
+			if l.GetName() == key {
+				return l.GetValue()
+			}
+		}
+	}
+	return ""
+}
+
 func value(m map[string]*dto.MetricFamily, name string) float64 {
 	f := m[name]
 	if f == nil {

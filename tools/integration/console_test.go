@@ -122,6 +122,17 @@ func TestConsoleAPI(t *testing.T) {
 		}
 		return true
 	})
+	// Each zone is shown with what players are told it is called; an
+	// instance node of the pool holding no copy, by its id.
+	called := map[string]string{}
+	for _, rv := range ov.Realms {
+		for _, z := range rv.Zones {
+			called[z.ID] = z.Name
+		}
+	}
+	if called["DEV-ZONE-1"] != "Open Fields" || called["DEV-ZONE-3"] != "Open Fields" || called["DEV-INSTANCE-1"] != "DEV-INSTANCE-1" {
+		t.Errorf("zones called %v", called)
+	}
 	// The live view through the console: both bots where they see themselves.
 	resp, _ := r.consoleCall(t, http.MethodGet, base+"/console/api/zone/view?id=DEV-ZONE-1", nil, true)
 	defer resp.Body.Close()

@@ -285,11 +285,12 @@ func (zn *Node) lastExit() exitPoint {
 
 // zoneName is what players are told the zone is called: its content's
 // name for it (an instance template's for a copy of one, as the content
-// says now: a reload may rename it), or its node's id.
+// says now: a reload may rename it), or its node's id (an instance node of
+// a pool holding no copy).
 func (zn *Node) zoneName() string {
 	set := zn.content.Load()
 	template := zn.loaded
-	if t := zn.cfg.Instance; t != nil {
+	if t := zn.cfg.Instance; t != nil && zn.cfg.Pool == nil {
 		template = t.Name
 	}
 	switch {
@@ -304,4 +305,12 @@ func (zn *Node) zoneName() string {
 		}
 	}
 	return zn.cfg.Node.ID
+}
+
+// renamed keeps what the zone is called now for its metrics
+// (gridrealm_zone_info), read off the loop: at start, after a content
+// reload, and when an instance node loads or lets go of a copy.
+func (zn *Node) renamed() {
+	n := zn.zoneName()
+	zn.title.Store(&n)
 }

@@ -98,8 +98,28 @@ func (zn *Node) newMetrics() *metrics {
 			return 0
 		}))
 	zn.node.Metrics().MustRegister(m.work, m.late, m.dilation, m.players, m.entities, m.ticksUnsent, m.events, m.lootings, m.trades, m.contentRefused, m.playersDropped, m.replayed, m.handoffs, m.handoffSeconds, m.released, m.whoIs, m.named, m.partiesEnded)
+	zn.node.Metrics().MustRegister(zoneInfo{zn})
 	return m
 }
+
+// zoneInfo reports what the zone is called, as an info metric (value 1,
+// the name a label): for the console and for joining other series by
+// zone name.
+type zoneInfo struct{ zn *Node }
+
+var zoneInfoDesc = prometheus.NewDesc("gridrealm_zone_info", "What the zone is called (name: its content's name for it, or an instance template's while it holds a copy; else its node id). Always 1.",
+	[]string{"name"}, nil)
+
+func (zoneInfo) Describe(ch chan<- *prometheus.Desc) { ch <- zoneInfoDesc }
+
+func (z zoneInfo) Collect(ch chan<- prometheus.Metric) {
+	if n := z.zn.title.Load(); n != nil {
+		ch <- prometheus.MustNewConstMetric(zoneInfoDesc, prometheus.GaugeValue, 1, *n)
+	}
+}
+
+// MetricType says it is a gauge, for the catalog (net/metrics).
+func (zoneInfo) MetricType(string) string { return "gauge" }
 
 // tick records one tick's stats (entities < 0: not counted this tick); it
 // runs on the tick's goroutine.

@@ -76,6 +76,7 @@ type Node struct {
 	nextTrade uint64
 
 	content atomic.Pointer[content.Set]   // what the zone runs, and instances it loads will
+	title   atomic.Pointer[string]        // what the zone is called, for its metrics (renamed)
 	scripts atomic.Pointer[script.Engine] // the scripts of the current world
 
 	cancel context.CancelFunc
@@ -142,6 +143,7 @@ func Start(cfg Config) (*Node, error) {
 		players: map[uint64]*player{}, pending: map[uint64]*pendingEnter{}, away: map[uint64]awayPlayer{},
 		parties: map[uint64]partyRole{}, elsewhere: map[uint64][]codec.PartyElsewhere{}, trades: map[uint64]*trade{}, lastCheckpoint: cfg.Clock.Now()}
 	zn.content.Store(set)
+	zn.renamed()
 	if err := zn.attach(z); err != nil {
 		return nil, err
 	}

@@ -112,10 +112,12 @@ func (zn *Node) loadInstance() {
 	zn.cfg.Zone.Name = name
 	zn.cfg.Instance = req.template
 	zn.loaded = t.Name
+	zn.renamed()
 	if err := zn.attach(z); err != nil {
 		// The content's scripts would not start: the copy is refused, the
 		// node stays in the pool.
 		zn.loaded = ""
+		zn.renamed()
 		zn.log.Error("zone: cannot run an instance's scripts", "template", t.Name, "err", err)
 		zn.node.Reply(req.m, node.Out{Kind: kinds.Zone, Priority: node.Control, Payload: zn.enc.InstanceLoaded(0, 0, err.Error())})
 		return
@@ -145,6 +147,7 @@ func (zn *Node) poolTick(*ecs.World) {
 	zn.log.Info("zone: instance empty, released to the pool", "template", zn.loaded)
 	released := zn.loaded
 	zn.loaded = ""
+	zn.renamed()
 	zn.cfg.Portals = nil
 	zn.metrics.released.Inc()
 	zn.tellIdle(released)

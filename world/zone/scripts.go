@@ -72,6 +72,7 @@ func (zn *Node) Reload(set *content.Set) error {
 		return err
 	}
 	zn.content.Store(set)
+	zn.renamed()
 	return nil
 }
 

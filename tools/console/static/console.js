@@ -80,7 +80,7 @@ function renderRealms(ov) {
       ['open', (g) => (g.full ? 'full' : 'yes')], ['behind p90 ms', (g) => g.behind_p90_ms.toFixed(0)],
       ['cores', (g) => (g.cpu_cores === undefined ? '…' : g.cpu_cores.toFixed(2))],
       ['µs a player tick', (g) => (g.cpu_us_per_player_tick ? g.cpu_us_per_player_tick.toFixed(1) : '–')]]));
-    div.append(table(r.zones || [], [['zone', (z) => z.id], ['tick p99 ms', (z) => z.tick_p99_ms.toFixed(1)], ['dilation', (z) => z.dilation.toFixed(2)],
+    div.append(table(r.zones || [], [['zone', (z) => z.id], ['called', (z) => z.name || ''], ['tick p99 ms', (z) => z.tick_p99_ms.toFixed(1)], ['dilation', (z) => z.dilation.toFixed(2)],
       ['entities', (z) => z.entities], ['players', (z) => z.players]]));
     list.append(div);
   }
