@@ -49,9 +49,7 @@ func (e *PlayerEncoder) Party(members []PartyMember, seq uint64, elsewhere ...Pa
 				zoneName = b.CreateString(clip(elsewhere[i].ZoneName, MaxName))
 			}
 			wire.PartyMemberElsewhereStart(b)
-			if zoneName != 0 {
-				wire.PartyMemberElsewhereAddZoneName(b, zoneName)
-			}
+			addOffset(b, wire.PartyMemberElsewhereAddZoneName, zoneName)
 			wire.PartyMemberElsewhereAddName(b, name)
 			wire.PartyMemberElsewhereAddZone(b, zone)
 			wire.PartyMemberElsewhereAddLeads(b, elsewhere[i].Leads)

@@ -272,9 +272,7 @@ func (e *PlayerEncoder) Welcome(w *Welcome) []byte {
 		token = b.CreateByteVector(w.ResumeToken)
 	}
 	wire.WelcomeStart(b)
-	if zoneName != 0 {
-		wire.WelcomeAddZoneName(b, zoneName)
-	}
+	addOffset(b, wire.WelcomeAddZoneName, zoneName)
 	if token != 0 {
 		wire.WelcomeAddResumeToken(b, token)
 	}

@@ -328,9 +328,7 @@ func (e *RealmEncoder) PartyCheck(c *PartyCheck) []byte {
 		zoneName = b.CreateString(clip(c.ZoneName, MaxName))
 	}
 	wire.RealmPartyCheckStart(b)
-	if zoneName != 0 {
-		wire.RealmPartyCheckAddZoneName(b, zoneName)
-	}
+	addOffset(b, wire.RealmPartyCheckAddZoneName, zoneName)
 	wire.RealmPartyCheckAddParties(b, parties)
 	wire.RealmPartyCheckAddMembers(b, members)
 	return e.finish(wire.RealmBodyRealmPartyCheck, wire.RealmPartyCheckEnd(b))
@@ -375,9 +373,7 @@ func (e *RealmEncoder) partyMembers(members []PartyMemberAt) flatbuffers.UOffset
 			zoneName = b.CreateString(clip(m.ZoneName, MaxName))
 		}
 		wire.RealmPartyMemberStart(b)
-		if zoneName != 0 {
-			wire.RealmPartyMemberAddZoneName(b, zoneName)
-		}
+		addOffset(b, wire.RealmPartyMemberAddZoneName, zoneName)
 		wire.RealmPartyMemberAddLeader(b, m.Leader)
 		wire.RealmPartyMemberAddCharacter(b, m.Character)
 		wire.RealmPartyMemberAddJoinedUnixUs(b, m.JoinedUnixUs)

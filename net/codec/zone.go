@@ -137,12 +137,7 @@ func (e *ZoneEncoder) ReplayEvents(character, since uint64) []byte {
 // in another zone (at most MaxPartyCheck of them).
 func (e *ZoneEncoder) PartiesChanged(leaders []uint64) []byte {
 	e.b.Reset()
-	leaders = leaders[:min(len(leaders), MaxPartyCheck)]
-	wire.ZonePartiesChangedStartLeadersVector(e.b, len(leaders))
-	for i := len(leaders) - 1; i >= 0; i-- {
-		e.b.PrependUint64(leaders[i])
-	}
-	v := e.b.EndVector(len(leaders))
+	v := ids(e.b, leaders[:min(len(leaders), MaxPartyCheck)])
 	wire.ZonePartiesChangedStart(e.b)
 	wire.ZonePartiesChangedAddLeaders(e.b, v)
 	return e.finish(wire.ZoneBodyZonePartiesChanged, wire.ZonePartiesChangedEnd(e.b))
@@ -186,9 +181,7 @@ func packPlayerEntered(b *flatbuffers.Builder, p *PlayerEntered) flatbuffers.UOf
 		movedAddr = b.CreateString(clip(p.MovedToAddr, MaxName))
 	}
 	wire.ZonePlayerEnteredStart(b)
-	if zoneName != 0 {
-		wire.ZonePlayerEnteredAddZoneName(b, zoneName)
-	}
+	addOffset(b, wire.ZonePlayerEnteredAddZoneName, zoneName)
 	if refused != 0 {
 		wire.ZonePlayerEnteredAddRefused(b, refused)
 	}

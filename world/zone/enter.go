@@ -283,11 +283,14 @@ func (zn *Node) lastExit() exitPoint {
 	return exitPoint{Zone: p.Exit, X: p.ExitX, Y: p.ExitY, set: len(p.Realms) == 0}
 }
 
-// zoneName is what players are told the zone is called: its content's
-// name for it (an instance template's for a copy of one, as the content
-// says now: a reload may rename it), or its node's id (an instance node of
-// a pool holding no copy).
-func (zn *Node) zoneName() string {
+// zoneName is what players are told the zone is called (renamed keeps it).
+func (zn *Node) zoneName() string { return *zn.title.Load() }
+
+// currentName is what the zone is called now: its content's name for it
+// (an instance template's for a copy of one, as the content says now: a
+// reload may rename it), or its node's id (an instance node of a pool
+// holding no copy).
+func (zn *Node) currentName() string {
 	set := zn.content.Load()
 	template := zn.loaded
 	if t := zn.cfg.Instance; t != nil && zn.cfg.Pool == nil {
@@ -307,10 +310,11 @@ func (zn *Node) zoneName() string {
 	return zn.cfg.Node.ID
 }
 
-// renamed keeps what the zone is called now for its metrics
-// (gridrealm_zone_info), read off the loop: at start, after a content
-// reload, and when an instance node loads or lets go of a copy.
+// renamed keeps what the zone is called now, for players (Welcome,
+// party checks) and its metrics (gridrealm_zone_info, read off the loop):
+// at start, after a content reload, and when an instance node loads or
+// lets go of a copy.
 func (zn *Node) renamed() {
-	n := zn.zoneName()
+	n := zn.currentName()
 	zn.title.Store(&n)
 }

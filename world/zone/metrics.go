@@ -113,9 +113,7 @@ var zoneInfoDesc = prometheus.NewDesc("gridrealm_zone_info", "What the zone is c
 func (zoneInfo) Describe(ch chan<- *prometheus.Desc) { ch <- zoneInfoDesc }
 
 func (z zoneInfo) Collect(ch chan<- prometheus.Metric) {
-	if n := z.zn.title.Load(); n != nil {
-		ch <- prometheus.MustNewConstMetric(zoneInfoDesc, prometheus.GaugeValue, 1, *n)
-	}
+	ch <- prometheus.MustNewConstMetric(zoneInfoDesc, prometheus.GaugeValue, 1, z.zn.zoneName())
 }
 
 // MetricType says it is a gauge, for the catalog (net/metrics).

@@ -76,7 +76,7 @@ type Node struct {
 	nextTrade uint64
 
 	content atomic.Pointer[content.Set]   // what the zone runs, and instances it loads will
-	title   atomic.Pointer[string]        // what the zone is called, for its metrics (renamed)
+	title   atomic.Pointer[string]        // what the zone is called (renamed; set before the node starts)
 	scripts atomic.Pointer[script.Engine] // the scripts of the current world
 
 	cancel context.CancelFunc
