@@ -33,7 +33,11 @@ func runBackup(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Interval, "interval", backup.DefaultInterval, "time between backups")
 	fs.DurationVar(&cfg.FullEvery, "full-every", backup.DefaultFullEvery, "time between full backups")
 	fs.IntVar(&cfg.Keep, "keep", backup.DefaultKeep, "chains to keep")
+	nice := niceFlag(fs, "checking each backup")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := applyNice("backup", *nice); err != nil {
 		return err
 	}
 	ncfg, err := nf.config(registry.RoleBackup)

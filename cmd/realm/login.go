@@ -33,17 +33,12 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	queueWait := fs.Duration("queue-wait", login.DefaultQueueWait, "how long a login may wait in line")
 	realmLine := fs.Int("realm-line", login.DefaultRealmLine, "players that may wait in a full realm's line, told their place, and get in as players leave (0: none, Busy with the realm's retry hint)")
 	lineWait := fs.Duration("line-wait", login.DefaultLineWait, "how long a player may wait in a full realm's line")
-	nice := fs.Int("nice", 0, "run at this nice value (Linux; 1..19: lower priority), so that password hashing takes the CPU a shared machine's zones and gateways leave (realm up uses 10)")
+	nice := niceFlag(fs, "password hashing")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *nice < 0 || *nice > 19 {
-		return fmt.Errorf("%w: --nice must be 0..19", errUsage)
-	}
-	if *nice > 0 {
-		if err := renice(*nice); err != nil {
-			return fmt.Errorf("login: --nice %d: %w", *nice, err)
-		}
+	if err := applyNice("login", *nice); err != nil {
+		return err
 	}
 	if *perSecond <= 0 || *burst < 1 || *waiting < 1 || *line < 0 || *queueWait <= 0 || *realmLine < 0 || *lineWait <= 0 {
 		return fmt.Errorf("%w: --attempts-per-second, --queue-wait and --line-wait must be > 0, --attempts-burst and --attempts-waiting ≥ 1, --queue and --realm-line ≥ 0", errUsage)

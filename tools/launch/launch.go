@@ -80,7 +80,7 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 		"--portal", "540,500,544,504,DEV-ZONE-1,530,520")
 	r := &registry.Registry{Nodes: []registry.Entry{
 		node("DEV-DB-1", registry.RoleDB, 1, "db"),
-		node("DEV-BACKUP-1", registry.RoleBackup, 2, "backup"),
+		l.backup("DEV-BACKUP-1", 2),
 		west,
 		l.instance("DEV-INSTANCE-1", 8),
 		east,
@@ -89,7 +89,7 @@ func DevRegistry(dataDir, bin string, portBase int) (*registry.Registry, error) 
 		// Two login nodes over one login db (with its own backup node):
 		// either can log any player in, and either can die.
 		node("DEV-LOGIN-DB", registry.RoleDB, 13, "db"),
-		node("DEV-LOGIN-BACKUP", registry.RoleBackup, 14, "backup"),
+		l.backup("DEV-LOGIN-BACKUP", 14),
 		l.login("DEV-LOGIN-1", loginSlot),
 		l.login("DEV-LOGIN-2", login2Slot),
 		l.gateway("DEV-GATEWAY-1", 6),
@@ -136,6 +136,15 @@ func (l devLayout) login(id string, port int) registry.Entry {
 	// play.
 	e.Restart = append(e.Restart, "--attempts-per-second", "500", "--attempts-burst", "1000", "--attempts-waiting", "10000", "--nice", "10")
 	e.Data = "" // the accounts are the login db's
+	return e
+}
+
+// backup is a backup node. Checking each backup (a restore into memory,
+// every minute) yields the shared CPU to the zones and gateways, as
+// password hashing does.
+func (l devLayout) backup(id string, port int) registry.Entry {
+	e := l.entry(id, registry.RoleBackup, port, "backup")
+	e.Restart = append(e.Restart, "--nice", "10")
 	return e
 }
 
