@@ -318,3 +318,32 @@ func TestAStoppingLoginNodeSendsItsLineOn(t *testing.T) {
 		t.Fatalf("the realm took %v, want [early late]", order)
 	}
 }
+
+// TestAPlayerWhoLeavesTheLineIsOutAtOnce: a player who closes its
+// connection while it waits in a full realm's line is out of the line when
+// it leaves, not at its next place update (a second away near the head):
+// when a line empties at once, the players who left are not checked ahead
+// of their turn (argon2id for a player who is gone), nor held a place.
+func TestAPlayerWhoLeavesTheLineIsOutAtOnce(t *testing.T) {
+	f := start(t, func(c *Config) { c.Workers = 1 })
+	for _, name := range []string{"bob"} {
+		if err := f.login.CreateAccount(name, "correct horse"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.realm.setFull(true)
+	first := f.queue(t, "alice")
+	first.untilPlace(1)
+	second := f.queue(t, "bob")
+	second.untilPlace(2)
+	first.untilPlace(1) // just told: its next place update is a second away
+	left := time.Now()
+	first.s.Close(0, "")
+	for f.login.inLines() != 1 {
+		if waited := time.Since(left); waited > codec.LineNearEvery/2 {
+			t.Fatalf("%d still in line %v after one left (its next place update would have found it gone)", f.login.inLines(), waited)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	second.untilPlace(1)
+}

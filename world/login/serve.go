@@ -221,6 +221,14 @@ func (l *Node) await(s *pquic.Session, j job, seq uint64, queuedAt time.Time) co
 		select {
 		case res := <-j.reply:
 			return res
+		case <-s.Done():
+			// The player closed its connection: out of the line now, not at
+			// its next place (up to LineFarEvery away), so that its password
+			// is not checked and no gateway place is held for it. When a full
+			// realm's line empties at once, its new heads are checked ahead
+			// of their turn as those in front leave.
+			j.gone.Store(true)
+			return busy
 		case <-l.ctx.Done():
 			j.gone.Store(true) // in a realm's line: its connection is closed (sendLinesOn)
 			return codec.LoginResult{Status: wire.LoginStatusBusy, RetryAfterMs: 3000, Message: "the login node is stopping: try again in a few seconds"}
