@@ -54,7 +54,9 @@ func restoreChain(dir string, chain []Entry, db *badger.DB) error {
 // tables and caches, read once. Badger's defaults (a 64 MB memtable, a
 // 256 MB block cache) cost 20–440 ms of CPU to open and close, each time,
 // in the pages they touch and the collections they start; these ~2 ms. A
-// bigger backup only means more, smaller tables in memory.
+// bigger backup only means more, smaller tables in memory; the largest
+// record it takes is what any in-memory Badger takes (a value of 1 MB,
+// with no value log), as with the defaults.
 func scratchOptions() badger.Options {
 	return badger.DefaultOptions("").WithInMemory(true).WithLogger(nil).
 		WithMemTableSize(8 << 20).WithNumMemtables(2).WithBlockCacheSize(1 << 20).WithIndexCacheSize(0).WithNumCompactors(2)
